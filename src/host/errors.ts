@@ -37,6 +37,9 @@ export const ERROR_CODES = {
   WG_ERR_CONFIG_UNKNOWN_UPLINK: { message: 'uplink "{uplink}" is not defined in the gateway file' },
   WG_ERR_CONFIG_UNKNOWN_PLUGIN: { message: 'plugin "{plugin}" not found: {detail}' },
   WG_ERR_CONFIG_PLUGIN_SETTINGS: { message: 'plugin "{plugin}" setting {setting}: {detail}' },
+  WG_ERR_CONFIG_DUPLICATE_NAME: { message: '{kind} name "{name}" is already used at {detail}' },
+  WG_ERR_CONFIG_UNKNOWN_PLACEHOLDER: { message: 'topic placeholder "{detail}" is unknown; known: {known}' },
+  WG_ERR_CONFIG_FILE_UNREADABLE: { message: 'cannot read {target}: {detail}' },
   // --- plugin / engine ---
   WG_ERR_PLUGIN_ABI: { message: 'plugin {plugin} ({file}) does not follow the wasmgate ABI: {detail}' },
   WG_ERR_PLUGIN_COMPILE: { message: 'plugin {plugin} ({file}) is not a valid WebAssembly module: {detail}' },
@@ -52,6 +55,13 @@ export const ERROR_CODES = {
   WG_ERR_WORKER_RESTART_FAILED: { message: 'pipeline {pipeline} worker could not be restarted: {detail}' },
   // --- ring ---
   WG_ERR_RING_RECORD_TOO_LARGE: { message: 'record of {detail} bytes does not fit the ring' },
+  WG_ERR_RING_CAPACITY: { message: 'ring capacity {detail} is not a power of two from 64 bytes to 1 GiB' },
+  WG_ERR_RING_NOT_A_RING: { message: 'shared buffer is not a wasmgate ring: {detail}' },
+  WG_ERR_RING_BAD_RELEASE: { message: 'cannot release the ring up to position {detail}: not a record boundary between the tail and the head' },
+  WG_ERR_RING_MAIN_THREAD_WAIT: { message: 'blocking ring wait ({detail}) called on the main thread; use the async variant' },
+  // --- demo PLC simulator ---
+  WG_ERR_DEMO_PLC_REGISTER: { message: 'demo PLC simulator {table} {address}: {detail}' },
+  WG_ERR_DEMO_PLC_LISTEN: { message: 'demo PLC simulator cannot listen on {detail}' },
   // --- HAL / devices ---
   WG_ERR_HAL_CLOSED: { message: 'transport closed by us' },
   WG_ERR_HAL_LINK_LOST: { message: 'link to {device} lost: {detail}' },
@@ -86,7 +96,7 @@ export class WgError extends Error {
   }
 
   /** A one-line rendering that leads with the position when there is one: `file:line:col setting: msg`. */
-  toString(): string {
+  override toString(): string {
     const c = this.context;
     const where = c.file !== undefined && c.line !== undefined ? `${c.file}:${c.line}:${c.column ?? 1} ` : '';
     const setting = c.setting ? `${c.setting}: ` : '';

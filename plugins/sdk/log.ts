@@ -1,0 +1,18 @@
+import { host_log } from "./env";
+
+export const TRACE: i32 = 10;
+export const DEBUG: i32 = 20;
+export const INFO: i32 = 30;
+export const WARN: i32 = 40;
+export const ERROR: i32 = 50;
+
+/** Writes a line to the gateway log; the host adds pipeline, step and plugin names. */
+export function log(level: i32, message: string): void {
+  const bytes = String.UTF8.encode(message);
+  host_log(level, changetype<usize>(bytes), bytes.byteLength);
+}
+
+/** Logs at error level: the host attaches this line to the error it reports for the next bad status. */
+export function fail(message: string): void {
+  log(ERROR, message);
+}

@@ -1,0 +1,79 @@
+/**
+ * Checks a compiled module against ABI v1 from its import and export lists, before anything of it
+ * runs, and reports every problem at once (imitating Extism's instantiateModule messages).
+ */
+import { WgError } from '../errors.js';
+import {
+  ABI_MAJOR,
+  ABI_MARKER,
+  ABI_MARKER_PATTERN,
+  GRANTED_IMPORTS,
+  IMPORT_NAMESPACE,
+  OPTIONAL_EXPORTS,
+  POLLING_EXPORTS,
+  REQUIRED_EXPORTS,
+} from './abi.js';
+
+export interface AbiFacts {
+  /** The module exports the polling group (wg_requests, wg_request, wg_frame_length). */
+  polling: boolean;
+  /** The module exports wg_tick. */
+  ticks: boolean;
+  /** The module exports wg_units. */
+  units: boolean;
+}
+
+export function listAbiProblems(module: WebAssembly.Module, manifestAbi?: number): string[] {
+  const problems: string[] = [];
+  const exports = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
+
+  const markers = [...exports.keys()].flatMap((name) => {
+    const m = ABI_MARKER_PATTERN.exec(name);
+    return m ? [Number(m[1])] : [];
+  });
+  if (markers.length === 0) {
+    problems.push(`no ABI version marker export (expected an empty function "${ABI_MARKER}")`);
+  } else if (!markers.includes(ABI_MAJOR)) {
+    problems.push(`built for ABI v${markers.join('/v')}, this host speaks v${ABI_MAJOR}`);
+  }
+  if (manifestAbi !== undefined && Math.trunc(manifestAbi) !== ABI_MAJOR && markers.includes(ABI_MAJOR)) {
+    problems.push(`manifest declares abi ${manifestAbi} but the module exports ${ABI_MARKER}`);
+  }
+
+  for (const [name, kind] of Object.entries(REQUIRED_EXPORTS)) {
+    const actual = exports.get(name);
+    if (actual === undefined) problems.push(`missing required export "${name}" (${kind})`);
+    else if (actual !== kind) problems.push(`export "${name}" is a ${actual}, expected a ${kind}`);
+  }
+  for (const [name, kind] of Object.entries(OPTIONAL_EXPORTS)) {
+    const actual = exports.get(name);
+    if (actual !== undefined && actual !== kind) problems.push(`export "${name}" is a ${actual}, expected a ${kind}`);
+  }
+
+  const present = POLLING_EXPORTS.filter((n) => exports.has(n));
+  if (present.length > 0 && present.length < POLLING_EXPORTS.length) {
+    const missing = POLLING_EXPORTS.filter((n) => !exports.has(n));
+    problems.push(`incomplete polling group: has ${present.join(', ')} but misses ${missing.join(', ')}`);
+  }
+  for (const name of present) {
+    if (exports.get(name) !== 'function') problems.push(`export "${name}" is a ${exports.get(name)}, expected a function`);
+  }
+
+  const granted = new Set<string>(GRANTED_IMPORTS);
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (imp.module !== IMPORT_NAMESPACE || !granted.has(imp.name) || imp.kind !== 'function') {
+      problems.push(`imports ${imp.kind} "${imp.module}.${imp.name}", which the host does not grant`);
+    }
+  }
+  return problems;
+}
+
+/** Throws WG_ERR_PLUGIN_ABI listing every problem, or returns what the module offers. */
+export function checkAbi(module: WebAssembly.Module, plugin: string, file: string, manifestAbi?: number): AbiFacts {
+  const problems = listAbiProblems(module, manifestAbi);
+  if (problems.length > 0) {
+    throw new WgError('WG_ERR_PLUGIN_ABI', { plugin, file, detail: problems.join('; '), problems });
+  }
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  return { polling: names.has('wg_requests'), ticks: names.has('wg_tick'), units: names.has('wg_units') };
+}

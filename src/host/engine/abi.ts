@@ -1,0 +1,81 @@
+/**
+ * Plugin ABI v1 as constants: names, status values and record layouts (docs/plugin-abi.md is the
+ * normative text; this module must agree with it).
+ */
+
+export const ABI_MAJOR = 1;
+export const ABI_MARKER = `wasmgate_abi_v${ABI_MAJOR}`;
+/** Any export named like a version marker, to report "built for ABI vN" precisely. */
+export const ABI_MARKER_PATTERN = /^wasmgate_abi_v(\d+)$/;
+
+/** Namespace of every import the host grants. */
+export const IMPORT_NAMESPACE = 'wasmgate';
+/** The granted imports; anything else is refused. */
+export const GRANTED_IMPORTS = ['log', 'now'] as const;
+
+export const REQUIRED_EXPORTS = {
+  memory: 'memory',
+  wg_input: 'function',
+  wg_output: 'function',
+  wg_configure: 'function',
+  wg_process: 'function',
+} as const;
+
+export const OPTIONAL_EXPORTS = { wg_tick: 'function', wg_units: 'function' } as const;
+/** Decoders of polled protocols export all three or none. */
+export const POLLING_EXPORTS = ['wg_requests', 'wg_request', 'wg_frame_length'] as const;
+
+export const Status = {
+  OK: 0,
+  UNCHANGED: -1,
+  BAD_SETTINGS: -2,
+  BAD_INPUT: -3,
+  NO_MEMORY: -4,
+  BAD_FRAME: -5,
+  OUT_OF_RANGE: -6,
+} as const;
+
+export const STATUS_NAMES: Record<number, string> = {
+  [-1]: 'WG_STATUS_UNCHANGED',
+  [-2]: 'WG_STATUS_BAD_SETTINGS',
+  [-3]: 'WG_STATUS_BAD_INPUT',
+  [-4]: 'WG_STATUS_NO_MEMORY',
+  [-5]: 'WG_STATUS_BAD_FRAME',
+  [-6]: 'WG_STATUS_OUT_OF_RANGE',
+};
+
+export type PluginKind = 'decoder' | 'transform' | 'encoder';
+
+export const LogLevel = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 } as const;
+
+/** Sample batch: u32 count, u32 textBytes, then 24-byte samples, then the text heap. */
+export const SAMPLE_BATCH_HEADER = 8;
+export const SAMPLE_SIZE = 24;
+export const SampleField = { ts: 0, value: 8, point: 16, quality: 20, type: 21, aggregate: 22 } as const;
+
+export const Quality = { good: 0, suspect: 1, bad: 2, noComm: 3 } as const;
+export const QUALITY_NAMES = ['good', 'suspect', 'bad', 'no-comm'] as const;
+export const SampleType = { number: 0, bool: 1, text: 2 } as const;
+export const AGGREGATE_NAMES = ['raw', 'mean', 'min', 'max', 'first', 'last', 'count', 'sum'] as const;
+
+/** Frame record (the ring's record format): u32 len, then this header, then request and response. */
+export const FRAME_HEADER = 32;
+export const FrameField = {
+  len: 0,
+  device: 4,
+  request: 6,
+  status: 8,
+  seq: 10,
+  ts: 16,
+  reqLen: 24,
+  respLen: 26,
+} as const;
+export const FrameStatus = { ok: 0, timeout: 1, linkLost: 2 } as const;
+
+/** Message record: u32 len, u32 point (or NO_POINT), payload, padded to 4. */
+export const MESSAGE_HEADER = 8;
+export const NO_POINT = 0xffffffff;
+
+export function pad4(n: number): number {
+  return (n + 3) & ~3;
+}

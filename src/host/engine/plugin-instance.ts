@@ -1,0 +1,219 @@
+/**
+ * One live instance of a plugin: the typed face of its exports. Every call is guarded: a trap becomes
+ * WG_ERR_PLUGIN_TRAP and poisons the instance (the runner replaces it), an error status becomes
+ * WG_ERR_PLUGIN_STATUS or WG_ERR_PLUGIN_CONFIGURE carrying the plugin's last error-level log line.
+ */
+import { WgError, type ErrorContext } from '../errors.js';
+import { LogLevel, STATUS_NAMES, Status } from './abi.js';
+import { v8Engine, type CompiledPlugin, type Engine } from './engine.js';
+
+export interface PluginLogLine {
+  level: number;
+  message: string;
+}
+
+export interface InstanceOptions {
+  engine?: Engine;
+  /** Receives each log line the plugin writes (after rate limiting). */
+  onLog?: (line: PluginLogLine) => void;
+  /** Wall clock in ms since the epoch; the plugin's only clock. */
+  now?: () => number;
+  /** Context attached to every error (pipeline, step). */
+  context?: ErrorContext;
+  /** Log lines per second before the excess is counted instead of written. */
+  logRateLimit?: number;
+}
+
+type Fn0 = () => number;
+type Fn1 = (a: number) => number;
+type Fn2 = (a: number, b: number) => number;
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+export class PluginInstance {
+  readonly plugin: CompiledPlugin;
+  #memory: WebAssembly.Memory;
+  #bytes: Uint8Array;
+  #input: Fn1;
+  #output: Fn0;
+  #configure: Fn1;
+  #process: Fn1;
+  #tick?: Fn1;
+  #units?: Fn0;
+  #requests?: Fn0;
+  #request?: Fn2;
+  #frameLength?: Fn1;
+  #context: ErrorContext;
+  #onLog?: (line: PluginLogLine) => void;
+  #lastError = '';
+  #logWindowStart = 0;
+  #logsInWindow = 0;
+  #logRateLimit: number;
+  #now: () => number;
+  /** Log lines dropped by the rate limit. */
+  logsSuppressed = 0;
+  /** Set after a trap: the instance must not be called again. */
+  poisoned = false;
+
+  constructor(plugin: CompiledPlugin, options: InstanceOptions = {}) {
+    this.plugin = plugin;
+    this.#context = { plugin: plugin.name, ...options.context };
+    this.#onLog = options.onLog;
+    this.#now = options.now ?? Date.now;
+    this.#logRateLimit = options.logRateLimit ?? 100;
+    const engine = options.engine ?? v8Engine;
+    const exports = engine.instantiate(plugin, {
+      log: (level, ptr, len) => this.#log(level, ptr, len),
+      now: () => this.#now(),
+    });
+    this.#memory = exports.memory as WebAssembly.Memory;
+    this.#bytes = new Uint8Array(this.#memory.buffer);
+    this.#input = exports.wg_input as Fn1;
+    this.#output = exports.wg_output as Fn0;
+    this.#configure = exports.wg_configure as Fn1;
+    this.#process = exports.wg_process as Fn1;
+    this.#tick = exports.wg_tick as Fn1 | undefined;
+    this.#units = exports.wg_units as Fn0 | undefined;
+    if (plugin.facts.polling) {
+      this.#requests = exports.wg_requests as Fn0;
+      this.#request = exports.wg_request as Fn2;
+      this.#frameLength = exports.wg_frame_length as Fn1;
+    }
+  }
+
+  get ticks(): boolean {
+    return this.#tick !== undefined;
+  }
+
+  /** Current size of the plugin's linear memory in bytes. */
+  get memoryBytes(): number {
+    return this.#memory.buffer.byteLength;
+  }
+
+  /** Hands the settings document to the plugin. Throws WG_ERR_PLUGIN_CONFIGURE when it refuses them. */
+  configure(settings: unknown): void {
+    const doc = Buffer.from(JSON.stringify(settings), 'utf8');
+    const status = this.#guard('wg_configure', () => this.#configure(this.#write(doc)));
+    if (status < 0) {
+      throw new WgError('WG_ERR_PLUGIN_CONFIGURE', {
+        ...this.#context,
+        detail: this.#lastError || `status ${STATUS_NAMES[status] ?? status}`,
+        status,
+      });
+    }
+  }
+
+  /**
+   * Runs one batch. Returns a view of the plugin's output, valid until the next call into this instance,
+   * or `input` itself when the plugin reported it unchanged.
+   */
+  process(input: Uint8Array): Uint8Array {
+    const result = this.#guard('wg_process', () => this.#process(this.#write(input)));
+    if (result === Status.UNCHANGED) return input;
+    return this.#result('wg_process', result);
+  }
+
+  /** Time-driven output (buckets closing, heartbeats); empty when the plugin has no wg_tick. */
+  tick(now: number): Uint8Array {
+    const tick = this.#tick;
+    if (!tick) return new Uint8Array(0);
+    const result = this.#guard('wg_tick', () => tick(now));
+    return this.#result('wg_tick', result);
+  }
+
+  /**
+   * Units of each point after this step (empty string: unchanged), or undefined when the plugin does
+   * not change units. Call after configure().
+   */
+  units(pointCount: number): string[] | undefined {
+    const units = this.#units;
+    if (!units) return undefined;
+    const len = this.#guard('wg_units', () => units());
+    const out = this.#result('wg_units', len);
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    const result: string[] = [];
+    let pos = 0;
+    for (let i = 0; i < pointCount; i++) {
+      if (pos + 2 > out.byteLength) throw new WgError('WG_ERR_PLUGIN_STATUS', { ...this.#context, detail: `wg_units output ends after ${i} of ${pointCount} points` });
+      const n = view.getUint16(pos, true);
+      result.push(utf8.decode(out.subarray(pos + 2, pos + 2 + n)));
+      pos += 2 + n;
+    }
+    return result;
+  }
+
+  /** The polling plan: one device index per request. */
+  requests(): Uint32Array {
+    const requests = this.#polling('wg_requests', this.#requests);
+    const count = this.#guard('wg_requests', () => requests());
+    const out = this.#result('wg_requests', count < 0 ? count : count * 4);
+    return new Uint32Array(out.slice().buffer);
+  }
+
+  /** The frame for request `index`, built with sequence number `seq`. A copy the caller owns. */
+  request(index: number, seq: number): Uint8Array {
+    const request = this.#polling('wg_request', this.#request);
+    const len = this.#guard('wg_request', () => request(index, seq));
+    return this.#result('wg_request', len).slice();
+  }
+
+  /** 0: need more bytes; n > 0: the first n bytes are a frame; negative: not a valid frame start. */
+  frameLength(received: Uint8Array): number {
+    const frameLength = this.#polling('wg_frame_length', this.#frameLength);
+    return this.#guard('wg_frame_length', () => frameLength(this.#write(received)));
+  }
+
+  #polling<F>(name: string, fn: F | undefined): F {
+    if (!fn) throw new WgError('WG_ERR_PLUGIN_ABI', { ...this.#context, file: this.plugin.file, detail: `${name} called on a plugin without the polling group` });
+    return fn;
+  }
+
+  #write(data: Uint8Array): number {
+    const size = data.byteLength;
+    const ptr = this.#guard('wg_input', () => this.#input(size));
+    this.#view().set(data, ptr);
+    return size;
+  }
+
+  #result(call: string, len: number): Uint8Array {
+    if (len < 0) {
+      throw new WgError('WG_ERR_PLUGIN_STATUS', { ...this.#context, call, detail: `${STATUS_NAMES[len] ?? len} from ${call}${this.#lastError ? `: ${this.#lastError}` : ''}`, status: len });
+    }
+    const ptr = this.#output();
+    return this.#view().subarray(ptr, ptr + len);
+  }
+
+  #view(): Uint8Array {
+    if (this.#bytes.buffer !== this.#memory.buffer) this.#bytes = new Uint8Array(this.#memory.buffer);
+    return this.#bytes;
+  }
+
+  #guard(call: string, fn: () => number): number {
+    if (this.poisoned) throw new WgError('WG_ERR_PLUGIN_TRAP', { ...this.#context, detail: `${call}: instance is poisoned by an earlier trap` });
+    this.#lastError = '';
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError || err instanceof RangeError) {
+        this.poisoned = true;
+        throw new WgError('WG_ERR_PLUGIN_TRAP', { ...this.#context, detail: `${call}: ${(err as Error).message}${this.#lastError ? ` (${this.#lastError})` : ''}` }, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  #log(level: number, ptr: number, len: number): void {
+    const message = utf8.decode(this.#view().subarray(ptr, ptr + len));
+    if (level >= LogLevel.error) this.#lastError = message;
+    const now = Date.now();
+    if (now - this.#logWindowStart >= 1000) {
+      this.#logWindowStart = now;
+      this.#logsInWindow = 0;
+    }
+    if (++this.#logsInWindow > this.#logRateLimit) {
+      this.logsSuppressed++;
+      return;
+    }
+    this.#onLog?.({ level, message });
+  }
+}

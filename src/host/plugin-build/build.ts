@@ -1,0 +1,64 @@
+/**
+ * Compiles an AssemblyScript plugin folder into its .wasm: `plugins/<name>/<name>.ts` ->
+ * `plugins/<name>/build/<name>.wasm`, with the SDK's abort handler wired in (the ABI grants no
+ * env.abort) and the stub runtime (plugins allocate at configure time, not per batch).
+ */
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WgError } from '../errors.js';
+
+/** The repository's plugins/ folder (next to dist/ at run time). */
+export const BUILTIN_PLUGIN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../plugins');
+export const SDK_DIR = join(BUILTIN_PLUGIN_DIR, 'sdk');
+
+/** The part of the asc API used here. Its own typings redeclare globals (console), so they stay out. */
+interface AscApi {
+  main(argv: string[], options: { stdout: unknown; stderr: unknown }): Promise<{ error: Error | null }>;
+}
+const ASC_MODULE: string = 'assemblyscript/asc';
+
+export interface BuiltPlugin {
+  name: string;
+  wasm: string;
+  bytes: number;
+}
+
+export function wasmPathOf(pluginDir: string): string {
+  const name = basename(pluginDir);
+  return join(pluginDir, 'build', `${name}.wasm`);
+}
+
+export async function buildPlugin(pluginDir: string): Promise<BuiltPlugin> {
+  const dir = resolve(pluginDir);
+  const name = basename(dir);
+  const entry = join(dir, `${name}.ts`);
+  const out = wasmPathOf(dir);
+  await mkdir(dirname(out), { recursive: true });
+  // asc names a file by its path relative to the base directory, without extension.
+  const baseDir = process.cwd();
+  const abortPath = relative(baseDir, join(SDK_DIR, 'abort')).split('\\').join('/');
+  const diagnostics: string[] = [];
+  const sink = { write: (s: string | Uint8Array) => { diagnostics.push(String(s)); return true; } };
+  const asc = ((await import(ASC_MODULE)) as { default: AscApi }).default;
+  const { error } = await asc.main(
+    [relative(baseDir, entry), '-o', relative(baseDir, out), '--runtime', 'stub', '-O3s', '--noAssert', '--use', `abort=${abortPath}/wg_abort`],
+    { stdout: sink, stderr: sink },
+  );
+  if (error) {
+    throw new WgError('WG_ERR_PLUGIN_BUILD', { plugin: name, file: entry, detail: `${error.message}\n${diagnostics.join('')}` });
+  }
+  return { name, wasm: out, bytes: (await stat(out)).size };
+}
+
+/** Every plugin folder under `root` (a folder with plugin.yaml), the SDK excluded. */
+export async function listPluginDirs(root: string = BUILTIN_PLUGIN_DIR): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true });
+  const dirs: string[] = [];
+  for (const e of entries) {
+    if (!e.isDirectory() || e.name === 'sdk') continue;
+    const manifest = join(root, e.name, 'plugin.yaml');
+    if (await stat(manifest).then(() => true, () => false)) dirs.push(join(root, e.name));
+  }
+  return dirs.sort();
+}

@@ -1,0 +1,34 @@
+/**
+ * Loading plugins in tests: hostile WAT fixtures (test/fixtures/plugins/*.wat, compiled here with
+ * binaryen) and the built AssemblyScript plugins (plugins/<name>/build/<name>.wasm).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import binaryen from 'binaryen';
+import { v8Engine, type CompiledPlugin } from '../../src/host/engine/engine.js';
+
+/** Repository root, from dist/test/support/. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export function watFixturePath(name: string): string {
+  return join(REPO_ROOT, 'test', 'fixtures', 'plugins', `${name}.wat`);
+}
+
+export function watBytes(name: string): Uint8Array {
+  const module = binaryen.parseText(readFileSync(watFixturePath(name), 'utf8'));
+  try {
+    return module.emitBinary();
+  } finally {
+    module.dispose();
+  }
+}
+
+export function builtPluginPath(name: string): string {
+  return join(REPO_ROOT, 'plugins', name, 'build', `${name}.wasm`);
+}
+
+export function compileBuiltPlugin(name: string): CompiledPlugin {
+  const file = builtPluginPath(name);
+  return v8Engine.compile(readFileSync(file), name, file);
+}
