@@ -1,0 +1,118 @@
+/**
+ * The receive side every transport shares: received bytes wait here until a `read()` takes them, and
+ * `read()` calls wait here, in call order, until bytes, a timeout, the end of the link or our close.
+ * Keeping this in one place makes "queued, never dropped" and the error codes of the transport
+ * contract (see transport.ts) hold the same way for TCP, serial and UDP.
+ */
+import { WgError } from '../host/errors.js';
+
+/** How received bytes are cut into reads: a byte stream (TCP, serial) or one datagram per read (UDP). */
+export type RxFraming = 'stream' | 'datagram';
+
+interface PendingRead {
+  resolve(bytes: Uint8Array): void;
+  reject(error: WgError): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** setTimeout fires at once for delays above 2^31-1 ms; longer timeouts are clamped to that (24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class RxQueue {
+  readonly #device: string;
+  readonly #framing: RxFraming;
+  #chunks: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #readers: PendingRead[] = [];
+  /** Why reads fail once the queue is empty: a lost link, or our close. Undefined while open. */
+  #terminal: WgError | undefined;
+
+  /** Starts closed: reads fail with `WG_ERR_HAL_CLOSED` until `reset()` marks the link open. */
+  constructor(device: string, framing: RxFraming) {
+    this.#device = device;
+    this.#framing = framing;
+    this.#terminal = this.#closedError();
+  }
+
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** The link is (re)established: empty queue, reads wait for bytes. */
+  reset(): void {
+    this.#chunks = [];
+    this.#queuedBytes = 0;
+    this.#terminal = undefined;
+  }
+
+  /** Bytes arrived from the device. Ignored once the link is over (they can belong to no read). */
+  push(chunk: Uint8Array): void {
+    if (this.#terminal !== undefined || chunk.byteLength === 0) return;
+    const reader = this.#readers.shift();
+    if (reader) {
+      clearTimeout(reader.timer);
+      reader.resolve(chunk);
+      return;
+    }
+    this.#chunks.push(chunk);
+    this.#queuedBytes += chunk.byteLength;
+  }
+
+  read(timeoutMs: number): Promise<Uint8Array> {
+    if (this.#chunks.length > 0) return Promise.resolve(this.#take());
+    if (this.#terminal !== undefined) return Promise.reject(this.#terminal);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const reader: PendingRead = { resolve, reject, timer: undefined };
+      if (Number.isFinite(timeoutMs)) {
+        reader.timer = setTimeout(() => {
+          this.#readers = this.#readers.filter((r) => r !== reader);
+          reject(new WgError('WG_ERR_HAL_TIMEOUT', { device: this.#device, detail: `${timeoutMs} ms` }));
+        }, Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS));
+      }
+      this.#readers.push(reader);
+    });
+  }
+
+  /**
+   * The link was lost: pending reads fail with `error` now; queued bytes stay readable, and reads
+   * fail with `error` once they are gone.
+   */
+  lose(error: WgError): void {
+    if (this.#terminal !== undefined) return;
+    this.#terminal = error;
+    this.#failReaders(error);
+  }
+
+  /** We closed: queued bytes are discarded, pending and later reads fail with `WG_ERR_HAL_CLOSED`. */
+  cancel(): void {
+    this.#chunks = [];
+    this.#queuedBytes = 0;
+    this.#terminal = this.#closedError();
+    this.#failReaders(this.#terminal);
+  }
+
+  #take(): Uint8Array {
+    if (this.#framing === 'datagram' || this.#chunks.length === 1) {
+      const chunk = this.#chunks.shift() as Uint8Array;
+      this.#queuedBytes -= chunk.byteLength;
+      return chunk;
+    }
+    const all = Buffer.concat(this.#chunks, this.#queuedBytes);
+    this.#chunks = [];
+    this.#queuedBytes = 0;
+    return all;
+  }
+
+  #failReaders(error: WgError): void {
+    const readers = this.#readers;
+    this.#readers = [];
+    for (const reader of readers) {
+      clearTimeout(reader.timer);
+      reader.reject(error);
+    }
+  }
+
+  #closedError(): WgError {
+    return new WgError('WG_ERR_HAL_CLOSED', { device: this.#device });
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The HAL transport contract: how the host moves raw bytes to and from one field device link.
+ * This file holds only types and their contracts; `tcp.ts` (and later `serial.ts`, `udp.ts`)
+ * implement it, and `test/hal/transport.contract.ts` checks every implementation against it.
+ *
+ * Higher layers (poll scheduler, Modbus client) take a `Transport` as a parameter and never learn
+ * which kind it is. They branch on `WgError.code`, never on message text:
+ *
+ * | code                   | meaning                                                               |
+ * |------------------------|-----------------------------------------------------------------------|
+ * | `WG_ERR_HAL_CLOSED`    | cancelled because *we* closed the transport (or it was never opened). |
+ * |                        | Not a fault: do not count it, do not reconnect.                       |
+ * | `WG_ERR_HAL_LINK_LOST` | the link broke under us (peer closed, reset, cable pulled). The       |
+ * |                        | transport is no longer open; call `open()` again to re-establish it.  |
+ * | `WG_ERR_HAL_CONNECT`   | `open()` could not establish the link (refused, unreachable, no such  |
+ * |                        | device, or no link within `connectTimeoutMs`).                        |
+ * | `WG_ERR_HAL_TIMEOUT`   | `read()` saw no byte within its timeout. The link stays open and      |
+ * |                        | bytes that arrive later are kept for the next read.                   |
+ *
+ * Every such error carries `context.device` (the `device` option, the name the operator gave the
+ * device in the gateway file) and, except for `WG_ERR_HAL_CLOSED`, a `context.detail` with the
+ * OS reason or the timeout; the underlying OS error, when there is one, is the `cause`.
+ */
+
+/** Settings every transport kind takes. */
+export interface TransportOptions {
+  /** Name of the device this link serves, as written in the gateway file; used in every error. */
+  readonly device: string;
+  /** How long `open()` may take before it fails with `WG_ERR_HAL_CONNECT`, in milliseconds. */
+  readonly connectTimeoutMs: number;
+}
+
+/** Settings of the IP transports (TCP now, UDP later): where the device listens. */
+export interface NetTransportOptions extends TransportOptions {
+  /** Host name or IP address of the device. */
+  readonly host: string;
+  /** TCP or UDP port of the device (Modbus TCP: 502, BACnet/IP: 47808). */
+  readonly port: number;
+}
+
+/**
+ * One link to one field device: a TCP connection, a serial port, or a UDP socket bound to a peer.
+ *
+ * Ordering and queueing: received bytes are delivered in the order they arrived. Bytes that arrive
+ * while no `read()` is pending are queued inside the transport and delivered by the next reads,
+ * never dropped, until the transport is closed by us (`close()` discards them). When the link is
+ * lost, bytes received before the loss are still delivered first; only then do reads fail with
+ * `WG_ERR_HAL_LINK_LOST`.
+ *
+ * Ownership: the transport keeps no reference to a buffer it returned from `read()`; the caller owns
+ * it and may modify or keep it. A buffer given to `write()` is read by the transport until the
+ * returned promise settles; the caller must not modify it before then.
+ */
+export interface Transport {
+  /** The device name from the options, for logs and errors. */
+  readonly device: string;
+
+  /**
+   * `true` between a successful `open()` and either `close()` or the loss of the link.
+   * It turns `false` as soon as the transport notices the link is gone.
+   */
+  readonly isOpen: boolean;
+
+  /**
+   * Received bytes waiting for a `read()`. Lets a caller see that a late answer has arrived (and
+   * decide to drain it) without consuming it.
+   */
+  readonly queuedBytes: number;
+
+  /**
+   * Establishes the link. Resolves when bytes can be written and read. Starts with an empty receive
+   * queue, so it may be called again after `close()` or after the link was lost to re-establish it.
+   *
+   * Rejects with `WG_ERR_HAL_CONNECT` when the link cannot be established within
+   * `connectTimeoutMs` (refused, unreachable, no such device, already open), and with
+   * `WG_ERR_HAL_CLOSED` when `close()` is called while it is still opening.
+   */
+  open(): Promise<void>;
+
+  /**
+   * Sends `bytes` to the device. For a stream link (TCP, serial) the bytes may reach the device in
+   * several pieces; for a datagram link (UDP) one call sends exactly one datagram. Resolves when the
+   * bytes have been handed to the operating system, not when the device has them.
+   *
+   * Rejects with `WG_ERR_HAL_CLOSED` if the transport is not open or is closed before the bytes
+   * were handed over, and with `WG_ERR_HAL_LINK_LOST` if the link is or becomes lost.
+   */
+  write(bytes: Uint8Array): Promise<void>;
+
+  /**
+   * Resolves with the next received bytes, at least one byte. A stream link returns everything
+   * received and not yet read, in one buffer (chunk boundaries mean nothing); a datagram link
+   * returns exactly one datagram. Several pending reads are served in call order.
+   *
+   * Rejects with `WG_ERR_HAL_TIMEOUT` (`detail`: the timeout) when nothing arrives within
+   * `timeoutMs` milliseconds (`Infinity` waits without limit); with `WG_ERR_HAL_CLOSED` when the
+   * transport is not open or `close()` is called while the read is pending; with
+   * `WG_ERR_HAL_LINK_LOST` when the link is lost and no received byte is left to deliver.
+   */
+  read(timeoutMs: number): Promise<Uint8Array>;
+
+  /**
+   * Closes the link and releases the OS resource. Pending reads and writes fail with
+   * `WG_ERR_HAL_CLOSED`; queued received bytes are discarded. Idempotent: closing a closed, lost
+   * or never-opened transport resolves at once. Never rejects.
+   */
+  close(): Promise<void>;
+}
+
+/** Builds an unopened transport of one kind from its settings. */
+export type TransportFactory<O extends TransportOptions = TransportOptions> = (options: O) => Transport;
