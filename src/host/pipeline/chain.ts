@@ -1,0 +1,168 @@
+/**
+ * The step chain of one pipeline: decoder → transforms → encoder, run inside the pipeline worker.
+ * The chain applies what every step needs and no plugin implements (practice 12): per-step counters,
+ * timing, trap containment with a fresh instance, logging with pipeline/step/plugin names.
+ */
+import { SAMPLE_BATCH_HEADER, type PluginKind } from '../engine/abi.js';
+import type { CompiledPlugin } from '../engine/engine.js';
+import { PluginInstance, type PluginLogLine } from '../engine/plugin-instance.js';
+import { WgError, isWgError } from '../errors.js';
+
+export interface ChainStep {
+  plugin: CompiledPlugin;
+  kind: PluginKind;
+  /** The step's resolved `with:` settings. */
+  with: unknown;
+}
+
+/** What every step's settings document shares (docs/plugin-abi.md, wg_configure). */
+export interface ChainContext {
+  pipeline: string;
+  devices: unknown[];
+  points: Array<Record<string, unknown> & { unit?: string }>;
+}
+
+export interface StepCounters {
+  plugin: string;
+  kind: PluginKind;
+  batches: number;
+  /** Samples in (frames for a decoder) and out (messages for an encoder). */
+  itemsIn: number;
+  itemsOut: number;
+  traps: number;
+  errors: number;
+  /** Instances created after the first (after traps). */
+  reinstantiations: number;
+  /** Time spent inside the plugin, ns. */
+  busyNs: number;
+}
+
+export interface ChainEvents {
+  log(level: number, message: string, context: Record<string, unknown>): void;
+  /** Called just before a step runs: the watchdog reports which plugin a hung batch was in. */
+  enterStep?(step: number): void;
+}
+
+export class StepChain {
+  readonly counters: StepCounters[];
+  #steps: ChainStep[];
+  #docs: unknown[] = [];
+  #instances: PluginInstance[] = [];
+  #events: ChainEvents;
+  #context: ChainContext;
+  /** Batches dropped because a step trapped or failed. */
+  batchesDropped = 0;
+
+  constructor(steps: ChainStep[], context: ChainContext, events: ChainEvents) {
+    if (steps.length < 2 || steps[0]!.kind !== 'decoder' || steps[steps.length - 1]!.kind !== 'encoder' || steps.slice(1, -1).some((s) => s.kind !== 'transform')) {
+      throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: context.pipeline, detail: `steps must be one decoder, any transforms, one encoder; got ${steps.map((s) => s.kind).join(' → ')}` });
+    }
+    this.#steps = steps;
+    this.#context = context;
+    this.#events = events;
+    this.counters = steps.map((s) => ({ plugin: s.plugin.name, kind: s.kind, batches: 0, itemsIn: 0, itemsOut: 0, traps: 0, errors: 0, reinstantiations: 0, busyNs: 0 }));
+  }
+
+  /**
+   * Instantiates and configures every step in order. A step that changes units (wg_units) changes the
+   * `unit` of the points every later step sees.
+   */
+  configure(): void {
+    let points = this.#context.points.map((p) => ({ ...p }));
+    this.#steps.forEach((step, index) => {
+      this.#events.enterStep?.(index);
+      const doc = { abi: 1, pipeline: this.#context.pipeline, step: index, plugin: step.plugin.name, with: step.with, devices: this.#context.devices, points };
+      this.#docs[index] = doc;
+      const instance = this.#instantiate(index);
+      const units = instance.units(points.length);
+      if (units) points = points.map((p, i) => (units[i] ? { ...p, unit: units[i] } : p));
+      this.#instances[index] = instance;
+    });
+  }
+
+  /** Runs a frame batch through every step. Returns the encoder's message batch, or null when dropped. */
+  process(frames: Uint8Array, frameCount: number): Uint8Array | null {
+    return this.#run(0, frames, frameCount, (instance, data) => instance.process(data));
+  }
+
+  /**
+   * Lets time-driven steps emit (buckets closing, heartbeats). Each step's tick output enters the
+   * chain at the next step. Returns message batches for the uplink.
+   */
+  tick(now: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < this.#instances.length; i++) {
+      if (!this.#instances[i]!.ticks) continue;
+      const produced = this.#guarded(i, 0, () => this.#instances[i]!.tick(now));
+      if (produced === null || produced.byteLength === 0) continue;
+      if (i === this.#instances.length - 1) {
+        out.push(produced.slice());
+        continue;
+      }
+      const batch = this.#run(i + 1, produced.slice(), sampleCount(produced), (instance, data) => instance.process(data));
+      if (batch !== null && batch.byteLength > 0) out.push(batch);
+    }
+    return out;
+  }
+
+  #run(from: number, input: Uint8Array, count: number, call: (i: PluginInstance, d: Uint8Array) => Uint8Array): Uint8Array | null {
+    let data = input;
+    let items = count;
+    for (let i = from; i < this.#instances.length; i++) {
+      const result = this.#guarded(i, items, () => call(this.#instances[i]!, data));
+      if (result === null) return null;
+      data = result;
+      items = this.#steps[i]!.kind === 'encoder' ? messageCount(data) : sampleCount(data);
+      this.counters[i]!.itemsOut += items;
+    }
+    return data;
+  }
+
+  /** Runs one call of step `i`; a trap or error drops the batch, counts it, and replaces a poisoned instance. */
+  #guarded(i: number, itemsIn: number, call: () => Uint8Array): Uint8Array | null {
+    const c = this.counters[i]!;
+    this.#events.enterStep?.(i);
+    const started = process.hrtime.bigint();
+    try {
+      const out = call();
+      c.batches++;
+      c.itemsIn += itemsIn;
+      return out;
+    } catch (err) {
+      if (!isWgError(err)) throw err;
+      this.batchesDropped++;
+      if (err.code === 'WG_ERR_PLUGIN_TRAP') c.traps++;
+      else c.errors++;
+      this.#events.log(50, `batch dropped: ${err.message}`, { code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline });
+      if (this.#instances[i]!.poisoned) {
+        this.#instances[i] = this.#instantiate(i);
+        c.reinstantiations++;
+      }
+      return null;
+    } finally {
+      c.busyNs += Number(process.hrtime.bigint() - started);
+    }
+  }
+
+  #instantiate(index: number): PluginInstance {
+    const step = this.#steps[index]!;
+    const context = { pipeline: this.#context.pipeline, step: index };
+    const instance = new PluginInstance(step.plugin, {
+      context,
+      onLog: (line: PluginLogLine) => this.#events.log(line.level, line.message, { ...context, plugin: step.plugin.name }),
+    });
+    instance.configure(this.#docs[index]);
+    return instance;
+  }
+}
+
+function sampleCount(batch: Uint8Array): number {
+  return batch.byteLength >= SAMPLE_BATCH_HEADER ? new DataView(batch.buffer, batch.byteOffset, 4).getUint32(0, true) : 0;
+}
+
+function messageCount(batch: Uint8Array): number {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  let n = 0;
+  for (let at = 0; at + 8 <= batch.byteLength; at += (8 + view.getUint32(at, true) + 3) & ~3) n++;
+  return n;
+}

@@ -1,0 +1,47 @@
+/**
+ * The control block shared between a pipeline runner (main thread) and its worker: named slots in a
+ * small SharedArrayBuffer, read by the watchdog. One Int32Array and one Float64Array over the same
+ * buffer; the Float64 slots live after the Int32 ones.
+ */
+
+/** Int32 slot: what the worker is doing (a WorkerState). Changed with compareExchange only. */
+export const STATE = 0;
+/** Int32 slot: index of the step the worker is in (valid in PROCESSING and CONFIGURING). */
+export const STEP = 1;
+/** Int32 slot: ingress ring position after the batch being processed (to skip it if it hangs). */
+export const BATCH_END = 2;
+/** Int32 slot: batches the worker completed; the watchdog reads progress from it. */
+export const BATCHES_DONE = 3;
+const INT_SLOTS = 8;
+
+/** Float64 slot (index into the Float64Array): Date.now() when the current batch or configure started. */
+export const STARTED_AT = INT_SLOTS / 2;
+const FLOAT_SLOTS = 2;
+
+export const CONTROL_BYTES = INT_SLOTS * 4 + FLOAT_SLOTS * 8;
+
+export const WorkerState = {
+  /** Waiting for input; nothing to watch. */
+  IDLE: 0,
+  /** Inside a plugin call for a batch; subject to the batch deadline. */
+  PROCESSING: 1,
+  /** Writing results; a kill now would duplicate output, so the watchdog leaves it alone. */
+  COMMITTING: 2,
+  /** The watchdog claimed the worker: it must not commit. */
+  KILLED: 3,
+  /** Instantiating and configuring plugins; subject to the configure deadline. */
+  CONFIGURING: 4,
+} as const;
+
+export interface ControlViews {
+  ints: Int32Array;
+  floats: Float64Array;
+}
+
+export function createControl(): SharedArrayBuffer {
+  return new SharedArrayBuffer(CONTROL_BYTES);
+}
+
+export function openControl(buffer: SharedArrayBuffer): ControlViews {
+  return { ints: new Int32Array(buffer, 0, INT_SLOTS), floats: new Float64Array(buffer, 0, INT_SLOTS / 2 + FLOAT_SLOTS) };
+}

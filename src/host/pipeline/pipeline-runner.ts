@@ -1,0 +1,249 @@
+/**
+ * The main-thread side of one pipeline: owns its rings, its worker and the worker's watchdog, and
+ * drains the egress ring into the uplink. The poller writes frames into `ingress`.
+ *
+ * Failure handling (docs/delivery.md): a batch that runs past its deadline gets the worker terminated,
+ * that batch skipped and counted, and a fresh worker started on the rest of the ring. A worker that
+ * cannot be brought up (a plugin that hangs or fails while configuring) is retried with back-off and
+ * the pipeline's state says why.
+ */
+import { Worker } from 'node:worker_threads';
+import { WgError } from '../errors.js';
+import { RingReader } from '../ring/reader.js';
+import { RingWriter } from '../ring/writer.js';
+import { createRing } from '../ring/ring.js';
+import type { ChainContext, ChainStep, StepCounters } from './chain.js';
+import { BATCHES_DONE, BATCH_END, STARTED_AT, STATE, STEP, WorkerState, createControl, openControl } from './control.js';
+import type { WorkerData, WorkerMessage } from './worker-protocol.js';
+
+export interface PipelineLogger {
+  log(level: number, message: string, context: Record<string, unknown>): void;
+}
+
+export interface PipelineOptions {
+  name: string;
+  steps: ChainStep[];
+  context: ChainContext;
+  ingressBytes: number;
+  egressBytes: number;
+  maxBatchRecords: number;
+  /** Watchdog deadline for one batch, ms. */
+  batchDeadlineMs: number;
+  /** Watchdog deadline for instantiating and configuring every step, ms. */
+  configureDeadlineMs?: number;
+  tickMs?: number;
+  /** Receives every message the encoder produced, in order. The payload is a copy the callee owns. */
+  onMessage(point: number | undefined, payload: Uint8Array): void;
+  logger: PipelineLogger;
+}
+
+export type PipelineState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopping' | 'stopped';
+
+export interface PipelineStatus {
+  name: string;
+  state: PipelineState;
+  /** Why the pipeline is restarting or failed. */
+  reason?: string;
+  workerRestarts: number;
+  watchdogKills: number;
+  batchesDropped: number;
+  batchesDone: number;
+  steps: StepCounters[];
+  ingress: ReturnType<RingWriter['stats']>;
+  egress: ReturnType<RingWriter['stats']>;
+}
+
+const WORKER_URL = new URL('./worker-main.js', import.meta.url);
+const MAX_RESTART_DELAY_MS = 30_000;
+
+export class PipelineRunner {
+  readonly name: string;
+  /** The poller's end of the ingress ring. */
+  readonly ingress: RingWriter;
+  #options: PipelineOptions;
+  #ingressBuffer: SharedArrayBuffer;
+  #egressBuffer: SharedArrayBuffer;
+  #egress: RingReader;
+  #control = createControl();
+  #views = openControl(this.#control);
+  #worker?: Worker;
+  #state: PipelineState = 'starting';
+  #reason?: string;
+  #watchdog?: NodeJS.Timeout;
+  #draining = false;
+  #restartDelay = 100;
+  #restartTimer?: NodeJS.Timeout;
+  #counters: StepCounters[] = [];
+  #workerDropped = 0;
+  #droppedBefore = 0;
+  #restarts = 0;
+  #kills = 0;
+  #skipped = 0;
+  #stopped?: () => void;
+
+  constructor(options: PipelineOptions) {
+    this.name = options.name;
+    this.#options = options;
+    this.#ingressBuffer = createRing(options.ingressBytes);
+    this.#egressBuffer = createRing(options.egressBytes);
+    this.ingress = new RingWriter(this.#ingressBuffer);
+    this.#egress = new RingReader(this.#egressBuffer);
+  }
+
+  /** Starts the worker; resolves once every step is configured, rejects with the configure error. */
+  async start(): Promise<void> {
+    this.#draining = true;
+    void this.#drain();
+    this.#watchdog = setInterval(() => this.#watch(), Math.max(5, Math.min(50, this.#options.batchDeadlineMs / 4)));
+    await this.#spawn();
+  }
+
+  /** Stops after the worker has processed everything already in the ingress ring. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopping';
+    clearTimeout(this.#restartTimer);
+    const worker = this.#worker;
+    if (worker) {
+      const done = new Promise<void>((resolve) => { this.#stopped = resolve; });
+      worker.postMessage({ type: 'stop' });
+      await Promise.race([done, new Promise((r) => setTimeout(r, this.#options.batchDeadlineMs * 4 + 1000))]);
+      await worker.terminate();
+    }
+    clearInterval(this.#watchdog);
+    this.#draining = false;
+    this.#drainNow();
+    this.#state = 'stopped';
+  }
+
+  status(): PipelineStatus {
+    return {
+      name: this.name,
+      state: this.#state,
+      ...(this.#reason ? { reason: this.#reason } : {}),
+      workerRestarts: this.#restarts,
+      watchdogKills: this.#kills,
+      batchesDropped: this.#droppedBefore + this.#workerDropped + this.#skipped,
+      batchesDone: Atomics.load(this.#views.ints, BATCHES_DONE),
+      steps: this.#counters,
+      ingress: this.ingress.stats(),
+      egress: this.#egress.stats(),
+    };
+  }
+
+  #spawn(): Promise<void> {
+    const { ints } = this.#views;
+    Atomics.store(ints, STATE, WorkerState.IDLE);
+    const o = this.#options;
+    const data: WorkerData = {
+      context: o.context,
+      steps: o.steps.map((s) => ({ name: s.plugin.name, file: s.plugin.file, module: s.plugin.module, facts: s.plugin.facts, size: s.plugin.size, kind: s.kind, with: s.with })),
+      ingress: this.#ingressBuffer,
+      egress: this.#egressBuffer,
+      control: this.#control,
+      maxBatchRecords: o.maxBatchRecords,
+      maxBatchBytes: Math.max(4096, o.ingressBytes / 4),
+      tickMs: o.tickMs ?? 1000,
+    };
+    const worker = new Worker(WORKER_URL, { workerData: data });
+    this.#worker = worker;
+    this.#droppedBefore += this.#workerDropped;
+    this.#workerDropped = 0;
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: WorkerMessage) => {
+        switch (m.type) {
+          case 'ready':
+            this.#state = 'running';
+            this.#reason = undefined;
+            resolve();
+            break;
+          case 'log':
+            o.logger.log(m.level, m.message, m.context);
+            break;
+          case 'counters':
+            this.#counters = m.steps;
+            this.#workerDropped = m.batchesDropped;
+            if (m.steps.some((s) => s.batches > 0)) this.#restartDelay = 100;
+            break;
+          case 'configure-failed':
+            this.#fail(`${m.code}: ${m.message}`);
+            reject(new WgError(m.code as 'WG_ERR_PLUGIN_CONFIGURE', { ...m.context, pipeline: this.name }));
+            break;
+          case 'stopped':
+            this.#stopped?.();
+            break;
+        }
+      });
+      worker.on('error', (err) => {
+        o.logger.log(50, `worker crashed: ${err.message}`, { code: 'WG_ERR_WORKER_CRASHED', pipeline: this.name });
+      });
+      worker.on('exit', (code) => {
+        if (this.#worker !== worker || this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'failed') return;
+        this.#recover(`worker exited with code ${code}`, 'WG_ERR_WORKER_CRASHED');
+      });
+    });
+  }
+
+  /** The watchdog: terminate a worker whose batch (or configure) ran past its deadline. */
+  #watch(): void {
+    const { ints, floats } = this.#views;
+    const state = Atomics.load(ints, STATE);
+    const elapsed = Date.now() - floats[STARTED_AT]!;
+    const deadline = state === WorkerState.CONFIGURING ? this.#options.configureDeadlineMs ?? 5000 : this.#options.batchDeadlineMs;
+    if ((state !== WorkerState.PROCESSING && state !== WorkerState.CONFIGURING) || elapsed <= deadline) return;
+    if (Atomics.compareExchange(ints, STATE, state, WorkerState.KILLED) !== state) return;
+    const step = Atomics.load(ints, STEP);
+    const plugin = this.#options.steps[step]?.plugin.name ?? '?';
+    this.#kills++;
+    const what = state === WorkerState.CONFIGURING ? 'configuring' : 'a batch';
+    this.#options.logger.log(50, `plugin ${plugin} ran ${elapsed} ms in ${what} (deadline ${deadline} ms); worker terminated`, {
+      code: 'WG_ERR_PLUGIN_TIMEOUT', pipeline: this.name, step, plugin,
+    });
+    const worker = this.#worker;
+    this.#worker = undefined;
+    void worker?.terminate().then(() => {
+      if (state === WorkerState.PROCESSING) {
+        // Skip the batch that hung, so the fresh worker does not hang on it again.
+        new RingReader(this.#ingressBuffer).release(Atomics.load(ints, BATCH_END));
+        this.#skipped++;
+      }
+      this.#recover(`plugin ${plugin} timed out in ${what}`, 'WG_ERR_PLUGIN_TIMEOUT');
+    });
+  }
+
+  #recover(reason: string, code: string): void {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    this.#state = 'restarting';
+    this.#reason = reason;
+    this.#restarts++;
+    const delay = this.#restartDelay;
+    this.#restartDelay = Math.min(this.#restartDelay * 2, MAX_RESTART_DELAY_MS);
+    if (delay >= MAX_RESTART_DELAY_MS) {
+      this.#options.logger.log(60, `pipeline ${this.name} keeps failing (${reason}); retrying every ${MAX_RESTART_DELAY_MS / 1000} s`, { code: 'WG_ERR_WORKER_RESTART_FAILED', pipeline: this.name, cause: code });
+    }
+    this.#restartTimer = setTimeout(() => {
+      this.#spawn().catch((err: Error) => {
+        this.#options.logger.log(60, `pipeline ${this.name} worker could not be restarted: ${err.message}`, { code: 'WG_ERR_WORKER_RESTART_FAILED', pipeline: this.name });
+      });
+    }, delay);
+  }
+
+  #fail(reason: string): void {
+    this.#state = 'failed';
+    this.#reason = reason;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#draining) {
+      this.#drainNow();
+      await this.#egress.waitForDataAsync(200);
+    }
+  }
+
+  #drainNow(): void {
+    for (let record = this.#egress.next(); record; record = this.#egress.next()) {
+      const point = new DataView(record.buffer, record.byteOffset, 4).getUint32(0, true);
+      this.#options.onMessage(point === 0xffffffff ? undefined : point, record.slice(4));
+    }
+  }
+}

@@ -1,0 +1,120 @@
+// The pipeline worker end to end through real threads and rings: frames in order through the chain,
+// a trap drops only its batch, a hung plugin gets its worker killed and restarted with the rest of
+// the ring delivered exactly once, and a plugin that hangs while configuring is reported.
+import test, { before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { v8Engine, type CompiledPlugin } from '../../src/host/engine/engine.js';
+import { frameRecordPayloadLength, writeFramePayload } from '../../src/host/engine/frame-record.js';
+import { buildPlugin } from '../../src/host/plugin-build/build.js';
+import { PipelineRunner, type PipelineOptions } from '../../src/host/pipeline/pipeline-runner.js';
+import type { RingWriter } from '../../src/host/ring/writer.js';
+import { REPO_ROOT, watBytes, watFixturePath } from '../support/plugins.js';
+import { waitFor } from '../support/wait.js';
+
+let decoder: CompiledPlugin;
+let encoder: CompiledPlugin;
+
+before(async () => {
+  for (const name of ['probe-decoder', 'probe-encoder']) await buildPlugin(join(REPO_ROOT, 'test/fixtures/plugins', name));
+  const load = (name: string) => {
+    const file = join(REPO_ROOT, 'test/fixtures/plugins', name, 'build', `${name}.wasm`);
+    return v8Engine.compile(readFileSync(file), name, file);
+  };
+  decoder = load('probe-decoder');
+  encoder = load('probe-encoder');
+});
+
+const OK_COMMAND = 0x01;
+const TRAP_COMMAND = 0xdd;
+const HANG_COMMAND = 0xee;
+
+function writeFrame(ring: RingWriter, id: number, command: number): void {
+  const request = new Uint8Array([command]);
+  const response = new Uint8Array([id % 256]);
+  const at = ring.reserve(frameRecordPayloadLength(1, 1));
+  assert.ok(at >= 0, 'ingress ring has room');
+  writeFramePayload(ring.bytes, ring.view, at, { device: 0, request: id, status: 0, seq: id, ts: 1000 + id }, request, response);
+}
+
+function runner(overrides: Partial<PipelineOptions> = {}) {
+  const messages: string[] = [];
+  const logs: Array<{ level: number; message: string; context: Record<string, unknown> }> = [];
+  const pipeline = new PipelineRunner({
+    name: 'probe',
+    steps: [{ plugin: decoder, kind: 'decoder', with: {} }, { plugin: encoder, kind: 'encoder', with: {} }],
+    context: { pipeline: 'probe', devices: [], points: [] },
+    ingressBytes: 1 << 16,
+    egressBytes: 1 << 16,
+    maxBatchRecords: 1,
+    batchDeadlineMs: 300,
+    onMessage: (_point, payload) => messages.push(Buffer.from(payload).toString()),
+    logger: { log: (level, message, context) => logs.push({ level, message, context }) },
+    ...overrides,
+  });
+  return { pipeline, messages, logs };
+}
+
+const expected = (ids: number[]) => ids.map((id) => `${id}=${id % 256}`);
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+test('frames pass through decoder and encoder in the worker, in order', async (t) => {
+  const { pipeline, messages } = runner({ maxBatchRecords: 64 });
+  t.after(() => pipeline.stop());
+  await pipeline.start();
+  for (const id of range(0, 500)) writeFrame(pipeline.ingress, id, OK_COMMAND);
+  pipeline.ingress.commit();
+  await waitFor(() => messages.length >= 500, 5000, () => `${messages.length} messages`);
+  assert.deepEqual(messages, expected(range(0, 500)));
+  const status = pipeline.status();
+  assert.equal(status.state, 'running');
+  assert.equal(status.batchesDropped, 0);
+});
+
+test('a trap drops only its batch; the worker goes on with a fresh instance', async (t) => {
+  const { pipeline, messages, logs } = runner();
+  t.after(() => pipeline.stop());
+  await pipeline.start();
+  for (const id of range(0, 20)) writeFrame(pipeline.ingress, id, id === 7 ? TRAP_COMMAND : OK_COMMAND);
+  pipeline.ingress.commit();
+  await waitFor(() => messages.length >= 19, 5000, () => `${messages.length} messages`);
+  assert.deepEqual(messages, expected(range(0, 20).filter((id) => id !== 7)));
+  const trapLog = logs.find((l) => l.context.code === 'WG_ERR_PLUGIN_TRAP');
+  assert.ok(trapLog, 'the trap is logged');
+  assert.equal(trapLog.context.plugin, 'probe-decoder');
+  assert.equal(trapLog.context.pipeline, 'probe');
+  await waitFor(() => pipeline.status().steps[0]?.traps === 1, 3000, () => JSON.stringify(pipeline.status().steps));
+  assert.equal(pipeline.status().steps[0]!.reinstantiations, 1);
+  assert.equal(pipeline.status().watchdogKills, 0);
+});
+
+test('a plugin that hangs gets its worker killed and restarted; the rest arrives exactly once', async (t) => {
+  const { pipeline, messages, logs } = runner();
+  t.after(() => pipeline.stop());
+  await pipeline.start();
+  for (const id of range(0, 60)) writeFrame(pipeline.ingress, id, id === 30 ? HANG_COMMAND : OK_COMMAND);
+  pipeline.ingress.commit();
+  await waitFor(() => messages.length >= 59, 10_000, () => `${messages.length} messages, state ${pipeline.status().state}`);
+  assert.deepEqual(messages, expected(range(0, 60).filter((id) => id !== 30)), 'every other frame, in order, no duplicates');
+  const status = pipeline.status();
+  assert.equal(status.watchdogKills, 1);
+  assert.equal(status.workerRestarts, 1);
+  assert.equal(status.batchesDropped, 1);
+  assert.equal(status.state, 'running');
+  const kill = logs.find((l) => l.context.code === 'WG_ERR_PLUGIN_TIMEOUT');
+  assert.ok(kill, 'the kill is logged');
+  assert.equal(kill.context.plugin, 'probe-decoder');
+});
+
+test('a plugin that hangs while instantiating is killed at the configure deadline and reported', async (t) => {
+  const hanging = v8Engine.compile(watBytes('loop-forever-start'), 'loop-forever-start', watFixturePath('loop-forever-start'));
+  const { pipeline, logs } = runner({ steps: [{ plugin: hanging, kind: 'decoder', with: {} }, { plugin: encoder, kind: 'encoder', with: {} }], configureDeadlineMs: 200 });
+  t.after(() => pipeline.stop());
+  void pipeline.start().catch(() => undefined);
+  await waitFor(() => pipeline.status().state === 'restarting', 5000, () => JSON.stringify(pipeline.status()));
+  const status = pipeline.status();
+  assert.ok(status.watchdogKills >= 1);
+  assert.match(status.reason ?? '', /loop-forever-start timed out in configuring/);
+  assert.ok(logs.some((l) => l.context.code === 'WG_ERR_PLUGIN_TIMEOUT' && l.context.plugin === 'loop-forever-start'));
+});
