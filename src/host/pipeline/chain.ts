@@ -7,6 +7,7 @@ import { SAMPLE_BATCH_HEADER, type PluginKind } from '../engine/abi.js';
 import type { CompiledPlugin } from '../engine/engine.js';
 import { PluginInstance, type PluginLogLine } from '../engine/plugin-instance.js';
 import { WgError, isWgError } from '../errors.js';
+import { settingsDocument } from './settings-document.js';
 
 export interface ChainStep {
   plugin: CompiledPlugin;
@@ -71,8 +72,7 @@ export class StepChain {
     let points = this.#context.points.map((p) => ({ ...p }));
     this.#steps.forEach((step, index) => {
       this.#events.enterStep?.(index);
-      const doc = { abi: 1, pipeline: this.#context.pipeline, step: index, plugin: step.plugin.name, with: step.with, devices: this.#context.devices, points };
-      this.#docs[index] = doc;
+      this.#docs[index] = settingsDocument(this.#context, index, step.plugin.name, step.with, points);
       const instance = this.#instantiate(index);
       const units = instance.units(points.length);
       if (units) points = points.map((p, i) => (units[i] ? { ...p, unit: units[i] } : p));

@@ -1,0 +1,113 @@
+/**
+ * The running gateway: one sink per uplink, one assembled pipeline per pipeline file. Start order is
+ * uplinks (connecting in the background), then pipelines; stop order is the reverse, so that frames
+ * already read reach the worker, messages already encoded reach the uplink, and the uplink gets a
+ * chance to deliver them before it closes.
+ */
+import type { ResolvedGateway } from './config/resolved.js';
+import type { Logger } from './logger.js';
+import { AssembledPipeline, type AssembledPipelineStatus } from './pipeline/pipeline-assembly.js';
+import { MqttSink } from './sinks/mqtt.js';
+import type { Sink, SinkCounters, SinkState } from './sinks/sink.js';
+import { systemClock, type Clock } from '../hal/clock.js';
+import type { NetTransportOptions, TransportFactory } from '../hal/transport.js';
+import { readFile } from 'node:fs/promises';
+
+export interface GatewayDeps {
+  logger: Logger;
+  clock?: Clock;
+  transport?: TransportFactory<NetTransportOptions>;
+  logMessages?: boolean;
+  /** How often a status summary is logged, ms; 0 for never. */
+  statusIntervalMs?: number;
+}
+
+export interface GatewayStatus {
+  gateway: string;
+  uplinks: Array<{ name: string; state: SinkState; lastError?: string } & SinkCounters>;
+  pipelines: AssembledPipelineStatus[];
+}
+
+export class Gateway {
+  readonly config: ResolvedGateway;
+  #sinks = new Map<string, Sink>();
+  #pipelines: AssembledPipeline[] = [];
+  #logger: Logger;
+  #statusTimer?: NodeJS.Timeout;
+
+  private constructor(config: ResolvedGateway, logger: Logger) {
+    this.config = config;
+    this.#logger = logger;
+  }
+
+  static async start(config: ResolvedGateway, deps: GatewayDeps): Promise<Gateway> {
+    const gateway = new Gateway(config, deps.logger);
+    try {
+      await gateway.#start(deps);
+    } catch (err) {
+      await gateway.stop();
+      throw err;
+    }
+    return gateway;
+  }
+
+  async #start(deps: GatewayDeps): Promise<void> {
+    const { config } = this;
+    for (const uplink of config.uplinks) {
+      const tls = uplink.tls && {
+        ca: uplink.tls.ca ? await readFile(uplink.tls.ca) : undefined,
+        cert: uplink.tls.cert ? await readFile(uplink.tls.cert) : undefined,
+        key: uplink.tls.key ? await readFile(uplink.tls.key) : undefined,
+        rejectUnauthorized: uplink.tls.rejectUnauthorized,
+      };
+      const sink = new MqttSink({
+        name: uplink.name, url: uplink.url, clientId: uplink.clientId,
+        ...(uplink.username !== null ? { username: uplink.username } : {}),
+        ...(uplink.password !== null ? { password: uplink.password } : {}),
+        qos: uplink.qos, keepaliveMs: uplink.keepaliveMs, reconnect: uplink.reconnect,
+        ...(tls ? { tls } : {}),
+      }, this.#logger.child({ uplink: uplink.name }));
+      sink.start();
+      this.#sinks.set(uplink.name, sink);
+    }
+    for (const pipeline of config.pipelines) {
+      const sink = this.#sinks.get(pipeline.publish.uplink)!;
+      this.#pipelines.push(await AssembledPipeline.start(pipeline, {
+        gatewayId: config.id, sink, logger: this.#logger, clock: deps.clock ?? systemClock,
+        ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false,
+      }));
+    }
+    const every = deps.statusIntervalMs ?? 60_000;
+    if (every > 0) {
+      this.#statusTimer = setInterval(() => this.#logger.info({ status: summarize(this.status()) }, 'status'), every);
+      this.#statusTimer.unref();
+    }
+    this.#logger.info({ gateway: config.id, pipelines: config.pipelines.length, uplinks: config.uplinks.length }, 'gateway started');
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#statusTimer);
+    for (const pipeline of this.#pipelines) await pipeline.stop();
+    await Promise.all([...this.#sinks.values()].map((s) => s.close()));
+    this.#logger.info({ gateway: this.config.id }, 'gateway stopped');
+  }
+
+  status(): GatewayStatus {
+    return {
+      gateway: this.config.id,
+      uplinks: [...this.#sinks.values()].map((s) => ({ name: s.name, state: s.state, ...s.counters(), ...(s.lastError ? { lastError: s.lastError.message } : {}) })),
+      pipelines: this.#pipelines.map((p) => p.status()),
+    };
+  }
+}
+
+/** A compact status for the periodic log line. */
+function summarize(status: GatewayStatus): unknown {
+  return {
+    uplinks: status.uplinks.map((u) => ({ name: u.name, state: u.state, acked: u.acked, queued: u.queued, failed: u.failed })),
+    pipelines: status.pipelines.map((p) => ({
+      name: p.name, state: p.state, published: p.published, dropped: p.batchesDropped, kills: p.watchdogKills,
+      devices: p.devices.map((d) => ({ name: d.device, connected: d.connected, timeouts: d.timeouts, linkErrors: d.linkErrors })),
+    })),
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * Puts one configured pipeline together: compiles its plugins (checking the ABI), starts its worker,
+ * plans its polls with the decoder's polling instance on this thread, starts one poller per device,
+ * and routes the encoder's messages to the uplink with their rendered topics.
+ */
+import { readFile } from 'node:fs/promises';
+import type { ResolvedPipeline, ResolvedDevice, ResolvedPoint } from '../config/resolved.js';
+import { renderTopic } from '../config/topic-template.js';
+import { v8Engine, type CompiledPlugin } from '../engine/engine.js';
+import { PluginInstance } from '../engine/plugin-instance.js';
+import { WgError } from '../errors.js';
+import { logAt, type Logger } from '../logger.js';
+import type { Sink } from '../sinks/sink.js';
+import { tcpTransport } from '../../hal/tcp.js';
+import type { Clock } from '../../hal/clock.js';
+import type { TransportFactory, NetTransportOptions } from '../../hal/transport.js';
+import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
+import { FrameIngress } from '../poll/frame-ingress.js';
+import type { ChainContext } from './chain.js';
+import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
+import { settingsDocument } from './settings-document.js';
+
+export interface AssemblyDeps {
+  gatewayId: string;
+  sink: Sink;
+  logger: Logger;
+  clock: Clock;
+  transport?: TransportFactory<NetTransportOptions>;
+  /** Log every published message at info (the demo). */
+  logMessages?: boolean;
+}
+
+export interface AssembledPipelineStatus extends PipelineStatus {
+  devices: DeviceStatus[];
+  framesWritten: number;
+  backPressureWaits: number;
+  published: number;
+}
+
+export class AssembledPipeline {
+  readonly name: string;
+  #runner: PipelineRunner;
+  #pollers: DevicePoller[] = [];
+  #ingress: FrameIngress;
+  #published = 0;
+
+  private constructor(name: string, runner: PipelineRunner) {
+    this.name = name;
+    this.#runner = runner;
+    this.#ingress = new FrameIngress(runner.ingress);
+  }
+
+  static async start(pipeline: ResolvedPipeline, deps: AssemblyDeps): Promise<AssembledPipeline> {
+    const log = deps.logger.child({ pipeline: pipeline.name });
+    const compiled = await Promise.all(pipeline.steps.map((s) => compileStep(s.plugin, s.wasmPath, s.manifest.abi)));
+    const context: ChainContext = { pipeline: pipeline.name, devices: pipeline.source.devices.map(deviceDocument), points: pipeline.points.map(pointDocument) };
+    const topics = pointTopics(pipeline, deps.gatewayId);
+    const { publish } = pipeline;
+    let assembled: AssembledPipeline | undefined;
+    const runner = new PipelineRunner({
+      name: pipeline.name,
+      steps: pipeline.steps.map((s, i) => ({ plugin: compiled[i]!, kind: s.kind, with: s.with })),
+      context,
+      ingressBytes: pipeline.ring.ingressBytes,
+      egressBytes: pipeline.ring.egressBytes,
+      maxBatchRecords: pipeline.batch.maxRecords,
+      batchDeadlineMs: pipeline.batch.deadlineMs,
+      logger: { log: (level, message, ctx) => logAt(log, level, message, ctx) },
+      onMessage: (point, payload) => {
+        const topic = point === undefined ? topics.many : topics.byPoint[point] ?? topics.many;
+        assembled!.#published++;
+        if (deps.logMessages) log.info({ topic }, Buffer.from(payload).toString());
+        deps.sink.publish(topic, payload, { qos: publish.qos, retain: publish.retain }).catch(() => {
+          // The sink counts and logs failed publishes; nothing more to do per message here.
+        });
+      },
+    });
+    assembled = new AssembledPipeline(pipeline.name, runner);
+    await runner.start();
+
+    const decoder = compiled[0]!;
+    if (!decoder.facts.polling) {
+      throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: pipeline.name, plugin: decoder.name, detail: `the source polls devices, but decoder ${decoder.name} does not export the polling group` });
+    }
+    const protocol = new PluginInstance(decoder, {
+      context: { pipeline: pipeline.name, step: 0 },
+      onLog: (line) => logAt(log, line.level, line.message, { plugin: decoder.name, step: 0 }),
+    });
+    protocol.configure(settingsDocument(context, 0, decoder.name, pipeline.steps[0]!.with));
+    const plan = protocol.requests();
+    const transport = deps.transport ?? tcpTransport;
+    for (const device of pipeline.source.devices) {
+      const requests = [...plan.keys()].filter((r) => plan[r] === device.index);
+      const poller = new DevicePoller({
+        device,
+        requests,
+        protocol,
+        ingress: assembled.#ingress,
+        clock: deps.clock,
+        transport: transport({ device: device.name, host: device.host, port: device.port, connectTimeoutMs: device.timeoutMs }),
+        log: (level, message, ctx) => logAt(log, level, message, ctx),
+      });
+      assembled.#pollers.push(poller);
+      log.info({ device: device.name, host: device.host, port: device.port, requests: requests.length, points: device.points.length }, 'polling device');
+      poller.start();
+    }
+    return assembled;
+  }
+
+  /** Stops polling, lets the worker finish what is in the ring, then stops it. */
+  async stop(): Promise<void> {
+    await Promise.all(this.#pollers.map((p) => p.stop()));
+    await this.#runner.stop();
+  }
+
+  status(): AssembledPipelineStatus {
+    return {
+      ...this.#runner.status(),
+      devices: this.#pollers.map((p) => p.status()),
+      framesWritten: this.#ingress.framesWritten,
+      backPressureWaits: this.#ingress.backPressureWaits,
+      published: this.#published,
+    };
+  }
+}
+
+async function compileStep(name: string, file: string, abi: number): Promise<CompiledPlugin> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new WgError('WG_ERR_CONFIG_UNKNOWN_PLUGIN', { plugin: name, file, detail: `cannot read ${file} (was the plugin built? run: wasmgate plugin build)` }, { cause: err });
+  }
+  return v8Engine.compile(bytes, name, file, abi);
+}
+
+/** The device as plugins see it in the settings document (snake_case, as in the config file). */
+function deviceDocument(d: ResolvedDevice): Record<string, unknown> {
+  return { index: d.index, name: d.name, host: d.host, port: d.port, unit_id: d.unitId, interval_ms: d.intervalMs, timeout_ms: d.timeoutMs };
+}
+
+function pointDocument(p: ResolvedPoint): Record<string, unknown> & { unit: string } {
+  return {
+    id: p.id, name: p.name, device: p.device, function: p.function, address: p.address, type: p.type, order: p.order,
+    length: p.length, ...(p.bit !== null ? { bit: p.bit } : {}), unit: p.unit, scale: p.scale, offset: p.offset,
+  };
+}
+
+function pointTopics(pipeline: ResolvedPipeline, gateway: string): { byPoint: string[]; many: string } {
+  const devices = pipeline.source.devices;
+  const byPoint = pipeline.points.map((p) => renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: devices[p.device]!.name, point: p.name }));
+  const many = renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: '', point: '' }).replace(/\/+$/, '').replace(/\/{2,}/g, '/');
+  return { byPoint, many };
+}

@@ -1,0 +1,264 @@
+/**
+ * Polls one device: on its interval, sends each of its requests in plan order over its transport, reads
+ * the response the protocol plugin frames, and writes request + response (or the failure) into the
+ * ingress ring. The host only schedules, sends and receives; the plugin builds frames, finds frame
+ * boundaries and decodes.
+ *
+ * Failures never stop the poller. A request that times out is retried up to `retries` times on a fresh
+ * connection (a late answer on the old one would be taken for the next request's). A request that still
+ * fails is recorded with status timeout; a lost or refused link records every request of the cycle as
+ * link-lost, so the decoder marks those points no-comm in the data stream. Reconnects back off from
+ * `backoff.minMs` to `backoff.maxMs`.
+ */
+import { WgError, isWgError } from '../errors.js';
+import { FrameStatus } from '../engine/abi.js';
+import type { PluginInstance } from '../engine/plugin-instance.js';
+import type { Clock } from '../../hal/clock.js';
+import type { Transport } from '../../hal/transport.js';
+import type { FrameIngress } from './frame-ingress.js';
+
+export interface PolledDevice {
+  index: number;
+  name: string;
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  backoff: { minMs: number; maxMs: number };
+}
+
+export interface DevicePollerOptions {
+  device: PolledDevice;
+  transport: Transport;
+  /** The decoder's instance on the I/O thread (polling group). */
+  protocol: PluginInstance;
+  /** Indexes of this device's requests in the plugin's plan, in order. */
+  requests: number[];
+  ingress: FrameIngress;
+  clock: Clock;
+  log(level: number, message: string, context: Record<string, unknown>): void;
+}
+
+export interface DeviceCounters {
+  polls: number;
+  requests: number;
+  responses: number;
+  timeouts: number;
+  retries: number;
+  linkErrors: number;
+  framingErrors: number;
+  reconnects: number;
+  /** Poll cycles that started late because the previous one (or back-pressure) ran over. */
+  overruns: number;
+}
+
+export interface DeviceStatus extends DeviceCounters {
+  device: string;
+  connected: boolean;
+  lastError?: string;
+  /** Round trip of the last answered request, ms. */
+  lastRttMs?: number;
+}
+
+export class DevicePoller {
+  readonly counters: DeviceCounters = { polls: 0, requests: 0, responses: 0, timeouts: 0, retries: 0, linkErrors: 0, framingErrors: 0, reconnects: 0, overruns: 0 };
+  #o: DevicePollerOptions;
+  #seq = 0;
+  #running = false;
+  #loop?: Promise<void>;
+  #wake?: () => void;
+  #timer?: NodeJS.Timeout;
+  #reconnectAt = 0;
+  #backoffMs: number;
+  #lastError?: string;
+  #lastRttMs?: number;
+
+  constructor(options: DevicePollerOptions) {
+    this.#o = options;
+    this.#backoffMs = options.device.backoff.minMs;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearTimeout(this.#timer);
+    this.#wake?.();
+    await this.#o.transport.close();
+    await this.#loop;
+  }
+
+  status(): DeviceStatus {
+    return {
+      device: this.#o.device.name,
+      connected: this.#o.transport.isOpen,
+      ...this.counters,
+      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+      ...(this.#lastRttMs !== undefined ? { lastRttMs: this.#lastRttMs } : {}),
+    };
+  }
+
+  async #run(): Promise<void> {
+    const { clock, device } = this.#o;
+    let next = clock.monotonicMs();
+    while (this.#running) {
+      await this.#cycle();
+      next += device.intervalMs;
+      const now = clock.monotonicMs();
+      if (now > next) {
+        // Missed slots are skipped, not caught up: a burst of back-to-back polls helps nobody.
+        const missed = Math.ceil((now - next) / device.intervalMs);
+        this.counters.overruns += missed;
+        next += missed * device.intervalMs;
+      }
+      await this.#sleep(next - now);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#timer = setTimeout(resolve, ms);
+    });
+  }
+
+  async #cycle(): Promise<void> {
+    this.counters.polls++;
+    if (!this.#o.transport.isOpen && !(await this.#connect())) return;
+    for (let i = 0; i < this.#o.requests.length && this.#running; i++) {
+      const linkUp = await this.#exchange(this.#o.requests[i]!);
+      if (!linkUp) {
+        await this.#recordAll(this.#o.requests.slice(i + 1), FrameStatus.linkLost);
+        return;
+      }
+    }
+  }
+
+  /** Opens the transport unless we are backing off; on failure records the whole cycle as link-lost. */
+  async #connect(): Promise<boolean> {
+    const now = this.#o.clock.monotonicMs();
+    if (now < this.#reconnectAt) return false;
+    try {
+      await this.#o.transport.open();
+      this.#backoffMs = this.#o.device.backoff.minMs;
+      return true;
+    } catch (err) {
+      if (!isWgError(err) || err.code === 'WG_ERR_HAL_CLOSED') return false;
+      this.counters.linkErrors++;
+      this.#noteError(err);
+      this.#reconnectAt = now + this.#backoffMs;
+      this.#backoffMs = Math.min(this.#backoffMs * 2, this.#o.device.backoff.maxMs);
+      await this.#recordAll(this.#o.requests, FrameStatus.linkLost);
+      return false;
+    }
+  }
+
+  /** One request with its retries. Returns false when the link is down. */
+  async #exchange(request: number): Promise<boolean> {
+    const { device, transport, protocol, ingress, clock } = this.#o;
+    for (let attempt = 0; ; attempt++) {
+      const seq = this.#nextSeq();
+      const frame = protocol.request(request, seq);
+      this.counters.requests++;
+      const sentAt = clock.monotonicMs();
+      try {
+        await transport.write(frame);
+        const response = await this.#readFrame(device.timeoutMs);
+        this.counters.responses++;
+        this.#lastRttMs = clock.monotonicMs() - sentAt;
+        await ingress.write({ device: device.index, request, status: FrameStatus.ok, seq, ts: clock.wallMs() }, frame, response);
+        return true;
+      } catch (err) {
+        if (!isWgError(err)) throw err;
+        if (err.code === 'WG_ERR_HAL_CLOSED') return false;
+        this.#noteError(err);
+        if (err.code === 'WG_ERR_HAL_TIMEOUT') {
+          this.counters.timeouts++;
+          // A late answer would be read as the next request's: start the next attempt on a fresh link.
+          await transport.close();
+          const reopened = await this.#reopen();
+          if (attempt < device.retries && reopened) {
+            this.counters.retries++;
+            continue;
+          }
+          await ingress.write({ device: device.index, request, status: FrameStatus.timeout, seq, ts: clock.wallMs() }, frame);
+          return reopened;
+        }
+        if (err.code === 'WG_ERR_DEVICE_FRAMING') this.counters.framingErrors++;
+        else this.counters.linkErrors++;
+        await transport.close();
+        this.#reconnectAt = clock.monotonicMs() + this.#backoffMs;
+        await ingress.write({ device: device.index, request, status: FrameStatus.linkLost, seq, ts: clock.wallMs() }, frame);
+        return false;
+      }
+    }
+  }
+
+  async #reopen(): Promise<boolean> {
+    if (!this.#running) return false;
+    try {
+      await this.#o.transport.open();
+      this.counters.reconnects++;
+      return true;
+    } catch (err) {
+      if (!isWgError(err)) throw err;
+      this.counters.linkErrors++;
+      this.#noteError(err);
+      this.#reconnectAt = this.#o.clock.monotonicMs() + this.#backoffMs;
+      return false;
+    }
+  }
+
+  /** Reads until the protocol plugin says a whole frame is there. */
+  async #readFrame(timeoutMs: number): Promise<Uint8Array> {
+    const { transport, protocol, clock, device } = this.#o;
+    const deadline = clock.monotonicMs() + timeoutMs;
+    let received: Uint8Array = new Uint8Array(0);
+    while (true) {
+      const remaining = deadline - clock.monotonicMs();
+      if (remaining <= 0) throw new WgError('WG_ERR_HAL_TIMEOUT', { device: device.name, detail: `${timeoutMs} ms` });
+      const chunk = await transport.read(remaining);
+      received = received.byteLength === 0 ? chunk : concat(received, chunk);
+      const length = protocol.frameLength(received);
+      if (length < 0) {
+        throw new WgError('WG_ERR_DEVICE_FRAMING', { device: device.name, detail: `${received.byteLength} bytes starting ${Buffer.from(received.subarray(0, 8)).toString('hex')}` });
+      }
+      if (length > 0 && received.byteLength >= length) {
+        if (received.byteLength > length) {
+          throw new WgError('WG_ERR_DEVICE_FRAMING', { device: device.name, detail: `${received.byteLength - length} unexpected bytes after a ${length}-byte frame` });
+        }
+        return received;
+      }
+    }
+  }
+
+  async #recordAll(requests: number[], status: number): Promise<void> {
+    const { device, protocol, ingress, clock } = this.#o;
+    for (const request of requests) {
+      const seq = this.#nextSeq();
+      await ingress.write({ device: device.index, request, status, seq, ts: clock.wallMs() }, protocol.request(request, seq));
+    }
+  }
+
+  #nextSeq(): number {
+    this.#seq = (this.#seq + 1) & 0xffff;
+    return this.#seq;
+  }
+
+  #noteError(err: WgError): void {
+    const changed = this.#lastError !== err.message;
+    this.#lastError = err.message;
+    // Log transitions, not every repetition of the same failure at the poll rate.
+    if (changed) this.#o.log(40, err.message, { code: err.code, device: this.#o.device.name });
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}
