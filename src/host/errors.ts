@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   // --- uplinks / sinks ---
   WG_ERR_UPLINK_CONNECT: { message: 'uplink {uplink} cannot connect: {detail}' },
   WG_ERR_UPLINK_PUBLISH: { message: 'uplink {uplink} publish failed: {detail}' },
+  WG_ERR_UPLINK_BROKER_LISTEN: { message: 'embedded MQTT broker cannot listen on {detail}' },
   // --- cli ---
   WG_ERR_CLI_USAGE: { message: '{detail}' },
 } as const satisfies Record<string, CodeSpec>;
