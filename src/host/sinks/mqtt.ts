@@ -1,0 +1,272 @@
+/**
+ * The MQTT uplink (MQTT.js, protocol 3.1.1), implementing the Sink contract in sink.ts.
+ *
+ * Two things MQTT.js does not do the way a gateway needs, and how this file covers them:
+ * - Order across QoS levels while offline. MQTT.js parks offline QoS 1 in its outgoing store and QoS 0
+ *   in a separate queue, and replays the store first. So the sink keeps its own offline queue and
+ *   hands messages to MQTT.js only once connected; MQTT.js still owns QoS 1 messages in flight when
+ *   a connection drops and resends them first on reconnect, which keeps publish order.
+ * - Back-off. MQTT.js retries at a fixed `reconnectPeriod`; it re-reads that option each time it arms
+ *   its retry timer, so the sink doubles it on every attempt and resets it on connect.
+ */
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { WgError } from '../errors.js';
+import { resolveMqttSinkOptions, type MqttSinkOptions, type ResolvedMqttSinkOptions } from './mqtt-options.js';
+import type { Sink, SinkCounters, SinkPublishOptions, SinkQos, SinkState } from './sink.js';
+
+export type { MqttSinkOptions, MqttTlsOptions } from './mqtt-options.js';
+
+interface Message {
+  readonly topic: string;
+  readonly payload: Buffer | string;
+  readonly qos: SinkQos;
+  readonly retain: boolean;
+  resolve(): void;
+  reject(error: WgError): void;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: WgError): void;
+  timer: NodeJS.Timeout;
+}
+
+type Link = 'offline' | 'connecting' | 'connected';
+
+const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+
+export class MqttSink implements Sink {
+  readonly name: string;
+  readonly #options: ResolvedMqttSinkOptions;
+  readonly #log: Logger;
+  #client: MqttClient | undefined;
+  #link: Link = 'offline';
+  #closing: Promise<void> | undefined;
+  #lastError: WgError | undefined;
+  #reconnectDelayMs: number;
+  /** Waiting for a connection, in publish order. */
+  #queue: Message[] = [];
+  /** Handed to MQTT.js, not yet settled. */
+  readonly #inFlight = new Set<Message>();
+  readonly #waiters = new Set<Waiter>();
+  readonly #counts = { published: 0, acked: 0, failed: 0, reconnects: 0 };
+  /** Set while close() waits for acknowledgements; called when an in-flight message settles or the link drops. */
+  #wake: (() => void) | undefined;
+
+  /** Throws `WG_ERR_CONFIG_INVALID` / `WG_ERR_CONFIG_CONFLICT` for options that cannot work. */
+  constructor(options: MqttSinkOptions, logger: Logger) {
+    this.#options = resolveMqttSinkOptions(options);
+    this.name = options.name;
+    this.#log = logger.child({ uplink: options.name });
+    this.#reconnectDelayMs = this.#options.reconnect.minMs;
+  }
+
+  get state(): SinkState {
+    return this.#closing ? 'closed' : this.#link;
+  }
+
+  get lastError(): WgError | undefined {
+    return this.#lastError;
+  }
+
+  /**
+   * Delay before the next reconnection attempt if the current one fails, in milliseconds: `reconnect.minMs`
+   * after a successful connection, doubled at each attempt, never above `reconnect.maxMs`.
+   */
+  get reconnectDelayMs(): number {
+    return this.#reconnectDelayMs;
+  }
+
+  counters(): SinkCounters {
+    return { ...this.#counts, queued: this.#queue.length };
+  }
+
+  start(): void {
+    if (this.#client || this.#closing) return;
+    const o = this.#options;
+    const clientOptions: IClientOptions = {
+      clientId: o.clientId,
+      username: o.username,
+      password: o.password,
+      keepalive: o.keepaliveSeconds,
+      connectTimeout: o.connectTimeoutMs,
+      reconnectPeriod: this.#reconnectDelayMs,
+      // A refused CONNACK (bad credentials, broker not ready) can be fixed on the broker side without
+      // touching the gateway; an unattended box must keep trying, with the same back-off.
+      reconnectOnConnackError: true,
+      protocolVersion: 4,
+      clean: true,
+      resubscribe: false,
+      queueQoSZero: true,
+      ...(o.tls && { ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, rejectUnauthorized: o.tls.rejectUnauthorized }),
+    };
+    this.#link = 'connecting';
+    const client = connect(o.url, clientOptions);
+    this.#client = client;
+    client.on('connect', () => this.#onConnect());
+    client.on('reconnect', () => this.#onReconnect(client));
+    client.on('close', () => this.#onClose());
+    client.on('error', (error) => this.#onError(error));
+  }
+
+  waitConnected(timeoutMs: number): Promise<void> {
+    if (this.#closing) return Promise.reject(this.#connectError('the sink is closed'));
+    if (this.#link === 'connected') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#waiters.delete(waiter);
+          const why = this.#lastError ? `: ${String(this.#lastError.context.detail)}` : '';
+          reject(this.#connectError(`not connected within ${timeoutMs} ms${why}`, this.#lastError));
+        }, timeoutMs),
+      };
+      this.#waiters.add(waiter);
+    });
+  }
+
+  publish(topic: string, payload: Uint8Array | string, options: SinkPublishOptions = {}): Promise<void> {
+    this.#counts.published++;
+    if (this.#closing) return Promise.reject(this.#failed(topic, 'the sink is closed'));
+    return new Promise<void>((resolve, reject) => {
+      const message: Message = {
+        topic,
+        payload: typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+        qos: options.qos ?? this.#options.qos,
+        retain: options.retain ?? false,
+        resolve,
+        reject,
+      };
+      if (this.#link === 'connected' && this.#queue.length === 0) {
+        this.#send(message);
+      } else if (this.#queue.length >= this.#options.offlineQueueLimit) {
+        reject(this.#failed(topic, `offline queue full (${this.#options.offlineQueueLimit} messages)`));
+      } else {
+        this.#queue.push(message);
+      }
+    });
+  }
+
+  close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
+    this.#closing ??= this.#shutdown(timeoutMs);
+    return this.#closing;
+  }
+
+  async #shutdown(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const waiter of this.#waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(this.#connectError('the sink is closed'));
+    }
+    this.#waiters.clear();
+    for (const message of this.#queue.splice(0)) message.reject(this.#failed(message.topic, 'the sink closed before the message was sent'));
+    const client = this.#client;
+    if (client) {
+      // Acknowledgements can only come over a live connection: wait for them only while there is one.
+      while (this.#inFlight.size > 0 && this.#link === 'connected' && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, deadline - Date.now());
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = undefined;
+      }
+      const force = this.#inFlight.size > 0 || this.#link !== 'connected';
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          client.stream?.destroy(); // a broker that never closes its side must not hold up shutdown
+          resolve();
+        }, Math.max(0, deadline - Date.now()));
+        client.end(force, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    for (const message of this.#inFlight) message.reject(this.#failed(message.topic, 'the sink closed before the broker acknowledged the message'));
+    this.#inFlight.clear();
+    this.#link = 'offline';
+    this.#log.info(this.counters(), 'mqtt uplink closed');
+  }
+
+  #send(message: Message): void {
+    const client = this.#client as MqttClient;
+    this.#inFlight.add(message);
+    client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (error) => {
+      if (!this.#inFlight.delete(message)) return; // already settled by close() or a lost connection
+      this.#wake?.();
+      if (error) message.reject(this.#failed(message.topic, error.message, error));
+      else {
+        this.#counts.acked++;
+        message.resolve();
+      }
+    });
+  }
+
+  #onConnect(): void {
+    if (this.#closing) return;
+    this.#link = 'connected';
+    this.#lastError = undefined;
+    this.#reconnectDelayMs = this.#options.reconnect.minMs;
+    if (this.#client) this.#client.options.reconnectPeriod = this.#reconnectDelayMs;
+    this.#log.info({ queued: this.#queue.length }, 'mqtt uplink connected');
+    for (const waiter of this.#waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve();
+    }
+    this.#waiters.clear();
+    // Synchronous on purpose: no 'close' can interleave, so the backlog goes out whole and in order.
+    for (const message of this.#queue.splice(0)) this.#send(message);
+  }
+
+  #onReconnect(client: MqttClient): void {
+    if (this.#closing) return;
+    this.#counts.reconnects++;
+    this.#link = 'connecting';
+    // MQTT.js arms its next retry from this option if this attempt fails.
+    this.#reconnectDelayMs = Math.min(this.#options.reconnect.maxMs, this.#reconnectDelayMs * 2);
+    client.options.reconnectPeriod = this.#reconnectDelayMs;
+  }
+
+  #onClose(): void {
+    const wasConnected = this.#link === 'connected';
+    this.#link = 'offline';
+    this.#wake?.();
+    if (this.#closing) return;
+    if (wasConnected) this.#log.warn('mqtt uplink connection lost');
+    // A QoS 0 message still in flight here waits for a 'drain' the dead socket will never emit; QoS 1
+    // messages stay with MQTT.js, which resends them on reconnect.
+    for (const message of this.#inFlight) {
+      if (message.qos !== 0) continue;
+      this.#inFlight.delete(message);
+      message.reject(this.#failed(message.topic, 'the connection dropped before the message was written'));
+    }
+  }
+
+  #onError(error: Error & { code?: unknown }): void {
+    const repeated = this.#lastError?.context.detail === error.message;
+    this.#lastError = this.#connectError(error.message, error);
+    if (!repeated) this.#log.warn({ err: error }, 'mqtt uplink connection problem');
+    // A numeric code is the broker's CONNACK refusal: tell waiters now rather than at their timeout.
+    if (typeof error.code === 'number' && this.#link !== 'connected') {
+      for (const waiter of this.#waiters) {
+        clearTimeout(waiter.timer);
+        waiter.reject(this.#lastError);
+      }
+      this.#waiters.clear();
+    }
+  }
+
+  #connectError(detail: string, cause?: unknown): WgError {
+    return new WgError('WG_ERR_UPLINK_CONNECT', { uplink: this.name, detail }, { cause });
+  }
+
+  #failed(topic: string, detail: string, cause?: unknown): WgError {
+    this.#counts.failed++;
+    return new WgError('WG_ERR_UPLINK_PUBLISH', { uplink: this.name, topic, detail }, { cause });
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * An independent MQTT subscriber (a plain MQTT.js client, not our sink) that records what a broker
+ * delivered, so tests assert on what actually came out.
+ */
+import { connectAsync, type MqttClient } from 'mqtt';
+
+export interface ReceivedMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: number;
+  readonly dup: boolean;
+}
+
+export interface SubscribeOptions {
+  readonly username?: string;
+  readonly password?: string;
+  /** Subscription QoS (default 1). QoS 0 makes the broker forward every message as it comes, in one flow. */
+  readonly qos?: 0 | 1;
+  /**
+   * A client id for a persistent session (clean=false): the broker keeps the subscription and queues
+   * QoS 1 messages while this subscriber is cut off, e.g. across a broker restart.
+   */
+  readonly persistentId?: string;
+}
+
+export interface TestSubscriber {
+  /** Everything received so far, in arrival order. */
+  readonly messages: readonly ReceivedMessage[];
+  /** Resolves with the first `count` messages once that many arrived; rejects after `timeoutMs`. */
+  waitFor(count: number, timeoutMs: number): Promise<ReceivedMessage[]>;
+  /** Resolves once `done(messages)` holds; rejects after `timeoutMs`, saying what `what` waited for. */
+  waitUntil(done: (messages: readonly ReceivedMessage[]) => boolean, what: string, timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Connects, subscribes to `topic` and resolves once the broker acknowledged the subscription. */
+export async function subscribe(url: string, topic: string, options: SubscribeOptions = {}): Promise<TestSubscriber> {
+  const client: MqttClient = await connectAsync(url, {
+    username: options.username,
+    password: options.password,
+    clean: options.persistentId === undefined,
+    ...(options.persistentId !== undefined && { clientId: options.persistentId }),
+    reconnectPeriod: 50,
+    protocolVersion: 4,
+  });
+  const messages: ReceivedMessage[] = [];
+  let wake: (() => void) | undefined;
+  client.on('message', (t, payload, packet) => {
+    messages.push({ topic: t, payload: Buffer.from(payload), qos: packet.qos, dup: packet.dup });
+    wake?.();
+  });
+  client.on('error', () => {
+    /* reconnects on its own; tests look at what arrived */
+  });
+  await client.subscribeAsync(topic, { qos: options.qos ?? 1 });
+
+  const waitUntil = async (done: (m: readonly ReceivedMessage[]) => boolean, what: string, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(messages)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`subscriber on ${topic}: no ${what} within ${timeoutMs} ms (got ${messages.length} messages)`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  };
+
+  return {
+    messages,
+    waitUntil,
+    async waitFor(count, timeoutMs) {
+      await waitUntil((m) => m.length >= count, `${count} messages`, timeoutMs);
+      return messages.slice(0, count);
+    },
+    close: () => client.endAsync(true),
+  };
+}
