@@ -10,6 +10,7 @@ export * from "./frames";
 export * from "./messages";
 export * from "./json";
 export * from "./settings";
+export * from "./stats";
 export { host_now as now } from "./env";
 export { wg_abort } from "./abort";
 

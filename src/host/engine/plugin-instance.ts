@@ -40,6 +40,7 @@ export class PluginInstance {
   #process: Fn1;
   #tick?: Fn1;
   #units?: Fn0;
+  #stats?: Fn0;
   #requests?: Fn0;
   #request?: Fn2;
   #frameLength?: Fn1;
@@ -74,6 +75,7 @@ export class PluginInstance {
     this.#process = exports.wg_process as Fn1;
     this.#tick = exports.wg_tick as Fn1 | undefined;
     this.#units = exports.wg_units as Fn0 | undefined;
+    this.#stats = exports.wg_stats as Fn0 | undefined;
     if (plugin.facts.polling) {
       this.#requests = exports.wg_requests as Fn0;
       this.#request = exports.wg_request as Fn2;
@@ -140,6 +142,23 @@ export class PluginInstance {
       pos += 2 + n;
     }
     return result;
+  }
+
+  /** The plugin's own counters (wg_stats), or undefined when it keeps none. */
+  stats(): Record<string, number> | undefined {
+    const stats = this.#stats;
+    if (!stats) return undefined;
+    const len = this.#guard('wg_stats', () => stats());
+    const text = utf8.decode(this.#result('wg_stats', len));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new WgError('WG_ERR_PLUGIN_STATUS', { ...this.#context, detail: `wg_stats output is not JSON: ${text.slice(0, 80)}` });
+    }
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) if (typeof v === 'number') out[k] = v;
+    return out;
   }
 
   /** The polling plan: one device index per request. */

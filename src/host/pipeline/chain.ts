@@ -36,6 +36,8 @@ export interface StepCounters {
   reinstantiations: number;
   /** Time spent inside the plugin, ns. */
   busyNs: number;
+  /** The plugin's own counters (wg_stats), summed over every instance the step has had. */
+  stats: Record<string, number>;
 }
 
 export interface ChainEvents {
@@ -50,6 +52,8 @@ export class StepChain {
   #docs: unknown[] = [];
   #instances: PluginInstance[] = [];
   #events: ChainEvents;
+  /** Counters of instances that were replaced, per step. */
+  #retiredStats: Array<Record<string, number>> = [];
   #context: ChainContext;
   /** Batches dropped because a step trapped or failed. */
   batchesDropped = 0;
@@ -61,7 +65,7 @@ export class StepChain {
     this.#steps = steps;
     this.#context = context;
     this.#events = events;
-    this.counters = steps.map((s) => ({ plugin: s.plugin.name, kind: s.kind, batches: 0, itemsIn: 0, itemsOut: 0, traps: 0, errors: 0, reinstantiations: 0, busyNs: 0 }));
+    this.counters = steps.map((s) => ({ plugin: s.plugin.name, kind: s.kind, batches: 0, itemsIn: 0, itemsOut: 0, traps: 0, errors: 0, reinstantiations: 0, busyNs: 0, stats: {} }));
   }
 
   /**
@@ -105,6 +109,25 @@ export class StepChain {
     return out;
   }
 
+  /** Refreshes each step's plugin counters (wg_stats). A failing wg_stats is logged, not fatal. */
+  collectStats(): void {
+    this.#instances.forEach((instance, i) => {
+      const current = this.#readStats(i, instance);
+      if (current) this.counters[i]!.stats = addCounters(this.#retiredStats[i] ?? {}, current);
+    });
+  }
+
+  #readStats(i: number, instance: PluginInstance): Record<string, number> | undefined {
+    if (instance.poisoned) return undefined;
+    try {
+      return instance.stats();
+    } catch (err) {
+      if (!isWgError(err)) throw err;
+      this.#events.log(40, `cannot read plugin counters: ${err.message}`, { step: i, plugin: this.counters[i]!.plugin, pipeline: this.#context.pipeline });
+      return undefined;
+    }
+  }
+
   #run(from: number, input: Uint8Array, count: number, call: (i: PluginInstance, d: Uint8Array) => Uint8Array): Uint8Array | null {
     let data = input;
     let items = count;
@@ -135,6 +158,8 @@ export class StepChain {
       else c.errors++;
       this.#events.log(50, `batch dropped: ${err.message}`, { code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline });
       if (this.#instances[i]!.poisoned) {
+        // The poisoned instance's counters can no longer be read; keep what was last collected.
+        this.#retiredStats[i] = { ...c.stats };
         this.#instances[i] = this.#instantiate(i);
         c.reinstantiations++;
       }
@@ -154,6 +179,12 @@ export class StepChain {
     instance.configure(this.#docs[index]);
     return instance;
   }
+}
+
+function addCounters(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
 }
 
 function sampleCount(batch: Uint8Array): number {

@@ -93,6 +93,7 @@ async function run(): Promise<void> {
     const now = Date.now();
     if (now >= nextTick) {
       if (!tick(now)) return;
+      chain.collectStats();
       post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped });
       nextTick = now + data.tickMs;
     }
@@ -107,6 +108,7 @@ async function run(): Promise<void> {
   }
   // Shutdown: flush what time-driven steps hold (a partial bucket), then report and leave.
   if (!tick(Infinity)) return;
+  chain.collectStats();
   post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped });
   post({ type: 'stopped' });
 }
