@@ -1,0 +1,38 @@
+/**
+ * Writes a gateway file and one pipeline file into a fresh temp directory, so integration tests run
+ * the real config loader on real YAML with the ports their peers were given.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface GatewayFixture {
+  dir: string;
+  gatewayFile: string;
+  dispose(): Promise<void>;
+}
+
+export async function writeGatewayFixture(gatewayYaml: string, pipelineYaml: string): Promise<GatewayFixture> {
+  const dir = await mkdtemp(join(tmpdir(), 'wasmgate-test-'));
+  const gatewayFile = join(dir, 'gateway.yaml');
+  await writeFile(gatewayFile, gatewayYaml);
+  await writeFile(join(dir, 'pipeline.yaml'), pipelineYaml);
+  return { dir, gatewayFile, dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A gateway file with one MQTT uplink "cloud" and the pipeline file ./pipeline.yaml. */
+export function gatewayYaml(brokerUrl: string, id = 'gw-test'): string {
+  return `gateway:
+  id: ${id}
+  data_dir: ./data
+  log: { level: warn, format: json }
+uplinks:
+  cloud:
+    mqtt:
+      url: ${brokerUrl}
+      qos: 1
+      reconnect: { min: 50ms, max: 500ms }
+pipelines:
+  - ./pipeline.yaml
+`;
+}
