@@ -1,0 +1,27 @@
+/**
+ * `wasmgate validate --config <gateway.yaml>`: checks the gateway file, its pipelines and the plugin
+ * manifests they use, prints every problem as `file:line:col setting: message [code]` and a summary.
+ */
+import { formatProblem, loadGatewayConfig } from '../config/index.js';
+
+/** Exit code 0 when the configuration is valid, 1 when it is not. Writes each output line to `out`. */
+export async function runValidate(args: { config: string }, out: (line: string) => void): Promise<number> {
+  const result = await loadGatewayConfig(args.config);
+  if (!result.ok) {
+    const cwd = process.cwd();
+    for (const problem of result.problems) out(formatProblem(problem, cwd));
+    const files = new Set(result.problems.map((p) => p.file)).size;
+    const n = result.problems.length;
+    out(`${args.config}: invalid, ${n} problem${n === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}`);
+    return 1;
+  }
+  const config = result.config;
+  const steps = config.pipelines.reduce((sum, p) => sum + p.steps.length, 0);
+  const points = config.pipelines.reduce((sum, p) => sum + p.points.length, 0);
+  out(
+    `${args.config}: valid, gateway ${config.id}: ${config.uplinks.length} uplink${config.uplinks.length === 1 ? '' : 's'}, ` +
+      `${config.pipelines.length} pipeline${config.pipelines.length === 1 ? '' : 's'}, ${steps} step${steps === 1 ? '' : 's'}, ` +
+      `${points} point${points === 1 ? '' : 's'}`,
+  );
+  return 0;
+}

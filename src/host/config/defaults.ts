@@ -1,0 +1,80 @@
+/**
+ * Every default of the gateway and pipeline files, declared once. The static ones are written as an
+ * operator would write them in YAML (so the unit is part of the value) and reach the data through the
+ * schemas' `default` keyword, applied by ajv during validation: that is the one place they are applied.
+ * The few defaults that depend on another setting are the functions at the end, called by the resolver.
+ */
+import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const DEFAULTS = {
+  gateway: {
+    dataDir: './data', // path, relative to the gateway file
+    logLevel: 'info',
+    logFormat: 'json',
+  },
+  mqtt: {
+    qos: 0, // MQTT QoS level
+    keepalive: '30s', // duration; sent to the broker in whole seconds
+    reconnectMin: '1s', // duration: first back-off after a lost connection
+    reconnectMax: '30s', // duration: back-off ceiling
+    rejectUnauthorized: true, // verify the broker's certificate
+  },
+  pipeline: {
+    batchMaxRecords: 256, // records per batch
+    batchDeadline: '250ms', // duration: watchdog per batch
+    ringIngress: '1MiB', // bytes; power of two
+    ringEgress: '1MiB', // bytes; power of two
+  },
+  modbusDevice: {
+    port: 502, // TCP port
+    unitId: 1, // Modbus unit identifier
+    interval: '1s', // duration between polls
+    timeout: '1s', // duration: per request
+    retries: 1, // extra attempts per request before its points go no-comm
+    backoffMin: '500ms', // duration: first reconnect back-off
+    backoffMax: '30s', // duration: reconnect back-off ceiling
+  },
+  modbusPoint: {
+    order: 'ABCD', // byte order of multi-register values, A = most significant byte
+    unit: '', // engineering unit label; empty = none
+    scale: 1, // factor applied by the decoder
+    offset: 0, // added after scaling
+    description: '',
+  },
+  step: {
+    with: {}, // the plugin's own defaults fill the rest
+  },
+  publish: {
+    topic: 'wasmgate/{gateway}/{pipeline}/{point}',
+    retain: false,
+  },
+} as const;
+
+/** MQTT client id when `client_id` is not given. */
+export function defaultClientId(gatewayId: string): string {
+  return `wasmgate-${gatewayId}`;
+}
+
+/** `publish.qos` when not given: the QoS of the uplink the pipeline publishes to. */
+export function defaultPublishQos(uplinkQos: 0 | 1): 0 | 1 {
+  return uplinkQos;
+}
+
+/**
+ * `gateway.plugin_dirs` when not given: the `plugins/` directory of the wasmgate package itself, found
+ * by walking up from this module to the package root (this file runs from `src/` or from `dist/src/`).
+ */
+export function defaultPluginDirs(): string[] {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'wasmgate') {
+      return [join(dir, 'plugins')];
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return [];
+    dir = parent;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The shapes of the gateway and pipeline files as they stand once the schema has accepted them and
+ * filled in its static defaults: keys as written in YAML, units not yet converted, paths not yet
+ * resolved. Only the cross checks and the resolver read these; everything else gets `Resolved*`.
+ */
+import type { ModbusFunction, PointType, Qos, WordOrder, LogFormat, LogLevel } from './resolved.js';
+
+/** A duration as written: `250ms`, `1.5s`, or a number of milliseconds. */
+export type DurationText = string | number;
+/** A size as written: `1MiB`, or a number of bytes. */
+export type SizeText = string | number;
+
+export interface BackoffDocument {
+  min: DurationText;
+  max: DurationText;
+}
+
+export interface GatewayDocument {
+  gateway: {
+    id: string;
+    data_dir: string;
+    log: { level: LogLevel; format: LogFormat };
+    plugin_dirs?: string[];
+  };
+  uplinks: Record<string, { mqtt: MqttDocument }>;
+  pipelines: string[];
+}
+
+export interface MqttDocument {
+  url: string;
+  client_id?: string;
+  username?: string;
+  password?: string;
+  password_file?: string;
+  qos: Qos;
+  keepalive: DurationText;
+  reconnect: BackoffDocument;
+  /** Always present (the schema defaults it to `{}`); whether it was written is asked of the source. */
+  tls: { ca?: string; cert?: string; key?: string; reject_unauthorized: boolean };
+}
+
+export interface PipelineDocument {
+  pipeline: {
+    name: string;
+    batch: { max_records: number; deadline: DurationText };
+    ring: { ingress: SizeText; egress: SizeText };
+  };
+  source: { modbus_tcp: { devices: DeviceDocument[] } };
+  steps: StepDocument[];
+  publish: { uplink: string; topic: string; qos?: Qos; retain: boolean };
+}
+
+export interface DeviceDocument {
+  name: string;
+  host: string;
+  port: number;
+  unit_id: number;
+  interval: DurationText;
+  timeout: DurationText;
+  retries: number;
+  backoff: BackoffDocument;
+  points: PointDocument[];
+}
+
+export interface PointDocument {
+  name: string;
+  function: ModbusFunction;
+  address: number;
+  type: PointType;
+  order: WordOrder;
+  length?: number;
+  bit?: number;
+  unit: string;
+  scale: number;
+  offset: number;
+  description: string;
+}
+
+export interface StepDocument {
+  plugin?: string;
+  path?: string;
+  with: Record<string, unknown>;
+}

@@ -1,0 +1,97 @@
+/**
+ * JSON Schema of the gateway file (see docs/config.md). Closed everywhere: an unknown key is an error,
+ * never ignored. Static defaults come from DEFAULTS; ajv fills them in during validation.
+ */
+import { DEFAULTS } from './defaults.js';
+import { backoff, duration, filePath, name } from './schema-fragments.js';
+
+const mqttTls = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'TLS settings; allowed only with mqtts:// or wss://',
+  default: {},
+  properties: {
+    ca: filePath('CA certificate (PEM) that signed the broker certificate'),
+    cert: filePath('client certificate (PEM) for mutual TLS; needs key'),
+    key: filePath('private key (PEM) of the client certificate; needs cert'),
+    reject_unauthorized: {
+      type: 'boolean',
+      description: 'refuse a broker whose certificate does not verify',
+      default: DEFAULTS.mqtt.rejectUnauthorized,
+    },
+  },
+} as const;
+
+const mqttUplink = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: {
+      type: 'string',
+      pattern: '^(mqtt|mqtts|ws|wss)://',
+      description: 'broker URL: mqtt://, mqtts://, ws:// or wss://',
+    },
+    client_id: { type: 'string', minLength: 1, maxLength: 65535, description: 'MQTT client identifier' },
+    username: { type: 'string', description: 'user name sent in CONNECT' },
+    password: { type: 'string', description: 'password sent in CONNECT; excludes password_file' },
+    password_file: filePath('file whose content (one trailing newline removed) is the password; excludes password'),
+    qos: { enum: [0, 1], description: 'default QoS of pipelines publishing here', default: DEFAULTS.mqtt.qos },
+    keepalive: duration('MQTT keep-alive, whole seconds', DEFAULTS.mqtt.keepalive),
+    reconnect: backoff('reconnect back-off', DEFAULTS.mqtt.reconnectMin, DEFAULTS.mqtt.reconnectMax),
+    tls: mqttTls,
+  },
+} as const;
+
+export const gatewaySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['gateway', 'uplinks', 'pipelines'],
+  properties: {
+    gateway: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id'],
+      properties: {
+        id: name('identity of this gateway; {gateway} in topics'),
+        data_dir: { ...filePath('directory for the durable buffer and state'), default: DEFAULTS.gateway.dataDir },
+        log: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            level: {
+              enum: ['trace', 'debug', 'info', 'warn', 'error'],
+              description: 'lowest level written',
+              default: DEFAULTS.gateway.logLevel,
+            },
+            format: { enum: ['json', 'pretty'], description: 'one JSON object per line, or human-readable', default: DEFAULTS.gateway.logFormat },
+          },
+        },
+        plugin_dirs: {
+          type: 'array',
+          minItems: 1,
+          items: filePath('directory holding one folder per plugin'),
+          description: 'where plugins named in steps are looked up, in order',
+        },
+      },
+    },
+    uplinks: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { type: 'string', pattern: name('').pattern },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        maxProperties: 1,
+        properties: { mqtt: mqttUplink },
+      },
+    },
+    pipelines: {
+      type: 'array',
+      minItems: 1,
+      items: filePath('pipeline file, relative to this file'),
+    },
+  },
+} as const;

@@ -1,0 +1,142 @@
+/**
+ * Loads a gateway file, every pipeline file it lists and every plugin manifest their steps name;
+ * checks all of it and either returns every problem found or the resolved, frozen configuration.
+ * Nothing is resolved while any problem remains, so no component ever sees a half-valid config.
+ */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Ajv, AnySchema } from 'ajv';
+import type { GatewayDocument, PipelineDocument } from './documents.js';
+import { checkGateway } from './gateway-checks.js';
+import { gatewaySchema } from './gateway-schema.js';
+import { PluginCatalog } from './plugin-catalog.js';
+import type { InstalledPlugin } from './plugin-manifest.js';
+import { checkPipeline } from './pipeline-checks.js';
+import { pipelineSchema } from './pipeline-schema.js';
+import { sortProblems, type ConfigProblem } from './problem.js';
+import { resolveGateway, pluginDirsOf } from './resolve-gateway.js';
+import type { CheckedPipeline } from './resolve-pipeline.js';
+import type { ResolvedGateway } from './resolved.js';
+import { createAjv, describeSchemaErrors, verdictOf, type SchemaVerdict } from './schema-errors.js';
+import { SettingChecks } from './setting-checks.js';
+import { checkSteps } from './step-checks.js';
+import { YamlSource } from './yaml-source.js';
+
+export type LoadResult = { ok: true; config: ResolvedGateway } | { ok: false; problems: ConfigProblem[] };
+
+/** What one pipeline file yielded: its problems, and what resolution needs when there are none. */
+interface PipelineOutcome {
+  problems: ConfigProblem[];
+  checked?: CheckedPipeline;
+  /** The pipeline's name and the source it is written in, when the schema accepted it. */
+  named?: { name: string; source: YamlSource };
+}
+
+/**
+ * Loads and checks `file` (a gateway file; relative to the working directory) and everything it
+ * refers to. Never throws for a problem in the files: every problem comes back, positioned.
+ */
+export async function loadGatewayConfig(file: string): Promise<LoadResult> {
+  const gatewayFile = resolve(file);
+  const read = await YamlSource.read(gatewayFile);
+  if (!read.ok) return { ok: false, problems: read.problems };
+  const source = read.source;
+  const ajv = createAjv();
+  const problems: ConfigProblem[] = [];
+  const verdict = validate(ajv, gatewaySchema, source, problems);
+  const doc = source.data as GatewayDocument;
+  await checkGateway(doc, new SettingChecks(source, verdict, problems));
+
+  // Pipelines are checked even when the gateway file has problems, with whatever of it is usable.
+  const uplinkNames = isMap(doc?.uplinks) ? new Set(Object.keys(doc.uplinks)) : undefined;
+  const catalog = verdict.clean(['gateway', 'plugin_dirs']) || !source.has(['gateway', 'plugin_dirs'])
+    ? new PluginCatalog(pluginDirsOf(isMap(doc?.gateway) ? doc : undefined, resolve(gatewayFile, '..')), { ajv })
+    : undefined;
+  const listed = Array.isArray(doc?.pipelines) ? doc.pipelines : [];
+  const files: string[] = [];
+  const outcomes: PipelineOutcome[] = [];
+  const reportedManifests = new Set<string>();
+  for (const [i, written] of listed.entries()) {
+    if (!verdict.clean(['pipelines', i])) continue;
+    const pipelineFile = resolve(gatewayFile, '..', written);
+    const earlier = files.indexOf(pipelineFile);
+    files.push(pipelineFile);
+    if (earlier >= 0) {
+      problems.push(source.problem(['pipelines', i], 'WG_ERR_CONFIG_INVALID', { detail: `lists the same file as pipelines[${earlier}]` }));
+      continue;
+    }
+    if (!(await exists(pipelineFile))) {
+      problems.push(source.problem(['pipelines', i], 'WG_ERR_CONFIG_PIPELINE_MISSING', { detail: pipelineFile }));
+      continue;
+    }
+    outcomes.push(await loadPipeline(pipelineFile, ajv, uplinkNames, catalog, reportedManifests));
+  }
+
+  checkPipelineNames(outcomes);
+  for (const outcome of outcomes) problems.push(...outcome.problems);
+  if (problems.length > 0) return { ok: false, problems: sortProblems(problems, [gatewayFile, ...files]) };
+  const checked = outcomes.map((o) => o.checked as CheckedPipeline);
+  return { ok: true, config: await resolveGateway(gatewayFile, doc, checked) };
+}
+
+async function loadPipeline(
+  file: string,
+  ajv: Ajv,
+  uplinkNames: ReadonlySet<string> | undefined,
+  catalog: PluginCatalog | undefined,
+  reportedManifests: Set<string>,
+): Promise<PipelineOutcome> {
+  const read = await YamlSource.read(file);
+  if (!read.ok) return { problems: read.problems };
+  const source = read.source;
+  const problems: ConfigProblem[] = [];
+  const verdict = validate(ajv, pipelineSchema, source, problems);
+  const doc = source.data as PipelineDocument;
+  const checks = new SettingChecks(source, verdict, problems);
+  checkPipeline(doc, uplinkNames, checks);
+  let plugins: (InstalledPlugin | undefined)[] = [];
+  if (checks.intact(['steps'])) plugins = await checkSteps(doc.steps, catalog, checks, problems, reportedManifests);
+  const named = verdict.clean(['pipeline', 'name']) ? { name: doc.pipeline.name, source } : undefined;
+  if (problems.length > 0 || plugins.some((p) => p === undefined)) return { problems, named };
+  return { problems, named, checked: { file, doc, plugins: plugins as InstalledPlugin[] } };
+}
+
+/** Pipeline names are unique across the gateway: they name workers, metrics and topics. */
+function checkPipelineNames(outcomes: readonly PipelineOutcome[]): void {
+  const first = new Map<string, YamlSource>();
+  for (const outcome of outcomes) {
+    if (!outcome.named) continue;
+    const { name, source } = outcome.named;
+    const earlier = first.get(name);
+    if (earlier === undefined) {
+      first.set(name, source);
+      continue;
+    }
+    const at = earlier.positionOf(['pipeline', 'name']);
+    outcome.problems.push(
+      source.problem(['pipeline', 'name'], 'WG_ERR_CONFIG_DUPLICATE_NAME', { kind: 'pipeline', name, detail: `${earlier.file}:${at.line}:${at.column}` }),
+    );
+  }
+}
+
+/**
+ * Validates the source's data against `schema` (filling in defaults), adds a problem per finding and
+ * returns which parts the later checks may read.
+ */
+function validate(ajv: Ajv, schema: AnySchema, source: YamlSource, problems: ConfigProblem[]): SchemaVerdict {
+  const check = ajv.compile(schema);
+  const findings = check(source.data) ? [] : describeSchemaErrors(check.errors, source.data);
+  for (const f of findings) problems.push(source.problem(f.path, 'WG_ERR_CONFIG_INVALID', { detail: f.detail }, f.anchor));
+  return verdictOf(findings);
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}

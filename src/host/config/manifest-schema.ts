@@ -1,0 +1,45 @@
+/**
+ * JSON Schema of a plugin manifest (`plugin.yaml`). The `with:` block is itself a JSON Schema, so only
+ * its outline is fixed here: a closed object whose every property carries type, description, default
+ * and examples. ajv then compiles it in strict mode, which refuses misspelt keywords.
+ */
+import { PLUGIN_NAME_PATTERN, VERSION_PATTERN } from './schema-fragments.js';
+
+export const PLUGIN_KINDS = ['decoder', 'transform', 'encoder'] as const;
+
+export const manifestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'kind', 'abi', 'version', 'description'],
+  properties: {
+    name: { type: 'string', pattern: PLUGIN_NAME_PATTERN, description: 'equals the folder name' },
+    kind: { enum: PLUGIN_KINDS, description: 'what the plugin consumes and produces' },
+    abi: { type: 'number', minimum: 1, description: 'ABI version: the major, or major.minor' },
+    version: { type: 'string', pattern: VERSION_PATTERN, description: "the plugin's own version" },
+    description: { type: 'string', minLength: 1, description: 'one paragraph for the settings reference' },
+    with: {
+      type: 'object',
+      description: "JSON Schema of the step's settings",
+      required: ['type', 'additionalProperties', 'properties'],
+      default: { type: 'object', additionalProperties: false, properties: {} },
+      properties: {
+        type: { const: 'object' },
+        additionalProperties: { const: false },
+        properties: {
+          type: 'object',
+          additionalProperties: {
+            type: 'object',
+            required: ['type', 'description', 'default', 'examples'],
+            // type and default: any value the property's own schema allows (ajv checks that schema).
+            properties: {
+              type: {},
+              default: {},
+              description: { type: 'string', minLength: 1 },
+              examples: { type: 'array', minItems: 1 },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;

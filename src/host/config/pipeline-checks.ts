@@ -1,0 +1,89 @@
+/**
+ * Checks of a pipeline file that a schema cannot express: unit conversions, ring sizes, device names,
+ * the shape of each step, the topic template and the uplink it names. Plugin lookups and step settings
+ * are step-checks.ts; points are point-checks.ts.
+ */
+import type { PipelineDocument } from './documents.js';
+import { checkPoints } from './point-checks.js';
+import type { SettingChecks } from './setting-checks.js';
+import type { SettingPath } from './setting-path.js';
+import { TOPIC_PLACEHOLDERS, topicTemplateFaults } from './topic-template.js';
+import { isPowerOfTwo } from './units.js';
+
+/** The ring's own bounds on its data area (MIN_CAPACITY and MAX_CAPACITY in ring/layout.ts). */
+const MIN_RING_BYTES = 64;
+const MAX_RING_BYTES = 2 ** 30;
+
+/**
+ * `uplinks` is the set of uplink names of the gateway file, or undefined when that file is itself
+ * broken (then publish.uplink cannot be checked, and is not reported). A value the schema refused is
+ * not looked at again (see SettingChecks.clean).
+ */
+export function checkPipeline(doc: PipelineDocument, uplinks: ReadonlySet<string> | undefined, checks: SettingChecks): void {
+  checkRun(doc, checks);
+  // A source holding only an unknown protocol has been reported already; there is nothing to check.
+  if (checks.intact(['source', 'modbus_tcp', 'devices']) && doc.source.modbus_tcp !== undefined) checkSource(doc, checks);
+  if (checks.intact(['steps'])) checkStepShapes(doc, checks);
+  checkPublish(doc, uplinks, checks);
+}
+
+function checkRun(doc: PipelineDocument, checks: SettingChecks): void {
+  checks.duration(['pipeline', 'batch', 'deadline'], doc.pipeline?.batch?.deadline, true);
+  for (const ring of ['ingress', 'egress'] as const) {
+    const path: SettingPath = ['pipeline', 'ring', ring];
+    const bytes = checks.size(path, doc.pipeline?.ring?.[ring]);
+    if (bytes === undefined) continue;
+    if (!isPowerOfTwo(bytes)) {
+      const below = 2 ** Math.floor(Math.log2(bytes));
+      checks.invalid(path, `must be a power of two (got ${bytes} bytes; nearest are ${below} and ${below * 2})`);
+    } else if (bytes < MIN_RING_BYTES || bytes > MAX_RING_BYTES) {
+      checks.invalid(path, `must be from 64B to 1GiB (got ${bytes} bytes)`);
+    }
+  }
+}
+
+function checkSource(doc: PipelineDocument, checks: SettingChecks): void {
+  const devicesAt: SettingPath = ['source', 'modbus_tcp', 'devices'];
+  const devices = doc.source.modbus_tcp.devices;
+  const firstByName = new Map<string, SettingPath>();
+  devices.forEach((device, d) => {
+    const at: SettingPath = [...devicesAt, d];
+    if (!checks.intact(at)) return;
+    if (checks.clean([...at, 'name'])) {
+      const first = firstByName.get(device.name);
+      if (first) checks.report([...at, 'name'], 'WG_ERR_CONFIG_DUPLICATE_NAME', { kind: 'device', name: device.name, detail: checks.describe(first) });
+      else firstByName.set(device.name, at);
+    }
+    checks.duration([...at, 'interval'], device.interval, true);
+    checks.duration([...at, 'timeout'], device.timeout, true);
+    checks.backoff([...at, 'backoff'], device.backoff);
+  });
+  checkPoints(devices, devicesAt, checks);
+}
+
+function checkStepShapes(doc: PipelineDocument, checks: SettingChecks): void {
+  doc.steps.forEach((step, i) => {
+    if (!checks.intact(['steps', i])) return;
+    if (step.plugin !== undefined && step.path !== undefined) {
+      checks.conflict(['steps', i, 'path'], ['steps', i, 'plugin'], 'path and plugin exclude each other: name the plugin one way');
+    } else if (step.plugin === undefined && step.path === undefined) {
+      checks.invalid(['steps', i, 'plugin'], 'a step needs plugin: <name> or path: <file>.wasm');
+    }
+  });
+}
+
+function checkPublish(doc: PipelineDocument, uplinks: ReadonlySet<string> | undefined, checks: SettingChecks): void {
+  if (checks.clean(['publish', 'topic'])) {
+    const faults = topicTemplateFaults(doc.publish.topic);
+    for (const name of faults.unknown) {
+      checks.report(['publish', 'topic'], 'WG_ERR_CONFIG_UNKNOWN_PLACEHOLDER', {
+        detail: `{${name}}`,
+        known: TOPIC_PLACEHOLDERS.map((p) => `{${p}}`).join(' '),
+      });
+    }
+    for (const fault of faults.other) checks.invalid(['publish', 'topic'], fault);
+  }
+  if (uplinks !== undefined && checks.clean(['publish', 'uplink']) && !uplinks.has(doc.publish.uplink)) {
+    checks.report(['publish', 'uplink'], 'WG_ERR_CONFIG_UNKNOWN_UPLINK', { uplink: doc.publish.uplink });
+  }
+}

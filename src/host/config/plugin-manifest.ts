@@ -1,0 +1,165 @@
+/**
+ * A plugin's manifest (`plugin.yaml`): its single declaration of name, kind, ABI version and settings
+ * schema. Loading checks the manifest itself (every problem, positioned in the manifest file), then
+ * compiles the `with:` schema so that steps can be checked against it.
+ */
+import { basename, join } from 'node:path';
+import type { Ajv, ValidateFunction } from 'ajv';
+import { ABI_MAJOR } from '../engine/abi.js';
+import { deepFreeze } from './deep-freeze.js';
+import { manifestSchema, type PLUGIN_KINDS } from './manifest-schema.js';
+import { sortProblems, type ConfigProblem } from './problem.js';
+import { createAjv, describeSchemaErrors, verdictOf, type SchemaFinding } from './schema-errors.js';
+import { formatSettingPath, type SettingPath } from './setting-path.js';
+import { YamlSource } from './yaml-source.js';
+
+export type PluginKind = (typeof PLUGIN_KINDS)[number];
+
+/** A JSON Schema as plain data. */
+export type JsonSchema = { readonly [keyword: string]: unknown };
+
+export interface PluginManifest {
+  readonly name: string;
+  readonly kind: PluginKind;
+  /** ABI version as declared: the major (`1`) or major.minor (`1.2`). */
+  readonly abi: number;
+  readonly version: string;
+  readonly description: string;
+  /** JSON Schema of the step's `with:` settings. */
+  readonly with: JsonSchema;
+  /** Absolute path of the manifest file. */
+  readonly file: string;
+}
+
+/** A plugin as found on disk: its manifest, where its module is, and the check of a step's settings. */
+export interface InstalledPlugin {
+  readonly manifest: PluginManifest;
+  /** Absolute path of the `.wasm` module (not checked to exist: it is a build artefact). */
+  readonly wasmPath: string;
+  /** Checks `settings` against the manifest's `with:` schema and fills in its defaults, in place. */
+  validateSettings(settings: unknown): SchemaFinding[];
+}
+
+export type ManifestResult = { ok: true; plugin: InstalledPlugin } | { ok: false; problems: ConfigProblem[] };
+
+/**
+ * Loads `<dir>/plugin.yaml`; the module is `<dir>/build/<name>.wasm` and the manifest's name must be
+ * the folder's name.
+ */
+export function loadPluginManifest(dir: string, options: { ajv?: Ajv } = {}): Promise<ManifestResult> {
+  const name = basename(dir);
+  return loadPluginManifestFile(join(dir, 'plugin.yaml'), { name, wasmPath: join(dir, 'build', `${name}.wasm`), ...options });
+}
+
+/** Loads the manifest at `file` for the module at `wasmPath`; `name` is what the manifest must call itself. */
+export async function loadPluginManifestFile(
+  file: string,
+  options: { name: string; wasmPath: string; ajv?: Ajv },
+): Promise<ManifestResult> {
+  const read = await YamlSource.read(file);
+  if (!read.ok) return read;
+  const source = read.source;
+  const ajv = options.ajv ?? createAjv();
+  const data = source.data as Record<string, unknown>;
+  const problems: ConfigProblem[] = [];
+  const report = (path: SettingPath, detail: string, anchor: 'key' | 'value' = 'value'): void => {
+    problems.push(source.problem(path, 'WG_ERR_PLUGIN_MANIFEST', { detail }, anchor));
+  };
+
+  const checkManifest = ajv.compile(manifestSchema);
+  const findings = checkManifest(data) ? [] : describeSchemaErrors(checkManifest.errors, data);
+  for (const f of findings) report(f.path, f.detail, f.anchor);
+  // Each later check reads only settings the schema accepted, so one mistake does not hide the others.
+  const verdict = verdictOf(findings);
+  if (verdict.clean(['name']) && data.name !== options.name) {
+    report(['name'], `name "${String(data.name)}" must be "${options.name}", the name the plugin is found by`);
+  }
+  if (verdict.clean(['abi']) && Math.trunc(data.abi as number) !== ABI_MAJOR) {
+    report(['abi'], `ABI ${String(data.abi)} is not spoken by this host (ABI ${ABI_MAJOR})`);
+  }
+  if (!verdict.clean(['with'])) return { ok: false, problems: sortProblems(problems) };
+
+  const withSchema = data.with as Record<string, unknown>;
+  const before = problems.length;
+  lintNested(withSchema, ['with'], report, true);
+  let validate: ValidateFunction | undefined;
+  if (problems.length === before) {
+    try {
+      validate = ajv.compile(withSchema);
+    } catch (err) {
+      report(['with'], `not a valid schema: ${(err as Error).message}`);
+    }
+  }
+  if (validate) checkDeclaredValues(ajv, withSchema, validate, report);
+  if (problems.length > 0 || !validate) return { ok: false, problems: sortProblems(problems) };
+
+  const manifest = deepFreeze({ ...(data as Omit<PluginManifest, 'file'>), file });
+  const settingsCheck = validate;
+  return {
+    ok: true,
+    plugin: Object.freeze({
+      manifest,
+      wasmPath: options.wasmPath,
+      validateSettings(settings: unknown): SchemaFinding[] {
+        return settingsCheck(settings) ? [] : describeSchemaErrors(settingsCheck.errors, settings);
+      },
+    }),
+  };
+}
+
+/**
+ * Below the top level: every object schema that lists properties must close itself (unknown keys are
+ * errors at every depth), and every property says what it is.
+ */
+function lintNested(
+  schema: Record<string, unknown>,
+  path: SettingPath,
+  report: (path: SettingPath, detail: string) => void,
+  top: boolean,
+): void {
+  if (schema.properties !== undefined && schema.additionalProperties === undefined) {
+    report(path, 'declares properties but no additionalProperties: set false (or a schema for map values) so unknown keys are errors');
+  }
+  for (const [key, sub] of Object.entries((schema.properties ?? {}) as Record<string, unknown>)) {
+    if (!isSchemaObject(sub)) continue;
+    if (!top) {
+      for (const required of ['type', 'description']) {
+        if (sub[required] === undefined) report([...path, 'properties', key], `property "${key}" needs "${required}"`);
+      }
+    }
+    lintNested(sub, [...path, 'properties', key], report, false);
+  }
+  for (const keyword of ['additionalProperties', 'items']) {
+    const sub = schema[keyword];
+    if (isSchemaObject(sub)) lintNested(sub, [...path, keyword], report, false);
+  }
+}
+
+/** The declared default and every example of each property must pass the property's own schema. */
+function checkDeclaredValues(
+  ajv: Ajv,
+  withSchema: Record<string, unknown>,
+  validateAll: ValidateFunction,
+  report: (path: SettingPath, detail: string) => void,
+): void {
+  for (const [key, sub] of Object.entries(withSchema.properties as Record<string, Record<string, unknown>>)) {
+    // A default at a schema's root means nothing to ajv (strict mode refuses it): compile without it.
+    const { default: declared, ...own } = sub;
+    const check = ajv.compile(own);
+    const values: [SettingPath, unknown][] = [[['with', 'properties', key, 'default'], declared]];
+    (sub.examples as unknown[]).forEach((example, i) => values.push([['with', 'properties', key, 'examples', i], example]));
+    for (const [path, value] of values) {
+      // Validation fills defaults in place; the manifest's own values must stay as written.
+      if (!check(structuredClone(value))) {
+        const first = describeSchemaErrors(check.errors, value)[0];
+        const where = first && first.path.length > 0 ? `${formatSettingPath(first.path)} ` : '';
+        report(path, `does not match the property's schema: ${where}${first ? first.detail : 'invalid'}`);
+      }
+    }
+  }
+  if (!validateAll({})) report(['with'], 'a step that gives no settings must be valid: give every required property a default');
+}
+
+function isSchemaObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

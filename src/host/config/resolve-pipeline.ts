@@ -1,0 +1,96 @@
+/**
+ * Turns a checked pipeline document into a `ResolvedPipeline`: units converted, paths absolute, the
+ * defaults that depend on other settings applied. Only called once every check has passed, so each
+ * conversion here is known to succeed.
+ */
+import assert from 'node:assert/strict';
+import { defaultPublishQos } from './defaults.js';
+import type { BackoffDocument, PipelineDocument } from './documents.js';
+import type { InstalledPlugin } from './plugin-manifest.js';
+import { pointLength } from './point-checks.js';
+import type { JsonValue, Qos, ResolvedBackoff, ResolvedDevice, ResolvedPipeline, ResolvedPoint, ResolvedStep } from './resolved.js';
+import { parseDuration, parseSize, type Conversion } from './units.js';
+
+export interface CheckedPipeline {
+  file: string;
+  doc: PipelineDocument;
+  /** The plugin of each step, in step order. */
+  plugins: readonly InstalledPlugin[];
+}
+
+export function resolvePipeline(checked: CheckedPipeline, uplinkQos: ReadonlyMap<string, Qos>): ResolvedPipeline {
+  const { doc, file, plugins } = checked;
+  const points: ResolvedPoint[] = [];
+  const devices: ResolvedDevice[] = doc.source.modbus_tcp.devices.map((device, index) => {
+    const own = device.points.map(
+      (point, p): ResolvedPoint => ({
+        // ids count across devices, in file order: the point's index in the pipeline's `points`.
+        id: points.length + p,
+        name: point.name,
+        device: index,
+        function: point.function,
+        address: point.address,
+        type: point.type,
+        order: point.order,
+        length: pointLength(point),
+        bit: point.bit ?? null,
+        unit: point.unit,
+        scale: point.scale,
+        offset: point.offset,
+        description: point.description,
+      }),
+    );
+    points.push(...own);
+    return {
+      index,
+      name: device.name,
+      host: device.host,
+      port: device.port,
+      unitId: device.unit_id,
+      intervalMs: known(parseDuration(device.interval)),
+      timeoutMs: known(parseDuration(device.timeout)),
+      retries: device.retries,
+      backoff: backoff(device.backoff),
+      points: own,
+    };
+  });
+
+  const steps: ResolvedStep[] = doc.steps.map((step, index) => {
+    const plugin = plugins[index] as InstalledPlugin;
+    return {
+      index,
+      plugin: plugin.manifest.name,
+      kind: plugin.manifest.kind,
+      manifest: plugin.manifest,
+      wasmPath: plugin.wasmPath,
+      with: step.with as { [key: string]: JsonValue },
+    };
+  });
+
+  return {
+    name: doc.pipeline.name,
+    file,
+    batch: { maxRecords: doc.pipeline.batch.max_records, deadlineMs: known(parseDuration(doc.pipeline.batch.deadline)) },
+    ring: { ingressBytes: known(parseSize(doc.pipeline.ring.ingress)), egressBytes: known(parseSize(doc.pipeline.ring.egress)) },
+    source: { protocol: 'modbus_tcp', devices },
+    points,
+    steps,
+    publish: {
+      uplink: doc.publish.uplink,
+      topic: doc.publish.topic,
+      qos: doc.publish.qos ?? defaultPublishQos(uplinkQos.get(doc.publish.uplink) as Qos),
+      retain: doc.publish.retain,
+    },
+  };
+}
+
+export function backoff(doc: BackoffDocument): ResolvedBackoff {
+  return { minMs: known(parseDuration(doc.min)), maxMs: known(parseDuration(doc.max)) };
+}
+
+/** The value of a conversion the checks already accepted. */
+export function known(conversion: Conversion): number {
+  // An invariant, not an operator error: the checks run first and refuse every value that fails here.
+  assert.ok(conversion.ok, 'resolver reached a value the checks refused');
+  return conversion.value;
+}

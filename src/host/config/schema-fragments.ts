@@ -1,0 +1,65 @@
+/**
+ * Building blocks shared by the gateway and pipeline schemas, and the plain-words meaning of each
+ * pattern they use, so that a failed pattern reads "must be a duration such as 250ms" and not a regex.
+ */
+import { DURATION_PATTERN, SIZE_PATTERN } from './units.js';
+
+/** Names of gateways, uplinks, pipelines, devices and points: they end up in topics, logs and metrics. */
+export const NAME_PATTERN = '^[A-Za-z0-9._-]+$';
+
+/** Plugin names are directory names: lower case so that they mean the same on every file system. */
+export const PLUGIN_NAME_PATTERN = '^[a-z][a-z0-9_-]*$';
+
+/** A plugin's own version: `1.0.0`, `0.2.1-rc.1`. */
+export const VERSION_PATTERN = '^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$';
+
+export const PATTERN_MEANINGS: ReadonlyMap<string, string> = new Map([
+  [NAME_PATTERN, 'a name made of letters, digits, ".", "_" and "-"'],
+  [PLUGIN_NAME_PATTERN, 'a plugin name: a lower-case letter, then lower-case letters, digits, "_" and "-"'],
+  [DURATION_PATTERN, 'a duration such as 250ms, 1.5s, 2m, 1h, or a number of milliseconds'],
+  [VERSION_PATTERN, 'a version such as 1.0.0 or 0.2.1-rc.1'],
+  [SIZE_PATTERN, 'a size such as 256KiB or 1MiB (units B, KiB, MiB, GiB), or a number of bytes'],
+]);
+
+export function name(description: string): { type: 'string'; pattern: string; description: string } {
+  return { type: 'string', pattern: NAME_PATTERN, description };
+}
+
+export function duration(description: string, defaultValue?: string): Record<string, unknown> {
+  return {
+    type: ['string', 'integer'],
+    pattern: DURATION_PATTERN,
+    minimum: 0,
+    description,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+  };
+}
+
+export function size(description: string, defaultValue?: string): Record<string, unknown> {
+  return {
+    type: ['string', 'integer'],
+    pattern: SIZE_PATTERN,
+    minimum: 1,
+    description,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+  };
+}
+
+/** `{ min, max }` back-off bounds. */
+export function backoff(description: string, min: string, max: string): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    description,
+    default: {},
+    properties: {
+      min: duration('first delay after a failure', min),
+      max: duration('ceiling the delay doubles up to', max),
+    },
+  };
+}
+
+/** A relative or absolute file path (relative paths are taken from the file that names them). */
+export function filePath(description: string): { type: 'string'; minLength: 1; description: string } {
+  return { type: 'string', minLength: 1, description };
+}
