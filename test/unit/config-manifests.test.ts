@@ -130,13 +130,13 @@ test('manifest mistakes are each reported at their position', async () => {
       '      description: Samples per window.', // 13
       '      default: 0', // 14: value col 16
       '      examples: [4, "eight"]', // 15: second example col 21
-      '    mode: { type: string, enm: [a, b], description: x, default: a, examples: [b] }', // 16: misspelt keyword
+      '    mode: { type: string, enm: [a, b], description: x, default: a, examples: [b] }', // 16: misspelt keyword, key col 27
     ]);
     const third = await loadPluginManifest(ws.path('plugins/smooth'));
     assert.equal(third.ok, false);
     if (third.ok) return;
     // ajv's strict mode refuses the unknown keyword "enm" when compiling the settings schema.
-    assert.deepEqual(where(third.problems), ['plugin.yaml:7:3 with WG_ERR_PLUGIN_MANIFEST']);
+    assert.deepEqual(where(third.problems), ['plugin.yaml:16:27 with.properties.mode.enm WG_ERR_PLUGIN_MANIFEST']);
     assert.match(third.problems[0]!.message, /not a valid schema: .*enm/);
 
     const fourth = [

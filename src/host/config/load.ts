@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Ajv, AnySchema } from 'ajv';
+import type { AnySchema } from 'ajv';
 import type { GatewayDocument, PipelineDocument } from './documents.js';
 import { checkGateway } from './gateway-checks.js';
 import { gatewaySchema } from './gateway-schema.js';
@@ -17,7 +17,7 @@ import { sortProblems, type ConfigProblem } from './problem.js';
 import { resolveGateway, pluginDirsOf } from './resolve-gateway.js';
 import type { CheckedPipeline } from './resolve-pipeline.js';
 import type { ResolvedGateway } from './resolved.js';
-import { createAjv, describeSchemaErrors, verdictOf, type SchemaVerdict } from './schema-errors.js';
+import { constantSchemaValidator, describeSchemaErrors, verdictOf, type SchemaVerdict } from './schema-errors.js';
 import { SettingChecks } from './setting-checks.js';
 import { checkSteps } from './step-checks.js';
 import { YamlSource } from './yaml-source.js';
@@ -41,16 +41,15 @@ export async function loadGatewayConfig(file: string): Promise<LoadResult> {
   const read = await YamlSource.read(gatewayFile);
   if (!read.ok) return { ok: false, problems: read.problems };
   const source = read.source;
-  const ajv = createAjv();
   const problems: ConfigProblem[] = [];
-  const verdict = validate(ajv, gatewaySchema, source, problems);
+  const verdict = validate(gatewaySchema, source, problems);
   const doc = source.data as GatewayDocument;
   await checkGateway(doc, new SettingChecks(source, verdict, problems));
 
   // Pipelines are checked even when the gateway file has problems, with whatever of it is usable.
   const uplinkNames = isMap(doc?.uplinks) ? new Set(Object.keys(doc.uplinks)) : undefined;
   const catalog = verdict.clean(['gateway', 'plugin_dirs']) || !source.has(['gateway', 'plugin_dirs'])
-    ? new PluginCatalog(pluginDirsOf(isMap(doc?.gateway) ? doc : undefined, resolve(gatewayFile, '..')), { ajv })
+    ? new PluginCatalog(pluginDirsOf(isMap(doc?.gateway) ? doc : undefined, resolve(gatewayFile, '..')))
     : undefined;
   const listed = Array.isArray(doc?.pipelines) ? doc.pipelines : [];
   const files: string[] = [];
@@ -69,7 +68,7 @@ export async function loadGatewayConfig(file: string): Promise<LoadResult> {
       problems.push(source.problem(['pipelines', i], 'WG_ERR_CONFIG_PIPELINE_MISSING', { detail: pipelineFile }));
       continue;
     }
-    outcomes.push(await loadPipeline(pipelineFile, ajv, uplinkNames, catalog, reportedManifests));
+    outcomes.push(await loadPipeline(pipelineFile, uplinkNames, catalog, reportedManifests));
   }
 
   checkPipelineNames(outcomes);
@@ -81,7 +80,6 @@ export async function loadGatewayConfig(file: string): Promise<LoadResult> {
 
 async function loadPipeline(
   file: string,
-  ajv: Ajv,
   uplinkNames: ReadonlySet<string> | undefined,
   catalog: PluginCatalog | undefined,
   reportedManifests: Set<string>,
@@ -90,7 +88,7 @@ async function loadPipeline(
   if (!read.ok) return { problems: read.problems };
   const source = read.source;
   const problems: ConfigProblem[] = [];
-  const verdict = validate(ajv, pipelineSchema, source, problems);
+  const verdict = validate(pipelineSchema, source, problems);
   const doc = source.data as PipelineDocument;
   const checks = new SettingChecks(source, verdict, problems);
   checkPipeline(doc, uplinkNames, checks);
@@ -123,8 +121,8 @@ function checkPipelineNames(outcomes: readonly PipelineOutcome[]): void {
  * Validates the source's data against `schema` (filling in defaults), adds a problem per finding and
  * returns which parts the later checks may read.
  */
-function validate(ajv: Ajv, schema: AnySchema, source: YamlSource, problems: ConfigProblem[]): SchemaVerdict {
-  const check = ajv.compile(schema);
+function validate(schema: AnySchema, source: YamlSource, problems: ConfigProblem[]): SchemaVerdict {
+  const check = constantSchemaValidator(schema);
   const findings = check(source.data) ? [] : describeSchemaErrors(check.errors, source.data);
   for (const f of findings) problems.push(source.problem(f.path, 'WG_ERR_CONFIG_INVALID', { detail: f.detail }, f.anchor));
   return verdictOf(findings);

@@ -28,10 +28,11 @@ export function checkPipeline(doc: PipelineDocument, uplinks: ReadonlySet<string
 }
 
 function checkRun(doc: PipelineDocument, checks: SettingChecks): void {
-  checks.duration(['pipeline', 'batch', 'deadline'], doc.pipeline?.batch?.deadline, true);
+  if (!checks.intact(['pipeline'])) return;
+  checks.duration(['pipeline', 'batch', 'deadline'], doc.pipeline.batch?.deadline, true);
   for (const ring of ['ingress', 'egress'] as const) {
     const path: SettingPath = ['pipeline', 'ring', ring];
-    const bytes = checks.size(path, doc.pipeline?.ring?.[ring]);
+    const bytes = checks.size(path, doc.pipeline.ring?.[ring]);
     if (bytes === undefined) continue;
     if (!isPowerOfTwo(bytes)) {
       const below = 2 ** Math.floor(Math.log2(bytes));

@@ -9,7 +9,7 @@ import { ABI_MAJOR } from '../engine/abi.js';
 import { deepFreeze } from './deep-freeze.js';
 import { manifestSchema, type PLUGIN_KINDS } from './manifest-schema.js';
 import { sortProblems, type ConfigProblem } from './problem.js';
-import { createAjv, describeSchemaErrors, verdictOf, type SchemaFinding } from './schema-errors.js';
+import { constantSchemaValidator, createAjv, describeSchemaErrors, verdictOf, type SchemaFinding } from './schema-errors.js';
 import { formatSettingPath, type SettingPath } from './setting-path.js';
 import { YamlSource } from './yaml-source.js';
 
@@ -66,7 +66,7 @@ export async function loadPluginManifestFile(
     problems.push(source.problem(path, 'WG_ERR_PLUGIN_MANIFEST', { detail }, anchor));
   };
 
-  const checkManifest = ajv.compile(manifestSchema);
+  const checkManifest = constantSchemaValidator(manifestSchema);
   const findings = checkManifest(data) ? [] : describeSchemaErrors(checkManifest.errors, data);
   for (const f of findings) report(f.path, f.detail, f.anchor);
   // Each later check reads only settings the schema accepted, so one mistake does not hide the others.
@@ -87,10 +87,14 @@ export async function loadPluginManifestFile(
     try {
       validate = ajv.compile(withSchema);
     } catch (err) {
-      report(['with'], `not a valid schema: ${(err as Error).message}`);
+      const message = (err as Error).message;
+      // ajv names an unknown keyword but not where it is; find it, so the problem points at the typo.
+      const keyword = /unknown keyword: "(.*)"/.exec(message)?.[1];
+      const at = keyword === undefined ? undefined : findKey(withSchema, keyword, ['with']);
+      report(at ?? ['with'], `not a valid schema: ${message}`, at ? 'key' : 'value');
     }
   }
-  if (validate) checkDeclaredValues(ajv, withSchema, validate, report);
+  if (validate) checkDeclaredValues(withSchema, validate, report);
   if (problems.length > 0 || !validate) return { ok: false, problems: sortProblems(problems) };
 
   const manifest = deepFreeze({ ...(data as Omit<PluginManifest, 'file'>), file });
@@ -135,29 +139,42 @@ function lintNested(
   }
 }
 
-/** The declared default and every example of each property must pass the property's own schema. */
+/**
+ * The declared default and every example of each property must pass the property's schema. Each is
+ * checked as the only setting of a step, through the settings validator itself (no extra compile).
+ */
 function checkDeclaredValues(
-  ajv: Ajv,
   withSchema: Record<string, unknown>,
   validateAll: ValidateFunction,
   report: (path: SettingPath, detail: string) => void,
 ): void {
   for (const [key, sub] of Object.entries(withSchema.properties as Record<string, Record<string, unknown>>)) {
-    // A default at a schema's root means nothing to ajv (strict mode refuses it): compile without it.
-    const { default: declared, ...own } = sub;
-    const check = ajv.compile(own);
-    const values: [SettingPath, unknown][] = [[['with', 'properties', key, 'default'], declared]];
+    const values: [SettingPath, unknown][] = [[['with', 'properties', key, 'default'], sub.default]];
     (sub.examples as unknown[]).forEach((example, i) => values.push([['with', 'properties', key, 'examples', i], example]));
     for (const [path, value] of values) {
       // Validation fills defaults in place; the manifest's own values must stay as written.
-      if (!check(structuredClone(value))) {
-        const first = describeSchemaErrors(check.errors, value)[0];
-        const where = first && first.path.length > 0 ? `${formatSettingPath(first.path)} ` : '';
-        report(path, `does not match the property's schema: ${where}${first ? first.detail : 'invalid'}`);
-      }
+      const probe = { [key]: structuredClone(value) };
+      if (validateAll(probe)) continue;
+      const own = describeSchemaErrors(validateAll.errors, probe).filter((f) => f.path[0] === key);
+      const first = own[0];
+      if (!first) continue;
+      const inner = first.path.slice(1);
+      const where = inner.length > 0 ? `${formatSettingPath(inner)} ` : '';
+      report(path, `does not match the property's schema: ${where}${first.detail}`);
     }
   }
   if (!validateAll({})) report(['with'], 'a step that gives no settings must be valid: give every required property a default');
+}
+
+/** The path of the first map key named `key` in `value`, depth first. */
+function findKey(value: unknown, key: string, path: SettingPath): SettingPath | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (!Array.isArray(value) && Object.hasOwn(value, key)) return [...path, key];
+  for (const [k, v] of Object.entries(value)) {
+    const found = findKey(v, key, [...path, Array.isArray(value) ? Number(k) : k]);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function isSchemaObject(value: unknown): value is Record<string, unknown> {
