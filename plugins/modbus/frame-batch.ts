@@ -1,0 +1,146 @@
+// wg_process: a frame batch in, a sample batch out. Each record answers one planned request and
+// yields exactly one sample per point of that request: its value (good), or NaN marked bad or no-comm.
+// A first pass over the records sizes the output exactly (the plan knows each request's points and
+// text), so the decode loop stores samples and text without a capacity check or an allocation.
+import { FrameReader, reserveOutput, setResult, FRAME_OK, GOOD, BAD, NO_COMM, TYPE_NUMBER, TYPE_BOOL, TYPE_TEXT, BATCH_HEADER, SAMPLE_SIZE } from "../sdk";
+import { R_ID, R_POSITION, R_SPAN, R_TYPE, R_ORDER, R_BIT, R_SCALE, R_OFFSET, RECORD_SIZE } from "./point-table";
+import { T_BOOL, T_INT16, T_UINT16, T_INT32, T_FLOAT32, T_INT64, T_FLOAT64, T_STRING, T_COIL } from "./point-types";
+import { requestCount, requests, entries, Q_FUNCTION, Q_QUANTITY, Q_DEVICE, Q_FIRST, Q_COUNT, Q_TEXT, REQUEST_SIZE } from "./request-plan";
+import { requestFrame, responsePdu, pduOffset, MAX_REQUEST_FRAME } from "./transport";
+import { checkReadResponse, DATA_OFFSET } from "./pdu";
+import { register16, register32, register64, coil, text } from "./value-decode";
+import { problemsReset, problemFrame, problemsLog, note } from "./frame-problem";
+import { M_NOT_IN_PLAN, M_NOT_AS_PLANNED } from "./messages";
+
+const reader = new FrameReader();
+// The request this instance would have built, to compare with the one the record carries.
+const expected = memory.data(MAX_REQUEST_FRAME);
+
+// Where the next sample goes, and the text heap after the last sample.
+let out: usize = 0;
+let heap: usize = 0;
+let heapLength: u32 = 0;
+
+/** A sample's last word: quality, type, aggregate raw (0), reserved (0). */
+@inline function tail(quality: u8, type: u8): u32 {
+  return <u32>quality | (<u32>type << 8);
+}
+
+@inline function put(ts: f64, v: f64, id: u32, tailWord: u32): void {
+  store<f64>(out, ts, 0);
+  store<f64>(out, v, 8);
+  store<u32>(out, id, 16);
+  store<u32>(out, tailWord, 20);
+  out += SAMPLE_SIZE;
+}
+
+/**
+ * The quality of the record's response to request `r`. The record's request frame must be the one
+ * this plan builds for `r` with the record's seq: otherwise the response answers some other plan
+ * (a plugin swapped on one thread only), and decoding it with this plan's offsets would produce wrong
+ * values marked good.
+ */
+function check(rec: usize, r: i32, q: usize): u8 {
+  const seq = <i32>load<u16>(rec, 10);
+  const reqLen = <i32>load<u16>(rec, 24);
+  const respLen = <i32>load<u16>(rec, 26);
+  const built = requestFrame(expected, r, seq);
+  let same = reqLen == built && 28 + reqLen + respLen <= <i32>load<u32>(rec) && load<u16>(rec, 4) == load<u16>(q, Q_DEVICE);
+  for (let i = 0; same && i < built; i++) same = load<u8>(rec + 32 + <usize>i) == load<u8>(expected + <usize>i);
+  if (!same) {
+    note(M_NOT_AS_PLANNED, reqLen, built);
+    return BAD;
+  }
+  const resp = rec + 32 + <usize>reqLen;
+  const pduLength = responsePdu(resp, respLen, r, seq);
+  if (pduLength < 0) return BAD;
+  return checkReadResponse(resp + <usize>pduOffset(), pduLength, <i32>load<u8>(q, Q_FUNCTION), <i32>load<u16>(q, Q_QUANTITY));
+}
+
+/** Samples of every point of request `q` from the good response data at `data`. */
+function decode(ts: f64, q: usize, data: usize): void {
+  let entry = entries + <usize>(load<u32>(q, Q_FIRST) * RECORD_SIZE);
+  const end = entry + <usize>(load<u32>(q, Q_COUNT) * RECORD_SIZE);
+  for (; entry < end; entry += RECORD_SIZE) {
+    const id = load<u32>(entry, R_ID);
+    const type = <i32>load<u8>(entry, R_TYPE);
+    const p = data + <usize>load<u16>(entry, R_POSITION);
+    const order = <u32>load<u8>(entry, R_ORDER);
+    let v: f64;
+    let kind = TYPE_NUMBER;
+    if (type <= T_UINT16) {
+      const x = register16(p, order);
+      if (type == T_BOOL) {
+        v = <f64>((x >>> load<u8>(entry, R_BIT)) & 1);
+        kind = TYPE_BOOL;
+      } else {
+        v = type == T_INT16 ? <f64><i16>x : <f64>x;
+      }
+    } else if (type == T_COIL) {
+      v = <f64>coil(data, <u32>load<u16>(entry, R_POSITION));
+      kind = TYPE_BOOL;
+    } else if (type == T_STRING) {
+      const length = text(p, <i32>load<u16>(entry, R_SPAN), order, heap + <usize>heapLength);
+      v = reinterpret<f64>(<u64>heapLength | (<u64>length << 32)); // text heap offset, then length
+      heapLength += length;
+      kind = TYPE_TEXT;
+    } else if (type >= T_INT64) {
+      const x = register64(p, order);
+      // Integers beyond 2^53 become the nearest f64 (documented in the manifest).
+      v = type == T_FLOAT64 ? reinterpret<f64>(x) : type == T_INT64 ? <f64><i64>x : <f64>x;
+    } else {
+      const x = register32(p, order);
+      v = type == T_FLOAT32 ? <f64>reinterpret<f32>(x) : type == T_INT32 ? <f64><i32>x : <f64>x;
+    }
+    if (kind == TYPE_NUMBER) v = v * load<f64>(entry, R_SCALE) + load<f64>(entry, R_OFFSET);
+    put(ts, v, id, tail(GOOD, kind));
+  }
+}
+
+/** NaN samples of quality `quality` for every point of request `q`. */
+function fill(ts: f64, q: usize, quality: u8): void {
+  let entry = entries + <usize>(load<u32>(q, Q_FIRST) * RECORD_SIZE);
+  const end = entry + <usize>(load<u32>(q, Q_COUNT) * RECORD_SIZE);
+  for (; entry < end; entry += RECORD_SIZE) put(ts, NaN, load<u32>(entry, R_ID), tail(quality, TYPE_NUMBER));
+}
+
+export function decodeFrames(batch: usize, size: i32): i32 {
+  let samples = 0;
+  let textRoom = 0;
+  reader.reset(batch, size);
+  while (reader.next()) {
+    const r = reader.request;
+    if (r >= requestCount) continue;
+    const q = requests + <usize>(r * REQUEST_SIZE);
+    samples += <i32>load<u32>(q, Q_COUNT);
+    textRoom += <i32>load<u32>(q, Q_TEXT);
+  }
+  const base = reserveOutput(BATCH_HEADER + samples * SAMPLE_SIZE + textRoom, 0);
+  out = base + BATCH_HEADER;
+  heap = out + <usize>(samples * SAMPLE_SIZE);
+  heapLength = 0;
+
+  problemsReset();
+  reader.reset(batch, size);
+  while (reader.next()) {
+    const rec = reader.rec;
+    const r = reader.request;
+    problemFrame(reader.device, r);
+    if (r >= requestCount) {
+      note(M_NOT_IN_PLAN, r, -1);
+      continue;
+    }
+    const q = requests + <usize>(r * REQUEST_SIZE);
+    const quality = reader.status == FRAME_OK ? check(rec, r, q) : NO_COMM;
+    if (quality == GOOD) {
+      decode(reader.ts, q, rec + 32 + <usize>reader.requestLength + <usize>(pduOffset() + DATA_OFFSET));
+    } else {
+      fill(reader.ts, q, quality);
+    }
+  }
+  problemsLog();
+  store<u32>(base, samples, 0);
+  store<u32>(base, heapLength, 4);
+  setResult(base);
+  return BATCH_HEADER + samples * SAMPLE_SIZE + <i32>heapLength;
+}

@@ -1,0 +1,60 @@
+// Modbus PDUs of the four read functions (Modbus Application Protocol Specification V1.1b3, 6.1-6.4
+// and 7): the request, and the check of a response against the request it answers. Every transport
+// shares them; only the framing around the PDU differs.
+import { GOOD, BAD, NO_COMM } from "../sdk/status";
+import { note } from "./frame-problem";
+import { M_FUNCTION, M_BYTE_COUNT, M_PDU_LENGTH, M_EXCEPTION, M_TOO_SHORT } from "./messages";
+
+/** Function code, start address, quantity. */
+export const READ_REQUEST_SIZE: i32 = 5;
+/** Where a good response's data starts: after the function code and the byte count. */
+export const DATA_OFFSET: i32 = 2;
+
+const EXCEPTION_FLAG: i32 = 0x80;
+// Exceptions a gateway answers for a device behind it that it cannot reach: the device did not
+// answer, so its points are no-comm rather than bad.
+const GATEWAY_PATH_UNAVAILABLE: i32 = 0x0a;
+const GATEWAY_TARGET_FAILED: i32 = 0x0b;
+
+export function writeReadRequest(out: usize, fn: i32, start: i32, quantity: i32): void {
+  store<u8>(out, <u8>fn);
+  store<u16>(out, bswap<u16>(<u16>start), 1);
+  store<u16>(out, bswap<u16>(<u16>quantity), 3);
+}
+
+/** Data bytes of a good response: a bit per coil or input packed 8 to a byte, 2 bytes per register. */
+@inline export function dataBytes(fn: i32, quantity: i32): i32 {
+  return fn <= 2 ? (quantity + 7) >> 3 : quantity * 2;
+}
+
+/**
+ * Checks the `length`-byte response PDU at `pdu` against a read of `quantity` by function `fn`.
+ * Returns GOOD (data at pdu + DATA_OFFSET), NO_COMM for a gateway's "device unreachable" exception,
+ * BAD for any other exception or a malformed answer; every problem is noted.
+ */
+export function checkReadResponse(pdu: usize, length: i32, fn: i32, quantity: i32): u8 {
+  if (length < 2) {
+    note(M_TOO_SHORT, length, -1);
+    return BAD;
+  }
+  const got = <i32>load<u8>(pdu);
+  const second = <i32>load<u8>(pdu, 1);
+  if (got == (fn | EXCEPTION_FLAG)) {
+    note(M_EXCEPTION, second, -1);
+    return second == GATEWAY_PATH_UNAVAILABLE || second == GATEWAY_TARGET_FAILED ? NO_COMM : BAD;
+  }
+  if (got != fn) {
+    note(M_FUNCTION, got, fn);
+    return BAD;
+  }
+  const want = dataBytes(fn, quantity);
+  if (second != want) {
+    note(M_BYTE_COUNT, second, want);
+    return BAD;
+  }
+  if (length != DATA_OFFSET + want) {
+    note(M_PDU_LENGTH, length, DATA_OFFSET + want);
+    return BAD;
+  }
+  return GOOD;
+}

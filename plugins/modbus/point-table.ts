@@ -1,0 +1,167 @@
+// The settings document's devices and points, checked and flattened at configure time: one fixed-size
+// record per point id, so planning and decoding read memory instead of JSON.
+import { ERROR } from "../sdk/log";
+import { JsonCursor } from "../sdk/json-cursor";
+import { lineStart, lineBytes, lineNumber, lineEntry, lineWord, lineLog } from "../sdk/log-line";
+import {
+  MESSAGES, M_OPEN, M_CLOSE_NAMED, M_NAME_END, M_SPACE, M_OUT_OF_RANGE, M_UNKNOWN, M_MISSING,
+  M_BITS_ARE_BOOL, M_NOT_FOR_BITS, M_NOT_FOR_TYPE, M_TOO_LARGE, M_PAST_END,
+} from "./messages";
+import {
+  KEYS, K_DEVICES, K_POINTS, K_NAME, K_UNIT_ID, K_DEVICE, K_FUNCTION, K_ADDRESS, K_TYPE, K_ORDER, K_BIT,
+  K_LENGTH, K_SCALE, K_OFFSET, slots, at,
+} from "./setting-names";
+import { T_BOOL, T_COIL, T_STRING, TYPE_WORDS, ORDER_WORDS, typeRegisters } from "./point-types";
+
+// Point record. The plan's entries copy it, with R_POSITION then meaning where the value sits in the
+// response's data: a byte offset for function 3/4, a bit index for function 1/2.
+export const R_ID = 0; // u32 point id
+export const R_POSITION = 4; // u16 protocol address (0-based) in a point record
+export const R_SPAN = 6; // u16 registers (function 3/4) or bits (function 1/2) the point reads
+export const R_FUNCTION = 8; // u8
+export const R_TYPE = 9; // u8 type code; T_COIL for a bool on function 1/2
+export const R_ORDER = 10; // u8 order code
+export const R_BIT = 11; // u8 bit of the register, type bool on function 3/4
+export const R_DEVICE = 12; // u16 device index
+export const R_SCALE = 16; // f64
+export const R_OFFSET = 24; // f64
+export const RECORD_SIZE: i32 = 32;
+
+export let pointCount: i32 = 0;
+export let pointRecords: usize = 0;
+export let deviceCount: i32 = 0;
+/** Unit id of each device (u8 per device index). */
+export let unitIds: usize = 0;
+/** Per device: u32 address and u32 length of a copy of its name (UTF-8, JSON escapes as written). */
+export let deviceNames: usize = 0;
+
+// A refusal names the member (its index in KEYS) and the reason (a message).
+@inline function refusal(key: i32, reason: i32): i32 {
+  return (key << 8) | reason;
+}
+const OK = -1;
+
+// The value a complaint quotes (the unknown word), or 0.
+let quoted: usize = 0;
+
+/** Logs "<list>[<i>] '<name>': <member> <reason>" as the configure error; returns false. */
+function reject(json: JsonCursor, list: i32, i: i32, refused: i32): bool {
+  const name = at(K_NAME);
+  lineStart();
+  lineWord(KEYS, list);
+  lineEntry(MESSAGES, M_OPEN);
+  lineNumber(i);
+  lineEntry(MESSAGES, M_CLOSE_NAMED);
+  lineBytes(name + 1, json.textLength(name));
+  lineEntry(MESSAGES, M_NAME_END);
+  lineWord(KEYS, refused >> 8);
+  lineEntry(MESSAGES, M_SPACE);
+  lineEntry(MESSAGES, refused & 0xff);
+  if (quoted != 0) lineBytes(quoted, <i32>(json.skip(quoted) - quoted));
+  lineLog(ERROR);
+  return false;
+}
+
+/** The whole number at `p`, when in 0..2^31-1; `absent` when p is 0; -1 (failing every range check) otherwise. */
+function whole(json: JsonCursor, p: usize, absent: i32): i32 {
+  if (p == 0) return absent;
+  const v = json.number(p);
+  return v >= 0 && v <= i32.MAX_VALUE && Math.floor(v) == v ? <i32>v : -1;
+}
+
+export function readDevices(json: JsonCursor, devices: usize): bool {
+  deviceCount = json.count(devices);
+  const room = <usize>max(deviceCount, 1);
+  unitIds = heap.alloc(room);
+  deviceNames = heap.alloc(room * 8);
+  let i = 0;
+  for (let d = json.first(devices); d != 0; d = json.next(d)) {
+    json.members(d, KEYS, slots());
+    const unit = whole(json, at(K_UNIT_ID), 1); // the gateway's default unit id
+    if (<u32>unit > 255) return reject(json, K_DEVICES, i, refusal(K_UNIT_ID, M_OUT_OF_RANGE));
+    store<u8>(unitIds + <usize>i, <u8>unit);
+    const name = at(K_NAME);
+    const length = json.textLength(name);
+    const copy = heap.alloc(<usize>length);
+    memory.copy(copy, name + 1, <usize>length);
+    store<u32>(deviceNames + <usize>i * 8, copy);
+    store<u32>(deviceNames + <usize>i * 8, length, 4);
+    i++;
+  }
+  return true;
+}
+
+export function readPoints(json: JsonCursor, points: usize, maxRegisters: i32): bool {
+  pointCount = json.count(points);
+  pointRecords = heap.alloc(<usize>(max(pointCount, 1) * RECORD_SIZE));
+  let i = 0;
+  for (let p = json.first(points); p != 0; p = json.next(p)) {
+    quoted = 0;
+    json.members(p, KEYS, slots());
+    const refused = readPoint(json, i, maxRegisters);
+    if (refused != OK) return reject(json, K_POINTS, i, refused);
+    i++;
+  }
+  return true;
+}
+
+/** Checks point `i` (its members read into slots()) and fills its record; OK or the refusal. */
+function readPoint(json: JsonCursor, i: i32, maxRegisters: i32): i32 {
+  // Unsigned comparisons: -1 (absent or not whole) is out of every range.
+  const device = whole(json, at(K_DEVICE), -1);
+  if (<u32>device >= <u32>deviceCount) return refusal(K_DEVICE, M_OUT_OF_RANGE);
+  const fn = whole(json, at(K_FUNCTION), -1);
+  if (<u32>(fn - 1) > 3) return refusal(K_FUNCTION, M_OUT_OF_RANGE);
+  const address = whole(json, at(K_ADDRESS), -1);
+  if (<u32>address > 65535) return refusal(K_ADDRESS, M_OUT_OF_RANGE);
+  let type = json.oneOf(at(K_TYPE), TYPE_WORDS);
+  if (type < 0) {
+    quoted = at(K_TYPE);
+    return refusal(K_TYPE, M_UNKNOWN);
+  }
+  const order = at(K_ORDER) == 0 ? 0 : json.oneOf(at(K_ORDER), ORDER_WORDS); // ABCD when absent
+  if (order < 0) {
+    quoted = at(K_ORDER);
+    return refusal(K_ORDER, M_UNKNOWN);
+  }
+
+  const hasBit = at(K_BIT) != 0;
+  const bit = whole(json, at(K_BIT), 0);
+  let span = 1;
+  if (fn <= 2) {
+    if (type != T_BOOL) return refusal(K_TYPE, M_BITS_ARE_BOOL);
+    if (hasBit) return refusal(K_BIT, M_NOT_FOR_BITS);
+    type = T_COIL;
+  } else if (type == T_BOOL) {
+    if (!hasBit) return refusal(K_BIT, M_MISSING);
+    if (<u32>bit > 15) return refusal(K_BIT, M_OUT_OF_RANGE);
+  } else if (hasBit) return refusal(K_BIT, M_NOT_FOR_TYPE);
+  if (type == T_STRING) {
+    span = whole(json, at(K_LENGTH), -1);
+    if (span < 1) return refusal(K_LENGTH, at(K_LENGTH) == 0 ? M_MISSING : M_OUT_OF_RANGE);
+  } else {
+    if (at(K_LENGTH) != 0) return refusal(K_LENGTH, M_NOT_FOR_TYPE);
+    if (fn > 2) span = typeRegisters(type);
+  }
+  if (fn > 2 && span > maxRegisters) return refusal(type == T_STRING ? K_LENGTH : K_TYPE, M_TOO_LARGE);
+  if (address + span > 65536) return refusal(K_ADDRESS, M_PAST_END);
+
+  // Absent scale and offset are the identity: x × 1 + (−0) is x for every x, −0 and NaN included,
+  // so the hot loop applies them without a branch.
+  const scale = at(K_SCALE) == 0 ? 1 : json.number(at(K_SCALE));
+  const offset = at(K_OFFSET) == 0 ? -0.0 : json.number(at(K_OFFSET));
+  if ((type == T_COIL || type == T_BOOL || type == T_STRING) && (scale != 1 || offset != 0)) return refusal(scale != 1 ? K_SCALE : K_OFFSET, M_NOT_FOR_TYPE);
+
+  const rec = pointRecords + <usize>(i * RECORD_SIZE);
+  store<u32>(rec, i, R_ID);
+  store<u16>(rec, <u16>address, R_POSITION);
+  store<u16>(rec, <u16>span, R_SPAN);
+  store<u8>(rec, <u8>fn, R_FUNCTION);
+  store<u8>(rec, <u8>type, R_TYPE);
+  store<u8>(rec, <u8>order, R_ORDER);
+  store<u8>(rec, <u8>bit, R_BIT);
+  store<u16>(rec, <u16>device, R_DEVICE);
+  store<f64>(rec, scale, R_SCALE);
+  store<f64>(rec, offset, R_OFFSET);
+  return OK;
+}

@@ -1,0 +1,39 @@
+// The name of every settings member this plugin reads, in one space-separated list: one
+// JsonCursor.members pass over an object finds them all, and messages print them by index (a single
+// literal, where one per name would cost the module some 30 bytes each).
+export const KEYS = "with devices points max_registers max_bits max_gap \
+name unit_id device function address type order bit length scale offset";
+// The settings document.
+export const K_WITH = 0;
+export const K_DEVICES = 1;
+export const K_POINTS = 2;
+// Its `with:`.
+export const K_MAX_REGISTERS = 3;
+export const K_MAX_BITS = 4;
+export const K_MAX_GAP = 5;
+// A device (name, unit_id) or a point (name, device...).
+export const K_NAME = 6;
+export const K_UNIT_ID = 7;
+export const K_DEVICE = 8;
+export const K_FUNCTION = 9;
+export const K_ADDRESS = 10;
+export const K_TYPE = 11;
+export const K_ORDER = 12;
+export const K_BIT = 13;
+export const K_LENGTH = 14;
+export const K_SCALE = 15;
+export const K_OFFSET = 16;
+const KEY_COUNT = 17;
+
+// Where the last members() call found each key's value.
+const found = memory.data(KEY_COUNT * 4);
+
+/** Where JsonCursor.members writes what it finds. */
+@inline export function slots(): usize {
+  return found;
+}
+
+/** Position of the value of key `k` in the object last read with members(); 0 when absent. */
+@inline export function at(k: i32): usize {
+  return <usize>load<u32>(found + <usize>k * 4);
+}

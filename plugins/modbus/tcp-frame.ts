@@ -1,0 +1,56 @@
+// Modbus TCP framing (Modbus Messaging on TCP/IP Implementation Guide V1.0b, 3.1.3): a 7-byte MBAP
+// header before the PDU: transaction id, protocol id (0 = Modbus), length of what follows (unit id +
+// PDU), unit id. All big-endian.
+import { BAD_FRAME } from "../sdk/status";
+import { note } from "./frame-problem";
+import { M_TOO_SHORT, M_TRANSACTION, M_PROTOCOL, M_MBAP_LENGTH, M_UNIT } from "./messages";
+import { writeReadRequest, READ_REQUEST_SIZE } from "./pdu";
+
+export const MBAP_SIZE: i32 = 7;
+// The MBAP length counts the unit id plus a PDU of at most 253 bytes.
+const MAX_MBAP_LENGTH: i32 = 254;
+
+@inline function be16(ptr: usize, offset: usize): i32 {
+  return <i32>bswap<u16>(load<u16>(ptr + offset));
+}
+
+/** Writes the request ADU for a read; returns its length. */
+export function tcpRequest(out: usize, seq: i32, unit: i32, fn: i32, start: i32, quantity: i32): i32 {
+  store<u16>(out, bswap<u16>(<u16>seq), 0);
+  store<u16>(out, 0, 2);
+  store<u16>(out, bswap<u16>(<u16>(1 + READ_REQUEST_SIZE)), 4);
+  store<u8>(out, <u8>unit, 6);
+  writeReadRequest(out + MBAP_SIZE, fn, start, quantity);
+  return MBAP_SIZE + READ_REQUEST_SIZE;
+}
+
+/** 0: need more bytes; n: the first n bytes are a frame; BAD_FRAME: no Modbus TCP frame starts here. */
+export function tcpFrameLength(ptr: usize, size: i32): i32 {
+  if (size < MBAP_SIZE) return 0;
+  if (be16(ptr, 2) != 0) return BAD_FRAME;
+  const length = be16(ptr, 4);
+  if (length == 0 || length > MAX_MBAP_LENGTH) return BAD_FRAME;
+  return size >= 6 + length ? 6 + length : 0;
+}
+
+/**
+ * Checks the MBAP header of the `length`-byte response at `resp` against the request sent with
+ * transaction id `seq` to unit `unit`. Returns the PDU's length (the PDU starts at resp + MBAP_SIZE),
+ * or -1 when the header is wrong (noted).
+ */
+export function tcpResponsePdu(resp: usize, length: i32, seq: i32, unit: i32): i32 {
+  if (length < MBAP_SIZE + 2) {
+    note(M_TOO_SHORT, length, -1);
+    return -1;
+  }
+  let ok = true;
+  const tid = be16(resp, 0);
+  if (tid != seq) { note(M_TRANSACTION, tid, seq); ok = false; }
+  const protocol = be16(resp, 2);
+  if (protocol != 0) { note(M_PROTOCOL, protocol, 0); ok = false; }
+  const mbapLength = be16(resp, 4);
+  if (mbapLength != length - 6) { note(M_MBAP_LENGTH, mbapLength, length - 6); ok = false; }
+  const u = <i32>load<u8>(resp, 6);
+  if (u != unit) { note(M_UNIT, u, unit); ok = false; }
+  return ok ? length - MBAP_SIZE : -1;
+}

@@ -1,0 +1,80 @@
+// A log line assembled in a static buffer, for data calls: with the stub runtime every string
+// concatenation is memory never given back, so a plugin that reports a problem per batch builds the
+// line here instead. Text past the buffer's end is cut off, never a trap.
+import { host_log } from "./env";
+
+const CAP: i32 = 512;
+const buffer = memory.data(CAP);
+let length: i32 = 0;
+
+/** Starts a new line, dropping whatever the last one held. */
+export function lineStart(): void {
+  length = 0;
+}
+
+/** Appends `n` UTF-16 units at `ptr` as UTF-8. */
+function appendUtf16(ptr: usize, n: i32): void {
+  // A UTF-16 unit takes at most 3 UTF-8 bytes; cut the text to what surely fits.
+  const room = (CAP - length) / 3;
+  if (n > room) n = room;
+  length += <i32>String.UTF8.encodeUnsafe(ptr, n, buffer + <usize>length);
+}
+
+/** Appends `s` as UTF-8. */
+export function lineText(s: string): void {
+  appendUtf16(changetype<usize>(s), s.length);
+}
+
+/** Appends `n` bytes of UTF-8 at `ptr`. */
+export function lineBytes(ptr: usize, n: i32): void {
+  if (n > CAP - length) n = CAP - length;
+  memory.copy(buffer + <usize>length, ptr, <usize>n);
+  length += n;
+}
+
+/** Appends part `index` (from 0) of `table`, whose parts are separated by the char `separator`. */
+function appendPart(table: string, index: i32, separator: u16): void {
+  const units = changetype<usize>(table); // UTF-16, read in place: no bounds checks, no copies
+  const n = table.length;
+  let at = 0;
+  for (let i = 0; i < index && at < n; at++) if (load<u16>(units + (<usize>at << 1)) == separator) i++;
+  let stop = at;
+  while (stop < n && load<u16>(units + (<usize>stop << 1)) != separator) stop++;
+  appendUtf16(units + (<usize>at << 1), stop - at);
+}
+
+/**
+ * Appends line `index` (from 0) of `table`, a string of lines separated by "\n": a plugin keeps its
+ * messages in one such string, which costs far less module size than one string literal each.
+ */
+export function lineEntry(table: string, index: i32): void {
+  appendPart(table, index, 0x0a);
+}
+
+/** Appends word `index` (from 0) of the space-separated `words`. */
+export function lineWord(words: string, index: i32): void {
+  appendPart(words, index, 0x20);
+}
+
+/** Appends `n` in decimal. */
+export function lineNumber(n: i32): void {
+  if (n < 0) lineByte(0x2d);
+  appendDigits(<u32>(n < 0 ? -n : n)); // as u32, -i32.MIN_VALUE is right too
+}
+
+function appendDigits(m: u32): void {
+  if (m >= 10) appendDigits(m / 10);
+  lineByte(<u8>(0x30 + m % 10));
+}
+
+function lineByte(b: u8): void {
+  if (length < CAP) {
+    store<u8>(buffer + <usize>length, b);
+    length++;
+  }
+}
+
+/** Writes the line to the gateway log at `level` (see log.ts for the levels). */
+export function lineLog(level: i32): void {
+  host_log(level, buffer, length);
+}

@@ -1,0 +1,143 @@
+// modbus decoder, responses that are not good answers: failed polls, exception responses (Modbus
+// Application Protocol Specification V1.1b3, 7), and frames that do not match their request. Each
+// yields one sample per point of its request, NaN, marked no-comm or bad, and the batch one warning.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  answer, decodeRecords, FRAME_LINK_LOST, FRAME_TIMEOUT, modbusDecoder, registerPdu, tcpAdu, warnings, type FrameRecord,
+} from '../support/modbus-plugin.js';
+
+const GOOD = 0;
+const BAD = 2;
+const NO_COMM = 3;
+
+// Two devices, three requests: device a FC 3 at 0-1 (points 0 and 1), device a FC 1 at 5 (point 2),
+// device b FC 4 at 10 (point 3).
+function decoder() {
+  return modbusDecoder({
+    devices: [{ name: 'boiler-plc', unit_id: 1 }, { name: 'pump-vfd', unit_id: 7 }],
+    points: [
+      { device: 0, function: 3, address: 0, type: 'int16' },
+      { device: 0, function: 3, address: 1, type: 'string', length: 1 },
+      { device: 0, function: 1, address: 5, type: 'bool' },
+      { device: 1, function: 4, address: 10, type: 'uint16' },
+    ],
+  });
+}
+const FC1 = 0; // request indexes in plan order: device a FC 1, device a FC 3, device b FC 4
+const FC3 = 1;
+const FC4 = 2;
+
+function summary(samples: ReturnType<typeof decodeRecords>): Array<[number, number | string, number]> {
+  return samples.map((s) => [s.point, s.value, s.quality]);
+}
+
+/** A good answer with its response bytes changed by `mutate`. */
+function tampered(record: FrameRecord, mutate: (response: Uint8Array) => Uint8Array | void): FrameRecord {
+  const response = Uint8Array.from(record.response!);
+  return { ...record, response: mutate(response) ?? response };
+}
+
+test('a timeout or a lost link gives exactly the request\'s points, NaN and no-comm, at the failure time', () => {
+  const d = decoder();
+  const samples = decodeRecords(d.instance, [
+    answer(d.instance, FC3, null, { status: FRAME_TIMEOUT, ts: 5000 }),
+    answer(d.instance, FC4, null, { status: FRAME_LINK_LOST, ts: 6000 }),
+  ]);
+  assert.deepEqual(summary(samples), [[0, NaN, NO_COMM], [1, NaN, NO_COMM], [3, NaN, NO_COMM]]);
+  assert.deepEqual(samples.map((s) => s.ts), [5000, 5000, 6000]);
+  assert.deepEqual(warnings(d), [], 'a failed poll is in the data stream, not the log');
+});
+
+test('good frames and failures keep their order in the batch', () => {
+  const d = decoder();
+  const samples = decodeRecords(d.instance, [
+    answer(d.instance, FC4, registerPdu(4, [99])),
+    answer(d.instance, FC1, null),
+    answer(d.instance, FC1, [0x01, 0x01, 0x01]),
+  ]);
+  assert.deepEqual(summary(samples), [[3, 99, GOOD], [2, NaN, NO_COMM], [2, 1, GOOD]]);
+});
+
+test('exception responses: gateway path unavailable (0x0A) and target failed (0x0B) are no-comm, others bad', () => {
+  for (const [code, quality] of [[0x01, BAD], [0x02, BAD], [0x04, BAD], [0x0a, NO_COMM], [0x0b, NO_COMM]] as const) {
+    const d = decoder();
+    const samples = decodeRecords(d.instance, [answer(d.instance, FC3, [0x83, code])]);
+    assert.deepEqual(summary(samples), [[0, NaN, quality], [1, NaN, quality]], `exception ${code}`);
+    assert.match(warnings(d).join('\n'), new RegExp(`device boiler-plc \\(0\\) request 1: exception code ${code}`));
+  }
+});
+
+test('spec 7 example: exception 02 (illegal data address) to a coil read is bad', () => {
+  const d = decoder();
+  const samples = decodeRecords(d.instance, [answer(d.instance, FC1, [0x81, 0x02])]);
+  assert.deepEqual(summary(samples), [[2, NaN, BAD]]);
+});
+
+test('a response that does not fit its request is bad, and the warning says what was wrong', () => {
+  const cases: Array<[string, (r: FrameRecord) => FrameRecord, RegExp]> = [
+    ['transaction id', (r) => tampered(r, (b) => { b[1] = 8; }), /request 1: transaction id 8, expected 7/],
+    ['protocol id', (r) => tampered(r, (b) => { b[3] = 1; }), /protocol id 1, expected 0/],
+    ['unit id', (r) => tampered(r, (b) => { b[6] = 2; }), /unit id 2, expected 1/],
+    ['MBAP length', (r) => tampered(r, (b) => { b[5] = 8; }), /MBAP length 8, expected 7/],
+    ['function code', (r) => tampered(r, (b) => { b[7] = 4; }), /function code 4, expected 3/],
+    ['byte count', (r) => ({ ...r, response: tcpAdu(7, 1, [0x03, 0x02, 0x00, 0x01]) }), /byte count 2, expected 4/],
+    ['data length', (r) => ({ ...r, response: tcpAdu(7, 1, [0x03, 0x04, 0x00, 0x01, 0x41, 0x42, 0x00]) }), /PDU length 7, expected 6/],
+    ['short', (r) => ({ ...r, response: Uint8Array.of(0, 7, 0, 0, 0, 2, 1, 3) }), /short response, bytes: 8/],
+  ];
+  for (const [what, spoil, message] of cases) {
+    const d = decoder();
+    const good = answer(d.instance, FC3, registerPdu(3, [5, 0x4142]));
+    const samples = decodeRecords(d.instance, [spoil(good)]);
+    assert.deepEqual(summary(samples), [[0, NaN, BAD], [1, NaN, BAD]], what);
+    const lines = warnings(d);
+    assert.equal(lines.length, 1, what);
+    assert.match(lines[0]!, /^device boiler-plc \(0\) request 1: /, what);
+    assert.match(lines[0]!, message, what);
+  }
+});
+
+test('the unit id checked is the one of the request\'s own device', () => {
+  const d = decoder();
+  const samples = decodeRecords(d.instance, [answer(d.instance, FC4, registerPdu(4, [1]))]);
+  assert.deepEqual(summary(samples), [[3, 1, GOOD]]);
+  assert.equal(answer(d.instance, FC4, registerPdu(4, [1])).response![6], 7);
+});
+
+test('a record whose request frame is not this plan\'s is bad: the response answers another plan', () => {
+  const d = decoder();
+  const good = answer(d.instance, FC3, registerPdu(3, [5, 0x4142]));
+  const otherStart = Uint8Array.from(good.request);
+  otherStart[9] = 1; // start address 1 instead of 0
+  const otherSeq = { ...good, ctx: { ...good.ctx, seq: 8 } }; // built with seq 7, recorded as 8
+  const otherDevice = { ...good, ctx: { ...good.ctx, device: 1 } };
+  for (const record of [{ ...good, request: otherStart }, otherSeq, otherDevice]) {
+    const samples = decodeRecords(d.instance, [record]);
+    assert.deepEqual(summary(samples), [[0, NaN, BAD], [1, NaN, BAD]]);
+  }
+  assert.match(warnings(d)[0]!, /request not as planned/);
+});
+
+test('a record for a request the plan does not have yields nothing and a warning', () => {
+  const d = decoder();
+  const good = answer(d.instance, FC4, registerPdu(4, [1]));
+  const samples = decodeRecords(d.instance, [{ ...good, ctx: { ...good.ctx, request: 9 } }, good]);
+  assert.deepEqual(summary(samples), [[3, 1, GOOD]]);
+  assert.match(warnings(d)[0]!, /request 9: request not in plan: 9/);
+});
+
+test('one warning per batch, however many frames are bad, with the count of problems', () => {
+  const d = decoder();
+  const bad = (r: number, code: number) => answer(d.instance, r, [0x80 | [1, 3, 4][r]!, code]);
+  decodeRecords(d.instance, [bad(FC1, 2), bad(FC3, 3), answer(d.instance, FC4, registerPdu(4, [1])), bad(FC4, 4)]);
+  const lines = warnings(d);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /^device boiler-plc \(0\) request 0: exception code 2; problems in batch: 3$/);
+  decodeRecords(d.instance, [answer(d.instance, FC4, registerPdu(4, [1]))]);
+  assert.equal(warnings(d).length, 1, 'a clean batch logs nothing');
+});
+
+test('an empty frame batch gives an empty sample batch', () => {
+  const d = decoder();
+  assert.deepEqual(decodeRecords(d.instance, []), []);
+});
