@@ -1,0 +1,298 @@
+// si: converts each point from the unit it declares to SI, or to a unit the settings name, in place.
+// Everything is decided at configure: per point one slope and one intercept (conversion.ts), so the
+// data path is one multiply-add per sample.
+import {
+  input, setResult, reserveOutput, sampleCount, OK, UNCHANGED, BAD_SETTINGS, BAD_INPUT,
+  BATCH_HEADER, SAMPLE_SIZE, AGG_SUM, AGG_COUNT, BAD, TYPE_NUMBER,
+} from "../sdk";
+import { JsonCursor } from "../sdk/json-cursor";
+import { loadUnits, findUnit, siUnitOf, quantityOf, canonicalLength, isCanonical, writeCanonical } from "./unit-table";
+import { compose, identity, slope, intercept } from "./conversion";
+import {
+  beginProblems, problemCount, problemStart, problemEnd, refuse, refuseLine, say, sayBytes, sayUnit,
+  M_ON_UNKNOWN, M_EXPECTED_UNIT, M_POINTS, M_NO_POINT, M_POINT_TO_PATH, M_TO_PATH, M_POINT, M_HAS_UNIT,
+  M_NOT_KNOWN, M_UNKNOWN_UNIT, M_FOR_POINT, M_CANNOT_CONVERT, M_FROM, M_TARGET, M_QUOTE,
+} from "./problems";
+export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
+
+// The members si reads, of the settings document, of `with:`, of a point, of a with.points entry: one
+// list for all (each object simply lacks the others), which keeps the module small.
+const KEYS = "to on_unknown points with name unit type";
+const K_TO = 0;
+const K_ON_UNKNOWN = 1;
+const K_POINTS = 2;
+const K_WITH = 3;
+const K_NAME = 4;
+const K_UNIT = 5;
+const K_TYPE = 6;
+const found = memory.data(4 * 7);
+// The words si compares string values with.
+const WORDS = "reject pass si bool string";
+const W_PASS = 1;
+const W_SI = 2;
+const W_BOOL = 3;
+@inline function at(k: i32): usize {
+  return <usize>load<u32>(found + <usize>k * 4);
+}
+
+// `to` names a unit row, or one of these.
+const TO_SI = -2;
+const TO_UNKNOWN = -1;
+
+// Per point, by id, for the data path: to = from × slope + intercept.
+@unmanaged class Coefficients {
+  slope: f64;
+  intercept: f64;
+}
+// Per point, by id, for configure and wg_units: where the point's object and its own `to` are in the
+// settings document (0: none), and the unit row wg_units reports (-1: unchanged).
+@unmanaged class PointEntry {
+  at: u32;
+  ownTo: u32;
+  label: i32;
+}
+let pointCount = 0;
+let coefficients: usize = 0;
+let entries: usize = 0;
+let anyConverted = false;
+@inline function coefficientsOf(id: i32): Coefficients {
+  return changetype<Coefficients>(coefficients + <usize>id * offsetof<Coefficients>());
+}
+@inline function entryOf(id: i32): PointEntry {
+  return changetype<PointEntry>(entries + <usize>id * offsetof<PointEntry>());
+}
+
+const json = new JsonCursor(0, 0);
+// Set when a point has already reported with.to as an unknown unit.
+let globalToReported = false;
+
+/** Appends the text of the JSON string at `p`, as written. */
+function sayText(p: usize): void {
+  sayBytes(p + 1, json.textLength(p));
+}
+
+/** Unit row the JSON string at `p` names, or TO_SI, or TO_UNKNOWN. */
+function targetRow(p: usize): i32 {
+  if (json.oneOf(p, WORDS) == W_SI) return TO_SI;
+  return findUnit(p + 1, json.textLength(p));
+}
+
+/** Starts a problem line about point `name` with the setting it comes from: with.to or with.points.<name>.to. */
+function problemAbout(name: usize, own: bool): void {
+  problemStart();
+  if (own) {
+    say(M_POINTS);
+    sayText(name);
+    say(M_POINT_TO_PATH);
+  } else {
+    say(M_TO_PATH);
+  }
+}
+
+/**
+ * Sets the coefficients and label of point `id`, or logs a problem and leaves the point unchanged;
+ * true when the point's values change.
+ */
+function plan(id: i32, globalTo: usize, globalRow: i32): bool {
+  const entry = entryOf(id);
+  const ownTo = <usize>entry.ownTo;
+  json.members(<usize>entry.at, KEYS, found);
+  const name = at(K_NAME);
+  const unit = at(K_UNIT);
+  const unitLength = json.textLength(unit);
+  // Bools and text carry no engineering unit to convert.
+  if (json.oneOf(at(K_TYPE), WORDS) >= W_BOOL) return false;
+  const own = ownTo != 0;
+  // A point without a unit is left alone, unless its own `to` asks for a conversion.
+  if (unitLength == 0 && !own) return false;
+  const from = findUnit(unit + 1, unitLength);
+  if (from < 0) {
+    problemAbout(name, own);
+    say(M_POINT);
+    sayText(name);
+    say(M_HAS_UNIT);
+    sayText(unit);
+    say(M_NOT_KNOWN);
+    problemEnd();
+    return false;
+  }
+  let to = own ? targetRow(ownTo) : globalRow;
+  if (to == TO_SI) to = siUnitOf(from);
+  if (to == TO_UNKNOWN) {
+    if (!own) globalToReported = true;
+    problemAbout(name, own);
+    say(M_UNKNOWN_UNIT);
+    sayText(own ? ownTo : globalTo);
+    say(M_FOR_POINT);
+    sayText(name);
+    say(M_QUOTE);
+    problemEnd();
+    return false;
+  }
+  if (quantityOf(from) != quantityOf(to)) {
+    problemAbout(name, own);
+    say(M_CANNOT_CONVERT);
+    sayText(name);
+    say(M_FROM);
+    sayUnit(from);
+    say(M_TARGET);
+    sayUnit(to);
+    problemEnd();
+    return false;
+  }
+  compose(from, to);
+  const c = coefficientsOf(id);
+  c.slope = slope;
+  c.intercept = intercept;
+  // Report the canonical spelling whenever it differs from what the point declared.
+  entry.label = isCanonical(to, unit + 1, unitLength) ? -1 : to;
+  return slope != 1 || intercept != 0;
+}
+
+/** Id of the point whose name is the JSON string at `key`, or -1. */
+function pointNamed(key: usize): i32 {
+  const len = json.textLength(key);
+  for (let id = 0; id < pointCount; id++) {
+    json.members(<usize>entryOf(id).at, KEYS, found);
+    const name = at(K_NAME);
+    if (json.textLength(name) == len && memory.compare(name + 1, key + 1, <usize>len) == 0) return id;
+  }
+  return -1;
+}
+
+/** Starts a line about with.points.<key>. */
+function overrideLine(key: usize): void {
+  problemStart();
+  say(M_POINTS);
+  sayText(key);
+}
+
+export function wg_configure(size: i32): i32 {
+  loadUnits();
+  json.start = input();
+  json.end = input() + <usize>size;
+  json.members(json.root, KEYS, found);
+  const points = at(K_POINTS);
+  json.members(at(K_WITH), KEYS, found);
+  const globalTo = at(K_TO);
+  const onUnknown = at(K_ON_UNKNOWN);
+  const overrides = at(K_POINTS);
+
+  let reject = true;
+  if (onUnknown != 0) {
+    const mode = json.oneOf(onUnknown, WORDS);
+    if (mode < 0 || mode > W_PASS) return refuse(M_ON_UNKNOWN);
+    reject = mode != W_PASS;
+  }
+  let globalRow = TO_SI;
+  if (globalTo != 0) {
+    if (json.textLength(globalTo) == 0) {
+      problemStart();
+      say(M_TO_PATH);
+      say(M_EXPECTED_UNIT);
+      return refuseLine();
+    }
+    globalRow = targetRow(globalTo);
+  }
+
+  const n = json.count(points);
+  pointCount = n;
+  coefficients = heap.alloc(<usize>n * offsetof<Coefficients>());
+  entries = heap.alloc(<usize>n * offsetof<PointEntry>());
+  identity();
+  let id = 0;
+  for (let p = json.first(points); p != 0; p = json.next(p)) {
+    const entry = entryOf(id);
+    entry.at = <u32>p;
+    entry.ownTo = 0;
+    entry.label = -1;
+    const c = coefficientsOf(id);
+    c.slope = slope;
+    c.intercept = intercept;
+    id++;
+  }
+
+  // with.points: { <point name>: { to } }, matched to points by the name's bytes as written.
+  for (let k = json.first(overrides); k != 0; k = json.next(k)) {
+    const own = pointNamed(k);
+    if (own < 0) {
+      overrideLine(k);
+      say(M_NO_POINT);
+      return refuseLine();
+    }
+    // The entry's value starts after the colon that follows the key.
+    json.members(json.blank(json.blank(json.skip(k)) + 1), KEYS, found);
+    if (json.textLength(at(K_TO)) == 0) {
+      overrideLine(k);
+      say(M_POINT_TO_PATH);
+      say(M_EXPECTED_UNIT);
+      return refuseLine();
+    }
+    entryOf(own).ownTo = <u32>at(K_TO);
+  }
+
+  beginProblems(reject);
+  anyConverted = false;
+  globalToReported = false;
+  for (let i = 0; i < n; i++) if (plan(i, globalTo, globalRow)) anyConverted = true;
+  // A misspelt with.to is a problem even when no point reached it.
+  if (globalRow == TO_UNKNOWN && !globalToReported) {
+    problemStart();
+    say(M_TO_PATH);
+    say(M_UNKNOWN_UNIT);
+    sayText(globalTo);
+    say(M_QUOTE);
+    problemEnd();
+  }
+  return reject && problemCount() > 0 ? BAD_SETTINGS : OK;
+}
+
+/** Units after this step: the canonical spelling of each converted point's target, "" otherwise. */
+export function wg_units(): i32 {
+  let need = 0;
+  for (let i = 0; i < pointCount; i++) {
+    const r = entryOf(i).label;
+    need += 2 + (r >= 0 ? canonicalLength(r) : 0);
+  }
+  const out = reserveOutput(need, 0);
+  let pos = out;
+  for (let i = 0; i < pointCount; i++) {
+    const r = entryOf(i).label;
+    const len = r >= 0 ? writeCanonical(r, pos + 2) : 0;
+    store<u16>(pos, <u16>len);
+    pos += 2 + <usize>len;
+  }
+  setResult(out);
+  return need;
+}
+
+export function wg_process(size: i32): i32 {
+  if (!anyConverted) return UNCHANGED;
+  const batch = input();
+  const count = sampleCount(batch);
+  if (size < BATCH_HEADER || count > (size - BATCH_HEADER) / SAMPLE_SIZE) return BAD_INPUT;
+  const limit = <u32>pointCount;
+  const table = coefficients;
+  const end = batch + <usize>BATCH_HEADER + <usize>count * SAMPLE_SIZE;
+  for (let rec = batch + <usize>BATCH_HEADER; rec < end; rec += SAMPLE_SIZE) {
+    const p = load<u32>(rec, 16);
+    if (p >= limit) continue;
+    const c = changetype<Coefficients>(table + (<usize>p << 4)); // offsetof<Coefficients>() == 16
+    // Bytes 20..23: quality, type, aggregate, reserved. A raw number of quality good (0) or suspect
+    // (1) is the common case and takes one test.
+    const flags = load<u32>(rec, 20);
+    if ((flags & 0xfffffffe) != 0) {
+      // Bad and no-comm samples, bools and text, counts and unknown aggregates pass untouched.
+      const agg = (flags >> 16) & 0xff;
+      if ((flags & 0xff) >= BAD || ((flags >> 8) & 0xff) != TYPE_NUMBER || agg > AGG_SUM || agg == AGG_COUNT) continue;
+      if (agg == AGG_SUM) {
+        // A sum scales with the factor; an offset would need the count, so an affine sum is left as is.
+        if (c.intercept == 0) store<f64>(rec, load<f64>(rec, 8) * c.slope, 8);
+        continue;
+      }
+    }
+    store<f64>(rec, load<f64>(rec, 8) * c.slope + c.intercept, 8);
+  }
+  setResult(batch);
+  return size;
+}
