@@ -2,7 +2,11 @@
 // yields exactly one sample per point of that request: its value (good), or NaN marked bad or no-comm.
 // A first pass over the records sizes the output exactly (the plan knows each request's points and
 // text), so the decode loop stores samples and text without a capacity check or an allocation.
-import { FrameReader, reserveOutput, setResult, FRAME_OK, GOOD, BAD, NO_COMM, TYPE_NUMBER, TYPE_BOOL, TYPE_TEXT, BATCH_HEADER, SAMPLE_SIZE } from "../sdk";
+import {
+  frameAt, frameAfter, frameLengthField, frameDevice, frameRequest, frameStatus, frameSeq, frameTs, frameRequestLength,
+  frameResponseLength, frameRequestAt, frameResponseAt, FRAME_HEADER,
+} from "../sdk/frame-records";
+import { reserveOutput, setResult, FRAME_OK, GOOD, BAD, NO_COMM, TYPE_NUMBER, TYPE_BOOL, TYPE_TEXT, BATCH_HEADER, SAMPLE_SIZE } from "../sdk";
 import { R_ID, R_POSITION, R_SPAN, R_TYPE, R_ORDER, R_BIT, R_SCALE, R_OFFSET, RECORD_SIZE } from "./point-table";
 import { T_BOOL, T_INT16, T_UINT16, T_INT32, T_FLOAT32, T_INT64, T_FLOAT64, T_STRING, T_COIL } from "./point-types";
 import { requestCount, requests, entries, Q_FUNCTION, Q_QUANTITY, Q_DEVICE, Q_FIRST, Q_COUNT, Q_TEXT, REQUEST_SIZE } from "./request-plan";
@@ -12,7 +16,6 @@ import { register16, register32, register64, coil, text } from "./value-decode";
 import { problemsReset, problemFrame, problemsLog, note } from "./frame-problem";
 import { M_NOT_IN_PLAN, M_NOT_AS_PLANNED } from "./messages";
 
-const reader = new FrameReader();
 // The request this instance would have built, to compare with the one the record carries.
 const expected = memory.data(MAX_REQUEST_FRAME);
 
@@ -41,17 +44,17 @@ let heapLength: u32 = 0;
  * values marked good.
  */
 function check(rec: usize, r: i32, q: usize): u8 {
-  const seq = <i32>load<u16>(rec, 10);
-  const reqLen = <i32>load<u16>(rec, 24);
-  const respLen = <i32>load<u16>(rec, 26);
+  const seq = frameSeq(rec);
+  const reqLen = frameRequestLength(rec);
+  const respLen = frameResponseLength(rec);
   const built = requestFrame(expected, r, seq);
-  let same = reqLen == built && 28 + reqLen + respLen <= <i32>load<u32>(rec) && load<u16>(rec, 4) == load<u16>(q, Q_DEVICE);
-  for (let i = 0; same && i < built; i++) same = load<u8>(rec + 32 + <usize>i) == load<u8>(expected + <usize>i);
+  let same = reqLen == built && FRAME_HEADER - 4 + reqLen + respLen <= frameLengthField(rec) && frameDevice(rec) == <i32>load<u16>(q, Q_DEVICE);
+  for (let i = 0; same && i < built; i++) same = load<u8>(frameRequestAt(rec) + <usize>i) == load<u8>(expected + <usize>i);
   if (!same) {
     note(M_NOT_AS_PLANNED, reqLen, built);
     return BAD;
   }
-  const resp = rec + 32 + <usize>reqLen;
+  const resp = frameResponseAt(rec);
   const pduLength = responsePdu(resp, respLen, r, seq);
   if (pduLength < 0) return BAD;
   return checkReadResponse(resp + <usize>pduOffset(), pduLength, <i32>load<u8>(q, Q_FUNCTION), <i32>load<u16>(q, Q_QUANTITY));
@@ -104,14 +107,19 @@ function fill(ts: f64, q: usize, quality: u8): void {
   for (; entry < end; entry += RECORD_SIZE) put(ts, NaN, load<u32>(entry, R_ID), tail(quality, TYPE_NUMBER));
 }
 
+/** The request record `rec` answers, or 0 when its request index is not in the plan. */
+function planned(rec: usize): usize {
+  const r = frameRequest(rec);
+  return r < requestCount ? requests + <usize>(r * REQUEST_SIZE) : 0;
+}
+
 export function decodeFrames(batch: usize, size: i32): i32 {
+  const end = batch + <usize>size;
   let samples = 0;
   let textRoom = 0;
-  reader.reset(batch, size);
-  while (reader.next()) {
-    const r = reader.request;
-    if (r >= requestCount) continue;
-    const q = requests + <usize>(r * REQUEST_SIZE);
+  for (let rec = frameAt(batch, end); rec != 0; rec = frameAt(frameAfter(rec), end)) {
+    const q = planned(rec);
+    if (q == 0) continue;
     samples += <i32>load<u32>(q, Q_COUNT);
     textRoom += <i32>load<u32>(q, Q_TEXT);
   }
@@ -121,21 +129,20 @@ export function decodeFrames(batch: usize, size: i32): i32 {
   heapLength = 0;
 
   problemsReset();
-  reader.reset(batch, size);
-  while (reader.next()) {
-    const rec = reader.rec;
-    const r = reader.request;
-    problemFrame(reader.device, r);
-    if (r >= requestCount) {
+  for (let rec = frameAt(batch, end); rec != 0; rec = frameAt(frameAfter(rec), end)) {
+    const r = frameRequest(rec);
+    problemFrame(frameDevice(rec), r);
+    const q = planned(rec);
+    if (q == 0) {
       note(M_NOT_IN_PLAN, r, -1);
       continue;
     }
-    const q = requests + <usize>(r * REQUEST_SIZE);
-    const quality = reader.status == FRAME_OK ? check(rec, r, q) : NO_COMM;
+    const quality = frameStatus(rec) == FRAME_OK ? check(rec, r, q) : NO_COMM;
+    const ts = frameTs(rec);
     if (quality == GOOD) {
-      decode(reader.ts, q, rec + 32 + <usize>reader.requestLength + <usize>(pduOffset() + DATA_OFFSET));
+      decode(ts, q, frameResponseAt(rec) + <usize>(pduOffset() + DATA_OFFSET));
     } else {
-      fill(reader.ts, q, quality);
+      fill(ts, q, quality);
     }
   }
   problemsLog();

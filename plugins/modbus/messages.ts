@@ -7,23 +7,22 @@ export const MESSAGES = "\
 ': \n\
  \n\
 device \n\
- (\n\
-) request \n\
+ request \n\
 : \n\
 , expected \n\
-; problems in batch: \n\
+; problems: \n\
 out of range\n\
 unknown: \n\
 missing\n\
 must be bool for function 1/2\n\
-not allowed for function 1/2\n\
-not allowed for this type\n\
+not for function 1/2\n\
+not for this type\n\
 exceeds max_registers\n\
-ends past address 65535\n\
+runs past 65535\n\
 more than 65535 requests\n\
 request not in plan: \n\
-request not as planned, bytes: \n\
-short response, bytes: \n\
+request not as planned, length \n\
+short response, length \n\
 transaction id \n\
 protocol id \n\
 MBAP length \n\
@@ -38,32 +37,31 @@ export const M_OPEN = 0;
 export const M_CLOSE_NAMED = 1;
 export const M_NAME_END = 2;
 export const M_SPACE = 3;
-// Punctuation of "device <name> (<index>) request <r>: <problem><got>, expected <want>; ...".
+// Punctuation of "device <name> request <r>: <problem><got>, expected <want>; problems: <n>".
 export const M_DEVICE = 4;
-export const M_INDEX_OPEN = 5;
-export const M_REQUEST = 6;
-export const M_COLON = 7;
-export const M_EXPECTED = 8;
-export const M_MORE = 9;
+export const M_REQUEST = 5;
+export const M_COLON = 6;
+export const M_EXPECTED = 7;
+export const M_MORE = 8;
 // Why configure refuses a setting.
-export const M_OUT_OF_RANGE = 10;
-export const M_UNKNOWN = 11;
-export const M_MISSING = 12;
-export const M_BITS_ARE_BOOL = 13;
-export const M_NOT_FOR_BITS = 14;
-export const M_NOT_FOR_TYPE = 15;
-export const M_TOO_LARGE = 16;
-export const M_PAST_END = 17;
-export const M_TOO_MANY_REQUESTS = 18;
+export const M_OUT_OF_RANGE = 9;
+export const M_UNKNOWN = 10;
+export const M_MISSING = 11;
+export const M_BITS_ARE_BOOL = 12;
+export const M_NOT_FOR_BITS = 13;
+export const M_NOT_FOR_TYPE = 14;
+export const M_TOO_LARGE = 15;
+export const M_PAST_END = 16;
+export const M_TOO_MANY_REQUESTS = 17;
 // What is wrong with a frame; a number follows each.
-export const M_NOT_IN_PLAN = 19;
-export const M_NOT_AS_PLANNED = 20;
-export const M_TOO_SHORT = 21;
-export const M_TRANSACTION = 22;
-export const M_PROTOCOL = 23;
-export const M_MBAP_LENGTH = 24;
-export const M_UNIT = 25;
-export const M_FUNCTION = 26;
-export const M_BYTE_COUNT = 27;
-export const M_PDU_LENGTH = 28;
-export const M_EXCEPTION = 29;
+export const M_NOT_IN_PLAN = 18;
+export const M_NOT_AS_PLANNED = 19;
+export const M_TOO_SHORT = 20;
+export const M_TRANSACTION = 21;
+export const M_PROTOCOL = 22;
+export const M_MBAP_LENGTH = 23;
+export const M_UNIT = 24;
+export const M_FUNCTION = 25;
+export const M_BYTE_COUNT = 26;
+export const M_PDU_LENGTH = 27;
+export const M_EXCEPTION = 28;

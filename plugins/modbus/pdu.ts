@@ -3,7 +3,7 @@
 // shares them; only the framing around the PDU differs.
 import { GOOD, BAD, NO_COMM } from "../sdk/status";
 import { note } from "./frame-problem";
-import { M_FUNCTION, M_BYTE_COUNT, M_PDU_LENGTH, M_EXCEPTION, M_TOO_SHORT } from "./messages";
+import { M_FUNCTION, M_BYTE_COUNT, M_PDU_LENGTH, M_EXCEPTION } from "./messages";
 
 /** Function code, start address, quantity. */
 export const READ_REQUEST_SIZE: i32 = 5;
@@ -28,15 +28,12 @@ export function writeReadRequest(out: usize, fn: i32, start: i32, quantity: i32)
 }
 
 /**
- * Checks the `length`-byte response PDU at `pdu` against a read of `quantity` by function `fn`.
+ * Checks the `length`-byte response PDU at `pdu` (at least 2 bytes, which the transport has checked)
+ * against a read of `quantity` by function `fn`.
  * Returns GOOD (data at pdu + DATA_OFFSET), NO_COMM for a gateway's "device unreachable" exception,
  * BAD for any other exception or a malformed answer; every problem is noted.
  */
 export function checkReadResponse(pdu: usize, length: i32, fn: i32, quantity: i32): u8 {
-  if (length < 2) {
-    note(M_TOO_SHORT, length, -1);
-    return BAD;
-  }
   const got = <i32>load<u8>(pdu);
   const second = <i32>load<u8>(pdu, 1);
   if (got == (fn | EXCEPTION_FLAG)) {

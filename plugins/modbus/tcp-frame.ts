@@ -35,22 +35,25 @@ export function tcpFrameLength(ptr: usize, size: i32): i32 {
 
 /**
  * Checks the MBAP header of the `length`-byte response at `resp` against the request sent with
- * transaction id `seq` to unit `unit`. Returns the PDU's length (the PDU starts at resp + MBAP_SIZE),
- * or -1 when the header is wrong (noted).
+ * transaction id `seq` to unit `unit`. Returns the PDU's length, at least 2 (the PDU starts at
+ * resp + MBAP_SIZE), or -1 when the header is wrong (noted).
  */
 export function tcpResponsePdu(resp: usize, length: i32, seq: i32, unit: i32): i32 {
-  if (length < MBAP_SIZE + 2) {
-    note(M_TOO_SHORT, length, -1);
-    return -1;
-  }
-  let ok = true;
+  // Unit id, function code and one more byte (a byte count or an exception code) at least.
+  if (length < MBAP_SIZE + 2) return fail(M_TOO_SHORT, length, -1);
+  // The first mismatch is reported: it is the likeliest cause of the others.
   const tid = be16(resp, 0);
-  if (tid != seq) { note(M_TRANSACTION, tid, seq); ok = false; }
+  if (tid != seq) return fail(M_TRANSACTION, tid, seq);
   const protocol = be16(resp, 2);
-  if (protocol != 0) { note(M_PROTOCOL, protocol, 0); ok = false; }
+  if (protocol != 0) return fail(M_PROTOCOL, protocol, 0);
   const mbapLength = be16(resp, 4);
-  if (mbapLength != length - 6) { note(M_MBAP_LENGTH, mbapLength, length - 6); ok = false; }
+  if (mbapLength != length - 6) return fail(M_MBAP_LENGTH, mbapLength, length - 6);
   const u = <i32>load<u8>(resp, 6);
-  if (u != unit) { note(M_UNIT, u, unit); ok = false; }
-  return ok ? length - MBAP_SIZE : -1;
+  if (u != unit) return fail(M_UNIT, u, unit);
+  return length - MBAP_SIZE;
+}
+
+function fail(what: i32, got: i32, want: i32): i32 {
+  note(what, got, want);
+  return -1;
 }

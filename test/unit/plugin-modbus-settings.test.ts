@@ -35,16 +35,16 @@ test('a point larger than max_registers', () => {
 test('a string without length; a length on another type', () => {
   refusedPoint({ type: 'string' }, /points\[1\] 'bad': length missing/);
   refusedPoint({ type: 'string', length: 0 }, /points\[1\] 'bad': length out of range/);
-  refusedPoint({ type: 'uint16', length: 2 }, /points\[1\] 'bad': length not allowed for this type/);
+  refusedPoint({ type: 'uint16', length: 2 }, /points\[1\] 'bad': length not for this type/);
 });
 
 test('bit on coils or discrete inputs, bit out of 0..15, bool on a register without bit, bit on a number', () => {
-  refusedPoint({ function: 1, type: 'bool', bit: 3 }, /points\[1\] 'bad': bit not allowed for function 1\/2/);
-  refusedPoint({ function: 2, type: 'bool', bit: 0 }, /points\[1\] 'bad': bit not allowed for function 1\/2/);
+  refusedPoint({ function: 1, type: 'bool', bit: 3 }, /points\[1\] 'bad': bit not for function 1\/2/);
+  refusedPoint({ function: 2, type: 'bool', bit: 0 }, /points\[1\] 'bad': bit not for function 1\/2/);
   refusedPoint({ type: 'bool', bit: 16 }, /points\[1\] 'bad': bit out of range/);
   refusedPoint({ type: 'bool', bit: -1 }, /points\[1\] 'bad': bit out of range/);
   refusedPoint({ type: 'bool' }, /points\[1\] 'bad': bit missing/);
-  refusedPoint({ type: 'int16', bit: 2 }, /points\[1\] 'bad': bit not allowed for this type/);
+  refusedPoint({ type: 'int16', bit: 2 }, /points\[1\] 'bad': bit not for this type/);
 });
 
 test('a type other than bool on coils or discrete inputs', () => {
@@ -55,8 +55,8 @@ test('an address outside 0..65535, or a value running past 65535', () => {
   refusedPoint({ address: 65536 }, /points\[1\] 'bad': address out of range/);
   refusedPoint({ address: -1 }, /points\[1\] 'bad': address out of range/);
   refusedPoint({ address: 1.5 }, /points\[1\] 'bad': address out of range/);
-  refusedPoint({ address: 65535, type: 'uint32' }, /points\[1\] 'bad': address ends past address 65535/);
-  refusedPoint({ address: 65533, type: 'float64' }, /points\[1\] 'bad': address ends past address 65535/);
+  refusedPoint({ address: 65535, type: 'uint32' }, /points\[1\] 'bad': address runs past 65535/);
+  refusedPoint({ address: 65533, type: 'float64' }, /points\[1\] 'bad': address runs past 65535/);
 });
 
 test('the last register and the last coil are readable', () => {
@@ -74,9 +74,9 @@ test('a unit_id outside 0..255', () => {
 });
 
 test('scale or offset on a bool or a string', () => {
-  refusedPoint({ type: 'bool', bit: 0, scale: 2 }, /points\[1\] 'bad': scale not allowed for this type/);
-  refusedPoint({ type: 'string', length: 1, offset: 1 }, /points\[1\] 'bad': offset not allowed for this type/);
-  refusedPoint({ function: 1, type: 'bool', scale: 0.5 }, /points\[1\] 'bad': scale not allowed for this type/);
+  refusedPoint({ type: 'bool', bit: 0, scale: 2 }, /points\[1\] 'bad': scale not for this type/);
+  refusedPoint({ type: 'string', length: 1, offset: 1 }, /points\[1\] 'bad': offset not for this type/);
+  refusedPoint({ function: 1, type: 'bool', scale: 0.5 }, /points\[1\] 'bad': scale not for this type/);
   // The gateway's own defaults (scale 1, offset 0) are fine on any type.
   modbusDecoder({ points: [{ function: 1, address: 0, type: 'bool', scale: 1, offset: 0 }] });
 });
