@@ -1,6 +1,6 @@
 // What was wrong with the frames of one batch. Each problem is counted and the first is written out
 // in detail; the batch ends with one warn-level line, so logging stays off the per-sample path and a
-// device answering garbage at 10 Hz cannot flood the log. Devices are named by name (unique in a
+// device answering garbage at 10 Hz cannot flood the log. A device is named by its name (unique in a
 // pipeline).
 import { WARN } from "../sdk/log";
 import { lineStart, lineBytes, lineNumber, lineEntry, lineLog } from "../sdk/log-line";

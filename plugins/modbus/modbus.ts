@@ -5,7 +5,7 @@ import { input, setResult, OK, BAD_SETTINGS, OUT_OF_RANGE, ERROR } from "../sdk"
 import { JsonCursor } from "../sdk/json-cursor";
 import { lineStart, lineEntry, lineLog } from "../sdk/log-line";
 import { MESSAGES, M_TOO_MANY_REQUESTS } from "./messages";
-import { KEYS, K_WITH, K_DEVICES, K_POINTS, K_MAX_REGISTERS, K_MAX_BITS, K_MAX_GAP, slots, at } from "./setting-names";
+import { K_WITH, K_DEVICES, K_POINTS, K_MAX_REGISTERS, K_MAX_BITS, K_MAX_GAP, readMembers, at } from "./setting-names";
 import { readDevices, readPoints } from "./point-table";
 import { planRequests, requestCount, requestDevices } from "./request-plan";
 import { requestFrame, frameLength, MAX_REQUEST_FRAME } from "./transport";
@@ -24,13 +24,13 @@ function setting(json: JsonCursor, k: i32, fallback: i32): i32 {
 
 export function wg_configure(size: i32): i32 {
   const json = new JsonCursor(input(), input() + <usize>size);
-  json.members(json.root, KEYS, slots());
+  readMembers(json, json.root);
   const devices = at(K_DEVICES);
   const points = at(K_POINTS);
   // The host has checked `with:` against the manifest's schema (transport, ranges) before this call
   // (docs/plugin-abi.md, wg_configure), so only defaults are applied here; they equal the manifest's,
   // the protocol's limits of 125 registers and 2000 bits per read.
-  json.members(at(K_WITH), KEYS, slots());
+  readMembers(json, at(K_WITH));
   const maxRegisters = setting(json, K_MAX_REGISTERS, 125);
   const maxBits = setting(json, K_MAX_BITS, 2000);
   const maxGap = setting(json, K_MAX_GAP, 0);

@@ -9,7 +9,7 @@ import {
 } from "./messages";
 import {
   KEYS, K_DEVICES, K_POINTS, K_NAME, K_UNIT_ID, K_DEVICE, K_FUNCTION, K_ADDRESS, K_TYPE, K_ORDER, K_BIT,
-  K_LENGTH, K_SCALE, K_OFFSET, slots, at,
+  K_LENGTH, K_SCALE, K_OFFSET, readMembers, at,
 } from "./setting-names";
 import { T_BOOL, T_COIL, T_STRING, TYPE_WORDS, ORDER_WORDS, typeRegisters } from "./point-types";
 
@@ -41,9 +41,6 @@ export let deviceNames: usize = 0;
 }
 const OK = -1;
 
-// The value a complaint quotes (the unknown word), or 0.
-let quoted: usize = 0;
-
 /** Logs "<list>[<i>] '<name>': <member> <reason>" as the configure error; returns false. */
 function reject(json: JsonCursor, list: i32, i: i32, refused: i32): bool {
   const name = at(K_NAME);
@@ -54,17 +51,23 @@ function reject(json: JsonCursor, list: i32, i: i32, refused: i32): bool {
   lineEntry(MESSAGES, M_CLOSE_NAMED);
   lineBytes(name + 1, json.textLength(name));
   lineEntry(MESSAGES, M_NAME_END);
-  lineWord(KEYS, refused >> 8);
+  const key = refused >> 8;
+  lineWord(KEYS, key);
   lineEntry(MESSAGES, M_SPACE);
   lineEntry(MESSAGES, refused & 0xff);
-  if (quoted != 0) lineBytes(quoted, <i32>(json.skip(quoted) - quoted));
+  // An unknown word is quoted: the slots still hold where each member's value is.
+  if ((refused & 0xff) == M_UNKNOWN) lineBytes(at(key), <i32>(json.skip(at(key)) - at(key)));
   lineLog(ERROR);
   return false;
 }
 
-/** The whole number at `p`, when in 0..2^31-1; `absent` when p is 0; -1 (failing every range check) otherwise. */
-function whole(json: JsonCursor, p: usize, absent: i32): i32 {
-  if (p == 0) return absent;
+// What whole() gives for a member that is absent or null (the gateway writes `length: null` for a
+// point that is not a string, meaning "not set").
+const ABSENT = -2;
+
+/** The whole number at `p` when in 0..2^31-1; ABSENT when p is 0 or null; -1 (out of every range) otherwise. */
+function whole(json: JsonCursor, p: usize): i32 {
+  if (p == 0 || load<u8>(p) == 0x6e) return ABSENT; // 'n' of null
   const v = json.number(p);
   return v >= 0 && v <= i32.MAX_VALUE && Math.floor(v) == v ? <i32>v : -1;
 }
@@ -76,8 +79,9 @@ export function readDevices(json: JsonCursor, devices: usize): bool {
   deviceNames = heap.alloc(room * 8);
   let i = 0;
   for (let d = json.first(devices); d != 0; d = json.next(d)) {
-    json.members(d, KEYS, slots());
-    const unit = whole(json, at(K_UNIT_ID), 1); // the gateway's default unit id
+    readMembers(json, d);
+    let unit = whole(json, at(K_UNIT_ID));
+    if (unit == ABSENT) unit = 1; // the gateway's default unit id
     if (<u32>unit > 255) return reject(json, K_DEVICES, i, refusal(K_UNIT_ID, M_OUT_OF_RANGE));
     store<u8>(unitIds + <usize>i, <u8>unit);
     const name = at(K_NAME);
@@ -96,8 +100,7 @@ export function readPoints(json: JsonCursor, points: usize, maxRegisters: i32): 
   pointRecords = heap.alloc(<usize>(max(pointCount, 1) * RECORD_SIZE));
   let i = 0;
   for (let p = json.first(points); p != 0; p = json.next(p)) {
-    quoted = 0;
-    json.members(p, KEYS, slots());
+    readMembers(json, p);
     const refused = readPoint(json, i, maxRegisters);
     if (refused != OK) return reject(json, K_POINTS, i, refused);
     i++;
@@ -105,28 +108,22 @@ export function readPoints(json: JsonCursor, points: usize, maxRegisters: i32): 
   return true;
 }
 
-/** Checks point `i` (its members read into slots()) and fills its record; OK or the refusal. */
+/** Checks point `i` (its members found by readMembers) and fills its record; OK or the refusal. */
 function readPoint(json: JsonCursor, i: i32, maxRegisters: i32): i32 {
-  // Unsigned comparisons: -1 (absent or not whole) is out of every range.
-  const device = whole(json, at(K_DEVICE), -1);
+  // Unsigned comparisons: ABSENT and -1 are out of every range.
+  const device = whole(json, at(K_DEVICE));
   if (<u32>device >= <u32>deviceCount) return refusal(K_DEVICE, M_OUT_OF_RANGE);
-  const fn = whole(json, at(K_FUNCTION), -1);
+  const fn = whole(json, at(K_FUNCTION));
   if (<u32>(fn - 1) > 3) return refusal(K_FUNCTION, M_OUT_OF_RANGE);
-  const address = whole(json, at(K_ADDRESS), -1);
+  const address = whole(json, at(K_ADDRESS));
   if (<u32>address > 65535) return refusal(K_ADDRESS, M_OUT_OF_RANGE);
   let type = json.oneOf(at(K_TYPE), TYPE_WORDS);
-  if (type < 0) {
-    quoted = at(K_TYPE);
-    return refusal(K_TYPE, M_UNKNOWN);
-  }
+  if (type < 0) return refusal(K_TYPE, M_UNKNOWN);
   const order = at(K_ORDER) == 0 ? 0 : json.oneOf(at(K_ORDER), ORDER_WORDS); // ABCD when absent
-  if (order < 0) {
-    quoted = at(K_ORDER);
-    return refusal(K_ORDER, M_UNKNOWN);
-  }
+  if (order < 0) return refusal(K_ORDER, M_UNKNOWN);
 
-  const hasBit = at(K_BIT) != 0;
-  const bit = whole(json, at(K_BIT), 0);
+  const bit = whole(json, at(K_BIT));
+  const hasBit = bit != ABSENT;
   let span = 1;
   if (fn <= 2) {
     if (type != T_BOOL) return refusal(K_TYPE, M_BITS_ARE_BOOL);
@@ -137,10 +134,10 @@ function readPoint(json: JsonCursor, i: i32, maxRegisters: i32): i32 {
     if (<u32>bit > 15) return refusal(K_BIT, M_OUT_OF_RANGE);
   } else if (hasBit) return refusal(K_BIT, M_NOT_FOR_TYPE);
   if (type == T_STRING) {
-    span = whole(json, at(K_LENGTH), -1);
-    if (span < 1) return refusal(K_LENGTH, at(K_LENGTH) == 0 ? M_MISSING : M_OUT_OF_RANGE);
+    span = whole(json, at(K_LENGTH));
+    if (span < 1) return refusal(K_LENGTH, span == ABSENT ? M_MISSING : M_OUT_OF_RANGE);
   } else {
-    if (at(K_LENGTH) != 0) return refusal(K_LENGTH, M_NOT_FOR_TYPE);
+    if (whole(json, at(K_LENGTH)) != ABSENT) return refusal(K_LENGTH, M_NOT_FOR_TYPE);
     if (fn > 2) span = typeRegisters(type);
   }
   if (fn > 2 && span > maxRegisters) return refusal(type == T_STRING ? K_LENGTH : K_TYPE, M_TOO_LARGE);

@@ -1,6 +1,7 @@
 // The name of every settings member this plugin reads, in one space-separated list: one
 // JsonCursor.members pass over an object finds them all, and messages print them by index (a single
 // literal, where one per name would cost the module some 30 bytes each).
+import { JsonCursor } from "../sdk/json-cursor";
 export const KEYS = "with devices points max_registers max_bits max_gap \
 name unit_id device function address type order bit length scale offset";
 // The settings document.
@@ -25,15 +26,15 @@ export const K_SCALE = 15;
 export const K_OFFSET = 16;
 const KEY_COUNT = 17;
 
-// Where the last members() call found each key's value.
+// Where the last readMembers() call found each key's value.
 const found = memory.data(KEY_COUNT * 4);
 
-/** Where JsonCursor.members writes what it finds. */
-@inline export function slots(): usize {
-  return found;
+/** Finds the KEYS of the object at `p`. */
+export function readMembers(json: JsonCursor, p: usize): void {
+  json.members(p, KEYS, found);
 }
 
-/** Position of the value of key `k` in the object last read with members(); 0 when absent. */
+/** Position of the value of key `k` in the object last read with readMembers(); 0 when absent. */
 @inline export function at(k: i32): usize {
   return <usize>load<u32>(found + <usize>k * 4);
 }

@@ -136,36 +136,36 @@ export class JsonCursor {
   number(p: usize): f64 {
     if (p == 0) return NaN;
     const end = this.end;
-    const neg = p < end && load<u8>(p) == 0x2d;
+    const neg = load<u8>(p) == 0x2d;
     if (neg) p++;
     let x: f64 = 0;
-    let exp10: i32 = 0;
+    let exp10 = 0;
     let digits = 0;
-    let fraction = false;
+    let fraction = 0; // 1 once past the decimal point: each digit then lowers the exponent
     for (; p < end; p++) {
-      const c = <i32>load<u8>(p);
-      if (c == 0x2e && !fraction) {
-        fraction = true;
+      const d = <i32>load<u8>(p) - 0x30;
+      if (d == 0x2e - 0x30 && fraction == 0) {
+        fraction = 1;
         continue;
       }
-      const d = c - 0x30;
       if (<u32>d > 9) break;
       x = x * 10 + <f64>d;
-      if (fraction) exp10--;
+      exp10 -= fraction;
       digits++;
     }
     if (digits == 0) return NaN;
     if (p < end && (load<u8>(p) | 0x20) == 0x65) {
       p++;
-      const eneg = p < end && load<u8>(p) == 0x2d;
-      if (p < end && (eneg || load<u8>(p) == 0x2b)) p++;
+      let sign = 1;
+      if (p < end && load<u8>(p) == 0x2d) sign = -1;
+      if (p < end && (load<u8>(p) == 0x2d || load<u8>(p) == 0x2b)) p++;
       let e = 0;
       for (; p < end; p++) {
         const d = <i32>load<u8>(p) - 0x30;
         if (<u32>d > 9) break;
         if (e < 400) e = e * 10 + d;
       }
-      exp10 += eneg ? -e : e;
+      exp10 += sign * e;
     }
     if (x != 0) x = exp10 < 0 ? x / pow10(-exp10) : x * pow10(exp10);
     return neg ? -x : x;

@@ -34,13 +34,13 @@ export function lineBytes(ptr: usize, n: i32): void {
 
 /** Appends part `index` (from 0) of `table`, whose parts are separated by the char `separator`. */
 function appendPart(table: string, index: i32, separator: u16): void {
-  const units = changetype<usize>(table); // UTF-16, read in place: no bounds checks, no copies
-  const n = table.length;
-  let at = 0;
-  for (let i = 0; i < index && at < n; at++) if (load<u16>(units + (<usize>at << 1)) == separator) i++;
+  // The UTF-16 units are read in place: no bounds checks, no copies.
+  let at = changetype<usize>(table);
+  const end = at + (<usize>table.length << 1);
+  for (; index > 0 && at < end; at += 2) if (load<u16>(at) == separator) index--;
   let stop = at;
-  while (stop < n && load<u16>(units + (<usize>stop << 1)) != separator) stop++;
-  appendUtf16(units + (<usize>at << 1), stop - at);
+  while (stop < end && load<u16>(stop) != separator) stop += 2;
+  appendUtf16(at, <i32>(stop - at) >> 1);
 }
 
 /**

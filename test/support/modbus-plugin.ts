@@ -23,7 +23,7 @@ export interface PointSetting {
   address: number;
   type: string;
   order?: string;
-  length?: number;
+  length?: number | null;
   bit?: number;
   unit?: string;
   scale?: number;

@@ -2,7 +2,10 @@
 // and the setting named (the host attaches the message to WG_ERR_PLUGIN_CONFIGURE).
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadPluginManifest } from '../../src/host/config/plugin-manifest.js';
 import { isWgError } from '../../src/host/errors.js';
+import { REPO_ROOT } from '../support/plugins.js';
 import { answer, decodeRecords, modbusDecoder, plan, type ModbusSettings, type PointSetting } from '../support/modbus-plugin.js';
 
 function refused(settings: ModbusSettings, message: RegExp): void {
@@ -36,6 +39,12 @@ test('a string without length; a length on another type', () => {
   refusedPoint({ type: 'string' }, /points\[1\] 'bad': length missing/);
   refusedPoint({ type: 'string', length: 0 }, /points\[1\] 'bad': length out of range/);
   refusedPoint({ type: 'uint16', length: 2 }, /points\[1\] 'bad': length not for this type/);
+});
+
+test('a member that is null counts as absent, as the gateway writes length: null for non-strings', () => {
+  const { instance } = modbusDecoder({ points: [{ function: 3, address: 0, type: 'uint16', length: null }] });
+  assert.deepEqual(plan(instance), [[0, 3, 0, 1]]);
+  refusedPoint({ type: 'string', length: null }, /points\[1\] 'bad': length missing/);
 });
 
 test('bit on coils or discrete inputs, bit out of 0..15, bool on a register without bit, bit on a number', () => {
@@ -85,4 +94,24 @@ test('the order defaults to ABCD and the unit id to 1', () => {
   const { instance } = modbusDecoder({ devices: [{ name: 'plc1' }], points: [{ function: 3, address: 0, type: 'int16' }] });
   assert.equal(instance.request(0, 1)[6], 1);
   assert.deepEqual(decodeRecords(instance, [answer(instance, 0, [0x03, 0x02, 0x01, 0x02])]).map((s) => s.value), [0x0102]);
+});
+
+test('the manifest is valid; its defaults are the protocol limits, which the plugin also applies alone', async () => {
+  const result = await loadPluginManifest(join(REPO_ROOT, 'plugins', 'modbus'));
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  const filled: Record<string, unknown> = {};
+  assert.deepEqual(result.plugin.validateSettings(filled), []);
+  assert.deepEqual(filled, { transport: 'tcp', max_registers: 125, max_bits: 2000, max_gap: 0 });
+  // Enough adjacent registers and coils to hit both limits, and two registers a gap of 1 apart.
+  const points: PointSetting[] = [
+    ...Array.from({ length: 130 }, (_, i) => ({ function: 3, address: i, type: 'uint16' })),
+    ...Array.from({ length: 2001 }, (_, i) => ({ function: 1, address: i, type: 'bool' })),
+    { function: 4, address: 0, type: 'uint16' },
+    { function: 4, address: 2, type: 'uint16' },
+  ];
+  const defaultsPlan = plan(modbusDecoder({ points }).instance);
+  assert.deepEqual(defaultsPlan, [[0, 1, 0, 2000], [0, 1, 2000, 1], [0, 3, 0, 125], [0, 3, 125, 5], [0, 4, 0, 1], [0, 4, 2, 1]]);
+  assert.deepEqual(plan(modbusDecoder({ points, with: filled }).instance), defaultsPlan);
+  const refusedSettings = result.plugin.validateSettings({ transport: 'rtu', max_registers: 126, max_bits: 0, max_gap: -1, extra: 1 });
+  assert.equal(refusedSettings.length, 5, JSON.stringify(refusedSettings));
 });
