@@ -11,7 +11,7 @@ export type { Logger };
 export function createLogger(level: LogLevel, format: LogFormat, base: Record<string, unknown> = {}): Logger {
   const options = { level, base: { ...base }, timestamp: pino.stdTimeFunctions.isoTime };
   if (format === 'pretty') {
-    return pino(options, pretty({ colorize: process.stdout.isTTY, sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' }));
+    return pino(options, pretty({ colorize: process.stdout.isTTY, sync: true, singleLine: true, ignore: 'pid,hostname,gateway', translateTime: 'HH:MM:ss.l' }));
   }
   return pino(options);
 }
