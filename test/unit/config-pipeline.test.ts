@@ -73,14 +73,14 @@ test('point combinations that mean nothing are reported, naming both settings', 
   }
 });
 
-test('rings must be powers of two; the topic may use only known placeholders; the uplink must exist', async () => {
+test('rings must be powers of two within the ring\'s bounds; the topic may use only known placeholders; the uplink must exist', async () => {
   const ws = await ConfigWorkspace.create();
   try {
     const problems = await problemsOf(ws, {
       'p.yaml': [
         'pipeline:', // 1
         '  name: p1', // 2
-        '  ring: { ingress: 1000000, egress: 256KiB }', // 3: ingress value col 20
+        '  ring: { ingress: 1000000, egress: 32B }', // 3: ingress value col 20, egress value col 37
         '  batch: { deadline: 0ms }', // 4: deadline value col 22
         ...HEAD.slice(2), // 5-10
         '          - { name: t, function: 3, address: 0, type: int16 }', // 11
@@ -91,17 +91,19 @@ test('rings must be powers of two; the topic may use only known placeholders; th
     });
     assert.deepEqual(where(problems), [
       'p.yaml:3:20 pipeline.ring.ingress WG_ERR_CONFIG_INVALID',
+      'p.yaml:3:37 pipeline.ring.egress WG_ERR_CONFIG_INVALID',
       'p.yaml:4:22 pipeline.batch.deadline WG_ERR_CONFIG_INVALID',
       'p.yaml:16:11 publish.uplink WG_ERR_CONFIG_UNKNOWN_UPLINK',
       'p.yaml:17:10 publish.topic WG_ERR_CONFIG_UNKNOWN_PLACEHOLDER',
     ]);
     // Nearest powers of two by hand: 2^19 = 524288 < 1000000 < 2^20 = 1048576.
     assert.equal(problems[0]!.message, 'must be a power of two (got 1000000 bytes; nearest are 524288 and 1048576)');
+    assert.equal(problems[1]!.message, 'must be from 64B to 1GiB (got 32 bytes)');
     assert.equal(
-      formatProblem(problems[2]!),
+      formatProblem(problems[3]!),
       `${ws.path('p.yaml')}:16:11 publish.uplink: uplink "clod" is not defined in the gateway file [WG_ERR_CONFIG_UNKNOWN_UPLINK]`,
     );
-    assert.equal(problems[3]!.message, 'topic placeholder "{dev}" is unknown; known: {gateway} {pipeline} {device} {point}');
+    assert.equal(problems[4]!.message, 'topic placeholder "{dev}" is unknown; known: {gateway} {pipeline} {device} {point}');
   } finally {
     await ws.remove();
   }

@@ -53,7 +53,8 @@ test('a minimal configuration resolves with every default applied, in ms and byt
       address: 0,
       type: 'int16',
       order: 'ABCD',
-      length: 1,
+      length: null,
+      registers: 1,
       bit: null,
       unit: '',
       scale: 1,
@@ -163,12 +164,12 @@ test('written values win over defaults; ids count across devices; TLS and passwo
       [1502, 0, 100, 2_000, 0, { minMs: 1_000, maxMs: 60_000 }],
     );
     assert.deepEqual(
-      p.points.map((pt) => [pt.id, pt.name, pt.device, pt.type, pt.length, pt.bit, pt.order]),
+      p.points.map((pt) => [pt.id, pt.name, pt.device, pt.type, pt.length, pt.registers, pt.bit, pt.order]),
       [
-        [0, 't1', 0, 'float64', 4, null, 'CDAB'],
-        [1, 'run', 1, 'bool', 1, 15, 'ABCD'],
-        [2, 'tag', 1, 'string', 8, null, 'ABCD'],
-        [3, 'door', 1, 'bool', 1, null, 'ABCD'],
+        [0, 't1', 0, 'float64', null, 4, null, 'CDAB'],
+        [1, 'run', 1, 'bool', null, 1, 15, 'ABCD'],
+        [2, 'tag', 1, 'string', 8, 8, null, 'ABCD'],
+        [3, 'door', 1, 'bool', null, 1, null, 'ABCD'],
       ],
     );
     assert.deepEqual([p.points[0]?.unit, p.points[0]?.scale, p.points[0]?.offset], ['degC', 0.1, -40]);

@@ -178,3 +178,26 @@ test('a broken manifest is reported once, in the manifest, even when several ste
     await ws.remove();
   }
 });
+
+test("a step's settings are completed with the manifest's defaults, at every depth", async () => {
+  const ws = await ConfigWorkspace.create();
+  try {
+    const result = await load(ws, [
+      ...HEAD,
+      '  - plugin: fixture-decoder',
+      '  - plugin: fixture-transform',
+      '    with: { mode: clamp, points: { boiler.temp: {} } }',
+      '  - plugin: fixture-transform',
+      '  - plugin: fixture-encoder',
+      ...PUBLISH,
+    ]);
+    if (!result.ok) assert.fail(result.problems.map((p) => p.message).join('\n'));
+    const steps = result.config.pipelines[0]!.steps;
+    // Defaults from test/fixtures/plugins/config/fixture-transform/plugin.yaml: factor 1, mode linear, unit "".
+    assert.deepEqual(steps[1]!.with, { mode: 'clamp', points: { 'boiler.temp': { unit: '' } }, factor: 1 });
+    assert.deepEqual(steps[2]!.with, { factor: 1, mode: 'linear', points: {} });
+    assert.notEqual(steps[2]!.with.points, steps[1]!.with.points);
+  } finally {
+    await ws.remove();
+  }
+});

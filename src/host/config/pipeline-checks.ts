@@ -3,6 +3,7 @@
  * the shape of each step, the topic template and the uplink it names. Plugin lookups and step settings
  * are step-checks.ts; points are point-checks.ts.
  */
+import { MAX_CAPACITY, MIN_CAPACITY } from '../ring/layout.js';
 import type { PipelineDocument } from './documents.js';
 import { checkPoints } from './point-checks.js';
 import type { SettingChecks } from './setting-checks.js';
@@ -10,9 +11,6 @@ import type { SettingPath } from './setting-path.js';
 import { TOPIC_PLACEHOLDERS, topicTemplateFaults } from './topic-template.js';
 import { isPowerOfTwo } from './units.js';
 
-/** The ring's own bounds on its data area (MIN_CAPACITY and MAX_CAPACITY in ring/layout.ts). */
-const MIN_RING_BYTES = 64;
-const MAX_RING_BYTES = 2 ** 30;
 
 /**
  * `uplinks` is the set of uplink names of the gateway file, or undefined when that file is itself
@@ -37,8 +35,9 @@ function checkRun(doc: PipelineDocument, checks: SettingChecks): void {
     if (!isPowerOfTwo(bytes)) {
       const below = 2 ** Math.floor(Math.log2(bytes));
       checks.invalid(path, `must be a power of two (got ${bytes} bytes; nearest are ${below} and ${below * 2})`);
-    } else if (bytes < MIN_RING_BYTES || bytes > MAX_RING_BYTES) {
-      checks.invalid(path, `must be from 64B to 1GiB (got ${bytes} bytes)`);
+    } else if (bytes < MIN_CAPACITY || bytes > MAX_CAPACITY) {
+      // The ring's own bounds: refused here so that the operator hears of it at load, with a position.
+      checks.invalid(path, `must be from ${MIN_CAPACITY}B to ${MAX_CAPACITY / 2 ** 30}GiB (got ${bytes} bytes)`);
     }
   }
 }

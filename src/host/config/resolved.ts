@@ -110,8 +110,10 @@ export interface ResolvedPoint {
   readonly address: number;
   readonly type: PointType;
   readonly order: WordOrder;
-  /** Registers read (functions 3/4: 1, 2 or 4 by type, `length` for strings), or 1 coil/input (functions 1/2). */
-  readonly length: number;
+  /** Registers holding the text, as declared: type string only; null for every other type. */
+  readonly length: number | null;
+  /** What one read of the point takes: registers (functions 3/4: 1, 2 or 4 by type, `length` for strings), or 1 bit (functions 1/2). */
+  readonly registers: number;
   /** Bit of the register for a bool on function 3/4; null otherwise. */
   readonly bit: number | null;
   /** Engineering unit label; empty for none. */
