@@ -145,3 +145,20 @@ test('YAML syntax errors and unreadable files are problems, not exceptions', asy
     await ws.remove();
   }
 });
+
+test('an empty value is reported at its key, since it has no text of its own', async () => {
+  const ws = await ConfigWorkspace.create();
+  try {
+    const problems = await problemsOf(ws, [
+      'gateway:', // 1
+      '  id:', // 2: empty, key at col 3
+      `  plugin_dirs: [ ${JSON.stringify(FIXTURE_PLUGINS)} ]`, // 3
+      'uplinks: { cloud: { mqtt: { url: "mqtt://127.0.0.1" } } }', // 4
+      'pipelines: [ p.yaml ]', // 5
+    ]);
+    assert.deepEqual(where(problems), ['gw.yaml:2:3 gateway.id WG_ERR_CONFIG_INVALID']);
+    assert.equal(problems[0]!.message, 'must be a string (got nothing)');
+  } finally {
+    await ws.remove();
+  }
+});
