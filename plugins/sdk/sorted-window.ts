@@ -67,29 +67,36 @@ export function sortedMedian(sorted: usize): f64 {
 
 /**
  * Median of |v − median| over the window, where `median` is what sortedMedian returned (same
- * even-count rule). The deviations on each side of the middle are already in increasing order, so
- * merging the two runs outwards reaches the middle rank after n/2 steps, without sorting.
+ * even-count rule). The deviations of the values below the middle grow going down, those above grow
+ * going up: two sorted runs, so the middle rank of their union is found by binary search on how many
+ * come from the lower run, in O(log n).
  */
 export function sortedMad(sorted: usize, median: f64): f64 {
   const base = <usize>load<u32>(sorted);
   const n = load<i32>(sorted, 4);
-  const k1 = (n - 1) >> 1;
-  const k2 = n >> 1;
-  let l = k1;
-  let r = k1 + 1;
-  let a: f64 = 0;
-  let d: f64 = 0;
-  for (let k = 0; k <= k2; k++) {
-    const dl = l >= 0 ? median - load<f64>(cell(base, l)) : Infinity;
-    const dr = r < n ? load<f64>(cell(base, r)) - median : Infinity;
-    // Which side wins is data-dependent and unpredictable: select, not branch.
-    const left = dl <= dr;
-    d = select<f64>(dl, dr, left);
-    l -= <i32>left;
-    r += <i32>!left;
-    if (k == k1) a = d;
+  const low = (n - 1) >> 1; // lower run: cells low, low-1, ..., 0
+  const high = low + 1; // upper run: cells high, high+1, ..., n-1
+  const lowCount = low + 1;
+  const highCount = n - high;
+  // Take `need` deviations, i from the lower run and need - i from the upper one, such that every
+  // deviation taken is no larger than any left.
+  const need = low + 1;
+  let lo = need > highCount ? need - highCount : 0;
+  let hi = need < lowCount ? need : lowCount;
+  while (lo < hi) {
+    const i = (lo + hi) >>> 1;
+    const more = median - load<f64>(cell(base, low - i)) < load<f64>(cell(base, high + need - i - 1)) - median;
+    lo = select<i32>(i + 1, lo, more);
+    hi = select<i32>(hi, i, more);
   }
-  return (a + d) / 2;
+  const j = need - lo;
+  const fromLow = lo > 0 ? median - load<f64>(cell(base, low - lo + 1)) : -Infinity;
+  const fromHigh = j > 0 ? load<f64>(cell(base, high + j - 1)) - median : -Infinity;
+  const a = max(fromLow, fromHigh); // rank low of the union
+  if (n & 1) return a;
+  const nextLow = lo < lowCount ? median - load<f64>(cell(base, low - lo)) : Infinity;
+  const nextHigh = j < highCount ? load<f64>(cell(base, high + j)) - median : Infinity;
+  return (a + min(nextLow, nextHigh)) / 2; // with rank low + 1
 }
 
 /** First index among the `n` sorted values at `base` whose value is greater than `x`. */
