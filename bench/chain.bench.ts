@@ -1,0 +1,133 @@
+/**
+ * Chain throughput on one core: raw Modbus TCP response frames → modbus decode → scale (→ json), the
+ * Wasm plugins against the same steps in plain TypeScript (bench/baseline/modbus-chain.ts), in one
+ * run, on the same frame batch bytes. Targets: decode+scale >= 5 M samples/s, and the Wasm chain no
+ * slower than plain TypeScript. Before timing, both paths' outputs are checked to agree.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { v8Engine, type CompiledPlugin } from '../src/host/engine/engine.js';
+import { encodeFrameBatch } from '../src/host/engine/frame-record.js';
+import { PluginInstance } from '../src/host/engine/plugin-instance.js';
+import { readMessages } from '../src/host/engine/message-batch.js';
+import { StepChain, type ChainContext } from '../src/host/pipeline/chain.js';
+import { settingsDocument } from '../src/host/pipeline/settings-document.js';
+import { BUILTIN_PLUGIN_DIR } from '../src/host/plugin-build/build.js';
+import { decodeFrames, encodeJson, scaleSamples, type BaselinePoint, type BaselineSample, type BaselineType } from './baseline/modbus-chain.js';
+import { emitResult, printMachine } from './machine.js';
+
+const FRAMES_PER_BATCH = 32;
+const RUN_MS = 1500;
+
+function load(name: string): CompiledPlugin {
+  const file = join(BUILTIN_PLUGIN_DIR, name, 'build', `${name}.wasm`);
+  return v8Engine.compile(readFileSync(file), name, file);
+}
+const modbus = load('modbus');
+const scale = load('scale');
+const json = load('json');
+
+interface Scenario {
+  type: BaselineType;
+  registers: number;
+  points: number;
+}
+
+function setup(s: Scenario) {
+  const points: BaselinePoint[] = Array.from({ length: s.points }, (_, i) => ({ name: `line1.sensor${i}`, unit: 'degC', register: i * s.registers, type: s.type, factor: 0.1, offset: 1 }));
+  const context: ChainContext = {
+    pipeline: 'bench',
+    devices: [{ index: 0, name: 'plc', unit_id: 1 }],
+    points: points.map((p, id) => ({ id, name: p.name, device: 0, function: 3, address: p.register, type: p.type, order: 'ABCD', unit: p.unit, scale: 1, offset: 0 })),
+  };
+  const scaleWith = { points: Object.fromEntries(points.map((p) => [p.name, { factor: p.factor, offset: p.offset }])) };
+  const jsonWith = { shape: 'sample', timestamp: 'epoch_ms', decimals: -1 };
+  const protocol = new PluginInstance(modbus);
+  protocol.configure(settingsDocument(context, 0, 'modbus', {}));
+  assert.equal(protocol.requests().length, 1, 'one request covers every point');
+  const words = s.points * s.registers;
+  const records = Array.from({ length: FRAMES_PER_BATCH }, (_, f) => {
+    const seq = f + 1;
+    const request = protocol.request(0, seq);
+    const response = new Uint8Array(9 + words * 2);
+    const view = new DataView(response.buffer);
+    view.setUint16(0, seq);
+    view.setUint16(4, 3 + words * 2);
+    response[6] = 1;
+    response[7] = 3;
+    response[8] = words * 2;
+    points.forEach((p, i) => {
+      const at = 9 + p.register * 2;
+      if (s.type === 'float32') view.setFloat32(at, 20 + i * 0.25 + f);
+      else view.setInt16(at, i * 7 - 300 + f);
+    });
+    return { ctx: { device: 0, request: 0, status: 0, seq, ts: 1_700_000_000_000 + f }, request, response };
+  });
+  return { points, context, scaleWith, jsonWith, batch: encodeFrameBatch(records), samplesPerBatch: FRAMES_PER_BATCH * s.points };
+}
+
+/** Samples per second of `step` (which handles one batch), best of three runs of RUN_MS. */
+function throughput(samplesPerBatch: number, step: () => void): number {
+  for (let i = 0; i < 200; i++) step();
+  let best = 0;
+  for (let run = 0; run < 3; run++) {
+    let batches = 0;
+    const start = performance.now();
+    let now = start;
+    while (now - start < RUN_MS) {
+      for (let i = 0; i < 50; i++) step();
+      batches += 50;
+      now = performance.now();
+    }
+    best = Math.max(best, (batches * samplesPerBatch) / ((now - start) / 1000));
+  }
+  return best;
+}
+
+printMachine();
+for (const scenario of [{ type: 'int16', registers: 1, points: 125 }, { type: 'float32', registers: 2, points: 62 }] as Scenario[]) {
+  const { points, context, scaleWith, jsonWith, batch, samplesPerBatch } = setup(scenario);
+  const label = `${scenario.type}, ${scenario.points} points per frame, ${FRAMES_PER_BATCH} frames per batch`;
+
+  // Wasm: decode + scale, as the worker calls the plugins (a copy into each plugin's memory).
+  const decoder = new PluginInstance(modbus);
+  decoder.configure(settingsDocument(context, 0, 'modbus', {}));
+  const scaler = new PluginInstance(scale);
+  scaler.configure(settingsDocument(context, 1, 'scale', scaleWith));
+  // Wasm: the full chain, exactly as the worker runs it (StepChain, per-step counters and all).
+  const chain = new StepChain(
+    [{ plugin: modbus, kind: 'decoder', with: {} }, { plugin: scale, kind: 'transform', with: scaleWith }, { plugin: json, kind: 'encoder', with: jsonWith }],
+    context,
+    { log: (level, message) => { if (level >= 40) console.error(message); } },
+  );
+  chain.configure();
+
+  // Plain TypeScript: the same steps.
+  const samples: BaselineSample[] = [];
+  const strings: string[] = [];
+  const pointsOfRequest = [points.map((_, i) => i)];
+
+  // Both paths must agree before their speed means anything.
+  const wasmMessages = [...readMessages(chain.process(batch, FRAMES_PER_BATCH)!)].map((m) => JSON.parse(Buffer.from(m.payload).toString()));
+  const n = decodeFrames(batch, pointsOfRequest, points, samples);
+  scaleSamples(samples, n, points);
+  encodeJson(samples, n, points, strings);
+  assert.equal(wasmMessages.length, n);
+  assert.deepEqual(wasmMessages, strings.slice(0, n).map((s) => JSON.parse(s)));
+
+  const wasmDecodeScale = throughput(samplesPerBatch, () => { scaler.process(decoder.process(batch)); });
+  const tsDecodeScale = throughput(samplesPerBatch, () => { scaleSamples(samples, decodeFrames(batch, pointsOfRequest, points, samples), points); });
+  const wasmChain = throughput(samplesPerBatch, () => { chain.process(batch, FRAMES_PER_BATCH); });
+  const tsChain = throughput(samplesPerBatch, () => {
+    const count = decodeFrames(batch, pointsOfRequest, points, samples);
+    scaleSamples(samples, count, points);
+    encodeJson(samples, count, points, strings);
+  });
+  emitResult(`decode+scale, Wasm (${label})`, wasmDecodeScale / 1e6, 'M samples/s', '>= 5 M samples/s');
+  emitResult(`decode+scale, plain TypeScript (${label})`, tsDecodeScale / 1e6, 'M samples/s');
+  emitResult(`decode+scale, Wasm / TypeScript (${scenario.type})`, wasmDecodeScale / tsDecodeScale, 'x', '>= 1');
+  emitResult(`decode+scale+json, Wasm chain (${label})`, wasmChain / 1e6, 'M samples/s');
+  emitResult(`decode+scale+json, plain TypeScript (${label})`, tsChain / 1e6, 'M samples/s');
+  emitResult(`decode+scale+json, Wasm / TypeScript (${scenario.type})`, wasmChain / tsChain, 'x', '>= 1');
+}
