@@ -1,0 +1,243 @@
+// The open buckets of every point and the rule that closes them.
+//
+// A bucket of point p is [k·bucket, (k+1)·bucket) in epoch ms. Each point has a clock, its horizon:
+// the newest of the timestamps of its samples and the `now` of the last wg_tick. A bucket closes (its
+// aggregates are emitted and it is forgotten) as soon as the horizon reaches its end + grace, so late
+// data is accepted for `grace` ms in data time as well as in wall time; with grace 0 a bucket closes
+// at the first sample of a later bucket. Closed buckets form a prefix of the point's buckets, so a
+// sample whose bucket end + grace is not past the horizon has an open (or fresh) bucket, and any other
+// sample is late: dropped and counted.
+//
+// Buckets that can be open at once lie in ((h - grace)/bucket - 1, h/bucket], so a point gets
+// 1 + ceil(grace / bucket) slots, at most MAX_OPEN. Only when that cap bites does a bucket close
+// early (the oldest, counted as `early`), or does a sample older than every open bucket count as late.
+import { GOOD, SUSPECT } from "../sdk";
+import { push } from "./batch-out";
+import { count, LATE, EARLY } from "./counters";
+
+const MAX_OPEN: f64 = 8;
+
+// A point's record: 64 bytes at these offsets, one block for all points.
+const SIZE: usize = 0; // f64 bucket length, ms
+const GRACE: usize = 8; // f64 ms
+const HORIZON: usize = 16; // f64
+const CLOSE_AT: usize = 24; // f64 smallest end + grace of the open buckets: the horizon that closes one; +Inf if none
+const HOT_START: usize = 32; // f64 [HOT_START, HOT_END): bucket of the last sample, so in-order samples skip the search
+const HOT_END: usize = 40; // f64
+const HOT_SLOT: usize = 48; // u32 address of that bucket's slot
+const SLOTS: usize = 52; // u32 address of the point's first slot
+const SLOTS_END: usize = 56; // u32 address past its last slot
+const AGGREGATES: usize = 60; // u32 codes to emit, four bits each, first in the low bits; 0: not resampled
+const POINT_BYTES: usize = 64;
+
+// A slot: eleven f64. COUNT 0 means the slot is free.
+const K: usize = 0; // bucket index
+const COUNT: usize = 8;
+const SUM: usize = 16; // Neumaier: SUM + COMP is the sum, COMP holds what rounding took from SUM;
+const COMP: usize = 24; // when the bucket closes, SUM becomes the sum and COMP the mean
+const MIN: usize = 32;
+const MAX: usize = 40;
+const FIRST: usize = 48;
+const FIRST_TS: usize = 56;
+const LAST: usize = 64;
+const LAST_TS: usize = 72;
+const SUSPECTS: usize = 80; // 1 once a suspect sample entered
+const SLOT_BYTES: usize = 88;
+
+// Where each aggregate (by ABI code: -, mean, min, max, first, last, count, sum) is in a closed slot.
+const AGGREGATE_FIELD = memory.data<u8>([0, <u8>COMP, <u8>MIN, <u8>MAX, <u8>FIRST, <u8>LAST, <u8>COUNT, <u8>SUM]);
+
+let points: usize = 0;
+let pointCount: u32 = 0;
+/** Emitted samples carry the bucket's end instead of its start. */
+let stampEnd = false;
+
+function zeroed(bytes: usize): usize {
+  const at = heap.alloc(bytes);
+  memory.fill(at, 0, bytes);
+  return at;
+}
+
+@inline function recordOf(p: u32): usize {
+  return points + <usize>p * POINT_BYTES;
+}
+
+/** Makes room for `n` points, none resampled yet; then `plan` each and `open`. */
+export function createTable(n: i32, endStamps: bool): void {
+  pointCount = <u32>n;
+  points = zeroed(<usize>n * POINT_BYTES);
+  stampEnd = endStamps;
+}
+
+/** Sets what point `p` does. */
+export function plan(p: i32, bucket: f64, grace: f64, aggregates: u32): void {
+  const r = recordOf(p);
+  store<f64>(r, bucket, SIZE);
+  store<f64>(r, grace, GRACE);
+  store<u32>(r, aggregates, AGGREGATES);
+}
+
+/** Point `p` is resampled (else its samples pass through). */
+@inline export function resampled(p: u32): bool {
+  return p < pointCount && load<u32>(recordOf(p), AGGREGATES) != 0;
+}
+
+/** Allocates the slots the plans need and starts every point with nothing seen. */
+export function openTable(): void {
+  for (let p: u32 = 0; p < pointCount; p++) {
+    const r = recordOf(p);
+    const bytes = <usize>slotsOf(r) * SLOT_BYTES;
+    const s = zeroed(bytes);
+    store<u32>(r, s, SLOTS);
+    store<u32>(r, s + bytes, SLOTS_END);
+    store<f64>(r, -Infinity, HORIZON);
+    store<f64>(r, Infinity, CLOSE_AT);
+    // HOT_START = HOT_END = 0 from zeroed(): an empty range
+  }
+}
+
+function slotsOf(r: usize): f64 {
+  return load<u32>(r, AGGREGATES) == 0 ? 0 : min(1 + Math.ceil(load<f64>(r, GRACE) / load<f64>(r, SIZE)), MAX_OPEN);
+}
+
+/** Takes a good or suspect sample with finite `t` and `v` of a resampled point. */
+@inline export function add(p: u32, t: f64, v: f64, q: u8): void {
+  const r = recordOf(p);
+  if (t > load<f64>(r, HORIZON)) {
+    store<f64>(r, t, HORIZON);
+    if (t >= load<f64>(r, CLOSE_AT)) closeDue(p, r);
+  }
+  if (t >= load<f64>(r, HOT_START) && t < load<f64>(r, HOT_END)) accumulate(load<u32>(r, HOT_SLOT), t, v, q);
+  else place(p, r, t, v, q);
+}
+
+/** Moves every point's horizon to `now`, closing what that makes due; +Infinity closes everything. */
+export function tick(now: f64): void {
+  for (let p: u32 = 0; p < pointCount; p++) {
+    const r = recordOf(p);
+    if (now > load<f64>(r, HORIZON)) {
+      store<f64>(r, now, HORIZON);
+      if (now >= load<f64>(r, CLOSE_AT)) closeDue(p, r);
+    }
+  }
+}
+
+function place(p: u32, r: usize, t: f64, v: f64, q: u8): void {
+  const size = load<f64>(r, SIZE);
+  const grace = load<f64>(r, GRACE);
+  // Exact for whole-ms sizes and |t| < 2^53: a double t below a boundary k·size is at least ulp(t)
+  // below it, which keeps t / size more than half an ulp(k) below k, so the quotient never rounds
+  // up to k; and k·size is exact.
+  const k = Math.floor(t / size);
+  const start = k * size;
+  const end = start + size;
+  if (end + grace <= load<f64>(r, HORIZON)) return count(LATE);
+  let slot: usize = 0;
+  let free: usize = 0;
+  for (let s = <usize>load<u32>(r, SLOTS), last = <usize>load<u32>(r, SLOTS_END); s < last; s += SLOT_BYTES) {
+    if (load<f64>(s, COUNT) == 0) {
+      if (free == 0) free = s;
+    } else if (load<f64>(s, K) == k) {
+      slot = s;
+      break;
+    }
+  }
+  if (slot == 0) {
+    if (free == 0) {
+      const oldest = oldestSlot(r);
+      const oldestK = load<f64>(oldest, K);
+      if (k < oldestK) return count(LATE);
+      count(EARLY);
+      store<f64>(r, oldestK * size + size + grace, HORIZON);
+      closeDue(p, r);
+      free = oldest;
+    }
+    slot = free;
+    openSlot(slot, k);
+    store<f64>(r, min(load<f64>(r, CLOSE_AT), end + grace), CLOSE_AT);
+  }
+  accumulate(slot, t, v, q);
+  store<u32>(r, slot, HOT_SLOT);
+  store<f64>(r, start, HOT_START);
+  store<f64>(r, end, HOT_END);
+}
+
+/** Emits and frees, oldest first, every open bucket of `p` whose end + grace the horizon has reached. */
+function closeDue(p: u32, r: usize): void {
+  const size = load<f64>(r, SIZE);
+  while (true) {
+    const slot = oldestSlot(r);
+    if (slot == 0) {
+      store<f64>(r, Infinity, CLOSE_AT);
+      return;
+    }
+    const start = load<f64>(slot, K) * size;
+    const due = start + size + load<f64>(r, GRACE);
+    if (due > load<f64>(r, HORIZON)) {
+      store<f64>(r, due, CLOSE_AT);
+      return;
+    }
+    const sum = load<f64>(slot, SUM) + load<f64>(slot, COMP);
+    store<f64>(slot, sum, SUM);
+    store<f64>(slot, sum / load<f64>(slot, COUNT), COMP);
+    const t = stampEnd ? start + size : start;
+    const q = load<f64>(slot, SUSPECTS) != 0 ? SUSPECT : GOOD;
+    for (let list = load<u32>(r, AGGREGATES); list != 0; list >>= 4) {
+      const code = list & 15;
+      push(t, load<f64>(slot + <usize>load<u8>(AGGREGATE_FIELD + code)), p, q, <u8>code);
+    }
+    store<f64>(slot, 0, COUNT);
+    forgetHot(r); // maybe a newer bucket: the next sample finds it again
+  }
+}
+
+/** Makes [HOT_START, HOT_END) empty. */
+function forgetHot(r: usize): void {
+  store<f64>(r, -Infinity, HOT_END);
+}
+
+/** The open slot of the point at `r` with the smallest bucket index, or 0. */
+function oldestSlot(r: usize): usize {
+  let found: usize = 0;
+  let foundK = Infinity;
+  for (let s = <usize>load<u32>(r, SLOTS), last = <usize>load<u32>(r, SLOTS_END); s < last; s += SLOT_BYTES) {
+    if (load<f64>(s, COUNT) != 0 && load<f64>(s, K) < foundK) {
+      found = s;
+      foundK = load<f64>(s, K);
+    }
+  }
+  return found;
+}
+
+/** Opens bucket `k` in a free slot: every aggregate starts at the value that the first sample replaces. */
+function openSlot(slot: usize, k: f64): void {
+  store<f64>(slot, k, K);
+  store<f64>(slot, -0.0, SUM); // -0 + v is v for every v, -0 included
+  store<f64>(slot, 0, COMP);
+  store<f64>(slot, Infinity, MIN);
+  store<f64>(slot, -Infinity, MAX);
+  store<f64>(slot, Infinity, FIRST_TS);
+  store<f64>(slot, -Infinity, LAST_TS);
+  store<f64>(slot, 0, SUSPECTS);
+}
+
+function accumulate(slot: usize, t: f64, v: f64, q: u8): void {
+  store<f64>(slot, load<f64>(slot, COUNT) + 1, COUNT);
+  // Neumaier's variant of Kahan summation: the compensation also survives an addend larger than the sum.
+  const sum = load<f64>(slot, SUM);
+  const s = sum + v;
+  store<f64>(slot, load<f64>(slot, COMP) + (abs(sum) >= abs(v) ? sum - s + v : v - s + sum), COMP);
+  store<f64>(slot, s, SUM);
+  store<f64>(slot, min(load<f64>(slot, MIN), v), MIN);
+  store<f64>(slot, max(load<f64>(slot, MAX), v), MAX);
+  // By timestamp, not arrival; on equal timestamps first keeps the earlier arrival, last takes the later.
+  if (t < load<f64>(slot, FIRST_TS)) {
+    store<f64>(slot, v, FIRST);
+    store<f64>(slot, t, FIRST_TS);
+  }
+  if (t >= load<f64>(slot, LAST_TS)) {
+    store<f64>(slot, v, LAST);
+    store<f64>(slot, t, LAST_TS);
+  }
+  if (q != GOOD) store<f64>(slot, 1, SUSPECTS);
+}
