@@ -1,21 +1,23 @@
 #!/usr/bin/env node
-// Runs every compiled test file (dist/test/**/*.test.js) with Node's own test runner. Node 20 runs
+// Runs every compiled test file (dist/test/**/*.test.js), and the tests that live in plugin folders
+// (plugins/*/*.test.mjs, as `wasmgate plugin new` writes them), with Node's own test runner. Node 20 runs
 // every file of a directory it is given, support modules included, so the list is made here.
 // Usage: node test/run.mjs [filter-substring ...]
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-function collect(dir) {
+function collect(dir, suffix) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return collect(path);
-    return name.endsWith('.test.js') ? [path] : [];
+    if (name === 'node_modules' || name === 'build') return [];
+    if (statSync(path).isDirectory()) return collect(path, suffix);
+    return name.endsWith(suffix) ? [path] : [];
   });
 }
 
 const filters = process.argv.slice(2);
-const files = collect('dist/test')
+const files = [...collect('dist/test', '.test.js'), ...collect('plugins', '.test.mjs')]
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {

@@ -4,7 +4,7 @@
  * env.abort) and the stub runtime (plugins allocate at configure time, not per batch).
  */
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, parse, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WgError } from '../errors.js';
 
@@ -35,14 +35,16 @@ export async function buildPlugin(pluginDir: string): Promise<BuiltPlugin> {
   const entry = join(dir, `${name}.ts`);
   const out = wasmPathOf(dir);
   await mkdir(dirname(out), { recursive: true });
-  // asc names a file by its path relative to the base directory, without extension.
-  const baseDir = process.cwd();
-  const abortPath = relative(baseDir, join(SDK_DIR, 'abort')).split('\\').join('/');
+  // asc names each file by its path relative to its base directory, and `--use abort=` must name the
+  // SDK's abort by that path. With the filesystem root as base, every name is the absolute path, the
+  // same whether the plugin folder is inside this package or anywhere else.
+  const root = parse(dir).root;
+  const internal = (file: string) => relative(root, file).split('\\').join('/');
   const diagnostics: string[] = [];
   const sink = { write: (s: string | Uint8Array) => { diagnostics.push(String(s)); return true; } };
   const asc = ((await import(ASC_MODULE)) as { default: AscApi }).default;
   const { error } = await asc.main(
-    [relative(baseDir, entry), '-o', relative(baseDir, out), '--runtime', 'stub', '-O3s', '--noAssert', '--use', `abort=${abortPath}/wg_abort`],
+    ['--baseDir', root, internal(entry), '-o', internal(out), '--runtime', 'stub', '-O3s', '--noAssert', '--use', `abort=${internal(join(SDK_DIR, 'abort'))}/wg_abort`],
     { stdout: sink, stderr: sink },
   );
   if (error) {
