@@ -1,9 +1,10 @@
-// Digits of doubles outside the range `shortest` covers (below 2^-33, subnormals included, and from
+// Digits of doubles outside the range `shortest` covers (below 2^-29, subnormals included, and from
 // 2^64 up), exactly, with a little arbitrary-precision integer: x = f·2^e is N·10^e with N = f·5^-e
 // when e < 0, or N = f·2^e. N's decimal digits come from repeated division by 10^9; its first 17,
 // rounded half up on the next one, always parse back to x. Rare in field data, so this favours size
 // over speed (tens of microseconds for a subnormal) and over brevity (17 digits, not the shortest).
 import { pow5, pow10, digitCount } from "./digits";
+import { split, significand, exponent } from "./binary64";
 
 // f·5^1074 (the smallest subnormal's scale) has 2,547 bits: 80 limbs of 32 bits.
 const limbs = memory.data(84 * 4);
@@ -13,9 +14,9 @@ export let bigExp: i32 = 0;
 
 /** `bits`: a positive finite double. Returns its first 17 significant digits, correctly rounded. */
 export function bigDigits(bits: u64): u64 {
-  const be = <i32>(bits >> 52);
-  const e = (be > 0 ? be : 1) - 1075;
-  store<u64>(limbs, be > 0 ? (bits & 0xfffffffffffff) | 0x10000000000000 : bits);
+  split(bits);
+  const e = exponent;
+  store<u64>(limbs, significand);
   let top = limbs + 8; // end of the used limbs
   // Scale 13 powers at a time: 5^13 and 2^13 fit 32 bits.
   for (let k = e < 0 ? -e : e; k > 0; k -= 13) {

@@ -4,19 +4,15 @@
 
 const P10 = memory.data(20 * 8); // 10^0..10^19 (u64)
 const P5 = memory.data(28 * 8); // 5^0..5^27 (u64; 5^27 < 2^63)
-const P10F = memory.data(23 * 8); // 10^0..10^22 (f64, all exact)
 
 {
   let p10: u64 = 1;
   let p5: u64 = 1;
-  let p10f: f64 = 1;
   for (let i: usize = 0; i < 28 * 8; i += 8) {
     if (i < 20 * 8) store<u64>(P10 + i, p10);
-    if (i < 23 * 8) store<f64>(P10F + i, p10f);
     store<u64>(P5 + i, p5);
     p10 *= 10;
     p5 *= 5;
-    p10f *= 10;
   }
 }
 
@@ -26,10 +22,6 @@ const P10F = memory.data(23 * 8); // 10^0..10^22 (f64, all exact)
 
 @inline export function pow5(i: i32): u64 {
   return load<u64>(P5 + (<usize>i << 3));
-}
-
-@inline export function pow10f(i: i32): f64 {
-  return load<f64>(P10F + (<usize>i << 3));
 }
 
 /** Number of decimal digits of `v` (1 for 0). */
@@ -42,18 +34,7 @@ export function digitCount(v: u64): i32 {
 /** Writes the low `n` decimal digits of `v`, zero-padded, at `at`; returns the address after them. */
 export function putDigits(at: usize, v: u64, n: i32): usize {
   const end = at + <usize>n;
-  // u64 division only while the value needs it; u32 division by a constant is a multiply in V8.
-  for (let q = end; q > at; ) {
-    q--;
-    if (v > 0xffffffff) {
-      store<u8>(q, <u8>(48 + v % 10));
-      v /= 10;
-    } else {
-      let w = <u32>v;
-      store<u8>(q, <u8>(48 + w % 10));
-      v = <u64>(w / 10);
-    }
-  }
+  for (let q = end; q > at; v /= 10) store<u8>(--q, <u8>(48 + v % 10));
   return end;
 }
 

@@ -4,33 +4,25 @@
 // invalid subsequence becomes one U+FFFD. A byte expands to at most 6 (a control byte as \u00XX);
 // callers reserve that much. (Names from the settings need none of this: see fragments.ts.)
 
-/** Writes the escape of `c`: a quote, a backslash or a control character. */
-function putEscape(at: usize, c: u32): usize {
-  store<u8>(at, 0x5c); // '\'
-  let short: u32 = c == 0x22 || c == 0x5c ? c : 0;
-  if (c == 0x08) short = 0x62;
-  else if (c == 0x09) short = 0x74;
-  else if (c == 0x0a) short = 0x6e;
-  else if (c == 0x0c) short = 0x66;
-  else if (c == 0x0d) short = 0x72;
-  if (short != 0) {
-    store<u8>(at, short, 1);
-    return at + 2;
-  }
-  store<u32>(at, 0x3030755c); // \u00
-  const low = c & 15;
-  store<u8>(at, <u8>(0x30 + (c >> 4)), 4);
-  store<u8>(at, <u8>(low < 10 ? 0x30 + low : 0x57 + low), 5);
-  return at + 6;
-}
+// The short escapes of \b \t \n (vertical tab has none) \f \r, from 0x08.
+const SHORT = memory.data<u8>([0x62, 0x74, 0x6e, 0, 0x66, 0x72]);
 
 /** Writes an ASCII character (< 0x80), escaped where JSON requires it. */
-@inline export function putAscii(at: usize, c: u32): usize {
+@inline function putAscii(at: usize, c: u32): usize {
   if (c >= 0x20 && c != 0x22 && c != 0x5c) {
     store<u8>(at, <u8>c);
     return at + 1;
   }
-  return putEscape(at, c);
+  // \" \\ and the short escapes, else \u00XX.
+  const short = c >= 0x20 ? c : c - 8 < 6 ? <u32>load<u8>(SHORT + c - 8) : 0;
+  if (short != 0) {
+    store<u16>(at, <u16>(0x5c | (short << 8)));
+    return at + 2;
+  }
+  store<u32>(at, 0x3030755c); // \u00
+  const low = c & 15;
+  store<u16>(at, <u16>(0x30 + (c >> 4) | (low < 10 ? 0x30 + low : 0x57 + low) << 8), 4);
+  return at + 6;
 }
 
 /** Writes `len` bytes of UTF-8 text from `src`; invalid sequences become U+FFFD. Reserve 6 per byte. */
@@ -42,37 +34,28 @@ export function putText(at: usize, src: usize, len: usize): usize {
     if (b < 0x80) {
       at = putAscii(at, b);
       continue;
-    } else {
-      // Continuation bytes needed, and the range the first must fall in: this rules out overlong
-      // forms, surrogates and code points above U+10FFFF, as the WHATWG decoder does.
-      let need = 0;
-      let low: u32 = 0x80;
-      let high: u32 = 0xbf;
-      if (b - 0xc2 < 30) need = 1;
-      else if (b - 0xe0 < 16) {
-        need = 2;
-        if (b == 0xe0) low = 0xa0;
-        if (b == 0xed) high = 0x9f;
-      } else if (b - 0xf0 < 5) {
-        need = 3;
-        if (b == 0xf0) low = 0x90;
-        if (b == 0xf4) high = 0x8f;
-      }
-      for (; need > 0 && src < end; need--) {
-        const c = <u32>load<u8>(src);
-        if (c < low || c > high) break;
-        low = 0x80;
-        high = 0xbf;
-        src++;
-      }
-      if (need > 0 || src - lead == 1) {
-        store<u16>(at, 0xbfef); // U+FFFD for the maximal invalid subsequence: EF BF BD
-        store<u8>(at, 0xbd, 2);
-        at += 3;
-        continue;
-      }
     }
-    for (let p = lead; p < src; p++) store<u8>(at++, load<u8>(p));
+    // Continuation bytes needed (none for a byte that cannot lead), and the range the first must fall
+    // in: this rules out overlong forms, surrogates and code points above U+10FFFF, as the WHATWG
+    // decoder does.
+    let need = b - 0xc2 < 0x33 ? 1 + <u32>(b >= 0xe0) + <u32>(b >= 0xf0) : 0;
+    let low: u32 = b == 0xe0 ? 0xa0 : b == 0xf0 ? 0x90 : 0x80;
+    let high: u32 = b == 0xed ? 0x9f : b == 0xf4 ? 0x8f : 0xbf;
+    for (; need > 0 && src < end; need--) {
+      if (<u32>load<u8>(src) - low > high - low) break;
+      low = 0x80;
+      high = 0xbf;
+      src++;
+    }
+    if (need > 0 || src - lead == 1) {
+      // One U+FFFD (EF BF BD) for the maximal invalid subsequence.
+      store<u16>(at, 0xbfef);
+      store<u8>(at, 0xbd, 2);
+      at += 3;
+      continue;
+    }
+    memory.copy(at, lead, src - lead);
+    at += src - lead;
   }
   return at;
 }

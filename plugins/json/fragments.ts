@@ -9,44 +9,42 @@
 // configured.
 import { JsonCursor } from "../sdk/json-cursor";
 import { putWord } from "./words";
-import {
-  keyAt, hasKey, includes, wholeNumber, DEFAULT_KEYS,
-  KEY_POINT, KEY_VALUE, KEY_UNIT, KEY_QUALITY, KEY_TS, KEY_DEVICE,
-} from "./options";
+import { nameOf, writes, wholeNumber, WORDS, W_NAME, SLOTS, KEY_PIPELINE, KEY_VALUE, KEY_QUALITY, KEY_TS, KEY_POINT, KEY_DEVICE } from "./options";
 
 // Fragment ids. Per-point openings follow the fixed ones; the one after the last point is for samples
 // whose point id the settings do not know (their names print as null).
 export const F_VALUE = 0; // "value":
 export const F_QUALITY_KEY = 1; // "quality":
 export const F_QUALITY = 2; // + code 0..3: "quality":"good",
-export const F_AGGREGATE_AS_KEY = 6; // + code 1..7 (so from 7): "mean":
-export const F_OPENING = 14; // + point index
+export const F_AGGREGATE = 5; // + code 1..7 (so from 6): "mean":
+export const F_OPENING = 13; // + point index
 
-const QUALITY_NAMES = "good suspect bad no-comm";
-const AGGREGATE_NAMES = "raw mean min max first last count sum";
+// Quality names by code, then aggregate names by code from 1: fragments F_QUALITY + i.
+const NAMES = "good suspect bad no-comm mean min max first last count sum";
 
 /** All fragments, back to back, with 8 bytes of slack at the end for word-wise copies. */
 let arena: usize = 0;
-let doc = changetype<JsonCursor>(0); // set for the duration of buildFragments
 let capacity = 0;
 let used = 0;
 /** Per fragment id: u32 offset in the arena, u32 length. */
 let table: usize = 0;
+let doc = changetype<JsonCursor>(0); // the settings document, during buildFragments
 /** Points known from the settings; index `pointCount` stands for unknown points. */
 export let pointCount = 0;
 /** Upper bound of one object's bytes, text values aside (6 bytes per text byte come on top). */
 export let objectBound = 0;
 
-const pointSlots = memory.data(3 * 4);
+/** Per point, the positions of its members, then (in slots 0..3) of the values of its static keys. */
+const values = memory.data(SLOTS);
+const deviceValues = memory.data(SLOTS);
 
+/** Makes room for `n` more bytes (configure time: the arena may move, fragments are kept as offsets). */
 function room(n: i32): void {
   if (used + n <= capacity) return;
-  let next = capacity > 0 ? capacity * 2 : 1024;
-  while (next < used + n) next <<= 1;
-  const fresh = heap.alloc(<usize>next);
-  if (used > 0) memory.copy(fresh, arena, <usize>used);
+  capacity = (used + n) * 2;
+  const fresh = heap.alloc(<usize>capacity);
+  memory.copy(fresh, arena, <usize>used);
   arena = fresh;
-  capacity = next;
 }
 
 function raw(b: u8): void {
@@ -55,24 +53,13 @@ function raw(b: u8): void {
   used++;
 }
 
-/** The JSON string literal whose inside is the `len` bytes at `ptr`, copied as written. */
-function literal(ptr: usize, len: i32): void {
-  room(len + 2);
-  store<u8>(arena + <usize>used, 0x22);
-  memory.copy(arena + <usize>used + 1, ptr, <usize>len);
-  used += len + 2;
-  store<u8>(arena + <usize>used - 1, 0x22);
-}
-
-/** The string at `p` in the document, or null when there is none. */
+/** The string literal at `p` in the document as written, or null when there is none. */
 function stringOrNull(p: usize): void {
-  if (p != 0 && load<u8>(p) == 0x22) {
-    literal(p + 1, doc.textLength(p));
-  } else {
-    room(4);
-    store<u32>(arena + <usize>used, 0x6c6c756e); // null
-    used += 4;
-  }
+  const n = p != 0 && load<u8>(p) == 0x22 ? doc.textLength(p) + 2 : 0;
+  room(n + 4);
+  if (n > 0) memory.copy(arena + <usize>used, p, <usize>n);
+  else store<u32>(arena + <usize>used, 0x6c6c756e); // null
+  used += n > 0 ? n : 4;
 }
 
 /** Word `index` of the space-separated ASCII `words`, quoted. */
@@ -84,26 +71,16 @@ function word(words: string, index: i32): void {
   used = <i32>(end + 1 - arena);
 }
 
+/** `"name":` of key k, renamed or not. */
 function key(k: i32): void {
-  const at = keyAt(k);
-  if (at == 0) word(DEFAULT_KEYS, k);
-  else stringOrNull(at);
+  if (nameOf(k) == 0) word(WORDS, k);
+  else stringOrNull(nameOf(k));
   raw(0x3a);
 }
 
 function mark(id: i32, from: i32): void {
   store<u32>(table + (<usize>id << 3), <u32>from);
   store<u32>(table + (<usize>id << 3), <u32>(used - from), 4);
-}
-
-/** Position of the name of device `index` (its place in `devices`), or 0. */
-function deviceName(c: JsonCursor, devices: usize, index: f64): usize {
-  if (!(index >= 0)) return 0;
-  let d = c.first(devices);
-  for (let i = 0; d != 0 && <f64>i < index; i++) d = c.next(d);
-  if (d == 0) return 0;
-  c.members(d, "name", pointSlots);
-  return <usize>load<u32>(pointSlots);
 }
 
 /** Builds every fragment, given the positions of `pipeline`, `points` and `devices` in the document. */
@@ -113,67 +90,53 @@ export function buildFragments(c: JsonCursor, pipeline: usize, points: usize, de
   pointCount = c.count(points);
   table = heap.alloc(<usize>(F_OPENING + pointCount + 1) << 3);
 
-  let from = used;
-  if (hasKey(KEY_VALUE)) key(KEY_VALUE);
-  mark(F_VALUE, from);
-  from = used;
-  if (includes(1)) key(KEY_QUALITY);
-  mark(F_QUALITY_KEY, from);
-  for (let q = 0; q < 4; q++) {
+  let from = 0;
+  for (let i = -2; i < 11; i++) {
     from = used;
-    if (includes(1)) {
+    if (i >= 4) {
+      word(NAMES, i);
+      raw(0x3a);
+    } else if (i == -2) {
+      if (writes(KEY_VALUE)) key(KEY_VALUE);
+    } else if (writes(KEY_QUALITY)) {
       key(KEY_QUALITY);
-      word(QUALITY_NAMES, q);
-      raw(0x2c);
+      if (i >= 0) {
+        word(NAMES, i);
+        raw(0x2c);
+      }
     }
-    mark(F_QUALITY + q, from);
+    mark(F_QUALITY + i, from);
   }
-  for (let k = 1; k < 8; k++) {
-    from = used;
-    word(AGGREGATE_NAMES, k);
-    raw(0x3a);
-    mark(F_AGGREGATE_AS_KEY + k, from);
-  }
-  const fixedBytes = used;
+  const fixed = used;
 
   let longest = 0;
   let p = c.first(points);
+  
   for (let i = 0; i <= pointCount; i++) {
     from = used;
     raw(0x7b); // {
-    c.members(p, "name unit device", pointSlots);
-    const name = <usize>load<u32>(pointSlots);
-    const unit = <usize>load<u32>(pointSlots, 4);
-    const device = wholeNumber(<usize>load<u32>(pointSlots, 8), -1);
-    if (hasKey(KEY_POINT)) {
-      key(KEY_POINT);
-      stringOrNull(name);
+    c.members(p, WORDS, values);
+    store<u32>(values + (KEY_POINT << 2), load<u32>(values + (W_NAME << 2)));
+    // The device by its place in `devices`.
+    let device = c.first(devices);
+    for (let d = wholeNumber(<usize>load<u32>(values + (KEY_DEVICE << 2)), -1); d != 0 && device != 0; d--) device = d < 0 ? 0 : c.next(device);
+    c.members(device, WORDS, deviceValues);
+    store<u32>(values + (KEY_DEVICE << 2), load<u32>(deviceValues + (W_NAME << 2)));
+    store<u32>(values + (KEY_PIPELINE << 2), <u32>pipeline);
+    for (let k = 0; k <= KEY_PIPELINE; k++) {
+      if (!writes(k)) continue;
+      key(k);
+      stringOrNull(<usize>load<u32>(values + (<usize>k << 2)));
       raw(0x2c);
     }
-    if (includes(0)) {
-      key(KEY_UNIT);
-      stringOrNull(unit);
-      raw(0x2c);
-    }
-    if (includes(2)) {
-      key(KEY_DEVICE);
-      stringOrNull(deviceName(c, devices, device));
-      raw(0x2c);
-    }
-    if (includes(3)) {
-      word("pipeline", 0);
-      raw(0x3a);
-      stringOrNull(pipeline);
-      raw(0x2c);
-    }
-    if (hasKey(KEY_TS)) key(KEY_TS);
+    if (writes(KEY_TS)) key(KEY_TS);
     mark(F_OPENING + i, from);
     if (used - from > longest) longest = used - from;
     if (p != 0) p = c.next(p);
   }
   room(8);
   // An opening, every fixed fragment once, eight values of at most 32 bytes, and slack.
-  objectBound = longest + fixedBytes + 8 * 32 + 32;
+  objectBound = longest + fixed + 8 * 32 + 32;
 }
 
 /** Copies fragment `id` to `at`; returns the address after it. */

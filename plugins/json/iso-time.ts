@@ -1,33 +1,33 @@
 // ISO 8601 UTC timestamps with milliseconds, as Date.prototype.toISOString writes them:
-// "2026-11-23T21:04:05.123Z", years outside 0..9999 as a signed 6-digit year ("+275760", "-000001").
-// Fractions of a millisecond are floored (toward the past, before 1970 too), so a timestamp never reads
-// later than the instant it stands for. Outside Date's range (±8.64e15 ms) and for NaN: null.
+// "2026-11-23T21:04:05.123Z". Fractions of a millisecond are floored (toward the past, before 1970 too),
+// so a timestamp never reads later than the instant it stands for. Only ISO 8601's four-digit years,
+// 0000 to 9999, are written; before and after (where toISOString switches to a signed six-digit year)
+// and for NaN: null.
 import { putDigits } from "./digits";
 
 /** Writes the quoted ISO string for `ms` since the epoch (or null). */
 export function putIso(at: usize, ms: f64): usize {
-  if (!(abs(ms) <= 8.64e15)) {
+  if (!(ms >= -62167219200000 && ms < 253402300800000)) {
     store<u32>(at, 0x6c6c756e); // null
     return at + 4;
   }
-  const t = <i64>Math.floor(ms);
-  // Shifted by 10^8 days, t is never negative over Date's range, so / and % floor.
-  const shifted = t + 8640000000000000;
+  // Shifted by 700 eras of 400 years (102,267,900 days), t is never negative, so / and % floor, and
+  // so do the era divisions below.
+  const shifted = <i64>Math.floor(ms) + 8835946560000000;
   const inDay = <u32>(shifted % 86400000);
-  // Days since 0000-03-01, so that leap days end a year (H. Hinnant's civil-from-days).
-  const z = <i32>(shifted / 86400000) - 100000000 + 719468;
-  const era = (z >= 0 ? z : z - 146096) / 146097;
+  // Days since 0000-03-01 (plus the 700 eras), so that leap days end a year (H. Hinnant's
+  // civil-from-days).
+  const z = <i32>(shifted / 86400000) + 719468;
+  const era = z / 146097;
   const doe = z - era * 146097;
   const yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   const doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   const mp = (5 * doy + 2) / 153;
   const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + <i32>(month <= 2);
+  const year = yoe + era * 400 - 280000 + <i32>(month <= 2);
 
   store<u8>(at++, 0x22);
-  const wide = <u32>year > 9999;
-  if (wide) store<u8>(at++, year < 0 ? 0x2d : 0x2b);
-  at = putDigits(at, <u64>(year < 0 ? -year : year), wide ? 6 : 4);
+  at = putDigits(at, <u64>year, 4);
   at = field(at, 0x2d, month, 2);
   at = field(at, 0x2d, doy - (153 * mp + 2) / 5 + 1, 2);
   at = field(at, 0x54, inDay / 3600000, 2);

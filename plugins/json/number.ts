@@ -1,12 +1,11 @@
 // JSON numbers from doubles, written straight into the output.
 //
 // Full precision (decimals < 0): the shortest digits that parse back to the identical double (-0 is
-// "-0"), found by the cheapest exact method that applies: integers below 2^64 print as they are; a
-// value with at most 6 decimals is found by checking m / 10^d == x in doubles, which is exact because m
-// and 10^d are exact doubles and IEEE division rounds correctly (the same test a parser's fast path
-// relies on); anything else in [2^-33, 2^53) goes through `shortest` (exact 128-bit integers); the
-// extremes through `bigDigits` (exact, 17 digits, so the few numbers there whose shortest form is
-// shorter print longer than they must, but still parse back exactly).
+// "-0"), and the same text as JavaScript's String(x) where it can be exact cheaply: integers below 2^64
+// print as they are (JavaScript rounds those above 2^53 to 17 digits; both parse back exactly),
+// anything else in [2^-29, 2^53) goes through `shortest` (exact 128-bit integers), and the extremes
+// through `bigDigits` (exact, 17 digits, so the few numbers there whose shortest form is shorter print
+// longer than they must, but still parse back exactly).
 //
 // Fixed decimals (0..15): x·10^n is rounded half away from zero on x's exact binary value, like
 // Number.prototype.toFixed: 2.675 is stored as 2.67499999999999982... and gives 2.67 with 2 decimals,
@@ -15,12 +14,10 @@
 // results that round to zero print as 0.
 //
 // NaN and ±Infinity have no JSON form: they print as null.
-import { pow10f, pow5, digitCount, putDigits, putInt } from "./digits";
+import { pow10, digitCount, putDigits, putInt } from "./digits";
 import { shortestDigits, shortestExp } from "./shortest";
 import { bigDigits, bigExp } from "./big-digits";
-import { mul128, hi128, shr128 } from "./u128";
 
-const TWO50: f64 = 1125899906842624;
 const TWO53: f64 = 9007199254740992;
 const TWO64: f64 = 18446744073709551616.0;
 
@@ -33,76 +30,51 @@ const TWO64: f64 = 18446744073709551616.0;
 export function putNumber(at: usize, x: f64, decimals: i32): usize {
   if (x - x != 0) return putNull(at); // NaN or ±Infinity
   const bits = reinterpret<u64>(x);
-  const a = abs(x);
-  if (decimals >= 0 && a < TWO53 && a != Math.floor(a)) {
-    if (a * pow10f(decimals) < TWO53) return putRounded(at, bits, decimals, x < 0);
-  }
-  if (<i64>bits < 0 && (decimals < 0 || a != 0)) store<u8>(at++, 0x2d); // '-'
-  if (a < TWO64 && a == Math.floor(a)) return putDecimal(at, <u64>a, 0);
   const pos = bits & 0x7fffffffffffffff;
-  if (a < TWO53) {
-    for (let d = 1; d <= 6; d++) {
-      const p = pow10f(d);
-      const y = a * p;
-      // Below 2^50, x's rounding interval is narrower than 1/4 at this scale: m is the one candidate.
-      if (y >= TWO50) break;
-      const m = Math.round(y);
-      if (m / p == a) return putDecimal(at, <u64>m, -d);
-    }
-    if (pos >= 0x3de0000000000000) return putDecimal(at, shortestDigits(pos), shortestExp); // 2^-33
+  const a = abs(x);
+  let m: u64;
+  let exp = 0;
+  if (decimals >= 0 && a != Math.floor(a) && a * <f64>pow10(decimals) < TWO53) {
+    // x·10^n < 2^53 and x no integer: the rounded result has fewer than 16 digits.
+    m = shortestDigits(pos, decimals);
+    exp = shortestExp;
+  } else if (a < TWO64 && a == Math.floor(a)) {
+    m = <u64>a;
+  } else if (pos >= 0x3e20000000000000 && a < TWO53) {
+    m = shortestDigits(pos, -1); // from 2^-29
+    exp = shortestExp;
+  } else {
+    m = bigDigits(pos);
+    exp = bigExp;
   }
-  return putDecimal(at, bigDigits(pos), bigExp);
+  // With fixed decimals, -0 and what rounds to zero print as 0.
+  if (<i64>bits < 0 && (decimals < 0 || m != 0)) store<u8>(at++, 0x2d);
+  return putDecimal(at, m, exp);
 }
 
-/** n-decimal rounding where the result has fewer than 16 digits; see the header. */
-function putRounded(at: usize, bits: u64, n: i32, negative: bool): usize {
-  const be = <i32>((bits >> 52) & 0x7ff);
-  const e = (be > 0 ? be : 1) - 1075;
-  const f = be > 0 ? (bits & 0xfffffffffffff) | 0x10000000000000 : bits & 0xfffffffffffff;
-  // x·10^n = f·5^n·2^(n+e), and n+e < 0 because x is no integer and x·10^n < 2^53. Shifting one bit
-  // less leaves the half in the last bit: adding it rounds half away from zero (we work on |x|).
-  const lo = mul128(f, pow5(n));
-  const s = -(n + e) - 1;
-  const halves = shr128(hi128, lo, s < 100 ? s : 100);
-  const m = (halves >> 1) + (halves & 1);
-  if (m == 0) return putDecimal(at, 0, 0);
-  if (negative) store<u8>(at++, 0x2d);
-  return putDecimal(at, m, -n);
-}
+const scratch = memory.data(24);
 
 /**
  * Writes m·10^exp the way JavaScript prints numbers: plain from 1e-6 up to 1e21, else with an exponent
  * ("1.5e-7", "2e+21").
  */
 export function putDecimal(at: usize, m: u64, exp: i32): usize {
-  if (m == 0) {
-    store<u8>(at, 0x30);
-    return at + 1;
-  }
-  while (m % 10 == 0) {
+  if (m == 0) exp = 0;
+  while (m != 0 && m % 10 == 0) {
     m /= 10;
     exp++;
   }
   const n = digitCount(m);
-  let point = n + exp; // digits before the decimal point
+  putDigits(scratch, m, n);
+  let point = n + exp; // digits before the decimal point: the value is 0.DIGITS × 10^point
   const e = point - 1;
   const scientific = point > 21 || point < -5;
   if (scientific) point = 1;
-  if (point <= 0) {
-    store<u16>(at, 0x2e30); // "0."
-    at += 2;
-    for (; point < 0; point++) store<u8>(at++, 0x30);
-    return putDigits(at, m, n);
-  }
-  at = putDigits(at, m, n);
-  if (point >= n) {
-    for (; point > n; point--) store<u8>(at++, 0x30);
-  } else {
-    // Open a gap for the decimal point.
-    const split = at - <usize>(n - point);
-    memory.copy(split + 1, split, <usize>(n - point));
-    store<u8>(split, 0x2e);
-    at++;
+  // Digit i counts from the first significant one; positions outside the digits print 0.
+  const stop = point > n ? point : n;
+  for (let i = point > 0 ? 0 : point - 1; i < stop; i++) {
+    if (i == point) store<u8>(at++, 0x2e);
+    store<u8>(at++, <u32>i < <u32>n ? load<u8>(scratch + <usize>i) : 0x30);
   }
   if (!scientific) return at;
   store<u16>(at, e < 0 ? 0x2d65 : 0x2b65); // "e-" / "e+"

@@ -1,12 +1,11 @@
 // One JSON object per sample, or per bucket of aggregates, written from the precomputed fragments plus
-// the sample's own timestamp, value and quality. Callers reserve `objectBound` + 6 bytes per text byte.
-import { ts, value, point, quality, type, aggregate, textOffset, textLength, TYPE_BOOL, TYPE_TEXT, AGG_COUNT, SAMPLE_SIZE } from "../sdk";
-import { putFragment, F_VALUE, F_QUALITY, F_QUALITY_KEY, F_AGGREGATE_AS_KEY, F_OPENING } from "./fragments";
-import { putNumber } from "./number";
+// the samples' own timestamp, values and quality. Callers reserve `objectBound` + 6 bytes per text byte.
+import { ts, value, point, type, aggregate, textOffset, textLength, TYPE_BOOL, TYPE_TEXT, AGG_COUNT, SAMPLE_SIZE } from "../sdk";
+import { putFragment, pointCount, F_VALUE, F_QUALITY, F_QUALITY_KEY, F_AGGREGATE, F_OPENING } from "./fragments";
+import { putNumber, putDecimal } from "./number";
 import { putIso } from "./iso-time";
 import { putText } from "./escape";
-import { putInt } from "./digits";
-import { iso, decimals, includes, hasKey, KEY_TS, KEY_VALUE } from "./options";
+import { iso, decimals, writes, KEY_TS, KEY_VALUE, KEY_QUALITY } from "./options";
 
 /** Text heap of the batch being encoded. */
 let textBase: usize = 0;
@@ -20,37 +19,13 @@ export function useTextHeap(base: usize): void {
   return at + 1;
 }
 
-/** Opening, static members and the timestamp. */
-function open(at: usize, index: i32, t: f64): usize {
-  at = putFragment(at, F_OPENING + index);
-  if (!hasKey(KEY_TS)) return at;
-  return comma(iso ? putIso(at, t) : putNumber(at, t, -1));
-}
-
-function putQuality(at: usize, q: u32): usize {
-  if (!includes(1)) return at;
-  if (q < 4) return putFragment(at, F_QUALITY + q);
-  return comma(putInt(putFragment(at, F_QUALITY_KEY), q));
-}
-
-/** Turns the trailing comma into the closing brace (or closes an object with no members). */
-function close(at: usize): usize {
-  if (load<u8>(at - 1) == 0x2c) at--;
-  store<u8>(at, 0x7d);
-  return at + 1;
-}
-
-/** The sample's value: a number (count always in full, it is an integer), true/false, or a string. */
-export function putValue(at: usize, rec: usize): usize {
+/** A sample's value: a number (a count always in full: it is an integer), true/false, or a string. */
+function putValue(at: usize, rec: usize): usize {
   const kind = type(rec);
   if (kind == TYPE_BOOL) {
-    if (value(rec) != 0) {
-      store<u32>(at, 0x65757274); // true
-      return at + 4;
-    }
-    store<u32>(at, 0x736c6166); // fals
-    store<u8>(at, 0x65, 4);
-    return at + 5;
+    const yes = value(rec) != 0;
+    store<u64>(at, yes ? 0x65757274 : 0x65736c6166); // "true" / "false"
+    return at + (yes ? 4 : 5);
   }
   if (kind == TYPE_TEXT) {
     store<u8>(at, 0x22);
@@ -61,24 +36,25 @@ export function putValue(at: usize, rec: usize): usize {
   return putNumber(at, value(rec), aggregate(rec) == AGG_COUNT ? -1 : decimals);
 }
 
-/** A sample as {point…, ts, value (or mean, min…), quality}. */
-export function putSample(at: usize, rec: usize, index: i32): usize {
-  at = open(at, index, ts(rec));
-  // An aggregate sample names its aggregate as the key ("mean": 1.5), as in the bucket shape.
-  const agg = <u32>aggregate(rec) - 1;
-  if (agg < 7) at = comma(putValue(putFragment(at, F_AGGREGATE_AS_KEY + 1 + agg), rec));
-  else if (hasKey(KEY_VALUE)) at = comma(putValue(putFragment(at, F_VALUE), rec));
-  return close(putQuality(at, <u32>quality(rec)));
-}
-
 /**
- * A bucket: the samples from `first` to `last` (inclusive) are aggregates of one point at one time;
- * each gives its aggregate as a key. Quality is the worst (highest code) of them, passed in.
+ * The object for the samples `first` to `last` (inclusive), which are one sample or the aggregates of
+ * one point at one time: the point's opening, the timestamp, each value under its aggregate's name
+ * ("mean") or the value key for a raw sample, and the quality (`worst`: the highest code of them).
  */
-export function putBucket(at: usize, first: usize, last: usize, worst: u32): usize {
-  at = open(at, <i32>point(first), ts(first));
+export function putObject(at: usize, first: usize, last: usize, worst: u32): usize {
+  const p = point(first);
+  at = putFragment(at, F_OPENING + (p < <u32>pointCount ? <i32>p : pointCount));
+  if (writes(KEY_TS)) at = comma(iso ? putIso(at, ts(first)) : putNumber(at, ts(first), -1));
   for (let rec = first; rec <= last; rec += SAMPLE_SIZE) {
-    at = comma(putValue(putFragment(at, F_AGGREGATE_AS_KEY + aggregate(rec)), rec));
+    const agg = <u32>aggregate(rec) - 1;
+    if (agg < 7) at = putFragment(at, F_AGGREGATE + 1 + agg);
+    else if (writes(KEY_VALUE)) at = putFragment(at, F_VALUE);
+    else continue;
+    at = comma(putValue(at, rec));
   }
-  return close(putQuality(at, worst));
+  if (writes(KEY_QUALITY)) at = worst < 4 ? putFragment(at, F_QUALITY + worst) : comma(putDecimal(putFragment(at, F_QUALITY_KEY), worst, 0));
+  // The last member's comma becomes the closing brace (an object with no members has none).
+  if (load<u8>(at - 1) == 0x2c) at--;
+  store<u8>(at, 0x7d);
+  return at + 1;
 }

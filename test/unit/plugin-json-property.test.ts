@@ -90,11 +90,11 @@ test('property: bucket and batch shapes give valid JSON holding every sample\'s 
   }), { numRuns: 200 });
 });
 
-test('property: ISO timestamps equal toISOString of the floored millisecond', () => {
+test('property: ISO timestamps equal toISOString of the floored millisecond (null beyond years 0000-9999)', () => {
   const instance = jsonEncoder({ with: { timestamp: 'iso', shape: 'batch' } });
   fc.assert(fc.property(fc.array(timestamp, { minLength: 1, maxLength: 40 }), (stamps) => {
     const [m] = decodeMessages(instance.process(encodeSamples(stamps.map((ts) => ({ ts, value: 0, point: 0, quality: 0 })))));
     const got = (m!.json as { ts: string }[]).map((o) => o.ts);
-    assert.deepEqual(got, stamps.map((ms) => new Date(Math.floor(ms)).toISOString()));
+    assert.deepEqual(got, stamps.map((ms) => (ms >= -62167219200000 && ms < 253402300800000 ? new Date(Math.floor(ms)).toISOString() : null)));
   }), { numRuns: 300 });
 });
