@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { v8Engine, type CompiledPlugin } from '../src/host/engine/engine.js';
-import { encodeFrameBatch } from '../src/host/engine/frame-record.js';
 import { PluginInstance } from '../src/host/engine/plugin-instance.js';
 import { readMessages } from '../src/host/engine/message-batch.js';
 import { StepChain, type ChainContext } from '../src/host/pipeline/chain.js';
@@ -16,9 +15,10 @@ import { settingsDocument } from '../src/host/pipeline/settings-document.js';
 import { BUILTIN_PLUGIN_DIR } from '../src/host/plugin-build/build.js';
 import { decodeFrames, encodeJson, scaleSamples, type BaselinePoint, type BaselineSample, type BaselineType } from './baseline/modbus-chain.js';
 import { emitResult, printMachine } from './machine.js';
+import { modbusFrameBatch } from './modbus-frames.js';
+import { throughput } from './throughput.js';
 
 const FRAMES_PER_BATCH = 32;
-const RUN_MS = 1500;
 
 function load(name: string): CompiledPlugin {
   const file = join(BUILTIN_PLUGIN_DIR, name, 'build', `${name}.wasm`);
@@ -45,44 +45,8 @@ function setup(s: Scenario) {
   const jsonWith = { shape: 'sample', timestamp: 'epoch_ms', decimals: -1 };
   const protocol = new PluginInstance(modbus);
   protocol.configure(settingsDocument(context, 0, 'modbus', {}));
-  assert.equal(protocol.requests().length, 1, 'one request covers every point');
-  const words = s.points * s.registers;
-  const records = Array.from({ length: FRAMES_PER_BATCH }, (_, f) => {
-    const seq = f + 1;
-    const request = protocol.request(0, seq);
-    const response = new Uint8Array(9 + words * 2);
-    const view = new DataView(response.buffer);
-    view.setUint16(0, seq);
-    view.setUint16(4, 3 + words * 2);
-    response[6] = 1;
-    response[7] = 3;
-    response[8] = words * 2;
-    points.forEach((p, i) => {
-      const at = 9 + p.register * 2;
-      if (s.type === 'float32') view.setFloat32(at, 20 + i * 0.25 + f);
-      else view.setInt16(at, i * 7 - 300 + f);
-    });
-    return { ctx: { device: 0, request: 0, status: 0, seq, ts: 1_700_000_000_000 + f }, request, response };
-  });
-  return { points, context, scaleWith, jsonWith, batch: encodeFrameBatch(records), samplesPerBatch: FRAMES_PER_BATCH * s.points };
-}
-
-/** Samples per second of `step` (which handles one batch), best of three runs of RUN_MS. */
-function throughput(samplesPerBatch: number, step: () => void): number {
-  for (let i = 0; i < 200; i++) step();
-  let best = 0;
-  for (let run = 0; run < 3; run++) {
-    let batches = 0;
-    const start = performance.now();
-    let now = start;
-    while (now - start < RUN_MS) {
-      for (let i = 0; i < 50; i++) step();
-      batches += 50;
-      now = performance.now();
-    }
-    best = Math.max(best, (batches * samplesPerBatch) / ((now - start) / 1000));
-  }
-  return best;
+  const { batch } = modbusFrameBatch(protocol, points, FRAMES_PER_BATCH, (f, i) => (s.type === 'float32' ? 20 + i * 0.25 + f : i * 7 - 300 + f));
+  return { points, context, scaleWith, jsonWith, batch, samplesPerBatch: FRAMES_PER_BATCH * s.points };
 }
 
 printMachine();
