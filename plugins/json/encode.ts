@@ -21,7 +21,7 @@ export function encodeBatch(first: usize, n: i32, heapBytes: u32): bool {
   const end = first + <usize>n * SAMPLE_SIZE;
   const array = shape == SHAPE_BATCH;
   const buckets = shape == SHAPE_BUCKET;
-  writer.begin(n * 96);
+  writer.begin(0); // the writer grows as needed
   for (let rec = first; rec < end; ) {
     // The run this object covers, the room it needs, and its worst quality.
     const p = point(rec);
@@ -29,6 +29,7 @@ export function encodeBatch(first: usize, n: i32, heapBytes: u32): bool {
     let need = objectBound + 2; // a separator before, a closing bracket after
     let worst = <u32>quality(rec);
     let seen: u32 = 1 << aggregate(rec);
+    const joinable = buckets && bucketed(rec);
     for (;;) {
       if (type(last) == TYPE_TEXT) {
         const len = textLength(last);
@@ -37,15 +38,14 @@ export function encodeBatch(first: usize, n: i32, heapBytes: u32): bool {
       }
       const next = last + SAMPLE_SIZE;
       // Same point, same time, an aggregate not seen yet.
-      if (!buckets || next >= end || !bucketed(rec) || !bucketed(next) || point(next) != p || load<u64>(next) != load<u64>(rec)) break;
+      if (!joinable || next >= end || !bucketed(next) || point(next) != p || load<u64>(next) != load<u64>(rec)) break;
       const bit: u32 = 1 << aggregate(next);
       if (seen & bit) break;
       seen |= bit;
       if (<u32>quality(next) > worst) worst = <u32>quality(next);
       last = next;
     }
-    if (!array) writer.open(p < <u32>pointCount ? p : NO_POINT);
-    else if (rec == first) writer.open(NO_POINT);
+    if (!array || rec == first) writer.open(array || p >= <u32>pointCount ? NO_POINT : p);
     let at = writer.ensure(need);
     const start = at;
     if (array) store<u8>(at++, rec == first ? 0x5b : 0x2c); // [ or ,

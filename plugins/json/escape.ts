@@ -48,9 +48,7 @@ export function putText(at: usize, src: usize, len: usize): usize {
       src++;
     }
     if (need > 0 || src - lead == 1) {
-      // One U+FFFD (EF BF BD) for the maximal invalid subsequence.
-      store<u16>(at, 0xbfef);
-      store<u8>(at, 0xbd, 2);
+      store<u32>(at, 0xbdbfef); // one U+FFFD (EF BF BD) for the maximal invalid subsequence
       at += 3;
       continue;
     }

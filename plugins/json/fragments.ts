@@ -9,7 +9,7 @@
 // configured.
 import { JsonCursor } from "../sdk/json-cursor";
 import { putWord } from "./words";
-import { nameOf, writes, wholeNumber, WORDS, W_NAME, SLOTS, KEY_PIPELINE, KEY_VALUE, KEY_QUALITY, KEY_TS, KEY_POINT, KEY_DEVICE } from "./options";
+import { nameOf, writes, wholeNumber, WORDS, W_NAME, W_GOOD, SLOTS, KEY_PIPELINE, KEY_VALUE, KEY_QUALITY, KEY_TS, KEY_POINT, KEY_DEVICE } from "./options";
 
 // Fragment ids. Per-point openings follow the fixed ones; the one after the last point is for samples
 // whose point id the settings do not know (their names print as null).
@@ -19,10 +19,7 @@ export const F_QUALITY = 2; // + code 0..3: "quality":"good",
 export const F_AGGREGATE = 5; // + code 1..7 (so from 6): "mean":
 export const F_OPENING = 13; // + point index
 
-// Quality names by code, then aggregate names by code from 1: fragments F_QUALITY + i.
-const NAMES = "good suspect bad no-comm mean min max first last count sum";
-
-/** All fragments, back to back, with 8 bytes of slack at the end for word-wise copies. */
+/** All fragments, back to back. */
 let arena: usize = 0;
 let capacity = 0;
 let used = 0;
@@ -34,7 +31,10 @@ export let pointCount = 0;
 /** Upper bound of one object's bytes, text values aside (6 bytes per text byte come on top). */
 export let objectBound = 0;
 
-/** Per point, the positions of its members, then (in slots 0..3) of the values of its static keys. */
+/**
+ * Per point, the positions of its members in the document; then slots 0..3 (KEY_POINT..KEY_PIPELINE)
+ * are set to the values of its static keys: its name, unit, device name and the pipeline name.
+ */
 const values = memory.data(SLOTS);
 const deviceValues = memory.data(SLOTS);
 
@@ -53,27 +53,33 @@ function raw(b: u8): void {
   used++;
 }
 
+const NULL = memory.data<u8>([0x6e, 0x75, 0x6c, 0x6c]);
+
 /** The string literal at `p` in the document as written, or null when there is none. */
 function stringOrNull(p: usize): void {
-  const n = p != 0 && load<u8>(p) == 0x22 ? doc.textLength(p) + 2 : 0;
-  room(n + 4);
-  if (n > 0) memory.copy(arena + <usize>used, p, <usize>n);
-  else store<u32>(arena + <usize>used, 0x6c6c756e); // null
-  used += n > 0 ? n : 4;
+  let n = 4;
+  let src = NULL;
+  if (p != 0 && load<u8>(p) == 0x22) {
+    n = doc.textLength(p) + 2;
+    src = p;
+  }
+  room(n);
+  memory.copy(arena + <usize>used, src, <usize>n);
+  used += n;
 }
 
-/** Word `index` of the space-separated ASCII `words`, quoted. */
-function word(words: string, index: i32): void {
+/** Word `index` of WORDS, quoted. */
+function word(index: i32): void {
   room(32);
   store<u8>(arena + <usize>used, 0x22);
-  const end = putWord(arena + <usize>used + 1, words, index);
+  const end = putWord(arena + <usize>used + 1, WORDS, index);
   store<u8>(end, 0x22);
   used = <i32>(end + 1 - arena);
 }
 
 /** `"name":` of key k, renamed or not. */
 function key(k: i32): void {
-  if (nameOf(k) == 0) word(WORDS, k);
+  if (nameOf(k) == 0) word(k);
   else stringOrNull(nameOf(k));
   raw(0x3a);
 }
@@ -94,14 +100,14 @@ export function buildFragments(c: JsonCursor, pipeline: usize, points: usize, de
   for (let i = -2; i < 11; i++) {
     from = used;
     if (i >= 4) {
-      word(NAMES, i);
+      word(W_GOOD + i);
       raw(0x3a);
     } else if (i == -2) {
       if (writes(KEY_VALUE)) key(KEY_VALUE);
     } else if (writes(KEY_QUALITY)) {
       key(KEY_QUALITY);
       if (i >= 0) {
-        word(NAMES, i);
+        word(W_GOOD + i);
         raw(0x2c);
       }
     }
@@ -111,7 +117,6 @@ export function buildFragments(c: JsonCursor, pipeline: usize, points: usize, de
 
   let longest = 0;
   let p = c.first(points);
-  
   for (let i = 0; i <= pointCount; i++) {
     from = used;
     raw(0x7b); // {
@@ -134,7 +139,6 @@ export function buildFragments(c: JsonCursor, pipeline: usize, points: usize, de
     if (used - from > longest) longest = used - from;
     if (p != 0) p = c.next(p);
   }
-  room(8);
   // An opening, every fixed fragment once, eight values of at most 32 bytes, and slack.
   objectBound = longest + fixed + 8 * 32 + 32;
 }
@@ -144,7 +148,6 @@ export function putFragment(at: usize, id: i32): usize {
   const entry = table + (<usize>id << 3);
   const n = <usize>load<u32>(entry, 4);
   const src = arena + <usize>load<u32>(entry);
-  // Word-wise: the overshoot (under 8 bytes) lands where the next write goes; reservations include it.
-  for (let i: usize = 0; i < n; i += 8) store<u64>(at + i, load<u64>(src + i));
+  memory.copy(at, src, n);
   return at + n;
 }

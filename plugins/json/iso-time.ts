@@ -11,8 +11,8 @@ export function putIso(at: usize, ms: f64): usize {
     store<u32>(at, 0x6c6c756e); // null
     return at + 4;
   }
-  // Shifted by 700 eras of 400 years (102,267,900 days), t is never negative, so / and % floor, and
-  // so do the era divisions below.
+  // Shifted by 700 eras of 400 years (102,267,900 days), the time is never negative, so / and % floor,
+  // and so do the era divisions below.
   const shifted = <i64>Math.floor(ms) + 8835946560000000;
   const inDay = <u32>(shifted % 86400000);
   // Days since 0000-03-01 (plus the 700 eras), so that leap days end a year (H. Hinnant's

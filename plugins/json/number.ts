@@ -32,13 +32,14 @@ export function putNumber(at: usize, x: f64, decimals: i32): usize {
   const bits = reinterpret<u64>(x);
   const pos = bits & 0x7fffffffffffffff;
   const a = abs(x);
+  const whole = a == Math.floor(a);
   let m: u64;
   let exp = 0;
-  if (decimals >= 0 && a != Math.floor(a) && a * <f64>pow10(decimals) < TWO53) {
+  if (decimals >= 0 && !whole && a * <f64>pow10(decimals) < TWO53) {
     // x·10^n < 2^53 and x no integer: the rounded result has fewer than 16 digits.
     m = shortestDigits(pos, decimals);
     exp = shortestExp;
-  } else if (a < TWO64 && a == Math.floor(a)) {
+  } else if (whole && a < TWO64) {
     m = <u64>a;
   } else if (pos >= 0x3e20000000000000 && a < TWO53) {
     m = shortestDigits(pos, -1); // from 2^-29

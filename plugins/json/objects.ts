@@ -25,7 +25,7 @@ function putValue(at: usize, rec: usize): usize {
   if (kind == TYPE_BOOL) {
     const yes = value(rec) != 0;
     store<u64>(at, yes ? 0x65757274 : 0x65736c6166); // "true" / "false"
-    return at + (yes ? 4 : 5);
+    return at + 5 - <usize>yes;
   }
   if (kind == TYPE_TEXT) {
     store<u8>(at, 0x22);
@@ -44,7 +44,8 @@ function putValue(at: usize, rec: usize): usize {
 export function putObject(at: usize, first: usize, last: usize, worst: u32): usize {
   const p = point(first);
   at = putFragment(at, F_OPENING + (p < <u32>pointCount ? <i32>p : pointCount));
-  if (writes(KEY_TS)) at = comma(iso ? putIso(at, ts(first)) : putNumber(at, ts(first), -1));
+  const t = ts(first);
+  if (writes(KEY_TS)) at = comma(iso ? putIso(at, t) : putNumber(at, t, -1));
   for (let rec = first; rec <= last; rec += SAMPLE_SIZE) {
     const agg = <u32>aggregate(rec) - 1;
     if (agg < 7) at = putFragment(at, F_AGGREGATE + 1 + agg);

@@ -21,11 +21,11 @@ export const KEY_QUALITY = 5;
 export const KEY_TS = 6;
 
 /**
- * Every word the settings are read by: the keys above first, then the other members looked up, and
- * the values of shape and timestamp. JsonCursor.members fills one slot per word; one list (one string
- * literal) for every lookup keeps the module small.
+ * Every word the plugin reads or writes: the keys above first, then the other members looked up, the
+ * values of shape and timestamp, and the quality and aggregate names written. JsonCursor.members fills
+ * one slot per word; one list (one string literal) for everything keeps the module small.
  */
-export const WORDS = "point unit device pipeline value quality ts with points devices shape timestamp fields include decimals name sample bucket batch epoch_ms iso";
+export const WORDS = "point unit device pipeline value quality ts with points devices shape timestamp fields include decimals name sample bucket batch epoch_ms iso good suspect bad no-comm mean min max first last count sum";
 export const W_WITH = 7;
 export const W_POINTS = 8;
 export const W_DEVICES = 9;
@@ -33,11 +33,12 @@ const W_SHAPE = 10; // then timestamp, fields, include, decimals
 export const W_NAME = 15;
 const W_SAMPLE = 16; // then bucket, batch
 const W_EPOCH_MS = 19; // then iso
+/** Quality names by code, then aggregate names by code from 1 (so "mean" is W_GOOD + 4). */
+export const W_GOOD = 21;
 /** Bytes for one slot per word. */
-export const SLOTS = 21 * 4;
-const PROBLEM = "with.| is not valid";
+export const SLOTS = 32 * 4;
 
-export let shape = SHAPE_SAMPLE;
+export let shape = 0; // SHAPE_SAMPLE
 export let iso = false;
 /** -1 for full precision, else 0..15. */
 export let decimals = -1;
@@ -65,20 +66,24 @@ const line = memory.data(64);
 
 /** Logs "with.<setting> is not valid" and refuses. */
 function refuse(setting: i32): bool {
-  const end = putWord(putWord(line, PROBLEM, 0, 0x7c), WORDS, setting);
-  host_log(ERROR, line, <i32>(putWord(end, PROBLEM, 1, 0x7c) - line));
+  // The fixed text as little-endian words rather than string literals (which cost twice the bytes).
+  store<u64>(line, 0x2e68746977); // "with."
+  const end = putWord(line + 5, WORDS, setting);
+  store<u64>(end, 0x20746f6e20736920); // " is not "
+  store<u64>(end, 0x64696c617620746f, 5); // "ot valid", overlapping
+  host_log(ERROR, line, <i32>(end + 13 - line));
   return false;
 }
 
-/** A whole number at `p` (no fraction or exponent): `fallback` when absent, -999 when not one. */
+/** A whole number at `p` (no fraction, no exponent, 8 digits at most): `fallback` when absent, -999 when not one. */
 export function wholeNumber(p: usize, fallback: i32): i32 {
   if (p == 0) return fallback;
   const sign = <usize>(load<u8>(p) == 0x2d);
   let q = p + sign;
   let n = 0;
-  for (let d = <u32>load<u8>(q) - 0x30; d < 10 && n < 1000000; d = <u32>load<u8>(++q) - 0x30) n = n * 10 + d;
+  for (let d = <u32>load<u8>(q) - 0x30; d < 10; d = <u32>load<u8>(++q) - 0x30) n = n * 10 + d;
   const next = load<u8>(q) | 0x20;
-  return q == p + sign || next == 0x2e || next == 0x65 ? -999 : sign ? -n : n; // no digits, '.', 'e'
+  return q == p + sign || q > p + 8 || next == 0x2e || next == 0x65 ? -999 : sign ? -n : n; // '.', 'e'
 }
 
 /** Reads the `with:` object at `step`; false (logged) when a setting is unusable. */

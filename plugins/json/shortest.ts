@@ -2,7 +2,7 @@
 //
 // x = f·2^e. With q decimal places, V = x·10^q = f·5^q·2^(q+e): f·5^q is an exact 128-bit product
 // (q stays within 26, hence the 2^-29 floor: 2·5^26 < 2^63), and the power of two is a shift. q is
-// chosen so V has 17 or 18 digits, enough to hold x exactly enough. The integers C whose C·10^-q parse
+// chosen so V has 17 or 18 digits, more than any double needs. The integers C whose C·10^-q parse
 // back to x form a range [lo, hi] (the halfway points to the neighbouring doubles, exact, with IEEE's
 // round-half-even deciding the ends). The answer is the multiple of the largest power of ten inside that
 // range nearest to V, a tie to the even one: the digits JavaScript's Number::toString gives.

@@ -8,7 +8,8 @@ import { isWgError } from '../../src/host/errors.js';
 import { loadPluginManifest } from '../../src/host/config/plugin-manifest.js';
 import { NO_POINT } from '../../src/host/engine/abi.js';
 import { encodeSamples } from '../../src/host/engine/sample-batch.js';
-import { REPO_ROOT } from '../support/plugins.js';
+import { statSync } from 'node:fs';
+import { REPO_ROOT, builtPluginPath } from '../support/plugins.js';
 import { batchWithRawText, decodeMessages, encode, jsonEncoder } from './plugin-json-harness.js';
 
 const T = Date.UTC(2026, 10, 23, 21, 4, 5, 123); // 2026-11-23T21:04:05.123Z
@@ -290,4 +291,9 @@ test('the manifest is valid, and its defaults are what the plugin does with no s
   assert.deepEqual(encode(jsonEncoder({ with: settings }), [sample]), encode(jsonEncoder(), [sample]));
   assert.ok(loaded.plugin.validateSettings({ shape: 'rows' }).length > 0);
   assert.ok(loaded.plugin.validateSettings({ fields: { colour: 'x' } }).length > 0);
+});
+
+test('the module fits the 8 KB plugin budget', () => {
+  const bytes = statSync(builtPluginPath('json')).size;
+  assert.ok(bytes <= 8192, `json.wasm is ${bytes} bytes`);
 });
