@@ -122,8 +122,8 @@ export function buildFragments(c: JsonCursor, pipeline: usize, points: usize, de
     raw(0x7b); // {
     c.members(p, WORDS, values);
     store<u32>(values + (KEY_POINT << 2), load<u32>(values + (W_NAME << 2)));
-    // The device by its place in `devices`.
-    let device = c.first(devices);
+    // The device by its place in `devices` (looked up only when its name is written).
+    let device = writes(KEY_DEVICE) ? c.first(devices) : 0;
     for (let d = wholeNumber(<usize>load<u32>(values + (KEY_DEVICE << 2)), -1); d != 0 && device != 0; d--) device = d < 0 ? 0 : c.next(device);
     c.members(device, WORDS, deviceValues);
     store<u32>(values + (KEY_DEVICE << 2), load<u32>(deviceValues + (W_NAME << 2)));
@@ -136,7 +136,7 @@ export function buildFragments(c: JsonCursor, pipeline: usize, points: usize, de
     }
     if (writes(KEY_TS)) key(KEY_TS);
     mark(F_OPENING + i, from);
-    if (used - from > longest) longest = used - from;
+    longest = max(longest, used - from);
     if (p != 0) p = c.next(p);
   }
   // An opening, every fixed fragment once, eight values of at most 32 bytes, and slack.
