@@ -215,7 +215,7 @@ test('invalid UTF-8 in text becomes U+FFFD the way TextDecoder reads it', () => 
     [0xe2, 0x82, 0x41], // broken in the middle
     [0xc3, 0xa9, 0xff, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x8c, 0xa1, 0x22], // valid around invalid, and a quote
   ].map((bytes) => new Uint8Array(bytes));
-  const batch = batchWithRawText(cases.map((value, i) => ({ ts: T, value, point: 2, quality: 0, type: 2 })));
+  const batch = batchWithRawText(cases.map((value) => ({ ts: T, value, point: 2, quality: 0, type: 2 })));
   const out = decodeMessages(jsonEncoder().process(batch));
   const lenient = new TextDecoder('utf-8');
   assert.deepEqual(out.map((m) => (m.json as { value: string }).value), cases.map((b) => lenient.decode(b)));
