@@ -1,6 +1,6 @@
 // resample's own counters, reported by wg_stats as {"late":n,"early":n,"unaggregated":n}.
-// Written here rather than with the SDK's Stats, whose name encoding costs about 700 bytes of the
-// plugin's 8 KB budget.
+// Written here rather than with the SDK's Counters: a fixed JSON template is the smallest form, and
+// resample is the plugin with the least room in its 8 KB budget.
 import { reserveOutput, setResult } from "../sdk";
 
 /** Samples dropped because their bucket had already closed. */

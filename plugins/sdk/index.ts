@@ -10,7 +10,8 @@ export * from "./frames";
 export * from "./messages";
 export * from "./json";
 export * from "./settings";
-export * from "./stats";
+export { Counters } from "./counters";
+export { PointSettings } from "./point-settings";
 export { host_now as now } from "./env";
 export { wg_abort } from "./abort";
 
