@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import { PluginInstance } from '../../src/host/engine/plugin-instance.js';
 import { decodeSamples, encodeSamples, type Sample } from '../../src/host/engine/sample-batch.js';
 import { isWgError } from '../../src/host/errors.js';
-import { loadPluginManifest, type InstalledPlugin } from '../../src/host/config/index.js';
-import { compileBuiltPlugin, REPO_ROOT } from '../support/plugins.js';
+import { compileBuiltPlugin } from '../support/plugins.js';
+import { manifestDefaults } from '../support/manifest-defaults.js';
 
 const points = [
   { id: 0, name: 'tank.level', unit: 'm' },
@@ -17,18 +17,8 @@ const points = [
   { id: 2, name: 'batch.id', unit: '' },
 ];
 const compiled = compileBuiltPlugin('deadband');
-const manifest: InstalledPlugin = await (async () => {
-  const loaded = await loadPluginManifest(join(REPO_ROOT, 'plugins', 'deadband'));
-  if (!loaded.ok) throw new Error(loaded.problems.map((p) => p.message).join('\n'));
-  return loaded.plugin;
-})();
-
 /** `with` as the host hands it over: checked against the manifest, defaults filled in. */
-function withDefaults(settings: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(settings);
-  assert.deepEqual(manifest.validateSettings(copy), []);
-  return copy;
-}
+const { manifest, withDefaults } = await manifestDefaults('deadband');
 
 function deadband(settings: Record<string, unknown> = {}, raw = false) {
   const instance = new PluginInstance(compiled);
