@@ -131,7 +131,9 @@ export class DevicePoller {
     for (let i = 0; i < this.#o.requests.length && this.#running; i++) {
       const linkUp = await this.#exchange(this.#o.requests[i]!);
       if (!linkUp) {
-        await this.#recordAll(this.#o.requests.slice(i + 1), FrameStatus.linkLost);
+        // Requests never sent because the link went down are lost readings; requests never sent because
+        // we are stopping are not readings at all, and must not show as no-comm.
+        if (this.#running) await this.#recordAll(this.#o.requests.slice(i + 1), FrameStatus.linkLost);
         return;
       }
     }
