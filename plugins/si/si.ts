@@ -1,13 +1,13 @@
 // si: converts each point from the unit it declares to SI, or to a unit the settings name, in place.
-// Everything is decided at configure: per point one slope and one intercept (conversion.ts), so the
-// data path is one multiply-add per sample.
+// Everything is decided at configure: per point one Conversion (conversion.ts), so the data path is
+// one correctly rounded division, or a few error-free multiply-adds, per sample.
 import {
   input, setResult, reserveOutput, sampleCount, OK, UNCHANGED, BAD_SETTINGS, BAD_INPUT,
   BATCH_HEADER, SAMPLE_SIZE, AGG_SUM, AGG_COUNT, BAD, TYPE_NUMBER,
 } from "../sdk";
 import { JsonCursor } from "../sdk/json-cursor";
 import { loadUnits, findUnit, siUnitOf, quantityOf, canonicalLength, isCanonical, writeCanonical } from "./unit-table";
-import { compose, identity, slope, intercept } from "./conversion";
+import { Conversion, compose, apply } from "./conversion";
 import {
   beginProblems, problemCount, problemStart, problemEnd, refuse, refuseLine, say, sayBytes, sayUnit,
   M_ON_UNKNOWN, M_EXPECTED_UNIT, M_POINTS, M_NO_POINT, M_POINT_TO_PATH, M_TO_PATH, M_POINT, M_HAS_UNIT,
@@ -39,11 +39,6 @@ const W_BOOL = 3;
 const TO_SI = -2;
 const TO_UNKNOWN = -1;
 
-// Per point, by id, for the data path: to = from × slope + intercept.
-@unmanaged class Coefficients {
-  slope: f64;
-  intercept: f64;
-}
 // Per point, by id, for configure and wg_units: where the point's object and its own `to` are in the
 // settings document (0: none), and the unit row wg_units reports (-1: unchanged).
 @unmanaged class PointEntry {
@@ -52,11 +47,12 @@ const TO_UNKNOWN = -1;
   label: i32;
 }
 let pointCount = 0;
-let coefficients: usize = 0;
+// Per point, by id, for the data path.
+let conversions: usize = 0;
 let entries: usize = 0;
 let anyConverted = false;
-@inline function coefficientsOf(id: i32): Coefficients {
-  return changetype<Coefficients>(coefficients + <usize>id * offsetof<Coefficients>());
+@inline function conversionOf(id: i32): Conversion {
+  return changetype<Conversion>(conversions + <usize>id * offsetof<Conversion>());
 }
 @inline function entryOf(id: i32): PointEntry {
   return changetype<PointEntry>(entries + <usize>id * offsetof<PointEntry>());
@@ -90,7 +86,7 @@ function problemAbout(name: usize, own: bool): void {
 }
 
 /**
- * Sets the coefficients and label of point `id`, or logs a problem and leaves the point unchanged;
+ * Sets the conversion and label of point `id`, or logs a problem and leaves the point unchanged;
  * true when the point's values change.
  */
 function plan(id: i32, globalTo: usize, globalRow: i32): bool {
@@ -140,13 +136,12 @@ function plan(id: i32, globalTo: usize, globalRow: i32): bool {
     problemEnd();
     return false;
   }
-  compose(from, to);
-  const c = coefficientsOf(id);
-  c.slope = slope;
-  c.intercept = intercept;
+  const c = conversionOf(id);
+  compose(c, from, to);
   // Report the canonical spelling whenever it differs from what the point declared.
   entry.label = isCanonical(to, unit + 1, unitLength) ? -1 : to;
-  return slope != 1 || intercept != 0;
+  // Dividing by 1 is the conversion that changes nothing (mbar → hPa).
+  return c.divisor != 1;
 }
 
 /** Id of the point whose name is the JSON string at `key`, or -1. */
@@ -197,18 +192,18 @@ export function wg_configure(size: i32): i32 {
 
   const n = json.count(points);
   pointCount = n;
-  coefficients = heap.alloc(<usize>n * offsetof<Coefficients>());
+  conversions = heap.alloc(<usize>n * offsetof<Conversion>());
   entries = heap.alloc(<usize>n * offsetof<PointEntry>());
-  identity();
   let id = 0;
   for (let p = json.first(points); p != 0; p = json.next(p)) {
     const entry = entryOf(id);
     entry.at = <u32>p;
     entry.ownTo = 0;
     entry.label = -1;
-    const c = coefficientsOf(id);
-    c.slope = slope;
-    c.intercept = intercept;
+    // x / 1 is x for every x, −0 and NaN included. Only `divisor` is set: apply() reads nothing else
+    // when it is non-zero, and the sum check's read of bHead cannot matter (skipped or divided by 1,
+    // the sum is unchanged).
+    conversionOf(id).divisor = 1;
     id++;
   }
 
@@ -272,12 +267,12 @@ export function wg_process(size: i32): i32 {
   const count = sampleCount(batch);
   if (size < BATCH_HEADER || count > (size - BATCH_HEADER) / SAMPLE_SIZE) return BAD_INPUT;
   const limit = <u32>pointCount;
-  const table = coefficients;
+  const table = conversions;
   const end = batch + <usize>BATCH_HEADER + <usize>count * SAMPLE_SIZE;
   for (let rec = batch + <usize>BATCH_HEADER; rec < end; rec += SAMPLE_SIZE) {
     const p = load<u32>(rec, 16);
     if (p >= limit) continue;
-    const c = changetype<Coefficients>(table + (<usize>p << 4)); // offsetof<Coefficients>() == 16
+    const c = changetype<Conversion>(table + <usize>p * offsetof<Conversion>());
     // Bytes 20..23: quality, type, aggregate, reserved. A raw number of quality good (0) or suspect
     // (1) is the common case and takes one test.
     const flags = load<u32>(rec, 20);
@@ -285,13 +280,10 @@ export function wg_process(size: i32): i32 {
       // Bad and no-comm samples, bools and text, counts and unknown aggregates pass untouched.
       const agg = (flags >> 16) & 0xff;
       if ((flags & 0xff) >= BAD || ((flags >> 8) & 0xff) != TYPE_NUMBER || agg > AGG_SUM || agg == AGG_COUNT) continue;
-      if (agg == AGG_SUM) {
-        // A sum scales with the factor; an offset would need the count, so an affine sum is left as is.
-        if (c.intercept == 0) store<f64>(rec, load<f64>(rec, 8) * c.slope, 8);
-        continue;
-      }
+      // A sum scales with the factor; an offset would need the count, so an affine sum is left as is.
+      if (agg == AGG_SUM && c.bHead != 0) continue;
     }
-    store<f64>(rec, load<f64>(rec, 8) * c.slope + c.intercept, 8);
+    store<f64>(rec, apply(c, load<f64>(rec, 8)), 8);
   }
   setResult(batch);
   return size;

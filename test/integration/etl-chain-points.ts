@@ -7,7 +7,8 @@
  * bytes of each register swapped, CDAB the registers reversed, DCBA both). The simulator run serves
  * these words; the pymodbus run serves what pymodbus's BinaryPayloadBuilder makes of the same values,
  * so the two runs take their inputs from different sources. Expected values after `si` are the SI
- * definitions computed here, never the plugin's coefficients.
+ * definitions worked out here by hand, never the plugin's coefficients: si promises the double nearest
+ * to the exact conversion of the value read, so each is compared exactly.
  */
 import type { RegisterContents } from '../../src/host/demo/register-image.js';
 import type { WordOrder } from '../../src/host/demo/register-words.js';
@@ -21,12 +22,10 @@ interface RegisterBlock {
   encode?: PymodbusEncodeCase;
 }
 
-/** What a point publishes: its value (every aggregate of a numeric point) and unit label. */
+/** What a point publishes: its value (every aggregate of a numeric point), exactly, and unit label. */
 export interface Expectation {
   value: number | boolean | string;
   unit: string;
-  /** Set when the published value may differ from `value` by rounding: how many ulps, and why. */
-  tolerance?: { ulps: number; why: string };
 }
 
 const ORDERS: readonly WordOrder[] = ['ABCD', 'BADC', 'CDAB', 'DCBA'];
@@ -117,16 +116,6 @@ export function pymodbusImage(words: readonly (readonly number[])[]): PymodbusIm
   return image;
 }
 
-const within = (ulps: number, why: string) => ({ ulps, why });
-// The plugin multiplies by a rounded reciprocal (0.01 for 1/100) where the definition divides, and
-// rounds once more for the product: the result can sit an ulp from the correctly rounded quotient.
-const RECIPROCAL = within(1, 'si multiplies by the rounded factor (x × fl(1/100), not x / 100): one ulp from the rounded quotient');
-// An affine or multi-factor conversion rounds its slope, the product and the sum in the plugin, and
-// as many times in this file's own arithmetic: both sit within about two ulps of the exact value.
-const COMPOSED = within(4, 'si rounds slope, product and sum; this file rounds each step of the definition');
-
-const PSI_IN_PA = (0.45359237 * 9.80665) / (0.0254 * 0.0254); // lbf / in²: 0.45359237 kg × g_n over (0.0254 m)²
-
 /** Every point of pipelines/etl-example.yaml and what it must publish. */
 export const EXPECTED: ReadonlyMap<string, Expectation> = new Map<string, Expectation>([
   ...MATRIX.flatMap((row) => ORDERS.map((order): [string, Expectation] => [`${row.prefix}.${order.toLowerCase()}`, { value: Number(row.value), unit: '' }])),
@@ -147,20 +136,27 @@ export const EXPECTED: ReadonlyMap<string, Expectation> = new Map<string, Expect
   ['fan.run', { value: false, unit: '' }],
   ['door.open', { value: false, unit: '' }],
   ['estop.ok', { value: true, unit: '' }],
-  // Exact: slope 1, so the plugin rounds once (21.5 + 273.15) as this line does (SI Brochure: T = t + 273.15).
-  ['boiler.temp', { value: 215 * 0.1 + 273.15, unit: 'K' }],
-  // Exact: the si manifest promises −40 degF → −40 degC. (t − 32) × 5/9.
-  ['outdoor.temp', { value: ((-40 - 32) * 5) / 9, unit: 'degC' }],
-  ['process.temp', { value: ((98.6 - 32) * 5) / 9 + 273.15, unit: 'K', tolerance: COMPOSED }],
-  // Exact: an integer factor (1 bar = 100000 Pa, 1 kWh = 3.6e6 J), one rounding in the plugin and here.
-  ['steam.press', { value: 21.5 * 100000, unit: 'Pa' }],
-  ['line.press', { value: (100 * PSI_IN_PA) / 1000, unit: 'kPa', tolerance: COMPOSED }],
-  ['pump.energy', { value: 1234567 * 3600 * 1000, unit: 'J' }],
-  ['valve.open', { value: 57 / 100, unit: 'ratio', tolerance: RECIPROCAL }],
-  ['pump.speed', { value: 1500 / 60, unit: 'Hz', tolerance: RECIPROCAL }],
-  ['tank.level', { value: 250 / 100, unit: 'm', tolerance: RECIPROCAL }],
-  ['feed.flow', { value: (3600 * 0.001) / 3600, unit: 'm3/s', tolerance: COMPOSED }],
+  // Each converted value below is the double nearest to the exact result (a literal, or one IEEE
+  // operation on exact integers, which rounds once). T = t + 273.15 (SI Brochure): 21.5 °C (215 × 0.1,
+  // which rounds to 21.5) is 294.65 K exactly.
+  ['boiler.temp', { value: 294.65, unit: 'K' }],
+  // The si manifest promises −40 degF → −40 degC: (t − 32) × 5/9.
+  ['outdoor.temp', { value: -40, unit: 'degC' }],
+  // T = (t + 459.67) × 5/9 of the double 98.6 (98.599999999999994315658…) is 310.149999999999996842…
+  // K, nearest to the double that is nearest to 310.15 (310.149999999999977263…).
+  ['process.temp', { value: 310.15, unit: 'K' }],
+  // An integer factor: 1 bar = 100000 Pa, 1 kWh = 3.6e6 J; the products are exact.
+  ['steam.press', { value: 2150000, unit: 'Pa' }],
+  // 100 psi = 100 × 0.45359237 kg × 9.80665 m/s² / (0.0254 m)² = 689475.72931683613367226734… Pa,
+  // 689.47572931683613367… kPa, nearest double 689.4757293168361.
+  ['line.press', { value: 689.4757293168361, unit: 'kPa' }],
+  ['pump.energy', { value: 4444441200000, unit: 'J' }],
+  ['valve.open', { value: 57 / 100, unit: 'ratio' }],
+  ['pump.speed', { value: 25, unit: 'Hz' }],
+  ['tank.level', { value: 2.5, unit: 'm' }],
+  // 3600 l/h = 3.6 m³/h = 0.001 m³/s.
+  ['feed.flow', { value: 0.001, unit: 'm3/s' }],
 ]);
 
-/** tank.level while its sensor glitches to 65535 cm. */
-export const TANK_GLITCH: Expectation = { value: 65535 / 100, unit: 'm', tolerance: RECIPROCAL };
+/** tank.level while its sensor glitches to 65535 cm: 655.35 m. */
+export const TANK_GLITCH: Expectation = { value: 65535 / 100, unit: 'm' };

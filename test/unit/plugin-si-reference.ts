@@ -42,22 +42,64 @@ export function ratOf(x: number): Rat {
   return exponent >= 0 ? rat(signed << BigInt(exponent)) : rat(signed, 1n << BigInt(-exponent));
 }
 
-/** The double nearest to `r` (ties to even), for values in the normal range. */
+/** Bits needed to write n ≥ 1 in binary. */
+const bitLength = (n: bigint): number => n.toString(2).length;
+
+/**
+ * Where |r| ≠ 0 falls on the grid of doubles, from the IEEE 754 binary64 format (precision p = 53,
+ * emin = −1022): the quantum is 2^(e − 52) for 2^e ≤ |r| < 2^(e+1), and 2^−1074 for every |r| below
+ * 2^−1022 (subnormals). |r| = (whole + rest/den) × 2^exponent with 0 ≤ rest < den.
+ */
+function onGrid(r: Rat): { negative: boolean; exponent: number; whole: bigint; rest: bigint; den: bigint } {
+  const negative = r[0] < 0n;
+  const n = negative ? -r[0] : r[0];
+  const d = r[1];
+  // e = floor(log2 |r|): the difference of bit lengths, or one less.
+  let e = bitLength(n) - bitLength(d);
+  if (e >= 0 ? n < d << BigInt(e) : n << BigInt(-e) < d) e--;
+  const exponent = Math.max(e, -1022) - 52;
+  const [num, den] = exponent >= 0 ? [n, d << BigInt(exponent)] : [n << BigInt(-exponent), d];
+  return { negative, exponent, whole: num / den, rest: num % den, den };
+}
+
+/**
+ * The double nearest to `r`, ties to the even significand: IEEE 754 roundTiesToEven in binary64,
+ * subnormals included, and infinity for results at or past 2^1024 after rounding. Zero is +0.
+ */
 export function nearest(r: Rat): number {
-  let [n, d] = r;
-  if (n === 0n) return 0;
-  const negative = n < 0n;
-  if (negative) n = -n;
-  // Enough quotient bits for Number() to round once, correctly, with a sticky bit for the remainder.
-  const shift = Math.max(0, 66 - (n.toString(2).length - d.toString(2).length));
-  const scaled = n << BigInt(shift);
-  const q = (scaled / d) * 2n + (scaled % d === 0n ? 0n : 1n);
-  // Dividing by powers of two is exact while the result stays normal; 2^1024 itself would overflow.
-  let x = Number(q);
-  let e = shift + 1;
-  for (; e > 1000; e -= 1000) x /= 2 ** 1000;
-  x /= 2 ** e;
-  return negative ? -x : x;
+  if (r[0] === 0n) return 0;
+  const { negative, exponent, whole, rest, den } = onGrid(r);
+  // Round the multiple of the quantum: up past the halfway point, and at it when that makes it even.
+  const up = 2n * rest > den || (2n * rest === den && whole % 2n === 1n);
+  const m = whole + (up ? 1n : 0n);
+  // Positive doubles encode in increasing order: for m ≤ 2^53 multiples of 2^exponent the bits are
+  // (exponent + 1074) × 2^52 + m, in the normal range (biased exponent exponent + 1075, hidden bit
+  // 2^52 in m), for subnormals (exponent −1074, m < 2^52), and when rounding carries m to 2^53 (the
+  // next binade). Bits at or past those of infinity mean overflow.
+  const bits = BigInt(exponent + 1074) * 2n ** 52n + m;
+  const view = new DataView(new ArrayBuffer(8));
+  view.setBigUint64(0, (bits < 0x7ffn << 52n ? bits : 0x7ffn << 52n) | (negative ? 1n << 63n : 0n));
+  return view.getFloat64(0);
+}
+
+/**
+ * How far `r` is from the nearest point halfway between two neighbouring doubles, the one place
+ * where rounding to nearest changes its answer.
+ */
+export function distanceToTie(r: Rat): Rat {
+  if (r[0] === 0n) return rat(1n, 2n ** 1075n); // halfway to the least subnormal
+  const { exponent, rest, den } = onGrid(r);
+  const off = norm(2n * rest - den, 2n * den); // in quanta
+  const magnitude: Rat = off[0] < 0n ? [-off[0], off[1]] : off;
+  return exponent >= 0 ? mul(magnitude, rat(1n << BigInt(exponent))) : mul(magnitude, rat(1n, 1n << BigInt(-exponent)));
+}
+
+/** |r| ≤ bound × 2^power, for comparing errors against a power of two. */
+function within(r: Rat, bound: Rat, power: number): boolean {
+  const scaled = power >= 0 ? mul(bound, rat(1n << BigInt(power))) : mul(bound, rat(1n, 1n << BigInt(-power)));
+  const a = r[0] < 0n ? -r[0] : r[0];
+  const b = scaled[0] < 0n ? -scaled[0] : scaled[0];
+  return a * scaled[1] <= b * r[1];
 }
 
 export interface UnitDef {
@@ -161,10 +203,12 @@ export function convert(x: number, from: UnitDef, to: UnitDef): number {
 }
 
 /**
- * What one multiply-add with rounded coefficients can be off by: a few units in the last place of the
- * larger of its terms. Exact results (zero error) are checked separately, with equality.
+ * Whether the exact conversion of `x` lies within 2^−100 × (|a·x| + |b|) of a tie: the one case
+ * where si's double-double evaluation may round the other way (plugins/si/conversion.ts).
  */
-export function tolerance(x: number, from: UnitDef, to: UnitDef): number {
+export function nearTie(x: number, from: UnitDef, to: UnitDef): boolean {
   const { a, b } = coefficients(from, to);
-  return 4 * Number.EPSILON * (Math.abs(x * nearest(a)) + Math.abs(nearest(b)));
+  const ax = mul(ratOf(x), a);
+  const abs = (r: Rat): Rat => (r[0] < 0n ? [-r[0], r[1]] : r);
+  return within(distanceToTie(add(ax, b)), add(abs(ax), abs(b)), -100);
 }
