@@ -20,6 +20,12 @@ import type { ChainContext } from './chain.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
 import { settingsDocument } from './settings-document.js';
 
+/**
+ * Messages the uplink may hold (queued or unacknowledged) before pipelines stop handing it more: about
+ * 2-3 MB of small JSON messages. Past it, readings wait in the rings and then at the source.
+ */
+const UPLINK_BACKLOG_LIMIT = 10_000;
+
 export interface AssemblyDeps {
   gatewayId: string;
   sink: Sink;
@@ -66,6 +72,7 @@ export class AssembledPipeline {
       maxBatchRecords: pipeline.batch.maxRecords,
       batchDeadlineMs: pipeline.batch.deadlineMs,
       logger: { log: (level, message, ctx) => logAt(log, level, message, ctx) },
+      flow: { limit: UPLINK_BACKLOG_LIMIT, backlog: () => deps.sink.backlog(), whenBacklogBelow: (n) => deps.sink.whenBacklogBelow(n) },
       onMessage: (point, payload) => {
         const topic = point === undefined ? topics.many : topics.byPoint[point] ?? topics.many;
         assembled!.#published++;

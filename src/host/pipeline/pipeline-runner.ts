@@ -34,6 +34,12 @@ export interface PipelineOptions {
   tickMs?: number;
   /** Receives every message the encoder produced, in order. The payload is a copy the callee owns. */
   onMessage(point: number | undefined, payload: Uint8Array): void;
+  /**
+   * The uplink's back-pressure. While its backlog is at `limit` or more, messages stay in the egress
+   * ring; the worker then waits for room, the ingress ring fills, and the poller delays its polls:
+   * a slow or unreachable uplink holds readings back at the source instead of growing memory.
+   */
+  flow?: { limit: number; backlog(): number; whenBacklogBelow(limit: number): Promise<void> };
   logger: PipelineLogger;
 }
 
@@ -234,14 +240,25 @@ export class PipelineRunner {
   }
 
   async #drain(): Promise<void> {
+    const flow = this.#options.flow;
     while (this.#draining) {
-      this.#drainNow();
-      await this.#egress.waitForDataAsync(200);
+      this.#drainNow(true);
+      if (flow && flow.backlog() >= flow.limit) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([flow.whenBacklogBelow(flow.limit / 2), new Promise((r) => { timer = setTimeout(r, 200); })]);
+        clearTimeout(timer);
+      } else {
+        await this.#egress.waitForDataAsync(200);
+      }
     }
   }
 
-  #drainNow(): void {
-    for (let record = this.#egress.next(); record; record = this.#egress.next()) {
+  /** Hands egress messages to the uplink; with `respectFlow`, stops while the uplink's backlog is full. */
+  #drainNow(respectFlow = false): void {
+    const flow = respectFlow ? this.#options.flow : undefined;
+    while (!flow || flow.backlog() < flow.limit) {
+      const record = this.#egress.next();
+      if (!record) return;
       const point = new DataView(record.buffer, record.byteOffset, 4).getUint32(0, true);
       this.#options.onMessage(point === 0xffffffff ? undefined : point, record.slice(4));
     }

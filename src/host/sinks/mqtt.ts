@@ -49,6 +49,8 @@ export class MqttSink implements Sink {
   #queue: Message[] = [];
   /** Handed to MQTT.js, not yet settled. */
   readonly #inFlight = new Set<Message>();
+  /** Producers waiting for the backlog to fall below their limit. */
+  #roomWaiters: Array<{ limit: number; resolve: () => void }> = [];
   readonly #waiters = new Set<Waiter>();
   readonly #counts = { published: 0, acked: 0, failed: 0, reconnects: 0 };
   /** Set while close() waits for acknowledgements; called when an in-flight message settles or the link drops. */
@@ -149,6 +151,25 @@ export class MqttSink implements Sink {
     });
   }
 
+  backlog(): number {
+    return this.#queue.length + this.#inFlight.size;
+  }
+
+  whenBacklogBelow(limit: number): Promise<void> {
+    if (this.backlog() < limit || this.#closing) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push({ limit, resolve }));
+  }
+
+  #checkRoom(): void {
+    if (this.#roomWaiters.length === 0) return;
+    const backlog = this.backlog();
+    this.#roomWaiters = this.#roomWaiters.filter((w) => {
+      if (backlog >= w.limit && !this.#closing) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
   close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
     this.#closing ??= this.#shutdown(timeoutMs);
     return this.#closing;
@@ -190,6 +211,7 @@ export class MqttSink implements Sink {
     for (const message of this.#inFlight) message.reject(this.#failed(message.topic, 'the sink closed before the broker acknowledged the message'));
     this.#inFlight.clear();
     this.#link = 'offline';
+    this.#checkRoom();
     this.#log.info(this.counters(), 'mqtt uplink closed');
   }
 
@@ -199,6 +221,7 @@ export class MqttSink implements Sink {
     client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (error) => {
       if (!this.#inFlight.delete(message)) return; // already settled by close() or a lost connection
       this.#wake?.();
+      this.#checkRoom();
       if (error) message.reject(this.#failed(message.topic, error.message, error));
       else {
         this.#counts.acked++;
@@ -245,6 +268,7 @@ export class MqttSink implements Sink {
       this.#inFlight.delete(message);
       message.reject(this.#failed(message.topic, 'the connection dropped before the message was written'));
     }
+    this.#checkRoom();
   }
 
   #onError(error: Error & { code?: unknown }): void {

@@ -48,6 +48,15 @@ export interface Sink {
   readonly lastError: WgError | undefined;
   counters(): SinkCounters;
 
+  /** Messages accepted but not yet delivered (queued for a connection, or written and not yet acknowledged). */
+  backlog(): number;
+
+  /**
+   * Resolves once the backlog is below `limit` (at once if it is), or when the sink closes. Callers
+   * that produce messages wait on it rather than let an unreachable or slow uplink grow memory.
+   */
+  whenBacklogBelow(limit: number): Promise<void>;
+
   /**
    * Begins connecting and keeps reconnecting in the background for the sink's whole life, with
    * back-off. Never throws and never blocks; call once.
