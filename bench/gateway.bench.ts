@@ -130,12 +130,18 @@ try {
     await rm(dir, { recursive: true });
   }
 
-  // 3. Throughput and latency: 4 devices × 500 points every 40 ms = 50,000 points/s offered, one
-  //    MQTT message per point (QoS 0), 2 pipelines.
-  {
+  // 3. Throughput and latency, one MQTT message per point (QoS 0), 2 pipelines: first at a light load
+  //    (1 device × 500 points every 100 ms = 5,000 points/s), where latency is the pipeline's own;
+  //    then 4 devices × 500 points every 40 ms = 50,000 points/s offered.
+  const loads = [
+    { label: '5 k/s offered', devices: [[0], []], intervalMs: 100 },
+    { label: '50 k/s offered', devices: [[0, 1], [2, 3]], intervalMs: 40 },
+  ];
+  for (const load of loads) {
+    const [a, b] = load.devices.map((ids) => ids.map((i) => ({ name: `plc${i}`, port: ports[i]!, points: 500, intervalMs: load.intervalMs })));
     const dir = await gatewayDir(broker.url, {
-      a: pipelineYaml('a', [0, 1].map((i) => ({ name: `plc${i}`, port: ports[i]!, points: 500, intervalMs: 40 })), SCALE),
-      b: pipelineYaml('b', [2, 3].map((i) => ({ name: `plc${i}`, port: ports[i]!, points: 500, intervalMs: 40 })), SCALE),
+      a: pipelineYaml('a', a!, SCALE),
+      ...(b!.length > 0 ? { b: pipelineYaml('b', b!, SCALE) } : {}),
     });
     const latencies: number[] = [];
     let measuring = false;
@@ -154,12 +160,13 @@ try {
     const { rss } = await rssMb(child.pid!);
     await stop(child);
     await rm(dir, { recursive: true });
-    latencies.sort((a, b) => a - b);
+    latencies.sort((x, y) => x - y);
     const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-    emitResult('Modbus TCP → MQTT, points/s delivered (50 k/s offered, 1 message per point, QoS 0)', latencies.length / seconds, 'points/s', '>= 50000 points/s');
-    emitResult('poll → subscriber latency p50, same run', at(0.5), 'ms');
-    emitResult('poll → subscriber latency p99, same run', at(0.99), 'ms', '<= 5 ms');
-    emitResult('gateway RSS during that run', rss, 'MB');
+    const heavy = load.intervalMs === 40;
+    emitResult(`Modbus TCP → MQTT, points/s delivered (${load.label}, 1 message per point, QoS 0)`, latencies.length / seconds, 'points/s', heavy ? '>= 50000 points/s' : undefined);
+    emitResult(`poll → subscriber latency p50 (${load.label})`, at(0.5), 'ms');
+    emitResult(`poll → subscriber latency p99 (${load.label})`, at(0.99), 'ms', '<= 5 ms');
+    emitResult(`gateway RSS (${load.label})`, rss, 'MB');
   }
 } finally {
   await subscriber.endAsync(true);
