@@ -8,13 +8,15 @@ import { runValidate } from '../../src/host/cli/validate.js';
 import { formatProblem } from '../../src/host/config/index.js';
 import { ConfigWorkspace, gatewayLines, pipelineLines } from './config-workspace.js';
 
+// The workspace's plugins are manifests without modules (test/fixtures/plugins/config/), so these tests
+// check the files only (`plugins: false`); configuring real plugins is in validate-plugins.test.ts.
 test('a valid configuration prints one summary line and exits 0', async () => {
   const ws = await ConfigWorkspace.create();
   try {
     await ws.write('p.yaml', pipelineLines());
     const gateway = await ws.write('gw.yaml', gatewayLines());
     const lines: string[] = [];
-    assert.equal(await runValidate({ config: gateway }, (line) => lines.push(line)), 0);
+    assert.equal(await runValidate({ config: gateway, plugins: false }, (line) => lines.push(line)), 0);
     assert.deepEqual(lines, [`${gateway}: valid, gateway gw1: 1 uplink, 1 pipeline, 3 steps, 1 point`]);
   } finally {
     await ws.remove();
@@ -33,7 +35,7 @@ test('an invalid configuration prints every problem, then a summary, and exits 1
     gatewayText[1] = '  id: gw 1'; // line 2: value at col 7
     const gateway = await ws.write('gw.yaml', gatewayText);
     const lines: string[] = [];
-    assert.equal(await runValidate({ config: gateway }, (line) => lines.push(line)), 1);
+    assert.equal(await runValidate({ config: gateway, plugins: false }, (line) => lines.push(line)), 1);
     // The files lie outside the working directory, so they print as absolute paths.
     assert.deepEqual(lines, [
       `${gateway}:2:7 gateway.id: must be a name made of letters, digits, ".", "_" and "-" (got "gw 1") [WG_ERR_CONFIG_INVALID]`,

@@ -1,12 +1,13 @@
 /** `wasmgate run --config FILE`: validate, start, and run until SIGINT/SIGTERM, then stop cleanly. */
-import { loadGatewayConfig, formatProblem } from '../config/index.js';
+import { formatProblem } from '../config/index.js';
+import { loadAndConfigure } from './validate.js';
 import type { ResolvedGateway } from '../config/resolved.js';
 import { Gateway, type GatewayDeps } from '../gateway.js';
 import { createLogger } from '../logger.js';
 
-/** Loads the config; prints every problem and returns undefined when there are any. */
+/** Loads the config and dry-configures its plugins; prints every problem and returns undefined when there are any. */
 export async function loadOrReport(file: string, out: (line: string) => void): Promise<ResolvedGateway | undefined> {
-  const result = await loadGatewayConfig(file);
+  const result = await loadAndConfigure(file);
   if (result.ok) return result.config;
   for (const problem of result.problems) out(formatProblem(problem));
   out(`${result.problems.length} problem(s); nothing started`);

@@ -1,12 +1,26 @@
 /**
  * `wasmgate validate --config <gateway.yaml>`: checks the gateway file, its pipelines and the plugin
- * manifests they use, prints every problem as `file:line:col setting: message [code]` and a summary.
+ * manifests they use, then configures every step's plugin as the gateway would (what only a plugin can
+ * judge, like an unknown unit), prints every problem as `file:line:col setting: message [code]` and a
+ * summary.
  */
-import { formatProblem, loadGatewayConfig } from '../config/index.js';
+import { formatProblem, loadGatewayConfig, type LoadResult } from '../config/index.js';
+import { dryConfigure } from '../pipeline/dry-configure.js';
 
-/** Exit code 0 when the configuration is valid, 1 when it is not. Writes each output line to `out`. */
-export async function runValidate(args: { config: string }, out: (line: string) => void): Promise<number> {
-  const result = await loadGatewayConfig(args.config);
+/** Loads the configuration, then dry-configures each pipeline's plugins; problems of both kinds. */
+export async function loadAndConfigure(file: string, plugins = true): Promise<LoadResult> {
+  const result = await loadGatewayConfig(file);
+  if (!result.ok || !plugins) return result;
+  const problems = (await Promise.all(result.config.pipelines.map((p) => dryConfigure(p)))).flat();
+  return problems.length > 0 ? { ok: false, problems } : result;
+}
+
+/**
+ * Exit code 0 when the configuration is valid, 1 when it is not. Writes each output line to `out`.
+ * `plugins: false` checks the files and manifests only, without configuring the plugins.
+ */
+export async function runValidate(args: { config: string; plugins?: boolean }, out: (line: string) => void): Promise<number> {
+  const result = await loadAndConfigure(args.config, args.plugins ?? true);
   if (!result.ok) {
     const cwd = process.cwd();
     for (const problem of result.problems) out(formatProblem(problem, cwd));

@@ -4,9 +4,8 @@
  * and routes the encoder's messages to the uplink with their rendered topics.
  */
 import { readFile } from 'node:fs/promises';
-import type { ResolvedPipeline, ResolvedDevice, ResolvedPoint } from '../config/resolved.js';
+import type { ResolvedPipeline } from '../config/resolved.js';
 import { renderTopic } from '../config/topic-template.js';
-import { v8Engine, type CompiledPlugin } from '../engine/engine.js';
 import { PluginInstance } from '../engine/plugin-instance.js';
 import { WgError } from '../errors.js';
 import { logAt, type Logger } from '../logger.js';
@@ -16,9 +15,9 @@ import type { Clock } from '../../hal/clock.js';
 import type { TransportFactory, NetTransportOptions } from '../../hal/transport.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
-import type { ChainContext } from './chain.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
-import { settingsDocument } from './settings-document.js';
+import { pipelineContext, settingsDocument } from './settings-document.js';
+import { compileSteps } from './step-modules.js';
 
 /**
  * Messages the uplink may hold (queued or unacknowledged) before pipelines stop handing it more: about
@@ -58,8 +57,8 @@ export class AssembledPipeline {
 
   static async start(pipeline: ResolvedPipeline, deps: AssemblyDeps): Promise<AssembledPipeline> {
     const log = deps.logger.child({ pipeline: pipeline.name });
-    const compiled = await Promise.all(pipeline.steps.map((s) => compileStep(s.plugin, s.wasmPath, s.manifest.abi)));
-    const context: ChainContext = { pipeline: pipeline.name, devices: pipeline.source.devices.map(deviceDocument), points: pipeline.points.map(pointDocument) };
+    const compiled = await compileSteps(pipeline);
+    const context = pipelineContext(pipeline);
     const topics = pointTopics(pipeline, deps.gatewayId);
     const { publish } = pipeline;
     let assembled: AssembledPipeline | undefined;
@@ -129,28 +128,6 @@ export class AssembledPipeline {
       published: this.#published,
     };
   }
-}
-
-async function compileStep(name: string, file: string, abi: number): Promise<CompiledPlugin> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw new WgError('WG_ERR_CONFIG_UNKNOWN_PLUGIN', { plugin: name, file, detail: `cannot read ${file} (was the plugin built? run: wasmgate plugin build)` }, { cause: err });
-  }
-  return v8Engine.compile(bytes, name, file, abi);
-}
-
-/** The device as plugins see it in the settings document (snake_case, as in the config file). */
-function deviceDocument(d: ResolvedDevice): Record<string, unknown> {
-  return { index: d.index, name: d.name, host: d.host, port: d.port, unit_id: d.unitId, interval_ms: d.intervalMs, timeout_ms: d.timeoutMs };
-}
-
-function pointDocument(p: ResolvedPoint): Record<string, unknown> & { unit: string } {
-  return {
-    id: p.id, name: p.name, device: p.device, function: p.function, address: p.address, type: p.type, order: p.order,
-    length: p.length, ...(p.bit !== null ? { bit: p.bit } : {}), unit: p.unit, scale: p.scale, offset: p.offset,
-  };
 }
 
 function pointTopics(pipeline: ResolvedPipeline, gateway: string): { byPoint: string[]; many: string } {
