@@ -3,7 +3,6 @@
 // (text compared as strings, not hashes).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { PluginInstance } from '../../src/host/engine/plugin-instance.js';
 import { decodeSamples, encodeSamples, type Sample } from '../../src/host/engine/sample-batch.js';

@@ -3,7 +3,6 @@
 // and standard deviation, median and MAD by sorting), not from the plugin's running sums.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { PluginInstance } from '../../src/host/engine/plugin-instance.js';
 import { decodeSamples, encodeSamples, type Sample } from '../../src/host/engine/sample-batch.js';

@@ -8,10 +8,10 @@
 export const STATE = 0;
 /** Int32 slot: index of the step the worker is in (valid in PROCESSING and CONFIGURING). */
 export const STEP = 1;
-/** Int32 slot: ingress ring position after the batch being processed (to skip it if it hangs). */
-export const BATCH_END = 2;
+// The batch being processed ends where the ingress ring's reader says (RingReader.inFlightEnd): the
+// watchdog skips to there when the batch hangs, so it needs no slot of its own here.
 /** Int32 slot: batches the worker completed; the watchdog reads progress from it. */
-export const BATCHES_DONE = 3;
+export const BATCHES_DONE = 2;
 const INT_SLOTS = 8;
 
 /** Float64 slot (index into the Float64Array): Date.now() when the current batch or configure started. */

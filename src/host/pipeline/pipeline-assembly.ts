@@ -3,7 +3,6 @@
  * plans its polls with the decoder's polling instance on this thread, starts one poller per device,
  * and routes the encoder's messages to the uplink with their rendered topics.
  */
-import { readFile } from 'node:fs/promises';
 import type { ResolvedPipeline } from '../config/resolved.js';
 import { renderTopic } from '../config/topic-template.js';
 import { PluginInstance } from '../engine/plugin-instance.js';

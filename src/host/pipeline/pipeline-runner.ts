@@ -13,7 +13,7 @@ import { RingReader } from '../ring/reader.js';
 import { RingWriter } from '../ring/writer.js';
 import { createRing } from '../ring/ring.js';
 import type { ChainContext, ChainStep, StepCounters } from './chain.js';
-import { BATCHES_DONE, BATCH_END, STARTED_AT, STATE, STEP, WorkerState, createControl, openControl } from './control.js';
+import { BATCHES_DONE, STARTED_AT, STATE, STEP, WorkerState, createControl, openControl } from './control.js';
 import type { WorkerData, WorkerMessage } from './worker-protocol.js';
 
 export interface PipelineLogger {
@@ -210,7 +210,8 @@ export class PipelineRunner {
     void worker?.terminate().then(() => {
       if (state === WorkerState.PROCESSING) {
         // Skip the batch that hung, so the fresh worker does not hang on it again.
-        new RingReader(this.#ingressBuffer).release(Atomics.load(ints, BATCH_END));
+        const reader = new RingReader(this.#ingressBuffer);
+        reader.release(reader.inFlightEnd());
         this.#skipped++;
       }
       this.#recover(`plugin ${plugin} timed out in ${what}`, 'WG_ERR_PLUGIN_TIMEOUT');

@@ -8,10 +8,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isWgError } from '../errors.js';
 import { RingReader } from '../ring/reader.js';
 import { RingWriter } from '../ring/writer.js';
-import { TAIL } from '../ring/layout.js';
 import { readMessages } from '../engine/message-batch.js';
 import { StepChain } from './chain.js';
-import { BATCHES_DONE, BATCH_END, STARTED_AT, STATE, STEP, WorkerState, openControl } from './control.js';
+import { BATCHES_DONE, STARTED_AT, STATE, STEP, WorkerState, openControl } from './control.js';
 import type { RunnerMessage, WorkerData, WorkerMessage } from './worker-protocol.js';
 
 const data = workerData as WorkerData;
@@ -19,7 +18,6 @@ const port = parentPort!;
 const { ints, floats } = openControl(data.control);
 const ingress = new RingReader(data.ingress);
 const egress = new RingWriter(data.egress);
-const ingressHeader = new Int32Array(data.ingress, 0, TAIL + 1);
 let stopping = false;
 
 function post(message: WorkerMessage): void {
@@ -53,9 +51,11 @@ function writeMessages(batch: Uint8Array): void {
   }
 }
 
-/** Runs `work` under the watchdog with `end` as the ingress position to skip if it hangs. */
-function watched(end: number, work: () => Uint8Array[] | Uint8Array | null): boolean {
-  ints[BATCH_END] = end;
+/**
+ * Runs `work` under the watchdog. If it hangs, the watchdog skips what the ingress reader has in
+ * flight (the batch being processed, or nothing during a tick).
+ */
+function watched(work: () => Uint8Array[] | Uint8Array | null): boolean {
   floats[STARTED_AT] = Date.now();
   if (!claim(WorkerState.IDLE, WorkerState.PROCESSING)) return false;
   const out = work();
@@ -71,8 +71,7 @@ function finishCommit(): void {
 }
 
 function tick(now: number): boolean {
-  // No batch is in flight during a tick: if it hangs, there is nothing to skip (end = TAIL).
-  const ok = watched(Atomics.load(ingressHeader, TAIL), () => chain.tick(now));
+  const ok = watched(() => chain.tick(now));
   if (ok) Atomics.store(ints, STATE, WorkerState.IDLE);
   return ok;
 }
@@ -84,7 +83,7 @@ async function run(): Promise<void> {
     const batch = ingress.acquire(data.maxBatchBytes, data.maxBatchRecords);
     if (batch) {
       const input = batch.spans.length === 1 ? batch.spans[0]! : concat(batch.spans, batch.bytes);
-      if (!watched(batch.end, () => chain.process(input, batch.records))) return;
+      if (!watched(() => chain.process(input, batch.records))) return;
       ingress.release(batch.end);
       finishCommit();
     } else if (stopping) {
