@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   // --- pipeline worker ---
   WG_ERR_WORKER_CRASHED: { message: 'pipeline {pipeline} worker exited unexpectedly: {detail}' },
   WG_ERR_WORKER_RESTART_FAILED: { message: 'pipeline {pipeline} worker could not be restarted: {detail}' },
+  WG_ERR_WORKER_UNAVAILABLE: { message: 'pipeline {pipeline} cannot frame device traffic now: {detail}' },
   // --- ring ---
   WG_ERR_RING_RECORD_TOO_LARGE: { message: 'record of {detail} bytes does not fit the ring' },
   WG_ERR_RING_CAPACITY: { message: 'ring capacity {detail} is not a power of two from 64 bytes to 1 GiB' },

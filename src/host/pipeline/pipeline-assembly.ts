@@ -1,11 +1,11 @@
 /**
- * Puts one configured pipeline together: compiles its plugins (checking the ABI), starts its worker,
- * plans its polls with the decoder's polling instance on this thread, starts one poller per device,
- * and routes the encoder's messages to the uplink with their rendered topics.
+ * Puts one configured pipeline together: compiles its plugins (checking the ABI), starts its worker
+ * (which also runs the decoder's polling instance, under the watchdog), starts one poller per device
+ * on the request plan the worker reported, and routes the encoder's messages to the uplink with their
+ * rendered topics.
  */
 import type { ResolvedPipeline } from '../config/resolved.js';
 import { renderTopic } from '../config/topic-template.js';
-import { PluginInstance } from '../engine/plugin-instance.js';
 import { WgError } from '../errors.js';
 import { logAt, type Logger } from '../logger.js';
 import type { Sink } from '../sinks/sink.js';
@@ -15,7 +15,7 @@ import type { TransportFactory, NetTransportOptions } from '../../hal/transport.
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
-import { pipelineContext, settingsDocument } from './settings-document.js';
+import { pipelineContext } from './settings-document.js';
 import { compileSteps } from './step-modules.js';
 
 /**
@@ -80,19 +80,14 @@ export class AssembledPipeline {
         });
       },
     });
-    assembled = new AssembledPipeline(pipeline.name, runner);
-    await runner.start();
-
     const decoder = compiled[0]!;
     if (!decoder.facts.polling) {
       throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: pipeline.name, plugin: decoder.name, detail: `the source polls devices, but decoder ${decoder.name} does not export the polling group` });
     }
-    const protocol = new PluginInstance(decoder, {
-      context: { pipeline: pipeline.name, step: 0 },
-      onLog: (line) => logAt(log, line.level, line.message, { plugin: decoder.name, step: 0 }),
-    });
-    protocol.configure(settingsDocument(context, 0, decoder.name, pipeline.steps[0]!.with));
-    const plan = protocol.requests();
+    assembled = new AssembledPipeline(pipeline.name, runner);
+    await runner.start();
+    const plan = runner.plan!;
+    const protocol = runner.protocol;
     const transport = deps.transport ?? tcpTransport;
     for (const device of pipeline.source.devices) {
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);

@@ -13,7 +13,9 @@ import { RingReader } from '../ring/reader.js';
 import { RingWriter } from '../ring/writer.js';
 import { createRing } from '../ring/ring.js';
 import type { ChainContext, ChainStep, StepCounters } from './chain.js';
-import { BATCHES_DONE, STARTED_AT, STATE, STEP, WorkerState, createControl, openControl } from './control.js';
+import { BATCHES_DONE, CALL, STARTED_AT, STATE, STEP, WATCHED_CALL_NAMES, WatchedCall, WorkerState, createControl, monotonicMs, openControl } from './control.js';
+import { PollChannel, type DeviceProtocol } from './poll-channel.js';
+import type { PollingCounters } from './poll-protocol.js';
 import type { WorkerData, WorkerMessage } from './worker-protocol.js';
 
 export interface PipelineLogger {
@@ -55,6 +57,8 @@ export interface PipelineStatus {
   batchesDropped: number;
   batchesDone: number;
   steps: StepCounters[];
+  /** The decoder's polling instance (in the worker), when the source polls. */
+  polling?: PollingCounters;
   ingress: ReturnType<RingWriter['stats']>;
   egress: ReturnType<RingWriter['stats']>;
 }
@@ -80,6 +84,10 @@ export class PipelineRunner {
   #restartDelay = 100;
   #restartTimer?: NodeJS.Timeout;
   #counters: StepCounters[] = [];
+  #polling?: PollingCounters;
+  #pollingBefore: PollingCounters = { calls: 0, traps: 0, errors: 0, reinstantiations: 0 };
+  #poll: PollChannel;
+  #plan?: Uint32Array;
   #workerDropped = 0;
   #droppedBefore = 0;
   #restarts = 0;
@@ -94,6 +102,17 @@ export class PipelineRunner {
     this.#egressBuffer = createRing(options.egressBytes);
     this.ingress = new RingWriter(this.#ingressBuffer);
     this.#egress = new RingReader(this.#egressBuffer);
+    this.#poll = new PollChannel(options.name);
+  }
+
+  /** The decoder's polling group, called in the worker under the watchdog. */
+  get protocol(): DeviceProtocol {
+    return this.#poll;
+  }
+
+  /** The decoder's request plan (one device index per request), known once start() resolved. */
+  get plan(): Uint32Array | undefined {
+    return this.#plan;
   }
 
   /** Starts the worker; resolves once every step is configured, rejects with the configure error. */
@@ -113,10 +132,14 @@ export class PipelineRunner {
     if (worker) {
       const done = new Promise<void>((resolve) => { this.#stopped = resolve; });
       worker.postMessage({ type: 'stop' });
-      await Promise.race([done, new Promise((r) => setTimeout(r, this.#options.batchDeadlineMs * 4 + 1000))]);
+      let timer: NodeJS.Timeout | undefined;
+      // The worker finishes what is in the ring; a worker that never says so is not waited for forever.
+      await Promise.race([done, new Promise((r) => { timer = setTimeout(r, this.#options.batchDeadlineMs * 4 + 1000); })]);
+      clearTimeout(timer);
       await worker.terminate();
     }
     clearInterval(this.#watchdog);
+    this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: 'the pipeline stopped' }));
     this.#draining = false;
     this.#drainNow();
     this.#state = 'stopped';
@@ -132,6 +155,7 @@ export class PipelineRunner {
       batchesDropped: this.#droppedBefore + this.#workerDropped + this.#skipped,
       batchesDone: Atomics.load(this.#views.ints, BATCHES_DONE),
       steps: this.#counters,
+      ...(this.#polling ? { polling: sumPolling(this.#pollingBefore, this.#polling) } : {}),
       ingress: this.ingress.stats(),
       egress: this.#egress.stats(),
     };
@@ -150,17 +174,22 @@ export class PipelineRunner {
       maxBatchRecords: o.maxBatchRecords,
       maxBatchBytes: Math.max(4096, o.ingressBytes / 4),
       tickMs: o.tickMs ?? 1000,
+      pollPort: this.#poll.open(),
     };
-    const worker = new Worker(WORKER_URL, { workerData: data });
+    const worker = new Worker(WORKER_URL, { workerData: data, transferList: [data.pollPort] });
     this.#worker = worker;
     this.#droppedBefore += this.#workerDropped;
     this.#workerDropped = 0;
+    if (this.#polling) this.#pollingBefore = sumPolling(this.#pollingBefore, this.#polling);
+    this.#polling = undefined;
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (m: WorkerMessage) => {
         switch (m.type) {
           case 'ready':
             this.#state = 'running';
             this.#reason = undefined;
+            this.#plan ??= m.plan;
+            this.#poll.markReady();
             resolve();
             break;
           case 'log':
@@ -169,6 +198,7 @@ export class PipelineRunner {
           case 'counters':
             this.#counters = m.steps;
             this.#workerDropped = m.batchesDropped;
+            if (m.polling) this.#polling = m.polling;
             if (m.steps.some((s) => s.batches > 0)) this.#restartDelay = 100;
             break;
           case 'configure-failed':
@@ -184,31 +214,34 @@ export class PipelineRunner {
         o.logger.log(50, `worker crashed: ${err.message}`, { code: 'WG_ERR_WORKER_CRASHED', pipeline: this.name });
       });
       worker.on('exit', (code) => {
+        if (this.#worker === worker) this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: `its worker exited with code ${code}` }));
         if (this.#worker !== worker || this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'failed') return;
         this.#recover(`worker exited with code ${code}`, 'WG_ERR_WORKER_CRASHED');
       });
     });
   }
 
-  /** The watchdog: terminate a worker whose batch (or configure) ran past its deadline. */
+  /** The watchdog: terminate a worker whose plugin call (or configure) ran past its deadline. */
   #watch(): void {
     const { ints, floats } = this.#views;
     const state = Atomics.load(ints, STATE);
-    const elapsed = Date.now() - floats[STARTED_AT]!;
+    const elapsed = Math.round(monotonicMs() - floats[STARTED_AT]!);
     const deadline = state === WorkerState.CONFIGURING ? this.#options.configureDeadlineMs ?? 5000 : this.#options.batchDeadlineMs;
     if ((state !== WorkerState.PROCESSING && state !== WorkerState.CONFIGURING) || elapsed <= deadline) return;
     if (Atomics.compareExchange(ints, STATE, state, WorkerState.KILLED) !== state) return;
     const step = Atomics.load(ints, STEP);
+    const call = Atomics.load(ints, CALL);
     const plugin = this.#options.steps[step]?.plugin.name ?? '?';
     this.#kills++;
-    const what = state === WorkerState.CONFIGURING ? 'configuring' : 'a batch';
+    const what = state === WorkerState.CONFIGURING ? 'configuring' : WATCHED_CALL_NAMES[call] ?? 'a call';
     this.#options.logger.log(50, `plugin ${plugin} ran ${elapsed} ms in ${what} (deadline ${deadline} ms); worker terminated`, {
       code: 'WG_ERR_PLUGIN_TIMEOUT', pipeline: this.name, step, plugin,
     });
     const worker = this.#worker;
     this.#worker = undefined;
+    this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: `plugin ${plugin} timed out in ${what}` }));
     void worker?.terminate().then(() => {
-      if (state === WorkerState.PROCESSING) {
+      if (state === WorkerState.PROCESSING && call === WatchedCall.BATCH) {
         // Skip the batch that hung, so the fresh worker does not hang on it again.
         const reader = new RingReader(this.#ingressBuffer);
         reader.release(reader.inFlightEnd());
@@ -264,4 +297,8 @@ export class PipelineRunner {
       this.#options.onMessage(point === 0xffffffff ? undefined : point, record.slice(4));
     }
   }
+}
+
+function sumPolling(a: PollingCounters, b: PollingCounters): PollingCounters {
+  return { calls: a.calls + b.calls, traps: a.traps + b.traps, errors: a.errors + b.errors, reinstantiations: a.reinstantiations + b.reinstantiations };
 }
