@@ -127,6 +127,7 @@ export class StepChain {
 
   #readStats(i: number, instance: PluginInstance): Record<string, number> | undefined {
     if (instance.poisoned) return undefined;
+    this.#events.enterStep?.(i);
     try {
       return instance.stats();
     } catch (err) {

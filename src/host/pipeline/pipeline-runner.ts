@@ -63,7 +63,9 @@ export interface PipelineStatus {
   egress: ReturnType<RingWriter['stats']>;
 }
 
-const WORKER_URL = new URL('./worker-main.js', import.meta.url);
+export const WORKER_URL = new URL('./worker-main.js', import.meta.url);
+/** How long instantiating and configuring every step of a pipeline may take, unless told otherwise. */
+export const DEFAULT_CONFIGURE_DEADLINE_MS = 5000;
 const MAX_RESTART_DELAY_MS = 30_000;
 
 export class PipelineRunner {
@@ -167,7 +169,7 @@ export class PipelineRunner {
     const o = this.#options;
     const data: WorkerData = {
       context: o.context,
-      steps: o.steps.map((s) => ({ name: s.plugin.name, file: s.plugin.file, module: s.plugin.module, facts: s.plugin.facts, size: s.plugin.size, kind: s.kind, with: s.with })),
+      steps: o.steps.map((s) => ({ plugin: s.plugin, kind: s.kind, with: s.with })),
       ingress: this.#ingressBuffer,
       egress: this.#egressBuffer,
       control: this.#control,
@@ -226,7 +228,7 @@ export class PipelineRunner {
     const { ints, floats } = this.#views;
     const state = Atomics.load(ints, STATE);
     const elapsed = Math.round(monotonicMs() - floats[STARTED_AT]!);
-    const deadline = state === WorkerState.CONFIGURING ? this.#options.configureDeadlineMs ?? 5000 : this.#options.batchDeadlineMs;
+    const deadline = state === WorkerState.CONFIGURING ? this.#options.configureDeadlineMs ?? DEFAULT_CONFIGURE_DEADLINE_MS : this.#options.batchDeadlineMs;
     if ((state !== WorkerState.PROCESSING && state !== WorkerState.CONFIGURING) || elapsed <= deadline) return;
     if (Atomics.compareExchange(ints, STATE, state, WorkerState.KILLED) !== state) return;
     const step = Atomics.load(ints, STEP);

@@ -37,7 +37,7 @@ const log = (level: number, message: string, context: Record<string, unknown>) =
 const repeats = new RepeatLog(log);
 
 const chain = new StepChain(
-  data.steps.map((s) => ({ plugin: { name: s.name, file: s.file, module: s.module, facts: s.facts, size: s.size }, kind: s.kind, with: s.with })),
+  data.steps,
   data.context,
   { log, repeats, enterStep: (step) => { ints[STEP] = step; } },
 );
@@ -169,12 +169,11 @@ function configure(): Uint32Array | null | false {
   Atomics.store(ints, STATE, WorkerState.CONFIGURING);
   try {
     chain.configure();
-    const decoder = data.steps[0]!;
+    const decoder = data.steps[0]!.plugin;
     if (!decoder.facts.polling) return null;
     ints[STEP] = 0;
     polling = new PollService(
-      { name: decoder.name, file: decoder.file, module: decoder.module, facts: decoder.facts, size: decoder.size },
-      chain.settingsOf(0), data.context.pipeline,
+      decoder, chain.settingsOf(0), data.context.pipeline,
       (line) => log(line.level, line.message, { step: 0, plugin: decoder.name }),
       repeats,
     );
@@ -194,6 +193,9 @@ data.pollPort.on('message', (call: PollCall) => servePoll(call));
 const plan = configure();
 if (plan === false) {
   process.exit(1);
+} else if (data.dryRun) {
+  post({ type: 'ready', ...(plan ? { plan } : {}) });
+  process.exit(0);
 } else if (claim(WorkerState.CONFIGURING, WorkerState.IDLE)) {
   post({ type: 'ready', ...(plan ? { plan } : {}) });
   await run();

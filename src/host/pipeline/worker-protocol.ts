@@ -4,16 +4,13 @@
  */
 import type { ChainContext, StepCounters } from './chain.js';
 import type { PluginKind } from '../engine/abi.js';
-import type { AbiFacts } from '../engine/abi-check.js';
+import type { CompiledPlugin } from '../engine/engine.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { PollingCounters } from './poll-protocol.js';
 
+/** A step as the worker receives it: a CompiledPlugin is structured-clonable (WebAssembly.Module is). */
 export interface WorkerStep {
-  name: string;
-  file: string;
-  module: WebAssembly.Module;
-  facts: AbiFacts;
-  size: number;
+  plugin: CompiledPlugin;
   kind: PluginKind;
   with: unknown;
 }
@@ -30,6 +27,8 @@ export interface WorkerData {
   tickMs: number;
   /** The worker's end of the poll channel (poll-protocol.ts); transferred. */
   pollPort: MessagePort;
+  /** Configure every step (and the polling instance), report ready or why not, and exit: `validate`. */
+  dryRun?: boolean;
 }
 
 export type WorkerMessage =
