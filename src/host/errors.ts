@@ -47,7 +47,7 @@ export const ERROR_CODES = {
   WG_ERR_PLUGIN_CONFIGURE: { message: 'plugin {plugin} rejected its settings: {detail}' },
   WG_ERR_PLUGIN_TRAP: { message: 'plugin {plugin} trapped in {detail}' },
   WG_ERR_PLUGIN_STATUS: { message: 'plugin {plugin} returned error status {detail}' },
-  WG_ERR_PLUGIN_TIMEOUT: { message: 'plugin {plugin} ran past the batch deadline; worker restarted' },
+  WG_ERR_PLUGIN_TIMEOUT: { message: 'plugin {plugin} did not return in time: {detail}' },
   WG_ERR_PLUGIN_MEMORY: { message: 'plugin {plugin} ({file}) cannot run within its memory limit: {detail}' },
   WG_ERR_PLUGIN_MANIFEST: { message: 'plugin manifest {file} is invalid: {detail}' },
   WG_ERR_PLUGIN_BUILD: { message: 'building plugin {plugin} failed: {detail}' },

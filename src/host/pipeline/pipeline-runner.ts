@@ -85,6 +85,11 @@ export class PipelineRunner {
   #draining = false;
   #restartDelay = 100;
   #restartTimer?: NodeJS.Timeout;
+  /**
+   * Every worker not yet seen to exit, the killed ones included: stop() ends them all, so that no
+   * thread outlives its pipeline whatever order kills, restarts and the stop came in.
+   */
+  #live = new Set<Worker>();
   #counters: StepCounters[] = [];
   #polling?: PollingCounters;
   #pollingBefore: PollingCounters = { calls: 0, traps: 0, errors: 0, reinstantiations: 0 };
@@ -138,9 +143,9 @@ export class PipelineRunner {
       // The worker finishes what is in the ring; a worker that never says so is not waited for forever.
       await Promise.race([done, new Promise((r) => { timer = setTimeout(r, this.#options.batchDeadlineMs * 4 + 1000); })]);
       clearTimeout(timer);
-      await worker.terminate();
     }
     clearInterval(this.#watchdog);
+    await Promise.all([...this.#live].map((w) => w.terminate()));
     this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: 'the pipeline stopped' }));
     this.#draining = false;
     this.#drainNow();
@@ -180,6 +185,8 @@ export class PipelineRunner {
     };
     const worker = new Worker(WORKER_URL, { workerData: data, transferList: [data.pollPort] });
     this.#worker = worker;
+    this.#live.add(worker);
+    worker.once('exit', () => this.#live.delete(worker));
     this.#droppedBefore += this.#workerDropped;
     this.#workerDropped = 0;
     if (this.#polling) this.#pollingBefore = sumPolling(this.#pollingBefore, this.#polling);
@@ -263,6 +270,7 @@ export class PipelineRunner {
     if (delay >= MAX_RESTART_DELAY_MS) {
       this.#options.logger.log(60, `pipeline ${this.name} keeps failing (${reason}); retrying every ${MAX_RESTART_DELAY_MS / 1000} s`, { code: 'WG_ERR_WORKER_RESTART_FAILED', pipeline: this.name, cause: code });
     }
+    clearTimeout(this.#restartTimer);
     this.#restartTimer = setTimeout(() => {
       this.#spawn().catch((err: Error) => {
         this.#options.logger.log(60, `pipeline ${this.name} worker could not be restarted: ${err.message}`, { code: 'WG_ERR_WORKER_RESTART_FAILED', pipeline: this.name });

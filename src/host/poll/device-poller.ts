@@ -156,6 +156,8 @@ export class DevicePoller {
 
   /** Opens the transport unless we are backing off; on failure records the whole cycle as link-lost. */
   async #connect(): Promise<boolean> {
+    // stop() may have closed the link while this cycle waited for the protocol: never reopen after it.
+    if (!this.#running) return false;
     const now = this.#o.clock.monotonicMs();
     if (now < this.#reconnectAt) return false;
     try {
