@@ -4,8 +4,11 @@
  */
 import { Socket } from 'node:net';
 import { WgError } from '../host/errors.js';
-import { RxQueue } from './rx-queue.js';
-import type { NetTransportOptions, Transport, TransportFactory } from './transport.js';
+import { systemClock } from './clock.js';
+import { formatDuration } from './duration.js';
+import { monotonicTimeout } from './timer.js';
+import { DEFAULT_RX_LIMIT_BYTES, RxQueue } from './rx-queue.js';
+import type { NetTransportOptions, Transport, TransportCounters, TransportFactory } from './transport.js';
 
 export interface TcpTransportOptions extends NetTransportOptions {
   /**
@@ -24,6 +27,8 @@ export class TcpTransport implements Transport {
   readonly device: string;
   readonly #options: TcpTransportOptions;
   readonly #rx: RxQueue;
+  readonly #rxLimitBytes: number;
+  readonly #counts: TransportCounters = { rxOverflows: 0, rxDiscardedBytes: 0 };
   #state: LinkState = 'closed';
   #socket: Socket | undefined;
   #lostError: WgError | undefined;
@@ -33,7 +38,8 @@ export class TcpTransport implements Transport {
   constructor(options: TcpTransportOptions) {
     this.device = options.device;
     this.#options = options;
-    this.#rx = new RxQueue(options.device, 'stream');
+    this.#rxLimitBytes = options.rxLimitBytes ?? DEFAULT_RX_LIMIT_BYTES;
+    this.#rx = new RxQueue(options.device, 'stream', this.#rxLimitBytes);
   }
 
   get isOpen(): boolean {
@@ -42,6 +48,10 @@ export class TcpTransport implements Transport {
 
   get queuedBytes(): number {
     return this.#rx.queuedBytes;
+  }
+
+  counters(): TransportCounters {
+    return { ...this.#counts };
   }
 
   open(): Promise<void> {
@@ -55,7 +65,7 @@ export class TcpTransport implements Transport {
     this.#socket = socket;
     return new Promise<void>((resolve, reject) => {
       const settle = (error: WgError | undefined): void => {
-        clearTimeout(timer);
+        timer.cancel();
         socket.off('connect', onConnect);
         socket.off('error', onError);
         this.#cancelOpen = undefined;
@@ -73,9 +83,8 @@ export class TcpTransport implements Transport {
         settle(undefined);
       };
       const onError = (cause: Error): void => settle(this.#connectError(cause.message, cause));
-      const timer = setTimeout(
-        () => settle(this.#connectError(`no connection within ${connectTimeoutMs} ms`)),
-        connectTimeoutMs,
+      const timer = monotonicTimeout(systemClock, connectTimeoutMs, () =>
+        settle(this.#connectError(`no connection within ${formatDuration(connectTimeoutMs)}`)),
       );
       this.#cancelOpen = settle;
       socket.once('connect', onConnect);
@@ -123,7 +132,9 @@ export class TcpTransport implements Transport {
     this.#rx.reset();
     let reason = 'peer closed the connection';
     let cause: Error | undefined;
-    socket.on('data', (chunk: Buffer) => this.#rx.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      if (!this.#rx.push(chunk)) this.#overflow(chunk.byteLength);
+    });
     socket.on('error', (error: Error) => {
       reason = error.message;
       cause = error;
@@ -142,6 +153,17 @@ export class TcpTransport implements Transport {
     this.#socket = undefined;
     this.#rx.lose(error);
     return error;
+  }
+
+  /** The device sent past the limit: drop the socket now, so no more of its bytes cost memory or CPU. */
+  #overflow(chunkBytes: number): void {
+    const error = new WgError('WG_ERR_HAL_RX_OVERFLOW', { device: this.device, detail: `${this.#rxLimitBytes} bytes` });
+    this.#counts.rxOverflows++;
+    this.#counts.rxDiscardedBytes += this.#rx.overflow(error) + chunkBytes;
+    this.#state = 'lost';
+    this.#lostError = error;
+    this.#socket?.destroy();
+    this.#socket = undefined;
   }
 
   #connectError(detail: string, cause?: Error): WgError {

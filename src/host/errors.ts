@@ -67,6 +67,8 @@ export const ERROR_CODES = {
   WG_ERR_HAL_LINK_LOST: { message: 'link to {device} lost: {detail}' },
   WG_ERR_HAL_CONNECT: { message: 'cannot connect to {device}: {detail}' },
   WG_ERR_HAL_TIMEOUT: { message: 'no answer from {device} within {detail}' },
+  WG_ERR_HAL_RX_OVERFLOW: { message: 'device {device} sent more than the link holds ({detail}) without being asked; link closed' },
+  WG_ERR_DEVICE_NO_ANSWER: { message: 'device {device} ({where}) does not answer within {timeout}: {hint}' },
   WG_ERR_DEVICE_FRAMING: { message: 'device {device} sent bytes that do not frame: {detail}' },
   // --- uplinks / sinks ---
   WG_ERR_UPLINK_CONNECT: { message: 'uplink {uplink} cannot connect: {detail}' },

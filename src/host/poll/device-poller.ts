@@ -14,7 +14,9 @@ import { WgError, isWgError } from '../errors.js';
 import { FrameStatus } from '../engine/abi.js';
 import type { PluginInstance } from '../engine/plugin-instance.js';
 import type { Clock } from '../../hal/clock.js';
-import type { Transport } from '../../hal/transport.js';
+import { formatDuration } from '../../hal/duration.js';
+import { monotonicTimeout, type MonotonicTimeout } from '../../hal/timer.js';
+import type { Transport, TransportCounters } from '../../hal/transport.js';
 import type { FrameIngress } from './frame-ingress.js';
 
 export interface PolledDevice {
@@ -24,6 +26,10 @@ export interface PolledDevice {
   timeoutMs: number;
   retries: number;
   backoff: { minMs: number; maxMs: number };
+  /** Where the device is and which unit answers there: only for what the operator reads in errors. */
+  host?: string;
+  port?: number;
+  unitId?: number;
 }
 
 export interface DevicePollerOptions {
@@ -51,7 +57,7 @@ export interface DeviceCounters {
   overruns: number;
 }
 
-export interface DeviceStatus extends DeviceCounters {
+export interface DeviceStatus extends DeviceCounters, TransportCounters {
   device: string;
   connected: boolean;
   lastError?: string;
@@ -66,11 +72,16 @@ export class DevicePoller {
   #running = false;
   #loop?: Promise<void>;
   #wake?: () => void;
-  #timer?: NodeJS.Timeout;
+  #timer?: MonotonicTimeout;
   #reconnectAt = 0;
   #backoffMs: number;
   #lastError?: string;
   #lastRttMs?: number;
+  /** Counters as the last cycle review saw them, to tell what changed during a cycle. */
+  #reviewed = { responses: 0, timeouts: 0, rxOverflows: 0 };
+  /** True from a cycle in which the device answered nothing (reported once) until it answers again. */
+  #silent = false;
+  #overflowing = false;
 
   constructor(options: DevicePollerOptions) {
     this.#o = options;
@@ -85,7 +96,7 @@ export class DevicePoller {
 
   async stop(): Promise<void> {
     this.#running = false;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#wake?.();
     await this.#o.transport.close();
     await this.#loop;
@@ -96,6 +107,7 @@ export class DevicePoller {
       device: this.#o.device.name,
       connected: this.#o.transport.isOpen,
       ...this.counters,
+      ...this.#o.transport.counters(),
       ...(this.#lastError ? { lastError: this.#lastError } : {}),
       ...(this.#lastRttMs !== undefined ? { lastRttMs: this.#lastRttMs } : {}),
     };
@@ -106,6 +118,7 @@ export class DevicePoller {
     let next = clock.monotonicMs();
     while (this.#running) {
       await this.#cycle();
+      this.#reviewCycle();
       next += device.intervalMs;
       const now = clock.monotonicMs();
       if (now > next) {
@@ -118,11 +131,56 @@ export class DevicePoller {
     }
   }
 
+  /** Waits on the monotonic clock, however long: an `interval` of weeks is a chain of timers. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.#wake = resolve;
-      this.#timer = setTimeout(resolve, ms);
+      this.#timer = monotonicTimeout(this.#o.clock, ms, resolve);
     });
+  }
+
+  /**
+   * After each cycle: says once, with where the device is, that it stopped answering or that it
+   * floods the link, and says when that is over. Repeats at the poll rate would bury the cause.
+   */
+  #reviewCycle(): void {
+    const { responses, timeouts } = this.counters;
+    const { rxOverflows, rxDiscardedBytes } = this.#o.transport.counters();
+    const seen = this.#reviewed;
+    this.#reviewed = { responses, timeouts, rxOverflows };
+    const answered = responses > seen.responses;
+    if (!answered && timeouts > seen.timeouts && !this.#silent) {
+      this.#silent = true;
+      const error = new WgError('WG_ERR_DEVICE_NO_ANSWER', {
+        device: this.#o.device.name, where: this.#where(), timeout: formatDuration(this.#o.device.timeoutMs),
+        hint: responses === 0
+          ? 'it accepts the connection but has never answered: check unit_id (a device or gateway ignores requests for a unit it does not serve) and port (another service may listen there)'
+          : 'it answered before: check that the device is powered and that nothing between it and the gateway drops traffic',
+      });
+      this.#o.log(50, error.message, { code: error.code, device: this.#o.device.name, ...this.#location() });
+    } else if (answered && this.#silent) {
+      this.#silent = false;
+      this.#o.log(30, `device ${this.#o.device.name} answers again`, { device: this.#o.device.name, timeouts });
+    }
+    const overflowed = rxOverflows > seen.rxOverflows;
+    if (overflowed && !this.#overflowing) {
+      this.#o.log(40, `device ${this.#o.device.name} (${this.#where()}) sends bytes nobody asked for; the link was closed and is reopened with back-off`, {
+        code: 'WG_ERR_HAL_RX_OVERFLOW', device: this.#o.device.name, ...this.#location(), rxOverflows, rxDiscardedBytes,
+      });
+    }
+    if (overflowed) this.#reconnectAt = Math.max(this.#reconnectAt, this.#o.clock.monotonicMs() + this.#backoffMs);
+    this.#overflowing = overflowed;
+  }
+
+  #location(): Record<string, unknown> {
+    const { host, port, unitId } = this.#o.device;
+    return { ...(host !== undefined ? { host } : {}), ...(port !== undefined ? { port } : {}), ...(unitId !== undefined ? { unitId } : {}) };
+  }
+
+  #where(): string {
+    const { host, port, unitId } = this.#o.device;
+    const address = host !== undefined ? `${host}${port !== undefined ? `:${port}` : ''}` : 'address unknown';
+    return unitId !== undefined ? `${address}, unit id ${unitId}` : address;
   }
 
   async #cycle(): Promise<void> {
@@ -253,8 +311,10 @@ export class DevicePoller {
   #noteError(err: WgError): void {
     const changed = this.#lastError !== err.message;
     this.#lastError = err.message;
+    // A device that does not answer is reported once per episode, with its address, by #reviewCycle.
+    if (err.code === 'WG_ERR_HAL_TIMEOUT') return;
     // Log transitions, not every repetition of the same failure at the poll rate.
-    if (changed) this.#o.log(40, err.message, { code: err.code, device: this.#o.device.name });
+    if (changed) this.#o.log(40, err.message, { code: err.code, device: this.#o.device.name, ...this.#location() });
   }
 }
 
