@@ -10,8 +10,8 @@
  *   its retry timer, so the sink doubles it on every attempt and resets it on connect.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import type { Logger } from 'pino';
 import { WgError } from '../errors.js';
+import { withBindings, type Logger } from '../logger.js';
 import { resolveMqttSinkOptions, type MqttSinkOptions, type ResolvedMqttSinkOptions } from './mqtt-options.js';
 import type { Sink, SinkCounters, SinkPublishOptions, SinkQos, SinkState } from './sink.js';
 
@@ -60,7 +60,7 @@ export class MqttSink implements Sink {
   constructor(options: MqttSinkOptions, logger: Logger) {
     this.#options = resolveMqttSinkOptions(options);
     this.name = options.name;
-    this.#log = logger.child({ uplink: options.name });
+    this.#log = withBindings(logger, { uplink: options.name });
     this.#reconnectDelayMs = this.#options.reconnect.minMs;
   }
 
