@@ -4,7 +4,7 @@
  * Keeping this in one place makes "queued in order, up to the link's limit" and the error codes of the
  * transport contract (see transport.ts) hold the same way for TCP, serial and UDP.
  */
-import { WgError } from '../host/errors.js';
+import { HalError } from './errors.js';
 import { formatDuration } from './duration.js';
 import { MAX_TIMER_MS } from './timer.js';
 
@@ -16,7 +16,7 @@ export type RxFraming = 'stream' | 'datagram';
 
 interface PendingRead {
   resolve(bytes: Uint8Array): void;
-  reject(error: WgError): void;
+  reject(error: HalError): void;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -28,7 +28,7 @@ export class RxQueue {
   #queuedBytes = 0;
   #readers: PendingRead[] = [];
   /** Why reads fail once the queue is empty: a lost link, or our close. Undefined while open. */
-  #terminal: WgError | undefined;
+  #terminal: HalError | undefined;
 
   /**
    * Starts closed: reads fail with `WG_ERR_HAL_CLOSED` until `reset()` marks the link open.
@@ -79,7 +79,7 @@ export class RxQueue {
       if (Number.isFinite(timeoutMs)) {
         reader.timer = setTimeout(() => {
           this.#readers = this.#readers.filter((r) => r !== reader);
-          reject(new WgError('WG_ERR_HAL_TIMEOUT', { device: this.#device, detail: formatDuration(timeoutMs) }));
+          reject(new HalError('WG_ERR_HAL_TIMEOUT', { device: this.#device, detail: formatDuration(timeoutMs) }));
         }, Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS));
       }
       this.#readers.push(reader);
@@ -90,7 +90,7 @@ export class RxQueue {
    * The link was lost: pending reads fail with `error` now; queued bytes stay readable, and reads
    * fail with `error` once they are gone.
    */
-  lose(error: WgError): void {
+  lose(error: HalError): void {
     if (this.#terminal !== undefined) return;
     this.#terminal = error;
     this.#failReaders(error);
@@ -100,7 +100,7 @@ export class RxQueue {
    * The device sent past the limit: queued bytes are discarded (they are not an answer anyone asked
    * for), pending and later reads fail with `error`. Returns how many bytes were discarded.
    */
-  overflow(error: WgError): number {
+  overflow(error: HalError): number {
     const discarded = this.#queuedBytes;
     this.#chunks = [];
     this.#queuedBytes = 0;
@@ -131,7 +131,7 @@ export class RxQueue {
     return all;
   }
 
-  #failReaders(error: WgError): void {
+  #failReaders(error: HalError): void {
     const readers = this.#readers;
     this.#readers = [];
     for (const reader of readers) {
@@ -140,7 +140,7 @@ export class RxQueue {
     }
   }
 
-  #closedError(): WgError {
-    return new WgError('WG_ERR_HAL_CLOSED', { device: this.#device });
+  #closedError(): HalError {
+    return new HalError('WG_ERR_HAL_CLOSED', { device: this.#device });
   }
 }

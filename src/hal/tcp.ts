@@ -3,7 +3,7 @@
  * following the contract in transport.ts.
  */
 import { Socket } from 'node:net';
-import { WgError } from '../host/errors.js';
+import { HalError } from './errors.js';
 import { systemClock } from './clock.js';
 import { formatDuration } from './duration.js';
 import { monotonicTimeout } from './timer.js';
@@ -31,9 +31,9 @@ export class TcpTransport implements Transport {
   readonly #counts: TransportCounters = { rxOverflows: 0, rxDiscardedBytes: 0 };
   #state: LinkState = 'closed';
   #socket: Socket | undefined;
-  #lostError: WgError | undefined;
+  #lostError: HalError | undefined;
   /** Settles a pending `open()` when `close()` cancels it. */
-  #cancelOpen: ((error: WgError) => void) | undefined;
+  #cancelOpen: ((error: HalError) => void) | undefined;
 
   constructor(options: TcpTransportOptions) {
     this.device = options.device;
@@ -64,7 +64,7 @@ export class TcpTransport implements Transport {
     const socket = new Socket();
     this.#socket = socket;
     return new Promise<void>((resolve, reject) => {
-      const settle = (error: WgError | undefined): void => {
+      const settle = (error: HalError | undefined): void => {
         timer.cancel();
         socket.off('connect', onConnect);
         socket.off('error', onError);
@@ -145,8 +145,8 @@ export class TcpTransport implements Transport {
     });
   }
 
-  #lost(detail: string, cause?: Error): WgError {
-    const error = new WgError('WG_ERR_HAL_LINK_LOST', { device: this.device, detail }, { cause });
+  #lost(detail: string, cause?: Error): HalError {
+    const error = new HalError('WG_ERR_HAL_LINK_LOST', { device: this.device, detail }, { cause });
     this.#state = 'lost';
     this.#lostError = error;
     this.#socket?.destroy();
@@ -157,7 +157,7 @@ export class TcpTransport implements Transport {
 
   /** The device sent past the limit: drop the socket now, so no more of its bytes cost memory or CPU. */
   #overflow(chunkBytes: number): void {
-    const error = new WgError('WG_ERR_HAL_RX_OVERFLOW', { device: this.device, detail: `${this.#rxLimitBytes} bytes` });
+    const error = new HalError('WG_ERR_HAL_RX_OVERFLOW', { device: this.device, detail: `${this.#rxLimitBytes} bytes` });
     this.#counts.rxOverflows++;
     this.#counts.rxDiscardedBytes += this.#rx.overflow(error) + chunkBytes;
     this.#state = 'lost';
@@ -166,13 +166,13 @@ export class TcpTransport implements Transport {
     this.#socket = undefined;
   }
 
-  #connectError(detail: string, cause?: Error): WgError {
+  #connectError(detail: string, cause?: Error): HalError {
     const { host, port } = this.#options;
-    return new WgError('WG_ERR_HAL_CONNECT', { device: this.device, detail: `${host}:${port}: ${detail}` }, { cause });
+    return new HalError('WG_ERR_HAL_CONNECT', { device: this.device, detail: `${host}:${port}: ${detail}` }, { cause });
   }
 
-  #closedError(): WgError {
-    return new WgError('WG_ERR_HAL_CLOSED', { device: this.device });
+  #closedError(): HalError {
+    return new HalError('WG_ERR_HAL_CLOSED', { device: this.device });
   }
 }
 
