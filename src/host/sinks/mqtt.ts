@@ -82,7 +82,9 @@ export class MqttSink implements Sink {
 
   /**
    * Delay before the next reconnection attempt if the current one fails, in milliseconds: `reconnect.minMs`
-   * after a successful connection, doubled at each attempt, never above `reconnect.maxMs`.
+   * after a successful connection, doubled at each attempt, never above `reconnect.maxMs`. While the
+   * broker keeps closing connections right after accepting them (a session takeover), a connection
+   * resets it only once it has stayed up for 2 x `reconnect.maxMs`.
    */
   get reconnectDelayMs(): number {
     return this.#reconnectDelayMs;
