@@ -12,7 +12,7 @@ import { startGatewayProcess } from '../support/gateway-process.js';
 import { startMosquitto, mosquittoPath } from '../support/mosquitto.js';
 import { startAedes } from '../support/aedes.js';
 import { waitFor } from '../support/wait.js';
-import { writeGatewayFixture } from '../support/gateway-fixture.js';
+import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
 
 const MB = 1024 * 1024;
 /**
@@ -25,22 +25,6 @@ const RSS_BOUND = 48 * MB;
 /** ...while the device sends this many times as much. Unbounded, the queue would hold it all. */
 const SENT_FACTOR = 50;
 const WINDOW_MS = 2_000;
-
-function gatewayFile(brokerUrl: string): string {
-  return `gateway:
-  id: gw-flood
-  data_dir: ./data
-  log: { level: info, format: json }
-uplinks:
-  cloud:
-    mqtt:
-      url: ${brokerUrl}
-      qos: 0
-      reconnect: { min: 50ms, max: 500ms }
-pipelines:
-  - ./pipeline.yaml
-`;
-}
 
 function pipelineFile(healthyPort: number, floodPort: number): string {
   return `pipeline:
@@ -89,7 +73,7 @@ test('a device that answers once and then floods the link: memory stays bounded,
   const broker = mosquittoPath() ? await startMosquitto() : await startAedes();
   const healthy = await startPlcSimulator({ mode: 'fixed', registers: { holding: { 0: [7] } } });
   const flooder = await startFloodingDevice();
-  const fixture = await writeGatewayFixture(gatewayFile(broker.url), pipelineFile(healthy.port, flooder.port));
+  const fixture = await writeGatewayFixture(gatewayYaml(broker.url, 'gw-flood', { logLevel: 'info' }), pipelineFile(healthy.port, flooder.port));
   const gateway = startGatewayProcess(fixture.gatewayFile);
   try {
     await waitFor(() => healthy.requests >= 20 && flooder.requests >= 20, 30_000, () => `healthy ${healthy.requests}, flooder ${flooder.requests}`);

@@ -12,28 +12,11 @@ import { startPlcSimulator } from '../../src/host/demo/plc-simulator.js';
 import { startGatewayProcess } from '../support/gateway-process.js';
 import { startMosquitto, mosquittoPath } from '../support/mosquitto.js';
 import { startAedes } from '../support/aedes.js';
-import { writeGatewayFixture } from '../support/gateway-fixture.js';
+import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
 import { REPO_ROOT, watBytes } from '../support/plugins.js';
 import { findTool, needs } from '../support/tools.js';
 
 const python = findTool('python3');
-
-function gatewayFile(brokerUrl: string): string {
-  return `gateway:
-  id: gw-logs
-  data_dir: ./data
-  log: { level: debug, format: json }
-uplinks:
-  cloud:
-    mqtt:
-      url: ${brokerUrl}
-      qos: 1
-      reconnect: { min: 50ms, max: 500ms }
-pipelines:
-  - ./pipeline.yaml
-  - ./trapping.yaml
-`;
-}
 
 const device = (name: string, port: number, extra = '') => `      - name: ${name}
         host: 127.0.0.1
@@ -93,7 +76,7 @@ test('every log line of a running gateway has each key once (strict parser)', ne
   const refusedPort = refused.port;
   await refused.close();
   const files = pipelines(plc.port, silent.port, refusedPort);
-  const fixture = await writeGatewayFixture(gatewayFile(broker.url), files.plant);
+  const fixture = await writeGatewayFixture(gatewayYaml(broker.url, 'gw-logs', { logLevel: 'debug', pipelines: ['./pipeline.yaml', './trapping.yaml'] }), files.plant);
   writeFileSync(join(fixture.dir, 'trapping.yaml'), files.trapping);
   mkdirSync(join(fixture.dir, 'plugins'));
   writeFileSync(join(fixture.dir, 'plugins', 'trap-once.wasm'), watBytes('trap-once'));
