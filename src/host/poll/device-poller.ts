@@ -14,10 +14,10 @@ import { WgError, isWgError } from '../errors.js';
 import { FrameStatus } from '../engine/abi.js';
 import type { PluginInstance } from '../engine/plugin-instance.js';
 import type { Clock } from '../../hal/clock.js';
-import { formatDuration } from '../../hal/duration.js';
 import { monotonicTimeout, type MonotonicTimeout } from '../../hal/timer.js';
 import type { Transport, TransportCounters } from '../../hal/transport.js';
 import type { FrameIngress } from './frame-ingress.js';
+import { DeviceEpisodes } from './device-episodes.js';
 
 export interface PolledDevice {
   index: number;
@@ -77,14 +77,11 @@ export class DevicePoller {
   #backoffMs: number;
   #lastError?: string;
   #lastRttMs?: number;
-  /** Counters as the last cycle review saw them, to tell what changed during a cycle. */
-  #reviewed = { responses: 0, timeouts: 0, rxOverflows: 0 };
-  /** True from a cycle in which the device answered nothing (reported once) until it answers again. */
-  #silent = false;
-  #overflowing = false;
+  readonly #episodes: DeviceEpisodes;
 
   constructor(options: DevicePollerOptions) {
     this.#o = options;
+    this.#episodes = new DeviceEpisodes(options.device, options.log);
     this.#backoffMs = options.device.backoff.minMs;
   }
 
@@ -139,48 +136,11 @@ export class DevicePoller {
     });
   }
 
-  /**
-   * After each cycle: says once, with where the device is, that it stopped answering or that it
-   * floods the link, and says when that is over. Repeats at the poll rate would bury the cause.
-   */
+  /** After each cycle: episodes are told once (device-episodes.ts); a flooding device is reconnected with back-off. */
   #reviewCycle(): void {
-    const { responses, timeouts } = this.counters;
-    const { rxOverflows, rxDiscardedBytes } = this.#o.transport.counters();
-    const seen = this.#reviewed;
-    this.#reviewed = { responses, timeouts, rxOverflows };
-    const answered = responses > seen.responses;
-    if (!answered && timeouts > seen.timeouts && !this.#silent) {
-      this.#silent = true;
-      const error = new WgError('WG_ERR_DEVICE_NO_ANSWER', {
-        device: this.#o.device.name, where: this.#where(), timeout: formatDuration(this.#o.device.timeoutMs),
-        hint: responses === 0
-          ? 'it accepts the connection but has never answered: check unit_id (a device or gateway ignores requests for a unit it does not serve) and port (another service may listen there)'
-          : 'it answered before: check that the device is powered and that nothing between it and the gateway drops traffic',
-      });
-      this.#o.log(50, error.message, { code: error.code, device: this.#o.device.name, ...this.#location() });
-    } else if (answered && this.#silent) {
-      this.#silent = false;
-      this.#o.log(30, `device ${this.#o.device.name} answers again`, { device: this.#o.device.name, timeouts });
+    if (this.#episodes.review(this.counters, this.#o.transport.counters())) {
+      this.#reconnectAt = Math.max(this.#reconnectAt, this.#o.clock.monotonicMs() + this.#backoffMs);
     }
-    const overflowed = rxOverflows > seen.rxOverflows;
-    if (overflowed && !this.#overflowing) {
-      this.#o.log(40, `device ${this.#o.device.name} (${this.#where()}) sends bytes nobody asked for; the link was closed and is reopened with back-off`, {
-        code: 'WG_ERR_HAL_RX_OVERFLOW', device: this.#o.device.name, ...this.#location(), rxOverflows, rxDiscardedBytes,
-      });
-    }
-    if (overflowed) this.#reconnectAt = Math.max(this.#reconnectAt, this.#o.clock.monotonicMs() + this.#backoffMs);
-    this.#overflowing = overflowed;
-  }
-
-  #location(): Record<string, unknown> {
-    const { host, port, unitId } = this.#o.device;
-    return { ...(host !== undefined ? { host } : {}), ...(port !== undefined ? { port } : {}), ...(unitId !== undefined ? { unitId } : {}) };
-  }
-
-  #where(): string {
-    const { host, port, unitId } = this.#o.device;
-    const address = host !== undefined ? `${host}${port !== undefined ? `:${port}` : ''}` : 'address unknown';
-    return unitId !== undefined ? `${address}, unit id ${unitId}` : address;
   }
 
   async #cycle(): Promise<void> {
@@ -311,10 +271,10 @@ export class DevicePoller {
   #noteError(err: WgError): void {
     const changed = this.#lastError !== err.message;
     this.#lastError = err.message;
-    // A device that does not answer is reported once per episode, with its address, by #reviewCycle.
+    // A device that does not answer is reported once per episode, with its address, by DeviceEpisodes.
     if (err.code === 'WG_ERR_HAL_TIMEOUT') return;
     // Log transitions, not every repetition of the same failure at the poll rate.
-    if (changed) this.#o.log(40, err.message, { code: err.code, device: this.#o.device.name, ...this.#location() });
+    if (changed) this.#o.log(40, err.message, { code: err.code, device: this.#o.device.name, ...this.#episodes.location() });
   }
 }
 
