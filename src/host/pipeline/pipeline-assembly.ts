@@ -24,6 +24,12 @@ import { compileSteps } from './step-modules.js';
  */
 const UPLINK_BACKLOG_LIMIT = 10_000;
 
+/**
+ * The largest Modbus TCP frame (MBAP 7 + PDU 253, Modbus Messaging on TCP/IP, 4.1). One request is
+ * outstanding per device, so more bytes than this waiting unread can only be a broken or hostile device.
+ */
+const MODBUS_TCP_MAX_ADU = 260;
+
 export interface AssemblyDeps {
   gatewayId: string;
   sink: Sink;
@@ -97,7 +103,7 @@ export class AssembledPipeline {
         protocol,
         ingress: assembled.#ingress,
         clock: deps.clock,
-        transport: transport({ device: device.name, host: device.host, port: device.port, connectTimeoutMs: device.timeoutMs }),
+        transport: transport({ device: device.name, host: device.host, port: device.port, connectTimeoutMs: device.timeoutMs, rxLimitBytes: MODBUS_TCP_MAX_ADU }),
         log: (level, message, ctx) => logAt(log, level, message, ctx),
       });
       assembled.#pollers.push(poller);

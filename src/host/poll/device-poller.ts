@@ -19,8 +19,10 @@ import { WgError, isWgError } from '../errors.js';
 import { FrameStatus } from '../engine/abi.js';
 import type { DeviceProtocol } from '../pipeline/poll-channel.js';
 import type { Clock } from '../../hal/clock.js';
-import type { Transport } from '../../hal/transport.js';
+import { monotonicTimeout, type MonotonicTimeout } from '../../hal/timer.js';
+import type { Transport, TransportCounters } from '../../hal/transport.js';
 import type { FrameIngress } from './frame-ingress.js';
+import { DeviceEpisodes } from './device-episodes.js';
 
 export interface PolledDevice {
   index: number;
@@ -29,6 +31,10 @@ export interface PolledDevice {
   timeoutMs: number;
   retries: number;
   backoff: { minMs: number; maxMs: number };
+  /** Where the device is and which unit answers there: only for what the operator reads in errors. */
+  host?: string;
+  port?: number;
+  unitId?: number;
 }
 
 export interface DevicePollerOptions {
@@ -60,7 +66,7 @@ export interface DeviceCounters {
   cyclesSkipped: number;
 }
 
-export interface DeviceStatus extends DeviceCounters {
+export interface DeviceStatus extends DeviceCounters, TransportCounters {
   device: string;
   connected: boolean;
   lastError?: string;
@@ -75,16 +81,18 @@ export class DevicePoller {
   #running = false;
   #loop?: Promise<void>;
   #wake?: () => void;
-  #timer?: NodeJS.Timeout;
+  #timer?: MonotonicTimeout;
   #reconnectAt = 0;
   #backoffMs: number;
   #lastError?: string;
   #lastRttMs?: number;
   /** The last frame built for each request: failures are recorded with it, without calling the plugin. */
   #frames = new Map<number, Uint8Array>();
+  readonly #episodes: DeviceEpisodes;
 
   constructor(options: DevicePollerOptions) {
     this.#o = options;
+    this.#episodes = new DeviceEpisodes(options.device, options.log);
     this.#backoffMs = options.device.backoff.minMs;
   }
 
@@ -96,7 +104,7 @@ export class DevicePoller {
 
   async stop(): Promise<void> {
     this.#running = false;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#wake?.();
     await this.#o.transport.close();
     await this.#loop;
@@ -107,6 +115,7 @@ export class DevicePoller {
       device: this.#o.device.name,
       connected: this.#o.transport.isOpen,
       ...this.counters,
+      ...this.#o.transport.counters(),
       ...(this.#lastError ? { lastError: this.#lastError } : {}),
       ...(this.#lastRttMs !== undefined ? { lastRttMs: this.#lastRttMs } : {}),
     };
@@ -117,6 +126,7 @@ export class DevicePoller {
     let next = clock.monotonicMs();
     while (this.#running) {
       await this.#cycle();
+      this.#reviewCycle();
       next += device.intervalMs;
       const now = clock.monotonicMs();
       if (now > next) {
@@ -129,11 +139,19 @@ export class DevicePoller {
     }
   }
 
+  /** Waits on the monotonic clock, however long: an `interval` of weeks is a chain of timers. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.#wake = resolve;
-      this.#timer = setTimeout(resolve, ms);
+      this.#timer = monotonicTimeout(this.#o.clock, ms, resolve);
     });
+  }
+
+  /** After each cycle: episodes are told once (device-episodes.ts); a flooding device is reconnected with back-off. */
+  #reviewCycle(): void {
+    if (this.#episodes.review(this.counters, this.#o.transport.counters())) {
+      this.#reconnectAt = Math.max(this.#reconnectAt, this.#o.clock.monotonicMs() + this.#backoffMs);
+    }
   }
 
   async #cycle(): Promise<void> {
@@ -296,8 +314,10 @@ export class DevicePoller {
   #noteError(err: WgError): void {
     const changed = this.#lastError !== err.message;
     this.#lastError = err.message;
+    // A device that does not answer is reported once per episode, with its address, by DeviceEpisodes.
+    if (err.code === 'WG_ERR_HAL_TIMEOUT') return;
     // Log transitions, not every repetition of the same failure at the poll rate.
-    if (changed) this.#o.log(40, err.message, { code: err.code, device: this.#o.device.name });
+    if (changed) this.#o.log(40, err.message, { code: err.code, device: this.#o.device.name, ...this.#episodes.location() });
   }
 }
 
