@@ -19,6 +19,7 @@ import { convert, encodeBuckets, Resampler, SigmaFilter, type Bucket } from './b
 import { emitResult, printMachine } from './machine.js';
 import { advance, modbusFrameBatch } from './modbus-frames.js';
 import { throughput } from './throughput.js';
+import { stepSettings } from './step-settings.js';
 
 const FRAMES = 32;
 const POINTS = 125;
@@ -38,10 +39,10 @@ const context: ChainContext = {
   points: points.map((p, id) => ({ id, name: p.name, device: 0, function: 3, address: p.register, type: 'int16', order: 'ABCD', unit: 'degC', scale: 0.1, offset: 0 })),
 };
 const steps = {
-  si: { to: 'si' },
-  outlier: { method: 'sigma', window: 20, threshold: 3, min_samples: 10 },
-  resample: { bucket: BUCKET_MS, grace: 0, aggregates: ['mean', 'min', 'max', 'count'] },
-  json: { shape: 'bucket', timestamp: 'epoch_ms', decimals: -1 },
+  si: await stepSettings('si', { to: 'si' }),
+  outlier: await stepSettings('outlier', { method: 'sigma', window: 20, threshold: 3, min_samples: 10 }),
+  resample: await stepSettings('resample', { bucket: BUCKET_MS, grace: 0, aggregates: ['mean', 'min', 'max', 'count'] }),
+  json: await stepSettings('json', { shape: 'bucket', timestamp: 'epoch_ms', decimals: -1 }),
 };
 const protocol = new PluginInstance(load('modbus'));
 protocol.configure(settingsDocument(context, 0, 'modbus', {}));
