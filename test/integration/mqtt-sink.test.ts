@@ -70,8 +70,11 @@ function mosquittoSub(port: number, topic: string, count: number) {
     subscribed,
     /** The `topic payload` lines -v printed, without -d's protocol chatter. */
     async messages(): Promise<string[]> {
-      const code = await exited;
-      assert.equal(code, 0, `mosquitto_sub exited with ${code}:\n${out}`);
+      // Bounded: a message that never arrives must fail the test with what was seen, not hang it.
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([exited, new Promise<'timed out'>((resolve) => { timer = setTimeout(() => resolve('timed out'), STEP_MS); })]);
+      clearTimeout(timer);
+      assert.equal(code, 0, `mosquitto_sub: ${code === 'timed out' ? `not all messages within ${STEP_MS} ms` : `exited with ${code}`}:\n${out}`);
       const prefix = topic.replace(/#$/, '');
       return out.split('\n').filter((line) => line.startsWith(prefix));
     },
