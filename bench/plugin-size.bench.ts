@@ -1,4 +1,4 @@
-/** Size of every built plugin module (target: each <= 8 KB = 8192 bytes). */
+/** Size of every built plugin module (budget: each <= 16 KB = 16384 bytes), so growth stays visible. */
 import { statSync } from 'node:fs';
 import { listPluginDirs, wasmPathOf } from '../src/host/plugin-build/build.js';
 import { emitResult, printMachine } from './machine.js';
@@ -7,5 +7,5 @@ printMachine();
 for (const dir of await listPluginDirs()) {
   const wasm = wasmPathOf(dir);
   const name = dir.split('/').pop()!;
-  emitResult(`${name}.wasm size`, statSync(wasm).size, 'bytes', '<= 8192 bytes');
+  emitResult(`${name}.wasm size`, statSync(wasm).size, 'bytes', '<= 16384 bytes');
 }

@@ -293,7 +293,7 @@ test('the manifest is valid, and its defaults are what the plugin does with no s
   assert.ok(loaded.plugin.validateSettings({ fields: { colour: 'x' } }).length > 0);
 });
 
-test('the module fits the 8 KB plugin budget', () => {
+test('the module fits the 16 KB plugin budget', () => {
   const bytes = statSync(builtPluginPath('json')).size;
-  assert.ok(bytes <= 8192, `json.wasm is ${bytes} bytes`);
+  assert.ok(bytes <= 16_384, `json.wasm is ${bytes} bytes`);
 });
