@@ -17,7 +17,7 @@ import { BUILTIN_PLUGIN_DIR } from '../src/host/plugin-build/build.js';
 import { decodeFrames, type BaselinePoint, type BaselineSample } from './baseline/modbus-chain.js';
 import { convert, encodeBuckets, Resampler, SigmaFilter, type Bucket } from './baseline/etl-chain.js';
 import { emitResult, printMachine } from './machine.js';
-import { advance, modbusFrameBatch } from './modbus-frames.js';
+import { advance, modbusDefaults, modbusFrameBatch } from './modbus-frames.js';
 import { throughput } from './throughput.js';
 
 const FRAMES = 32;
@@ -43,8 +43,9 @@ const steps = {
   resample: { bucket: BUCKET_MS, grace: 0, aggregates: ['mean', 'min', 'max', 'count'] },
   json: { shape: 'bucket', timestamp: 'epoch_ms', decimals: -1 },
 };
+const modbusWith = await modbusDefaults();
 const protocol = new PluginInstance(load('modbus'));
-protocol.configure(settingsDocument(context, 0, 'modbus', {}));
+protocol.configure(settingsDocument(context, 0, 'modbus', modbusWith));
 // 20.0 .. 21.2 °C in a pattern with no outliers, so both filters keep everything.
 const frames = modbusFrameBatch(protocol, points, FRAMES, (f, i) => 200 + ((f * 7 + i) % 13), 1_700_000_000_000, STEP_MS);
 // Each path moves its own copy of the frames forward in time.
@@ -52,7 +53,7 @@ const tsFrames = { batch: frames.batch.slice(), tsOffsets: frames.tsOffsets };
 
 const chain = new StepChain(
   [
-    { plugin: load('modbus'), kind: 'decoder', with: {} },
+    { plugin: load('modbus'), kind: 'decoder', with: modbusWith },
     { plugin: load('si'), kind: 'transform', with: steps.si },
     { plugin: load('outlier'), kind: 'transform', with: steps.outlier },
     { plugin: load('resample'), kind: 'transform', with: steps.resample },

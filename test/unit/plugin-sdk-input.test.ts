@@ -24,6 +24,7 @@ const MAX_REGION = GIB - 16;
 
 function load(wasm = builtPluginPath('modbus')): LoadedPlugin {
   return loadPlugin(wasm, {
+    with: { transport: 'tcp', max_registers: 125, max_bits: 2000, max_gap: 0 }, // what the gateway hands over
     devices: [{ name: 'plc1', unit_id: 1 }],
     points: [{ name: 'boiler.temp', function: 3, address: 0, type: 'int16' }],
   });
