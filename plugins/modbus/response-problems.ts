@@ -195,11 +195,15 @@ function describeException(q: usize, code: i32): void {
   else lineText(" (not a code of the Modbus specification)");
 }
 
-/** Whether the read starts where a 1-based map's table begins: 40001+ on 3, 30001+ on 4, 10001+ on 2. */
+/**
+ * Whether the read starts at what looks like a 1-based register number of its table: 40001-49999
+ * on function 3, 30001-39999 on 4, 10001-19999 on 2 (validate hints at the same addresses).
+ */
 function looksOneBased(q: usize): bool {
   const fn = <i32>load<u8>(q, Q_FUNCTION);
+  const first = fn == 3 ? 40001 : fn == 4 ? 30001 : fn == 2 ? 10001 : 0;
   const start = <i32>load<u16>(q, Q_START);
-  return (fn == 3 && start >= 40001) || (fn == 4 && start >= 30001) || (fn == 2 && start >= 10001);
+  return first > 0 && start >= first && start <= first + 9998;
 }
 
 /** The names of the request's points: the first few, then how many more. */
