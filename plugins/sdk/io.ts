@@ -3,7 +3,7 @@
 //
 // Both regions are safe at any size the host can ask for (docs/plugin-abi.md, "wg_input"): a region
 // grows to what is asked, at least doubling so a steadily growing input costs few growths, and never
-// past MAX_REGION. The region it replaces is given back first, so the stub allocator (which frees
+// past MAX_REGION (grownCapacity, regrow: the SDK's writers grow their buffers the same way). The region it replaces is given back first, so the stub allocator (which frees
 // only its last block) puts the new one in the same place whenever nothing was allocated after it.
 // A size the region cannot take, or a growth of memory the host refuses, is logged and then traps:
 // the ABI's wg_input must succeed or trap, and the host contains the trap.
@@ -19,8 +19,12 @@ let outputPtr: usize = 0;
 let outputCap: i32 = 0;
 let resultPtr: usize = 0;
 
-/** The capacity that replaces `cap` to hold `need` bytes; `need` itself when no region can hold it. */
-function capacityFor(cap: i32, need: i32): i32 {
+/**
+ * The capacity that replaces `cap` to hold `need` bytes: at least double, at most MAX_REGION, never
+ * overflowing; `need` itself when no region can hold it (regrow then refuses it). For any buffer a
+ * plugin grows, so that it grows the way the SDK's regions do.
+ */
+export function grownCapacity(cap: i32, need: i32): i32 {
   if (<u32>need > <u32>MAX_REGION) return need;
   // cap <= MAX_REGION < 2^30: doubling it cannot overflow.
   const doubled = cap < 2048 ? 4096 : min(cap, MAX_REGION >> 1) << 1;
@@ -31,7 +35,7 @@ function capacityFor(cap: i32, need: i32): i32 {
 function refuse(what: string, size: i32, why: string): void {
   lineStart();
   lineText(what);
-  lineText(" region of ");
+  lineText(" of ");
   lineNumber(size);
   lineText(" bytes: ");
   lineText(why);
@@ -43,7 +47,7 @@ function refuse(what: string, size: i32, why: string): void {
  * A fresh block of `size` bytes for the `what` region. Memory is grown here, before the allocator
  * needs it, so that a refused growth is logged instead of trapping silently inside the allocator.
  */
-function region(what: string, size: i32): usize {
+function block(what: string, size: i32): usize {
   if (<u32>size > <u32>MAX_REGION) refuse(what, size, "more than a region can hold (1073741808 bytes)");
   // Where the next block starts: the stub allocator hands out its top and takes a block back only
   // when it is the last, so allocating nothing and freeing it finds the top without moving it.
@@ -55,14 +59,30 @@ function region(what: string, size: i32): usize {
   return heap.alloc(<usize>size);
 }
 
+/**
+ * The block that replaces `ptr` (0: none yet) to hold `cap` bytes, with the first `keep` bytes of the
+ * old one; the old block is given back. `what` names the buffer in the line logged when the block
+ * cannot be had (then it traps). With the stub allocator, a block that nothing was allocated after
+ * is reused in place when nothing is kept.
+ */
+export function regrow(what: string, ptr: usize, cap: i32, keep: i32): usize {
+  if (keep <= 0 || ptr == 0) {
+    if (ptr != 0) heap.free(ptr);
+    return block(what, cap);
+  }
+  const fresh = block(what, cap);
+  memory.copy(fresh, ptr, <usize>keep);
+  heap.free(ptr);
+  return fresh;
+}
+
 /** ABI export: a region of at least `size` bytes for the host to write into. */
 export function wg_input(size: i32): usize {
   // Unsigned: a negative size is a write of 2 GiB or more, which no region holds.
   if (inputPtr == 0 || <u32>size > <u32>inputCap) {
-    const cap = capacityFor(inputCap, size);
+    const cap = grownCapacity(inputCap, size);
     // The host rewrites the whole input for every call: nothing in the old region is kept.
-    if (inputPtr != 0) heap.free(inputPtr);
-    inputPtr = region("input", cap);
+    inputPtr = regrow("input region", inputPtr, cap, 0);
     inputCap = cap;
   }
   return inputPtr;
@@ -81,15 +101,8 @@ export function wg_output(): usize {
 /** Ensures the output region holds `need` bytes, keeping the first `keep`; returns its (maybe moved) start. */
 export function reserveOutput(need: i32, keep: i32): usize {
   if (outputPtr == 0 || <u32>need > <u32>outputCap) {
-    const cap = capacityFor(outputCap, need);
-    const old = outputPtr;
-    if (keep <= 0 && old != 0) heap.free(old);
-    const fresh = region("output", cap);
-    if (keep > 0 && old != 0) {
-      memory.copy(fresh, old, <usize>min(keep, outputCap));
-      heap.free(old);
-    }
-    outputPtr = fresh;
+    const cap = grownCapacity(outputCap, need);
+    outputPtr = regrow("output region", outputPtr, cap, outputPtr == 0 ? 0 : min(keep, outputCap));
     outputCap = cap;
   }
   return outputPtr;

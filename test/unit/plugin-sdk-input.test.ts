@@ -106,6 +106,32 @@ test('a growth the host refuses traps cleanly in wg_input, and a fresh instance 
   }
 });
 
+test('an output region the host refuses to grow traps cleanly in the data call', () => {
+  // 125 registers in one read: each 270-byte answer decodes to 125 samples (3000 bytes), so 400 of
+  // them fit the input under a 1 MiB maximum and their output does not.
+  const dir = mkdtempSync(join(tmpdir(), 'wg-sdk-output-'));
+  try {
+    const wasm = join(dir, 'modbus.wasm');
+    writeFileSync(wasm, withMemoryMaximum(readFileSync(builtPluginPath('modbus')), 16));
+    const plugin = loadPlugin(wasm, {
+      with: { transport: 'tcp', max_registers: 125, max_bits: 2000, max_gap: 0 },
+      devices: [{ name: 'plc1', unit_id: 1 }],
+      points: Array.from({ length: 125 }, (_, i) => ({ name: `r${i}`, function: 3, address: i, type: 'uint16' })),
+    });
+    const words = Array.from({ length: 125 }, (_, i) => i);
+    const records = Array.from({ length: 400 }, (_, i) => answer(plugin.instance, 0, registerPdu(3, words), { seq: i }));
+    assert.equal(decodeRecords(plugin.instance, records.slice(0, 4)).length, 4 * 125, 'a batch that fits decodes');
+    assert.throws(() => decodeRecords(plugin.instance, records), (err: unknown) => {
+      assert.ok(isWgError(err, 'WG_ERR_PLUGIN_TRAP'), String(err));
+      assert.match(err.message, /wg_process: unreachable/);
+      assert.match(err.message, /output region of \d+ bytes: the host refused to grow memory/);
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('growing inputs do not leave their old regions behind', () => {
   const plugin = load();
   const before = plugin.instance.memoryBytes;
