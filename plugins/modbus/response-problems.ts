@@ -119,13 +119,14 @@ export function responseSettle(r: i32): void {
     describeException(q, <i32>(problem - EXCEPTION));
   }
   const noComm = problem == EXCEPTION + GATEWAY_PATH_UNAVAILABLE || problem == EXCEPTION + GATEWAY_TARGET_FAILED;
+  // Point names come last: a line too long for the buffer loses the end of the list, not the news.
+  if (last != NONE) {
+    lineText("; before it, ");
+    describeRun(last, run);
+  }
   lineText("; points ");
   describePoints(q);
   lineText(noComm ? ": NaN, no-comm" : ": NaN, bad");
-  if (last != NONE) {
-    lineText("; after ");
-    describeRun(last, run);
-  }
   lineText("; repeats are counted, not logged");
   lineLog(WARN);
 }

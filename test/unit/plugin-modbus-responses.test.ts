@@ -163,8 +163,8 @@ test('a change of exception code is a new warning that counts the run before it'
   for (const code of [2, 2, 2, 4, 4, 2]) decodeRecords(d.instance, [answer(d.instance, FC3, [0x83, code])]);
   const lines = warnings(d);
   assert.equal(lines.length, 3);
-  assert.match(lines[1]!, /exception 4 \(server device failure\).*; after 3 responses with exception 2;/);
-  assert.match(lines[2]!, /exception 2 \(illegal data address\).*; after 2 responses with exception 4;/);
+  assert.match(lines[1]!, /exception 4 \(server device failure\); before it, 3 responses with exception 2; points p0, p1: NaN, bad;/);
+  assert.match(lines[2]!, /exception 2 \(illegal data address\): .*; before it, 2 responses with exception 4; points p0, p1: NaN, bad;/);
 });
 
 test('each read is judged on its own: one warning per failing request, none for the same again', () => {
@@ -180,6 +180,21 @@ test('each read is judged on its own: one warning per failing request, none for 
   assert.match(lines[2]!, /^device pump-vfd unit 7, function 4 \(read input registers\) of address 10: exception 6 \(server device busy\).*; points p3: NaN, bad;/);
   decodeRecords(d.instance, batch());
   assert.equal(warnings(d).length, 3, 'the same answers again log nothing');
+});
+
+test('a read of many points names the first four and counts the rest', () => {
+  const d = modbusDecoder({ points: Array.from({ length: 6 }, (_, i) => ({ name: `tank${i}.level`, function: 4, address: 100 + i, type: 'uint16' })) });
+  decodeRecords(d.instance, [answer(d.instance, 0, [0x84, 0x04])]);
+  assert.match(warnings(d)[0]!, /of addresses 100-105: exception 4 \(server device failure\); points tank0\.level, tank1\.level, tank2\.level, tank3\.level and 2 more: NaN, bad;/);
+});
+
+test('a device name too long for the log line costs the end of the point list, not the news', () => {
+  const name = 'x'.repeat(300);
+  const d = modbusDecoder({ devices: [{ name, unit_id: 1 }], points: [{ name: 'p'.repeat(200), function: 3, address: 0, type: 'uint16' }] });
+  decodeRecords(d.instance, [answer(d.instance, 0, [0x83, 0x06])]);
+  const line = warnings(d)[0]!;
+  assert.ok(line.startsWith(`device ${name} unit 1, function 3 (read holding registers) of address 0: exception 6 (server device busy): poll less often; points pp`), line);
+  assert.ok(Buffer.byteLength(line) <= 512, `${Buffer.byteLength(line)} bytes`);
 });
 
 test('exception 2 to a read at 40001 or above adds the 1-based notation hint', () => {
