@@ -3,14 +3,15 @@
 //
 // Both regions are safe at any size the host can ask for (docs/plugin-abi.md, "wg_input"): a region
 // grows to what is asked, at least doubling so a steadily growing input costs few growths, and never
-// past MAX_REGION (grownCapacity, regrow: the SDK's writers grow their buffers the same way). The region it replaces is given back first, so the stub allocator (which frees
-// only its last block) puts the new one in the same place whenever nothing was allocated after it.
+// past MAX_REGION (grownCapacity, regrow: the SDK's writers grow their buffers the same way). The
+// region it replaces is given back first, so the stub allocator (which frees only its last block)
+// puts the new one in the same place whenever nothing was allocated after it.
 // A size the region cannot take, or a growth of memory the host refuses, is logged and then traps:
 // the ABI's wg_input must succeed or trap, and the host contains the trap.
 import { lineStart, lineText, lineNumber, lineLog } from "./log-line";
 import { ERROR } from "./log";
 
-/** The largest region: the stub allocator's largest block (2^30 less its header), rounded down to 16. */
+/** The largest region: the stub allocator's largest block (2^30 less its 4-byte header), rounded down to 16. */
 export const MAX_REGION: i32 = (1 << 30) - 16;
 
 let inputPtr: usize = 0;
@@ -31,14 +32,19 @@ export function grownCapacity(cap: i32, need: i32): i32 {
   return max(need, min(doubled, MAX_REGION));
 }
 
-/** Logs why the `what` region cannot hold `size` bytes, then traps. */
-function refuse(what: string, size: i32, why: string): void {
+/** Logs why `what` cannot have `size` bytes ("input region of 2147483647 bytes: ..."), then traps. */
+function refuse(what: string, size: i32, tooLarge: bool): void {
   lineStart();
   lineText(what);
   lineText(" of ");
   lineNumber(size);
-  lineText(" bytes: ");
-  lineText(why);
+  if (tooLarge) {
+    lineText(" bytes: more than a region can hold (");
+    lineNumber(MAX_REGION);
+    lineText(" bytes)");
+  } else {
+    lineText(" bytes: the host refused to grow memory");
+  }
   lineLog(ERROR);
   unreachable();
 }
@@ -48,14 +54,15 @@ function refuse(what: string, size: i32, why: string): void {
  * needs it, so that a refused growth is logged instead of trapping silently inside the allocator.
  */
 function block(what: string, size: i32): usize {
-  if (<u32>size > <u32>MAX_REGION) refuse(what, size, "more than a region can hold (1073741808 bytes)");
+  if (<u32>size > <u32>MAX_REGION) refuse(what, size, true);
   // Where the next block starts: the stub allocator hands out its top and takes a block back only
-  // when it is the last, so allocating nothing and freeing it finds the top without moving it.
+  // when it is the last, so allocating nothing and freeing it finds the top without moving it. (The
+  // probe takes 16 bytes: were even those refused, the allocator would trap without the line.)
   const probe = heap.alloc(0);
   heap.free(probe);
   const end = <u64>probe + <u64>size + 32; // block header and alignment included
   const have = <u64>memory.size() << 16;
-  if (end > have && memory.grow(<i32>((end - have + 0xffff) >> 16)) < 0) refuse(what, size, "the host refused to grow memory");
+  if (end > have && memory.grow(<i32>((end - have + 0xffff) >> 16)) < 0) refuse(what, size, false);
   return heap.alloc(<usize>size);
 }
 
