@@ -15,8 +15,9 @@ import { settingsDocument } from '../src/host/pipeline/settings-document.js';
 import { BUILTIN_PLUGIN_DIR } from '../src/host/plugin-build/build.js';
 import { decodeFrames, encodeJson, scaleSamples, type BaselinePoint, type BaselineSample, type BaselineType } from './baseline/modbus-chain.js';
 import { emitResult, printMachine } from './machine.js';
-import { modbusDefaults, modbusFrameBatch } from './modbus-frames.js';
+import { modbusFrameBatch } from './modbus-frames.js';
 import { throughput } from './throughput.js';
+import { stepSettings } from './step-settings.js';
 
 const FRAMES_PER_BATCH = 32;
 
@@ -25,7 +26,7 @@ function load(name: string): CompiledPlugin {
   return v8Engine.compile(readFileSync(file), name, file);
 }
 const modbus = load('modbus');
-const modbusWith = await modbusDefaults();
+const modbusWith = await stepSettings('modbus', {});
 const scale = load('scale');
 const json = load('json');
 
@@ -35,15 +36,15 @@ interface Scenario {
   points: number;
 }
 
-function setup(s: Scenario) {
+async function setup(s: Scenario) {
   const points: BaselinePoint[] = Array.from({ length: s.points }, (_, i) => ({ name: `line1.sensor${i}`, unit: 'degC', register: i * s.registers, type: s.type, factor: 0.1, offset: 1 }));
   const context: ChainContext = {
     pipeline: 'bench',
     devices: [{ index: 0, name: 'plc', unit_id: 1 }],
     points: points.map((p, id) => ({ id, name: p.name, device: 0, function: 3, address: p.register, type: p.type, order: 'ABCD', unit: p.unit, scale: 1, offset: 0 })),
   };
-  const scaleWith = { points: Object.fromEntries(points.map((p) => [p.name, { factor: p.factor, offset: p.offset }])) };
-  const jsonWith = { shape: 'sample', timestamp: 'epoch_ms', decimals: -1 };
+  const scaleWith = await stepSettings('scale', { points: Object.fromEntries(points.map((p) => [p.name, { factor: p.factor, offset: p.offset }])) });
+  const jsonWith = await stepSettings('json', { shape: 'sample', timestamp: 'epoch_ms', decimals: -1 });
   const protocol = new PluginInstance(modbus);
   protocol.configure(settingsDocument(context, 0, 'modbus', modbusWith));
   const { batch } = modbusFrameBatch(protocol, points, FRAMES_PER_BATCH, (f, i) => (s.type === 'float32' ? 20 + i * 0.25 + f : i * 7 - 300 + f));
@@ -52,7 +53,7 @@ function setup(s: Scenario) {
 
 printMachine();
 for (const scenario of [{ type: 'int16', registers: 1, points: 125 }, { type: 'float32', registers: 2, points: 62 }] as Scenario[]) {
-  const { points, context, scaleWith, jsonWith, batch, samplesPerBatch } = setup(scenario);
+  const { points, context, scaleWith, jsonWith, batch, samplesPerBatch } = await setup(scenario);
   const label = `${scenario.type}, ${scenario.points} points per frame, ${FRAMES_PER_BATCH} frames per batch`;
 
   // Wasm: decode + scale, as the worker calls the plugins (a copy into each plugin's memory).

@@ -17,8 +17,9 @@ import { BUILTIN_PLUGIN_DIR } from '../src/host/plugin-build/build.js';
 import { decodeFrames, type BaselinePoint, type BaselineSample } from './baseline/modbus-chain.js';
 import { convert, encodeBuckets, Resampler, SigmaFilter, type Bucket } from './baseline/etl-chain.js';
 import { emitResult, printMachine } from './machine.js';
-import { advance, modbusDefaults, modbusFrameBatch } from './modbus-frames.js';
+import { advance, modbusFrameBatch } from './modbus-frames.js';
 import { throughput } from './throughput.js';
+import { stepSettings } from './step-settings.js';
 
 const FRAMES = 32;
 const POINTS = 125;
@@ -38,12 +39,12 @@ const context: ChainContext = {
   points: points.map((p, id) => ({ id, name: p.name, device: 0, function: 3, address: p.register, type: 'int16', order: 'ABCD', unit: 'degC', scale: 0.1, offset: 0 })),
 };
 const steps = {
-  si: { to: 'si' },
-  outlier: { method: 'sigma', window: 20, threshold: 3, min_samples: 10 },
-  resample: { bucket: BUCKET_MS, grace: 0, aggregates: ['mean', 'min', 'max', 'count'] },
-  json: { shape: 'bucket', timestamp: 'epoch_ms', decimals: -1 },
+  si: await stepSettings('si', { to: 'si' }),
+  outlier: await stepSettings('outlier', { method: 'sigma', window: 20, threshold: 3, min_samples: 10 }),
+  resample: await stepSettings('resample', { bucket: BUCKET_MS, grace: 0, aggregates: ['mean', 'min', 'max', 'count'] }),
+  json: await stepSettings('json', { shape: 'bucket', timestamp: 'epoch_ms', decimals: -1 }),
 };
-const modbusWith = await modbusDefaults();
+const modbusWith = await stepSettings('modbus', {});
 const protocol = new PluginInstance(load('modbus'));
 protocol.configure(settingsDocument(context, 0, 'modbus', modbusWith));
 // 20.0 .. 21.2 °C in a pattern with no outliers, so both filters keep everything.

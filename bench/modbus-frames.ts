@@ -3,20 +3,8 @@
  * every register filled by `word(frame, point)`, as the poller would write them into the ring.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { loadPluginManifest } from '../src/host/config/plugin-manifest.js';
 import { encodeFrameBatch } from '../src/host/engine/frame-record.js';
 import type { PluginInstance } from '../src/host/engine/plugin-instance.js';
-import { BUILTIN_PLUGIN_DIR } from '../src/host/plugin-build/build.js';
-
-/** The decoder's `with:` as the gateway hands it over for a step that sets nothing: the manifest's defaults. */
-export async function modbusDefaults(): Promise<Record<string, unknown>> {
-  const loaded = await loadPluginManifest(join(BUILTIN_PLUGIN_DIR, 'modbus'));
-  if (!loaded.ok) throw new Error(loaded.problems.map((p) => p.message).join('\n'));
-  const settings: Record<string, unknown> = {};
-  assert.deepEqual(loaded.plugin.validateSettings(settings), []);
-  return settings;
-}
 
 export interface FramePoint {
   register: number;

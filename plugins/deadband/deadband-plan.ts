@@ -13,7 +13,8 @@ export const EMITTED_LENGTH: usize = 48; // u32: byte length of the text last em
 export const QUALITY: usize = 52; // u8: quality last received (and emitted: a change always emits)
 export const TYPE: usize = 53; // u8: type last received
 export const SEEN: usize = 54; // u8: 1 once the point has had a sample
-export const STRIDE: usize = 56;
+export const RECEIVED_AT: usize = 56; // f64: newest timestamp the point received, ms since the epoch
+export const STRIDE: usize = 64;
 
 // The step's keys, in the order of the K_ indexes.
 const KEYS = "absolute percent heartbeat";
@@ -21,11 +22,10 @@ const K_ABSOLUTE = 0;
 const K_PERCENT = 1;
 const K_HEARTBEAT = 2;
 
-// Defaults; plugin.yaml declares the same values.
-const DEFAULT_ABSOLUTE: f64 = 0; // in the point's unit
-const DEFAULT_PERCENT: f64 = 0; // % of |last emitted|
-const DEFAULT_HEARTBEAT: i32 = 0; // ms
 const MAX_HEARTBEAT: i32 = 2147483647; // ms, 24.8 days
+// What a reader returns for a key that is absent: no valid value is negative. plugin.yaml holds the
+// defaults and the host fills them in, so only a document made without the host lacks a key.
+const ABSENT = -2;
 
 /** The per-point records, STRIDE bytes each, in point id order. */
 export class Plan {
@@ -45,13 +45,21 @@ export function readPlan(size: i32): Plan | null {
   for (let p = 0; p < n; p++) {
     const r = records + <usize>p * STRIDE;
     own.select(p);
-    const absolute = own.number(K_ABSOLUTE, DEFAULT_ABSOLUTE, false, ": must be 0 or more");
-    const percent = own.number(K_PERCENT, DEFAULT_PERCENT, false, ": must be 0 or more");
-    const heartbeat = own.whole(K_HEARTBEAT, DEFAULT_HEARTBEAT, 0, MAX_HEARTBEAT, ": must be a whole number of ms, 0 to 2147483647");
-    if (heartbeat < 0 || isNaN(absolute + percent)) return null;
+    const absolute = own.number(K_ABSOLUTE, ABSENT, false, ": must be 0 or more");
+    const percent = own.number(K_PERCENT, ABSENT, false, ": must be 0 or more");
+    const heartbeat = own.whole(K_HEARTBEAT, ABSENT, 0, MAX_HEARTBEAT, ": must be a whole number of ms, 0 to 2147483647");
+    if (isNaN(absolute + percent) || heartbeat == -1) return null; // the reader logged why
+    if (absolute == ABSENT) return missing(own, K_ABSOLUTE);
+    if (percent == ABSENT) return missing(own, K_PERCENT);
+    if (heartbeat == ABSENT) return missing(own, K_HEARTBEAT);
     store<f64>(r, absolute, ABSOLUTE);
     store<f64>(r, percent / 100, FRACTION);
     store<f64>(r, <f64>heartbeat, HEARTBEAT);
   }
   return new Plan(records, n);
+}
+
+function missing(own: PointSettings, k: i32): Plan | null {
+  own.refuse(k, ": missing (the host fills in plugin.yaml's default)", -1);
+  return null;
 }

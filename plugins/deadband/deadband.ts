@@ -3,6 +3,9 @@
 // band), bools and text on any change, any sample whose quality or type changed, and the first one.
 // A `heartbeat` re-emits a point that has been silent that long: its next sample passes even inside
 // the band, and wg_tick re-emits the latest value of a point whose samples have stopped coming.
+// Heartbeats are timed on the wall clock, so a step of it (clock-step.ts) would stop them for as long
+// as a step back, or fire them all at once after a step forward: at a step every point's times move
+// with the clock, and silence goes on being measured from where it was.
 import {
   input, setResult, reserveOutput, sampleCount, heapBytes, heapAt, sampleAt, ts, value, point, quality,
   type, aggregate, textOffset, textLength, OK, BAD_SETTINGS, BAD_INPUT, UNCHANGED, TYPE_NUMBER, TYPE_BOOL,
@@ -10,15 +13,17 @@ import {
 } from "../sdk";
 import { moveSample } from "../sdk/sample-move";
 import { Counters } from "../sdk/counters";
+import { CLOCK_STEP, tickStep, shiftLastTick, reportStep } from "../resample/clock-step";
 import {
   readPlan, EMITTED, LATEST, EMITTED_AT, ABSOLUTE, FRACTION, HEARTBEAT, EMITTED_LENGTH, QUALITY, TYPE, SEEN,
-  STRIDE,
+  RECEIVED_AT, STRIDE,
 } from "./deadband-plan";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
 
-const counters = new Counters("suppressed heartbeats");
+const counters = new Counters("suppressed heartbeats clock_steps");
 const SUPPRESSED = 0;
 const HEARTBEATS = 1;
+const CLOCK_STEPS = 2;
 
 let records: usize = 0;
 let points: u32 = 0;
@@ -74,19 +79,27 @@ function report(batch: usize, rec: usize, heap: i32): bool {
     if (<u64>offset + <u64>length > <u64>heap) return true;
     x = reinterpret<f64>(fnv1a(heapAt(batch) + <usize>offset, length));
   }
+  const t = ts(rec);
+  const seen = load<u8>(r, SEEN) != 0;
+  const step = t - load<f64>(r, RECEIVED_AT);
+  if (seen && step < -CLOCK_STEP) {
+    shiftLastTick(step);
+    clockStepped(step);
+  }
   let emit = true;
-  if (load<u8>(r, SEEN) != 0 && load<u8>(r, QUALITY) == q && load<u8>(r, TYPE) == kind) {
+  if (seen && load<u8>(r, QUALITY) == q && load<u8>(r, TYPE) == kind) {
     const last = load<f64>(r, EMITTED);
     if (kind == TYPE_NUMBER) emit = moved(x, last, load<f64>(r, ABSOLUTE), load<f64>(r, FRACTION));
     else if (kind == TYPE_BOOL) emit = !(x == last || (x != x && last != last));
     else emit = reinterpret<u64>(x) != reinterpret<u64>(last) || length != load<u32>(r, EMITTED_LENGTH);
     if (!emit) {
       const heartbeat = load<f64>(r, HEARTBEAT);
-      emit = heartbeat > 0 && ts(rec) - load<f64>(r, EMITTED_AT) >= heartbeat;
+      emit = heartbeat > 0 && t - load<f64>(r, EMITTED_AT) >= heartbeat;
       if (emit) counters.add(HEARTBEATS, 1);
     }
   }
   store<f64>(r, x, LATEST);
+  if (!seen || !(t <= load<f64>(r, RECEIVED_AT))) store<f64>(r, t, RECEIVED_AT);
   store<u8>(r, q, QUALITY);
   store<u8>(r, kind, TYPE);
   store<u8>(r, 1, SEEN);
@@ -96,8 +109,19 @@ function report(batch: usize, rec: usize, heap: i32): bool {
   }
   store<f64>(r, x, EMITTED);
   store<u32>(r, length, EMITTED_LENGTH);
-  store<f64>(r, ts(rec), EMITTED_AT);
+  store<f64>(r, t, EMITTED_AT);
   return true;
+}
+
+/** After a step of the clock by `step` ms: every point's times move with it. */
+function clockStepped(step: f64): void {
+  counters.add(CLOCK_STEPS, 1);
+  reportStep(step, "heartbeats now timed on the new clock");
+  for (let id: u32 = 0; id < points; id++) {
+    const r = records + <usize>id * STRIDE;
+    store<f64>(r, load<f64>(r, EMITTED_AT) + step, EMITTED_AT);
+    store<f64>(r, load<f64>(r, RECEIVED_AT) + step, RECEIVED_AT);
+  }
 }
 
 /**
@@ -129,6 +153,8 @@ function fnv1a(p: usize, length: u32): u64 {
  */
 export function wg_tick(now: f64): i32 {
   if (!(now < Infinity)) return 0;
+  const step = tickStep(now);
+  if (step != 0) clockStepped(step);
   const out = reserveOutput(BATCH_HEADER + <i32>points * SAMPLE_SIZE, 0);
   let count = 0;
   for (let id: u32 = 0; id < points; id++) {

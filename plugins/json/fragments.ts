@@ -6,17 +6,21 @@
 // Names and units come from the settings document, which the host writes with JSON.stringify: its
 // string literals are valid JSON in valid UTF-8 already (quotes and controls escaped, a lone surrogate
 // as "\udc00"), so they are copied as written, and JSON.parse of the output gives back the very string
-// configured.
+// configured. (Text samples are another matter: see escape.ts.)
 import { JsonCursor } from "../sdk/json-cursor";
-import { putWord } from "./words";
-import { nameOf, writes, wholeNumber, WORDS, W_NAME, W_GOOD, SLOTS, KEY_PIPELINE, KEY_VALUE, KEY_QUALITY, KEY_TS, KEY_POINT, KEY_DEVICE } from "./options";
+import { nameOf, writes, KEY_POINT, KEY_UNIT, KEY_DEVICE, KEY_PIPELINE, KEY_VALUE, KEY_QUALITY, KEY_TS } from "./options";
+
+/** Quality names by code (docs/plugin-abi.md, sample `quality`). */
+const QUALITY_NAMES = ["good", "suspect", "bad", "no-comm"];
+/** Aggregate names by code from 1 (docs/plugin-abi.md, sample `aggregate`). */
+const AGGREGATE_NAMES = ["", "mean", "min", "max", "first", "last", "count", "sum"];
 
 // Fragment ids. Per-point openings follow the fixed ones; the one after the last point is for samples
 // whose point id the settings do not know (their names print as null).
 export const F_VALUE = 0; // "value":
 export const F_QUALITY_KEY = 1; // "quality":
-export const F_QUALITY = 2; // + code 0..3: "quality":"good",
-export const F_AGGREGATE = 5; // + code 1..7 (so from 6): "mean":
+export const F_QUALITY = 2; // + quality code 0..3: "quality":"good",
+export const F_AGGREGATE = 5; // + aggregate code 1..7 (so from 6): "mean":
 export const F_OPENING = 13; // + point index
 
 /** All fragments, back to back. */
@@ -31,12 +35,19 @@ export let pointCount = 0;
 /** Upper bound of one object's bytes, text values aside (6 bytes per text byte come on top). */
 export let objectBound = 0;
 
-/**
- * Per point, the positions of its members in the document; then slots 0..3 (KEY_POINT..KEY_PIPELINE)
- * are set to the values of its static keys: its name, unit, device name and the pipeline name.
- */
-const values = memory.data(SLOTS);
-const deviceValues = memory.data(SLOTS);
+// The members of a point and of a device that openings print, in the order of POINT_MEMBERS.
+const POINT_MEMBERS = "name unit device";
+const M_NAME = 0;
+const M_UNIT = 1;
+const M_DEVICE = 2;
+const pointMembers = memory.data(3 * 4);
+const deviceMembers = memory.data(3 * 4);
+/** Per static key (KEY_POINT..KEY_PIPELINE), the position of the value an opening prints for it. */
+const staticValues = memory.data(4 * 4);
+
+@inline function slot(table: usize, i: i32): usize {
+  return <usize>load<u32>(table + (<usize>i << 2));
+}
 
 /** Makes room for `n` more bytes (configure time: the arena may move, fragments are kept as offsets). */
 function room(n: i32): void {
@@ -53,40 +64,45 @@ function raw(b: u8): void {
   used++;
 }
 
-const NULL = memory.data<u8>([0x6e, 0x75, 0x6c, 0x6c]);
+/** `s` (ASCII) in quotes. */
+function quoted(s: string): void {
+  raw(0x22);
+  for (let i = 0; i < s.length; i++) raw(<u8>s.charCodeAt(i));
+  raw(0x22);
+}
 
 /** The string literal at `p` in the document as written, or null when there is none. */
 function stringOrNull(p: usize): void {
-  let n = 4;
-  let src = NULL;
-  if (p != 0 && load<u8>(p) == 0x22) {
-    n = doc.textLength(p) + 2;
-    src = p;
+  if (p == 0 || load<u8>(p) != 0x22) {
+    for (let i = 0; i < 4; i++) raw(<u8>"null".charCodeAt(i));
+    return;
   }
+  const n = doc.textLength(p) + 2;
   room(n);
-  memory.copy(arena + <usize>used, src, <usize>n);
+  memory.copy(arena + <usize>used, p, <usize>n);
   used += n;
 }
 
-/** Word `index` of WORDS, quoted. */
-function word(index: i32): void {
-  room(32);
-  store<u8>(arena + <usize>used, 0x22);
-  const end = putWord(arena + <usize>used + 1, WORDS, index);
-  store<u8>(end, 0x22);
-  used = <i32>(end + 1 - arena);
-}
-
-/** `"name":` of key k, renamed or not. */
+/** `"name":` of key k: as configured in `fields`, or "pipeline", which is not renamed. */
 function key(k: i32): void {
-  if (nameOf(k) == 0) word(k);
+  if (k == KEY_PIPELINE) quoted("pipeline");
   else stringOrNull(nameOf(k));
   raw(0x3a);
 }
 
+/** Records that fragment `id` is what was written since `from`. */
 function mark(id: i32, from: i32): void {
   store<u32>(table + (<usize>id << 3), <u32>from);
   store<u32>(table + (<usize>id << 3), <u32>(used - from), 4);
+}
+
+/** The entry of `devices` that the device index at `index` names; 0 when absent, not an index, or past the end. */
+function deviceEntry(devices: usize, index: usize): usize {
+  const d = doc.number(index);
+  if (!(d >= 0 && d == Math.floor(d))) return 0;
+  let entry = doc.first(devices);
+  for (let i: f64 = 0; entry != 0 && i < d; i++) entry = doc.next(entry);
+  return entry;
 }
 
 /** Builds every fragment, given the positions of `pipeline`, `points` and `devices` in the document. */
@@ -96,42 +112,46 @@ export function buildFragments(c: JsonCursor, pipeline: usize, points: usize, de
   pointCount = c.count(points);
   table = heap.alloc(<usize>(F_OPENING + pointCount + 1) << 3);
 
-  let from = 0;
-  for (let i = -2; i < 11; i++) {
+  let from = used;
+  if (writes(KEY_VALUE)) key(KEY_VALUE);
+  mark(F_VALUE, from);
+  from = used;
+  if (writes(KEY_QUALITY)) key(KEY_QUALITY);
+  mark(F_QUALITY_KEY, from);
+  for (let q = 0; q < QUALITY_NAMES.length; q++) {
     from = used;
-    if (i >= 4) {
-      word(W_GOOD + i);
-      raw(0x3a);
-    } else if (i == -2) {
-      if (writes(KEY_VALUE)) key(KEY_VALUE);
-    } else if (writes(KEY_QUALITY)) {
+    if (writes(KEY_QUALITY)) {
       key(KEY_QUALITY);
-      if (i >= 0) {
-        word(W_GOOD + i);
-        raw(0x2c);
-      }
+      quoted(QUALITY_NAMES[q]);
+      raw(0x2c);
     }
-    mark(F_QUALITY + i, from);
+    mark(F_QUALITY + q, from);
+  }
+  for (let a = 1; a < AGGREGATE_NAMES.length; a++) {
+    from = used;
+    quoted(AGGREGATE_NAMES[a]);
+    raw(0x3a);
+    mark(F_AGGREGATE + a, from);
   }
   const fixed = used;
 
   let longest = 0;
   let p = c.first(points);
   for (let i = 0; i <= pointCount; i++) {
+    // For the unknown point (i == pointCount) p is 0: every member is absent and prints as null.
     from = used;
     raw(0x7b); // {
-    c.members(p, WORDS, values);
-    store<u32>(values + (KEY_POINT << 2), load<u32>(values + (W_NAME << 2)));
+    c.members(p, POINT_MEMBERS, pointMembers);
     // The device by its place in `devices` (looked up only when its name is written).
-    let device = writes(KEY_DEVICE) ? c.first(devices) : 0;
-    for (let d = wholeNumber(<usize>load<u32>(values + (KEY_DEVICE << 2)), -1); d != 0 && device != 0; d--) device = d < 0 ? 0 : c.next(device);
-    c.members(device, WORDS, deviceValues);
-    store<u32>(values + (KEY_DEVICE << 2), load<u32>(deviceValues + (W_NAME << 2)));
-    store<u32>(values + (KEY_PIPELINE << 2), <u32>pipeline);
-    for (let k = 0; k <= KEY_PIPELINE; k++) {
+    c.members(writes(KEY_DEVICE) ? deviceEntry(devices, slot(pointMembers, M_DEVICE)) : 0, POINT_MEMBERS, deviceMembers);
+    store<u32>(staticValues + (KEY_POINT << 2), <u32>slot(pointMembers, M_NAME));
+    store<u32>(staticValues + (KEY_UNIT << 2), <u32>slot(pointMembers, M_UNIT));
+    store<u32>(staticValues + (KEY_DEVICE << 2), <u32>slot(deviceMembers, M_NAME));
+    store<u32>(staticValues + (KEY_PIPELINE << 2), <u32>pipeline);
+    for (let k = KEY_POINT; k <= KEY_PIPELINE; k++) {
       if (!writes(k)) continue;
       key(k);
-      stringOrNull(<usize>load<u32>(values + (<usize>k << 2)));
+      stringOrNull(slot(staticValues, k));
       raw(0x2c);
     }
     if (writes(KEY_TS)) key(KEY_TS);

@@ -4,24 +4,30 @@
 // (fragments.ts); per batch the plugin only copies bytes and writes digits, without allocating.
 import { input, sampleCount, heapBytes, heapAt, OK, BAD_SETTINGS, BAD_INPUT, BATCH_HEADER, SAMPLE_SIZE } from "../sdk";
 import { JsonCursor } from "../sdk/json-cursor";
-import { readOptions, WORDS, SLOTS, W_WITH, W_POINTS, W_DEVICES, KEY_PIPELINE } from "./options";
+import { readOptions } from "./options";
 import { buildFragments } from "./fragments";
 import { useTextHeap } from "./objects";
 import { encodeBatch, finish } from "./encode";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
 
-/** Positions of the settings document's members, one slot per word of WORDS. */
-const top = memory.data(SLOTS);
+// The members of the settings document json reads, in the order of DOCUMENT_MEMBERS.
+const DOCUMENT_MEMBERS = "with points devices pipeline";
+const D_WITH = 0;
+const D_POINTS = 1;
+const D_DEVICES = 2;
+const D_PIPELINE = 3;
+/** Position of each member's value in the document (0: absent). */
+const top = memory.data(4 * 4);
 
-@inline function member(w: i32): usize {
-  return <usize>load<u32>(top + (<usize>w << 2));
+@inline function member(m: i32): usize {
+  return <usize>load<u32>(top + (<usize>m << 2));
 }
 
 export function wg_configure(size: i32): i32 {
   const c = new JsonCursor(input(), input() + <usize>size);
-  c.members(c.root, WORDS, top);
-  if (!readOptions(c, member(W_WITH))) return BAD_SETTINGS;
-  buildFragments(c, member(KEY_PIPELINE), member(W_POINTS), member(W_DEVICES));
+  c.members(c.root, DOCUMENT_MEMBERS, top);
+  if (!readOptions(c, member(D_WITH))) return BAD_SETTINGS;
+  buildFragments(c, member(D_PIPELINE), member(D_POINTS), member(D_DEVICES));
   return OK;
 }
 

@@ -39,14 +39,10 @@ const K_ACTION = 4;
 const K_MIN_DEVIATION = 5;
 const K_RESET_AFTER = 6;
 
-// Defaults; plugin.yaml declares the same values.
-const DEFAULT_WINDOW: i32 = 20; // samples
-const DEFAULT_THRESHOLD: f64 = 3; // σ, or 1.4826·MAD for hampel
-const DEFAULT_MIN_SAMPLES: i32 = 10; // samples held before filtering starts
-const DEFAULT_MIN_DEVIATION: f64 = 0; // in the point's unit
-const DEFAULT_RESET_AFTER: i32 = 5; // consecutive outliers
 const MAX_WINDOW: i32 = 1024; // samples
-
+// What a reader returns for a key that is absent: no valid value is negative. plugin.yaml holds the
+// defaults and the host fills them in, so only a document made without the host lacks a key.
+const ABSENT = -2;
 
 /** The per-point records, STRIDE bytes each, in point id order. */
 export class Plan {
@@ -66,14 +62,22 @@ export function readPlan(size: i32): Plan | null {
   for (let p = 0; p < n; p++) {
     const r = records + <usize>p * STRIDE;
     own.select(p);
-    const method = own.choice(K_METHOD, METHODS, METHOD_SIGMA);
-    const window = own.whole(K_WINDOW, DEFAULT_WINDOW, 3, MAX_WINDOW, ": must be a whole number 3..1024");
-    const threshold = own.number(K_THRESHOLD, DEFAULT_THRESHOLD, true, ": must be above 0");
-    const minSamples = own.whole(K_MIN_SAMPLES, DEFAULT_MIN_SAMPLES, 2, MAX_WINDOW, ": must be a whole number 2..1024");
-    const action = own.choice(K_ACTION, ACTIONS, ACTION_DROP);
-    const minDeviation = own.number(K_MIN_DEVIATION, DEFAULT_MIN_DEVIATION, false, ": must be 0 or more");
-    const resetAfter = own.whole(K_RESET_AFTER, DEFAULT_RESET_AFTER, 0, 65535, ": must be a whole number 0..65535");
-    if ((method | window | minSamples | action | resetAfter) < 0 || isNaN(threshold + minDeviation)) return null;
+    const method = own.choice(K_METHOD, METHODS, ABSENT);
+    const window = own.whole(K_WINDOW, ABSENT, 3, MAX_WINDOW, ": must be a whole number 3..1024");
+    const threshold = own.number(K_THRESHOLD, ABSENT, true, ": must be above 0");
+    const minSamples = own.whole(K_MIN_SAMPLES, ABSENT, 2, MAX_WINDOW, ": must be a whole number 2..1024");
+    const action = own.choice(K_ACTION, ACTIONS, ABSENT);
+    const minDeviation = own.number(K_MIN_DEVIATION, ABSENT, false, ": must be 0 or more");
+    const resetAfter = own.whole(K_RESET_AFTER, ABSENT, 0, 65535, ": must be a whole number 0..65535");
+    // -1 and NaN: the reader logged why.
+    if (method == -1 || window == -1 || minSamples == -1 || action == -1 || resetAfter == -1 || isNaN(threshold + minDeviation)) return null;
+    if (method == ABSENT) return missing(own, K_METHOD);
+    if (window == ABSENT) return missing(own, K_WINDOW);
+    if (threshold == ABSENT) return missing(own, K_THRESHOLD);
+    if (minSamples == ABSENT) return missing(own, K_MIN_SAMPLES);
+    if (action == ABSENT) return missing(own, K_ACTION);
+    if (minDeviation == ABSENT) return missing(own, K_MIN_DEVIATION);
+    if (resetAfter == ABSENT) return missing(own, K_RESET_AFTER);
     if (minSamples > window) {
       own.refuse(K_MIN_SAMPLES, ": must not exceed ", K_WINDOW);
       return null;
@@ -89,4 +93,9 @@ export function readPlan(size: i32): Plan | null {
     if (method == METHOD_HAMPEL) sortedInit(r + SORTED, heap.alloc(<usize>cap << 3));
   }
   return new Plan(records, n);
+}
+
+function missing(own: PointSettings, k: i32): Plan | null {
+  own.refuse(k, ": missing (the host fills in plugin.yaml's default)", -1);
+  return null;
 }

@@ -11,9 +11,15 @@
 // Buckets that can be open at once lie in ((h - grace)/bucket - 1, h/bucket], so a point gets
 // 1 + ceil(grace / bucket) slots, at most MAX_OPEN. Only when that cap bites does a bucket close
 // early (the oldest, counted as `early`), or does a sample older than every open bucket count as late.
+//
+// A step of the wall clock (clock-step.ts) would otherwise stall a point: after a step back every
+// sample is late until the clock is back where it was, for as long as the step. So at a step every
+// open bucket of every point is flushed as at shutdown, and the table starts again as at configure:
+// the next samples open buckets of the new time.
 import { GOOD, SUSPECT } from "../sdk";
 import { push } from "./batch-out";
-import { count, LATE, EARLY } from "./counters";
+import { counters, LATE, EARLY, CLOCK_STEPS } from "./counters";
+import { CLOCK_STEP, tickStep, shiftLastTick, reportStep } from "./clock-step";
 
 const MAX_OPEN: f64 = 8;
 
@@ -28,7 +34,8 @@ const HOT_SLOT: usize = 48; // u32 address of that bucket's slot
 const SLOTS: usize = 52; // u32 address of the point's first slot
 const SLOTS_END: usize = 56; // u32 address past its last slot
 const AGGREGATES: usize = 60; // u32 codes to emit, four bits each, first in the low bits; 0: not resampled
-const POINT_BYTES: usize = 64;
+const NEWEST: usize = 64; // f64 newest timestamp among the point's samples (the horizon without ticks)
+const POINT_BYTES: usize = 72;
 
 // A slot: eleven f64. COUNT 0 means the slot is free.
 const K: usize = 0; // bucket index
@@ -90,10 +97,16 @@ export function openTable(): void {
     const s = zeroed(bytes);
     store<u32>(r, s, SLOTS);
     store<u32>(r, s + bytes, SLOTS_END);
-    store<f64>(r, -Infinity, HORIZON);
-    store<f64>(r, Infinity, CLOSE_AT);
-    // HOT_START = HOT_END = 0 from zeroed(): an empty range
+    restartPoint(r);
   }
+}
+
+/** The point at `r` as at configure: nothing seen, nothing open. */
+function restartPoint(r: usize): void {
+  store<f64>(r, -Infinity, HORIZON);
+  store<f64>(r, -Infinity, NEWEST);
+  store<f64>(r, Infinity, CLOSE_AT);
+  forgetHot(r);
 }
 
 function slotsOf(r: usize): f64 {
@@ -103,6 +116,13 @@ function slotsOf(r: usize): f64 {
 /** Takes a good or suspect sample with finite `t` and `v` of a resampled point. */
 @inline export function add(p: u32, t: f64, v: f64, q: u8): void {
   const r = recordOf(p);
+  const newest = load<f64>(r, NEWEST);
+  if (t < newest - load<f64>(r, GRACE) - CLOCK_STEP) {
+    const step = t - newest;
+    shiftLastTick(step);
+    clockStepped(step);
+  }
+  if (t > load<f64>(r, NEWEST)) store<f64>(r, t, NEWEST);
   if (t > load<f64>(r, HORIZON)) {
     store<f64>(r, t, HORIZON);
     if (t >= load<f64>(r, CLOSE_AT)) closeDue(p, r);
@@ -113,12 +133,26 @@ function slotsOf(r: usize): f64 {
 
 /** Moves every point's horizon to `now`, closing what that makes due; +Infinity closes everything. */
 export function tick(now: f64): void {
+  const step = tickStep(now);
+  if (step != 0) clockStepped(step);
   for (let p: u32 = 0; p < pointCount; p++) {
     const r = recordOf(p);
     if (now > load<f64>(r, HORIZON)) {
       store<f64>(r, now, HORIZON);
       if (now >= load<f64>(r, CLOSE_AT)) closeDue(p, r);
     }
+  }
+}
+
+/** After a step of the clock: flushes every open bucket as at shutdown, then restarts every point. */
+function clockStepped(step: f64): void {
+  counters.add(CLOCK_STEPS, 1);
+  reportStep(step, "open buckets flushed as at shutdown; buckets start again from the new time");
+  for (let p: u32 = 0; p < pointCount; p++) {
+    const r = recordOf(p);
+    store<f64>(r, Infinity, HORIZON);
+    closeDue(p, r);
+    restartPoint(r);
   }
 }
 
@@ -131,7 +165,7 @@ function place(p: u32, r: usize, t: f64, v: f64, q: u8): void {
   const k = Math.floor(t / size);
   const start = k * size;
   const end = start + size;
-  if (end + grace <= load<f64>(r, HORIZON)) return count(LATE);
+  if (end + grace <= load<f64>(r, HORIZON)) return counters.add(LATE, 1);
   let slot: usize = 0;
   let free: usize = 0;
   for (let s = <usize>load<u32>(r, SLOTS), last = <usize>load<u32>(r, SLOTS_END); s < last; s += SLOT_BYTES) {
@@ -146,8 +180,8 @@ function place(p: u32, r: usize, t: f64, v: f64, q: u8): void {
     if (free == 0) {
       const oldest = oldestSlot(r);
       const oldestK = load<f64>(oldest, K);
-      if (k < oldestK) return count(LATE);
-      count(EARLY);
+      if (k < oldestK) return counters.add(LATE, 1);
+      counters.add(EARLY, 1);
       store<f64>(r, oldestK * size + size + grace, HORIZON);
       closeDue(p, r);
       free = oldest;

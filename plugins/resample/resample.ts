@@ -8,7 +8,7 @@ import {
 import { begin, copy, finish } from "./batch-out";
 import { readPlan } from "./point-plan";
 import { openTable, resampled, add, tick } from "./bucket-table";
-import { count, writeCounters, UNAGGREGATED } from "./counters";
+import { counters, UNAGGREGATED } from "./counters";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
 
 export function wg_configure(size: i32): i32 {
@@ -36,7 +36,7 @@ export function wg_process(size: i32): i32 {
         add(p, t, v, q);
         continue;
       }
-      count(UNAGGREGATED);
+      counters.add(UNAGGREGATED, 1);
     }
     copy(rec);
   }
@@ -50,5 +50,5 @@ export function wg_tick(now: f64): i32 {
 }
 
 export function wg_stats(): i32 {
-  return writeCounters();
+  return counters.write();
 }

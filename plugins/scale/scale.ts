@@ -1,7 +1,8 @@
-// scale: value × factor + offset per point, in place.
+// scale: value × factor + offset per point, in place. The host fills in each entry's factor, offset and
+// unit from plugin.yaml's defaults; a point without an entry keeps its values and unit (× 1 + 0).
 import {
-  Settings, readSettings, sampleCount, sampleAt, value, setValue, point, type,
-  input, setResult, reserveOutput, fail, OK, BAD_SETTINGS, UNCHANGED, TYPE_NUMBER, J_OBJECT,
+  Json, readSettings, sampleCount, sampleAt, value, setValue, point, type,
+  input, setResult, reserveOutput, fail, OK, BAD_SETTINGS, UNCHANGED, TYPE_NUMBER, J_OBJECT, J_NUMBER, J_STRING,
 } from "../sdk";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
 
@@ -35,12 +36,21 @@ export function wg_configure(size: i32): i32 {
       fail("with.points." + name + ": expected an object");
       return BAD_SETTINGS;
     }
-    factors[id] = entry.number("factor", 1);
-    offsets[id] = entry.number("offset", 0);
+    if (!given(entry, name, "factor", J_NUMBER) || !given(entry, name, "offset", J_NUMBER) || !given(entry, name, "unit", J_STRING)) return BAD_SETTINGS;
+    factors[id] = entry.number("factor", NaN);
+    offsets[id] = entry.number("offset", NaN);
     units[id] = entry.string("unit", "");
     anyScaled = true;
   }
   return OK;
+}
+
+/** Whether with.points.<name>.<key> is there as a `kind`; logs the problem when not. */
+function given(entry: Json, name: string, key: string, kind: u8): bool {
+  const v = entry.get(key);
+  if (v !== null && v.kind == kind) return true;
+  fail("with.points." + name + "." + key + ": missing (the host fills in plugin.yaml's default)");
+  return false;
 }
 
 export function wg_units(): i32 {

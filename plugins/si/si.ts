@@ -8,15 +8,11 @@ import {
 import { JsonCursor } from "../sdk/json-cursor";
 import { loadUnits, findUnit, siUnitOf, quantityOf, canonicalLength, isCanonical, writeCanonical } from "./unit-table";
 import { Conversion, compose, apply } from "./conversion";
-import {
-  beginProblems, problemCount, problemStart, problemEnd, refuse, refuseLine, say, sayBytes, sayUnit,
-  M_ON_UNKNOWN, M_EXPECTED_UNIT, M_POINTS, M_NO_POINT, M_POINT_TO_PATH, M_TO_PATH, M_POINT, M_HAS_UNIT,
-  M_NOT_KNOWN, M_UNKNOWN_UNIT, M_FOR_POINT, M_CANNOT_CONVERT, M_FROM, M_TARGET, M_QUOTE,
-} from "./problems";
+import { beginProblems, problemCount, problemStart, problemEnd, refuseLine, say, sayBytes, sayUnit } from "./problems";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
 
 // The members si reads, of the settings document, of `with:`, of a point, of a with.points entry: one
-// list for all (each object simply lacks the others), which keeps the module small.
+// list for all (each object simply lacks the others).
 const KEYS = "to on_unknown points with name unit type";
 const K_TO = 0;
 const K_ON_UNKNOWN = 1;
@@ -75,13 +71,12 @@ function targetRow(p: usize): i32 {
 
 /** Starts a problem line about point `name` with the setting it comes from: with.to or with.points.<name>.to. */
 function problemAbout(name: usize, own: bool): void {
-  problemStart();
   if (own) {
-    say(M_POINTS);
+    problemStart("with.points.");
     sayText(name);
-    say(M_POINT_TO_PATH);
+    say(".to: ");
   } else {
-    say(M_TO_PATH);
+    problemStart("with.to: ");
   }
 }
 
@@ -104,11 +99,11 @@ function plan(id: i32, globalTo: usize, globalRow: i32): bool {
   const from = findUnit(unit + 1, unitLength);
   if (from < 0) {
     problemAbout(name, own);
-    say(M_POINT);
+    say("point \"");
     sayText(name);
-    say(M_HAS_UNIT);
+    say("\" has unit \"");
     sayText(unit);
-    say(M_NOT_KNOWN);
+    say("\", which si does not know");
     problemEnd();
     return false;
   }
@@ -117,21 +112,21 @@ function plan(id: i32, globalTo: usize, globalRow: i32): bool {
   if (to == TO_UNKNOWN) {
     if (!own) globalToReported = true;
     problemAbout(name, own);
-    say(M_UNKNOWN_UNIT);
+    say("unknown unit \"");
     sayText(own ? ownTo : globalTo);
-    say(M_FOR_POINT);
+    say("\" for point \"");
     sayText(name);
-    say(M_QUOTE);
+    say("\"");
     problemEnd();
     return false;
   }
   if (quantityOf(from) != quantityOf(to)) {
     problemAbout(name, own);
-    say(M_CANNOT_CONVERT);
+    say("cannot convert point \"");
     sayText(name);
-    say(M_FROM);
+    say("\" from ");
     sayUnit(from);
-    say(M_TARGET);
+    say(" to ");
     sayUnit(to);
     problemEnd();
     return false;
@@ -157,9 +152,16 @@ function pointNamed(key: usize): i32 {
 
 /** Starts a line about with.points.<key>. */
 function overrideLine(key: usize): void {
-  problemStart();
-  say(M_POINTS);
+  problemStart("with.points.");
   sayText(key);
+}
+
+/** Refuses a document without `with.<key>`, which the host fills in from plugin.yaml. */
+function missing(key: string): i32 {
+  problemStart("with.");
+  say(key);
+  say(": missing (the host fills in plugin.yaml's default)");
+  return refuseLine();
 }
 
 export function wg_configure(size: i32): i32 {
@@ -173,22 +175,19 @@ export function wg_configure(size: i32): i32 {
   const onUnknown = at(K_ON_UNKNOWN);
   const overrides = at(K_POINTS);
 
-  let reject = true;
-  if (onUnknown != 0) {
-    const mode = json.oneOf(onUnknown, WORDS);
-    if (mode < 0 || mode > W_PASS) return refuse(M_ON_UNKNOWN);
-    reject = mode != W_PASS;
+  if (onUnknown == 0) return missing("on_unknown");
+  if (globalTo == 0) return missing("to");
+  const mode = json.oneOf(onUnknown, WORDS);
+  if (mode < 0 || mode > W_PASS) {
+    problemStart("with.on_unknown: expected \"reject\" or \"pass\"");
+    return refuseLine();
   }
-  let globalRow = TO_SI;
-  if (globalTo != 0) {
-    if (json.textLength(globalTo) == 0) {
-      problemStart();
-      say(M_TO_PATH);
-      say(M_EXPECTED_UNIT);
-      return refuseLine();
-    }
-    globalRow = targetRow(globalTo);
+  const reject = mode != W_PASS;
+  if (json.textLength(globalTo) == 0) {
+    problemStart("with.to: expected \"si\" or a unit");
+    return refuseLine();
   }
+  const globalRow = targetRow(globalTo);
 
   const n = json.count(points);
   pointCount = n;
@@ -212,15 +211,14 @@ export function wg_configure(size: i32): i32 {
     const own = pointNamed(k);
     if (own < 0) {
       overrideLine(k);
-      say(M_NO_POINT);
+      say(": no point of that name");
       return refuseLine();
     }
     // The entry's value starts after the colon that follows the key.
     json.members(json.blank(json.blank(json.skip(k)) + 1), KEYS, found);
     if (json.textLength(at(K_TO)) == 0) {
       overrideLine(k);
-      say(M_POINT_TO_PATH);
-      say(M_EXPECTED_UNIT);
+      say(".to: expected \"si\" or a unit");
       return refuseLine();
     }
     entryOf(own).ownTo = <u32>at(K_TO);
@@ -232,11 +230,9 @@ export function wg_configure(size: i32): i32 {
   for (let i = 0; i < n; i++) if (plan(i, globalTo, globalRow)) anyConverted = true;
   // A misspelt with.to is a problem even when no point reached it.
   if (globalRow == TO_UNKNOWN && !globalToReported) {
-    problemStart();
-    say(M_TO_PATH);
-    say(M_UNKNOWN_UNIT);
+    problemStart("with.to: unknown unit \"");
     sayText(globalTo);
-    say(M_QUOTE);
+    say("\"");
     problemEnd();
   }
   return reject && problemCount() > 0 ? BAD_SETTINGS : OK;

@@ -1,36 +1,43 @@
 /**
  * The receive side every transport shares: received bytes wait here until a `read()` takes them, and
  * `read()` calls wait here, in call order, until bytes, a timeout, the end of the link or our close.
- * Keeping this in one place makes "queued, never dropped" and the error codes of the transport
- * contract (see transport.ts) hold the same way for TCP, serial and UDP.
+ * Keeping this in one place makes "queued in order, up to the link's limit" and the error codes of the
+ * transport contract (see transport.ts) hold the same way for TCP, serial and UDP.
  */
-import { WgError } from '../host/errors.js';
+import { HalError } from './errors.js';
+import { formatDuration } from './duration.js';
+import { MAX_TIMER_MS } from './timer.js';
+
+/** `rxLimitBytes` when the transport's options do not say (see transport.ts): the largest IP datagram. */
+export const DEFAULT_RX_LIMIT_BYTES = 65_536;
 
 /** How received bytes are cut into reads: a byte stream (TCP, serial) or one datagram per read (UDP). */
 export type RxFraming = 'stream' | 'datagram';
 
 interface PendingRead {
   resolve(bytes: Uint8Array): void;
-  reject(error: WgError): void;
+  reject(error: HalError): void;
   timer: NodeJS.Timeout | undefined;
 }
-
-/** setTimeout fires at once for delays above 2^31-1 ms; longer timeouts are clamped to that (24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class RxQueue {
   readonly #device: string;
   readonly #framing: RxFraming;
+  readonly #limitBytes: number;
   #chunks: Uint8Array[] = [];
   #queuedBytes = 0;
   #readers: PendingRead[] = [];
   /** Why reads fail once the queue is empty: a lost link, or our close. Undefined while open. */
-  #terminal: WgError | undefined;
+  #terminal: HalError | undefined;
 
-  /** Starts closed: reads fail with `WG_ERR_HAL_CLOSED` until `reset()` marks the link open. */
-  constructor(device: string, framing: RxFraming) {
+  /**
+   * Starts closed: reads fail with `WG_ERR_HAL_CLOSED` until `reset()` marks the link open.
+   * `limitBytes` is the most the queue holds while no read takes it (see `push`).
+   */
+  constructor(device: string, framing: RxFraming, limitBytes: number) {
     this.#device = device;
     this.#framing = framing;
+    this.#limitBytes = limitBytes;
     this.#terminal = this.#closedError();
   }
 
@@ -45,17 +52,23 @@ export class RxQueue {
     this.#terminal = undefined;
   }
 
-  /** Bytes arrived from the device. Ignored once the link is over (they can belong to no read). */
-  push(chunk: Uint8Array): void {
-    if (this.#terminal !== undefined || chunk.byteLength === 0) return;
+  /**
+   * Bytes arrived from the device. Ignored once the link is over (they can belong to no read).
+   * Returns false, and queues nothing, when no read is waiting and the chunk would take the queue past
+   * its limit: the device sends more than any answer can be, and the caller ends the link (`overflow`).
+   */
+  push(chunk: Uint8Array): boolean {
+    if (this.#terminal !== undefined || chunk.byteLength === 0) return true;
     const reader = this.#readers.shift();
     if (reader) {
       clearTimeout(reader.timer);
       reader.resolve(chunk);
-      return;
+      return true;
     }
+    if (this.#queuedBytes + chunk.byteLength > this.#limitBytes) return false;
     this.#chunks.push(chunk);
     this.#queuedBytes += chunk.byteLength;
+    return true;
   }
 
   read(timeoutMs: number): Promise<Uint8Array> {
@@ -66,7 +79,7 @@ export class RxQueue {
       if (Number.isFinite(timeoutMs)) {
         reader.timer = setTimeout(() => {
           this.#readers = this.#readers.filter((r) => r !== reader);
-          reject(new WgError('WG_ERR_HAL_TIMEOUT', { device: this.#device, detail: `${timeoutMs} ms` }));
+          reject(new HalError('WG_ERR_HAL_TIMEOUT', { device: this.#device, detail: formatDuration(timeoutMs) }));
         }, Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS));
       }
       this.#readers.push(reader);
@@ -77,10 +90,25 @@ export class RxQueue {
    * The link was lost: pending reads fail with `error` now; queued bytes stay readable, and reads
    * fail with `error` once they are gone.
    */
-  lose(error: WgError): void {
+  lose(error: HalError): void {
     if (this.#terminal !== undefined) return;
     this.#terminal = error;
     this.#failReaders(error);
+  }
+
+  /**
+   * The device sent past the limit: queued bytes are discarded (they are not an answer anyone asked
+   * for), pending and later reads fail with `error`. Returns how many bytes were discarded.
+   */
+  overflow(error: HalError): number {
+    const discarded = this.#queuedBytes;
+    this.#chunks = [];
+    this.#queuedBytes = 0;
+    if (this.#terminal === undefined) {
+      this.#terminal = error;
+      this.#failReaders(error);
+    }
+    return discarded;
   }
 
   /** We closed: queued bytes are discarded, pending and later reads fail with `WG_ERR_HAL_CLOSED`. */
@@ -103,7 +131,7 @@ export class RxQueue {
     return all;
   }
 
-  #failReaders(error: WgError): void {
+  #failReaders(error: HalError): void {
     const readers = this.#readers;
     this.#readers = [];
     for (const reader of readers) {
@@ -112,7 +140,7 @@ export class RxQueue {
     }
   }
 
-  #closedError(): WgError {
-    return new WgError('WG_ERR_HAL_CLOSED', { device: this.#device });
+  #closedError(): HalError {
+    return new HalError('WG_ERR_HAL_CLOSED', { device: this.#device });
   }
 }

@@ -3,9 +3,12 @@
  * following the contract in transport.ts.
  */
 import { Socket } from 'node:net';
-import { WgError } from '../host/errors.js';
-import { RxQueue } from './rx-queue.js';
-import type { NetTransportOptions, Transport, TransportFactory } from './transport.js';
+import { HalError } from './errors.js';
+import { systemClock } from './clock.js';
+import { formatDuration } from './duration.js';
+import { monotonicTimeout } from './timer.js';
+import { DEFAULT_RX_LIMIT_BYTES, RxQueue } from './rx-queue.js';
+import type { NetTransportOptions, Transport, TransportCounters, TransportFactory } from './transport.js';
 
 export interface TcpTransportOptions extends NetTransportOptions {
   /**
@@ -24,16 +27,19 @@ export class TcpTransport implements Transport {
   readonly device: string;
   readonly #options: TcpTransportOptions;
   readonly #rx: RxQueue;
+  readonly #rxLimitBytes: number;
+  readonly #counts: TransportCounters = { rxOverflows: 0, rxDiscardedBytes: 0 };
   #state: LinkState = 'closed';
   #socket: Socket | undefined;
-  #lostError: WgError | undefined;
+  #lostError: HalError | undefined;
   /** Settles a pending `open()` when `close()` cancels it. */
-  #cancelOpen: ((error: WgError) => void) | undefined;
+  #cancelOpen: ((error: HalError) => void) | undefined;
 
   constructor(options: TcpTransportOptions) {
     this.device = options.device;
     this.#options = options;
-    this.#rx = new RxQueue(options.device, 'stream');
+    this.#rxLimitBytes = options.rxLimitBytes ?? DEFAULT_RX_LIMIT_BYTES;
+    this.#rx = new RxQueue(options.device, 'stream', this.#rxLimitBytes);
   }
 
   get isOpen(): boolean {
@@ -42,6 +48,10 @@ export class TcpTransport implements Transport {
 
   get queuedBytes(): number {
     return this.#rx.queuedBytes;
+  }
+
+  counters(): TransportCounters {
+    return { ...this.#counts };
   }
 
   open(): Promise<void> {
@@ -54,8 +64,8 @@ export class TcpTransport implements Transport {
     const socket = new Socket();
     this.#socket = socket;
     return new Promise<void>((resolve, reject) => {
-      const settle = (error: WgError | undefined): void => {
-        clearTimeout(timer);
+      const settle = (error: HalError | undefined): void => {
+        timer.cancel();
         socket.off('connect', onConnect);
         socket.off('error', onError);
         this.#cancelOpen = undefined;
@@ -73,9 +83,8 @@ export class TcpTransport implements Transport {
         settle(undefined);
       };
       const onError = (cause: Error): void => settle(this.#connectError(cause.message, cause));
-      const timer = setTimeout(
-        () => settle(this.#connectError(`no connection within ${connectTimeoutMs} ms`)),
-        connectTimeoutMs,
+      const timer = monotonicTimeout(systemClock, connectTimeoutMs, () =>
+        settle(this.#connectError(`no connection within ${formatDuration(connectTimeoutMs)}`)),
       );
       this.#cancelOpen = settle;
       socket.once('connect', onConnect);
@@ -123,7 +132,9 @@ export class TcpTransport implements Transport {
     this.#rx.reset();
     let reason = 'peer closed the connection';
     let cause: Error | undefined;
-    socket.on('data', (chunk: Buffer) => this.#rx.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      if (!this.#rx.push(chunk)) this.#overflow(chunk.byteLength);
+    });
     socket.on('error', (error: Error) => {
       reason = error.message;
       cause = error;
@@ -134,8 +145,8 @@ export class TcpTransport implements Transport {
     });
   }
 
-  #lost(detail: string, cause?: Error): WgError {
-    const error = new WgError('WG_ERR_HAL_LINK_LOST', { device: this.device, detail }, { cause });
+  #lost(detail: string, cause?: Error): HalError {
+    const error = new HalError('WG_ERR_HAL_LINK_LOST', { device: this.device, detail }, { cause });
     this.#state = 'lost';
     this.#lostError = error;
     this.#socket?.destroy();
@@ -144,13 +155,24 @@ export class TcpTransport implements Transport {
     return error;
   }
 
-  #connectError(detail: string, cause?: Error): WgError {
-    const { host, port } = this.#options;
-    return new WgError('WG_ERR_HAL_CONNECT', { device: this.device, detail: `${host}:${port}: ${detail}` }, { cause });
+  /** The device sent past the limit: drop the socket now, so no more of its bytes cost memory or CPU. */
+  #overflow(chunkBytes: number): void {
+    const error = new HalError('WG_ERR_HAL_RX_OVERFLOW', { device: this.device, detail: `${this.#rxLimitBytes} bytes` });
+    this.#counts.rxOverflows++;
+    this.#counts.rxDiscardedBytes += this.#rx.overflow(error) + chunkBytes;
+    this.#state = 'lost';
+    this.#lostError = error;
+    this.#socket?.destroy();
+    this.#socket = undefined;
   }
 
-  #closedError(): WgError {
-    return new WgError('WG_ERR_HAL_CLOSED', { device: this.device });
+  #connectError(detail: string, cause?: Error): HalError {
+    const { host, port } = this.#options;
+    return new HalError('WG_ERR_HAL_CONNECT', { device: this.device, detail: `${host}:${port}: ${detail}` }, { cause });
+  }
+
+  #closedError(): HalError {
+    return new HalError('WG_ERR_HAL_CLOSED', { device: this.device });
   }
 }
 

@@ -16,6 +16,9 @@
  * |                        | device, or no link within `connectTimeoutMs`).                        |
  * | `WG_ERR_HAL_TIMEOUT`   | `read()` saw no byte within its timeout. The link stays open and      |
  * |                        | bytes that arrive later are kept for the next read.                   |
+ * | `WG_ERR_HAL_RX_OVERFLOW` | the device sent more than `rxLimitBytes` while no read took it: no  |
+ * |                        | answer is that long, so the transport discarded what it held, counted |
+ * |                        | it (`counters()`), and ended the link as if lost. `open()` again.     |
  *
  * Every such error carries `context.device` (the `device` option, the name the operator gave the
  * device in the gateway file) and, except for `WG_ERR_HAL_CLOSED`, a `context.detail` with the
@@ -28,6 +31,21 @@ export interface TransportOptions {
   readonly device: string;
   /** How long `open()` may take before it fails with `WG_ERR_HAL_CONNECT`, in milliseconds. */
   readonly connectTimeoutMs: number;
+  /**
+   * The most received bytes the link holds while no `read()` takes them, in bytes (default 65 536, the
+   * largest datagram IP can carry, so larger than any frame of any field protocol). A caller that knows
+   * its protocol's largest frame (260 bytes for Modbus TCP) may set that. Past it, the link ends with
+   * `WG_ERR_HAL_RX_OVERFLOW`, so a device that streams without being asked cannot grow the gateway's memory.
+   */
+  readonly rxLimitBytes?: number;
+}
+
+/** What a transport counts over its whole life, across reconnects. */
+export interface TransportCounters {
+  /** Times the link was ended because the device sent past `rxLimitBytes`. */
+  rxOverflows: number;
+  /** Received bytes thrown away by those overflows (what was queued plus the chunk that overflowed). */
+  rxDiscardedBytes: number;
 }
 
 /** Settings of the IP transports (TCP now, UDP later): where the device listens. */
@@ -43,9 +61,10 @@ export interface NetTransportOptions extends TransportOptions {
  *
  * Ordering and queueing: received bytes are delivered in the order they arrived. Bytes that arrive
  * while no `read()` is pending are queued inside the transport and delivered by the next reads,
- * never dropped, until the transport is closed by us (`close()` discards them). When the link is
- * lost, bytes received before the loss are still delivered first; only then do reads fail with
- * `WG_ERR_HAL_LINK_LOST`.
+ * never dropped, until the transport is closed by us (`close()` discards them) or the queue would
+ * pass `rxLimitBytes` (then the queue is discarded, counted, and the link ends with
+ * `WG_ERR_HAL_RX_OVERFLOW`). When the link is lost, bytes received before the loss are still
+ * delivered first; only then do reads fail with `WG_ERR_HAL_LINK_LOST`.
  *
  * Ownership: the transport keeps no reference to a buffer it returned from `read()`; the caller owns
  * it and may modify or keep it. A buffer given to `write()` is read by the transport until the
@@ -67,6 +86,9 @@ export interface Transport {
    */
   readonly queuedBytes: number;
 
+  /** A snapshot of the counters (see `TransportCounters`). */
+  counters(): TransportCounters;
+
   /**
    * Establishes the link. Resolves when bytes can be written and read. Starts with an empty receive
    * queue, so it may be called again after `close()` or after the link was lost to re-establish it.
@@ -83,7 +105,8 @@ export interface Transport {
    * bytes have been handed to the operating system, not when the device has them.
    *
    * Rejects with `WG_ERR_HAL_CLOSED` if the transport is not open or is closed before the bytes
-   * were handed over, and with `WG_ERR_HAL_LINK_LOST` if the link is or becomes lost.
+   * were handed over, and with `WG_ERR_HAL_LINK_LOST` (or the `WG_ERR_HAL_RX_OVERFLOW` that ended it)
+   * if the link is or becomes lost.
    */
   write(bytes: Uint8Array): Promise<void>;
 
@@ -95,7 +118,8 @@ export interface Transport {
    * Rejects with `WG_ERR_HAL_TIMEOUT` (`detail`: the timeout) when nothing arrives within
    * `timeoutMs` milliseconds (`Infinity` waits without limit); with `WG_ERR_HAL_CLOSED` when the
    * transport is not open or `close()` is called while the read is pending; with
-   * `WG_ERR_HAL_LINK_LOST` when the link is lost and no received byte is left to deliver.
+   * `WG_ERR_HAL_LINK_LOST` when the link is lost and no received byte is left to deliver; with
+   * `WG_ERR_HAL_RX_OVERFLOW` when the link ended because the device sent past `rxLimitBytes`.
    */
   read(timeoutMs: number): Promise<Uint8Array>;
 

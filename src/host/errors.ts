@@ -1,5 +1,6 @@
 /**
  * The one registry of wasmgate error codes. Every error the host raises or reports is a `WgError`
+ * (or, from the HAL, a `HalError`: same base, src/errors.ts)
  * carrying a stable `WG_ERR_<AREA>_<WHAT>` code and the domain context it concerns (file, device,
  * point, pipeline, step, plugin...). Callers branch on `code`, never on message text.
  *
@@ -7,25 +8,10 @@
  * that is retired is never reused; messages are templates filled from the context.
  */
 
-export interface ErrorContext {
-  file?: string;
-  line?: number;
-  column?: number;
-  setting?: string;
-  pipeline?: string;
-  step?: number;
-  plugin?: string;
-  device?: string;
-  point?: string;
-  uplink?: string;
-  detail?: string;
-  [key: string]: unknown;
-}
+import { CodedError, type CodeSpec, type ErrorContext } from '../errors.js';
+import { HAL_ERROR_CODES } from '../hal/errors.js';
 
-interface CodeSpec {
-  /** Message template; `{name}` is replaced by the context field of that name. */
-  message: string;
-}
+export type { ErrorContext };
 
 export const ERROR_CODES = {
   // --- config ---
@@ -47,12 +33,14 @@ export const ERROR_CODES = {
   WG_ERR_PLUGIN_CONFIGURE: { message: 'plugin {plugin} rejected its settings: {detail}' },
   WG_ERR_PLUGIN_TRAP: { message: 'plugin {plugin} trapped in {detail}' },
   WG_ERR_PLUGIN_STATUS: { message: 'plugin {plugin} returned error status {detail}' },
-  WG_ERR_PLUGIN_TIMEOUT: { message: 'plugin {plugin} ran past the batch deadline; worker restarted' },
+  WG_ERR_PLUGIN_TIMEOUT: { message: 'plugin {plugin} did not return in time: {detail}' },
+  WG_ERR_PLUGIN_MEMORY: { message: 'plugin {plugin} ({file}) cannot run within its memory limit: {detail}' },
   WG_ERR_PLUGIN_MANIFEST: { message: 'plugin manifest {file} is invalid: {detail}' },
   WG_ERR_PLUGIN_BUILD: { message: 'building plugin {plugin} failed: {detail}' },
   // --- pipeline worker ---
   WG_ERR_WORKER_CRASHED: { message: 'pipeline {pipeline} worker exited unexpectedly: {detail}' },
   WG_ERR_WORKER_RESTART_FAILED: { message: 'pipeline {pipeline} worker could not be restarted: {detail}' },
+  WG_ERR_WORKER_UNAVAILABLE: { message: 'pipeline {pipeline} cannot frame device traffic now: {detail}' },
   // --- ring ---
   WG_ERR_RING_RECORD_TOO_LARGE: { message: 'record of {detail} bytes does not fit the ring' },
   WG_ERR_RING_CAPACITY: { message: 'ring capacity {detail} is not a power of two from 64 bytes to 1 GiB' },
@@ -62,14 +50,13 @@ export const ERROR_CODES = {
   // --- demo PLC simulator ---
   WG_ERR_DEMO_PLC_REGISTER: { message: 'demo PLC simulator {table} {address}: {detail}' },
   WG_ERR_DEMO_PLC_LISTEN: { message: 'demo PLC simulator cannot listen on {detail}' },
-  // --- HAL / devices ---
-  WG_ERR_HAL_CLOSED: { message: 'transport closed by us' },
-  WG_ERR_HAL_LINK_LOST: { message: 'link to {device} lost: {detail}' },
-  WG_ERR_HAL_CONNECT: { message: 'cannot connect to {device}: {detail}' },
-  WG_ERR_HAL_TIMEOUT: { message: 'no answer from {device} within {detail}' },
+  // --- HAL / devices --- (the HAL's own codes are declared in src/hal/errors.ts, below the host)
+  ...HAL_ERROR_CODES,
+  WG_ERR_DEVICE_NO_ANSWER: { message: 'device {device} ({where}) does not answer within {timeout}: {hint}' },
   WG_ERR_DEVICE_FRAMING: { message: 'device {device} sent bytes that do not frame: {detail}' },
   // --- uplinks / sinks ---
   WG_ERR_UPLINK_CONNECT: { message: 'uplink {uplink} cannot connect: {detail}' },
+  WG_ERR_UPLINK_TAKEOVER: { message: 'uplink {uplink}: another client with client id "{clientId}" keeps taking over the session: {detail}' },
   WG_ERR_UPLINK_PUBLISH: { message: 'uplink {uplink} publish failed: {detail}' },
   WG_ERR_UPLINK_BROKER_LISTEN: { message: 'embedded MQTT broker cannot listen on {detail}' },
   // --- cli ---
@@ -78,33 +65,13 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-function render(template: string, context: ErrorContext): string {
-  return template.replace(/\{(\w+)\}/g, (_, key: string) => {
-    const value = context[key];
-    return value === undefined ? `<${key}?>` : String(value);
-  });
-}
-
-export class WgError extends Error {
-  readonly code: ErrorCode;
-  readonly context: ErrorContext;
-
+export class WgError extends CodedError<ErrorCode> {
   constructor(code: ErrorCode, context: ErrorContext = {}, options?: { cause?: unknown }) {
-    super(render(ERROR_CODES[code].message, context), options);
-    this.name = 'WgError';
-    this.code = code;
-    this.context = context;
-  }
-
-  /** A one-line rendering that leads with the position when there is one: `file:line:col setting: msg`. */
-  override toString(): string {
-    const c = this.context;
-    const where = c.file !== undefined && c.line !== undefined ? `${c.file}:${c.line}:${c.column ?? 1} ` : '';
-    const setting = c.setting ? `${c.setting}: ` : '';
-    return `${where}${setting}${this.message} [${this.code}]`;
+    super(code, ERROR_CODES[code], context, options);
   }
 }
 
+/** A wasmgate error of any layer (the HAL's `HalError` included), optionally of one code. */
 export function isWgError(value: unknown, code?: ErrorCode): value is WgError {
-  return value instanceof WgError && (code === undefined || value.code === code);
+  return value instanceof CodedError && Object.hasOwn(ERROR_CODES, value.code) && (code === undefined || value.code === code);
 }

@@ -66,7 +66,7 @@ export class Gateway {
         ...(uplink.password !== null ? { password: uplink.password } : {}),
         qos: uplink.qos, keepaliveMs: uplink.keepaliveMs, reconnect: uplink.reconnect,
         ...(tls ? { tls } : {}),
-      }, this.#logger.child({ uplink: uplink.name }));
+      }, this.#logger); // the sink binds its uplink name itself
       sink.start();
       this.#sinks.set(uplink.name, sink);
     }

@@ -75,12 +75,12 @@ function assertHalError(error: unknown, code: ErrorCode, device: string): true {
 
 export function describeTransportContract(
   name: string,
-  makePair: () => Promise<TransportPair>,
+  makePair: (options?: { rxLimitBytes?: number }) => Promise<TransportPair>,
   options: TransportContractOptions,
 ): void {
   const { device } = options;
-  const withPair = (fn: (pair: TransportPair) => Promise<void>) => async () => {
-    const pair = await makePair();
+  const withPair = (fn: (pair: TransportPair) => Promise<void>, pairOptions?: { rxLimitBytes?: number }) => async () => {
+    const pair = await makePair(pairOptions);
     try {
       await fn(pair);
     } finally {
@@ -107,6 +107,28 @@ export function describeTransportContract(
       assert.deepEqual(await readExactly(transport, total), new Uint8Array(Buffer.concat(pieces)));
       assert.equal(transport.queuedBytes, 0);
     }));
+
+    // Regression, issue 6: a device that streamed without being asked grew the queue without limit
+    // (45 MB/s, 2.5 GB, the daemon froze). Past rxLimitBytes the link now ends, discarded and counted.
+    test('bytes past rxLimitBytes while nobody reads end the link with WG_ERR_HAL_RX_OVERFLOW, discarded and counted', withPair(async ({ transport, peer }) => {
+      assert.deepEqual(transport.counters(), { rxOverflows: 0, rxDiscardedBytes: 0 });
+      await peer.write(pattern(60, 1));
+      await until(() => transport.queuedBytes === 60, '60 bytes are queued (within the limit of 100)');
+      await peer.write(pattern(60, 2));
+      await until(() => !transport.isOpen, 'the transport ends the link past its limit');
+      assert.equal(transport.queuedBytes, 0, 'what was queued is discarded, not kept');
+      assert.deepEqual(transport.counters(), { rxOverflows: 1, rxDiscardedBytes: 120 });
+      await assert.rejects(transport.read(STEP_MS), (e) => assertHalError(e, 'WG_ERR_HAL_RX_OVERFLOW', device));
+      await assert.rejects(transport.write(Uint8Array.of(1)), (e) => assertHalError(e, 'WG_ERR_HAL_RX_OVERFLOW', device));
+    }, { rxLimitBytes: 100 }));
+
+    test('a pending read takes bytes as they come, so a long answer read in a loop never counts against the limit', withPair(async ({ transport, peer }) => {
+      const answer = pattern(4_000, 6);
+      const [, got] = await Promise.all([peer.write(answer), readExactly(transport, answer.length)]);
+      assert.deepEqual(got, answer);
+      assert.equal(transport.isOpen, true);
+      assert.deepEqual(transport.counters(), { rxOverflows: 0, rxDiscardedBytes: 0 });
+    }, { rxLimitBytes: 100 }));
 
     test('the returned buffer belongs to the caller', withPair(async ({ transport, peer }) => {
       await peer.write(Uint8Array.from([1, 2, 3]));

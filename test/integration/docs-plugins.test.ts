@@ -24,7 +24,7 @@ const CLI = join(REPO_ROOT, 'bin', 'wasmgate.js');
 const EXAMPLE = 'plugins/clamp/';
 const GATEWAY_ROOT = '/etc/wasmgate/';
 const INSTALLED_PLUGINS = '/opt/wasmgate/plugins';
-const BUDGET = 16_384; // bytes per module (README's footprint target)
+const BUDGET = 16384; // bytes per module (README's footprint target)
 
 const files = blocksOfKind(DOC, 'file');
 const outputs = blocksOfKind(DOC, 'output');

@@ -147,3 +147,38 @@ test('while the uplink backlog is full, messages wait in the rings, and none is 
   await waitFor(() => messages.length >= 100, 5000, () => `${messages.length} messages`);
   assert.deepEqual([...messages], expected(range(0, 100)), 'all of them, in order, once');
 });
+
+// Regression: the watchdog measured with the wall clock. A Pi without a real-time clock steps it at NTP
+// sync: +1 h during a batch gave a false kill ("ran 3600053 ms") and a lost reading; -1 h blinded the
+// watchdog. Only this thread's Date.now is stepped here (the worker has its own), which is the side
+// that compared the two readings.
+test('a wall-clock step forward does not make the watchdog kill a healthy worker', async (t) => {
+  const realNow = Date.now;
+  t.after(() => { Date.now = realNow; });
+  const busy = v8Engine.compile(watBytes('busy-decoder'), 'busy-decoder', watFixturePath('busy-decoder'));
+  // The deadline is far above what the busy batches take even on a loaded machine; only a clock step
+  // could make them look late.
+  const { pipeline } = runner({ steps: [{ plugin: busy, kind: 'decoder', with: {} }, { plugin: encoder, kind: 'encoder', with: {} }], batchDeadlineMs: 10_000 });
+  t.after(() => pipeline.stop());
+  await pipeline.start();
+  Date.now = () => realNow() + 3_600_000;
+  for (const id of range(0, 10)) writeFrame(pipeline.ingress, id, OK_COMMAND);
+  pipeline.ingress.commit();
+  await waitFor(() => pipeline.status().batchesDone >= 10, 30_000, () => JSON.stringify(pipeline.status()));
+  assert.equal(pipeline.status().watchdogKills, 0);
+  assert.equal(pipeline.status().batchesDropped, 0);
+});
+
+test('after a wall-clock step back the watchdog still kills a plugin that hangs', async (t) => {
+  const realNow = Date.now;
+  t.after(() => { Date.now = realNow; });
+  const { pipeline, messages } = runner();
+  t.after(() => pipeline.stop());
+  await pipeline.start();
+  Date.now = () => realNow() - 3_600_000;
+  for (const id of range(0, 10)) writeFrame(pipeline.ingress, id, id === 3 ? HANG_COMMAND : OK_COMMAND);
+  pipeline.ingress.commit();
+  await waitFor(() => messages.length >= 9, 10_000, () => `${messages.length} messages, ${JSON.stringify(pipeline.status().state)}`);
+  assert.equal(pipeline.status().watchdogKills, 1);
+  assert.deepEqual(messages, expected(range(0, 10).filter((id) => id !== 3)));
+});

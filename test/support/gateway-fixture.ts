@@ -20,12 +20,16 @@ export async function writeGatewayFixture(gatewayYaml: string, pipelineYaml: str
   return { dir, gatewayFile, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** A gateway file with one MQTT uplink "cloud" and the pipeline file ./pipeline.yaml. */
-export function gatewayYaml(brokerUrl: string, id = 'gw-test'): string {
+/**
+ * A gateway file with one MQTT uplink "cloud" and the pipeline file ./pipeline.yaml (or the files
+ * `pipelines` names), logging JSON at `logLevel` (default warn).
+ */
+export function gatewayYaml(brokerUrl: string, id = 'gw-test', options: { logLevel?: string; pipelines?: string[] } = {}): string {
+  const pipelines = options.pipelines ?? ['./pipeline.yaml'];
   return `gateway:
   id: ${id}
   data_dir: ./data
-  log: { level: warn, format: json }
+  log: { level: ${options.logLevel ?? 'warn'}, format: json }
 uplinks:
   cloud:
     mqtt:
@@ -33,6 +37,5 @@ uplinks:
       qos: 1
       reconnect: { min: 50ms, max: 500ms }
 pipelines:
-  - ./pipeline.yaml
-`;
+${pipelines.map((p) => `  - ${p}\n`).join('')}`;
 }

@@ -20,9 +20,9 @@ async function closeServer(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-async function makePair(): Promise<TransportPair> {
+async function makePair(options: { rxLimitBytes?: number } = {}): Promise<TransportPair> {
   const { server, port } = await listen();
-  const transport = tcpTransport({ device: DEVICE, host: '127.0.0.1', port, connectTimeoutMs: 5_000 });
+  const transport = tcpTransport({ device: DEVICE, host: '127.0.0.1', port, connectTimeoutMs: 5_000, ...options });
   const [[socket]] = await Promise.all([once(server, 'connection') as Promise<[Socket]>, transport.open()]);
   return {
     transport,

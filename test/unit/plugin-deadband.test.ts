@@ -19,9 +19,10 @@ const compiled = compileBuiltPlugin('deadband');
 /** `with` as the host hands it over: checked against the manifest, defaults filled in. */
 const { manifest, withDefaults } = await manifestDefaults('deadband');
 
+/** `raw`: the settings as given over the manifest's defaults, unchecked (a document the host did not make). */
 function deadband(settings: Record<string, unknown> = {}, raw = false) {
   const instance = new PluginInstance(compiled);
-  instance.configure({ abi: 1, pipeline: 't', step: 3, plugin: 'deadband', with: raw ? settings : withDefaults(settings), devices: [], points });
+  instance.configure({ abi: 1, pipeline: 't', step: 3, plugin: 'deadband', with: raw ? { ...withDefaults({}), ...settings } : withDefaults(settings), devices: [], points });
   return instance;
 }
 
@@ -47,7 +48,7 @@ test('absolute 0.1: 1.0, 1.05, 1.2, 1.21 emit 1.0 and 1.2', () => {
   const instance = deadband({ absolute: 0.1 });
   const out = run(instance, [num(1, 1.0), num(2, 1.05), num(3, 1.2), num(4, 1.21)]);
   assert.deepEqual(out, [[1, 1.0, 0, 0], [3, 1.2, 0, 0]]);
-  assert.deepEqual(instance.stats(), { suppressed: 2, heartbeats: 0 });
+  assert.deepEqual(instance.stats(), { suppressed: 2, heartbeats: 0, clock_steps: 0 });
 });
 
 test('percent of the last emitted value: 1 % of 100 is 1, then 1 % of 101.2 is 1.012', () => {
@@ -82,7 +83,7 @@ test('a quality change always emits: a point going no-comm and coming back shows
   const instance = deadband({ absolute: 10 });
   const out = run(instance, [num(1, 20), num(2, NaN, 0, 3), num(3, NaN, 0, 3), num(4, 20), num(5, 20.5), num(6, 21, 0, 1), num(7, 21, 0, 1)]);
   assert.deepEqual(out, [[1, 20, 0, 0], [2, NaN, 0, 3], [4, 20, 0, 0], [6, 21, 0, 1]]);
-  assert.deepEqual(instance.stats(), { suppressed: 3, heartbeats: 0 });
+  assert.deepEqual(instance.stats(), { suppressed: 3, heartbeats: 0, clock_steps: 0 });
 });
 
 test('bools emit on change only, whatever the bands', () => {
@@ -100,7 +101,7 @@ test('heartbeat by sample time: a sample passes once the point was silent that l
   const instance = deadband({ heartbeat: 5000 });
   const out = run(instance, [0, 1000, 4999, 5000, 6000, 9999, 10000].map((t) => num(t, 1.0)));
   assert.deepEqual(out.map((r) => r[0]), [0, 5000, 10000]);
-  assert.deepEqual(instance.stats(), { suppressed: 4, heartbeats: 2 });
+  assert.deepEqual(instance.stats(), { suppressed: 4, heartbeats: 2, clock_steps: 0 });
 });
 
 test('heartbeat by tick: a silent point is re-emitted at the tick time with its latest value and quality', () => {
@@ -115,7 +116,7 @@ test('heartbeat by tick: a silent point is re-emitted at the tick time with its 
   assert.deepEqual(run(instance, [num(8000, 5.1)]), []);
   assert.deepEqual(tick(instance, 11000), [[11000, 5.1, 0, 0, 0], [11000, 1, 1, 0, 1]]);
   assert.equal(instance.tick(Number.POSITIVE_INFINITY).byteLength, 0, 'shutdown emits nothing extra');
-  assert.deepEqual(instance.stats(), { suppressed: 2, heartbeats: 4 });
+  assert.deepEqual(instance.stats(), { suppressed: 2, heartbeats: 4, clock_steps: 0 });
 });
 
 test('heartbeat of a point that went no-comm repeats no-comm', () => {
@@ -180,7 +181,7 @@ interface PointState {
 /** Report by exception as the manifest describes it, over whole samples. */
 class ReferenceDeadband {
   readonly state: (PointState | undefined)[] = points.map(() => undefined);
-  readonly counts = { suppressed: 0, heartbeats: 0 };
+  readonly counts = { suppressed: 0, heartbeats: 0, clock_steps: 0 };
   constructor(readonly bands: Band[]) {}
 
   process(batch: readonly Sample[]): Sample[] {
@@ -306,5 +307,14 @@ test('property: the plugin emits exactly what the reference emits, from batches 
       assert.deepEqual(instance.stats(), reference.counts);
     }),
     { numRuns: 300 },
+  );
+});
+
+test('a settings document without the defaults the host fills in is refused, naming the setting', () => {
+  // The defaults live in plugin.yaml only; a document made without the host must not run on guesses.
+  const instance = new PluginInstance(compiled);
+  assert.throws(
+    () => instance.configure({ abi: 1, pipeline: 't', step: 3, plugin: 'deadband', with: { absolute: 1, percent: 0 }, devices: [], points }),
+    (err: unknown) => isWgError(err, 'WG_ERR_PLUGIN_CONFIGURE') && /with\.heartbeat: missing/.test(err.message),
   );
 });

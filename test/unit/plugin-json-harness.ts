@@ -7,6 +7,7 @@ import { PluginInstance } from '../../src/host/engine/plugin-instance.js';
 import { encodeSamples, type Sample } from '../../src/host/engine/sample-batch.js';
 import { readMessages } from '../../src/host/engine/message-batch.js';
 import { compileBuiltPlugin } from '../support/plugins.js';
+import { manifestDefaults } from '../support/manifest-defaults.js';
 
 export interface PointDecl {
   name: string;
@@ -15,7 +16,10 @@ export interface PointDecl {
 }
 
 export interface JsonSetup {
+  /** The step's `with:`, checked against plugin.yaml with its defaults filled in, as the host hands it over. */
   with?: Record<string, unknown>;
+  /** Hand `with` over unchecked, laid over plugin.yaml's defaults: a document the host did not make. */
+  raw?: boolean;
   points?: PointDecl[];
   devices?: string[];
   pipeline?: string;
@@ -35,6 +39,18 @@ export const DEFAULT_POINTS: PointDecl[] = [
 ];
 
 let compiled: ReturnType<typeof compileBuiltPlugin> | undefined;
+const { withDefaults } = await manifestDefaults('json');
+
+/** `over` laid on `base` member by member, objects merged, anything else replaced. */
+function overlay(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const under = out[key];
+    const merge = [under, value].every((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
+    out[key] = merge ? overlay(under as Record<string, unknown>, value as Record<string, unknown>) : value;
+  }
+  return out;
+}
 
 /** Settings document as the host writes it (docs/plugin-abi.md, wg_configure). */
 export function settingsDocument(setup: JsonSetup = {}): unknown {
@@ -45,7 +61,7 @@ export function settingsDocument(setup: JsonSetup = {}): unknown {
     pipeline: setup.pipeline ?? 'boiler-room',
     step: 3,
     plugin: 'json',
-    with: setup.with ?? {},
+    with: setup.raw ? overlay(withDefaults({}), setup.with ?? {}) : withDefaults(setup.with ?? {}),
     devices: devices.map((name, index) => ({ index, name, host: '127.0.0.1', port: 502 })),
     points: points.map((p, id) => ({ id, name: p.name, device: p.device ?? 0, unit: p.unit ?? '', register: 40001 + id })),
   };

@@ -9,8 +9,9 @@ import { loadPluginManifest } from '../../src/host/config/plugin-manifest.js';
 import { NO_POINT } from '../../src/host/engine/abi.js';
 import { encodeSamples } from '../../src/host/engine/sample-batch.js';
 import { statSync } from 'node:fs';
-import { REPO_ROOT, builtPluginPath } from '../support/plugins.js';
-import { batchWithRawText, decodeMessages, encode, jsonEncoder } from './plugin-json-harness.js';
+import { REPO_ROOT, builtPluginPath, compileBuiltPlugin } from '../support/plugins.js';
+import { PluginInstance } from '../../src/host/engine/plugin-instance.js';
+import { batchWithRawText, decodeMessages, encode, jsonEncoder, settingsDocument } from './plugin-json-harness.js';
 
 const T = Date.UTC(2026, 10, 23, 21, 4, 5, 123); // 2026-11-23T21:04:05.123Z
 
@@ -267,7 +268,7 @@ test('settings a schema would refuse are refused at configure time, naming the s
     [{ include: { unit: 'yes' } }, /with\.include is not valid/],
   ] as const;
   for (const [settings, message] of cases) {
-    assert.throws(() => jsonEncoder({ with: settings }), (err: unknown) => {
+    assert.throws(() => jsonEncoder({ with: settings, raw: true }), (err: unknown) => {
       assert.ok(isWgError(err, 'WG_ERR_PLUGIN_CONFIGURE'), String(err));
       assert.match(err.message, message);
       return true;
@@ -275,7 +276,7 @@ test('settings a schema would refuse are refused at configure time, naming the s
   }
 });
 
-test('the manifest is valid, and its defaults are what the plugin does with no settings', async () => {
+test('the manifest is valid, and with its defaults the plugin writes the documented object', async () => {
   const loaded = await loadPluginManifest(join(REPO_ROOT, 'plugins', 'json'));
   assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
   const settings: Record<string, unknown> = {};
@@ -287,13 +288,22 @@ test('the manifest is valid, and its defaults are what the plugin does with no s
     include: { unit: true, quality: true, device: false, pipeline: false },
     decimals: -1,
   });
-  const sample = { ts: T, value: 0.1, point: 0, quality: 0 };
-  assert.deepEqual(encode(jsonEncoder({ with: settings }), [sample]), encode(jsonEncoder(), [sample]));
+  const [message] = encode(jsonEncoder({ with: settings, raw: true }), [{ ts: T, value: 0.1, point: 0, quality: 0 }]);
+  assert.equal(message!.text, `{"point":"boiler.temp","unit":"°C","ts":${T},"value":0.1,"quality":"good"}`);
   assert.ok(loaded.plugin.validateSettings({ shape: 'rows' }).length > 0);
   assert.ok(loaded.plugin.validateSettings({ fields: { colour: 'x' } }).length > 0);
 });
 
+test('a settings document without the defaults the host fills in is refused, naming the setting', () => {
+  // The defaults live in plugin.yaml only; a document made without the host must not run on guesses.
+  const document = settingsDocument() as { with: Record<string, unknown> };
+  delete (document.with.include as Record<string, unknown>).quality;
+  const instance = new PluginInstance(compileBuiltPlugin('json'));
+  assert.throws(() => instance.configure(document), (err: unknown) =>
+    isWgError(err, 'WG_ERR_PLUGIN_CONFIGURE') && /with\.include\.quality: missing/.test(err.message));
+});
+
 test('the module fits the 16 KB plugin budget', () => {
   const bytes = statSync(builtPluginPath('json')).size;
-  assert.ok(bytes <= 16_384, `json.wasm is ${bytes} bytes`);
+  assert.ok(bytes <= 16384, `json.wasm is ${bytes} bytes`);
 });

@@ -19,10 +19,11 @@ const compiled = compileBuiltPlugin('outlier');
 /** `with` as the host hands it over: checked against the manifest, defaults filled in. */
 const { manifest, withDefaults } = await manifestDefaults('outlier');
 
+/** `raw`: the settings as given over the manifest's defaults, unchecked (a document the host did not make). */
 function outlier(settings: Record<string, unknown> = {}, raw = false) {
   const logs: string[] = [];
   const instance = new PluginInstance(compiled, { onLog: (l) => logs.push(l.message) });
-  instance.configure({ abi: 1, pipeline: 't', step: 2, plugin: 'outlier', with: raw ? settings : withDefaults(settings), devices: [], points });
+  instance.configure({ abi: 1, pipeline: 't', step: 2, plugin: 'outlier', with: raw ? { ...withDefaults({}), ...settings } : withDefaults(settings), devices: [], points });
   return { instance, logs };
 }
 
@@ -146,7 +147,7 @@ test('a 100 in a series of 20 ± 0.1 is dropped; the series passes; counters say
   assert.deepEqual(instance.stats(), { rejected: 1, suspect: 0, resets: 0 });
 });
 
-test('the spike is dropped by hampel too, and by the default settings given or left out alike', () => {
+test('the spike is dropped by hampel too, and by the default settings given or checked alike', () => {
   for (const [settings, raw] of [[{ method: 'hampel' }, false], [{}, true], [{}, false]] as const) {
     const { instance } = outlier(settings, raw);
     const series = [...steady(12), good(12000, 100), ...steady(3, 0, 13000)];
@@ -419,5 +420,15 @@ test('property: hampel over large windows agrees with sorting, whatever the orde
       },
     ),
     { numRuns: 15 },
+  );
+});
+
+test('a settings document without the defaults the host fills in is refused, naming the setting', () => {
+  // The defaults live in plugin.yaml only; a document made without the host must not run on guesses.
+  const instance = new PluginInstance(compiled);
+  const { window: _, ...noWindow } = withDefaults({});
+  assert.throws(
+    () => instance.configure({ abi: 1, pipeline: 't', step: 2, plugin: 'outlier', with: noWindow, devices: [], points }),
+    (err: unknown) => isWgError(err, 'WG_ERR_PLUGIN_CONFIGURE') && /with\.window: missing/.test(err.message),
   );
 });

@@ -5,6 +5,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeSamples, type Sample } from '../../src/host/engine/sample-batch.js';
 import { isWgError } from '../../src/host/errors.js';
+import { PluginInstance } from '../../src/host/engine/plugin-instance.js';
+import { compileBuiltPlugin } from '../support/plugins.js';
 import { AGG, at, good, resampleManifest, startResample } from './resample-harness.js';
 
 /** One emitted aggregate, as the tests write their expectations. */
@@ -95,7 +97,7 @@ test('a sample for a closed bucket is dropped and counted as late', () => {
   // 10:01 was closed by the tick, 10:02 is past end + grace at the tick's 10:03:00: both late.
   assert.deepEqual(r.process([good(at(10, 1, 30), 4), good(at(10, 2, 59), 5)]), []);
   assert.deepEqual(r.tick(Infinity), []);
-  assert.deepEqual(r.instance.stats(), { late: 3, early: 0, unaggregated: 0 });
+  assert.deepEqual(r.instance.stats(), { late: 3, early: 0, unaggregated: 0, clock_steps: 0 });
 });
 
 test('out of order within an open bucket: first and last follow timestamps, ties follow arrival', () => {
@@ -116,7 +118,7 @@ test('out of order across a boundary: the previous bucket still takes samples wi
   const out = r.process([good(at(10, 1, 1), 10), good(at(10, 0, 59), 20), good(at(10, 1, 4), 30), good(at(10, 1, 5), 40)]);
   assert.deepEqual(out, [agg(at(10, 0, 0), AGG.sum, 20), agg(at(10, 0, 0), AGG.count, 1)], 'closed by 10:01:05 = end + grace');
   assert.deepEqual(r.tick(Infinity), [agg(at(10, 1, 0), AGG.sum, 80), agg(at(10, 1, 0), AGG.count, 3)]);
-  assert.deepEqual(r.instance.stats(), { late: 0, early: 0, unaggregated: 0 });
+  assert.deepEqual(r.instance.stats(), { late: 0, early: 0, unaggregated: 0, clock_steps: 0 });
 });
 
 test('a gap yields nothing: no empty buckets, no interpolation', () => {
@@ -158,7 +160,7 @@ test('non-good numbers, non-finite values, text, bools, aggregates and unknown p
   assert.deepEqual(r.process(input), passing, 'in input order, unchanged');
   // Only 5 (good) and 7 (suspect) entered: mean 6, count 2, quality suspect.
   assert.deepEqual(r.tick(Infinity), [agg(at(10, 0, 0), AGG.mean, 6, 0, 1), agg(at(10, 0, 0), AGG.count, 2, 0, 1)]);
-  assert.deepEqual(r.instance.stats(), { late: 0, early: 0, unaggregated: 5 });
+  assert.deepEqual(r.instance.stats(), { late: 0, early: 0, unaggregated: 5, clock_steps: 0 });
 });
 
 test('process never answers "unchanged": a batch with nothing to close comes back as a copy', () => {
@@ -196,7 +198,7 @@ test('with more open buckets than the cap of 8, the oldest closes early and is c
   assert.deepEqual(out, [agg(t0, AGG.count, 1)], 'the ninth bucket pushes the first out');
   assert.deepEqual(r.process([good(t0 + 100, 0)]), [], 'the early-closed bucket takes no more samples');
   assert.deepEqual(r.tick(Infinity), Array.from({ length: 8 }, (_, i) => agg(t0 + (i + 1) * 1000, AGG.count, 1)));
-  assert.deepEqual(r.instance.stats(), { late: 1, early: 1, unaggregated: 0 });
+  assert.deepEqual(r.instance.stats(), { late: 1, early: 1, unaggregated: 0, clock_steps: 0 });
 });
 
 test('configure rejects a per-point entry for a point that does not exist, naming it', () => {
@@ -219,4 +221,13 @@ test('the manifest refuses bad values before the plugin sees them, naming each s
   assert.deepEqual(paths, [
     'aggregates', 'aggregates.0', 'bucket', 'grace', 'points.boiler.temp.bucket', 'points.boiler.temp.window', 'timestamp',
   ]);
+});
+
+test('a settings document without the defaults the host fills in is refused, naming the setting', () => {
+  // The defaults live in plugin.yaml only; a document made without the host must not run on guesses.
+  const instance = new PluginInstance(compileBuiltPlugin('resample'));
+  assert.throws(
+    () => instance.configure({ abi: 1, pipeline: 't', step: 0, plugin: 'resample', with: { grace: 0, aggregates: ['count'], timestamp: 'start' }, devices: [], points: [] }),
+    (err: unknown) => isWgError(err, 'WG_ERR_PLUGIN_CONFIGURE') && /with\.bucket: missing/.test(err.message),
+  );
 });

@@ -5,6 +5,7 @@ import { PluginInstance } from '../../src/host/engine/plugin-instance.js';
 import { decodeSamples, encodeSamples } from '../../src/host/engine/sample-batch.js';
 import { isWgError } from '../../src/host/errors.js';
 import { compileBuiltPlugin } from '../support/plugins.js';
+import { manifestDefaults } from '../support/manifest-defaults.js';
 
 const points = [
   { id: 0, name: 'boiler.temp', unit: 'raw' },
@@ -12,10 +13,14 @@ const points = [
   { id: 2, name: 'serial', unit: '' },
 ];
 
-function scale(withSettings: unknown) {
+/** `with` as the host hands it over: checked against the manifest, defaults filled in. */
+const { withDefaults } = await manifestDefaults('scale');
+
+/** `raw`: the settings exactly as given, unchecked (a document the host did not make). */
+function scale(withSettings: Record<string, unknown>, raw = false) {
   const logs: string[] = [];
   const instance = new PluginInstance(compileBuiltPlugin('scale'), { onLog: (l) => logs.push(l.message) });
-  instance.configure({ abi: 1, pipeline: 't', step: 1, plugin: 'scale', with: withSettings, devices: [], points });
+  instance.configure({ abi: 1, pipeline: 't', step: 1, plugin: 'scale', with: raw ? withSettings : withDefaults(withSettings), devices: [], points });
   return { instance, logs };
 }
 
@@ -51,7 +56,7 @@ test('scale with nothing to do says unchanged, so the host skips the copy', () =
 });
 
 test('scale rejects a point name that does not exist, naming it', () => {
-  assert.throws(() => scale({ points: { 'boiler.tmp': { factor: 2 } } }), (err: unknown) => {
+  assert.throws(() => scale({ points: { 'boiler.tmp': { factor: 2 } } }, true), (err: unknown) => {
     assert.ok(isWgError(err, 'WG_ERR_PLUGIN_CONFIGURE'));
     assert.match(err.message, /with\.points\.boiler\.tmp: no point of that name/);
     return true;
@@ -69,4 +74,10 @@ test('settings numbers parse exactly: 0.1, 1e-3, 273.15 and -1.8e2', () => {
   ])));
   assert.equal(out[0]!.value, 1 * 0.1 + 273.15);
   assert.equal(out[1]!.value, 1 * 0.001 - 180);
+});
+
+test('a settings document without the defaults the host fills in is refused, naming the setting', () => {
+  // The defaults live in plugin.yaml only; a document made without the host must not run on guesses.
+  assert.throws(() => scale({ points: { 'boiler.temp': { factor: 2, unit: 'x' } } }, true), (err: unknown) =>
+    isWgError(err, 'WG_ERR_PLUGIN_CONFIGURE') && /with\.points\.boiler\.temp\.offset: missing/.test(err.message));
 });

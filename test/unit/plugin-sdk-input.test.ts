@@ -7,15 +7,13 @@
 // the plugin harness, so each call goes the way the gateway makes it.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadPlugin, type LoadedPlugin } from '../../src/host/engine/harness.js';
+import { readFileSync } from 'node:fs';
+import { loadPlugin, PluginInstance, type LoadedPlugin } from '../../src/host/engine/harness.js';
+import type { PluginLogLine } from '../../src/host/engine/plugin-instance.js';
 import { v8Engine } from '../../src/host/engine/engine.js';
 import { isWgError } from '../../src/host/errors.js';
-import { answer, decodeRecords, registerPdu, tcpAdu } from '../support/modbus-plugin.js';
-import { builtPluginPath, compileBuiltPlugin } from '../support/plugins.js';
-import { withMemoryMaximum } from '../support/wasm-memory.js';
+import { answer, decodeRecords, registerPdu, settingsDocument, tcpAdu, type PointSetting } from '../support/modbus-plugin.js';
+import { builtPluginPath } from '../support/plugins.js';
 
 const PAGE = 65_536;
 const GIB = 2 ** 30;
@@ -28,6 +26,19 @@ function load(wasm = builtPluginPath('modbus')): LoadedPlugin {
     devices: [{ name: 'plc1', unit_id: 1 }],
     points: [{ name: 'boiler.temp', function: 3, address: 0, type: 'int16' }],
   });
+}
+
+/**
+ * The built decoder under the host's memory cap of `capBytes` (the pipeline's plugin_memory), configured
+ * with `points` of device plc1 (unit 1).
+ */
+function capped(capBytes: number, points: PointSetting[] = [{ name: 'boiler.temp', function: 3, address: 0, type: 'int16' }]): LoadedPlugin {
+  const file = builtPluginPath('modbus');
+  const compiled = v8Engine.compile(readFileSync(file), 'modbus', file, undefined, { memoryLimitBytes: capBytes });
+  const logs: PluginLogLine[] = [];
+  const instance = new PluginInstance(compiled, { onLog: (line) => logs.push(line) });
+  instance.configure(settingsDocument({ devices: [{ name: 'plc1', unit_id: 1 }], points }));
+  return { instance, logs };
 }
 
 /** `size` bytes starting with an 11-byte Modbus TCP response (MBAP length 5), zeros after it. */
@@ -72,8 +83,10 @@ test('wg_input above the largest region traps with the size in the log, and does
 test('the largest region is handed out whole, one byte more is refused', () => {
   // Called on the raw exports, not through the harness: the harness would copy a whole GiB into the
   // plugin's memory, and this test only needs where the region lies. Memory that is reserved but
-  // never written costs no RSS.
-  const exports = v8Engine.instantiate(compileBuiltPlugin('modbus'), { log: () => {}, now: () => 0 });
+  // never written costs no RSS. The host's cap is raised to 2 GiB so that only the SDK's limit counts.
+  const file = builtPluginPath('modbus');
+  const compiled = v8Engine.compile(readFileSync(file), 'modbus', file, undefined, { memoryLimitBytes: 2 * GIB });
+  const exports = v8Engine.instantiate(compiled, { log: () => {}, now: () => 0 });
   const wgInput = exports.wg_input as (size: number) => number;
   const memory = exports.memory as WebAssembly.Memory;
   const at = wgInput(MAX_REGION);
@@ -83,53 +96,35 @@ test('the largest region is handed out whole, one byte more is refused', () => {
 });
 
 test('a growth the host refuses traps cleanly in wg_input, and a fresh instance works', () => {
-  // The built module with a maximum of 16 pages (1 MiB), as a host capping plugin memory gives it.
-  const dir = mkdtempSync(join(tmpdir(), 'wg-sdk-input-'));
-  try {
-    const wasm = join(dir, 'modbus.wasm');
-    writeFileSync(wasm, withMemoryMaximum(readFileSync(builtPluginPath('modbus')), 16));
-    const plugin = load(wasm);
-    assert.equal(plugin.instance.frameLength(received(256 * 1024)), 11, 'within the maximum, input works');
-    assert.throws(() => plugin.instance.frameLength(received(2 * 1024 * 1024)), (err: unknown) => {
-      assert.ok(isWgError(err, 'WG_ERR_PLUGIN_TRAP'), String(err));
-      assert.match(err.message, /wg_input: unreachable/);
-      assert.match(err.message, /input region of \d+ bytes: the host refused to grow memory/);
-      return true;
-    });
-    assert.ok(plugin.instance.memoryBytes <= 16 * PAGE);
-    assert.deepEqual(plugin.logs.filter((l) => l.level === 50).map((l) => l.message), [
-      `input region of ${2 * 1024 * 1024} bytes: the host refused to grow memory`,
-    ]);
-    assertStillDecodes(load(wasm), 'a fresh instance under the same maximum works');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // The host caps the plugin's memory at 1 MiB (plugin_memory).
+  const plugin = capped(16 * PAGE);
+  assert.equal(plugin.instance.frameLength(received(256 * 1024)), 11, 'within the maximum, input works');
+  assert.throws(() => plugin.instance.frameLength(received(2 * 1024 * 1024)), (err: unknown) => {
+    assert.ok(isWgError(err, 'WG_ERR_PLUGIN_TRAP'), String(err));
+    assert.match(err.message, /wg_input: unreachable/);
+    assert.match(err.message, /input region of \d+ bytes: the host refused to grow memory/);
+    return true;
+  });
+  assert.ok(plugin.instance.memoryBytes <= 16 * PAGE);
+  assert.deepEqual(plugin.logs.filter((l) => l.level === 50).map((l) => l.message), [
+    `input region of ${2 * 1024 * 1024} bytes: the host refused to grow memory`,
+  ]);
+  assertStillDecodes(capped(16 * PAGE), 'a fresh instance under the same cap works');
 });
 
 test('an output region the host refuses to grow traps cleanly in the data call', () => {
   // 125 registers in one read: each 270-byte answer decodes to 125 samples (3000 bytes), so 400 of
-  // them fit the input under a 1 MiB maximum and their output does not.
-  const dir = mkdtempSync(join(tmpdir(), 'wg-sdk-output-'));
-  try {
-    const wasm = join(dir, 'modbus.wasm');
-    writeFileSync(wasm, withMemoryMaximum(readFileSync(builtPluginPath('modbus')), 16));
-    const plugin = loadPlugin(wasm, {
-      with: { transport: 'tcp', max_registers: 125, max_bits: 2000, max_gap: 0 },
-      devices: [{ name: 'plc1', unit_id: 1 }],
-      points: Array.from({ length: 125 }, (_, i) => ({ name: `r${i}`, function: 3, address: i, type: 'uint16' })),
-    });
-    const words = Array.from({ length: 125 }, (_, i) => i);
-    const records = Array.from({ length: 400 }, (_, i) => answer(plugin.instance, 0, registerPdu(3, words), { seq: i }));
-    assert.equal(decodeRecords(plugin.instance, records.slice(0, 4)).length, 4 * 125, 'a batch that fits decodes');
-    assert.throws(() => decodeRecords(plugin.instance, records), (err: unknown) => {
-      assert.ok(isWgError(err, 'WG_ERR_PLUGIN_TRAP'), String(err));
-      assert.match(err.message, /wg_process: unreachable/);
-      assert.match(err.message, /output region of \d+ bytes: the host refused to grow memory/);
-      return true;
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // them fit the input under a 1 MiB cap and their output does not.
+  const plugin = capped(16 * PAGE, Array.from({ length: 125 }, (_, i) => ({ name: `r${i}`, function: 3, address: i, type: 'uint16' })));
+  const words = Array.from({ length: 125 }, (_, i) => i);
+  const records = Array.from({ length: 400 }, (_, i) => answer(plugin.instance, 0, registerPdu(3, words), { seq: i }));
+  assert.equal(decodeRecords(plugin.instance, records.slice(0, 4)).length, 4 * 125, 'a batch that fits decodes');
+  assert.throws(() => decodeRecords(plugin.instance, records), (err: unknown) => {
+    assert.ok(isWgError(err, 'WG_ERR_PLUGIN_TRAP'), String(err));
+    assert.match(err.message, /wg_process: unreachable/);
+    assert.match(err.message, /output region of \d+ bytes: the host refused to grow memory/);
+    return true;
+  });
 });
 
 test('growing inputs do not leave their old regions behind', () => {

@@ -12,6 +12,7 @@ import { PluginInstance } from '../../src/host/engine/plugin-instance.js';
 import { decodeSamples, encodeSamples, type Sample } from '../../src/host/engine/sample-batch.js';
 import { isWgError } from '../../src/host/errors.js';
 import { builtPluginPath, compileBuiltPlugin, REPO_ROOT } from '../support/plugins.js';
+import { manifestDefaults } from '../support/manifest-defaults.js';
 import { ALL_UNITS, QUANTITIES, convert, coefficients, dec, distanceToTie, div, mul, nearTie, nearest, rat, ratOf, type UnitDef } from './plugin-si-reference.js';
 
 interface PointDoc {
@@ -21,12 +22,15 @@ interface PointDoc {
 }
 
 const plugin = compileBuiltPlugin('si');
+/** `with` as the host hands it over: checked against the manifest, defaults filled in. */
+const { withDefaults } = await manifestDefaults('si');
 
-function si(points: PointDoc[], withSettings: Record<string, unknown> = {}) {
+/** `raw`: the settings as given over the manifest's defaults, unchecked (a document the host did not make). */
+function si(points: PointDoc[], withSettings: Record<string, unknown> = {}, raw = false) {
   const logs: { level: number; message: string }[] = [];
   const instance = new PluginInstance(plugin, { onLog: (l) => logs.push(l) });
   instance.configure({
-    abi: 1, pipeline: 't', step: 1, plugin: 'si', with: withSettings, devices: [],
+    abi: 1, pipeline: 't', step: 1, plugin: 'si', with: raw ? { ...withDefaults({}), ...withSettings } : withDefaults(withSettings), devices: [],
     points: points.map((p, id) => ({ id, device: 0, type: 'float32', ...p })),
   });
   return { instance, logs, units: () => instance.units(points.length) };
@@ -39,7 +43,7 @@ function run(instance: PluginInstance, values: number[]): number[] {
 }
 
 function rejects(points: PointDoc[], withSettings: Record<string, unknown>, message: RegExp): void {
-  assert.throws(() => si(points, withSettings), (err: unknown) => {
+  assert.throws(() => si(points, withSettings, true), (err: unknown) => {
     assert.ok(isWgError(err, 'WG_ERR_PLUGIN_CONFIGURE'), String(err));
     assert.match(err.message, message);
     return true;
@@ -262,7 +266,7 @@ test('every problem is logged before configure fails; the last one is in the err
   const logs: { level: number; message: string }[] = [];
   const instance = new PluginInstance(plugin, { onLog: (l) => logs.push(l) });
   assert.throws(() => instance.configure({
-    abi: 1, pipeline: 't', step: 1, plugin: 'si', with: {}, devices: [],
+    abi: 1, pipeline: 't', step: 1, plugin: 'si', with: withDefaults({}), devices: [],
     points: [{ id: 0, name: 'a', unit: 'furlong' }, { id: 1, name: 'b', unit: 'Pa' }, { id: 2, name: 'c', unit: 'cubit' }],
   }), /point "c" has unit "cubit"/);
   assert.deepEqual(logs.filter((l) => l.level === 50).map((l) => /unit "(\w+)"/.exec(l.message)?.[1]), ['furlong', 'cubit']);
@@ -378,5 +382,14 @@ test('exactness helpers of the reference agree with plain arithmetic where that 
 });
 
 test('the module stays within the 16 KiB size budget', () => {
-  assert.ok(statSync(builtPluginPath('si')).size <= 16_384, `${statSync(builtPluginPath('si')).size} bytes`);
+  assert.ok(statSync(builtPluginPath('si')).size <= 16384, `${statSync(builtPluginPath('si')).size} bytes`);
+});
+
+test('a settings document without the defaults the host fills in is refused, naming the setting', () => {
+  // The defaults live in plugin.yaml only; a document made without the host must not run on guesses.
+  const instance = new PluginInstance(plugin);
+  assert.throws(
+    () => instance.configure({ abi: 1, pipeline: 't', step: 1, plugin: 'si', with: { on_unknown: 'reject' }, devices: [], points: [] }),
+    (err: unknown) => isWgError(err, 'WG_ERR_PLUGIN_CONFIGURE') && /with\.to: missing/.test(err.message),
+  );
 });

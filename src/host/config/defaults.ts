@@ -26,6 +26,7 @@ export const DEFAULTS = {
     batchDeadline: '250ms', // duration: watchdog per batch
     ringIngress: '1MiB', // bytes; power of two
     ringEgress: '1MiB', // bytes; power of two
+    pluginMemory: '16MiB', // bytes: most linear memory one plugin instance may grow to
   },
   modbusDevice: {
     port: 502, // TCP port

@@ -44,6 +44,7 @@ export interface PipelineDocument {
     name: string;
     batch: { max_records: number; deadline: DurationText };
     ring: { ingress: SizeText; egress: SizeText };
+    plugin_memory: SizeText;
   };
   source: { modbus_tcp: { devices: DeviceDocument[] } };
   steps: StepDocument[];

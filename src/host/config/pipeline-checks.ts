@@ -4,6 +4,7 @@
  * are step-checks.ts; points are point-checks.ts.
  */
 import { MAX_CAPACITY, MIN_CAPACITY } from '../ring/layout.js';
+import { WASM_PAGE_BYTES } from '../engine/memory-limit.js';
 import type { PipelineDocument } from './documents.js';
 import { checkPoints } from './point-checks.js';
 import type { SettingChecks } from './setting-checks.js';
@@ -39,6 +40,11 @@ function checkRun(doc: PipelineDocument, checks: SettingChecks): void {
       // The ring's own bounds: refused here so that the operator hears of it at load, with a position.
       checks.invalid(path, `must be from ${MIN_CAPACITY}B to ${MAX_CAPACITY / 2 ** 30}GiB (got ${bytes} bytes)`);
     }
+  }
+  const memory = checks.size(['pipeline', 'plugin_memory'], doc.pipeline.plugin_memory);
+  // WebAssembly memory comes in 64 KiB pages, and a 32-bit memory has at most 65536 of them.
+  if (memory !== undefined && (memory < WASM_PAGE_BYTES || memory > 65536 * WASM_PAGE_BYTES)) {
+    checks.invalid(['pipeline', 'plugin_memory'], `must be from 64KiB to 4GiB (got ${memory} bytes)`);
   }
 }
 

@@ -93,6 +93,7 @@ export const pipelineSchema = {
             egress: size('ring from the pipeline worker to the uplink; power of two', DEFAULTS.pipeline.ringEgress),
           },
         },
+        plugin_memory: size('most linear memory one plugin instance may grow to; whole 64KiB pages', DEFAULTS.pipeline.pluginMemory),
       },
     },
     source: {

@@ -73,6 +73,7 @@ export function resolvePipeline(checked: CheckedPipeline, uplinkQos: ReadonlyMap
     file,
     batch: { maxRecords: doc.pipeline.batch.max_records, deadlineMs: known(parseDuration(doc.pipeline.batch.deadline)) },
     ring: { ingressBytes: known(parseSize(doc.pipeline.ring.ingress)), egressBytes: known(parseSize(doc.pipeline.ring.egress)) },
+    pluginMemoryBytes: known(parseSize(doc.pipeline.plugin_memory)),
     source: { protocol: 'modbus_tcp', devices },
     points,
     steps,

@@ -71,6 +71,8 @@ export interface ResolvedPipeline {
   readonly batch: { readonly maxRecords: number; readonly deadlineMs: number };
   /** Ring sizes in bytes, each a power of two. */
   readonly ring: { readonly ingressBytes: number; readonly egressBytes: number };
+  /** Most linear memory one plugin instance may grow to, bytes (the engine lowers each module's maximum to it). */
+  readonly pluginMemoryBytes: number;
   readonly source: ResolvedModbusTcpSource;
   /** Every point of every device, in file order; `points[i].id === i` (the ABI's point id). */
   readonly points: readonly ResolvedPoint[];

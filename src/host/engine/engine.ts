@@ -6,6 +6,10 @@
 import { WgError } from '../errors.js';
 import { checkAbi, type AbiFacts } from './abi-check.js';
 import { IMPORT_NAMESPACE } from './abi.js';
+import { capModuleMemory, type MemoryLimits } from './memory-limit.js';
+
+/** The cap on one plugin instance's linear memory unless the pipeline sets another (plugin_memory). */
+export const DEFAULT_PLUGIN_MEMORY_BYTES = 16 * 1024 * 1024;
 
 /** A module that passed the ABI check. Safe to send to a worker (WebAssembly.Module is cloneable). */
 export interface CompiledPlugin {
@@ -14,6 +18,13 @@ export interface CompiledPlugin {
   readonly module: WebAssembly.Module;
   readonly facts: AbiFacts;
   readonly size: number;
+  /** The module's memory as the host runs it, capped (memory-limit.ts). */
+  readonly memory: MemoryLimits | null;
+}
+
+export interface CompileOptions {
+  /** Most linear memory one instance may grow to, bytes. */
+  memoryLimitBytes?: number;
 }
 
 /** The functions a plugin may import (namespace `wasmgate`). */
@@ -23,20 +34,21 @@ export interface HostFunctions {
 }
 
 export interface Engine {
-  compile(bytes: Uint8Array, name: string, file: string, manifestAbi?: number): CompiledPlugin;
+  compile(bytes: Uint8Array, name: string, file: string, manifestAbi?: number, options?: CompileOptions): CompiledPlugin;
   instantiate(plugin: CompiledPlugin, host: HostFunctions): WebAssembly.Exports;
 }
 
 export const v8Engine: Engine = {
-  compile(bytes, name, file, manifestAbi) {
+  compile(bytes, name, file, manifestAbi, options = {}) {
+    const capped = capModuleMemory(bytes, options.memoryLimitBytes ?? DEFAULT_PLUGIN_MEMORY_BYTES, name, file);
     let module: WebAssembly.Module;
     try {
-      module = new WebAssembly.Module(bytes);
+      module = new WebAssembly.Module(capped.bytes);
     } catch (err) {
       throw new WgError('WG_ERR_PLUGIN_COMPILE', { plugin: name, file, detail: (err as Error).message }, { cause: err });
     }
     const facts = checkAbi(module, name, file, manifestAbi);
-    return { name, file, module, facts, size: bytes.byteLength };
+    return { name, file, module, facts, size: bytes.byteLength, memory: capped.limits };
   },
 
   instantiate(plugin, host) {

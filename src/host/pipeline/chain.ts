@@ -7,6 +7,7 @@ import { SAMPLE_BATCH_HEADER, type PluginKind } from '../engine/abi.js';
 import type { CompiledPlugin } from '../engine/engine.js';
 import { PluginInstance, type PluginLogLine } from '../engine/plugin-instance.js';
 import { WgError, isWgError } from '../errors.js';
+import type { RepeatLog } from './repeat-log.js';
 import { settingsDocument } from './settings-document.js';
 
 export interface ChainStep {
@@ -44,6 +45,8 @@ export interface ChainEvents {
   log(level: number, message: string, context: Record<string, unknown>): void;
   /** Called just before a step runs: the watchdog reports which plugin a hung batch was in. */
   enterStep?(step: number): void;
+  /** Where repeated failures (a step that traps on every batch) go, at a bounded rate; else `log`. */
+  repeats?: RepeatLog;
 }
 
 export class StepChain {
@@ -84,6 +87,11 @@ export class StepChain {
     });
   }
 
+  /** The settings document step `index` was configured with (after configure()). */
+  settingsOf(index: number): unknown {
+    return this.#docs[index];
+  }
+
   /** Runs a frame batch through every step. Returns the encoder's message batch, or null when dropped. */
   process(frames: Uint8Array, frameCount: number): Uint8Array | null {
     return this.#run(0, frames, frameCount, (instance, data) => instance.process(data));
@@ -119,6 +127,7 @@ export class StepChain {
 
   #readStats(i: number, instance: PluginInstance): Record<string, number> | undefined {
     if (instance.poisoned) return undefined;
+    this.#events.enterStep?.(i);
     try {
       return instance.stats();
     } catch (err) {
@@ -156,7 +165,9 @@ export class StepChain {
       this.batchesDropped++;
       if (err.code === 'WG_ERR_PLUGIN_TRAP') c.traps++;
       else c.errors++;
-      this.#events.log(50, `batch dropped: ${err.message}`, { code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline });
+      const context = { code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline };
+      if (this.#events.repeats) this.#events.repeats.report(`${i}:${err.code}`, 50, `batch dropped: ${err.message}`, context);
+      else this.#events.log(50, `batch dropped: ${err.message}`, context);
       if (this.#instances[i]!.poisoned) {
         // The poisoned instance's counters can no longer be read; keep what was last collected.
         this.#retiredStats[i] = { ...c.stats };

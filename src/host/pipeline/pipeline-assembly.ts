@@ -1,11 +1,11 @@
 /**
- * Puts one configured pipeline together: compiles its plugins (checking the ABI), starts its worker,
- * plans its polls with the decoder's polling instance on this thread, starts one poller per device,
- * and routes the encoder's messages to the uplink with their rendered topics.
+ * Puts one configured pipeline together: compiles its plugins (checking the ABI), starts its worker
+ * (which also runs the decoder's polling instance, under the watchdog), starts one poller per device
+ * on the request plan the worker reported, and routes the encoder's messages to the uplink with their
+ * rendered topics.
  */
 import type { ResolvedPipeline } from '../config/resolved.js';
 import { renderTopic } from '../config/topic-template.js';
-import { PluginInstance } from '../engine/plugin-instance.js';
 import { WgError } from '../errors.js';
 import { logAt, type Logger } from '../logger.js';
 import type { Sink } from '../sinks/sink.js';
@@ -15,7 +15,7 @@ import type { TransportFactory, NetTransportOptions } from '../../hal/transport.
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
-import { pipelineContext, settingsDocument } from './settings-document.js';
+import { pipelineContext } from './settings-document.js';
 import { compileSteps } from './step-modules.js';
 
 /**
@@ -23,6 +23,12 @@ import { compileSteps } from './step-modules.js';
  * 2-3 MB of small JSON messages. Past it, readings wait in the rings and then at the source.
  */
 const UPLINK_BACKLOG_LIMIT = 10_000;
+
+/**
+ * The largest Modbus TCP frame (MBAP 7 + PDU 253, Modbus Messaging on TCP/IP, 4.1). One request is
+ * outstanding per device, so more bytes than this waiting unread can only be a broken or hostile device.
+ */
+const MODBUS_TCP_MAX_ADU = 260;
 
 export interface AssemblyDeps {
   gatewayId: string;
@@ -80,19 +86,14 @@ export class AssembledPipeline {
         });
       },
     });
-    assembled = new AssembledPipeline(pipeline.name, runner);
-    await runner.start();
-
     const decoder = compiled[0]!;
     if (!decoder.facts.polling) {
       throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: pipeline.name, plugin: decoder.name, detail: `the source polls devices, but decoder ${decoder.name} does not export the polling group` });
     }
-    const protocol = new PluginInstance(decoder, {
-      context: { pipeline: pipeline.name, step: 0 },
-      onLog: (line) => logAt(log, line.level, line.message, { plugin: decoder.name, step: 0 }),
-    });
-    protocol.configure(settingsDocument(context, 0, decoder.name, pipeline.steps[0]!.with));
-    const plan = protocol.requests();
+    assembled = new AssembledPipeline(pipeline.name, runner);
+    await runner.start();
+    const plan = runner.plan!;
+    const protocol = runner.protocol;
     const transport = deps.transport ?? tcpTransport;
     for (const device of pipeline.source.devices) {
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);
@@ -102,7 +103,7 @@ export class AssembledPipeline {
         protocol,
         ingress: assembled.#ingress,
         clock: deps.clock,
-        transport: transport({ device: device.name, host: device.host, port: device.port, connectTimeoutMs: device.timeoutMs }),
+        transport: transport({ device: device.name, host: device.host, port: device.port, connectTimeoutMs: device.timeoutMs, rxLimitBytes: MODBUS_TCP_MAX_ADU }),
         log: (level, message, ctx) => logAt(log, level, message, ctx),
       });
       assembled.#pollers.push(poller);

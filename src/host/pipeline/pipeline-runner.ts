@@ -13,7 +13,9 @@ import { RingReader } from '../ring/reader.js';
 import { RingWriter } from '../ring/writer.js';
 import { createRing } from '../ring/ring.js';
 import type { ChainContext, ChainStep, StepCounters } from './chain.js';
-import { BATCHES_DONE, STARTED_AT, STATE, STEP, WorkerState, createControl, openControl } from './control.js';
+import { BATCHES_DONE, CALL, STARTED_AT, STATE, STEP, WATCHED_CALL_NAMES, WatchedCall, WorkerState, createControl, monotonicMs, openControl } from './control.js';
+import { PollChannel, type DeviceProtocol } from './poll-channel.js';
+import type { PollingCounters } from './poll-protocol.js';
 import type { WorkerData, WorkerMessage } from './worker-protocol.js';
 
 export interface PipelineLogger {
@@ -55,11 +57,15 @@ export interface PipelineStatus {
   batchesDropped: number;
   batchesDone: number;
   steps: StepCounters[];
+  /** The decoder's polling instance (in the worker), when the source polls. */
+  polling?: PollingCounters;
   ingress: ReturnType<RingWriter['stats']>;
   egress: ReturnType<RingWriter['stats']>;
 }
 
-const WORKER_URL = new URL('./worker-main.js', import.meta.url);
+export const WORKER_URL = new URL('./worker-main.js', import.meta.url);
+/** How long instantiating and configuring every step of a pipeline may take, unless told otherwise. */
+export const DEFAULT_CONFIGURE_DEADLINE_MS = 5000;
 const MAX_RESTART_DELAY_MS = 30_000;
 
 export class PipelineRunner {
@@ -79,7 +85,16 @@ export class PipelineRunner {
   #draining = false;
   #restartDelay = 100;
   #restartTimer?: NodeJS.Timeout;
+  /**
+   * Every worker not yet seen to exit, the killed ones included: stop() ends them all, so that no
+   * thread outlives its pipeline whatever order kills, restarts and the stop came in.
+   */
+  #live = new Set<Worker>();
   #counters: StepCounters[] = [];
+  #polling?: PollingCounters;
+  #pollingBefore: PollingCounters = { calls: 0, traps: 0, errors: 0, reinstantiations: 0 };
+  #poll: PollChannel;
+  #plan?: Uint32Array;
   #workerDropped = 0;
   #droppedBefore = 0;
   #restarts = 0;
@@ -94,6 +109,17 @@ export class PipelineRunner {
     this.#egressBuffer = createRing(options.egressBytes);
     this.ingress = new RingWriter(this.#ingressBuffer);
     this.#egress = new RingReader(this.#egressBuffer);
+    this.#poll = new PollChannel(options.name);
+  }
+
+  /** The decoder's polling group, called in the worker under the watchdog. */
+  get protocol(): DeviceProtocol {
+    return this.#poll;
+  }
+
+  /** The decoder's request plan (one device index per request), known once start() resolved. */
+  get plan(): Uint32Array | undefined {
+    return this.#plan;
   }
 
   /** Starts the worker; resolves once every step is configured, rejects with the configure error. */
@@ -113,10 +139,14 @@ export class PipelineRunner {
     if (worker) {
       const done = new Promise<void>((resolve) => { this.#stopped = resolve; });
       worker.postMessage({ type: 'stop' });
-      await Promise.race([done, new Promise((r) => setTimeout(r, this.#options.batchDeadlineMs * 4 + 1000))]);
-      await worker.terminate();
+      let timer: NodeJS.Timeout | undefined;
+      // The worker finishes what is in the ring; a worker that never says so is not waited for forever.
+      await Promise.race([done, new Promise((r) => { timer = setTimeout(r, this.#options.batchDeadlineMs * 4 + 1000); })]);
+      clearTimeout(timer);
     }
     clearInterval(this.#watchdog);
+    await Promise.all([...this.#live].map((w) => w.terminate()));
+    this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: 'the pipeline stopped' }));
     this.#draining = false;
     this.#drainNow();
     this.#state = 'stopped';
@@ -132,6 +162,7 @@ export class PipelineRunner {
       batchesDropped: this.#droppedBefore + this.#workerDropped + this.#skipped,
       batchesDone: Atomics.load(this.#views.ints, BATCHES_DONE),
       steps: this.#counters,
+      ...(this.#polling ? { polling: sumPolling(this.#pollingBefore, this.#polling) } : {}),
       ingress: this.ingress.stats(),
       egress: this.#egress.stats(),
     };
@@ -143,24 +174,31 @@ export class PipelineRunner {
     const o = this.#options;
     const data: WorkerData = {
       context: o.context,
-      steps: o.steps.map((s) => ({ name: s.plugin.name, file: s.plugin.file, module: s.plugin.module, facts: s.plugin.facts, size: s.plugin.size, kind: s.kind, with: s.with })),
+      steps: o.steps.map((s) => ({ plugin: s.plugin, kind: s.kind, with: s.with })),
       ingress: this.#ingressBuffer,
       egress: this.#egressBuffer,
       control: this.#control,
       maxBatchRecords: o.maxBatchRecords,
       maxBatchBytes: Math.max(4096, o.ingressBytes / 4),
       tickMs: o.tickMs ?? 1000,
+      pollPort: this.#poll.open(),
     };
-    const worker = new Worker(WORKER_URL, { workerData: data });
+    const worker = new Worker(WORKER_URL, { workerData: data, transferList: [data.pollPort] });
     this.#worker = worker;
+    this.#live.add(worker);
+    worker.once('exit', () => this.#live.delete(worker));
     this.#droppedBefore += this.#workerDropped;
     this.#workerDropped = 0;
+    if (this.#polling) this.#pollingBefore = sumPolling(this.#pollingBefore, this.#polling);
+    this.#polling = undefined;
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (m: WorkerMessage) => {
         switch (m.type) {
           case 'ready':
             this.#state = 'running';
             this.#reason = undefined;
+            this.#plan ??= m.plan;
+            this.#poll.markReady();
             resolve();
             break;
           case 'log':
@@ -169,6 +207,7 @@ export class PipelineRunner {
           case 'counters':
             this.#counters = m.steps;
             this.#workerDropped = m.batchesDropped;
+            if (m.polling) this.#polling = m.polling;
             if (m.steps.some((s) => s.batches > 0)) this.#restartDelay = 100;
             break;
           case 'configure-failed':
@@ -184,31 +223,34 @@ export class PipelineRunner {
         o.logger.log(50, `worker crashed: ${err.message}`, { code: 'WG_ERR_WORKER_CRASHED', pipeline: this.name });
       });
       worker.on('exit', (code) => {
+        if (this.#worker === worker) this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: `its worker exited with code ${code}` }));
         if (this.#worker !== worker || this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'failed') return;
         this.#recover(`worker exited with code ${code}`, 'WG_ERR_WORKER_CRASHED');
       });
     });
   }
 
-  /** The watchdog: terminate a worker whose batch (or configure) ran past its deadline. */
+  /** The watchdog: terminate a worker whose plugin call (or configure) ran past its deadline. */
   #watch(): void {
     const { ints, floats } = this.#views;
     const state = Atomics.load(ints, STATE);
-    const elapsed = Date.now() - floats[STARTED_AT]!;
-    const deadline = state === WorkerState.CONFIGURING ? this.#options.configureDeadlineMs ?? 5000 : this.#options.batchDeadlineMs;
+    const elapsed = Math.round(monotonicMs() - floats[STARTED_AT]!);
+    const deadline = state === WorkerState.CONFIGURING ? this.#options.configureDeadlineMs ?? DEFAULT_CONFIGURE_DEADLINE_MS : this.#options.batchDeadlineMs;
     if ((state !== WorkerState.PROCESSING && state !== WorkerState.CONFIGURING) || elapsed <= deadline) return;
     if (Atomics.compareExchange(ints, STATE, state, WorkerState.KILLED) !== state) return;
     const step = Atomics.load(ints, STEP);
+    const call = Atomics.load(ints, CALL);
     const plugin = this.#options.steps[step]?.plugin.name ?? '?';
     this.#kills++;
-    const what = state === WorkerState.CONFIGURING ? 'configuring' : 'a batch';
+    const what = state === WorkerState.CONFIGURING ? 'configuring' : WATCHED_CALL_NAMES[call] ?? 'a call';
     this.#options.logger.log(50, `plugin ${plugin} ran ${elapsed} ms in ${what} (deadline ${deadline} ms); worker terminated`, {
       code: 'WG_ERR_PLUGIN_TIMEOUT', pipeline: this.name, step, plugin,
     });
     const worker = this.#worker;
     this.#worker = undefined;
+    this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: `plugin ${plugin} timed out in ${what}` }));
     void worker?.terminate().then(() => {
-      if (state === WorkerState.PROCESSING) {
+      if (state === WorkerState.PROCESSING && call === WatchedCall.BATCH) {
         // Skip the batch that hung, so the fresh worker does not hang on it again.
         const reader = new RingReader(this.#ingressBuffer);
         reader.release(reader.inFlightEnd());
@@ -228,6 +270,7 @@ export class PipelineRunner {
     if (delay >= MAX_RESTART_DELAY_MS) {
       this.#options.logger.log(60, `pipeline ${this.name} keeps failing (${reason}); retrying every ${MAX_RESTART_DELAY_MS / 1000} s`, { code: 'WG_ERR_WORKER_RESTART_FAILED', pipeline: this.name, cause: code });
     }
+    clearTimeout(this.#restartTimer);
     this.#restartTimer = setTimeout(() => {
       this.#spawn().catch((err: Error) => {
         this.#options.logger.log(60, `pipeline ${this.name} worker could not be restarted: ${err.message}`, { code: 'WG_ERR_WORKER_RESTART_FAILED', pipeline: this.name });
@@ -264,4 +307,8 @@ export class PipelineRunner {
       this.#options.onMessage(point === 0xffffffff ? undefined : point, record.slice(4));
     }
   }
+}
+
+function sumPolling(a: PollingCounters, b: PollingCounters): PollingCounters {
+  return { calls: a.calls + b.calls, traps: a.traps + b.traps, errors: a.errors + b.errors, reinstantiations: a.reinstantiations + b.reinstantiations };
 }

@@ -1,16 +1,23 @@
 /**
- * Entry of a pipeline worker thread: configure the chain, then move batches from the ingress ring
- * through it into the egress ring until told to stop. The commit protocol with the watchdog
- * (control.ts) makes a batch's output appear exactly once: the worker claims COMMITTING with a
- * compare-exchange, and if the watchdog claimed KILLED first, the worker writes nothing.
+ * Entry of a pipeline worker thread: configure the chain (and the decoder's polling instance), then
+ * move batches from the ingress ring through it into the egress ring, and answer the pollers' calls
+ * into the polling group, until told to stop. Every call into plugin code is watched: the worker marks
+ * what it is in (control.ts) and the watchdog on the main thread terminates it past the deadline.
+ *
+ * The commit protocol with the watchdog makes a batch's output appear exactly once: the worker claims
+ * COMMITTING with a compare-exchange, and if the watchdog claimed KILLED first, the worker writes
+ * nothing.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { isWgError } from '../errors.js';
 import { RingReader } from '../ring/reader.js';
 import { RingWriter } from '../ring/writer.js';
 import { readMessages } from '../engine/message-batch.js';
 import { StepChain } from './chain.js';
-import { BATCHES_DONE, STARTED_AT, STATE, STEP, WorkerState, openControl } from './control.js';
+import { BATCHES_DONE, CALL, STARTED_AT, STATE, STEP, WatchedCall, WorkerState, monotonicMs, openControl } from './control.js';
+import type { PollCall } from './poll-protocol.js';
+import { PollService } from './poll-service.js';
+import { RepeatLog } from './repeat-log.js';
 import type { RunnerMessage, WorkerData, WorkerMessage } from './worker-protocol.js';
 
 const data = workerData as WorkerData;
@@ -19,23 +26,39 @@ const { ints, floats } = openControl(data.control);
 const ingress = new RingReader(data.ingress);
 const egress = new RingWriter(data.egress);
 let stopping = false;
+/** Set once the watchdog claimed this worker: nothing more may be written or answered. */
+let killed = false;
 
 function post(message: WorkerMessage): void {
   port.postMessage(message);
 }
 
+const log = (level: number, message: string, context: Record<string, unknown>) => post({ type: 'log', level, message, context });
+const repeats = new RepeatLog(log);
+
 const chain = new StepChain(
-  data.steps.map((s) => ({ plugin: { name: s.name, file: s.file, module: s.module, facts: s.facts, size: s.size }, kind: s.kind, with: s.with })),
+  data.steps,
   data.context,
-  {
-    log: (level, message, context) => post({ type: 'log', level, message, context }),
-    enterStep: (step) => { ints[STEP] = step; },
-  },
+  { log, repeats, enterStep: (step) => { ints[STEP] = step; } },
 );
+let polling: PollService | undefined;
 
 /** Moves the state from `from` to `to`; false if the watchdog got there first. */
 function claim(from: number, to: number): boolean {
   return Atomics.compareExchange(ints, STATE, from, to) === from;
+}
+
+/**
+ * Runs one plugin call under the watchdog and leaves the worker COMMITTING (the caller writes and then
+ * finishes) or, with `commit` false, IDLE again. Returns false when the watchdog killed the worker.
+ */
+function watched(call: number, work: () => void, commit = false): boolean {
+  ints[CALL] = call;
+  floats[STARTED_AT] = monotonicMs();
+  if (!claim(WorkerState.IDLE, WorkerState.PROCESSING)) return !(killed = true);
+  work();
+  if (!claim(WorkerState.PROCESSING, commit ? WorkerState.COMMITTING : WorkerState.IDLE)) return !(killed = true);
+  return true;
 }
 
 function writeMessages(batch: Uint8Array): void {
@@ -51,53 +74,72 @@ function writeMessages(batch: Uint8Array): void {
   }
 }
 
-/**
- * Runs `work` under the watchdog. If it hangs, the watchdog skips what the ingress reader has in
- * flight (the batch being processed, or nothing during a tick).
- */
-function watched(work: () => Uint8Array[] | Uint8Array | null): boolean {
-  floats[STARTED_AT] = Date.now();
-  if (!claim(WorkerState.IDLE, WorkerState.PROCESSING)) return false;
-  const out = work();
-  if (!claim(WorkerState.PROCESSING, WorkerState.COMMITTING)) return false;
-  for (const batch of Array.isArray(out) ? out : out ? [out] : []) writeMessages(batch);
+function commitOutput(out: Uint8Array[]): void {
+  for (const batch of out) writeMessages(batch);
   egress.commit();
+}
+
+function processBatch(input: Uint8Array, records: number): boolean {
+  let out: Uint8Array | null = null;
+  if (!watched(WatchedCall.BATCH, () => { out = chain.process(input, records); }, true)) return false;
+  commitOutput(out ? [out] : []);
   return true;
 }
 
-function finishCommit(): void {
-  Atomics.add(ints, BATCHES_DONE, 1);
+function tick(now: number): boolean {
+  let out: Uint8Array[] = [];
+  if (!watched(WatchedCall.TICK, () => { out = chain.tick(now); }, true)) return false;
+  commitOutput(out);
   Atomics.store(ints, STATE, WorkerState.IDLE);
+  return true;
 }
 
-function tick(now: number): boolean {
-  const ok = watched(() => chain.tick(now));
-  if (ok) Atomics.store(ints, STATE, WorkerState.IDLE);
-  return ok;
+function reportCounters(): boolean {
+  if (!watched(WatchedCall.STATS, () => chain.collectStats())) return false;
+  repeats.flush();
+  post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped, ...(polling ? { polling: polling.counters } : {}) });
+  return true;
+}
+
+/** Answers one poller call; the reply's bytes are transferred, not copied. */
+function servePoll(call: PollCall): void {
+  if (killed || !polling) return;
+  const service = polling;
+  let reply: ReturnType<PollService['serve']> | undefined;
+  ints[STEP] = 0;
+  if (!watched(WatchedCall.POLL, () => { reply = service.serve(call); })) return;
+  const value = reply!.ok ? reply!.value : undefined;
+  data.pollPort.postMessage(reply, value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : []);
+}
+
+/** Answers every poller call that is waiting; run between batches so a busy pipeline still frames. */
+function servePending(): boolean {
+  for (let m = receiveMessageOnPort(data.pollPort); m && !killed; m = receiveMessageOnPort(data.pollPort)) servePoll(m.message as PollCall);
+  return !killed;
 }
 
 async function run(): Promise<void> {
-  let nextTick = Date.now() + data.tickMs;
+  let nextTick = monotonicMs() + data.tickMs;
   let sinceYield = 0;
   while (true) {
+    if (!servePending()) return;
     const batch = ingress.acquire(data.maxBatchBytes, data.maxBatchRecords);
     if (batch) {
       const input = batch.spans.length === 1 ? batch.spans[0]! : concat(batch.spans, batch.bytes);
-      if (!watched(() => chain.process(input, batch.records))) return;
+      if (!processBatch(input, batch.records)) return;
       ingress.release(batch.end);
-      finishCommit();
+      Atomics.add(ints, BATCHES_DONE, 1);
+      Atomics.store(ints, STATE, WorkerState.IDLE);
     } else if (stopping) {
       break;
     }
-    const now = Date.now();
-    if (now >= nextTick) {
-      if (!tick(now)) return;
-      chain.collectStats();
-      post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped });
-      nextTick = now + data.tickMs;
+    if (monotonicMs() >= nextTick) {
+      // Plugins see wall time (they stamp and bucket samples with it); the schedule is monotonic.
+      if (!tick(Date.now()) || !reportCounters()) return;
+      nextTick = monotonicMs() + data.tickMs;
     }
     if (!batch) {
-      await ingress.waitForDataAsync(Math.max(1, Math.min(nextTick - Date.now(), 100)));
+      await ingress.waitForDataAsync(Math.max(1, Math.min(nextTick - monotonicMs(), 100)));
       sinceYield = 0;
     } else if (++sinceYield >= 64) {
       // Under sustained load, let control messages (stop) in now and then.
@@ -106,9 +148,7 @@ async function run(): Promise<void> {
     }
   }
   // Shutdown: flush what time-driven steps hold (a partial bucket), then report and leave.
-  if (!tick(Infinity)) return;
-  chain.collectStats();
-  post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped });
+  if (!tick(Infinity) || !reportCounters()) return;
   post({ type: 'stopped' });
 }
 
@@ -122,20 +162,42 @@ function concat(spans: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
+/** Configures every step and the polling instance; false (after reporting why) when that failed. */
+function configure(): Uint32Array | null | false {
+  floats[STARTED_AT] = monotonicMs();
+  ints[CALL] = WatchedCall.CONFIGURE;
+  Atomics.store(ints, STATE, WorkerState.CONFIGURING);
+  try {
+    chain.configure();
+    const decoder = data.steps[0]!.plugin;
+    if (!decoder.facts.polling) return null;
+    ints[STEP] = 0;
+    polling = new PollService(
+      decoder, chain.settingsOf(0), data.context.pipeline,
+      (line) => log(line.level, line.message, { step: 0, plugin: decoder.name }),
+      repeats,
+    );
+    return polling.requests();
+  } catch (err) {
+    if (!isWgError(err)) throw err;
+    post({ type: 'configure-failed', code: err.code, message: err.message, context: err.context });
+    return false;
+  }
+}
+
 port.on('message', (message: RunnerMessage) => {
   if (message.type === 'stop') stopping = true;
 });
+data.pollPort.on('message', (call: PollCall) => servePoll(call));
 
-floats[STARTED_AT] = Date.now();
-Atomics.store(ints, STATE, WorkerState.CONFIGURING);
-try {
-  chain.configure();
-} catch (err) {
-  if (!isWgError(err)) throw err;
-  post({ type: 'configure-failed', code: err.code, message: err.message, context: err.context });
+const plan = configure();
+if (plan === false) {
   process.exit(1);
-}
-if (claim(WorkerState.CONFIGURING, WorkerState.IDLE)) {
-  post({ type: 'ready' });
+} else if (data.dryRun) {
+  post({ type: 'ready', ...(plan ? { plan } : {}) });
+  process.exit(0);
+} else if (claim(WorkerState.CONFIGURING, WorkerState.IDLE)) {
+  post({ type: 'ready', ...(plan ? { plan } : {}) });
   await run();
+  data.pollPort.close();
 }

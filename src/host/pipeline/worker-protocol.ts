@@ -4,14 +4,13 @@
  */
 import type { ChainContext, StepCounters } from './chain.js';
 import type { PluginKind } from '../engine/abi.js';
-import type { AbiFacts } from '../engine/abi-check.js';
+import type { CompiledPlugin } from '../engine/engine.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { PollingCounters } from './poll-protocol.js';
 
+/** A step as the worker receives it: a CompiledPlugin is structured-clonable (WebAssembly.Module is). */
 export interface WorkerStep {
-  name: string;
-  file: string;
-  module: WebAssembly.Module;
-  facts: AbiFacts;
-  size: number;
+  plugin: CompiledPlugin;
   kind: PluginKind;
   with: unknown;
 }
@@ -26,12 +25,17 @@ export interface WorkerData {
   maxBatchBytes: number;
   /** How often time-driven steps (wg_tick) run, ms. */
   tickMs: number;
+  /** The worker's end of the poll channel (poll-protocol.ts); transferred. */
+  pollPort: MessagePort;
+  /** Configure every step (and the polling instance), report ready or why not, and exit: `validate`. */
+  dryRun?: boolean;
 }
 
 export type WorkerMessage =
-  | { type: 'ready' }
+  /** `plan`: the decoder's request plan (one device index per request), when it polls. */
+  | { type: 'ready'; plan?: Uint32Array }
   | { type: 'log'; level: number; message: string; context: Record<string, unknown> }
-  | { type: 'counters'; steps: StepCounters[]; batchesDropped: number }
+  | { type: 'counters'; steps: StepCounters[]; batchesDropped: number; polling?: PollingCounters }
   | { type: 'configure-failed'; code: string; message: string; context: Record<string, unknown> }
   | { type: 'stopped' };
 

@@ -9,13 +9,20 @@
  * fails is recorded with status timeout; a lost or refused link records every request of the cycle as
  * link-lost, so the decoder marks those points no-comm in the data stream. Reconnects back off from
  * `backoff.minMs` to `backoff.maxMs`.
+ *
+ * The protocol calls (request frames, frame boundaries) are plugin code and run in the pipeline worker
+ * under its watchdog (poll-channel.ts); this thread only moves bytes. When such a call fails (the
+ * decoder trapped, or its worker was killed or is restarting), the exchange is recorded as link-lost so
+ * its points show no-comm, and the link is closed if bytes were in flight, since their framing is lost.
  */
 import { WgError, isWgError } from '../errors.js';
 import { FrameStatus } from '../engine/abi.js';
-import type { PluginInstance } from '../engine/plugin-instance.js';
+import type { DeviceProtocol } from '../pipeline/poll-channel.js';
 import type { Clock } from '../../hal/clock.js';
-import type { Transport } from '../../hal/transport.js';
+import { monotonicTimeout, type MonotonicTimeout } from '../../hal/timer.js';
+import type { Transport, TransportCounters } from '../../hal/transport.js';
 import type { FrameIngress } from './frame-ingress.js';
+import { DeviceEpisodes } from './device-episodes.js';
 
 export interface PolledDevice {
   index: number;
@@ -24,13 +31,17 @@ export interface PolledDevice {
   timeoutMs: number;
   retries: number;
   backoff: { minMs: number; maxMs: number };
+  /** Where the device is and which unit answers there: only for what the operator reads in errors. */
+  host?: string;
+  port?: number;
+  unitId?: number;
 }
 
 export interface DevicePollerOptions {
   device: PolledDevice;
   transport: Transport;
-  /** The decoder's instance on the I/O thread (polling group). */
-  protocol: PluginInstance;
+  /** The decoder's polling group, run where a deadline can stop it. */
+  protocol: DeviceProtocol;
   /** Indexes of this device's requests in the plugin's plan, in order. */
   requests: number[];
   ingress: FrameIngress;
@@ -49,9 +60,13 @@ export interface DeviceCounters {
   reconnects: number;
   /** Poll cycles that started late because the previous one (or back-pressure) ran over. */
   overruns: number;
+  /** Protocol calls that failed because the decoder trapped or its worker was down. */
+  pluginErrors: number;
+  /** Poll cycles not started because the decoder's worker was not up within the device timeout. */
+  cyclesSkipped: number;
 }
 
-export interface DeviceStatus extends DeviceCounters {
+export interface DeviceStatus extends DeviceCounters, TransportCounters {
   device: string;
   connected: boolean;
   lastError?: string;
@@ -60,20 +75,24 @@ export interface DeviceStatus extends DeviceCounters {
 }
 
 export class DevicePoller {
-  readonly counters: DeviceCounters = { polls: 0, requests: 0, responses: 0, timeouts: 0, retries: 0, linkErrors: 0, framingErrors: 0, reconnects: 0, overruns: 0 };
+  readonly counters: DeviceCounters = { polls: 0, requests: 0, responses: 0, timeouts: 0, retries: 0, linkErrors: 0, framingErrors: 0, reconnects: 0, overruns: 0, pluginErrors: 0, cyclesSkipped: 0 };
   #o: DevicePollerOptions;
   #seq = 0;
   #running = false;
   #loop?: Promise<void>;
   #wake?: () => void;
-  #timer?: NodeJS.Timeout;
+  #timer?: MonotonicTimeout;
   #reconnectAt = 0;
   #backoffMs: number;
   #lastError?: string;
   #lastRttMs?: number;
+  /** The last frame built for each request: failures are recorded with it, without calling the plugin. */
+  #frames = new Map<number, Uint8Array>();
+  readonly #episodes: DeviceEpisodes;
 
   constructor(options: DevicePollerOptions) {
     this.#o = options;
+    this.#episodes = new DeviceEpisodes(options.device, options.log);
     this.#backoffMs = options.device.backoff.minMs;
   }
 
@@ -85,7 +104,7 @@ export class DevicePoller {
 
   async stop(): Promise<void> {
     this.#running = false;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#wake?.();
     await this.#o.transport.close();
     await this.#loop;
@@ -96,6 +115,7 @@ export class DevicePoller {
       device: this.#o.device.name,
       connected: this.#o.transport.isOpen,
       ...this.counters,
+      ...this.#o.transport.counters(),
       ...(this.#lastError ? { lastError: this.#lastError } : {}),
       ...(this.#lastRttMs !== undefined ? { lastRttMs: this.#lastRttMs } : {}),
     };
@@ -106,6 +126,7 @@ export class DevicePoller {
     let next = clock.monotonicMs();
     while (this.#running) {
       await this.#cycle();
+      this.#reviewCycle();
       next += device.intervalMs;
       const now = clock.monotonicMs();
       if (now > next) {
@@ -118,15 +139,27 @@ export class DevicePoller {
     }
   }
 
+  /** Waits on the monotonic clock, however long: an `interval` of weeks is a chain of timers. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.#wake = resolve;
-      this.#timer = setTimeout(resolve, ms);
+      this.#timer = monotonicTimeout(this.#o.clock, ms, resolve);
     });
+  }
+
+  /** After each cycle: episodes are told once (device-episodes.ts); a flooding device is reconnected with back-off. */
+  #reviewCycle(): void {
+    if (this.#episodes.review(this.counters, this.#o.transport.counters())) {
+      this.#reconnectAt = Math.max(this.#reconnectAt, this.#o.clock.monotonicMs() + this.#backoffMs);
+    }
   }
 
   async #cycle(): Promise<void> {
     this.counters.polls++;
+    if (!(await this.#o.protocol.whenAvailable(this.#o.device.timeoutMs))) {
+      this.counters.cyclesSkipped++;
+      return;
+    }
     if (!this.#o.transport.isOpen && !(await this.#connect())) return;
     for (let i = 0; i < this.#o.requests.length && this.#running; i++) {
       const linkUp = await this.#exchange(this.#o.requests[i]!);
@@ -141,6 +174,8 @@ export class DevicePoller {
 
   /** Opens the transport unless we are backing off; on failure records the whole cycle as link-lost. */
   async #connect(): Promise<boolean> {
+    // stop() may have closed the link while this cycle waited for the protocol: never reopen after it.
+    if (!this.#running) return false;
     const now = this.#o.clock.monotonicMs();
     if (now < this.#reconnectAt) return false;
     try {
@@ -163,7 +198,17 @@ export class DevicePoller {
     const { device, transport, protocol, ingress, clock } = this.#o;
     for (let attempt = 0; ; attempt++) {
       const seq = this.#nextSeq();
-      const frame = protocol.request(request, seq);
+      let frame: Uint8Array;
+      try {
+        frame = await protocol.request(request, seq);
+      } catch (err) {
+        if (!isPluginFailure(err)) throw err;
+        // Nothing was sent: the link is fine, this one reading is lost to the plugin.
+        this.#notePluginError(err as WgError);
+        await ingress.write({ device: device.index, request, status: FrameStatus.linkLost, seq, ts: clock.wallMs() }, this.#frameOf(request));
+        return true;
+      }
+      this.#frames.set(request, frame);
       this.counters.requests++;
       const sentAt = clock.monotonicMs();
       try {
@@ -176,6 +221,12 @@ export class DevicePoller {
       } catch (err) {
         if (!isWgError(err)) throw err;
         if (err.code === 'WG_ERR_HAL_CLOSED') return false;
+        if (isPluginFailure(err)) {
+          this.#notePluginError(err);
+          await transport.close();
+          await ingress.write({ device: device.index, request, status: FrameStatus.linkLost, seq, ts: clock.wallMs() }, frame);
+          return false;
+        }
         this.#noteError(err);
         if (err.code === 'WG_ERR_HAL_TIMEOUT') {
           this.counters.timeouts++;
@@ -224,7 +275,7 @@ export class DevicePoller {
       if (remaining <= 0) throw new WgError('WG_ERR_HAL_TIMEOUT', { device: device.name, detail: `${timeoutMs} ms` });
       const chunk = await transport.read(remaining);
       received = received.byteLength === 0 ? chunk : concat(received, chunk);
-      const length = protocol.frameLength(received);
+      const length = await protocol.frameLength(received);
       if (length < 0) {
         throw new WgError('WG_ERR_DEVICE_FRAMING', { device: device.name, detail: `${received.byteLength} bytes starting ${Buffer.from(received.subarray(0, 8)).toString('hex')}` });
       }
@@ -238,11 +289,21 @@ export class DevicePoller {
   }
 
   async #recordAll(requests: number[], status: number): Promise<void> {
-    const { device, protocol, ingress, clock } = this.#o;
+    const { device, ingress, clock } = this.#o;
     for (const request of requests) {
-      const seq = this.#nextSeq();
-      await ingress.write({ device: device.index, request, status, seq, ts: clock.wallMs() }, protocol.request(request, seq));
+      await ingress.write({ device: device.index, request, status, seq: this.#nextSeq(), ts: clock.wallMs() }, this.#frameOf(request));
     }
+  }
+
+  /** The request as last sent (empty before the first): a failure record needs only its index. */
+  #frameOf(request: number): Uint8Array {
+    return this.#frames.get(request) ?? new Uint8Array(0);
+  }
+
+  #notePluginError(err: WgError): void {
+    this.counters.pluginErrors++;
+    // The pipeline logs the trap or the kill itself, with the plugin's name; here only what it cost.
+    this.#lastError = err.message;
   }
 
   #nextSeq(): number {
@@ -253,9 +314,15 @@ export class DevicePoller {
   #noteError(err: WgError): void {
     const changed = this.#lastError !== err.message;
     this.#lastError = err.message;
+    // A device that does not answer is reported once per episode, with its address, by DeviceEpisodes.
+    if (err.code === 'WG_ERR_HAL_TIMEOUT') return;
     // Log transitions, not every repetition of the same failure at the poll rate.
-    if (changed) this.#o.log(40, err.message, { code: err.code, device: this.#o.device.name });
+    if (changed) this.#o.log(40, err.message, { code: err.code, device: this.#o.device.name, ...this.#episodes.location() });
   }
+}
+
+function isPluginFailure(err: unknown): boolean {
+  return isWgError(err) && (err.code === 'WG_ERR_PLUGIN_TRAP' || err.code === 'WG_ERR_PLUGIN_STATUS' || err.code === 'WG_ERR_WORKER_UNAVAILABLE');
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

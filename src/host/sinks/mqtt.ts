@@ -8,10 +8,15 @@
  *   a connection drops and resends them first on reconnect, which keeps publish order.
  * - Back-off. MQTT.js retries at a fixed `reconnectPeriod`; it re-reads that option each time it arms
  *   its retry timer, so the sink doubles it on every attempt and resets it on connect.
+ * - Session takeover. Two gateways sharing a client id knock each other off the broker; MQTT.js only
+ *   sees closes. session-takeover.ts tells the pattern; the sink then says so once per episode and
+ *   keeps backing off across connections (no reset on connect) until one stays up.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import type { Logger } from 'pino';
 import { WgError } from '../errors.js';
+import { withBindings, type Logger } from '../logger.js';
+import { formatDuration } from '../../hal/duration.js';
+import { SessionTakeoverWatch } from './session-takeover.js';
 import { resolveMqttSinkOptions, type MqttSinkOptions, type ResolvedMqttSinkOptions } from './mqtt-options.js';
 import type { Sink, SinkCounters, SinkPublishOptions, SinkQos, SinkState } from './sink.js';
 
@@ -55,12 +60,15 @@ export class MqttSink implements Sink {
   readonly #counts = { published: 0, acked: 0, failed: 0, reconnects: 0 };
   /** Set while close() waits for acknowledgements; called when an in-flight message settles or the link drops. */
   #wake: (() => void) | undefined;
+  readonly #takeover = new SessionTakeoverWatch();
+  /** Armed on connect: a connection that lives this long is nobody's takeover. */
+  #stableTimer: NodeJS.Timeout | undefined;
 
   /** Throws `WG_ERR_CONFIG_INVALID` / `WG_ERR_CONFIG_CONFLICT` for options that cannot work. */
   constructor(options: MqttSinkOptions, logger: Logger) {
     this.#options = resolveMqttSinkOptions(options);
     this.name = options.name;
-    this.#log = logger.child({ uplink: options.name });
+    this.#log = withBindings(logger, { uplink: options.name });
     this.#reconnectDelayMs = this.#options.reconnect.minMs;
   }
 
@@ -74,7 +82,9 @@ export class MqttSink implements Sink {
 
   /**
    * Delay before the next reconnection attempt if the current one fails, in milliseconds: `reconnect.minMs`
-   * after a successful connection, doubled at each attempt, never above `reconnect.maxMs`.
+   * after a successful connection, doubled at each attempt, never above `reconnect.maxMs`. While the
+   * broker keeps closing connections right after accepting them (a session takeover), a connection
+   * resets it only once it has stayed up for 2 x `reconnect.maxMs`.
    */
   get reconnectDelayMs(): number {
     return this.#reconnectDelayMs;
@@ -110,6 +120,14 @@ export class MqttSink implements Sink {
     client.on('reconnect', () => this.#onReconnect(client));
     client.on('close', () => this.#onClose());
     client.on('error', (error) => this.#onError(error));
+  }
+
+  /**
+   * A connection up for twice the longest back-off outlived any other client with our id that keeps
+   * reconnecting: the streak is over, and the back-off starts from `reconnect.minMs` again.
+   */
+  get #stableAfterMs(): number {
+    return 2 * this.#options.reconnect.maxMs;
   }
 
   waitConnected(timeoutMs: number): Promise<void> {
@@ -177,6 +195,7 @@ export class MqttSink implements Sink {
 
   async #shutdown(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    clearTimeout(this.#stableTimer);
     for (const waiter of this.#waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(this.#connectError('the sink is closed'));
@@ -233,9 +252,12 @@ export class MqttSink implements Sink {
   #onConnect(): void {
     if (this.#closing) return;
     this.#link = 'connected';
-    this.#lastError = undefined;
-    this.#reconnectDelayMs = this.#options.reconnect.minMs;
-    if (this.#client) this.#client.options.reconnectPeriod = this.#reconnectDelayMs;
+    const takeover = this.#takeover.connected();
+    if (takeover === 'detected') this.#reportTakeover();
+    if (!this.#takeover.inEpisode) this.#lastError = undefined;
+    // While the broker keeps closing us right after accepting, the back-off keeps growing.
+    if (this.#takeover.streak === 0) this.#resetBackoff();
+    this.#armStableTimer();
     this.#log.info({ queued: this.#queue.length }, 'mqtt uplink connected');
     for (const waiter of this.#waiters) {
       clearTimeout(waiter.timer);
@@ -259,8 +281,11 @@ export class MqttSink implements Sink {
     const wasConnected = this.#link === 'connected';
     this.#link = 'offline';
     this.#wake?.();
+    clearTimeout(this.#stableTimer);
     if (this.#closing) return;
-    if (wasConnected) this.#log.warn('mqtt uplink connection lost');
+    if (wasConnected) this.#takeover.closed();
+    // In a takeover episode the one error line says it all; a warning per knock-off would bury it.
+    if (wasConnected && !this.#takeover.inEpisode) this.#log.warn('mqtt uplink connection lost');
     // A QoS 0 message still in flight here waits for a 'drain' the dead socket will never emit; QoS 1
     // messages stay with MQTT.js, which resends them on reconnect.
     for (const message of this.#inFlight) {
@@ -272,6 +297,7 @@ export class MqttSink implements Sink {
   }
 
   #onError(error: Error & { code?: unknown }): void {
+    this.#takeover.error(this.#link === 'connected');
     const repeated = this.#lastError?.context.detail === error.message;
     this.#lastError = this.#connectError(error.message, error);
     if (!repeated) this.#log.warn({ err: error }, 'mqtt uplink connection problem');
@@ -283,6 +309,35 @@ export class MqttSink implements Sink {
       }
       this.#waiters.clear();
     }
+  }
+
+  #resetBackoff(): void {
+    this.#reconnectDelayMs = this.#options.reconnect.minMs;
+    if (this.#client) this.#client.options.reconnectPeriod = this.#reconnectDelayMs;
+  }
+
+  #armStableTimer(): void {
+    clearTimeout(this.#stableTimer);
+    this.#stableTimer = setTimeout(() => {
+      const wasFlapping = this.#takeover.streak > 0;
+      if (this.#takeover.stable() === 'over') {
+        this.#lastError = undefined;
+        this.#log.info({ clientId: this.#options.clientId }, `mqtt uplink connection stable again: client id "${this.#options.clientId}" is no longer taken over`);
+      }
+      if (wasFlapping) this.#resetBackoff();
+    }, this.#stableAfterMs);
+    this.#stableTimer.unref();
+  }
+
+  #reportTakeover(): void {
+    const error = new WgError('WG_ERR_UPLINK_TAKEOVER', {
+      uplink: this.name,
+      clientId: this.#options.clientId,
+      detail: `the broker closed ${this.#takeover.streak} connections in a row, each right after accepting it, and accepted every reconnection at once; `
+        + `give every gateway its own client_id; until then this uplink reconnects with back-off up to ${formatDuration(this.#options.reconnect.maxMs)}`,
+    });
+    this.#lastError = error;
+    this.#log.error({ code: error.code, clientId: this.#options.clientId }, error.message);
   }
 
   #connectError(detail: string, cause?: unknown): WgError {

@@ -1,0 +1,61 @@
+/**
+ * The worker's side of the poll channel: the decoder's polling instance (wg_request, wg_frame_length),
+ * called only from inside the worker under the watchdog. A trap answers that one call with an error
+ * and replaces the instance, exactly as a trap in a batch does; a hang gets the worker killed.
+ */
+import type { CompiledPlugin } from '../engine/engine.js';
+import { PluginInstance, type PluginLogLine } from '../engine/plugin-instance.js';
+import { isWgError } from '../errors.js';
+import type { PollCall, PollReply, PollingCounters } from './poll-protocol.js';
+import type { RepeatLog } from './repeat-log.js';
+
+export class PollService {
+  readonly counters: PollingCounters = { calls: 0, traps: 0, errors: 0, reinstantiations: 0 };
+  readonly #plugin: CompiledPlugin;
+  readonly #settings: unknown;
+  readonly #context: { pipeline: string; step: number };
+  readonly #log: (line: PluginLogLine) => void;
+  readonly #repeats: RepeatLog;
+  #instance: PluginInstance;
+
+  /** Instantiates and configures the polling instance; throws what configure throws. */
+  constructor(plugin: CompiledPlugin, settings: unknown, pipeline: string, log: (line: PluginLogLine) => void, repeats: RepeatLog) {
+    this.#plugin = plugin;
+    this.#settings = settings;
+    this.#context = { pipeline, step: 0 };
+    this.#log = log;
+    this.#repeats = repeats;
+    this.#instance = this.#create();
+  }
+
+  /** The request plan: one device index per request. */
+  requests(): Uint32Array {
+    return this.#instance.requests();
+  }
+
+  serve(call: PollCall): PollReply {
+    this.counters.calls++;
+    try {
+      if (this.#instance.poisoned) {
+        this.#instance = this.#create();
+        this.counters.reinstantiations++;
+      }
+      const value = call.op === 'request' ? this.#instance.request(call.index, call.seq) : this.#instance.frameLength(call.bytes);
+      return { id: call.id, ok: true, value };
+    } catch (err) {
+      if (!isWgError(err)) throw err;
+      if (err.code === 'WG_ERR_PLUGIN_TRAP') this.counters.traps++;
+      else this.counters.errors++;
+      const what = call.op === 'request' ? 'building a request frame' : 'framing a response';
+      const context = { code: err.code, step: 0, plugin: this.#plugin.name, call: call.op === 'request' ? 'wg_request' : 'wg_frame_length' };
+      this.#repeats.report(`poll:${err.code}`, 50, `${what} failed: ${err.message}`, context);
+      return { id: call.id, ok: false, code: err.code, message: err.message, context: { ...err.context } };
+    }
+  }
+
+  #create(): PluginInstance {
+    const instance = new PluginInstance(this.#plugin, { context: this.#context, onLog: this.#log });
+    instance.configure(this.#settings);
+    return instance;
+  }
+}

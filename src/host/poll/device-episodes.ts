@@ -1,0 +1,79 @@
+/**
+ * What an operator is told about one device beyond single errors: that it went silent (answered no
+ * request of a whole poll cycle), that it answers again, that it floods its link. Each is said once per
+ * episode, with where the device is, because repeats at the poll rate bury the cause (issue 6: a silent
+ * device logged a line per poll, each with another `999.99… ms`, and no host, port or unit id).
+ */
+import { WgError } from '../errors.js';
+import { formatDuration } from '../../hal/duration.js';
+import type { TransportCounters } from '../../hal/transport.js';
+
+export interface EpisodeDevice {
+  name: string;
+  timeoutMs: number;
+  host?: string;
+  port?: number;
+  unitId?: number;
+}
+
+export type EpisodeLog = (level: number, message: string, context: Record<string, unknown>) => void;
+
+export class DeviceEpisodes {
+  readonly #device: EpisodeDevice;
+  readonly #log: EpisodeLog;
+  /** Counters as the last review saw them, to tell what changed during a cycle. */
+  #reviewed = { responses: 0, timeouts: 0, rxOverflows: 0 };
+  #silent = false;
+  #flooding = false;
+
+  constructor(device: EpisodeDevice, log: EpisodeLog) {
+    this.#device = device;
+    this.#log = log;
+  }
+
+  /**
+   * After each poll cycle, with the poller's and the transport's counters. Returns true when the device
+   * overflowed its link since the last review, so the poller holds off reconnecting.
+   */
+  review(counters: { responses: number; timeouts: number }, transport: TransportCounters): boolean {
+    const { responses, timeouts } = counters;
+    const { rxOverflows, rxDiscardedBytes } = transport;
+    const seen = this.#reviewed;
+    this.#reviewed = { responses, timeouts, rxOverflows };
+    const name = this.#device.name;
+    const answered = responses > seen.responses;
+    if (!answered && timeouts > seen.timeouts && !this.#silent) {
+      this.#silent = true;
+      const error = new WgError('WG_ERR_DEVICE_NO_ANSWER', {
+        device: name, where: this.#where(), timeout: formatDuration(this.#device.timeoutMs),
+        hint: responses === 0
+          ? 'it accepts the connection but has never answered: check unit_id (a device or gateway ignores requests for a unit it does not serve) and port (another service may listen there)'
+          : 'it answered before: check that the device is powered and that nothing between it and the gateway drops traffic',
+      });
+      this.#log(50, error.message, { code: error.code, device: name, ...this.location() });
+    } else if (answered && this.#silent) {
+      this.#silent = false;
+      this.#log(30, `device ${name} answers again`, { device: name, timeouts });
+    }
+    const overflowed = rxOverflows > seen.rxOverflows;
+    if (overflowed && !this.#flooding) {
+      this.#log(40, `device ${name} (${this.#where()}) sends bytes nobody asked for; the link was closed and is reopened with back-off`, {
+        code: 'WG_ERR_HAL_RX_OVERFLOW', device: name, ...this.location(), rxOverflows, rxDiscardedBytes,
+      });
+    }
+    this.#flooding = overflowed;
+    return overflowed;
+  }
+
+  /** The device's address as log context: host, port, unit id, whichever are known. */
+  location(): Record<string, unknown> {
+    const { host, port, unitId } = this.#device;
+    return { ...(host !== undefined ? { host } : {}), ...(port !== undefined ? { port } : {}), ...(unitId !== undefined ? { unitId } : {}) };
+  }
+
+  #where(): string {
+    const { host, port, unitId } = this.#device;
+    const address = host !== undefined ? `${host}${port !== undefined ? `:${port}` : ''}` : 'address unknown';
+    return unitId !== undefined ? `${address}, unit id ${unitId}` : address;
+  }
+}

@@ -1,0 +1,107 @@
+// Regression tests: a hostile plugin in one pipeline used to take the whole gateway down. A decoder that
+// trapped in wg_frame_length ended the process ("instance is poisoned", exit 1); one that looped there
+// froze all I/O; a looping wg_stats froze its pipeline while status said running; a memory bomb took
+// the process to 4.2 GB; a plugin trapping on every batch wrote a log line per batch. Each test runs
+// the hostile fixture next to a healthy pipeline on the same PLC and broker and counts the healthy
+// pipeline's messages over a window.
+import test, { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { startMosquitto, mosquittoPath } from '../support/mosquitto.js';
+import { startAedes } from '../support/aedes.js';
+import type { TestBroker } from '../support/test-broker.js';
+import { keepsItsRate, placeWatPlugin, startHostileGateway } from '../support/hostile-gateway.js';
+import { waitFor } from '../support/wait.js';
+
+let broker: TestBroker;
+before(async () => {
+  broker = mosquittoPath() ? await startMosquitto() : await startAedes();
+});
+after(() => broker?.dispose());
+
+const WINDOW_MS = 2000;
+
+test('a decoder that traps in wg_frame_length fails only its own exchanges; the healthy pipeline keeps its rate', async (t) => {
+  const gw = await startHostileGateway({
+    brokerUrl: broker.url,
+    steps: '  - path: ./polling-trap-in-framing.wasm\n  - plugin: json',
+    place: async (dir) => { await placeWatPlugin(dir, 'polling-trap-in-framing', 'decoder'); },
+  });
+  t.after(() => gw.dispose());
+  const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
+  await waitFor(() => (hostile().polling?.traps ?? 0) >= 3, 10_000, () => JSON.stringify(hostile().polling));
+  const delivered = await gw.healthyCountOver(WINDOW_MS);
+  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+  const status = hostile();
+  assert.equal(status.state, 'running', 'a trap does not restart the worker');
+  assert.ok(status.devices[0]!.pluginErrors >= 3, 'the failed exchanges are counted on the device');
+  assert.ok(status.polling!.reinstantiations >= 2, 'each trap gets a fresh polling instance');
+  const trapLogs = gw.logs.filter((l) => l.code === 'WG_ERR_PLUGIN_TRAP' && l.pipeline === 'hostile');
+  assert.ok(trapLogs.length >= 1, 'the trap is logged');
+  assert.equal(trapLogs[0]!.plugin, 'polling-trap-in-framing');
+  assert.match(trapLogs[0]!.msg, /wg_frame_length/);
+  // Traps at the poll rate (20/s) for several seconds: the log holds the first and then at most one
+  // summary per 10 s, with the count.
+  assert.ok(status.polling!.traps > trapLogs.length * 10, `${status.polling!.traps} traps, ${trapLogs.length} log lines`);
+});
+
+test('a decoder that loops in wg_frame_length gets its worker killed; the healthy pipeline keeps its rate and stop is prompt', async (t) => {
+  const gw = await startHostileGateway({
+    brokerUrl: broker.url,
+    steps: '  - path: ./polling-loop-in-framing.wasm\n  - plugin: json',
+    place: async (dir) => { await placeWatPlugin(dir, 'polling-loop-in-framing', 'decoder'); },
+  });
+  let disposed = false;
+  t.after(() => (disposed ? undefined : gw.dispose()));
+  const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
+  await waitFor(() => hostile().watchdogKills >= 1, 10_000, () => JSON.stringify(hostile()));
+  const delivered = await gw.healthyCountOver(WINDOW_MS);
+  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+  const kill = gw.logs.find((l) => l.code === 'WG_ERR_PLUGIN_TIMEOUT' && l.pipeline === 'hostile');
+  assert.ok(kill, 'the kill is logged');
+  assert.equal(kill.plugin, 'polling-loop-in-framing');
+  assert.match(kill.msg, /framing device traffic/);
+  assert.ok(hostile().devices[0]!.pluginErrors >= 1, 'the exchange the kill cut short is counted');
+  // The daemon is not frozen: it stops as asked.
+  disposed = true;
+  await gw.dispose();
+});
+
+test('a transform whose wg_stats never returns is killed by the watchdog instead of freezing silently', async (t) => {
+  const gw = await startHostileGateway({
+    brokerUrl: broker.url,
+    steps: '  - plugin: modbus\n  - path: ./loop-forever-stats.wasm\n  - plugin: json',
+    place: async (dir) => { await placeWatPlugin(dir, 'loop-forever-stats', 'transform'); },
+  });
+  t.after(() => gw.dispose());
+  const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
+  await waitFor(() => hostile().watchdogKills >= 1, 10_000, () => JSON.stringify(hostile()));
+  const delivered = await gw.healthyCountOver(WINDOW_MS);
+  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+  const kill = gw.logs.find((l) => l.code === 'WG_ERR_PLUGIN_TIMEOUT' && l.pipeline === 'hostile')!;
+  assert.equal(kill.plugin, 'loop-forever-stats');
+  assert.match(kill.msg, /reading its counters/);
+  assert.equal(hostile().batchesDropped, 0, 'a hung stats call skips no input');
+});
+
+test('a memory bomb is held to plugin_memory: it traps at the cap, RSS stays within the caps plus a constant', async (t) => {
+  const capMiB = 8;
+  const gw = await startHostileGateway({
+    brokerUrl: broker.url,
+    steps: '  - plugin: modbus\n  - path: ./memory-bomb.wasm\n  - plugin: json',
+    place: async (dir) => { await placeWatPlugin(dir, 'memory-bomb', 'transform'); },
+    pipelineExtra: `  plugin_memory: ${capMiB}MiB\n`,
+  });
+  t.after(() => gw.dispose());
+  const rssBefore = process.memoryUsage().rss;
+  const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
+  // Every batch grows a fresh instance to the cap and traps: 40 bombs of 8 MiB each.
+  await waitFor(() => (hostile().steps[1]?.traps ?? 0) >= 40, 20_000, () => JSON.stringify(hostile().steps[1]));
+  const delivered = await gw.healthyCountOver(WINDOW_MS);
+  const grown = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+  // One live bombed instance plus instances not yet collected: far below the 40 × 8 MiB bombed in
+  // total, let alone the 4 GiB the module asked for.
+  assert.ok(grown < 4 * capMiB + 64, `RSS grew ${grown.toFixed(0)} MiB`);
+  assert.equal(hostile().state, 'running');
+  assert.equal(hostile().watchdogKills, 0, 'refused growth is a trap, not a hang');
+});

@@ -1,0 +1,84 @@
+/**
+ * The real daemon in a child process (`bin/wasmgate.js run --config FILE`), for tests that look at
+ * what only a whole process shows: its resident memory, its log output as an operator's log shipper
+ * sees it, its exit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/wasmgate.js');
+
+export interface GatewayProcess {
+  readonly pid: number;
+  /** Complete stdout lines so far. */
+  readonly lines: readonly string[];
+  /** Resident set size of the process now, in bytes (Linux /proc). */
+  rssBytes(): number;
+  /** Resolves once a stdout line satisfies `match`; rejects after `timeoutMs` or when the process exits. */
+  waitForLine(match: (line: string) => boolean, what: string, timeoutMs: number): Promise<string>;
+  /** SIGTERM, then waits for the exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export function startGatewayProcess(gatewayFile: string): GatewayProcess {
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'run', '--config', gatewayFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let partial = '';
+  let stderr = '';
+  let exited = false;
+  const waiters = new Set<() => void>();
+  const wakeAll = (): void => {
+    for (const wake of waiters) wake();
+  };
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts.filter((l) => l.length > 0));
+    wakeAll();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  child.once('exit', () => {
+    exited = true;
+    wakeAll();
+  });
+
+  return {
+    pid: child.pid!,
+    lines,
+    rssBytes() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+      if (!kb) throw new Error(`no VmRSS in /proc/${child.pid}/status`);
+      return Number(kb[1]) * 1024;
+    },
+    waitForLine(match, what, timeoutMs) {
+      return new Promise((resolvePromise, reject) => {
+        const check = (): void => {
+          const found = lines.find(match);
+          if (found !== undefined) done(() => resolvePromise(found));
+          else if (exited) done(() => reject(new Error(`gateway exited before ${what}; stderr: ${stderr}; stdout: ${lines.slice(-5).join('\n')}`)));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`no ${what} within ${timeoutMs} ms; stdout: ${lines.slice(-5).join('\n')}`))), timeoutMs);
+        const done = (settle: () => void): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop() {
+      if (exited) return child.exitCode;
+      const exit = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = (await exit) as [number | null];
+      return code;
+    },
+  };
+}
