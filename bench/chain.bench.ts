@@ -26,6 +26,7 @@ function load(name: string): CompiledPlugin {
   return v8Engine.compile(readFileSync(file), name, file);
 }
 const modbus = load('modbus');
+const modbusWith = await stepSettings('modbus', {});
 const scale = load('scale');
 const json = load('json');
 
@@ -45,7 +46,7 @@ async function setup(s: Scenario) {
   const scaleWith = await stepSettings('scale', { points: Object.fromEntries(points.map((p) => [p.name, { factor: p.factor, offset: p.offset }])) });
   const jsonWith = await stepSettings('json', { shape: 'sample', timestamp: 'epoch_ms', decimals: -1 });
   const protocol = new PluginInstance(modbus);
-  protocol.configure(settingsDocument(context, 0, 'modbus', {}));
+  protocol.configure(settingsDocument(context, 0, 'modbus', modbusWith));
   const { batch } = modbusFrameBatch(protocol, points, FRAMES_PER_BATCH, (f, i) => (s.type === 'float32' ? 20 + i * 0.25 + f : i * 7 - 300 + f));
   return { points, context, scaleWith, jsonWith, batch, samplesPerBatch: FRAMES_PER_BATCH * s.points };
 }
@@ -57,12 +58,12 @@ for (const scenario of [{ type: 'int16', registers: 1, points: 125 }, { type: 'f
 
   // Wasm: decode + scale, as the worker calls the plugins (a copy into each plugin's memory).
   const decoder = new PluginInstance(modbus);
-  decoder.configure(settingsDocument(context, 0, 'modbus', {}));
+  decoder.configure(settingsDocument(context, 0, 'modbus', modbusWith));
   const scaler = new PluginInstance(scale);
   scaler.configure(settingsDocument(context, 1, 'scale', scaleWith));
   // Wasm: the full chain, exactly as the worker runs it (StepChain, per-step counters and all).
   const chain = new StepChain(
-    [{ plugin: modbus, kind: 'decoder', with: {} }, { plugin: scale, kind: 'transform', with: scaleWith }, { plugin: json, kind: 'encoder', with: jsonWith }],
+    [{ plugin: modbus, kind: 'decoder', with: modbusWith }, { plugin: scale, kind: 'transform', with: scaleWith }, { plugin: json, kind: 'encoder', with: jsonWith }],
     context,
     { log: (level, message) => { if (level >= 40) console.error(message); } },
   );

@@ -44,8 +44,9 @@ const steps = {
   resample: await stepSettings('resample', { bucket: BUCKET_MS, grace: 0, aggregates: ['mean', 'min', 'max', 'count'] }),
   json: await stepSettings('json', { shape: 'bucket', timestamp: 'epoch_ms', decimals: -1 }),
 };
+const modbusWith = await stepSettings('modbus', {});
 const protocol = new PluginInstance(load('modbus'));
-protocol.configure(settingsDocument(context, 0, 'modbus', {}));
+protocol.configure(settingsDocument(context, 0, 'modbus', modbusWith));
 // 20.0 .. 21.2 °C in a pattern with no outliers, so both filters keep everything.
 const frames = modbusFrameBatch(protocol, points, FRAMES, (f, i) => 200 + ((f * 7 + i) % 13), 1_700_000_000_000, STEP_MS);
 // Each path moves its own copy of the frames forward in time.
@@ -53,7 +54,7 @@ const tsFrames = { batch: frames.batch.slice(), tsOffsets: frames.tsOffsets };
 
 const chain = new StepChain(
   [
-    { plugin: load('modbus'), kind: 'decoder', with: {} },
+    { plugin: load('modbus'), kind: 'decoder', with: modbusWith },
     { plugin: load('si'), kind: 'transform', with: steps.si },
     { plugin: load('outlier'), kind: 'transform', with: steps.outlier },
     { plugin: load('resample'), kind: 'transform', with: steps.resample },

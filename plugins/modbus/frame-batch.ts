@@ -13,8 +13,7 @@ import { requestCount, requests, entries, Q_FUNCTION, Q_QUANTITY, Q_DEVICE, Q_FI
 import { requestFrame, responsePdu, pduOffset, MAX_REQUEST_FRAME } from "./transport";
 import { checkReadResponse, DATA_OFFSET } from "./pdu";
 import { register16, register32, register64, coil, text } from "./value-decode";
-import { problemsReset, problemFrame, problemsLog, note } from "./frame-problem";
-import { M_NOT_IN_PLAN, M_NOT_AS_PLANNED } from "./messages";
+import { responseStart, responseSettle, noteMismatch, noteUnplanned } from "./response-problems";
 
 // The request this instance would have built, to compare with the one the record carries.
 const expected = memory.data(MAX_REQUEST_FRAME);
@@ -51,7 +50,7 @@ function check(rec: usize, r: i32, q: usize): u8 {
   let same = reqLen == built && FRAME_HEADER - 4 + reqLen + respLen <= frameLengthField(rec) && frameDevice(rec) == <i32>load<u16>(q, Q_DEVICE);
   for (let i = 0; same && i < built; i++) same = load<u8>(frameRequestAt(rec) + <usize>i) == load<u8>(expected + <usize>i);
   if (!same) {
-    note(M_NOT_AS_PLANNED, reqLen, built);
+    noteMismatch("request not as planned, length ", reqLen, built);
     return BAD;
   }
   const resp = frameResponseAt(rec);
@@ -128,24 +127,29 @@ export function decodeFrames(batch: usize, size: i32): i32 {
   heap = out + <usize>(samples * SAMPLE_SIZE);
   heapLength = 0;
 
-  problemsReset();
   for (let rec = frameAt(batch, end); rec != 0; rec = frameAt(frameAfter(rec), end)) {
     const r = frameRequest(rec);
-    problemFrame(frameDevice(rec), r);
     const q = planned(rec);
     if (q == 0) {
-      note(M_NOT_IN_PLAN, r, -1);
+      noteUnplanned(frameDevice(rec), r);
       continue;
     }
-    const quality = frameStatus(rec) == FRAME_OK ? check(rec, r, q) : NO_COMM;
     const ts = frameTs(rec);
+    // A poll that timed out or lost its link is the host's to report (it knows host and port); a
+    // response is this plugin's to judge.
+    if (frameStatus(rec) != FRAME_OK) {
+      fill(ts, q, NO_COMM);
+      continue;
+    }
+    responseStart();
+    const quality = check(rec, r, q);
+    responseSettle(r);
     if (quality == GOOD) {
       decode(ts, q, frameResponseAt(rec) + <usize>(pduOffset() + DATA_OFFSET));
     } else {
       fill(ts, q, quality);
     }
   }
-  problemsLog();
   store<u32>(base, samples, 0);
   store<u32>(base, heapLength, 4);
   setResult(base);

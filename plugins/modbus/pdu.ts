@@ -2,8 +2,7 @@
 // and 7): the request, and the check of a response against the request it answers. Every transport
 // shares them; only the framing around the PDU differs.
 import { GOOD, BAD, NO_COMM } from "../sdk/status";
-import { note } from "./frame-problem";
-import { M_FUNCTION, M_BYTE_COUNT, M_PDU_LENGTH, M_EXCEPTION } from "./messages";
+import { noteException, noteMismatch, GATEWAY_PATH_UNAVAILABLE, GATEWAY_TARGET_FAILED } from "./response-problems";
 
 /** Function code, start address, quantity. */
 export const READ_REQUEST_SIZE: i32 = 5;
@@ -11,10 +10,6 @@ export const READ_REQUEST_SIZE: i32 = 5;
 export const DATA_OFFSET: i32 = 2;
 
 const EXCEPTION_FLAG: i32 = 0x80;
-// Exceptions a gateway answers for a device behind it that it cannot reach: the device did not
-// answer, so its points are no-comm rather than bad.
-const GATEWAY_PATH_UNAVAILABLE: i32 = 0x0a;
-const GATEWAY_TARGET_FAILED: i32 = 0x0b;
 
 export function writeReadRequest(out: usize, fn: i32, start: i32, quantity: i32): void {
   store<u8>(out, <u8>fn);
@@ -37,20 +32,21 @@ export function checkReadResponse(pdu: usize, length: i32, fn: i32, quantity: i3
   const got = <i32>load<u8>(pdu);
   const second = <i32>load<u8>(pdu, 1);
   if (got == (fn | EXCEPTION_FLAG)) {
-    note(M_EXCEPTION, second, -1);
+    noteException(second);
+    // A gateway's "device unreachable": the device did not answer, so its points are no-comm.
     return second == GATEWAY_PATH_UNAVAILABLE || second == GATEWAY_TARGET_FAILED ? NO_COMM : BAD;
   }
   if (got != fn) {
-    note(M_FUNCTION, got, fn);
+    noteMismatch("function code ", got, fn);
     return BAD;
   }
   const want = dataBytes(fn, quantity);
   if (second != want) {
-    note(M_BYTE_COUNT, second, want);
+    noteMismatch("byte count ", second, want);
     return BAD;
   }
   if (length != DATA_OFFSET + want) {
-    note(M_PDU_LENGTH, length, DATA_OFFSET + want);
+    noteMismatch("PDU length ", length, DATA_OFFSET + want);
     return BAD;
   }
   return GOOD;

@@ -2,14 +2,9 @@
 // record per point id, so planning and decoding read memory instead of JSON.
 import { ERROR } from "../sdk/log";
 import { JsonCursor } from "../sdk/json-cursor";
-import { lineStart, lineBytes, lineNumber, lineEntry, lineWord, lineLog } from "../sdk/log-line";
+import { lineStart, lineBytes, lineNumber, lineText, lineLog } from "../sdk/log-line";
 import {
-  MESSAGES, M_OPEN, M_CLOSE_NAMED, M_NAME_END, M_SPACE, M_OUT_OF_RANGE, M_UNKNOWN, M_MISSING,
-  M_BITS_ARE_BOOL, M_NOT_FOR_BITS, M_NOT_FOR_TYPE, M_TOO_LARGE, M_PAST_END,
-} from "./messages";
-import {
-  KEYS, K_DEVICES, K_POINTS, K_NAME, K_UNIT_ID, K_DEVICE, K_FUNCTION, K_ADDRESS, K_TYPE, K_ORDER, K_BIT,
-  K_LENGTH, K_SCALE, K_OFFSET, readMembers, at,
+  K_NAME, K_UNIT_ID, K_DEVICE, K_FUNCTION, K_ADDRESS, K_TYPE, K_ORDER, K_BIT, K_LENGTH, K_SCALE, K_OFFSET, readMembers, at,
 } from "./setting-names";
 import { T_BOOL, T_COIL, T_STRING, TYPE_WORDS, ORDER_WORDS, typeRegisters } from "./point-types";
 
@@ -34,31 +29,44 @@ export let deviceCount: i32 = 0;
 export let unitIds: usize = 0;
 /** Per device: u32 address and u32 length of a copy of its name (UTF-8, JSON escapes as written). */
 export let deviceNames: usize = 0;
+/** Per point id: the same for the point's name, for log lines about a read. */
+export let pointNames: usize = 0;
 
-// A refusal names the member (its index in KEYS) and the reason (a message).
-@inline function refusal(key: i32, reason: i32): i32 {
-  return (key << 8) | reason;
-}
-const OK = -1;
+// readPoint's answer when the point is fine; any other answer is the refusal's text.
+const ACCEPTED = "";
+// Where the value a refusal quotes is written in the document (0: the refusal quotes nothing).
+let quoted: usize = 0;
 
-/** Logs "<list>[<i>] '<name>': <member> <reason>" as the configure error; returns false. */
-function reject(json: JsonCursor, list: i32, i: i32, refused: i32): bool {
+/** Logs "<list>[<i>] '<name>': <reason>" as the configure error; returns false. */
+function reject(json: JsonCursor, list: string, i: i32, reason: string): bool {
   const name = at(K_NAME);
   lineStart();
-  lineWord(KEYS, list);
-  lineEntry(MESSAGES, M_OPEN);
+  lineText(list);
+  lineText("[");
   lineNumber(i);
-  lineEntry(MESSAGES, M_CLOSE_NAMED);
+  lineText("] '");
   lineBytes(name + 1, json.textLength(name));
-  lineEntry(MESSAGES, M_NAME_END);
-  const key = refused >> 8;
-  lineWord(KEYS, key);
-  lineEntry(MESSAGES, M_SPACE);
-  lineEntry(MESSAGES, refused & 0xff);
-  // An unknown word is quoted: the slots still hold where each member's value is.
-  if ((refused & 0xff) == M_UNKNOWN) lineBytes(at(key), <i32>(json.skip(at(key)) - at(key)));
+  lineText("': ");
+  lineText(reason);
+  if (quoted != 0) lineBytes(quoted, <i32>(json.skip(quoted) - quoted));
   lineLog(ERROR);
   return false;
+}
+
+/** A refusal of `reason` that quotes the value of member `k` as the document writes it. */
+function quoting(k: i32, reason: string): string {
+  quoted = at(k);
+  return reason;
+}
+
+/** Copies the name of the object whose members readMembers() found into `slots` entry `i`. */
+function copyName(json: JsonCursor, slots: usize, i: i32): void {
+  const name = at(K_NAME);
+  const length = json.textLength(name);
+  const copy = heap.alloc(<usize>max(length, 1));
+  memory.copy(copy, name + 1, <usize>length);
+  store<u32>(slots + <usize>i * 8, copy);
+  store<u32>(slots + <usize>i * 8, length, 4);
 }
 
 // What whole() gives for a member that is absent or null (the gateway writes `length: null` for a
@@ -82,14 +90,9 @@ export function readDevices(json: JsonCursor, devices: usize): bool {
     readMembers(json, d);
     let unit = whole(json, at(K_UNIT_ID));
     if (unit == ABSENT) unit = 1; // the gateway's default unit id
-    if (<u32>unit > 255) return reject(json, K_DEVICES, i, refusal(K_UNIT_ID, M_OUT_OF_RANGE));
+    if (<u32>unit > 255) return reject(json, "devices", i, "unit_id out of range");
     store<u8>(unitIds + <usize>i, <u8>unit);
-    const name = at(K_NAME);
-    const length = json.textLength(name);
-    const copy = heap.alloc(<usize>length);
-    memory.copy(copy, name + 1, <usize>length);
-    store<u32>(deviceNames + <usize>i * 8, copy);
-    store<u32>(deviceNames + <usize>i * 8, length, 4);
+    copyName(json, deviceNames, i);
     i++;
   }
   return true;
@@ -98,56 +101,59 @@ export function readDevices(json: JsonCursor, devices: usize): bool {
 export function readPoints(json: JsonCursor, points: usize, maxRegisters: i32): bool {
   pointCount = json.count(points);
   pointRecords = heap.alloc(<usize>(max(pointCount, 1) * RECORD_SIZE));
+  pointNames = heap.alloc(<usize>max(pointCount, 1) * 8);
   let i = 0;
   for (let p = json.first(points); p != 0; p = json.next(p)) {
     readMembers(json, p);
+    quoted = 0;
     const refused = readPoint(json, i, maxRegisters);
-    if (refused != OK) return reject(json, K_POINTS, i, refused);
+    if (refused.length > 0) return reject(json, "points", i, refused);
+    copyName(json, pointNames, i);
     i++;
   }
   return true;
 }
 
-/** Checks point `i` (its members found by readMembers) and fills its record; OK or the refusal. */
-function readPoint(json: JsonCursor, i: i32, maxRegisters: i32): i32 {
+/** Checks point `i` (its members found by readMembers) and fills its record; ACCEPTED or the refusal. */
+function readPoint(json: JsonCursor, i: i32, maxRegisters: i32): string {
   // Unsigned comparisons: ABSENT and -1 are out of every range.
   const device = whole(json, at(K_DEVICE));
-  if (<u32>device >= <u32>deviceCount) return refusal(K_DEVICE, M_OUT_OF_RANGE);
+  if (<u32>device >= <u32>deviceCount) return "device out of range";
   const fn = whole(json, at(K_FUNCTION));
-  if (<u32>(fn - 1) > 3) return refusal(K_FUNCTION, M_OUT_OF_RANGE);
+  if (<u32>(fn - 1) > 3) return "function out of range";
   const address = whole(json, at(K_ADDRESS));
-  if (<u32>address > 65535) return refusal(K_ADDRESS, M_OUT_OF_RANGE);
+  if (<u32>address > 65535) return "address out of range";
   let type = json.oneOf(at(K_TYPE), TYPE_WORDS);
-  if (type < 0) return refusal(K_TYPE, M_UNKNOWN);
+  if (type < 0) return quoting(K_TYPE, "type unknown: ");
   const order = at(K_ORDER) == 0 ? 0 : json.oneOf(at(K_ORDER), ORDER_WORDS); // ABCD when absent
-  if (order < 0) return refusal(K_ORDER, M_UNKNOWN);
+  if (order < 0) return quoting(K_ORDER, "order unknown: ");
 
   const bit = whole(json, at(K_BIT));
   const hasBit = bit != ABSENT;
   let span = 1;
   if (fn <= 2) {
-    if (type != T_BOOL) return refusal(K_TYPE, M_BITS_ARE_BOOL);
-    if (hasBit) return refusal(K_BIT, M_NOT_FOR_BITS);
+    if (type != T_BOOL) return "type must be bool for function 1/2";
+    if (hasBit) return "bit not for function 1/2";
     type = T_COIL;
   } else if (type == T_BOOL) {
-    if (!hasBit) return refusal(K_BIT, M_MISSING);
-    if (<u32>bit > 15) return refusal(K_BIT, M_OUT_OF_RANGE);
-  } else if (hasBit) return refusal(K_BIT, M_NOT_FOR_TYPE);
+    if (!hasBit) return "bit missing";
+    if (<u32>bit > 15) return "bit out of range";
+  } else if (hasBit) return "bit not for this type";
   if (type == T_STRING) {
     span = whole(json, at(K_LENGTH));
-    if (span < 1) return refusal(K_LENGTH, span == ABSENT ? M_MISSING : M_OUT_OF_RANGE);
+    if (span < 1) return span == ABSENT ? "length missing" : "length out of range";
   } else {
-    if (whole(json, at(K_LENGTH)) != ABSENT) return refusal(K_LENGTH, M_NOT_FOR_TYPE);
+    if (whole(json, at(K_LENGTH)) != ABSENT) return "length not for this type";
     if (fn > 2) span = typeRegisters(type);
   }
-  if (fn > 2 && span > maxRegisters) return refusal(type == T_STRING ? K_LENGTH : K_TYPE, M_TOO_LARGE);
-  if (address + span > 65536) return refusal(K_ADDRESS, M_PAST_END);
+  if (fn > 2 && span > maxRegisters) return type == T_STRING ? "length exceeds max_registers" : "type exceeds max_registers";
+  if (address + span > 65536) return "address runs past 65535";
 
   // Absent scale and offset are the identity: x × 1 + (−0) is x for every x, −0 and NaN included,
   // so the hot loop applies them without a branch.
   const scale = at(K_SCALE) == 0 ? 1 : json.number(at(K_SCALE));
   const offset = at(K_OFFSET) == 0 ? -0.0 : json.number(at(K_OFFSET));
-  if ((type == T_COIL || type == T_BOOL || type == T_STRING) && (scale != 1 || offset != 0)) return refusal(scale != 1 ? K_SCALE : K_OFFSET, M_NOT_FOR_TYPE);
+  if ((type == T_COIL || type == T_BOOL || type == T_STRING) && (scale != 1 || offset != 0)) return scale != 1 ? "scale not for this type" : "offset not for this type";
 
   const rec = pointRecords + <usize>(i * RECORD_SIZE);
   store<u32>(rec, i, R_ID);
@@ -160,5 +166,5 @@ function readPoint(json: JsonCursor, i: i32, maxRegisters: i32): i32 {
   store<u16>(rec, <u16>device, R_DEVICE);
   store<f64>(rec, scale, R_SCALE);
   store<f64>(rec, offset, R_OFFSET);
-  return OK;
+  return ACCEPTED;
 }

@@ -1,6 +1,5 @@
 // The name of every settings member this plugin reads, in one space-separated list: one
-// JsonCursor.members pass over an object finds them all, and messages print them by index (a single
-// literal, where one per name would cost the module some 30 bytes each).
+// JsonCursor.members pass over an object finds them all, each at the index its K_ constant names.
 import { JsonCursor } from "../sdk/json-cursor";
 export const KEYS = "with devices points max_registers max_bits max_gap \
 name unit_id device function address type order bit length scale offset";

@@ -2,8 +2,7 @@
 // header before the PDU: transaction id, protocol id (0 = Modbus), length of what follows (unit id +
 // PDU), unit id. All big-endian.
 import { BAD_FRAME } from "../sdk/status";
-import { note } from "./frame-problem";
-import { M_TOO_SHORT, M_TRANSACTION, M_PROTOCOL, M_MBAP_LENGTH, M_UNIT } from "./messages";
+import { noteMismatch } from "./response-problems";
 import { writeReadRequest, READ_REQUEST_SIZE } from "./pdu";
 
 export const MBAP_SIZE: i32 = 7;
@@ -40,20 +39,20 @@ export function tcpFrameLength(ptr: usize, size: i32): i32 {
  */
 export function tcpResponsePdu(resp: usize, length: i32, seq: i32, unit: i32): i32 {
   // Unit id, function code and one more byte (a byte count or an exception code) at least.
-  if (length < MBAP_SIZE + 2) return fail(M_TOO_SHORT, length, -1);
+  if (length < MBAP_SIZE + 2) return fail("short response, length ", length, -1);
   // The first mismatch is reported: it is the likeliest cause of the others.
   const tid = be16(resp, 0);
-  if (tid != seq) return fail(M_TRANSACTION, tid, seq);
+  if (tid != seq) return fail("transaction id ", tid, seq);
   const protocol = be16(resp, 2);
-  if (protocol != 0) return fail(M_PROTOCOL, protocol, 0);
+  if (protocol != 0) return fail("protocol id ", protocol, 0);
   const mbapLength = be16(resp, 4);
-  if (mbapLength != length - 6) return fail(M_MBAP_LENGTH, mbapLength, length - 6);
+  if (mbapLength != length - 6) return fail("MBAP length ", mbapLength, length - 6);
   const u = <i32>load<u8>(resp, 6);
-  if (u != unit) return fail(M_UNIT, u, unit);
+  if (u != unit) return fail("unit id ", u, unit);
   return length - MBAP_SIZE;
 }
 
-function fail(what: i32, got: i32, want: i32): i32 {
-  note(what, got, want);
+function fail(what: string, got: i32, want: i32): i32 {
+  noteMismatch(what, got, want);
   return -1;
 }

@@ -2,7 +2,7 @@
 //   export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
 // and implements wg_configure / wg_process (and optionally wg_tick) with the helpers below, so the
 // plugin's own file holds only its logic.
-export { wg_input, wg_output, input, reserveOutput, setResult } from "./io";
+export { wg_input, wg_output, input, reserveOutput, setResult, grownCapacity, regrow, MAX_REGION } from "./io";
 export * from "./status";
 export * from "./log";
 export * from "./samples";

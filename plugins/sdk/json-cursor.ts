@@ -1,5 +1,5 @@
-// Reading JSON in place, without building a tree or allocating: for plugins whose size budget cannot
-// carry json.ts (about 2.7 KB with the string decoding it needs). A value is addressed by the position
+// Reading JSON in place, without building a tree or allocating, where json.ts would build a tree
+// (about 2.7 KB of module with the string decoding it needs) to read a few settings once. A value is addressed by the position
 // of its first byte in the text; position 0 means "absent". Malformed text yields absent values, never
 // a trap or an endless loop. Strings are compared and handed out as the raw UTF-8 between the quotes
 // (escapes are not decoded), which suits keys, enumerated words, and names for log lines.

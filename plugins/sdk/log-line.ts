@@ -44,14 +44,15 @@ function appendPart(table: string, index: i32, separator: u16): void {
 }
 
 /**
- * Appends line `index` (from 0) of `table`, a string of lines separated by "\n": a plugin keeps its
- * messages in one such string, which costs far less module size than one string literal each.
+ * Appends line `index` (from 0) of `table`, a string of lines separated by "\n". Kept for plugins
+ * built against it; new code writes each message as a string literal where it is logged (lineText),
+ * which reads far better and, under the 16 KB budget, costs little.
  */
 export function lineEntry(table: string, index: i32): void {
   appendPart(table, index, 0x0a);
 }
 
-/** Appends word `index` (from 0) of the space-separated `words`. */
+/** Appends word `index` (from 0) of the space-separated `words` (a key of a PointSettings or Counters list). */
 export function lineWord(words: string, index: i32): void {
   appendPart(words, index, 0x20);
 }

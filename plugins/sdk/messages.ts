@@ -1,6 +1,6 @@
 // Building a message batch (docs/plugin-abi.md, "Message batch"): records of [u32 len][u32 point]
 // [payload] padded to 4. Encoders append payload bytes through the writer's byte primitives.
-import { reserveOutput, setResult } from "./io";
+import { reserveOutput, setResult, grownCapacity } from "./io";
 
 export const NO_POINT: u32 = 0xffffffff;
 
@@ -20,7 +20,7 @@ export class MessageWriter {
   /** Makes room for `n` more bytes and returns the address to write them at. */
   @inline ensure(n: i32): usize {
     if (this.len + n > this.cap) {
-      while (this.len + n > this.cap) this.cap <<= 1;
+      this.cap = grownCapacity(this.cap, this.len + n);
       this.base = reserveOutput(this.cap, this.len);
     }
     return this.base + <usize>this.len;

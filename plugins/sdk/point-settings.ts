@@ -2,33 +2,13 @@
 // `with.points.<point name>` overrides keys for that one point. Read once in wg_configure, straight
 // from the settings document with JsonCursor (no tree, no string decoding: it keeps plugins small).
 // Each reader checks the value even though the host has checked `with:` against the manifest: a wrong
-// value must be refused, naming the setting, never replaced by a default.
+// value must be refused, naming the setting, never replaced by a default. Error lines are built in the
+// SDK's line buffer (log-line.ts): setting paths hold point names as raw UTF-8 from the document, so
+// names are appended as bytes, never decoded into strings.
 import { input } from "./io";
-import { host_log } from "./env";
 import { ERROR } from "./log";
+import { lineStart, lineText, lineBytes, lineWord, lineLog } from "./log-line";
 import { JsonCursor } from "./json-cursor";
-
-// The error line being assembled: setting paths hold point names as raw UTF-8 from the document, so
-// the line is built from bytes (names are never decoded into strings).
-const LINE_CAP: i32 = 512;
-const line = memory.data(LINE_CAP);
-let lineLength: i32 = 0;
-
-function putByte(c: i32): void {
-  if (lineLength < LINE_CAP) store<u8>(line + <usize>(lineLength++), <u8>c);
-}
-
-/** Appends ASCII text (every char < 128). */
-function put(s: string): void {
-  for (let i = 0; i < s.length; i++) putByte(s.charCodeAt(i));
-}
-
-/** Appends `len` bytes at `ptr`, cut at the line's end. */
-function putBytes(ptr: usize, len: i32): void {
-  if (len > LINE_CAP - lineLength) len = LINE_CAP - lineLength;
-  memory.copy(line + <usize>lineLength, ptr, <usize>len);
-  lineLength += len;
-}
 
 /** Most keys a step may declare. */
 export const MAX_KEYS: i32 = 16;
@@ -66,9 +46,9 @@ export class PointSettings {
    */
   read(): bool {
     const json = this.json;
-    lineLength = 0;
+    lineStart();
     if (json.root >= json.end || load<u8>(json.root) != 0x7b) {
-      put("settings: not a JSON object");
+      lineText("settings: not a JSON object");
       return this.send();
     }
     const doc = top; // borrowed for the document's two members, then filled for good below
@@ -94,9 +74,9 @@ export class PointSettings {
       const entry = colon < json.end ? json.blank(colon + 1) : json.end;
       const object = entry < json.end && load<u8>(entry) == 0x7b;
       if (p < 0 || !object) {
-        put("with.points.");
-        putBytes(k + 1, json.textLength(k));
-        put(p < 0 ? ": no point of that name" : ": expected an object");
+        lineText("with.points.");
+        lineBytes(k + 1, json.textLength(k));
+        lineText(p < 0 ? ": no point of that name" : ": expected an object");
         return this.send();
       }
       store<u32>(this.overrides + (<usize>p << 2), <u32>entry);
@@ -134,18 +114,13 @@ export class PointSettings {
   private putPath(k: i32): void {
     if (load<u32>(own + (<usize>k << 2)) != 0) {
       const name = <usize>load<u32>(this.names + (<usize>this.point << 2));
-      put("with.points.");
-      putBytes(name + 1, this.json.textLength(name));
-      putByte(0x2e);
+      lineText("with.points.");
+      lineBytes(name + 1, this.json.textLength(name));
+      lineText(".");
     } else {
-      put("with.");
+      lineText("with.");
     }
-    const keys = this.keys;
-    for (let i = 0, word = 0; i < keys.length; i++) {
-      const c = keys.charCodeAt(i);
-      if (c == 0x20) word++;
-      else if (word == k) putByte(c);
-    }
+    lineWord(this.keys, k);
   }
 
   /**
@@ -153,15 +128,15 @@ export class PointSettings {
    * settings), at error level; returns false, for `return settings.refuse(...)`.
    */
   refuse(k: i32, what: string, other: i32): bool {
-    lineLength = 0;
+    lineStart();
     this.putPath(k);
-    put(what);
+    lineText(what);
     if (other >= 0) this.putPath(other);
     return this.send();
   }
 
   private send(): bool {
-    host_log(ERROR, line, lineLength);
+    lineLog(ERROR);
     return false;
   }
 
@@ -200,10 +175,10 @@ export class PointSettings {
     if (at == 0) return fallback;
     const index = this.json.oneOf(at, words);
     if (index < 0) {
-      lineLength = 0;
+      lineStart();
       this.putPath(k);
-      put(": must be one of ");
-      put(words);
+      lineText(": must be one of ");
+      lineText(words);
       this.send();
     }
     return index;

@@ -1,6 +1,6 @@
 // Reading and writing sample batches (docs/plugin-abi.md, "Sample batch"). Record accessors take the
 // record's address so hot loops stay free of bounds checks and allocation.
-import { reserveOutput, setResult } from "./io";
+import { reserveOutput, setResult, grownCapacity, regrow } from "./io";
 import { TYPE_TEXT } from "./status";
 
 export const BATCH_HEADER: i32 = 8;
@@ -96,11 +96,8 @@ export class SampleWriter {
   private appendHeap(ptr: usize, len: i32): i32 {
     const need = this.heapLen + len;
     if (need > this.heapCap) {
-      let cap = this.heapCap > 0 ? this.heapCap : 256;
-      while (cap < need) cap <<= 1;
-      const fresh = heap.alloc(<usize>cap);
-      if (this.heapLen > 0) memory.copy(fresh, this.heap, <usize>this.heapLen);
-      this.heap = fresh;
+      const cap = grownCapacity(this.heapCap, need);
+      this.heap = regrow("text heap", this.heap, cap, this.heapLen);
       this.heapCap = cap;
     }
     const offset = this.heapLen;

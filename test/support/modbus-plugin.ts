@@ -6,7 +6,11 @@
 import { encodeFrameBatch, type FrameContext } from '../../src/host/engine/frame-record.js';
 import { PluginInstance, type PluginLogLine } from '../../src/host/engine/plugin-instance.js';
 import { decodeSamples, type Sample } from '../../src/host/engine/sample-batch.js';
+import { manifestDefaults } from './manifest-defaults.js';
 import { compileBuiltPlugin } from './plugins.js';
+
+// The plugin takes its defaults from the settings the gateway hands over, filled from its manifest.
+const { withDefaults } = await manifestDefaults('modbus');
 
 export interface DeviceSetting {
   name: string;
@@ -34,6 +38,8 @@ export interface ModbusSettings {
   devices?: DeviceSetting[];
   points: PointSetting[];
   with?: Record<string, unknown>;
+  /** Hand `with` over as written, without the manifest's defaults the gateway fills in. */
+  withAsWritten?: boolean;
 }
 
 export const FRAME_OK = 0;
@@ -48,7 +54,7 @@ export function settingsDocument(settings: ModbusSettings): unknown {
     pipeline: 'test',
     step: 0,
     plugin: 'modbus',
-    with: settings.with ?? {},
+    with: settings.withAsWritten ? settings.with ?? {} : withDefaults(settings.with ?? {}),
     devices: devices.map((d, index) => ({ index, host: '127.0.0.1', port: 502, ...d })),
     points: settings.points.map((p, id) => ({ id, name: p.name ?? `p${id}`, device: 0, unit: '', ...p })),
   };

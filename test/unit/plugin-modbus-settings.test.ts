@@ -96,7 +96,7 @@ test('the order defaults to ABCD and the unit id to 1', () => {
   assert.deepEqual(decodeRecords(instance, [answer(instance, 0, [0x03, 0x02, 0x01, 0x02])]).map((s) => s.value), [0x0102]);
 });
 
-test('the manifest is valid; its defaults are the protocol limits, which the plugin also applies alone', async () => {
+test('the manifest is valid and its defaults are the protocol limits (spec 6.1-6.4: 2000 bits, 125 registers)', async () => {
   const result = await loadPluginManifest(join(REPO_ROOT, 'plugins', 'modbus'));
   assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
   const filled: Record<string, unknown> = {};
@@ -109,9 +109,18 @@ test('the manifest is valid; its defaults are the protocol limits, which the plu
     { function: 4, address: 0, type: 'uint16' },
     { function: 4, address: 2, type: 'uint16' },
   ];
-  const defaultsPlan = plan(modbusDecoder({ points }).instance);
-  assert.deepEqual(defaultsPlan, [[0, 1, 0, 2000], [0, 1, 2000, 1], [0, 3, 0, 125], [0, 3, 125, 5], [0, 4, 0, 1], [0, 4, 2, 1]]);
-  assert.deepEqual(plan(modbusDecoder({ points, with: filled }).instance), defaultsPlan);
+  assert.deepEqual(plan(modbusDecoder({ points, with: filled, withAsWritten: true }).instance),
+    [[0, 1, 0, 2000], [0, 1, 2000, 1], [0, 3, 0, 125], [0, 3, 125, 5], [0, 4, 0, 1], [0, 4, 2, 1]]);
   const refusedSettings = result.plugin.validateSettings({ transport: 'rtu', max_registers: 126, max_bits: 0, max_gap: -1, extra: 1 });
   assert.equal(refusedSettings.length, 5, JSON.stringify(refusedSettings));
+});
+
+// The defaults used to be kept in the plugin as well as in the manifest, two copies to keep equal.
+// They live in the manifest only now: the gateway fills them in, so a document without them did not
+// come from a gateway, and the plugin says which setting is missing instead of guessing.
+test('with: settings the gateway always fills in are refused when missing, by name', () => {
+  const points: PointSetting[] = [{ function: 3, address: 0, type: 'uint16' }];
+  refused({ points, with: { max_bits: 2000, max_gap: 0 }, withAsWritten: true }, /with\.max_registers missing: the gateway fills in the manifest's default/);
+  refused({ points, with: { max_registers: 125, max_gap: 0 }, withAsWritten: true }, /with\.max_bits missing/);
+  refused({ points, with: { max_registers: 125, max_bits: 2000 }, withAsWritten: true }, /with\.max_gap missing/);
 });

@@ -1,10 +1,10 @@
 /**
  * `wasmgate validate --config <gateway.yaml>`: checks the gateway file, its pipelines and the plugin
  * manifests they use, then configures every step's plugin as the gateway would (what only a plugin can
- * judge, like an unknown unit), prints every problem as `file:line:col setting: message [code]` and a
- * summary.
+ * judge, like an unknown unit), prints every hint (`file:line:col setting: hint: message`), every problem
+ * as `file:line:col setting: message [code]` and a summary.
  */
-import { formatProblem, loadGatewayConfig, type LoadResult } from '../config/index.js';
+import { formatHint, formatProblem, loadGatewayConfig, type LoadResult } from '../config/index.js';
 import { dryConfigure } from '../pipeline/dry-configure.js';
 
 /** Loads the configuration, then dry-configures each pipeline's plugins; problems of both kinds. */
@@ -12,7 +12,7 @@ export async function loadAndConfigure(file: string, plugins = true): Promise<Lo
   const result = await loadGatewayConfig(file);
   if (!result.ok || !plugins) return result;
   const problems = (await Promise.all(result.config.pipelines.map((p) => dryConfigure(p)))).flat();
-  return problems.length > 0 ? { ok: false, problems } : result;
+  return problems.length > 0 ? { ok: false, problems, hints: result.hints } : result;
 }
 
 /**
@@ -21,8 +21,9 @@ export async function loadAndConfigure(file: string, plugins = true): Promise<Lo
  */
 export async function runValidate(args: { config: string; plugins?: boolean }, out: (line: string) => void): Promise<number> {
   const result = await loadAndConfigure(args.config, args.plugins ?? true);
+  const cwd = process.cwd();
+  for (const hint of result.hints) out(formatHint(hint, cwd));
   if (!result.ok) {
-    const cwd = process.cwd();
     for (const problem of result.problems) out(formatProblem(problem, cwd));
     const files = new Set(result.problems.map((p) => p.file)).size;
     const n = result.problems.length;

@@ -4,7 +4,7 @@
  * rest of the host is built from. See docs/config.md.
  */
 export { loadGatewayConfig, type LoadResult } from './load.js';
-export { formatProblem, type ConfigProblem } from './problem.js';
+export { formatHint, formatProblem, type ConfigHint, type ConfigProblem } from './problem.js';
 export type {
   ResolvedGateway,
   ResolvedPipeline,

@@ -13,7 +13,7 @@ import { PluginCatalog } from './plugin-catalog.js';
 import type { InstalledPlugin } from './plugin-manifest.js';
 import { checkPipeline } from './pipeline-checks.js';
 import { pipelineSchema } from './pipeline-schema.js';
-import { sortProblems, type ConfigProblem } from './problem.js';
+import { sortProblems, type ConfigHint, type ConfigProblem } from './problem.js';
 import { resolveGateway, pluginDirsOf } from './resolve-gateway.js';
 import type { CheckedPipeline } from './resolve-pipeline.js';
 import type { ResolvedGateway } from './resolved.js';
@@ -22,7 +22,8 @@ import { SettingChecks } from './setting-checks.js';
 import { checkSteps } from './step-checks.js';
 import { YamlSource } from './yaml-source.js';
 
-export type LoadResult = { ok: true; config: ResolvedGateway } | { ok: false; problems: ConfigProblem[] };
+/** `hints`: valid settings that are likely mistakes, in file order, whether or not the load succeeded. */
+export type LoadResult = { ok: true; config: ResolvedGateway; hints: ConfigHint[] } | { ok: false; problems: ConfigProblem[]; hints: ConfigHint[] };
 
 /** What one pipeline file yielded: its problems, and what resolution needs when there are none. */
 interface PipelineOutcome {
@@ -39,12 +40,13 @@ interface PipelineOutcome {
 export async function loadGatewayConfig(file: string): Promise<LoadResult> {
   const gatewayFile = resolve(file);
   const read = await YamlSource.read(gatewayFile);
-  if (!read.ok) return { ok: false, problems: read.problems };
+  if (!read.ok) return { ok: false, problems: read.problems, hints: [] };
   const source = read.source;
   const problems: ConfigProblem[] = [];
+  const hints: ConfigHint[] = [];
   const verdict = validate(gatewaySchema, source, problems);
   const doc = source.data as GatewayDocument;
-  await checkGateway(doc, new SettingChecks(source, verdict, problems));
+  await checkGateway(doc, new SettingChecks(source, verdict, problems, hints));
 
   // Pipelines are checked even when the gateway file has problems, with whatever of it is usable.
   const uplinkNames = isMap(doc?.uplinks) ? new Set(Object.keys(doc.uplinks)) : undefined;
@@ -68,14 +70,15 @@ export async function loadGatewayConfig(file: string): Promise<LoadResult> {
       problems.push(source.problem(['pipelines', i], 'WG_ERR_CONFIG_PIPELINE_MISSING', { detail: pipelineFile }));
       continue;
     }
-    outcomes.push(await loadPipeline(pipelineFile, uplinkNames, catalog, reportedManifests));
+    outcomes.push(await loadPipeline(pipelineFile, uplinkNames, catalog, reportedManifests, hints));
   }
 
   checkPipelineNames(outcomes);
   for (const outcome of outcomes) problems.push(...outcome.problems);
-  if (problems.length > 0) return { ok: false, problems: sortProblems(problems, [gatewayFile, ...files]) };
+  const sortedHints = sortProblems(hints, [gatewayFile, ...files]);
+  if (problems.length > 0) return { ok: false, problems: sortProblems(problems, [gatewayFile, ...files]), hints: sortedHints };
   const checked = outcomes.map((o) => o.checked as CheckedPipeline);
-  return { ok: true, config: await resolveGateway(gatewayFile, doc, checked) };
+  return { ok: true, config: await resolveGateway(gatewayFile, doc, checked), hints: sortedHints };
 }
 
 async function loadPipeline(
@@ -83,6 +86,7 @@ async function loadPipeline(
   uplinkNames: ReadonlySet<string> | undefined,
   catalog: PluginCatalog | undefined,
   reportedManifests: Set<string>,
+  hints: ConfigHint[],
 ): Promise<PipelineOutcome> {
   const read = await YamlSource.read(file);
   if (!read.ok) return { problems: read.problems };
@@ -90,7 +94,7 @@ async function loadPipeline(
   const problems: ConfigProblem[] = [];
   const verdict = validate(pipelineSchema, source, problems);
   const doc = source.data as PipelineDocument;
-  const checks = new SettingChecks(source, verdict, problems);
+  const checks = new SettingChecks(source, verdict, problems, hints);
   checkPipeline(doc, uplinkNames, checks);
   let plugins: (InstalledPlugin | undefined)[] = [];
   if (checks.intact(['steps'])) plugins = await checkSteps(doc.steps, catalog, checks, problems, reportedManifests);

@@ -22,6 +22,15 @@ export const REGISTERS_PER_TYPE: Readonly<Record<Exclude<PointType, 'string'>, n
 
 const FUNCTION_NAMES = { 1: 'coils', 2: 'discrete inputs', 3: 'holding registers', 4: 'input registers' } as const;
 
+/**
+ * Register maps often number their entries from 1 with the table in front: 10001 is the first
+ * discrete input, 30001 the first input register, 40001 the first holding register (five digits,
+ * so up to 19999, 39999, 49999). An address in that range on that table's function is likely such a
+ * number. It is a hint, not a refusal: those addresses are valid, and real maps use them (SunSpec
+ * devices put their registers at 40000 and up).
+ */
+const ONE_BASED_TABLES: Readonly<Partial<Record<PointDocument['function'], number>>> = { 2: 10001, 3: 40001, 4: 30001 };
+
 /** Registers (functions 3/4) or bits (functions 1/2) a point reads. Assumes the point passed its checks. */
 export function pointLength(point: PointDocument): number {
   if (point.function === 1 || point.function === 2) return 1;
@@ -66,6 +75,14 @@ function checkPoint(point: PointDocument, at: SettingPath, checks: SettingChecks
   }
   if (point.type === 'bool' && !bits && point.bit === undefined) {
     checks.invalid([...at, 'bit'], `type bool on ${fn} needs bit: which bit of the register (0 = least significant)`);
+  }
+  const first = ONE_BASED_TABLES[point.function];
+  if (first !== undefined && point.address >= first && point.address <= first + 9998) {
+    const address = point.address - first;
+    checks.hint([...at, 'address'],
+      `${point.address} on ${fn} looks like a 1-based register number (${first} = the first of the ${FUNCTION_NAMES[point.function]}); ` +
+      `address is the 0-based protocol address, so if the device's map writes ${point.address}, use address: ${address}. ` +
+      `If the map gives protocol addresses (SunSpec maps start at 40000), ${point.address} is right`);
   }
   const consistent = bits ? point.type === 'bool' : point.type !== 'string' || point.length !== undefined;
   if (consistent) {

@@ -20,17 +20,38 @@ export interface ConfigProblem {
 }
 
 /**
+ * A setting that is valid but likely not what its author meant (a 1-based Modbus register number
+ * where a 0-based address belongs). Validate prints it; nothing is refused for it.
+ */
+export interface ConfigHint {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
  * `file:line:col setting.path: message [code]`. The file is printed relative to `cwd` when it lies
  * below it (shorter, and still clickable in a terminal), else absolute.
  */
 export function formatProblem(problem: ConfigProblem, cwd?: string): string {
-  let file = problem.file;
+  return `${where(problem, cwd)}${problem.message} [${problem.code}]`;
+}
+
+/** `file:line:col setting.path: hint: message`, the file shown as formatProblem shows it. */
+export function formatHint(hint: ConfigHint, cwd?: string): string {
+  return `${where(hint, cwd)}hint: ${hint.message}`;
+}
+
+function where(at: ConfigHint | ConfigProblem, cwd: string | undefined): string {
+  let file = at.file;
   if (cwd !== undefined) {
-    const rel = relative(cwd, problem.file);
+    const rel = relative(cwd, at.file);
     if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) file = rel;
   }
-  const setting = problem.path === '' ? '' : `${problem.path}: `;
-  return `${file}:${problem.line}:${problem.column} ${setting}${problem.message} [${problem.code}]`;
+  const setting = at.path === '' ? '' : `${at.path}: `;
+  return `${file}:${at.line}:${at.column} ${setting}`;
 }
 
 /** Builds a problem whose message is the registry's template for `code` filled from `context`. */
@@ -47,7 +68,7 @@ export function makeProblem(
  * Orders problems by file (first the files of `fileOrder`, then others in the order first seen), then
  * line, then column.
  */
-export function sortProblems(problems: readonly ConfigProblem[], fileOrder: readonly string[] = []): ConfigProblem[] {
+export function sortProblems<T extends ConfigProblem | ConfigHint>(problems: readonly T[], fileOrder: readonly string[] = []): T[] {
   const order = new Map<string, number>();
   for (const file of [...fileOrder, ...problems.map((p) => p.file)]) if (!order.has(file)) order.set(file, order.size);
   return [...problems].sort(

@@ -7,7 +7,7 @@ import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ErrorCode, ErrorContext } from '../errors.js';
-import type { ConfigProblem } from './problem.js';
+import type { ConfigHint, ConfigProblem } from './problem.js';
 import { formatSettingPath, type SettingPath } from './setting-path.js';
 import { parseDuration, parseSize } from './units.js';
 import type { Anchor, YamlSource } from './yaml-source.js';
@@ -17,11 +17,19 @@ export class SettingChecks {
   readonly source: YamlSource;
   readonly verdict: SchemaVerdict;
   readonly #problems: ConfigProblem[];
+  readonly #hints: ConfigHint[];
 
-  constructor(source: YamlSource, verdict: SchemaVerdict, problems: ConfigProblem[]) {
+  constructor(source: YamlSource, verdict: SchemaVerdict, problems: ConfigProblem[], hints: ConfigHint[] = []) {
     this.source = source;
     this.verdict = verdict;
     this.#problems = problems;
+    this.#hints = hints;
+  }
+
+  /** A valid setting that is likely a mistake: said at its value's position, refused for nothing. */
+  hint(path: SettingPath, message: string): void {
+    const at = this.source.positionOf(path);
+    this.#hints.push({ file: this.source.file, line: at.line, column: at.column, path: formatSettingPath(path), message });
   }
 
   clean(path: SettingPath): boolean {
