@@ -5,6 +5,7 @@
  */
 import type { ResolvedPipeline } from '../config/resolved.js';
 import { renderTopic } from '../config/topic-template.js';
+import type { CompiledPlugin } from '../engine/engine.js';
 import { PluginInstance } from '../engine/plugin-instance.js';
 import { WgError } from '../errors.js';
 import { logAt, type Logger } from '../logger.js';
@@ -82,7 +83,18 @@ export class AssembledPipeline {
     });
     assembled = new AssembledPipeline(pipeline.name, runner);
     await runner.start();
+    try {
+      assembled.#startPolling(pipeline, compiled, context, log, deps);
+    } catch (err) {
+      // The runner's worker is running: stop it, or a refused pipeline keeps the process alive.
+      await runner.stop();
+      throw err;
+    }
+    return assembled;
+  }
 
+  #startPolling(pipeline: ResolvedPipeline, compiled: CompiledPlugin[], context: ReturnType<typeof pipelineContext>, log: Logger, deps: AssemblyDeps): void {
+    const assembled = this;
     const decoder = compiled[0]!;
     if (!decoder.facts.polling) {
       throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: pipeline.name, plugin: decoder.name, detail: `the source polls devices, but decoder ${decoder.name} does not export the polling group` });
@@ -109,7 +121,6 @@ export class AssembledPipeline {
       log.info({ device: device.name, host: device.host, port: device.port, requests: requests.length, points: device.points.length }, 'polling device');
       poller.start();
     }
-    return assembled;
   }
 
   /** Stops polling, lets the worker finish what is in the ring, then stops it. */
