@@ -8,9 +8,23 @@ import { buildPlugin, listPluginDirs } from '../plugin-build/build.js';
 import { newPlugin } from '../plugin-build/template.js';
 import { renderSettingsReference } from '../plugin-build/settings-reference.js';
 import type { PluginKind } from '../engine/abi.js';
+import { WgError } from '../errors.js';
+
+/**
+ * The AssemblyScript compiler is an optional peer dependency: a gateway runs built plugins without
+ * it, a plugin author installs it next to wasmgate.
+ */
+function assertCompilerInstalled(): void {
+  try {
+    import.meta.resolve('assemblyscript/asc');
+  } catch {
+    throw new WgError('WG_ERR_CLI_USAGE', { detail: 'plugin build needs the AssemblyScript compiler: npm install --save-dev assemblyscript' });
+  }
+}
 
 /** Builds the folders given, or every folder of the package's plugins/ directory. */
 export async function buildPlugins(dirs: string[] | 'all', out: (line: string) => void): Promise<number> {
+  assertCompilerInstalled();
   for (const dir of dirs === 'all' ? await listPluginDirs() : dirs) {
     const built = await buildPlugin(dir);
     out(`built ${built.name}: ${built.wasm} (${built.bytes} bytes)`);
