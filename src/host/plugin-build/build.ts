@@ -11,6 +11,12 @@ import { WgError } from '../errors.js';
 /** The repository's plugins/ folder (next to dist/ at run time). */
 export const BUILTIN_PLUGIN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../plugins');
 export const SDK_DIR = join(BUILTIN_PLUGIN_DIR, 'sdk');
+/**
+ * The plugins wasmgate ships. A plugin an author creates under plugins/ (as docs/plugins.md does in a
+ * checkout) is built by `--all` and tested by `npm test`, but it is not one of these: it does not
+ * enter docs/plugin-settings.md. A test keeps the list equal to the plugin folders in git.
+ */
+export const BUILTIN_PLUGINS: readonly string[] = ['deadband', 'json', 'modbus', 'outlier', 'resample', 'scale', 'si'];
 
 /** The part of the asc API used here. Its own typings redeclare globals (console), so they stay out. */
 interface AscApi {
