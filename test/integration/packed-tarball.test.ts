@@ -3,13 +3,14 @@
  * `npx wasmgate --help` from an installed tarball failed with ERR_MODULE_NOT_FOUND. Here the tarball
  * is packed from this checkout (already built by `npm test`), installed into a scratch folder with
  * npm, and its own bin runs --help, validate on the shipped demo config and the demo itself, far
- * from the sources.
+ * from the sources. Then a plugin is written, built and tested in that project the way an author
+ * outside the checkout works: SDK and harness imported by package name.
  */
-import test from 'node:test';
+import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,21 +34,29 @@ function npm(args: string[], cwd: string): string {
   return r.stdout;
 }
 
-test('the packed tarball installs and runs --help, validate and demo without the sources', async (t) => {
-  const tmp = await mkdtemp(join(tmpdir(), 'wasmgate-pack-'));
-  t.after(() => rm(tmp, { recursive: true, force: true }));
+let tmp: string;
+let scratch: string;
+let installed: string;
+let bin: string;
+
+before(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'wasmgate-pack-'));
   // --ignore-scripts: npm test has built dist/ and the plugins already; prepare would build them again.
   npm(['pack', '--ignore-scripts', '--pack-destination', tmp], REPO_ROOT);
   const [tarball] = (await readdir(tmp)).filter((f) => f.endsWith('.tgz'));
   assert.ok(tarball, 'npm pack wrote a tarball');
-  const scratch = join(tmp, 'site');
+  scratch = join(tmp, 'site');
   await mkdir(scratch);
   await writeFile(join(scratch, 'package.json'), '{ "name": "site", "private": true }\n');
   npm(['install', '--no-audit', '--no-fund', '--prefer-offline', join(tmp, tarball)], scratch);
-  const installed = join(scratch, 'node_modules', 'wasmgate');
+  installed = join(scratch, 'node_modules', 'wasmgate');
+  bin = join(scratch, 'node_modules', '.bin', 'wasmgate');
+});
+after(() => rm(tmp, { recursive: true, force: true }));
+
+test('the packed tarball installs and runs --help, validate and demo without the sources', async (t) => {
   assert.ok(existsSync(join(installed, 'LICENSE')), 'LICENSE is in the package');
   assert.ok(!existsSync(join(installed, 'src')) && !existsSync(join(installed, 'test')), 'no sources or tests in the package');
-  const bin = join(scratch, 'node_modules', '.bin', 'wasmgate');
 
   const help = spawnSync(bin, ['--help'], { cwd: scratch, encoding: 'utf8' });
   assert.equal(help.status, 0, help.stderr);
@@ -89,4 +98,25 @@ test('the packed tarball installs and runs --help, validate and demo without the
   demo.kill('SIGINT');
   const [code] = await exited;
   assert.equal(code, 0, output.slice(-2000));
+});
+
+test('a plugin outside the checkout imports the SDK and the harness by package name, builds and passes its test', () => {
+  // The compiler is an optional peer dependency: an author installs it, at the version wasmgate builds with.
+  const { devDependencies } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  const noCompiler = spawnSync(bin, ['plugin', 'build', 'nothing'], { cwd: scratch, encoding: 'utf8' });
+  assert.equal(noCompiler.status, 1);
+  assert.match(noCompiler.stderr, /npm install --save-dev assemblyscript/);
+  npm(['install', '--no-audit', '--no-fund', '--prefer-offline', `assemblyscript@${devDependencies.assemblyscript}`], scratch);
+
+  const created = spawnSync(bin, ['plugin', 'new', 'clamp', '--kind', 'transform', '--dir', 'clamp'], { cwd: scratch, encoding: 'utf8' });
+  assert.equal(created.status, 0, created.stderr);
+  const source = readFileSync(join(scratch, 'clamp', 'clamp.ts'), 'utf8');
+  assert.match(source, /from "wasmgate\/plugins\/sdk"/);
+  assert.match(readFileSync(join(scratch, 'clamp', 'clamp.test.mjs'), 'utf8'), /from 'wasmgate\/plugin-harness'/);
+
+  const built = spawnSync(bin, ['plugin', 'build', 'clamp'], { cwd: scratch, encoding: 'utf8' });
+  assert.equal(built.status, 0, built.stdout + built.stderr);
+  assert.match(built.stdout, /^built clamp: .*clamp\.wasm/);
+  const tested = spawnSync(process.execPath, ['--test', 'clamp/clamp.test.mjs'], { cwd: scratch, encoding: 'utf8' });
+  assert.equal(tested.status, 0, tested.stdout + tested.stderr);
 });
