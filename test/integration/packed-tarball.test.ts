@@ -15,7 +15,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { subscribe } from '../support/mqtt-subscriber.js';
+import { subscribeWhenUp } from '../support/mqtt-subscriber.js';
 import { REPO_ROOT } from '../support/plugins.js';
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -82,16 +82,7 @@ test('the packed tarball installs and runs --help, validate and demo without the
   const exited = once(demo, 'exit');
   t.after(() => { if (demo.exitCode === null) demo.kill('SIGKILL'); });
 
-  const deadline = Date.now() + 20_000;
-  let subscriber: Awaited<ReturnType<typeof subscribe>> | undefined;
-  while (!subscriber) {
-    try {
-      subscriber = await subscribe(`mqtt://127.0.0.1:${mqttPort}`, 'wasmgate/#');
-    } catch (err) {
-      if (Date.now() > deadline || demo.exitCode !== null) throw new Error(`the demo's broker never came up: ${String(err)}\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const subscriber = await subscribeWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 'wasmgate/#', { alive: () => demo.exitCode === null, describe: () => output });
   const [first] = await subscriber.waitFor(1, 20_000);
   assert.match(first!.topic, /^wasmgate\/demo-gw-01\/boiler-room\//);
   await subscriber.close();

@@ -162,23 +162,11 @@ test('ws:// and wss:// URLs, listed in docs/config.md, pass validate and the sin
   }
 });
 
-/** A pipeline on built plugins, with its step lines given. 13 + steps lines. */
+/** config-workspace's pipeline (name p) with its three step lines (11-13) replaced by `steps`. */
 function builtPipeline(steps: string[]): string[] {
-  return [
-    'pipeline:', // 1
-    '  name: p', // 2
-    'source:', // 3
-    '  modbus_tcp:', // 4
-    '    devices:', // 5
-    '      - name: plc1', // 6
-    '        host: 127.0.0.1', // 7
-    '        points:', // 8
-    '          - { name: boiler.temp, function: 3, address: 0, type: int16 }', // 9
-    'steps:', // 10
-    ...steps, // 11...
-    'publish:',
-    '  uplink: cloud',
-  ];
+  const lines = pipelineLines('p');
+  lines.splice(10, 3, ...steps);
+  return lines;
 }
 
 /** Gateway file with the package's own plugins (no plugin_dirs). */
