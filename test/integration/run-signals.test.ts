@@ -75,7 +75,7 @@ interface RunningGateway {
   dispose(): Promise<void>;
 }
 
-async function startGateway(): Promise<RunningGateway> {
+async function startGateway(runOptions: string[] = []): Promise<RunningGateway> {
   const dir = await mkdtemp(join(tmpdir(), 'wasmgate-signals-'));
   const plc = await startPlcSimulator({ mode: 'fixed', registers: { holding: { 0: [7, 42] } } });
   const broker = await startGatedBroker();
@@ -100,7 +100,7 @@ async function startGateway(): Promise<RunningGateway> {
     'publish: { uplink: cloud, topic: "t/{point}" }',
   ].join('\n'));
   const subscriber = await subscribe(broker.url, 't/#');
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/wasmgate.js'), 'run', '--config', join(dir, 'gateway.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/wasmgate.js'), 'run', '--config', join(dir, 'gateway.yaml'), ...runOptions], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
   const onData = (d: Buffer) => {
@@ -209,4 +209,19 @@ test('SIGQUIT stops the gateway like SIGTERM: the open bucket is flushed and the
   assert.equal(code, 0, gw.output().slice(-3000));
   await gw.subscriber.waitUntil(() => gw.slowBuckets().some((b) => 'count' in b), 'the flushed count of slow', STEP_MS);
   assert.ok(Number(gw.slowBuckets().find((b) => 'count' in b)!.count) >= 3);
+});
+
+test('a drain that cannot finish ends at the stop deadline with exit code 1 and says so', async (t) => {
+  // The broker never acknowledges the flushed bucket: the uplink would wait 5 s for it, past the 1 s deadline.
+  const gw = await startGateway(['--stop-timeout', '1s']);
+  t.after(() => gw.dispose());
+  await ticksAtLeast(gw, 3);
+  gw.broker.hold();
+  gw.child.kill('SIGTERM');
+  await gw.broker.heldPublish();
+  const [code, signal] = await gw.exited;
+  assert.equal(signal, null, gw.output().slice(-3000));
+  assert.equal(code, 1, gw.output().slice(-3000));
+  assert.match(gw.output(), /"deadlineMs":1000,"msg":"stop deadline passed before the pipelines drained/);
+  assert.doesNotMatch(gw.output(), /gateway stopped/);
 });

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { MAX_TIMER_MS, parseDuration } from '../config/units.js';
 import { isWgError } from '../errors.js';
 import type { PluginKind } from '../engine/abi.js';
 
@@ -60,10 +61,15 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
 
   subcommand(root, 'run', 'validate the configuration, then run the gateway until SIGTERM, SIGINT or SIGQUIT')
     .option('-c, --config <file>', 'gateway file (YAML); required')
-    .action(async (options: { config?: string }, command: Command) => {
+    .option('--stop-timeout <duration>', 'how long a stop may drain before the process exits anyway, as 25s or 2m; keep it below systemd\'s TimeoutStopSec', '25s')
+    .action(async (options: { config?: string; stopTimeout: string }, command: Command) => {
       const file = gatewayFile(command, options);
+      const stop = parseDuration(/^\d+$/.test(options.stopTimeout) ? Number(options.stopTimeout) : options.stopTimeout);
+      if (!stop.ok || stop.value === 0 || stop.value > MAX_TIMER_MS) {
+        command.error(`error: --stop-timeout ${options.stopTimeout}: give a duration from 1ms to ${MAX_TIMER_MS}ms, as 25s or 2m`, { exitCode: EXIT_USAGE });
+      }
       const { runCommand } = await import('./run.js');
-      setExit(await runCommand(file, io.err));
+      setExit(await runCommand(file, io.err, { stopDeadlineMs: stop.value }));
     });
 
   subcommand(root, 'validate', 'check a gateway file, its pipelines and their plugins; print every problem as file:line:col')

@@ -5,7 +5,7 @@
  * inspector on SIGUSR1, and a second SIGTERM used to cut a drain short: each of these lost what the
  * rings and a half-full resample bucket held. So while the gateway runs, every one of them is handled:
  * - SIGTERM, SIGINT, SIGQUIT stop the gateway: polling stops, the pipelines drain, the uplinks flush.
- *   Another stop signal during the drain is logged and the drain goes on, within STOP_DEADLINE_MS.
+ *   Another stop signal during the drain is logged and the drain goes on, within the stop deadline.
  * - SIGHUP is logged and ignored (it will mean "reload the configuration"); SIGUSR1 and SIGUSR2 are
  *   logged and ignored (bin/wasmgate.js holds SIGUSR1 from the first line, before this is loaded).
  */
@@ -21,8 +21,14 @@ const IGNORED_SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 /**
  * How long a stop may take before the process exits anyway, with an error that says so: below the
  * unit's TimeoutStopSec=30, so the gateway ends itself and logs it instead of being SIGKILLed silently.
+ * `run --stop-timeout` changes it.
  */
 export const STOP_DEADLINE_MS = 25_000;
+
+export interface RunOptions {
+  /** See STOP_DEADLINE_MS. */
+  stopDeadlineMs?: number;
+}
 
 /** Loads the config and dry-configures its plugins; prints every problem and returns undefined when there are any. */
 export async function loadOrReport(file: string, out: (line: string) => void): Promise<ResolvedGateway | undefined> {
@@ -39,13 +45,13 @@ class SignalWatch {
   #stopping = false;
   readonly #listeners: Array<[NodeJS.Signals, () => void]> = [];
 
-  constructor(logger: Logger) {
+  constructor(logger: Logger, deadlineMs: number) {
     let resolveStop!: (signal: string) => void;
     this.stopRequested = new Promise((resolve) => (resolveStop = resolve));
     for (const signal of STOP_SIGNALS) {
       this.#on(signal, () => {
         if (this.#stopping) {
-          logger.warn({ signal, deadlineMs: STOP_DEADLINE_MS }, 'already stopping: the drain goes on until it is done or the stop deadline passes');
+          logger.warn({ signal, deadlineMs }, 'already stopping: the drain goes on until it is done or the stop deadline passes');
           return;
         }
         this.#stopping = true;
@@ -69,10 +75,11 @@ class SignalWatch {
   }
 }
 
-export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayDeps> = {}): Promise<number> {
+export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayDeps> = {}, options: RunOptions = {}): Promise<number> {
   const logger = deps.logger ?? createLogger(config.log.level, config.log.format, { gateway: config.id });
+  const deadlineMs = options.stopDeadlineMs ?? STOP_DEADLINE_MS;
   // Watched from before the start: a signal during start must not kill the process either.
-  const signals = new SignalWatch(logger);
+  const signals = new SignalWatch(logger, deadlineMs);
   try {
     let gateway: Gateway;
     try {
@@ -85,11 +92,11 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     let deadline: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       gateway.stop().then(() => 'stopped' as const),
-      new Promise<'late'>((resolve) => (deadline = setTimeout(() => resolve('late'), STOP_DEADLINE_MS))),
+      new Promise<'late'>((resolve) => (deadline = setTimeout(() => resolve('late'), deadlineMs))),
     ]);
     clearTimeout(deadline);
     if (outcome === 'late') {
-      logger.error({ deadlineMs: STOP_DEADLINE_MS }, 'stop deadline passed before the pipelines drained; exiting with what is left unsent');
+      logger.error({ deadlineMs }, 'stop deadline passed before the pipelines drained; exiting with what is left unsent');
       return 1;
     }
     return 0;
@@ -98,7 +105,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
   }
 }
 
-export async function runCommand(file: string, out: (line: string) => void): Promise<number> {
+export async function runCommand(file: string, out: (line: string) => void, options: RunOptions = {}): Promise<number> {
   const config = await loadOrReport(file, out);
-  return config ? runGateway(config) : 1;
+  return config ? runGateway(config, {}, options) : 1;
 }
