@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_REGISTER_MAP } from '../../src/host/demo/demo-register-map.js';
-import { subscribe } from '../support/mqtt-subscriber.js';
+import { subscribeWhenUp } from '../support/mqtt-subscriber.js';
 import { REPO_ROOT } from '../support/plugins.js';
 
 async function freePort(): Promise<number> {
@@ -42,18 +42,9 @@ test('npm start (wasmgate demo) publishes live readings of every demo point and 
   t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
 
   // The broker is the demo's own; wait until it accepts a subscriber.
-  const deadline = Date.now() + 20_000;
-  let subscriber: Awaited<ReturnType<typeof subscribe>> | undefined;
-  while (!subscriber) {
-    try {
-      subscriber = await subscribe(`mqtt://127.0.0.1:${mqttPort}`, 'wasmgate/#');
-    } catch (err) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`demo broker never came up: ${String(err)}\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const subscriber = await subscribeWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 'wasmgate/#', { alive: () => child.exitCode === null, describe: () => output });
   const names = DEMO_REGISTER_MAP.map((p) => p.name);
-  const seen = () => new Set(subscriber!.messages.map((m) => JSON.parse(m.payload.toString()).point as string));
+  const seen = () => new Set(subscriber.messages.map((m) => JSON.parse(m.payload.toString()).point as string));
   await subscriber.waitUntil(() => names.every((n) => seen().has(n)), 'a reading of every demo point', 20_000);
   for (const m of subscriber.messages) {
     const body = JSON.parse(m.payload.toString());

@@ -80,3 +80,19 @@ export async function subscribe(url: string, topic: string, options: SubscribeOp
     close: () => client.endAsync(true),
   };
 }
+
+/**
+ * Subscribes once a broker that a child process starts (the demo's own) accepts connections: retries
+ * until `timeoutMs`, and gives up early when `alive()` turns false. `describe()` goes into the error.
+ */
+export async function subscribeWhenUp(url: string, topic: string, child: { alive(): boolean; describe(): string }, timeoutMs = 20_000): Promise<TestSubscriber> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await subscribe(url, topic);
+    } catch (err) {
+      if (Date.now() > deadline || !child.alive()) throw new Error(`the broker at ${url} never came up: ${String(err)}\n${child.describe()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}

@@ -61,7 +61,7 @@ test('contradictions name both settings; files named by the config must be reada
       '  cloud:', // 5
       '    mqtt:', // 6
       '      url: mqtt://127.0.0.1:1883', // 7
-      '      password: secret', // 8
+      '      password: secret', // 8: no username, col 17
       '      password_file: ./pw', // 9: conflict at col 22
       '      reconnect: { min: 1m, max: 30s }', // 10: min value at col 25
       '      keepalive: 1500ms', // 11: not whole seconds, col 18
@@ -69,6 +69,7 @@ test('contradictions name both settings; files named by the config must be reada
       'pipelines: [ p.yaml ]', // 13
     ]);
     assert.deepEqual(where(problems), [
+      'gw.yaml:8:17 uplinks.cloud.mqtt.password WG_ERR_CONFIG_CONFLICT',
       'gw.yaml:9:22 uplinks.cloud.mqtt.password_file WG_ERR_CONFIG_CONFLICT',
       'gw.yaml:10:25 uplinks.cloud.mqtt.reconnect.min WG_ERR_CONFIG_CONFLICT',
       'gw.yaml:11:18 uplinks.cloud.mqtt.keepalive WG_ERR_CONFIG_INVALID',
@@ -76,11 +77,12 @@ test('contradictions name both settings; files named by the config must be reada
       'gw.yaml:12:20 uplinks.cloud.mqtt.tls.cert WG_ERR_CONFIG_CONFLICT',
       'gw.yaml:12:20 uplinks.cloud.mqtt.tls.cert WG_ERR_CONFIG_FILE_UNREADABLE',
     ]);
-    assert.match(problems[0]!.message, /password_file and password exclude each other.*uplinks\.cloud\.mqtt\.password \(line 8\)/);
-    assert.match(problems[1]!.message, /min \(1m\) is longer than max \(30s\).*reconnect\.max \(line 10\)/);
-    assert.match(problems[3]!.message, /mqtt:\/\/ is not encrypted.*uplinks\.cloud\.mqtt\.url \(line 7\)/);
-    assert.match(problems[4]!.message, /cert needs key/);
-    assert.match(problems[5]!.message, /client\.pem: no such file/);
+    assert.match(problems[0]!.message, /password needs username/);
+    assert.match(problems[1]!.message, /password_file and password exclude each other.*uplinks\.cloud\.mqtt\.password \(line 8\)/);
+    assert.match(problems[2]!.message, /min \(1m\) is longer than max \(30s\).*reconnect\.max \(line 10\)/);
+    assert.match(problems[4]!.message, /mqtt:\/\/ is not encrypted.*uplinks\.cloud\.mqtt\.url \(line 7\)/);
+    assert.match(problems[5]!.message, /cert needs key/);
+    assert.match(problems[6]!.message, /client\.pem: no such file/);
   } finally {
     await ws.remove();
   }

@@ -5,7 +5,6 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { connectAsync } from 'mqtt';
 import { startPlcSimulator, type PlcSimulator } from '../demo/plc-simulator.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../sinks/embedded-broker.js';
@@ -24,9 +23,8 @@ async function brokerAnswers(url: string): Promise<boolean> {
   }
 }
 
-export async function runDemo(args: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
-  const file = values.config ?? DEMO_CONFIG;
+export async function runDemo(configFile: string | undefined, out: (line: string) => void): Promise<number> {
+  const file = configFile ?? DEMO_CONFIG;
   const config = await loadOrReport(file, out);
   if (!config) return 1;
   const logger = createLogger(config.log.level, 'pretty', { gateway: config.id });

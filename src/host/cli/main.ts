@@ -1,68 +1,134 @@
 /**
- * The `wasmgate` command line. Each command lives in its own module; this file only dispatches.
+ * The `wasmgate` command line: commands, options, help, `--version` and usage errors are declared here
+ * with commander; each command's work lives in its own module and is imported only when that command
+ * runs, so `run` never loads the plugin compiler and `--help` loads neither (start time is a product
+ * target). Exit codes: 0 success, 1 the command failed (an invalid configuration, a gateway that could
+ * not start or stop in time), 2 the command line is wrong.
  */
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { MAX_TIMER_MS, parseDuration } from '../config/units.js';
 import { isWgError } from '../errors.js';
-import { runPluginCommand } from './plugin.js';
-import { runCommand } from './run.js';
-import { runValidate } from './validate.js';
-import { runDemo } from './demo.js';
+import type { PluginKind } from '../engine/abi.js';
 
-const USAGE = `usage: wasmgate <command> [options]
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
 
-commands:
-  run --config FILE          run the gateway
-  validate --config FILE     check a gateway file and its pipelines; print every problem
-  demo                       the demo: embedded PLC simulator, and an embedded MQTT broker on
-                             127.0.0.1:1883 unless one answers there already
-  plugin build [DIR | --all] compile AssemblyScript plugin folders to .wasm
-`;
+const KINDS: readonly PluginKind[] = ['decoder', 'transform', 'encoder'];
 
-const print = (line: string) => console.log(line);
-const printErr = (line: string) => console.error(line);
-
-function configArg(args: string[]): string | undefined {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, allowPositionals: false });
-  return values.config;
+export interface CliOutput {
+  /** Results a script may read (validate's report, plugin build's list). */
+  out(line: string): void;
+  /** Help and version go to `out`; usage errors, problems and logs of the demo go here. */
+  err(line: string): void;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...args] = argv;
+const consoleOutput: CliOutput = { out: (line) => console.log(line), err: (line) => console.error(line) };
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** A subcommand whose usage errors point at its own help. */
+function subcommand(parent: Command, name: string, description: string): Command {
+  const path = [parent.name(), name].filter((n) => n !== 'wasmgate').join(' ');
+  return parent.command(name).description(description).showHelpAfterError(`(wasmgate ${path} --help for usage)`);
+}
+
+/**
+ * The gateway file option. Checked in the action rather than declared mandatory, so that a mistyped
+ * `--confg` is reported as unknown, with a suggestion, before the missing --config.
+ */
+function gatewayFile(command: Command, options: { config?: string }): string {
+  if (options.config === undefined) command.error("error: required option '-c, --config <file>' not specified", { exitCode: EXIT_USAGE });
+  return options.config;
+}
+
+function program(io: CliOutput, setExit: (code: number) => void): Command {
+  const root = new Command('wasmgate')
+    .description('Edge IoT gateway: polls field devices, runs a chain of sandboxed WebAssembly plugins, publishes to MQTT.')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help for a command')
+    .helpCommand('help [command]', 'show help for a command')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(wasmgate --help lists every command)')
+    .addHelpText('after', '\nExit codes: 0 success, 1 the command failed (invalid configuration, gateway failure), 2 wrong command line.\nDocumentation: docs/cli.md, docs/config.md.')
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
+  // Subcommands copy these settings when created, so each one reports usage errors the same way.
+  root.exitOverride();
+
+  subcommand(root, 'run', 'validate the configuration, then run the gateway until SIGTERM, SIGINT or SIGQUIT')
+    .option('-c, --config <file>', 'gateway file (YAML); required')
+    .option('--stop-timeout <duration>', 'how long a stop may drain before the process exits anyway, as 25s or 2m; keep it below systemd\'s TimeoutStopSec', '25s')
+    .action(async (options: { config?: string; stopTimeout: string }, command: Command) => {
+      const file = gatewayFile(command, options);
+      const stop = parseDuration(/^\d+$/.test(options.stopTimeout) ? Number(options.stopTimeout) : options.stopTimeout);
+      if (!stop.ok || stop.value === 0 || stop.value > MAX_TIMER_MS) {
+        command.error(`error: --stop-timeout ${options.stopTimeout}: give a duration from 1ms to ${MAX_TIMER_MS}ms, as 25s or 2m`, { exitCode: EXIT_USAGE });
+      }
+      const { runCommand } = await import('./run.js');
+      setExit(await runCommand(file, io.err, { stopDeadlineMs: stop.value }));
+    });
+
+  subcommand(root, 'validate', 'check a gateway file, its pipelines and their plugins; print every problem as file:line:col')
+    .option('-c, --config <file>', 'gateway file (YAML); required')
+    .action(async (options: { config?: string }, command: Command) => {
+      const file = gatewayFile(command, options);
+      const { runValidate } = await import('./validate.js');
+      setExit(await runValidate({ config: file }, io.out));
+    });
+
+  subcommand(root, 'demo', 'run the demo: a simulated PLC, and an embedded MQTT broker on 127.0.0.1:1883 unless one answers there')
+    .option('-c, --config <file>', 'gateway file to run the demo with (default: the shipped config/demo.yaml)')
+    .action(async (options: { config?: string }) => {
+      const { runDemo } = await import('./demo.js');
+      setExit(await runDemo(options.config, io.err));
+    });
+
+  const plugin = subcommand(root, 'plugin', 'build, create and document plugins');
+  subcommand(plugin, 'build', 'compile AssemblyScript plugin folders to .wasm')
+    .argument('[dirs...]', 'plugin folders, each holding plugin.yaml and <name>.ts')
+    .option('--all', "build every plugin folder of the package's plugins/ directory")
+    .action(async (dirs: string[], options: { all?: boolean }, command: Command) => {
+      if ((dirs.length > 0) === (options.all === true)) command.error('error: name plugin folders or pass --all (not both)', { exitCode: EXIT_USAGE });
+      const { buildPlugins } = await import('./plugin.js');
+      setExit(await buildPlugins(options.all ? 'all' : dirs, io.out));
+    });
+  subcommand(plugin, 'new', 'write a working plugin folder (source, manifest, tests) to start from')
+    .argument('<name>', 'plugin name: a lower-case letter, then lower-case letters, digits, "_" or "-"')
+    .addOption(new Option('--kind <kind>', 'what the plugin does in a chain').choices(KINDS).makeOptionMandatory())
+    .option('--dir <dir>', 'folder to create (default: plugins/<name>)')
+    .action(async (name: string, options: { kind: PluginKind; dir?: string }) => {
+      const { createPlugin } = await import('./plugin.js');
+      setExit(await createPlugin(name, options.kind, options.dir, io.out));
+    });
+  subcommand(plugin, 'docs', "write the built-in plugins' settings reference")
+    .option('--out <file>', 'file to write', 'docs/plugin-settings.md')
+    .action(async (options: { out: string }) => {
+      const { writePluginDocs } = await import('./plugin.js');
+      setExit(await writePluginDocs(options.out, io.out));
+    });
+  return root;
+}
+
+/** Runs the command line `argv` (without node and the script); resolves with the exit code. */
+export async function main(argv: string[], io: CliOutput = consoleOutput): Promise<number> {
+  let code = EXIT_OK;
   try {
-    switch (command) {
-      case 'run': {
-        const config = configArg(args);
-        if (!config) return usage('run needs --config FILE');
-        return await runCommand(config, printErr);
-      }
-      case 'validate': {
-        const config = configArg(args);
-        if (!config) return usage('validate needs --config FILE');
-        return await runValidate({ config }, print);
-      }
-      case 'demo':
-        return await runDemo(args, printErr);
-      case 'plugin':
-        return await runPluginCommand(args, print);
-      case undefined:
-      case '--help':
-      case 'help':
-        print(USAGE);
-        return 0;
-      default:
-        return usage(`unknown command "${command}"`);
-    }
+    await program(io, (c) => (code = c)).parseAsync(argv, { from: 'user' });
+    return code;
   } catch (err) {
-    if (isWgError(err)) {
-      printErr(err.toString());
-      return 1;
+    if (err instanceof CommanderError) {
+      // --help and --version end parsing with exit code 0; everything else is a usage error.
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return usage(err.message);
+    // A command that refuses its well-formed arguments (a plugin name, a folder that exists) failed.
+    if (isWgError(err)) {
+      io.err(`wasmgate: ${err.toString()}`);
+      return EXIT_FAILED;
+    }
     throw err;
   }
-}
-
-function usage(problem: string): number {
-  printErr(`wasmgate: ${problem}\n\n${USAGE}`);
-  return 2;
 }

@@ -1,60 +1,45 @@
 /**
- * `wasmgate plugin build [DIR... | --all]`: compile AssemblyScript plugin folders.
- * `wasmgate plugin new NAME --kind decoder|transform|encoder [--dir DIR]`: write a working plugin folder.
+ * `wasmgate plugin build|new|docs`: the work of each subcommand, once main.ts has parsed its
+ * arguments. Imported only by these commands, since it pulls in the AssemblyScript toolchain.
  */
-import { parseArgs } from 'node:util';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildPlugin, listPluginDirs } from '../plugin-build/build.js';
 import { newPlugin } from '../plugin-build/template.js';
 import { renderSettingsReference } from '../plugin-build/settings-reference.js';
-import { writeFile } from 'node:fs/promises';
 import type { PluginKind } from '../engine/abi.js';
+import { WgError } from '../errors.js';
 
-const USAGE = `usage: wasmgate plugin build [DIR... | --all]
-       wasmgate plugin new NAME --kind decoder|transform|encoder [--dir DIR]   (DIR defaults to plugins/NAME)
-       wasmgate plugin docs [--out FILE]   (the built-in plugins' settings reference; default docs/plugin-settings.md)`;
-const KINDS: readonly PluginKind[] = ['decoder', 'transform', 'encoder'];
-
-export async function runPluginCommand(args: string[], out: (line: string) => void): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === 'build') return build(rest, out);
-  if (sub === 'new') return create(rest, out);
-  if (sub === 'docs') return docs(rest, out);
-  out(USAGE);
-  return 2;
+/**
+ * The AssemblyScript compiler is an optional peer dependency: a gateway runs built plugins without
+ * it, a plugin author installs it next to wasmgate.
+ */
+function assertCompilerInstalled(): void {
+  try {
+    import.meta.resolve('assemblyscript/asc');
+  } catch {
+    throw new WgError('WG_ERR_CLI_USAGE', { detail: 'plugin build needs the AssemblyScript compiler: npm install --save-dev assemblyscript' });
+  }
 }
 
-async function build(args: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { all: { type: 'boolean' } }, allowPositionals: true });
-  const dirs = values.all ? await listPluginDirs() : positionals;
-  if (dirs.length === 0) {
-    out(`plugin build: name a plugin folder or pass --all\n${USAGE}`);
-    return 2;
-  }
-  for (const dir of dirs) {
+/** Builds the folders given, or every folder of the package's plugins/ directory. */
+export async function buildPlugins(dirs: string[] | 'all', out: (line: string) => void): Promise<number> {
+  assertCompilerInstalled();
+  for (const dir of dirs === 'all' ? await listPluginDirs() : dirs) {
     const built = await buildPlugin(dir);
     out(`built ${built.name}: ${built.wasm} (${built.bytes} bytes)`);
   }
   return 0;
 }
 
-async function create(args: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { kind: { type: 'string' }, dir: { type: 'string' } }, allowPositionals: true });
-  const [name] = positionals;
-  const kind = values.kind as PluginKind | undefined;
-  if (!name || positionals.length !== 1 || !kind || !KINDS.includes(kind)) {
-    out(`plugin new: give one NAME and --kind ${KINDS.join('|')}\n${USAGE}`);
-    return 2;
-  }
-  const created = await newPlugin(name, kind, values.dir ?? join('plugins', name));
+export async function createPlugin(name: string, kind: PluginKind, dir: string | undefined, out: (line: string) => void): Promise<number> {
+  const created = await newPlugin(name, kind, dir ?? join('plugins', name));
   out(`created ${kind} plugin ${name} in ${created.dir}: ${created.files.join(', ')}`);
   out(`next: wasmgate plugin build ${created.dir} && node --test ${join(created.dir, `${name}.test.mjs`)}`);
   return 0;
 }
 
-async function docs(args: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
-  const file = values.out ?? join('docs', 'plugin-settings.md');
+export async function writePluginDocs(file: string, out: (line: string) => void): Promise<number> {
   await writeFile(file, await renderSettingsReference());
   out(`wrote ${file}`);
   return 0;

@@ -1,9 +1,34 @@
-/** `wasmgate run --config FILE`: validate, start, and run until SIGINT/SIGTERM, then stop cleanly. */
+/**
+ * `wasmgate run --config FILE`: validate, start, and run until a stop signal, then stop cleanly.
+ *
+ * Signals. Node's defaults end the process at once for SIGHUP, SIGQUIT and SIGUSR2 and open the
+ * inspector on SIGUSR1, and a second SIGTERM used to cut a drain short: each of these lost what the
+ * rings and a half-full resample bucket held. So while the gateway runs, every one of them is handled:
+ * - SIGTERM, SIGINT, SIGQUIT stop the gateway: polling stops, the pipelines drain, the uplinks flush.
+ *   Another stop signal during the drain is logged and the drain goes on, within the stop deadline.
+ * - SIGHUP is logged and ignored (it will mean "reload the configuration"); SIGUSR1 and SIGUSR2 are
+ *   logged and ignored (bin/wasmgate.js holds SIGUSR1 from the first line, before this is loaded).
+ */
 import { formatProblem } from '../config/index.js';
 import { loadAndConfigure } from './validate.js';
 import type { ResolvedGateway } from '../config/resolved.js';
 import { Gateway, type GatewayDeps } from '../gateway.js';
-import { createLogger } from '../logger.js';
+import { createLogger, type Logger } from '../logger.js';
+
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+const IGNORED_SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
+
+/**
+ * How long a stop may take before the process exits anyway, with an error that says so: below the
+ * unit's TimeoutStopSec=30, so the gateway ends itself and logs it instead of being SIGKILLed silently.
+ * `run --stop-timeout` changes it.
+ */
+export const STOP_DEADLINE_MS = 25_000;
+
+export interface RunOptions {
+  /** See STOP_DEADLINE_MS. */
+  stopDeadlineMs?: number;
+}
 
 /** Loads the config and dry-configures its plugins; prints every problem and returns undefined when there are any. */
 export async function loadOrReport(file: string, out: (line: string) => void): Promise<ResolvedGateway | undefined> {
@@ -14,30 +39,73 @@ export async function loadOrReport(file: string, out: (line: string) => void): P
   return undefined;
 }
 
-export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayDeps> = {}): Promise<number> {
-  const logger = deps.logger ?? createLogger(config.log.level, config.log.format, { gateway: config.id });
-  let gateway: Gateway;
-  try {
-    gateway = await Gateway.start(config, { ...deps, logger });
-  } catch (err) {
-    logger.fatal({ err, code: (err as { code?: string }).code }, 'gateway failed to start');
-    return 1;
+/** The signals of a running gateway: resolves `stopRequested` at the first stop signal, logs the rest. */
+class SignalWatch {
+  readonly stopRequested: Promise<string>;
+  #stopping = false;
+  readonly #listeners: Array<[NodeJS.Signals, () => void]> = [];
+
+  constructor(logger: Logger, deadlineMs: number) {
+    let resolveStop!: (signal: string) => void;
+    this.stopRequested = new Promise((resolve) => (resolveStop = resolve));
+    for (const signal of STOP_SIGNALS) {
+      this.#on(signal, () => {
+        if (this.#stopping) {
+          logger.warn({ signal, deadlineMs }, 'already stopping: the drain goes on until it is done or the stop deadline passes');
+          return;
+        }
+        this.#stopping = true;
+        logger.info({ signal }, 'stopping');
+        resolveStop(signal);
+      });
+    }
+    for (const signal of IGNORED_SIGNALS) {
+      const why = signal === 'SIGHUP' ? 'reloading the configuration is not supported yet; restart to apply a change' : 'it has no meaning for the gateway';
+      this.#on(signal, () => logger.warn({ signal }, `${signal} ignored: ${why}`));
+    }
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'stopping');
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  await gateway.stop();
-  return 0;
+
+  #on(signal: NodeJS.Signals, listener: () => void): void {
+    process.on(signal, listener);
+    this.#listeners.push([signal, listener]);
+  }
+
+  dispose(): void {
+    for (const [signal, listener] of this.#listeners) process.off(signal, listener);
+  }
 }
 
-export async function runCommand(file: string, out: (line: string) => void): Promise<number> {
+export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayDeps> = {}, options: RunOptions = {}): Promise<number> {
+  const logger = deps.logger ?? createLogger(config.log.level, config.log.format, { gateway: config.id });
+  const deadlineMs = options.stopDeadlineMs ?? STOP_DEADLINE_MS;
+  // Watched from before the start: a signal during start must not kill the process either.
+  const signals = new SignalWatch(logger, deadlineMs);
+  try {
+    let gateway: Gateway;
+    try {
+      gateway = await Gateway.start(config, { ...deps, logger });
+    } catch (err) {
+      logger.fatal({ err, code: (err as { code?: string }).code }, 'gateway failed to start');
+      return 1;
+    }
+    await signals.stopRequested;
+    let deadline: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      gateway.stop().then(() => 'stopped' as const),
+      new Promise<'late'>((resolve) => (deadline = setTimeout(() => resolve('late'), deadlineMs))),
+    ]);
+    clearTimeout(deadline);
+    if (outcome === 'late') {
+      logger.error({ deadlineMs }, 'stop deadline passed before the pipelines drained; exiting with what is left unsent');
+      return 1;
+    }
+    return 0;
+  } finally {
+    signals.dispose();
+  }
+}
+
+export async function runCommand(file: string, out: (line: string) => void, options: RunOptions = {}): Promise<number> {
   const config = await loadOrReport(file, out);
-  return config ? runGateway(config) : 1;
+  return config ? runGateway(config, {}, options) : 1;
 }

@@ -4,15 +4,35 @@
  * judge, like an unknown unit), prints every hint (`file:line:col setting: hint: message`), every problem
  * as `file:line:col setting: message [code]` and a summary.
  */
-import { formatHint, formatProblem, loadGatewayConfig, type LoadResult } from '../config/index.js';
+import { formatHint, formatProblem, loadGatewayConfig, type ConfigProblem, type LoadResult, type ResolvedPipeline } from '../config/index.js';
+import { makeProblem } from '../config/problem.js';
+import { YamlSource } from '../config/yaml-source.js';
 import { dryConfigure } from '../pipeline/dry-configure.js';
+import { compileStep } from '../pipeline/step-modules.js';
 
 /** Loads the configuration, then dry-configures each pipeline's plugins; problems of both kinds. */
 export async function loadAndConfigure(file: string, plugins = true): Promise<LoadResult> {
   const result = await loadGatewayConfig(file);
   if (!result.ok || !plugins) return result;
-  const problems = (await Promise.all(result.config.pipelines.map((p) => dryConfigure(p)))).flat();
+  const checked = await Promise.all(result.config.pipelines.map(async (p) => [...(await dryConfigure(p)), ...(await checkPollingDecoder(p))]));
+  const problems = checked.flat();
   return problems.length > 0 ? { ok: false, problems, hints: result.hints } : result;
+}
+
+/**
+ * A polled source needs a decoder that builds requests and frames answers (the polling group);
+ * pipeline assembly refuses one without it, so validate must too, at the decoder's step.
+ */
+async function checkPollingDecoder(pipeline: ResolvedPipeline): Promise<ConfigProblem[]> {
+  const decoder = pipeline.steps[0];
+  if (!decoder) return [];
+  const compiled = await compileStep(decoder.plugin, decoder.wasmPath, decoder.manifest.abi).catch(() => undefined);
+  // A module that does not compile is dryConfigure's problem to report.
+  if (compiled === undefined || compiled.facts.polling) return [];
+  const read = await YamlSource.read(pipeline.file);
+  const at = read.ok ? read.source.positionOf(['steps', 0], 'value') : { line: 1, column: 1 };
+  const detail = `the source polls devices, but decoder ${decoder.plugin} does not export the polling group (wg_requests, wg_request, wg_frame_length)`;
+  return [makeProblem({ file: pipeline.file, line: at.line, column: at.column, path: 'steps[0]' }, 'WG_ERR_CONFIG_INVALID', { detail, plugin: decoder.plugin })];
 }
 
 /**

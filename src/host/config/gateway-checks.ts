@@ -37,6 +37,12 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
     }
   }
 
+  // MQTT 3.1.1 §3.1.2.9: a password may only be sent with a user name (the sink refuses it too).
+  // Reported once, at the first password setting written; two of them are a conflict of their own.
+  const passwordKey = mqtt.password !== undefined ? 'password' : mqtt.password_file !== undefined ? 'password_file' : undefined;
+  if (mqtt.username === undefined && passwordKey !== undefined && checks.clean([...at, passwordKey])) {
+    checks.report([...at, passwordKey], 'WG_ERR_CONFIG_CONFLICT', { detail: `${passwordKey} needs username: MQTT 3.1.1 sends a password only with a user name` });
+  }
   if (mqtt.password !== undefined && mqtt.password_file !== undefined) {
     checks.conflict([...at, 'password_file'], [...at, 'password'], 'password_file and password exclude each other: keep one');
   } else if (mqtt.password_file !== undefined) {

@@ -42,6 +42,8 @@ export async function loadGatewayConfig(file: string): Promise<LoadResult> {
   const read = await YamlSource.read(gatewayFile);
   if (!read.ok) return { ok: false, problems: read.problems, hints: [] };
   const source = read.source;
+  const misplaced = notAGatewayFile(source);
+  if (misplaced) return { ok: false, problems: [misplaced], hints: [] };
   const problems: ConfigProblem[] = [];
   const hints: ConfigHint[] = [];
   const verdict = validate(gatewaySchema, source, problems);
@@ -101,6 +103,19 @@ async function loadPipeline(
   const named = verdict.clean(['pipeline', 'name']) ? { name: doc.pipeline.name, source } : undefined;
   if (problems.length > 0 || plugins.some((p) => p === undefined)) return { problems, named };
   return { problems, named, checked: { file, doc, plugins: plugins as InstalledPlugin[] } };
+}
+
+/**
+ * A pipeline file or a plugin manifest given where the gateway file is expected: one problem that says
+ * so, instead of a schema error for every key.
+ */
+function notAGatewayFile(source: YamlSource): ConfigProblem | undefined {
+  const data = source.data;
+  if (!isMap(data) || 'gateway' in data || 'uplinks' in data) return undefined;
+  const kind = 'pipeline' in data || 'source' in data || 'steps' in data ? 'a pipeline file' : 'kind' in data && 'abi' in data ? 'a plugin manifest' : undefined;
+  if (kind === undefined) return undefined;
+  const detail = `this is ${kind}, not a gateway file: pass the gateway file (gateway:, uplinks:, pipelines:) that lists its pipelines`;
+  return source.problem([], 'WG_ERR_CONFIG_INVALID', { detail });
 }
 
 /** Pipeline names are unique across the gateway: they name workers, metrics and topics. */

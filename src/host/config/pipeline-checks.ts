@@ -28,7 +28,7 @@ export function checkPipeline(doc: PipelineDocument, uplinks: ReadonlySet<string
 
 function checkRun(doc: PipelineDocument, checks: SettingChecks): void {
   if (!checks.intact(['pipeline'])) return;
-  checks.duration(['pipeline', 'batch', 'deadline'], doc.pipeline.batch?.deadline, true);
+  checks.duration(['pipeline', 'batch', 'deadline'], doc.pipeline.batch?.deadline, true, true);
   for (const ring of ['ingress', 'egress'] as const) {
     const path: SettingPath = ['pipeline', 'ring', ring];
     const bytes = checks.size(path, doc.pipeline.ring?.[ring]);
@@ -60,8 +60,9 @@ function checkSource(doc: PipelineDocument, checks: SettingChecks): void {
       if (first) checks.report([...at, 'name'], 'WG_ERR_CONFIG_DUPLICATE_NAME', { kind: 'device', name: device.name, detail: checks.describe(first) });
       else firstByName.set(device.name, at);
     }
+    // A long interval (a monthly meter read, 720h) is the poller's to schedule; a timeout is one timer.
     checks.duration([...at, 'interval'], device.interval, true);
-    checks.duration([...at, 'timeout'], device.timeout, true);
+    checks.duration([...at, 'timeout'], device.timeout, true, true);
     checks.backoff([...at, 'backoff'], device.backoff);
   });
   checkPoints(devices, devicesAt, checks);

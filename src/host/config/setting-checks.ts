@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import type { ErrorCode, ErrorContext } from '../errors.js';
 import type { ConfigHint, ConfigProblem } from './problem.js';
 import { formatSettingPath, type SettingPath } from './setting-path.js';
-import { parseDuration, parseSize } from './units.js';
+import { MAX_TIMER_MS, parseDuration, parseSize } from './units.js';
 import type { Anchor, YamlSource } from './yaml-source.js';
 import type { SchemaVerdict } from './schema-errors.js';
 
@@ -60,14 +60,18 @@ export class SettingChecks {
   }
 
   /**
-   * Milliseconds, or undefined after reporting why not. `positive` refuses zero. A value the schema
-   * refused is not looked at (undefined, nothing more reported).
+   * Milliseconds, or undefined after reporting why not. `positive` refuses zero; `timer` refuses what
+   * a Node timer cannot wait (a longer delay fires after 1 ms). A value the schema refused is not
+   * looked at (undefined, nothing more reported).
    */
-  duration(path: SettingPath, value: string | number, positive = false): number | undefined {
+  duration(path: SettingPath, value: string | number, positive = false, timer = false): number | undefined {
     if (!this.clean(path)) return undefined;
     const converted = parseDuration(value);
     if (!converted.ok) return void this.invalid(path, `must ${converted.reason}`);
     if (positive && converted.value === 0) return void this.invalid(path, 'must be longer than 0ms');
+    if (timer && converted.value > MAX_TIMER_MS) {
+      return void this.invalid(path, `must be at most ${MAX_TIMER_MS}ms (about 24.8 days, the longest timer Node.js keeps; got ${String(value)})`);
+    }
     return converted.value;
   }
 
@@ -79,11 +83,11 @@ export class SettingChecks {
     return converted.value;
   }
 
-  /** `{ min, max }` back-off at `path`: both positive, min not above max. */
+  /** `{ min, max }` back-off at `path`: both positive timers, min not above max. */
   backoff(path: SettingPath, value: { min: string | number; max: string | number }): void {
     if (!this.intact(path)) return;
-    const min = this.duration([...path, 'min'], value.min, true);
-    const max = this.duration([...path, 'max'], value.max, true);
+    const min = this.duration([...path, 'min'], value.min, true, true);
+    const max = this.duration([...path, 'max'], value.max, true, true);
     if (min !== undefined && max !== undefined && min > max) {
       this.conflict([...path, 'min'], [...path, 'max'], `min (${String(value.min)}) is longer than max (${String(value.max)})`);
     }

@@ -10,6 +10,12 @@ export const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$';
 /** `512B`, `256KiB`, `1MiB`, `1GiB`; a plain number in YAML means bytes. Binary units only: `MB` is ambiguous. */
 export const SIZE_PATTERN = '^[0-9]+(\\.[0-9]+)?(B|KiB|MiB|GiB)$';
 
+/**
+ * Longest delay a Node timer keeps: 2^31 - 1 ms (about 24.8 days). A longer one fires after 1 ms with a
+ * TimeoutOverflowWarning, so settings used as a single timer (timeouts, back-offs, deadlines) stop here.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const MS_PER_UNIT: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 const BYTES_PER_UNIT: Readonly<Record<string, number>> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 
@@ -18,7 +24,8 @@ export type Conversion = { ok: true; value: number } | { ok: false; reason: stri
 
 function convert(text: string | number, pattern: string, perUnit: Readonly<Record<string, number>>, what: string): Conversion {
   if (typeof text === 'number') {
-    return Number.isInteger(text) && text >= 0 ? { ok: true, value: text } : { ok: false, reason: `be a whole number of ${what} ≥ 0` };
+    if (!(Number.isInteger(text) && text >= 0)) return { ok: false, reason: `be a whole number of ${what} ≥ 0` };
+    return Number.isSafeInteger(text) ? { ok: true, value: text } : { ok: false, reason: `be at most ${Number.MAX_SAFE_INTEGER} ${what} (got ${text})` };
   }
   const match = new RegExp(pattern).exec(text);
   if (!match) return { ok: false, reason: `be written like ${what === 'milliseconds' ? '250ms, 1.5s, 2m or 1h' : '256KiB or 1MiB'}` };
@@ -27,6 +34,7 @@ function convert(text: string | number, pattern: string, perUnit: Readonly<Recor
   const value = number * (perUnit[unit] as number);
   // 1.5s is 1500 ms exactly, but 0.5ms or 1.3B are not whole units: refuse rather than round.
   const rounded = Math.round(value);
+  if (!Number.isSafeInteger(rounded)) return { ok: false, reason: `be at most ${Number.MAX_SAFE_INTEGER} ${what} (got ${text})` };
   if (Math.abs(value - rounded) > 1e-9 * Math.max(1, value)) return { ok: false, reason: `be a whole number of ${what} (${text} is ${value})` };
   return { ok: true, value: rounded };
 }

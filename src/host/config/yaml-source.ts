@@ -1,9 +1,14 @@
 /**
  * One YAML file parsed with its positions kept: the plain data to validate, and a way back from any
  * setting path to the line and column where it is written. Syntax errors become positioned problems.
+ *
+ * A config file is hostile input until checked: its size is bounded before it is read (a 50 MB file
+ * would exhaust the daemon's 96 MB heap), and what its aliases expand to is counted on the parsed tree
+ * before it is turned into data (a "billion laughs" alias bomb is a few hundred bytes of text).
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Pair } from 'yaml';
+import { checkAliases } from './alias-expansion.js';
 import { formatSettingPath, type SettingPath } from './setting-path.js';
 import { makeProblem, type ConfigProblem } from './problem.js';
 import type { ErrorCode, ErrorContext } from '../errors.js';
@@ -15,6 +20,9 @@ export interface Position {
 
 /** Whether a position points at a setting's key (unknown keys) or at its value (everything else). */
 export type Anchor = 'key' | 'value';
+
+/** Largest config file read. Real gateway and pipeline files are a few KiB; a thousand points fit in 200 KiB. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 export class YamlSource {
   /** Absolute path of the file. */
@@ -28,17 +36,25 @@ export class YamlSource {
     this.file = file;
     this.#doc = doc;
     this.#lines = lines;
-    this.data = doc.toJS({ maxAliasCount: 1000 });
+    // The expansion was bounded by parse(); yaml's own alias limit would throw a bare ReferenceError.
+    this.data = doc.toJS({ maxAliasCount: -1 });
   }
 
   /** Reads and parses `file` (absolute). Unreadable files and YAML syntax errors come back as problems. */
   static async read(file: string): Promise<{ ok: true; source: YamlSource } | { ok: false; problems: ConfigProblem[] }> {
+    const whole = { file, line: 1, column: 1, path: '' };
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      const read = await readBounded(file, MAX_CONFIG_FILE_BYTES);
+      if (read === undefined) {
+        const detail = `the file is larger than ${MAX_CONFIG_FILE_BYTES / 1024} KiB, the most a config file may hold`;
+        return { ok: false, problems: [makeProblem(whole, 'WG_ERR_CONFIG_TOO_LARGE', { detail })] };
+      }
+      text = read;
     } catch (err) {
-      const detail = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-      return { ok: false, problems: [makeProblem({ file, line: 1, column: 1, path: '' }, 'WG_ERR_CONFIG_READ', { detail })] };
+      const code = (err as NodeJS.ErrnoException).code;
+      const detail = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+      return { ok: false, problems: [makeProblem(whole, 'WG_ERR_CONFIG_READ', { detail })] };
     }
     return YamlSource.parse(file, text);
   }
@@ -46,14 +62,23 @@ export class YamlSource {
   /** Parses `text` as the content of `file`. */
   static parse(file: string, text: string): { ok: true; source: YamlSource } | { ok: false; problems: ConfigProblem[] } {
     const lines = new LineCounter();
-    // prettyErrors off: the message stays one line and we print the position ourselves.
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    if (doc.errors.length > 0) {
-      const problems = doc.errors.map((err) => {
-        const at = lines.linePos(err.pos[0]);
-        return makeProblem({ file, line: at.line, column: at.col, path: '' }, 'WG_ERR_CONFIG_SYNTAX', { detail: err.message });
-      });
+    // prettyErrors off: the message stays one line and we print the position ourselves. yaml's own
+    // uniqueKeys compares every key with every other (minutes for a 1 MiB map); duplicateKeys is linear.
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+    const syntax = (offset: number, detail: string) => {
+      const at = lines.linePos(offset);
+      return makeProblem({ file, line: at.line, column: at.col, path: '' }, 'WG_ERR_CONFIG_SYNTAX', { detail });
+    };
+    if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((err) => syntax(err.pos[0], err.message)) };
+    const duplicates = duplicateKeys(doc.contents);
+    if (duplicates.length > 0) {
+      const problems = duplicates.map(({ key, offset, first }) => syntax(offset, `key ${JSON.stringify(key)} is written twice in one map (first on line ${lines.linePos(first).line})`));
       return { ok: false, problems };
+    }
+    const aliases = checkAliases(doc);
+    if (!aliases.ok) {
+      const at = lines.linePos(aliases.offset);
+      return { ok: false, problems: [makeProblem({ file, line: at.line, column: at.col, path: '' }, 'WG_ERR_CONFIG_TOO_LARGE', { detail: aliases.detail })] };
     }
     return { ok: true, source: new YamlSource(file, doc, lines) };
   }
@@ -106,6 +131,51 @@ export class YamlSource {
     }
     if (isAlias(node)) node = node.resolve(this.#doc);
     return { node, pair, complete: true };
+  }
+}
+
+/** Every key written a second time in its map (as text: `1` and `"1"` are the same setting), with the offsets of both. */
+function duplicateKeys(root: unknown): { key: string; offset: number; first: number }[] {
+  const found: { key: string; offset: number; first: number }[] = [];
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (isMap(node)) {
+      const seen = new Map<string, number>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          const key = String(pair.key.value);
+          const offset = pair.key.range?.[0] ?? 0;
+          const first = seen.get(key);
+          if (first === undefined) seen.set(key, offset);
+          else found.push({ key, offset, first });
+        }
+        pending.push(pair.key, pair.value);
+      }
+    } else if (isSeq(node)) {
+      pending.push(...node.items);
+    }
+  }
+  return found.sort((a, b) => a.offset - b.offset);
+}
+
+/**
+ * The file's text, or undefined when it holds more than `limit` bytes. Reads at most limit + 1 bytes,
+ * so neither a huge file nor one that grows while read (a FIFO, a log) is taken into memory.
+ */
+async function readBounded(file: string, limit: number): Promise<string | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(limit + 1);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled > limit ? undefined : buffer.toString('utf8', 0, filled);
+  } finally {
+    await handle.close();
   }
 }
 

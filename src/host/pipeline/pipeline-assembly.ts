@@ -91,7 +91,14 @@ export class AssembledPipeline {
       throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: pipeline.name, plugin: decoder.name, detail: `the source polls devices, but decoder ${decoder.name} does not export the polling group` });
     }
     assembled = new AssembledPipeline(pipeline.name, runner);
-    await runner.start();
+    try {
+      await runner.start();
+    } catch (err) {
+      // A refused start leaves the runner's watchdog and drain loop going: stop them, or a refused
+      // pipeline keeps the process alive.
+      await runner.stop();
+      throw err;
+    }
     const plan = runner.plan!;
     const protocol = runner.protocol;
     const transport = deps.transport ?? tcpTransport;

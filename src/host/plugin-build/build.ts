@@ -3,7 +3,7 @@
  * `plugins/<name>/build/<name>.wasm`, with the SDK's abort handler wired in (the ABI grants no
  * env.abort) and the stub runtime (plugins allocate at configure time, not per batch).
  */
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, parse, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WgError } from '../errors.js';
@@ -11,6 +11,14 @@ import { WgError } from '../errors.js';
 /** The repository's plugins/ folder (next to dist/ at run time). */
 export const BUILTIN_PLUGIN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../plugins');
 export const SDK_DIR = join(BUILTIN_PLUGIN_DIR, 'sdk');
+/** The SDK by package name, for plugins outside this package: `import { ... } from "wasmgate/plugins/sdk"`. */
+export const SDK_PACKAGE_PATH = 'wasmgate/plugins/sdk';
+/**
+ * The plugins wasmgate ships. A plugin an author creates under plugins/ (as docs/plugins.md does in a
+ * checkout) is built by `--all` and tested by `npm test`, but it is not one of these: it does not
+ * enter docs/plugin-settings.md. A test keeps the list equal to the plugin folders in git.
+ */
+export const BUILTIN_PLUGINS: readonly string[] = ['deadband', 'json', 'modbus', 'outlier', 'resample', 'scale', 'si'];
 
 /** The part of the asc API used here. Its own typings redeclare globals (console), so they stay out. */
 interface AscApi {
@@ -42,15 +50,38 @@ export async function buildPlugin(pluginDir: string): Promise<BuiltPlugin> {
   const internal = (file: string) => relative(root, file).split('\\').join('/');
   const diagnostics: string[] = [];
   const sink = { write: (s: string | Uint8Array) => { diagnostics.push(String(s)); return true; } };
+  // asc looks for packages only in the node_modules folders it is given; a plugin that imports the SDK
+  // by package name gets the SDK's files named ~lib/wasmgate/..., and the abort alias must use that name.
+  const byName = await importsSdkByName(dir);
+  const abort = byName ? `~lib/${SDK_PACKAGE_PATH}/abort` : internal(join(SDK_DIR, 'abort'));
+  const paths = nodeModulesAbove(dir).flatMap((p) => ['--path', internal(p)]);
   const asc = ((await import(ASC_MODULE)) as { default: AscApi }).default;
   const { error } = await asc.main(
-    ['--baseDir', root, internal(entry), '-o', internal(out), '--runtime', 'stub', '-O3s', '--noAssert', '--use', `abort=${internal(join(SDK_DIR, 'abort'))}/wg_abort`],
+    ['--baseDir', root, internal(entry), '-o', internal(out), '--runtime', 'stub', '-O3s', '--noAssert', '--use', `abort=${abort}/wg_abort`, ...paths],
     { stdout: sink, stderr: sink },
   );
   if (error) {
     throw new WgError('WG_ERR_PLUGIN_BUILD', { plugin: name, file: entry, detail: `${error.message}\n${diagnostics.join('')}` });
   }
   return { name, wasm: out, bytes: (await stat(out)).size };
+}
+
+/** The node_modules folders Node would search from `dir`, nearest first. */
+function nodeModulesAbove(dir: string): string[] {
+  const found: string[] = [];
+  for (let at = dir; ; at = dirname(at)) {
+    if (basename(at) !== 'node_modules') found.push(join(at, 'node_modules'));
+    if (dirname(at) === at) return found;
+  }
+}
+
+/** Whether a source file of the plugin folder imports the SDK by package name. */
+async function importsSdkByName(dir: string): Promise<boolean> {
+  const pattern = new RegExp(`from\\s+["']${SDK_PACKAGE_PATH}["/]`);
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.ts'))) {
+    if (pattern.test(await readFile(join(dir, file), 'utf8'))) return true;
+  }
+  return false;
 }
 
 /** Every plugin folder under `root` (a folder with plugin.yaml), the SDK excluded. */

@@ -6,7 +6,8 @@
 import { loadPluginManifest } from '../config/index.js';
 import type { PluginManifest } from '../config/plugin-manifest.js';
 import { WgError } from '../errors.js';
-import { BUILTIN_PLUGIN_DIR, listPluginDirs } from './build.js';
+import { BUILTIN_PLUGIN_DIR, BUILTIN_PLUGINS } from './build.js';
+import { join } from 'node:path';
 
 type Schema = {
   type?: string | string[];
@@ -87,7 +88,7 @@ export async function renderSettingsReference(root: string = BUILTIN_PLUGIN_DIR)
     '`points.<point name>` overrides them for one point.',
     '',
   ];
-  for (const dir of await listPluginDirs(root)) {
+  for (const dir of BUILTIN_PLUGINS.map((name) => join(root, name))) {
     const loaded = await loadPluginManifest(dir);
     if (!loaded.ok) throw new WgError('WG_ERR_PLUGIN_MANIFEST', { file: dir, detail: loaded.problems.map((p) => p.message).join('; ') });
     parts.push(renderManifest(loaded.plugin.manifest));

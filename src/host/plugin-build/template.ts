@@ -2,12 +2,13 @@
  * `wasmgate plugin new NAME --kind decoder|transform|encoder`: writes a buildable plugin folder (source,
  * manifest, test) that works as it is, as a starting point. The test uses `wasmgate/plugin-harness`.
  */
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WgError } from '../errors.js';
 import type { PluginKind } from '../engine/abi.js';
-import { SDK_DIR } from './build.js';
+import { SDK_DIR, SDK_PACKAGE_PATH } from './build.js';
 import { decoderManifest, decoderSource, decoderTest } from './templates/decoder.js';
 import { encoderManifest, encoderSource, encoderTest } from './templates/encoder.js';
 import { transformManifest, transformSource, transformTest } from './templates/transform.js';
@@ -21,6 +22,16 @@ const TEMPLATES: Record<PluginKind, { source: string; manifest: string; test: st
   transform: { source: transformSource, manifest: transformManifest, test: transformTest },
   encoder: { source: encoderSource, manifest: encoderManifest, test: encoderTest },
 };
+
+/** Whether `wasmgate`, resolved from `dir` as Node would, is the package running this code. */
+async function resolvesToThisPackage(dir: string): Promise<boolean> {
+  try {
+    const found = createRequire(join(dir, 'package.json')).resolve('wasmgate/package.json');
+    return (await realpath(dirname(found))) === (await realpath(PACKAGE_ROOT));
+  } catch {
+    return false;
+  }
+}
 
 export interface NewPlugin {
   dir: string;
@@ -36,11 +47,13 @@ export async function newPlugin(name: string, kind: PluginKind, dir: string): Pr
     throw new WgError('WG_ERR_CLI_USAGE', { detail: `${target} exists already; pick another --dir or remove it` });
   }
   const inPackage = !relative(PACKAGE_ROOT, target).startsWith('..');
+  // A folder in a project that has wasmgate installed imports SDK and harness by package name, so the
+  // plugin's sources do not depend on where node_modules is; anywhere else they name files.
+  const byName = !inPackage && (await resolvesToThisPackage(target));
   const values: Record<string, string> = {
     name,
-    sdk: relative(target, SDK_DIR).split('\\').join('/'),
-    // Inside this package the test imports the harness by its package name; elsewhere by file.
-    harness: inPackage ? 'wasmgate/plugin-harness' : pathToFileURL(HARNESS_FILE).href,
+    sdk: byName ? SDK_PACKAGE_PATH : relative(target, SDK_DIR).split('\\').join('/'),
+    harness: inPackage || byName ? 'wasmgate/plugin-harness' : pathToFileURL(HARNESS_FILE).href,
   };
   const fill = (text: string) => text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => values[key]!);
   const template = TEMPLATES[kind];

@@ -2,9 +2,15 @@
  * Settings of one MQTT uplink: the plain typed value `MqttSink` is built from (the config loader maps
  * the gateway file's `uplinks:` entry onto it), its defaults, and the checks that reject a
  * contradiction at construction, naming the setting, instead of failing later on the wire.
+ *
+ * The config loader makes the same checks with a file position (gateway-checks.ts), so `validate`
+ * refuses whatever this refuses; each refusal names its rule, and a test walks every rule through
+ * both (test/unit/validate-run-agreement.test.ts).
  */
 import { WgError } from '../errors.js';
 import type { SinkQos } from './sink.js';
+// A longer reconnect delay would fire after 1 ms: MQTT.js would reconnect in a tight loop.
+import { MAX_TIMER_MS } from '../config/units.js';
 
 export interface MqttTlsOptions {
   /**
@@ -23,7 +29,7 @@ export interface MqttTlsOptions {
 export interface MqttSinkOptions {
   /** Uplink name from the gateway file; carried in every error and log line. */
   readonly name: string;
-  /** `mqtt://host:port` (plain) or `mqtts://host:port` (TLS). */
+  /** `mqtt://host:port` (plain), `mqtts://host:port` (TLS), `ws://host:port/path` or `wss://host:port/path` (WebSocket, plain or TLS). */
   readonly url: string;
   readonly clientId: string;
   readonly username?: string;
@@ -38,7 +44,7 @@ export interface MqttSinkOptions {
   readonly connectTimeoutMs?: number;
   /** Messages held in memory while offline before `publish()` rejects (default 100 000 messages). */
   readonly offlineQueueLimit?: number;
-  /** Only with an `mqtts://` url. */
+  /** Only with an `mqtts://` or `wss://` url. */
   readonly tls?: MqttTlsOptions;
 }
 
@@ -53,43 +59,69 @@ export interface ResolvedMqttSinkOptions extends Required<Omit<MqttSinkOptions, 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_OFFLINE_QUEUE_LIMIT = 100_000; // messages; the durable buffer upstream holds the rest
 const MAX_KEEPALIVE_MS = 65_535_000; // the CONNECT packet's keepalive is a 16-bit count of seconds
+/** URL schemes MQTT.js connects with in Node: TCP, TLS, WebSocket, WebSocket over TLS. */
+export const MQTT_URL_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'] as const;
+export const MQTT_TLS_SCHEMES = ['mqtts:', 'wss:'] as const;
 
-/** Applies defaults and rejects what cannot work, with `WG_ERR_CONFIG_INVALID`/`_CONFLICT`. */
+/**
+ * Every refusal of resolveMqttSinkOptions, by name. `fromConfig` says whether a gateway file can lead
+ * to it (the rest are options only code sets); each of those has a twin in the config checks.
+ */
+export const MQTT_OPTION_RULES = {
+  'url-parse': { fromConfig: true },
+  'url-scheme': { fromConfig: true },
+  'tls-scheme': { fromConfig: true },
+  'tls-pair': { fromConfig: true },
+  'password-without-username': { fromConfig: true },
+  'keepalive-range': { fromConfig: true },
+  'reconnect-min': { fromConfig: true },
+  'reconnect-max-timer': { fromConfig: true },
+  'reconnect-order': { fromConfig: true },
+  'connect-timeout': { fromConfig: false },
+  'offline-queue-limit': { fromConfig: false },
+} as const;
+export type MqttOptionRule = keyof typeof MQTT_OPTION_RULES;
+
+/** Applies defaults and rejects what cannot work, with `WG_ERR_CONFIG_INVALID`/`_CONFLICT` and the rule's name in `context.rule`. */
 export function resolveMqttSinkOptions(options: MqttSinkOptions): ResolvedMqttSinkOptions {
   const uplink = options.name;
   // The option name goes into the message itself (not `context.setting`, which toString() would print
   // a second time), so the message alone tells an operator what to fix.
-  const invalid = (option: string, detail: string) =>
-    new WgError('WG_ERR_CONFIG_INVALID', { uplink, option, detail: `uplink ${uplink} "${option}": ${detail}` });
-  const conflict = (detail: string) => new WgError('WG_ERR_CONFIG_CONFLICT', { uplink, detail: `uplink ${uplink}: ${detail}` });
+  const invalid = (rule: MqttOptionRule, option: string, detail: string) =>
+    new WgError('WG_ERR_CONFIG_INVALID', { uplink, option, rule, detail: `uplink ${uplink} "${option}": ${detail}` });
+  const conflict = (rule: MqttOptionRule, detail: string) => new WgError('WG_ERR_CONFIG_CONFLICT', { uplink, rule, detail: `uplink ${uplink}: ${detail}` });
 
-  let protocol: string;
+  let url: URL;
   try {
-    protocol = new URL(options.url).protocol;
+    url = new URL(options.url);
   } catch {
-    throw invalid('url', `"${options.url}" is not a URL`);
+    throw invalid('url-parse', 'url', `"${options.url}" is not a URL`);
   }
-  if (protocol !== 'mqtt:' && protocol !== 'mqtts:') {
-    throw invalid('url', `scheme ${protocol} is not supported (use mqtt:// or mqtts://)`);
+  if (url.hostname === '') throw invalid('url-parse', 'url', `"${options.url}" names no host`);
+  const protocol = url.protocol;
+  if (!(MQTT_URL_SCHEMES as readonly string[]).includes(protocol)) {
+    throw invalid('url-scheme', 'url', `scheme ${protocol} is not supported (use mqtt://, mqtts://, ws:// or wss://)`);
   }
-  if (options.tls && protocol !== 'mqtts:') throw conflict('"tls" is set but "url" is not mqtts://');
+  if (options.tls && !(MQTT_TLS_SCHEMES as readonly string[]).includes(protocol)) throw conflict('tls-scheme', '"tls" is set but "url" is not mqtts:// or wss://');
   if (options.tls && (options.tls.cert === undefined) !== (options.tls.key === undefined)) {
-    throw conflict('"tls.cert" and "tls.key" must be given together');
+    throw conflict('tls-pair', '"tls.cert" and "tls.key" must be given together');
   }
+  // MQTT 3.1.1 §3.1.2.9: a CONNECT with the password flag must have the user name flag.
   if (options.password !== undefined && options.username === undefined) {
-    throw conflict('"password" is set without "username"');
+    throw conflict('password-without-username', '"password" is set without "username"');
   }
   if (!(options.keepaliveMs >= 0 && options.keepaliveMs <= MAX_KEEPALIVE_MS)) {
-    throw invalid('keepaliveMs', `must be between 0 and ${MAX_KEEPALIVE_MS}`);
+    throw invalid('keepalive-range', 'keepaliveMs', `must be between 0 and ${MAX_KEEPALIVE_MS}`);
   }
   const { minMs, maxMs } = options.reconnect;
-  if (!(minMs > 0)) throw invalid('reconnect.minMs', 'must be greater than 0');
-  if (!(maxMs >= minMs)) throw conflict(`"reconnect.maxMs" (${maxMs}) is less than "reconnect.minMs" (${minMs})`);
+  if (!(minMs > 0)) throw invalid('reconnect-min', 'reconnect.minMs', 'must be greater than 0');
+  if (!(maxMs <= MAX_TIMER_MS)) throw invalid('reconnect-max-timer', 'reconnect.maxMs', `must be at most ${MAX_TIMER_MS} (the longest timer Node keeps)`);
+  if (!(maxMs >= minMs)) throw conflict('reconnect-order', `"reconnect.maxMs" (${maxMs}) is less than "reconnect.minMs" (${minMs})`);
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  if (!(connectTimeoutMs > 0)) throw invalid('connectTimeoutMs', 'must be greater than 0');
+  if (!(connectTimeoutMs > 0 && connectTimeoutMs <= MAX_TIMER_MS)) throw invalid('connect-timeout', 'connectTimeoutMs', `must be greater than 0 and at most ${MAX_TIMER_MS}`);
   const offlineQueueLimit = options.offlineQueueLimit ?? DEFAULT_OFFLINE_QUEUE_LIMIT;
   if (!(Number.isInteger(offlineQueueLimit) && offlineQueueLimit >= 0)) {
-    throw invalid('offlineQueueLimit', 'must be a whole number of messages, 0 or more');
+    throw invalid('offline-queue-limit', 'offlineQueueLimit', 'must be a whole number of messages, 0 or more');
   }
 
   return Object.freeze({
