@@ -49,7 +49,8 @@ test('any setting replaced by any value yields problems or a config, never an ex
           assert.ok(result.problems.length > 0);
           for (const problem of result.problems) {
             assert.ok(problem.line >= 1 && problem.column >= 1, JSON.stringify(problem));
-            assert.ok(problem.message.length > 0 && !problem.message.includes('?>'), JSON.stringify(problem));
+            // An unfilled template field renders as `<field?>`; a key the property wrote may itself contain `?>`.
+            assert.ok(problem.message.length > 0 && !/<[A-Za-z_]+\?>/.test(problem.message), JSON.stringify(problem));
           }
         }
       }),
