@@ -9,7 +9,11 @@ import assert from 'node:assert/strict';
 import { startMosquitto, mosquittoPath } from '../support/mosquitto.js';
 import { startAedes } from '../support/aedes.js';
 import type { TestBroker } from '../support/test-broker.js';
-import { keepsItsRate, placeWatPlugin, startHostileGateway } from '../support/hostile-gateway.js';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { keepsItsRate, placeWatPlugin, startHostileGateway, writeHostileFiles } from '../support/hostile-gateway.js';
+import { subscribe } from '../support/mqtt-subscriber.js';
+import { REPO_ROOT } from '../support/plugins.js';
 import { waitFor } from '../support/wait.js';
 
 let broker: TestBroker;
@@ -104,4 +108,30 @@ test('a memory bomb is held to plugin_memory: it traps at the cap, RSS stays wit
   assert.ok(grown < 4 * capMiB + 64, `RSS grew ${grown.toFixed(0)} MiB`);
   assert.equal(hostile().state, 'running');
   assert.equal(hostile().watchdogKills, 0, 'refused growth is a trap, not a hang');
+});
+
+// The daemon as systemd runs it: a decoder looping in wg_frame_length used to freeze the process's
+// event loop, so `wasmgate run` ignored SIGTERM. Now the kill happens in a worker; the daemon drains
+// and exits 0 (exit 1 would mean it needed its stop deadline).
+test('wasmgate run with a decoder that loops in wg_frame_length still stops on SIGTERM, exit 0', async (t) => {
+  const { fixture, closePlc } = await writeHostileFiles({
+    brokerUrl: broker.url,
+    steps: '  - path: ./polling-loop-in-framing.wasm\n  - plugin: json',
+    place: async (dir) => { await placeWatPlugin(dir, 'polling-loop-in-framing', 'decoder'); },
+  });
+  t.after(async () => { await closePlc(); await fixture.dispose(); });
+  const healthy = await subscribe(broker.url, 't/healthy/#', { qos: 0 });
+  t.after(() => healthy.close());
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/wasmgate.js'), 'run', '--config', fixture.gatewayFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  await waitFor(() => /WG_ERR_PLUGIN_TIMEOUT/.test(output), 20_000, () => output.slice(-2000));
+  const before = healthy.messages.length;
+  await waitFor(() => healthy.messages.length >= before + 10, 10_000, () => `${healthy.messages.length - before} healthy messages after the kill`);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, output.slice(-2000));
+  assert.match(output, /gateway stopped/);
 });

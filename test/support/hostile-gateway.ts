@@ -87,7 +87,13 @@ export interface HostileOptions {
   pipelineExtra?: string;
 }
 
-export async function startHostileGateway(options: HostileOptions): Promise<HostileGateway> {
+export interface HostileFiles {
+  fixture: GatewayFixture;
+  closePlc(): Promise<void>;
+}
+
+/** Writes the gateway and both pipeline files (and the hostile fixtures) for a fresh PLC. */
+export async function writeHostileFiles(options: HostileOptions): Promise<HostileFiles> {
   const plc = await startPlcSimulator({ mode: 'fixed', registers: { holding: { 0: [4242] } } });
   const gatewayYaml = `gateway:
   id: gw
@@ -103,6 +109,11 @@ pipelines:
   const fixture = await writeGatewayFixture(gatewayYaml, pipelineYaml('healthy', plc.port, '  - plugin: modbus\n  - plugin: json'));
   await writeFile(join(fixture.dir, 'hostile.yaml'), pipelineYaml('hostile', plc.port, options.steps, options.pipelineExtra));
   await options.place?.(fixture.dir);
+  return { fixture, closePlc: () => plc.close() };
+}
+
+export async function startHostileGateway(options: HostileOptions): Promise<HostileGateway> {
+  const { fixture, closePlc } = await writeHostileFiles(options);
   const loaded = await loadGatewayConfig(fixture.gatewayFile);
   assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.problems));
   const logs: LogLine[] = [];
@@ -122,7 +133,7 @@ pipelines:
     async dispose() {
       await gateway.stop();
       await healthy.close();
-      await plc.close();
+      await closePlc();
       await fixture.dispose();
     },
   };
