@@ -68,6 +68,18 @@ export function wg_request(index: i32, seq: i32): i32 {
   return requestFrame(requestOut, index, seq);
 }
 
+// ABI 1.1: how Modbus TCP frames carry the sequence number and end, so the host's pollers build and
+// delimit them without calling this plugin per exchange. The transaction id (MBAP bytes 0-1) carries
+// seq; a response is its MBAP length (bytes 4-5: unit id + PDU, 1 to 254) plus the 6 bytes before it.
+// Everything else about a response (protocol id, unit id, function) is checked in wg_process.
+const FRAMING = '{"seq":{"offset":0,"bytes":2,"order":"big"},"length":{"offset":4,"bytes":2,"order":"big","add":6},"min":7,"max":260}';
+
+export function wg_framing(): i32 {
+  const text = String.UTF8.encode(FRAMING);
+  setResult(changetype<usize>(text));
+  return text.byteLength;
+}
+
 export function wg_frame_length(size: i32): i32 {
   return frameLength(input(), size);
 }

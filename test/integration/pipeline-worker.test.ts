@@ -182,3 +182,29 @@ test('after a wall-clock step back the watchdog still kills a plugin that hangs'
   assert.equal(pipeline.status().watchdogKills, 1);
   assert.deepEqual(messages, expected(range(0, 10).filter((id) => id !== 3)));
 });
+
+test('a decoder whose framing rule holds frames by rule: the pollers need no call into the worker', async (t) => {
+  const modbus = v8Engine.compile(readFileSync(join(REPO_ROOT, 'plugins/modbus/build/modbus.wasm')), 'modbus', 'modbus.wasm');
+  const context = { pipeline: 'probe', devices: [{ index: 0, name: 'plc', unit_id: 7 }], points: [{ id: 0, name: 'p', device: 0, function: 3, address: 2, type: 'uint16', order: 'ABCD', unit: '', scale: 1, offset: 0 }] };
+  const { pipeline } = runner({ context, steps: [{ plugin: modbus, kind: 'decoder', with: { max_registers: 125, max_bits: 2000, max_gap: 0 } }, { plugin: encoder, kind: 'encoder', with: {} }] });
+  t.after(() => pipeline.stop());
+  await pipeline.start();
+  const framing = pipeline.framing;
+  assert.ok(framing, 'the modbus decoder declares a rule that its frames agree with');
+  // Read holding registers 2..2 of unit 7, transaction id 0 (Modbus TCP: MBAP, function 3, address, count).
+  assert.deepEqual([...framing.templates[0]!], [0, 0, 0, 0, 0, 6, 7, 3, 0, 2, 0, 1]);
+});
+
+// A decoder's rule is data the host trusts for every exchange, so it is checked against the decoder's
+// own frames first: this one says little-endian but writes big-endian.
+test('a decoder whose framing rule does not describe its frames is framed call by call instead, with a warning', async (t) => {
+  const lying = v8Engine.compile(watBytes('polling-false-framing'), 'polling-false-framing', watFixturePath('polling-false-framing'));
+  const { pipeline, logs } = runner({ steps: [{ plugin: lying, kind: 'decoder', with: {} }, { plugin: encoder, kind: 'encoder', with: {} }] });
+  t.after(() => pipeline.stop());
+  await pipeline.start();
+  assert.equal(pipeline.framing, undefined);
+  assert.ok(logs.some((l) => /wg_framing does not describe request 0/.test(l.message) && l.context.plugin === 'polling-false-framing'));
+  const frame = await pipeline.protocol.request(0, 0x0102);
+  assert.deepEqual([...frame.subarray(0, 2)], [0x01, 0x02], 'the plugin builds the frames itself');
+  assert.equal(await pipeline.protocol.frameLength(new Uint8Array([0, 1, 0, 0, 0, 5, 1, 3, 2, 0, 42])), 11);
+});

@@ -21,6 +21,8 @@ export interface AbiFacts {
   ticks: boolean;
   /** The module exports wg_units. */
   units: boolean;
+  /** The module exports wg_framing (ABI 1.1): its frames can be built and delimited by rule. */
+  framing: boolean;
 }
 
 export function listAbiProblems(module: WebAssembly.Module, manifestAbi?: number): string[] {
@@ -75,5 +77,5 @@ export function checkAbi(module: WebAssembly.Module, plugin: string, file: strin
     throw new WgError('WG_ERR_PLUGIN_ABI', { plugin, file, detail: problems.join('; '), problems });
   }
   const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  return { polling: names.has('wg_requests'), ticks: names.has('wg_tick'), units: names.has('wg_units') };
+  return { polling: names.has('wg_requests'), ticks: names.has('wg_tick'), units: names.has('wg_units'), framing: names.has('wg_requests') && names.has('wg_framing') };
 }

@@ -21,7 +21,7 @@ export const REQUIRED_EXPORTS = {
   wg_process: 'function',
 } as const;
 
-export const OPTIONAL_EXPORTS = { wg_tick: 'function', wg_units: 'function', wg_stats: 'function' } as const;
+export const OPTIONAL_EXPORTS = { wg_tick: 'function', wg_units: 'function', wg_stats: 'function', wg_framing: 'function' } as const;
 /** Decoders of polled protocols export all three or none. */
 export const POLLING_EXPORTS = ['wg_requests', 'wg_request', 'wg_frame_length'] as const;
 

@@ -44,6 +44,7 @@ export class PluginInstance {
   #requests?: Fn0;
   #request?: Fn2;
   #frameLength?: Fn1;
+  #framing?: Fn0;
   #context: ErrorContext;
   #onLog?: (line: PluginLogLine) => void;
   #lastError = '';
@@ -80,6 +81,7 @@ export class PluginInstance {
       this.#requests = exports.wg_requests as Fn0;
       this.#request = exports.wg_request as Fn2;
       this.#frameLength = exports.wg_frame_length as Fn1;
+      this.#framing = exports.wg_framing as Fn0 | undefined;
     }
   }
 
@@ -180,6 +182,14 @@ export class PluginInstance {
   frameLength(received: Uint8Array): number {
     const frameLength = this.#polling('wg_frame_length', this.#frameLength);
     return this.#guard('wg_frame_length', () => frameLength(this.#write(received)));
+  }
+
+  /** The framing rule the decoder declares (wg_framing, ABI 1.1) as its text, or undefined without one. */
+  framing(): string | undefined {
+    const framing = this.#framing;
+    if (!framing) return undefined;
+    const len = this.#guard('wg_framing', () => framing());
+    return utf8.decode(this.#result('wg_framing', len));
   }
 
   #polling<F>(name: string, fn: F | undefined): F {

@@ -14,6 +14,7 @@ import type { Clock } from '../../hal/clock.js';
 import type { TransportFactory, NetTransportOptions } from '../../hal/transport.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
+import { RuleProtocol } from '../poll/rule-protocol.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
 import { pipelineContext } from './settings-document.js';
 import { compileSteps } from './step-modules.js';
@@ -100,7 +101,8 @@ export class AssembledPipeline {
       throw err;
     }
     const plan = runner.plan!;
-    const protocol = runner.protocol;
+    // Framing by the decoder's rule when it declared one that holds; else each call in the worker.
+    const protocol = runner.framing ? new RuleProtocol(runner.framing, pipeline.name) : runner.protocol;
     const transport = deps.transport ?? tcpTransport;
     for (const device of pipeline.source.devices) {
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);

@@ -15,7 +15,7 @@ import { createRing } from '../ring/ring.js';
 import type { ChainContext, ChainStep, StepCounters } from './chain.js';
 import { BATCHES_DONE, CALL, STARTED_AT, STATE, STEP, WATCHED_CALL_NAMES, WatchedCall, WorkerState, createControl, monotonicMs, openControl } from './control.js';
 import { PollChannel, type DeviceProtocol } from './poll-channel.js';
-import type { PollingCounters } from './poll-protocol.js';
+import type { PlannedFraming, PollingCounters } from './poll-protocol.js';
 import type { WorkerData, WorkerMessage } from './worker-protocol.js';
 
 export interface PipelineLogger {
@@ -95,6 +95,7 @@ export class PipelineRunner {
   #pollingBefore: PollingCounters = { calls: 0, traps: 0, errors: 0, reinstantiations: 0 };
   #poll: PollChannel;
   #plan?: Uint32Array;
+  #framing?: PlannedFraming;
   #workerDropped = 0;
   #droppedBefore = 0;
   #restarts = 0;
@@ -115,6 +116,11 @@ export class PipelineRunner {
   /** The decoder's polling group, called in the worker under the watchdog. */
   get protocol(): DeviceProtocol {
     return this.#poll;
+  }
+
+  /** The decoder's framing rule and request frames (ABI 1.1), when it declared one that holds. */
+  get framing(): PlannedFraming | undefined {
+    return this.#framing;
   }
 
   /** The decoder's request plan (one device index per request), known once start() resolved. */
@@ -197,7 +203,11 @@ export class PipelineRunner {
           case 'ready':
             this.#state = 'running';
             this.#reason = undefined;
-            this.#plan ??= m.plan;
+            if (!this.#plan) {
+              // The first worker's plan and framing stand: pollers are built on them once.
+              this.#plan = m.plan;
+              this.#framing = m.framing;
+            }
             this.#poll.markReady();
             resolve();
             break;

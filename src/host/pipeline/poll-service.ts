@@ -6,7 +6,8 @@
 import type { CompiledPlugin } from '../engine/engine.js';
 import { PluginInstance, type PluginLogLine } from '../engine/plugin-instance.js';
 import { isWgError } from '../errors.js';
-import type { PollCall, PollReply, PollingCounters } from './poll-protocol.js';
+import { parseFramingRule, withSeq } from '../engine/framing-rule.js';
+import type { PlannedFraming, PollCall, PollReply, PollingCounters } from './poll-protocol.js';
 import type { RepeatLog } from './repeat-log.js';
 
 export class PollService {
@@ -31,6 +32,29 @@ export class PollService {
   /** The request plan: one device index per request. */
   requests(): Uint32Array {
     return this.#instance.requests();
+  }
+
+  /**
+   * The decoder's framing rule with every request's frame, when it declares one (wg_framing) and its
+   * own frames agree with it: each request built with a second sequence number must be the template
+   * with that number written where the rule says. A rule that does not hold is logged and not used;
+   * the pollers then call the plugin over the poll channel instead.
+   */
+  framing(requests: number): PlannedFraming | null {
+    const text = this.#instance.framing();
+    if (text === undefined) return null;
+    const rule = parseFramingRule(text, { plugin: this.#plugin.name, ...this.#context });
+    const templates: Uint8Array[] = [];
+    for (let r = 0; r < requests; r++) {
+      const template = this.#instance.request(r, 0);
+      const probe = this.#instance.request(r, PROBE_SEQ);
+      if (!sameBytes(probe, withSeq(rule, template, PROBE_SEQ))) {
+        this.#repeats.report('framing', 40, `wg_framing does not describe request ${r} (its frame with seq ${PROBE_SEQ} is not the template with seq written in); framing each exchange in the worker instead`, { step: 0, plugin: this.#plugin.name });
+        return null;
+      }
+      templates.push(template);
+    }
+    return { rule, templates };
   }
 
   serve(call: PollCall): PollReply {
@@ -58,4 +82,11 @@ export class PollService {
     instance.configure(this.#settings);
     return instance;
   }
+}
+
+/** A sequence number with every byte different, so a misplaced or mis-ordered field shows. */
+const PROBE_SEQ = 0xa5c3;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
 }

@@ -15,7 +15,7 @@ import { RingWriter } from '../ring/writer.js';
 import { readMessages } from '../engine/message-batch.js';
 import { StepChain } from './chain.js';
 import { BATCHES_DONE, CALL, STARTED_AT, STATE, STEP, WatchedCall, WorkerState, monotonicMs, openControl } from './control.js';
-import type { PollCall } from './poll-protocol.js';
+import type { PlannedFraming, PollCall } from './poll-protocol.js';
 import { PollService } from './poll-service.js';
 import { RepeatLog } from './repeat-log.js';
 import type { RunnerMessage, WorkerData, WorkerMessage } from './worker-protocol.js';
@@ -163,7 +163,7 @@ function concat(spans: Uint8Array[], total: number): Uint8Array {
 }
 
 /** Configures every step and the polling instance; false (after reporting why) when that failed. */
-function configure(): Uint32Array | null | false {
+function configure(): { plan: Uint32Array; framing: PlannedFraming | null } | null | false {
   floats[STARTED_AT] = monotonicMs();
   ints[CALL] = WatchedCall.CONFIGURE;
   Atomics.store(ints, STATE, WorkerState.CONFIGURING);
@@ -177,7 +177,8 @@ function configure(): Uint32Array | null | false {
       (line) => log(line.level, line.message, { step: 0, plugin: decoder.name }),
       repeats,
     );
-    return polling.requests();
+    const plan = polling.requests();
+    return { plan, framing: polling.framing(plan.length) };
   } catch (err) {
     if (!isWgError(err)) throw err;
     post({ type: 'configure-failed', code: err.code, message: err.message, context: err.context });
@@ -190,14 +191,15 @@ port.on('message', (message: RunnerMessage) => {
 });
 data.pollPort.on('message', (call: PollCall) => servePoll(call));
 
-const plan = configure();
-if (plan === false) {
+const polled = configure();
+const ready: WorkerMessage = { type: 'ready', ...(polled ? { plan: polled.plan, ...(polled.framing ? { framing: polled.framing } : {}) } : {}) };
+if (polled === false) {
   process.exit(1);
 } else if (data.dryRun) {
-  post({ type: 'ready', ...(plan ? { plan } : {}) });
+  post(ready);
   process.exit(0);
 } else if (claim(WorkerState.CONFIGURING, WorkerState.IDLE)) {
-  post({ type: 'ready', ...(plan ? { plan } : {}) });
+  post(ready);
   await run();
   data.pollPort.close();
 }
