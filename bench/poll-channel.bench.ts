@@ -4,7 +4,8 @@
  * poll channel; before, they ran on the main thread, where a trap ended the process and a loop froze
  * it. Measured here, in one run: the round trip of each call over the channel (idle worker, the real
  * modbus decoder), the same call made directly on this thread, and what the other design the issue
- * named (an I/O worker per source) would cost in memory: the RSS of one more idle worker thread.
+ * named (an I/O worker per source) would cost in memory: the RSS of one more idle worker thread; and
+ * the third way, which the modbus decoder uses: framing by the rule it declared (wg_framing).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { v8Engine, type CompiledPlugin } from '../src/host/engine/engine.js';
 import { PluginInstance } from '../src/host/engine/plugin-instance.js';
 import type { ChainContext } from '../src/host/pipeline/chain.js';
 import { PipelineRunner } from '../src/host/pipeline/pipeline-runner.js';
+import { RuleProtocol } from '../src/host/poll/rule-protocol.js';
 import { settingsDocument } from '../src/host/pipeline/settings-document.js';
 import { BUILTIN_PLUGIN_DIR } from '../src/host/plugin-build/build.js';
 import { emitResult, printMachine } from './machine.js';
@@ -46,7 +48,7 @@ const context: ChainContext = {
 const modbus = load('modbus');
 const runner = new PipelineRunner({
   name: 'bench',
-  steps: [{ plugin: modbus, kind: 'decoder', with: {} }, { plugin: load('json'), kind: 'encoder', with: await stepSettings('json', {}) }],
+  steps: [{ plugin: modbus, kind: 'decoder', with: await stepSettings('modbus', {}) }, { plugin: load('json'), kind: 'encoder', with: await stepSettings('json', {}) }],
   context,
   ingressBytes: 1 << 16,
   egressBytes: 1 << 16,
@@ -70,9 +72,15 @@ emitResult('wg_frame_length over the poll channel, p99', percentile(frame, 0.99)
 emitResult('wg_request over the poll channel, p50', percentile(build, 0.5), 'µs/call');
 
 const local = new PluginInstance(modbus);
-local.configure(settingsDocument(context, 0, 'modbus', {}));
+local.configure(settingsDocument(context, 0, 'modbus', await stepSettings('modbus', {})));
 const direct = await timeCalls(CALLS, () => local.frameLength(response));
 emitResult('wg_frame_length on this thread (what ran before, unwatched), p50', percentile(direct, 0.5), 'µs/call');
+const framing = runner.framing;
+if (framing) {
+  const byRule = new RuleProtocol(framing, 'bench');
+  const ruled = await timeCalls(CALLS, () => byRule.frameLength(response));
+  emitResult('framing by the decoder\'s rule (ABI 1.1 wg_framing, what modbus uses), p50', percentile(ruled, 0.5), 'µs/call');
+}
 await runner.stop();
 
 // The other design: one more worker thread per source. Its memory, idle, with nothing loaded.
