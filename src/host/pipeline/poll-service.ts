@@ -5,7 +5,7 @@
  */
 import type { CompiledPlugin } from '../engine/engine.js';
 import { PluginInstance, type PluginLogLine } from '../engine/plugin-instance.js';
-import { isWgError } from '../errors.js';
+import { WgError, isWgError } from '../errors.js';
 import type { PollCall, PollReply, PollingCounters } from './poll-protocol.js';
 import type { RepeatLog } from './repeat-log.js';
 
@@ -16,10 +16,15 @@ export class PollService {
   readonly #context: { pipeline: string; step: number };
   readonly #log: (line: PluginLogLine) => void;
   readonly #repeats: RepeatLog;
+  readonly #maxRequestBytes: number;
   #instance: PluginInstance;
 
-  /** Instantiates and configures the polling instance; throws what configure throws. */
-  constructor(plugin: CompiledPlugin, settings: unknown, pipeline: string, log: (line: PluginLogLine) => void, repeats: RepeatLog) {
+  /**
+   * Instantiates and configures the polling instance; throws what configure throws. A request frame
+   * longer than `maxRequestBytes` (what one ingress record can carry) is refused as an error status.
+   */
+  constructor(plugin: CompiledPlugin, settings: unknown, pipeline: string, log: (line: PluginLogLine) => void, repeats: RepeatLog, maxRequestBytes: number) {
+    this.#maxRequestBytes = maxRequestBytes;
     this.#plugin = plugin;
     this.#settings = settings;
     this.#context = { pipeline, step: 0 };
@@ -40,7 +45,7 @@ export class PollService {
         this.#instance = this.#create();
         this.counters.reinstantiations++;
       }
-      const value = call.op === 'request' ? this.#instance.request(call.index, call.seq) : this.#instance.frameLength(call.bytes);
+      const value = call.op === 'request' ? this.#checked(this.#instance.request(call.index, call.seq)) : this.#instance.frameLength(call.bytes);
       return { id: call.id, ok: true, value };
     } catch (err) {
       if (!isWgError(err)) throw err;
@@ -51,6 +56,15 @@ export class PollService {
       this.#repeats.report(`poll:${err.code}`, 50, `${what} failed: ${err.message}`, context);
       return { id: call.id, ok: false, code: err.code, message: err.message, context: { ...err.context } };
     }
+  }
+
+  /** A frame the ingress ring cannot record would fail the poller after it was sent; refuse it here. */
+  #checked(frame: Uint8Array): Uint8Array {
+    if (frame.byteLength <= this.#maxRequestBytes) return frame;
+    throw new WgError('WG_ERR_PLUGIN_STATUS', {
+      ...this.#context, plugin: this.#plugin.name, call: 'wg_request',
+      detail: `a ${frame.byteLength}-byte request frame from wg_request; the ingress ring records at most ${this.#maxRequestBytes}`,
+    });
   }
 
   #create(): PluginInstance {
