@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { startMosquitto, mosquittoPath } from '../support/mosquitto.js';
 import { startAedes } from '../support/aedes.js';
 import type { TestBroker } from '../support/test-broker.js';
-import { keepsItsRate, placeWatPlugin, startHostileGateway } from '../support/hostile-gateway.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { keepsItsRate, pipelineYaml, placeWatPlugin, startHostileGateway } from '../support/hostile-gateway.js';
+import { startPlcSimulator } from '../../src/host/demo/plc-simulator.js';
+import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
+import { startGatewayProcess } from '../support/gateway-process.js';
+import { subscribe } from '../support/mqtt-subscriber.js';
 import { waitFor } from '../support/wait.js';
 
 let broker: TestBroker;
@@ -52,3 +58,33 @@ for (const stem of ['encoder-overrun', 'encoder-huge-message']) {
     assert.ok(hostile().batchesDropped >= 5);
   });
 }
+
+// A transform that grew four tables by ten million entries per batch put 320 MB on its worker's heap in
+// one allocation: plugin_memory caps linear memory only, and under the unit's --max-old-space-size=96
+// V8 answered with "FATAL ERROR: Reached heap limit" and aborted the whole daemon (SIGABRT), every
+// pipeline with it. Run as the unit runs it: a child process with the unit's NODE_OPTIONS.
+test('a transform that grows its tables cannot abort the daemon: table growth is capped like memory', { timeout: 60_000 }, async (t) => {
+  const plc = await startPlcSimulator({ mode: 'fixed', registers: { holding: { 0: [4242] } } });
+  t.after(() => plc.close());
+  const fixture = await writeGatewayFixture(
+    gatewayYaml(broker.url, 'gw-tables', { logLevel: 'info', pipelines: ['./pipeline.yaml', './hostile.yaml'] }),
+    pipelineYaml('healthy', plc.port, '  - plugin: modbus\n  - plugin: json'),
+  );
+  t.after(() => fixture.dispose());
+  await placeWatPlugin(fixture.dir, 'table-bomb', 'transform');
+  await writeFile(join(fixture.dir, 'hostile.yaml'), pipelineYaml('hostile', plc.port, '  - plugin: modbus\n  - path: ./table-bomb.wasm\n  - plugin: json'));
+  const healthy = await subscribe(broker.url, 't/healthy/#', { qos: 0 });
+  t.after(() => healthy.close());
+  const hostile = await subscribe(broker.url, 't/hostile/#', { qos: 0 });
+  t.after(() => hostile.close());
+  const gateway = startGatewayProcess(fixture.gatewayFile, { NODE_OPTIONS: '--max-old-space-size=96' });
+  t.after(() => gateway.stop());
+  // Each hostile message went through a batch in which every table growth was tried.
+  await waitFor(() => hostile.messages.length >= 20, 20_000, () => `${hostile.messages.length} hostile messages; ${gateway.lines.slice(-3).join('\n')}`);
+  const before = healthy.messages.length;
+  await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
+  const delivered = healthy.messages.length - before;
+  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+  assert.equal(gateway.lines.filter((l) => l.includes('WG_ERR_PLUGIN_TIMEOUT')).length, 0, 'refused growth is instant, not a hang');
+  assert.equal(await gateway.stop(), 0, 'the daemon was still running and stopped cleanly');
+});
