@@ -2,7 +2,7 @@
 // daemon ended, a pipeline stopped moving for good, or the cap on plugin memory was bypassed. Each runs
 // its hostile fixture next to a healthy pipeline on the same PLC and broker and counts the healthy
 // pipeline's messages over a window.
-import test, { after, before } from 'node:test';
+import test, { after, before, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMosquitto, mosquittoPath } from '../support/mosquitto.js';
 import { startAedes } from '../support/aedes.js';
@@ -13,7 +13,8 @@ import { keepsItsRate, pipelineYaml, placeWatPlugin, startHostileGateway } from 
 import { startPlcSimulator } from '../../src/host/demo/plc-simulator.js';
 import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
 import { startGatewayProcess } from '../support/gateway-process.js';
-import { subscribe } from '../support/mqtt-subscriber.js';
+import { subscribe, type TestSubscriber } from '../support/mqtt-subscriber.js';
+import { MAX_LOG_LINE_BYTES } from '../../src/host/engine/plugin-instance.js';
 import { waitFor } from '../support/wait.js';
 
 let broker: TestBroker;
@@ -59,32 +60,60 @@ for (const stem of ['encoder-overrun', 'encoder-huge-message']) {
   });
 }
 
-// A transform that grew four tables by ten million entries per batch put 320 MB on its worker's heap in
-// one allocation: plugin_memory caps linear memory only, and under the unit's --max-old-space-size=96
-// V8 answered with "FATAL ERROR: Reached heap limit" and aborted the whole daemon (SIGABRT), every
-// pipeline with it. Run as the unit runs it: a child process with the unit's NODE_OPTIONS.
-test('a transform that grows its tables cannot abort the daemon: table growth is capped like memory', { timeout: 60_000 }, async (t) => {
+/**
+ * The real daemon as the unit runs it (a child process with the unit's --max-old-space-size=96): a
+ * healthy pipeline and a hostile one on the same PLC, each subscribed to.
+ */
+async function startHostileDaemon(t: TestContext, stem: string, kind: 'transform', steps: string) {
   const plc = await startPlcSimulator({ mode: 'fixed', registers: { holding: { 0: [4242] } } });
   t.after(() => plc.close());
   const fixture = await writeGatewayFixture(
-    gatewayYaml(broker.url, 'gw-tables', { logLevel: 'info', pipelines: ['./pipeline.yaml', './hostile.yaml'] }),
+    gatewayYaml(broker.url, `gw-${stem}`, { logLevel: 'info', pipelines: ['./pipeline.yaml', './hostile.yaml'] }),
     pipelineYaml('healthy', plc.port, '  - plugin: modbus\n  - plugin: json'),
   );
   t.after(() => fixture.dispose());
-  await placeWatPlugin(fixture.dir, 'table-bomb', 'transform');
-  await writeFile(join(fixture.dir, 'hostile.yaml'), pipelineYaml('hostile', plc.port, '  - plugin: modbus\n  - path: ./table-bomb.wasm\n  - plugin: json'));
+  await placeWatPlugin(fixture.dir, stem, kind);
+  await writeFile(join(fixture.dir, 'hostile.yaml'), pipelineYaml('hostile', plc.port, steps));
   const healthy = await subscribe(broker.url, 't/healthy/#', { qos: 0 });
   t.after(() => healthy.close());
   const hostile = await subscribe(broker.url, 't/hostile/#', { qos: 0 });
   t.after(() => hostile.close());
   const gateway = startGatewayProcess(fixture.gatewayFile, { NODE_OPTIONS: '--max-old-space-size=96' });
   t.after(() => gateway.stop());
+  return { gateway, healthy, hostile };
+}
+
+async function healthyCountOver(healthy: TestSubscriber, windowMs: number): Promise<number> {
+  const before = healthy.messages.length;
+  await new Promise((resolve) => setTimeout(resolve, windowMs));
+  return healthy.messages.length - before;
+}
+
+// A transform that grew four tables by ten million entries per batch put 320 MB on its worker's heap in
+// one allocation: plugin_memory caps linear memory only, and under the unit's --max-old-space-size=96
+// V8 answered with "FATAL ERROR: Reached heap limit" and aborted the whole daemon (SIGABRT), every
+// pipeline with it.
+test('a transform that grows its tables cannot abort the daemon: table growth is capped like memory', { timeout: 60_000 }, async (t) => {
+  const { gateway, healthy, hostile } = await startHostileDaemon(t, 'table-bomb', 'transform', '  - plugin: modbus\n  - path: ./table-bomb.wasm\n  - plugin: json');
   // Each hostile message went through a batch in which every table growth was tried.
   await waitFor(() => hostile.messages.length >= 20, 20_000, () => `${hostile.messages.length} hostile messages; ${gateway.lines.slice(-3).join('\n')}`);
-  const before = healthy.messages.length;
-  await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
-  const delivered = healthy.messages.length - before;
+  const delivered = await healthyCountOver(healthy, WINDOW_MS);
   assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
   assert.equal(gateway.lines.filter((l) => l.includes('WG_ERR_PLUGIN_TIMEOUT')).length, 0, 'refused growth is instant, not a hang');
+  assert.equal(await gateway.stop(), 0, 'the daemon was still running and stopped cleanly');
+});
+
+// A transform that logged 100 lines of 8 MiB per batch (all the per-instance rate limit let through)
+// had each line decoded whole in its worker and posted and written whole by the main thread: within
+// two seconds the daemon died of "FATAL ERROR: Reached heap limit" (SIGABRT) under the unit's heap
+// limit. A plugin's log line is now cut after MAX_LOG_LINE_BYTES, before it is decoded.
+test('a plugin that logs huge lines cannot abort the daemon: each line is cut and says so', { timeout: 60_000 }, async (t) => {
+  const { gateway, healthy, hostile } = await startHostileDaemon(t, 'log-flood', 'transform', '  - plugin: modbus\n  - path: ./log-flood.wasm\n  - plugin: json');
+  await waitFor(() => hostile.messages.length >= 10, 20_000, () => `${hostile.messages.length} hostile messages; ${gateway.lines.slice(-1).join('').slice(0, 300)}`);
+  const delivered = await healthyCountOver(healthy, WINDOW_MS);
+  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+  const lines = gateway.lines.filter((l) => l.includes('"plugin":"log-flood"')).map((l) => JSON.parse(l) as { msg: string });
+  assert.ok(lines.length >= 100, `${lines.length} plugin log lines`);
+  for (const line of lines) assert.equal(line.msg, `${'A'.repeat(MAX_LOG_LINE_BYTES)}... (${8 * 1024 * 1024 - MAX_LOG_LINE_BYTES} more bytes cut)`);
   assert.equal(await gateway.stop(), 0, 'the daemon was still running and stopped cleanly');
 });

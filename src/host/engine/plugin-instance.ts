@@ -29,6 +29,8 @@ type Fn1 = (a: number) => number;
 type Fn2 = (a: number, b: number) => number;
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+/** Longest plugin log line the host writes; the rest is cut and its size said. */
+export const MAX_LOG_LINE_BYTES = 2048;
 
 export class PluginInstance {
   readonly plugin: CompiledPlugin;
@@ -222,7 +224,10 @@ export class PluginInstance {
   }
 
   #log(level: number, ptr: number, len: number): void {
-    const message = utf8.decode(this.#view().subarray(ptr, ptr + len));
+    // A line is cut before it is decoded: 100 lines of 8 MiB a second took the daemon past its heap.
+    const cut = Math.max(0, len - MAX_LOG_LINE_BYTES);
+    const text = utf8.decode(this.#view().subarray(ptr, ptr + Math.min(len, MAX_LOG_LINE_BYTES)));
+    const message = cut > 0 ? `${text}... (${cut} more bytes cut)` : text;
     if (level >= LogLevel.error) this.#lastError = message;
     const now = Date.now();
     if (now - this.#logWindowStart >= 1000) {
