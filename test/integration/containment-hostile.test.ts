@@ -60,6 +60,26 @@ for (const stem of ['encoder-overrun', 'encoder-huge-message']) {
   });
 }
 
+// A wg_stats that always fails (here: 4 MiB of JSON, past what the host reads) was logged as a warning
+// at every counters report, once a second for as long as the pipeline ran.
+test('a wg_stats that always fails is logged once, then counted, and the pipeline keeps publishing', async (t) => {
+  const gw = await startHostileGateway({
+    brokerUrl: broker.url,
+    steps: '  - plugin: modbus\n  - path: ./stats-bomb.wasm\n  - plugin: json',
+    place: async (dir) => { await placeWatPlugin(dir, 'stats-bomb', 'transform'); },
+  });
+  t.after(() => gw.dispose());
+  const refusals = () => gw.logs.filter((l) => l.pipeline === 'hostile' && /cannot read plugin counters/.test(l.msg));
+  await waitFor(() => refusals().length >= 1, 10_000);
+  const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
+  const before = hostile().batchesDone;
+  const delivered = await gw.healthyCountOver(3 * 1000 + 500); // at least three more counters reports
+  assert.ok(delivered >= keepsItsRate(3500), `healthy pipeline delivered ${delivered} messages`);
+  assert.ok(hostile().batchesDone - before >= keepsItsRate(3500), 'the hostile pipeline keeps moving');
+  assert.equal(refusals().length, 1, 'said once, not at every report');
+  assert.match(refusals()[0]!.msg, /wg_stats output of 4194308 bytes/);
+});
+
 /**
  * The real daemon as the unit runs it (a child process with the unit's --max-old-space-size=96): a
  * healthy pipeline and a hostile one on the same PLC, each subscribed to.

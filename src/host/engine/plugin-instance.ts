@@ -31,6 +31,8 @@ type Fn2 = (a: number, b: number) => number;
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 /** Longest plugin log line the host writes; the rest is cut and its size said. */
 export const MAX_LOG_LINE_BYTES = 2048;
+/** Longest wg_stats output the host parses. */
+export const MAX_STATS_BYTES = 65536;
 
 export class PluginInstance {
   readonly plugin: CompiledPlugin;
@@ -151,6 +153,8 @@ export class PluginInstance {
     const stats = this.#stats;
     if (!stats) return undefined;
     const len = this.#guard('wg_stats', () => stats());
+    // A few counters are a few hundred bytes; 16 MiB of JSON parsed at every report cost 140 MB RSS.
+    if (len > MAX_STATS_BYTES) throw new WgError('WG_ERR_PLUGIN_STATUS', { ...this.#context, detail: `wg_stats output of ${len} bytes; at most ${MAX_STATS_BYTES} are read` });
     const text = utf8.decode(this.#result('wg_stats', len));
     let parsed: unknown;
     try {

@@ -137,7 +137,10 @@ export class StepChain {
       return instance.stats();
     } catch (err) {
       if (!isWgError(err)) throw err;
-      this.#events.log(40, `cannot read plugin counters: ${err.message}`, { step: i, plugin: this.counters[i]!.plugin, pipeline: this.#context.pipeline });
+      const context = { code: err.code, step: i, plugin: this.counters[i]!.plugin, pipeline: this.#context.pipeline };
+      // Counters are read every tick: a wg_stats that always fails is said once, then counted.
+      if (this.#events.repeats) this.#events.repeats.report(`${i}:stats:${err.code}`, 40, `cannot read plugin counters: ${err.message}`, context);
+      else this.#events.log(40, `cannot read plugin counters: ${err.message}`, context);
       return undefined;
     }
   }
