@@ -137,3 +137,44 @@ test('a plugin that logs huge lines cannot abort the daemon: each line is cut an
   for (const line of lines) assert.equal(line.msg, `${'A'.repeat(MAX_LOG_LINE_BYTES)}... (${8 * 1024 * 1024 - MAX_LOG_LINE_BYTES} more bytes cut)`);
   assert.equal(await gateway.stop(), 0, 'the daemon was still running and stopped cleanly');
 });
+
+// A WebAssembly exception (a wasm `throw` the plugin did not catch) is not a RuntimeError: it went past
+// the trap guard and crashed the worker, and each fresh worker crashed on the same batch again.
+test('a plugin that throws a WebAssembly exception is contained as a trap: no worker crash, the pipeline keeps moving', async (t) => {
+  const gw = await startHostileGateway({
+    brokerUrl: broker.url,
+    steps: '  - plugin: modbus\n  - path: ./throw-exception.wasm\n  - plugin: json',
+    place: async (dir) => { await placeWatPlugin(dir, 'throw-exception', 'transform'); },
+  });
+  t.after(() => gw.dispose());
+  const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
+  await waitFor(() => (hostile().steps[1]?.traps ?? 0) >= 5, 10_000, () => JSON.stringify(hostile()));
+  const delivered = await gw.healthyCountOver(WINDOW_MS);
+  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+  assert.equal(hostile().workerRestarts, 0);
+  assert.ok(hostile().steps[1]!.reinstantiations >= 5, 'each exception gets a fresh instance, as a trap does');
+  assert.match(gw.logs.find((l) => l.pipeline === 'hostile' && l.code === 'WG_ERR_PLUGIN_TRAP')!.msg, /uncaught WebAssembly exception/);
+});
+
+// stop() waits for the worker to say 'stopped', with a fallback of 4 x batch deadline + 1 s. A worker
+// that died meanwhile (here the watchdog kills it in the final flush tick) never says it, and stop()
+// waited out the whole fallback: 41 s with a 10 s deadline, past the unit's TimeoutStopSec of 30 s.
+test('stop while a plugin hangs in its final tick ends when the watchdog kills it, without waiting out the fallback', async (t) => {
+  const gw = await startHostileGateway({
+    brokerUrl: broker.url,
+    steps: '  - plugin: modbus\n  - path: ./hang-in-final-tick.wasm\n  - plugin: json',
+    place: async (dir) => { await placeWatPlugin(dir, 'hang-in-final-tick', 'transform'); },
+  });
+  let disposed = false;
+  t.after(() => (disposed ? undefined : gw.dispose()));
+  const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
+  await waitFor(() => hostile().batchesDone >= 5, 10_000, () => JSON.stringify(hostile()));
+  const started = performance.now();
+  disposed = true;
+  await gw.gateway.stop();
+  const took = performance.now() - started;
+  const fallback = 4 * 300 + 1000; // the hostile pipeline's 300 ms deadline
+  assert.equal(hostile().watchdogKills, 1, 'the hung flush was ended by the watchdog');
+  assert.ok(took < fallback, `stop took ${took.toFixed(0)} ms; waiting out the fallback takes ${fallback} ms`);
+  await gw.dispose();
+});

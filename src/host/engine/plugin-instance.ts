@@ -29,6 +29,8 @@ type Fn1 = (a: number) => number;
 type Fn2 = (a: number, b: number) => number;
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+/** What a wasm `throw` becomes in JS (exception handling); not in TypeScript's lib yet. */
+const WasmException = (WebAssembly as unknown as { Exception: new (...args: never[]) => object }).Exception;
 /** Longest plugin log line the host writes; the rest is cut and its size said. */
 export const MAX_LOG_LINE_BYTES = 2048;
 /** Longest wg_stats output the host parses. */
@@ -219,9 +221,12 @@ export class PluginInstance {
     try {
       return fn();
     } catch (err) {
-      if (err instanceof WebAssembly.RuntimeError || err instanceof RangeError) {
+      // A wasm `throw` that nothing in the plugin caught ends the call like a trap does.
+      const thrown = err instanceof WasmException;
+      if (err instanceof WebAssembly.RuntimeError || err instanceof RangeError || thrown) {
         this.poisoned = true;
-        throw new WgError('WG_ERR_PLUGIN_TRAP', { ...this.#context, detail: `${call}: ${(err as Error).message}${this.#lastError ? ` (${this.#lastError})` : ''}` }, { cause: err });
+        const what = thrown ? 'uncaught WebAssembly exception' : (err as Error).message;
+        throw new WgError('WG_ERR_PLUGIN_TRAP', { ...this.#context, detail: `${call}: ${what}${this.#lastError ? ` (${this.#lastError})` : ''}` }, { cause: err });
       }
       throw err;
     }

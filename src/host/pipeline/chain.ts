@@ -177,12 +177,7 @@ export class StepChain {
       const context = { code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline };
       if (this.#events.repeats) this.#events.repeats.report(`${i}:${err.code}`, 50, `batch dropped: ${err.message}`, context);
       else this.#events.log(50, `batch dropped: ${err.message}`, context);
-      if (this.#instances[i]!.poisoned) {
-        // The poisoned instance's counters can no longer be read; keep what was last collected.
-        this.#retiredStats[i] = { ...c.stats };
-        this.#instances[i] = this.#instantiate(i);
-        c.reinstantiations++;
-      }
+      if (this.#instances[i]!.poisoned) this.#replace(i, c);
       return null;
     } finally {
       c.busyNs += Number(process.hrtime.bigint() - started);
@@ -199,6 +194,27 @@ export class StepChain {
       if (message.payload.byteLength > this.#maxMessageBytes) {
         throw new WgError('WG_ERR_PLUGIN_STATUS', { ...context, detail: `a ${message.payload.byteLength}-byte message; the egress ring takes at most ${this.#maxMessageBytes}` });
       }
+    }
+  }
+
+  /**
+   * Replaces step `i`'s poisoned instance. A fresh instance that fails to configure must not take the
+   * worker down from inside the trap handler: the poisoned one stays, the next batch traps on it at
+   * once, and the replacement is tried again then.
+   */
+  #replace(i: number, c: StepCounters): void {
+    try {
+      const fresh = this.#instantiate(i);
+      // The poisoned instance's counters can no longer be read; keep what was last collected.
+      this.#retiredStats[i] = { ...c.stats };
+      this.#instances[i] = fresh;
+      c.reinstantiations++;
+    } catch (err) {
+      if (!isWgError(err)) throw err;
+      const context = { code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline };
+      const message = `cannot replace the instance that trapped: ${err.message}`;
+      if (this.#events.repeats) this.#events.repeats.report(`${i}:replace:${err.code}`, 50, message, context);
+      else this.#events.log(50, message, context);
     }
   }
 
