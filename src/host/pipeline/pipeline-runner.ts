@@ -152,6 +152,11 @@ export class PipelineRunner {
     this.#state = 'stopped';
   }
 
+  /** Fails every poll call in flight and every later one: the pollers are stopping. */
+  abandonPolls(): void {
+    this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: 'the pipeline is stopping' }));
+  }
+
   status(): PipelineStatus {
     return {
       name: this.name,
