@@ -23,8 +23,9 @@ export interface GatewayProcess {
   stop(): Promise<number | null>;
 }
 
-export function startGatewayProcess(gatewayFile: string): GatewayProcess {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'run', '--config', gatewayFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `env` is added to this process's environment (the unit's NODE_OPTIONS, say). */
+export function startGatewayProcess(gatewayFile: string, env: Record<string, string> = {}): GatewayProcess {
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'run', '--config', gatewayFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const lines: string[] = [];
   let partial = '';
   let stderr = '';

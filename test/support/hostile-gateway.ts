@@ -53,7 +53,8 @@ with:
   return `./${stem}.wasm`;
 }
 
-function pipelineYaml(name: string, plcPort: number, steps: string, extra = ''): string {
+/** A pipeline file polling holding register 0 of the PLC at `plcPort` every HEALTHY_INTERVAL_MS through `steps`. */
+export function pipelineYaml(name: string, plcPort: number, steps: string, extra = ''): string {
   return `pipeline:
   name: ${name}
   batch: { max_records: 16, deadline: 300ms }

@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { v8Engine } from '../../src/host/engine/engine.js';
-import { PluginInstance } from '../../src/host/engine/plugin-instance.js';
+import { MAX_STATS_BYTES, PluginInstance } from '../../src/host/engine/plugin-instance.js';
 import { isWgError, WgError } from '../../src/host/errors.js';
 import { watBytes, watFixturePath } from '../support/plugins.js';
 
@@ -87,4 +87,14 @@ test('a plugin that grows memory until refused reports NO_MEMORY as a status err
   });
   assert.equal(instance.memoryBytes, 64 * 65536, 'grew to its declared maximum and no further');
   assert.equal(instance.poisoned, false, 'a status is not a trap');
+});
+
+// A wg_stats that answered with 16 MiB of JSON was decoded and parsed at every counters report (once a
+// second): the daemon went from 130 to 270 MB RSS. Past MAX_STATS_BYTES the host reads nothing.
+test('a wg_stats output longer than MAX_STATS_BYTES is refused unread, as an error status', () => {
+  const instance = new PluginInstance(compileFixture('stats-bomb'));
+  instance.configure({});
+  assert.throws(() => instance.stats(), (err: unknown) =>
+    isWgError(err, 'WG_ERR_PLUGIN_STATUS') && new RegExp(`wg_stats output of 4194308 bytes; at most ${MAX_STATS_BYTES}`).test(err.message));
+  assert.equal(instance.poisoned, false, 'a refusal is not a trap');
 });

@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import binaryen from 'binaryen';
-import { capModuleMemory, WASM_PAGE_BYTES } from '../../src/host/engine/memory-limit.js';
+import { capModuleMemory, MAX_TABLES, TABLE_MAX_ENTRIES, WASM_PAGE_BYTES } from '../../src/host/engine/memory-limit.js';
 import { v8Engine } from '../../src/host/engine/engine.js';
 import { isWgError } from '../../src/host/errors.js';
 import { watBytes, watFixturePath } from '../support/plugins.js';
@@ -58,4 +58,34 @@ test('the engine caps every module it compiles (default 16 MiB): the grow-until-
   assert.equal(plugin.memory!.maxPages, 64, 'its own 64-page maximum is below the default cap');
   const bomb = v8Engine.compile(watBytes('memory-bomb'), 'memory-bomb', watFixturePath('memory-bomb'));
   assert.deepEqual(bomb.memory, { initialPages: 1, declaredMaxPages: null, maxPages: 256 });
+});
+
+// Tables are host memory plugin_memory did not hold: the table-bomb fixture grew four tables by ten
+// million entries each in one batch (320 MB on the worker's heap), and under the unit's
+// --max-old-space-size=96 V8 aborted the whole daemon (FATAL ERROR: Reached heap limit).
+function withTables(tables: string): Uint8Array {
+  const module = binaryen.parseText(`(module (memory (export "memory") 1) ${tables}
+    (func (export "grow") (param i32) (result i32) (table.grow 0 (ref.null extern) (local.get 0))))`);
+  try {
+    return module.emitBinary();
+  } finally {
+    module.dispose();
+  }
+}
+
+test('a table gets TABLE_MAX_ENTRIES as its maximum: table.grow past it returns -1 instead of allocating', () => {
+  const capped = capModuleMemory(withTables('(table 0 externref)'), 4 * MiB, 'p', 'p.wasm');
+  const { grow } = new WebAssembly.Instance(new WebAssembly.Module(capped.bytes)).exports as unknown as { grow(n: number): number };
+  assert.equal(grow(10_000_000), -1, 'the ten-million-entry growth is refused');
+  assert.equal(grow(TABLE_MAX_ENTRIES), 0, 'growth up to the cap still works');
+  assert.equal(grow(1), -1);
+  assert.equal(capModuleMemory(wasm('(memory (export "memory") 1)'), 4 * MiB, 'p', 'p.wasm').limits!.maxPages, 64, 'a module without tables is capped as before');
+});
+
+test('a table that starts above TABLE_MAX_ENTRIES, or more than MAX_TABLES tables, is refused', () => {
+  assert.throws(() => capModuleMemory(withTables(`(table ${TABLE_MAX_ENTRIES + 1} externref)`), 4 * MiB, 'big', 'big.wasm'), (err: unknown) =>
+    isWgError(err, 'WG_ERR_PLUGIN_MEMORY') && /table 0 starts with 65537 entries/.test(err.message));
+  const many = Array.from({ length: MAX_TABLES + 1 }, () => '(table 1 externref)').join(' ');
+  assert.throws(() => capModuleMemory(withTables(many), 4 * MiB, 'many', 'many.wasm'), (err: unknown) =>
+    isWgError(err, 'WG_ERR_PLUGIN_MEMORY') && /defines 5 tables/.test(err.message));
 });

@@ -32,10 +32,24 @@ export interface CappedModule {
   limits: MemoryLimits | null;
 }
 
-/** Returns the module with its memory's maximum lowered to `capBytes` (rounded down to pages). */
+/**
+ * Tables are host memory too (8 bytes an entry on the worker's V8 heap), and plugin_memory does not
+ * hold them: a transform that grew four tables by ten million entries in one batch took the worker
+ * past its heap limit in a single allocation, and V8 answers that by aborting the whole process.
+ * So every table's maximum is lowered to TABLE_MAX_ENTRIES (table.grow past it returns -1), a table
+ * that starts larger is refused, and so is a module with more than MAX_TABLES tables. AssemblyScript
+ * makes one small function table.
+ */
+export const TABLE_MAX_ENTRIES = 65536;
+export const MAX_TABLES = 4;
+const TABLE_SECTION = 4;
+
+/** Returns the module with its memory's maximum lowered to `capBytes` (rounded down to pages) and its tables' to TABLE_MAX_ENTRIES. */
 export function capModuleMemory(bytes: Uint8Array, capBytes: number, plugin: string, file: string): CappedModule {
   const capPages = Math.floor(capBytes / WASM_PAGE_BYTES);
   const fail = (detail: string) => new WgError('WG_ERR_PLUGIN_MEMORY', { plugin, file, detail });
+  const replaced: Array<{ start: number; end: number; section: number[] }> = [];
+  let limits: MemoryLimits | null = null;
   let at = HEADER_BYTES;
   while (at < bytes.byteLength) {
     const sectionStart = at;
@@ -45,10 +59,13 @@ export function capModuleMemory(bytes: Uint8Array, capBytes: number, plugin: str
     const payloadStart = at;
     const payloadEnd = payloadStart + size.value;
     if (payloadEnd > bytes.byteLength) return { bytes, limits: null }; // malformed: let compile say so
-    if (id !== MEMORY_SECTION) {
-      at = payloadEnd;
+    at = payloadEnd;
+    if (id === TABLE_SECTION) {
+      const payload = capTables(bytes, payloadStart, payloadEnd, fail);
+      replaced.push({ start: sectionStart, end: payloadEnd, section: [TABLE_SECTION, ...writeLeb(payload.length), ...payload] });
       continue;
     }
+    if (id !== MEMORY_SECTION) continue;
     const count = readLeb(bytes, payloadStart);
     if (count.value !== 1) throw fail(`defines ${count.value} memories; the ABI has exactly one`);
     const flags = bytes[count.next]!;
@@ -61,14 +78,47 @@ export function capModuleMemory(bytes: Uint8Array, capBytes: number, plugin: str
     }
     const maxPages = Math.min(declaredMax?.value ?? Infinity, capPages);
     const payload = [...writeLeb(1), 1, ...writeLeb(min.value), ...writeLeb(maxPages), ...bytes.subarray(limitsEnd, payloadEnd)];
-    const section = [MEMORY_SECTION, ...writeLeb(payload.length), ...payload];
-    const out = new Uint8Array(sectionStart + section.length + (bytes.byteLength - payloadEnd));
-    out.set(bytes.subarray(0, sectionStart), 0);
-    out.set(section, sectionStart);
-    out.set(bytes.subarray(payloadEnd), sectionStart + section.length);
-    return { bytes: out, limits: { initialPages: min.value, declaredMaxPages: declaredMax?.value ?? null, maxPages } };
+    replaced.push({ start: sectionStart, end: payloadEnd, section: [MEMORY_SECTION, ...writeLeb(payload.length), ...payload] });
+    limits = { initialPages: min.value, declaredMaxPages: declaredMax?.value ?? null, maxPages };
   }
-  return { bytes, limits: null };
+  return { bytes: splice(bytes, replaced), limits };
+}
+
+/** The table section's payload with every table's maximum at most TABLE_MAX_ENTRIES. */
+function capTables(bytes: Uint8Array, start: number, end: number, fail: (detail: string) => WgError): number[] {
+  const count = readLeb(bytes, start);
+  if (count.value > MAX_TABLES) throw fail(`defines ${count.value} tables; at most ${MAX_TABLES} are allowed`);
+  const out = [...writeLeb(count.value)];
+  let at = count.next;
+  for (let i = 0; i < count.value; i++) {
+    const refType = bytes[at]!;
+    const flags = bytes[at + 1]!;
+    if (flags > 1) throw fail(`table ${i} has limits flags ${flags}`);
+    const min = readLeb(bytes, at + 2);
+    const max = flags === 1 ? readLeb(bytes, min.next) : null;
+    if (min.value > TABLE_MAX_ENTRIES) throw fail(`table ${i} starts with ${min.value} entries, more than the ${TABLE_MAX_ENTRIES} a plugin table may hold`);
+    out.push(refType, 1, ...writeLeb(min.value), ...writeLeb(Math.min(max?.value ?? Infinity, TABLE_MAX_ENTRIES)));
+    at = max ? max.next : min.next;
+  }
+  return [...out, ...bytes.subarray(at, end)];
+}
+
+function splice(bytes: Uint8Array, replaced: Array<{ start: number; end: number; section: number[] }>): Uint8Array {
+  if (replaced.length === 0) return bytes;
+  const parts: ArrayLike<number>[] = [];
+  let from = 0;
+  for (const r of replaced) {
+    parts.push(bytes.subarray(from, r.start), r.section);
+    from = r.end;
+  }
+  parts.push(bytes.subarray(from));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function readLeb(bytes: Uint8Array, at: number): { value: number; next: number } {

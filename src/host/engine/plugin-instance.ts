@@ -29,6 +29,12 @@ type Fn1 = (a: number) => number;
 type Fn2 = (a: number, b: number) => number;
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+/** What a wasm `throw` becomes in JS (exception handling); not in TypeScript's lib yet. */
+const WasmException = (WebAssembly as unknown as { Exception: new (...args: never[]) => object }).Exception;
+/** Longest plugin log line the host writes; the rest is cut and its size said. */
+export const MAX_LOG_LINE_BYTES = 2048;
+/** Longest wg_stats output the host parses. */
+export const MAX_STATS_BYTES = 65536;
 
 export class PluginInstance {
   readonly plugin: CompiledPlugin;
@@ -151,6 +157,8 @@ export class PluginInstance {
     const stats = this.#stats;
     if (!stats) return undefined;
     const len = this.#guard('wg_stats', () => stats());
+    // A few counters are a few hundred bytes; 16 MiB of JSON parsed at every report cost 140 MB RSS.
+    if (len > MAX_STATS_BYTES) throw new WgError('WG_ERR_PLUGIN_STATUS', { ...this.#context, detail: `wg_stats output of ${len} bytes; at most ${MAX_STATS_BYTES} are read` });
     const text = utf8.decode(this.#result('wg_stats', len));
     let parsed: unknown;
     try {
@@ -223,16 +231,22 @@ export class PluginInstance {
     try {
       return fn();
     } catch (err) {
-      if (err instanceof WebAssembly.RuntimeError || err instanceof RangeError) {
+      // A wasm `throw` that nothing in the plugin caught ends the call like a trap does.
+      const thrown = err instanceof WasmException;
+      if (err instanceof WebAssembly.RuntimeError || err instanceof RangeError || thrown) {
         this.poisoned = true;
-        throw new WgError('WG_ERR_PLUGIN_TRAP', { ...this.#context, detail: `${call}: ${(err as Error).message}${this.#lastError ? ` (${this.#lastError})` : ''}` }, { cause: err });
+        const what = thrown ? 'uncaught WebAssembly exception' : (err as Error).message;
+        throw new WgError('WG_ERR_PLUGIN_TRAP', { ...this.#context, detail: `${call}: ${what}${this.#lastError ? ` (${this.#lastError})` : ''}` }, { cause: err });
       }
       throw err;
     }
   }
 
   #log(level: number, ptr: number, len: number): void {
-    const message = utf8.decode(this.#view().subarray(ptr, ptr + len));
+    // A line is cut before it is decoded: 100 lines of 8 MiB a second took the daemon past its heap.
+    const cut = Math.max(0, len - MAX_LOG_LINE_BYTES);
+    const text = utf8.decode(this.#view().subarray(ptr, ptr + Math.min(len, MAX_LOG_LINE_BYTES)));
+    const message = cut > 0 ? `${text}... (${cut} more bytes cut)` : text;
     if (level >= LogLevel.error) this.#lastError = message;
     const now = Date.now();
     if (now - this.#logWindowStart >= 1000) {

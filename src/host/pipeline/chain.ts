@@ -6,6 +6,7 @@
 import { SAMPLE_BATCH_HEADER, type PluginKind } from '../engine/abi.js';
 import type { CompiledPlugin } from '../engine/engine.js';
 import { PluginInstance, type PluginLogLine } from '../engine/plugin-instance.js';
+import { readMessages } from '../engine/message-batch.js';
 import { WgError, isWgError } from '../errors.js';
 import type { RepeatLog } from './repeat-log.js';
 import { settingsDocument } from './settings-document.js';
@@ -61,13 +62,17 @@ export class StepChain {
   /** Batches dropped because a step trapped or failed. */
   batchesDropped = 0;
 
-  constructor(steps: ChainStep[], context: ChainContext, events: ChainEvents) {
+  /** Largest message payload the egress ring takes as one record. */
+  #maxMessageBytes: number;
+
+  constructor(steps: ChainStep[], context: ChainContext, events: ChainEvents, maxMessageBytes = Infinity) {
     if (steps.length < 2 || steps[0]!.kind !== 'decoder' || steps[steps.length - 1]!.kind !== 'encoder' || steps.slice(1, -1).some((s) => s.kind !== 'transform')) {
       throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: context.pipeline, detail: `steps must be one decoder, any transforms, one encoder; got ${steps.map((s) => s.kind).join(' → ')}` });
     }
     this.#steps = steps;
     this.#context = context;
     this.#events = events;
+    this.#maxMessageBytes = maxMessageBytes;
     this.counters = steps.map((s) => ({ plugin: s.plugin.name, kind: s.kind, batches: 0, itemsIn: 0, itemsOut: 0, traps: 0, errors: 0, reinstantiations: 0, busyNs: 0, stats: {} }));
   }
 
@@ -132,7 +137,10 @@ export class StepChain {
       return instance.stats();
     } catch (err) {
       if (!isWgError(err)) throw err;
-      this.#events.log(40, `cannot read plugin counters: ${err.message}`, { step: i, plugin: this.counters[i]!.plugin, pipeline: this.#context.pipeline });
+      const context = { code: err.code, step: i, plugin: this.counters[i]!.plugin, pipeline: this.#context.pipeline };
+      // Counters are read every tick: a wg_stats that always fails is said once, then counted.
+      if (this.#events.repeats) this.#events.repeats.report(`${i}:stats:${err.code}`, 40, `cannot read plugin counters: ${err.message}`, context);
+      else this.#events.log(40, `cannot read plugin counters: ${err.message}`, context);
       return undefined;
     }
   }
@@ -157,6 +165,7 @@ export class StepChain {
     const started = process.hrtime.bigint();
     try {
       const out = call();
+      if (i === this.#instances.length - 1) this.#checkMessages(i, out);
       c.batches++;
       c.itemsIn += itemsIn;
       return out;
@@ -168,15 +177,44 @@ export class StepChain {
       const context = { code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline };
       if (this.#events.repeats) this.#events.repeats.report(`${i}:${err.code}`, 50, `batch dropped: ${err.message}`, context);
       else this.#events.log(50, `batch dropped: ${err.message}`, context);
-      if (this.#instances[i]!.poisoned) {
-        // The poisoned instance's counters can no longer be read; keep what was last collected.
-        this.#retiredStats[i] = { ...c.stats };
-        this.#instances[i] = this.#instantiate(i);
-        c.reinstantiations++;
-      }
+      if (this.#instances[i]!.poisoned) this.#replace(i, c);
       return null;
     } finally {
       c.busyNs += Number(process.hrtime.bigint() - started);
+    }
+  }
+
+  /**
+   * The encoder's output is read again when it is copied into the egress ring, outside this guard: a
+   * batch that cannot be read or a message the ring cannot take fails here, as the encoder's error.
+   */
+  #checkMessages(i: number, batch: Uint8Array): void {
+    const context = { pipeline: this.#context.pipeline, step: i, plugin: this.counters[i]!.plugin };
+    for (const message of readMessages(batch, context)) {
+      if (message.payload.byteLength > this.#maxMessageBytes) {
+        throw new WgError('WG_ERR_PLUGIN_STATUS', { ...context, detail: `a ${message.payload.byteLength}-byte message; the egress ring takes at most ${this.#maxMessageBytes}` });
+      }
+    }
+  }
+
+  /**
+   * Replaces step `i`'s poisoned instance. A fresh instance that fails to configure must not take the
+   * worker down from inside the trap handler: the poisoned one stays, the next batch traps on it at
+   * once, and the replacement is tried again then.
+   */
+  #replace(i: number, c: StepCounters): void {
+    try {
+      const fresh = this.#instantiate(i);
+      // The poisoned instance's counters can no longer be read; keep what was last collected.
+      this.#retiredStats[i] = { ...c.stats };
+      this.#instances[i] = fresh;
+      c.reinstantiations++;
+    } catch (err) {
+      if (!isWgError(err)) throw err;
+      const context = { code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline };
+      const message = `cannot replace the instance that trapped: ${err.message}`;
+      if (this.#events.repeats) this.#events.repeats.report(`${i}:replace:${err.code}`, 50, message, context);
+      else this.#events.log(50, message, context);
     }
   }
 

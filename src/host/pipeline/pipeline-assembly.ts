@@ -124,6 +124,10 @@ export class AssembledPipeline {
 
   /** Stops polling, lets the worker finish what is in the ring, then stops it. */
   async stop(): Promise<void> {
+    // While the uplink is down, back-pressure holds the worker and the poller waits on it: in a poll
+    // call the worker cannot answer, or for room in the ingress ring. Neither may hold the stop.
+    this.#ingress.close();
+    this.#runner.abandonPolls();
     await Promise.all(this.#pollers.map((p) => p.stop()));
     await this.#runner.stop();
   }

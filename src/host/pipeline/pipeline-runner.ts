@@ -158,6 +158,11 @@ export class PipelineRunner {
     this.#state = 'stopped';
   }
 
+  /** Fails every poll call in flight and every later one: the pollers are stopping. */
+  abandonPolls(): void {
+    this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: 'the pipeline is stopping' }));
+  }
+
   status(): PipelineStatus {
     return {
       name: this.name,
@@ -221,7 +226,10 @@ export class PipelineRunner {
             if (m.steps.some((s) => s.batches > 0)) this.#restartDelay = 100;
             break;
           case 'configure-failed':
-            this.#fail(`${m.code}: ${m.message}`);
+            // At start the caller hears of it and nothing runs. A pipeline that ran before is retried
+            // with back-off (the exit handler): a configure can fail for a while (a clock, a licence).
+            if (this.#plan === undefined && this.#restarts === 0) this.#fail(`${m.code}: ${m.message}`);
+            else this.#reason = `${m.code}: ${m.message}`;
             reject(new WgError(m.code as 'WG_ERR_PLUGIN_CONFIGURE', { ...m.context, pipeline: this.name }));
             break;
           case 'stopped':
@@ -233,8 +241,12 @@ export class PipelineRunner {
         o.logger.log(50, `worker crashed: ${err.message}`, { code: 'WG_ERR_WORKER_CRASHED', pipeline: this.name });
       });
       worker.on('exit', (code) => {
+        // A worker that dies while stop() waits for it (killed by the watchdog, or crashed) will never
+        // say 'stopped': stop() must not wait out its fallback timer for it.
+        if (this.#state === 'stopping') this.#stopped?.();
         if (this.#worker === worker) this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: `its worker exited with code ${code}` }));
         if (this.#worker !== worker || this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'failed') return;
+        this.#settleExit();
         this.#recover(`worker exited with code ${code}`, 'WG_ERR_WORKER_CRASHED');
       });
     });
@@ -268,6 +280,22 @@ export class PipelineRunner {
       }
       this.#recover(`plugin ${plugin} timed out in ${what}`, 'WG_ERR_PLUGIN_TIMEOUT');
     });
+  }
+
+  /**
+   * A worker that died on its own (not killed by the watchdog) left the control state where it was.
+   * Claim it, so the watchdog does not later report a dead worker as a plugin timeout; and skip the
+   * batch it died in, which would kill every fresh worker the same way.
+   */
+  #settleExit(): void {
+    const { ints } = this.#views;
+    const state = Atomics.load(ints, STATE);
+    if (state !== WorkerState.PROCESSING && state !== WorkerState.COMMITTING && state !== WorkerState.CONFIGURING) return;
+    if (Atomics.compareExchange(ints, STATE, state, WorkerState.KILLED) !== state) return;
+    if (state === WorkerState.CONFIGURING || Atomics.load(ints, CALL) !== WatchedCall.BATCH) return;
+    const reader = new RingReader(this.#ingressBuffer);
+    reader.release(reader.inFlightEnd());
+    this.#skipped++;
   }
 
   #recover(reason: string, code: string): void {

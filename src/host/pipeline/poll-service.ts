@@ -5,7 +5,7 @@
  */
 import type { CompiledPlugin } from '../engine/engine.js';
 import { PluginInstance, type PluginLogLine } from '../engine/plugin-instance.js';
-import { isWgError } from '../errors.js';
+import { WgError, isWgError } from '../errors.js';
 import { parseFramingRule, withSeq } from '../engine/framing-rule.js';
 import type { PlannedFraming, PollCall, PollReply, PollingCounters } from './poll-protocol.js';
 import type { RepeatLog } from './repeat-log.js';
@@ -17,10 +17,15 @@ export class PollService {
   readonly #context: { pipeline: string; step: number };
   readonly #log: (line: PluginLogLine) => void;
   readonly #repeats: RepeatLog;
+  readonly #maxRequestBytes: number;
   #instance: PluginInstance;
 
-  /** Instantiates and configures the polling instance; throws what configure throws. */
-  constructor(plugin: CompiledPlugin, settings: unknown, pipeline: string, log: (line: PluginLogLine) => void, repeats: RepeatLog) {
+  /**
+   * Instantiates and configures the polling instance; throws what configure throws. A request frame
+   * longer than `maxRequestBytes` (what one ingress record can carry) is refused as an error status.
+   */
+  constructor(plugin: CompiledPlugin, settings: unknown, pipeline: string, log: (line: PluginLogLine) => void, repeats: RepeatLog, maxRequestBytes: number) {
+    this.#maxRequestBytes = maxRequestBytes;
     this.#plugin = plugin;
     this.#settings = settings;
     this.#context = { pipeline, step: 0 };
@@ -48,6 +53,8 @@ export class PollService {
     for (let r = 0; r < requests; r++) {
       const template = this.#instance.request(r, 0);
       const probe = this.#instance.request(r, PROBE_SEQ);
+      // A frame the ring cannot record is refused call by call (#checked), with the plugin named.
+      if (template.byteLength > this.#maxRequestBytes) return null;
       if (!sameBytes(probe, withSeq(rule, template, PROBE_SEQ))) {
         this.#repeats.report('framing', 40, `wg_framing does not describe request ${r} (its frame with seq ${PROBE_SEQ} is not the template with seq written in); framing each exchange in the worker instead`, { step: 0, plugin: this.#plugin.name });
         return null;
@@ -64,7 +71,7 @@ export class PollService {
         this.#instance = this.#create();
         this.counters.reinstantiations++;
       }
-      const value = call.op === 'request' ? this.#instance.request(call.index, call.seq) : this.#instance.frameLength(call.bytes);
+      const value = call.op === 'request' ? this.#checked(this.#instance.request(call.index, call.seq)) : this.#instance.frameLength(call.bytes);
       return { id: call.id, ok: true, value };
     } catch (err) {
       if (!isWgError(err)) throw err;
@@ -75,6 +82,15 @@ export class PollService {
       this.#repeats.report(`poll:${err.code}`, 50, `${what} failed: ${err.message}`, context);
       return { id: call.id, ok: false, code: err.code, message: err.message, context: { ...err.context } };
     }
+  }
+
+  /** A frame the ingress ring cannot record would fail the poller after it was sent; refuse it here. */
+  #checked(frame: Uint8Array): Uint8Array {
+    if (frame.byteLength <= this.#maxRequestBytes) return frame;
+    throw new WgError('WG_ERR_PLUGIN_STATUS', {
+      ...this.#context, plugin: this.#plugin.name, call: 'wg_request',
+      detail: `a ${frame.byteLength}-byte request frame from wg_request; the ingress ring records at most ${this.#maxRequestBytes}`,
+    });
   }
 
   #create(): PluginInstance {

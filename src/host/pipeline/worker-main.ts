@@ -13,6 +13,8 @@ import { isWgError } from '../errors.js';
 import { RingReader } from '../ring/reader.js';
 import { RingWriter } from '../ring/writer.js';
 import { readMessages } from '../engine/message-batch.js';
+import { frameRecordPayloadLength } from '../engine/frame-record.js';
+import { maxPayloadBytes } from '../ring/ring.js';
 import { StepChain } from './chain.js';
 import { BATCHES_DONE, CALL, STARTED_AT, STATE, STEP, WatchedCall, WorkerState, monotonicMs, openControl } from './control.js';
 import type { PlannedFraming, PollCall } from './poll-protocol.js';
@@ -40,6 +42,8 @@ const chain = new StepChain(
   data.steps,
   data.context,
   { log, repeats, enterStep: (step) => { ints[STEP] = step; } },
+  // writeMessages puts a point id before each payload.
+  egress.maxPayload - 4,
 );
 let polling: PollService | undefined;
 
@@ -176,6 +180,8 @@ function configure(): { plan: Uint32Array; framing: PlannedFraming | null } | nu
       decoder, chain.settingsOf(0), data.context.pipeline,
       (line) => log(line.level, line.message, { step: 0, plugin: decoder.name }),
       repeats,
+      // The poller records every request it sends in the ingress ring: one that cannot be recorded is not sent.
+      maxPayloadBytes(ingress.capacity) - frameRecordPayloadLength(0, 0),
     );
     const plan = polling.requests();
     return { plan, framing: polling.framing(plan.length) };

@@ -11,6 +11,9 @@ export class FrameIngress {
   /** Times a write had to wait for room. */
   backPressureWaits = 0;
   framesWritten = 0;
+  /** Frames given up because the pipeline stopped while they waited for room. */
+  framesDroppedAtStop = 0;
+  #closed = false;
 
   constructor(ring: RingWriter) {
     this.#ring = ring;
@@ -20,6 +23,12 @@ export class FrameIngress {
     const len = frameRecordPayloadLength(request.byteLength, response?.byteLength ?? 0);
     let at = this.#ring.reserve(len);
     while (at < 0) {
+      // Stopping while the ring stays full (the uplink is down, nothing drains): waiting on would hold
+      // the stop for as long as the uplink stays down, past any TimeoutStopSec.
+      if (this.#closed) {
+        this.framesDroppedAtStop++;
+        return;
+      }
       this.backPressureWaits++;
       await this.#ring.waitForSpace(len, 1000);
       at = this.#ring.reserve(len);
@@ -27,5 +36,10 @@ export class FrameIngress {
     writeFramePayload(this.#ring.bytes, this.#ring.view, at, ctx, request, response);
     this.#ring.commit();
     this.framesWritten++;
+  }
+
+  /** The pipeline is stopping: a write that has to wait for room gives up (within a second) instead. */
+  close(): void {
+    this.#closed = true;
   }
 }
