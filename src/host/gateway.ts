@@ -87,7 +87,8 @@ export class Gateway {
 
   async stop(): Promise<void> {
     clearInterval(this.#statusTimer);
-    for (const pipeline of this.#pipelines) await pipeline.stop();
+    // Together: each may need its deadline to stop a hung worker, and those must not add up.
+    await Promise.all(this.#pipelines.map((p) => p.stop()));
     await Promise.all([...this.#sinks.values()].map((s) => s.close()));
     this.#logger.info({ gateway: this.config.id }, 'gateway stopped');
   }

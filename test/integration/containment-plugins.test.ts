@@ -13,6 +13,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { keepsItsRate, placeWatPlugin, startHostileGateway, writeHostileFiles } from '../support/hostile-gateway.js';
 import { subscribe } from '../support/mqtt-subscriber.js';
+import { pino } from 'pino';
+import { loadGatewayConfig } from '../../src/host/config/index.js';
+import { Gateway } from '../../src/host/gateway.js';
+import { startFloodingDevice } from '../fixtures/devices/flooding-device.js';
+import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
+import { pipelineYaml } from '../support/hostile-gateway.js';
 import { REPO_ROOT } from '../support/plugins.js';
 import { waitFor } from '../support/wait.js';
 
@@ -134,4 +140,27 @@ test('wasmgate run with a decoder that loops in wg_frame_length still stops on S
   child.kill('SIGTERM');
   assert.equal(await exited, 0, output.slice(-2000));
   assert.match(output, /gateway stopped/);
+});
+
+// Regression: the poller grew its receive buffer for as long as the decoder said "need more", for a
+// whole timeout; a device that streams made that hundreds of megabytes. A response now stops at the
+// protocol's largest frame (260 bytes for Modbus TCP) as a framing error.
+test('a decoder that never finds a frame end, against a streaming device: the response is cut at 260 bytes', async (t) => {
+  const device = await startFloodingDevice();
+  t.after(() => device.close());
+  const fixture = await writeGatewayFixture(
+    gatewayYaml(broker.url, 'gw-test', { logLevel: 'warn' }),
+    pipelineYaml('hostile', device.port, '  - path: ./polling-never-frames.wasm\n  - plugin: json'),
+  );
+  t.after(() => fixture.dispose());
+  await placeWatPlugin(fixture.dir, 'polling-never-frames', 'decoder');
+  const loaded = await loadGatewayConfig(fixture.gatewayFile);
+  assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.problems));
+  const logs: string[] = [];
+  const gateway = await Gateway.start(loaded.config, { logger: pino({ level: 'warn' }, { write: (l: string) => { logs.push(l); } }), statusIntervalMs: 0 });
+  t.after(() => gateway.stop());
+  device.flood();
+  const status = () => gateway.status().pipelines[0]!.devices[0]!;
+  await waitFor(() => status().framingErrors >= 3, 15_000, () => JSON.stringify(status()));
+  assert.ok(logs.some((l) => /still no whole frame; a frame has at most 260/.test(l)), logs.slice(-3).join('\n'));
 });

@@ -111,6 +111,7 @@ export class AssembledPipeline {
         requests,
         protocol,
         ingress: assembled.#ingress,
+        maxFrameBytes: MODBUS_TCP_MAX_ADU,
         clock: deps.clock,
         transport: transport({ device: device.name, host: device.host, port: device.port, connectTimeoutMs: device.timeoutMs, rxLimitBytes: MODBUS_TCP_MAX_ADU }),
         log: (level, message, ctx) => logAt(log, level, message, ctx),

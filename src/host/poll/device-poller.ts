@@ -47,7 +47,15 @@ export interface DevicePollerOptions {
   ingress: FrameIngress;
   clock: Clock;
   log(level: number, message: string, context: Record<string, unknown>): void;
+  /**
+   * Most bytes one response may take (the protocol's largest frame). A decoder that keeps saying
+   * "more" while a device keeps sending must not grow the buffer for a whole timeout.
+   */
+  maxFrameBytes?: number;
 }
+
+/** A frame record's response length is 16 bits: no response can be longer than this. */
+const MAX_FRAME_BYTES = 65535;
 
 export interface DeviceCounters {
   polls: number;
@@ -99,7 +107,24 @@ export class DevicePoller {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#loop = this.#run();
+    this.#loop = this.#guardedRun();
+  }
+
+  /**
+   * The poll loop, restarted after an error nothing below expected: a bug must cost this device a poll
+   * interval, not end the daemon with an unhandled rejection.
+   */
+  async #guardedRun(): Promise<void> {
+    while (this.#running) {
+      try {
+        await this.#run();
+      } catch (err) {
+        const message = (err as Error)?.message ?? String(err);
+        this.#o.log(50, `poller of device ${this.#o.device.name} failed: ${message}; polling again after one interval`, { code: 'WG_ERR_DEVICE_POLLER', device: this.#o.device.name });
+        await this.#o.transport.close().catch(() => undefined);
+        if (this.#running) await this.#sleep(this.#o.device.intervalMs);
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -275,6 +300,10 @@ export class DevicePoller {
       if (remaining <= 0) throw new WgError('WG_ERR_HAL_TIMEOUT', { device: device.name, detail: `${timeoutMs} ms` });
       const chunk = await transport.read(remaining);
       received = received.byteLength === 0 ? chunk : concat(received, chunk);
+      const most = this.#o.maxFrameBytes ?? MAX_FRAME_BYTES;
+      if (received.byteLength > most) {
+        throw new WgError('WG_ERR_DEVICE_FRAMING', { device: device.name, detail: `${received.byteLength} bytes and still no whole frame; a frame has at most ${most}` });
+      }
       const length = await protocol.frameLength(received);
       if (length < 0) {
         throw new WgError('WG_ERR_DEVICE_FRAMING', { device: device.name, detail: `${received.byteLength} bytes starting ${Buffer.from(received.subarray(0, 8)).toString('hex')}` });
