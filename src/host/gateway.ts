@@ -10,13 +10,14 @@ import { AssembledPipeline, type AssembledPipelineStatus } from './pipeline/pipe
 import { MqttSink } from './sinks/mqtt.js';
 import type { Sink, SinkCounters, SinkState } from './sinks/sink.js';
 import { systemClock, type Clock } from '../hal/clock.js';
-import type { NetTransportOptions, TransportFactory } from '../hal/transport.js';
+import type { Transport } from '../hal/transport.js';
+import type { ResolvedDevice, ResolvedLink } from './config/resolved.js';
 import { readFile } from 'node:fs/promises';
 
 export interface GatewayDeps {
   logger: Logger;
   clock?: Clock;
-  transport?: TransportFactory<NetTransportOptions>;
+  transport?: (link: ResolvedLink, devices: readonly ResolvedDevice[]) => Transport;
   logMessages?: boolean;
   /** How often a status summary is logged, ms; 0 for never. */
   statusIntervalMs?: number;

@@ -103,7 +103,7 @@ test('rings must be powers of two within the ring\'s bounds; the topic may use o
       formatProblem(problems[3]!),
       `${ws.path('p.yaml')}:16:11 publish.uplink: uplink "clod" is not defined in the gateway file [WG_ERR_CONFIG_UNKNOWN_UPLINK]`,
     );
-    assert.equal(problems[4]!.message, 'topic placeholder "{dev}" is unknown; known: {gateway} {pipeline} {device} {point}');
+    assert.equal(problems[4]!.message, 'topic placeholder "{dev}" is unknown; known: {gateway} {pipeline} {device} {point} {address} {function}');
   } finally {
     await ws.remove();
   }

@@ -60,20 +60,44 @@ test('a minimal configuration resolves with every default applied, in ms and byt
       scale: 1,
       offset: 0,
       description: '',
+      access: 'read',
+      writeFunction: null,
     };
     assert.deepEqual(pipeline.source, {
-      protocol: 'modbus_tcp',
+      kinds: ['modbus_tcp'],
+      links: [
+        {
+          index: 0,
+          // An unshared Modbus TCP connection is named after its device.
+          name: 'plc1',
+          kind: 'modbus_tcp',
+          framing: 'tcp',
+          transport: 'tcp',
+          host: '127.0.0.1',
+          port: 502,
+          inFlight: 1,
+          silenceMs: 0,
+          // MBAP 7 + PDU 253 (Modbus Messaging on TCP/IP V1.0b, 4.1).
+          maxFrameBytes: 260,
+          connectTimeoutMs: 1_000,
+          backoff: { minMs: 500, maxMs: 30_000 },
+          devices: [0],
+        },
+      ],
       devices: [
         {
           index: 0,
           name: 'plc1',
-          host: '127.0.0.1',
-          port: 502,
+          kind: 'modbus_tcp',
+          framing: 'tcp',
           unitId: 1,
           intervalMs: 1_000,
           timeoutMs: 1_000,
           retries: 1,
-          backoff: { minMs: 500, maxMs: 30_000 },
+          turnaroundMs: 0,
+          quarantineAfter: 3,
+          address: '127.0.0.1:502',
+          link: 0,
           points: [point],
         },
       ],
@@ -159,8 +183,9 @@ test('written values win over defaults; ids count across devices; TLS and passwo
     assert.deepEqual(p.batch, { maxRecords: 64, deadlineMs: 1_500 });
     assert.deepEqual(p.ring, { ingressBytes: 65_536, egressBytes: 4_096 });
     const [a, b] = p.source.devices;
+    const link = p.source.links[a!.link];
     assert.deepEqual(
-      [a?.port, a?.unitId, a?.intervalMs, a?.timeoutMs, a?.retries, a?.backoff],
+      [link?.transport === 'tcp' ? link.port : undefined, a?.unitId, a?.intervalMs, a?.timeoutMs, a?.retries, link?.backoff],
       [1502, 0, 100, 2_000, 0, { minMs: 1_000, maxMs: 60_000 }],
     );
     assert.deepEqual(

@@ -32,7 +32,8 @@ export async function runDemo(configFile: string | undefined, out: (line: string
   const plcs: PlcSimulator[] = [];
   let broker: EmbeddedBroker | undefined;
   try {
-    const endpoints = new Map(config.pipelines.flatMap((p) => p.source.devices).map((d) => [`${d.host}:${d.port}`, d]));
+    // The demo's devices are Modbus TCP: one simulated PLC wherever a link points.
+    const endpoints = new Map(config.pipelines.flatMap((p) => p.source.links).flatMap((l) => (l.transport === 'tcp' ? [[`${l.host}:${l.port}`, l] as const] : [])));
     for (const device of endpoints.values()) {
       plcs.push(await startPlcSimulator({ host: device.host, port: device.port, mode: 'process' }));
       logger.info({ host: device.host, port: device.port }, 'demo PLC simulator listening');

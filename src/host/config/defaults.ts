@@ -36,6 +36,16 @@ export const DEFAULTS = {
     retries: 1, // extra attempts per request before its points go no-comm
     backoffMin: '500ms', // duration: first reconnect back-off
     backoffMax: '30s', // duration: reconnect back-off ceiling
+    turnaround: '0ms', // duration: quiet time after a transaction with the device
+    quarantineAfter: 3, // failed poll cycles in a row before the device is only probed
+    inFlight: 1, // Modbus TCP transactions outstanding at once on one connection
+  },
+  modbusRtu: {
+    // Modbus over Serial Line V1.02, 2.5.1: 19200 baud and even parity are the required defaults.
+    baud: 19200,
+    parity: 'even',
+    dataBits: 8,
+    stopBits: 1,
   },
   modbusPoint: {
     order: 'ABCD', // byte order of multi-register values, A = most significant byte
@@ -43,6 +53,7 @@ export const DEFAULTS = {
     scale: 1, // factor applied by the decoder
     offset: 0, // added after scaling
     description: '',
+    access: 'read', // whether the point may be written
   },
   step: {
     with: {}, // the plugin's own defaults fill the rest

@@ -3,7 +3,9 @@
  * filled in its static defaults: keys as written in YAML, units not yet converted, paths not yet
  * resolved. Only the cross checks and the resolver read these; everything else gets `Resolved*`.
  */
-import type { ModbusFunction, PointType, Qos, WordOrder, LogFormat, LogLevel } from './resolved.js';
+import type { Qos, LogFormat, LogLevel } from './resolved.js';
+import type { ProfilesDocument } from '../sources/modbus-points.js';
+export type { PointDocument } from '../sources/modbus-points.js';
 
 /** A duration as written: `250ms`, `1.5s`, or a number of milliseconds. */
 export type DurationText = string | number;
@@ -46,35 +48,11 @@ export interface PipelineDocument {
     ring: { ingress: SizeText; egress: SizeText };
     plugin_memory: SizeText;
   };
-  source: { modbus_tcp: { devices: DeviceDocument[] } };
+  profiles: ProfilesDocument;
+  /** Keyed by source kind (src/host/sources/source-kinds.ts); each kind reads its own document. */
+  source: Record<string, unknown>;
   steps: StepDocument[];
   publish: { uplink: string; topic: string; qos?: Qos; retain: boolean };
-}
-
-export interface DeviceDocument {
-  name: string;
-  host: string;
-  port: number;
-  unit_id: number;
-  interval: DurationText;
-  timeout: DurationText;
-  retries: number;
-  backoff: BackoffDocument;
-  points: PointDocument[];
-}
-
-export interface PointDocument {
-  name: string;
-  function: ModbusFunction;
-  address: number;
-  type: PointType;
-  order: WordOrder;
-  length?: number;
-  bit?: number;
-  unit: string;
-  scale: number;
-  offset: number;
-  description: string;
 }
 
 export interface StepDocument {

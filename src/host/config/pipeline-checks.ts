@@ -1,12 +1,15 @@
 /**
  * Checks of a pipeline file that a schema cannot express: unit conversions, ring sizes, device names,
- * the shape of each step, the topic template and the uplink it names. Plugin lookups and step settings
- * are step-checks.ts; points are point-checks.ts.
+ * the shape of each step, the topic template and the uplink it names, device names across source
+ * kinds. Plugin lookups and step settings are step-checks.ts; each source kind checks its own devices
+ * and their points (src/host/sources).
  */
 import { MAX_CAPACITY, MIN_CAPACITY } from '../ring/layout.js';
 import { WASM_PAGE_BYTES } from '../engine/memory-limit.js';
 import type { PipelineDocument } from './documents.js';
-import { checkPoints } from './point-checks.js';
+import { checkProfiles } from '../sources/modbus-points.js';
+import { SOURCE_KINDS } from '../sources/source-kinds.js';
+import type { SourceKind, WrittenDevice } from '../sources/source-kind.js';
 import type { SettingChecks } from './setting-checks.js';
 import type { SettingPath } from './setting-path.js';
 import { TOPIC_PLACEHOLDERS, topicTemplateFaults } from './topic-template.js';
@@ -20,8 +23,9 @@ import { isPowerOfTwo } from './units.js';
  */
 export function checkPipeline(doc: PipelineDocument, uplinks: ReadonlySet<string> | undefined, checks: SettingChecks): void {
   checkRun(doc, checks);
-  // A source holding only an unknown protocol has been reported already; there is nothing to check.
-  if (checks.intact(['source', 'modbus_tcp', 'devices']) && doc.source.modbus_tcp !== undefined) checkSource(doc, checks);
+  const profiles = checks.intact(['profiles']) ? doc.profiles : undefined;
+  if (profiles !== undefined) checkProfiles(profiles, checks);
+  if (checks.intact(['source'])) checkSource(doc, profiles, checks);
   if (checks.intact(['steps'])) checkStepShapes(doc, checks);
   checkPublish(doc, uplinks, checks);
 }
@@ -48,24 +52,45 @@ function checkRun(doc: PipelineDocument, checks: SettingChecks): void {
   }
 }
 
-function checkSource(doc: PipelineDocument, checks: SettingChecks): void {
-  const devicesAt: SettingPath = ['source', 'modbus_tcp', 'devices'];
-  const devices = doc.source.modbus_tcp.devices;
+function checkSource(doc: PipelineDocument, profiles: PipelineDocument['profiles'] | undefined, checks: SettingChecks): void {
   const firstByName = new Map<string, SettingPath>();
-  devices.forEach((device, d) => {
-    const at: SettingPath = [...devicesAt, d];
-    if (!checks.intact(at)) return;
-    if (checks.clean([...at, 'name'])) {
+  const written: WrittenDevice[] = [];
+  for (const kind of SOURCE_KINDS) {
+    const at: SettingPath = ['source', kind.name];
+    const kindDoc = doc.source[kind.name];
+    // A kind the schema refused has been reported already; there is nothing more to check in it.
+    if (kindDoc === undefined || !checks.intact(at)) continue;
+    const generic = kind as unknown as SourceKind;
+    generic.check(kindDoc, at, checks, profiles);
+    for (const device of generic.devices(kindDoc, at, checks, profiles)) {
+      written.push(device);
+      const nameAt: SettingPath = [...device.at, 'name'];
+      if (!checks.clean(nameAt)) continue;
       const first = firstByName.get(device.name);
-      if (first) checks.report([...at, 'name'], 'WG_ERR_CONFIG_DUPLICATE_NAME', { kind: 'device', name: device.name, detail: checks.describe(first) });
-      else firstByName.set(device.name, at);
+      if (first) checks.report(nameAt, 'WG_ERR_CONFIG_DUPLICATE_NAME', { kind: 'device', name: device.name, detail: checks.describe(first) });
+      else firstByName.set(device.name, device.at);
     }
-    // A long interval (a monthly meter read, 720h) is the poller's to schedule; a timeout is one timer.
-    checks.duration([...at, 'interval'], device.interval, true);
-    checks.duration([...at, 'timeout'], device.timeout, true, true);
-    checks.backoff([...at, 'backoff'], device.backoff);
-  });
-  checkPoints(devices, devicesAt, checks);
+  }
+  checkTopicsApart(doc, written, checks);
+}
+
+/**
+ * Point names are unique per device, so two devices (ten meters of one profile) have points of the
+ * same name: a topic without {device} would publish them over each other.
+ */
+function checkTopicsApart(doc: PipelineDocument, devices: readonly WrittenDevice[], checks: SettingChecks): void {
+  if (!checks.clean(['publish', 'topic']) || !doc.publish.topic.includes('{point}') || doc.publish.topic.includes('{device}')) return;
+  const ownerOf = new Map<string, string>();
+  for (const device of devices) {
+    for (const point of device.points ?? []) {
+      const owner = ownerOf.get(point);
+      if (owner !== undefined && owner !== device.name) {
+        checks.invalid(['publish', 'topic'], `devices ${owner} and ${device.name} both have a point ${point}, and this topic has no {device}: their readings would share one topic. Add {device}, e.g. wasmgate/{gateway}/{pipeline}/{device}/{point}`);
+        return;
+      }
+      ownerOf.set(point, device.name);
+    }
+  }
 }
 
 function checkStepShapes(doc: PipelineDocument, checks: SettingChecks): void {

@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { defaultPublishQos } from './defaults.js';
 import type { BackoffDocument, PipelineDocument } from './documents.js';
 import type { InstalledPlugin } from './plugin-manifest.js';
-import { pointLength } from './point-checks.js';
-import type { JsonValue, Qos, ResolvedBackoff, ResolvedDevice, ResolvedPipeline, ResolvedPoint, ResolvedStep } from './resolved.js';
+import type { SettingPath } from './setting-path.js';
+import { SourceBuilder } from '../sources/source-builder.js';
+import { SOURCE_KINDS, type SourceKindName } from '../sources/source-kinds.js';
+import type { JsonValue, Qos, ResolvedBackoff, ResolvedPipeline, ResolvedStep } from './resolved.js';
 import { parseDuration, parseSize, type Conversion } from './units.js';
 
 export interface CheckedPipeline {
@@ -20,41 +22,13 @@ export interface CheckedPipeline {
 
 export function resolvePipeline(checked: CheckedPipeline, uplinkQos: ReadonlyMap<string, Qos>): ResolvedPipeline {
   const { doc, file, plugins } = checked;
-  const points: ResolvedPoint[] = [];
-  const devices: ResolvedDevice[] = doc.source.modbus_tcp.devices.map((device, index) => {
-    const own = device.points.map(
-      (point, p): ResolvedPoint => ({
-        // ids count across devices, in file order: the point's index in the pipeline's `points`.
-        id: points.length + p,
-        name: point.name,
-        device: index,
-        function: point.function,
-        address: point.address,
-        type: point.type,
-        order: point.order,
-        length: point.length ?? null,
-        registers: pointLength(point),
-        bit: point.bit ?? null,
-        unit: point.unit,
-        scale: point.scale,
-        offset: point.offset,
-        description: point.description,
-      }),
-    );
-    points.push(...own);
-    return {
-      index,
-      name: device.name,
-      host: device.host,
-      port: device.port,
-      unitId: device.unit_id,
-      intervalMs: known(parseDuration(device.interval)),
-      timeoutMs: known(parseDuration(device.timeout)),
-      retries: device.retries,
-      backoff: backoff(device.backoff),
-      points: own,
-    };
-  });
+  const build = new SourceBuilder(doc.profiles);
+  for (const kind of SOURCE_KINDS) {
+    const written = doc.source[kind.name];
+    if (written === undefined) continue;
+    build.kind(kind.name as SourceKindName);
+    (kind.resolve as (d: unknown, a: SettingPath, b: SourceBuilder) => void)(written, ['source', kind.name], build);
+  }
 
   const steps: ResolvedStep[] = doc.steps.map((step, index) => {
     const plugin = plugins[index] as InstalledPlugin;
@@ -74,8 +48,8 @@ export function resolvePipeline(checked: CheckedPipeline, uplinkQos: ReadonlyMap
     batch: { maxRecords: doc.pipeline.batch.max_records, deadlineMs: known(parseDuration(doc.pipeline.batch.deadline)) },
     ring: { ingressBytes: known(parseSize(doc.pipeline.ring.ingress)), egressBytes: known(parseSize(doc.pipeline.ring.egress)) },
     pluginMemoryBytes: known(parseSize(doc.pipeline.plugin_memory)),
-    source: { protocol: 'modbus_tcp', devices },
-    points,
+    source: build.build(),
+    points: build.points,
     steps,
     publish: {
       uplink: doc.publish.uplink,

@@ -4,13 +4,15 @@
  * YAML or applies a default. Names ending in `Ms` are milliseconds, in `Bytes` bytes.
  */
 import type { PluginKind, PluginManifest } from './plugin-manifest.js';
-import type { POINT_TYPES, WORD_ORDERS } from './pipeline-schema.js';
+import type { POINT_TYPES, WORD_ORDERS, POINT_ACCESS } from '../sources/modbus-point-schema.js';
+import type { SourceKindName } from '../sources/source-kinds.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'pretty';
 export type Qos = 0 | 1;
 export type PointType = (typeof POINT_TYPES)[number];
 export type WordOrder = (typeof WORD_ORDERS)[number];
+export type PointAccess = (typeof POINT_ACCESS)[number];
 /** Modbus read function: 1 coils, 2 discrete inputs, 3 holding registers, 4 input registers. */
 export type ModbusFunction = 1 | 2 | 3 | 4;
 /** A JSON value, as a step's settings are. */
@@ -73,7 +75,7 @@ export interface ResolvedPipeline {
   readonly ring: { readonly ingressBytes: number; readonly egressBytes: number };
   /** Most linear memory one plugin instance may grow to, bytes (the engine lowers each module's maximum to it). */
   readonly pluginMemoryBytes: number;
-  readonly source: ResolvedModbusTcpSource;
+  readonly source: ResolvedSource;
   /** Every point of every device, in file order; `points[i].id === i` (the ABI's point id). */
   readonly points: readonly ResolvedPoint[];
   /** In file order; `steps[i].index === i`. The first is a decoder, the last an encoder. */
@@ -81,23 +83,89 @@ export interface ResolvedPipeline {
   readonly publish: ResolvedPublish;
 }
 
-export interface ResolvedModbusTcpSource {
-  readonly protocol: 'modbus_tcp';
-  /** In file order; `devices[i].index === i`. */
+/**
+ * What the pipeline reads from: every device of every source kind, and the links they are reached over.
+ * A link (a TCP connection, a serial bus, a TCP connection to a serial device server) is served by one
+ * arbiter; a device never owns its transport.
+ */
+export interface ResolvedSource {
+  /** The source kinds written under `source:`, in file order. */
+  readonly kinds: readonly SourceKindName[];
+  /** In file order (kinds in the order written, then their links); `links[i].index === i`. */
+  readonly links: readonly ResolvedLink[];
+  /** In file order (kinds, then links, then devices); `devices[i].index === i` (the ABI's device index). */
   readonly devices: readonly ResolvedDevice[];
 }
+
+/** How request and response frames are delimited on a link: the decoder learns it per device. */
+export type Framing = 'tcp' | 'rtu';
+
+export interface ResolvedLinkBase {
+  readonly index: number;
+  /** The bus or connection name as written; for an unshared Modbus TCP connection, the device's name. */
+  readonly name: string;
+  readonly kind: SourceKindName;
+  readonly framing: Framing;
+  /** Indexes of the devices served over it, in file order. */
+  readonly devices: readonly number[];
+  /** Transactions that may be outstanding at once: 1 on a bus; Modbus TCP may allow more. */
+  readonly inFlight: number;
+  /** Silence kept between the end of one transaction and the next request, ms (RTU: 3.5 characters). */
+  readonly silenceMs: number;
+  /** Longest frame a device may send (Modbus TCP 260 bytes, RTU 256). */
+  readonly maxFrameBytes: number;
+  readonly connectTimeoutMs: number;
+  readonly backoff: ResolvedBackoff;
+}
+
+export interface ResolvedTcpLink extends ResolvedLinkBase {
+  readonly transport: 'tcp';
+  readonly host: string;
+  readonly port: number;
+}
+
+export type Parity = 'none' | 'even' | 'odd';
+
+export interface ResolvedRs485 {
+  readonly rtsOnSend: boolean;
+  readonly rtsAfterSend: boolean;
+  readonly delayBeforeSendMs: number;
+  readonly delayAfterSendMs: number;
+  readonly rxDuringTx: boolean;
+}
+
+export interface ResolvedSerialLink extends ResolvedLinkBase {
+  readonly transport: 'serial';
+  /** Absolute device path, as written (`/dev/ttyUSB0`, `/dev/serial/by-id/...`). */
+  readonly path: string;
+  readonly baudRate: number;
+  readonly parity: Parity;
+  readonly dataBits: 7 | 8;
+  readonly stopBits: 1 | 2;
+  /** RS-485 mode asked of the port driver; null leaves the port as the OS has it. */
+  readonly rs485: ResolvedRs485 | null;
+}
+
+export type ResolvedLink = ResolvedTcpLink | ResolvedSerialLink;
 
 export interface ResolvedDevice {
   readonly index: number;
   readonly name: string;
-  readonly host: string;
-  readonly port: number;
+  readonly kind: SourceKindName;
+  /** Index of its link in the pipeline's `source.links`. */
+  readonly link: number;
+  readonly framing: Framing;
+  /** Where the device is, for the operator: `10.0.0.5:502`, `/dev/ttyUSB0`. */
+  readonly address: string;
   readonly unitId: number;
   readonly intervalMs: number;
   readonly timeoutMs: number;
   /** Extra attempts per request before the request's points go no-comm. */
   readonly retries: number;
-  readonly backoff: ResolvedBackoff;
+  /** Quiet time the link keeps after a transaction with this device before the next request, ms. */
+  readonly turnaroundMs: number;
+  /** Failed poll cycles in a row after which the device is quarantined (polled by a probe only). */
+  readonly quarantineAfter: number;
   /** This device's points (the same objects as in the pipeline's `points`). */
   readonly points: readonly ResolvedPoint[];
 }
@@ -123,6 +191,10 @@ export interface ResolvedPoint {
   readonly scale: number;
   readonly offset: number;
   readonly description: string;
+  /** Whether the point may be written (`wasmgate write`, rules later); reads never depend on it. */
+  readonly access: PointAccess;
+  /** Function a write uses, when the point names one (5 or 15 for coils, 6 or 16 for registers); null: the decoder's choice. */
+  readonly writeFunction: 5 | 6 | 15 | 16 | null;
 }
 
 export interface ResolvedStep {

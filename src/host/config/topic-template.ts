@@ -1,9 +1,9 @@
 /**
  * The `publish.topic` template: `wasmgate/{gateway}/{pipeline}/{point}`. Checked at load (unknown
- * placeholders, MQTT wildcards) and rendered per message by the uplink.
+ * placeholders, MQTT wildcards, two points on one topic) and rendered per message by the uplink.
  */
 
-export const TOPIC_PLACEHOLDERS = ['gateway', 'pipeline', 'device', 'point'] as const;
+export const TOPIC_PLACEHOLDERS = ['gateway', 'pipeline', 'device', 'point', 'address', 'function'] as const;
 export type TopicPlaceholder = (typeof TOPIC_PLACEHOLDERS)[number];
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
@@ -22,7 +22,7 @@ export function topicTemplateFaults(template: string): { unknown: string[]; othe
   return { unknown, other };
 }
 
-/** Fills the placeholders; `device` and `point` are empty for a message about many points. */
+/** Fills the placeholders; `device`, `point`, `address` and `function` are empty for a message about many points. */
 export function renderTopic(template: string, values: Readonly<Record<TopicPlaceholder, string>>): string {
   return template.replace(PLACEHOLDER, (_, name: string) => values[name as TopicPlaceholder] ?? '');
 }

@@ -9,10 +9,12 @@ import { renderTopic } from '../config/topic-template.js';
 import { WgError } from '../errors.js';
 import { logAt, type Logger } from '../logger.js';
 import type { Sink } from '../sinks/sink.js';
-import { tcpTransport } from '../../hal/tcp.js';
 import type { Clock } from '../../hal/clock.js';
-import type { TransportFactory, NetTransportOptions } from '../../hal/transport.js';
+import type { Transport } from '../../hal/transport.js';
+import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
+import { LinkArbiter, type LinkStatus } from '../poll/link-arbiter.js';
+import { sourceKind } from '../sources/source-kinds.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
 import { RuleProtocol } from '../poll/rule-protocol.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
@@ -25,24 +27,20 @@ import { compileSteps } from './step-modules.js';
  */
 const UPLINK_BACKLOG_LIMIT = 10_000;
 
-/**
- * The largest Modbus TCP frame (MBAP 7 + PDU 253, Modbus Messaging on TCP/IP, 4.1). One request is
- * outstanding per device, so more bytes than this waiting unread can only be a broken or hostile device.
- */
-const MODBUS_TCP_MAX_ADU = 260;
-
 export interface AssemblyDeps {
   gatewayId: string;
   sink: Sink;
   logger: Logger;
   clock: Clock;
-  transport?: TransportFactory<NetTransportOptions>;
+  /** Builds a link's transport; default: the link's source kind's factory. */
+  transport?: (link: ResolvedLink, devices: readonly ResolvedDevice[]) => Transport;
   /** Log every published message at info (the demo). */
   logMessages?: boolean;
 }
 
 export interface AssembledPipelineStatus extends PipelineStatus {
   devices: DeviceStatus[];
+  links: LinkStatus[];
   framesWritten: number;
   backPressureWaits: number;
   published: number;
@@ -52,6 +50,7 @@ export class AssembledPipeline {
   readonly name: string;
   #runner: PipelineRunner;
   #pollers: DevicePoller[] = [];
+  #links: LinkArbiter[] = [];
   #ingress: FrameIngress;
   #published = 0;
 
@@ -103,21 +102,28 @@ export class AssembledPipeline {
     const plan = runner.plan!;
     // Framing by the decoder's rule when it declared one that holds; else each call in the worker.
     const protocol = runner.framing ? new RuleProtocol(runner.framing, pipeline.name) : runner.protocol;
-    const transport = deps.transport ?? tcpTransport;
-    for (const device of pipeline.source.devices) {
+    const { links, devices } = pipeline.source;
+    for (const link of links) {
+      const served = link.devices.map((d) => devices[d]!);
+      const transport = deps.transport ? deps.transport(link, served) : sourceKind(link.kind)!.transport(link, served);
+      assembled.#links.push(new LinkArbiter(link, transport, deps.clock));
+    }
+    for (const device of devices) {
+      const link = links[device.link]!;
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);
+      const where = link.transport === 'tcp' ? { host: link.host, port: link.port } : { path: link.path };
       const poller = new DevicePoller({
-        device,
+        device: { ...device, ...where },
         requests,
         protocol,
         ingress: assembled.#ingress,
-        maxFrameBytes: MODBUS_TCP_MAX_ADU,
+        maxFrameBytes: link.maxFrameBytes,
         clock: deps.clock,
-        transport: transport({ device: device.name, host: device.host, port: device.port, connectTimeoutMs: device.timeoutMs, rxLimitBytes: MODBUS_TCP_MAX_ADU }),
+        link: assembled.#links[device.link]!,
         log: (level, message, ctx) => logAt(log, level, message, ctx),
       });
       assembled.#pollers.push(poller);
-      log.info({ device: device.name, host: device.host, port: device.port, requests: requests.length, points: device.points.length }, 'polling device');
+      log.info({ device: device.name, link: link.name, ...where, unitId: device.unitId, requests: requests.length, points: device.points.length }, 'polling device');
       poller.start();
     }
     return assembled;
@@ -129,6 +135,9 @@ export class AssembledPipeline {
     // call the worker cannot answer, or for room in the ingress ring. Neither may hold the stop.
     this.#ingress.close();
     this.#runner.abandonPolls();
+    for (const poller of this.#pollers) poller.halt();
+    // Closing the links ends the reads the pollers wait in.
+    await Promise.all(this.#links.map((l) => l.shutdown()));
     await Promise.all(this.#pollers.map((p) => p.stop()));
     await this.#runner.stop();
   }
@@ -137,6 +146,7 @@ export class AssembledPipeline {
     return {
       ...this.#runner.status(),
       devices: this.#pollers.map((p) => p.status()),
+      links: this.#links.map((l) => l.status()),
       framesWritten: this.#ingress.framesWritten,
       backPressureWaits: this.#ingress.backPressureWaits,
       published: this.#published,
@@ -146,7 +156,9 @@ export class AssembledPipeline {
 
 function pointTopics(pipeline: ResolvedPipeline, gateway: string): { byPoint: string[]; many: string } {
   const devices = pipeline.source.devices;
-  const byPoint = pipeline.points.map((p) => renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: devices[p.device]!.name, point: p.name }));
-  const many = renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: '', point: '' }).replace(/\/+$/, '').replace(/\/{2,}/g, '/');
+  const byPoint = pipeline.points.map((p) =>
+    renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: devices[p.device]!.name, point: p.name, address: String(p.address), function: String(p.function) }),
+  );
+  const many = renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: '', point: '', address: '', function: '' }).replace(/\/+$/, '').replace(/\/{2,}/g, '/');
   return { byPoint, many };
 }

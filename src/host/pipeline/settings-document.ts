@@ -2,7 +2,7 @@
  * The settings document every step receives in wg_configure (docs/plugin-abi.md). Built in one place
  * so the worker's instances and the I/O thread's polling instance see the same document.
  */
-import type { ResolvedDevice, ResolvedPipeline, ResolvedPoint } from '../config/resolved.js';
+import type { ResolvedDevice, ResolvedLink, ResolvedPipeline, ResolvedPoint } from '../config/resolved.js';
 import type { ChainContext } from './chain.js';
 
 export interface SettingsDocument {
@@ -21,17 +21,27 @@ export function settingsDocument(context: ChainContext, step: number, plugin: st
 
 /** What every step of `pipeline` sees of its devices and points. */
 export function pipelineContext(pipeline: ResolvedPipeline): ChainContext {
-  return { pipeline: pipeline.name, devices: pipeline.source.devices.map(deviceDocument), points: pipeline.points.map(pointDocument) };
+  const { links } = pipeline.source;
+  return { pipeline: pipeline.name, devices: pipeline.source.devices.map((d) => deviceDocument(d, links[d.link]!)), points: pipeline.points.map(pointDocument) };
 }
 
-/** The device as plugins see it in the settings document (snake_case, as in the config file). */
-function deviceDocument(d: ResolvedDevice): Record<string, unknown> {
-  return { index: d.index, name: d.name, host: d.host, port: d.port, unit_id: d.unitId, interval_ms: d.intervalMs, timeout_ms: d.timeoutMs };
+/**
+ * The device as plugins see it in the settings document (snake_case, as in the config file): `framing`
+ * says how its frames are delimited ("tcp": MBAP header; "rtu": address and CRC), `link` names the bus
+ * or connection it shares.
+ */
+function deviceDocument(d: ResolvedDevice, link: ResolvedLink): Record<string, unknown> {
+  const where = link.transport === 'tcp' ? { host: link.host, port: link.port } : { path: link.path };
+  return {
+    index: d.index, name: d.name, kind: d.kind, link: link.name, framing: d.framing, ...where, unit_id: d.unitId,
+    interval_ms: d.intervalMs, timeout_ms: d.timeoutMs,
+  };
 }
 
 function pointDocument(p: ResolvedPoint): Record<string, unknown> & { unit: string } {
   return {
     id: p.id, name: p.name, device: p.device, function: p.function, address: p.address, type: p.type, order: p.order,
     length: p.length, ...(p.bit !== null ? { bit: p.bit } : {}), unit: p.unit, scale: p.scale, offset: p.offset,
+    access: p.access, ...(p.writeFunction !== null ? { write_function: p.writeFunction } : {}),
   };
 }

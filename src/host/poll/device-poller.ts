@@ -1,14 +1,16 @@
 /**
- * Polls one device: on its interval, sends each of its requests in plan order over its transport, reads
- * the response the protocol plugin frames, and writes request + response (or the failure) into the
- * ingress ring. The host only schedules, sends and receives; the plugin builds frames, finds frame
- * boundaries and decodes.
+ * Polls one device: on its interval, sends each of its requests in plan order over its link, reads the
+ * response the protocol frames, and writes request + response (or the failure) into the ingress ring.
+ * The link is not the device's: its arbiter (link-arbiter.ts) grants it one transaction at a time, so
+ * devices sharing a bus take turns. The host only schedules, sends and receives; the plugin builds
+ * frames, finds frame boundaries and decodes.
  *
- * Failures never stop the poller. A request that times out is retried up to `retries` times on a fresh
- * connection (a late answer on the old one would be taken for the next request's). A request that still
- * fails is recorded with status timeout; a lost or refused link records every request of the cycle as
- * link-lost, so the decoder marks those points no-comm in the data stream. Reconnects back off from
- * `backoff.minMs` to `backoff.maxMs`.
+ * Failures never stop the poller. A request that times out is retried up to `retries` times: on an
+ * unshared TCP connection on a fresh connection (a late answer on the old one would be taken for the
+ * next request's), on a shared link after draining the line. A request that still fails is recorded
+ * with status timeout; a lost or refused link records every request of the cycle as link-lost, so the
+ * decoder marks those points no-comm in the data stream. A device that keeps failing is quarantined
+ * (device-quarantine.ts). Reopening the link backs off from `backoff.minMs` to `backoff.maxMs`.
  *
  * The protocol calls (request frames, frame boundaries) are plugin code and run in the pipeline worker
  * under its watchdog (poll-channel.ts); this thread only moves bytes. When such a call fails (the
@@ -20,7 +22,9 @@ import { FrameStatus } from '../engine/abi.js';
 import type { DeviceProtocol } from '../pipeline/poll-channel.js';
 import type { Clock } from '../../hal/clock.js';
 import { monotonicTimeout, type MonotonicTimeout } from '../../hal/timer.js';
-import type { Transport, TransportCounters } from '../../hal/transport.js';
+import type { TransportCounters } from '../../hal/transport.js';
+import type { LinkArbiter } from './link-arbiter.js';
+import { DeviceQuarantine } from './device-quarantine.js';
 import type { FrameIngress } from './frame-ingress.js';
 import { DeviceEpisodes } from './device-episodes.js';
 
@@ -30,16 +34,21 @@ export interface PolledDevice {
   intervalMs: number;
   timeoutMs: number;
   retries: number;
-  backoff: { minMs: number; maxMs: number };
+  /** Quiet time the link keeps after a transaction with this device, ms. */
+  turnaroundMs?: number;
+  /** Failed cycles in a row before quarantine (device-quarantine.ts); default 3. */
+  quarantineAfter?: number;
   /** Where the device is and which unit answers there: only for what the operator reads in errors. */
   host?: string;
   port?: number;
+  path?: string;
   unitId?: number;
 }
 
 export interface DevicePollerOptions {
   device: PolledDevice;
-  transport: Transport;
+  /** The arbiter of the link the device is reached over, shared with the link's other devices. */
+  link: LinkArbiter;
   /** The decoder's polling group, run where a deadline can stop it. */
   protocol: DeviceProtocol;
   /** Indexes of this device's requests in the plugin's plan, in order. */
@@ -72,36 +81,43 @@ export interface DeviceCounters {
   pluginErrors: number;
   /** Poll cycles not started because the decoder's worker was not up within the device timeout. */
   cyclesSkipped: number;
+  /** Poll cycles that did not use the link because the device was quarantined (its points no-comm). */
+  quarantinedCycles: number;
+  /** Requests sent to a quarantined device to see whether it answers again. */
+  probes: number;
 }
 
 export interface DeviceStatus extends DeviceCounters, TransportCounters {
   device: string;
+  /** The link it is reached over (link-arbiter.ts), and whether that is open. */
+  link: string;
   connected: boolean;
+  quarantined: boolean;
   lastError?: string;
   /** Round trip of the last answered request, ms. */
   lastRttMs?: number;
 }
 
 export class DevicePoller {
-  readonly counters: DeviceCounters = { polls: 0, requests: 0, responses: 0, timeouts: 0, retries: 0, linkErrors: 0, framingErrors: 0, reconnects: 0, overruns: 0, pluginErrors: 0, cyclesSkipped: 0 };
+  readonly counters: DeviceCounters = { polls: 0, requests: 0, responses: 0, timeouts: 0, retries: 0, linkErrors: 0, framingErrors: 0, reconnects: 0, overruns: 0, pluginErrors: 0, cyclesSkipped: 0, quarantinedCycles: 0, probes: 0 };
   #o: DevicePollerOptions;
   #seq = 0;
   #running = false;
   #loop?: Promise<void>;
   #wake?: () => void;
   #timer?: MonotonicTimeout;
-  #reconnectAt = 0;
-  #backoffMs: number;
   #lastError?: string;
   #lastRttMs?: number;
   /** The last frame built for each request: failures are recorded with it, without calling the plugin. */
   #frames = new Map<number, Uint8Array>();
   readonly #episodes: DeviceEpisodes;
+  readonly #quarantine: DeviceQuarantine;
 
   constructor(options: DevicePollerOptions) {
     this.#o = options;
     this.#episodes = new DeviceEpisodes(options.device, options.log);
-    this.#backoffMs = options.device.backoff.minMs;
+    const { name, intervalMs, quarantineAfter } = options.device;
+    this.#quarantine = new DeviceQuarantine({ name, intervalMs, quarantineAfter: quarantineAfter ?? 3 }, options.log);
   }
 
   start(): void {
@@ -121,26 +137,37 @@ export class DevicePoller {
       } catch (err) {
         const message = (err as Error)?.message ?? String(err);
         this.#o.log(50, `poller of device ${this.#o.device.name} failed: ${message}; polling again after one interval`, { code: 'WG_ERR_DEVICE_POLLER', device: this.#o.device.name });
-        await this.#o.transport.close().catch(() => undefined);
+        await this.#o.link.close().catch(() => undefined);
         if (this.#running) await this.#sleep(this.#o.device.intervalMs);
       }
     }
   }
 
+  /** Stops polling. The link is the arbiter's: the pipeline shuts it down, which ends a pending read. */
   async stop(): Promise<void> {
     this.#running = false;
     this.#timer?.cancel();
     this.#wake?.();
-    await this.#o.transport.close();
     await this.#loop;
+  }
+
+  /** Marks the poller stopping without waiting, so that a link shut down under it is not reopened. */
+  halt(): void {
+    this.#running = false;
+    this.#timer?.cancel();
+    this.#wake?.();
   }
 
   status(): DeviceStatus {
     return {
       device: this.#o.device.name,
-      connected: this.#o.transport.isOpen,
+      link: this.#o.link.link.name,
+      connected: this.#o.link.transport.isOpen,
+      quarantined: this.#quarantine.active,
       ...this.counters,
-      ...this.#o.transport.counters(),
+      quarantinedCycles: this.#quarantine.skipped,
+      probes: this.#quarantine.probes,
+      ...this.#o.link.transport.counters(),
       ...(this.#lastError ? { lastError: this.#lastError } : {}),
       ...(this.#lastRttMs !== undefined ? { lastRttMs: this.#lastRttMs } : {}),
     };
@@ -174,53 +201,57 @@ export class DevicePoller {
 
   /** After each cycle: episodes are told once (device-episodes.ts); a flooding device is reconnected with back-off. */
   #reviewCycle(): void {
-    if (this.#episodes.review(this.counters, this.#o.transport.counters())) {
-      this.#reconnectAt = Math.max(this.#reconnectAt, this.#o.clock.monotonicMs() + this.#backoffMs);
-    }
+    if (this.#episodes.review(this.counters, this.#o.link.transport.counters())) this.#o.link.backOff();
   }
 
   async #cycle(): Promise<void> {
     this.counters.polls++;
+    const { clock, requests } = this.#o;
+    const kind = this.#quarantine.cycle(clock.monotonicMs());
+    if (kind === 'skip') {
+      await this.#recordAll(requests, FrameStatus.timeout);
+      return;
+    }
     if (!(await this.#o.protocol.whenAvailable(this.#o.device.timeoutMs))) {
       this.counters.cyclesSkipped++;
       return;
     }
-    if (!this.#o.transport.isOpen && !(await this.#connect())) return;
-    for (let i = 0; i < this.#o.requests.length && this.#running; i++) {
-      const linkUp = await this.#exchange(this.#o.requests[i]!);
+    if (!this.#o.link.transport.isOpen && !(await this.#connect())) return;
+    const responses = this.counters.responses;
+    const timeouts = this.counters.timeouts;
+    // A quarantined device gets one request, without retries; its other points stay no-comm.
+    const sent = kind === 'probe' ? requests.slice(0, 1) : requests;
+    for (let i = 0; i < sent.length && this.#running; i++) {
+      const linkUp = await this.#exchange(sent[i]!, kind === 'probe' ? 0 : this.#o.device.retries);
       if (!linkUp) {
         // Requests never sent because the link went down are lost readings; requests never sent because
         // we are stopping are not readings at all, and must not show as no-comm.
-        if (this.#running) await this.#recordAll(this.#o.requests.slice(i + 1), FrameStatus.linkLost);
+        if (this.#running) await this.#recordAll(requests.slice(i + 1), FrameStatus.linkLost);
         return;
       }
     }
+    if (kind === 'probe' && this.#running) await this.#recordAll(requests.slice(1), FrameStatus.timeout);
+    this.#quarantine.review(clock.monotonicMs(), this.counters.responses > responses, this.counters.timeouts > timeouts);
   }
 
-  /** Opens the transport unless we are backing off; on failure records the whole cycle as link-lost. */
+  /** Opens the link unless it is backing off; on failure records the whole cycle as link-lost. */
   async #connect(): Promise<boolean> {
     // stop() may have closed the link while this cycle waited for the protocol: never reopen after it.
     if (!this.#running) return false;
-    const now = this.#o.clock.monotonicMs();
-    if (now < this.#reconnectAt) return false;
-    try {
-      await this.#o.transport.open();
-      this.#backoffMs = this.#o.device.backoff.minMs;
-      return true;
-    } catch (err) {
-      if (!isWgError(err) || err.code === 'WG_ERR_HAL_CLOSED') return false;
-      this.counters.linkErrors++;
-      this.#noteError(err);
-      this.#reconnectAt = now + this.#backoffMs;
-      this.#backoffMs = Math.min(this.#backoffMs * 2, this.#o.device.backoff.maxMs);
-      await this.#recordAll(this.#o.requests, FrameStatus.linkLost);
-      return false;
-    }
+    const outcome = await this.#o.link.open();
+    if (outcome === undefined) return true;
+    if (outcome === 'backing-off' || outcome.code === 'WG_ERR_HAL_CLOSED') return false;
+    this.counters.linkErrors++;
+    this.#noteError(outcome);
+    await this.#recordAll(this.#o.requests, FrameStatus.linkLost);
+    return false;
   }
 
   /** One request with its retries. Returns false when the link is down. */
-  async #exchange(request: number): Promise<boolean> {
-    const { device, transport, protocol, ingress, clock } = this.#o;
+  async #exchange(request: number, retries: number): Promise<boolean> {
+    const { device, link, protocol, ingress, clock } = this.#o;
+    const record = (status: number, seq: number, frame: Uint8Array, response?: Uint8Array) =>
+      ingress.write({ device: device.index, request, status, seq, ts: clock.wallMs() }, frame, response);
     for (let attempt = 0; ; attempt++) {
       const seq = this.#nextSeq();
       let frame: Uint8Array;
@@ -230,69 +261,110 @@ export class DevicePoller {
         if (!isPluginFailure(err)) throw err;
         // Nothing was sent: the link is fine, this one reading is lost to the plugin.
         this.#notePluginError(err as WgError);
-        await ingress.write({ device: device.index, request, status: FrameStatus.linkLost, seq, ts: clock.wallMs() }, this.#frameOf(request));
+        await record(FrameStatus.linkLost, seq, this.#frameOf(request));
         return true;
       }
       this.#frames.set(request, frame);
+      const grant = await link.acquire();
+      if (!this.#running || !link.transport.isOpen) {
+        grant.release();
+        if (this.#running) await record(FrameStatus.linkLost, seq, frame);
+        return false;
+      }
       this.counters.requests++;
       const sentAt = clock.monotonicMs();
+      let failure: WgError;
       try {
-        await transport.write(frame);
+        await link.discardStale();
+        await link.transport.write(frame);
         const response = await this.#readFrame(device.timeoutMs);
         this.counters.responses++;
         this.#lastRttMs = clock.monotonicMs() - sentAt;
-        await ingress.write({ device: device.index, request, status: FrameStatus.ok, seq, ts: clock.wallMs() }, frame, response);
+        grant.release(device.turnaroundMs);
+        await record(FrameStatus.ok, seq, frame, response);
         return true;
       } catch (err) {
-        if (!isWgError(err)) throw err;
-        if (err.code === 'WG_ERR_HAL_CLOSED') return false;
-        if (isPluginFailure(err)) {
-          this.#notePluginError(err);
-          await transport.close();
-          await ingress.write({ device: device.index, request, status: FrameStatus.linkLost, seq, ts: clock.wallMs() }, frame);
-          return false;
+        if (!isWgError(err)) {
+          grant.release();
+          throw err;
         }
-        this.#noteError(err);
-        if (err.code === 'WG_ERR_HAL_TIMEOUT') {
-          this.counters.timeouts++;
-          // A late answer would be read as the next request's: start the next attempt on a fresh link.
-          await transport.close();
-          const reopened = await this.#reopen();
-          if (attempt < device.retries && reopened) {
-            this.counters.retries++;
-            continue;
-          }
-          await ingress.write({ device: device.index, request, status: FrameStatus.timeout, seq, ts: clock.wallMs() }, frame);
-          return reopened;
-        }
-        if (err.code === 'WG_ERR_DEVICE_FRAMING') this.counters.framingErrors++;
-        else this.counters.linkErrors++;
-        await transport.close();
-        this.#reconnectAt = clock.monotonicMs() + this.#backoffMs;
-        await ingress.write({ device: device.index, request, status: FrameStatus.linkLost, seq, ts: clock.wallMs() }, frame);
-        return false;
+        failure = err;
       }
+      const outcome = await this.#recover(failure, attempt < retries);
+      grant.release(device.turnaroundMs);
+      if (outcome === 'retry') {
+        this.counters.retries++;
+        continue;
+      }
+      if (outcome !== 'stopped') await record(outcome === 'timeout' ? FrameStatus.timeout : FrameStatus.linkLost, seq, frame);
+      return outcome === 'timeout' || outcome === 'next';
     }
+  }
+
+  /**
+   * What a failed exchange leaves, decided while the link is still ours: 'retry' the request, record it
+   * as a 'timeout', record it and go on with the 'next' request (the link is fine), record it as
+   * link-lost with the link 'down', or nothing at all ('stopped').
+   */
+  async #recover(err: WgError, mayRetry: boolean): Promise<'retry' | 'timeout' | 'next' | 'down' | 'stopped'> {
+    const { link } = this.#o;
+    if (err.code === 'WG_ERR_HAL_CLOSED') return 'stopped';
+    // A shared link or a bus is never closed for one device: the line is drained, the others go on.
+    const drainInstead = link.shared || link.link.framing === 'rtu';
+    if (isPluginFailure(err)) {
+      this.#notePluginError(err);
+      if (drainInstead) {
+        await link.drain();
+        return 'next';
+      }
+      await link.close();
+      return 'down';
+    }
+    this.#noteError(err);
+    if (err.code === 'WG_ERR_HAL_TIMEOUT') {
+      this.counters.timeouts++;
+      if (drainInstead) {
+        await link.drain();
+        return mayRetry && link.transport.isOpen ? 'retry' : link.transport.isOpen ? 'timeout' : 'down';
+      }
+      // A late answer would be read as the next request's: start the next attempt on a fresh link.
+      await link.close();
+      const reopened = await this.#reopen();
+      if (mayRetry && reopened) return 'retry';
+      return reopened ? 'timeout' : 'down';
+    }
+    if (err.code === 'WG_ERR_DEVICE_FRAMING') {
+      this.counters.framingErrors++;
+      if (drainInstead && link.transport.isOpen) {
+        await link.drain();
+        return mayRetry ? 'retry' : 'next';
+      }
+    } else {
+      this.counters.linkErrors++;
+    }
+    await link.close();
+    link.backOff();
+    return 'down';
   }
 
   async #reopen(): Promise<boolean> {
     if (!this.#running) return false;
     try {
-      await this.#o.transport.open();
+      await this.#o.link.transport.open();
       this.counters.reconnects++;
       return true;
     } catch (err) {
       if (!isWgError(err)) throw err;
       this.counters.linkErrors++;
       this.#noteError(err);
-      this.#reconnectAt = this.#o.clock.monotonicMs() + this.#backoffMs;
+      this.#o.link.backOff();
       return false;
     }
   }
 
   /** Reads until the protocol plugin says a whole frame is there. */
   async #readFrame(timeoutMs: number): Promise<Uint8Array> {
-    const { transport, protocol, clock, device } = this.#o;
+    const { link: { transport }, protocol, clock, device } = this.#o;
     const deadline = clock.monotonicMs() + timeoutMs;
     let received: Uint8Array = new Uint8Array(0);
     while (true) {

@@ -1,0 +1,72 @@
+/**
+ * Quarantine of a device that stopped answering, so that one dead slave never stalls a shared bus:
+ * after `after` failed poll cycles in a row its cycles stop using the link (its points are recorded
+ * no-comm without a request), and only a probe (its first request, no retries) is sent now and then,
+ * twice as far apart each time it fails, up to PROBE_MAX_MS. The first answer restores the device.
+ */
+export type QuarantineLog = (level: number, message: string, context: Record<string, unknown>) => void;
+
+/** Longest gap between probes of a quarantined device. */
+export const PROBE_MAX_MS = 60_000;
+
+export type CycleKind = 'full' | 'probe' | 'skip';
+
+export class DeviceQuarantine {
+  readonly #device: { name: string; intervalMs: number; quarantineAfter: number };
+  readonly #log: QuarantineLog;
+  #failedCycles = 0;
+  #active = false;
+  #probeAt = 0;
+  #probeGapMs = 0;
+  /** Cycles that did not touch the link because the device was quarantined. */
+  skipped = 0;
+  probes = 0;
+  /** Times the device was quarantined. */
+  entered = 0;
+
+  constructor(device: { name: string; intervalMs: number; quarantineAfter: number }, log: QuarantineLog) {
+    this.#device = device;
+    this.#log = log;
+  }
+
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /** What the cycle starting now may do. */
+  cycle(now: number): CycleKind {
+    if (!this.#active) return 'full';
+    if (now < this.#probeAt) {
+      this.skipped++;
+      return 'skip';
+    }
+    this.probes++;
+    return 'probe';
+  }
+
+  /** After a cycle that used the link: whether the device answered anything, and whether it timed out. */
+  review(now: number, answered: boolean, timedOut: boolean): void {
+    if (answered) {
+      if (this.#active) {
+        this.#log(30, `device ${this.#device.name} answers again; quarantine lifted after ${this.probes} probes`, { device: this.#device.name });
+      }
+      this.#failedCycles = 0;
+      this.#active = false;
+      return;
+    }
+    if (!timedOut) return;
+    this.#failedCycles++;
+    if (this.#active) {
+      this.#probeGapMs = Math.min(this.#probeGapMs * 2, Math.max(PROBE_MAX_MS, this.#device.intervalMs));
+      this.#probeAt = now + this.#probeGapMs;
+    } else if (this.#failedCycles >= this.#device.quarantineAfter) {
+      this.#active = true;
+      this.entered++;
+      this.#probeGapMs = this.#device.intervalMs * 2;
+      this.#probeAt = now + this.#probeGapMs;
+      this.#log(40, `device ${this.#device.name} quarantined after ${this.#failedCycles} poll cycles without an answer: its points are no-comm and it is probed now and then, so the other devices on its link keep their rate`, {
+        code: 'WG_ERR_DEVICE_QUARANTINED', device: this.#device.name,
+      });
+    }
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * Serves the devices of one link (a serial bus, a TCP connection to a serial device server, a Modbus
+ * TCP connection): it owns the transport, opens it once for all of them with one back-off, and grants
+ * the link to one transaction at a time, in the order devices asked (so a device with many requests
+ * takes turns with the others instead of holding the bus). Between transactions it keeps the link's
+ * silence (RTU: 3.5 characters) and the turnaround the last device asked for. It measures how busy the
+ * link is: time granted over wall time.
+ *
+ * A link that more than one device shares is never closed because one device misbehaved: after a
+ * timeout or a bad frame the arbiter drains the line until it is quiet, so a dead or babbling slave
+ * costs the others only its own timeouts. Closing is for a lost link or for an unshared TCP connection
+ * (there a late answer would otherwise be taken for the next request's).
+ */
+import type { Clock } from '../../hal/clock.js';
+import { monotonicTimeout } from '../../hal/timer.js';
+import type { Transport, TransportCounters } from '../../hal/transport.js';
+import { isWgError, type WgError } from '../errors.js';
+
+export interface ArbitratedLink {
+  name: string;
+  kind: string;
+  framing: 'tcp' | 'rtu';
+  silenceMs: number;
+  backoff: { minMs: number; maxMs: number };
+  /** Devices served; with one, the link is that device's own. */
+  devices: readonly number[];
+}
+
+export interface LinkStatus extends TransportCounters {
+  link: string;
+  kind: string;
+  connected: boolean;
+  devices: number;
+  transactions: number;
+  /** Time the link was granted to transactions (including silences kept), ms. */
+  busyMs: number;
+  /** busyMs over the wall time since the arbiter started, 0 to 1. */
+  utilisation: number;
+  /** Bytes found waiting on the line before a request or after a failure, and thrown away. */
+  staleBytes: number;
+  /** Drains after a timeout or a bad frame (shared links), and reopenings. */
+  drains: number;
+  opens: number;
+  lastError?: string;
+}
+
+/** The link is the holder's until `release`; `release(turnaroundMs)` asks for quiet after it. */
+export interface LinkGrant {
+  release(turnaroundMs?: number): void;
+}
+
+/** Longest the arbiter waits for a line to fall quiet after a failure before it gives up draining. */
+const MAX_DRAIN_MS = 500;
+/** Quiet time that ends a drain when the link's silence is shorter (TCP links have none). */
+const MIN_DRAIN_QUIET_MS = 20;
+
+export class LinkArbiter {
+  readonly link: ArbitratedLink;
+  readonly transport: Transport;
+  readonly #clock: Clock;
+  readonly #waiters: (() => void)[] = [];
+  #held = false;
+  #quietUntil = 0;
+  #grantedAt = 0;
+  readonly #startedAt: number;
+  #busyMs = 0;
+  #transactions = 0;
+  #staleBytes = 0;
+  #drains = 0;
+  #opens = 0;
+  #opening?: Promise<WgError | undefined>;
+  #reopenAt = 0;
+  #backoffMs: number;
+  #lastError?: string;
+  #closed = false;
+
+  constructor(link: ArbitratedLink, transport: Transport, clock: Clock) {
+    this.link = link;
+    this.transport = transport;
+    this.#clock = clock;
+    this.#startedAt = clock.monotonicMs();
+    this.#backoffMs = link.backoff.minMs;
+  }
+
+  get shared(): boolean {
+    return this.link.devices.length > 1;
+  }
+
+  /** Waits for the link, then for its silence; resolves with the grant. */
+  async acquire(): Promise<LinkGrant> {
+    if (this.#held) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    this.#held = true;
+    const wait = this.#quietUntil - this.#clock.monotonicMs();
+    if (wait > 0) await this.#sleep(wait);
+    this.#grantedAt = this.#clock.monotonicMs();
+    this.#transactions++;
+    let released = false;
+    return {
+      release: (turnaroundMs = 0) => {
+        if (released) return;
+        released = true;
+        const now = this.#clock.monotonicMs();
+        this.#busyMs += now - this.#grantedAt;
+        this.#quietUntil = now + Math.max(this.link.silenceMs, turnaroundMs);
+        this.#handOver();
+      },
+    };
+  }
+
+  #handOver(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#held = false;
+  }
+
+  /**
+   * Opens the transport unless it is open or backing off. Devices asking at once share one attempt.
+   * Resolves with the error that kept it closed, or undefined when it is open.
+   */
+  async open(): Promise<WgError | undefined | 'backing-off'> {
+    if (this.transport.isOpen) return undefined;
+    if (this.#closed) return 'backing-off';
+    if (this.#opening) return this.#opening;
+    if (this.#clock.monotonicMs() < this.#reopenAt) return 'backing-off';
+    this.#opening = this.#tryOpen();
+    try {
+      return await this.#opening;
+    } finally {
+      this.#opening = undefined;
+    }
+  }
+
+  async #tryOpen(): Promise<WgError | undefined> {
+    try {
+      await this.transport.open();
+      this.#opens++;
+      this.#backoffMs = this.link.backoff.minMs;
+      return undefined;
+    } catch (err) {
+      if (!isWgError(err)) throw err;
+      this.#lastError = err.message;
+      this.backOff();
+      return err;
+    }
+  }
+
+  /** No reopening before the current back-off has passed; the next one is twice as long. */
+  backOff(): void {
+    this.#reopenAt = this.#clock.monotonicMs() + this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, this.link.backoff.maxMs);
+  }
+
+  /** Bytes waiting from before this request (a late answer, noise) are not its answer: drop them. */
+  async discardStale(): Promise<void> {
+    while (this.transport.isOpen && this.transport.queuedBytes > 0) {
+      const bytes = await this.transport.read(0).catch(() => new Uint8Array(0));
+      this.#staleBytes += bytes.byteLength;
+      if (bytes.byteLength === 0) return;
+    }
+  }
+
+  /**
+   * After a timeout or a bad frame on a shared link: waits until the line has been quiet for its
+   * silence (or MIN_DRAIN_QUIET_MS), dropping what arrives, so the next device's answer starts clean.
+   */
+  async drain(): Promise<void> {
+    this.#drains++;
+    const quiet = Math.max(this.link.silenceMs, MIN_DRAIN_QUIET_MS);
+    const giveUpAt = this.#clock.monotonicMs() + MAX_DRAIN_MS;
+    while (this.transport.isOpen && this.#clock.monotonicMs() < giveUpAt) {
+      try {
+        const bytes = await this.transport.read(quiet);
+        this.#staleBytes += bytes.byteLength;
+      } catch (err) {
+        if (isWgError(err) && err.code === 'WG_ERR_HAL_TIMEOUT') return;
+        return;
+      }
+    }
+  }
+
+  noteError(err: WgError): void {
+    this.#lastError = err.message;
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  /** Ends the link for good (the pipeline stops): no more opening. */
+  async shutdown(): Promise<void> {
+    this.#closed = true;
+    for (const wake of this.#waiters.splice(0)) wake();
+    await this.transport.close();
+  }
+
+  status(): LinkStatus {
+    const now = this.#clock.monotonicMs();
+    const inGrant = this.#held ? now - this.#grantedAt : 0;
+    const wall = Math.max(now - this.#startedAt, 1);
+    return {
+      link: this.link.name,
+      kind: this.link.kind,
+      connected: this.transport.isOpen,
+      devices: this.link.devices.length,
+      transactions: this.#transactions,
+      busyMs: Math.round(this.#busyMs + inGrant),
+      utilisation: Math.min(1, (this.#busyMs + inGrant) / wall),
+      staleBytes: this.#staleBytes,
+      drains: this.#drains,
+      opens: this.#opens,
+      ...this.transport.counters(),
+      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+    };
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => monotonicTimeout(this.#clock, ms, resolve));
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Source kind `modbus_tcp`: Modbus TCP devices (Modbus Messaging on TCP/IP V1.0b). Each device has its
+ * own connection, unless devices name the same `connection` (a Modbus TCP gateway in front of several
+ * unit ids): then they share one, served by one arbiter. Transactions are matched by transaction id,
+ * and `in_flight` of them may be outstanding on a connection where the device allows it.
+ */
+import { DEFAULTS } from '../config/defaults.js';
+import { backoff as backoffOf, known } from '../config/resolve-pipeline.js';
+import { backoff, name } from '../config/schema-fragments.js';
+import type { SettingChecks } from '../config/setting-checks.js';
+import type { SettingPath } from '../config/setting-path.js';
+import type { BackoffDocument } from '../config/documents.js';
+import type { ResolvedLink } from '../config/resolved.js';
+import { parseDuration } from '../config/units.js';
+import { tcpTransport } from '../../hal/tcp.js';
+import { checkDevicePoints, writtenModbusDevices, type ModbusDeviceDocument } from './modbus-points.js';
+import { modbusDeviceProperties } from './modbus-point-schema.js';
+import { checkModbusDevice, modbusDeviceDraft } from './modbus-device.js';
+import type { SourceKind } from './source-kind.js';
+
+/** The largest Modbus TCP frame: MBAP 7 + PDU 253 (Modbus Messaging on TCP/IP, 4.1). */
+export const MODBUS_TCP_MAX_ADU = 260;
+
+const D = DEFAULTS.modbusDevice;
+
+export interface ModbusTcpDeviceDocument extends ModbusDeviceDocument {
+  host: string;
+  port: number;
+  backoff: BackoffDocument;
+  in_flight: number;
+  connection?: string;
+}
+
+export interface ModbusTcpDocument {
+  devices: ModbusTcpDeviceDocument[];
+}
+
+const device = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'host'],
+  properties: {
+    ...modbusDeviceProperties({ interval: D.interval, timeout: D.timeout, retries: D.retries, unitId: D.unitId }),
+    host: { type: 'string', minLength: 1, description: 'host name or IP address' },
+    port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port', default: D.port },
+    backoff: backoff('reconnect back-off', D.backoffMin, D.backoffMax),
+    in_flight: { type: 'integer', minimum: 1, maximum: 16, description: 'transactions outstanding at once on the connection (the device must allow it)', default: D.inFlight },
+    connection: name('devices naming the same connection share one TCP connection (a gateway with several unit ids)'),
+  },
+};
+
+export const modbusTcp: SourceKind<ModbusTcpDocument> = {
+  name: 'modbus_tcp',
+  summary: 'Modbus TCP devices, one connection each unless they name a shared `connection`.',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['devices'],
+    properties: { devices: { type: 'array', minItems: 1, items: device } },
+  },
+
+  devices: (doc, at, checks, profiles) => writtenModbusDevices(doc.devices, [...at, 'devices'], checks, profiles),
+
+  check(doc, at, checks, profiles) {
+    const firstOfConnection = new Map<string, { d: ModbusTcpDeviceDocument; at: SettingPath }>();
+    if (!checks.intact([...at, 'devices'])) return;
+    doc.devices.forEach((d, i) => {
+      const where: SettingPath = [...at, 'devices', i];
+      if (!checks.intact(where)) return;
+      checkModbusDevice(d, where, checks);
+      checks.backoff([...where, 'backoff'], d.backoff);
+      checkDevicePoints(d, where, profiles, checks);
+      if (d.connection !== undefined && checks.clean(where)) checkShared(d, where, firstOfConnection, checks);
+    });
+  },
+
+  resolve(doc, at, build) {
+    const byConnection = new Map<string, number>();
+    doc.devices.forEach((d, i) => {
+      let link = d.connection === undefined ? undefined : byConnection.get(d.connection);
+      if (link === undefined) {
+        link = build.link({
+          name: d.connection ?? d.name,
+          kind: 'modbus_tcp',
+          framing: 'tcp',
+          transport: 'tcp',
+          host: d.host,
+          port: d.port,
+          inFlight: d.in_flight,
+          silenceMs: 0,
+          maxFrameBytes: MODBUS_TCP_MAX_ADU,
+          connectTimeoutMs: known(parseDuration(d.timeout)),
+          backoff: backoffOf(d.backoff),
+        });
+        if (d.connection !== undefined) byConnection.set(d.connection, link);
+      }
+      build.modbusDevice({ ...modbusDeviceDraft(d, 'modbus_tcp', 'tcp'), address: `${d.host}:${d.port}` }, link, d, [...at, 'devices', i]);
+    });
+  },
+
+  transport: (link: ResolvedLink) => {
+    if (link.transport !== 'tcp') throw new TypeError(`modbus_tcp link ${link.name} is not a TCP link`);
+    return tcpTransport({ device: link.name, host: link.host, port: link.port, connectTimeoutMs: link.connectTimeoutMs, rxLimitBytes: link.maxFrameBytes * link.inFlight });
+  },
+};
+
+/** Devices sharing a connection must agree on where it goes and how it behaves. */
+function checkShared(d: ModbusTcpDeviceDocument, at: SettingPath, first: Map<string, { d: ModbusTcpDeviceDocument; at: SettingPath }>, checks: SettingChecks): void {
+  const earlier = first.get(d.connection as string);
+  if (!earlier) return void first.set(d.connection as string, { d, at });
+  for (const key of ['host', 'port', 'in_flight'] as const) {
+    if (d[key] !== earlier.d[key]) {
+      checks.conflict([...at, key], [...earlier.at, key], `devices on connection ${d.connection} share one TCP connection, so their ${key} must agree (${String(d[key])} here, ${String(earlier.d[key])} there)`);
+    }
+  }
+}
