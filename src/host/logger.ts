@@ -15,7 +15,8 @@ import type { LogFormat, LogLevel } from './config/resolved.js';
 
 export type { Logger };
 
-export function createLogger(level: LogLevel, format: LogFormat, base: Record<string, unknown> = {}): Logger {
+/** `toStderr`: for commands whose standard output is their result (`probe --json`). */
+export function createLogger(level: LogLevel, format: LogFormat, base: Record<string, unknown> = {}, toStderr = false): Logger {
   const options = {
     level,
     base: { ...base },
@@ -23,9 +24,10 @@ export function createLogger(level: LogLevel, format: LogFormat, base: Record<st
     hooks: { logMethod: dropBoundKeys },
   };
   if (format === 'pretty') {
-    return pino(options, pretty({ colorize: process.stdout.isTTY, sync: true, singleLine: true, ignore: 'pid,hostname,gateway', translateTime: 'HH:MM:ss.l' }));
+    const stream = toStderr ? process.stderr : process.stdout;
+    return pino(options, pretty({ destination: stream, colorize: stream.isTTY, sync: true, singleLine: true, ignore: 'pid,hostname,gateway', translateTime: 'HH:MM:ss.l' }));
   }
-  return pino(options);
+  return toStderr ? pino(options, pino.destination(2)) : pino(options);
 }
 
 /** A child of `logger` that binds `bindings`, minus what `logger` binds already (see the header). */

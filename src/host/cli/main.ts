@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { MAX_TIMER_MS, parseDuration } from '../config/units.js';
-import { isWgError } from '../errors.js';
+import { isWgError, WgError } from '../errors.js';
+import { addLinkOptions, commissionTarget, readRange, type LinkOptions } from './commission-options.js';
 import type { PluginKind } from '../engine/abi.js';
 
 export const EXIT_OK = 0;
@@ -87,6 +88,36 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
       setExit(await runDemo(options.config, io.err));
     });
 
+  const probe = subcommand(root, 'probe', 'read a register range from one device and print every reading of it side by side (int16 … float64 in each byte order, ASCII)')
+    .option('--unit <id>', 'unit id (slave address)', '1')
+    .addOption(new Option('--function <fn>', 'read function: 1 coils, 2 discrete inputs, 3 holding, 4 input registers').choices(['1', '2', '3', '4']).default('3'))
+    .option('--address <n>', 'first address, 0-based', '0')
+    .option('--count <n>', 'registers (or bits) to read', '10')
+    .option('--json', 'print one JSON document instead of a table');
+  addLinkOptions(probe, '1s').action(async (options: LinkOptions & ReadOptions, command: Command) => {
+    await commission(command, io, setExit, async () => {
+      const { runProbe } = await import('./probe.js');
+      const target = commissionTarget(options, readRange(options), { min: 0, max: 255 });
+      if (target.units.length !== 1) throw new WgError('WG_ERR_CLI_USAGE', { detail: '--unit: probe reads one unit id; scan modbus asks many' });
+      return runProbe(target, options.json === true, io.out);
+    });
+  });
+
+  const scan = subcommand(root, 'scan', 'find devices that answer');
+  const scanModbus = subcommand(scan, 'modbus', 'ask every unit id of a range on one serial port or TCP host, and list those that answer with what they hold')
+    .option('--unit <ids>', 'unit ids to ask: 1..247, 1,2,5 (default 1..247 on a bus, 0..255 over TCP)')
+    .addOption(new Option('--function <fn>', 'read function: 1 coils, 2 discrete inputs, 3 holding, 4 input registers').choices(['1', '2', '3', '4']).default('3'))
+    .option('--address <n>', 'first address, 0-based', '0')
+    .option('--count <n>', 'registers (or bits) to read from each', '1')
+    .option('--json', 'print one JSON document instead of lines');
+  addLinkOptions(scanModbus, '200ms').action(async (options: LinkOptions & ReadOptions, command: Command) => {
+    await commission(command, io, setExit, async () => {
+      const { runScan } = await import('./scan.js');
+      const unit = options.unit ?? (options.tcp !== undefined ? '0..255' : '1..247');
+      return runScan(commissionTarget({ ...options, unit }, readRange(options), { min: 0, max: 255 }), options.json === true, io.out);
+    });
+  });
+
   const plugin = subcommand(root, 'plugin', 'build, create and document plugins');
   subcommand(plugin, 'build', 'compile AssemblyScript plugin folders to .wasm')
     .argument('[dirs...]', 'plugin folders, each holding plugin.yaml and <name>.ts')
@@ -111,6 +142,24 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
       setExit(await writePluginDocs(options.out, io.out));
     });
   return root;
+}
+
+interface ReadOptions {
+  unit: string;
+  function: string;
+  address: string;
+  count: string;
+  json?: boolean;
+}
+
+/** Runs a commissioning command; a refused option is a usage error (exit 2), said with its name. */
+async function commission(command: Command, io: CliOutput, setExit: (code: number) => void, work: () => Promise<number>): Promise<void> {
+  try {
+    setExit(await work());
+  } catch (err) {
+    if (isWgError(err) && err.code === 'WG_ERR_CLI_USAGE') command.error(`error: ${err.message}`, { exitCode: EXIT_USAGE });
+    throw err;
+  }
 }
 
 /** Runs the command line `argv` (without node and the script); resolves with the exit code. */

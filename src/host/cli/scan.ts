@@ -1,0 +1,29 @@
+/**
+ * `wasmgate scan modbus`: asks every unit id of a range on one serial port or TCP host for a register
+ * range and lists those that answer (good values, or a Modbus exception: someone is there), with the
+ * values read; --json for a script. One pipeline, one device per unit id, so on a bus the arbiter
+ * asks them one at a time.
+ */
+import { readOnce } from '../commission/one-shot-read.js';
+import type { CommissionTarget } from '../commission/commission-target.js';
+import { createLogger } from '../logger.js';
+
+export async function runScan(target: CommissionTarget, json: boolean, out: (line: string) => void): Promise<number> {
+  // Exceptions and silence are what a scan expects of most unit ids: do not log each.
+  const logger = createLogger('error', 'pretty', {}, true);
+  const readings = await readOnce(target, logger);
+  const found = readings.filter((r) => r.present);
+  if (json) {
+    out(JSON.stringify({
+      function: target.range.function, address: target.range.address, count: target.range.count, asked: target.units.length,
+      found: found.map((r) => ({ unit: r.unit, answered: r.answered, values: r.values.map((v) => v.value), quality: r.values.map((v) => v.quality) })),
+    }));
+  } else {
+    out(`asked ${target.units.length} unit id(s); ${found.length} answered`);
+    for (const r of found) {
+      const values = r.values.map((v) => (v.value === null ? v.quality : String(v.value))).join(' ');
+      out(`unit ${r.unit}: ${r.answered ? '' : '(exception) '}${values}`);
+    }
+  }
+  return found.length > 0 ? 0 : 1;
+}

@@ -1,0 +1,74 @@
+/**
+ * What a commissioning tool talks to, as the operator gives it on the command line, turned into the
+ * source section of a pipeline: a Modbus TCP host, a serial device server (RTU over TCP) or a serial
+ * port, and the unit ids to ask there. The tools then run a real pipeline on it (one-shot-read.ts),
+ * so they frame, time and arbitrate exactly as the daemon does.
+ */
+import { WgError } from '../errors.js';
+
+export type TargetLink =
+  | { kind: 'modbus_tcp'; host: string; port: number }
+  | { kind: 'modbus_rtu_over_tcp'; host: string; port: number }
+  | { kind: 'modbus_rtu'; path: string; baud: number; parity: 'none' | 'even' | 'odd'; stopBits: 1 | 2 };
+
+export interface ReadRange {
+  /** 1 coils, 2 discrete inputs, 3 holding registers, 4 input registers. */
+  function: 1 | 2 | 3 | 4;
+  address: number;
+  /** Registers (3/4) or bits (1/2). */
+  count: number;
+}
+
+export interface CommissionTarget {
+  link: TargetLink;
+  units: number[];
+  range: ReadRange;
+  timeoutMs: number;
+  retries: number;
+}
+
+/** `host`, `host:port`, `[v6]:port`; `defaultPort` when none is given. */
+export function hostPort(text: string, defaultPort: number | undefined, option: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(text.trim());
+  const port = m?.[3] !== undefined ? Number(m[3]) : defaultPort;
+  if (!m || port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new WgError('WG_ERR_CLI_USAGE', { detail: `${option} ${text}: expected host${defaultPort === undefined ? ':port' : '[:port]'}` });
+  }
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+/** `1`, `1,2,5`, `1..10`, `1..5,9`: unit ids, in order, each once. */
+export function unitList(text: string, min: number, max: number): number[] {
+  const out = new Set<number>();
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?$/.exec(part);
+    const first = Number(m?.[1]);
+    const last = m?.[2] !== undefined ? Number(m[2]) : first;
+    if (!m || first < min || last > max || last < first) throw new WgError('WG_ERR_CLI_USAGE', { detail: `--unit ${text}: expected unit ids from ${min} to ${max}, as 1, 1,2,5 or 1..10` });
+    for (let u = first; u <= last; u++) out.add(u);
+  }
+  return [...out];
+}
+
+/** The pipeline's `source:` section for the target: one device per unit id, all on one link. */
+export function targetSource(target: CommissionTarget): Record<string, unknown> {
+  const { link, units, range } = target;
+  const bits = range.function <= 2;
+  const last = range.address + range.count - 1;
+  const points = [{
+    name: bits ? 'b{address}' : 'r{address}',
+    function: range.function,
+    registers: `${range.address}..${last}`,
+    type: bits ? 'bool' : 'uint16',
+  }];
+  const timing = { interval: '24h', timeout: `${target.timeoutMs}ms`, retries: target.retries, quarantine_after: 1000 };
+  const devices = units.map((unit) => ({ name: `unit-${unit}`, unit_id: unit, ...timing, points }));
+  switch (link.kind) {
+    case 'modbus_tcp':
+      return { modbus_tcp: { devices: devices.map((d) => ({ ...d, host: link.host, port: link.port, connection: 'probe' })) } };
+    case 'modbus_rtu_over_tcp':
+      return { modbus_rtu_over_tcp: { buses: [{ name: 'probe', host: link.host, port: link.port, devices }] } };
+    case 'modbus_rtu':
+      return { modbus_rtu: { buses: [{ name: 'probe', port: link.path, baud: link.baud, parity: link.parity, stop_bits: link.stopBits, devices }] } };
+  }
+}
