@@ -1,6 +1,6 @@
 /**
  * The HAL transport contract: how the host moves raw bytes to and from one field device link.
- * This file holds only types and their contracts; `tcp.ts` (and later `serial.ts`, `udp.ts`)
+ * This file holds only types and their contracts; `tcp.ts`, `serial.ts` (and later `udp.ts`)
  * implement it, and `test/hal/transport.contract.ts` checks every implementation against it.
  *
  * Higher layers (poll scheduler, Modbus client) take a `Transport` as a parameter and never learn
@@ -23,6 +23,16 @@
  * Every such error carries `context.device` (the `device` option, the name the operator gave the
  * device in the gateway file) and, except for `WG_ERR_HAL_CLOSED`, a `context.detail` with the
  * OS reason or the timeout; the underlying OS error, when there is one, is the `cause`.
+ *
+ * What the words mean on a serial link (serial.ts), where one port is the link to a whole bus:
+ * - "connect" is opening the port: `WG_ERR_HAL_CONNECT` for no such device, permission denied, the
+ *   port locked by another program, framing or RS-485 settings the port refuses. `connectTimeoutMs`
+ *   bounds opening the device file and setting its line discipline, which normally takes
+ *   milliseconds; it says nothing about whether any slave on the bus is there (only a read can).
+ * - "link lost" is the port going away (USB adapter unplugged, driver unloaded). A slave that stops
+ *   answering or is switched off is silence (`WG_ERR_HAL_TIMEOUT`), never a lost link. Bytes still
+ *   inside an adapter that goes away are lost with it; bytes the transport had received are
+ *   delivered first, as on any link.
  */
 
 /** Settings every transport kind takes. */

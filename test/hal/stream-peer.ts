@@ -1,12 +1,20 @@
 /**
  * The far end of a transport under test, seen through a Node stream: the accepted socket of a TCP
- * server, later the other side of a socat pty pair. It buffers everything it receives from the moment
- * it is made, so a test can ask for an exact number of bytes however the OS split them.
+ * server, or the other tty of a socat pty pair (pty-peer.ts). It buffers everything it receives from the
+ * moment it is made, so a test can ask for an exact number of bytes however the OS split them.
+ *
+ * How the peer ends the link depends on the link: a TCP peer ends its stream (FIN); a serial link has
+ * no such thing, so pty-peer.ts passes its own `close`.
  */
 import type { Duplex } from 'node:stream';
 import type { TransportPeer } from './transport.contract.js';
 
-export function streamPeer(stream: Duplex): TransportPeer {
+export interface StreamPeerOptions {
+  /** How the peer ends the link (default: end the stream and wait until it is closed). */
+  close?: () => Promise<void>;
+}
+
+export function streamPeer(stream: Duplex, options: StreamPeerOptions = {}): TransportPeer {
   let received = Buffer.alloc(0);
   let ended = false;
   let wake: (() => void) | undefined;
@@ -46,11 +54,11 @@ export function streamPeer(stream: Duplex): TransportPeer {
       return new Uint8Array(bytes);
     },
 
-    close: () =>
+    close: options.close ?? (() =>
       new Promise<void>((resolve) => {
         if (stream.destroyed) return resolve();
         stream.once('close', () => resolve());
         stream.end();
-      }),
+      })),
   };
 }
