@@ -77,6 +77,12 @@ export function withSeq(rule: FramingRule, template: Uint8Array, seq: number): U
   return frame;
 }
 
+/** The sequence number in `frame` where the rule puts it; undefined when the rule has none or the frame is short. */
+export function readSeq(rule: FramingRule, frame: Uint8Array): number | undefined {
+  if (!rule.seq || frame.byteLength < rule.seq.offset + rule.seq.bytes) return undefined;
+  return readField(frame, rule.seq);
+}
+
 function readField(bytes: Uint8Array, f: FieldRule): number {
   let v = 0;
   for (let i = 0; i < f.bytes; i++) v = v * 256 + bytes[f.offset + (f.order === 'big' ? i : f.bytes - 1 - i)]!;

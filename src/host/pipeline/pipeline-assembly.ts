@@ -14,6 +14,7 @@ import type { Transport } from '../../hal/transport.js';
 import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
 import { LinkArbiter, type LinkStatus } from '../poll/link-arbiter.js';
+import { TransactionDemux } from '../poll/transaction-demux.js';
 import { sourceKind } from '../sources/source-kinds.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
 import { RuleProtocol } from '../poll/rule-protocol.js';
@@ -106,7 +107,16 @@ export class AssembledPipeline {
     for (const link of links) {
       const served = link.devices.map((d) => devices[d]!);
       const transport = deps.transport ? deps.transport(link, served) : sourceKind(link.kind)!.transport(link, served);
-      assembled.#links.push(new LinkArbiter(link, transport, deps.clock));
+      const arbiter = new LinkArbiter(link, transport, deps.clock);
+      if (link.inFlight > 1) {
+        const seqOf = protocol.seqOf?.bind(protocol);
+        if (seqOf && seqOf(new Uint8Array(link.maxFrameBytes)) !== undefined) {
+          arbiter.demux = new TransactionDemux(transport, { frameLength: (b) => protocol.frameLength(b), seqOf: (f) => seqOf(f) ?? -1, maxFrameBytes: link.maxFrameBytes }, deps.clock, link.name);
+        } else {
+          log.warn({ link: link.name, inFlight: link.inFlight }, `in_flight ${link.inFlight} needs a decoder whose framing rule carries a transaction id (wg_framing); ${decoder.name} has none, so link ${link.name} keeps one transaction at a time`);
+        }
+      }
+      assembled.#links.push(arbiter);
     }
     for (const device of devices) {
       const link = links[device.link]!;

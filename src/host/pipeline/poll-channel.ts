@@ -16,6 +16,11 @@ export interface DeviceProtocol {
   frameLength(received: Uint8Array): Promise<number>;
   /** Resolves true once the protocol can answer, false if it cannot within `timeoutMs`. */
   whenAvailable(timeoutMs: number): Promise<boolean>;
+  /**
+   * The sequence number a response carries, for matching answers when several requests are in flight;
+   * absent when responses cannot be told apart without a call into the plugin.
+   */
+  seqOf?(frame: Uint8Array): number | undefined;
 }
 
 interface Pending {

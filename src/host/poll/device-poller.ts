@@ -207,7 +207,8 @@ export class DevicePoller {
   async #cycle(): Promise<void> {
     this.counters.polls++;
     const { clock, requests } = this.#o;
-    const kind = this.#quarantine.cycle(clock.monotonicMs());
+    // Quarantine protects the other devices of a shared link; a device alone on its link keeps trying.
+    const kind = this.#o.link.shared ? this.#quarantine.cycle(clock.monotonicMs()) : 'full';
     if (kind === 'skip') {
       await this.#recordAll(requests, FrameStatus.timeout);
       return;
@@ -221,14 +222,22 @@ export class DevicePoller {
     const timeouts = this.counters.timeouts;
     // A quarantined device gets one request, without retries; its other points stay no-comm.
     const sent = kind === 'probe' ? requests.slice(0, 1) : requests;
-    for (let i = 0; i < sent.length && this.#running; i++) {
-      const linkUp = await this.#exchange(sent[i]!, kind === 'probe' ? 0 : this.#o.device.retries);
-      if (!linkUp) {
-        // Requests never sent because the link went down are lost readings; requests never sent because
-        // we are stopping are not readings at all, and must not show as no-comm.
-        if (this.#running) await this.#recordAll(requests.slice(i + 1), FrameStatus.linkLost);
-        return;
+    const retries = kind === 'probe' ? 0 : this.#o.device.retries;
+    // Up to the link's in-flight limit at once when answers are matched by transaction id; else in order.
+    const lanes = this.#o.link.demux ? Math.min(this.#o.link.link.inFlight, sent.length) : 1;
+    let next = 0;
+    let down = false;
+    const lane = async (): Promise<void> => {
+      while (!down && this.#running && next < sent.length) {
+        if (!(await this.#exchange(sent[next++]!, retries))) down = true;
       }
+    };
+    await Promise.all(Array.from({ length: lanes }, lane));
+    if (down) {
+      // Requests never sent because the link went down are lost readings; requests never sent because
+      // we are stopping are not readings at all, and must not show as no-comm.
+      if (this.#running) await this.#recordAll(sent.slice(next), FrameStatus.linkLost);
+      return;
     }
     if (kind === 'probe' && this.#running) await this.#recordAll(requests.slice(1), FrameStatus.timeout);
     this.#quarantine.review(clock.monotonicMs(), this.counters.responses > responses, this.counters.timeouts > timeouts);
@@ -275,9 +284,14 @@ export class DevicePoller {
       const sentAt = clock.monotonicMs();
       let failure: WgError;
       try {
-        await link.discardStale();
-        await link.transport.write(frame);
-        const response = await this.#readFrame(device.timeoutMs);
+        let response: Uint8Array;
+        if (link.demux) {
+          response = await link.demux.exchange(frame, seq, device.timeoutMs, device.name);
+        } else {
+          await link.discardStale();
+          await link.transport.write(frame);
+          response = await this.#readFrame(device.timeoutMs);
+        }
         this.counters.responses++;
         this.#lastRttMs = clock.monotonicMs() - sentAt;
         grant.release(device.turnaroundMs);
@@ -323,6 +337,8 @@ export class DevicePoller {
     this.#noteError(err);
     if (err.code === 'WG_ERR_HAL_TIMEOUT') {
       this.counters.timeouts++;
+      // Answers are matched by transaction id: a late one is dropped when it comes, nothing to clear.
+      if (link.demux) return mayRetry && link.transport.isOpen ? 'retry' : link.transport.isOpen ? 'timeout' : 'down';
       if (drainInstead) {
         await link.drain();
         return mayRetry && link.transport.isOpen ? 'retry' : link.transport.isOpen ? 'timeout' : 'down';

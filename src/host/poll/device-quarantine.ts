@@ -1,13 +1,13 @@
 /**
  * Quarantine of a device that stopped answering, so that one dead slave never stalls a shared bus:
- * after `after` failed poll cycles in a row its cycles stop using the link (its points are recorded
+ * (only on a link shared with other devices) after `quarantineAfter` failed poll cycles in a row its cycles stop using the link (its points are recorded
  * no-comm without a request), and only a probe (its first request, no retries) is sent now and then,
  * twice as far apart each time it fails, up to PROBE_MAX_MS. The first answer restores the device.
  */
 export type QuarantineLog = (level: number, message: string, context: Record<string, unknown>) => void;
 
 /** Longest gap between probes of a quarantined device. */
-export const PROBE_MAX_MS = 60_000;
+export const PROBE_MAX_MS = 30_000;
 
 export type CycleKind = 'full' | 'probe' | 'skip';
 

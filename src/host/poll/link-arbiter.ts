@@ -15,12 +15,15 @@ import type { Clock } from '../../hal/clock.js';
 import { monotonicTimeout } from '../../hal/timer.js';
 import type { Transport, TransportCounters } from '../../hal/transport.js';
 import { isWgError, type WgError } from '../errors.js';
+import type { TransactionDemux } from './transaction-demux.js';
 
 export interface ArbitratedLink {
   name: string;
   kind: string;
   framing: 'tcp' | 'rtu';
   silenceMs: number;
+  /** Transactions granted at once: 1 on a bus; Modbus TCP `in_flight`. */
+  inFlight: number;
   backoff: { minMs: number; maxMs: number };
   /** Devices served; with one, the link is that device's own. */
   devices: readonly number[];
@@ -32,12 +35,16 @@ export interface LinkStatus extends TransportCounters {
   connected: boolean;
   devices: number;
   transactions: number;
-  /** Time the link was granted to transactions (including silences kept), ms. */
+  /** Most transactions that held the link at once (1 on a bus). */
+  peakInFlight: number;
+  /** Time the link was granted to at least one transaction, ms (silences kept between them excluded). */
   busyMs: number;
   /** busyMs over the wall time since the arbiter started, 0 to 1. */
   utilisation: number;
   /** Bytes found waiting on the line before a request or after a failure, and thrown away. */
   staleBytes: number;
+  /** With several transactions in flight: answers whose transaction id no request waited for (late). */
+  unmatchedAnswers: number;
   /** Drains after a timeout or a bad frame (shared links), and reopenings. */
   drains: number;
   opens: number;
@@ -59,9 +66,14 @@ export class LinkArbiter {
   readonly transport: Transport;
   readonly #clock: Clock;
   readonly #waiters: (() => void)[] = [];
-  #held = false;
+  #holders = 0;
   #quietUntil = 0;
   #grantedAt = 0;
+  /** Transactions holding the link right now (past their silence). */
+  #active = 0;
+  #peakActive = 0;
+  /** Set when several transactions may be in flight: it matches answers to requests. */
+  demux?: TransactionDemux;
   readonly #startedAt: number;
   #busyMs = 0;
   #transactions = 0;
@@ -86,13 +98,18 @@ export class LinkArbiter {
     return this.link.devices.length > 1;
   }
 
-  /** Waits for the link, then for its silence; resolves with the grant. */
+  /**
+   * Waits for the link (one of its `inFlight` places), then for its silence; resolves with the grant.
+   * A place is handed straight to the longest waiter, so nobody overtakes it.
+   */
   async acquire(): Promise<LinkGrant> {
-    if (this.#held) await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    this.#held = true;
+    if (this.#holders >= this.#places()) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    else this.#holders++;
     const wait = this.#quietUntil - this.#clock.monotonicMs();
     if (wait > 0) await this.#sleep(wait);
-    this.#grantedAt = this.#clock.monotonicMs();
+    // Busy time counts while at least one transaction holds the link.
+    if (this.#active++ === 0) this.#grantedAt = this.#clock.monotonicMs();
+    this.#peakActive = Math.max(this.#peakActive, this.#active);
     this.#transactions++;
     let released = false;
     return {
@@ -100,17 +117,22 @@ export class LinkArbiter {
         if (released) return;
         released = true;
         const now = this.#clock.monotonicMs();
-        this.#busyMs += now - this.#grantedAt;
-        this.#quietUntil = now + Math.max(this.link.silenceMs, turnaroundMs);
+        if (--this.#active === 0) this.#busyMs += now - this.#grantedAt;
+        this.#quietUntil = Math.max(this.#quietUntil, now + Math.max(this.link.silenceMs, turnaroundMs));
         this.#handOver();
       },
     };
   }
 
+  /** Without a demux, answers cannot be told apart: one transaction at a time, whatever in_flight says. */
+  #places(): number {
+    return this.demux ? this.link.inFlight : 1;
+  }
+
   #handOver(): void {
     const next = this.#waiters.shift();
     if (next) next();
-    else this.#held = false;
+    else this.#holders--;
   }
 
   /**
@@ -195,7 +217,7 @@ export class LinkArbiter {
 
   status(): LinkStatus {
     const now = this.#clock.monotonicMs();
-    const inGrant = this.#held ? now - this.#grantedAt : 0;
+    const inGrant = this.#active > 0 ? now - this.#grantedAt : 0;
     const wall = Math.max(now - this.#startedAt, 1);
     return {
       link: this.link.name,
@@ -203,9 +225,11 @@ export class LinkArbiter {
       connected: this.transport.isOpen,
       devices: this.link.devices.length,
       transactions: this.#transactions,
+      peakInFlight: this.#peakActive,
       busyMs: Math.round(this.#busyMs + inGrant),
       utilisation: Math.min(1, (this.#busyMs + inGrant) / wall),
       staleBytes: this.#staleBytes,
+      unmatchedAnswers: this.demux?.unmatched ?? 0,
       drains: this.#drains,
       opens: this.#opens,
       ...this.transport.counters(),

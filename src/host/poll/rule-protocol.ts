@@ -4,7 +4,7 @@
  * boundaries come from the rule. No plugin code runs here, and no call crosses to the worker per
  * exchange, so a busy pipeline worker never holds a poll back (engine/framing-rule.ts says why).
  */
-import { ruleFrameLength, withSeq } from '../engine/framing-rule.js';
+import { ruleFrameLength, withSeq, readSeq } from '../engine/framing-rule.js';
 import { WgError } from '../errors.js';
 import type { DeviceProtocol } from '../pipeline/poll-channel.js';
 import type { PlannedFraming } from '../pipeline/poll-protocol.js';
@@ -26,6 +26,11 @@ export class RuleProtocol implements DeviceProtocol {
 
   frameLength(received: Uint8Array): Promise<number> {
     return Promise.resolve(ruleFrameLength(this.#framing.rule, received));
+  }
+
+  /** The sequence number a response carries, where the rule puts it; undefined when frames carry none. */
+  seqOf(frame: Uint8Array): number | undefined {
+    return readSeq(this.#framing.rule, frame);
   }
 
   /** Always: framing by rule needs no worker (frames wait in the ring while one restarts). */

@@ -3,11 +3,12 @@
  * resolver, the docs and pipeline assembly all take kinds from here; adding a kind (BACnet/IP, a push
  * source) is a new file and one line below.
  */
+import { modbusRtu } from './modbus-rtu.js';
 import { modbusRtuOverTcp } from './modbus-rtu-over-tcp.js';
 import { modbusTcp } from './modbus-tcp.js';
 import type { SourceKind } from './source-kind.js';
 
-export const SOURCE_KINDS = [modbusTcp, modbusRtuOverTcp] as const;
+export const SOURCE_KINDS = [modbusTcp, modbusRtu, modbusRtuOverTcp] as const;
 
 /** Each kind's `name`, listed again so that types can name a kind. */
 export type SourceKindName = 'modbus_tcp' | 'modbus_rtu' | 'modbus_rtu_over_tcp';

@@ -1,0 +1,111 @@
+/**
+ * Several transactions in flight on one connection (Modbus TCP `in_flight` > 1): requests go out as
+ * they come, and one reader cuts the byte stream into frames and hands each to the request whose
+ * sequence number (the Modbus transaction id) it carries. An answer nobody waits for any more (its
+ * request timed out) is dropped and counted, so a late answer never needs a reconnect.
+ *
+ * Only for protocols whose frames carry the sequence number where the framing rule says (rule-protocol.ts);
+ * others keep one transaction at a time.
+ */
+import type { Clock } from '../../hal/clock.js';
+import { monotonicTimeout, type MonotonicTimeout } from '../../hal/timer.js';
+import type { Transport } from '../../hal/transport.js';
+import { isWgError, WgError } from '../errors.js';
+
+export interface DemuxFraming {
+  frameLength(received: Uint8Array): Promise<number>;
+  /** The sequence number a response carries. */
+  seqOf(frame: Uint8Array): number;
+  maxFrameBytes: number;
+}
+
+interface Waiting {
+  resolve(frame: Uint8Array): void;
+  reject(err: WgError): void;
+  timer: MonotonicTimeout;
+}
+
+export class TransactionDemux {
+  readonly #transport: Transport;
+  readonly #framing: DemuxFraming;
+  readonly #clock: Clock;
+  readonly #link: string;
+  readonly #waiting = new Map<number, Waiting>();
+  #reader?: Promise<void>;
+  /** Answers that arrived for no waiting request (late, or never asked). */
+  unmatched = 0;
+
+  constructor(transport: Transport, framing: DemuxFraming, clock: Clock, link: string) {
+    this.#transport = transport;
+    this.#framing = framing;
+    this.#clock = clock;
+    this.#link = link;
+  }
+
+  /** Sends `frame` and resolves with the response carrying `seq`; WG_ERR_HAL_TIMEOUT after `timeoutMs`. */
+  exchange(frame: Uint8Array, seq: number, timeoutMs: number, device: string): Promise<Uint8Array> {
+    const answer = new Promise<Uint8Array>((resolve, reject) => {
+      const timer = monotonicTimeout(this.#clock, timeoutMs, () => {
+        this.#waiting.delete(seq);
+        reject(new WgError('WG_ERR_HAL_TIMEOUT', { device, detail: `${timeoutMs} ms` }));
+      });
+      this.#waiting.get(seq)?.timer.cancel();
+      this.#waiting.set(seq, { resolve, reject, timer });
+    });
+    this.#reader ??= this.#read().finally(() => (this.#reader = undefined));
+    this.#transport.write(frame).catch((err: unknown) => this.#fail(seq, err));
+    return answer;
+  }
+
+  async #read(): Promise<void> {
+    let received: Uint8Array = new Uint8Array(0);
+    try {
+      while (this.#transport.isOpen) {
+        const chunk = await this.#transport.read(Infinity);
+        received = received.byteLength === 0 ? chunk : concat(received, chunk);
+        for (;;) {
+          if (received.byteLength === 0) break;
+          const length = await this.#framing.frameLength(received);
+          if (length < 0 || received.byteLength > this.#framing.maxFrameBytes * 2) {
+            throw new WgError('WG_ERR_DEVICE_FRAMING', { device: this.#link, detail: `${received.byteLength} bytes starting ${Buffer.from(received.subarray(0, 8)).toString('hex')}` });
+          }
+          if (length === 0 || received.byteLength < length) break;
+          this.#deliver(received.slice(0, length));
+          received = received.slice(length);
+        }
+      }
+    } catch (err) {
+      // The stream cannot be cut into frames any more, or the link ended: every waiting request fails.
+      const failure = isWgError(err) ? err : new WgError('WG_ERR_HAL_LINK_LOST', { device: this.#link, detail: String(err) });
+      if (failure.code === 'WG_ERR_DEVICE_FRAMING') await this.#transport.close();
+      for (const seq of [...this.#waiting.keys()]) this.#fail(seq, failure);
+    }
+  }
+
+  #deliver(frame: Uint8Array): void {
+    const seq = this.#framing.seqOf(frame);
+    const waiting = this.#waiting.get(seq);
+    if (!waiting) {
+      this.unmatched++;
+      return;
+    }
+    this.#waiting.delete(seq);
+    waiting.timer.cancel();
+    waiting.resolve(frame);
+  }
+
+  #fail(seq: number, err: unknown): void {
+    const waiting = this.#waiting.get(seq);
+    if (!waiting) return;
+    this.#waiting.delete(seq);
+    waiting.timer.cancel();
+    waiting.reject(isWgError(err) ? err : new WgError('WG_ERR_HAL_LINK_LOST', { device: this.#link, detail: String(err) }));
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}
