@@ -1,6 +1,6 @@
 /**
- * Debian's `mbpoll` (libmodbus) as an independent Modbus TCP client for interop tests: one poll, its
- * printed values parsed back into numbers. Always async: the server under test usually lives in the
+ * Debian's `mbpoll` (libmodbus) as an independent Modbus client for interop tests, over TCP or RTU on
+ * a serial port (a pty of a socat pair): one poll, its printed values parsed back into numbers. Always async: the server under test usually lives in the
  * same process, so blocking on the child would starve it.
  *
  * mbpoll's own conventions, measured on 1.0-0: 16-bit values print unsigned (`65535 (-1)`); `int32`
@@ -11,9 +11,23 @@ import { execFile } from 'node:child_process';
 import type { ModbusTable } from '../../src/host/demo/register-image.js';
 import { findTool } from './tools.js';
 
+/** RTU on a serial port instead of TCP: `mbpoll -m rtu -b BAUD -P PARITY PATH`. */
+export interface MbpollSerial {
+  path: string;
+  /** Default 9600. */
+  baudRate?: number;
+  /** Default even (Modbus RTU's default; mbpoll's own default is even too). */
+  parity?: 'none' | 'even' | 'odd';
+  /** Default 1. */
+  stopBits?: 1 | 2;
+}
+
 export interface MbpollRead {
-  port: number;
+  /** TCP port (Modbus TCP); ignored when `serial` is given. */
+  port?: number;
   host?: string;
+  /** Poll over RTU on this serial port instead of TCP. */
+  serial?: MbpollSerial;
   table: ModbusTable;
   /** Zero-based PDU address. */
   address: number;
@@ -49,6 +63,8 @@ export class MbpollFailure extends Error {
   readonly modbusException: number | undefined;
   /** True when no answer came within the timeout. */
   readonly timedOut: boolean;
+  /** True when libmodbus rejected the answer's CRC (RTU). */
+  readonly badCrc: boolean;
   readonly stderr: string;
 
   constructor(args: string[], stderr: string) {
@@ -58,6 +74,7 @@ export class MbpollFailure extends Error {
     const text = Object.keys(EXCEPTION_TEXTS).find((t) => stderr.includes(`failed: ${t}`));
     this.modbusException = text === undefined ? undefined : EXCEPTION_TEXTS[text];
     this.timedOut = stderr.includes('Connection timed out');
+    this.badCrc = stderr.includes('Invalid CRC');
   }
 }
 
@@ -75,9 +92,14 @@ export function mbpollRead(read: MbpollRead): Promise<number[]> {
   const count = read.count ?? 1;
   const bits = read.table === 'coils' || read.table === 'discrete';
   const type = TABLE_TYPES[read.table] + (bits ? '' : FORMAT_SUFFIXES[read.format ?? 'uint16']);
-  const args = ['-m', 'tcp', '-p', String(read.port), '-a', String(read.unitId ?? 1), '-0', '-r', String(read.address), '-c', String(count), '-t', type];
+  const serial = read.serial;
+  if (!serial && read.port === undefined) return Promise.reject(new Error('mbpollRead needs a TCP port or a serial port'));
+  const link = serial
+    ? ['-m', 'rtu', '-b', String(serial.baudRate ?? 9600), '-P', serial.parity ?? 'even', '-s', String(serial.stopBits ?? 1)]
+    : ['-m', 'tcp', '-p', String(read.port)];
+  const args = [...link, '-a', String(read.unitId ?? 1), '-0', '-r', String(read.address), '-c', String(count), '-t', type];
   if (read.wordOrder === 'ABCD') args.push('-B');
-  args.push('-o', String(read.timeoutSeconds ?? 1), '-1', '-q', read.host ?? '127.0.0.1');
+  args.push('-o', String(read.timeoutSeconds ?? 1), '-1', '-q', serial ? serial.path : (read.host ?? '127.0.0.1'));
   return new Promise((resolve, reject) => {
     execFile(mbpoll, args, { encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error) return reject(new MbpollFailure(args, stderr || error.message));

@@ -13,7 +13,7 @@ import type { WordOrder } from '../../src/host/demo/register-words.js';
 import { findPymodbusPython } from './tools.js';
 
 // Compiled to dist/test/support/; the script stays in the source tree.
-const SCRIPT = fileURLToPath(new URL('../../../test/support/pymodbus_server.py', import.meta.url));
+export const PYMODBUS_SCRIPT = fileURLToPath(new URL('../../../test/support/pymodbus_server.py', import.meta.url));
 const READY_WITHIN_MS = 15_000; // python start + pymodbus import on a slow SD-card box
 const STOP_WITHIN_MS = 5_000;
 
@@ -37,7 +37,8 @@ export interface PymodbusEncodeCase {
   order: WordOrder;
 }
 
-function python(): string {
+/** Debian's python3 that imports pymodbus; throws when there is none (gate the test first). */
+export function pymodbusPython(): string {
   const py = findPymodbusPython();
   if (!py) throw new Error('python3-pymodbus not installed (gate the test with needs("python3-pymodbus", ...))');
   return py;
@@ -45,7 +46,7 @@ function python(): string {
 
 /** Starts a pymodbus Modbus TCP server on 127.0.0.1 and a port the OS picks; resolves once it accepts connections. */
 export function startPymodbusServer(image: PymodbusImage = {}): Promise<PymodbusServer> {
-  const child = spawn(python(), [SCRIPT, 'serve', JSON.stringify({ ...image, port: 0 })], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(pymodbusPython(), [PYMODBUS_SCRIPT, 'serve', JSON.stringify({ ...image, port: 0 })], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -82,7 +83,7 @@ async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
 export function pymodbusEncodeMany(cases: readonly PymodbusEncodeCase[]): Promise<number[][]> {
   const payload = JSON.stringify(cases.map((c) => ({ type: c.type, value: String(c.value), order: c.order })));
   return new Promise((resolve, reject) => {
-    execFile(python(), [SCRIPT, 'encode', payload], { encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile(pymodbusPython(), [PYMODBUS_SCRIPT, 'encode', payload], { encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error) return reject(new Error(`pymodbus encode failed: ${stderr || error.message}`));
       resolve(JSON.parse(stdout) as number[][]);
     });
@@ -93,4 +94,15 @@ export function pymodbusEncodeMany(cases: readonly PymodbusEncodeCase[]): Promis
 export async function pymodbusEncode(type: PymodbusType, value: number | bigint, order: WordOrder): Promise<number[]> {
   const [words] = await pymodbusEncodeMany([{ type, value, order }]);
   return words as number[];
+}
+
+/** The two CRC-16 bytes pymodbus's computeCRC gives each frame, in wire order (C5 CD for 01 03 00 00 00 0A). */
+export function pymodbusCrc(frames: readonly Uint8Array[]): Promise<Array<[number, number]>> {
+  const payload = JSON.stringify(frames.map((f) => Buffer.from(f).toString('hex')));
+  return new Promise((resolve, reject) => {
+    execFile(pymodbusPython(), [PYMODBUS_SCRIPT, 'crc', payload], { encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`pymodbus crc failed: ${stderr || error.message}`));
+      resolve(JSON.parse(stdout) as Array<[number, number]>);
+    });
+  });
 }

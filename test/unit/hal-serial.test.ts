@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -187,5 +187,32 @@ test('serial: serialport is loaded on the first open, not when the transport mod
       ),
     );
     assert.deepEqual(JSON.parse(out), { before: false, after: true });
+  }),
+);
+
+// Permission denied needs a user the OS refuses: as root (root opens anything) the port is opened by a
+// child running as nobody; as any other user the pty's mode is taken away from its owner, us.
+test('serial: a port we may not open fails with WG_ERR_HAL_CONNECT and the OS reason', needs('socat', hasSocat), () =>
+  withPty(async (pair) => {
+    const device = realpathSync(pair.busPath); // /dev/pts/N, root:tty 0620 as socat made it
+    const serialJs = fileURLToPath(new URL('../../src/hal/serial.js', import.meta.url));
+    const script = `
+      const { serialTransport } = await import(${JSON.stringify(serialJs)});
+      const t = serialTransport({ device: 'd', path: ${JSON.stringify(device)}, baudRate: 9600, dataBits: 8, parity: 'even', stopBits: 1, connectTimeoutMs: 5000 });
+      try { await t.open(); console.log(JSON.stringify({ opened: true })); await t.close(); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, detail: e.context.detail })); }`;
+    const asRoot = process.getuid?.() === 0;
+    const setpriv = findTool('setpriv');
+    if (asRoot && !setpriv) return assert.fail('running as root without setpriv: cannot drop to a user the OS refuses');
+    if (!asRoot) chmodSync(device, 0o000);
+    const [command, args] = asRoot
+      ? [setpriv as string, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', script]]
+      : [process.execPath, ['--input-type=module', '-e', script]];
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(command, args, { encoding: 'utf8' }, (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout))),
+    );
+    const result = JSON.parse(out) as { code?: string; detail?: string };
+    assert.equal(result.code, 'WG_ERR_HAL_CONNECT');
+    assert.match(result.detail ?? '', /Permission denied/);
   }),
 );
