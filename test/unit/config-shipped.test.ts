@@ -25,3 +25,13 @@ test('every gateway file in config/ is valid, and every file in pipelines/ is us
   }
   for (const file of await yamlFiles('pipelines')) assert.ok(used.has(file), `${file} is not listed by any gateway file in config/`);
 });
+
+test('the meters example is ten meters of one nine-point profile, on one bus', async () => {
+  const result = await loadGatewayConfig(join(REPO_ROOT, 'config/meters.yaml'));
+  assert.ok(result.ok, result.ok ? '' : JSON.stringify(result.problems));
+  const [pipeline] = result.config.pipelines;
+  assert.equal(pipeline!.source.links.length, 1);
+  assert.deepEqual(pipeline!.source.links[0]!.devices, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(pipeline!.source.devices.map((d) => d.unitId), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(pipeline!.points.length, 10 * 9);
+});

@@ -8,7 +8,7 @@ import { MAX_CAPACITY, MIN_CAPACITY } from '../ring/layout.js';
 import { WASM_PAGE_BYTES } from '../engine/memory-limit.js';
 import type { PipelineDocument } from './documents.js';
 import { checkProfiles } from '../sources/modbus-points.js';
-import { SOURCE_KINDS } from '../sources/source-kinds.js';
+import { writtenKinds } from '../sources/source-kinds.js';
 import type { SourceKind, WrittenDevice } from '../sources/source-kind.js';
 import type { SettingChecks } from './setting-checks.js';
 import type { SettingPath } from './setting-path.js';
@@ -55,7 +55,8 @@ function checkRun(doc: PipelineDocument, checks: SettingChecks): void {
 function checkSource(doc: PipelineDocument, profiles: PipelineDocument['profiles'] | undefined, checks: SettingChecks): void {
   const firstByName = new Map<string, SettingPath>();
   const written: WrittenDevice[] = [];
-  for (const kind of SOURCE_KINDS) {
+  // In the order written, so that a duplicate device name is reported at the later of the two.
+  for (const kind of writtenKinds(doc.source)) {
     const at: SettingPath = ['source', kind.name];
     const kindDoc = doc.source[kind.name];
     // A kind the schema refused has been reported already; there is nothing more to check in it.

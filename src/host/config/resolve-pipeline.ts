@@ -9,7 +9,7 @@ import type { BackoffDocument, PipelineDocument } from './documents.js';
 import type { InstalledPlugin } from './plugin-manifest.js';
 import type { SettingPath } from './setting-path.js';
 import { SourceBuilder } from '../sources/source-builder.js';
-import { SOURCE_KINDS, type SourceKindName } from '../sources/source-kinds.js';
+import { writtenKinds, type SourceKindName } from '../sources/source-kinds.js';
 import type { JsonValue, Qos, ResolvedBackoff, ResolvedPipeline, ResolvedStep } from './resolved.js';
 import { parseDuration, parseSize, type Conversion } from './units.js';
 
@@ -23,9 +23,8 @@ export interface CheckedPipeline {
 export function resolvePipeline(checked: CheckedPipeline, uplinkQos: ReadonlyMap<string, Qos>): ResolvedPipeline {
   const { doc, file, plugins } = checked;
   const build = new SourceBuilder(doc.profiles);
-  for (const kind of SOURCE_KINDS) {
+  for (const kind of writtenKinds(doc.source)) {
     const written = doc.source[kind.name];
-    if (written === undefined) continue;
     build.kind(kind.name as SourceKindName);
     (kind.resolve as (d: unknown, a: SettingPath, b: SourceBuilder) => void)(written, ['source', kind.name], build);
   }

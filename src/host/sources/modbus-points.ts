@@ -106,7 +106,9 @@ export function checkDevicePoints(device: ModbusDeviceDocument, at: SettingPath,
   const own = device.points === undefined || listIntact(device.points, [...at, 'points'], checks);
   if (device.points !== undefined && own) checkPointEntries(device.points, [...at, 'points'], checks);
   const profileUsable = device.profile === undefined || (profiles !== undefined && listIntact(profiles[device.profile]?.points, ['profiles', device.profile, 'points'], checks));
-  if (own && profileUsable) uniqueNames(expandDevice(device, at, profiles ?? {}), checks);
+  // A name used twice inside the profile is the profile's problem, reported once there (checkProfiles),
+  // not again for every device that uses it: only the device's own points are reported here.
+  if (own && profileUsable) uniqueNames(expandDevice(device, at, profiles ?? {}), checks, [...at, 'points']);
 }
 
 /** A device as the checks across kinds see it; its point names only when its points are all valid. */
@@ -159,6 +161,8 @@ function expandList(points: readonly PointDocument[], at: SettingPath, defaults:
   return points.flatMap((point, p): ExpandedPoint[] => {
     const where: SettingPath = [...at, p];
     if (point.registers === undefined) return [{ point: point as PointDocument & { address: number }, at: where, defaults }];
+    // A block whose range or name the schema refused (reported already) makes no points.
+    if (typeof point.registers !== 'string' || typeof point.name !== 'string') return [];
     const [first, last] = blockRange(point.registers);
     const step = pointLength(point);
     const out: ExpandedPoint[] = [];
@@ -180,13 +184,18 @@ function blockRange(text: string): [number, number] {
   return [a as number, b as number];
 }
 
-function uniqueNames(expanded: readonly ExpandedPoint[], checks: SettingChecks): void {
+/** Reports every point whose name an earlier one has; with `under`, only the points written there. */
+function uniqueNames(expanded: readonly ExpandedPoint[], checks: SettingChecks, under?: SettingPath): void {
   const first = new Map<string, SettingPath>();
   for (const { point, at } of expanded) {
     if (!checks.clean([...at, 'name'])) continue;
     const earlier = first.get(point.name);
-    if (earlier) checks.report([...at, 'name'], 'WG_ERR_CONFIG_DUPLICATE_NAME', { kind: 'point', name: point.name, detail: checks.describe(earlier) });
-    else first.set(point.name, at);
+    // Repeats within one block (a name without {index} or {address}) are the block's problem, said once at it.
+    const sameEntry = earlier !== undefined && earlier.length === at.length && earlier.every((segment, i) => at[i] === segment);
+    if (earlier === undefined) first.set(point.name, at);
+    else if (!sameEntry && (under === undefined || under.every((segment, i) => at[i] === segment))) {
+      checks.report([...at, 'name'], 'WG_ERR_CONFIG_DUPLICATE_NAME', { kind: 'point', name: point.name, detail: checks.describe(earlier) });
+    }
   }
 }
 

@@ -16,3 +16,11 @@ export type SourceKindName = 'modbus_tcp' | 'modbus_rtu' | 'modbus_rtu_over_tcp'
 export function sourceKind(name: string): SourceKind | undefined {
   return (SOURCE_KINDS as readonly SourceKind<never>[]).find((k) => k.name === name) as SourceKind | undefined;
 }
+
+/**
+ * The kinds written under `source:`, in the order written (links, devices and point ids follow file
+ * order); keys that name no kind are the schema's to report.
+ */
+export function writtenKinds(source: Readonly<Record<string, unknown>>): SourceKind[] {
+  return Object.keys(source).flatMap((name) => sourceKind(name) ?? []);
+}
