@@ -27,6 +27,7 @@ import type { LinkArbiter } from './link-arbiter.js';
 import { DeviceQuarantine } from './device-quarantine.js';
 import type { FrameIngress } from './frame-ingress.js';
 import { DeviceEpisodes } from './device-episodes.js';
+import { readFrame } from './frame-reader.js';
 
 export interface PolledDevice {
   index: number;
@@ -378,31 +379,9 @@ export class DevicePoller {
     }
   }
 
-  /** Reads until the protocol plugin says a whole frame is there. */
-  async #readFrame(timeoutMs: number): Promise<Uint8Array> {
-    const { link: { transport }, protocol, clock, device } = this.#o;
-    const deadline = clock.monotonicMs() + timeoutMs;
-    let received: Uint8Array = new Uint8Array(0);
-    while (true) {
-      const remaining = deadline - clock.monotonicMs();
-      if (remaining <= 0) throw new WgError('WG_ERR_HAL_TIMEOUT', { device: device.name, detail: `${timeoutMs} ms` });
-      const chunk = await transport.read(remaining);
-      received = received.byteLength === 0 ? chunk : concat(received, chunk);
-      const most = this.#o.maxFrameBytes ?? MAX_FRAME_BYTES;
-      if (received.byteLength > most) {
-        throw new WgError('WG_ERR_DEVICE_FRAMING', { device: device.name, detail: `${received.byteLength} bytes and still no whole frame; a frame has at most ${most}` });
-      }
-      const length = await protocol.frameLength(received);
-      if (length < 0) {
-        throw new WgError('WG_ERR_DEVICE_FRAMING', { device: device.name, detail: `${received.byteLength} bytes starting ${Buffer.from(received.subarray(0, 8)).toString('hex')}` });
-      }
-      if (length > 0 && received.byteLength >= length) {
-        if (received.byteLength > length) {
-          throw new WgError('WG_ERR_DEVICE_FRAMING', { device: device.name, detail: `${received.byteLength - length} unexpected bytes after a ${length}-byte frame` });
-        }
-        return received;
-      }
-    }
+  #readFrame(timeoutMs: number): Promise<Uint8Array> {
+    const { link, protocol, clock, device } = this.#o;
+    return readFrame({ transport: link.transport, frameLength: (b) => protocol.frameLength(b), clock, device: device.name, maxFrameBytes: this.#o.maxFrameBytes ?? MAX_FRAME_BYTES }, timeoutMs);
   }
 
   async #recordAll(requests: number[], status: number): Promise<void> {
@@ -440,11 +419,4 @@ export class DevicePoller {
 
 function isPluginFailure(err: unknown): boolean {
   return isWgError(err) && (err.code === 'WG_ERR_PLUGIN_TRAP' || err.code === 'WG_ERR_PLUGIN_STATUS' || err.code === 'WG_ERR_WORKER_UNAVAILABLE');
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
-  return out;
 }
