@@ -56,6 +56,7 @@ export const ERROR_CODES = {
   WG_ERR_DEVICE_NO_ANSWER: { message: 'device {device} ({where}) does not answer within {timeout}: {hint}' },
   WG_ERR_DEVICE_FRAMING: { message: 'device {device} sent bytes that do not frame: {detail}' },
   WG_ERR_DEVICE_POLLER: { message: 'poller of device {device} failed: {detail}' },
+  WG_ERR_DEVICE_QUARANTINED: { message: 'device {device} quarantined after {cycles} poll cycles without an answer' },
   // --- uplinks / sinks ---
   WG_ERR_UPLINK_CONNECT: { message: 'uplink {uplink} cannot connect: {detail}' },
   WG_ERR_UPLINK_TAKEOVER: { message: 'uplink {uplink}: another client with client id "{clientId}" keeps taking over the session: {detail}' },

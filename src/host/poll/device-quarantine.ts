@@ -65,7 +65,7 @@ export class DeviceQuarantine {
       this.#probeGapMs = this.#device.intervalMs * 2;
       this.#probeAt = now + this.#probeGapMs;
       this.#log(40, `device ${this.#device.name} quarantined after ${this.#failedCycles} poll cycles without an answer: its points are no-comm and it is probed now and then, so the other devices on its link keep their rate`, {
-        code: 'WG_ERR_DEVICE_QUARANTINED', device: this.#device.name,
+        code: 'WG_ERR_DEVICE_QUARANTINED', device: this.#device.name, cycles: this.#failedCycles,
       });
     }
   }
