@@ -123,7 +123,14 @@ export interface ResolvedPoint {
   readonly scale: number;
   readonly offset: number;
   readonly description: string;
+  /** Who may write the point: "read" (the default) refuses every write. Absent until config sets it. */
+  readonly access?: PointAccess;
+  /** The function a write uses (5 or 15 for a coil, 6 or 16 for registers); absent or null: chosen by type. */
+  readonly writeFunction?: WriteFunction | null;
 }
+
+export type PointAccess = 'read' | 'write' | 'read_write';
+export type WriteFunction = 5 | 6 | 15 | 16;
 
 export interface ResolvedStep {
   readonly index: number;

@@ -102,14 +102,15 @@ export class AssembledPipeline {
     }
     const plan = runner.plan!;
     // Framing by the decoder's rule when it declared one that holds; else each call in the worker.
-    const protocol = runner.framing ? new RuleProtocol(runner.framing, pipeline.name) : runner.protocol;
+    // Each device is framed by the rule of its own framing (tcp, rtu).
+    const rules = runner.framing ? new RuleProtocol(runner.framing, pipeline.name) : undefined;
     const transport = deps.transport ?? tcpTransport;
     for (const device of pipeline.source.devices) {
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);
       const poller = new DevicePoller({
         device,
         requests,
-        protocol,
+        protocol: rules ? rules.forDevice(device.index) : runner.protocol,
         ingress: assembled.#ingress,
         maxFrameBytes: MODBUS_TCP_MAX_ADU,
         clock: deps.clock,

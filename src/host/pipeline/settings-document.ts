@@ -24,14 +24,20 @@ export function pipelineContext(pipeline: ResolvedPipeline): ChainContext {
   return { pipeline: pipeline.name, devices: pipeline.source.devices.map(deviceDocument), points: pipeline.points.map(pointDocument) };
 }
 
-/** The device as plugins see it in the settings document (snake_case, as in the config file). */
+/**
+ * The device as plugins see it in the settings document (snake_case, as in the config file).
+ * `framing` is how its frames are built on the wire ("tcp": Modbus TCP; "rtu": RTU, on a serial line
+ * or through a serial device server); every source is Modbus TCP until source kinds say otherwise.
+ */
 function deviceDocument(d: ResolvedDevice): Record<string, unknown> {
-  return { index: d.index, name: d.name, host: d.host, port: d.port, unit_id: d.unitId, interval_ms: d.intervalMs, timeout_ms: d.timeoutMs };
+  return { index: d.index, name: d.name, host: d.host, port: d.port, unit_id: d.unitId, interval_ms: d.intervalMs, timeout_ms: d.timeoutMs, framing: 'tcp' };
 }
 
 function pointDocument(p: ResolvedPoint): Record<string, unknown> & { unit: string } {
   return {
     id: p.id, name: p.name, device: p.device, function: p.function, address: p.address, type: p.type, order: p.order,
     length: p.length, ...(p.bit !== null ? { bit: p.bit } : {}), unit: p.unit, scale: p.scale, offset: p.offset,
+    // Who may write the point, and by which function (ABI 1.2 writes); read-only unless configured.
+    access: p.access ?? 'read', ...(p.writeFunction != null ? { write_function: p.writeFunction } : {}),
   };
 }
