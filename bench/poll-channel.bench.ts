@@ -77,7 +77,7 @@ const direct = await timeCalls(CALLS, () => local.frameLength(response));
 emitResult('wg_frame_length on this thread (what ran before, unwatched), p50', percentile(direct, 0.5), 'µs/call');
 const framing = runner.framing;
 if (framing) {
-  const byRule = new RuleProtocol(framing, 'bench');
+  const byRule = new RuleProtocol(framing, 'bench').forDevice(0);
   const ruled = await timeCalls(CALLS, () => byRule.frameLength(response));
   emitResult('framing by the decoder\'s rule (ABI 1.1 wg_framing, what modbus uses), p50', percentile(ruled, 0.5), 'µs/call');
 }

@@ -54,9 +54,10 @@ function check(rec: usize, r: i32, q: usize): u8 {
     return BAD;
   }
   const resp = frameResponseAt(rec);
-  const pduLength = responsePdu(resp, respLen, r, seq);
+  const device = <i32>load<u16>(q, Q_DEVICE);
+  const pduLength = responsePdu(resp, respLen, device, seq);
   if (pduLength < 0) return BAD;
-  return checkReadResponse(resp + <usize>pduOffset(), pduLength, <i32>load<u8>(q, Q_FUNCTION), <i32>load<u16>(q, Q_QUANTITY));
+  return checkReadResponse(resp + <usize>pduOffset(device), pduLength, <i32>load<u8>(q, Q_FUNCTION), <i32>load<u16>(q, Q_QUANTITY));
 }
 
 /** Samples of every point of request `q` from the good response data at `data`. */
@@ -145,7 +146,7 @@ export function decodeFrames(batch: usize, size: i32): i32 {
     const quality = check(rec, r, q);
     responseSettle(r);
     if (quality == GOOD) {
-      decode(ts, q, frameResponseAt(rec) + <usize>(pduOffset() + DATA_OFFSET));
+      decode(ts, q, frameResponseAt(rec) + <usize>(pduOffset(<i32>load<u16>(q, Q_DEVICE)) + DATA_OFFSET));
     } else {
       fill(ts, q, quality);
     }

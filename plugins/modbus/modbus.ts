@@ -1,6 +1,7 @@
-// modbus: decoder of Modbus reads. At configure it plans the requests (request-plan.ts); on the I/O
-// thread it builds their frames and finds frame boundaries (transport.ts); in the pipeline worker it
-// checks each response against its request and decodes every point's value (frame-batch.ts).
+// modbus: decoder of Modbus reads, encoder of writes, over Modbus TCP or RTU per device. At configure
+// it plans the requests (request-plan.ts); it builds their frames and finds frame boundaries
+// (transport.ts); it checks each response against its request and decodes every point's value
+// (frame-batch.ts); it encodes a write (write-request.ts) and checks the device's answer (write-check.ts).
 import { input, setResult, fail, OK, BAD_SETTINGS, OUT_OF_RANGE, ERROR } from "../sdk";
 import { lineStart, lineText, lineLog } from "../sdk/log-line";
 import { JsonCursor } from "../sdk/json-cursor";
@@ -10,6 +11,8 @@ import { planRequests, requestCount, requestDevices } from "./request-plan";
 import { requestFrame, frameLength, MAX_REQUEST_FRAME } from "./transport";
 import { decodeFrames } from "./frame-batch";
 import { counters, problemsConfigure } from "./response-problems";
+import { writeRequest } from "./write-request";
+import { checkWrite } from "./write-check";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
 
 // The frame of the last wg_request.
@@ -68,11 +71,17 @@ export function wg_request(index: i32, seq: i32): i32 {
   return requestFrame(requestOut, index, seq);
 }
 
-// ABI 1.1: how Modbus TCP frames carry the sequence number and end, so the host's pollers build and
-// delimit them without calling this plugin per exchange. The transaction id (MBAP bytes 0-1) carries
-// seq; a response is its MBAP length (bytes 4-5: unit id + PDU, 1 to 254) plus the 6 bytes before it.
-// Everything else about a response (protocol id, unit id, function) is checked in wg_process.
-const FRAMING = '{"seq":{"offset":0,"bytes":2,"order":"big"},"length":{"offset":4,"bytes":2,"order":"big","add":6},"min":7,"max":260}';
+// ABI 1.1: how frames carry the sequence number and end, per framing, so the host's pollers build and
+// delimit them without calling this plugin per exchange. Modbus TCP: the transaction id (MBAP bytes
+// 0-1) carries seq; a response is its MBAP length (bytes 4-5: unit id + PDU, 1 to 254) plus the 6 bytes
+// before it. RTU carries no seq, and a response's length follows from its function code (byte 1), as
+// rtu-frame.ts says: exception 5; reads byte count + 5; write echoes 8; mask write 10; at most 256.
+// Everything else about a response (ids, CRC, function) is checked in wg_process.
+const FRAMING = '{"by_framing":{\
+"tcp":{"seq":{"offset":0,"bytes":2,"order":"big"},"length":{"offset":4,"bytes":2,"order":"big","add":6},"min":7,"max":260},\
+"rtu":{"seq":null,"length":{"at":1,"cases":[{"mask":128,"equals":128,"length":5},\
+{"equals":[1,2,3,4,23],"length":{"offset":2,"bytes":1,"add":5}},{"equals":[5,6,15,16],"length":8},{"equals":22,"length":10}]},\
+"min":5,"max":256}}}';
 
 export function wg_framing(): i32 {
   const text = String.UTF8.encode(FRAMING);
@@ -86,4 +95,16 @@ export function wg_frame_length(size: i32): i32 {
 
 export function wg_process(size: i32): i32 {
   return decodeFrames(input(), size);
+}
+
+// ABI 1.2, the write group. The frame of the last wg_write.
+const writeOut = memory.data(MAX_REQUEST_FRAME);
+
+export function wg_write(device: i32, point: i32, value: f64, seq: i32): i32 {
+  setResult(writeOut);
+  return writeRequest(writeOut, device, point, value, seq);
+}
+
+export function wg_write_check(point: i32, requestLength: i32, size: i32): i32 {
+  return checkWrite(point, input(), requestLength, size);
 }

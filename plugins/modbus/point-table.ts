@@ -4,9 +4,11 @@ import { ERROR } from "../sdk/log";
 import { JsonCursor } from "../sdk/json-cursor";
 import { lineStart, lineBytes, lineNumber, lineText, lineLog } from "../sdk/log-line";
 import {
-  K_NAME, K_UNIT_ID, K_DEVICE, K_FUNCTION, K_ADDRESS, K_TYPE, K_ORDER, K_BIT, K_LENGTH, K_SCALE, K_OFFSET, readMembers, at,
+  K_NAME, K_UNIT_ID, K_DEVICE, K_FUNCTION, K_ADDRESS, K_TYPE, K_ORDER, K_BIT, K_LENGTH, K_SCALE, K_OFFSET,
+  K_FRAMING, K_ACCESS, K_WRITE_FUNCTION, readMembers, at,
 } from "./setting-names";
-import { T_BOOL, T_COIL, T_STRING, TYPE_WORDS, ORDER_WORDS, typeRegisters } from "./point-types";
+import { FRAMING_WORDS } from "./transport";
+import { T_BOOL, T_COIL, T_STRING, TYPE_WORDS, ORDER_WORDS, ACCESS_WORDS, typeRegisters } from "./point-types";
 
 // Point record. The plan's entries copy it, with R_POSITION then meaning where the value sits in the
 // response's data: a byte offset for function 3/4, a bit index for function 1/2.
@@ -18,6 +20,8 @@ export const R_TYPE = 9; // u8 type code; T_COIL for a bool on function 1/2
 export const R_ORDER = 10; // u8 order code
 export const R_BIT = 11; // u8 bit of the register, type bool on function 3/4
 export const R_DEVICE = 12; // u16 device index
+export const R_ACCESS = 14; // u8 access code (point-types.ts)
+export const R_WRITE_FUNCTION = 15; // u8 the point's write_function, 0 when it declares none
 export const R_SCALE = 16; // f64
 export const R_OFFSET = 24; // f64
 export const RECORD_SIZE: i32 = 32;
@@ -27,6 +31,8 @@ export let pointRecords: usize = 0;
 export let deviceCount: i32 = 0;
 /** Unit id of each device (u8 per device index). */
 export let unitIds: usize = 0;
+/** Framing of each device (u8 per device index, transport.ts: FRAMING_TCP or FRAMING_RTU). */
+export let framings: usize = 0;
 /** Per device: u32 address and u32 length of a copy of its name (UTF-8, JSON escapes as written). */
 export let deviceNames: usize = 0;
 /** Per point id: the same for the point's name, for log lines about a read. */
@@ -84,14 +90,23 @@ export function readDevices(json: JsonCursor, devices: usize): bool {
   deviceCount = json.count(devices);
   const room = <usize>max(deviceCount, 1);
   unitIds = heap.alloc(room);
+  framings = heap.alloc(room);
   deviceNames = heap.alloc(room * 8);
   let i = 0;
   for (let d = json.first(devices); d != 0; d = json.next(d)) {
     readMembers(json, d);
+    quoted = 0;
     let unit = whole(json, at(K_UNIT_ID));
     if (unit == ABSENT) unit = 1; // the gateway's default unit id
     if (<u32>unit > 255) return reject(json, "devices", i, "unit_id out of range");
     store<u8>(unitIds + <usize>i, <u8>unit);
+    // Absent: Modbus TCP, as before devices said their framing.
+    const framing = at(K_FRAMING) == 0 ? 0 : json.oneOf(at(K_FRAMING), FRAMING_WORDS);
+    if (framing < 0) {
+      quoted = at(K_FRAMING);
+      return reject(json, "devices", i, "framing unknown: ");
+    }
+    store<u8>(framings + <usize>i, <u8>framing);
     copyName(json, deviceNames, i);
     i++;
   }
@@ -127,6 +142,12 @@ function readPoint(json: JsonCursor, i: i32, maxRegisters: i32): string {
   if (type < 0) return quoting(K_TYPE, "type unknown: ");
   const order = at(K_ORDER) == 0 ? 0 : json.oneOf(at(K_ORDER), ORDER_WORDS); // ABCD when absent
   if (order < 0) return quoting(K_ORDER, "order unknown: ");
+
+  const access = at(K_ACCESS) == 0 ? 0 : json.oneOf(at(K_ACCESS), ACCESS_WORDS); // read when absent
+  if (access < 0) return quoting(K_ACCESS, "access unknown: ");
+  let writeFunction = whole(json, at(K_WRITE_FUNCTION));
+  if (writeFunction == ABSENT) writeFunction = 0;
+  else if (writeFunction != 5 && writeFunction != 6 && writeFunction != 15 && writeFunction != 16) return "write_function must be 5, 6, 15 or 16";
 
   const bit = whole(json, at(K_BIT));
   const hasBit = bit != ABSENT;
@@ -164,6 +185,8 @@ function readPoint(json: JsonCursor, i: i32, maxRegisters: i32): string {
   store<u8>(rec, <u8>order, R_ORDER);
   store<u8>(rec, <u8>bit, R_BIT);
   store<u16>(rec, <u16>device, R_DEVICE);
+  store<u8>(rec, <u8>access, R_ACCESS);
+  store<u8>(rec, <u8>writeFunction, R_WRITE_FUNCTION);
   store<f64>(rec, scale, R_SCALE);
   store<f64>(rec, offset, R_OFFSET);
   return ACCEPTED;

@@ -28,3 +28,10 @@ export const ORDER_WORDS = "ABCD BADC CDAB DCBA";
 export function typeRegisters(code: i32): i32 {
   return code < T_INT32 ? 1 : code < T_INT64 ? 2 : 4;
 }
+
+// Access codes, in the order of ACCESS_WORDS: a point may be written unless it is A_READ.
+export const A_READ: i32 = 0;
+export const A_WRITE: i32 = 1;
+export const A_READ_WRITE: i32 = 2;
+/** Access names, space-separated, in the order of the codes. */
+export const ACCESS_WORDS = "read write read_write";

@@ -6,6 +6,7 @@
 import { INFO, WARN } from "../sdk/log";
 import { lineStart, lineText, lineBytes, lineNumber, lineLog } from "../sdk/log-line";
 import { Counters } from "../sdk/counters";
+import { lineException } from "./exception-names";
 import { deviceNames, deviceCount, pointNames, R_ID, RECORD_SIZE } from "./point-table";
 import { requestCount, requests, entries, Q_START, Q_QUANTITY, Q_FUNCTION, Q_UNIT, Q_DEVICE, Q_FIRST, Q_COUNT, REQUEST_SIZE } from "./request-plan";
 
@@ -68,6 +69,21 @@ export function noteMismatch(what: string, value: i32, expected: i32): void {
   want = expected;
 }
 
+/** Whether the response being checked has a problem noted. */
+export function responseFaulty(): bool {
+  return problem != NONE;
+}
+
+/** Appends the noted mismatch to the log line: "CRC 1234, expected 4321". */
+export function lineMismatch(): void {
+  lineText(detail);
+  lineNumber(got);
+  if (want >= 0) {
+    lineText(", expected ");
+    lineNumber(want);
+  }
+}
+
 /** Counts, and logs when it starts, a record whose request index `r` the plan does not have. */
 export function noteUnplanned(device: i32, r: i32): void {
   counters.add(UNPLANNED_RECORDS, 1);
@@ -109,12 +125,7 @@ export function responseSettle(r: i32): void {
   }
   lineText(": ");
   if (problem == MISMATCH) {
-    lineText(detail);
-    lineNumber(got);
-    if (want >= 0) {
-      lineText(", expected ");
-      lineNumber(want);
-    }
+    lineMismatch();
   } else {
     describeException(q, <i32>(problem - EXCEPTION));
   }
@@ -179,21 +190,16 @@ function describeRun(key: u32, run: u32): void {
  * Application Protocol Specification V1.1b3, section 7.
  */
 function describeException(q: usize, code: i32): void {
-  lineText("exception ");
-  lineNumber(code);
-  if (code == 1) lineText(" (illegal function): check the points' function");
+  lineException(code);
+  if (code == 1) lineText(": check the points' function");
   else if (code == 2) {
-    lineText(" (illegal data address): check the addresses against the device's register map");
+    lineText(": check the addresses against the device's register map");
     if (looksOneBased(q)) lineText(" (in a 1-based map, 40001 is address 0 of function 3)");
   }
-  else if (code == 3) lineText(" (illegal data value): try a lower max_registers or max_bits");
-  else if (code == 4) lineText(" (server device failure)");
-  else if (code == 5) lineText(" (acknowledge)");
-  else if (code == 6) lineText(" (server device busy): poll less often");
-  else if (code == 8) lineText(" (memory parity error)");
-  else if (code == GATEWAY_PATH_UNAVAILABLE) lineText(" (gateway path unavailable): check unit_id and the gateway");
-  else if (code == GATEWAY_TARGET_FAILED) lineText(" (gateway target device failed to respond): check unit_id and the device");
-  else lineText(" (not a code of the Modbus specification)");
+  else if (code == 3) lineText(": try a lower max_registers or max_bits");
+  else if (code == 6) lineText(": poll less often");
+  else if (code == GATEWAY_PATH_UNAVAILABLE) lineText(": check unit_id and the gateway");
+  else if (code == GATEWAY_TARGET_FAILED) lineText(": check unit_id and the device");
 }
 
 /**

@@ -2,7 +2,8 @@
 // JsonCursor.members pass over an object finds them all, each at the index its K_ constant names.
 import { JsonCursor } from "../sdk/json-cursor";
 export const KEYS = "with devices points max_registers max_bits max_gap \
-name unit_id device function address type order bit length scale offset";
+name unit_id device function address type order bit length scale offset \
+framing access write_function";
 // The settings document.
 export const K_WITH = 0;
 export const K_DEVICES = 1;
@@ -23,7 +24,11 @@ export const K_BIT = 13;
 export const K_LENGTH = 14;
 export const K_SCALE = 15;
 export const K_OFFSET = 16;
-const KEY_COUNT = 17;
+// ABI 1.2: a device's framing, a point's access and write function.
+export const K_FRAMING = 17;
+export const K_ACCESS = 18;
+export const K_WRITE_FUNCTION = 19;
+const KEY_COUNT = 20;
 
 // Where the last readMembers() call found each key's value.
 const found = memory.data(KEY_COUNT * 4);

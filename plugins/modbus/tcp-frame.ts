@@ -3,7 +3,6 @@
 // PDU), unit id. All big-endian.
 import { BAD_FRAME } from "../sdk/status";
 import { noteMismatch } from "./response-problems";
-import { writeReadRequest, READ_REQUEST_SIZE } from "./pdu";
 
 export const MBAP_SIZE: i32 = 7;
 // The MBAP length counts the unit id plus a PDU of at most 253 bytes.
@@ -13,14 +12,13 @@ const MAX_MBAP_LENGTH: i32 = 254;
   return <i32>bswap<u16>(load<u16>(ptr + offset));
 }
 
-/** Writes the request ADU for a read; returns its length. */
-export function tcpRequest(out: usize, seq: i32, unit: i32, fn: i32, start: i32, quantity: i32): i32 {
+/** Frames the `pduLength`-byte PDU already written at out + MBAP_SIZE; returns the ADU's length. */
+export function tcpFrame(out: usize, seq: i32, unit: i32, pduLength: i32): i32 {
   store<u16>(out, bswap<u16>(<u16>seq), 0);
   store<u16>(out, 0, 2);
-  store<u16>(out, bswap<u16>(<u16>(1 + READ_REQUEST_SIZE)), 4);
+  store<u16>(out, bswap<u16>(<u16>(1 + pduLength)), 4);
   store<u8>(out, <u8>unit, 6);
-  writeReadRequest(out + MBAP_SIZE, fn, start, quantity);
-  return MBAP_SIZE + READ_REQUEST_SIZE;
+  return MBAP_SIZE + pduLength;
 }
 
 /** 0: need more bytes; n: the first n bytes are a frame; BAD_FRAME: no Modbus TCP frame starts here. */

@@ -6,6 +6,8 @@ export const BAD_INPUT: i32 = -3;
 export const NO_MEMORY: i32 = -4;
 export const BAD_FRAME: i32 = -5;
 export const OUT_OF_RANGE: i32 = -6;
+// ABI 1.2: wg_write refuses the write (why was logged at error level).
+export const REFUSED: i32 = -7;
 
 // Sample quality codes.
 export const GOOD: u8 = 0;

@@ -57,6 +57,9 @@ export const ERROR_CODES = {
   WG_ERR_DEVICE_FRAMING: { message: 'device {device} sent bytes that do not frame: {detail}' },
   WG_ERR_DEVICE_POLLER: { message: 'poller of device {device} failed: {detail}' },
   WG_ERR_DEVICE_QUARANTINED: { message: 'device {device} quarantined after {cycles} poll cycles without an answer' },
+  WG_ERR_DEVICE_EXCEPTION: { message: 'device {device} answered the write of point {point} with an exception: {detail}' },
+  WG_ERR_WRITE_REFUSED: { message: 'write of point {point} to device {device} refused: {detail}' },
+  WG_ERR_WRITE_UNCONFIRMED: { message: 'device {device} did not confirm the write of point {point}: {detail}' },
   // --- uplinks / sinks ---
   WG_ERR_UPLINK_CONNECT: { message: 'uplink {uplink} cannot connect: {detail}' },
   WG_ERR_UPLINK_TAKEOVER: { message: 'uplink {uplink}: another client with client id "{clientId}" keeps taking over the session: {detail}' },

@@ -101,7 +101,7 @@ test('the manifest is valid and its defaults are the protocol limits (spec 6.1-6
   assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
   const filled: Record<string, unknown> = {};
   assert.deepEqual(result.plugin.validateSettings(filled), []);
-  assert.deepEqual(filled, { transport: 'tcp', max_registers: 125, max_bits: 2000, max_gap: 0 });
+  assert.deepEqual(filled, { max_registers: 125, max_bits: 2000, max_gap: 0 });
   // Enough adjacent registers and coils to hit both limits, and two registers a gap of 1 apart.
   const points: PointSetting[] = [
     ...Array.from({ length: 130 }, (_, i) => ({ function: 3, address: i, type: 'uint16' })),
@@ -111,6 +111,7 @@ test('the manifest is valid and its defaults are the protocol limits (spec 6.1-6
   ];
   assert.deepEqual(plan(modbusDecoder({ points, with: filled, withAsWritten: true }).instance),
     [[0, 1, 0, 2000], [0, 1, 2000, 1], [0, 3, 0, 125], [0, 3, 125, 5], [0, 4, 0, 1], [0, 4, 2, 1]]);
+  // `transport` is gone: the framing is per device now, from its source (settings document `framing`).
   const refusedSettings = result.plugin.validateSettings({ transport: 'rtu', max_registers: 126, max_bits: 0, max_gap: -1, extra: 1 });
   assert.equal(refusedSettings.length, 5, JSON.stringify(refusedSettings));
 });

@@ -194,8 +194,10 @@ export interface ResolvedPoint {
   /** Whether the point may be written (`wasmgate write`, rules later); reads never depend on it. */
   readonly access: PointAccess;
   /** Function a write uses, when the point names one (5 or 15 for coils, 6 or 16 for registers); null: the decoder's choice. */
-  readonly writeFunction: 5 | 6 | 15 | 16 | null;
+  readonly writeFunction: WriteFunction | null;
 }
+
+export type WriteFunction = 5 | 6 | 15 | 16;
 
 export interface ResolvedStep {
   readonly index: number;

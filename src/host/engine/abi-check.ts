@@ -5,6 +5,7 @@
 import { WgError } from '../errors.js';
 import {
   ABI_MAJOR,
+  ABI_MINOR,
   ABI_MARKER,
   ABI_MARKER_PATTERN,
   GRANTED_IMPORTS,
@@ -12,6 +13,7 @@ import {
   OPTIONAL_EXPORTS,
   POLLING_EXPORTS,
   REQUIRED_EXPORTS,
+  WRITE_EXPORTS,
 } from './abi.js';
 
 export interface AbiFacts {
@@ -23,6 +25,8 @@ export interface AbiFacts {
   units: boolean;
   /** The module exports wg_framing (ABI 1.1): its frames can be built and delimited by rule. */
   framing: boolean;
+  /** The module exports the write group (ABI 1.2: wg_write, wg_write_check). */
+  writes: boolean;
 }
 
 export function listAbiProblems(module: WebAssembly.Module, manifestAbi?: number): string[] {
@@ -41,6 +45,12 @@ export function listAbiProblems(module: WebAssembly.Module, manifestAbi?: number
   if (manifestAbi !== undefined && Math.trunc(manifestAbi) !== ABI_MAJOR && markers.includes(ABI_MAJOR)) {
     problems.push(`manifest declares abi ${manifestAbi} but the module exports ${ABI_MARKER}`);
   }
+  // Minor versions only add: a plugin of 1.0 or 1.1 loads unchanged; one built for a newer minor
+  // than this host knows may rely on what the host does not do.
+  const minor = manifestAbi === undefined ? 0 : Math.round((manifestAbi - Math.trunc(manifestAbi)) * 10);
+  if (manifestAbi !== undefined && Math.trunc(manifestAbi) === ABI_MAJOR && minor > ABI_MINOR) {
+    problems.push(`manifest declares abi ${manifestAbi}, this host speaks up to ${ABI_MAJOR}.${ABI_MINOR}`);
+  }
 
   for (const [name, kind] of Object.entries(REQUIRED_EXPORTS)) {
     const actual = exports.get(name);
@@ -57,7 +67,11 @@ export function listAbiProblems(module: WebAssembly.Module, manifestAbi?: number
     const missing = POLLING_EXPORTS.filter((n) => !exports.has(n));
     problems.push(`incomplete polling group: has ${present.join(', ')} but misses ${missing.join(', ')}`);
   }
-  for (const name of present) {
+  const writes = WRITE_EXPORTS.filter((n) => exports.has(n));
+  if (writes.length > 0 && writes.length < WRITE_EXPORTS.length) {
+    problems.push(`incomplete write group: has ${writes.join(', ')} but misses ${WRITE_EXPORTS.filter((n) => !exports.has(n)).join(', ')}`);
+  }
+  for (const name of [...present, ...writes]) {
     if (exports.get(name) !== 'function') problems.push(`export "${name}" is a ${exports.get(name)}, expected a function`);
   }
 
@@ -77,5 +91,5 @@ export function checkAbi(module: WebAssembly.Module, plugin: string, file: strin
     throw new WgError('WG_ERR_PLUGIN_ABI', { plugin, file, detail: problems.join('; '), problems });
   }
   const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  return { polling: names.has('wg_requests'), ticks: names.has('wg_tick'), units: names.has('wg_units'), framing: names.has('wg_requests') && names.has('wg_framing') };
+  return { polling: names.has('wg_requests'), ticks: names.has('wg_tick'), units: names.has('wg_units'), framing: names.has('wg_requests') && names.has('wg_framing'), writes: names.has('wg_write') };
 }

@@ -4,6 +4,8 @@
  */
 
 export const ABI_MAJOR = 1;
+/** The newest minor version of ABI_MAJOR this host speaks (docs/plugin-abi.md, History). */
+export const ABI_MINOR = 2;
 export const ABI_MARKER = `wasmgate_abi_v${ABI_MAJOR}`;
 /** Any export named like a version marker, to report "built for ABI vN" precisely. */
 export const ABI_MARKER_PATTERN = /^wasmgate_abi_v(\d+)$/;
@@ -24,6 +26,8 @@ export const REQUIRED_EXPORTS = {
 export const OPTIONAL_EXPORTS = { wg_tick: 'function', wg_units: 'function', wg_stats: 'function', wg_framing: 'function' } as const;
 /** Decoders of polled protocols export all three or none. */
 export const POLLING_EXPORTS = ['wg_requests', 'wg_request', 'wg_frame_length'] as const;
+/** ABI 1.2: decoders that can write to their devices export both or none. */
+export const WRITE_EXPORTS = ['wg_write', 'wg_write_check'] as const;
 
 export const Status = {
   OK: 0,
@@ -33,6 +37,7 @@ export const Status = {
   NO_MEMORY: -4,
   BAD_FRAME: -5,
   OUT_OF_RANGE: -6,
+  REFUSED: -7,
 } as const;
 
 export const STATUS_NAMES: Record<number, string> = {
@@ -42,6 +47,7 @@ export const STATUS_NAMES: Record<number, string> = {
   [-4]: 'WG_STATUS_NO_MEMORY',
   [-5]: 'WG_STATUS_BAD_FRAME',
   [-6]: 'WG_STATUS_OUT_OF_RANGE',
+  [-7]: 'WG_STATUS_REFUSED',
 };
 
 export type PluginKind = 'decoder' | 'transform' | 'encoder';

@@ -5,12 +5,16 @@
  * worker cannot hold polling back, and nothing of the plugin runs on the main thread. The rule is data,
  * checked here; the worker also checks that the plugin's own frames agree with it before it is used.
  *
- * Text form (UTF-8 JSON), every number a byte count or offset:
- *   { "seq":    { "offset": 0, "bytes": 2, "order": "big" } | null,
- *     "length": { "offset": 4, "bytes": 2, "order": "big", "add": 6 },
- *     "min": 8, "max": 260 }
- * A response is complete when `length.offset + length.bytes` bytes have arrived and then the unsigned
- * field there plus `add` bytes; a total below `min` or above `max` cannot start a valid frame.
+ * Text form (UTF-8 JSON), every number a byte count or offset (docs/plugin-abi.md, wg_framing):
+ *   RULE  = { "seq": FIELD | null, "length": FIELD + { "add": n } | CASES, "min": n, "max": n }
+ *   CASES = { "at": n, "cases": [ { "mask": n, "equals": n | [n...], "length": n | FIELD + { "add": n } } ] }
+ *   TEXT  = RULE | { "by_framing": { "<framing>": RULE, ... } }
+ * A length field: the response is complete when the field has arrived and then the unsigned field plus
+ * `add` bytes. Cases: once the byte at `at` has arrived, the first case whose `equals` holds the byte
+ * AND `mask` (default 255) gives the length: a fixed total, or a length field. No case: not a frame.
+ * A total below `min` or above `max` cannot start a valid frame. `by_framing` gives a rule per device
+ * framing (the settings document's `devices[i].framing`, "tcp" when absent); the single form applies
+ * to every device.
  */
 import { WgError, type ErrorContext } from '../errors.js';
 
@@ -20,51 +24,78 @@ export interface FieldRule {
   order: 'big' | 'little';
 }
 
+export type LengthField = FieldRule & { add: number };
+
+export interface LengthCase {
+  mask: number;
+  equals: number[];
+  /** A fixed total, or the length field that says it. */
+  length: number | LengthField;
+}
+
+export interface LengthCases {
+  at: number;
+  cases: LengthCase[];
+}
+
 export interface FramingRule {
   /** Where the host writes the sequence number into a request frame; null when frames carry none. */
   seq: FieldRule | null;
-  length: FieldRule & { add: number };
+  length: LengthField | LengthCases;
   min: number;
   max: number;
 }
 
+/** A rule for every device (`all`), or one per device framing name. */
+export type FramingRules = { all: FramingRule } | { byFraming: Record<string, FramingRule> };
+
+/** The framing of a device whose settings name none. */
+export const DEFAULT_FRAMING = 'tcp';
+
 /** The largest frame a rule may declare: a ring record's request and response lengths are 16 bits. */
 const MAX_FRAME = 65535;
 
-export function parseFramingRule(text: string, context: ErrorContext): FramingRule {
-  const fail = (detail: string) => new WgError('WG_ERR_PLUGIN_STATUS', { ...context, detail: `wg_framing: ${detail}` });
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw fail(`not JSON: ${text.slice(0, 80)}`);
+type Fail = (detail: string) => WgError;
+
+/** Parses the text of wg_framing, either form. */
+export function parseFramingRules(text: string, context: ErrorContext): FramingRules {
+  const fail: Fail = (detail) => new WgError('WG_ERR_PLUGIN_STATUS', { ...context, detail: `wg_framing: ${detail}` });
+  const doc = parseJson(text, fail);
+  if (!('by_framing' in doc)) return { all: ruleOf(doc, '', fail) };
+  onlyKeys(doc, ['by_framing'], '', fail);
+  const by = doc.by_framing;
+  if (!isObject(by) || Object.keys(by).length === 0) throw fail('by_framing must be an object of rules by framing name');
+  const byFraming: Record<string, FramingRule> = {};
+  for (const [name, rule] of Object.entries(by)) {
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) throw fail(`by_framing: "${name}" is not a framing name (lower case letters, digits, _)`);
+    if (!isObject(rule)) throw fail(`by_framing.${name} must be a rule object`);
+    byFraming[name] = ruleOf(rule, `by_framing.${name}.`, fail);
   }
-  if (!isObject(doc)) throw fail('not an object');
-  const field = (v: unknown, name: string): FieldRule => {
-    if (!isObject(v)) throw fail(`${name} must be an object`);
-    const offset = v.offset;
-    const bytes = v.bytes;
-    const order = v.order ?? 'big';
-    if (!Number.isInteger(offset) || (offset as number) < 0 || (offset as number) > MAX_FRAME) throw fail(`${name}.offset must be a byte offset`);
-    if (bytes !== 1 && bytes !== 2 && bytes !== 4) throw fail(`${name}.bytes must be 1, 2 or 4`);
-    if (order !== 'big' && order !== 'little') throw fail(`${name}.order must be "big" or "little"`);
-    return { offset: offset as number, bytes, order };
-  };
-  const seq = doc.seq === null || doc.seq === undefined ? null : field(doc.seq, 'seq');
-  const length = field(doc.length, 'length');
-  const add = isObject(doc.length) ? doc.length.add ?? 0 : 0;
-  if (!Number.isInteger(add) || Math.abs(add as number) > MAX_FRAME) throw fail('length.add must be a whole number of bytes');
-  const header = length.offset + length.bytes;
-  const min = doc.min ?? header;
-  const max = doc.max;
-  if (!Number.isInteger(max) || (max as number) < header || (max as number) > MAX_FRAME) throw fail(`max must be from ${header} to ${MAX_FRAME} bytes`);
-  if (!Number.isInteger(min) || (min as number) < header || (min as number) > (max as number)) throw fail(`min must be from ${header} to max`);
-  return { seq, length: { ...length, add: add as number }, min: min as number, max: max as number };
+  return { byFraming };
+}
+
+/** Parses a text of the single-rule form. */
+export function parseFramingRule(text: string, context: ErrorContext): FramingRule {
+  const fail: Fail = (detail) => new WgError('WG_ERR_PLUGIN_STATUS', { ...context, detail: `wg_framing: ${detail}` });
+  return ruleOf(parseJson(text, fail), '', fail);
+}
+
+/** The rule for devices of `framing`, or undefined when the rules have none for it. */
+export function ruleFor(rules: FramingRules, framing: string): FramingRule | undefined {
+  return 'all' in rules ? rules.all : Object.hasOwn(rules.byFraming, framing) ? rules.byFraming[framing] : undefined;
 }
 
 /** 0: more bytes needed; n > 0: the first n bytes are a frame; -1: these bytes cannot start a frame. */
 export function ruleFrameLength(rule: FramingRule, received: Uint8Array): number {
-  const { length } = rule;
+  let length = rule.length;
+  if ('cases' in length) {
+    if (received.byteLength <= length.at) return 0;
+    const byte = received[length.at]!;
+    const match = length.cases.find((c) => c.equals.includes(byte & c.mask));
+    if (!match) return -1;
+    if (typeof match.length === 'number') return match.length < rule.min || match.length > rule.max ? -1 : match.length;
+    length = match.length;
+  }
   if (received.byteLength < length.offset + length.bytes) return 0;
   const total = readField(received, length) + length.add;
   return total < rule.min || total > rule.max ? -1 : total;
@@ -81,6 +112,97 @@ export function withSeq(rule: FramingRule, template: Uint8Array, seq: number): U
 export function readSeq(rule: FramingRule, frame: Uint8Array): number | undefined {
   if (!rule.seq || frame.byteLength < rule.seq.offset + rule.seq.bytes) return undefined;
   return readField(frame, rule.seq);
+}
+
+function parseJson(text: string, fail: Fail): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw fail(`not JSON: ${text.slice(0, 80)}`);
+  }
+  if (!isObject(doc)) throw fail('not an object');
+  return doc;
+}
+
+function ruleOf(doc: Record<string, unknown>, at: string, fail: Fail): FramingRule {
+  onlyKeys(doc, ['seq', 'length', 'min', 'max'], at, fail);
+  const seq = doc.seq === null || doc.seq === undefined ? null : field(doc.seq, `${at}seq`, ['offset', 'bytes', 'order'], fail);
+  const lengthDoc = doc.length;
+  let length: LengthField | LengthCases;
+  let header: number;
+  if (isObject(lengthDoc) && 'cases' in lengthDoc) {
+    length = cases(lengthDoc, `${at}length`, fail);
+    header = length.at + 1;
+  } else {
+    length = lengthField(lengthDoc, `${at}length`, fail);
+    header = length.offset + length.bytes;
+  }
+  const min = doc.min ?? header;
+  const max = doc.max;
+  if (!Number.isInteger(max) || (max as number) < header || (max as number) > MAX_FRAME) throw fail(`${at}max must be from ${header} to ${MAX_FRAME} bytes`);
+  if (!Number.isInteger(min) || (min as number) < header || (min as number) > (max as number)) throw fail(`${at}min must be from ${header} to max`);
+  return { seq, length, min: min as number, max: max as number };
+}
+
+function cases(doc: Record<string, unknown>, name: string, fail: Fail): LengthCases {
+  onlyKeys(doc, ['at', 'cases'], `${name}.`, fail);
+  const at = doc.at;
+  if (!isOffset(at)) throw fail(`${name}.at must be a byte offset`);
+  if (!Array.isArray(doc.cases) || doc.cases.length === 0) throw fail(`${name}.cases must be a non-empty list`);
+  const list = doc.cases.map((c: unknown, i): LengthCase => {
+    const where = `${name}.cases[${i}]`;
+    if (!isObject(c)) throw fail(`${where} must be an object`);
+    onlyKeys(c, ['mask', 'equals', 'length'], `${where}.`, fail);
+    const mask = c.mask ?? 0xff;
+    if (!isByte(mask)) throw fail(`${where}.mask must be a byte (0 to 255)`);
+    const equals = Array.isArray(c.equals) ? c.equals : [c.equals];
+    if (equals.length === 0 || !equals.every(isByte)) throw fail(`${where}.equals must be a byte or a non-empty list of bytes`);
+    const unreachable = (equals as number[]).find((e) => (e & mask) !== e);
+    if (unreachable !== undefined) throw fail(`${where}.equals ${unreachable} has bits outside mask ${mask as number}: it can never match`);
+    let length: number | LengthField;
+    if (typeof c.length === 'number') {
+      if (!Number.isInteger(c.length) || c.length < at + 1 || c.length > MAX_FRAME) throw fail(`${where}.length must be a whole number of bytes from ${at + 1} to ${MAX_FRAME}, or a length field`);
+      length = c.length;
+    } else {
+      length = lengthField(c.length, `${where}.length`, fail);
+    }
+    return { mask: mask as number, equals: equals as number[], length };
+  });
+  return { at, cases: list };
+}
+
+function lengthField(v: unknown, name: string, fail: Fail): LengthField {
+  const f = field(v, name, ['offset', 'bytes', 'order', 'add'], fail);
+  const add = (v as Record<string, unknown>).add ?? 0;
+  if (!Number.isInteger(add) || Math.abs(add as number) > MAX_FRAME) throw fail(`${name}.add must be a whole number of bytes`);
+  return { ...f, add: add as number };
+}
+
+function field(v: unknown, name: string, keys: string[], fail: Fail): FieldRule {
+  if (!isObject(v)) throw fail(`${name} must be an object`);
+  onlyKeys(v, keys, `${name}.`, fail);
+  const offset = v.offset;
+  const bytes = v.bytes;
+  const order = v.order ?? 'big';
+  if (!isOffset(offset)) throw fail(`${name}.offset must be a byte offset`);
+  if (bytes !== 1 && bytes !== 2 && bytes !== 4) throw fail(`${name}.bytes must be 1, 2 or 4`);
+  if (order !== 'big' && order !== 'little') throw fail(`${name}.order must be "big" or "little"`);
+  return { offset, bytes, order };
+}
+
+/** A rule with a misspelt key would mean something else than its author meant: refused. */
+function onlyKeys(v: Record<string, unknown>, keys: string[], at: string, fail: Fail): void {
+  const unknown = Object.keys(v).filter((k) => !keys.includes(k));
+  if (unknown.length > 0) throw fail(`${at}${unknown[0]} is not a setting here (known: ${keys.join(', ')})`);
+}
+
+function isOffset(v: unknown): v is number {
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_FRAME;
+}
+
+function isByte(v: unknown): v is number {
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 255;
 }
 
 function readField(bytes: Uint8Array, f: FieldRule): number {

@@ -7,6 +7,13 @@ import { WgError, type ErrorContext } from '../errors.js';
 import { LogLevel, STATUS_NAMES, Status } from './abi.js';
 import { v8Engine, type CompiledPlugin, type Engine } from './engine.js';
 
+/**
+ * What a device's response to a write means (ABI 1.2 wg_write_check): confirmed, or failed with a
+ * wasmgate code (WG_ERR_DEVICE_EXCEPTION with the device's exception code, WG_ERR_WRITE_UNCONFIRMED
+ * when the echo does not match) and the plugin's account of it.
+ */
+export type WriteVerdict = { ok: true } | { ok: false; code: 'WG_ERR_DEVICE_EXCEPTION' | 'WG_ERR_WRITE_UNCONFIRMED'; detail: string; exception?: number };
+
 export interface PluginLogLine {
   level: number;
   message: string;
@@ -27,6 +34,8 @@ export interface InstanceOptions {
 type Fn0 = () => number;
 type Fn1 = (a: number) => number;
 type Fn2 = (a: number, b: number) => number;
+type Fn3 = (a: number, b: number, c: number) => number;
+type Fn4 = (a: number, b: number, c: number, d: number) => number;
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 /** What a wasm `throw` becomes in JS (exception handling); not in TypeScript's lib yet. */
@@ -51,6 +60,8 @@ export class PluginInstance {
   #request?: Fn2;
   #frameLength?: Fn1;
   #framing?: Fn0;
+  #writeFn?: Fn4;
+  #writeCheck?: Fn3;
   #context: ErrorContext;
   #onLog?: (line: PluginLogLine) => void;
   #lastError = '';
@@ -88,6 +99,10 @@ export class PluginInstance {
       this.#request = exports.wg_request as Fn2;
       this.#frameLength = exports.wg_frame_length as Fn1;
       this.#framing = exports.wg_framing as Fn0 | undefined;
+    }
+    if (plugin.facts.writes) {
+      this.#writeFn = exports.wg_write as Fn4;
+      this.#writeCheck = exports.wg_write_check as Fn3;
     }
   }
 
@@ -200,8 +215,37 @@ export class PluginInstance {
     return utf8.decode(this.#result('wg_framing', len));
   }
 
-  #polling<F>(name: string, fn: F | undefined): F {
-    if (!fn) throw new WgError('WG_ERR_PLUGIN_ABI', { ...this.#context, file: this.plugin.file, detail: `${name} called on a plugin without the polling group` });
+  /**
+   * The frame that writes `value` to point `point` of device `device`, sent with `seq` (ABI 1.2
+   * wg_write). A copy the caller owns. A write the plugin refuses throws WG_ERR_WRITE_REFUSED with
+   * its reason.
+   */
+  writeFrame(device: number, point: number, value: number, seq: number): Uint8Array {
+    const write = this.#polling('wg_write', this.#writeFn, 'write');
+    const len = this.#guard('wg_write', () => write(device, point, value, seq));
+    if (len === Status.REFUSED || len === Status.OUT_OF_RANGE) {
+      const detail = len === Status.OUT_OF_RANGE ? `no point ${point} in the settings` : this.#lastError || 'the plugin gave no reason';
+      throw new WgError('WG_ERR_WRITE_REFUSED', { ...this.#context, device: `#${device}`, point: `#${point}`, detail });
+    }
+    return this.#result('wg_write', len).slice();
+  }
+
+  /** Whether `response` confirms the write `request` of point `point` (ABI 1.2 wg_write_check). */
+  checkWrite(point: number, request: Uint8Array, response: Uint8Array): WriteVerdict {
+    const check = this.#polling('wg_write_check', this.#writeCheck, 'write');
+    const both = new Uint8Array(request.byteLength + response.byteLength);
+    both.set(request);
+    both.set(response, request.byteLength);
+    const status = this.#guard('wg_write_check', () => check(point, request.byteLength, this.#write(both)));
+    if (status === Status.OK) return { ok: true };
+    const detail = this.#lastError || `status ${status}`;
+    if (status > 0 && status <= 255) return { ok: false, code: 'WG_ERR_DEVICE_EXCEPTION', exception: status, detail };
+    if (status === Status.BAD_FRAME) return { ok: false, code: 'WG_ERR_WRITE_UNCONFIRMED', detail };
+    throw new WgError('WG_ERR_PLUGIN_STATUS', { ...this.#context, call: 'wg_write_check', detail: `${STATUS_NAMES[status] ?? status} from wg_write_check${this.#lastError ? `: ${this.#lastError}` : ''}`, status });
+  }
+
+  #polling<F>(name: string, fn: F | undefined, group = 'polling'): F {
+    if (!fn) throw new WgError('WG_ERR_PLUGIN_ABI', { ...this.#context, file: this.plugin.file, detail: `${name} called on a plugin without the ${group} group` });
     return fn;
   }
 

@@ -15,6 +15,7 @@ import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
 import { LinkArbiter, type LinkStatus } from '../poll/link-arbiter.js';
 import { TransactionDemux } from '../poll/transaction-demux.js';
+import type { DeviceProtocol } from './poll-channel.js';
 import { sourceKind } from '../sources/source-kinds.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
 import { RuleProtocol } from '../poll/rule-protocol.js';
@@ -102,12 +103,16 @@ export class AssembledPipeline {
     }
     const plan = runner.plan!;
     // Framing by the decoder's rule when it declared one that holds; else each call in the worker.
-    const protocol = runner.framing ? new RuleProtocol(runner.framing, pipeline.name) : runner.protocol;
+    // Each device is framed by the rule of its own framing (tcp, rtu); without rules, call by call in the worker.
+    const rules = runner.framing ? new RuleProtocol(runner.framing, pipeline.name) : undefined;
+    const protocolOf = (device: number): DeviceProtocol => (rules ? rules.forDevice(device) : runner.protocol);
     const { links, devices } = pipeline.source;
     for (const link of links) {
       const served = link.devices.map((d) => devices[d]!);
       const transport = deps.transport ? deps.transport(link, served) : sourceKind(link.kind)!.transport(link, served);
       const arbiter = new LinkArbiter(link, transport, deps.clock);
+      // The devices of a link share its framing: the first one's protocol delimits for all of them.
+      const protocol = protocolOf(link.devices[0]!);
       if (link.inFlight > 1) {
         const seqOf = protocol.seqOf?.bind(protocol);
         if (seqOf && seqOf(new Uint8Array(link.maxFrameBytes)) !== undefined) {
@@ -125,7 +130,7 @@ export class AssembledPipeline {
       const poller = new DevicePoller({
         device: { ...device, ...where },
         requests,
-        protocol,
+        protocol: protocolOf(device.index),
         ingress: assembled.#ingress,
         maxFrameBytes: link.maxFrameBytes,
         clock: deps.clock,

@@ -1,12 +1,13 @@
 /**
  * The main thread's side of the poll channel: what a DevicePoller calls to build a request frame and
- * to find where a response ends. The calls run in the pipeline worker (poll-service.ts), under its
+ * to find where a response ends, and what a write (ABI 1.2) calls to encode its frame and to check
+ * the device's answer. The calls run in the pipeline worker (poll-service.ts), under its
  * watchdog; here they are promises. While no worker is up (being restarted after a kill) calls fail at
  * once, and `whenAvailable` lets a poller wait for the next worker up to a deadline of its own.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { WgError, type ErrorCode } from '../errors.js';
-import type { PollCall, PollReply } from './poll-protocol.js';
+import type { PollCall, PollReply, WriteVerdict } from './poll-protocol.js';
 
 /** What a poller needs of its protocol: request frames and frame boundaries. */
 export interface DeviceProtocol {
@@ -23,12 +24,15 @@ export interface DeviceProtocol {
   seqOf?(frame: Uint8Array): number | undefined;
 }
 
+type Answer = number | Uint8Array | WriteVerdict;
+
 interface Pending {
-  resolve(value: number | Uint8Array): void;
+  resolve(value: Answer): void;
   reject(error: WgError): void;
 }
 
-type CallBody = { op: 'request'; index: number; seq: number } | { op: 'frame'; bytes: Uint8Array };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type CallBody = DistributiveOmit<PollCall, 'id'>;
 
 export class PollChannel implements DeviceProtocol {
   readonly #pipeline: string;
@@ -92,7 +96,26 @@ export class PollChannel implements DeviceProtocol {
     return (await this.#call({ op: 'frame', bytes: received })) as number;
   }
 
-  #call(body: CallBody): Promise<number | Uint8Array> {
+  /**
+   * The frame writing `value` to point `point` of device `device`, built with sequence number `seq`
+   * (ABI 1.2 wg_write). Rejects with WG_ERR_WRITE_REFUSED (and the plugin's reason) for a write the
+   * point cannot take exactly: a read-only point, a value out of the type's range, not finite.
+   */
+  async writeFrame(device: number, point: number, value: number, seq: number): Promise<Uint8Array> {
+    return (await this.#call({ op: 'writeFrame', device, point, value, seq })) as Uint8Array;
+  }
+
+  /**
+   * Whether `response` confirms the write `request` of point `point` (ABI 1.2 wg_write_check):
+   * `{ ok: true }`, or `{ ok: false, code, detail }` with WG_ERR_DEVICE_EXCEPTION (the device's
+   * exception code in `exception`, its meaning in `detail`) or WG_ERR_WRITE_UNCONFIRMED (what did not
+   * match). Rejects only when the call itself failed (worker gone, plugin trap).
+   */
+  async checkWrite(point: number, request: Uint8Array, response: Uint8Array): Promise<WriteVerdict> {
+    return (await this.#call({ op: 'checkWrite', point, request, response })) as WriteVerdict;
+  }
+
+  #call(body: CallBody): Promise<Answer> {
     const port = this.#port;
     if (!port || !this.#ready) {
       return Promise.reject(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.#pipeline, detail: 'it is being restarted' }));
@@ -100,7 +123,7 @@ export class PollChannel implements DeviceProtocol {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      port.postMessage({ ...body, id } satisfies PollCall);
+      port.postMessage({ ...body, id } as PollCall);
     });
   }
 

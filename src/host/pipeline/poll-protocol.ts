@@ -4,22 +4,32 @@
  * thread only moves bytes; every call into plugin code happens on the worker's side of this channel.
  */
 import type { FramingRule } from '../engine/framing-rule.js';
+import type { WriteVerdict } from '../engine/plugin-instance.js';
 
 export type PollCall =
   | { id: number; op: 'request'; index: number; seq: number }
-  | { id: number; op: 'frame'; bytes: Uint8Array };
+  | { id: number; op: 'frame'; bytes: Uint8Array }
+  | { id: number; op: 'writeFrame'; device: number; point: number; value: number; seq: number }
+  | { id: number; op: 'checkWrite'; point: number; request: Uint8Array; response: Uint8Array };
+
+export type { WriteVerdict };
 
 export type PollReply =
-  | { id: number; ok: true; value: number | Uint8Array }
+  | { id: number; ok: true; value: number | Uint8Array | WriteVerdict }
   | { id: number; ok: false; code: string; message: string; context: Record<string, unknown> };
 
 /**
- * Frames by rule (ABI 1.1 wg_framing): the rule and each request's frame built with sequence number 0.
- * The main thread then builds and delimits frames itself, and the poll channel is not used.
+ * Frames by rule (ABI 1.1 wg_framing): the rule of each device (chosen by its framing) and each
+ * request's frame built with sequence number 0. The main thread then builds and delimits frames
+ * itself, and the poll channel is not used for reads.
  */
 export interface PlannedFraming {
-  rule: FramingRule;
+  /** By device index. */
+  deviceRules: FramingRule[];
+  /** By request index. */
   templates: Uint8Array[];
+  /** The device of each request (the plan). */
+  devices: number[];
 }
 
 /** What the polling instance has been through, shown in the pipeline's status. */

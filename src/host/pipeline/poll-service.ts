@@ -1,13 +1,13 @@
 /**
- * The worker's side of the poll channel: the decoder's polling instance (wg_request, wg_frame_length),
- * called only from inside the worker under the watchdog. A trap answers that one call with an error
+ * The worker's side of the poll channel: the decoder's polling instance (wg_request, wg_frame_length,
+ * and the write group wg_write, wg_write_check), called only from inside the worker under the watchdog. A trap answers that one call with an error
  * and replaces the instance, exactly as a trap in a batch does; a hang gets the worker killed.
  */
 import type { CompiledPlugin } from '../engine/engine.js';
 import { PluginInstance, type PluginLogLine } from '../engine/plugin-instance.js';
 import { WgError, isWgError } from '../errors.js';
-import { parseFramingRule, withSeq } from '../engine/framing-rule.js';
-import type { PlannedFraming, PollCall, PollReply, PollingCounters } from './poll-protocol.js';
+import { DEFAULT_FRAMING, parseFramingRules, ruleFor, withSeq, type FramingRule } from '../engine/framing-rule.js';
+import type { PlannedFraming, PollCall, PollReply, PollingCounters, WriteVerdict } from './poll-protocol.js';
 import type { RepeatLog } from './repeat-log.js';
 
 export class PollService {
@@ -40,17 +40,34 @@ export class PollService {
   }
 
   /**
-   * The decoder's framing rule with every request's frame, when it declares one (wg_framing) and its
-   * own frames agree with it: each request built with a second sequence number must be the template
-   * with that number written where the rule says. A rule that does not hold is logged and not used;
-   * the pollers then call the plugin over the poll channel instead.
+   * The decoder's framing rules with every request's frame, when it declares them (wg_framing) and its
+   * own frames agree: each device gets the rule of its framing (the settings document's
+   * `devices[i].framing`, "tcp" when absent), and each request built with a second sequence number must
+   * be the template with that number written where its device's rule says. Rules that do not hold, or
+   * that have none for a device's framing, are logged and not used; the pollers then call the plugin
+   * over the poll channel instead.
    */
-  framing(requests: number): PlannedFraming | null {
+  framing(plan: Uint32Array): PlannedFraming | null {
     const text = this.#instance.framing();
     if (text === undefined) return null;
-    const rule = parseFramingRule(text, { plugin: this.#plugin.name, ...this.#context });
+    const rules = parseFramingRules(text, { plugin: this.#plugin.name, ...this.#context });
+    // Every device of the settings and of the plan (a plan may name a device the settings lack: the
+    // plugin's business, framed as "tcp" here).
+    const framings = deviceFramings(this.#settings);
+    const count = plan.reduce((n, d) => Math.max(n, d + 1), framings.length);
+    const deviceRules: FramingRule[] = [];
+    for (let d = 0; d < count; d++) {
+      const framing = framings[d] ?? DEFAULT_FRAMING;
+      const rule = ruleFor(rules, framing);
+      if (!rule) {
+        this.#repeats.report('framing', 40, `wg_framing has no rule for framing "${framing}" of device ${d}; framing each exchange in the worker instead`, { step: 0, plugin: this.#plugin.name });
+        return null;
+      }
+      deviceRules.push(rule);
+    }
     const templates: Uint8Array[] = [];
-    for (let r = 0; r < requests; r++) {
+    for (let r = 0; r < plan.length; r++) {
+      const rule = deviceRules[plan[r]!]!;
       const template = this.#instance.request(r, 0);
       const probe = this.#instance.request(r, PROBE_SEQ);
       // A frame the ring cannot record is refused call by call (#checked), with the plugin named.
@@ -61,7 +78,7 @@ export class PollService {
       }
       templates.push(template);
     }
-    return { rule, templates };
+    return { deviceRules, templates, devices: [...plan] };
   }
 
   serve(call: PollCall): PollReply {
@@ -71,26 +88,52 @@ export class PollService {
         this.#instance = this.#create();
         this.counters.reinstantiations++;
       }
-      const value = call.op === 'request' ? this.#checked(this.#instance.request(call.index, call.seq)) : this.#instance.frameLength(call.bytes);
-      return { id: call.id, ok: true, value };
+      return { id: call.id, ok: true, value: this.#answer(call) };
     } catch (err) {
       if (!isWgError(err)) throw err;
       if (err.code === 'WG_ERR_PLUGIN_TRAP') this.counters.traps++;
       else this.counters.errors++;
-      const what = call.op === 'request' ? 'building a request frame' : 'framing a response';
-      const context = { code: err.code, step: 0, plugin: this.#plugin.name, call: call.op === 'request' ? 'wg_request' : 'wg_frame_length' };
-      this.#repeats.report(`poll:${err.code}`, 50, `${what} failed: ${err.message}`, context);
+      const { what, name } = CALLS[call.op];
+      const context = { code: err.code, step: 0, plugin: this.#plugin.name, call: name };
+      // A refused write is the caller's news (it gets the error), not a fault of the plugin to log.
+      if (err.code !== 'WG_ERR_WRITE_REFUSED') this.#repeats.report(`poll:${err.code}`, 50, `${what} failed: ${err.message}`, context);
       return { id: call.id, ok: false, code: err.code, message: err.message, context: { ...err.context } };
     }
   }
 
+  #answer(call: PollCall): number | Uint8Array | WriteVerdict {
+    switch (call.op) {
+      case 'request':
+        return this.#checked(this.#instance.request(call.index, call.seq));
+      case 'frame':
+        return this.#instance.frameLength(call.bytes);
+      case 'writeFrame':
+        try {
+          return this.#checked(this.#instance.writeFrame(call.device, call.point, call.value, call.seq), 'wg_write');
+        } catch (err) {
+          // Named as the settings name them, not by index.
+          if (!isWgError(err, 'WG_ERR_WRITE_REFUSED')) throw err;
+          throw new WgError('WG_ERR_WRITE_REFUSED', { ...err.context, device: this.#name('devices', call.device), point: this.#name('points', call.point) });
+        }
+      case 'checkWrite':
+        return this.#instance.checkWrite(call.point, call.request, call.response);
+    }
+  }
+
   /** A frame the ingress ring cannot record would fail the poller after it was sent; refuse it here. */
-  #checked(frame: Uint8Array): Uint8Array {
+  #checked(frame: Uint8Array, call = 'wg_request'): Uint8Array {
     if (frame.byteLength <= this.#maxRequestBytes) return frame;
     throw new WgError('WG_ERR_PLUGIN_STATUS', {
-      ...this.#context, plugin: this.#plugin.name, call: 'wg_request',
-      detail: `a ${frame.byteLength}-byte request frame from wg_request; the ingress ring records at most ${this.#maxRequestBytes}`,
+      ...this.#context, plugin: this.#plugin.name, call,
+      detail: `a ${frame.byteLength}-byte request frame from ${call}; the ingress ring records at most ${this.#maxRequestBytes}`,
     });
+  }
+
+  /** The name of entry `index` of the settings document's `devices` or `points`, or #index. */
+  #name(list: 'devices' | 'points', index: number): string {
+    const entry = (this.#settings as Record<string, unknown>)[list];
+    const name = Array.isArray(entry) ? (entry[index] as { name?: unknown } | undefined)?.name : undefined;
+    return typeof name === 'string' ? name : `#${index}`;
   }
 
   #create(): PluginInstance {
@@ -105,4 +148,22 @@ const PROBE_SEQ = 0xa5c3;
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
+}
+
+/** What each call does, for the log line of its failure, and the export it calls. */
+const CALLS: Record<PollCall['op'], { what: string; name: string }> = {
+  request: { what: 'building a request frame', name: 'wg_request' },
+  frame: { what: 'framing a response', name: 'wg_frame_length' },
+  writeFrame: { what: 'building a write frame', name: 'wg_write' },
+  checkWrite: { what: 'checking a write response', name: 'wg_write_check' },
+};
+
+/** Each device's framing as the settings document says it ("tcp" when absent). */
+function deviceFramings(settings: unknown): string[] {
+  const devices = (settings as { devices?: unknown }).devices;
+  if (!Array.isArray(devices)) return [];
+  return devices.map((d: unknown) => {
+    const framing = (d as { framing?: unknown } | null)?.framing;
+    return typeof framing === 'string' ? framing : DEFAULT_FRAMING;
+  });
 }

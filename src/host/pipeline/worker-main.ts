@@ -184,7 +184,7 @@ function configure(): { plan: Uint32Array; framing: PlannedFraming | null } | nu
       maxPayloadBytes(ingress.capacity) - frameRecordPayloadLength(0, 0),
     );
     const plan = polling.requests();
-    return { plan, framing: polling.framing(plan.length) };
+    return { plan, framing: polling.framing(plan) };
   } catch (err) {
     if (!isWgError(err)) throw err;
     post({ type: 'configure-failed', code: err.code, message: err.message, context: err.context });
