@@ -118,6 +118,21 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
     });
   });
 
+  subcommand(root, 'write', "write one point of a configured device, encoded from the point's type, order and scale, and confirmed by the device's echo")
+    .argument('<device>', 'device name, as in its pipeline file')
+    .argument('<point>', 'point name (access: write or read_write)')
+    .argument('<value>', 'the value in engineering units (after scale and offset): 42, -1.5, true')
+    .option('-c, --config <file>', 'gateway file (YAML); required')
+    .option('--pipeline <name>', 'the pipeline, when several have a device of that name')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (device: string, point: string, value: string, options: { config?: string; pipeline?: string; json?: boolean }, command: Command) => {
+      const config = gatewayFile(command, options);
+      await commission(command, io, setExit, async () => {
+        const { runWrite } = await import('./write.js');
+        return runWrite({ config, device, point, value, json: options.json === true, ...(options.pipeline ? { pipeline: options.pipeline } : {}) }, io.out, io.err);
+      });
+    });
+
   const plugin = subcommand(root, 'plugin', 'build, create and document plugins');
   subcommand(plugin, 'build', 'compile AssemblyScript plugin folders to .wasm')
     .argument('[dirs...]', 'plugin folders, each holding plugin.yaml and <name>.ts')

@@ -15,6 +15,7 @@ import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
 import { LinkArbiter, type LinkStatus } from '../poll/link-arbiter.js';
 import { TransactionDemux } from '../poll/transaction-demux.js';
+import { writePoint, type PointWriteProtocol, type WriteResult } from '../poll/point-write.js';
 import type { DeviceProtocol } from './poll-channel.js';
 import { sourceKind } from '../sources/source-kinds.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
@@ -38,6 +39,8 @@ export interface AssemblyDeps {
   transport?: (link: ResolvedLink, devices: readonly ResolvedDevice[]) => Transport;
   /** Log every published message at info (the demo). */
   logMessages?: boolean;
+  /** Start the devices' pollers (default true); false for a pipeline that only writes (`wasmgate write`). */
+  poll?: boolean;
 }
 
 export interface AssembledPipelineStatus extends PipelineStatus {
@@ -55,6 +58,9 @@ export class AssembledPipeline {
   #links: LinkArbiter[] = [];
   #ingress: FrameIngress;
   #published = 0;
+  #pipeline?: ResolvedPipeline;
+  #clock?: Clock;
+  #protocolOf?: (device: number) => DeviceProtocol;
 
   private constructor(name: string, runner: PipelineRunner) {
     this.name = name;
@@ -107,6 +113,9 @@ export class AssembledPipeline {
     const rules = runner.framing ? new RuleProtocol(runner.framing, pipeline.name) : undefined;
     const protocolOf = (device: number): DeviceProtocol => (rules ? rules.forDevice(device) : runner.protocol);
     const { links, devices } = pipeline.source;
+    assembled.#pipeline = pipeline;
+    assembled.#clock = deps.clock;
+    assembled.#protocolOf = protocolOf;
     for (const link of links) {
       const served = link.devices.map((d) => devices[d]!);
       const transport = deps.transport ? deps.transport(link, served) : sourceKind(link.kind)!.transport(link, served);
@@ -138,10 +147,27 @@ export class AssembledPipeline {
         log: (level, message, ctx) => logAt(log, level, message, ctx),
       });
       assembled.#pollers.push(poller);
+      if (deps.poll === false) continue;
       log.info({ device: device.name, link: link.name, ...where, unitId: device.unitId, requests: requests.length, points: device.points.length }, 'polling device');
       poller.start();
     }
     return assembled;
+  }
+
+  /**
+   * Writes `value` to point `point` of device `device` (names as configured), between the link's other
+   * transactions; resolves once the device confirmed it (point-write.ts).
+   */
+  async write(device: string, point: string, value: number): Promise<WriteResult> {
+    const pipeline = this.#pipeline!;
+    const d = pipeline.source.devices.find((x) => x.name === device);
+    if (!d) throw new WgError('WG_ERR_WRITE_REFUSED', { device, point, detail: `no device ${device} in pipeline ${pipeline.name}` });
+    const p = d.points.find((x) => x.name === point);
+    if (!p) throw new WgError('WG_ERR_WRITE_REFUSED', { device, point, detail: `device ${device} has no point ${point} (it has ${d.points.map((x) => x.name).join(', ')})` });
+    const link = this.#links[d.link]!;
+    const channel = this.#runner.protocol as unknown as PointWriteProtocol;
+    const protocol: PointWriteProtocol = { writeFrame: (...a) => channel.writeFrame(...a), checkWrite: (...a) => channel.checkWrite(...a), frameLength: (b) => this.#protocolOf!(d.index).frameLength(b) };
+    return writePoint({ device: d, point: p, value }, link, protocol, this.#clock!, pipeline.source.links[d.link]!.maxFrameBytes);
   }
 
   /** Stops polling, lets the worker finish what is in the ring, then stops it. */

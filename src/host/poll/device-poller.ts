@@ -102,7 +102,6 @@ export interface DeviceStatus extends DeviceCounters, TransportCounters {
 export class DevicePoller {
   readonly counters: DeviceCounters = { polls: 0, requests: 0, responses: 0, timeouts: 0, retries: 0, linkErrors: 0, framingErrors: 0, reconnects: 0, overruns: 0, pluginErrors: 0, cyclesSkipped: 0, quarantinedCycles: 0, probes: 0 };
   #o: DevicePollerOptions;
-  #seq = 0;
   #running = false;
   #loop?: Promise<void>;
   #wake?: () => void;
@@ -403,8 +402,7 @@ export class DevicePoller {
   }
 
   #nextSeq(): number {
-    this.#seq = (this.#seq + 1) & 0xffff;
-    return this.#seq;
+    return this.#o.link.nextSeq();
   }
 
   #noteError(err: WgError): void {

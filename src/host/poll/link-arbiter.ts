@@ -85,6 +85,7 @@ export class LinkArbiter {
   #backoffMs: number;
   #lastError?: string;
   #closed = false;
+  #seq = 0;
 
   constructor(link: ArbitratedLink, transport: Transport, clock: Clock) {
     this.link = link;
@@ -198,6 +199,15 @@ export class LinkArbiter {
         return;
       }
     }
+  }
+
+  /**
+   * The next sequence number (the Modbus TCP transaction id) on this link: numbered per link, not per
+   * device, so that devices sharing a connection never have two transactions with one id in flight.
+   */
+  nextSeq(): number {
+    this.#seq = (this.#seq + 1) & 0xffff;
+    return this.#seq;
   }
 
   noteError(err: WgError): void {
