@@ -12,6 +12,10 @@ import { PipelineRunner, type PipelineOptions } from '../../src/host/pipeline/pi
 import type { RingWriter } from '../../src/host/ring/writer.js';
 import { REPO_ROOT, watBytes, watFixturePath } from '../support/plugins.js';
 import { waitFor } from '../support/wait.js';
+import { isWgError } from '../../src/host/errors.js';
+import { createRequire } from 'node:module';
+
+const crc16 = createRequire(import.meta.url)('modbus-serial/utils/crc16.js') as (b: Buffer) => number;
 
 let decoder: CompiledPlugin;
 let encoder: CompiledPlugin;
@@ -195,6 +199,39 @@ test('a decoder whose framing rule holds frames by rule: the pollers need no cal
   assert.deepEqual([...framing.templates[0]!], [0, 0, 0, 0, 0, 6, 7, 3, 0, 2, 0, 1]);
 });
 
+test('writes run in the worker over the poll channel: an RTU frame, a refusal with the point named, the echo checked', async (t) => {
+  const modbus = v8Engine.compile(readFileSync(join(REPO_ROOT, 'plugins/modbus/build/modbus.wasm')), 'modbus', 'modbus.wasm');
+  const point = { device: 1, function: 3, type: 'uint16', order: 'ABCD', unit: '', scale: 1, offset: 0 };
+  const context = {
+    pipeline: 'probe',
+    devices: [{ index: 0, name: 'tcp1', unit_id: 1, framing: 'tcp' }, { index: 1, name: 'rtu7', unit_id: 7, framing: 'rtu' }],
+    points: [
+      { id: 0, name: 'setpoint', ...point, address: 1, access: 'read_write' },
+      { id: 1, name: 'status', ...point, address: 2 },
+      { id: 2, name: 'level', ...point, device: 0, address: 3 },
+    ],
+  };
+  const { pipeline } = runner({ context, steps: [{ plugin: modbus, kind: 'decoder', with: { max_registers: 125, max_bits: 2000, max_gap: 0 } }, { plugin: encoder, kind: 'encoder', with: {} }] });
+  t.after(() => pipeline.stop());
+  await pipeline.start();
+  // Each device is framed by the rule of its framing: device 0 Modbus TCP, device 1 RTU.
+  const framing = pipeline.framing!;
+  assert.equal(framing.deviceRules[0]!.max, 260);
+  assert.equal(framing.deviceRules[1]!.max, 256);
+  assert.equal(framing.deviceRules[1]!.seq, null);
+  // Write single register 1 = 0x1234 on unit 7, then the CRC modbus-serial computes for those six bytes.
+  const frame = await pipeline.writes.writeFrame(1, 0, 0x1234, 0);
+  assert.deepEqual([...frame], [7, 6, 0, 1, 0x12, 0x34, ...crcBytes([7, 6, 0, 1, 0x12, 0x34])]);
+  // Function 6 echoes the request: the request itself is the confirming answer.
+  assert.deepEqual(await pipeline.writes.checkWrite(0, frame, frame), { ok: true });
+  const exception = [7, 0x86, 2];
+  const verdict = await pipeline.writes.checkWrite(0, frame, new Uint8Array([...exception, ...crcBytes(exception)]));
+  assert.equal(verdict.ok, false);
+  assert.ok(!verdict.ok && verdict.code === 'WG_ERR_DEVICE_EXCEPTION' && /illegal data address/.test(verdict.detail));
+  await assert.rejects(pipeline.writes.writeFrame(1, 1, 1, 0), (e: unknown) =>
+    isWgError(e, 'WG_ERR_WRITE_REFUSED') && e.context.point === 'status' && e.context.device === 'rtu7' && /access is read/.test(e.message));
+});
+
 // A decoder's rule is data the host trusts for every exchange, so it is checked against the decoder's
 // own frames first: this one says little-endian but writes big-endian.
 test('a decoder whose framing rule does not describe its frames is framed call by call instead, with a warning', async (t) => {
@@ -208,3 +245,9 @@ test('a decoder whose framing rule does not describe its frames is framed call b
   assert.deepEqual([...frame.subarray(0, 2)], [0x01, 0x02], 'the plugin builds the frames itself');
   assert.equal(await pipeline.protocol.frameLength(new Uint8Array([0, 1, 0, 0, 0, 5, 1, 3, 2, 0, 42])), 11);
 });
+
+/** CRC-16/MODBUS of `bytes` by modbus-serial, low byte first. */
+function crcBytes(bytes: number[]): number[] {
+  const crc = crc16(Buffer.from(bytes));
+  return [crc & 0xff, crc >> 8];
+}

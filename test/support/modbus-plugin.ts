@@ -17,6 +17,8 @@ export interface DeviceSetting {
   unit_id?: number;
   host?: string;
   port?: number;
+  /** How the device's frames are built (absent: Modbus TCP). */
+  framing?: 'tcp' | 'rtu';
 }
 
 /** A point as the settings document carries it, without `id` (its index) and `name` (made up when absent). */
@@ -32,6 +34,8 @@ export interface PointSetting {
   unit?: string;
   scale?: number;
   offset?: number;
+  access?: 'read' | 'write' | 'read_write';
+  write_function?: number;
 }
 
 export interface ModbusSettings {

@@ -20,6 +20,8 @@ const STOP_WITHIN_MS = 5_000;
 export interface PymodbusImage extends RegisterContents {
   /** Mapped addresses per table, from 0; a read past it gets exception 2. Default 65 536. */
   size?: Partial<Record<ModbusTable, number>>;
+  /** "rtu": Modbus RTU frames over TCP, as a serial device server frames them. Default "tcp". */
+  framing?: 'tcp' | 'rtu';
 }
 
 export interface PymodbusServer {

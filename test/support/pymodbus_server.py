@@ -19,7 +19,9 @@ Three modes, all driven by test/support/pymodbus.ts (serve-rtu through test/supp
                           array of register-word arrays, one per case, in the order given.
 
 Image: {"holding": {"<addr>": [word, ...]}, "input": {...}, "coils": {"<addr>": [bool, ...]},
-        "discrete": {...}, "size": {"holding": n, "input": n, "coils": n, "discrete": n}, "port": 0}
+        "discrete": {...}, "size": {"holding": n, "input": n, "coils": n, "discrete": n}, "port": 0,
+        "framing": "tcp" | "rtu"}
+"framing": "rtu" serves Modbus RTU frames over TCP (a serial device server's framing); default "tcp".
 Addresses are zero-based PDU addresses (zero_mode=True: pymodbus otherwise shifts every address by one).
 Each table is one sequential block over [0, size); a read past it gets exception 2 (Illegal Data Address).
 
@@ -109,7 +111,8 @@ def slave_context(image):
 
 async def serve(image):
     context = ModbusServerContext(slaves=slave_context(image), single=True)
-    server = ModbusTcpServer(context, address=("127.0.0.1", int(image.get("port", 0))))
+    framer = ModbusRtuFramer if image.get("framing") == "rtu" else None
+    server = ModbusTcpServer(context, framer=framer, address=("127.0.0.1", int(image.get("port", 0))))
     task = asyncio.create_task(server.serve_forever())
     await server.serving
     port = server.server.sockets[0].getsockname()[1]

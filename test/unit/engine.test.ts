@@ -40,6 +40,15 @@ test('every ungranted import is named by namespace and name', () => {
   ]);
 });
 
+test('an incomplete write group (ABI 1.2) names what is missing', () => {
+  assert.deepEqual(abiProblems('incomplete-writes'), ['incomplete write group: has wg_write but misses wg_write_check']);
+});
+
+test('minor versions only add: a manifest of 1, 1.1 or 1.2 loads; one of a minor newer than the host is refused', () => {
+  for (const abi of [1, 1.1, 1.2]) assert.doesNotThrow(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', abi), String(abi));
+  assert.throws(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', 1.3), /manifest declares abi 1\.3, this host speaks up to 1\.2/);
+});
+
 test('an incomplete polling group names what is missing', () => {
   assert.deepEqual(abiProblems('incomplete-polling'), [
     'incomplete polling group: has wg_requests but misses wg_request, wg_frame_length',

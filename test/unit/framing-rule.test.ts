@@ -3,7 +3,7 @@
 // length of unit id + PDU, unit id; all big-endian).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFramingRule, ruleFrameLength, withSeq } from '../../src/host/engine/framing-rule.js';
+import { parseFramingRule, parseFramingRules, ruleFor, ruleFrameLength, withSeq } from '../../src/host/engine/framing-rule.js';
 import { isWgError } from '../../src/host/errors.js';
 
 const MODBUS_TCP = '{"seq":{"offset":0,"bytes":2,"order":"big"},"length":{"offset":4,"bytes":2,"order":"big","add":6},"min":7,"max":260}';
@@ -44,5 +44,59 @@ test('a malformed rule is refused with what is wrong', () => {
     ['{"seq":{"offset":-1,"bytes":2},"length":{"offset":0,"bytes":1},"max":10}', /seq\.offset/],
   ] as const) {
     assert.throws(() => parseFramingRule(text, { plugin: 'p' }), (err: unknown) => isWgError(err, 'WG_ERR_PLUGIN_STATUS') && why.test(err.message), text);
+  }
+});
+
+// RTU (Modbus over Serial Line V1.02) has no length field: a response's length follows from its
+// function code, byte 1. Frames below written by hand: address, function, ..., two CRC bytes (their
+// values do not matter to framing).
+const RTU = '{"seq":null,"length":{"at":1,"cases":[{"mask":128,"equals":128,"length":5},{"equals":[1,2,3,4,23],"length":{"offset":2,"bytes":1,"add":5}},{"equals":[5,6,15,16],"length":8},{"equals":22,"length":10}]},"min":5,"max":256}';
+
+test('length cases: the first case whose value the masked byte equals gives a fixed length or a length field', () => {
+  const rtu = parseFramingRule(RTU, {});
+  // Read holding registers, 2 registers: 01 03 04 00 01 00 02 crc crc = 4 + 5 bytes.
+  const read = new Uint8Array([1, 3, 4, 0, 1, 0, 2, 0xaa, 0xbb]);
+  assert.equal(ruleFrameLength(rtu, read.subarray(0, 1)), 0, 'the function code has not arrived');
+  assert.equal(ruleFrameLength(rtu, read.subarray(0, 2)), 0, 'the byte count has not arrived');
+  assert.equal(ruleFrameLength(rtu, read.subarray(0, 3)), 9);
+  assert.equal(ruleFrameLength(rtu, new Uint8Array([1, 0x83, 2])), 5, 'exception: 0x83 & 0x80 = 0x80');
+  assert.equal(ruleFrameLength(rtu, new Uint8Array([1, 0x90])), 5, 'the mask matches every exception function');
+  assert.equal(ruleFrameLength(rtu, new Uint8Array([1, 6])), 8, 'write single register: the echo');
+  assert.equal(ruleFrameLength(rtu, new Uint8Array([1, 16])), 8);
+  assert.equal(ruleFrameLength(rtu, new Uint8Array([1, 22])), 10, 'mask write');
+  assert.equal(ruleFrameLength(rtu, new Uint8Array([1, 23, 2])), 7, 'read/write registers: like a read');
+  assert.equal(ruleFrameLength(rtu, new Uint8Array([1, 7])), -1, 'no case: not a frame this rule knows');
+  assert.equal(ruleFrameLength(rtu, new Uint8Array([1, 3, 252])), -1, '257 bytes: past max');
+  assert.deepEqual([...withSeq(rtu, new Uint8Array([1, 3, 0, 0, 0, 1, 0x84, 0x0a]), 0xa5c3)], [1, 3, 0, 0, 0, 1, 0x84, 0x0a], 'no seq: the template as it is');
+});
+
+test('by_framing: one rule per framing name; the single form applies to every framing', () => {
+  const rules = parseFramingRules(`{"by_framing":{"tcp":${MODBUS_TCP},"rtu":${RTU}}}`, {});
+  assert.equal(ruleFrameLength(ruleFor(rules, 'tcp')!, RESPONSE), 11);
+  assert.equal(ruleFrameLength(ruleFor(rules, 'rtu')!, new Uint8Array([1, 6])), 8);
+  assert.equal(ruleFor(rules, 'ascii'), undefined, 'no rule for a framing it does not name');
+  assert.equal(ruleFor(rules, 'constructor'), undefined);
+  const single = parseFramingRules(MODBUS_TCP, {});
+  assert.equal(ruleFrameLength(ruleFor(single, 'rtu')!, RESPONSE), 11);
+});
+
+test('a malformed rule of the new forms is refused with the setting named', () => {
+  const cases = (c: string) => `{"length":{"at":1,"cases":[${c}]},"max":256}`;
+  for (const [text, why] of [
+    ['{"by_framing":{}}', /by_framing must be an object of rules/],
+    ['{"by_framing":{"RTU":{"length":{"offset":0,"bytes":1},"max":9}}}', /"RTU" is not a framing name/],
+    [`{"by_framing":{"rtu":${RTU}},"seq":null}`, /seq is not a setting here/],
+    [`{"by_framing":{"rtu":{"length":{"at":1,"cases":[]},"max":9}}}`, /by_framing\.rtu\.length\.cases must be a non-empty list/],
+    [cases('{"equals":3,"length":1}'), /cases\[0\]\.length must be a whole number of bytes from 2/],
+    [cases('{"equals":256,"length":5}'), /cases\[0\]\.equals must be a byte/],
+    [cases('{"equals":[],"length":5}'), /cases\[0\]\.equals must be a byte or a non-empty list/],
+    [cases('{"mask":128,"equals":3,"length":5}'), /equals 3 has bits outside mask 128/],
+    [cases('{"equals":3,"length":{"offset":2,"bytes":3}}'), /cases\[0\]\.length\.bytes must be 1, 2 or 4/],
+    [cases('{"equals":3,"lenght":5}'), /cases\[0\]\.lenght is not a setting here/],
+    ['{"length":{"offset":0,"bytes":1,"ad":6},"max":10}', /length\.ad is not a setting here/],
+    ['{"length":{"at":-1,"cases":[{"equals":1,"length":5}]},"max":10}', /length\.at must be a byte offset/],
+    ['{"length":{"at":4,"cases":[{"equals":1,"length":5}]},"max":4}', /max must be from 5/],
+  ] as const) {
+    assert.throws(() => parseFramingRules(text, { plugin: 'p' }), (err: unknown) => isWgError(err, 'WG_ERR_PLUGIN_STATUS') && why.test(err.message), text);
   }
 });

@@ -118,6 +118,11 @@ export class PipelineRunner {
     return this.#poll;
   }
 
+  /** The decoder's write group (ABI 1.2 writeFrame, checkWrite), called in the worker under the watchdog. */
+  get writes(): Pick<PollChannel, 'writeFrame' | 'checkWrite'> {
+    return this.#poll;
+  }
+
   /** The decoder's framing rule and request frames (ABI 1.1), when it declared one that holds. */
   get framing(): PlannedFraming | undefined {
     return this.#framing;
