@@ -56,6 +56,7 @@ export const ERROR_CODES = {
   WG_ERR_DEVICE_NO_ANSWER: { message: 'device {device} ({where}) does not answer within {timeout}: {hint}' },
   WG_ERR_DEVICE_FRAMING: { message: 'device {device} sent bytes that do not frame: {detail}' },
   WG_ERR_DEVICE_POLLER: { message: 'poller of device {device} failed: {detail}' },
+  WG_ERR_DEVICE_OVERRUN: { message: 'device {device} falls behind: {missed} poll(s) skipped' },
   WG_ERR_DEVICE_QUARANTINED: { message: 'device {device} quarantined after {cycles} poll cycles without an answer' },
   WG_ERR_DEVICE_EXCEPTION: { message: 'device {device} answered the write of point {point} with an exception: {detail}' },
   WG_ERR_WRITE_REFUSED: { message: 'write of point {point} to device {device} refused: {detail}' },

@@ -18,7 +18,7 @@ const WINDOW_MS = 4_000;
 const HEALTHY = 1;
 const image: RtuUnit = { holding: { 0: [42, 43] } };
 
-function pipeline(path: string, units: number[]): string {
+function pipeline(path: string, units: number[], interval = '200ms'): string {
   return `pipeline: { name: bus }
 source:
   modbus_rtu:
@@ -28,7 +28,7 @@ source:
         baud: 38400
         parity: none
         devices:
-${units.map((u) => `          - { name: u${u}, unit_id: ${u}, interval: 200ms, timeout: 150ms, retries: 1, points: [{ name: a, function: 3, address: 0, type: uint16 }, { name: b, function: 3, address: 1, type: uint16 }] }`).join('\n')}
+${units.map((u) => `          - { name: u${u}, unit_id: ${u}, interval: ${interval}, timeout: 150ms, retries: 1, points: [{ name: a, function: 3, address: 0, type: uint16 }, { name: b, function: 3, address: 1, type: uint16 }] }`).join('\n')}
 steps:
   - plugin: modbus
   - plugin: json
@@ -97,6 +97,21 @@ describe('a bus with broken slaves', { ...needs('python3-pymodbus', !!findPymodb
       assert.ok(crowded >= alone * 0.8, `healthy slave: ${crowded} requests in the window beside broken slaves, ${alone} alone`);
     } finally {
       await run?.stop();
+    }
+  });
+
+  test('a poller that falls behind says so once and counts its missed polls', async () => {
+    // The slow slave answers after 60 ms; with it on the bus no device can keep a 20 ms interval.
+    const run = await startCapturedPipeline(pipeline(pty.busPath, [HEALTHY, 6], '20ms'));
+    try {
+      const healthy = () => run.pipeline.status().devices.find((d) => d.device === 'u1')!;
+      await waitFor(() => healthy().overruns >= 10, 15_000, () => JSON.stringify(healthy()));
+      const said = run.lines.filter((l) => l.code === 'WG_ERR_DEVICE_OVERRUN' && l.device === 'u1');
+      assert.equal(said.length, 1, 'once per episode, not once per missed poll');
+      assert.ok((said[0]!.missed as number) >= 1);
+      assert.ok(run.pipeline.status().links[0]!.utilisation > 0.5, 'the bus is busy most of the time');
+    } finally {
+      await run.stop();
     }
   });
 

@@ -16,6 +16,9 @@ export interface EpisodeDevice {
   unitId?: number;
 }
 
+/** Cycles in a row within the interval before a device that fell behind is said to keep up again. */
+const ON_TIME_TO_RECOVER = 20;
+
 export type EpisodeLog = (level: number, message: string, context: Record<string, unknown>) => void;
 
 export class DeviceEpisodes {
@@ -25,6 +28,8 @@ export class DeviceEpisodes {
   #reviewed = { responses: 0, timeouts: 0, rxOverflows: 0 };
   #silent = false;
   #flooding = false;
+  #behind = false;
+  #onTime = 0;
 
   constructor(device: EpisodeDevice, log: EpisodeLog) {
     this.#device = device;
@@ -63,6 +68,28 @@ export class DeviceEpisodes {
     }
     this.#flooding = overflowed;
     return overflowed;
+  }
+
+  /**
+   * After each cycle, with the polls it missed (0 when it finished within its interval). A poller that
+   * falls behind is said once per episode, so that it never looks like a healthy one; it is counted in
+   * `overruns` throughout.
+   */
+  reviewTiming(missed: number, cycleMs: number, totalOverruns: number): void {
+    const name = this.#device.name;
+    if (missed > 0 && !this.#behind) {
+      this.#behind = true;
+      this.#log(40, `device ${name} falls behind: a poll cycle took ${Math.round(cycleMs)} ms, longer than its interval, and ${missed} poll(s) were skipped; lengthen interval, shorten timeout, or move devices to another bus`, {
+        code: 'WG_ERR_DEVICE_OVERRUN', device: name, ...this.location(), missed, cycleMs: Math.round(cycleMs), overruns: totalOverruns,
+      });
+    } else if (missed > 0) {
+      this.#onTime = 0;
+    } else if (this.#behind && ++this.#onTime >= ON_TIME_TO_RECOVER) {
+      // Not at the first cycle that fits: a device on a full bus alternates, and each flip is no news.
+      this.#behind = false;
+      this.#onTime = 0;
+      this.#log(30, `device ${name} keeps its interval again`, { device: name, overruns: totalOverruns });
+    }
   }
 
   /** The device's address as log context: host, port, unit id, whichever are known. */

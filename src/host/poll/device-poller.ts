@@ -177,16 +177,19 @@ export class DevicePoller {
     const { clock, device } = this.#o;
     let next = clock.monotonicMs();
     while (this.#running) {
+      const startedAt = clock.monotonicMs();
       await this.#cycle();
       this.#reviewCycle();
       next += device.intervalMs;
       const now = clock.monotonicMs();
+      let missed = 0;
       if (now > next) {
         // Missed slots are skipped, not caught up: a burst of back-to-back polls helps nobody.
-        const missed = Math.ceil((now - next) / device.intervalMs);
+        missed = Math.ceil((now - next) / device.intervalMs);
         this.counters.overruns += missed;
         next += missed * device.intervalMs;
       }
+      if (this.#running) this.#episodes.reviewTiming(missed, now - startedAt, this.counters.overruns);
       await this.#sleep(next - now);
     }
   }
