@@ -1,11 +1,13 @@
 /**
  * Quarantine of a device that stopped answering, so that one dead slave never stalls a shared bus:
  * (only on a link shared with other devices) after `quarantineAfter` failed poll cycles in a row its cycles stop using the link (its points are recorded
- * no-comm without a request), and only a probe (its first request, no retries) is sent now and then,
- * twice as far apart each time it fails, up to PROBE_MAX_MS. The first answer restores the device.
+ * no-comm without a request), and only a probe (its first request, no retries) is sent now and then (first after two intervals,
+ * at least PROBE_MIN_MS), twice as far apart each time it fails, up to PROBE_MAX_MS. The first answer restores the device.
  */
 export type QuarantineLog = (level: number, message: string, context: Record<string, unknown>) => void;
 
+/** Shortest gap before the first probe: a fast poll interval must not turn probes into a timeout per cycle. */
+export const PROBE_MIN_MS = 1_000;
 /** Longest gap between probes of a quarantined device. */
 export const PROBE_MAX_MS = 30_000;
 
@@ -62,7 +64,7 @@ export class DeviceQuarantine {
     } else if (this.#failedCycles >= this.#device.quarantineAfter) {
       this.#active = true;
       this.entered++;
-      this.#probeGapMs = this.#device.intervalMs * 2;
+      this.#probeGapMs = Math.max(this.#device.intervalMs * 2, PROBE_MIN_MS);
       this.#probeAt = now + this.#probeGapMs;
       this.#log(40, `device ${this.#device.name} quarantined after ${this.#failedCycles} poll cycles without an answer: its points are no-comm and it is probed now and then, so the other devices on its link keep their rate`, {
         code: 'WG_ERR_DEVICE_QUARANTINED', device: this.#device.name, cycles: this.#failedCycles,
