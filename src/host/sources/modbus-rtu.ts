@@ -83,6 +83,9 @@ export const modbusRtu: SourceKind<ModbusRtuDocument> = {
       if (!checks.intact(busAt)) return;
       if (b.data_bits === 7) checks.invalid([...busAt, 'data_bits'], 'Modbus RTU sends 8 data bits per character (7 is Modbus ASCII, which wasmgate does not speak)');
       if (b.rs485) {
+        // Refusing would be wrong (a later binding may set it); staying silent would leave the operator
+        // to find out from the link errors at run.
+        checks.hint([...busAt, 'rs485'], 'the serialport binding this build uses cannot set RS-485 mode (no TIOCSRS485), so this bus will fail to open; leave rs485 out for an adapter that switches direction itself, or enable RS-485 mode in the OS (docs/serial.md)');
         checks.duration([...busAt, 'rs485', 'delay_before_send'], b.rs485.delay_before_send, false, true);
         checks.duration([...busAt, 'rs485', 'delay_after_send'], b.rs485.delay_after_send, false, true);
       }
