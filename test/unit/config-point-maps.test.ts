@@ -313,3 +313,37 @@ test('access: only coils and holding registers are written, each with its own fu
   assert.match(messages[4]!, /^function 6 writes one register, and a float32 takes 2: use 16; see .*points\[8\]\.type \(line 17\)$/);
   assert.match(messages[5]!, /^write_function applies to points that may be written \(access is read\)/);
 });
+
+test('an access from point_defaults makes writable only the points that can be written', async () => {
+  const pipeline = await resolved([
+    'pipeline:',
+    '  name: p1',
+    'profiles:',
+    '  meter:',
+    '    point_defaults: { access: read_write }',
+    '    points:',
+    '      - { name: kwh, function: 4, address: 0, type: uint32 }',
+    '      - { name: setpoint, function: 3, address: 0, type: uint16 }',
+    'source:',
+    '  modbus_tcp:',
+    '    devices:',
+    '      - name: plc1',
+    '        host: 10.0.0.5',
+    '        profile: meter',
+    '        point_defaults: { access: write }',
+    '        points:',
+    '          - { name: di, function: 2, address: 0, type: bool }',
+    '          - { name: coil, function: 1, address: 0, type: bool }',
+    '          - { name: locked, function: 3, address: 9, type: uint16, access: read }',
+    ...TAIL,
+  ]);
+  // Discrete inputs (2) and input registers (4) cannot be written in Modbus, whatever a default says;
+  // a point's own access wins; otherwise the device's default, then the profile's.
+  assert.deepEqual(pipeline.points.map((p) => [p.name, p.access]), [
+    ['kwh', 'read'],
+    ['setpoint', 'write'],
+    ['di', 'read'],
+    ['coil', 'write'],
+    ['locked', 'read'],
+  ]);
+});

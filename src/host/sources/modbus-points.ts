@@ -151,7 +151,9 @@ export function resolveDevicePoints(expanded: readonly ExpandedPoint[], device: 
       scale: pick('scale', P.scale),
       offset: pick('offset', P.offset),
       description: point.description,
-      access: pick('access', P.access),
+      // A default access makes the points that can be written writable; discrete inputs and input
+      // registers stay read-only whatever a device-wide default says.
+      access: point.access ?? (point.function === 1 || point.function === 3 ? pick('access', P.access) : 'read'),
       writeFunction: point.write_function ?? null,
     };
   });

@@ -9,7 +9,7 @@ import type { ResolvedLink } from '../config/resolved.js';
 import { parseDuration } from '../config/units.js';
 import { tcpTransport } from '../../hal/tcp.js';
 import { modbusDeviceDraft } from './modbus-device.js';
-import { busDevices, checkBuses, MODBUS_RTU_MAX_ADU, rtuBusProperties, type RtuBusDocument } from './rtu-bus.js';
+import { busDevices, busesSchema, checkBuses, MODBUS_RTU_MAX_ADU, rtuBusProperties, type RtuBusDocument } from './rtu-bus.js';
 import type { SourceKind } from './source-kind.js';
 
 /** Opening a TCP connection to a device server on a LAN: refused or answered in well under this. */
@@ -38,12 +38,7 @@ const bus = {
 export const modbusRtuOverTcp: SourceKind<ModbusRtuOverTcpDocument> = {
   name: 'modbus_rtu_over_tcp',
   summary: 'Modbus RTU frames over TCP to a serial device server: the bus behind it is served like a serial bus.',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['buses'],
-    properties: { buses: { type: 'array', minItems: 1, items: bus } },
-  },
+  schema: busesSchema(bus),
 
   devices: (doc, at, checks, profiles) => busDevices(doc.buses, at, checks, profiles),
 

@@ -11,7 +11,7 @@ import { parseDuration } from '../config/units.js';
 import { serialTransport } from '../../hal/serial.js';
 import { rtuInterFrameSilenceMs } from '../../hal/serial-timing.js';
 import { modbusDeviceDraft } from './modbus-device.js';
-import { busDevices, checkBuses, MODBUS_RTU_MAX_ADU, rtuBusProperties, type RtuBusDocument } from './rtu-bus.js';
+import { busDevices, busesSchema, checkBuses, MODBUS_RTU_MAX_ADU, rtuBusProperties, type RtuBusDocument } from './rtu-bus.js';
 import type { SourceKind } from './source-kind.js';
 
 const R = DEFAULTS.modbusRtu;
@@ -66,12 +66,7 @@ const bus = {
 export const modbusRtu: SourceKind<ModbusRtuDocument> = {
   name: 'modbus_rtu',
   summary: 'Modbus RTU devices on serial buses (RS-485): one arbiter per bus, one transaction at a time.',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['buses'],
-    properties: { buses: { type: 'array', minItems: 1, items: bus } },
-  },
+  schema: busesSchema(bus),
 
   devices: (doc, at, checks, profiles) => busDevices(doc.buses, at, checks, profiles),
 

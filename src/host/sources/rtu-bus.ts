@@ -45,6 +45,11 @@ export function rtuBusProperties(silenceDescription: string): Record<string, unk
   };
 }
 
+/** `source.<kind>`: a list of at least one bus. */
+export function busesSchema(bus: Record<string, unknown>): Record<string, unknown> {
+  return { type: 'object', additionalProperties: false, required: ['buses'], properties: { buses: { type: 'array', minItems: 1, items: bus } } };
+}
+
 export function busDevices(buses: readonly RtuBusDocument[], at: SettingPath, checks: SettingChecks, profiles: ProfilesDocument | undefined): WrittenDevice[] {
   if (!checks.intact([...at, 'buses'])) return [];
   return buses.flatMap((bus, b) => (checks.intact([...at, 'buses', b]) ? writtenModbusDevices(bus.devices, [...at, 'buses', b, 'devices'], checks, profiles) : []));
