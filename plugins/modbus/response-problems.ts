@@ -186,7 +186,7 @@ function describeRun(key: u32, run: u32): void {
 }
 
 /**
- * "exception 2 (illegal data address): <what to check>". Names and meanings from the Modbus
+ * "exception 2 (illegal data address): <what to check>". Names (exception-names.ts) and meanings from the Modbus
  * Application Protocol Specification V1.1b3, section 7.
  */
 function describeException(q: usize, code: i32): void {

@@ -2,7 +2,7 @@
 // a response's framing is checked before its PDU is read. Each device has its framing (the settings
 // document's `framing`, from the kind of its source): Modbus TCP (tcp-frame.ts) or RTU (rtu-frame.ts,
 // on a serial line or through a serial device server).
-import { requests, Q_START, Q_QUANTITY, Q_FUNCTION, Q_UNIT, Q_DEVICE, REQUEST_SIZE } from "./request-plan";
+import { requests, Q_START, Q_QUANTITY, Q_FUNCTION, Q_DEVICE, REQUEST_SIZE } from "./request-plan";
 import { framings, unitIds, deviceCount } from "./point-table";
 import { tcpFrame, tcpFrameLength, tcpResponsePdu, MBAP_SIZE } from "./tcp-frame";
 import { rtuFrame, rtuFrameLength, rtuResponsePdu, RTU_HEADER } from "./rtu-frame";
