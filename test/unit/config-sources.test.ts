@@ -325,3 +325,39 @@ test('{address} and {function} render from each point, {device} from its device'
     'plant/gw1/m2/4/52/kwh', 'plant/gw1/m2/3/10/r10', 'plant/gw1/m2/3/11/r11',
   ]);
 });
+
+test('two links may not share a name; two buses to one device server port are hinted at', async () => {
+  const problems = await problemsOf([
+    'pipeline:', // 1
+    '  name: p1', // 2
+    'source:', // 3
+    '  modbus_tcp:', // 4
+    '    devices:', // 5
+    '      - { name: gw, host: 10.0.0.5, points: [ { name: a, function: 3, address: 0, type: int16 } ] }', // 6
+    '      - { name: m2, host: 10.0.0.6, connection: gw, points: [ { name: a, function: 3, address: 0, type: int16 } ] }', // 7: name col 17
+    ...TAIL,
+  ]);
+  assert.deepEqual(where(problems), ['p.yaml:7:17 source.modbus_tcp.devices[1].name WG_ERR_CONFIG_INVALID']);
+  assert.match(problems[0]!.message, /on a link named gw, and source\.modbus_tcp\.devices\[0\] .*is on another link of that name/);
+
+  const ws = await ConfigWorkspace.create();
+  try {
+    await ws.write('p.yaml', [
+      'pipeline:',
+      '  name: p1',
+      'source:',
+      '  modbus_rtu_over_tcp:',
+      '    buses:',
+      '      - { name: b1, host: 10.0.0.9, port: 4001, devices: [ { name: m1, unit_id: 1, points: [ { name: a, function: 3, address: 0, type: int16 } ] } ] }',
+      '      - { name: b2, host: 10.0.0.9, port: 4001, devices: [ { name: m2, unit_id: 2, points: [ { name: a, function: 3, address: 0, type: int16 } ] } ] }',
+      ...TAIL,
+    ]);
+    const result = await loadGatewayConfig(await ws.write('gw.yaml', gatewayLines()));
+    assert.ok(result.ok, 'a hint refuses nothing');
+    const hints = result.hints.filter((h) => /two links to one line/.test(h.message));
+    assert.equal(hints.length, 1);
+    assert.equal(hints[0]!.path, 'source.modbus_rtu_over_tcp.buses[1].devices[0].name');
+  } finally {
+    await ws.remove();
+  }
+});

@@ -73,6 +73,38 @@ function checkSource(doc: PipelineDocument, profiles: PipelineDocument['profiles
     }
   }
   checkTopicsApart(doc, written, checks);
+  checkLinksApart(written, checks);
+}
+
+/**
+ * Links are named in status and logs, so two links may not share a name (a `connection` named like
+ * another device, a bus named like a Modbus TCP device); and two links to one place would be two
+ * arbiters on one bus, sending over each other: said as a hint (one line cannot be told from two ports
+ * of one device server). Several Modbus TCP connections to one host are normal.
+ */
+function checkLinksApart(devices: readonly WrittenDevice[], checks: SettingChecks): void {
+  const byName = new Map<string, WrittenDevice>();
+  const byEndpoint = new Map<string, WrittenDevice>();
+  const told = new Set<string>();
+  const kindOf = (key: string) => key.slice(0, key.indexOf('/'));
+  for (const device of devices) {
+    const link = device.link;
+    if (!link) continue;
+    const named = byName.get(link.name);
+    // Two buses of one kind with one name are a duplicate bus name, reported at the bus already.
+    const sameKindBuses = named !== undefined && kindOf(named.link!.key) === kindOf(link.key) && link.key.includes('/bus/') && named.link!.key.includes('/bus/');
+    if (named && named.link!.key !== link.key && !sameKindBuses && !told.has(link.key)) {
+      told.add(link.key);
+      checks.invalid([...device.at, 'name'], `device ${device.name} is on a link named ${link.name}, and ${checks.describe(named.at)} is on another link of that name: links are told apart by name in status and logs, so rename the connection, the bus or the device`);
+    } else if (!named) byName.set(link.name, device);
+    const there = byEndpoint.get(link.endpoint);
+    // Several Modbus TCP connections to one gateway are fine (it serves them in turn); a bus is one line.
+    const aBus = link.key.includes('/bus/') || there?.link!.key.includes('/bus/');
+    if (there && there.link!.key !== link.key && aBus && !told.has(`at ${link.key}`)) {
+      told.add(`at ${link.key}`);
+      checks.hint([...device.at, 'name'], `link ${link.name} goes to ${link.endpoint}, as link ${there.link!.name} does: two links to one line are two arbiters sending over each other; put the devices on one bus or connection`);
+    } else if (!there) byEndpoint.set(link.endpoint, device);
+  }
 }
 
 /**

@@ -40,7 +40,7 @@ export const modbusRtuOverTcp: SourceKind<ModbusRtuOverTcpDocument> = {
   summary: 'Modbus RTU frames over TCP to a serial device server: the bus behind it is served like a serial bus.',
   schema: busesSchema(bus),
 
-  devices: (doc, at, checks, profiles) => busDevices(doc.buses, at, checks, profiles),
+  devices: (doc, at, checks, profiles) => busDevices(doc.buses, at, checks, profiles, (b) => `${(b as TcpBusDocument).host}:${(b as TcpBusDocument).port}`),
 
   check: (doc, at, checks, profiles) => checkBuses(doc.buses, at, checks, profiles),
 

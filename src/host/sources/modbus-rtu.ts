@@ -68,7 +68,7 @@ export const modbusRtu: SourceKind<ModbusRtuDocument> = {
   summary: 'Modbus RTU devices on serial buses (RS-485): one arbiter per bus, one transaction at a time.',
   schema: busesSchema(bus),
 
-  devices: (doc, at, checks, profiles) => busDevices(doc.buses, at, checks, profiles),
+  devices: (doc, at, checks, profiles) => busDevices(doc.buses, at, checks, profiles, (b) => (b as SerialBusDocument).port),
 
   check(doc, at, checks, profiles) {
     checkBuses(doc.buses, at, checks, profiles);

@@ -59,7 +59,12 @@ export const modbusTcp: SourceKind<ModbusTcpDocument> = {
     properties: { devices: { type: 'array', minItems: 1, items: device } },
   },
 
-  devices: (doc, at, checks, profiles) => writtenModbusDevices(doc.devices, [...at, 'devices'], checks, profiles),
+  devices: (doc, at, checks, profiles) =>
+    writtenModbusDevices(doc.devices, [...at, 'devices'], checks, profiles).map((w, i) => {
+      const d = doc.devices[i]!;
+      const name = d.connection ?? d.name;
+      return { ...w, link: { name, key: `modbus_tcp/${d.connection !== undefined ? `connection/${d.connection}` : `device/${d.name}`}`, endpoint: `${d.host}:${d.port}` } };
+    }),
 
   check(doc, at, checks, profiles) {
     const firstOfConnection = new Map<string, { d: ModbusTcpDeviceDocument; at: SettingPath }>();

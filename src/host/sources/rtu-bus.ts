@@ -50,9 +50,14 @@ export function busesSchema(bus: Record<string, unknown>): Record<string, unknow
   return { type: 'object', additionalProperties: false, required: ['buses'], properties: { buses: { type: 'array', minItems: 1, items: bus } } };
 }
 
-export function busDevices(buses: readonly RtuBusDocument[], at: SettingPath, checks: SettingChecks, profiles: ProfilesDocument | undefined): WrittenDevice[] {
+/** `endpoint`: where a bus goes (a serial path, a device server's host:port), for the checks across links. */
+export function busDevices(buses: readonly RtuBusDocument[], at: SettingPath, checks: SettingChecks, profiles: ProfilesDocument | undefined, endpoint: (bus: RtuBusDocument) => string): WrittenDevice[] {
   if (!checks.intact([...at, 'buses'])) return [];
-  return buses.flatMap((bus, b) => (checks.intact([...at, 'buses', b]) ? writtenModbusDevices(bus.devices, [...at, 'buses', b, 'devices'], checks, profiles) : []));
+  return buses.flatMap((bus, b) => {
+    if (!checks.intact([...at, 'buses', b])) return [];
+    const link = { name: bus.name, key: `${String(at[at.length - 1])}/bus/${b}`, endpoint: endpoint(bus) };
+    return writtenModbusDevices(bus.devices, [...at, 'buses', b, 'devices'], checks, profiles).map((w) => ({ ...w, link }));
+  });
 }
 
 /** Bus names unique within the kind, unit ids unique on a bus, and each device's own checks. */

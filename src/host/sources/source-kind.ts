@@ -17,6 +17,11 @@ export interface WrittenDevice {
   at: SettingPath;
   /** Its points' names (profile included), when they could be worked out. */
   points?: string[];
+  /**
+   * The link it is on, when known: its name (in status and logs), what makes it one link (devices
+   * with the same `key` share it), and where it goes (`host:port`, a serial path) for the checks.
+   */
+  link?: { name: string; key: string; endpoint: string };
 }
 
 export interface SourceKind<Doc = unknown> {
