@@ -18,6 +18,7 @@ import { TransactionDemux } from '../poll/transaction-demux.js';
 import { writePoint, type PointWriteProtocol, type WriteResult } from '../poll/point-write.js';
 import type { DeviceProtocol } from './poll-channel.js';
 import { sourceKind } from '../sources/source-kinds.js';
+import { characterTimeMs } from '../../hal/serial-timing.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
 import { RuleProtocol } from '../poll/rule-protocol.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
@@ -119,7 +120,7 @@ export class AssembledPipeline {
     for (const link of links) {
       const served = link.devices.map((d) => devices[d]!);
       const transport = deps.transport ? deps.transport(link, served) : sourceKind(link.kind)!.transport(link, served);
-      const arbiter = new LinkArbiter(link, transport, deps.clock);
+      const arbiter = new LinkArbiter(link, transport, deps.clock, link.transport === 'serial' ? characterTimeMs(link) : 0);
       // The devices of a link share its framing: the first one's protocol delimits for all of them.
       const protocol = protocolOf(link.devices[0]!);
       if (link.inFlight > 1) {

@@ -293,7 +293,7 @@ export class DevicePoller {
         } else {
           await link.discardStale();
           await link.transport.write(frame);
-          response = await this.#readFrame(device.timeoutMs);
+          response = await this.#readFrame(device.timeoutMs, frame.byteLength);
         }
         this.counters.responses++;
         this.#lastRttMs = clock.monotonicMs() - sentAt;
@@ -381,9 +381,12 @@ export class DevicePoller {
     }
   }
 
-  #readFrame(timeoutMs: number): Promise<Uint8Array> {
+  #readFrame(timeoutMs: number, requestBytes: number): Promise<Uint8Array> {
     const { link, protocol, clock, device } = this.#o;
-    return readFrame({ transport: link.transport, frameLength: (b) => protocol.frameLength(b), clock, device: device.name, maxFrameBytes: this.#o.maxFrameBytes ?? MAX_FRAME_BYTES }, timeoutMs);
+    return readFrame({
+      transport: link.transport, frameLength: (b) => protocol.frameLength(b), clock, device: device.name,
+      maxFrameBytes: this.#o.maxFrameBytes ?? MAX_FRAME_BYTES, byteTimeMs: link.byteTimeMs, requestBytes,
+    }, timeoutMs);
   }
 
   async #recordAll(requests: number[], status: number): Promise<void> {

@@ -14,11 +14,21 @@ export interface FrameSource {
   /** For errors: the device the answer is from. */
   device: string;
   maxFrameBytes: number;
+  /**
+   * On a serial line, how long one byte takes on the wire, ms (0 elsewhere), and the request's length:
+   * `write()` resolves when the OS has the bytes, not when they are sent, and a long answer at 9600
+   * baud takes longer to arrive than a short timeout. The timeout counts from the end of the request
+   * to the end of an answer that was sent without pause.
+   */
+  byteTimeMs?: number;
+  requestBytes?: number;
 }
 
 export async function readFrame(source: FrameSource, timeoutMs: number): Promise<Uint8Array> {
   const { transport, clock, device, maxFrameBytes } = source;
-  const deadline = clock.monotonicMs() + timeoutMs;
+  const byteTime = source.byteTimeMs ?? 0;
+  const start = clock.monotonicMs() + (source.requestBytes ?? 0) * byteTime;
+  let deadline = start + timeoutMs;
   let received: Uint8Array = new Uint8Array(0);
   while (true) {
     const remaining = deadline - clock.monotonicMs();
@@ -32,6 +42,7 @@ export async function readFrame(source: FrameSource, timeoutMs: number): Promise
     if (length < 0) {
       throw new WgError('WG_ERR_DEVICE_FRAMING', { device, detail: `${received.byteLength} bytes starting ${Buffer.from(received.subarray(0, 8)).toString('hex')}` });
     }
+    if (length > 0 && byteTime > 0) deadline = Math.max(deadline, start + timeoutMs + length * byteTime);
     if (length > 0 && received.byteLength >= length) {
       if (received.byteLength > length) {
         throw new WgError('WG_ERR_DEVICE_FRAMING', { device, detail: `${received.byteLength - length} unexpected bytes after a ${length}-byte frame` });

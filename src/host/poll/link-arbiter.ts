@@ -87,8 +87,12 @@ export class LinkArbiter {
   #closed = false;
   #seq = 0;
 
-  constructor(link: ArbitratedLink, transport: Transport, clock: Clock) {
+  /** How long one byte takes on the wire of a serial link, ms; 0 for TCP (frame-reader.ts says why). */
+  readonly byteTimeMs: number;
+
+  constructor(link: ArbitratedLink, transport: Transport, clock: Clock, byteTimeMs = 0) {
     this.link = link;
+    this.byteTimeMs = byteTimeMs;
     this.transport = transport;
     this.#clock = clock;
     this.#startedAt = clock.monotonicMs();

@@ -56,7 +56,10 @@ export async function writePoint(request: WriteRequest, link: LinkArbiter, proto
     } else {
       await link.discardStale();
       await link.transport.write(frame);
-      response = await readFrame({ transport: link.transport, frameLength: (b) => protocol.frameLength(b), clock, device: device.name, maxFrameBytes }, device.timeoutMs);
+      response = await readFrame({
+        transport: link.transport, frameLength: (b) => protocol.frameLength(b), clock, device: device.name, maxFrameBytes,
+        byteTimeMs: link.byteTimeMs, requestBytes: frame.byteLength,
+      }, device.timeoutMs);
     }
   } catch (err) {
     if (isWgError(err) && err.code.startsWith('WG_ERR_HAL_')) {
