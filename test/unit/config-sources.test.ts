@@ -237,6 +237,26 @@ test('devices sharing a connection have different unit ids', async () => {
   assert.match(problems[0]!.message, /^unit id 1 is already used on connection gw by source\.modbus_tcp\.devices\[0\]/);
 });
 
+test('two buses on one serial port are refused, naming both', async () => {
+  const point = 'points: [ { name: a, function: 3, address: 0, type: int16 } ]';
+  const problems = await problemsOf([
+    'pipeline:', // 1
+    '  name: p1', // 2
+    'source:', // 3
+    '  modbus_rtu:', // 4
+    '    buses:', // 5
+    '      - name: hall', // 6
+    '        port: /dev/ttyUSB0', // 7
+    `        devices: [ { name: m1, unit_id: 1, ${point} } ]`, // 8
+    '      - name: yard', // 9
+    '        port: /dev/ttyUSB0', // 10: value col 15
+    `        devices: [ { name: m2, unit_id: 2, ${point} } ]`, // 11
+    ...TAIL,
+  ]);
+  assert.deepEqual(where(problems), ['p.yaml:10:15 source.modbus_rtu.buses[1].port WG_ERR_CONFIG_CONFLICT']);
+  assert.equal(problems[0]!.message, "port /dev/ttyUSB0 is bus hall's already: put the devices of one port on one bus; see source.modbus_rtu.buses[0].port (line 7)");
+});
+
 test('on a bus: unit ids 1-247, given and unique; bus names unique; device names unique across buses and kinds', async () => {
   const point = 'points: [ { name: a, function: 3, address: 0, type: int16 } ]';
   const problems = await problemsOf([
