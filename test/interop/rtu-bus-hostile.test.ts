@@ -1,7 +1,9 @@
 /**
- * A device whose turnaround is the longest the config takes (2147483647ms, 24.8 days) on a bus of two,
- * against Debian's pymodbus on a socat pty pair: after its first transaction the bus keeps quiet for
- * it, so the other device waits for the link. Stopping the pipeline then must not wait out that quiet.
+ * Hostile cases on one RTU bus, against Debian's pymodbus on a socat pty pair. A device whose turnaround
+ * is the longest the config takes (2147483647ms, 24.8 days): after its first transaction the bus keeps
+ * quiet for it, so the other device waits for the link; stopping the pipeline must not wait that out.
+ * A slave that is not on the bus: the operator is told where it was asked (the port, not "address
+ * unknown") and what to check on a bus (not a TCP connection's causes).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,7 @@ import { waitFor } from '../support/wait.js';
 
 const image = { holding: { 0: [42, 43] } };
 
-describe('a bus held quiet by a 24-day turnaround', { ...needs('python3-pymodbus', !!findPymodbusPython()), ...needs('socat', !!findSocat()) }, () => {
+describe('hostile devices on an RTU bus', { ...needs('python3-pymodbus', !!findPymodbusPython()), ...needs('socat', !!findSocat()) }, () => {
   let pty: PtyPair;
   let bus: PymodbusRtuServer;
   before(async () => {
@@ -46,5 +48,31 @@ publish: { uplink: cloud, topic: "t/{device}/{point}" }
     // A stop that hangs fails the test by the runner's own timeout; a race names it here instead.
     const stopped = await Promise.race([run.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still waiting'), 30_000).unref())]);
     assert.equal(stopped, 'stopped');
+  });
+
+  test('a slave that never answers is reported at its port, with what to check on a bus', async () => {
+    const run = await startCapturedPipeline(`pipeline: { name: absent }
+source:
+  modbus_rtu:
+    buses:
+      - name: line
+        port: ${pty.busPath}
+        baud: 38400
+        parity: none
+        devices:
+          - { name: u9, unit_id: 9, interval: 100ms, timeout: 100ms, points: [{ name: a, function: 3, address: 0, type: uint16 }] }
+steps:
+  - plugin: modbus
+  - plugin: json
+publish: { uplink: cloud, topic: "t/{device}/{point}" }
+`);
+    try {
+      await waitFor(() => run.lines.some((l) => l.code === 'WG_ERR_DEVICE_NO_ANSWER'), 10_000);
+      const report = run.lines.find((l) => l.code === 'WG_ERR_DEVICE_NO_ANSWER')!;
+      assert.equal(report.path, pty.busPath);
+      assert.ok(report.msg.startsWith(`device u9 (${pty.busPath}, unit id 9) does not answer within 100 ms: it has never answered on this bus`), report.msg);
+    } finally {
+      await run.stop();
+    }
   });
 });
