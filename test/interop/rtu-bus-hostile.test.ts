@@ -3,7 +3,8 @@
  * is the longest the config takes (2147483647ms, 24.8 days): after its first transaction the bus keeps
  * quiet for it, so the other device waits for the link; stopping the pipeline must not wait that out.
  * A slave that is not on the bus: the operator is told where it was asked (the port, not "address
- * unknown") and what to check on a bus (not a TCP connection's causes).
+ * unknown") and what to check on a bus (not a TCP connection's causes). A scan of a range where most
+ * units are absent lists the ones there, without a line per absent unit on stderr.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,10 @@ import { findSocat, startPtyPair, type PtyPair } from '../support/pty-pair.js';
 import { startCapturedPipeline } from '../support/captured-pipeline.js';
 import { findPymodbusPython, needs } from '../support/tools.js';
 import { waitFor } from '../support/wait.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../../bin/wasmgate.js', import.meta.url));
 
 const image = { holding: { 0: [42, 43] } };
 
@@ -74,5 +79,12 @@ publish: { uplink: cloud, topic: "t/{device}/{point}" }
     } finally {
       await run.stop();
     }
+  });
+
+  test('scan lists the units that answer, without a line per absent unit', () => {
+    const r = spawnSync(process.execPath, [BIN, 'scan', 'modbus', '--serial', pty.busPath, '--baud', '38400', '--parity', 'none', '--unit', '1..6', '--timeout', '50ms'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['asked 6 unit id(s); 2 answered', 'unit 1: 42', 'unit 2: 42']);
+    assert.doesNotMatch(r.stderr, /WG_ERR_DEVICE_NO_ANSWER/);
   });
 });

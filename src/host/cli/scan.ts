@@ -9,8 +9,11 @@ import type { CommissionTarget } from '../commission/commission-target.js';
 import { createLogger } from '../logger.js';
 
 export async function runScan(target: CommissionTarget, json: boolean, out: (line: string) => void): Promise<number> {
-  // Exceptions and silence are what a scan expects of most unit ids: do not log each.
+  // Exceptions and silence are what a scan expects of most unit ids: do not log each. A unit that does
+  // not answer is logged at error level (WG_ERR_DEVICE_NO_ANSWER), a line per absent unit of the range,
+  // so only fatal lines are shown; a link that never opens is the scan's own error (one-shot-read.ts).
   const logger = createLogger('error', 'pretty', {}, true);
+  logger.level = 'fatal';
   const readings = await readOnce(target, logger);
   const found = readings.filter((r) => r.present);
   if (json) {
