@@ -4,7 +4,8 @@
  * quiet for it, so the other device waits for the link; stopping the pipeline must not wait that out.
  * A slave that is not on the bus: the operator is told where it was asked (the port, not "address
  * unknown") and what to check on a bus (not a TCP connection's causes). A scan of a range where most
- * units are absent lists the ones there, without a line per absent unit on stderr.
+ * units are absent lists the ones there, without a line per absent unit on stderr, and does not call a
+ * corrupt frame an exception.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +26,7 @@ describe('hostile devices on an RTU bus', { ...needs('python3-pymodbus', !!findP
   let bus: PymodbusRtuServer;
   before(async () => {
     pty = await startPtyPair();
-    bus = await startPymodbusRtuSerial({ path: pty.peerPath, baudRate: 38400, parity: 'none', units: { 1: image, 2: image } });
+    bus = await startPymodbusRtuSerial({ path: pty.peerPath, baudRate: 38400, parity: 'none', units: { 1: image, 2: image, 3: { ...image, fault: { kind: 'exception', code: 2 } }, 4: { ...image, fault: { kind: 'bad-crc' } } } });
   });
   after(async () => {
     await bus?.stop();
@@ -81,10 +82,14 @@ publish: { uplink: cloud, topic: "t/{device}/{point}" }
     }
   });
 
-  test('scan lists the units that answer, without a line per absent unit', () => {
+  test('scan lists the units that answer, without a line per absent unit; a bad CRC is not called an exception', () => {
     const r = spawnSync(process.execPath, [BIN, 'scan', 'modbus', '--serial', pty.busPath, '--baud', '38400', '--parity', 'none', '--unit', '1..6', '--timeout', '50ms'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n'), ['asked 6 unit id(s); 2 answered', 'unit 1: 42', 'unit 2: 42']);
+    // Unit 3 answers exception 2, unit 4 with a bad CRC: both are there, neither is good, and a bad CRC is no exception.
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      'asked 6 unit id(s); 4 answered', 'unit 1: 42', 'unit 2: 42',
+      'unit 3: (answer not good: an exception or a corrupt frame) bad', 'unit 4: (answer not good: an exception or a corrupt frame) bad',
+    ]);
     assert.doesNotMatch(r.stderr, /WG_ERR_DEVICE_NO_ANSWER/);
   });
 });

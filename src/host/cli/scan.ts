@@ -25,7 +25,8 @@ export async function runScan(target: CommissionTarget, json: boolean, out: (lin
     out(`asked ${target.units.length} unit id(s); ${found.length} answered`);
     for (const r of found) {
       const values = r.values.map((v) => (v.value === null ? v.quality : String(v.value))).join(' ');
-      out(`unit ${r.unit}: ${r.answered ? '' : '(exception) '}${values}`);
+      // Not every bad answer is an exception: a corrupt frame (bad CRC, line noise) is bad too.
+      out(`unit ${r.unit}: ${r.answered ? '' : '(answer not good: an exception or a corrupt frame) '}${values}`);
     }
   }
   return found.length > 0 ? 0 : 1;
