@@ -221,6 +221,42 @@ test('devices sharing a connection must agree on host, port and in_flight', asyn
   assert.equal(problems[2]!.message, 'devices on connection gw share one TCP connection, so their in_flight must agree (4 here, 1 there); see source.modbus_tcp.devices[0].in_flight');
 });
 
+test('devices sharing a connection have different unit ids', async () => {
+  const problems = await problemsOf([
+    'pipeline:', // 1
+    '  name: p1', // 2
+    'source:', // 3
+    '  modbus_tcp:', // 4
+    '    devices:', // 5
+    '      - { name: a, host: 10.0.0.5, connection: gw, points: [ { name: kw, function: 3, address: 0, type: int16 } ] }', // 6: unit id 1 by default
+    '      - { name: b, host: 10.0.0.5, connection: gw, unit_id: 1, points: [ { name: kw, function: 3, address: 0, type: int16 } ] }', // 7: unit_id value col 61
+    '      - { name: c, host: 10.0.0.5, unit_id: 1, points: [ { name: kw, function: 3, address: 0, type: int16 } ] }', // 8: a connection of its own: fine
+    ...TAIL,
+  ]);
+  assert.deepEqual(where(problems), ['p.yaml:7:61 source.modbus_tcp.devices[1].unit_id WG_ERR_CONFIG_INVALID']);
+  assert.match(problems[0]!.message, /^unit id 1 is already used on connection gw by source\.modbus_tcp\.devices\[0\]/);
+});
+
+test('two buses on one serial port are refused, naming both', async () => {
+  const point = 'points: [ { name: a, function: 3, address: 0, type: int16 } ]';
+  const problems = await problemsOf([
+    'pipeline:', // 1
+    '  name: p1', // 2
+    'source:', // 3
+    '  modbus_rtu:', // 4
+    '    buses:', // 5
+    '      - name: hall', // 6
+    '        port: /dev/ttyUSB0', // 7
+    `        devices: [ { name: m1, unit_id: 1, ${point} } ]`, // 8
+    '      - name: yard', // 9
+    '        port: /dev/ttyUSB0', // 10: value col 15
+    `        devices: [ { name: m2, unit_id: 2, ${point} } ]`, // 11
+    ...TAIL,
+  ]);
+  assert.deepEqual(where(problems), ['p.yaml:10:15 source.modbus_rtu.buses[1].port WG_ERR_CONFIG_CONFLICT']);
+  assert.equal(problems[0]!.message, "port /dev/ttyUSB0 is bus hall's already: put the devices of one port on one bus; see source.modbus_rtu.buses[0].port (line 7)");
+});
+
 test('on a bus: unit ids 1-247, given and unique; bus names unique; device names unique across buses and kinds', async () => {
   const point = 'points: [ { name: a, function: 3, address: 0, type: int16 } ]';
   const problems = await problemsOf([

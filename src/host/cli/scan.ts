@@ -9,8 +9,11 @@ import type { CommissionTarget } from '../commission/commission-target.js';
 import { createLogger } from '../logger.js';
 
 export async function runScan(target: CommissionTarget, json: boolean, out: (line: string) => void): Promise<number> {
-  // Exceptions and silence are what a scan expects of most unit ids: do not log each.
+  // Exceptions and silence are what a scan expects of most unit ids: do not log each. A unit that does
+  // not answer is logged at error level (WG_ERR_DEVICE_NO_ANSWER), a line per absent unit of the range,
+  // so only fatal lines are shown; a link that never opens is the scan's own error (one-shot-read.ts).
   const logger = createLogger('error', 'pretty', {}, true);
+  logger.level = 'fatal';
   const readings = await readOnce(target, logger);
   const found = readings.filter((r) => r.present);
   if (json) {
@@ -22,7 +25,8 @@ export async function runScan(target: CommissionTarget, json: boolean, out: (lin
     out(`asked ${target.units.length} unit id(s); ${found.length} answered`);
     for (const r of found) {
       const values = r.values.map((v) => (v.value === null ? v.quality : String(v.value))).join(' ');
-      out(`unit ${r.unit}: ${r.answered ? '' : '(exception) '}${values}`);
+      // Not every bad answer is an exception: a corrupt frame (bad CRC, line noise) is bad too.
+      out(`unit ${r.unit}: ${r.answered ? '' : '(answer not good: an exception or a corrupt frame) '}${values}`);
     }
   }
   return found.length > 0 ? 0 : 1;

@@ -27,6 +27,10 @@ export function writeValue(text: string): number {
   if (t === 'false' || t === 'off') return 0;
   const n = Number(t);
   if (t === '' || !Number.isFinite(n)) throw new WgError('WG_ERR_CLI_USAGE', { detail: `value ${text}: give a number (42, -1.5, 1e3) or true/false` });
+  // A value is a double: an integer past 2^53 typed digit by digit would be written as a neighbour of it.
+  if (/^[+-]?\d+$/.test(t) && !Number.isSafeInteger(n)) {
+    throw new WgError('WG_ERR_CLI_USAGE', { detail: `value ${text}: integers are written exactly up to ±9007199254740991 (2^53 - 1); this one would be written as ${n}` });
+  }
   return n;
 }
 

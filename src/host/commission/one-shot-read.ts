@@ -62,7 +62,14 @@ export async function readOnce(target: CommissionTarget, logger: Logger): Promis
     const perRequest = target.timeoutMs * (target.retries + 1);
     const requests = Math.ceil(target.range.count / (target.range.function <= 2 ? 2000 : 125));
     await sink.until(() => sink.messages.length >= expected, START_MARGIN_MS + perRequest * requests * target.units.length);
+    const [link] = assembled.status().links;
     await assembled.stop();
+    // A port or host that never opened is no bus without devices: say why, not "no answer" from each unit.
+    if (link && link.opens === 0 && !link.connected) {
+      const prefix = `cannot connect to ${link.link}: `;
+      const why = link.lastError?.startsWith(prefix) ? link.lastError.slice(prefix.length) : (link.lastError ?? 'it never opened');
+      throw new WgError('WG_ERR_HAL_CONNECT', { device: link.link, detail: why });
+    }
     return readings(target, sink.messages);
   } finally {
     await rm(dir, { recursive: true, force: true });

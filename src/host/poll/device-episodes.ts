@@ -13,6 +13,8 @@ export interface EpisodeDevice {
   timeoutMs: number;
   host?: string;
   port?: number;
+  /** A serial bus's port: the device is there, not at a host. */
+  path?: string;
   unitId?: number;
 }
 
@@ -51,7 +53,9 @@ export class DeviceEpisodes {
       this.#silent = true;
       const error = new WgError('WG_ERR_DEVICE_NO_ANSWER', {
         device: name, where: this.#where(), timeout: formatDuration(this.#device.timeoutMs),
-        hint: responses === 0
+        hint: responses === 0 && this.#device.path !== undefined
+          ? 'it has never answered on this bus: check unit_id (its slave address), the wiring (A and B swapped?) and the bus settings (baud, parity, stop bits)'
+          : responses === 0
           ? 'it accepts the connection but has never answered: check unit_id (a device or gateway ignores requests for a unit it does not serve) and port (another service may listen there)'
           : 'it answered before: check that the device is powered and that nothing between it and the gateway drops traffic',
       });
@@ -94,13 +98,13 @@ export class DeviceEpisodes {
 
   /** The device's address as log context: host, port, unit id, whichever are known. */
   location(): Record<string, unknown> {
-    const { host, port, unitId } = this.#device;
-    return { ...(host !== undefined ? { host } : {}), ...(port !== undefined ? { port } : {}), ...(unitId !== undefined ? { unitId } : {}) };
+    const { host, port, path, unitId } = this.#device;
+    return { ...(host !== undefined ? { host } : {}), ...(port !== undefined ? { port } : {}), ...(path !== undefined ? { path } : {}), ...(unitId !== undefined ? { unitId } : {}) };
   }
 
   #where(): string {
-    const { host, port, unitId } = this.#device;
-    const address = host !== undefined ? `${host}${port !== undefined ? `:${port}` : ''}` : 'address unknown';
+    const { host, port, path, unitId } = this.#device;
+    const address = host !== undefined ? `${host}${port !== undefined ? `:${port}` : ''}` : (path ?? 'address unknown');
     return unitId !== undefined ? `${address}, unit id ${unitId}` : address;
   }
 }

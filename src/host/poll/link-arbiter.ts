@@ -86,6 +86,8 @@ export class LinkArbiter {
   #lastError?: string;
   #closed = false;
   #seq = 0;
+  /** Wakes the quiet waits in progress: shutdown must not wait out a long turnaround. */
+  readonly #sleepers = new Set<() => void>();
 
   /** How long one byte takes on the wire of a serial link, ms; 0 for TCP (frame-reader.ts says why). */
   readonly byteTimeMs: number;
@@ -226,6 +228,7 @@ export class LinkArbiter {
   async shutdown(): Promise<void> {
     this.#closed = true;
     for (const wake of this.#waiters.splice(0)) wake();
+    for (const wake of [...this.#sleepers]) wake();
     await this.transport.close();
   }
 
@@ -251,7 +254,17 @@ export class LinkArbiter {
     };
   }
 
+  /** Ends at `ms` or at shutdown, whichever is first (a holder checks the link is still open after it). */
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => monotonicTimeout(this.#clock, ms, resolve));
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        this.#sleepers.delete(wake);
+        timer.cancel();
+        resolve();
+      };
+      const timer = monotonicTimeout(this.#clock, ms, wake);
+      this.#sleepers.add(wake);
+    });
   }
 }

@@ -7,6 +7,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { backoff as backoffOf, known } from '../config/resolve-pipeline.js';
 import { duration } from '../config/schema-fragments.js';
 import type { Parity, ResolvedLink, ResolvedRs485 } from '../config/resolved.js';
+import type { SettingPath } from '../config/setting-path.js';
 import { parseDuration } from '../config/units.js';
 import { serialTransport } from '../../hal/serial.js';
 import { rtuInterFrameSilenceMs } from '../../hal/serial-timing.js';
@@ -73,9 +74,16 @@ export const modbusRtu: SourceKind<ModbusRtuDocument> = {
   check(doc, at, checks, profiles) {
     checkBuses(doc.buses, at, checks, profiles);
     if (!checks.intact([...at, 'buses'])) return;
+    // One port is one bus: two arbiters on it would send over each other (and the port's lock lets only one open it).
+    const firstOfPort = new Map<string, { at: SettingPath; name: string }>();
     doc.buses.forEach((b, i) => {
-      const busAt = [...at, 'buses', i];
+      const busAt: SettingPath = [...at, 'buses', i];
       if (!checks.intact(busAt)) return;
+      if (checks.clean([...busAt, 'port'])) {
+        const earlier = firstOfPort.get(b.port);
+        if (earlier) checks.conflict([...busAt, 'port'], [...earlier.at, 'port'], `port ${b.port} is bus ${earlier.name}'s already: put the devices of one port on one bus`);
+        else firstOfPort.set(b.port, { at: busAt, name: b.name });
+      }
       if (b.data_bits === 7) checks.invalid([...busAt, 'data_bits'], 'Modbus RTU sends 8 data bits per character (7 is Modbus ASCII, which wasmgate does not speak)');
       if (b.rs485) {
         // Refusing would be wrong (a later binding may set it); staying silent would leave the operator

@@ -67,7 +67,7 @@ export const modbusTcp: SourceKind<ModbusTcpDocument> = {
     }),
 
   check(doc, at, checks, profiles) {
-    const firstOfConnection = new Map<string, { d: ModbusTcpDeviceDocument; at: SettingPath }>();
+    const firstOfConnection = new Map<string, SharedConnection>();
     if (!checks.intact([...at, 'devices'])) return;
     doc.devices.forEach((d, i) => {
       const where: SettingPath = [...at, 'devices', i];
@@ -109,13 +109,26 @@ export const modbusTcp: SourceKind<ModbusTcpDocument> = {
   },
 };
 
-/** Devices sharing a connection must agree on where it goes and how it behaves. */
-function checkShared(d: ModbusTcpDeviceDocument, at: SettingPath, first: Map<string, { d: ModbusTcpDeviceDocument; at: SettingPath }>, checks: SettingChecks): void {
+/**
+ * Devices sharing a connection must agree on where it goes and how it behaves, and be different units
+ * behind it: two entries with one unit id on one connection are one slave read twice, or two slaves a
+ * gateway cannot tell apart.
+ */
+function checkShared(d: ModbusTcpDeviceDocument, at: SettingPath, first: Map<string, SharedConnection>, checks: SettingChecks): void {
   const earlier = first.get(d.connection as string);
-  if (!earlier) return void first.set(d.connection as string, { d, at });
+  if (!earlier) return void first.set(d.connection as string, { d, at, units: new Map([[d.unit_id, at]]) });
   for (const key of ['host', 'port', 'in_flight'] as const) {
     if (d[key] !== earlier.d[key]) {
       checks.conflict([...at, key], [...earlier.at, key], `devices on connection ${d.connection} share one TCP connection, so their ${key} must agree (${String(d[key])} here, ${String(earlier.d[key])} there)`);
     }
   }
+  const sameUnit = earlier.units.get(d.unit_id);
+  if (sameUnit) checks.invalid([...at, 'unit_id'], `unit id ${d.unit_id} is already used on connection ${d.connection} by ${checks.describe(sameUnit)}: one unit id behind one connection is one device`);
+  else earlier.units.set(d.unit_id, at);
+}
+
+interface SharedConnection {
+  d: ModbusTcpDeviceDocument;
+  at: SettingPath;
+  units: Map<number, SettingPath>;
 }
