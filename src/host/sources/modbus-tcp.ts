@@ -60,8 +60,9 @@ export const modbusTcp: SourceKind<ModbusTcpDocument> = {
   },
 
   devices: (doc, at, checks, profiles) =>
-    writtenModbusDevices(doc.devices, [...at, 'devices'], checks, profiles).map((w, i) => {
-      const d = doc.devices[i]!;
+    writtenModbusDevices(doc.devices, [...at, 'devices'], checks, profiles).map((w) => {
+      // Entries the schema refused are left out, so the index is the written one, not the position here.
+      const d = doc.devices[w.at[w.at.length - 1] as number]!;
       const name = d.connection ?? d.name;
       return { ...w, link: { name, key: `modbus_tcp/${d.connection !== undefined ? `connection/${d.connection}` : `device/${d.name}`}`, endpoint: `${d.host}:${d.port}` } };
     }),
