@@ -5,25 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { serialTransport } from '../../src/hal/serial.js';
 import { findSocat, startPtyPair } from '../support/pty-pair.js';
 import { needs } from '../support/tools.js';
+import { runWasmgate as wasmgate } from '../support/wasmgate-cli.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/wasmgate.js', import.meta.url));
-
-function wasmgate(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test('scan on a serial port another process holds says it cannot open the port', needs('socat', !!findSocat()), async () => {
   const pair = await startPtyPair();

@@ -6,24 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startPymodbusRtuOverTcp, startPymodbusRtuSerial, type PymodbusRtuServer } from '../support/pymodbus-rtu.js';
 import { findSocat, startPtyPair, type PtyPair } from '../support/pty-pair.js';
 import { findPymodbusPython, needs } from '../support/tools.js';
+import { runWasmgate as wasmgate } from '../support/wasmgate-cli.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/wasmgate.js', import.meta.url));
-
-function wasmgate(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('probe and scan on RTU', { ...needs('python3-pymodbus', !!findPymodbusPython()), ...needs('socat', !!findSocat()) }, () => {
   let server: PymodbusRtuServer;

@@ -6,23 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { pymodbusEncodeMany, startPymodbusServer, type PymodbusServer } from '../support/pymodbus.js';
 import { findPymodbusPython, needs } from '../support/tools.js';
+import { runWasmgate as wasmgate } from '../support/wasmgate-cli.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/wasmgate.js', import.meta.url));
-
-function wasmgate(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 interface ProbeJson {
   answered: boolean;
