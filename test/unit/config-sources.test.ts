@@ -397,3 +397,28 @@ test('two links may not share a name; two buses to one device server port are hi
     await ws.remove();
   }
 });
+
+test('turnaround and silence hold the whole link quiet: at most 10s', async () => {
+  const problems = await problemsOf([
+    'pipeline:', // 1
+    '  name: p1', // 2
+    'source:', // 3
+    '  modbus_rtu_over_tcp:', // 4
+    '    buses:', // 5
+    '      - name: b1', // 6
+    '        host: 10.0.0.9', // 7
+    '        port: 4001', // 8
+    '        silence: 11s', // 9: value col 18
+    '        devices:', // 10
+    '          - { name: m1, unit_id: 1, turnaround: 1h, points: [ { name: a, function: 3, address: 0, type: int16 } ] }', // 11
+    '          - { name: m2, unit_id: 2, turnaround: 10s, points: [ { name: a, function: 3, address: 0, type: int16 } ] }', // 12: the most
+    ...TAIL,
+  ]);
+  const paths = problems.map((p) => p.path);
+  assert.ok(paths.includes('source.modbus_rtu_over_tcp.buses[0].silence'), JSON.stringify(problems));
+  assert.ok(paths.includes('source.modbus_rtu_over_tcp.buses[0].devices[0].turnaround'), JSON.stringify(problems));
+  assert.ok(!paths.includes('source.modbus_rtu_over_tcp.buses[0].devices[1].turnaround'), '10s is allowed');
+  const silence = problems.find((p) => p.path === 'source.modbus_rtu_over_tcp.buses[0].silence')!;
+  assert.equal(silence.line, 9);
+  assert.match(silence.message, /at most 10s \(got 11000ms\)/);
+});

@@ -14,7 +14,18 @@ export function checkModbusDevice(d: ModbusDeviceDocument, at: SettingPath, chec
   // A long interval (a monthly meter read, 720h) is the poller's to schedule; a timeout is one timer.
   checks.duration([...at, 'interval'], d.interval, true);
   checks.duration([...at, 'timeout'], d.timeout, true, true);
-  checks.duration([...at, 'turnaround'], d.turnaround, false, true);
+  const turnaround = checks.duration([...at, 'turnaround'], d.turnaround, false, true);
+  if (turnaround !== undefined && turnaround > MAX_QUIET_MS) checks.invalid([...at, 'turnaround'], quietTooLong('turnaround', turnaround));
+}
+
+/**
+ * Turnaround and silence hold the whole link quiet: a slave needs milliseconds, so anything past 10 s
+ * is a typo (`24d` for `24ms`) that would stall every device of the bus.
+ */
+export const MAX_QUIET_MS = 10_000;
+
+export function quietTooLong(setting: string, ms: number): string {
+  return `${setting} holds the whole link quiet, so it may be at most 10s (got ${ms}ms): a slave needs milliseconds, and a long ${setting} stalls every device of the bus`;
 }
 
 export function modbusDeviceDraft(d: ModbusDeviceDocument, kind: SourceKindName, framing: Framing): Omit<DeviceDraft, 'address'> {

@@ -9,7 +9,7 @@ import type { SettingPath } from '../config/setting-path.js';
 import type { BackoffDocument } from '../config/documents.js';
 import { checkDevicePoints, writtenModbusDevices, type ModbusDeviceDocument, type ProfilesDocument } from './modbus-points.js';
 import { modbusDeviceProperties } from './modbus-point-schema.js';
-import { checkModbusDevice } from './modbus-device.js';
+import { checkModbusDevice, MAX_QUIET_MS, quietTooLong } from './modbus-device.js';
 import type { WrittenDevice } from './source-kind.js';
 
 /** The largest RTU frame: address 1 + PDU 253 + CRC 2 (Modbus over Serial Line V1.02, 2.5.1.1). */
@@ -72,7 +72,10 @@ export function checkBuses(buses: readonly RtuBusDocument[], at: SettingPath, ch
       if (earlier) checks.report([...busAt, 'name'], 'WG_ERR_CONFIG_DUPLICATE_NAME', { kind: 'bus', name: bus.name, detail: checks.describe(earlier) });
       else firstBus.set(bus.name, busAt);
     }
-    if (bus.silence !== undefined) checks.duration([...busAt, 'silence'], bus.silence, false, true);
+    if (bus.silence !== undefined) {
+      const silence = checks.duration([...busAt, 'silence'], bus.silence, false, true);
+      if (silence !== undefined && silence > MAX_QUIET_MS) checks.invalid([...busAt, 'silence'], quietTooLong('silence', silence));
+    }
     checks.backoff([...busAt, 'backoff'], bus.backoff);
     const firstUnit = new Map<number, SettingPath>();
     bus.devices.forEach((d, i) => {
