@@ -25,5 +25,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 // A test that hangs fails after two minutes instead of holding the run (and CI) until its own limit.
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], { stdio: 'inherit' });
+// --test-force-exit: a file whose tests have all finished ends, even if a handle lingers in it. In full
+// runs containment-plugins.test.js passed every test and still ran into the two minutes now and then
+// (never alone, never with the file next to it): a handle left open somewhere, not yet found; this keeps
+// it from failing a run whose tests passed. Remove it once the handle is found.
+const result = spawnSync(process.execPath, ['--test', '--test-force-exit', '--test-concurrency=2', '--test-timeout=120000', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
