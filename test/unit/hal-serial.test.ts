@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, realpathSync } from 'node:fs';
+import { chmodSync, mkdtempSync, realpathSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -216,3 +216,43 @@ test('serial: a port we may not open fails with WG_ERR_HAL_CONNECT and the OS re
     assert.match(result.detail ?? '', /Permission denied/);
   }),
 );
+
+// On Linux an unplugged USB adapter can leave reads returning end-of-file, which the serialport binding
+// retries instead of reporting; the device file vanishing, or naming another device, is what tells.
+// Here the port's path is changed under an open transport while its pty stays, so only that check can see it.
+test('serial: the port\'s device file vanishing, or becoming another device, ends the link with WG_ERR_HAL_LINK_LOST', needs('socat', hasSocat), async () => {
+  const first = await startPtyPair();
+  const second = await startPtyPair();
+  const gone = serialTransport(options(first.busPath, { presenceCheckMs: 20 }));
+  try {
+    await gone.open();
+    const lost = assert.rejects(gone.read(Infinity), (e: { code?: string; context?: { detail?: string } }) => {
+      assert.equal(e.code, 'WG_ERR_HAL_LINK_LOST');
+      assert.match(e.context?.detail ?? '', /is gone/);
+      return true;
+    });
+    unlinkSync(first.busPath); // udev removes the node; the tty itself (socat) is still there
+    await lost;
+
+    // A stand-in for a re-plugged adapter: a link to another tty (first's peer end), moved below onto the
+    // path of a port that is open, as a new node takes over a name.
+    symlinkSync(realpathSync(first.peerPath), first.busPath);
+    const replaced = serialTransport(options(second.busPath, { presenceCheckMs: 20 }));
+    await replaced.open();
+    try {
+      const swapped = assert.rejects(replaced.read(Infinity), (e: { code?: string; context?: { detail?: string } }) => {
+        assert.equal(e.code, 'WG_ERR_HAL_LINK_LOST');
+        assert.match(e.context?.detail ?? '', /is another device now/);
+        return true;
+      });
+      renameSync(first.busPath, second.busPath); // atomically: second.busPath now names another tty
+      await swapped;
+    } finally {
+      await replaced.close();
+    }
+  } finally {
+    await gone.close();
+    await first.stop();
+    await second.stop();
+  }
+});
