@@ -66,6 +66,18 @@ export const ERROR_CODES = {
   WG_ERR_UPLINK_TAKEOVER: { message: 'uplink {uplink}: another client with client id "{clientId}" keeps taking over the session: {detail}' },
   WG_ERR_UPLINK_PUBLISH: { message: 'uplink {uplink} publish failed: {detail}' },
   WG_ERR_UPLINK_BROKER_LISTEN: { message: 'embedded MQTT broker cannot listen on {detail}' },
+  // --- control socket (src/host/control/, docs/control.md) ---
+  WG_ERR_CONTROL_SOCKET_IN_USE: { message: 'control socket {socket} is served by another running daemon{other}: two daemons on one socket are almost always two daemons polling the same devices' },
+  WG_ERR_CONTROL_SOCKET_LISTEN: { message: 'cannot listen on control socket {socket}: {detail}' },
+  WG_ERR_CONTROL_UNREACHABLE: { message: 'no daemon answers on control socket {socket}: {detail}' },
+  WG_ERR_CONTROL_DENIED: { message: 'not allowed to open control socket {socket}: {detail}' },
+  WG_ERR_CONTROL_TIMEOUT: { message: 'the daemon on control socket {socket} did not answer {op} within {timeout}' },
+  WG_ERR_CONTROL_PROTOCOL: { message: 'what answers on control socket {socket} does not speak the wasmgate control protocol: {detail}' },
+  WG_ERR_CONTROL_REQUEST: { message: 'control request refused: {detail}' },
+  WG_ERR_CONTROL_UNKNOWN_OP: { message: 'unknown control operation "{op}"; known: {known}' },
+  WG_ERR_CONTROL_BUSY: { message: 'the control socket has {limit} connections open already; try again once one closes' },
+  WG_ERR_CONTROL_NOT_READY: { message: 'the daemon is {state}: {op} is not available now' },
+  WG_ERR_CONTROL_FAILED: { message: 'control operation {op} failed in the daemon: {detail}' },
   // --- cli ---
   WG_ERR_CLI_USAGE: { message: '{detail}' },
 } as const satisfies Record<string, CodeSpec>;

@@ -16,7 +16,7 @@ function wasmgate(...args: string[]): { status: number | null; stdout: string; s
   return spawnSync(process.execPath, [join(REPO_ROOT, 'bin/wasmgate.js'), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
 }
 
-const COMMANDS = [['run'], ['validate'], ['demo'], ['plugin'], ['plugin', 'build'], ['plugin', 'new'], ['plugin', 'docs']];
+const COMMANDS = [['run'], ['status'], ['validate'], ['demo'], ['plugin'], ['plugin', 'build'], ['plugin', 'new'], ['plugin', 'docs']];
 
 for (const words of COMMANDS) {
   for (const flag of ['-h', '--help']) {
@@ -36,7 +36,7 @@ test('wasmgate help <command> is the same as <command> --help', () => {
 test('the top-level help lists every command, plugin subcommands included, and the exit codes', () => {
   const top = wasmgate('--help');
   assert.equal(top.status, 0);
-  for (const command of ['run', 'validate', 'demo', 'plugin']) assert.match(top.stdout, new RegExp(`^  ${command}\\b`, 'm'));
+  for (const command of ['run', 'status', 'validate', 'demo', 'plugin']) assert.match(top.stdout, new RegExp(`^  ${command}\\b`, 'm'));
   const plugin = wasmgate('plugin', '--help').stdout;
   for (const sub of ['build', 'new', 'docs']) assert.match(plugin, new RegExp(`^  ${sub}\\b`, 'm'));
   assert.match(top.stdout, /Exit codes: 0 .*, 1 .*, 2 /);

@@ -27,7 +27,9 @@ test('npm start (wasmgate demo) publishes live readings of every demo point and 
   const [plcPort, mqttPort] = [await freePort(), await freePort()];
   const gateway = (await readFile(join(REPO_ROOT, 'config/demo.yaml'), 'utf8'))
     .replace('mqtt://127.0.0.1:1883', `mqtt://127.0.0.1:${mqttPort}`)
-    .replace('../pipelines/demo-boiler.yaml', './demo-boiler.yaml');
+    .replace('../pipelines/demo-boiler.yaml', './demo-boiler.yaml')
+    // Its own data directory (and control socket): ../.wasmgate-data would be /tmp's, shared by every run.
+    .replace('data_dir: ../.wasmgate-data', 'data_dir: ./data');
   const pipeline = (await readFile(join(REPO_ROOT, 'pipelines/demo-boiler.yaml'), 'utf8')).replace('port: 5020', `port: ${plcPort}`);
   assert.notEqual(gateway, await readFile(join(REPO_ROOT, 'config/demo.yaml'), 'utf8'), 'broker URL replaced');
   assert.match(pipeline, new RegExp(`port: ${plcPort}`), 'PLC port replaced');

@@ -5,12 +5,12 @@
  * target). Exit codes: 0 success, 1 the command failed (an invalid configuration, a gateway that could
  * not start or stop in time), 2 the command line is wrong.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { MAX_TIMER_MS, parseDuration } from '../config/units.js';
 import { isWgError, WgError } from '../errors.js';
 import { addLinkOptions, commissionTarget, readRange, type LinkOptions } from './commission-options.js';
 import type { PluginKind } from '../engine/abi.js';
+import { packageVersion } from './package-version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -26,11 +26,6 @@ export interface CliOutput {
 }
 
 const consoleOutput: CliOutput = { out: (line) => console.log(line), err: (line) => console.error(line) };
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** A subcommand whose usage errors point at its own help. */
 function subcommand(parent: Command, name: string, description: string): Command {
@@ -71,6 +66,16 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
       }
       const { runCommand } = await import('./run.js');
       setExit(await runCommand(file, io.err, { stopDeadlineMs: stop.value }));
+    });
+
+  subcommand(root, 'status', "ask the running daemon, over its control socket, for its pipelines, steps, links, devices and uplinks")
+    .option('-c, --config <file>', "gateway file: use its control.socket (or that setting's default)")
+    .option('--socket <path>', 'control socket path (default: $WASMGATE_SOCKET, else /run/wasmgate/control.sock)')
+    .option('--json', 'print the status object as JSON')
+    .action(async (options: { config?: string; socket?: string; json?: boolean }, command: Command) => {
+      if (options.config !== undefined && options.socket !== undefined) command.error('error: give --config or --socket, not both', { exitCode: EXIT_USAGE });
+      const { runStatus } = await import('./status.js');
+      setExit(await runStatus({ json: options.json === true, ...(options.config !== undefined ? { config: options.config } : {}), ...(options.socket !== undefined ? { socket: options.socket } : {}) }, io.out, io.err));
     });
 
   subcommand(root, 'validate', 'check a gateway file, its pipelines and their plugins; print every problem as file:line:col')

@@ -14,6 +14,10 @@ import { loadAndConfigure } from './validate.js';
 import type { ResolvedGateway } from '../config/resolved.js';
 import { Gateway, type GatewayDeps } from '../gateway.js';
 import { createLogger, type Logger } from '../logger.js';
+import { systemClock } from '../../hal/clock.js';
+import { ControlServer } from '../control/control-server.js';
+import { gatewayControl } from '../control/gateway-control.js';
+import { packageVersion } from './package-version.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 const IGNORED_SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -80,7 +84,20 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
   const deadlineMs = options.stopDeadlineMs ?? STOP_DEADLINE_MS;
   // Watched from before the start: a signal during start must not kill the process either.
   const signals = new SignalWatch(logger, deadlineMs);
+  let control: ControlServer | undefined;
   try {
+    // The control socket is claimed before anything starts: a second daemon on the same socket is
+    // almost always a second daemon on the same devices and broker, and must not reach them.
+    if (config.control.socket !== null) {
+      try {
+        control = await ControlServer.listen(config.control.socket, { logger, identity: { gateway: config.id, version: packageVersion() } });
+      } catch (err) {
+        logger.fatal({ err, code: (err as { code?: string }).code }, `${(err as Error).message}; nothing started`);
+        return 1;
+      }
+    }
+    const clock = deps.clock ?? systemClock;
+    const startedAt = { monotonicMs: clock.monotonicMs(), wallMs: clock.wallMs() };
     let gateway: Gateway;
     try {
       gateway = await Gateway.start(config, { ...deps, logger });
@@ -88,7 +105,11 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
       logger.fatal({ err, code: (err as { code?: string }).code }, 'gateway failed to start');
       return 1;
     }
+    const server = control;
+    server?.serve(gatewayControl({ gateway, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }) }));
     await signals.stopRequested;
+    // First: no request may reach a gateway that is stopping.
+    await control?.close();
     let deadline: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       gateway.stop().then(() => 'stopped' as const),
@@ -101,6 +122,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     }
     return 0;
   } finally {
+    await control?.close();
     signals.dispose();
   }
 }

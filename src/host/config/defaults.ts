@@ -64,6 +64,19 @@ export const DEFAULTS = {
   },
 } as const;
 
+/** File name of the control socket in its default directory. */
+export const CONTROL_SOCKET_NAME = 'control.sock';
+
+/**
+ * `control.socket` when not given: in the runtime directory systemd made for the unit
+ * (RuntimeDirectory=wasmgate sets RUNTIME_DIRECTORY=/run/wasmgate; with several directories it is a
+ * colon-separated list, and the first is taken), else in the data directory.
+ */
+export function defaultControlSocket(dataDir: string, env: NodeJS.ProcessEnv = process.env): { path: string; from: 'RUNTIME_DIRECTORY' | 'gateway.data_dir' } {
+  const runtime = env.RUNTIME_DIRECTORY?.split(':')[0];
+  return runtime ? { path: join(runtime, CONTROL_SOCKET_NAME), from: 'RUNTIME_DIRECTORY' } : { path: join(dataDir, CONTROL_SOCKET_NAME), from: 'gateway.data_dir' };
+}
+
 /** MQTT client id when `client_id` is not given. */
 export function defaultClientId(gatewayId: string): string {
   return `wasmgate-${gatewayId}`;

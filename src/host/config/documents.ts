@@ -26,6 +26,8 @@ export interface GatewayDocument {
   };
   uplinks: Record<string, { mqtt: MqttDocument }>;
   pipelines: string[];
+  /** Always present (the schema defaults it to `{}`). */
+  control: { socket?: string | boolean };
 }
 
 export interface MqttDocument {

@@ -3,9 +3,12 @@
  * that must be readable, values whose unit conversion fails. Runs after the schema, on every part of
  * the file the schema accepted.
  */
+import { MAX_SOCKET_PATH_BYTES } from '../control/control-socket-file.js';
+import { resolveControl } from './resolve-gateway.js';
 import type { GatewayDocument, MqttDocument } from './documents.js';
 import type { SettingChecks } from './setting-checks.js';
 import type { SettingPath } from './setting-path.js';
+import { dirname } from 'node:path';
 
 /** Longest keep-alive MQTT can carry: a 16-bit number of seconds. */
 const MQTT_MAX_KEEPALIVE_S = 65_535;
@@ -22,7 +25,26 @@ export async function checkGateway(doc: GatewayDocument, checks: SettingChecks):
       if (checks.intact(at) && uplink.mqtt !== undefined) pending.push(checkMqtt(uplink.mqtt, at, checks));
     }
   }
+  if (checks.intact(['control']) && checks.clean(['gateway', 'data_dir'])) checkControl(doc, checks);
   await Promise.all(pending);
+}
+
+/** `control.socket`: a path or false, and a path that fits a Unix socket address, the default's too. */
+function checkControl(doc: GatewayDocument, checks: SettingChecks): void {
+  const written = doc.control.socket;
+  if (written === true) return checks.invalid(['control', 'socket'], 'must be a path, or false to turn the control socket off (true is neither)');
+  const dataDir = checks.absolute(doc.gateway.data_dir);
+  const { socket, socketFrom } = resolveControl(written, dirname(checks.source.file), dataDir);
+  if (socket === null) return;
+  const bytes = Buffer.byteLength(socket);
+  if (bytes <= MAX_SOCKET_PATH_BYTES) return;
+  const tooLong = `${socket} is ${bytes} bytes; a Unix socket path has at most ${MAX_SOCKET_PATH_BYTES}`;
+  if (socketFrom === 'control.socket') return checks.invalid(['control', 'socket'], `${tooLong}: give a shorter path`);
+  // A default that does not fit is reported where it comes from: data_dir (or the gateway map when
+  // data_dir is not written), or the control map for systemd's runtime directory.
+  const at: SettingPath = socketFrom === 'RUNTIME_DIRECTORY' ? ['control', 'socket'] : ['gateway', 'data_dir'];
+  const origin = socketFrom === 'RUNTIME_DIRECTORY' ? 'in $RUNTIME_DIRECTORY' : 'in data_dir';
+  checks.report(at, 'WG_ERR_CONFIG_INVALID', { detail: `the control socket's default place ${origin}, ${tooLong}: set control.socket to a shorter path, or control.socket: false` });
 }
 
 async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChecks): Promise<void> {

@@ -93,5 +93,18 @@ export const gatewaySchema = {
       minItems: 1,
       items: filePath('pipeline file, relative to this file'),
     },
+    control: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'the local control socket that wasmgate status (and later swap, reload, write) talks to',
+      default: {},
+      properties: {
+        socket: {
+          type: ['string', 'boolean'],
+          minLength: 1,
+          description: 'path of the Unix socket, relative to this file; false turns the socket off; default $RUNTIME_DIRECTORY/control.sock, else <data_dir>/control.sock',
+        },
+      },
+    },
   },
 } as const;

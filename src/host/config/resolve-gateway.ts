@@ -5,9 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { deepFreeze } from './deep-freeze.js';
-import { defaultClientId, defaultPluginDirs } from './defaults.js';
+import { defaultClientId, defaultControlSocket, defaultPluginDirs } from './defaults.js';
 import type { GatewayDocument, MqttDocument } from './documents.js';
-import type { Qos, ResolvedGateway, ResolvedMqttUplink } from './resolved.js';
+import type { Qos, ResolvedControl, ResolvedGateway, ResolvedMqttUplink } from './resolved.js';
 import { backoff, known, resolvePipeline, type CheckedPipeline } from './resolve-pipeline.js';
 import { parseDuration } from './units.js';
 
@@ -15,16 +15,26 @@ export async function resolveGateway(file: string, doc: GatewayDocument, pipelin
   const base = dirname(file);
   const uplinks = await Promise.all(Object.entries(doc.uplinks).map(([name, u]) => resolveMqtt(name, u.mqtt, doc.gateway.id, base)));
   const uplinkQos = new Map<string, Qos>(uplinks.map((u) => [u.name, u.qos]));
+  const dataDir = resolve(base, doc.gateway.data_dir);
   const gateway: ResolvedGateway = {
     file,
     id: doc.gateway.id,
-    dataDir: resolve(base, doc.gateway.data_dir),
+    dataDir,
     log: { level: doc.gateway.log.level, format: doc.gateway.log.format },
     pluginDirs: pluginDirsOf(doc, base),
     uplinks,
     pipelines: pipelines.map((p) => resolvePipeline(p, uplinkQos)),
+    control: resolveControl(doc.control.socket, base, dataDir),
   };
   return deepFreeze(gateway);
+}
+
+/** See defaultControlSocket; the checks have refused `true` and a path too long for a socket. */
+export function resolveControl(socket: string | boolean | undefined, base: string, dataDir: string): ResolvedControl {
+  if (socket === false) return { socket: null, socketFrom: null };
+  if (typeof socket === 'string') return { socket: resolve(base, socket), socketFrom: 'control.socket' };
+  const fallback = defaultControlSocket(dataDir);
+  return { socket: fallback.path, socketFrom: fallback.from };
 }
 
 /** Absolute plugin directories: as written (relative to the gateway file), else the package's own. */

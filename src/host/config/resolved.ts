@@ -31,6 +31,14 @@ export interface ResolvedGateway {
   readonly uplinks: readonly ResolvedUplink[];
   /** In the order of the gateway file's `pipelines:` list. */
   readonly pipelines: readonly ResolvedPipeline[];
+  readonly control: ResolvedControl;
+}
+
+export interface ResolvedControl {
+  /** Absolute path of the control socket; null when `control.socket: false` turned it off. */
+  readonly socket: string | null;
+  /** Where the path came from: the setting, or which default (config.md, `control`). */
+  readonly socketFrom: 'control.socket' | 'RUNTIME_DIRECTORY' | 'gateway.data_dir' | null;
 }
 
 export type ResolvedUplink = ResolvedMqttUplink;

@@ -22,6 +22,7 @@ import { characterTimeMs } from '../../hal/serial-timing.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
 import { RuleProtocol } from '../poll/rule-protocol.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
+import type { StepCounters } from './chain.js';
 import { pipelineContext } from './settings-document.js';
 import { compileSteps } from './step-modules.js';
 
@@ -44,7 +45,14 @@ export interface AssemblyDeps {
   poll?: boolean;
 }
 
+/** A step's counters, with the version of its plugin (its manifest's). */
+export interface StepStatus extends StepCounters {
+  version: string;
+}
+
 export interface AssembledPipelineStatus extends PipelineStatus {
+  /** One per configured step, in chain order; zero counters until the worker first reports them. */
+  steps: StepStatus[];
   devices: DeviceStatus[];
   links: LinkStatus[];
   framesWritten: number;
@@ -100,6 +108,7 @@ export class AssembledPipeline {
       throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: pipeline.name, plugin: decoder.name, detail: `the source polls devices, but decoder ${decoder.name} does not export the polling group` });
     }
     assembled = new AssembledPipeline(pipeline.name, runner);
+    assembled.#pipeline = pipeline;
     try {
       await runner.start();
     } catch (err) {
@@ -114,7 +123,6 @@ export class AssembledPipeline {
     const rules = runner.framing ? new RuleProtocol(runner.framing, pipeline.name) : undefined;
     const protocolOf = (device: number): DeviceProtocol => (rules ? rules.forDevice(device) : runner.protocol);
     const { links, devices } = pipeline.source;
-    assembled.#pipeline = pipeline;
     assembled.#clock = deps.clock;
     assembled.#protocolOf = protocolOf;
     for (const link of links) {
@@ -185,8 +193,14 @@ export class AssembledPipeline {
   }
 
   status(): AssembledPipelineStatus {
+    const runner = this.#runner.status();
+    const steps = (this.#pipeline?.steps ?? []).map((step, i): StepStatus => ({
+      ...(runner.steps[i] ?? { plugin: step.plugin, kind: step.kind, batches: 0, itemsIn: 0, itemsOut: 0, traps: 0, errors: 0, reinstantiations: 0, busyNs: 0, stats: {} }),
+      version: step.manifest.version,
+    }));
     return {
-      ...this.#runner.status(),
+      ...runner,
+      steps,
       devices: this.#pollers.map((p) => p.status()),
       links: this.#links.map((l) => l.status()),
       framesWritten: this.#ingress.framesWritten,

@@ -1,0 +1,44 @@
+/**
+ * The daemon's status for a person, as `wasmgate status` prints it: one line for the gateway, then per
+ * pipeline its state and counters, its steps with plugin name and version, its links and its devices,
+ * then one line per uplink. Failure states (a failed pipeline, a link down, a quarantined device, an
+ * uplink offline) are said in words, with the last error where there is one.
+ */
+import type { ControlStatus } from '../control/gateway-control.js';
+
+export function statusText(status: ControlStatus): string[] {
+  const lines = [`gateway ${status.gateway}: up ${duration(status.uptimeMs)} (since ${status.startedAt}), wasmgate ${status.version}, pid ${status.pid}`];
+  for (const p of status.pipelines) {
+    const reason = p.reason ? ` (${p.reason})` : '';
+    lines.push(`pipeline ${p.name}: ${p.state}${reason}; ${p.published} published, ${p.batchesDropped} batches dropped, ${p.watchdogKills} watchdog kills, ${p.workerRestarts} worker restarts`);
+    p.steps.forEach((s, i) => {
+      lines.push(`  step ${i + 1} ${s.plugin} ${s.version} (${s.kind}): ${s.batches} batches, ${s.itemsIn} in, ${s.itemsOut} out, ${s.traps} traps, ${s.errors} errors`);
+    });
+    for (const l of p.links) {
+      const last = l.lastError && !l.connected ? `; last error: ${l.lastError}` : '';
+      lines.push(`  link ${l.link} (${l.kind}): ${l.connected ? 'connected' : 'not connected'}, utilisation ${(l.utilisation * 100).toFixed(1)}%, ${l.transactions} transactions${last}`);
+    }
+    for (const d of p.devices) {
+      const state = d.quarantined ? 'quarantined' : d.connected ? 'connected' : 'not connected';
+      const rtt = d.lastRttMs !== undefined ? `, last answer in ${d.lastRttMs.toFixed(1)} ms` : '';
+      const last = d.lastError && (d.quarantined || !d.connected) ? `; last error: ${d.lastError}` : '';
+      lines.push(`  device ${d.device} on ${d.link}: ${state}; ${d.polls} polls, ${d.responses} answers, ${d.timeouts} timeouts, ${d.overruns} overruns${rtt}${last}`);
+    }
+  }
+  for (const u of status.uplinks) {
+    const last = u.lastError && u.state !== 'connected' ? `; last error: ${u.lastError}` : '';
+    lines.push(`uplink ${u.name}: ${u.state}; ${u.queued} queued, ${u.acked} acked, ${u.failed} failed${last}`);
+  }
+  return lines;
+}
+
+/** `3d 04h 05m`, `1h 02m 03s`, `4m 05s`, `12s`. */
+export function duration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const [d, h, m, sec] = [Math.floor(s / 86_400), Math.floor((s % 86_400) / 3600), Math.floor((s % 3600) / 60), s % 60];
+  const two = (n: number): string => String(n).padStart(2, '0');
+  if (d > 0) return `${d}d ${two(h)}h ${two(m)}m`;
+  if (h > 0) return `${h}h ${two(m)}m ${two(sec)}s`;
+  if (m > 0) return `${m}m ${two(sec)}s`;
+  return `${sec}s`;
+}
