@@ -49,7 +49,10 @@ export class ControlServer {
   readonly #server: Server;
   readonly #logger: Logger;
   readonly #identity: ControlServerOptions['identity'];
+  /** Connections served (the cap counts these). */
   readonly #connections = new Set<Socket>();
+  /** Every socket accepted and not yet closed, the refused ones included: close() ends them all. */
+  readonly #sockets = new Set<Socket>();
   readonly #repeats: RepeatLog;
   #file?: SocketFileIdentity;
   #handlers: ControlHandlers = {};
@@ -93,7 +96,7 @@ export class ControlServer {
     if (this.#state === 'stopping') return;
     this.#state = 'stopping';
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const socket of this.#connections) socket.destroy();
+    for (const socket of this.#sockets) socket.destroy();
     await closed;
     if (this.#file) await releaseSocketPath(this.socketPath, this.#file);
     this.#logger.info({ socket: this.socketPath }, 'control socket closed');
@@ -102,6 +105,8 @@ export class ControlServer {
   #accept(socket: Socket): void {
     socket.on('error', (err) => this.#logger.debug({ err }, 'control connection error'));
     if (this.#state === 'stopping') return void socket.destroy();
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
     if (this.#connections.size >= MAX_CONNECTIONS) {
       this.#refused++;
       this.#repeats.report('busy', 40, `control connection refused: ${MAX_CONNECTIONS} are open already`, { code: 'WG_ERR_CONTROL_BUSY' });
@@ -140,9 +145,14 @@ export class ControlServer {
   }
 }
 
-/** Writes `line`, half-closes, and cuts the connection if the client does not take it within the grace. */
+/**
+ * Writes `line`, half-closes, and cuts the connection if the client does not take it within the grace.
+ * What the client still sends is read and thrown away: a paused socket would never see the client's
+ * close, and would keep the server's own close waiting.
+ */
 function refuse(socket: Socket, line: string): void {
-  socket.pause();
+  socket.removeAllListeners('data');
+  socket.on('data', () => undefined);
   socket.end(line);
   setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
 }
