@@ -1,6 +1,10 @@
 /**
  * `wasmgate run --config FILE`: validate, start, and run until a stop signal, then stop cleanly.
  *
+ * Control socket (docs/control.md). Claimed first, before the gateway starts: a second daemon on the
+ * same socket is refused before it polls a device or connects to a broker. Served once the gateway
+ * runs (until then only `hello` answers); closed first at a stop.
+ *
  * Signals. Node's defaults end the process at once for SIGHUP, SIGQUIT and SIGUSR2 and open the
  * inspector on SIGUSR1, and a second SIGTERM used to cut a drain short: each of these lost what the
  * rings and a half-full resample bucket held. So while the gateway runs, every one of them is handled:
