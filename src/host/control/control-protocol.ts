@@ -64,7 +64,7 @@ export function parseRequest(line: string): { ok: true; request: ControlRequest 
   const unknown = Object.keys(r).filter((k) => !REQUEST_KEYS.has(k));
   if (unknown.length > 0) return refuse(id, `unknown request field(s) ${unknown.join(', ')}; a request has id, op and params`);
   if (typeof r.op !== 'string' || r.op === '') return refuse(id, `op must be the name of an operation (got ${describe(r.op)})`);
-  const params = r.params ?? {};
+  const params = r.params === undefined ? {} : r.params;
   if (params === null || typeof params !== 'object' || Array.isArray(params)) return refuse(id, `params must be an object (got ${describe(r.params)})`);
   return { ok: true, request: { id, op: r.op, params: params as ControlParams } };
 }
