@@ -1,11 +1,13 @@
 /**
  * The control protocol's line reading and request checks (docs/control.md), on inputs written out by
  * hand: lines split across chunks anywhere (inside a UTF-8 character too), the line limit counted in
- * bytes, and each way a request line can be refused.
+ * bytes, each way a request line can be refused, and how an operation's parameters are read.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineSplitter, parseRequest } from '../../src/host/control/control-protocol.js';
+import { readParams } from '../../src/host/control/control-params.js';
+import type { WgError } from '../../src/host/errors.js';
 
 test('lines are cut at newlines whatever the chunks, a UTF-8 character split between chunks included; CRLF is a newline', () => {
   const splitter = new LineSplitter(100);
@@ -57,4 +59,20 @@ test('every malformed request is refused with WG_ERR_CONTROL_REQUEST, keeping th
     assert.equal(parsed.error.code, 'WG_ERR_CONTROL_REQUEST', line);
     assert.match(parsed.error.message, message, line);
   }
+});
+
+test("an operation's parameters: types checked, a required one missing refused, an unknown one refused and the known ones named", () => {
+  const spec = { device: { type: 'string', required: true }, unit: { type: 'integer' }, dry_run: { type: 'boolean' } } as const;
+  assert.deepEqual(readParams('read', { device: 'plc', unit: 3 }, spec), { device: 'plc', unit: 3 });
+  const refusals: Array<[Record<string, unknown>, string]> = [
+    [{}, 'read: parameter device (string) is required'],
+    [{ device: 7 }, 'read: parameter device must be a string (got 7)'],
+    [{ device: 'plc', unit: 1.5 }, 'read: parameter unit must be an integer (got 1.5)'],
+    [{ device: 'plc', dry_run: 'yes' }, 'read: parameter dry_run must be a boolean (got "yes")'],
+    [{ device: 'plc', force: true }, 'read: unknown parameter(s) force; it takes device, unit, dry_run'],
+  ];
+  for (const [params, detail] of refusals) {
+    assert.throws(() => readParams('read', params, spec), (e: WgError) => e.code === 'WG_ERR_CONTROL_REQUEST' && e.message === `control request refused: ${detail}`, JSON.stringify(params));
+  }
+  assert.throws(() => readParams('status', { verbose: true }, {}), (e: WgError) => e.message === 'control request refused: status: unknown parameter(s) verbose; it takes none');
 });

@@ -1,12 +1,12 @@
 /**
  * The control operations of a running gateway, registered in this one place: each is one entry of
  * the map, op name -> async (params) => result (docs/control.md lists them). Adding an operation is
- * adding an entry here, with its parameters checked by `noParams` or its own check.
+ * adding an entry here that reads its parameters with `readParams` (control-params.ts), which refuses
+ * unknown ones as the protocol promises, and documenting it in docs/control.md.
  */
 import type { Clock } from '../../hal/clock.js';
-import { WgError } from '../errors.js';
 import type { Gateway, GatewayStatus } from '../gateway.js';
-import type { ControlParams } from './control-protocol.js';
+import { readParams } from './control-params.js';
 import type { ControlHandlers } from './control-server.js';
 
 /** The `status` result: the gateway's own status and how long the daemon has run it. */
@@ -35,7 +35,7 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
   const { gateway, clock, version, startedAt } = context;
   return {
     status: async (params) => {
-      noParams('status', params);
+      readParams('status', params, {});
       const status: ControlStatus = {
         ...gateway.status(),
         version,
@@ -47,10 +47,4 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
       return status;
     },
   };
-}
-
-/** Refuses parameters an op does not take: see docs/control.md on why unknown ones are never ignored. */
-export function noParams(op: string, params: ControlParams): void {
-  const given = Object.keys(params);
-  if (given.length > 0) throw new WgError('WG_ERR_CONTROL_REQUEST', { op, detail: `${op} takes no parameters (got ${given.join(', ')})` });
 }
