@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { lstat, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { existsSync, lstatSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -92,6 +92,22 @@ async function raw(path: string): Promise<RawClient> {
     },
   };
 }
+
+// control-socket-file.ts sets the umask around listen() only; that leaves no window only because Node
+// binds inside the call. Should a Node version bind later, this fails (and the daemon refuses to serve
+// the wider socket it would then get).
+test('Node binds a Unix socket synchronously inside listen(), so the umask set around the call applies', async () => {
+  const path = socketPath();
+  const server = createServer();
+  const previous = process.umask(0o177);
+  try {
+    server.listen(path);
+    assert.equal(lstatSync(path).mode & 0o777, 0o600, 'the file exists, 0600, before listen() returned');
+  } finally {
+    process.umask(previous);
+  }
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
 
 test('the socket file is 0600 as soon as it listens; hello answers before serve, other ops are not ready until then', async () => {
   const path = socketPath();

@@ -6,9 +6,11 @@
  * Permissions: anyone who can open the socket can ask the daemon anything it serves, later writes to
  * field devices included, so the file is 0600 from the moment it exists. The umask is set to 0177
  * around the bind instead of binding in a private directory and renaming: Node binds synchronously
- * inside `listen()` (checked by the socket-mode test), so no other JavaScript runs in the window, and
- * a bind in place keeps the kernel's own refusal (EADDRINUSE) as the lock between two daemons starting
- * together, which a rename over the path would lose. The mode is checked after the bind anyway.
+ * inside `listen()` (test/integration/control-server.test.ts checks it), so no other JavaScript runs
+ * in the window, and a bind in place keeps the kernel's own refusal (EADDRINUSE) as the lock between
+ * two daemons starting together, which a rename over the path would lose. The claim runs before the
+ * gateway starts, so no file of the daemon's own is being created meanwhile either. The mode is
+ * checked after the bind anyway.
  */
 import { connect, type Server } from 'node:net';
 import { lstat, mkdir, unlink } from 'node:fs/promises';
