@@ -68,6 +68,9 @@ export const ERROR_CODES = {
   WG_ERR_UPLINK_BROKER_LISTEN: { message: 'embedded MQTT broker cannot listen on {detail}' },
   // --- cli ---
   WG_ERR_CLI_USAGE: { message: '{detail}' },
+  // --- commissioning through the daemon ---
+  WG_ERR_CONTROL_NO_LINK: { message: '{detail}' },
+  WG_ERR_CONTROL_BUSY: { message: '{detail}' },
 } as const satisfies Record<string, CodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../hal/clock.js';
 import type { Transport } from '../hal/transport.js';
 import type { ResolvedDevice, ResolvedLink } from './config/resolved.js';
 import { readFile } from 'node:fs/promises';
+import { SharedLinks } from './poll/shared-links.js';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -33,6 +34,8 @@ export class Gateway {
   readonly config: ResolvedGateway;
   #sinks = new Map<string, Sink>();
   #pipelines: AssembledPipeline[] = [];
+  /** One arbiter per line, whichever pipelines have devices on it. */
+  readonly links = new SharedLinks();
   #logger: Logger;
   #statusTimer?: NodeJS.Timeout;
 
@@ -75,7 +78,7 @@ export class Gateway {
       const sink = this.#sinks.get(pipeline.publish.uplink)!;
       this.#pipelines.push(await AssembledPipeline.start(pipeline, {
         gatewayId: config.id, sink, logger: this.#logger, clock: deps.clock ?? systemClock,
-        ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false,
+        ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links,
       }));
     }
     const every = deps.statusIntervalMs ?? 60_000;

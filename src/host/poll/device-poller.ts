@@ -62,6 +62,8 @@ export interface DevicePollerOptions {
    * "more" while a device keeps sending must not grow the buffer for a whole timeout.
    */
   maxFrameBytes?: number;
+  /** A visitor's device (a probe or scan through the daemon): its transactions alternate with the link's own (link-arbiter.ts). */
+  guest?: boolean;
 }
 
 /** A frame record's response length is 16 bits: no response can be longer than this. */
@@ -277,7 +279,7 @@ export class DevicePoller {
         return true;
       }
       this.#frames.set(request, frame);
-      const grant = await link.acquire();
+      const grant = await link.acquire(this.#o.guest);
       if (!this.#running || !link.transport.isOpen) {
         grant.release();
         if (this.#running) await record(FrameStatus.linkLost, seq, frame);
