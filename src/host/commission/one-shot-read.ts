@@ -41,6 +41,17 @@ export interface ReadPlace {
   guest?: boolean;
 }
 
+/**
+ * The longest a read of `target` may take: the worker's start, then every request of every unit
+ * timing out with all its retries. On a daemon's link, add as much again for its own polls, which
+ * take every other turn.
+ */
+export function readBudgetMs(target: CommissionTarget, guest = false): number {
+  const perRequest = target.timeoutMs * (target.retries + 1);
+  const requests = Math.ceil(target.range.count / (target.range.function <= 2 ? 2000 : 125));
+  return START_MARGIN_MS + perRequest * requests * target.units.length * (guest ? 2 : 1);
+}
+
 export async function readOnce(target: CommissionTarget, logger: Logger, place: ReadPlace = {}): Promise<UnitReading[]> {
   const dir = await mkdtemp(join(tmpdir(), 'wasmgate-commission-'));
   try {
@@ -66,9 +77,7 @@ export async function readOnce(target: CommissionTarget, logger: Logger, place: 
     const sink = new CaptureSink();
     const assembled = await AssembledPipeline.start(pipeline, { gatewayId: 'commission', sink, logger, clock: systemClock, ...place });
     const expected = pipeline.points.length;
-    const perRequest = target.timeoutMs * (target.retries + 1);
-    const requests = Math.ceil(target.range.count / (target.range.function <= 2 ? 2000 : 125));
-    await sink.until(() => sink.messages.length >= expected, START_MARGIN_MS + perRequest * requests * target.units.length);
+    await sink.until(() => sink.messages.length >= expected, readBudgetMs(target, place.guest));
     const [link] = assembled.status().links;
     await assembled.stop();
     // A port or host that never opened is no bus without devices: say why, not "no answer" from each unit.
