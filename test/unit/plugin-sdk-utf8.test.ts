@@ -4,6 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildPlugin } from '../../src/host/plugin-build/build.js';
@@ -41,14 +42,25 @@ export function wg_process(size: i32): i32 { return size; }
   return plugin;
 }
 
-test('a plugin logs a utf8() text exactly as written, non-ASCII included', async (t) => {
+test('a plugin logs a utf8() text exactly as written, non-ASCII included; the module holds it once, as UTF-8', async (t) => {
   const plugin = await buildProbe(t, `  lineStart();
   lineUtf8(utf8("tank "));
+  lineUtf8(utf8("at 21 °C: grüße"));
+  lineLog(INFO);
+  lineStart();
   lineUtf8(utf8("at 21 °C: grüße"));
   lineLog(INFO);`);
   const { wasm } = await buildPlugin(plugin);
   const { logs } = loadPlugin(wasm);
-  assert.deepEqual(logs, [{ level: 30, message: 'tank at 21 °C: grüße' }]);
+  assert.deepEqual(logs, [{ level: 30, message: 'tank at 21 °C: grüße' }, { level: 30, message: 'at 21 °C: grüße' }]);
+  const module = readFileSync(wasm);
+  const occurrences = (bytes: Buffer) => {
+    let n = 0;
+    for (let at = module.indexOf(bytes); at >= 0; at = module.indexOf(bytes, at + 1)) n++;
+    return n;
+  };
+  assert.equal(occurrences(Buffer.from('at 21 °C: grüße', 'utf8')), 1, 'a text written twice in a file is stored once');
+  assert.equal(occurrences(Buffer.from('at 21 °C: grüße', 'utf16le')), 0, 'no UTF-16 copy of the text');
 });
 
 test('utf8() of anything but a literal stops the build, saying why', async (t) => {

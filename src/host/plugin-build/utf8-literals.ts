@@ -6,7 +6,8 @@
  * UTF-8 as it is (docs/plugin-abi.md, `log`): nothing is converted at run time.
  *
  * It runs after parsing, on the syntax tree: only a call whose callee is the plain identifier `utf8`
- * and whose one argument is a string literal is rewritten. Anything else (`utf8(name)`) is left as
+ * and whose one argument is a string literal is rewritten, to `utf8(wasmgate_utf8_texts + offset)`
+ * where that constant, added to the file, is the static block of the file's texts (TextPool). Anything else (`utf8(name)`) is left as
  * written, and the SDK's utf8() then stops the build with a compile error that says why.
  */
 
@@ -35,6 +36,8 @@ interface CallNode extends AstNode {
 interface AscAst {
   NodeKind: { Call: number; Identifier: number; Literal: number };
   LiteralKind: { String: number };
+  Token: { Plus: number };
+  CommonFlags: { Const: number };
   Node: {
     createIdentifierExpression(text: string, range: unknown): AstNode;
     createPropertyAccessExpression(expression: AstNode, property: AstNode, range: unknown): AstNode;
@@ -43,52 +46,91 @@ interface AscAst {
     createArrayLiteralExpression(elements: AstNode[], range: unknown): AstNode;
     createIntegerLiteralExpression(value: unknown, range: unknown): AstNode;
     createCallExpression(expression: AstNode, typeArguments: AstNode[] | null, args: AstNode[], range: unknown): AstNode;
+    createBinaryExpression(operator: number, left: AstNode, right: AstNode, range: unknown): AstNode;
+    createVariableDeclaration(name: AstNode, decorators: null, flags: number, type: null, initializer: AstNode, range: unknown): AstNode;
+    createVariableStatement(decorators: null, declarations: AstNode[], range: unknown): AstNode;
   };
 }
 /** The compiler's 64-bit integer constructor (its glue code puts it on the global object). */
 declare const i64_new: (low: number, high?: number) => unknown;
 
 /** `memory.data<u8>([bytes...], 1)`: static bytes, unaligned, so that texts pack without gaps. */
-function staticBytes(ast: AscAst, bytes: Uint8Array, range: unknown): AstNode {
+function staticBytes(ast: AscAst, bytes: number[], range: unknown): AstNode {
   const { Node } = ast;
   const memoryData = Node.createPropertyAccessExpression(
     Node.createIdentifierExpression('memory', range), Node.createIdentifierExpression('data', range), range);
   const u8 = Node.createNamedType(Node.createSimpleTypeName('u8', range), null, false, range);
-  const values = [...bytes].map((b) => Node.createIntegerLiteralExpression(i64_new(b), range));
+  const values = bytes.map((b) => Node.createIntegerLiteralExpression(i64_new(b), range));
   return Node.createCallExpression(memoryData, [u8], [
     Node.createArrayLiteralExpression(values, range),
     Node.createIntegerLiteralExpression(i64_new(1), range),
   ], range);
 }
 
-/** Rewrites every `utf8("literal")` under `node`; returns how many. */
-function rewrite(ast: AscAst, node: unknown, seen: Set<object>): number {
-  if (node === null || typeof node !== 'object' || seen.has(node)) return 0;
+/**
+ * The texts of one source file, laid end to end in one static block: one data segment per file
+ * rather than per text (a segment costs about 6 bytes of module), and a text written twice is there once.
+ */
+class TextPool {
+  readonly bytes: number[] = [];
+  readonly #offsets = new Map<string, number>();
+
+  offsetOf(text: string): number {
+    let offset = this.#offsets.get(text);
+    if (offset === undefined) {
+      offset = this.bytes.length;
+      this.bytes.push(...utf8Data(text));
+      this.#offsets.set(text, offset);
+    }
+    return offset;
+  }
+}
+
+/** The name of the pool's constant in each source file that has texts. */
+const POOL = 'wasmgate_utf8_texts';
+
+/** Rewrites every `utf8("literal")` under `node` into `utf8(POOL + offset)`. */
+function rewrite(ast: AscAst, node: unknown, pool: TextPool, seen: Set<object>): void {
+  if (node === null || typeof node !== 'object' || seen.has(node)) return;
   seen.add(node);
-  if (Array.isArray(node)) return node.reduce((n: number, child) => n + rewrite(ast, child, seen), 0);
-  let count = 0;
+  if (Array.isArray(node)) {
+    for (const child of node) rewrite(ast, child, pool, seen);
+    return;
+  }
   const n = node as AstNode;
   if (n.kind === ast.NodeKind.Call) {
     const call = n as CallNode;
     const arg = call.args.length === 1 ? call.args[0]! : undefined;
     if (call.expression.kind === ast.NodeKind.Identifier && call.expression.text === 'utf8' && call.typeArguments === null &&
       arg?.kind === ast.NodeKind.Literal && arg.literalKind === ast.LiteralKind.String) {
-      call.args = [staticBytes(ast, utf8Data(arg.value!), arg.range)];
-      return 1;
+      const { Node } = ast;
+      const offset = Node.createIntegerLiteralExpression(i64_new(pool.offsetOf(arg.value!)), arg.range);
+      call.args = [Node.createBinaryExpression(ast.Token.Plus, Node.createIdentifierExpression(POOL, arg.range), offset, arg.range)];
+      return;
     }
   }
   // Children are wherever a node keeps them; ranges point back at their source, so they are skipped.
-  for (const [key, value] of Object.entries(n)) if (key !== 'range') count += rewrite(ast, value, seen);
-  return count;
+  for (const [key, value] of Object.entries(n)) if (key !== 'range') rewrite(ast, value, pool, seen);
 }
 
 /** The transform object asc.main takes in its `transforms` option. */
 export async function utf8LiteralsTransform(): Promise<{ afterParse(parser: { sources: unknown[] }): void }> {
   const ast = (await import(ASC_COMPILER)) as AscAst;
+  const { Node } = ast;
   return {
     afterParse(parser) {
       const seen = new Set<object>();
-      for (const source of parser.sources) rewrite(ast, source, seen);
+      for (const source of parser.sources as (AstNode & { statements: AstNode[] })[]) {
+        const pool = new TextPool();
+        rewrite(ast, source.statements, pool, seen);
+        if (pool.bytes.length === 0) continue;
+        // const POOL = memory.data<u8>([...], 1);
+        const range = source.range;
+        const declaration = Node.createVariableDeclaration(Node.createIdentifierExpression(POOL, range), null, ast.CommonFlags.Const,
+          null, staticBytes(ast, pool.bytes, range), range);
+        // First in the file, so that top-level constants may use its texts.
+        source.statements.unshift(Node.createVariableStatement(null, [declaration], range));
+      }
     },
   };
 }
