@@ -22,17 +22,24 @@ test('a literal becomes its UTF-8 bytes after a little-endian u16 byte count', (
   assert.throws(() => utf8Data('x'.repeat(65536)), /65536 bytes is over the 65535/);
 });
 
-/** Builds a transform plugin whose wg_configure runs `body` (AssemblyScript) in a temporary folder. */
-async function buildProbe(t: { after(fn: () => Promise<void>): void }, body: string) {
+/**
+ * Builds, in a temporary folder, a transform plugin whose wg_configure runs `body` (AssemblyScript), with
+ * `head` at the top level; next to it, unused.ts exports a function with a text.
+ */
+async function buildProbe(t: { after(fn: () => Promise<void>): void }, body: string, head = '') {
   const dir = await mkdtemp(join(tmpdir(), 'wasmgate-utf8-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const plugin = join(dir, 'probe');
   await mkdir(plugin);
   const sdk = relative(plugin, join(REPO_ROOT, 'plugins', 'sdk')); // asc resolves relative imports only
+  await writeFile(join(plugin, 'unused.ts'), `import { utf8, Utf8 } from "${sdk}/utf8";
+export function unusedText(): Utf8 { return utf8("a text no call reaches"); }
+`);
   await writeFile(join(plugin, 'probe.ts'), `import { OK, INFO } from "${sdk}";
 import { lineStart, lineUtf8, lineLog } from "${sdk}/log-line";
 import { utf8 } from "${sdk}/utf8";
 export { wasmgate_abi_v1, wg_input, wg_output } from "${sdk}";
+${head}
 export function wg_configure(size: i32): i32 {
 ${body}
   return OK;
@@ -42,14 +49,14 @@ export function wg_process(size: i32): i32 { return size; }
   return plugin;
 }
 
-test('a plugin logs a utf8() text exactly as written, non-ASCII included; the module holds it once, as UTF-8', async (t) => {
+test('a plugin logs a utf8() text exactly as written, non-ASCII included; the module holds it once, as UTF-8, and only if used', async (t) => {
   const plugin = await buildProbe(t, `  lineStart();
   lineUtf8(utf8("tank "));
   lineUtf8(utf8("at 21 °C: grüße"));
   lineLog(INFO);
   lineStart();
   lineUtf8(utf8("at 21 °C: grüße"));
-  lineLog(INFO);`);
+  lineLog(INFO);`, 'import { unusedText } from "./unused";');
   const { wasm } = await buildPlugin(plugin);
   const { logs } = loadPlugin(wasm);
   assert.deepEqual(logs, [{ level: 30, message: 'tank at 21 °C: grüße' }, { level: 30, message: 'at 21 °C: grüße' }]);
@@ -61,6 +68,7 @@ test('a plugin logs a utf8() text exactly as written, non-ASCII included; the mo
   };
   assert.equal(occurrences(Buffer.from('at 21 °C: grüße', 'utf8')), 1, 'a text written twice in a file is stored once');
   assert.equal(occurrences(Buffer.from('at 21 °C: grüße', 'utf16le')), 0, 'no UTF-16 copy of the text');
+  assert.equal(occurrences(Buffer.from('a text no call reaches', 'utf8')), 0, 'a file imported but not used adds no text');
 });
 
 test('utf8() of anything but a literal stops the build, saying why', async (t) => {

@@ -6,9 +6,10 @@
  * UTF-8 as it is (docs/plugin-abi.md, `log`): nothing is converted at run time.
  *
  * It runs after parsing, on the syntax tree: only a call whose callee is the plain identifier `utf8`
- * and whose one argument is a string literal is rewritten, to `utf8(wasmgate_utf8_texts + offset)`
- * where that constant, added to the file, is the static block of the file's texts (TextPool). Anything else (`utf8(name)`) is left as
- * written, and the SDK's utf8() then stops the build with a compile error that says why.
+ * and whose one argument is a string literal is rewritten, to `utf8(wasmgate_utf8_texts + offset)`,
+ * where that constant, added to the file, is the static block of the file's texts (TextPool). Anything
+ * else (`utf8(name)`) is left as written, and the SDK's utf8() then stops the build with a compile
+ * error that says why.
  */
 
 /** The literal's bytes as the SDK's Utf8 reads them: u16 byte count, little-endian, then the bytes. */
@@ -47,8 +48,9 @@ interface AscAst {
     createIntegerLiteralExpression(value: unknown, range: unknown): AstNode;
     createCallExpression(expression: AstNode, typeArguments: AstNode[] | null, args: AstNode[], range: unknown): AstNode;
     createBinaryExpression(operator: number, left: AstNode, right: AstNode, range: unknown): AstNode;
-    createVariableDeclaration(name: AstNode, decorators: null, flags: number, type: null, initializer: AstNode, range: unknown): AstNode;
+    createVariableDeclaration(name: AstNode, decorators: AstNode[], flags: number, type: null, initializer: AstNode, range: unknown): AstNode;
     createVariableStatement(decorators: null, declarations: AstNode[], range: unknown): AstNode;
+    createDecorator(name: AstNode, args: null, range: unknown): AstNode;
   };
 }
 /** The compiler's 64-bit integer constructor (its glue code puts it on the global object). */
@@ -124,11 +126,12 @@ export async function utf8LiteralsTransform(): Promise<{ afterParse(parser: { so
         const pool = new TextPool();
         rewrite(ast, source.statements, pool, seen);
         if (pool.bytes.length === 0) continue;
-        // const POOL = memory.data<u8>([...], 1);
+        // @lazy const POOL = memory.data<u8>([...], 1); first in the file, so that top-level constants
+        // may use its texts; lazy, so that a file imported but not used adds no bytes.
         const range = source.range;
-        const declaration = Node.createVariableDeclaration(Node.createIdentifierExpression(POOL, range), null, ast.CommonFlags.Const,
+        const lazy = Node.createDecorator(Node.createIdentifierExpression('lazy', range), null, range);
+        const declaration = Node.createVariableDeclaration(Node.createIdentifierExpression(POOL, range), [lazy], ast.CommonFlags.Const,
           null, staticBytes(ast, pool.bytes, range), range);
-        // First in the file, so that top-level constants may use its texts.
         source.statements.unshift(Node.createVariableStatement(null, [declaration], range));
       }
     },
