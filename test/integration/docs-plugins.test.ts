@@ -158,7 +158,7 @@ test('docs/plugins.md: every wasmgate command it quotes is a real command with r
 });
 
 test('docs/plugins.md: every SDK module it names exists', () => {
-  const named = new Set([...DOC.matchAll(/\bsdk\/([a-z-]+)/g)].map((m) => m[1]!));
+  const named = new Set([...DOC.matchAll(/\bsdk\/([a-z0-9-]+)/g)].map((m) => m[1]!));
   assert.ok(named.size > 0);
   for (const module of named) assert.ok(existsSync(join(REPO_ROOT, 'plugins', 'sdk', `${module}.ts`)), `plugins/sdk/${module}.ts`);
 });
