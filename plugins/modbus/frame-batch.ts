@@ -7,6 +7,7 @@ import {
   frameResponseLength, frameRequestAt, frameResponseAt, FRAME_HEADER,
 } from "../sdk/frame-records";
 import { reserveOutput, setResult, FRAME_OK, GOOD, BAD, NO_COMM, TYPE_NUMBER, TYPE_BOOL, TYPE_TEXT, BATCH_HEADER, SAMPLE_SIZE } from "../sdk";
+import { utf8 } from "../sdk/utf8";
 import { R_ID, R_POSITION, R_SPAN, R_TYPE, R_ORDER, R_BIT, R_SCALE, R_OFFSET, RECORD_SIZE } from "./point-table";
 import { T_BOOL, T_INT16, T_UINT16, T_INT32, T_FLOAT32, T_INT64, T_FLOAT64, T_STRING, T_COIL } from "./point-types";
 import { requestCount, requests, entries, Q_FUNCTION, Q_QUANTITY, Q_DEVICE, Q_FIRST, Q_COUNT, Q_TEXT, REQUEST_SIZE } from "./request-plan";
@@ -50,7 +51,7 @@ function check(rec: usize, r: i32, q: usize): u8 {
   let same = reqLen == built && FRAME_HEADER - 4 + reqLen + respLen <= frameLengthField(rec) && frameDevice(rec) == <i32>load<u16>(q, Q_DEVICE);
   for (let i = 0; same && i < built; i++) same = load<u8>(frameRequestAt(rec) + <usize>i) == load<u8>(expected + <usize>i);
   if (!same) {
-    noteMismatch("request not as planned, length ", reqLen, built);
+    noteMismatch(utf8("request not as planned, length "), reqLen, built);
     return BAD;
   }
   const resp = frameResponseAt(rec);

@@ -1,6 +1,7 @@
 // Modbus PDUs of the four read functions (Modbus Application Protocol Specification V1.1b3, 6.1-6.4
 // and 7): the request, and the check of a response against the request it answers. Every transport
 // shares them; only the framing around the PDU differs.
+import { utf8 } from "../sdk/utf8";
 import { GOOD, BAD, NO_COMM } from "../sdk/status";
 import { noteException, noteMismatch, GATEWAY_PATH_UNAVAILABLE, GATEWAY_TARGET_FAILED } from "./response-problems";
 
@@ -37,16 +38,16 @@ export function checkReadResponse(pdu: usize, length: i32, fn: i32, quantity: i3
     return second == GATEWAY_PATH_UNAVAILABLE || second == GATEWAY_TARGET_FAILED ? NO_COMM : BAD;
   }
   if (got != fn) {
-    noteMismatch("function code ", got, fn);
+    noteMismatch(utf8("function code "), got, fn);
     return BAD;
   }
   const want = dataBytes(fn, quantity);
   if (second != want) {
-    noteMismatch("byte count ", second, want);
+    noteMismatch(utf8("byte count "), second, want);
     return BAD;
   }
   if (length != DATA_OFFSET + want) {
-    noteMismatch("PDU length ", length, DATA_OFFSET + want);
+    noteMismatch(utf8("PDU length "), length, DATA_OFFSET + want);
     return BAD;
   }
   return GOOD;

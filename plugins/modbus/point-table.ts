@@ -2,7 +2,8 @@
 // record per point id, so planning and decoding read memory instead of JSON.
 import { ERROR } from "../sdk/log";
 import { JsonCursor } from "../sdk/json-cursor";
-import { lineStart, lineBytes, lineNumber, lineText, lineLog } from "../sdk/log-line";
+import { lineStart, lineBytes, lineNumber, lineUtf8, lineLog } from "../sdk/log-line";
+import { Utf8, utf8 } from "../sdk/utf8";
 import {
   K_NAME, K_UNIT_ID, K_DEVICE, K_FUNCTION, K_ADDRESS, K_TYPE, K_ORDER, K_BIT, K_LENGTH, K_SCALE, K_OFFSET,
   K_FRAMING, K_ACCESS, K_WRITE_FUNCTION, readMembers, at,
@@ -38,29 +39,27 @@ export let deviceNames: usize = 0;
 /** Per point id: the same for the point's name, for log lines about a read. */
 export let pointNames: usize = 0;
 
-// readPoint's answer when the point is fine; any other answer is the refusal's text.
-const ACCEPTED = "";
 // Where the value a refusal quotes is written in the document (0: the refusal quotes nothing).
 let quoted: usize = 0;
 
 /** Logs "<list>[<i>] '<name>': <reason>" as the configure error; returns false. */
-function reject(json: JsonCursor, list: string, i: i32, reason: string): bool {
+function reject(json: JsonCursor, list: Utf8, i: i32, reason: Utf8): bool {
   const name = at(K_NAME);
   lineStart();
-  lineText(list);
-  lineText("[");
+  lineUtf8(list);
+  lineUtf8(utf8("["));
   lineNumber(i);
-  lineText("] '");
+  lineUtf8(utf8("] '"));
   lineBytes(name + 1, json.textLength(name));
-  lineText("': ");
-  lineText(reason);
+  lineUtf8(utf8("': "));
+  lineUtf8(reason);
   if (quoted != 0) lineBytes(quoted, <i32>(json.skip(quoted) - quoted));
   lineLog(ERROR);
   return false;
 }
 
 /** A refusal of `reason` that quotes the value of member `k` as the document writes it. */
-function quoting(k: i32, reason: string): string {
+function quoting(k: i32, reason: Utf8): Utf8 {
   quoted = at(k);
   return reason;
 }
@@ -98,13 +97,13 @@ export function readDevices(json: JsonCursor, devices: usize): bool {
     quoted = 0;
     let unit = whole(json, at(K_UNIT_ID));
     if (unit == ABSENT) unit = 1; // the gateway's default unit id
-    if (<u32>unit > 255) return reject(json, "devices", i, "unit_id out of range");
+    if (<u32>unit > 255) return reject(json, utf8("devices"), i, utf8("unit_id out of range"));
     store<u8>(unitIds + <usize>i, <u8>unit);
     // Absent: Modbus TCP, as before devices said their framing.
     const framing = at(K_FRAMING) == 0 ? 0 : json.oneOf(at(K_FRAMING), FRAMING_WORDS);
     if (framing < 0) {
       quoted = at(K_FRAMING);
-      return reject(json, "devices", i, "framing unknown: ");
+      return reject(json, utf8("devices"), i, utf8("framing unknown: "));
     }
     store<u8>(framings + <usize>i, <u8>framing);
     copyName(json, deviceNames, i);
@@ -122,59 +121,59 @@ export function readPoints(json: JsonCursor, points: usize, maxRegisters: i32): 
     readMembers(json, p);
     quoted = 0;
     const refused = readPoint(json, i, maxRegisters);
-    if (refused.length > 0) return reject(json, "points", i, refused);
+    if (refused !== null) return reject(json, utf8("points"), i, refused);
     copyName(json, pointNames, i);
     i++;
   }
   return true;
 }
 
-/** Checks point `i` (its members found by readMembers) and fills its record; ACCEPTED or the refusal. */
-function readPoint(json: JsonCursor, i: i32, maxRegisters: i32): string {
+/** Checks point `i` (its members found by readMembers) and fills its record; null, or the refusal. */
+function readPoint(json: JsonCursor, i: i32, maxRegisters: i32): Utf8 | null {
   // Unsigned comparisons: ABSENT and -1 are out of every range.
   const device = whole(json, at(K_DEVICE));
-  if (<u32>device >= <u32>deviceCount) return "device out of range";
+  if (<u32>device >= <u32>deviceCount) return utf8("device out of range");
   const fn = whole(json, at(K_FUNCTION));
-  if (<u32>(fn - 1) > 3) return "function out of range";
+  if (<u32>(fn - 1) > 3) return utf8("function out of range");
   const address = whole(json, at(K_ADDRESS));
-  if (<u32>address > 65535) return "address out of range";
+  if (<u32>address > 65535) return utf8("address out of range");
   let type = json.oneOf(at(K_TYPE), TYPE_WORDS);
-  if (type < 0) return quoting(K_TYPE, "type unknown: ");
+  if (type < 0) return quoting(K_TYPE, utf8("type unknown: "));
   const order = at(K_ORDER) == 0 ? 0 : json.oneOf(at(K_ORDER), ORDER_WORDS); // ABCD when absent
-  if (order < 0) return quoting(K_ORDER, "order unknown: ");
+  if (order < 0) return quoting(K_ORDER, utf8("order unknown: "));
 
   const access = at(K_ACCESS) == 0 ? 0 : json.oneOf(at(K_ACCESS), ACCESS_WORDS); // read when absent
-  if (access < 0) return quoting(K_ACCESS, "access unknown: ");
+  if (access < 0) return quoting(K_ACCESS, utf8("access unknown: "));
   let writeFunction = whole(json, at(K_WRITE_FUNCTION));
   if (writeFunction == ABSENT) writeFunction = 0;
-  else if (writeFunction != 5 && writeFunction != 6 && writeFunction != 15 && writeFunction != 16) return "write_function must be 5, 6, 15 or 16";
+  else if (writeFunction != 5 && writeFunction != 6 && writeFunction != 15 && writeFunction != 16) return utf8("write_function must be 5, 6, 15 or 16");
 
   const bit = whole(json, at(K_BIT));
   const hasBit = bit != ABSENT;
   let span = 1;
   if (fn <= 2) {
-    if (type != T_BOOL) return "type must be bool for function 1/2";
-    if (hasBit) return "bit not for function 1/2";
+    if (type != T_BOOL) return utf8("type must be bool for function 1/2");
+    if (hasBit) return utf8("bit not for function 1/2");
     type = T_COIL;
   } else if (type == T_BOOL) {
-    if (!hasBit) return "bit missing";
-    if (<u32>bit > 15) return "bit out of range";
-  } else if (hasBit) return "bit not for this type";
+    if (!hasBit) return utf8("bit missing");
+    if (<u32>bit > 15) return utf8("bit out of range");
+  } else if (hasBit) return utf8("bit not for this type");
   if (type == T_STRING) {
     span = whole(json, at(K_LENGTH));
-    if (span < 1) return span == ABSENT ? "length missing" : "length out of range";
+    if (span < 1) return span == ABSENT ? utf8("length missing") : utf8("length out of range");
   } else {
-    if (whole(json, at(K_LENGTH)) != ABSENT) return "length not for this type";
+    if (whole(json, at(K_LENGTH)) != ABSENT) return utf8("length not for this type");
     if (fn > 2) span = typeRegisters(type);
   }
-  if (fn > 2 && span > maxRegisters) return type == T_STRING ? "length exceeds max_registers" : "type exceeds max_registers";
-  if (address + span > 65536) return "address runs past 65535";
+  if (fn > 2 && span > maxRegisters) return type == T_STRING ? utf8("length exceeds max_registers") : utf8("type exceeds max_registers");
+  if (address + span > 65536) return utf8("address runs past 65535");
 
   // Absent scale and offset are the identity: x × 1 + (−0) is x for every x, −0 and NaN included,
   // so the hot loop applies them without a branch.
   const scale = at(K_SCALE) == 0 ? 1 : json.number(at(K_SCALE));
   const offset = at(K_OFFSET) == 0 ? -0.0 : json.number(at(K_OFFSET));
-  if ((type == T_COIL || type == T_BOOL || type == T_STRING) && (scale != 1 || offset != 0)) return scale != 1 ? "scale not for this type" : "offset not for this type";
+  if ((type == T_COIL || type == T_BOOL || type == T_STRING) && (scale != 1 || offset != 0)) return scale != 1 ? utf8("scale not for this type") : utf8("offset not for this type");
 
   const rec = pointRecords + <usize>(i * RECORD_SIZE);
   store<u32>(rec, i, R_ID);
@@ -189,5 +188,5 @@ function readPoint(json: JsonCursor, i: i32, maxRegisters: i32): string {
   store<u8>(rec, <u8>writeFunction, R_WRITE_FUNCTION);
   store<f64>(rec, scale, R_SCALE);
   store<f64>(rec, offset, R_OFFSET);
-  return ACCEPTED;
+  return null;
 }

@@ -4,7 +4,8 @@
 // the line that ends the run, when the read answers well again or fails otherwise, says how many
 // there were. So the log grows with what changes, never with the poll rate.
 import { INFO, WARN } from "../sdk/log";
-import { lineStart, lineText, lineBytes, lineNumber, lineLog } from "../sdk/log-line";
+import { lineStart, lineUtf8, lineBytes, lineNumber, lineLog } from "../sdk/log-line";
+import { Utf8, utf8 } from "../sdk/utf8";
 import { Counters } from "../sdk/counters";
 import { lineException } from "./exception-names";
 import { deviceNames, deviceCount, pointNames, R_ID, RECORD_SIZE } from "./point-table";
@@ -33,7 +34,7 @@ let lastUnplanned: i32 = -1;
 
 // The current response's first problem.
 let problem: u32 = NONE;
-let detail: string = "";
+let detail: Utf8 = utf8("");
 let got: i32 = 0;
 let want: i32 = 0;
 
@@ -61,7 +62,7 @@ export function noteException(code: i32): void {
  * `expected` what the request asks for (-1: nothing to compare). The first problem of a response is
  * the one reported: it is the likeliest cause of the others.
  */
-export function noteMismatch(what: string, value: i32, expected: i32): void {
+export function noteMismatch(what: Utf8, value: i32, expected: i32): void {
   if (problem != NONE) return;
   problem = MISMATCH;
   detail = what;
@@ -76,10 +77,10 @@ export function responseFaulty(): bool {
 
 /** Appends the noted mismatch to the log line: "CRC 1234, expected 4321". */
 export function lineMismatch(): void {
-  lineText(detail);
+  lineUtf8(detail);
   lineNumber(got);
   if (want >= 0) {
-    lineText(", expected ");
+    lineUtf8(utf8(", expected "));
     lineNumber(want);
   }
 }
@@ -90,13 +91,13 @@ export function noteUnplanned(device: i32, r: i32): void {
   if (r == lastUnplanned) return;
   lastUnplanned = r;
   lineStart();
-  lineText("device ");
+  lineUtf8(utf8("device "));
   deviceName(device);
-  lineText(": dropped a record of request ");
+  lineUtf8(utf8(": dropped a record of request "));
   lineNumber(r);
-  lineText(", which this plan of ");
+  lineUtf8(utf8(", which this plan of "));
   lineNumber(requestCount);
-  lineText(" requests does not have; repeats are counted, not logged");
+  lineUtf8(utf8(" requests does not have; repeats are counted, not logged"));
   lineLog(WARN);
 }
 
@@ -118,12 +119,12 @@ export function responseSettle(r: i32): void {
   lineStart();
   describeRead(q);
   if (problem == NONE) {
-    lineText(": answers again after ");
+    lineUtf8(utf8(": answers again after "));
     describeRun(last, run);
     lineLog(INFO);
     return;
   }
-  lineText(": ");
+  lineUtf8(utf8(": "));
   if (problem == MISMATCH) {
     lineMismatch();
   } else {
@@ -132,19 +133,19 @@ export function responseSettle(r: i32): void {
   const noComm = problem == EXCEPTION + GATEWAY_PATH_UNAVAILABLE || problem == EXCEPTION + GATEWAY_TARGET_FAILED;
   // Point names come last: a line too long for the buffer loses the end of the list, not the news.
   if (last != NONE) {
-    lineText("; before it, ");
+    lineUtf8(utf8("; before it, "));
     describeRun(last, run);
   }
-  lineText("; points ");
+  lineUtf8(utf8("; points "));
   describePoints(q);
-  lineText(noComm ? ": NaN, no-comm" : ": NaN, bad");
-  lineText("; repeats are counted, not logged");
+  lineUtf8(noComm ? utf8(": NaN, no-comm") : utf8(": NaN, bad"));
+  lineUtf8(utf8("; repeats are counted, not logged"));
   lineLog(WARN);
 }
 
 function deviceName(d: i32): void {
   if (d >= deviceCount) {
-    lineText("#");
+    lineUtf8(utf8("#"));
     lineNumber(d);
     return;
   }
@@ -156,21 +157,21 @@ function deviceName(d: i32): void {
 function describeRead(q: usize): void {
   const fn = <i32>load<u8>(q, Q_FUNCTION);
   const start = <i32>load<u16>(q, Q_START);
-  lineText("device ");
+  lineUtf8(utf8("device "));
   deviceName(<i32>load<u16>(q, Q_DEVICE));
-  lineText(" unit ");
+  lineUtf8(utf8(" unit "));
   lineNumber(<i32>load<u8>(q, Q_UNIT));
-  lineText(", function ");
+  lineUtf8(utf8(", function "));
   lineNumber(fn);
-  if (fn == 1) lineText(" (read coils)");
-  else if (fn == 2) lineText(" (read discrete inputs)");
-  else if (fn == 3) lineText(" (read holding registers)");
-  else lineText(" (read input registers)");
+  if (fn == 1) lineUtf8(utf8(" (read coils)"));
+  else if (fn == 2) lineUtf8(utf8(" (read discrete inputs)"));
+  else if (fn == 3) lineUtf8(utf8(" (read holding registers)"));
+  else lineUtf8(utf8(" (read input registers)"));
   const quantity = <i32>load<u16>(q, Q_QUANTITY);
-  lineText(quantity == 1 ? " of address " : " of addresses ");
+  lineUtf8(quantity == 1 ? utf8(" of address ") : utf8(" of addresses "));
   lineNumber(start);
   if (quantity == 1) return;
-  lineText("-");
+  lineUtf8(utf8("-"));
   lineNumber(start + quantity - 1);
 }
 
@@ -178,9 +179,9 @@ function describeRead(q: usize): void {
 function describeRun(key: u32, run: u32): void {
   lineNumber(<i32>run);
   if (key == MISMATCH) {
-    lineText(run == 1 ? " response not fitting the read" : " responses not fitting the read");
+    lineUtf8(run == 1 ? utf8(" response not fitting the read") : utf8(" responses not fitting the read"));
   } else {
-    lineText(run == 1 ? " response with exception " : " responses with exception ");
+    lineUtf8(run == 1 ? utf8(" response with exception ") : utf8(" responses with exception "));
     lineNumber(<i32>(key - EXCEPTION));
   }
 }
@@ -191,15 +192,15 @@ function describeRun(key: u32, run: u32): void {
  */
 function describeException(q: usize, code: i32): void {
   lineException(code);
-  if (code == 1) lineText(": check the points' function");
+  if (code == 1) lineUtf8(utf8(": check the points' function"));
   else if (code == 2) {
-    lineText(": check the addresses against the device's register map");
-    if (looksOneBased(q)) lineText(" (in a 1-based map, 40001 is address 0 of function 3)");
+    lineUtf8(utf8(": check the addresses against the device's register map"));
+    if (looksOneBased(q)) lineUtf8(utf8(" (in a 1-based map, 40001 is address 0 of function 3)"));
   }
-  else if (code == 3) lineText(": try a lower max_registers or max_bits");
-  else if (code == 6) lineText(": poll less often");
-  else if (code == GATEWAY_PATH_UNAVAILABLE) lineText(": check unit_id and the gateway");
-  else if (code == GATEWAY_TARGET_FAILED) lineText(": check unit_id and the device");
+  else if (code == 3) lineUtf8(utf8(": try a lower max_registers or max_bits"));
+  else if (code == 6) lineUtf8(utf8(": poll less often"));
+  else if (code == GATEWAY_PATH_UNAVAILABLE) lineUtf8(utf8(": check unit_id and the gateway"));
+  else if (code == GATEWAY_TARGET_FAILED) lineUtf8(utf8(": check unit_id and the device"));
 }
 
 /**
@@ -219,13 +220,13 @@ function describePoints(q: usize): void {
   const count = <i32>load<u32>(q, Q_COUNT);
   const shown = min(count, 4);
   for (let i = 0; i < shown; i++) {
-    if (i > 0) lineText(", ");
+    if (i > 0) lineUtf8(utf8(", "));
     const name = pointNames + <usize>load<u32>(first + <usize>i * RECORD_SIZE, R_ID) * 8;
     lineBytes(load<u32>(name), <i32>load<u32>(name, 4));
   }
   if (count > shown) {
-    lineText(" and ");
+    lineUtf8(utf8(" and "));
     lineNumber(count - shown);
-    lineText(" more");
+    lineUtf8(utf8(" more"));
   }
 }

@@ -3,6 +3,7 @@
 // carries no transaction id: the host holds one transaction at a time on a line.
 import { BAD_FRAME } from "../sdk/status";
 import { noteMismatch } from "./response-problems";
+import { Utf8, utf8 } from "../sdk/utf8";
 import { crc16 } from "./crc16";
 
 /** The address before the PDU. */
@@ -42,16 +43,16 @@ export function rtuFrameLength(p: usize, size: i32): i32 {
  * then the address. The PDU's length (at least 2, at resp + RTU_HEADER), or -1 (noted).
  */
 export function rtuResponsePdu(resp: usize, length: i32, unit: i32): i32 {
-  if (length < RTU_OVERHEAD + 2) return fail("short response, length ", length, -1);
+  if (length < RTU_OVERHEAD + 2) return fail(utf8("short response, length "), length, -1);
   const got = <i32>load<u16>(resp + <usize>(length - 2));
   const want = <i32>crc16(resp, length - 2);
-  if (got != want) return fail("CRC ", got, want);
+  if (got != want) return fail(utf8("CRC "), got, want);
   const address = <i32>load<u8>(resp);
-  if (address != unit) return fail("device address ", address, unit);
+  if (address != unit) return fail(utf8("device address "), address, unit);
   return length - RTU_OVERHEAD;
 }
 
-function fail(what: string, got: i32, want: i32): i32 {
+function fail(what: Utf8, got: i32, want: i32): i32 {
   noteMismatch(what, got, want);
   return -1;
 }

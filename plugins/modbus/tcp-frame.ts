@@ -3,6 +3,7 @@
 // PDU), unit id. All big-endian.
 import { BAD_FRAME } from "../sdk/status";
 import { noteMismatch } from "./response-problems";
+import { Utf8, utf8 } from "../sdk/utf8";
 
 export const MBAP_SIZE: i32 = 7;
 // The MBAP length counts the unit id plus a PDU of at most 253 bytes.
@@ -37,20 +38,20 @@ export function tcpFrameLength(ptr: usize, size: i32): i32 {
  */
 export function tcpResponsePdu(resp: usize, length: i32, seq: i32, unit: i32): i32 {
   // Unit id, function code and one more byte (a byte count or an exception code) at least.
-  if (length < MBAP_SIZE + 2) return fail("short response, length ", length, -1);
+  if (length < MBAP_SIZE + 2) return fail(utf8("short response, length "), length, -1);
   // The first mismatch is reported: it is the likeliest cause of the others.
   const tid = be16(resp, 0);
-  if (tid != seq) return fail("transaction id ", tid, seq);
+  if (tid != seq) return fail(utf8("transaction id "), tid, seq);
   const protocol = be16(resp, 2);
-  if (protocol != 0) return fail("protocol id ", protocol, 0);
+  if (protocol != 0) return fail(utf8("protocol id "), protocol, 0);
   const mbapLength = be16(resp, 4);
-  if (mbapLength != length - 6) return fail("MBAP length ", mbapLength, length - 6);
+  if (mbapLength != length - 6) return fail(utf8("MBAP length "), mbapLength, length - 6);
   const u = <i32>load<u8>(resp, 6);
-  if (u != unit) return fail("unit id ", u, unit);
+  if (u != unit) return fail(utf8("unit id "), u, unit);
   return length - MBAP_SIZE;
 }
 
-function fail(what: string, got: i32, want: i32): i32 {
+function fail(what: Utf8, got: i32, want: i32): i32 {
   noteMismatch(what, got, want);
   return -1;
 }

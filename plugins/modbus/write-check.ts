@@ -3,7 +3,8 @@
 // Application Protocol Specification V1.1b3, 6.5-6.16). An exception is answered with its code.
 import { ERROR } from "../sdk/log";
 import { OK, OUT_OF_RANGE, BAD_INPUT, BAD_FRAME } from "../sdk/status";
-import { lineStart, lineText, lineBytes, lineLog } from "../sdk/log-line";
+import { lineStart, lineUtf8, lineBytes, lineLog } from "../sdk/log-line";
+import { utf8 } from "../sdk/utf8";
 import { pointCount, pointRecords, pointNames, RECORD_SIZE, R_DEVICE } from "./point-table";
 import { pduOffset, responsePdu } from "./transport";
 import { responseStart, responseFaulty, noteMismatch, lineMismatch } from "./response-problems";
@@ -13,7 +14,7 @@ import { FC_WRITE_COILS, FC_WRITE_REGISTERS } from "./write-pdu";
 function linePoint(point: i32): void {
   const name = pointNames + <usize>point * 8;
   lineStart();
-  lineText("point '");
+  lineUtf8(utf8("point '"));
   lineBytes(load<u32>(name), <i32>load<u32>(name, 4));
 }
 
@@ -41,23 +42,23 @@ export function checkWrite(point: i32, input: usize, requestLength: i32, size: i
     if (got == (fn | 0x80) && load<u8>(pdu, 1) != 0) {
       const code = <i32>load<u8>(pdu, 1);
       linePoint(point);
-      lineText("': write answered with ");
+      lineUtf8(utf8("': write answered with "));
       lineException(code);
       lineLog(ERROR);
       return code;
     }
     const echo = fn == FC_WRITE_COILS || fn == FC_WRITE_REGISTERS ? 5 : requestPdu;
-    if (got != fn) noteMismatch("function code ", got, fn);
-    else if (length != echo) noteMismatch("PDU length ", length, echo);
+    if (got != fn) noteMismatch(utf8("function code "), got, fn);
+    else if (length != echo) noteMismatch(utf8("PDU length "), length, echo);
     for (let i = 1; i < echo && !responseFaulty(); i++) {
       const b = <i32>load<u8>(pdu + <usize>i);
       const want = <i32>load<u8>(req + <usize>i);
-      if (b != want) noteMismatch("echo byte ", b, want);
+      if (b != want) noteMismatch(utf8("echo byte "), b, want);
     }
   }
   if (!responseFaulty()) return OK;
   linePoint(point);
-  lineText("': write not confirmed: ");
+  lineUtf8(utf8("': write not confirmed: "));
   lineMismatch();
   lineLog(ERROR);
   return BAD_FRAME;

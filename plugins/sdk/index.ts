@@ -14,6 +14,7 @@ export { Counters } from "./counters";
 export { PointSettings } from "./point-settings";
 export { host_now as now } from "./env";
 export { wg_abort } from "./abort";
+export { Utf8, utf8 } from "./utf8";
 
 /** ABI version marker (docs/plugin-abi.md, "Versioning"). Never called. */
 export function wasmgate_abi_v1(): void {}

@@ -8,7 +8,8 @@
 // puts the new one in the same place whenever nothing was allocated after it.
 // A size the region cannot take, or a growth of memory the host refuses, is logged and then traps:
 // the ABI's wg_input must succeed or trap, and the host contains the trap.
-import { lineStart, lineText, lineNumber, lineLog } from "./log-line";
+import { lineStart, lineText, lineUtf8, lineNumber, lineLog } from "./log-line";
+import { utf8 } from "./utf8";
 import { ERROR } from "./log";
 
 /** The largest region: the stub allocator's largest block (2^30 less its 4-byte header), rounded down to 16. */
@@ -36,14 +37,14 @@ export function grownCapacity(cap: i32, need: i32): i32 {
 function refuse(what: string, size: i32, tooLarge: bool): void {
   lineStart();
   lineText(what);
-  lineText(" of ");
+  lineUtf8(utf8(" of "));
   lineNumber(size);
   if (tooLarge) {
-    lineText(" bytes: more than a region can hold (");
+    lineUtf8(utf8(" bytes: more than a region can hold ("));
     lineNumber(MAX_REGION);
-    lineText(" bytes)");
+    lineUtf8(utf8(" bytes)"));
   } else {
-    lineText(" bytes: the host refused to grow memory");
+    lineUtf8(utf8(" bytes: the host refused to grow memory"));
   }
   lineLog(ERROR);
   unreachable();

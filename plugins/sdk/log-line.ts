@@ -2,6 +2,7 @@
 // concatenation is memory never given back, so a plugin that reports a problem per batch builds the
 // line here instead. Text past the buffer's end is cut off, never a trap.
 import { host_log } from "./env";
+import { Utf8 } from "./utf8";
 
 const CAP: i32 = 512;
 const buffer = memory.data(CAP);
@@ -23,6 +24,15 @@ function appendUtf16(ptr: usize, n: i32): void {
 /** Appends `s` as UTF-8. */
 export function lineText(s: string): void {
   appendUtf16(changetype<usize>(s), s.length);
+}
+
+/** Appends a static text (`lineUtf8(utf8("..."))`, sdk/utf8.ts): half the bytes of a lineText literal. */
+export function lineUtf8(text: Utf8): void {
+  // lineBytes(text.bytes, text.length), written out: a body this small would be inlined at every
+  // call site, and each of those calls would then cost twice what a call of this one does.
+  const n = min(text.length, CAP - length);
+  memory.copy(buffer + <usize>length, text.bytes, <usize>n);
+  length += n;
 }
 
 /** Appends `n` bytes of UTF-8 at `ptr`. */

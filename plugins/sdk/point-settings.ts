@@ -7,7 +7,8 @@
 // names are appended as bytes, never decoded into strings.
 import { input } from "./io";
 import { ERROR } from "./log";
-import { lineStart, lineText, lineBytes, lineWord, lineLog } from "./log-line";
+import { lineStart, lineText, lineUtf8, lineBytes, lineWord, lineLog } from "./log-line";
+import { utf8 } from "./utf8";
 import { JsonCursor } from "./json-cursor";
 
 /** Most keys a step may declare. */
@@ -48,7 +49,7 @@ export class PointSettings {
     const json = this.json;
     lineStart();
     if (json.root >= json.end || load<u8>(json.root) != 0x7b) {
-      lineText("settings: not a JSON object");
+      lineUtf8(utf8("settings: not a JSON object"));
       return this.send();
     }
     const doc = top; // borrowed for the document's two members, then filled for good below
@@ -74,9 +75,9 @@ export class PointSettings {
       const entry = colon < json.end ? json.blank(colon + 1) : json.end;
       const object = entry < json.end && load<u8>(entry) == 0x7b;
       if (p < 0 || !object) {
-        lineText("with.points.");
+        lineUtf8(utf8("with.points."));
         lineBytes(k + 1, json.textLength(k));
-        lineText(p < 0 ? ": no point of that name" : ": expected an object");
+        lineUtf8(p < 0 ? utf8(": no point of that name") : utf8(": expected an object"));
         return this.send();
       }
       store<u32>(this.overrides + (<usize>p << 2), <u32>entry);
@@ -114,11 +115,11 @@ export class PointSettings {
   private putPath(k: i32): void {
     if (load<u32>(own + (<usize>k << 2)) != 0) {
       const name = <usize>load<u32>(this.names + (<usize>this.point << 2));
-      lineText("with.points.");
+      lineUtf8(utf8("with.points."));
       lineBytes(name + 1, this.json.textLength(name));
-      lineText(".");
+      lineUtf8(utf8("."));
     } else {
-      lineText("with.");
+      lineUtf8(utf8("with."));
     }
     lineWord(this.keys, k);
   }
@@ -177,7 +178,7 @@ export class PointSettings {
     if (index < 0) {
       lineStart();
       this.putPath(k);
-      lineText(": must be one of ");
+      lineUtf8(utf8(": must be one of "));
       lineText(words);
       this.send();
     }

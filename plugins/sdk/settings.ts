@@ -1,7 +1,9 @@
 // The settings document a step receives in wg_configure, with lookups plugins need.
 import { input } from "./io";
 import { Json, parseJson, J_ARRAY } from "./json";
-import { fail } from "./log";
+import { ERROR } from "./log";
+import { lineStart, lineUtf8, lineLog } from "./log-line";
+import { utf8 } from "./utf8";
 
 export class Settings {
   constructor(public doc: Json) {}
@@ -28,7 +30,9 @@ export class Settings {
 export function readSettings(size: i32): Settings | null {
   const doc = parseJson(input(), size);
   if (doc === null) {
-    fail("settings document is not valid JSON");
+    lineStart();
+    lineUtf8(utf8("settings document is not valid JSON"));
+    lineLog(ERROR);
     return null;
   }
   return new Settings(doc);

@@ -75,11 +75,14 @@ export const ERROR_CODES = {
   WG_ERR_CONTROL_PROTOCOL: { message: 'what answers on control socket {socket} does not speak the wasmgate control protocol: {detail}' },
   WG_ERR_CONTROL_REQUEST: { message: 'control request refused: {detail}' },
   WG_ERR_CONTROL_UNKNOWN_OP: { message: 'unknown control operation "{op}"; known: {known}' },
-  WG_ERR_CONTROL_BUSY: { message: 'the control socket has {limit} connections open already; try again once one closes' },
+  WG_ERR_CONTROL_TOO_MANY_CONNECTIONS: { message: 'the control socket has {limit} connections open already; try again once one closes' },
   WG_ERR_CONTROL_NOT_READY: { message: 'the daemon is {state}: {op} is not available now' },
   WG_ERR_CONTROL_FAILED: { message: 'control operation {op} failed in the daemon: {detail}' },
   // --- cli ---
   WG_ERR_CLI_USAGE: { message: '{detail}' },
+  // --- commissioning through the daemon ---
+  WG_ERR_CONTROL_NO_LINK: { message: '{detail}' },
+  WG_ERR_CONTROL_BUSY: { message: '{detail}' },
 } as const satisfies Record<string, CodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

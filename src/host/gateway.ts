@@ -13,6 +13,9 @@ import { systemClock, type Clock } from '../hal/clock.js';
 import type { Transport } from '../hal/transport.js';
 import type { ResolvedDevice, ResolvedLink } from './config/resolved.js';
 import { readFile } from 'node:fs/promises';
+import { SharedLinks } from './poll/shared-links.js';
+import type { WriteResult } from './poll/point-write.js';
+import { WgError } from './errors.js';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -33,6 +36,8 @@ export class Gateway {
   readonly config: ResolvedGateway;
   #sinks = new Map<string, Sink>();
   #pipelines: AssembledPipeline[] = [];
+  /** One arbiter per line, whichever pipelines have devices on it. */
+  readonly links = new SharedLinks();
   #logger: Logger;
   #statusTimer?: NodeJS.Timeout;
 
@@ -75,7 +80,7 @@ export class Gateway {
       const sink = this.#sinks.get(pipeline.publish.uplink)!;
       this.#pipelines.push(await AssembledPipeline.start(pipeline, {
         gatewayId: config.id, sink, logger: this.#logger, clock: deps.clock ?? systemClock,
-        ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false,
+        ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links,
       }));
     }
     const every = deps.statusIntervalMs ?? 60_000;
@@ -92,6 +97,16 @@ export class Gateway {
     await Promise.all(this.#pipelines.map((p) => p.stop()));
     await Promise.all([...this.#sinks.values()].map((s) => s.close()));
     this.#logger.info({ gateway: this.config.id }, 'gateway stopped');
+  }
+
+  /**
+   * Writes a point of a device of pipeline `pipeline` between its link's polls (the control socket's
+   * `write`); resolves once the device confirmed it.
+   */
+  async write(pipeline: string, device: string, point: string, value: number): Promise<WriteResult> {
+    const p = this.#pipelines.find((x) => x.name === pipeline);
+    if (!p) throw new WgError('WG_ERR_WRITE_REFUSED', { device, point, detail: `the running gateway has no pipeline ${pipeline} (it has ${this.#pipelines.map((x) => x.name).join(', ')})` });
+    return p.write(device, point, value);
   }
 
   status(): GatewayStatus {

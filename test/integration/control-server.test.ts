@@ -185,7 +185,7 @@ test('a line over the limit gets an error and the connection is closed; the next
   exact.socket.destroy();
 });
 
-test(`past ${MAX_CONNECTIONS} open connections the next get WG_ERR_CONTROL_BUSY and are closed; once they close, requests are served`, async (t) => {
+test(`past ${MAX_CONNECTIONS} open connections the next get WG_ERR_CONTROL_TOO_MANY_CONNECTIONS and are closed; once they close, requests are served`, async (t) => {
   const { server, path } = await startServer();
   t.after(() => server.close());
   const idle: RawClient[] = [];
@@ -194,10 +194,10 @@ test(`past ${MAX_CONNECTIONS} open connections the next get WG_ERR_CONTROL_BUSY 
   assert.equal(server.counters().connections, MAX_CONNECTIONS);
   const refused = idle.slice(MAX_CONNECTIONS);
   for (const client of refused) {
-    assert.equal(((await client.nextLine()).error as { code: string }).code, 'WG_ERR_CONTROL_BUSY');
+    assert.equal(((await client.nextLine()).error as { code: string }).code, 'WG_ERR_CONTROL_TOO_MANY_CONNECTIONS');
     await client.closed;
   }
-  await assert.rejects(controlRequest(path, 'status'), (e: CodedError) => e.code === 'WG_ERR_CONTROL_BUSY');
+  await assert.rejects(controlRequest(path, 'status'), (e: CodedError) => e.code === 'WG_ERR_CONTROL_TOO_MANY_CONNECTIONS');
   // The ones let in are served (they are connections like any other).
   idle[0]!.send('{"id":1,"op":"status"}\n');
   assert.equal((await idle[0]!.nextLine()).ok, true);

@@ -190,7 +190,7 @@ test('hostile control clients get errors or are closed, and the daemon keeps pub
 
   // Fifty connections at once, left open; one of those let in asks for status as fast as it is answered.
   const crowd = await Promise.all(Array.from({ length: 50 }, () => hostile()));
-  await waitFor(() => crowd.filter((c) => codeOf(c.lines[0]) === 'WG_ERR_CONTROL_BUSY').length >= 50 - 16, 5000);
+  await waitFor(() => crowd.filter((c) => codeOf(c.lines[0]) === 'WG_ERR_CONTROL_TOO_MANY_CONNECTIONS').length >= 50 - 16, 5000);
   const flooder = crowd.find((c) => c.lines.length === 0 && !c.socket.destroyed)!;
   let asked = 0;
   const flood = (async () => {
@@ -200,7 +200,7 @@ test('hostile control clients get errors or are closed, and the daemon keeps pub
     }
   })();
   const rateDuring = await during;
-  const busy = crowd.filter((c) => codeOf(c.lines[0]) === 'WG_ERR_CONTROL_BUSY').length;
+  const busy = crowd.filter((c) => codeOf(c.lines[0]) === 'WG_ERR_CONTROL_TOO_MANY_CONNECTIONS').length;
   for (const c of crowd) c.socket.destroy();
   await flood;
 

@@ -84,6 +84,8 @@ describe('a bus with broken slaves', { ...needs('python3-pymodbus', !!findPymodb
       const byName = Object.fromEntries(status.devices.map((d) => [d.device, d]));
       // Each broken slave is seen for what it is, and costs the others nothing but its own bus time.
       assert.ok(byName.u2!.quarantined, 'the silent slave is quarantined');
+      assert.ok(byName.u5!.quarantined, `the babbling slave is quarantined: ${JSON.stringify(byName.u5)}`);
+      assert.ok(!byName.u4!.quarantined, 'a slave answering with a bad CRC answers quickly: not quarantined');
       assert.ok(byName.u4!.responses > 0 && byName.u5!.framingErrors + byName.u5!.timeouts > 0, JSON.stringify([byName.u4, byName.u5]));
       const quality = new Map<string, string>();
       for (const m of run.messages()) quality.set(String(m.device), String(m.quality));

@@ -32,3 +32,6 @@ export function compileBuiltPlugin(name: string): CompiledPlugin {
   const file = builtPluginPath(name);
   return v8Engine.compile(readFileSync(file), name, file);
 }
+
+/** The size budget of every plugin module, in bytes: the brief's "each plugin ≤ 16 KB" (16 KiB). */
+export const PLUGIN_BUDGET = 16384;

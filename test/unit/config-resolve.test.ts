@@ -68,6 +68,8 @@ test('a minimal configuration resolves with every default applied, in ms and byt
       links: [
         {
           index: 0,
+          // Where the problems found across pipelines point: the connection's first device.
+          at: ['source', 'modbus_tcp', 'devices', 0],
           // An unshared Modbus TCP connection is named after its device.
           name: 'plc1',
           kind: 'modbus_tcp',
@@ -87,6 +89,7 @@ test('a minimal configuration resolves with every default applied, in ms and byt
       devices: [
         {
           index: 0,
+          at: ['source', 'modbus_tcp', 'devices', 0],
           name: 'plc1',
           kind: 'modbus_tcp',
           framing: 'tcp',

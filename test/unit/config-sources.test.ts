@@ -82,18 +82,18 @@ test('a pipeline mixing modbus_tcp and modbus_rtu_over_tcp resolves to links and
   const backoff = { minMs: 500, maxMs: 30_000 };
   assert.deepEqual(source.links, [
     {
-      index: 0, name: 'plc1', kind: 'modbus_tcp', framing: 'tcp', transport: 'tcp', host: '10.0.0.5', port: 502, inFlight: 1,
+      index: 0, at: ['source', 'modbus_tcp', 'devices', 0], name: 'plc1', kind: 'modbus_tcp', framing: 'tcp', transport: 'tcp', host: '10.0.0.5', port: 502, inFlight: 1,
       // Modbus TCP has no silence; its largest frame is MBAP 7 + PDU 253 (Modbus Messaging on TCP/IP V1.0b, 4.1).
       silenceMs: 0, maxFrameBytes: 260, connectTimeoutMs: 1_000, backoff, devices: [0],
     },
     {
-      index: 1, name: 'hall', kind: 'modbus_rtu_over_tcp', framing: 'rtu', transport: 'tcp', host: '10.0.0.9', port: 4001, inFlight: 1,
+      index: 1, at: ['source', 'modbus_rtu_over_tcp', 'buses', 0], name: 'hall', kind: 'modbus_rtu_over_tcp', framing: 'rtu', transport: 'tcp', host: '10.0.0.9', port: 4001, inFlight: 1,
       // The device server keeps the serial timing: no silence unless asked. Address 1 + PDU 253 + CRC 2
       // (Modbus over Serial Line V1.02, 2.5.1.1).
       silenceMs: 0, maxFrameBytes: 256, connectTimeoutMs: 5_000, backoff, devices: [1, 2],
     },
     {
-      index: 2, name: 'yard', kind: 'modbus_rtu_over_tcp', framing: 'rtu', transport: 'tcp', host: '10.0.0.10', port: 4002, inFlight: 1,
+      index: 2, at: ['source', 'modbus_rtu_over_tcp', 'buses', 1], name: 'yard', kind: 'modbus_rtu_over_tcp', framing: 'rtu', transport: 'tcp', host: '10.0.0.10', port: 4002, inFlight: 1,
       silenceMs: 4, maxFrameBytes: 256, connectTimeoutMs: 5_000, backoff: { minMs: 1_000, maxMs: 60_000 }, devices: [3],
     },
   ]);

@@ -8,8 +8,7 @@ import { isWgError } from '../../src/host/errors.js';
 import { loadPluginManifest } from '../../src/host/config/plugin-manifest.js';
 import { NO_POINT } from '../../src/host/engine/abi.js';
 import { encodeSamples } from '../../src/host/engine/sample-batch.js';
-import { statSync } from 'node:fs';
-import { REPO_ROOT, builtPluginPath, compileBuiltPlugin } from '../support/plugins.js';
+import { REPO_ROOT, compileBuiltPlugin } from '../support/plugins.js';
 import { PluginInstance } from '../../src/host/engine/plugin-instance.js';
 import { batchWithRawText, decodeMessages, encode, jsonEncoder, settingsDocument } from './plugin-json-harness.js';
 
@@ -303,7 +302,3 @@ test('a settings document without the defaults the host fills in is refused, nam
     isWgError(err, 'WG_ERR_PLUGIN_CONFIGURE') && /with\.include\.quality: missing/.test(err.message));
 });
 
-test('the module fits the 16 KB plugin budget', () => {
-  const bytes = statSync(builtPluginPath('json')).size;
-  assert.ok(bytes <= 16384, `json.wasm is ${bytes} bytes`);
-});

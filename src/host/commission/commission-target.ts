@@ -72,3 +72,39 @@ export function targetSource(target: CommissionTarget): Record<string, unknown> 
       return { modbus_rtu: { buses: [{ name: 'probe', port: link.path, baud: link.baud, parity: link.parity, stop_bits: link.stopBits, devices }] } };
   }
 }
+
+/** Most unit ids one read asks: every address of a bus (1-247), or of a Modbus TCP gateway (0-255). */
+const MOST_UNITS = 256;
+
+/**
+ * A target as it arrives over the control socket, from any local client: checked field by field
+ * before anything is built from it, refused with the field's name.
+ */
+export function checkedTarget(value: unknown): CommissionTarget {
+  const bad = (field: string, want: string): never => {
+    throw new WgError('WG_ERR_CLI_USAGE', { detail: `read target: ${field} must be ${want}` });
+  };
+  const int = (v: unknown, min: number, max: number, field: string): number =>
+    (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : bad(field, `an integer from ${min} to ${max}`));
+  const t = (value ?? {}) as Record<string, unknown>;
+  const l = (t.link ?? {}) as Record<string, unknown>;
+  let link: TargetLink;
+  if (l.kind === 'modbus_tcp' || l.kind === 'modbus_rtu_over_tcp') {
+    if (typeof l.host !== 'string' || l.host === '' || l.host.length > 255) bad('link.host', 'a host name or address');
+    link = { kind: l.kind, host: l.host as string, port: int(l.port, 1, 65535, 'link.port') };
+  } else if (l.kind === 'modbus_rtu') {
+    if (typeof l.path !== 'string' || !l.path.startsWith('/') || l.path.length > 4096) bad('link.path', 'an absolute serial device path');
+    if (!['none', 'even', 'odd'].includes(l.parity as string)) bad('link.parity', 'none, even or odd');
+    link = { kind: 'modbus_rtu', path: l.path as string, baud: int(l.baud, 300, 4_000_000, 'link.baud'), parity: l.parity as 'none' | 'even' | 'odd', stopBits: int(l.stopBits, 1, 2, 'link.stopBits') as 1 | 2 };
+  } else {
+    return bad('link.kind', 'modbus_tcp, modbus_rtu_over_tcp or modbus_rtu');
+  }
+  const maxUnit = link.kind === 'modbus_tcp' ? 255 : 247;
+  if (!Array.isArray(t.units) || t.units.length === 0 || t.units.length > MOST_UNITS) bad('units', `a list of 1 to ${MOST_UNITS} unit ids`);
+  const units = [...new Set((t.units as unknown[]).map((u, i) => int(u, link.kind === 'modbus_tcp' ? 0 : 1, maxUnit, `units[${i}]`)))];
+  const r = (t.range ?? {}) as Record<string, unknown>;
+  const fn = int(r.function, 1, 4, 'range.function') as 1 | 2 | 3 | 4;
+  const address = int(r.address, 0, 65535, 'range.address');
+  const count = int(r.count, 1, Math.min((fn <= 2 ? 2000 : 125) * 8, 65536 - address), 'range.count');
+  return { link, units, range: { function: fn, address, count }, timeoutMs: int(t.timeoutMs, 1, 60_000, 'timeoutMs'), retries: int(t.retries, 0, 10, 'retries') };
+}

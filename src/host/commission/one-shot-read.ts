@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import { AssembledPipeline } from '../pipeline/pipeline-assembly.js';
 import { systemClock } from '../../hal/clock.js';
 import { CaptureSink } from './capture-sink.js';
+import type { LinkJoin } from '../poll/shared-links.js';
 import { targetSource, type CommissionTarget } from './commission-target.js';
 
 export interface ReadValue {
@@ -34,7 +35,24 @@ export interface UnitReading {
 /** Margin for the worker to start and the decoder to configure, on top of the bus time. */
 const START_MARGIN_MS = 10_000;
 
-export async function readOnce(target: CommissionTarget, logger: Logger): Promise<UnitReading[]> {
+/** Where the read runs: stand-alone (its own link), or on a running daemon's link as a guest (daemon-read.ts). */
+export interface ReadPlace {
+  links?: LinkJoin;
+  guest?: boolean;
+}
+
+/**
+ * The longest a read of `target` may take: the worker's start, then every request of every unit
+ * timing out with all its retries. On a daemon's link, add as much again for its own polls, which
+ * take every other turn.
+ */
+export function readBudgetMs(target: CommissionTarget, guest = false): number {
+  const perRequest = target.timeoutMs * (target.retries + 1);
+  const requests = Math.ceil(target.range.count / (target.range.function <= 2 ? 2000 : 125));
+  return START_MARGIN_MS + perRequest * requests * target.units.length * (guest ? 2 : 1);
+}
+
+export async function readOnce(target: CommissionTarget, logger: Logger, place: ReadPlace = {}): Promise<UnitReading[]> {
   const dir = await mkdtemp(join(tmpdir(), 'wasmgate-commission-'));
   try {
     await writeFile(join(dir, 'gateway.yaml'), JSON.stringify({
@@ -57,11 +75,9 @@ export async function readOnce(target: CommissionTarget, logger: Logger): Promis
     }
     const pipeline = loaded.config.pipelines[0]!;
     const sink = new CaptureSink();
-    const assembled = await AssembledPipeline.start(pipeline, { gatewayId: 'commission', sink, logger, clock: systemClock });
+    const assembled = await AssembledPipeline.start(pipeline, { gatewayId: 'commission', sink, logger, clock: systemClock, ...place });
     const expected = pipeline.points.length;
-    const perRequest = target.timeoutMs * (target.retries + 1);
-    const requests = Math.ceil(target.range.count / (target.range.function <= 2 ? 2000 : 125));
-    await sink.until(() => sink.messages.length >= expected, START_MARGIN_MS + perRequest * requests * target.units.length);
+    await sink.until(() => sink.messages.length >= expected, readBudgetMs(target, place.guest));
     const [link] = assembled.status().links;
     await assembled.stop();
     // A port or host that never opened is no bus without devices: say why, not "no answer" from each unit.

@@ -20,6 +20,7 @@ import type { ResolvedGateway } from './resolved.js';
 import { constantSchemaValidator, describeSchemaErrors, verdictOf, type SchemaVerdict } from './schema-errors.js';
 import { SettingChecks } from './setting-checks.js';
 import { checkSteps } from './step-checks.js';
+import { checkSharedBuses } from './shared-bus-checks.js';
 import { YamlSource } from './yaml-source.js';
 
 /** `hints`: valid settings that are likely mistakes, in file order, whether or not the load succeeded. */
@@ -80,7 +81,12 @@ export async function loadGatewayConfig(file: string): Promise<LoadResult> {
   const sortedHints = sortProblems(hints, [gatewayFile, ...files]);
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems, [gatewayFile, ...files]), hints: sortedHints };
   const checked = outcomes.map((o) => o.checked as CheckedPipeline);
-  return { ok: true, config: await resolveGateway(gatewayFile, doc, checked), hints: sortedHints };
+  const config = await resolveGateway(gatewayFile, doc, checked);
+  // What only the pipelines together can contradict: the lines they share.
+  const sources = new Map(outcomes.map((o, i) => [checked[i]!.file, o.named!.source]));
+  const across = checkSharedBuses(config, (file) => sources.get(file)!);
+  if (across.length > 0) return { ok: false, problems: sortProblems(across, [gatewayFile, ...files]), hints: sortedHints };
+  return { ok: true, config, hints: sortedHints };
 }
 
 async function loadPipeline(

@@ -110,6 +110,8 @@ export type Framing = 'tcp' | 'rtu';
 
 export interface ResolvedLinkBase {
   readonly index: number;
+  /** Where it is written in the pipeline file (the bus; a Modbus TCP connection's first device), for problems found across pipelines. */
+  readonly at: readonly (string | number)[];
   /** The bus or connection name as written; for an unshared Modbus TCP connection, the device's name. */
   readonly name: string;
   readonly kind: SourceKindName;
@@ -158,6 +160,8 @@ export type ResolvedLink = ResolvedTcpLink | ResolvedSerialLink;
 
 export interface ResolvedDevice {
   readonly index: number;
+  /** Where it is written in the pipeline file, for problems found across pipelines. */
+  readonly at: readonly (string | number)[];
   readonly name: string;
   readonly kind: SourceKindName;
   /** Index of its link in the pipeline's `source.links`. */

@@ -8,7 +8,7 @@
  * it connects to a device or a broker, and served once the gateway runs.
  *
  * A hostile or broken client costs the daemon a bounded amount and nothing else: at most
- * MAX_CONNECTIONS connections (the next ones get WG_ERR_CONTROL_BUSY and are closed), at most one
+ * MAX_CONNECTIONS connections (the next ones get WG_ERR_CONTROL_TOO_MANY_CONNECTIONS and are closed), at most one
  * request line of MAX_REQUEST_LINE_BYTES held per connection (a longer one gets an error and the
  * connection is closed), one request handled at a time per connection (reading pauses meanwhile, so
  * a client that floods requests or never reads its answers holds only its own connection), and a
@@ -109,8 +109,8 @@ export class ControlServer {
     socket.once('close', () => this.#sockets.delete(socket));
     if (this.#connections.size >= MAX_CONNECTIONS) {
       this.#refused++;
-      this.#repeats.report('busy', 40, `control connection refused: ${MAX_CONNECTIONS} are open already`, { code: 'WG_ERR_CONTROL_BUSY' });
-      return refuse(socket, errorLine(null, new WgError('WG_ERR_CONTROL_BUSY', { limit: MAX_CONNECTIONS })));
+      this.#repeats.report('busy', 40, `control connection refused: ${MAX_CONNECTIONS} are open already`, { code: 'WG_ERR_CONTROL_TOO_MANY_CONNECTIONS' });
+      return refuse(socket, errorLine(null, new WgError('WG_ERR_CONTROL_TOO_MANY_CONNECTIONS', { limit: MAX_CONNECTIONS })));
     }
     this.#connections.add(socket);
     socket.once('close', () => this.#connections.delete(socket));

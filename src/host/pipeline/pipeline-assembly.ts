@@ -15,6 +15,7 @@ import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
 import { LinkArbiter, type LinkStatus } from '../poll/link-arbiter.js';
 import { TransactionDemux } from '../poll/transaction-demux.js';
+import { SharedLinks, type LinkJoin, type LinkLease } from '../poll/shared-links.js';
 import { writePoint, type PointWriteProtocol, type WriteResult } from '../poll/point-write.js';
 import type { DeviceProtocol } from './poll-channel.js';
 import { sourceKind } from '../sources/source-kinds.js';
@@ -43,6 +44,10 @@ export interface AssemblyDeps {
   logMessages?: boolean;
   /** Start the devices' pollers (default true); false for a pipeline that only writes (`wasmgate write`). */
   poll?: boolean;
+  /** Where its links' arbiters come from: the gateway's, shared with its other pipelines (shared-links.ts); default its own. */
+  links?: LinkJoin;
+  /** A visitor (a probe or scan through the daemon): its transactions alternate with those of the links' own devices. */
+  guest?: boolean;
 }
 
 /** A step's counters, with the version of its plugin (its manifest's). */
@@ -65,6 +70,7 @@ export class AssembledPipeline {
   #runner: PipelineRunner;
   #pollers: DevicePoller[] = [];
   #links: LinkArbiter[] = [];
+  #leases: LinkLease[] = [];
   #ingress: FrameIngress;
   #published = 0;
   #pipeline?: ResolvedPipeline;
@@ -125,21 +131,26 @@ export class AssembledPipeline {
     const { links, devices } = pipeline.source;
     assembled.#clock = deps.clock;
     assembled.#protocolOf = protocolOf;
+    const join = deps.links ?? new SharedLinks();
     for (const link of links) {
       const served = link.devices.map((d) => devices[d]!);
-      const transport = deps.transport ? deps.transport(link, served) : sourceKind(link.kind)!.transport(link, served);
-      const arbiter = new LinkArbiter(link, transport, deps.clock, link.transport === 'serial' ? characterTimeMs(link) : 0);
-      // The devices of a link share its framing: the first one's protocol delimits for all of them.
-      const protocol = protocolOf(link.devices[0]!);
-      if (link.inFlight > 1) {
-        const seqOf = protocol.seqOf?.bind(protocol);
-        if (seqOf && seqOf(new Uint8Array(link.maxFrameBytes)) !== undefined) {
-          arbiter.demux = new TransactionDemux(transport, { frameLength: (b) => protocol.frameLength(b), seqOf: (f) => seqOf(f) ?? -1, maxFrameBytes: link.maxFrameBytes }, deps.clock, link.name);
-        } else {
-          log.warn({ link: link.name, inFlight: link.inFlight }, `in_flight ${link.inFlight} needs a decoder whose framing rule carries a transaction id (wg_framing); ${decoder.name} has none, so link ${link.name} keeps one transaction at a time`);
+      const lease = join.join(link, pipeline.name, () => {
+        const transport = deps.transport ? deps.transport(link, served) : sourceKind(link.kind)!.transport(link, served);
+        const arbiter = new LinkArbiter(link, transport, deps.clock, link.transport === 'serial' ? characterTimeMs(link) : 0);
+        // The devices of a link share its framing: the first one's protocol delimits for all of them.
+        const protocol = protocolOf(link.devices[0]!);
+        if (link.inFlight > 1) {
+          const seqOf = protocol.seqOf?.bind(protocol);
+          if (seqOf && seqOf(new Uint8Array(link.maxFrameBytes)) !== undefined) {
+            arbiter.demux = new TransactionDemux(transport, { frameLength: (b) => protocol.frameLength(b), seqOf: (f) => seqOf(f) ?? -1, maxFrameBytes: link.maxFrameBytes }, deps.clock, link.name);
+          } else {
+            log.warn({ link: link.name, inFlight: link.inFlight }, `in_flight ${link.inFlight} needs a decoder whose framing rule carries a transaction id (wg_framing); ${decoder.name} has none, so link ${link.name} keeps one transaction at a time`);
+          }
         }
-      }
-      assembled.#links.push(arbiter);
+        return arbiter;
+      });
+      assembled.#leases.push(lease);
+      assembled.#links.push(lease.arbiter);
     }
     for (const device of devices) {
       const link = links[device.link]!;
@@ -153,6 +164,7 @@ export class AssembledPipeline {
         maxFrameBytes: link.maxFrameBytes,
         clock: deps.clock,
         link: assembled.#links[device.link]!,
+        ...(deps.guest ? { guest: true } : {}),
         log: (level, message, ctx) => logAt(log, level, message, ctx),
       });
       assembled.#pollers.push(poller);
@@ -186,8 +198,9 @@ export class AssembledPipeline {
     this.#ingress.close();
     this.#runner.abandonPolls();
     for (const poller of this.#pollers) poller.halt();
-    // Closing the links ends the reads the pollers wait in.
-    await Promise.all(this.#links.map((l) => l.shutdown()));
+    // Closing the links ends the reads the pollers wait in; a link another pipeline still uses stays
+    // open, and this pipeline's pollers end with their current transaction.
+    await Promise.all(this.#leases.map((l) => l.leave()));
     await Promise.all(this.#pollers.map((p) => p.stop()));
     await this.#runner.stop();
   }

@@ -1,12 +1,14 @@
 /**
  * Compiles an AssemblyScript plugin folder into its .wasm: `plugins/<name>/<name>.ts` ->
  * `plugins/<name>/build/<name>.wasm`, with the SDK's abort handler wired in (the ABI grants no
- * env.abort) and the stub runtime (plugins allocate at configure time, not per batch).
+ * env.abort), the stub runtime (plugins allocate at configure time, not per batch) and the SDK's
+ * `utf8("...")` texts made static UTF-8 (utf8-literals.ts).
  */
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, parse, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WgError } from '../errors.js';
+import { utf8LiteralsTransform } from './utf8-literals.js';
 
 /** The repository's plugins/ folder (next to dist/ at run time). */
 export const BUILTIN_PLUGIN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../plugins');
@@ -22,7 +24,7 @@ export const BUILTIN_PLUGINS: readonly string[] = ['deadband', 'json', 'modbus',
 
 /** The part of the asc API used here. Its own typings redeclare globals (console), so they stay out. */
 interface AscApi {
-  main(argv: string[], options: { stdout: unknown; stderr: unknown }): Promise<{ error: Error | null }>;
+  main(argv: string[], options: { stdout: unknown; stderr: unknown; transforms: unknown[] }): Promise<{ error: Error | null }>;
 }
 const ASC_MODULE: string = 'assemblyscript/asc';
 
@@ -58,7 +60,7 @@ export async function buildPlugin(pluginDir: string): Promise<BuiltPlugin> {
   const asc = ((await import(ASC_MODULE)) as { default: AscApi }).default;
   const { error } = await asc.main(
     ['--baseDir', root, internal(entry), '-o', internal(out), '--runtime', 'stub', '-O3s', '--noAssert', '--use', `abort=${abort}/wg_abort`, ...paths],
-    { stdout: sink, stderr: sink },
+    { stdout: sink, stderr: sink, transforms: [await utf8LiteralsTransform()] },
   );
   if (error) {
     throw new WgError('WG_ERR_PLUGIN_BUILD', { plugin: name, file: entry, detail: `${error.message}\n${diagnostics.join('')}` });

@@ -62,6 +62,8 @@ export interface DevicePollerOptions {
    * "more" while a device keeps sending must not grow the buffer for a whole timeout.
    */
   maxFrameBytes?: number;
+  /** A visitor's device (a probe or scan through the daemon): its transactions alternate with the link's own (link-arbiter.ts). */
+  guest?: boolean;
 }
 
 /** A frame record's response length is 16 bits: no response can be longer than this. */
@@ -222,7 +224,7 @@ export class DevicePoller {
     }
     if (!this.#o.link.transport.isOpen && !(await this.#connect())) return;
     const responses = this.counters.responses;
-    const timeouts = this.counters.timeouts;
+    const failures = this.counters.timeouts + this.counters.framingErrors;
     // A quarantined device gets one request, without retries; its other points stay no-comm.
     const sent = kind === 'probe' ? requests.slice(0, 1) : requests;
     const retries = kind === 'probe' ? 0 : this.#o.device.retries;
@@ -243,7 +245,9 @@ export class DevicePoller {
       return;
     }
     if (kind === 'probe' && this.#running) await this.#recordAll(requests.slice(1), FrameStatus.timeout);
-    this.#quarantine.review(clock.monotonicMs(), this.counters.responses > responses, this.counters.timeouts > timeouts);
+    // A cycle fails on silence or on bytes no frame can be made of (a babbling slave, which costs the
+    // bus a drain each time); a frame the decoder refuses (bad CRC) is an answer, quick and over.
+    this.#quarantine.review(clock.monotonicMs(), this.counters.responses > responses, this.counters.timeouts + this.counters.framingErrors > failures);
   }
 
   /** Opens the link unless it is backing off; on failure records the whole cycle as link-lost. */
@@ -277,7 +281,7 @@ export class DevicePoller {
         return true;
       }
       this.#frames.set(request, frame);
-      const grant = await link.acquire();
+      const grant = await link.acquire(this.#o.guest);
       if (!this.#running || !link.transport.isOpen) {
         grant.release();
         if (this.#running) await record(FrameStatus.linkLost, seq, frame);

@@ -66,6 +66,11 @@ export class LinkArbiter {
   readonly transport: Transport;
   readonly #clock: Clock;
   readonly #waiters: (() => void)[] = [];
+  /** Waiting transactions of a visitor (a probe or scan through the daemon): they alternate with the rest. */
+  readonly #guests: (() => void)[] = [];
+  #guestTurn = false;
+  /** Devices served, over every pipeline that joined the link (shared-links.ts). */
+  #devices: number;
   #holders = 0;
   #quietUntil = 0;
   #grantedAt = 0;
@@ -99,18 +104,28 @@ export class LinkArbiter {
     this.#clock = clock;
     this.#startedAt = clock.monotonicMs();
     this.#backoffMs = link.backoff.minMs;
+    this.#devices = link.devices.length;
   }
 
+  /** With more than one device on it, the link is never closed because one device misbehaved. */
   get shared(): boolean {
-    return this.link.devices.length > 1;
+    return this.#devices > 1;
+  }
+
+  /** Another pipeline's devices join the link (or, with a negative count, leave it). */
+  serve(devices: number): void {
+    this.#devices += devices;
   }
 
   /**
    * Waits for the link (one of its `inFlight` places), then for its silence; resolves with the grant.
-   * A place is handed straight to the longest waiter, so nobody overtakes it.
+   * A place is handed straight to the longest waiter, so nobody overtakes it. A `guest` (a probe or a
+   * scan through the running daemon) queues apart and takes every other turn while the link is busy:
+   * a scan that asks 247 unit ids cannot hold the daemon's own devices back by more than one
+   * transaction each.
    */
-  async acquire(): Promise<LinkGrant> {
-    if (this.#holders >= this.#places()) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  async acquire(guest = false): Promise<LinkGrant> {
+    if (this.#holders >= this.#places()) await new Promise<void>((resolve) => (guest ? this.#guests : this.#waiters).push(resolve));
     else this.#holders++;
     const wait = this.#quietUntil - this.#clock.monotonicMs();
     if (wait > 0) await this.#sleep(wait);
@@ -137,9 +152,14 @@ export class LinkArbiter {
   }
 
   #handOver(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#holders--;
+    const guest = this.#guests.length > 0 && (this.#waiters.length === 0 || this.#guestTurn);
+    const next = guest ? this.#guests.shift() : this.#waiters.shift();
+    if (!next) {
+      this.#holders--;
+      return;
+    }
+    this.#guestTurn = !guest;
+    next();
   }
 
   /**
@@ -227,7 +247,7 @@ export class LinkArbiter {
   /** Ends the link for good (the pipeline stops): no more opening. */
   async shutdown(): Promise<void> {
     this.#closed = true;
-    for (const wake of this.#waiters.splice(0)) wake();
+    for (const wake of [...this.#waiters.splice(0), ...this.#guests.splice(0)]) wake();
     for (const wake of [...this.#sleepers]) wake();
     await this.transport.close();
   }
@@ -240,7 +260,7 @@ export class LinkArbiter {
       link: this.link.name,
       kind: this.link.kind,
       connected: this.transport.isOpen,
-      devices: this.link.devices.length,
+      devices: this.#devices,
       transactions: this.#transactions,
       peakInFlight: this.#peakActive,
       busyMs: Math.round(this.#busyMs + inGrant),

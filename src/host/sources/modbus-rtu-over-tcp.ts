@@ -47,6 +47,7 @@ export const modbusRtuOverTcp: SourceKind<ModbusRtuOverTcpDocument> = {
   resolve(doc, at, build) {
     doc.buses.forEach((b, i) => {
       const link = build.link({
+        at: [...at, 'buses', i],
         name: b.name,
         kind: 'modbus_rtu_over_tcp',
         framing: 'rtu',

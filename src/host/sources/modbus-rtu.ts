@@ -98,6 +98,7 @@ export const modbusRtu: SourceKind<ModbusRtuDocument> = {
   resolve(doc, at, build) {
     doc.buses.forEach((b, i) => {
       const link = build.link({
+        at: [...at, 'buses', i],
         name: b.name,
         kind: 'modbus_rtu',
         framing: 'rtu',

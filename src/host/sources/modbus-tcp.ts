@@ -86,6 +86,7 @@ export const modbusTcp: SourceKind<ModbusTcpDocument> = {
       let link = d.connection === undefined ? undefined : byConnection.get(d.connection);
       if (link === undefined) {
         link = build.link({
+          at: [...at, 'devices', i],
           name: d.connection ?? d.name,
           kind: 'modbus_tcp',
           framing: 'tcp',

@@ -11,7 +11,7 @@ import type { SettingPath } from '../config/setting-path.js';
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** A link as a kind describes it; the builder numbers it and lists its devices. */
 export type LinkDraft = ResolvedLink extends infer L ? (L extends ResolvedLink ? Omit<L, 'index' | 'devices'> : never) : never;
-export type DeviceDraft = Omit<ResolvedDevice, 'index' | 'link' | 'points'>;
+export type DeviceDraft = Omit<ResolvedDevice, 'index' | 'link' | 'points' | 'at'>;
 
 export class SourceBuilder {
   readonly #kinds: SourceKindName[] = [];
@@ -40,7 +40,7 @@ export class SourceBuilder {
     const index = this.#devices.length;
     const points = resolveDevicePoints(expandDevice(doc, at, this.#profiles), index, this.points.length);
     this.points.push(...points);
-    const device: ResolvedDevice = { ...draft, index, link, points };
+    const device: ResolvedDevice = { ...draft, index, at, link, points };
     this.#devices.push(device);
     (this.#links[link]!.devices as number[]).push(index);
     return device;

@@ -1,0 +1,22 @@
+// Every plugin folder's built module stays within the brief's budget (each plugin <= 16 KB). One test
+// over all of them, so a plugin added later is covered without a line of its own; the bench
+// (bench/plugin-size.bench.ts) prints the sizes.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { listPluginDirs, wasmPathOf } from '../../src/host/plugin-build/build.js';
+import { PLUGIN_BUDGET } from '../support/plugins.js';
+
+test('every built plugin module is at most 16384 bytes', async () => {
+  const dirs = await listPluginDirs();
+  assert.ok(dirs.length > 0, 'plugins/ has plugin folders');
+  const over: string[] = [];
+  for (const dir of dirs) {
+    const wasm = wasmPathOf(dir);
+    assert.ok(existsSync(wasm), `${basename(dir)} is built (${wasm}); npm test builds every plugin first`);
+    const bytes = statSync(wasm).size;
+    if (bytes > PLUGIN_BUDGET) over.push(`${basename(wasm)}: ${bytes} bytes`);
+  }
+  assert.deepEqual(over, [], `over the ${PLUGIN_BUDGET}-byte budget`);
+});
