@@ -31,6 +31,20 @@ export function addLinkOptions(command: Command, defaultTimeout: string): Comman
     .option('--retries <n>', 'extra attempts per request', '0');
 }
 
+export interface DaemonOptions {
+  socket?: string;
+  config?: string;
+  standalone?: boolean;
+}
+
+/** How to find the running daemon that may hold the line (through-daemon.ts), or to leave it out. */
+export function addDaemonOptions(command: Command, withConfig: boolean): Command {
+  if (withConfig) command.option('-c, --config <file>', "the running daemon's gateway file, to find its control socket");
+  return command
+    .option('--socket <path>', "the running daemon's control socket (default: WASMGATE_SOCKET, else /run/wasmgate/control.sock)")
+    .option('--standalone', 'never go through a running daemon: open the port or connection here');
+}
+
 export function targetLink(o: LinkOptions): TargetLink {
   const given = [o.tcp, o.rtuOverTcp, o.serial].filter((v) => v !== undefined).length;
   if (given !== 1) throw new WgError('WG_ERR_CLI_USAGE', { detail: 'name the device one way: --tcp <host[:port]>, --rtu-over-tcp <host:port> or --serial <path>' });

@@ -8,7 +8,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { MAX_TIMER_MS, parseDuration } from '../config/units.js';
 import { isWgError, WgError } from '../errors.js';
-import { addLinkOptions, commissionTarget, readRange, type LinkOptions } from './commission-options.js';
+import { addDaemonOptions, addLinkOptions, commissionTarget, readRange, type DaemonOptions, type LinkOptions } from './commission-options.js';
+import type { DaemonChoice } from './through-daemon.js';
 import type { PluginKind } from '../engine/abi.js';
 import { packageVersion } from './package-version.js';
 
@@ -99,12 +100,12 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
     .option('--address <n>', 'first address, 0-based', '0')
     .option('--count <n>', 'registers (or bits) to read', '10')
     .option('--json', 'print one JSON document instead of a table');
-  addLinkOptions(probe, '1s').action(async (options: LinkOptions & ReadOptions, command: Command) => {
+  addDaemonOptions(addLinkOptions(probe, '1s'), true).action(async (options: LinkOptions & ReadOptions & DaemonOptions, command: Command) => {
     await commission(command, io, setExit, async () => {
       const { runProbe } = await import('./probe.js');
       const target = commissionTarget(options, readRange(options), { min: 0, max: 255 });
       if (target.units.length !== 1) throw new WgError('WG_ERR_CLI_USAGE', { detail: '--unit: probe reads one unit id; scan modbus asks many' });
-      return runProbe(target, options.json === true, io.out);
+      return runProbe(target, options.json === true, daemonChoice(options), io.out, io.err);
     });
   });
 
@@ -115,28 +116,28 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
     .option('--address <n>', 'first address, 0-based', '0')
     .option('--count <n>', 'registers (or bits) to read from each', '1')
     .option('--json', 'print one JSON document instead of lines');
-  addLinkOptions(scanModbus, '200ms').action(async (options: LinkOptions & ReadOptions, command: Command) => {
+  addDaemonOptions(addLinkOptions(scanModbus, '200ms'), true).action(async (options: LinkOptions & ReadOptions & DaemonOptions, command: Command) => {
     await commission(command, io, setExit, async () => {
       const { runScan } = await import('./scan.js');
       const unit = options.unit ?? (options.tcp !== undefined ? '0..255' : '1..247');
-      return runScan(commissionTarget({ ...options, unit }, readRange(options), { min: 0, max: 255 }), options.json === true, io.out);
+      return runScan(commissionTarget({ ...options, unit }, readRange(options), { min: 0, max: 255 }), options.json === true, daemonChoice(options), io.out, io.err);
     });
   });
 
-  subcommand(root, 'write', "write one point of a configured device, encoded from the point's type, order and scale, and confirmed by the device's echo")
+  const write = subcommand(root, 'write', "write one point of a configured device, encoded from the point's type, order and scale, and confirmed by the device's echo")
     .argument('<device>', 'device name, as in its pipeline file')
     .argument('<point>', 'point name (access: write or read_write)')
     .argument('<value>', 'the value in engineering units (after scale and offset): 42, -1.5, true')
     .option('-c, --config <file>', 'gateway file (YAML); required')
     .option('--pipeline <name>', 'the pipeline, when several have a device of that name')
-    .option('--json', 'print the outcome as JSON')
-    .action(async (device: string, point: string, value: string, options: { config?: string; pipeline?: string; json?: boolean }, command: Command) => {
-      const config = gatewayFile(command, options);
-      await commission(command, io, setExit, async () => {
-        const { runWrite } = await import('./write.js');
-        return runWrite({ config, device, point, value, json: options.json === true, ...(options.pipeline ? { pipeline: options.pipeline } : {}) }, io.out, io.err);
-      });
+    .option('--json', 'print the outcome as JSON');
+  addDaemonOptions(write, false).action(async (device: string, point: string, value: string, options: DaemonOptions & { pipeline?: string; json?: boolean }, command: Command) => {
+    const config = gatewayFile(command, options);
+    await commission(command, io, setExit, async () => {
+      const { runWrite } = await import('./write.js');
+      return runWrite({ config, device, point, value, json: options.json === true, daemon: daemonChoice({ ...options, config }), ...(options.pipeline ? { pipeline: options.pipeline } : {}) }, io.out, io.err);
     });
+  });
 
   const plugin = subcommand(root, 'plugin', 'build, create and document plugins');
   subcommand(plugin, 'build', 'compile AssemblyScript plugin folders to .wasm')
@@ -173,6 +174,10 @@ interface ReadOptions {
 }
 
 /** Runs a commissioning command; a refused option is a usage error (exit 2), said with its name. */
+function daemonChoice(o: DaemonOptions): DaemonChoice {
+  return { ...(o.socket !== undefined ? { socket: o.socket } : {}), ...(o.config !== undefined ? { config: o.config } : {}), standalone: o.standalone === true };
+}
+
 async function commission(command: Command, io: CliOutput, setExit: (code: number) => void, work: () => Promise<number>): Promise<void> {
   try {
     setExit(await work());

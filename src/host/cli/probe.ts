@@ -1,16 +1,18 @@
 /**
  * `wasmgate probe`: reads a register range from one device and prints each register with every reading
  * of it side by side (int16 … float64 in each byte order, hex, ASCII), or, with --json, the same as
- * one JSON document. The read goes through a real pipeline (one-shot-read.ts).
+ * one JSON document. The read goes through a real pipeline (one-shot-read.ts), on the running
+ * daemon's link when it holds the line (through-daemon.ts).
  */
-import { readOnce, type UnitReading } from '../commission/one-shot-read.js';
+import type { UnitReading } from '../commission/one-shot-read.js';
+import { readTarget, type DaemonChoice } from './through-daemon.js';
 import { registerRows, VIEW_ORDERS, type RegisterRow } from '../commission/register-views.js';
 import type { CommissionTarget } from '../commission/commission-target.js';
 import { createLogger } from '../logger.js';
 
-export async function runProbe(target: CommissionTarget, json: boolean, out: (line: string) => void): Promise<number> {
+export async function runProbe(target: CommissionTarget, json: boolean, daemon: DaemonChoice, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const logger = createLogger('warn', 'pretty', {}, true);
-  const [reading] = await readOnce(target, logger);
+  const [reading] = await readTarget(target, daemon, logger, err);
   const r = reading as UnitReading;
   const bits = target.range.function <= 2;
   const rows = bits ? [] : registerRows(target.range.address, r.values.map((v) => v.value));

@@ -110,7 +110,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
       return 1;
     }
     const server = control;
-    server?.serve(gatewayControl({ gateway, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }) }));
+    server?.serve(gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }) }));
     await signals.stopRequested;
     // First: no request may reach a gateway that is stopping.
     await control?.close();

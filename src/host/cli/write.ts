@@ -2,7 +2,8 @@
  * `wasmgate write`: writes one point of a configured device, for commissioning. The device's pipeline
  * is started without polling (its decoder in its worker, the device's link and arbiter), the decoder
  * encodes the value from the point's type, order and scale, and the device's echo confirms it. A
- * read-only point is refused before anything is sent.
+ * read-only point is refused before anything is sent. When a daemon runs, the write goes through it,
+ * between its polls, and its own configuration decides (through-daemon.ts).
  */
 import { CaptureSink } from '../commission/capture-sink.js';
 import { loadGatewayConfig } from '../config/index.js';
@@ -10,6 +11,8 @@ import { isWgError, WgError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { AssembledPipeline } from '../pipeline/pipeline-assembly.js';
 import { systemClock } from '../../hal/clock.js';
+import { writeThroughDaemon, type DaemonChoice } from './through-daemon.js';
+import type { WriteResult } from '../poll/point-write.js';
 
 export interface WriteArgs {
   config: string;
@@ -18,6 +21,8 @@ export interface WriteArgs {
   value: string;
   pipeline?: string;
   json: boolean;
+  /** The running daemon to write through, when one runs (through-daemon.ts). */
+  daemon: DaemonChoice;
 }
 
 /** `42`, `-1.5`, `1e3`, `true`/`false` (1/0, for coils and register bits). */
@@ -52,17 +57,31 @@ export async function runWrite(args: WriteArgs, out: (line: string) => void, err
     err(`wasmgate: point ${args.point} of ${args.device} is read-only (access: read); declare access: write or read_write in ${pipeline.file} to write it`);
     return 2;
   }
-  const logger = createLogger('warn', 'pretty', {}, true);
-  const assembled = await AssembledPipeline.start(pipeline, { gatewayId: loaded.config.id, sink: new CaptureSink(), logger, clock: systemClock, poll: false });
-  try {
-    const result = await assembled.write(args.device, args.point, value);
+  const report = (result: WriteResult): number => {
     out(args.json ? JSON.stringify({ ok: true, ...result }) : `wrote ${value} to ${args.point} of ${args.device}: confirmed by the device in ${result.rttMs.toFixed(1)} ms`);
     return 0;
-  } catch (e) {
+  };
+  const refused = (e: unknown): number => {
     if (!isWgError(e)) throw e;
     if (args.json) out(JSON.stringify({ ok: false, code: e.code, message: e.message, ...e.context }));
     else err(`wasmgate: ${e.toString()}`);
     return 1;
+  };
+  let through: WriteResult | undefined;
+  try {
+    through = await writeThroughDaemon(args.daemon, { pipeline: pipeline.name, device: args.device, point: args.point, value }, err);
+  } catch (e) {
+    // The daemon holds the device and refused or failed the write: working past it would collide with its polls.
+    if (isWgError(e, 'WG_ERR_CLI_USAGE')) throw e;
+    return refused(e);
+  }
+  if (through) return report(through);
+  const logger = createLogger('warn', 'pretty', {}, true);
+  const assembled = await AssembledPipeline.start(pipeline, { gatewayId: loaded.config.id, sink: new CaptureSink(), logger, clock: systemClock, poll: false });
+  try {
+    return report(await assembled.write(args.device, args.point, value));
+  } catch (e) {
+    return refused(e);
   } finally {
     await assembled.stop();
   }

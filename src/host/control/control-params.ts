@@ -6,13 +6,15 @@
 import { WgError } from '../errors.js';
 import type { ControlParams } from './control-protocol.js';
 
-type ParamType = 'string' | 'number' | 'integer' | 'boolean';
+type ParamType = 'string' | 'number' | 'integer' | 'boolean' | 'object';
 
 interface ParamTypes {
   string: string;
   number: number;
   integer: number;
   boolean: boolean;
+  /** A JSON object, checked field by field by the operation itself. */
+  object: Record<string, unknown>;
 }
 
 export interface ParamSpec {
@@ -41,8 +43,10 @@ export function readParams<S extends Record<string, ParamSpec>>(op: string, para
       if (required) refuse(`parameter ${name} (${type}) is required`);
       continue;
     }
-    const fits = type === 'integer' ? Number.isSafeInteger(value) : typeof value === type && (type !== 'number' || Number.isFinite(value));
-    if (!fits) refuse(`parameter ${name} must be ${type === 'integer' ? 'an integer' : `a ${type}`} (got ${JSON.stringify(value)?.slice(0, 40) ?? 'nothing'})`);
+    const fits = type === 'integer' ? Number.isSafeInteger(value)
+      : type === 'object' ? value !== null && typeof value === 'object' && !Array.isArray(value)
+        : typeof value === type && (type !== 'number' || Number.isFinite(value));
+    if (!fits) refuse(`parameter ${name} must be ${type === 'integer' || type === 'object' ? `an ${type}` : `a ${type}`} (got ${JSON.stringify(value)?.slice(0, 40) ?? 'nothing'})`);
   }
   return params as ParamsOf<S>;
 }

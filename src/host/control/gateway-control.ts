@@ -8,6 +8,8 @@ import type { Clock } from '../../hal/clock.js';
 import type { Gateway, GatewayStatus } from '../gateway.js';
 import { readParams } from './control-params.js';
 import type { ControlHandlers } from './control-server.js';
+import type { Logger } from '../logger.js';
+import { DaemonReads } from '../commission/daemon-read.js';
 
 /** The `status` result: the gateway's own status and how long the daemon has run it. */
 export interface ControlStatus extends GatewayStatus {
@@ -24,6 +26,7 @@ export interface ControlStatus extends GatewayStatus {
 
 export interface GatewayControlContext {
   gateway: Gateway;
+  logger: Logger;
   clock: Clock;
   version: string;
   /** Monotonic and wall time of the gateway's start. */
@@ -33,6 +36,7 @@ export interface GatewayControlContext {
 
 export function gatewayControl(context: GatewayControlContext): ControlHandlers {
   const { gateway, clock, version, startedAt } = context;
+  const reads = new DaemonReads(gateway.links, context.logger);
   return {
     status: async (params) => {
       readParams('status', params, {});
@@ -45,6 +49,18 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
         control: context.control(),
       };
       return status;
+    },
+    // probe and scan: a read on the daemon's own link, as a guest between its polls (daemon-read.ts).
+    read: async (params) => reads.read(readParams('read', params, { target: { type: 'object', required: true } })),
+    // wasmgate write: a point of a configured device, between its link's polls; the daemon's own
+    // configuration decides whether the point may be written.
+    write: async (params) => {
+      const p = readParams('write', params, {
+        pipeline: { type: 'string', required: true }, device: { type: 'string', required: true },
+        point: { type: 'string', required: true }, value: { type: 'number', required: true },
+      });
+      context.logger.info({ pipeline: p.pipeline, device: p.device, point: p.point, value: p.value }, 'write asked over the control socket');
+      return gateway.write(p.pipeline, p.device, p.point, p.value);
     },
   };
 }
