@@ -7,12 +7,11 @@
 import type { ResolvedGateway } from './config/resolved.js';
 import type { Logger } from './logger.js';
 import { AssembledPipeline, type AssembledPipelineStatus } from './pipeline/pipeline-assembly.js';
-import { MqttSink } from './sinks/mqtt.js';
+import { uplinkKind } from './uplinks/uplink-kinds.js';
 import type { Sink, SinkCounters, SinkState } from './sinks/sink.js';
 import { systemClock, type Clock } from '../hal/clock.js';
 import type { Transport } from '../hal/transport.js';
 import type { ResolvedDevice, ResolvedLink } from './config/resolved.js';
-import { readFile } from 'node:fs/promises';
 import { SharedLinks } from './poll/shared-links.js';
 import type { WriteResult } from './poll/point-write.js';
 import { WgError } from './errors.js';
@@ -60,19 +59,7 @@ export class Gateway {
   async #start(deps: GatewayDeps): Promise<void> {
     const { config } = this;
     for (const uplink of config.uplinks) {
-      const tls = uplink.tls && {
-        ca: uplink.tls.ca ? await readFile(uplink.tls.ca) : undefined,
-        cert: uplink.tls.cert ? await readFile(uplink.tls.cert) : undefined,
-        key: uplink.tls.key ? await readFile(uplink.tls.key) : undefined,
-        rejectUnauthorized: uplink.tls.rejectUnauthorized,
-      };
-      const sink = new MqttSink({
-        name: uplink.name, url: uplink.url, clientId: uplink.clientId,
-        ...(uplink.username !== null ? { username: uplink.username } : {}),
-        ...(uplink.password !== null ? { password: uplink.password } : {}),
-        qos: uplink.qos, keepaliveMs: uplink.keepaliveMs, reconnect: uplink.reconnect,
-        ...(tls ? { tls } : {}),
-      }, this.#logger); // the sink binds its uplink name itself
+      const sink = await uplinkKind(uplink.transport)!.sink(uplink, this.#logger);
       sink.start();
       this.#sinks.set(uplink.name, sink);
     }

@@ -3,45 +3,8 @@
  * never ignored. Static defaults come from DEFAULTS; ajv fills them in during validation.
  */
 import { DEFAULTS } from './defaults.js';
-import { backoff, duration, filePath, name } from './schema-fragments.js';
-
-const mqttTls = {
-  type: 'object',
-  additionalProperties: false,
-  description: 'TLS settings; allowed only with mqtts:// or wss://',
-  default: {},
-  properties: {
-    ca: filePath('CA certificate (PEM) that signed the broker certificate'),
-    cert: filePath('client certificate (PEM) for mutual TLS; needs key'),
-    key: filePath('private key (PEM) of the client certificate; needs cert'),
-    reject_unauthorized: {
-      type: 'boolean',
-      description: 'refuse a broker whose certificate does not verify',
-      default: DEFAULTS.mqtt.rejectUnauthorized,
-    },
-  },
-} as const;
-
-const mqttUplink = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['url'],
-  properties: {
-    url: {
-      type: 'string',
-      pattern: '^(mqtt|mqtts|ws|wss)://',
-      description: 'broker URL: mqtt://, mqtts://, ws:// or wss://',
-    },
-    client_id: { type: 'string', minLength: 1, maxLength: 65535, description: 'MQTT client identifier' },
-    username: { type: 'string', description: 'user name sent in CONNECT' },
-    password: { type: 'string', description: 'password sent in CONNECT; excludes password_file' },
-    password_file: filePath('file whose content (one trailing newline removed) is the password; excludes password'),
-    qos: { enum: [0, 1], description: 'default QoS of pipelines publishing here', default: DEFAULTS.mqtt.qos },
-    keepalive: duration('MQTT keep-alive, whole seconds', DEFAULTS.mqtt.keepalive),
-    reconnect: backoff('reconnect back-off', DEFAULTS.mqtt.reconnectMin, DEFAULTS.mqtt.reconnectMax),
-    tls: mqttTls,
-  },
-} as const;
+import { filePath, name } from './schema-fragments.js';
+import { uplinkSchemas } from '../uplinks/uplink-kinds.js';
 
 export const gatewaySchema = {
   type: 'object',
@@ -85,7 +48,7 @@ export const gatewaySchema = {
         additionalProperties: false,
         minProperties: 1,
         maxProperties: 1,
-        properties: { mqtt: mqttUplink },
+        properties: uplinkSchemas(),
       },
     },
     pipelines: {

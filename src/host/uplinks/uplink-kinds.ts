@@ -1,0 +1,27 @@
+/**
+ * The registry of uplink kinds: the one place that lists them. The gateway schema, the checks, the
+ * resolution and the gateway's sinks all go through it.
+ */
+import { mqttUplink } from './mqtt-uplink.js';
+import type { UplinkKind } from './uplink-kind.js';
+
+export const UPLINK_KINDS: readonly UplinkKind[] = [mqttUplink as unknown as UplinkKind];
+
+export type UplinkKindName = 'mqtt';
+
+export function uplinkKind(name: string): UplinkKind | undefined {
+  return UPLINK_KINDS.find((k) => k.name === name);
+}
+
+/** `uplinks.<name>`'s properties: one per kind (the schema lets exactly one be written). */
+export function uplinkSchemas(): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(UPLINK_KINDS.map((k) => [k.name, k.schema]));
+}
+
+/** The kind written under one uplink and its settings; undefined when no known kind is. */
+export function uplinkOf(uplink: unknown): { kind: UplinkKind; doc: unknown } | undefined {
+  // What the schema refused (null, a list) is reported already and has no kind to look at.
+  if (uplink === null || typeof uplink !== 'object' || Array.isArray(uplink)) return undefined;
+  for (const kind of UPLINK_KINDS) if ((uplink as Record<string, unknown>)[kind.name] !== undefined) return { kind, doc: (uplink as Record<string, unknown>)[kind.name] };
+  return undefined;
+}
