@@ -130,10 +130,12 @@ for (const c of uplinkCases) {
 
       // The run path, given the same settings without validate: the sink refuses them by the same rule.
       const base = await resolvedBase(ws);
-      const uplink = { ...base.uplinks[0]!, ...c.resolved };
+      const mqtt = base.uplinks[0]!;
+      assert.ok(mqtt.transport === 'mqtt');
+      const uplink = { ...mqtt, ...c.resolved };
       if (uplink.tls?.cert) uplink.tls = { ...uplink.tls, cert: ws.path(uplink.tls.cert) };
       await assert.rejects(
-        Gateway.start({ ...base, uplinks: [uplink] }, { logger: silent, statusIntervalMs: 0 }),
+        Gateway.start({ ...base, uplinks: [uplink as typeof mqtt] }, { logger: silent, statusIntervalMs: 0 }),
         (e) => isWgError(e) && e.context.rule === c.rule,
       );
     } finally {

@@ -173,7 +173,7 @@ test('written values win over defaults; ids count across devices; TLS and passwo
     assert.equal(config.dataDir, '/var/lib/wasmgate');
     assert.deepEqual(config.log, { level: 'debug', format: 'pretty' });
     const [uplink] = config.uplinks;
-    assert.ok(uplink);
+    assert.ok(uplink && uplink.transport === 'mqtt');
     assert.equal(uplink.clientId, 'edge-7');
     assert.equal(uplink.username, 'gw');
     assert.equal(uplink.password, 's3cret');

@@ -24,7 +24,8 @@ export interface GatewayDocument {
     log: { level: LogLevel; format: LogFormat };
     plugin_dirs?: string[];
   };
-  uplinks: Record<string, { mqtt: MqttDocument }>;
+  /** One kind per uplink (src/host/uplinks): `mqtt`, `coap`. */
+  uplinks: Record<string, { mqtt?: MqttDocument; coap?: unknown }>;
   pipelines: string[];
   /** Always present (the schema defaults it to `{}`). */
   control: { socket?: string | boolean };

@@ -41,7 +41,26 @@ export interface ResolvedControl {
   readonly socketFrom: 'control.socket' | 'RUNTIME_DIRECTORY' | 'gateway.data_dir' | null;
 }
 
-export type ResolvedUplink = ResolvedMqttUplink;
+export type ResolvedUplink = ResolvedMqttUplink | ResolvedCoapUplink;
+
+export interface ResolvedCoapUplink {
+  readonly name: string;
+  readonly transport: 'coap';
+  /** As written. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** The URI's path segments, decoded; each message's topic levels follow them. */
+  readonly path: readonly string[];
+  readonly method: 'POST' | 'PUT';
+  /** 1: confirmable requests; 0: non-confirmable. */
+  readonly qos: Qos;
+  /** Block1 size, bytes (16 to 1024, a power of two). */
+  readonly blockSize: number;
+  readonly inFlight: number;
+  readonly maxRetransmit: number;
+  readonly reconnect: ResolvedBackoff;
+}
 
 export interface ResolvedMqttUplink {
   readonly name: string;

@@ -3,11 +3,12 @@
  * resolution and the gateway's sinks all go through it.
  */
 import { mqttUplink } from './mqtt-uplink.js';
+import { coapUplink } from './coap-uplink.js';
 import type { UplinkKind } from './uplink-kind.js';
 
-export const UPLINK_KINDS: readonly UplinkKind[] = [mqttUplink as unknown as UplinkKind];
+export const UPLINK_KINDS: readonly UplinkKind[] = [mqttUplink as unknown as UplinkKind, coapUplink as unknown as UplinkKind];
 
-export type UplinkKindName = 'mqtt';
+export type UplinkKindName = 'mqtt' | 'coap';
 
 export function uplinkKind(name: string): UplinkKind | undefined {
   return UPLINK_KINDS.find((k) => k.name === name);
