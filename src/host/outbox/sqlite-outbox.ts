@@ -288,29 +288,37 @@ export class SqliteOutbox implements OutboxStore {
   /** Opens the file, and moves it aside first if it is damaged or not an outbox (see the header). */
   #openChecked(onProblem: OutboxProblemListener | undefined): Database.Database {
     const damage = this.#damageOf();
-    if (damage.db !== undefined) return damage.db;
+    if (damage === undefined) return openFile(this.#file);
     const movedTo = moveAside(this.#file, this.#clock);
-    onProblem?.(new WgError('WG_ERR_OUTBOX_CORRUPT', { file: this.#file, detail: damage.detail, movedTo }));
+    onProblem?.(new WgError('WG_ERR_OUTBOX_CORRUPT', { file: this.#file, detail: damage, movedTo }));
     return openFile(this.#file);
   }
 
-  #damageOf(): { db: Database.Database; detail?: undefined } | { db?: undefined; detail: string } {
-    if (existsSync(this.#file) && statSync(this.#file).size === 0 && !existsSync(`${this.#file}-wal`)) {
+  /**
+   * What is wrong with the file, or undefined when it is sound (or new). The check reads through a
+   * read-only connection: closing a writable one would checkpoint the WAL into the damaged file, and
+   * the file moved aside must stay as the crash left it.
+   */
+  #damageOf(): string | undefined {
+    if (!existsSync(this.#file)) return undefined;
+    if (statSync(this.#file).size === 0 && !existsSync(`${this.#file}-wal`)) {
       // SQLite takes an empty file for a new database; ours never is empty once created, so an empty
       // one was cut to nothing, and serving it as "no backlog" would hide the loss.
-      return { detail: 'the file is empty' };
+      return 'the file is empty';
     }
-    const db = openFile(this.#file);
+    let db: Database.Database | undefined;
     try {
+      db = new Database(this.#file, { readonly: true });
       const check = db.pragma('quick_check', { simple: true }) as string;
-      if (check !== 'ok') throw Object.assign(new Error(check), { code: 'SQLITE_CORRUPT' });
+      if (check !== 'ok') return check;
       const version = db.pragma('user_version', { simple: true }) as number;
-      if (version !== 0 && version !== SCHEMA_VERSION) throw Object.assign(new Error(`layout version ${version}, this gateway reads ${SCHEMA_VERSION}`), { code: 'SQLITE_CORRUPT' });
-      return { db };
+      if (version !== 0 && version !== SCHEMA_VERSION) return `layout version ${version}, this gateway reads ${SCHEMA_VERSION}`;
+      return undefined;
     } catch (error) {
-      db.close();
-      if (isDamage(error)) return { detail: (error as Error).message };
+      if (isDamage(error)) return (error as Error).message;
       throw storageError(error, this.#file);
+    } finally {
+      db?.close();
     }
   }
 
