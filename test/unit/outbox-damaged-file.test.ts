@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isWgError, type WgError } from '../../src/host/errors.js';
 import { SqliteOutbox } from '../../src/host/outbox/sqlite-outbox.js';
+import { SEQ_BLOCK } from '../../src/host/outbox/seq-reservation.js';
 import type { OutboxCapsTable } from '../../src/host/outbox/outbox-store.js';
 import { message, ROOMY } from './outbox-contract.js';
 
@@ -42,7 +43,7 @@ function writeAt(file: string, position: number, bytes: Buffer): void {
 }
 
 /** Opens `file` and asserts that it was found damaged, moved aside whole, and replaced by an empty outbox. */
-function assertMovedAside(file: string, original: Buffer): void {
+function assertMovedAside(file: string, original: Buffer, damagedLastSeq: number): void {
   const problems: WgError[] = [];
   const store = new SqliteOutbox({ file, caps, onProblem: (p) => problems.push(p) });
   try {
@@ -54,7 +55,8 @@ function assertMovedAside(file: string, original: Buffer): void {
     assert.ok(readFileSync(movedTo).equals(original), 'the damaged file is kept as it was, for analysis');
     assert.deepEqual(store.pending('a', 10), [], 'nothing of the damaged file is served');
     assert.equal(store.stats('a').messages, 0);
-    assert.deepEqual(store.append([message('a', 1, Date.now())]).map((m) => m.seq), [1]);
+    const [next] = store.append([message('a', 1, Date.now())]);
+    assert.ok(next!.seq > damagedLastSeq, `no seq of the damaged file is handed out again (next ${next!.seq}, the file had up to ${damagedLastSeq})`);
   } finally {
     store.close();
   }
@@ -66,7 +68,7 @@ function assertMovedAside(file: string, original: Buffer): void {
 test('a file with garbage over its header is moved aside', () => {
   const file = outboxWith(500);
   writeAt(file, 0, randomBytes(100));
-  assertMovedAside(file, readFileSync(file));
+  assertMovedAside(file, readFileSync(file), 500);
 });
 
 test('a file cut short in the middle of a page is moved aside', () => {
@@ -74,21 +76,21 @@ test('a file cut short in the middle of a page is moved aside', () => {
   const size = statSync(file).size;
   assert.ok(size > 8 * 4096, `a file of many pages (${size} bytes)`);
   truncateSync(file, Math.floor(size / 2 / 4096) * 4096 + 1000);
-  assertMovedAside(file, readFileSync(file));
+  assertMovedAside(file, readFileSync(file), 2000);
 });
 
 test('a file with garbage over pages in its middle is moved aside', () => {
   const file = outboxWith(2000);
   const size = statSync(file).size;
   writeAt(file, Math.floor(size / 2 / 4096) * 4096, randomBytes(3 * 4096));
-  assertMovedAside(file, readFileSync(file));
+  assertMovedAside(file, readFileSync(file), 2000);
 });
 
 test('an empty file is taken as damaged, not as an outbox with no backlog', () => {
   const dir = mkdtempSync(join(root, 'case-'));
   const file = join(dir, 'outbox.db');
   writeFileSync(file, '');
-  assertMovedAside(file, Buffer.alloc(0));
+  assertMovedAside(file, Buffer.alloc(0), 0);
 });
 
 test('a database of another layout (user_version) is moved aside, not written into', () => {
@@ -97,7 +99,7 @@ test('a database of another layout (user_version) is moved aside, not written in
   const other = new Database(file);
   other.exec('CREATE TABLE t (x); PRAGMA user_version = 7;');
   other.close();
-  assertMovedAside(file, readFileSync(file));
+  assertMovedAside(file, readFileSync(file), 0);
 });
 
 test('the -wal of a damaged file moves aside with it, so it is never replayed into the fresh one', () => {
@@ -118,4 +120,17 @@ test('the -wal of a damaged file moves aside with it, so it is never replayed in
   const movedTo = problems[0]?.context.movedTo as string;
   assert.ok(isWgError(problems[0], 'WG_ERR_OUTBOX_CORRUPT'));
   assert.ok(readFileSync(`${movedTo}-wal`).equals(wal), 'the WAL was moved with its file, as it was');
+});
+
+test('a lost outbox file (deleted) leaves its seqs reserved: a fresh one continues after the reservation', () => {
+  const file = outboxWith(3);
+  rmSync(file);
+  const store = new SqliteOutbox({ file, caps });
+  try {
+    // The 3 messages went in one batch, which reserved 3 + SEQ_BLOCK seqs.
+    assert.equal(store.lastSeq(), 3 + SEQ_BLOCK);
+    assert.deepEqual(store.append([message('a', 1, Date.now())]).map((m) => m.seq), [3 + SEQ_BLOCK + 1]);
+  } finally {
+    store.close();
+  }
 });

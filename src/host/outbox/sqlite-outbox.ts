@@ -28,6 +28,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../hal/clock.js';
 import { WgError } from '../errors.js';
+import { readReservedSeq, reserveSeqs, SEQ_BLOCK } from './seq-reservation.js';
 import {
   capsOf,
   messageBytes,
@@ -133,6 +134,8 @@ export class SqliteOutbox implements OutboxStore {
   readonly #rows = new Map<string, UplinkRow>();
   readonly #sql: Record<string, Statement>;
   #lastSeq = 0;
+  /** Seqs up to this one are reserved in the file beside the outbox (seq-reservation.ts). */
+  #reserved: number;
   #floorToWrite = false;
   #closed = false;
 
@@ -141,11 +144,15 @@ export class SqliteOutbox implements OutboxStore {
     this.#file = options.file;
     this.#caps = options.caps;
     this.#clock = options.clock ?? systemClock;
+    this.#reserved = readReservedSeq(this.#file);
     this.#db = this.#openChecked(options.onProblem);
     try {
-      this.#configure(options);
+      const fresh = this.#configure(options);
       this.#sql = this.#prepare();
       this.#load();
+      // A fresh file where seqs were reserved before: the old file was lost (moved aside, deleted),
+      // and with it the record of its last seq; continuing after the reservation reuses none.
+      if (fresh && this.#reserved > this.#lastSeq) this.continueAfter(this.#reserved);
     } catch (error) {
       this.#db.close();
       throw storageError(error, this.#file);
@@ -154,6 +161,7 @@ export class SqliteOutbox implements OutboxStore {
 
   append(messages: readonly NewMessage[]): StoredMessage[] {
     this.#open();
+    this.#reserveFor(messages.length);
     return this.#write(() => {
       const stored: StoredMessage[] = [];
       const touched = new Set<UplinkRow>();
@@ -322,7 +330,8 @@ export class SqliteOutbox implements OutboxStore {
     }
   }
 
-  #configure(options: SqliteOutboxOptions): void {
+  /** Sets the file up; true when it was new (the layout written now). */
+  #configure(options: SqliteOutboxOptions): boolean {
     const mode = this.#db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new WgError('WG_ERR_OUTBOX_STORAGE', { file: this.#file, detail: `the file system refuses a WAL journal (journal mode ${mode})` });
     this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
@@ -330,7 +339,9 @@ export class SqliteOutbox implements OutboxStore {
     // had to grow it (a long read during a large batch), so the card keeps its space.
     this.#db.pragma('journal_size_limit = 16777216');
     if (options.maxPageCount !== undefined) this.#db.pragma(`max_page_count = ${options.maxPageCount}`);
-    if ((this.#db.pragma('user_version', { simple: true }) as number) === 0) this.#db.exec(`BEGIN; ${SCHEMA} COMMIT;`);
+    if ((this.#db.pragma('user_version', { simple: true }) as number) !== 0) return false;
+    this.#db.exec(`BEGIN; ${SCHEMA} COMMIT;`);
+    return true;
   }
 
   #prepare(): Record<string, Statement> {
@@ -366,6 +377,18 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   // --- writing ---
+
+  /** Extends the reservation, a block ahead, before a batch would hand out seqs past it. */
+  #reserveFor(count: number): void {
+    const needed = this.#lastSeq + count;
+    if (needed <= this.#reserved) return;
+    try {
+      reserveSeqs(this.#file, needed + SEQ_BLOCK);
+    } catch (error) {
+      throw fileSystemError(error, this.#file);
+    }
+    this.#reserved = needed + SEQ_BLOCK;
+  }
 
   /**
    * Runs `body` as one transaction. On failure SQLite rolls the transaction back, and so is the copy
@@ -484,6 +507,15 @@ export function storageError(error: unknown, file: string): WgError {
   if (code.startsWith('SQLITE_READONLY') || (code.startsWith('SQLITE_CANTOPEN') && !writable(dirname(file)))) {
     return new WgError('WG_ERR_OUTBOX_READ_ONLY', { file, detail }, { cause: error });
   }
+  return new WgError('WG_ERR_OUTBOX_STORAGE', { file, detail }, { cause: error });
+}
+
+/** A Node file system error (writing the seq reservation) as the same codes SQLite's get. */
+function fileSystemError(error: unknown, file: string): WgError {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const detail = `${code}: ${(error as Error).message}`;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new WgError('WG_ERR_OUTBOX_DISK_FULL', { file, detail }, { cause: error });
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new WgError('WG_ERR_OUTBOX_READ_ONLY', { file, detail }, { cause: error });
   return new WgError('WG_ERR_OUTBOX_STORAGE', { file, detail }, { cause: error });
 }
 
