@@ -131,8 +131,8 @@ export type OutboxProblemListener = (problem: WgError) => void;
 
 /**
  * A message's size as the caps count it: its payload and its topic (UTF-8). Per-message bookkeeping is
- * left out on purpose, so that a figure means the same in both stores; the memory store's overhead is
- * about 200 bytes a message on top (measured in bench/outbox.bench.ts).
+ * left out on purpose, so that a figure means the same in both stores; what the memory store costs
+ * per message on top is printed by bench/outbox.bench.ts.
  */
 export function messageBytes(topic: string, payload: Uint8Array): number {
   return Buffer.byteLength(topic) + payload.byteLength;
