@@ -21,7 +21,6 @@ import { message, ROOMY } from './outbox-contract.js';
 const root = mkdtempSync(join(tmpdir(), 'wasmgate-outbox-damage-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const caps: OutboxCapsTable = { default: ROOMY };
-let dirs = 0;
 
 /** A closed outbox file holding `count` messages of 100 bytes (about 35 a 4 KiB page). */
 function outboxWith(count: number): string {
@@ -130,6 +129,26 @@ test('a lost outbox file (deleted) leaves its seqs reserved: a fresh one continu
     // The 3 messages went in one batch, which reserved 3 + SEQ_BLOCK seqs.
     assert.equal(store.lastSeq(), 3 + SEQ_BLOCK);
     assert.deepEqual(store.append([message('a', 1, Date.now())]).map((m) => m.seq), [3 + SEQ_BLOCK + 1]);
+  } finally {
+    store.close();
+  }
+});
+
+test('a WAL whose database file is gone is moved aside, not replayed into a fresh file', () => {
+  const dir = mkdtempSync(join(root, 'case-'));
+  const file = join(dir, 'outbox.db');
+  const scratch = join(mkdtempSync(join(root, 'scratch-')), 'outbox.db');
+  const writer = new SqliteOutbox({ file: scratch, caps });
+  writer.append([message('a', 1, Date.now())]);
+  copyFileSync(`${scratch}-wal`, `${file}-wal`); // the WAL of an outbox that was never closed
+  writer.close();
+  const wal = readFileSync(`${file}-wal`);
+  const problems: WgError[] = [];
+  const store = new SqliteOutbox({ file, caps, onProblem: (p) => problems.push(p) });
+  try {
+    assert.ok(isWgError(problems[0], 'WG_ERR_OUTBOX_CORRUPT'), String(problems[0]));
+    assert.ok(readFileSync(`${problems[0]!.context.movedTo as string}-wal`).equals(wal));
+    assert.deepEqual(store.pending('a', 10), []);
   } finally {
     store.close();
   }

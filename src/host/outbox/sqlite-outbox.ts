@@ -14,10 +14,12 @@
  *   the commits that release them (ack, drop, dead letter) run NORMAL and are synced by the next
  *   append's sync (see `#write`): a lost release only sends a message again. The bench prints what
  *   FULL costs against NORMAL (bench/outbox.bench.ts); group commit keeps it to one sync per batch.
- * - One table of messages keyed (uplink, seq), WITHOUT ROWID: one b-tree per insert rather than a
- *   table and an index, and `pending` is a range scan of it. An uplink's counters (depth, drops, the
- *   last seq handed out) live in its row of `uplink`, written in the same transaction as the messages,
- *   so they are never out of step after a crash, and `stats` needs no scan of a large backlog.
+ * - One row per uplink and batch (a chunk, outbox-chunk.ts), not per message: SQLite's cost is per
+ *   row. `pending` is a range scan of the chunks by (uplink, last seq); what leaves one by one is
+ *   marked in the chunk's `chunk_gone` row, and the chunk is deleted with its last message. An
+ *   uplink's counters (depth, drops, the last seq handed out) live in its row of `uplink`, written in
+ *   the same transaction as the messages, so they are never out of step after a crash, and `stats`
+ *   needs no scan of a large backlog.
  * - On open the file is checked (`PRAGMA quick_check`). A file that is not a database, is cut short or
  *   fails the check is moved aside with its -wal and -shm (`<file>.corrupt-<time>`), reported
  *   (`WG_ERR_OUTBOX_CORRUPT`) and replaced by a fresh one: damage is never served as data. A torn
@@ -382,7 +384,10 @@ export class SqliteOutbox implements OutboxStore {
    * the file moved aside must stay as the crash left it.
    */
   #damageOf(): string | undefined {
-    if (!existsSync(this.#file)) return undefined;
+    if (!existsSync(this.#file)) {
+      // A WAL without its database would be replayed into the fresh file SQLite creates.
+      return existsSync(`${this.#file}-wal`) ? 'the database file is missing but its WAL is there' : undefined;
+    }
     if (statSync(this.#file).size === 0 && !existsSync(`${this.#file}-wal`)) {
       // SQLite takes an empty file for a new database; ours never is empty once created, so an empty
       // one was cut to nothing, and serving it as "no backlog" would hide the loss.
@@ -646,8 +651,7 @@ function moveAside(file: string, clock: Clock): string {
   let target = `${file}.corrupt-${stamp}`;
   for (let n = 1; existsSync(target); n++) target = `${file}.corrupt-${stamp}-${n}`;
   try {
-    renameSync(file, target);
-    for (const suffix of ['-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, target + suffix);
+    for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, target + suffix);
   } catch (error) {
     throw new WgError('WG_ERR_OUTBOX_STORAGE', { file, detail: `cannot move the damaged file aside: ${(error as Error).message}` }, { cause: error });
   }
