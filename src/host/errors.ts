@@ -78,6 +78,14 @@ export const ERROR_CODES = {
   WG_ERR_CONTROL_TOO_MANY_CONNECTIONS: { message: 'the control socket has {limit} connections open already; try again once one closes' },
   WG_ERR_CONTROL_NOT_READY: { message: 'the daemon is {state}: {op} is not available now' },
   WG_ERR_CONTROL_FAILED: { message: 'control operation {op} failed in the daemon: {detail}' },
+  // --- outbox (the buffer between the pipelines and the uplinks) ---
+  WG_ERR_OUTBOX_CORRUPT: { message: 'outbox file {file} is damaged ({detail}); moved aside to {movedTo}, starting a fresh one' },
+  WG_ERR_OUTBOX_DISK_FULL: { message: 'outbox file {file}: the disk is full, the batch was not accepted: {detail}' },
+  WG_ERR_OUTBOX_READ_ONLY: { message: 'outbox file {file} cannot be written: {detail}' },
+  WG_ERR_OUTBOX_STORAGE: { message: 'outbox file {file} failed: {detail}' },
+  WG_ERR_OUTBOX_CLOSED: { message: 'outbox {detail} is closed' },
+  WG_ERR_OUTBOX_MEMORY_FALLBACK: { message: 'durable outbox unavailable, buffering in memory (at most {maxBytes} bytes per uplink) until it works again: {detail}' },
+  WG_ERR_OUTBOX_DURABLE_AGAIN: { message: 'durable outbox works again after {messages} message(s) buffered in memory' },
   // --- cli ---
   WG_ERR_CLI_USAGE: { message: '{detail}' },
   // --- commissioning through the daemon ---
