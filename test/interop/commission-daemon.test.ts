@@ -12,9 +12,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startPymodbusRtuSerial, type PymodbusRtuServer } from '../support/pymodbus-rtu.js';
 import { startPymodbusServer, type PymodbusServer } from '../support/pymodbus.js';
-import { findSocat, startPtyPair, type PtyPair } from '../support/pty-pair.js';
+import { findSocat } from '../support/pty-pair.js';
+import { COMMISSIONING_SLAVES, startRtuBus, type RtuBusFixture } from '../support/rtu-bus-fixture.js';
 import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
 import type { TestBroker } from '../support/test-broker.js';
 import { findPymodbusPython, needs } from '../support/tools.js';
@@ -27,24 +27,14 @@ import type { ControlStatus } from '../../src/host/control/gateway-control.js';
 const gates = { ...needs('python3-pymodbus', !!findPymodbusPython()), ...needs('socat', !!findSocat()), ...needs('mosquitto', !!mosquittoPath()), ...needs('mbpoll', !!findMbpoll()) };
 
 describe('commissioning through a running daemon', gates, () => {
-  let pty: PtyPair;
-  let slaves: PymodbusRtuServer;
+  let bus: RtuBusFixture;
   let plc: PymodbusServer;
   let broker: TestBroker;
   let fixture: GatewayFixture;
   let daemon: GatewayProcess;
 
   before(async () => {
-    pty = await startPtyPair();
-    slaves = await startPymodbusRtuSerial({
-      path: pty.peerPath, baudRate: 19200, parity: 'none',
-      units: {
-        1: { holding: { 0: [111] } },
-        // 0x41a4 0x0000 is float32 20.5 in ABCD: sign 0, exponent 131, mantissa 1.28125.
-        2: { holding: { 0: [0x41a4, 0x0000, 7] } },
-        5: { holding: { 0: [55] } },
-      },
-    });
+    bus = await startRtuBus(COMMISSIONING_SLAVES);
     plc = await startPymodbusServer({ holding: { 0: [0, 0, 4] } });
     broker = await startMosquitto();
     fixture = await writeGatewayFixture(gatewayYaml(broker.url, 'gw-commission', { logLevel: 'info' }), `pipeline: { name: plant }
@@ -52,7 +42,7 @@ source:
   modbus_rtu:
     buses:
       - name: rs485
-        port: ${pty.busPath}
+        port: ${bus.busPath}
         baud: 19200
         parity: none
         devices:
@@ -78,8 +68,7 @@ publish: { uplink: cloud, topic: "t/{device}/{point}" }
     await daemon?.stop();
     await broker?.dispose();
     await plc?.stop();
-    await slaves?.stop();
-    await pty?.stop();
+    await bus?.stop();
     await fixture?.dispose();
   });
 
@@ -91,12 +80,12 @@ publish: { uplink: cloud, topic: "t/{device}/{point}" }
   const tank = (s: ControlStatus) => s.pipelines[0]!.devices.find((d) => d.device === 'tank')!;
 
   test('stand-alone, the daemon\'s port is locked; through the daemon the probe reads it', async () => {
-    const alone = await runWasmgate(['probe', '--serial', pty.busPath, '--baud', '19200', '--parity', 'none', '--unit', '2', '--count', '3', '--json', '--standalone']);
+    const alone = await runWasmgate(['probe', '--serial', bus.busPath, '--baud', '19200', '--parity', 'none', '--unit', '2', '--count', '3', '--json', '--standalone']);
     assert.equal(alone.code, 1, alone.stdout);
     assert.match(alone.stderr, /WG_ERR_HAL_CONNECT/);
 
     const before = tank(await status());
-    const run = await runWasmgate(['probe', '--serial', pty.busPath, '--unit', '2', '--count', '3', '--json', '--config', fixture.gatewayFile]);
+    const run = await runWasmgate(['probe', '--serial', bus.busPath, '--unit', '2', '--count', '3', '--json', '--config', fixture.gatewayFile]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /read through the running daemon .* on its link rs485/);
     const doc = JSON.parse(run.stdout) as { unit: number; answered: boolean; registers: Array<{ address: number; word: number; views: Record<string, number | null> }> };
@@ -110,7 +99,7 @@ publish: { uplink: cloud, topic: "t/{device}/{point}" }
   });
 
   test('a scan through the daemon finds every slave on its bus, its own device included', async () => {
-    const run = await runWasmgate(['scan', 'modbus', '--serial', pty.busPath, '--unit', '1..6', '--json', '--config', fixture.gatewayFile]);
+    const run = await runWasmgate(['scan', 'modbus', '--serial', bus.busPath, '--unit', '1..6', '--json', '--config', fixture.gatewayFile]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /read through the running daemon/);
     const doc = JSON.parse(run.stdout) as { asked: number; found: Array<{ unit: number; values: number[] }> };

@@ -19,8 +19,8 @@ import { loadGatewayConfig } from '../../src/host/config/index.js';
 import { Gateway } from '../../src/host/gateway.js';
 import { DaemonReads } from '../../src/host/commission/daemon-read.js';
 import { isWgError } from '../../src/host/errors.js';
-import { startPymodbusRtuSerial, type PymodbusRtuServer } from '../support/pymodbus-rtu.js';
-import { findSocat, startPtyPair, type PtyPair } from '../support/pty-pair.js';
+import { findSocat } from '../support/pty-pair.js';
+import { COMMISSIONING_SLAVES, startRtuBus, type RtuBusFixture } from '../support/rtu-bus-fixture.js';
 import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
 import type { TestBroker } from '../support/test-broker.js';
 import { findPymodbusPython, needs } from '../support/tools.js';
@@ -28,24 +28,14 @@ import { gatewayYaml } from '../support/gateway-fixture.js';
 import { waitFor } from '../support/wait.js';
 
 describe('reads through a running gateway\'s bus', { ...needs('python3-pymodbus', !!findPymodbusPython()), ...needs('socat', !!findSocat()), ...needs('mosquitto', !!mosquittoPath()) }, () => {
-  let pty: PtyPair;
-  let slaves: PymodbusRtuServer;
+  let bus: RtuBusFixture;
   let broker: TestBroker;
   let dir: string;
   let gateway: Gateway;
   let reads: DaemonReads;
 
   before(async () => {
-    pty = await startPtyPair();
-    slaves = await startPymodbusRtuSerial({
-      path: pty.peerPath, baudRate: 19200, parity: 'none',
-      units: {
-        1: { holding: { 0: [111] } },
-        // 0x41a4 0x0000 is float32 20.5 in ABCD: sign 0, exponent 131, mantissa 1.28125.
-        2: { holding: { 0: [0x41a4, 0x0000, 7] } },
-        5: { holding: { 0: [55, 56, 57] } },
-      },
-    });
+    bus = await startRtuBus(COMMISSIONING_SLAVES);
     broker = await startMosquitto();
     dir = await mkdtemp(join(tmpdir(), 'wasmgate-daemon-read-'));
     await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(broker.url, 'gw-read'));
@@ -54,7 +44,7 @@ source:
   modbus_rtu:
     buses:
       - name: rs485
-        port: ${pty.busPath}
+        port: ${bus.busPath}
         baud: 19200
         parity: none
         devices:
@@ -73,8 +63,7 @@ publish: { uplink: cloud, topic: "t/{device}/{point}" }
   after(async () => {
     await gateway?.stop();
     await broker?.dispose();
-    await slaves?.stop();
-    await pty?.stop();
+    await bus?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -82,7 +71,7 @@ publish: { uplink: cloud, topic: "t/{device}/{point}" }
   const link = () => gateway.status().pipelines[0]!.links[0]!;
   const target = (units: number[], count: number) => ({
     // The line settings a CLI sends are its defaults; the gateway's own (19200 8N1) drive the line.
-    link: { kind: 'modbus_rtu', path: pty.busPath, baud: 9600, parity: 'even', stopBits: 1 },
+    link: { kind: 'modbus_rtu', path: bus.busPath, baud: 9600, parity: 'even', stopBits: 1 },
     units, range: { function: 3, address: 0, count }, timeoutMs: 200, retries: 0,
   });
 

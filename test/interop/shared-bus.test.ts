@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadGatewayConfig } from '../../src/host/config/index.js';
 import { Gateway } from '../../src/host/gateway.js';
-import { startPymodbusRtuSerial, type PymodbusRtuServer } from '../support/pymodbus-rtu.js';
-import { findSocat, startPtyPair, type PtyPair } from '../support/pty-pair.js';
+import { findSocat } from '../support/pty-pair.js';
+import { startRtuBus, type RtuBusFixture } from '../support/rtu-bus-fixture.js';
 import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
 import type { TestBroker } from '../support/test-broker.js';
 import { subscribe } from '../support/mqtt-subscriber.js';
@@ -44,31 +44,25 @@ publish: { uplink: cloud, topic: "t/${name}/{device}/{point}" }
 }
 
 describe('two pipelines on one serial bus', { ...needs('python3-pymodbus', !!findPymodbusPython()), ...needs('socat', !!findSocat()), ...needs('mosquitto', !!mosquittoPath()) }, () => {
-  let pty: PtyPair;
-  let slaves: PymodbusRtuServer;
+  let bus: RtuBusFixture;
   let broker: TestBroker;
   let dir: string;
 
   before(async () => {
-    pty = await startPtyPair();
-    slaves = await startPymodbusRtuSerial({
-      path: pty.peerPath, baudRate: 19200, parity: 'none',
-      units: { 1: { holding: { 0: [111] } }, 2: { holding: { 0: [222] } } },
-    });
+    bus = await startRtuBus({ 1: { holding: { 0: [111] } }, 2: { holding: { 0: [222] } } });
     broker = await startMosquitto();
     dir = await mkdtemp(join(tmpdir(), 'wasmgate-shared-bus-'));
   });
   after(async () => {
     await broker?.dispose();
-    await slaves?.stop();
-    await pty?.stop();
+    await bus?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
   test('share one arbiter: the port opens once, and each pipeline reads its own slave', async () => {
     await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(broker.url, 'gw-shared', { pipelines: ['./tanks.yaml', './pumps.yaml'] }));
-    await writeFile(join(dir, 'tanks.yaml'), pipelineYaml('tanks', 'rs485', pty.busPath, 'tank', 1));
-    await writeFile(join(dir, 'pumps.yaml'), pipelineYaml('pumps', 'line-a', pty.busPath, 'pump', 2));
+    await writeFile(join(dir, 'tanks.yaml'), pipelineYaml('tanks', 'rs485', bus.busPath, 'tank', 1));
+    await writeFile(join(dir, 'pumps.yaml'), pipelineYaml('pumps', 'line-a', bus.busPath, 'pump', 2));
     const loaded = await loadGatewayConfig(join(dir, 'gateway.yaml'));
     assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.problems));
     const subscriber = await subscribe(broker.url, 't/#');
