@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   WG_ERR_UPLINK_CONNECT: { message: 'uplink {uplink} cannot connect: {detail}' },
   WG_ERR_UPLINK_TAKEOVER: { message: 'uplink {uplink}: another client with client id "{clientId}" keeps taking over the session: {detail}' },
   WG_ERR_UPLINK_PUBLISH: { message: 'uplink {uplink} publish failed: {detail}' },
+  WG_ERR_UPLINK_REFUSED: { message: 'uplink {uplink} refused the message for good: {detail}' },
   WG_ERR_UPLINK_BROKER_LISTEN: { message: 'embedded MQTT broker cannot listen on {detail}' },
   // --- control socket (src/host/control/, docs/control.md) ---
   WG_ERR_CONTROL_SOCKET_IN_USE: { message: 'control socket {socket} is served by another running daemon{other}: two daemons on one socket are almost always two daemons polling the same devices' },

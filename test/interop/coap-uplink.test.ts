@@ -71,7 +71,7 @@ describe('CoAP uplink against libcoap', needs('libcoap3-bin', findLibcoap()), ()
     const full = await startLibcoapServer({ maxResources: 0 });
     const sink = sinkTo(full);
     try {
-      await assert.rejects(sink.publish('nowhere/x', '1'), (e: unknown) => isWgError(e, 'WG_ERR_UPLINK_PUBLISH') && /refused it for good with 4\.\d\d/.test(e.message));
+      await assert.rejects(sink.publish('nowhere/x', '1'), (e: unknown) => isWgError(e, 'WG_ERR_UPLINK_REFUSED') && /refused it for good with 4\.\d\d/.test(e.message));
       assert.equal(sink.counters().failed, 1);
       assert.equal([...full.log().matchAll(/c:PUT .*Uri-Path:nowhere/g)].length, 1, 'sent once');
       // A refusal is an answer: the uplink is up, not backing off as after a lost exchange.

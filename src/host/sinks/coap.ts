@@ -179,7 +179,7 @@ export class CoapSink implements Sink {
       } else if (outcome === 'refused') {
         this.#counts.failed++;
         this.#up();
-        const err = this.#fail(message.topic, detail!);
+        const err = new WgError('WG_ERR_UPLINK_REFUSED', { uplink: this.name, detail: `${message.topic}: ${detail!}` });
         this.#log.warn({ code: err.code, topic: message.topic }, err.message);
         message.reject(err);
       } else {
