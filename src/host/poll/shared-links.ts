@@ -88,7 +88,9 @@ export class SharedLinks implements LinkJoin {
         }
         held[1].users++;
         arbiter.serve(link.devices.length);
-        return this.#lease(held[0], held[1], link.devices.length);
+        const lease = this.#lease(held[0], held[1], link.devices.length);
+        // The visitor's pollers are halted when it leaves: their waits for a turn end at once.
+        return { arbiter: lease.arbiter, leave: () => (arbiter.dismissGuests(), lease.leave()) };
       },
     };
   }
