@@ -8,6 +8,9 @@
  * (unit 1, the daemon's device); the unit ids scanned are silent. What is compared is counts in one
  * window: the link's transactions against the daemon's device's requests (they are equal when no
  * guest is on the line), and the daemon's thread count against its count before the read.
+ *
+ * Then the daemon is stopped under a scan (SIGTERM): it exits 0, and the scan says the daemon closed
+ * the connection, where before it said that what answers "does not speak the control protocol".
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +24,7 @@ import { findPymodbusPython, needs } from '../support/tools.js';
 import { gatewayYaml, writeGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { controlRequest } from '../../src/host/control/control-client.js';
+import { runWasmgate } from '../support/wasmgate-cli.js';
 import type { ControlStatus } from '../../src/host/control/gateway-control.js';
 
 const gates = { ...needs('python3-pymodbus', !!findPymodbusPython()), ...needs('socat', !!findSocat()), ...needs('mosquitto', !!mosquittoPath()) };
@@ -96,5 +100,17 @@ publish: { uplink: cloud, topic: "t/{device}/{point}" }
     const b = counts(await status());
     const guest = (b.link - a.link) - (b.tank - a.tank);
     assert.ok(Math.abs(guest) <= 1, `guest transactions in the window: ${guest} (tank ${b.tank - a.tank})`);
+  });
+
+  // Last: it stops the daemon.
+  test('the daemon stopping in the middle of a scan through it exits cleanly (0), and the scan says the daemon stopped', async () => {
+    const scan = runWasmgate(['scan', 'modbus', '--serial', pty.busPath, '--baud', '19200', '--parity', 'none', '--unit', '10..200', '--timeout', '300ms', '--config', fixture.gatewayFile]);
+    await daemon.waitForLine((l) => l.includes('commissioning read on the link') && daemon.lines.filter((x) => x.includes('commissioning read on the link')).length >= 2, 'the scan started', 20_000);
+    assert.equal(await daemon.stop(), 0);
+    const run = await scan;
+    assert.notEqual(run.code, 0);
+    // Before: "what answers on control socket ... does not speak the wasmgate control protocol".
+    assert.match(run.stderr, /the daemon on control socket .* closed the connection without answering read: it is stopping or restarting, or it crashed; see its log \[WG_ERR_CONTROL_CLOSED\]/);
+    assert.doesNotMatch(run.stderr, /does not speak/);
   });
 });
