@@ -73,6 +73,7 @@ export const ERROR_CODES = {
   WG_ERR_CONTROL_UNREACHABLE: { message: 'no daemon answers on control socket {socket}: {detail}' },
   WG_ERR_CONTROL_DENIED: { message: 'not allowed to open control socket {socket}: {detail}' },
   WG_ERR_CONTROL_TIMEOUT: { message: 'the daemon on control socket {socket} did not answer {op} within {timeout}' },
+  WG_ERR_CONTROL_CLOSED: { message: 'the daemon on control socket {socket} closed the connection without answering {op}: it is stopping or restarting, or it crashed; see its log' },
   WG_ERR_CONTROL_PROTOCOL: { message: 'what answers on control socket {socket} does not speak the wasmgate control protocol: {detail}' },
   WG_ERR_CONTROL_REQUEST: { message: 'control request refused: {detail}' },
   WG_ERR_CONTROL_UNKNOWN_OP: { message: 'unknown control operation "{op}"; known: {known}' },

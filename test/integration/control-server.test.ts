@@ -291,3 +291,35 @@ test('a file that is not a socket is never removed; a path too long for a socket
 test('the client tells no daemon (no file, nobody listening) from everything else', async () => {
   await assert.rejects(controlRequest(join(dir, 'none.sock'), 'status'), (e: CodedError) => isWgError(e, 'WG_ERR_CONTROL_UNREACHABLE') && /no socket file/.test(e.message));
 });
+
+test('a client gone before its answer aborts its request; one that only half-closes still gets the answer', async (t) => {
+  const path = socketPath();
+  const server = await ControlServer.listen(path, { logger, identity: { gateway: 'gw-test', version: '0.0.0-test' } });
+  t.after(() => server.close());
+  const outcomes: string[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  server.serve({
+    // Holds until released or abandoned, and records which (a long read on the bus, in miniature).
+    long: async (_params, { signal }) => {
+      outcomes.push('started');
+      await Promise.race([held, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+      outcomes.push(signal.aborted ? 'abandoned' : 'answered');
+      return 'done';
+    },
+  });
+  const gone = await raw(path);
+  gone.send('{"id":1,"op":"long"}\n');
+  await waitFor(() => outcomes.length === 1, 5000, () => '');
+  gone.socket.destroy();
+  await waitFor(() => outcomes.length === 2, 5000, () => `; outcomes: ${outcomes.join(', ')}`);
+  assert.deepEqual(outcomes, ['started', 'abandoned']);
+
+  const waiting = await raw(path);
+  waiting.socket.end('{"id":2,"op":"long"}\n');
+  await waitFor(() => outcomes.length === 3, 5000, () => '');
+  release();
+  await waiting.closed;
+  assert.deepEqual(outcomes, ['started', 'abandoned', 'started', 'answered']);
+  assert.deepEqual(JSON.parse(waiting.lines[0]!), { id: 2, protocol: 1, ok: true, result: 'done' });
+});

@@ -136,3 +136,24 @@ describe('writes against pymodbus, read back by modbus-serial', needs('python3-p
     }
   });
 });
+
+describe('a write to a device whose link is down', () => {
+  test('is refused as not sent, nothing written, with why the link is down', async () => {
+    // A port nobody listens on: bound once, then closed, so a connect is refused.
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const run = await startCapturedPipeline(pipelineYaml(port));
+    try {
+      await assert.rejects(run.pipeline.write('plc', 'uint16.ABCD', 1), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'WG_ERR_WRITE_UNCONFIRMED');
+        assert.match(e.message, /did not confirm the write of point uint16\.ABCD: not sent, nothing was written: link plc is down and backing off \(cannot connect to plc: .*\)$/, e.message);
+        return true;
+      });
+    } finally {
+      await run.stop();
+    }
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -84,6 +84,31 @@ describe('two pipelines on one serial bus', { ...needs('python3-pymodbus', !!fin
         assert.equal(p.devices[0]!.timeouts, 0, `${p.name}: ${JSON.stringify(p.devices[0])}`);
       }
       assert.equal(tanks!.links[0]!.transactions, pumps!.links[0]!.transactions);
+    } finally {
+      await gateway.stop();
+      await subscriber.close();
+    }
+  });
+
+  test('one port written under two paths (a by-id style link and its device) is still one line', async () => {
+    // pty.busPath is a symlink to /dev/pts/N, as /dev/serial/by-id/... is to /dev/ttyUSB0. Before, the
+    // pipelines were keyed by the written path: two arbiters, and the second failed on the port's lock.
+    const device = await realpath(pty.busPath);
+    await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(broker.url, 'gw-alias', { pipelines: ['./tanks.yaml', './pumps.yaml'] }));
+    await writeFile(join(dir, 'tanks.yaml'), pipelineYaml('tanks', 'rs485', pty.busPath, 'tank', 1));
+    await writeFile(join(dir, 'pumps.yaml'), pipelineYaml('pumps', 'line-a', device, 'pump', 2));
+    const loaded = await loadGatewayConfig(join(dir, 'gateway.yaml'));
+    assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.problems));
+    const subscriber = await subscribe(broker.url, 't/#');
+    const gateway = await Gateway.start(loaded.config, { logger: pino({ level: 'silent' }), statusIntervalMs: 0 });
+    try {
+      const good = (topic: string) => subscriber.messages.filter((m) => m.topic === topic).map((m) => JSON.parse(m.payload.toString()) as { value: number; quality: string }).filter((m) => m.quality === 'good');
+      await subscriber.waitUntil(() => (good('t/tanks/tank/level').length >= 5 && good('t/pumps/pump/level').length >= 5) || subscriber.messages.some((m) => m.topic === 't/pumps/pump/level' && !m.payload.toString().includes('"good"')), 'five good readings from each pipeline, or a bad one from pumps', 20_000);
+      assert.ok(good('t/pumps/pump/level').length >= 5, `pumps read nothing good: ${JSON.stringify(gateway.status().pipelines[1]!.links)}`);
+      const [tanks, pumps] = gateway.status().pipelines;
+      assert.equal(tanks!.links[0]!.opens, 1);
+      assert.equal(pumps!.links[0]!.link, 'rs485', 'the line opened by tanks');
+      assert.equal(pumps!.links[0]!.devices, 2);
     } finally {
       await gateway.stop();
       await subscriber.close();

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
+import { symlink } from 'node:fs/promises';
 import { loadGatewayConfig, type LoadResult } from '../../src/host/config/index.js';
 import { ConfigWorkspace, gatewayLines } from './config-workspace.js';
 
@@ -67,4 +68,23 @@ test('a unit id another pipeline already uses on the line is refused at the late
 test('pipelines on different ports are not compared', async () => {
   const result = await load(rtuPipeline('tanks', 'rs485', '/dev/ttyUSB0', 9600, 7), rtuPipeline('pumps', 'line', '/dev/ttyUSB1', 19200, 7));
   assert.ok(result.ok, result.ok ? '' : result.problems.map((p) => p.message).join('\n'));
+});
+
+test('one port under two paths (a by-id link and the device it names) is one line, checked as one', async () => {
+  // A stand-in for /dev/serial/by-id/usb-...-port0 -> ../../ttyUSB0: any file and a symlink to it.
+  const ws = await ConfigWorkspace.create();
+  try {
+    const device = await ws.write('ttyUSB0', []);
+    const byId = ws.path('usb-FTDI_FT232R-if00-port0');
+    await symlink(device, byId);
+    await ws.write('a.yaml', rtuPipeline('tanks', 'rs485', byId, 9600, 1));
+    await ws.write('b.yaml', rtuPipeline('pumps', 'line', device, 19200, 1));
+    const result = await loadGatewayConfig(await ws.write('gw.yaml', gatewayLines(['a.yaml', 'b.yaml'])));
+    assert.equal(result.ok, false);
+    const problems = result.ok ? [] : result.problems;
+    assert.deepEqual(problems.map((p) => `${basename(p.file)}:${p.line}:${p.column} ${p.path} ${p.code}`), ['b.yaml:8:15 source.modbus_rtu.buses[0].baud WG_ERR_CONFIG_CONFLICT']);
+    assert.match(problems[0]!.message, /as bus rs485 of pipeline tanks .* \(as .*usb-FTDI_FT232R-if00-port0: the same port\), with baud 19200 against 9600/);
+  } finally {
+    await ws.remove();
+  }
 });

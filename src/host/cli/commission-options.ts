@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { parseDuration } from '../config/units.js';
 import { WgError } from '../errors.js';
-import { hostPort, unitList, type CommissionTarget, type ReadRange, type TargetLink } from '../commission/commission-target.js';
+import { checkReadSize, hostPort, unitList, type CommissionTarget, type ReadRange, type TargetLink } from '../commission/commission-target.js';
 
 export interface LinkOptions {
   tcp?: string;
@@ -64,7 +64,9 @@ export function commissionTarget(o: LinkOptions & { unit: string }, range: ReadR
   // On a bus 0 is the broadcast address, which never answers; over TCP it is a valid unit id.
   const min = link.kind === 'modbus_tcp' ? units.min : Math.max(1, units.min);
   const max = link.kind === 'modbus_tcp' ? units.max : Math.min(247, units.max);
-  return { link, units: unitList(o.unit, min, max), range, timeoutMs: timeout.value, retries };
+  const list = unitList(o.unit, min, max);
+  checkReadSize(list.length, range.count, '--unit and --count');
+  return { link, units: list, range, timeoutMs: timeout.value, retries };
 }
 
 /** --function, --address, --count as a read range. */

@@ -18,7 +18,8 @@ export interface SocketOptions {
   socket?: string;
 }
 
-export type Candidates = { ok: true; sockets: string[] } | { ok: false; lines: string[] };
+/** `socketOff`: the configuration has no control socket (nothing to ask, which is no error for probe or scan). */
+export type Candidates = { ok: true; sockets: string[] } | { ok: false; lines: string[]; socketOff?: true };
 
 export async function socketCandidates(options: SocketOptions): Promise<Candidates> {
   if (options.socket !== undefined) return { ok: true, sockets: [resolve(options.socket)] };
@@ -26,7 +27,7 @@ export async function socketCandidates(options: SocketOptions): Promise<Candidat
     const loaded = await loadGatewayConfig(options.config);
     if (!loaded.ok) return { ok: false, lines: [...loaded.problems.map((p) => formatProblem(p, process.cwd())), `${loaded.problems.length} problem(s) in the configuration; cannot tell where its control socket is`] };
     const { socket, socketFrom } = loaded.config.control;
-    if (socket === null) return { ok: false, lines: [`wasmgate status: ${options.config} turns the control socket off (control.socket: false); nothing to ask`] };
+    if (socket === null) return { ok: false, socketOff: true, lines: [`${options.config} turns the control socket off (control.socket: false); nothing to ask`] };
     return { ok: true, sockets: socketFrom === 'gateway.data_dir' && socket !== SYSTEMD_CONTROL_SOCKET ? [socket, SYSTEMD_CONTROL_SOCKET] : [socket] };
   }
   const fromEnv = process.env.WASMGATE_SOCKET;

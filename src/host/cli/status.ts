@@ -21,7 +21,7 @@ export interface StatusOptions {
 export async function runStatus(options: StatusOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const found = await socketCandidates(options);
   if (!found.ok) {
-    for (const line of found.lines) err(line);
+    for (const line of found.lines) err(found.socketOff ? `wasmgate status: ${line}` : line);
     return 1;
   }
   let unreachable: WgError | undefined;

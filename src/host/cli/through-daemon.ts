@@ -42,7 +42,10 @@ export async function readTarget(target: CommissionTarget, choice: DaemonChoice,
 export async function writeThroughDaemon(choice: DaemonChoice, request: { pipeline: string; device: string; point: string; value: number }, note: (line: string) => void): Promise<WriteResult | undefined> {
   if (choice.standalone) return undefined;
   const asked = await askDaemon<WriteResult>(choice, 'write', request, WRITE_ANSWER_MS);
-  if (!asked.answered) return undefined;
+  if (!asked.answered) {
+    if (asked.why) note(asked.why);
+    return undefined;
+  }
   note(`written through the running daemon (${asked.socket}), between its polls`);
   return asked.result;
 }
@@ -57,6 +60,9 @@ type Asked<T> = { answered: true; socket: string; result: T } | { answered: fals
  */
 async function askDaemon<T>(choice: DaemonChoice, op: string, params: Record<string, unknown>, timeoutMs: number): Promise<Asked<T>> {
   const found = await socketCandidates(choice);
+  // A daemon run with that file cannot be asked: work stand-alone (a port it holds is locked, so
+  // that fails safely), saying so. Before, probe and write refused, naming `wasmgate status`.
+  if (!found.ok && found.socketOff) return { answered: false, why: `${found.lines.join('; ')}: working stand-alone` };
   if (!found.ok) throw new WgError('WG_ERR_CLI_USAGE', { detail: found.lines.join('; ') });
   for (const socket of found.sockets) {
     try {

@@ -37,18 +37,24 @@ export class CaptureSink implements Sink {
     return Promise.resolve();
   }
 
-  /** Resolves at the next message (or at once if `ready()` already holds), or after `timeoutMs`. */
-  async until(ready: () => boolean, timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves true once `ready()` holds (checked at each message), false after `timeoutMs` or when
+   * `signal` aborts; what came so far is kept.
+   */
+  async until(ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const giveUpAt = Date.now() + timeoutMs;
     while (!ready()) {
       const left = giveUpAt - Date.now();
-      if (left <= 0) return false;
+      if (left <= 0 || signal?.aborted) return false;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#listeners.push(() => {
+        const wake = (): void => {
           clearTimeout(timer);
+          signal?.removeEventListener('abort', wake);
           resolve();
-        });
+        };
+        const timer = setTimeout(wake, left);
+        signal?.addEventListener('abort', wake, { once: true });
+        this.#listeners.push(wake);
       });
     }
     return true;

@@ -37,6 +37,20 @@ export function hostPort(text: string, defaultPort: number | undefined, option: 
   return { host: (m[1] ?? m[2]) as string, port };
 }
 
+/**
+ * Most values (unit ids times registers or bits) one read may ask: each is a point of the read's
+ * pipeline, and the modbus plugin traps in wg_configure somewhere above 56 000 points (64 units of
+ * 1000 registers did). Half of that, refused with words instead of a trap.
+ */
+export const MOST_VALUES_PER_READ = 32_768;
+
+/** Refuses a read of more than MOST_VALUES_PER_READ values, naming the options that make it. */
+export function checkReadSize(units: number, count: number, what: string): void {
+  if (units * count > MOST_VALUES_PER_READ) {
+    throw new WgError('WG_ERR_CLI_USAGE', { detail: `${what}: ${units} unit ids of ${count} values each are ${units * count} values; one read takes at most ${MOST_VALUES_PER_READ}: ask fewer unit ids or a shorter range` });
+  }
+}
+
 /** `1`, `1,2,5`, `1..10`, `1..5,9`: unit ids, in order, each once. */
 export function unitList(text: string, min: number, max: number): number[] {
   const out = new Set<number>();
@@ -106,5 +120,6 @@ export function checkedTarget(value: unknown): CommissionTarget {
   const fn = int(r.function, 1, 4, 'range.function') as 1 | 2 | 3 | 4;
   const address = int(r.address, 0, 65535, 'range.address');
   const count = int(r.count, 1, Math.min((fn <= 2 ? 2000 : 125) * 8, 65536 - address), 'range.count');
+  checkReadSize(units.length, count, 'read target: units and range.count');
   return { link, units, range: { function: fn, address, count }, timeoutMs: int(t.timeoutMs, 1, 60_000, 'timeoutMs'), retries: int(t.retries, 0, 10, 'retries') };
 }

@@ -34,13 +34,13 @@ export class DaemonReads {
   }
 
   /** `params.target` as the CLI sent it (checked here: any local client may send anything). */
-  async read(params: unknown): Promise<DaemonReading> {
+  async read(params: unknown, signal?: AbortSignal): Promise<DaemonReading> {
     const target = checkedTarget((params as { target?: unknown } | null)?.target);
     const arbiter = await this.#find(target.link);
     if (!arbiter) throw new WgError('WG_ERR_CONTROL_NO_LINK', { detail: `the running daemon has no ${target.link.kind} link to ${where(target.link)}` });
     if (this.#pending > MOST_WAITING) throw new WgError('WG_ERR_CONTROL_BUSY', { detail: `${this.#pending} probe or scan reads are queued on this daemon already; try again when they are done` });
     this.#pending++;
-    const turn = this.#queue.then(() => this.#readOn(arbiter, target));
+    const turn = this.#queue.then(() => this.#readOn(arbiter, target, signal));
     this.#queue = turn.catch(() => undefined);
     try {
       return await turn;
@@ -49,10 +49,17 @@ export class DaemonReads {
     }
   }
 
-  async #readOn(arbiter: LinkArbiter, target: CommissionTarget): Promise<DaemonReading> {
+  async #readOn(arbiter: LinkArbiter, target: CommissionTarget, signal?: AbortSignal): Promise<DaemonReading> {
     const log = this.#logger.child({ link: arbiter.link.name });
-    log.info({ units: target.units.length, function: target.range.function, address: target.range.address, count: target.range.count }, 'commissioning read on the link, between its polls');
-    const readings = await readOnce(target, log, { links: this.#links.borrow(arbiter), guest: true });
+    const what = { units: target.units.length, function: target.range.function, address: target.range.address, count: target.range.count };
+    // Its client went away while it waited its turn: nobody would read the answer.
+    if (signal?.aborted) {
+      log.info(what, 'commissioning read dropped: its client went away before its turn');
+      return { link: arbiter.link.name, readings: [] };
+    }
+    log.info(what, 'commissioning read on the link, between its polls');
+    const readings = await readOnce(target, log, { links: this.#links.borrow(arbiter), guest: true, ...(signal ? { signal } : {}) });
+    if (signal?.aborted) log.info(what, 'commissioning read ended early: its client went away');
     return { link: arbiter.link.name, readings };
   }
 

@@ -39,6 +39,8 @@ const START_MARGIN_MS = 10_000;
 export interface ReadPlace {
   links?: LinkJoin;
   guest?: boolean;
+  /** Aborted when nobody waits for the answer any more (the client of a daemon read went away): the read ends early. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function readOnce(target: CommissionTarget, logger: Logger, place: 
     const sink = new CaptureSink();
     const assembled = await AssembledPipeline.start(pipeline, { gatewayId: 'commission', sink, logger, clock: systemClock, ...place });
     const expected = pipeline.points.length;
-    await sink.until(() => sink.messages.length >= expected, readBudgetMs(target, place.guest));
+    await sink.until(() => sink.messages.length >= expected, readBudgetMs(target, place.guest), place.signal);
     const [link] = assembled.status().links;
     await assembled.stop();
     // A port or host that never opened is no bus without devices: say why, not "no answer" from each unit.

@@ -1,14 +1,15 @@
 /**
  * Checks across pipelines. Buses of several pipelines that go to one line (a serial port, a serial
  * device server) share one arbiter at run (src/host/poll/shared-links.ts), so they must agree on how
- * the line is driven, and their slaves must have unit ids of their own on it. Each problem is reported
- * at the later pipeline's setting, naming the earlier one's.
+ * the line is driven, and their slaves must have unit ids of their own on it. A port written as a
+ * by-id link in one pipeline and as its device in another is one line (lineKey). Each problem is
+ * reported at the later pipeline's setting, naming the earlier one's.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { ConfigProblem } from './problem.js';
 import type { ResolvedGateway, ResolvedLink, ResolvedPipeline } from './resolved.js';
 import type { YamlSource } from './yaml-source.js';
-import { linkEndpoint } from '../poll/shared-links.js';
+import { lineKey, linkEndpoint } from '../poll/shared-links.js';
 
 /** Line settings that must match, with the setting that writes each. */
 const LINE_SETTINGS = [
@@ -36,7 +37,7 @@ export function checkSharedBuses(config: ResolvedGateway, sourceOf: (file: strin
     const source = sourceOf(pipeline.file);
     for (const link of pipeline.source.links) {
       if (link.framing !== 'rtu') continue;
-      const key = `${link.transport}:${linkEndpoint(link)}`;
+      const key = lineKey(link);
       const seen = first.get(key);
       const devices = link.devices.map((d) => pipeline.source.devices[d]!);
       if (!seen) {
@@ -54,7 +55,7 @@ export function checkSharedBuses(config: ResolvedGateway, sourceOf: (file: strin
         const [field, setting] = mismatch;
         const shown = (l: ResolvedLink) => JSON.stringify((l as unknown as Record<string, unknown>)[field]);
         problems.push(source.problem([...link.at, setting], 'WG_ERR_CONFIG_CONFLICT', {
-          detail: `bus ${link.name} goes to ${linkEndpoint(link)}, as bus ${seen.link.name} of ${there(seen.pipeline, seen.link.at)} does, with ${setting} ${shown(link)} against ${shown(seen.link)}: pipelines on one line share it and must drive it alike`,
+          detail: `bus ${link.name} goes to ${linkEndpoint(link)}, as bus ${seen.link.name} of ${there(seen.pipeline, seen.link.at)} does${alias(link, seen.link)}, with ${setting} ${shown(link)} against ${shown(seen.link)}: pipelines on one line share it and must drive it alike`,
         }));
         continue;
       }
@@ -62,11 +63,18 @@ export function checkSharedBuses(config: ResolvedGateway, sourceOf: (file: strin
         const other = seen.units.get(device.unitId);
         if (other) {
           problems.push(source.problem([...device.at, 'unit_id'], 'WG_ERR_CONFIG_CONFLICT', {
-            detail: `unit id ${device.unitId} on ${linkEndpoint(link)} is device ${other.device.name}'s already, in ${there(other.pipeline, other.device.at)}: two slaves with one address answer over each other`,
+            detail: `unit id ${device.unitId} on ${linkEndpoint(link)}${alias(link, seen.link)} is device ${other.device.name}'s already, in ${there(other.pipeline, other.device.at)}: two slaves with one address answer over each other`,
           }));
         } else seen.units.set(device.unitId, { device, pipeline });
       }
     }
   }
   return problems;
+}
+
+/** When the two name one port by two paths (a by-id link and its device), says so. */
+function alias(link: ResolvedLink, earlier: ResolvedLink): string {
+  const here = linkEndpoint(link);
+  const there = linkEndpoint(earlier);
+  return here === there ? '' : ` (as ${there}: the same port)`;
 }

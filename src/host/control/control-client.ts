@@ -63,7 +63,9 @@ export function controlRequest<T = unknown>(socketPath: string, op: string, para
           ? new WgError('WG_ERR_CONTROL_DENIED', { socket: socketPath, detail: 'the socket is 0600, for the user the daemon runs as: run this as that user, or as root' }, { cause: err })
           : new WgError('WG_ERR_CONTROL_PROTOCOL', { socket: socketPath, detail: err.message }, { cause: err })));
     });
-    socket.on('close', () => finish(() => reject(protocolError(socketPath, answer === '' ? 'the connection closed without an answer' : 'the connection closed in the middle of the answer'))));
+    // Closed before a byte of the answer: the daemon stopped under the request (a SIGTERM during a
+    // scan); that is no protocol problem, and the engineer should hear what happened.
+    socket.on('close', () => finish(() => reject(answer.trim() === '' ? new WgError('WG_ERR_CONTROL_CLOSED', { socket: socketPath, op }) : protocolError(socketPath, 'the connection closed in the middle of the answer'))));
   });
 }
 

@@ -10,8 +10,10 @@
  * A hostile or broken client costs the daemon a bounded amount and nothing else: at most
  * MAX_CONNECTIONS connections (the next ones get WG_ERR_CONTROL_TOO_MANY_CONNECTIONS and are closed), at most one
  * request line of MAX_REQUEST_LINE_BYTES held per connection (a longer one gets an error and the
- * connection is closed), one request handled at a time per connection (reading pauses meanwhile, so
- * a client that floods requests or never reads its answers holds only its own connection), and a
+ * connection is closed), one request handled at a time per connection (at most MOST_WAITING_REQUESTS
+ * lines waiting behind it, then reading pauses, so a client that floods requests or never reads its
+ * answers holds only its own connection), a request whose client left before its answer abandoned
+ * (its handler's signal aborts), and a
  * connection idle for IDLE_TIMEOUT_MS, a write stuck behind a client that does not read included,
  * is closed. Nothing a client does, including vanishing mid-line, raises past its connection.
  */
@@ -23,8 +25,12 @@ import { RepeatLog } from '../pipeline/repeat-log.js';
 import { CONTROL_PROTOCOL_VERSION, LineSplitter, MAX_REQUEST_LINE_BYTES, errorLine, parseRequest, resultLine, type ControlParams } from './control-protocol.js';
 import { bindOwnerOnly, claimSocketPath, releaseSocketPath, type SocketFileIdentity } from './control-socket-file.js';
 
-/** One operation: its parameters in, a JSON-serialisable result out; a WgError it throws is answered as is. */
-export type ControlHandler = (params: ControlParams) => Promise<unknown>;
+/**
+ * One operation: its parameters in, a JSON-serialisable result out; a WgError it throws is answered as
+ * is. `signal` aborts when the client's connection closes before the answer: nobody will read it, so
+ * a long operation (a read on the daemon's bus) ends instead of costing the daemon's devices their turns.
+ */
+export type ControlHandler = (params: ControlParams, request: { signal: AbortSignal }) => Promise<unknown>;
 export type ControlHandlers = Readonly<Record<string, ControlHandler>>;
 
 /** Connections open at once: a CLI uses one for a moment; more than this is a script gone wrong or an attack. */
@@ -32,6 +38,14 @@ export const MAX_CONNECTIONS = 16;
 
 /** A connection with no request in progress and no byte moving for this long is closed, ms. */
 export const IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * Request lines a connection may have waiting behind the one in progress before reading from it
+ * pauses. Reading goes on while a request is handled so that the client's close is seen (a paused
+ * socket never sees it) and its request abandoned; past this many, a flood waits in the kernel's
+ * buffers, not in ours.
+ */
+const MOST_WAITING_REQUESTS = 16;
 
 /** How long a refused connection is given to read its error before it is cut, ms. */
 const REFUSAL_GRACE_MS = 1000;
@@ -114,11 +128,11 @@ export class ControlServer {
     }
     this.#connections.add(socket);
     socket.once('close', () => this.#connections.delete(socket));
-    new ControlConnection(socket, (line) => this.#dispatch(line), (detail) => this.#repeats.report('line', 40, `control connection closed: ${detail}`, { code: 'WG_ERR_CONTROL_REQUEST' }));
+    new ControlConnection(socket, (line, signal) => this.#dispatch(line, signal), (detail) => this.#repeats.report('line', 40, `control connection closed: ${detail}`, { code: 'WG_ERR_CONTROL_REQUEST' }));
   }
 
   /** The response line for one request line. Never throws. */
-  async #dispatch(line: string): Promise<string> {
+  async #dispatch(line: string, signal: AbortSignal): Promise<string> {
     const parsed = parseRequest(line);
     if (!parsed.ok) return errorLine(parsed.id, parsed.error);
     const { id, op, params } = parsed.request;
@@ -127,7 +141,7 @@ export class ControlServer {
     if (this.#state !== 'running') return errorLine(id, new WgError('WG_ERR_CONTROL_NOT_READY', { op, state: this.#state }));
     if (!Object.hasOwn(this.#handlers, op)) return errorLine(id, new WgError('WG_ERR_CONTROL_UNKNOWN_OP', { op, known: this.#ops().join(', ') }));
     try {
-      return resultLine(id, await this.#handlers[op]!(params));
+      return resultLine(id, await this.#handlers[op]!(params, { signal }));
     } catch (err) {
       if (err instanceof CodedError) return errorLine(id, err);
       // A bug in a handler (or a result JSON cannot carry): answered and logged, never raised.
@@ -160,7 +174,7 @@ function refuse(socket: Socket, line: string): void {
 /** One client: its request lines, handled one at a time, in order. */
 class ControlConnection {
   readonly #socket: Socket;
-  readonly #dispatch: (line: string) => Promise<string>;
+  readonly #dispatch: (line: string, signal: AbortSignal) => Promise<string>;
   readonly #onRefusal: (detail: string) => void;
   readonly #splitter = new LineSplitter(MAX_REQUEST_LINE_BYTES);
   readonly #queue: string[] = [];
@@ -168,18 +182,27 @@ class ControlConnection {
   #ended = false;
   /** The client closed its side: answer what it sent, then close ours. */
   #peerDone = false;
+  /** Aborts when the connection closes: the request in progress has nobody to answer any more. */
+  readonly #gone = new AbortController();
 
-  constructor(socket: Socket, dispatch: (line: string) => Promise<string>, onRefusal: (detail: string) => void) {
+  constructor(socket: Socket, dispatch: (line: string, signal: AbortSignal) => Promise<string>, onRefusal: (detail: string) => void) {
     this.#socket = socket;
     this.#dispatch = dispatch;
     this.#onRefusal = onRefusal;
     socket.setTimeout(IDLE_TIMEOUT_MS);
     socket.on('timeout', () => socket.destroy());
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    socket.on('close', () => (this.#ended = true));
+    socket.on('close', () => {
+      this.#ended = true;
+      this.#gone.abort();
+    });
     socket.on('end', () => {
       this.#peerDone = true;
-      if (!this.#busy) socket.end();
+      if (!this.#busy) return void socket.end();
+      // Half-closed (it waits for its answer), or gone (Ctrl-C)? Only a write tells the two apart: to
+      // a gone client it fails (EPIPE), the connection closes and its request is abandoned; a
+      // half-closed one reads a space before its answer line, which JSON allows before a value.
+      socket.write(' ');
     });
   }
 
@@ -194,6 +217,7 @@ class ControlConnection {
       return refuse(this.#socket, errorLine(null, new WgError('WG_ERR_CONTROL_REQUEST', { detail: `request line longer than ${MAX_REQUEST_LINE_BYTES} bytes; the connection is closed` })));
     }
     this.#queue.push(...lines.filter((l) => l.trim() !== ''));
+    if (this.#queue.length > MOST_WAITING_REQUESTS) this.#socket.pause();
     if (this.#queue.length > 0) void this.#pump();
   }
 
@@ -201,12 +225,12 @@ class ControlConnection {
     if (this.#busy) return;
     this.#busy = true;
     const socket = this.#socket;
-    // Reading waits while a request is handled; the idle timer waits too (an op may take long).
-    socket.pause();
+    // The idle timer waits while a request is handled (an op may take long); reading goes on, to see
+    // the client leave, up to MOST_WAITING_REQUESTS lines.
     socket.setTimeout(0);
     try {
       while (this.#queue.length > 0 && !this.#ended) {
-        const response = await this.#dispatch(this.#queue.shift()!);
+        const response = await this.#dispatch(this.#queue.shift()!, this.#gone.signal);
         if (this.#ended || socket.destroyed) return;
         if (!socket.write(response)) await drainedOrClosed(socket);
       }

@@ -51,7 +51,8 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
       return status;
     },
     // probe and scan: a read on the daemon's own link, as a guest between its polls (daemon-read.ts).
-    read: async (params) => reads.read(readParams('read', params, { target: { type: 'object', required: true } })),
+    // A client gone before its answer (Ctrl-C) ends its read: the bus goes back to the daemon's devices.
+    read: async (params, { signal }) => reads.read(readParams('read', params, { target: { type: 'object', required: true } }), signal),
     // wasmgate write: a point of a configured device, between its link's polls; the daemon's own
     // configuration decides whether the point may be written.
     write: async (params) => {

@@ -198,6 +198,9 @@ export class DevicePoller {
 
   /** Waits on the monotonic clock, however long: an `interval` of weeks is a chain of timers. */
   #sleep(ms: number): Promise<void> {
+    // Halted while it waited for the link (another pipeline or a visitor holds it open): the stop
+    // already woke what it could, so a sleep begun after it would hold the stop for a whole interval.
+    if (!this.#running) return Promise.resolve();
     return new Promise((resolve) => {
       this.#wake = resolve;
       this.#timer = monotonicTimeout(this.#o.clock, ms, resolve);

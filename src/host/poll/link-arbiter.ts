@@ -65,9 +65,10 @@ export class LinkArbiter {
   readonly link: ArbitratedLink;
   readonly transport: Transport;
   readonly #clock: Clock;
-  readonly #waiters: (() => void)[] = [];
+  /** Each wakes its transaction: with the link, or with `false`, without it (dismissGuests). */
+  readonly #waiters: ((granted?: boolean) => void)[] = [];
   /** Waiting transactions of a visitor (a probe or scan through the daemon): they alternate with the rest. */
-  readonly #guests: (() => void)[] = [];
+  readonly #guests: ((granted?: boolean) => void)[] = [];
   #guestTurn = false;
   /** Devices served, over every pipeline that joined the link (shared-links.ts). */
   #devices: number;
@@ -125,8 +126,11 @@ export class LinkArbiter {
    * transaction each.
    */
   async acquire(guest = false): Promise<LinkGrant> {
-    if (this.#holders >= this.#places()) await new Promise<void>((resolve) => (guest ? this.#guests : this.#waiters).push(resolve));
-    else this.#holders++;
+    if (this.#holders >= this.#places()) {
+      const granted = await new Promise<boolean | undefined>((resolve) => (guest ? this.#guests : this.#waiters).push(resolve));
+      // Dismissed: the link was never handed over, so there is nothing to release.
+      if (granted === false) return { release: () => undefined };
+    } else this.#holders++;
     const wait = this.#quietUntil - this.#clock.monotonicMs();
     if (wait > 0) await this.#sleep(wait);
     // Busy time counts while at least one transaction holds the link.
@@ -160,6 +164,16 @@ export class LinkArbiter {
     }
     this.#guestTurn = !guest;
     next();
+  }
+
+  /**
+   * Wakes the guest transactions still waiting, without the link: their visitor stopped (its pollers
+   * are halted and only need to end). Otherwise each would wait for its turn, every other one behind
+   * the daemon's devices, only to give it back: 200 halted pollers of an abandoned scan held its
+   * stop for seconds. There is one visitor at a time (daemon-read.ts), so these are all its own.
+   */
+  dismissGuests(): void {
+    for (const wake of this.#guests.splice(0)) wake(false);
   }
 
   /**

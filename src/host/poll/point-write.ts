@@ -49,7 +49,9 @@ export async function writePoint(request: WriteRequest, link: LinkArbiter, proto
   try {
     const opened = await link.open();
     if (opened !== undefined) {
-      throw new WgError('WG_ERR_WRITE_UNCONFIRMED', { ...context, detail: opened === 'backing-off' ? `link ${link.link.name} is down and backing off` : opened.message });
+      // Say that nothing went out: "did not confirm" alone leaves the engineer wondering whether it was written.
+      const why = opened === 'backing-off' ? `link ${link.link.name} is down and backing off${link.status().lastError ? ` (${link.status().lastError})` : ''}` : opened.message;
+      throw new WgError('WG_ERR_WRITE_UNCONFIRMED', { ...context, detail: `not sent, nothing was written: ${why}` });
     }
     if (link.demux) {
       response = await link.demux.exchange(frame, seq, device.timeoutMs, device.name);

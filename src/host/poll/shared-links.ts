@@ -7,6 +7,7 @@
  * A pipeline leaving (stopping) leaves the link to the others; the last one to leave shuts it down.
  * The commissioning tools borrow a running daemon's link here (control socket), as a guest.
  */
+import { realpathSync } from 'node:fs';
 import type { ResolvedLink } from '../config/resolved.js';
 import type { LinkArbiter } from './link-arbiter.js';
 
@@ -28,6 +29,23 @@ export function linkEndpoint(link: ResolvedLink): string {
   return link.transport === 'serial' ? link.path : `${link.host}:${link.port}`;
 }
 
+/**
+ * Which line a bus goes to, whoever names it: a serial port by the device it resolves to, so that
+ * `/dev/serial/by-id/...` in one pipeline and `/dev/ttyUSB0` in another are one line (two arbiters
+ * would open it twice, and the second fails on the port's lock). A port that is not there (not
+ * plugged in, or checked on another machine) counts by the path written.
+ */
+export function lineKey(link: ResolvedLink): string {
+  if (link.transport !== 'serial') return `tcp:${link.host}:${link.port}`;
+  let path = link.path;
+  try {
+    path = realpathSync(link.path);
+  } catch {
+    // Not there: the written path is all there is to compare.
+  }
+  return `serial:${path}`;
+}
+
 interface Entry {
   arbiter: LinkArbiter;
   kind: string;
@@ -40,7 +58,7 @@ export class SharedLinks implements LinkJoin {
 
   join(link: ResolvedLink, owner: string, make: () => LinkArbiter): LinkLease {
     // A bus is one line whoever names it; a Modbus TCP connection is its pipeline's.
-    const key = link.framing === 'rtu' ? `${link.transport}:${linkEndpoint(link)}` : `${owner}/${link.name}`;
+    const key = link.framing === 'rtu' ? lineKey(link) : `${owner}/${link.name}`;
     let entry = this.#entries.get(key);
     if (entry) entry.arbiter.serve(link.devices.length);
     else this.#entries.set(key, (entry = { arbiter: make(), kind: link.kind, endpoint: linkEndpoint(link), users: 0 }));
@@ -70,7 +88,9 @@ export class SharedLinks implements LinkJoin {
         }
         held[1].users++;
         arbiter.serve(link.devices.length);
-        return this.#lease(held[0], held[1], link.devices.length);
+        const lease = this.#lease(held[0], held[1], link.devices.length);
+        // The visitor's pollers are halted when it leaves: their waits for a turn end at once.
+        return { arbiter: lease.arbiter, leave: () => (arbiter.dismissGuests(), lease.leave()) };
       },
     };
   }
