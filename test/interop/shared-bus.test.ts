@@ -91,11 +91,11 @@ describe('two pipelines on one serial bus', { ...needs('python3-pymodbus', !!fin
   });
 
   test('one port written under two paths (a by-id style link and its device) is still one line', async () => {
-    // pty.busPath is a symlink to /dev/pts/N, as /dev/serial/by-id/... is to /dev/ttyUSB0. Before, the
+    // bus.busPath is a symlink to /dev/pts/N, as /dev/serial/by-id/... is to /dev/ttyUSB0. Before, the
     // pipelines were keyed by the written path: two arbiters, and the second failed on the port's lock.
-    const device = await realpath(pty.busPath);
+    const device = await realpath(bus.busPath);
     await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(broker.url, 'gw-alias', { pipelines: ['./tanks.yaml', './pumps.yaml'] }));
-    await writeFile(join(dir, 'tanks.yaml'), pipelineYaml('tanks', 'rs485', pty.busPath, 'tank', 1));
+    await writeFile(join(dir, 'tanks.yaml'), pipelineYaml('tanks', 'rs485', bus.busPath, 'tank', 1));
     await writeFile(join(dir, 'pumps.yaml'), pipelineYaml('pumps', 'line-a', device, 'pump', 2));
     const loaded = await loadGatewayConfig(join(dir, 'gateway.yaml'));
     assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.problems));
