@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startPymodbusServer, type PymodbusServer } from '../support/pymodbus.js';
 import { findSocat } from '../support/pty-pair.js';
-import { COMMISSIONING_SLAVES, startRtuBus, type RtuBusFixture } from '../support/rtu-bus-fixture.js';
+import { COMMISSIONING_SLAVES, startRtuBus, tankPipelineYaml, type RtuBusFixture } from '../support/rtu-bus-fixture.js';
 import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
 import type { TestBroker } from '../support/test-broker.js';
 import { findPymodbusPython, needs } from '../support/tools.js';
@@ -37,17 +37,7 @@ describe('commissioning through a running daemon', gates, () => {
     bus = await startRtuBus(COMMISSIONING_SLAVES);
     plc = await startPymodbusServer({ holding: { 0: [0, 0, 4] } });
     broker = await startMosquitto();
-    fixture = await writeGatewayFixture(gatewayYaml(broker.url, 'gw-commission', { logLevel: 'info' }), `pipeline: { name: plant }
-source:
-  modbus_rtu:
-    buses:
-      - name: rs485
-        port: ${bus.busPath}
-        baud: 19200
-        parity: none
-        devices:
-          - { name: tank, unit_id: 1, interval: 50ms, timeout: 500ms, points: [{ name: level, function: 3, address: 0, type: uint16 }] }
-  modbus_tcp:
+    fixture = await writeGatewayFixture(gatewayYaml(broker.url, 'gw-commission', { logLevel: 'info' }), tankPipelineYaml('plant', bus.busPath, `  modbus_tcp:
     devices:
       - name: chiller
         host: 127.0.0.1
@@ -56,11 +46,7 @@ source:
         points:
           - { name: setpoint, function: 3, address: 0, type: float32, access: read_write }
           - { name: mode, function: 3, address: 2, type: uint16 }
-steps:
-  - plugin: modbus
-  - plugin: json
-publish: { uplink: cloud, topic: "t/{device}/{point}" }
-`);
+`));
     daemon = startGatewayProcess(fixture.gatewayFile);
     await daemon.waitForLine((l) => l.includes('"gateway started"'), 'gateway started', 30_000);
   });

@@ -16,8 +16,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPymodbusRtuSerial, type PymodbusRtuServer } from '../support/pymodbus-rtu.js';
-import { findSocat, startPtyPair, type PtyPair } from '../support/pty-pair.js';
+import { findSocat } from '../support/pty-pair.js';
+import { startRtuBus, tankPipelineYaml, type RtuBusFixture } from '../support/rtu-bus-fixture.js';
 import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
 import type { TestBroker } from '../support/test-broker.js';
 import { findPymodbusPython, needs } from '../support/tools.js';
@@ -30,32 +30,16 @@ import type { ControlStatus } from '../../src/host/control/gateway-control.js';
 const gates = { ...needs('python3-pymodbus', !!findPymodbusPython()), ...needs('socat', !!findSocat()), ...needs('mosquitto', !!mosquittoPath()) };
 
 describe('a read through the daemon whose client went away', gates, () => {
-  let pty: PtyPair;
-  let slaves: PymodbusRtuServer;
+  let bus: RtuBusFixture;
   let broker: TestBroker;
   let fixture: GatewayFixture;
   let daemon: GatewayProcess;
   let socket: string;
 
   before(async () => {
-    pty = await startPtyPair();
-    slaves = await startPymodbusRtuSerial({ path: pty.peerPath, baudRate: 19200, parity: 'none', units: { 1: { holding: { 0: [111] } } } });
+    bus = await startRtuBus({ 1: { holding: { 0: [111] } } });
     broker = await startMosquitto();
-    fixture = await writeGatewayFixture(gatewayYaml(broker.url, 'gw-abandoned', { logLevel: 'info' }), `pipeline: { name: plant }
-source:
-  modbus_rtu:
-    buses:
-      - name: rs485
-        port: ${pty.busPath}
-        baud: 19200
-        parity: none
-        devices:
-          - { name: tank, unit_id: 1, interval: 50ms, timeout: 500ms, points: [{ name: level, function: 3, address: 0, type: uint16 }] }
-steps:
-  - plugin: modbus
-  - plugin: json
-publish: { uplink: cloud, topic: "t/{device}/{point}" }
-`);
+    fixture = await writeGatewayFixture(gatewayYaml(broker.url, 'gw-abandoned', { logLevel: 'info' }), tankPipelineYaml('plant', bus.busPath));
     daemon = startGatewayProcess(fixture.gatewayFile);
     await daemon.waitForLine((l) => l.includes('"gateway started"'), 'gateway started', 30_000);
     socket = join(fixture.dir, 'data', 'control.sock');
@@ -63,8 +47,7 @@ publish: { uplink: cloud, topic: "t/{device}/{point}" }
   after(async () => {
     await daemon?.stop();
     await broker?.dispose();
-    await slaves?.stop();
-    await pty?.stop();
+    await bus?.stop();
     await fixture?.dispose();
   });
 
@@ -82,7 +65,7 @@ publish: { uplink: cloud, topic: "t/{device}/{point}" }
   test('ends it, drops the read queued behind it, and the bus is the daemon\'s devices\' again', async () => {
     const idle = threads();
     // 200 silent unit ids at 300 ms each: a minute of every other turn on the bus, had it run out.
-    const target = { link: { kind: 'modbus_rtu', path: pty.busPath, baud: 19200, parity: 'none', stopBits: 1 }, units: Array.from({ length: 200 }, (_, i) => i + 10), range: { function: 3, address: 0, count: 1 }, timeoutMs: 300, retries: 0 };
+    const target = { link: { kind: 'modbus_rtu', path: bus.busPath, baud: 19200, parity: 'none', stopBits: 1 }, units: Array.from({ length: 200 }, (_, i) => i + 10), range: { function: 3, address: 0, count: 1 }, timeoutMs: 300, retries: 0 };
     // Both clients give up (their own timeout closes the connection) long before the read could end.
     const first = controlRequest(socket, 'read', { target }, 2500);
     await daemon.waitForLine((l) => l.includes('commissioning read on the link'), 'the first read started', 10_000);
@@ -104,7 +87,7 @@ publish: { uplink: cloud, topic: "t/{device}/{point}" }
 
   // Last: it stops the daemon.
   test('the daemon stopping in the middle of a scan through it exits cleanly (0), and the scan says the daemon stopped', async () => {
-    const scan = runWasmgate(['scan', 'modbus', '--serial', pty.busPath, '--baud', '19200', '--parity', 'none', '--unit', '10..200', '--timeout', '300ms', '--config', fixture.gatewayFile]);
+    const scan = runWasmgate(['scan', 'modbus', '--serial', bus.busPath, '--baud', '19200', '--parity', 'none', '--unit', '10..200', '--timeout', '300ms', '--config', fixture.gatewayFile]);
     await daemon.waitForLine((l) => l.includes('commissioning read on the link') && daemon.lines.filter((x) => x.includes('commissioning read on the link')).length >= 2, 'the scan started', 20_000);
     assert.equal(await daemon.stop(), 0);
     const run = await scan;

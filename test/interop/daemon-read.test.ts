@@ -20,7 +20,7 @@ import { Gateway } from '../../src/host/gateway.js';
 import { DaemonReads } from '../../src/host/commission/daemon-read.js';
 import { isWgError } from '../../src/host/errors.js';
 import { findSocat } from '../support/pty-pair.js';
-import { COMMISSIONING_SLAVES, startRtuBus, type RtuBusFixture } from '../support/rtu-bus-fixture.js';
+import { COMMISSIONING_SLAVES, startRtuBus, tankPipelineYaml, type RtuBusFixture } from '../support/rtu-bus-fixture.js';
 import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
 import type { TestBroker } from '../support/test-broker.js';
 import { findPymodbusPython, needs } from '../support/tools.js';
@@ -39,21 +39,7 @@ describe('reads through a running gateway\'s bus', { ...needs('python3-pymodbus'
     broker = await startMosquitto();
     dir = await mkdtemp(join(tmpdir(), 'wasmgate-daemon-read-'));
     await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(broker.url, 'gw-read'));
-    await writeFile(join(dir, 'pipeline.yaml'), `pipeline: { name: tanks }
-source:
-  modbus_rtu:
-    buses:
-      - name: rs485
-        port: ${bus.busPath}
-        baud: 19200
-        parity: none
-        devices:
-          - { name: tank, unit_id: 1, interval: 50ms, timeout: 500ms, points: [{ name: level, function: 3, address: 0, type: uint16 }] }
-steps:
-  - plugin: modbus
-  - plugin: json
-publish: { uplink: cloud, topic: "t/{device}/{point}" }
-`);
+    await writeFile(join(dir, 'pipeline.yaml'), tankPipelineYaml('tanks', bus.busPath));
     const loaded = await loadGatewayConfig(join(dir, 'gateway.yaml'));
     assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.problems));
     const logger = pino({ level: 'silent' });

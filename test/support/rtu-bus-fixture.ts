@@ -37,3 +37,26 @@ export async function startRtuBus(units: Record<number, RtuUnit>, baudRate = 192
     throw err;
   }
 }
+
+/**
+ * The pipeline the commissioning tests run on such a bus: device `tank` (unit 1, one holding register
+ * `level`) polled every 50 ms on bus `rs485` at 19200 8N1, plus `moreSources` (YAML lines under
+ * `source:`, indented two spaces), published as JSON to uplink `cloud`.
+ */
+export function tankPipelineYaml(name: string, busPath: string, moreSources = ''): string {
+  return `pipeline: { name: ${name} }
+source:
+  modbus_rtu:
+    buses:
+      - name: rs485
+        port: ${busPath}
+        baud: 19200
+        parity: none
+        devices:
+          - { name: tank, unit_id: 1, interval: 50ms, timeout: 500ms, points: [{ name: level, function: 3, address: 0, type: uint16 }] }
+${moreSources}steps:
+  - plugin: modbus
+  - plugin: json
+publish: { uplink: cloud, topic: "t/{device}/{point}" }
+`;
+}
