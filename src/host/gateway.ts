@@ -13,8 +13,13 @@ import { systemClock, type Clock } from '../hal/clock.js';
 import type { Transport } from '../hal/transport.js';
 import type { ResolvedDevice, ResolvedLink } from './config/resolved.js';
 import { SharedLinks } from './poll/shared-links.js';
+import { openGatewayOutbox } from './outbox/open-outbox.js';
+import type { GatewayOutbox, OutboxStatus } from './outbox/gateway-outbox.js';
 import type { WriteResult } from './poll/point-write.js';
 import { WgError } from './errors.js';
+
+/** How long a stop waits for the uplinks to acknowledge what they were handed; the rest stays in the outbox. */
+const OUTBOX_DRAIN_MS = 3_000;
 
 export interface GatewayDeps {
   logger: Logger;
@@ -27,7 +32,7 @@ export interface GatewayDeps {
 
 export interface GatewayStatus {
   gateway: string;
-  uplinks: Array<{ name: string; state: SinkState; lastError?: string } & SinkCounters>;
+  uplinks: Array<{ name: string; state: SinkState; lastError?: string; outbox?: OutboxStatus } & SinkCounters>;
   pipelines: AssembledPipelineStatus[];
 }
 
@@ -37,6 +42,7 @@ export class Gateway {
   #pipelines: AssembledPipeline[] = [];
   /** One arbiter per line, whichever pipelines have devices on it. */
   readonly links = new SharedLinks();
+  #outbox?: GatewayOutbox;
   #logger: Logger;
   #statusTimer?: NodeJS.Timeout;
 
@@ -63,11 +69,13 @@ export class Gateway {
       sink.start();
       this.#sinks.set(uplink.name, sink);
     }
+    this.#outbox = await openGatewayOutbox(config, this.#sinks, this.#logger);
+    this.#outbox.start();
     for (const pipeline of config.pipelines) {
       const sink = this.#sinks.get(pipeline.publish.uplink)!;
       this.#pipelines.push(await AssembledPipeline.start(pipeline, {
         gatewayId: config.id, sink, logger: this.#logger, clock: deps.clock ?? systemClock,
-        ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links,
+        ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links, outbox: this.#outbox,
       }));
     }
     const every = deps.statusIntervalMs ?? 60_000;
@@ -82,7 +90,10 @@ export class Gateway {
     clearInterval(this.#statusTimer);
     // Together: each may need its deadline to stop a hung worker, and those must not add up.
     await Promise.all(this.#pipelines.map((p) => p.stop()));
+    // What is not delivered within the drain stays in the outbox, for the next start.
+    await this.#outbox?.drain(OUTBOX_DRAIN_MS);
     await Promise.all([...this.#sinks.values()].map((s) => s.close()));
+    this.#outbox?.close();
     this.#logger.info({ gateway: this.config.id }, 'gateway stopped');
   }
 
@@ -99,7 +110,10 @@ export class Gateway {
   status(): GatewayStatus {
     return {
       gateway: this.config.id,
-      uplinks: [...this.#sinks.values()].map((s) => ({ name: s.name, state: s.state, ...s.counters(), ...(s.lastError ? { lastError: s.lastError.message } : {}) })),
+      uplinks: [...this.#sinks.values()].map((s) => ({
+        name: s.name, state: s.state, ...s.counters(), ...(s.lastError ? { lastError: s.lastError.message } : {}),
+        ...(this.#outbox ? { outbox: this.#outbox.status(s.name) } : {}),
+      })),
       pipelines: this.#pipelines.map((p) => p.status()),
     };
   }

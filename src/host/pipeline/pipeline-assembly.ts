@@ -26,6 +26,7 @@ import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
 import type { StepCounters } from './chain.js';
 import { pipelineContext } from './settings-document.js';
 import { compileSteps } from './step-modules.js';
+import type { GatewayOutbox } from '../outbox/gateway-outbox.js';
 
 /**
  * Messages the uplink may hold (queued or unacknowledged) before pipelines stop handing it more: about
@@ -48,6 +49,11 @@ export interface AssemblyDeps {
   links?: LinkJoin;
   /** A visitor (a probe or scan through the daemon): its transactions alternate with those of the links' own devices. */
   guest?: boolean;
+  /**
+   * The gateway's outbox (gateway-outbox.ts): messages go there instead of straight to `sink`, and the
+   * pipeline never waits for the uplink (the outbox holds the backlog, within its caps).
+   */
+  outbox?: GatewayOutbox;
 }
 
 /** A step's counters, with the version of its plugin (its manifest's). */
@@ -99,11 +105,18 @@ export class AssembledPipeline {
       maxBatchRecords: pipeline.batch.maxRecords,
       batchDeadlineMs: pipeline.batch.deadlineMs,
       logger: { log: (level, message, ctx) => logAt(log, level, message, ctx) },
-      flow: { limit: UPLINK_BACKLOG_LIMIT, backlog: () => deps.sink.backlog(), whenBacklogBelow: (n) => deps.sink.whenBacklogBelow(n) },
+      // With the outbox, nothing waits on the uplink: what one turn took is appended at its end.
+      flow: deps.outbox
+        ? { limit: UPLINK_BACKLOG_LIMIT, backlog: () => 0, whenBacklogBelow: () => Promise.resolve() }
+        : { limit: UPLINK_BACKLOG_LIMIT, backlog: () => deps.sink.backlog(), whenBacklogBelow: (n) => deps.sink.whenBacklogBelow(n) },
       onMessage: (point, payload) => {
         const topic = point === undefined ? topics.many : topics.byPoint[point] ?? topics.many;
         assembled!.#published++;
         if (deps.logMessages) log.info({ topic }, Buffer.from(payload).toString());
+        if (deps.outbox) {
+          deps.outbox.enqueue(publish.uplink, topic, payload, publish.qos, publish.retain);
+          return;
+        }
         deps.sink.publish(topic, payload, { qos: publish.qos, retain: publish.retain }).catch(() => {
           // The sink counts and logs failed publishes; nothing more to do per message here.
         });

@@ -1,0 +1,112 @@
+/**
+ * The gateway's outbox in use: the pipelines hand it their messages, it appends what came in during
+ * one turn of the event loop as one batch (one transaction, one sync: group commit), and one
+ * UplinkSender per uplink moves them on to its sink. A message is the outbox's, and survives a crash,
+ * from that append on; before it (within one turn) it is in memory only.
+ *
+ * Polling does not wait for the uplink any more: an uplink that is away costs disk, within its caps
+ * (the oldest dropped and counted), not readings.
+ */
+import { WgError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Sink } from '../sinks/sink.js';
+import type { NewMessage, OutboxQos, OutboxStats, OutboxStore } from './outbox-store.js';
+import { UplinkSender, type UplinkSenderCounters } from './uplink-sender.js';
+
+export interface GatewayOutboxOptions {
+  store: OutboxStore;
+  sinks: ReadonlyMap<string, Sink>;
+  logger: Logger;
+  /** Messages handed to a sink and not yet delivered, per uplink. */
+  window?: number;
+  retryMs?: number;
+}
+
+export interface OutboxStatus extends OutboxStats, UplinkSenderCounters {
+  /** Messages the store refused (a batch that could not be appended, memory fallback full). */
+  refused: number;
+}
+
+const DEFAULT_WINDOW = 256;
+const DEFAULT_RETRY_MS = 1_000;
+
+export class GatewayOutbox {
+  readonly #store: OutboxStore;
+  readonly #log: Logger;
+  readonly #senders = new Map<string, UplinkSender>();
+  #batch: NewMessage[] = [];
+  #flush?: NodeJS.Immediate;
+  #refused = 0;
+  #closed = false;
+
+  constructor(options: GatewayOutboxOptions) {
+    this.#store = options.store;
+    this.#log = options.logger;
+    for (const [uplink, sink] of options.sinks) {
+      this.#senders.set(uplink, new UplinkSender({
+        uplink, store: options.store, sink, window: options.window ?? DEFAULT_WINDOW, retryMs: options.retryMs ?? DEFAULT_RETRY_MS, logger: options.logger,
+      }));
+    }
+  }
+
+  /** Starts the senders: what a previous run left in the outbox goes out first. */
+  start(): void {
+    for (const sender of this.#senders.values()) sender.start();
+  }
+
+  /** Takes one message of a pipeline; it is appended with the others of this turn. */
+  enqueue(uplink: string, topic: string, payload: Uint8Array, qos: OutboxQos, retain: boolean): void {
+    if (this.#closed) {
+      this.#refused++;
+      return;
+    }
+    // The payload may be a view the caller reuses; the store copies it at append, within this turn.
+    this.#batch.push({ uplink, topic, payload, qos, retain, createdAtMs: Date.now() });
+    this.#flush ??= setImmediate(() => this.flush());
+  }
+
+  /** Messages taken and not yet appended (at most one turn's worth). */
+  get unflushed(): number {
+    return this.#batch.length;
+  }
+
+  /** Appends what was taken as one batch and tells the senders. */
+  flush(): void {
+    if (this.#flush) clearImmediate(this.#flush);
+    this.#flush = undefined;
+    if (this.#batch.length === 0) return;
+    const batch = this.#batch;
+    this.#batch = [];
+    try {
+      this.#store.append(batch);
+    } catch (err) {
+      this.#refused += batch.length;
+      const code = err instanceof WgError ? err.code : undefined;
+      this.#log.error({ err, code, messages: batch.length }, 'the outbox refused a batch of messages: they are lost');
+      return;
+    }
+    const uplinks = new Set(batch.map((m) => m.uplink));
+    for (const uplink of uplinks) this.#senders.get(uplink)?.wake();
+  }
+
+  /**
+   * Stop, first half: appends what is left and lets the senders see what they handed over delivered
+   * (up to `timeoutMs`). What is not delivered by then stays in the outbox for the next start.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.flush();
+    this.#closed = true;
+    await Promise.all([...this.#senders.values()].map((s) => s.stop(timeoutMs)));
+  }
+
+  /** Stop, second half, once the sinks are closed: closes the store. */
+  close(): void {
+    this.#closed = true;
+    this.#store.close();
+  }
+
+  status(uplink: string): OutboxStatus {
+    const sender = this.#senders.get(uplink);
+    return { ...this.#store.stats(uplink), ...(sender?.counters ?? { sent: 0, delivered: 0, deadLettered: 0, failed: 0 }), refused: this.#refused };
+  }
+}
