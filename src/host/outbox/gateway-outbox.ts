@@ -38,6 +38,7 @@ export class GatewayOutbox {
   #flush?: NodeJS.Immediate;
   #refused = 0;
   #closed = false;
+  #final?: Map<string, OutboxStatus>;
 
   constructor(options: GatewayOutboxOptions) {
     this.#store = options.store;
@@ -101,11 +102,16 @@ export class GatewayOutbox {
 
   /** Stop, second half, once the sinks are closed: closes the store. */
   close(): void {
+    if (this.#final) return;
     this.#closed = true;
+    // A status asked after the stop (the last log line, a test) shows the outbox as it was left.
+    this.#final = new Map([...this.#senders.keys()].map((uplink) => [uplink, this.status(uplink)]));
     this.#store.close();
   }
 
   status(uplink: string): OutboxStatus {
+    const left = this.#final?.get(uplink);
+    if (left) return left;
     const sender = this.#senders.get(uplink);
     return { ...this.#store.stats(uplink), ...(sender?.counters ?? { sent: 0, delivered: 0, deadLettered: 0, failed: 0 }), refused: this.#refused };
   }
