@@ -122,7 +122,15 @@ export class Gateway {
 /** A compact status for the periodic log line. */
 function summarize(status: GatewayStatus): unknown {
   return {
-    uplinks: status.uplinks.map((u) => ({ name: u.name, state: u.state, acked: u.acked, queued: u.queued, failed: u.failed })),
+    uplinks: status.uplinks.map((u) => ({
+      name: u.name, state: u.state, acked: u.acked, failed: u.failed, reconnects: u.reconnects,
+      ...(u.outbox ? {
+        outbox: {
+          messages: u.outbox.messages, bytes: u.outbox.bytes, oldestAgeMs: u.outbox.oldestAgeMs, replayed: u.replayed,
+          dropped: u.outbox.droppedByBytes + u.outbox.droppedByAge, deadLetters: u.outbox.deadLetters,
+        },
+      } : {}),
+    })),
     pipelines: status.pipelines.map((p) => ({
       name: p.name, state: p.state, published: p.published, dropped: p.batchesDropped, kills: p.watchdogKills,
       devices: p.devices.map((d) => ({ name: d.device, connected: d.connected, timeouts: d.timeouts, linkErrors: d.linkErrors })),

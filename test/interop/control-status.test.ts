@@ -91,7 +91,8 @@ test('wasmgate status shows the gateway, its pipeline with plugin names and vers
   assert.ok(run.stdout.includes(`  step 2 json ${manifestVersion('json')} (encoder): `), run.stdout);
   assert.match(run.stdout, /^ {2}link \S+ \(modbus_tcp\): connected, utilisation [\d.]+%, \d+ transactions$/m);
   assert.match(run.stdout, /^ {2}device plc on \S+: connected; \d+ polls, \d+ answers, 0 timeouts, \d+ overruns/m);
-  assert.match(run.stdout, /^uplink cloud: connected; \d+ queued, \d+ acked, 0 failed$/m);
+  assert.match(run.stdout, /^uplink cloud: connected; \d+ acked, 0 failed, \d+ reconnects$/m);
+  assert.match(run.stdout, /^ {2}outbox: \d+ waiting \([\d.]+ (B|KiB|MiB)\)(, oldest \S+ old)?; \d+ delivered, \d+ replayed, 0 dropped \(0 over the size cap, 0 over the age cap\), 0 dead letters$/m);
   // --socket names the same daemon.
   const direct = await runWasmgate(['status', '--socket', socketPath]);
   assert.equal(direct.code, 0, direct.stderr);

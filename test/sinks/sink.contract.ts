@@ -93,7 +93,7 @@ export function describeSinkContract(name: string, setup: SinkContractSetup, opt
         assert.deepEqual(new Uint8Array(got[0]!.payload), binary);
         assert.equal(got[1]?.topic, `${root}/line1/temp`);
         assert.equal(got[1]?.payload.toString('utf8'), '{"t":21.5,"unit":"°C"}');
-        assert.deepEqual(sink.counters(), { published: 2, acked: 2, failed: 0, reconnects: 0, queued: 0 });
+        assert.deepEqual(sink.counters(), { published: 2, acked: 2, failed: 0, reconnects: 0, queued: 0, unmarked: 0, replayed: 0 });
       } finally {
         await sub.close();
       }
@@ -133,7 +133,7 @@ export function describeSinkContract(name: string, setup: SinkContractSetup, opt
           const atLevel = (list: string[]) => list.filter((p) => p.endsWith(level));
           assert.deepEqual(atLevel(got), atLevel(expected), `order at QoS ${level}`);
         }
-        assert.deepEqual(sink.counters(), { published: 6, acked: 6, failed: 0, reconnects: 0, queued: 0 });
+        assert.deepEqual(sink.counters(), { published: 6, acked: 6, failed: 0, reconnects: 0, queued: 0, unmarked: 0, replayed: 0 });
       } finally {
         await sub.close();
       }
@@ -162,7 +162,7 @@ export function describeSinkContract(name: string, setup: SinkContractSetup, opt
         assert.deepEqual(firstArrivals(sub.messages), expected);
         const counters = sink.counters();
         assert.ok(counters.reconnects >= 1, `reconnects = ${counters.reconnects}`);
-        assert.deepEqual({ ...counters, reconnects: 0 }, { published: 25, acked: 25, failed: 0, reconnects: 0, queued: 0 });
+        assert.deepEqual({ ...counters, reconnects: 0 }, { published: 25, acked: 25, failed: 0, reconnects: 0, queued: 0, unmarked: 0, replayed: 0 });
         assert.equal(sink.state, 'connected');
       } finally {
         await sub.close();
@@ -236,7 +236,7 @@ export function describeSinkContract(name: string, setup: SinkContractSetup, opt
       await sink.close(1_000);
       await Promise.all(rejected);
       assert.equal(sink.state, 'closed');
-      assert.deepEqual(sink.counters(), { published: 2, acked: 0, failed: 2, reconnects: sink.counters().reconnects, queued: 0 });
+      assert.deepEqual(sink.counters(), { published: 2, acked: 0, failed: 2, reconnects: sink.counters().reconnects, queued: 0, unmarked: 0, replayed: 0 });
     }));
   });
 }

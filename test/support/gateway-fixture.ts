@@ -22,9 +22,10 @@ export async function writeGatewayFixture(gatewayYaml: string, pipelineYaml: str
 
 /**
  * A gateway file with one MQTT uplink "cloud" and the pipeline file ./pipeline.yaml (or the files
- * `pipelines` names), logging JSON at `logLevel` (default warn).
+ * `pipelines` names), logging JSON at `logLevel` (default warn). `uplink` lines are added to the
+ * uplink's `mqtt:` block as written (indent them by six spaces).
  */
-export function gatewayYaml(brokerUrl: string, id = 'gw-test', options: { logLevel?: string; pipelines?: string[] } = {}): string {
+export function gatewayYaml(brokerUrl: string, id = 'gw-test', options: { logLevel?: string; pipelines?: string[]; uplink?: string[] } = {}): string {
   const pipelines = options.pipelines ?? ['./pipeline.yaml'];
   return `gateway:
   id: ${id}
@@ -36,6 +37,6 @@ uplinks:
       url: ${brokerUrl}
       qos: 1
       reconnect: { min: 50ms, max: 500ms }
-pipelines:
+${(options.uplink ?? []).map((l) => `${l}\n`).join('')}pipelines:
 ${pipelines.map((p) => `  - ${p}\n`).join('')}`;
 }

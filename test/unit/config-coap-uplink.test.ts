@@ -37,6 +37,11 @@ test('a coap uplink resolves with the defaults docs/config.md gives', async () =
     name: 'cloud', transport: 'coap', url: 'coap://[::1]/telemetry/site%201', host: '::1', port: 5683,
     path: ['telemetry', 'site 1'], method: 'POST', qos: 1, blockSize: 1024, inFlight: 1, maxRetransmit: 4,
     reconnect: { minMs: 1_000, maxMs: 30_000 },
+    // 256 MiB = 268 435 456 B, 168 h = 604 800 000 ms, 16 MiB = 16 777 216 B (config.md, `outbox`).
+    outbox: {
+      maxBytes: 268_435_456, maxAgeMs: 604_800_000, memoryMaxBytes: 16_777_216, replay: { mode: 'in_order' }, mark: 'auto',
+      reportTopic: 'wasmgate/gw1/outbox/cloud',
+    },
   });
   // QoS of a pipeline that does not say: the uplink's.
   assert.equal(result.config.pipelines[0]!.publish.qos, 1);

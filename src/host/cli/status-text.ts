@@ -1,7 +1,7 @@
 /**
  * The daemon's status for a person, as `wasmgate status` prints it: one line for the gateway, then per
  * pipeline its state and counters, its steps with plugin name and version, its links and its devices,
- * then one line per uplink. Failure states (a failed pipeline, a link down, a quarantined device, an
+ * then per uplink a line for its link and one for its outbox. Failure states (a failed pipeline, a link down, a quarantined device, an
  * uplink offline) are said in words, with the last error where there is one.
  */
 import type { ControlStatus } from '../control/gateway-control.js';
@@ -27,9 +27,21 @@ export function statusText(status: ControlStatus): string[] {
   }
   for (const u of status.uplinks) {
     const last = u.lastError && u.state !== 'connected' ? `; last error: ${u.lastError}` : '';
-    lines.push(`uplink ${u.name}: ${u.state}; ${u.queued} queued, ${u.acked} acked, ${u.failed} failed${last}`);
+    lines.push(`uplink ${u.name}: ${u.state}; ${u.acked} acked, ${u.failed} failed, ${u.reconnects} reconnects${last}`);
+    const o = u.outbox;
+    if (o) {
+      const oldest = o.messages > 0 ? `, oldest ${duration(o.oldestAgeMs)} old` : '';
+      lines.push(`  outbox: ${o.messages} waiting (${bytes(o.bytes)})${oldest}; ${o.delivered} delivered, ${u.replayed} replayed, ${o.droppedByBytes + o.droppedByAge} dropped (${o.droppedByBytes} over the size cap, ${o.droppedByAge} over the age cap), ${o.deadLetters} dead letters`);
+    }
   }
   return lines;
+}
+
+/** `512 B`, `1.5 KiB`, `12.0 MiB`. */
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** `3d 04h 05m`, `1h 02m 03s`, `4m 05s`, `12s`. */

@@ -9,12 +9,13 @@ export class CaptureSink implements Sink {
   readonly name = 'capture';
   readonly state: SinkState = 'connected';
   readonly lastError = undefined;
+  readonly connectedSinceMs = Date.now();
   readonly messages: string[] = [];
   #listeners: (() => void)[] = [];
 
   counters(): SinkCounters {
     const n = this.messages.length;
-    return { published: n, acked: n, failed: 0, reconnects: 0, queued: 0 };
+    return { published: n, acked: n, failed: 0, reconnects: 0, queued: 0, unmarked: 0, replayed: 0 };
   }
 
   backlog(): number {
@@ -26,6 +27,11 @@ export class CaptureSink implements Sink {
   }
 
   start(): void {}
+
+  /** Always connected: there is no change to tell. */
+  onStateChange(): () => void {
+    return () => undefined;
+  }
 
   waitConnected(): Promise<void> {
     return Promise.resolve();

@@ -3,6 +3,7 @@
  * filled in its static defaults: keys as written in YAML, units not yet converted, paths not yet
  * resolved. Only the cross checks and the resolver read these; everything else gets `Resolved*`.
  */
+import type { OutboxDocument } from '../uplinks/outbox-settings.js';
 import type { Qos, LogFormat, LogLevel } from './resolved.js';
 import type { ProfilesDocument } from '../sources/modbus-points.js';
 export type { PointDocument } from '../sources/modbus-points.js';
@@ -42,6 +43,8 @@ export interface MqttDocument {
   reconnect: BackoffDocument;
   /** Always present (the schema defaults it to `{}`); whether it was written is asked of the source. */
   tls: { ca?: string; cert?: string; key?: string; reject_unauthorized: boolean };
+  /** Always present (the schema defaults it to `{}`). */
+  outbox: OutboxDocument;
 }
 
 export interface PipelineDocument {

@@ -6,6 +6,7 @@
 import type { PluginKind, PluginManifest } from './plugin-manifest.js';
 import type { POINT_TYPES, WORD_ORDERS, POINT_ACCESS } from '../sources/modbus-point-schema.js';
 import type { SourceKindName } from '../sources/source-kinds.js';
+import type { ResolvedOutboxSettings } from '../uplinks/outbox-settings.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'pretty';
@@ -60,6 +61,7 @@ export interface ResolvedCoapUplink {
   readonly inFlight: number;
   readonly maxRetransmit: number;
   readonly reconnect: ResolvedBackoff;
+  readonly outbox: ResolvedOutboxSettings;
 }
 
 export interface ResolvedMqttUplink {
@@ -78,6 +80,7 @@ export interface ResolvedMqttUplink {
   readonly reconnect: ResolvedBackoff;
   /** Present exactly when the URL is `mqtts://` or `wss://`. */
   readonly tls: ResolvedTls | null;
+  readonly outbox: ResolvedOutboxSettings;
 }
 
 export interface ResolvedTls {

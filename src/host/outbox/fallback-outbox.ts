@@ -174,7 +174,8 @@ export class FallbackOutbox implements OutboxStore {
       return;
     }
     this.#episode = { retryAtMs, messages: 0 };
-    const maxBytes = this.#options.memoryCaps.default.maxBytes;
+    const perUplink = Object.values(this.#options.memoryCaps.uplinks ?? {}).map((c) => c.maxBytes);
+    const maxBytes = perUplink.length > 0 ? Math.max(...perUplink) : this.#options.memoryCaps.default.maxBytes;
     this.#options.onProblem?.(new WgError('WG_ERR_OUTBOX_MEMORY_FALLBACK', { maxBytes, detail: `${cause.code}: ${cause.message}` }, { cause }));
   }
 }

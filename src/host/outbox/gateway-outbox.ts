@@ -11,12 +11,23 @@ import { WgError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Sink } from '../sinks/sink.js';
 import type { NewMessage, OutboxQos, OutboxStats, OutboxStore } from './outbox-store.js';
-import { UplinkSender, type UplinkSenderCounters } from './uplink-sender.js';
+import { UplinkSender, type ReplayPacing, type UplinkSenderCounters } from './uplink-sender.js';
+import { DropReport } from './drop-report.js';
+
+/** What the outbox needs of each uplink's settings (config.md, `outbox:`). */
+export interface UplinkOutboxSettings {
+  readonly replay: ReplayPacing;
+  /** Where the drop report goes when the link comes up; null: none. */
+  readonly reportTopic: string | null;
+}
 
 export interface GatewayOutboxOptions {
   store: OutboxStore;
   sinks: ReadonlyMap<string, Sink>;
   logger: Logger;
+  gatewayId: string;
+  /** Per uplink; an uplink not named gets in_order replay and no drop report. */
+  uplinks?: ReadonlyMap<string, UplinkOutboxSettings>;
   /** Messages handed to a sink and not yet delivered, per uplink. */
   window?: number;
   retryMs?: number;
@@ -25,7 +36,11 @@ export interface GatewayOutboxOptions {
 export interface OutboxStatus extends OutboxStats, UplinkSenderCounters {
   /** Messages the store refused (a batch that could not be appended, memory fallback full). */
   refused: number;
+  /** Drop reports handed to the outbox this run. */
+  reports: number;
 }
+
+const NO_SENDS: UplinkSenderCounters = { sent: 0, delivered: 0, deadLettered: 0, failed: 0 };
 
 const DEFAULT_WINDOW = 256;
 const DEFAULT_RETRY_MS = 1_000;
@@ -34,6 +49,7 @@ export class GatewayOutbox {
   readonly #store: OutboxStore;
   readonly #log: Logger;
   readonly #senders = new Map<string, UplinkSender>();
+  readonly #reports = new Map<string, DropReport>();
   #batch: NewMessage[] = [];
   #flush?: NodeJS.Immediate;
   #refused = 0;
@@ -44,15 +60,25 @@ export class GatewayOutbox {
     this.#store = options.store;
     this.#log = options.logger;
     for (const [uplink, sink] of options.sinks) {
+      const settings = options.uplinks?.get(uplink);
       this.#senders.set(uplink, new UplinkSender({
         uplink, store: options.store, sink, window: options.window ?? DEFAULT_WINDOW, retryMs: options.retryMs ?? DEFAULT_RETRY_MS, logger: options.logger,
+        ...(settings ? { replay: settings.replay } : {}),
       }));
+      if (settings?.reportTopic) {
+        this.#reports.set(uplink, new DropReport({
+          gatewayId: options.gatewayId, uplink, topic: settings.reportTopic, sink,
+          stats: () => this.#store.stats(uplink),
+          enqueue: (topic, payload) => this.enqueue(uplink, topic, payload, 1, false),
+        }));
+      }
     }
   }
 
-  /** Starts the senders: what a previous run left in the outbox goes out first. */
+  /** Starts the senders (what a previous run left in the outbox goes out first) and the drop reports. */
   start(): void {
     for (const sender of this.#senders.values()) sender.start();
+    for (const report of this.#reports.values()) report.start();
   }
 
   /** Takes one message of a pipeline; it is appended with the others of this turn. */
@@ -97,6 +123,7 @@ export class GatewayOutbox {
   async drain(timeoutMs: number): Promise<void> {
     this.flush();
     this.#closed = true;
+    for (const report of this.#reports.values()) report.stop();
     await Promise.all([...this.#senders.values()].map((s) => s.stop(timeoutMs)));
   }
 
@@ -113,6 +140,6 @@ export class GatewayOutbox {
     const left = this.#final?.get(uplink);
     if (left) return left;
     const sender = this.#senders.get(uplink);
-    return { ...this.#store.stats(uplink), ...(sender?.counters ?? { sent: 0, delivered: 0, deadLettered: 0, failed: 0 }), refused: this.#refused };
+    return { ...this.#store.stats(uplink), ...(sender?.counters ?? NO_SENDS), refused: this.#refused, reports: this.#reports.get(uplink)?.sent ?? 0 };
   }
 }

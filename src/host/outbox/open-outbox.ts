@@ -9,25 +9,42 @@ import type { Logger } from '../logger.js';
 import type { Sink } from '../sinks/sink.js';
 import { FallbackOutbox } from './fallback-outbox.js';
 import { GatewayOutbox } from './gateway-outbox.js';
-import type { OutboxCapsTable } from './outbox-store.js';
+import type { OutboxCaps, OutboxCapsTable } from './outbox-store.js';
 import { readReservedSeq } from './seq-reservation.js';
 import { SqliteOutbox } from './sqlite-outbox.js';
 
-/** Per uplink on disk: a day of 1 000 points/s of small JSON is about 10 GB; keep the last few hours' worth. */
-const DISK_CAPS: OutboxCapsTable = { default: { maxBytes: 256 * 1024 * 1024, maxAgeMs: 7 * 24 * 3600_000, maxDeadLetters: 1_000 } };
-/** Per uplink in memory, while the disk cannot be written. */
-const MEMORY_CAPS: OutboxCapsTable = { default: { maxBytes: 16 * 1024 * 1024, maxAgeMs: 7 * 24 * 3600_000, maxDeadLetters: 100 } };
+/** Dead letters kept for listing per uplink, on disk and in memory; the rest stay counted. */
+const DEAD_LETTERS_KEPT = { disk: 1_000, memory: 100 };
+
+/** Each uplink's caps from its `outbox:` settings (config.md), on disk and in memory. */
+function capsTables(config: ResolvedGateway): { disk: OutboxCapsTable; memory: OutboxCapsTable } {
+  const disk: Record<string, OutboxCaps> = {};
+  const memory: Record<string, OutboxCaps> = {};
+  for (const { name, outbox } of config.uplinks) {
+    disk[name] = { maxBytes: outbox.maxBytes, maxAgeMs: outbox.maxAgeMs, maxDeadLetters: DEAD_LETTERS_KEPT.disk };
+    memory[name] = { maxBytes: outbox.memoryMaxBytes, maxAgeMs: outbox.maxAgeMs, maxDeadLetters: DEAD_LETTERS_KEPT.memory };
+  }
+  // An uplink no longer configured may still have messages on disk: the store serves nobody those,
+  // but its caps still need a value.
+  const fallback = { maxBytes: 256 * 1024 * 1024, maxAgeMs: 7 * 24 * 3600_000 };
+  return {
+    disk: { default: { ...fallback, maxDeadLetters: DEAD_LETTERS_KEPT.disk }, uplinks: disk },
+    memory: { default: { ...fallback, maxBytes: 16 * 1024 * 1024, maxDeadLetters: DEAD_LETTERS_KEPT.memory }, uplinks: memory },
+  };
+}
 
 export async function openGatewayOutbox(config: ResolvedGateway, sinks: ReadonlyMap<string, Sink>, logger: Logger): Promise<GatewayOutbox> {
   const log = logger.child({ component: 'outbox' });
   const file = join(config.dataDir, 'outbox.db');
   await mkdir(config.dataDir, { recursive: true }).catch(() => undefined); // a directory it cannot make is the store's to report
   const onProblem = (problem: { code: string; message: string; context: unknown }): void => log.warn({ code: problem.code }, problem.message);
+  const caps = capsTables(config);
   const store = new FallbackOutbox({
-    openDurable: () => new SqliteOutbox({ file, caps: DISK_CAPS, onProblem }),
+    openDurable: () => new SqliteOutbox({ file, caps: caps.disk, onProblem }),
     reservedSeq: () => readReservedSeq(file),
-    memoryCaps: MEMORY_CAPS,
+    memoryCaps: caps.memory,
     onProblem,
   });
-  return new GatewayOutbox({ store, sinks, logger: log });
+  const uplinks = new Map(config.uplinks.map((u) => [u.name, { replay: u.outbox.replay, reportTopic: u.outbox.reportTopic }]));
+  return new GatewayOutbox({ store, sinks, logger: log, gatewayId: config.id, uplinks });
 }

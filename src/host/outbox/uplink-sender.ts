@@ -1,6 +1,6 @@
 /**
  * Moves one uplink's messages from the outbox to its sink: reads what is pending (oldest first), keeps
- * at most `window` of them handed to the sink and not yet delivered, and removes each from the outbox
+ * at most `window` of them handed to the sink and not yet delivered (one while the link is away), and removes each from the outbox
  * only once the sink says it was delivered (QoS 1 acknowledged, QoS 0 written). A message the peer
  * refused for good (`WG_ERR_UPLINK_REFUSED`) goes to the dead letters, never round again; any other
  * failure leaves it in the outbox, to be sent again after `retryMs`. So a crash between hand-over and
@@ -8,11 +8,22 @@
  *
  * Acknowledgements are gathered and removed in one `ack` call per turn of the event loop: the durable
  * store's cost is per call, not per message.
+ *
+ * Replay (what the outbox holds when the link returns) goes one of two ways:
+ * - `in_order`: oldest first, as fast as the window allows; per stream, the order of making.
+ * - `live_first`: messages made after the connection came up go out at once; the backlog made before
+ *   it goes out oldest first, behind them, at most `ratePerS` a second (a token bucket), so a broker or
+ *   a metered link is not flooded. A stream's live readings then overtake its backlog; each carries
+ *   its seq and replay flag (message-mark.ts) for the consumer to order them.
+ * Every message is handed over with its stamp (seq, creation time) for the sink to mark it.
  */
 import { isWgError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Sink } from '../sinks/sink.js';
 import type { OutboxStore, StoredMessage } from './outbox-store.js';
+import { TokenBucket } from './token-bucket.js';
+
+export type ReplayPacing = { readonly mode: 'in_order' } | { readonly mode: 'live_first'; readonly ratePerS: number };
 
 export interface UplinkSenderOptions {
   uplink: string;
@@ -23,6 +34,8 @@ export interface UplinkSenderOptions {
   /** Wait after a failed delivery before the outbox is read again from its oldest message. */
   retryMs: number;
   logger: Logger;
+  /** Default `in_order`. */
+  replay?: ReplayPacing;
 }
 
 export interface UplinkSenderCounters {
@@ -47,31 +60,75 @@ export class UplinkSender {
   #retry?: NodeJS.Timeout;
   #running = false;
   readonly #idle = new Set<() => void>();
+  readonly #pacing: LiveFirst | undefined;
+  #stopWatching?: () => void;
 
   constructor(options: UplinkSenderOptions) {
     this.#o = options;
     this.#log = options.logger.child({ uplink: options.uplink });
+    if (options.replay?.mode === 'live_first') this.#pacing = new LiveFirst(options.replay.ratePerS, options.window);
   }
 
   start(): void {
     this.#running = true;
+    this.#stopWatching = this.#o.sink.onStateChange((state) => {
+      if (state !== 'connected') return;
+      // Whatever the outbox holds now was made before this connection: it is the backlog.
+      this.#pacing?.connected(this.#o.store.lastSeq());
+      this.wake();
+    });
+    if (this.#o.sink.state === 'connected') this.#pacing?.connected(this.#o.store.lastSeq());
     this.wake();
   }
 
   /** New messages may be pending (after an append): hand what the window allows to the sink. */
   wake(): void {
     if (!this.#running || this.#retry) return;
-    const room = this.#o.window - this.#inFlight.size;
+    if (this.#o.sink.state !== 'connected') {
+      // While the link is away the sink gets one message, its oldest: enough for a sink that finds its
+      // link by trying (CoAP), and nothing piles up in its memory that the outbox's caps cannot reach.
+      if (this.#inFlight.size === 0) for (const message of this.#o.store.pending(this.#o.uplink, 1)) this.#send(message);
+      return;
+    }
+    let room = this.#o.window - this.#inFlight.size;
     if (room <= 0) return;
-    for (const message of this.#o.store.pending(this.#o.uplink, room, this.#after)) {
-      if (this.#inFlight.has(message.seq)) continue;
-      this.#send(message);
+    if (!this.#pacing) {
+      for (const message of this.#o.store.pending(this.#o.uplink, room, this.#after)) {
+        if (!this.#inFlight.has(message.seq)) this.#send(message);
+      }
+      return;
+    }
+    const pacing = this.#pacing;
+    for (const message of this.#o.store.pending(this.#o.uplink, room, pacing.liveAfter)) {
+      pacing.liveAfter = message.seq;
+      if (!this.#inFlight.has(message.seq)) {
+        this.#send(message);
+        room--;
+      }
+    }
+    while (room > 0 && !pacing.backlogDone) {
+      const allowed = pacing.bucket.take(room);
+      if (allowed === 0) {
+        pacing.armRefill(() => this.wake());
+        return;
+      }
+      const batch = this.#o.store.pending(this.#o.uplink, allowed, pacing.backlogAfter).filter((m) => m.seq < pacing.liveFrom);
+      if (batch.length < allowed) pacing.backlogDone = true;
+      for (const message of batch) {
+        pacing.backlogAfter = message.seq;
+        if (!this.#inFlight.has(message.seq)) {
+          this.#send(message);
+          room--;
+        }
+      }
     }
   }
 
   /** Stops handing messages over; resolves once those in flight settled or `timeoutMs` passed. */
   async stop(timeoutMs = 5000): Promise<void> {
     this.#running = false;
+    this.#stopWatching?.();
+    this.#pacing?.disarm();
     clearTimeout(this.#retry);
     if (this.#inFlight.size > 0) {
       await new Promise<void>((resolve) => {
@@ -89,7 +146,8 @@ export class UplinkSender {
     this.#inFlight.add(message.seq);
     this.#after = Math.max(this.#after, message.seq);
     this.counters.sent++;
-    this.#o.sink.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }).then(
+    const stamp = { seq: message.seq, createdAtMs: message.createdAtMs };
+    this.#o.sink.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain, stamp }).then(
       () => {
         this.counters.delivered++;
         this.#acks.push(message.seq);
@@ -117,6 +175,7 @@ export class UplinkSender {
       this.#retry = setTimeout(() => {
         this.#retry = undefined;
         this.#after = 0;
+        this.#pacing?.rewind();
         this.wake();
       }, this.#o.retryMs);
     }
@@ -135,5 +194,49 @@ export class UplinkSender {
       // Not removed: they will be sent again (at-least-once); the store says why it failed.
       this.#log.error({ err, code: (err as { code?: string }).code, messages: seqs.length }, 'outbox could not remove delivered messages; they will be sent again');
     }
+  }
+}
+
+/** Where a `live_first` sender stands: the seq where live begins, its two read positions, its bucket. */
+class LiveFirst {
+  readonly bucket: TokenBucket;
+  /** The first seq made after the connection came up. Before the first connection, all is backlog. */
+  liveFrom = Number.MAX_SAFE_INTEGER;
+  /** The last live seq read. */
+  liveAfter = Number.MAX_SAFE_INTEGER;
+  /** The last backlog seq read. */
+  backlogAfter = 0;
+  backlogDone = false;
+  #refill?: NodeJS.Timeout;
+
+  constructor(ratePerS: number, window: number) {
+    // A tenth of a second's worth at most in one burst (at least one message), and never more than the window.
+    this.bucket = new TokenBucket(ratePerS, Math.max(1, Math.min(window, Math.ceil(ratePerS / 10))));
+  }
+
+  connected(lastSeq: number): void {
+    this.liveFrom = lastSeq + 1;
+    this.liveAfter = lastSeq;
+    this.rewind();
+  }
+
+  /** Read both parts again from their starts (after a failure: the failed ones come round again). */
+  rewind(): void {
+    this.backlogAfter = 0;
+    this.backlogDone = false;
+    if (this.liveFrom !== Number.MAX_SAFE_INTEGER) this.liveAfter = this.liveFrom - 1;
+  }
+
+  armRefill(wake: () => void): void {
+    if (this.#refill) return;
+    this.#refill = setTimeout(() => {
+      this.#refill = undefined;
+      wake();
+    }, Math.max(1, Math.ceil(this.bucket.msUntilToken())));
+  }
+
+  disarm(): void {
+    clearTimeout(this.#refill);
+    this.#refill = undefined;
   }
 }

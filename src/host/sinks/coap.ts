@@ -14,7 +14,9 @@
 import { Agent, request } from 'coap';
 import { WgError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Sink, SinkCounters, SinkPublishOptions, SinkQos, SinkState } from './sink.js';
+import type { MessageStamp, Sink, SinkCounters, SinkPublishOptions, SinkQos, SinkState, SinkStateListener } from './sink.js';
+import { SinkStateListeners } from './state-listeners.js';
+import { isReplay, markFields, type MarkMode } from './message-mark.js';
 
 export interface CoapSinkOptions {
   readonly name: string;
@@ -32,12 +34,15 @@ export interface CoapSinkOptions {
   readonly reconnect: { readonly minMs: number; readonly maxMs: number };
   /** Messages held in memory before publish rejects (default 100 000). */
   readonly queueLimit?: number;
+  /** How a stamped message carries its seq and replay flag (message-mark.ts); `auto` and `fields` are the same here. */
+  readonly mark?: MarkMode;
 }
 
 interface Message {
   topic: string;
   payload: Buffer;
   confirmable: boolean;
+  stamp: MessageStamp | undefined;
   resolve: () => void;
   reject: (err: WgError) => void;
 }
@@ -53,7 +58,7 @@ export class CoapSink implements Sink {
   #inFlight = 0;
   #state: SinkState = 'offline';
   #lastError: WgError | undefined;
-  #counts = { published: 0, acked: 0, failed: 0, reconnects: 0 };
+  #counts = { published: 0, acked: 0, failed: 0, reconnects: 0, unmarked: 0, replayed: 0 };
   #retryAt = 0;
   #retryMs: number;
   #retryTimer?: NodeJS.Timeout;
@@ -62,6 +67,9 @@ export class CoapSink implements Sink {
   readonly #connectedWaiters = new Set<() => void>();
   readonly #backlogWaiters: Array<{ limit: number; resolve: () => void }> = [];
   readonly #drained = new Set<() => void>();
+  #connectedSinceMs: number | undefined;
+  #startedAtMs = 0;
+  readonly #stateListeners = new SinkStateListeners();
 
   constructor(options: CoapSinkOptions, logger: Logger) {
     this.name = options.name;
@@ -77,6 +85,21 @@ export class CoapSink implements Sink {
 
   get lastError(): WgError | undefined {
     return this.#lastError;
+  }
+
+  get connectedSinceMs(): number | undefined {
+    return this.#state === 'connected' ? this.#connectedSinceMs : undefined;
+  }
+
+  onStateChange(listener: SinkStateListener): () => void {
+    return this.#stateListeners.add(listener);
+  }
+
+  #setState(state: SinkState): void {
+    // The first exchange of a run does not start a new connection: the run does (see #marked).
+    if (state === 'connected') this.#connectedSinceMs = this.#state === 'connecting' ? this.#startedAtMs : Date.now();
+    this.#state = state;
+    this.#stateListeners.changed(state);
   }
 
   counters(): SinkCounters {
@@ -95,7 +118,8 @@ export class CoapSink implements Sink {
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    this.#state = 'connecting';
+    this.#startedAtMs = Date.now();
+    this.#setState('connecting');
     this.#pump();
   }
 
@@ -121,7 +145,7 @@ export class CoapSink implements Sink {
     if (this.#queue.length >= (this.#o.queueLimit ?? DEFAULT_QUEUE_LIMIT)) return Promise.reject(this.#fail(topic, 'the queue is full'));
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ topic, payload: bytes, confirmable: (options.qos ?? this.#o.qos) === 1, resolve, reject });
+      this.#queue.push({ topic, payload: bytes, confirmable: (options.qos ?? this.#o.qos) === 1, stamp: options.stamp, resolve, reject });
       this.#pump();
     });
   }
@@ -140,7 +164,7 @@ export class CoapSink implements Sink {
       });
     }
     for (const message of this.#queue.splice(0)) message.reject(this.#fail(message.topic, 'the sink closed before the message was sent'));
-    this.#state = 'closed';
+    this.#setState('closed');
     for (const w of this.#backlogWaiters.splice(0)) w.resolve();
     this.#agent.close();
     this.#log.info(this.counters(), 'coap uplink closed');
@@ -162,10 +186,11 @@ export class CoapSink implements Sink {
   #send(message: Message): void {
     this.#inFlight++;
     const pathname = '/' + [...this.#o.path, ...message.topic.split('/').filter((s) => s !== '')].map(encodeURIComponent).join('/');
+    const body = this.#marked(message);
     const req = request({
       hostname: this.#o.host, port: this.#o.port, pathname, method: this.#o.method,
       confirmable: message.confirmable, agent: this.#agent, retrySend: this.#o.maxRetransmit,
-      ...(message.payload.byteLength > this.#o.blockSize ? { options: { Block1: Buffer.of(Math.log2(this.#o.blockSize) - 4) } } : {}),
+      ...(body.byteLength > this.#o.blockSize ? { options: { Block1: Buffer.of(Math.log2(this.#o.blockSize) - 4) } } : {}),
     });
     let settled = false;
     const settle = (outcome: 'acked' | 'refused' | 'retry', detail?: string): void => {
@@ -200,13 +225,29 @@ export class CoapSink implements Sink {
     });
     req.on('timeout', () => settle('retry', `no acknowledgement from ${this.#o.host}:${this.#o.port} after ${this.#o.maxRetransmit} retransmissions`));
     req.on('error', (err: Error) => settle('retry', err.message));
-    req.end(message.payload);
+    req.end(body);
     if (!message.confirmable) setImmediate(() => settle('acked'));
+  }
+
+  /** The payload with the stamp's seq and replay flag in its JSON object (message-mark.ts), unless `mark` is none. */
+  #marked(message: Message): Buffer {
+    const { stamp, payload } = message;
+    const mark = this.#o.mark ?? 'auto';
+    if (stamp === undefined) return payload;
+    // Until an exchange fails, the "connection" is the sink's life: it began at start().
+    const since = this.#state === 'connecting' ? this.#startedAtMs : this.connectedSinceMs;
+    const replay = isReplay(stamp, since);
+    if (replay) this.#counts.replayed++;
+    if (mark === 'none' || mark === 'properties') return payload;
+    const marked = markFields(payload, stamp, replay);
+    if (marked) return marked;
+    this.#counts.unmarked++;
+    return payload;
   }
 
   #up(): void {
     if (this.#state !== 'connected') {
-      this.#state = 'connected';
+      this.#setState('connected');
       this.#lastError = undefined;
       this.#retryMs = this.#o.reconnect.minMs;
       this.#log.info({ queued: this.#queue.length }, 'coap uplink exchanging');
@@ -217,7 +258,7 @@ export class CoapSink implements Sink {
   #down(detail: string): void {
     this.#lastError = new WgError('WG_ERR_UPLINK_CONNECT', { uplink: this.name, detail });
     if (this.#state === 'connected' || this.#state === 'connecting') this.#log.warn({ code: this.#lastError.code, retryMs: this.#retryMs }, this.#lastError.message);
-    this.#state = 'offline';
+    this.#setState('offline');
     this.#counts.reconnects++;
     this.#retryAt = performance.now() + this.#retryMs;
     this.#retryMs = Math.min(this.#retryMs * 2, this.#o.reconnect.maxMs);

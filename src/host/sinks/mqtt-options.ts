@@ -9,6 +9,7 @@
  */
 import { WgError } from '../errors.js';
 import type { SinkQos } from './sink.js';
+import type { MarkMode } from './message-mark.js';
 // A longer reconnect delay would fire after 1 ms: MQTT.js would reconnect in a tight loop.
 import { MAX_TIMER_MS } from '../config/units.js';
 
@@ -46,6 +47,8 @@ export interface MqttSinkOptions {
   readonly offlineQueueLimit?: number;
   /** Only with an `mqtts://` or `wss://` url. */
   readonly tls?: MqttTlsOptions;
+  /** How a stamped message carries its seq and replay flag (message-mark.ts); default `auto`. */
+  readonly mark?: MarkMode;
 }
 
 export interface ResolvedMqttSinkOptions extends Required<Omit<MqttSinkOptions, 'username' | 'password' | 'tls'>> {
@@ -137,5 +140,6 @@ export function resolveMqttSinkOptions(options: MqttSinkOptions): ResolvedMqttSi
     connectTimeoutMs,
     offlineQueueLimit,
     tls: options.tls ? Object.freeze({ ...options.tls }) : undefined,
+    mark: options.mark ?? 'auto',
   });
 }

@@ -18,7 +18,9 @@ import { withBindings, type Logger } from '../logger.js';
 import { formatDuration } from '../../hal/duration.js';
 import { SessionTakeoverWatch } from './session-takeover.js';
 import { resolveMqttSinkOptions, type MqttSinkOptions, type ResolvedMqttSinkOptions } from './mqtt-options.js';
-import type { Sink, SinkCounters, SinkPublishOptions, SinkQos, SinkState } from './sink.js';
+import type { MessageStamp, Sink, SinkCounters, SinkPublishOptions, SinkQos, SinkState, SinkStateListener } from './sink.js';
+import { SinkStateListeners } from './state-listeners.js';
+import { isReplay, markFields } from './message-mark.js';
 
 export type { MqttSinkOptions, MqttTlsOptions } from './mqtt-options.js';
 
@@ -27,6 +29,7 @@ interface Message {
   readonly payload: Buffer | string;
   readonly qos: SinkQos;
   readonly retain: boolean;
+  readonly stamp: MessageStamp | undefined;
   resolve(): void;
   reject(error: WgError): void;
 }
@@ -57,12 +60,14 @@ export class MqttSink implements Sink {
   /** Producers waiting for the backlog to fall below their limit. */
   #roomWaiters: Array<{ limit: number; resolve: () => void }> = [];
   readonly #waiters = new Set<Waiter>();
-  readonly #counts = { published: 0, acked: 0, failed: 0, reconnects: 0 };
+  readonly #counts = { published: 0, acked: 0, failed: 0, reconnects: 0, unmarked: 0, replayed: 0 };
   /** Set while close() waits for acknowledgements; called when an in-flight message settles or the link drops. */
   #wake: (() => void) | undefined;
   readonly #takeover = new SessionTakeoverWatch();
   /** Armed on connect: a connection that lives this long is nobody's takeover. */
   #stableTimer: NodeJS.Timeout | undefined;
+  #connectedSinceMs: number | undefined;
+  readonly #stateListeners = new SinkStateListeners();
 
   /** Throws `WG_ERR_CONFIG_INVALID` / `WG_ERR_CONFIG_CONFLICT` for options that cannot work. */
   constructor(options: MqttSinkOptions, logger: Logger) {
@@ -78,6 +83,20 @@ export class MqttSink implements Sink {
 
   get lastError(): WgError | undefined {
     return this.#lastError;
+  }
+
+  get connectedSinceMs(): number | undefined {
+    return this.state === 'connected' ? this.#connectedSinceMs : undefined;
+  }
+
+  onStateChange(listener: SinkStateListener): () => void {
+    return this.#stateListeners.add(listener);
+  }
+
+  #setLink(link: Link): void {
+    this.#link = link;
+    if (link === 'connected') this.#connectedSinceMs = Date.now();
+    this.#stateListeners.changed(this.state);
   }
 
   /**
@@ -113,7 +132,7 @@ export class MqttSink implements Sink {
       queueQoSZero: true,
       ...(o.tls && { ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, rejectUnauthorized: o.tls.rejectUnauthorized }),
     };
-    this.#link = 'connecting';
+    this.#setLink('connecting');
     const client = connect(o.url, clientOptions);
     this.#client = client;
     client.on('connect', () => this.#onConnect());
@@ -156,6 +175,7 @@ export class MqttSink implements Sink {
         payload: typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
         qos: options.qos ?? this.#options.qos,
         retain: options.retain ?? false,
+        stamp: options.stamp,
         resolve,
         reject,
       };
@@ -189,7 +209,10 @@ export class MqttSink implements Sink {
   }
 
   close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
-    this.#closing ??= this.#shutdown(timeoutMs);
+    if (!this.#closing) {
+      this.#closing = this.#shutdown(timeoutMs);
+      this.#stateListeners.changed('closed');
+    }
     return this.#closing;
   }
 
@@ -229,7 +252,7 @@ export class MqttSink implements Sink {
     }
     for (const message of this.#inFlight) message.reject(this.#failed(message.topic, 'the sink closed before the broker acknowledged the message'));
     this.#inFlight.clear();
-    this.#link = 'offline';
+    this.#setLink('offline');
     this.#checkRoom();
     this.#log.info(this.counters(), 'mqtt uplink closed');
   }
@@ -237,7 +260,7 @@ export class MqttSink implements Sink {
   #send(message: Message): void {
     const client = this.#client as MqttClient;
     this.#inFlight.add(message);
-    client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (error) => {
+    client.publish(message.topic, this.#marked(message), { qos: message.qos, retain: message.retain }, (error) => {
       if (!this.#inFlight.delete(message)) return; // already settled by close() or a lost connection
       this.#wake?.();
       this.#checkRoom();
@@ -249,9 +272,22 @@ export class MqttSink implements Sink {
     });
   }
 
+  /** The payload as it goes on the wire: with the stamp's seq and replay flag where `mark` says (message-mark.ts). */
+  #marked(message: Message): Buffer | string {
+    const { stamp, payload } = message;
+    if (stamp === undefined) return payload;
+    const replay = isReplay(stamp, this.connectedSinceMs);
+    if (replay) this.#counts.replayed++;
+    if (this.#options.mark === 'none' || this.#options.mark === 'properties') return payload;
+    const marked = markFields(typeof payload === 'string' ? Buffer.from(payload) : payload, stamp, replay);
+    if (marked) return marked;
+    this.#counts.unmarked++;
+    return payload;
+  }
+
   #onConnect(): void {
     if (this.#closing) return;
-    this.#link = 'connected';
+    this.#setLink('connected');
     const takeover = this.#takeover.connected();
     if (takeover === 'detected') this.#reportTakeover();
     if (!this.#takeover.inEpisode) this.#lastError = undefined;
@@ -271,7 +307,7 @@ export class MqttSink implements Sink {
   #onReconnect(client: MqttClient): void {
     if (this.#closing) return;
     this.#counts.reconnects++;
-    this.#link = 'connecting';
+    this.#setLink('connecting');
     // MQTT.js arms its next retry from this option if this attempt fails.
     this.#reconnectDelayMs = Math.min(this.#options.reconnect.maxMs, this.#reconnectDelayMs * 2);
     client.options.reconnectPeriod = this.#reconnectDelayMs;
@@ -279,7 +315,7 @@ export class MqttSink implements Sink {
 
   #onClose(): void {
     const wasConnected = this.#link === 'connected';
-    this.#link = 'offline';
+    this.#setLink('offline');
     this.#wake?.();
     clearTimeout(this.#stableTimer);
     if (this.#closing) return;

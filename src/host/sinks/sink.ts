@@ -19,12 +19,29 @@ export type SinkState = 'connecting' | 'connected' | 'offline' | 'closed';
 
 export type SinkQos = 0 | 1;
 
+/** What the outbox knows of a message, for the sink to mark it with on the wire (message-mark.ts). */
+export interface MessageStamp {
+  /** The gateway's sequence number of the message (outbox-store.ts). */
+  readonly seq: number;
+  /** Wall time the message was made, ms since the epoch. */
+  readonly createdAtMs: number;
+}
+
 export interface SinkPublishOptions {
   /** Delivery guarantee for this message; defaults to the sink's configured QoS. */
   readonly qos?: SinkQos;
   /** Ask the peer to keep this message as the topic's last value (default false). */
   readonly retain?: boolean;
+  /**
+   * The message's seq and creation time. When given, the sink marks the message with them as its
+   * `mark` setting says, at the moment it is written: its seq, and whether it is a replay (made before
+   * the connection that carries it was established, see message-mark.ts).
+   */
+  readonly stamp?: MessageStamp;
 }
+
+/** Called with the sink's new state each time it changes. */
+export type SinkStateListener = (state: SinkState) => void;
 
 /** Monotonic counters since construction, plus `queued`, a gauge. */
 export interface SinkCounters {
@@ -38,12 +55,23 @@ export interface SinkCounters {
   readonly reconnects: number;
   /** Messages waiting for a connection right now. */
   readonly queued: number;
+  /** Stamped messages that could not carry their seq (`mark: fields` on a payload that is not a JSON object). */
+  readonly unmarked: number;
+  /** Stamped messages written as replays: made before the connection that carried them (message-mark.ts). */
+  readonly replayed: number;
 }
 
 export interface Sink {
   /** The uplink name from the gateway file, carried in every error and log line. */
   readonly name: string;
   readonly state: SinkState;
+  /**
+   * Wall time (ms since the epoch) the current connection was established (MQTT: the CONNACK; CoAP: the
+   * first exchange that succeeded after one was lost); undefined while not `connected`.
+   */
+  readonly connectedSinceMs: number | undefined;
+  /** Calls `listener` on every change of `state`; returns the function that stops it. */
+  onStateChange(listener: SinkStateListener): () => void;
   /** The last connection problem, kept until the next successful connection, for status output. */
   readonly lastError: WgError | undefined;
   counters(): SinkCounters;

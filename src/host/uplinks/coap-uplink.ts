@@ -10,7 +10,8 @@ import { backoff } from '../config/resolve-pipeline.js';
 import { backoff as backoffSchema } from '../config/schema-fragments.js';
 import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
-import type { UplinkKind } from './uplink-kind.js';
+import type { UplinkContext, UplinkKind } from './uplink-kind.js';
+import { checkOutbox, outboxSchema, resolveOutbox, type OutboxDocument } from './outbox-settings.js';
 
 export interface CoapDocument {
   url: string;
@@ -20,6 +21,7 @@ export interface CoapDocument {
   in_flight: number;
   retransmit: number;
   reconnect: BackoffDocument;
+  outbox: OutboxDocument;
 }
 
 const schema = {
@@ -34,6 +36,7 @@ const schema = {
     in_flight: { type: 'integer', minimum: 1, maximum: 16, default: 1, description: 'requests outstanding at once (RFC 7252 NSTART is 1); order is kept only with 1' },
     retransmit: { type: 'integer', minimum: 0, maximum: 8, default: 4, description: 'retransmissions of a confirmable request before it counts as lost (RFC 7252 MAX_RETRANSMIT)' },
     reconnect: backoffSchema('wait after a lost exchange before the next', '1s', '30s'),
+    outbox: outboxSchema,
   },
 } as const;
 
@@ -50,9 +53,10 @@ async function checkCoap(doc: CoapDocument, at: SettingPath, checks: SettingChec
     else if (url && (url.search !== '' || url.hash !== '')) checks.invalid([...at, 'url'], 'takes no query or fragment: messages go to the path, with the topic appended');
   }
   checks.backoff([...at, 'reconnect'], doc.reconnect);
+  checkOutbox(doc.outbox, [...at, 'outbox'], checks);
 }
 
-async function resolveCoap(name: string, doc: CoapDocument): Promise<ResolvedCoapUplink> {
+async function resolveCoap(name: string, doc: CoapDocument, { gatewayId }: UplinkContext): Promise<ResolvedCoapUplink> {
   const url = new URL(doc.url);
   return {
     name,
@@ -68,6 +72,7 @@ async function resolveCoap(name: string, doc: CoapDocument): Promise<ResolvedCoa
     inFlight: doc.in_flight,
     maxRetransmit: doc.retransmit,
     reconnect: backoff(doc.reconnect),
+    outbox: resolveOutbox(doc.outbox, { gateway: gatewayId, uplink: name }),
   };
 }
 
@@ -76,11 +81,11 @@ export const coapUplink: UplinkKind<CoapDocument> = {
   summary: 'A CoAP server (coap://, RFC 7252): one POST or PUT per message to the URI with the topic appended, confirmable at QoS 1, block-wise (RFC 7959) past block_size; no DTLS.',
   schema,
   check: checkCoap,
-  resolve: (name, doc) => resolveCoap(name, doc),
+  resolve: resolveCoap,
   async sink(uplink: ResolvedUplink, logger) {
     if (uplink.transport !== 'coap') throw new TypeError(`uplink ${uplink.name} is not a CoAP uplink`);
     // Loaded when a gateway runs, not when a command only reads the configuration.
     const { CoapSink } = await import('../sinks/coap.js');
-    return new CoapSink(uplink, logger);
+    return new CoapSink({ ...uplink, mark: uplink.outbox.mark }, logger);
   },
 };

@@ -14,6 +14,7 @@ import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
 import { parseDuration } from '../config/units.js';
 import type { UplinkContext, UplinkKind } from './uplink-kind.js';
+import { checkOutbox, outboxSchema, resolveOutbox } from './outbox-settings.js';
 
 /** Longest keep-alive MQTT can carry: a 16-bit number of seconds. */
 const MQTT_MAX_KEEPALIVE_S = 65_535;
@@ -53,6 +54,7 @@ const schema = {
     keepalive: duration('MQTT keep-alive, whole seconds', DEFAULTS.mqtt.keepalive),
     reconnect: backoffSchema('reconnect back-off', DEFAULTS.mqtt.reconnectMin, DEFAULTS.mqtt.reconnectMax),
     tls: mqttTls,
+    outbox: outboxSchema,
   },
 } as const;
 
@@ -78,6 +80,7 @@ export const mqttUplink: UplinkKind<MqttDocument> = {
       ...(uplink.password !== null ? { password: uplink.password } : {}),
       qos: uplink.qos, keepaliveMs: uplink.keepaliveMs, reconnect: uplink.reconnect,
       ...(tls ? { tls } : {}),
+      mark: uplink.outbox.mark,
     }, logger); // the sink binds its uplink name itself
   },
 };
@@ -113,6 +116,7 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
     checks.invalid([...at, 'keepalive'], `must be at most ${MQTT_MAX_KEEPALIVE_S}s (got ${String(mqtt.keepalive)})`);
   }
   checks.backoff([...at, 'reconnect'], mqtt.reconnect);
+  checkOutbox(mqtt.outbox, [...at, 'outbox'], checks);
 
   // The schema fills in `tls: {}`; only a tls block the operator wrote can contradict the URL.
   if (checks.source.has([...at, 'tls']) && checks.intact([...at, 'tls'])) {
@@ -155,5 +159,6 @@ async function resolveMqtt(name: string, mqtt: MqttDocument, { gatewayId, base }
           rejectUnauthorized: tls.reject_unauthorized,
         }
       : null,
+    outbox: resolveOutbox(mqtt.outbox, { gateway: gatewayId, uplink: name }),
   };
 }

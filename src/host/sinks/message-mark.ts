@@ -1,0 +1,58 @@
+/**
+ * How a message carries its sequence number and its replay flag to the consumer, so that it can
+ * de-duplicate after a crash (at-least-once delivers some messages twice) and tell the backlog of an
+ * outage from live readings (docs/delivery.md).
+ *
+ * - `properties`: MQTT 5 user properties `seq` and `replay` ("true" or "false"); the payload is
+ *   untouched. Only over an MQTT 5 connection.
+ * - `fields`: members written at the start of a JSON object payload: `"seq":N` always and
+ *   `"replay":true` only on a replay, so a live message costs a few bytes only. A payload that is not
+ *   a JSON object (a batch array, bytes of a custom encoder) goes out unmarked, and the sink counts it.
+ * - `auto`: `properties` over MQTT 5, `fields` otherwise (MQTT 3.1.1, CoAP).
+ * - `none`: nothing is added.
+ *
+ * A message is a replay when it was made before the connection that carries it was established: it
+ * waited in the outbox through an outage, a restart, or a failed attempt. A live message made just
+ * before a reconnect counts as a replay too; the flag never says "live" of a message that waited.
+ */
+import type { MessageStamp } from './sink.js';
+
+export const MARK_MODES = ['auto', 'properties', 'fields', 'none'] as const;
+export type MarkMode = (typeof MARK_MODES)[number];
+
+/** Whether a message with this stamp, written now, is a replay; `connectedSinceMs` as the sink reports it. */
+export function isReplay(stamp: MessageStamp, connectedSinceMs: number | undefined): boolean {
+  return connectedSinceMs === undefined || stamp.createdAtMs < connectedSinceMs;
+}
+
+/** The MQTT 5 user properties of a stamped message. */
+export function markProperties(stamp: MessageStamp, replay: boolean): Record<string, string> {
+  return { seq: String(stamp.seq), replay: replay ? 'true' : 'false' };
+}
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+function isJsonSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+}
+
+/**
+ * The payload with `"seq":N` (and `"replay":true` on a replay) written as the first members of its
+ * JSON object, or undefined when the payload is not a JSON object (first and last non-space bytes
+ * `{` and `}`; the rest is the encoder's and is not parsed). A key `seq` the encoder wrote itself
+ * would be duplicated: JSON parsers keep the last one, the encoder's.
+ */
+export function markFields(payload: Uint8Array, stamp: MessageStamp, replay: boolean): Buffer | undefined {
+  let first = 0;
+  while (first < payload.length && isJsonSpace(payload[first]!)) first++;
+  let last = payload.length - 1;
+  while (last > first && isJsonSpace(payload[last]!)) last--;
+  if (payload[first] !== OPEN_BRACE || payload[last] !== CLOSE_BRACE || last === first) return undefined;
+  let next = first + 1;
+  while (next < last && isJsonSpace(payload[next]!)) next++;
+  const empty = next === last;
+  const members = `"seq":${stamp.seq}${replay ? ',"replay":true' : ''}${empty ? '' : ','}`;
+  const head = Buffer.from(members, 'latin1');
+  return Buffer.concat([payload.subarray(0, first + 1), head, payload.subarray(first + 1)]);
+}
