@@ -37,6 +37,11 @@ test('a minimal configuration resolves with every default applied, in ms and byt
         keepaliveMs: 30_000,
         reconnect: { minMs: 1_000, maxMs: 30_000 },
         tls: null,
+        // config.md's outbox defaults: 256 MiB, 168 h, 16 MiB.
+        outbox: {
+          maxBytes: 268_435_456, maxAgeMs: 604_800_000, memoryMaxBytes: 16_777_216, replay: { mode: 'in_order' }, mark: 'auto',
+          reportTopic: 'wasmgate/gw1/outbox/cloud',
+        },
       },
     ]);
     const [pipeline] = config.pipelines;
