@@ -110,6 +110,12 @@ test('each message carries its seq; the outage\'s backlog is marked replay; seqs
   assert.ok(outage.every((r) => r.replay === true), `readings of the outage are marked replay: ${JSON.stringify(outage.filter((r) => r.replay !== true).slice(0, 3))}`);
   const after = all.filter((r) => r.ts > backAt + 1_000);
   assert.ok(after.every((r) => r.replay === undefined), 'readings made well after the reconnect are live');
+  // The log says what the connection found and when it was through, with the rate (observability).
+  assert.ok(gateway.lines.some((l) => /messages waiting in the outbox: replaying them/.test(l)), 'the replay is logged');
+  await waitFor(() => gateway.lines.some((l) => l.includes('outbox caught up')), 10_000, () => gateway.lines.slice(-5).join('\n'));
+  const caughtUp = JSON.parse(gateway.lines.find((l) => l.includes('outbox caught up'))!) as { delivered: number; perS: number; uplink: string };
+  assert.equal(caughtUp.uplink, 'cloud');
+  assert.ok(caughtUp.delivered > 0 && caughtUp.perS > 0, JSON.stringify(caughtUp));
   // in_order: the first arrivals come in seq order.
   assert.deepEqual(all.map((r) => r.seq), [...all.map((r) => r.seq)].sort((a, b) => a - b));
 });

@@ -62,6 +62,7 @@ export class UplinkSender {
   readonly #idle = new Set<() => void>();
   readonly #pacing: LiveFirst | undefined;
   #stopWatching?: () => void;
+  #replay?: ReplayWatch;
 
   constructor(options: UplinkSenderOptions) {
     this.#o = options;
@@ -75,6 +76,7 @@ export class UplinkSender {
       if (state !== 'connected') return;
       // Whatever the outbox holds now was made before this connection: it is the backlog.
       this.#pacing?.connected(this.#o.store.lastSeq());
+      this.#watchReplay();
       this.wake();
     });
     if (this.#o.sink.state === 'connected') this.#pacing?.connected(this.#o.store.lastSeq());
@@ -183,6 +185,25 @@ export class UplinkSender {
     if (!failed) this.wake();
   }
 
+  /** Logs the backlog a connection found, and once it is through, how long that took and at what rate. */
+  #watchReplay(): void {
+    const { messages } = this.#o.store.stats(this.#o.uplink);
+    if (messages === 0) {
+      this.#replay = undefined;
+      return;
+    }
+    const lastSeq = this.#o.store.lastSeq();
+    this.#log.info({ messages, pacing: this.#o.replay?.mode ?? 'in_order' }, `uplink connected with ${messages} messages waiting in the outbox: replaying them`);
+    this.#replay = new ReplayWatch(() => {
+      const head = this.#o.store.pending(this.#o.uplink, 1)[0];
+      return head === undefined || head.seq > lastSeq;
+    }, (acked, ms) => {
+      this.#replay = undefined;
+      const rate = ms > 0 ? Math.round((acked * 1000) / ms) : acked;
+      this.#log.info({ delivered: acked, ms: Math.round(ms), perS: rate }, `outbox caught up: the backlog is delivered, ${acked} messages in ${(ms / 1000).toFixed(1)} s (${rate}/s, live ones included)`);
+    });
+  }
+
   #flushAcks(): void {
     this.#ackFlush = undefined;
     if (this.#acks.length === 0) return;
@@ -190,6 +211,7 @@ export class UplinkSender {
     this.#acks = [];
     try {
       this.#o.store.ack(this.#o.uplink, seqs);
+      this.#replay?.acked(seqs.length);
     } catch (err) {
       // Not removed: they will be sent again (at-least-once); the store says why it failed.
       this.#log.error({ err, code: (err as { code?: string }).code, messages: seqs.length }, 'outbox could not remove delivered messages; they will be sent again');
@@ -238,5 +260,21 @@ class LiveFirst {
   disarm(): void {
     clearTimeout(this.#refill);
     this.#refill = undefined;
+  }
+}
+
+/** A replay in progress: counts what is acknowledged until nothing made before the connection is left. */
+class ReplayWatch {
+  readonly #startedAt = performance.now();
+  #acked = 0;
+
+  constructor(
+    readonly done: () => boolean,
+    readonly report: (acked: number, ms: number) => void,
+  ) {}
+
+  acked(count: number): void {
+    this.#acked += count;
+    if (this.done()) this.report(this.#acked, performance.now() - this.#startedAt);
   }
 }
