@@ -31,7 +31,8 @@ export function statusText(status: ControlStatus): string[] {
     const o = u.outbox;
     if (o) {
       const oldest = o.messages > 0 ? `, oldest ${duration(o.oldestAgeMs)} old` : '';
-      lines.push(`  outbox: ${o.messages} waiting (${bytes(o.bytes)})${oldest}; ${o.delivered} delivered, ${u.replayed} replayed, ${o.droppedByBytes + o.droppedByAge} dropped (${o.droppedByBytes} over the size cap, ${o.droppedByAge} over the age cap), ${o.deadLetters} dead letters`);
+      const where = o.durable ? '' : ' in memory, the disk cannot be written;';
+      lines.push(`  outbox:${where} ${o.messages} waiting (${bytes(o.bytes)})${oldest}; ${o.delivered} delivered, ${u.replayed} replayed, ${o.droppedByBytes + o.droppedByAge} dropped (${o.droppedByBytes} over the size cap, ${o.droppedByAge} over the age cap), ${o.deadLetters} dead letters`);
     }
   }
   return lines;

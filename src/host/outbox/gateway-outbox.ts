@@ -22,7 +22,8 @@ export interface UplinkOutboxSettings {
 }
 
 export interface GatewayOutboxOptions {
-  store: OutboxStore;
+  /** `durable`, where the store has it (fallback-outbox.ts), says whether new messages reach the disk now. */
+  store: OutboxStore & { readonly durable?: boolean };
   sinks: ReadonlyMap<string, Sink>;
   logger: Logger;
   gatewayId: string;
@@ -38,6 +39,8 @@ export interface OutboxStatus extends OutboxStats, UplinkSenderCounters {
   refused: number;
   /** Drop reports handed to the outbox this run. */
   reports: number;
+  /** False while the disk cannot be written and new messages are held in memory (WG_ERR_OUTBOX_MEMORY_FALLBACK). */
+  durable: boolean;
 }
 
 const NO_SENDS: UplinkSenderCounters = { sent: 0, delivered: 0, deadLettered: 0, failed: 0 };
@@ -46,7 +49,7 @@ const DEFAULT_WINDOW = 256;
 const DEFAULT_RETRY_MS = 1_000;
 
 export class GatewayOutbox {
-  readonly #store: OutboxStore;
+  readonly #store: OutboxStore & { readonly durable?: boolean };
   readonly #log: Logger;
   readonly #senders = new Map<string, UplinkSender>();
   readonly #reports = new Map<string, DropReport>();
@@ -140,6 +143,6 @@ export class GatewayOutbox {
     const left = this.#final?.get(uplink);
     if (left) return left;
     const sender = this.#senders.get(uplink);
-    return { ...this.#store.stats(uplink), ...(sender?.counters ?? NO_SENDS), refused: this.#refused, reports: this.#reports.get(uplink)?.sent ?? 0 };
+    return { ...this.#store.stats(uplink), ...(sender?.counters ?? NO_SENDS), refused: this.#refused, reports: this.#reports.get(uplink)?.sent ?? 0, durable: this.#store.durable ?? true };
   }
 }

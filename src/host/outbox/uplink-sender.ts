@@ -57,6 +57,7 @@ export class UplinkSender {
   #after = 0;
   #acks: number[] = [];
   #ackFlush?: NodeJS.Immediate;
+  #wakeFlush?: NodeJS.Immediate;
   #retry?: NodeJS.Timeout;
   #running = false;
   readonly #idle = new Set<() => void>();
@@ -131,6 +132,7 @@ export class UplinkSender {
     this.#running = false;
     this.#stopWatching?.();
     this.#pacing?.disarm();
+    if (this.#wakeFlush) clearImmediate(this.#wakeFlush);
     clearTimeout(this.#retry);
     if (this.#inFlight.size > 0) {
       await new Promise<void>((resolve) => {
@@ -182,7 +184,7 @@ export class UplinkSender {
       }, this.#o.retryMs);
     }
     if (this.#inFlight.size === 0) for (const done of [...this.#idle]) done();
-    if (!failed) this.wake();
+    if (!failed) this.#wakeSoon();
   }
 
   /** Logs the backlog a connection found, and once it is through, how long that took and at what rate. */
@@ -201,6 +203,14 @@ export class UplinkSender {
       this.#replay = undefined;
       const rate = ms > 0 ? Math.round((acked * 1000) / ms) : acked;
       this.#log.info({ delivered: acked, ms: Math.round(ms), perS: rate }, `outbox caught up: the backlog is delivered, ${acked} messages in ${(ms / 1000).toFixed(1)} s (${rate}/s, live ones included)`);
+    });
+  }
+
+  /** One read of the outbox per turn for all the deliveries of that turn, not one per delivery. */
+  #wakeSoon(): void {
+    this.#wakeFlush ??= setImmediate(() => {
+      this.#wakeFlush = undefined;
+      this.wake();
     });
   }
 
