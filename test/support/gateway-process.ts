@@ -21,6 +21,8 @@ export interface GatewayProcess {
   waitForLine(match: (line: string) => boolean, what: string, timeoutMs: number): Promise<string>;
   /** SIGTERM, then waits for the exit; resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Resolves with the exit code once the process exits by itself. */
+  readonly exited: Promise<number | null>;
 }
 
 /** `env` is added to this process's environment (the unit's NODE_OPTIONS, say). */
@@ -43,14 +45,16 @@ export function startGatewayProcess(gatewayFile: string, env: Record<string, str
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);
   });
-  child.once('exit', () => {
+  const exitedPromise = new Promise<number | null>((resolveExit) => child.once('exit', (code) => {
     exited = true;
     wakeAll();
-  });
+    resolveExit(code);
+  }));
 
   return {
     pid: child.pid!,
     lines,
+    exited: exitedPromise,
     rssBytes() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status);

@@ -20,6 +20,7 @@ import { Gateway, type GatewayDeps } from '../gateway.js';
 import { createLogger, type Logger } from '../logger.js';
 import { systemClock } from '../../hal/clock.js';
 import { ControlServer } from '../control/control-server.js';
+import { MetricsServer } from '../metrics/metrics-server.js';
 import { gatewayControl } from '../control/gateway-control.js';
 import { packageVersion } from './package-version.js';
 
@@ -89,12 +90,21 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
   // Watched from before the start: a signal during start must not kill the process either.
   const signals = new SignalWatch(logger, deadlineMs);
   let control: ControlServer | undefined;
+  let metrics: MetricsServer | undefined;
   try {
     // The control socket is claimed before anything starts: a second daemon on the same socket is
     // almost always a second daemon on the same devices and broker, and must not reach them.
     if (config.control.socket !== null) {
       try {
         control = await ControlServer.listen(config.control.socket, { logger, identity: { gateway: config.id, version: packageVersion() } });
+      } catch (err) {
+        logger.fatal({ err, code: (err as { code?: string }).code }, `${(err as Error).message}; nothing started`);
+        return 1;
+      }
+    }
+    if (config.metrics) {
+      try {
+        metrics = await MetricsServer.listen({ ...config.metrics, logger });
       } catch (err) {
         logger.fatal({ err, code: (err as { code?: string }).code }, `${(err as Error).message}; nothing started`);
         return 1;
@@ -111,9 +121,11 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     }
     const server = control;
     server?.serve(gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }) }));
+    metrics?.serve(() => gateway.status());
     await signals.stopRequested;
     // First: no request may reach a gateway that is stopping.
     await control?.close();
+    await metrics?.close();
     let deadline: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       gateway.stop().then(() => 'stopped' as const),
@@ -127,6 +139,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     return 0;
   } finally {
     await control?.close();
+    await metrics?.close();
     signals.dispose();
   }
 }

@@ -4,6 +4,7 @@
  * resolved. Only the cross checks and the resolver read these; everything else gets `Resolved*`.
  */
 import type { OutboxDocument } from '../uplinks/outbox-settings.js';
+import type { MetricsDocument } from '../metrics/metrics-settings.js';
 import type { Qos, LogFormat, LogLevel } from './resolved.js';
 import type { ProfilesDocument } from '../sources/modbus-points.js';
 export type { PointDocument } from '../sources/modbus-points.js';
@@ -30,6 +31,8 @@ export interface GatewayDocument {
   pipelines: string[];
   /** Always present (the schema defaults it to `{}`). */
   control: { socket?: string | boolean };
+  /** Always present (the schema defaults it to `{}`). */
+  metrics: MetricsDocument;
 }
 
 export interface MqttDocument {

@@ -3,6 +3,7 @@
  * that must be readable, values whose unit conversion fails. Runs after the schema, on every part of
  * the file the schema accepted.
  */
+import { checkMetrics } from '../metrics/metrics-settings.js';
 import { MAX_SOCKET_PATH_BYTES } from '../control/control-socket-file.js';
 import { resolveControl } from './resolve-gateway.js';
 import type { GatewayDocument } from './documents.js';
@@ -26,6 +27,7 @@ export async function checkGateway(doc: GatewayDocument, checks: SettingChecks):
     }
   }
   if (checks.intact(['control']) && checks.clean(['gateway', 'data_dir'])) checkControl(doc, checks);
+  if (checks.intact(['metrics'])) checkMetrics(doc.metrics, checks);
   await Promise.all(pending);
 }
 

@@ -5,6 +5,7 @@
 import { DEFAULTS } from './defaults.js';
 import { filePath, name } from './schema-fragments.js';
 import { uplinkSchemas } from '../uplinks/uplink-kinds.js';
+import { metricsSchema } from '../metrics/metrics-settings.js';
 
 export const gatewaySchema = {
   type: 'object',
@@ -56,6 +57,7 @@ export const gatewaySchema = {
       minItems: 1,
       items: filePath('pipeline file, relative to this file'),
     },
+    metrics: metricsSchema,
     control: {
       type: 'object',
       additionalProperties: false,

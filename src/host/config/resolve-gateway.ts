@@ -2,6 +2,7 @@
  * Turns a checked gateway document and its checked pipelines into the deep-frozen `ResolvedGateway`.
  * Only called once every check has passed.
  */
+import { resolveMetrics } from '../metrics/metrics-settings.js';
 import { dirname, resolve } from 'node:path';
 import { deepFreeze } from './deep-freeze.js';
 import { defaultControlSocket, defaultPluginDirs } from './defaults.js';
@@ -27,6 +28,7 @@ export async function resolveGateway(file: string, doc: GatewayDocument, pipelin
     uplinks,
     pipelines: pipelines.map((p) => resolvePipeline(p, uplinkQos)),
     control: resolveControl(doc.control.socket, base, dataDir),
+    metrics: resolveMetrics(doc.metrics),
   };
   return deepFreeze(gateway);
 }

@@ -7,6 +7,7 @@ import type { PluginKind, PluginManifest } from './plugin-manifest.js';
 import type { POINT_TYPES, WORD_ORDERS, POINT_ACCESS } from '../sources/modbus-point-schema.js';
 import type { SourceKindName } from '../sources/source-kinds.js';
 import type { ResolvedOutboxSettings } from '../uplinks/outbox-settings.js';
+import type { ResolvedMetrics } from '../metrics/metrics-settings.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'pretty';
@@ -33,6 +34,8 @@ export interface ResolvedGateway {
   /** In the order of the gateway file's `pipelines:` list. */
   readonly pipelines: readonly ResolvedPipeline[];
   readonly control: ResolvedControl;
+  /** The metrics and health endpoint; null: off. */
+  readonly metrics: ResolvedMetrics | null;
 }
 
 export interface ResolvedControl {

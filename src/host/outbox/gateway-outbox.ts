@@ -13,6 +13,7 @@ import type { Sink } from '../sinks/sink.js';
 import type { NewMessage, OutboxQos, OutboxStats, OutboxStore } from './outbox-store.js';
 import { UplinkSender, type ReplayPacing, type UplinkSenderCounters } from './uplink-sender.js';
 import { DropReport } from './drop-report.js';
+import { LatencyHistogram, type LatencySnapshot } from '../metrics/latency-histogram.js';
 
 /** What the outbox needs of each uplink's settings (config.md, `outbox:`). */
 export interface UplinkOutboxSettings {
@@ -41,6 +42,8 @@ export interface OutboxStatus extends OutboxStats, UplinkSenderCounters {
   reports: number;
   /** False while the disk cannot be written and new messages are held in memory (WG_ERR_OUTBOX_MEMORY_FALLBACK). */
   durable: boolean;
+  /** From a message's making to its delivery, this run. */
+  deliveryLatency: LatencySnapshot;
 }
 
 const NO_SENDS: UplinkSenderCounters = { sent: 0, delivered: 0, deadLettered: 0, failed: 0 };
@@ -143,6 +146,8 @@ export class GatewayOutbox {
     const left = this.#final?.get(uplink);
     if (left) return left;
     const sender = this.#senders.get(uplink);
-    return { ...this.#store.stats(uplink), ...(sender?.counters ?? NO_SENDS), refused: this.#refused, reports: this.#reports.get(uplink)?.sent ?? 0, durable: this.#store.durable ?? true };
+    return { ...this.#store.stats(uplink), ...(sender?.counters ?? NO_SENDS), refused: this.#refused, reports: this.#reports.get(uplink)?.sent ?? 0, durable: this.#store.durable ?? true,
+      deliveryLatency: (sender?.deliveryLatency ?? new LatencyHistogram()).snapshot(),
+    };
   }
 }

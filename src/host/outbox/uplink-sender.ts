@@ -22,6 +22,7 @@ import type { Logger } from '../logger.js';
 import type { Sink } from '../sinks/sink.js';
 import type { OutboxStore, StoredMessage } from './outbox-store.js';
 import { TokenBucket } from './token-bucket.js';
+import { LatencyHistogram } from '../metrics/latency-histogram.js';
 
 export type ReplayPacing = { readonly mode: 'in_order' } | { readonly mode: 'live_first'; readonly ratePerS: number };
 
@@ -49,6 +50,8 @@ export interface UplinkSenderCounters {
 
 export class UplinkSender {
   readonly counters: UplinkSenderCounters = { sent: 0, delivered: 0, deadLettered: 0, failed: 0 };
+  /** From a message's making to its delivery (wall clock: the making is wall time, kept across restarts). */
+  readonly deliveryLatency = new LatencyHistogram();
   readonly #o: UplinkSenderOptions;
   readonly #log: Logger;
   /** Seqs handed to the sink and not settled. */
@@ -154,6 +157,7 @@ export class UplinkSender {
     this.#o.sink.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain, stamp }).then(
       () => {
         this.counters.delivered++;
+        this.deliveryLatency.observe(Date.now() - message.createdAtMs);
         this.#acks.push(message.seq);
         this.#ackFlush ??= setImmediate(() => this.#flushAcks());
         this.#settled(message.seq);

@@ -17,6 +17,7 @@
  * decoder trapped, or its worker was killed or is restarting), the exchange is recorded as link-lost so
  * its points show no-comm, and the link is closed if bytes were in flight, since their framing is lost.
  */
+import { LatencyHistogram, type LatencySnapshot } from '../metrics/latency-histogram.js';
 import { WgError, isWgError } from '../errors.js';
 import { FrameStatus } from '../engine/abi.js';
 import type { DeviceProtocol } from '../pipeline/poll-channel.js';
@@ -99,6 +100,8 @@ export interface DeviceStatus extends DeviceCounters, TransportCounters {
   lastError?: string;
   /** Round trip of the last answered request, ms. */
   lastRttMs?: number;
+  /** Round trips of every answered request (metrics). */
+  rtt: LatencySnapshot;
 }
 
 export class DevicePoller {
@@ -110,6 +113,7 @@ export class DevicePoller {
   #timer?: MonotonicTimeout;
   #lastError?: string;
   #lastRttMs?: number;
+  readonly #rtt = new LatencyHistogram();
   /** The last frame built for each request: failures are recorded with it, without calling the plugin. */
   #frames = new Map<number, Uint8Array>();
   readonly #episodes: DeviceEpisodes;
@@ -172,6 +176,7 @@ export class DevicePoller {
       ...this.#o.link.transport.counters(),
       ...(this.#lastError ? { lastError: this.#lastError } : {}),
       ...(this.#lastRttMs !== undefined ? { lastRttMs: this.#lastRttMs } : {}),
+      rtt: this.#rtt.snapshot(),
     };
   }
 
@@ -304,6 +309,7 @@ export class DevicePoller {
         }
         this.counters.responses++;
         this.#lastRttMs = clock.monotonicMs() - sentAt;
+        this.#rtt.observe(this.#lastRttMs);
         grant.release(device.turnaroundMs);
         await record(FrameStatus.ok, seq, frame, response);
         return true;
