@@ -110,12 +110,19 @@ export class GatewayOutbox {
     if (this.#batch.length === 0) return;
     const batch = this.#batch;
     this.#batch = [];
+    const wasDurable = this.#store.durable ?? true;
     try {
       this.#store.append(batch);
     } catch (err) {
       this.#refused += batch.length;
       const code = err instanceof WgError ? err.code : undefined;
       this.#log.error({ err, code, messages: batch.length }, 'the outbox refused a batch of messages: they are lost');
+      return;
+    }
+    if (!wasDurable && (this.#store.durable ?? true)) {
+      // The disk is back, and with it what it held before (a backlog it could not be read for, from
+      // below every sender's position): every uplink reads its outbox again from the oldest.
+      for (const sender of this.#senders.values()) sender.rewind();
       return;
     }
     const uplinks = new Set(batch.map((m) => m.uplink));

@@ -130,6 +130,17 @@ export class UplinkSender {
     }
   }
 
+  /**
+   * Reads the outbox again from its oldest message: messages may now be pending below the sender's
+   * position (a durable store that could not be read came back with its backlog). Those in flight are
+   * skipped by seq.
+   */
+  rewind(): void {
+    this.#after = 0;
+    this.#pacing?.rewind();
+    this.wake();
+  }
+
   /** Stops handing messages over; resolves once those in flight settled or `timeoutMs` passed. */
   async stop(timeoutMs = 5000): Promise<void> {
     this.#running = false;
