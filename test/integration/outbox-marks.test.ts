@@ -144,7 +144,7 @@ test('live_first: after an outage the new readings go out before the backlog is 
   t.after(() => clearInterval(watch));
   // The backlog is through once no replay arrives for a second while live readings do.
   await waitFor(() => {
-    const lastReplay = arrivals.findLast((a) => a.reading.replay === true);
+    const lastReplay = [...arrivals].reverse().find((a) => a.reading.replay === true);
     return lastReplay !== undefined && Date.now() - lastReplay.at > 1_500 && arrivals.some((a) => a.at > lastReplay.at && a.reading.replay === undefined);
   }, 30_000, () => `${arrivals.length} arrivals, ${arrivals.filter((a) => a.reading.replay).length} replays`);
   clearInterval(watch);
