@@ -37,6 +37,15 @@ test('a minimal configuration resolves with every default applied, in ms and byt
         keepaliveMs: 30_000,
         reconnect: { minMs: 1_000, maxMs: 30_000 },
         tls: null,
+        protocol: 'auto',
+        cleanSession: true,
+        sessionExpiryMs: null,
+        messageExpiryMs: null,
+        status: { topic: 'wasmgate/gw1/status', online: 'online', offline: 'offline', stopped: 'offline' },
+        outbox: {
+          maxBytes: 268_435_456, maxAgeMs: 604_800_000, memoryMaxBytes: 16_777_216, replay: { mode: 'in_order' }, mark: 'auto',
+          reportTopic: 'wasmgate/gw1/outbox/cloud',
+        },
       },
     ]);
     const [pipeline] = config.pipelines;
