@@ -56,7 +56,7 @@ export async function subscribe(url: string, topic: string, options: SubscribeOp
     const { userProperties, messageExpiryInterval } = packet.properties ?? {};
     messages.push({
       topic: t, payload: Buffer.from(payload), qos: packet.qos, dup: packet.dup, retain: packet.retain,
-      ...(userProperties !== undefined && { userProperties }),
+      ...(userProperties !== undefined && { userProperties: { ...userProperties } }), // the parser's object has no prototype
       ...(messageExpiryInterval !== undefined && { messageExpiryInterval }),
     });
     wake?.();

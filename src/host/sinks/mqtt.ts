@@ -403,7 +403,8 @@ export class MqttSink implements Sink {
       this.#log.info({ reason: describeReason(error.code as number, 'CONNACK') }, 'mqtt uplink: the broker does not speak MQTT 5; using 3.1.1 from the next attempt on');
       return;
     }
-    const detail = describeConnectError(error);
+    const versionHint = this.#version === 5 && refusesProtocolVersion(error) ? '; the broker does not speak MQTT 5: set protocol to auto or "3.1.1"' : '';
+    const detail = describeConnectError(error) + versionHint;
     const repeated = this.#lastError?.context.detail === detail;
     this.#lastError = this.#connectError(detail, error);
     if (!repeated) this.#log.warn({ err: error, detail }, 'mqtt uplink connection problem');
