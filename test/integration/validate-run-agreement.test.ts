@@ -88,6 +88,30 @@ const uplinkCases: UplinkCase[] = [
     expected: ':8:25 uplinks.cloud.mqtt.reconnect.min: min (10s) is longer than max (1s)',
     resolved: { reconnect: { minMs: 10_000, maxMs: 1000 } },
   },
+  {
+    rule: 'session-expiry-clean',
+    mqtt: ['      url: mqtt://127.0.0.1:1883', '      session_expiry: 1h'],
+    expected: ':8:23 uplinks.cloud.mqtt.session_expiry: session_expiry keeps a session, and clean_session is true',
+    resolved: { sessionExpiryMs: 3_600_000 },
+  },
+  {
+    rule: 'session-expiry-range',
+    mqtt: ['      url: mqtt://127.0.0.1:1883', '      clean_session: false', '      session_expiry: 1500ms'],
+    expected: ':9:23 uplinks.cloud.mqtt.session_expiry: must be whole seconds',
+    resolved: { cleanSession: false, sessionExpiryMs: 1500 },
+  },
+  {
+    rule: 'message-expiry-range',
+    mqtt: ['      url: mqtt://127.0.0.1:1883', '      message_expiry: 1500ms'],
+    expected: ':8:23 uplinks.cloud.mqtt.message_expiry: must be whole seconds',
+    resolved: { messageExpiryMs: 1500 },
+  },
+  {
+    rule: 'status-topic',
+    mqtt: ['      url: mqtt://127.0.0.1:1883', '      status: { topic: "x/#" }'],
+    expected: ':8:24 uplinks.cloud.mqtt.status.topic: is a topic to publish to: no wildcards',
+    resolved: { status: { topic: 'x/#', online: 'online', offline: 'offline', stopped: 'offline' } },
+  },
 ];
 
 /** The gateway file of config-workspace with its mqtt block (from line 7) replaced. */

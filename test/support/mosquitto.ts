@@ -4,7 +4,8 @@
  * with TLS (and client certificates required, the certificate's CN taken as the user name), and
  * persistence on so that a stop/start keeps persistent sessions the way a real broker restart does.
  * Its log (`log_type all`) is kept: it says how each client connected, as the broker saw it
- * (`New client connected from ... as ID (p5, c0, k30, u'name')`: protocol, clean flag, keep-alive, user).
+ * (`New client connected from ... as ID (p5, c0, k30, u'name')`: protocol, p2 for 3.1.1 and p5 for 5,
+ * clean flag, keep-alive, user).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
