@@ -16,6 +16,13 @@ import { subscribe } from '../support/mqtt-subscriber.js';
 import { mqttSinkFor } from '../support/mqtt-uplink-fixture.js';
 import type { TestBroker } from '../support/test-broker.js';
 import { needs } from '../support/tools.js';
+import { waitFor } from '../support/wait.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { SqliteOutbox } from '../../src/host/outbox/sqlite-outbox.js';
+import { UplinkSender } from '../../src/host/outbox/uplink-sender.js';
 
 const STEP_MS = 10_000;
 const gate = needs('mosquitto', !!mosquittoPath());
@@ -133,6 +140,28 @@ test('a PUBACK refusing the message (not authorized by the ACL) rejects it with 
   assert.match(error.message, /refused the message for good: denied\/x: not authorized \(PUBACK reason code 0x87\)/);
   await sink.publish('allowed/x', 'fine'); // the connection is still good
   assert.deepEqual({ ...sink.counters(), reconnects: 0 }, { published: 2, acked: 1, failed: 1, reconnects: 0, queued: 0, unmarked: 0, replayed: 0 });
+});
+
+test('through the outbox: the refused message is dead-lettered once, the ones around it delivered', gate, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wasmgate-v5-dead-'));
+  const store = new SqliteOutbox({ file: join(dir, 'outbox.db'), caps: { default: { maxBytes: 1 << 20, maxAgeMs: 3_600_000, maxDeadLetters: 10 } } });
+  const { sink } = await connected(guarded.url, [`      username: ${USER.username}`, `      password: ${USER.password}`]);
+  const sender = new UplinkSender({ uplink: 'cloud', store, sink, window: 1, retryMs: 100, logger: pino({ level: 'silent' }) });
+  sender.start();
+  try {
+    const at = Date.now();
+    store.append(['allowed/a', 'denied/b', 'allowed/c'].map((topic) => ({ uplink: 'cloud', topic, payload: Buffer.from('{}'), qos: 1 as const, retain: false, createdAtMs: at })));
+    sender.wake();
+    await waitFor(() => sender.counters.delivered + sender.counters.deadLettered === 3, STEP_MS, () => JSON.stringify(sender.counters));
+    assert.deepEqual(sender.counters, { sent: 3, delivered: 2, deadLettered: 1, failed: 0 });
+    const dead = store.deadLetters('cloud', 10);
+    assert.equal(dead.length, 1);
+    assert.match(dead[0]!.reason, /denied\/b: not authorized \(PUBACK reason code 0x87\)/);
+  } finally {
+    await sender.stop();
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('over 3.1.1 the same broker cannot refuse a message: mosquitto drops it and acknowledges it', gate, async () => {

@@ -11,7 +11,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import binaryen from 'binaryen';
@@ -20,7 +20,7 @@ import { loadGatewayConfig, type ResolvedGateway, type ResolvedMqttUplink } from
 import { isWgError } from '../../src/host/errors.js';
 import { Gateway } from '../../src/host/gateway.js';
 import { MQTT_OPTION_RULES, type MqttOptionRule } from '../../src/host/sinks/mqtt-options.js';
-import { ConfigWorkspace, gatewayLines, pipelineLines } from '../unit/config-workspace.js';
+import { ConfigWorkspace, REPO_ROOT, gatewayLines, pipelineLines } from '../unit/config-workspace.js';
 import { watBytes } from '../support/plugins.js';
 
 const silent = pino({ level: 'silent' });
@@ -172,7 +172,7 @@ test('ws:// and wss:// URLs, listed in docs/config.md, pass validate and the sin
   const ws = await ConfigWorkspace.create();
   try {
     await ws.write('p.yaml', pipelineLines());
-    await ws.write('ca.pem', ['-----BEGIN CERTIFICATE-----']);
+    await copyFile(join(REPO_ROOT, 'test/fixtures/tls/ca.pem'), ws.path('ca.pem')); // the loader reads what it holds
     for (const mqtt of [['      url: ws://127.0.0.1:8080/mqtt'], ['      url: wss://127.0.0.1:8443/mqtt', '      tls: { ca: ca.pem }']]) {
       const file = await ws.write('gw.yaml', gatewayWith(mqtt));
       const { code, lines } = await validateLines(file, false);

@@ -8,9 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadGatewayConfig } from '../../src/host/config/index.js';
 import type { ResolvedMqttUplink } from '../../src/host/config/resolved.js';
-import { ConfigWorkspace, FIXTURE_PLUGINS, pipelineLines } from './config-workspace.js';
+import { ConfigWorkspace, FIXTURE_PLUGINS, REPO_ROOT, pipelineLines } from './config-workspace.js';
+import { makeTlsFiles, opensslPath } from '../support/tls-certs.js';
+import { needs } from '../support/tools.js';
+import { join } from 'node:path';
 
-function gateway(mqttLines: string[]): string[] {
+function gateway(mqttLines: string[], url: string): string[] {
   return [
     'gateway:', // 1
     '  id: gw-7', // 2
@@ -18,17 +21,17 @@ function gateway(mqttLines: string[]): string[] {
     'uplinks:', // 4
     '  cloud:', // 5
     '    mqtt:', // 6
-    '      url: mqtt://127.0.0.1:1883', // 7
+    `      url: ${url}`, // 7
     ...mqttLines, // 8...
     'pipelines: [ p.yaml ]',
   ];
 }
 
-async function load(mqttLines: string[]) {
+async function load(mqttLines: string[], url = 'mqtt://127.0.0.1:1883') {
   const ws = await ConfigWorkspace.create();
   try {
     await ws.write('p.yaml', [...pipelineLines(), '  topic: "plant/{device}/{point}"']);
-    return await loadGatewayConfig(await ws.write('gw.yaml', gateway(mqttLines)));
+    return await loadGatewayConfig(await ws.write('gw.yaml', gateway(mqttLines, url)));
   } finally {
     await ws.remove();
   }
@@ -42,8 +45,8 @@ async function uplink(mqttLines: string[]): Promise<ResolvedMqttUplink> {
   return resolved;
 }
 
-async function problem(mqttLines: string[]): Promise<string> {
-  const result = await load(mqttLines);
+async function problem(mqttLines: string[], url?: string): Promise<string> {
+  const result = await load(mqttLines, url);
   assert.equal(result.ok, false, 'refused');
   const [p] = result.ok ? [] : result.problems;
   return `${p!.line}:${p!.column} ${p!.path}: ${p!.message}`;
@@ -130,4 +133,20 @@ test('status refusals name the setting at its position', async () => {
     /^9:18 uplinks\.cloud\.mqtt\.status\.offline: online and offline are both "online"/);
   assert.match(await problem(['      status:', '        stopped: ""']), /^9:18 uplinks\.cloud\.mqtt\.status\.stopped: /);
   assert.match(await problem(['      status:', '        retain: false']), /^9:9 uplinks\.cloud\.mqtt\.status/);
+});
+
+test('TLS files are read at load: a CA file without a certificate, a key that is not the certificate\'s', needs('openssl', !!opensslPath()), async () => {
+  const files = makeTlsFiles();
+  try {
+    const url = 'mqtts://127.0.0.1:8883';
+    // package.json: readable, and no certificate.
+    assert.match(await problem([`      tls: { ca: ${join(REPO_ROOT, 'package.json')} }`], url), /^8:18 uplinks\.cloud\.mqtt\.tls\.ca: holds no PEM certificate/);
+    assert.match(await problem(['      tls:', `        ca: ${files.ca}`, `        cert: ${files.clientCert}`, `        key: ${files.strangerKey}`], url),
+      /^11:14 uplinks\.cloud\.mqtt\.tls\.key: is not the private key of tls\.cert \(the key values do not match\)/);
+    assert.match(await problem(['      tls:', `        cert: ${files.clientKey}`, `        key: ${files.clientKey}`], url), /^9:15 uplinks\.cloud\.mqtt\.tls\.cert: holds no PEM certificate/);
+    const ok = await load(['      tls:', `        ca: ${files.ca}`, `        cert: ${files.clientCert}`, `        key: ${files.clientKey}`], url);
+    assert.ok(ok.ok, ok.ok ? '' : ok.problems.map((p) => p.message).join('\n'));
+  } finally {
+    files.dispose();
+  }
 });

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadGatewayConfig, type ResolvedGateway } from '../../src/host/config/index.js';
 import { ConfigWorkspace, FIXTURE_PLUGINS, REPO_ROOT, gatewayLines, pipelineLines } from './config-workspace.js';
@@ -133,7 +133,8 @@ test('a minimal configuration resolves with every default applied, in ms and byt
 test('written values win over defaults; ids count across devices; TLS and password files resolve', async () => {
   const ws = await ConfigWorkspace.create();
   try {
-    await writeFile(ws.path('ca.pem'), 'not checked for content\n');
+    // A certificate, because the loader reads what a TLS file holds (mqtt-tls-files.ts).
+    await copyFile(join(REPO_ROOT, 'test/fixtures/tls/ca.pem'), ws.path('ca.pem'));
     await writeFile(ws.path('pw'), 's3cret\n');
     const config = await loadValid(
       ws,

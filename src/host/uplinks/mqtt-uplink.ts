@@ -6,6 +6,7 @@
  * sessions and MQTT 5 message expiry. Its sink is src/host/sinks/mqtt.ts.
  */
 import { readFile } from 'node:fs/promises';
+import { checkTlsPem } from './mqtt-tls-files.js';
 import { resolve } from 'node:path';
 import { DEFAULTS, defaultClientId } from '../config/defaults.js';
 import type { MqttDocument } from '../config/documents.js';
@@ -165,10 +166,12 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
     }
     if (tls.cert !== undefined && tls.key === undefined) checks.conflict([...at, 'tls', 'cert'], [...at, 'tls', 'key'], 'cert needs key, its private key');
     if (tls.key !== undefined && tls.cert === undefined) checks.conflict([...at, 'tls', 'key'], [...at, 'tls', 'cert'], 'key needs cert, the certificate it belongs to');
+    const readable: Promise<void>[] = [];
     for (const file of ['ca', 'cert', 'key'] as const) {
       const written = tls[file];
-      if (written !== undefined) pending.push(checks.readableFile([...at, 'tls', file], written, `TLS ${file}`));
+      if (written !== undefined) readable.push(checks.readableFile([...at, 'tls', file], written, `TLS ${file}`));
     }
+    pending.push(Promise.all(readable).then(() => checkTlsPem(tls, [...at, 'tls'], checks)));
   }
   await Promise.all(pending);
 }
