@@ -305,9 +305,10 @@ export class MqttSink implements Sink {
    * (message-mark.ts), and over MQTT 5 its remaining message expiry.
    */
   #marked(message: Message): { payload: Buffer | string; properties?: IClientPublishOptions['properties'] } {
-    const { stamp, payload } = message;
+    const { stamp } = message;
     const v5 = this.#version === 5;
     const properties: NonNullable<IClientPublishOptions['properties']> = {};
+    let payload = message.payload;
     const expiryMs = this.#options.messageExpiryMs;
     if (v5 && expiryMs !== undefined) {
       // Counted from the message's creation: a reading that waited in the outbox has less time left.
@@ -315,20 +316,19 @@ export class MqttSink implements Sink {
       const waitedMs = stamp ? Math.max(0, Date.now() - stamp.createdAtMs) : 0;
       properties.messageExpiryInterval = Math.max(1, Math.ceil((expiryMs - waitedMs) / 1000));
     }
-    const withProperties = () => (Object.keys(properties).length > 0 ? { payload, properties } : { payload });
-    if (stamp === undefined) return withProperties();
-    const replay = isReplay(stamp, this.connectedSinceMs);
-    if (replay) this.#counts.replayed++;
-    const mode = this.#options.mark === 'auto' ? (v5 ? 'properties' : 'fields') : this.#options.mark;
-    if (mode === 'none') return withProperties();
-    if (mode === 'properties') {
-      if (v5) properties.userProperties = markProperties(stamp, replay);
-      else this.#counts.unmarked++; // a 3.1.1 connection has no properties to carry them
-      return withProperties();
+    if (stamp !== undefined) {
+      const replay = isReplay(stamp, this.connectedSinceMs);
+      if (replay) this.#counts.replayed++;
+      const mode = this.#options.mark === 'auto' ? (v5 ? 'properties' : 'fields') : this.#options.mark;
+      if (mode === 'properties' && v5) properties.userProperties = markProperties(stamp, replay);
+      else if (mode === 'properties') this.#counts.unmarked++; // a 3.1.1 connection has no properties to carry them
+      else if (mode === 'fields') {
+        const marked = markFields(typeof payload === 'string' ? Buffer.from(payload) : payload, stamp, replay);
+        if (marked) payload = marked;
+        else this.#counts.unmarked++;
+      }
     }
-    const marked = markFields(typeof payload === 'string' ? Buffer.from(payload) : payload, stamp, replay);
-    if (!marked) this.#counts.unmarked++;
-    return Object.keys(properties).length > 0 ? { payload: marked ?? payload, properties } : { payload: marked ?? payload };
+    return Object.keys(properties).length > 0 ? { payload, properties } : { payload };
   }
 
   #onConnect(client: MqttClient, sessionPresent: boolean): void {
@@ -421,7 +421,8 @@ export class MqttSink implements Sink {
 
   /** An MQTT 5 broker closing the connection says why (session taken over, packet too large, ...). */
   #onDisconnect(reasonCode: number | undefined): void {
-    if (this.#closing || reasonCode === undefined || reasonCode === 0) return;
+    // In a takeover episode its one error line says it all (#reportTakeover).
+    if (this.#closing || reasonCode === undefined || reasonCode === 0 || this.#takeover.inEpisode) return;
     const detail = `the broker disconnected: ${describeReason(reasonCode, 'DISCONNECT')}`;
     this.#lastError = this.#connectError(detail);
     this.#log.warn({ reasonCode }, `mqtt uplink: ${detail}`);
