@@ -60,7 +60,7 @@ test('each message carries its seq; the outage\'s backlog is marked replay; seqs
   // A reading is about 80 bytes (topic "plant/level" and {"seq":..,"point":"level","value":7,...}):
   // 2 KiB holds about 25 of them, so a 3 s outage at 10 readings a second must drop some.
   const fixture = await writeGatewayFixture(
-    gatewayYaml(broker.url, 'gw-marks', { uplink: ['      outbox: { mark: fields, max_bytes: 2KiB }'] }),
+    gatewayYaml(broker.url, 'gw-marks', { logLevel: 'info', uplink: ['      outbox: { mark: fields, max_bytes: 2KiB }'] }),
     pipelineFile(plc.port),
   );
   t.after(() => fixture.dispose());
@@ -121,7 +121,7 @@ test('live_first: after an outage the new readings go out before the backlog is 
   const plc = await startPlcSimulator({ mode: 'fixed', registers: { holding: { 0: [3] } } });
   t.after(() => plc.close());
   const fixture = await writeGatewayFixture(
-    gatewayYaml(broker.url, 'gw-live', { uplink: [`      outbox: { mark: fields, replay: live_first, replay_rate: ${RATE} }`] }),
+    gatewayYaml(broker.url, 'gw-live', { logLevel: 'info', uplink: [`      outbox: { mark: fields, replay: live_first, replay_rate: ${RATE} }`] }),
     pipelineFile(plc.port),
   );
   t.after(() => fixture.dispose());
