@@ -46,15 +46,19 @@ test('npm start (wasmgate demo) publishes live readings of every demo point and 
   // The broker is the demo's own; wait until it accepts a subscriber.
   const subscriber = await subscribeWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 'wasmgate/#', { alive: () => child.exitCode === null, describe: () => output });
   const names = DEMO_REGISTER_MAP.map((p) => p.name);
-  const seen = () => new Set(subscriber.messages.map((m) => JSON.parse(m.payload.toString()).point as string));
+  // Besides the readings, the uplink's retained status (docs/config.md, status) is under wasmgate/.
+  const STATUS = 'wasmgate/demo-gw-01/status';
+  const readings = () => subscriber.messages.filter((m) => m.topic !== STATUS);
+  const seen = () => new Set(readings().map((m) => JSON.parse(m.payload.toString()).point as string));
   await subscriber.waitUntil(() => names.every((n) => seen().has(n)), 'a reading of every demo point', 20_000);
-  for (const m of subscriber.messages) {
+  assert.deepEqual(subscriber.messages.filter((m) => m.topic === STATUS).map((m) => m.payload.toString()), ['online']);
+  for (const m of readings()) {
     const body = JSON.parse(m.payload.toString());
     assert.equal(m.topic, `wasmgate/demo-gw-01/boiler-room/${body.point}`);
     assert.equal(body.quality, 'good');
     assert.match(body.ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   }
-  const temp = subscriber.messages.map((m) => JSON.parse(m.payload.toString())).find((b) => b.point === 'boiler.temp');
+  const temp = readings().map((m) => JSON.parse(m.payload.toString())).find((b) => b.point === 'boiler.temp');
   assert.ok(temp.value > 40 && temp.value < 100, `boiler temperature is a plausible process value: ${temp.value}`);
   assert.equal(temp.unit, 'degC');
   await subscriber.close();

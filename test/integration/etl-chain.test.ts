@@ -148,10 +148,17 @@ function sumIsExact(v: number, n: number): boolean {
   return BigInt(m) * BigInt(n) < 2n ** 53n;
 }
 
+/**
+ * The encoder's keys, sorted. `seq` is left out: it is the outbox's mark, not the json plugin's, and
+ * whether it is in the payload depends on the broker (MQTT 5 carries it as a user property).
+ */
+function keysOf(body: Record<string, unknown>): string[] {
+  return Object.keys(body).filter((k) => k !== 'seq').sort();
+}
+
 /** One bucket of a steady numeric point: every aggregate is the point's value. */
 function assertBucket(body: Record<string, unknown>, expected: Expectation, where: string): void {
-  // `seq` is the outbox's mark (outbox.mark: auto over MQTT 3.1.1 writes it as the first member).
-  assert.deepEqual(Object.keys(body).sort(), [...AGGREGATES, 'point', 'quality', 'seq', 'ts', 'unit'].sort(), `${where}: a bucket message`);
+  assert.deepEqual(keysOf(body), [...AGGREGATES, 'point', 'quality', 'ts', 'unit'].sort(), `${where}: a bucket message`);
   assert.ok(typeof body.ts === 'number' && body.ts % BUCKET_MS === 0, `${where}: stamped with its bucket's start, got ${body.ts}`);
   const count = body.count as number;
   assert.ok(Number.isInteger(count) && count >= 1, `${where}: count ${count} is the number of readings in the bucket`);
@@ -181,11 +188,10 @@ function assertPublished(run: Run, label: string): void {
       if (typeof expected.value === 'number') {
         assertBucket(body, expected, where);
       } else {
-        assert.deepEqual(Object.keys(body).sort(), ['point', 'quality', 'seq', 'ts', 'unit', 'value'], `${where}: a raw message`);
+        assert.deepEqual(keysOf(body), ['point', 'quality', 'ts', 'unit', 'value'], `${where}: a raw message`);
         assert.equal(body.value, expected.value, `${where}: value`);
       }
     }
-    assert.ok(mine.every(({ body }) => Number.isInteger(body.seq) && (body.seq as number) >= 1), `${where}: every message carries its seq`);
     // Deadband: a state or text that does not change is sent once, however many polls read it.
     if (typeof expected.value !== 'number') assert.equal(mine.length, 1, `${where}: sent once while steady`);
   }

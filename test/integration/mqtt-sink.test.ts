@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import { MqttSink } from '../../src/host/sinks/mqtt.js';
+import { MqttSink, type MqttSinkOptions } from '../../src/host/sinks/mqtt.js';
 import { startEmbeddedBroker } from '../../src/host/sinks/embedded-broker.js';
 import { isWgError } from '../../src/host/errors.js';
 import { describeSinkContract, type SinkUnderTest } from '../sinks/sink.contract.js';
@@ -18,7 +18,7 @@ import type { TestBroker } from '../support/test-broker.js';
 const silent = pino({ level: 'silent' });
 const STEP_MS = 10_000;
 
-function makeSink(broker: TestBroker, sink: SinkUnderTest): MqttSink {
+function makeSink(broker: TestBroker, sink: SinkUnderTest, protocol: MqttSinkOptions['protocol'] = 'auto'): MqttSink {
   return new MqttSink(
     {
       name: sink.name,
@@ -30,14 +30,21 @@ function makeSink(broker: TestBroker, sink: SinkUnderTest): MqttSink {
       keepaliveMs: 30_000,
       reconnect: { minMs: 20, maxMs: 200 },
       connectTimeoutMs: 5_000,
+      protocol,
     },
     silent,
   );
 }
 
+// protocol auto: MQTT 5 with mosquitto, 3.1.1 with aedes (which speaks only that); 3.1.1 on mosquitto too.
 describeSinkContract(
   'mqtt on mosquitto',
   { startBroker: startMosquitto, makeSink, keepsOrderAcrossQos: true },
+  needs('mosquitto', !!mosquittoPath()),
+);
+describeSinkContract(
+  'mqtt 3.1.1 on mosquitto',
+  { startBroker: startMosquitto, makeSink: (broker, sink) => makeSink(broker, sink, '3.1.1'), keepsOrderAcrossQos: true },
   needs('mosquitto', !!mosquittoPath()),
 );
 // aedes stores an incoming QoS 1 message before forwarding it, so a QoS 0 message behind it can overtake.

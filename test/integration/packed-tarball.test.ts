@@ -104,7 +104,7 @@ test('the packed tarball installs and runs --help, validate and demo without the
   const exited = once(demo, 'exit');
   t.after(() => { if (demo.exitCode === null) demo.kill('SIGKILL'); });
 
-  const subscriber = await subscribeWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 'wasmgate/#', { alive: () => demo.exitCode === null, describe: () => output });
+  const subscriber = await subscribeWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 'wasmgate/demo-gw-01/boiler-room/#', { alive: () => demo.exitCode === null, describe: () => output });
   const [first] = await subscriber.waitFor(1, 20_000);
   assert.match(first!.topic, /^wasmgate\/demo-gw-01\/boiler-room\//);
   await subscriber.close();

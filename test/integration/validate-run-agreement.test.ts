@@ -11,7 +11,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import binaryen from 'binaryen';
@@ -20,7 +20,7 @@ import { loadGatewayConfig, type ResolvedGateway, type ResolvedMqttUplink } from
 import { isWgError } from '../../src/host/errors.js';
 import { Gateway } from '../../src/host/gateway.js';
 import { MQTT_OPTION_RULES, type MqttOptionRule } from '../../src/host/sinks/mqtt-options.js';
-import { ConfigWorkspace, gatewayLines, pipelineLines } from '../unit/config-workspace.js';
+import { ConfigWorkspace, REPO_ROOT, gatewayLines, pipelineLines } from '../unit/config-workspace.js';
 import { watBytes } from '../support/plugins.js';
 
 const silent = pino({ level: 'silent' });
@@ -88,6 +88,30 @@ const uplinkCases: UplinkCase[] = [
     expected: ':8:25 uplinks.cloud.mqtt.reconnect.min: min (10s) is longer than max (1s)',
     resolved: { reconnect: { minMs: 10_000, maxMs: 1000 } },
   },
+  {
+    rule: 'session-expiry-clean',
+    mqtt: ['      url: mqtt://127.0.0.1:1883', '      session_expiry: 1h'],
+    expected: ':8:23 uplinks.cloud.mqtt.session_expiry: session_expiry keeps a session, and clean_session is true',
+    resolved: { sessionExpiryMs: 3_600_000 },
+  },
+  {
+    rule: 'session-expiry-range',
+    mqtt: ['      url: mqtt://127.0.0.1:1883', '      clean_session: false', '      session_expiry: 1500ms'],
+    expected: ':9:23 uplinks.cloud.mqtt.session_expiry: must be whole seconds',
+    resolved: { cleanSession: false, sessionExpiryMs: 1500 },
+  },
+  {
+    rule: 'message-expiry-range',
+    mqtt: ['      url: mqtt://127.0.0.1:1883', '      message_expiry: 1500ms'],
+    expected: ':8:23 uplinks.cloud.mqtt.message_expiry: must be whole seconds',
+    resolved: { messageExpiryMs: 1500 },
+  },
+  {
+    rule: 'status-topic',
+    mqtt: ['      url: mqtt://127.0.0.1:1883', '      status: { topic: "x/#" }'],
+    expected: ':8:24 uplinks.cloud.mqtt.status.topic: is a topic to publish to: no wildcards',
+    resolved: { status: { topic: 'x/#', online: 'online', offline: 'offline', stopped: 'offline' } },
+  },
 ];
 
 /** The gateway file of config-workspace with its mqtt block (from line 7) replaced. */
@@ -148,7 +172,7 @@ test('ws:// and wss:// URLs, listed in docs/config.md, pass validate and the sin
   const ws = await ConfigWorkspace.create();
   try {
     await ws.write('p.yaml', pipelineLines());
-    await ws.write('ca.pem', ['-----BEGIN CERTIFICATE-----']);
+    await copyFile(join(REPO_ROOT, 'test/fixtures/tls/ca.pem'), ws.path('ca.pem')); // the loader reads what it holds
     for (const mqtt of [['      url: ws://127.0.0.1:8080/mqtt'], ['      url: wss://127.0.0.1:8443/mqtt', '      tls: { ca: ca.pem }']]) {
       const file = await ws.write('gw.yaml', gatewayWith(mqtt));
       const { code, lines } = await validateLines(file, false);

@@ -1,7 +1,11 @@
 /**
  * Debian's mosquitto as a test peer: a generated config in a temp dir, a free loopback port, an
- * optional password file made with mosquitto_passwd, and persistence on so that a stop/start keeps
- * persistent sessions the way a real broker restart does.
+ * optional password file made with mosquitto_passwd, an optional ACL file, an optional second listener
+ * with TLS (and client certificates required, the certificate's CN taken as the user name), and
+ * persistence on so that a stop/start keeps persistent sessions the way a real broker restart does.
+ * Its log (`log_type all`) is kept: it says how each client connected, as the broker saw it
+ * (`New client connected from ... as ID (p5, c0, k30, u'name')`: protocol, p2 for 3.1.1 and p5 for 5,
+ * clean flag, keep-alive, user).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,6 +17,28 @@ import { findTool } from './tools.js';
 import type { TestBroker, TestBrokerOptions } from './test-broker.js';
 
 const READY_WITHIN_MS = 10_000;
+const LOG_KEPT = 256_000;
+
+export interface MosquittoOptions extends TestBrokerOptions {
+  /** A second listener, TLS, with these PEM files (paths). */
+  readonly tls?: {
+    readonly ca: string;
+    readonly cert: string;
+    readonly key: string;
+    /** Refuse a client without a certificate the CA signed; the certificate's CN becomes the user name. */
+    readonly requireCertificate?: boolean;
+  };
+  /** Lines of an ACL file (mosquitto.conf(5) acl_file), for every listener. */
+  readonly acl?: readonly string[];
+}
+
+export interface MosquittoBroker extends TestBroker {
+  /** With `tls`: the TLS listener's port and `mqtts://127.0.0.1:<port>`. */
+  readonly tlsPort: number | undefined;
+  readonly tlsUrl: string | undefined;
+  /** What mosquitto logged so far (the last 256 kB). */
+  log(): string;
+}
 
 export function mosquittoPath(): string | undefined {
   return findTool('mosquitto', ['/usr/sbin/mosquitto']);
@@ -38,7 +64,7 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-export async function startMosquitto(options: TestBrokerOptions = {}): Promise<TestBroker> {
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoBroker> {
   const binary = mosquittoPath();
   if (!binary) throw new Error('mosquitto not installed');
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-mosquitto-'));
@@ -49,15 +75,35 @@ export async function startMosquitto(options: TestBrokerOptions = {}): Promise<T
     execFileSync(findTool('mosquitto_passwd') ?? 'mosquitto_passwd', args, { stdio: 'ignore' });
   });
 
+  const aclFile = join(dir, 'acl');
+  if (options.acl) writeFileSync(aclFile, options.acl.join('\n') + '\n');
+
   let port = 0;
+  let tlsPort = 0;
   let child: ChildProcess | undefined;
   let log = '';
 
   const writeConfig = (): string => {
+    // Each listener carries its own authentication settings (per_listener_settings), so a listener
+    // that takes the user name from the client certificate needs no password file.
+    const authentication = (byCertificate: boolean) => [
+      `allow_anonymous ${users.length === 0 && !byCertificate}`,
+      ...(users.length > 0 && !byCertificate ? [`password_file ${passwordFile}`] : []),
+      ...(options.acl ? [`acl_file ${aclFile}`] : []),
+    ];
+    const tls = options.tls;
     const lines = [
+      'per_listener_settings true',
       `listener ${port} 127.0.0.1`,
-      `allow_anonymous ${users.length === 0}`,
-      ...(users.length > 0 ? [`password_file ${passwordFile}`] : []),
+      ...authentication(false),
+      ...(tls ? [
+        `listener ${tlsPort} 127.0.0.1`,
+        `cafile ${tls.ca}`,
+        `certfile ${tls.cert}`,
+        `keyfile ${tls.key}`,
+        ...(tls.requireCertificate ? ['require_certificate true', 'use_identity_as_username true'] : []),
+        ...authentication(tls.requireCertificate ?? false),
+      ] : []),
       'persistence true',
       `persistence_location ${dir}/`,
       // mosquitto drops root privileges to this user; keep ours so it can read its temp dir
@@ -74,14 +120,14 @@ export async function startMosquitto(options: TestBrokerOptions = {}): Promise<T
     const proc = spawn(binary, ['-c', writeConfig()], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     proc.stderr?.on('data', (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-8_000);
+      log = (log + chunk.toString()).slice(-LOG_KEPT);
     });
     let exited = false;
     proc.once('exit', () => {
       exited = true;
     });
     const deadline = Date.now() + READY_WITHIN_MS;
-    while (!(await accepts(port))) {
+    while (!(await accepts(port)) || (options.tls !== undefined && !(await accepts(tlsPort)))) {
       if (exited) throw new Error(`mosquitto exited before accepting connections on ${port}:\n${log}`);
       if (Date.now() > deadline) throw new Error(`mosquitto did not accept connections on ${port}:\n${log}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -100,6 +146,7 @@ export async function startMosquitto(options: TestBrokerOptions = {}): Promise<T
   // Another process may take the port between freePort() and mosquitto's bind; try a few.
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
+    while (options.tls && (tlsPort === 0 || tlsPort === port)) tlsPort = await freePort();
     try {
       await launch();
       break;
@@ -116,6 +163,9 @@ export async function startMosquitto(options: TestBrokerOptions = {}): Promise<T
     kind: 'mosquitto',
     port,
     url: `mqtt://127.0.0.1:${port}`,
+    tlsPort: options.tls ? tlsPort : undefined,
+    tlsUrl: options.tls ? `mqtts://127.0.0.1:${tlsPort}` : undefined,
+    log: () => log,
     stop,
     start: launch,
     async dispose() {

@@ -9,6 +9,11 @@ export interface ReceivedMessage {
   readonly payload: Buffer;
   readonly qos: number;
   readonly dup: boolean;
+  /** Set on a retained message the broker hands a new subscription (MQTT 3.1.1 §3.3.1.3). */
+  readonly retain: boolean;
+  /** MQTT 5 subscriber only: the PUBLISH's user properties and remaining message expiry, as the broker forwarded them. */
+  readonly userProperties?: Readonly<Record<string, string | string[]>>;
+  readonly messageExpiryInterval?: number;
 }
 
 export interface SubscribeOptions {
@@ -21,6 +26,8 @@ export interface SubscribeOptions {
    * QoS 1 messages while this subscriber is cut off, e.g. across a broker restart.
    */
   readonly persistentId?: string;
+  /** 4 (MQTT 3.1.1, the default) or 5, to see MQTT 5 properties. */
+  readonly protocolVersion?: 4 | 5;
 }
 
 export interface TestSubscriber {
@@ -41,12 +48,17 @@ export async function subscribe(url: string, topic: string, options: SubscribeOp
     clean: options.persistentId === undefined,
     ...(options.persistentId !== undefined && { clientId: options.persistentId }),
     reconnectPeriod: 50,
-    protocolVersion: 4,
+    protocolVersion: options.protocolVersion ?? 4,
   });
   const messages: ReceivedMessage[] = [];
   let wake: (() => void) | undefined;
   client.on('message', (t, payload, packet) => {
-    messages.push({ topic: t, payload: Buffer.from(payload), qos: packet.qos, dup: packet.dup });
+    const { userProperties, messageExpiryInterval } = packet.properties ?? {};
+    messages.push({
+      topic: t, payload: Buffer.from(payload), qos: packet.qos, dup: packet.dup, retain: packet.retain,
+      ...(userProperties !== undefined && { userProperties: { ...userProperties } }), // the parser's object has no prototype
+      ...(messageExpiryInterval !== undefined && { messageExpiryInterval }),
+    });
     wake?.();
   });
   client.on('error', () => {

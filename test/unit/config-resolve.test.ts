@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadGatewayConfig, type ResolvedGateway } from '../../src/host/config/index.js';
 import { ConfigWorkspace, FIXTURE_PLUGINS, REPO_ROOT, gatewayLines, pipelineLines } from './config-workspace.js';
@@ -37,6 +37,11 @@ test('a minimal configuration resolves with every default applied, in ms and byt
         keepaliveMs: 30_000,
         reconnect: { minMs: 1_000, maxMs: 30_000 },
         tls: null,
+        protocol: 'auto',
+        cleanSession: true,
+        sessionExpiryMs: null,
+        messageExpiryMs: null,
+        status: { topic: 'wasmgate/gw1/status', online: 'online', offline: 'offline', stopped: 'offline' },
         // config.md's outbox defaults: 256 MiB, 168 h, 16 MiB.
         outbox: {
           maxBytes: 268_435_456, maxAgeMs: 604_800_000, memoryMaxBytes: 16_777_216, replay: { mode: 'in_order' }, mark: 'auto',
@@ -129,7 +134,8 @@ test('a minimal configuration resolves with every default applied, in ms and byt
 test('written values win over defaults; ids count across devices; TLS and password files resolve', async () => {
   const ws = await ConfigWorkspace.create();
   try {
-    await writeFile(ws.path('ca.pem'), 'not checked for content\n');
+    // A certificate, because the loader reads what a TLS file holds (mqtt-tls-files.ts).
+    await copyFile(join(REPO_ROOT, 'test/fixtures/tls/ca.pem'), ws.path('ca.pem'));
     await writeFile(ws.path('pw'), 's3cret\n');
     const config = await loadValid(
       ws,

@@ -28,6 +28,11 @@ const refusals: Array<[string, Partial<MqttSinkOptions>, ErrorCode, string]> = [
   ['a zero reconnect minimum', { reconnect: { minMs: 0, maxMs: 10 } }, 'WG_ERR_CONFIG_INVALID', '"reconnect.minMs"'],
   ['a reconnect maximum below the minimum', { reconnect: { minMs: 1000, maxMs: 10 } }, 'WG_ERR_CONFIG_CONFLICT', '"reconnect.maxMs"'],
   ['a fractional offline queue limit', { offlineQueueLimit: 1.5 }, 'WG_ERR_CONFIG_INVALID', '"offlineQueueLimit"'],
+  ['a session expiry with a clean session', { sessionExpiryMs: 60_000 }, 'WG_ERR_CONFIG_CONFLICT', '"cleanSession"'],
+  ['a session expiry of part of a second', { cleanSession: false, sessionExpiryMs: 1_500 }, 'WG_ERR_CONFIG_INVALID', '"sessionExpiryMs"'],
+  ['a message expiry of 0 s', { messageExpiryMs: 0 }, 'WG_ERR_CONFIG_INVALID', '"messageExpiryMs"'],
+  ['a message expiry past 4294967294 s', { messageExpiryMs: 4_294_967_295_000 }, 'WG_ERR_CONFIG_INVALID', '"messageExpiryMs"'],
+  ['a status topic with a wildcard', { status: { topic: 'gw/+/status', online: 'on', offline: 'off', stopped: 'off' } }, 'WG_ERR_CONFIG_INVALID', '"status.topic"'],
 ];
 
 for (const [what, change, code, named] of refusals) {

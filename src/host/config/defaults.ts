@@ -20,6 +20,9 @@ export const DEFAULTS = {
     reconnectMin: '1s', // duration: first back-off after a lost connection
     reconnectMax: '30s', // duration: back-off ceiling
     rejectUnauthorized: true, // verify the broker's certificate
+    // duration, with clean_session: false: a persistent session outlives a day-long outage (the outbox
+    // keeps the messages anyway) and is gone for a gateway that was taken away, not kept for ever
+    sessionExpiry: '24h',
   },
   pipeline: {
     batchMaxRecords: 256, // records per batch

@@ -3,6 +3,7 @@
  * filled in its static defaults: keys as written in YAML, units not yet converted, paths not yet
  * resolved. Only the cross checks and the resolver read these; everything else gets `Resolved*`.
  */
+import type { MqttStatusDocument } from '../uplinks/mqtt-status-settings.js';
 import type { OutboxDocument } from '../uplinks/outbox-settings.js';
 import type { MetricsDocument } from '../metrics/metrics-settings.js';
 import type { Qos, LogFormat, LogLevel } from './resolved.js';
@@ -41,9 +42,17 @@ export interface MqttDocument {
   username?: string;
   password?: string;
   password_file?: string;
+  password_env?: string;
   qos: Qos;
   keepalive: DurationText;
   reconnect: BackoffDocument;
+  /** YAML reads `protocol: 5` as a number. */
+  protocol: 'auto' | '3.1.1' | '5' | 5;
+  clean_session: boolean;
+  session_expiry?: DurationText;
+  message_expiry?: DurationText;
+  /** Always present (the schema defaults it to `{}`). */
+  status: MqttStatusDocument;
   /** Always present (the schema defaults it to `{}`); whether it was written is asked of the source. */
   tls: { ca?: string; cert?: string; key?: string; reject_unauthorized: boolean };
   /** Always present (the schema defaults it to `{}`). */

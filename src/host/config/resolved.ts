@@ -3,6 +3,7 @@
  * in fixed units (milliseconds, bytes), with absolute paths, deep-frozen. Nothing downstream reads
  * YAML or applies a default. Names ending in `Ms` are milliseconds, in `Bytes` bytes.
  */
+import type { MqttStatusOptions } from '../sinks/mqtt-options.js';
 import type { PluginKind, PluginManifest } from './plugin-manifest.js';
 import type { POINT_TYPES, WORD_ORDERS, POINT_ACCESS } from '../sources/modbus-point-schema.js';
 import type { SourceKindName } from '../sources/source-kinds.js';
@@ -83,6 +84,15 @@ export interface ResolvedMqttUplink {
   readonly reconnect: ResolvedBackoff;
   /** Present exactly when the URL is `mqtts://` or `wss://`. */
   readonly tls: ResolvedTls | null;
+  /** `auto`: MQTT 5, or 3.1.1 once the broker refuses 5. */
+  readonly protocol: 'auto' | '3.1.1' | '5';
+  readonly cleanSession: boolean;
+  /** MQTT 5 session expiry, whole seconds in ms; null with a clean session. */
+  readonly sessionExpiryMs: number | null;
+  /** MQTT 5 message expiry from each message's creation, whole seconds in ms; null: none. */
+  readonly messageExpiryMs: number | null;
+  /** Topic and words of the retained status and last will, placeholders filled in; null: none. */
+  readonly status: MqttStatusOptions | null;
   readonly outbox: ResolvedOutboxSettings;
 }
 

@@ -49,12 +49,44 @@ export interface MqttSinkOptions {
   readonly tls?: MqttTlsOptions;
   /** How a stamped message carries its seq and replay flag (message-mark.ts); default `auto`. */
   readonly mark?: MarkMode;
+  /**
+   * MQTT version: `5`, `3.1.1`, or `auto` (the default): 5 first, and 3.1.1 from the next attempt on
+   * once a broker answers that it does not speak 5 (mqtt-protocol.ts).
+   */
+  readonly protocol?: MqttProtocolSetting;
+  /**
+   * `false` asks the broker to keep this client's session across connections (3.1.1: clean session
+   * off; 5: clean start off and a session expiry interval). Default `true`.
+   */
+  readonly cleanSession?: boolean;
+  /** MQTT 5 session expiry, whole seconds in ms, only with `cleanSession: false` (default 1 day). */
+  readonly sessionExpiryMs?: number;
+  /** MQTT 5 message expiry, whole seconds in ms, counted from the message's creation; none by default. */
+  readonly messageExpiryMs?: number;
+  /** The gateway's retained online/offline status and last will (mqtt-status.ts); none when absent. */
+  readonly status?: MqttStatusOptions;
 }
 
-export interface ResolvedMqttSinkOptions extends Required<Omit<MqttSinkOptions, 'username' | 'password' | 'tls'>> {
+/** `auto`: MQTT 5 where the broker speaks it, else 3.1.1. */
+export type MqttProtocolSetting = 'auto' | '3.1.1' | '5';
+
+export interface MqttStatusOptions {
+  /** Where the status goes, retained, QoS 1; no wildcards. */
+  readonly topic: string;
+  /** Published on every connect. */
+  readonly online: string;
+  /** The last will: the broker publishes it when the connection is lost without a DISCONNECT. */
+  readonly offline: string;
+  /** Published by the gateway itself before a clean disconnect (`close()`); the will is not sent then. */
+  readonly stopped: string;
+}
+
+export interface ResolvedMqttSinkOptions extends Required<Omit<MqttSinkOptions, 'username' | 'password' | 'tls' | 'messageExpiryMs' | 'status'>> {
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly tls: MqttTlsOptions | undefined;
+  readonly messageExpiryMs: number | undefined;
+  readonly status: MqttStatusOptions | undefined;
   /** `keepaliveMs` as the protocol carries it, in seconds. */
   readonly keepaliveSeconds: number;
 }
@@ -62,6 +94,9 @@ export interface ResolvedMqttSinkOptions extends Required<Omit<MqttSinkOptions, 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_OFFLINE_QUEUE_LIMIT = 100_000; // messages; the durable buffer upstream holds the rest
 const MAX_KEEPALIVE_MS = 65_535_000; // the CONNECT packet's keepalive is a 16-bit count of seconds
+/** MQTT 5 carries both expiry intervals as four-byte counts of seconds; 0xFFFFFFFF means never. */
+export const MAX_EXPIRY_S = 0xffff_fffe;
+export const DEFAULT_SESSION_EXPIRY_MS = 86_400_000;
 /** URL schemes MQTT.js connects with in Node: TCP, TLS, WebSocket, WebSocket over TLS. */
 export const MQTT_URL_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'] as const;
 export const MQTT_TLS_SCHEMES = ['mqtts:', 'wss:'] as const;
@@ -80,6 +115,10 @@ export const MQTT_OPTION_RULES = {
   'reconnect-min': { fromConfig: true },
   'reconnect-max-timer': { fromConfig: true },
   'reconnect-order': { fromConfig: true },
+  'session-expiry-clean': { fromConfig: true },
+  'session-expiry-range': { fromConfig: true },
+  'message-expiry-range': { fromConfig: true },
+  'status-topic': { fromConfig: true },
   'connect-timeout': { fromConfig: false },
   'offline-queue-limit': { fromConfig: false },
 } as const;
@@ -127,6 +166,20 @@ export function resolveMqttSinkOptions(options: MqttSinkOptions): ResolvedMqttSi
     throw invalid('offline-queue-limit', 'offlineQueueLimit', 'must be a whole number of messages, 0 or more');
   }
 
+  const cleanSession = options.cleanSession ?? true;
+  if (options.sessionExpiryMs !== undefined && cleanSession) {
+    throw conflict('session-expiry-clean', '"sessionExpiryMs" is set but "cleanSession" is true: a clean session ends with its connection');
+  }
+  const sessionExpiryMs = options.sessionExpiryMs ?? DEFAULT_SESSION_EXPIRY_MS;
+  if (!wholeSeconds(sessionExpiryMs, 1)) throw invalid('session-expiry-range', 'sessionExpiryMs', `must be whole seconds, 1 to ${MAX_EXPIRY_S} s`);
+  if (options.messageExpiryMs !== undefined && !wholeSeconds(options.messageExpiryMs, 1)) {
+    throw invalid('message-expiry-range', 'messageExpiryMs', `must be whole seconds, 1 to ${MAX_EXPIRY_S} s`);
+  }
+  const status = options.status;
+  if (status && (status.topic === '' || /[#+]/.test(status.topic))) {
+    throw invalid('status-topic', 'status.topic', `must be a topic to publish to, not empty and without the wildcards # and + (got "${status.topic}")`);
+  }
+
   return Object.freeze({
     name: uplink,
     url: options.url,
@@ -141,5 +194,14 @@ export function resolveMqttSinkOptions(options: MqttSinkOptions): ResolvedMqttSi
     offlineQueueLimit,
     tls: options.tls ? Object.freeze({ ...options.tls }) : undefined,
     mark: options.mark ?? 'auto',
+    protocol: options.protocol ?? 'auto',
+    cleanSession,
+    sessionExpiryMs,
+    messageExpiryMs: options.messageExpiryMs,
+    status: status ? Object.freeze({ ...status }) : undefined,
   });
+}
+
+function wholeSeconds(ms: number, minS: number): boolean {
+  return Number.isInteger(ms) && ms % 1000 === 0 && ms / 1000 >= minS && ms / 1000 <= MAX_EXPIRY_S;
 }

@@ -1,5 +1,5 @@
 /**
- * The MQTT uplink (MQTT.js, protocol 3.1.1), implementing the Sink contract in sink.ts.
+ * The MQTT uplink (MQTT.js, MQTT 5 or 3.1.1, mqtt-protocol.ts), implementing the Sink contract in sink.ts.
  *
  * Two things MQTT.js does not do the way a gateway needs, and how this file covers them:
  * - Order across QoS levels while offline. MQTT.js parks offline QoS 1 in its outgoing store and QoS 0
@@ -11,8 +11,13 @@
  * - Session takeover. Two gateways sharing a client id knock each other off the broker; MQTT.js only
  *   sees closes. session-takeover.ts tells the pattern; the sink then says so once per episode and
  *   keeps backing off across connections (no reset on connect) until one stays up.
+ *
+ * The gateway's status (`status` option): the last will says `offline` if the connection is lost, each
+ * connection publishes `online` before anything else, and close() publishes `stopped` before its clean
+ * DISCONNECT (which makes the broker discard the will). All three retained, QoS 1, not counted as
+ * publishes.
  */
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { connect, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import { WgError } from '../errors.js';
 import { withBindings, type Logger } from '../logger.js';
 import { formatDuration } from '../../hal/duration.js';
@@ -20,7 +25,9 @@ import { SessionTakeoverWatch } from './session-takeover.js';
 import { resolveMqttSinkOptions, type MqttSinkOptions, type ResolvedMqttSinkOptions } from './mqtt-options.js';
 import type { MessageStamp, Sink, SinkCounters, SinkPublishOptions, SinkQos, SinkState, SinkStateListener } from './sink.js';
 import { SinkStateListeners } from './state-listeners.js';
-import { isReplay, markFields } from './message-mark.js';
+import { isReplay, markFields, markProperties } from './message-mark.js';
+import { clientOptions, fallBackTo311, firstVersion, versionName, type MqttVersion } from './mqtt-protocol.js';
+import { describeConnectError, describeReason, isTlsRefusal, refusedForGood, refusesProtocolVersion } from './mqtt-reasons.js';
 
 export type { MqttSinkOptions, MqttTlsOptions } from './mqtt-options.js';
 
@@ -68,6 +75,10 @@ export class MqttSink implements Sink {
   #stableTimer: NodeJS.Timeout | undefined;
   #connectedSinceMs: number | undefined;
   readonly #stateListeners = new SinkStateListeners();
+  /** The version the next CONNECT asks for; with `protocol: auto` it drops to 4 once a broker refuses 5. */
+  #version: MqttVersion;
+  /** Set between a broker's refusal of MQTT 5 and the 3.1.1 attempt that follows it at once. */
+  #fallingBack = false;
 
   /** Throws `WG_ERR_CONFIG_INVALID` / `WG_ERR_CONFIG_CONFLICT` for options that cannot work. */
   constructor(options: MqttSinkOptions, logger: Logger) {
@@ -75,6 +86,12 @@ export class MqttSink implements Sink {
     this.name = options.name;
     this.#log = withBindings(logger, { uplink: options.name });
     this.#reconnectDelayMs = this.#options.reconnect.minMs;
+    this.#version = firstVersion(this.#options);
+  }
+
+  /** The MQTT version of the current connection; undefined while not connected. */
+  get protocol(): '5' | '3.1.1' | undefined {
+    return this.state === 'connected' ? versionName(this.#version) : undefined;
   }
 
   get state(): SinkState {
@@ -115,30 +132,14 @@ export class MqttSink implements Sink {
 
   start(): void {
     if (this.#client || this.#closing) return;
-    const o = this.#options;
-    const clientOptions: IClientOptions = {
-      clientId: o.clientId,
-      username: o.username,
-      password: o.password,
-      keepalive: o.keepaliveSeconds,
-      connectTimeout: o.connectTimeoutMs,
-      reconnectPeriod: this.#reconnectDelayMs,
-      // A refused CONNACK (bad credentials, broker not ready) can be fixed on the broker side without
-      // touching the gateway; an unattended box must keep trying, with the same back-off.
-      reconnectOnConnackError: true,
-      protocolVersion: 4,
-      clean: true,
-      resubscribe: false,
-      queueQoSZero: true,
-      ...(o.tls && { ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, rejectUnauthorized: o.tls.rejectUnauthorized }),
-    };
     this.#setLink('connecting');
-    const client = connect(o.url, clientOptions);
+    const client = connect(this.#options.url, clientOptions(this.#options, this.#version, this.#reconnectDelayMs));
     this.#client = client;
-    client.on('connect', () => this.#onConnect());
+    client.on('connect', (connack) => this.#onConnect(client, connack.sessionPresent));
     client.on('reconnect', () => this.#onReconnect(client));
     client.on('close', () => this.#onClose());
-    client.on('error', (error) => this.#onError(error));
+    client.on('error', (error) => this.#onError(client, error));
+    client.on('disconnect', (packet) => this.#onDisconnect(packet.reasonCode));
   }
 
   /**
@@ -238,7 +239,8 @@ export class MqttSink implements Sink {
         });
         this.#wake = undefined;
       }
-      const force = this.#inFlight.size > 0 || this.#link !== 'connected';
+      const stoppedSaid = await this.#sayStopped(client, deadline);
+      const force = this.#inFlight.size > 0 || this.#link !== 'connected' || !stoppedSaid;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           client.stream?.destroy(); // a broker that never closes its side must not hold up shutdown
@@ -257,14 +259,40 @@ export class MqttSink implements Sink {
     this.#log.info(this.counters(), 'mqtt uplink closed');
   }
 
+  /**
+   * Publishes the `stopped` status and waits for its PUBACK, until `deadline` or the connection drops;
+   * true when there was nothing to say or the broker took it.
+   */
+  async #sayStopped(client: MqttClient, deadline: number): Promise<boolean> {
+    const status = this.#options.status;
+    if (!status || this.#link !== 'connected') return true;
+    let acked = false;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      client.publish(status.topic, status.stopped, { qos: 1, retain: true }, (error) => {
+        acked = !error;
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.#wake = undefined;
+    return acked;
+  }
+
   #send(message: Message): void {
     const client = this.#client as MqttClient;
     this.#inFlight.add(message);
-    client.publish(message.topic, this.#marked(message), { qos: message.qos, retain: message.retain }, (error) => {
+    const { payload, properties } = this.#marked(message);
+    const options: IClientPublishOptions = { qos: message.qos, retain: message.retain, ...(properties && { properties }) };
+    client.publish(message.topic, payload, options, (error) => {
       if (!this.#inFlight.delete(message)) return; // already settled by close() or a lost connection
       this.#wake?.();
       this.#checkRoom();
-      if (error) message.reject(this.#failed(message.topic, error.message, error));
+      if (error) message.reject(this.#publishError(message.topic, error));
       else {
         this.#counts.acked++;
         message.resolve();
@@ -272,29 +300,54 @@ export class MqttSink implements Sink {
     });
   }
 
-  /** The payload as it goes on the wire: with the stamp's seq and replay flag where `mark` says (message-mark.ts). */
-  #marked(message: Message): Buffer | string {
-    const { stamp, payload } = message;
-    if (stamp === undefined) return payload;
-    const replay = isReplay(stamp, this.connectedSinceMs);
-    if (replay) this.#counts.replayed++;
-    if (this.#options.mark === 'none' || this.#options.mark === 'properties') return payload;
-    const marked = markFields(typeof payload === 'string' ? Buffer.from(payload) : payload, stamp, replay);
-    if (marked) return marked;
-    this.#counts.unmarked++;
-    return payload;
+  /**
+   * The message as it goes on the wire: with the stamp's seq and replay flag where `mark` says
+   * (message-mark.ts), and over MQTT 5 its remaining message expiry.
+   */
+  #marked(message: Message): { payload: Buffer | string; properties?: IClientPublishOptions['properties'] } {
+    const { stamp } = message;
+    const v5 = this.#version === 5;
+    const properties: NonNullable<IClientPublishOptions['properties']> = {};
+    let payload = message.payload;
+    const expiryMs = this.#options.messageExpiryMs;
+    if (v5 && expiryMs !== undefined) {
+      // Counted from the message's creation: a reading that waited in the outbox has less time left.
+      // At least 1 s: dropping old messages is the outbox's max_age, not the broker's.
+      const waitedMs = stamp ? Math.max(0, Date.now() - stamp.createdAtMs) : 0;
+      properties.messageExpiryInterval = Math.max(1, Math.ceil((expiryMs - waitedMs) / 1000));
+    }
+    if (stamp !== undefined) {
+      const replay = isReplay(stamp, this.connectedSinceMs);
+      if (replay) this.#counts.replayed++;
+      const mode = this.#options.mark === 'auto' ? (v5 ? 'properties' : 'fields') : this.#options.mark;
+      if (mode === 'properties' && v5) properties.userProperties = markProperties(stamp, replay);
+      else if (mode === 'properties') this.#counts.unmarked++; // a 3.1.1 connection has no properties to carry them
+      else if (mode === 'fields') {
+        const marked = markFields(typeof payload === 'string' ? Buffer.from(payload) : payload, stamp, replay);
+        if (marked) payload = marked;
+        else this.#counts.unmarked++;
+      }
+    }
+    return Object.keys(properties).length > 0 ? { payload, properties } : { payload };
   }
 
-  #onConnect(): void {
+  #onConnect(client: MqttClient, sessionPresent: boolean): void {
     if (this.#closing) return;
     this.#setLink('connected');
+    // Before the backlog, so that whoever reads the status sees "online" before the data of this connection.
+    const status = this.#options.status;
+    if (status) {
+      client.publish(status.topic, status.online, { qos: 1, retain: true }, (error) => {
+        if (error) this.#log.warn({ err: error, topic: status.topic }, 'mqtt uplink could not publish its online status');
+      });
+    }
     const takeover = this.#takeover.connected();
     if (takeover === 'detected') this.#reportTakeover();
     if (!this.#takeover.inEpisode) this.#lastError = undefined;
     // While the broker keeps closing us right after accepting, the back-off keeps growing.
     if (this.#takeover.streak === 0) this.#resetBackoff();
     this.#armStableTimer();
-    this.#log.info({ queued: this.#queue.length }, 'mqtt uplink connected');
+    this.#log.info({ queued: this.#queue.length, protocol: versionName(this.#version), sessionPresent }, 'mqtt uplink connected');
     for (const waiter of this.#waiters) {
       clearTimeout(waiter.timer);
       waiter.resolve();
@@ -306,6 +359,12 @@ export class MqttSink implements Sink {
 
   #onReconnect(client: MqttClient): void {
     if (this.#closing) return;
+    if (this.#fallingBack) {
+      this.#fallingBack = false;
+      client.options.reconnectPeriod = this.#reconnectDelayMs;
+      this.#setLink('connecting');
+      return;
+    }
     this.#counts.reconnects++;
     this.#setLink('connecting');
     // MQTT.js arms its next retry from this option if this attempt fails.
@@ -332,19 +391,41 @@ export class MqttSink implements Sink {
     this.#checkRoom();
   }
 
-  #onError(error: Error & { code?: unknown }): void {
+  #onError(client: MqttClient, error: Error & { code?: unknown }): void {
     this.#takeover.error(this.#link === 'connected');
-    const repeated = this.#lastError?.context.detail === error.message;
-    this.#lastError = this.#connectError(error.message, error);
-    if (!repeated) this.#log.warn({ err: error }, 'mqtt uplink connection problem');
-    // A numeric code is the broker's CONNACK refusal: tell waiters now rather than at their timeout.
-    if (typeof error.code === 'number' && this.#link !== 'connected') {
+    if (this.#options.protocol === 'auto' && this.#version === 5 && this.#link !== 'connected' && refusesProtocolVersion(error)) {
+      this.#version = 4;
+      fallBackTo311(client.options);
+      // MQTT.js arms its retry from this option right after this event: the next attempt goes at once,
+      // and is neither a reconnection nor a step of the back-off (#onReconnect).
+      this.#fallingBack = true;
+      client.options.reconnectPeriod = 1;
+      this.#log.info({ reason: describeReason(error.code as number, 'CONNACK') }, 'mqtt uplink: the broker does not speak MQTT 5; using 3.1.1 from the next attempt on');
+      return;
+    }
+    const versionHint = this.#version === 5 && refusesProtocolVersion(error) ? '; the broker does not speak MQTT 5: set protocol to auto or "3.1.1"' : '';
+    const detail = describeConnectError(error) + versionHint;
+    const repeated = this.#lastError?.context.detail === detail;
+    this.#lastError = this.#connectError(detail, error);
+    if (!repeated) this.#log.warn({ err: error, detail }, 'mqtt uplink connection problem');
+    // A CONNACK refusal (numeric code) or a certificate that does not verify ends every attempt the
+    // same way until someone fixes it: tell waiters now rather than at their timeout.
+    if ((typeof error.code === 'number' || isTlsRefusal(error)) && this.#link !== 'connected') {
       for (const waiter of this.#waiters) {
         clearTimeout(waiter.timer);
         waiter.reject(this.#lastError);
       }
       this.#waiters.clear();
     }
+  }
+
+  /** An MQTT 5 broker closing the connection says why (session taken over, packet too large, ...). */
+  #onDisconnect(reasonCode: number | undefined): void {
+    // In a takeover episode its one error line says it all (#reportTakeover).
+    if (this.#closing || reasonCode === undefined || reasonCode === 0 || this.#takeover.inEpisode) return;
+    const detail = `the broker disconnected: ${describeReason(reasonCode, 'DISCONNECT')}`;
+    this.#lastError = this.#connectError(detail);
+    this.#log.warn({ reasonCode }, `mqtt uplink: ${detail}`);
   }
 
   #resetBackoff(): void {
@@ -378,6 +459,16 @@ export class MqttSink implements Sink {
 
   #connectError(detail: string, cause?: unknown): WgError {
     return new WgError('WG_ERR_UPLINK_CONNECT', { uplink: this.name, detail }, { cause });
+  }
+
+  /** A PUBACK reason code that refuses the message for good becomes WG_ERR_UPLINK_REFUSED: the outbox dead-letters it. */
+  #publishError(topic: string, error: Error & { code?: unknown }): WgError {
+    const { code } = error;
+    if (typeof code !== 'number' || code < 0x80) return this.#failed(topic, error.message, error);
+    const reason = describeReason(code, 'PUBACK');
+    if (!refusedForGood(code)) return this.#failed(topic, `the broker refused the message for now: ${reason}`, error);
+    this.#counts.failed++;
+    return new WgError('WG_ERR_UPLINK_REFUSED', { uplink: this.name, topic, reasonCode: code, detail: `${topic}: ${reason}` }, { cause: error });
   }
 
   #failed(topic: string, detail: string, cause?: unknown): WgError {

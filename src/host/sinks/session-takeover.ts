@@ -1,8 +1,8 @@
 /**
  * Telling "another client took our session" from an ordinary lost connection. Two gateways configured
  * with the same client id knock each other off the broker: each connect makes the broker close the
- * other. MQTT 5 brokers may say so (DISCONNECT, reason 0x8E); with MQTT 3.1.1, which the sink speaks,
- * the broker just closes the connection, so the pattern is what tells:
+ * other. MQTT 5 brokers may say so (DISCONNECT, reason 0x8E, which the sink shows as its last error);
+ * with MQTT 3.1.1 the broker just closes the connection, so the pattern is what tells (over either):
  *
  * - the broker closed a connection it had accepted, with no error on our side (no reset, no keepalive
  *   failure), and

@@ -104,8 +104,8 @@ export interface Sink {
    * acknowledged by the peer or QoS 0 is written to the connection. Rejects with
    * `WG_ERR_UPLINK_PUBLISH` when the sink is closed before that, when the offline queue is full, when
    * the peer rejects the message, or (QoS 0 only) when the connection drops before it was written;
-   * with `WG_ERR_UPLINK_REFUSED` when the peer refused this message for good (a CoAP 4.xx), so that
-   * it must not be sent again.
+   * with `WG_ERR_UPLINK_REFUSED` when the peer refused this message for good (a CoAP 4.xx, an MQTT 5
+   * PUBACK reason code of 0x80 or more), so that it must not be sent again.
    *
    * The sink keeps a reference to `payload` until the promise settles: do not modify it before then.
    */

@@ -1,9 +1,12 @@
 /**
- * The MQTT uplink kind: a broker at mqtt://, mqtts://, ws:// or wss://, with TLS (server verification,
- * client certificates), user name and password (or a password file), keep-alive, reconnect back-off
- * and a default QoS for the pipelines that publish to it. Its sink is src/host/sinks/mqtt.ts.
+ * The MQTT uplink kind: a broker at mqtt://, mqtts://, ws:// or wss://, MQTT 5 or 3.1.1, with TLS
+ * (server verification, client certificates), user name and password (written, from a file or from an
+ * environment variable), keep-alive, reconnect back-off, a default QoS for the pipelines that publish
+ * to it, the gateway's retained status with its last will (mqtt-status-settings.ts), persistent
+ * sessions and MQTT 5 message expiry. Its sink is src/host/sinks/mqtt.ts.
  */
 import { readFile } from 'node:fs/promises';
+import { checkTlsPem } from './mqtt-tls-files.js';
 import { resolve } from 'node:path';
 import { DEFAULTS, defaultClientId } from '../config/defaults.js';
 import type { MqttDocument } from '../config/documents.js';
@@ -15,6 +18,8 @@ import type { SettingPath } from '../config/setting-path.js';
 import { parseDuration } from '../config/units.js';
 import type { UplinkContext, UplinkKind } from './uplink-kind.js';
 import { checkOutbox, outboxSchema, resolveOutbox } from './outbox-settings.js';
+import { checkMqttStatus, mqttStatusSchema, resolveMqttStatus } from './mqtt-status-settings.js';
+import { MAX_EXPIRY_S } from '../sinks/mqtt-options.js';
 
 /** Longest keep-alive MQTT can carry: a 16-bit number of seconds. */
 const MQTT_MAX_KEEPALIVE_S = 65_535;
@@ -50,17 +55,35 @@ const schema = {
     username: { type: 'string', description: 'user name sent in CONNECT' },
     password: { type: 'string', description: 'password sent in CONNECT; excludes password_file' },
     password_file: filePath('file whose content (one trailing newline removed) is the password; excludes password'),
+    password_env: {
+      type: 'string',
+      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+      description: 'environment variable holding the password, read when the configuration is loaded; excludes password and password_file',
+    },
     qos: { enum: [0, 1], description: 'default QoS of pipelines publishing here', default: DEFAULTS.mqtt.qos },
     keepalive: duration('MQTT keep-alive, whole seconds', DEFAULTS.mqtt.keepalive),
     reconnect: backoffSchema('reconnect back-off', DEFAULTS.mqtt.reconnectMin, DEFAULTS.mqtt.reconnectMax),
     tls: mqttTls,
+    protocol: {
+      enum: ['auto', '3.1.1', '5', 5],
+      default: 'auto',
+      description: 'MQTT version: 5, 3.1.1, or auto (5, and 3.1.1 once the broker answers that it does not speak 5)',
+    },
+    clean_session: {
+      type: 'boolean',
+      default: true,
+      description: 'false: the broker keeps the session between connections (3.1.1 clean session off; MQTT 5 clean start off with session_expiry)',
+    },
+    session_expiry: duration('MQTT 5: how long the broker keeps the session after a disconnect; only with clean_session: false (default 24h)'),
+    message_expiry: duration('MQTT 5: how long after it was made the broker may still hand a message out; none by default'),
+    status: mqttStatusSchema,
     outbox: outboxSchema,
   },
 } as const;
 
 export const mqttUplink: UplinkKind<MqttDocument> = {
   name: 'mqtt',
-  summary: 'An MQTT 3.1.1 broker (mqtt://, mqtts://, ws://, wss://): TLS with server verification and client certificates, user name and password, keep-alive and reconnect back-off.',
+  summary: 'An MQTT broker (mqtt://, mqtts://, ws://, wss://), MQTT 5 where it speaks it, else 3.1.1: TLS with server verification and client certificates, user name and password (from a file or an environment variable), a retained online/offline status with the last will, persistent sessions, MQTT 5 user properties, message expiry and reason codes, keep-alive and reconnect back-off.',
   schema,
   check: checkMqtt,
   resolve: resolveMqtt,
@@ -81,6 +104,11 @@ export const mqttUplink: UplinkKind<MqttDocument> = {
       qos: uplink.qos, keepaliveMs: uplink.keepaliveMs, reconnect: uplink.reconnect,
       ...(tls ? { tls } : {}),
       mark: uplink.outbox.mark,
+      protocol: uplink.protocol,
+      cleanSession: uplink.cleanSession,
+      ...(uplink.sessionExpiryMs !== null ? { sessionExpiryMs: uplink.sessionExpiryMs } : {}),
+      ...(uplink.messageExpiryMs !== null ? { messageExpiryMs: uplink.messageExpiryMs } : {}),
+      ...(uplink.status !== null ? { status: uplink.status } : {}),
     }, logger); // the sink binds its uplink name itself
   },
 };
@@ -99,14 +127,26 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
 
   // MQTT 3.1.1 §3.1.2.9: a password may only be sent with a user name (the sink refuses it too).
   // Reported once, at the first password setting written; two of them are a conflict of their own.
-  const passwordKey = mqtt.password !== undefined ? 'password' : mqtt.password_file !== undefined ? 'password_file' : undefined;
+  const passwordKeys = (['password', 'password_file', 'password_env'] as const).filter((key) => mqtt[key] !== undefined);
+  const passwordKey = passwordKeys[0];
   if (mqtt.username === undefined && passwordKey !== undefined && checks.clean([...at, passwordKey])) {
     checks.report([...at, passwordKey], 'WG_ERR_CONFIG_CONFLICT', { detail: `${passwordKey} needs username: MQTT 3.1.1 sends a password only with a user name` });
   }
-  if (mqtt.password !== undefined && mqtt.password_file !== undefined) {
-    checks.conflict([...at, 'password_file'], [...at, 'password'], 'password_file and password exclude each other: keep one');
+  if (passwordKeys.length > 1) {
+    const [first, second] = passwordKeys as [string, string];
+    checks.conflict([...at, second], [...at, first], `${second} and ${first} exclude each other: keep one`);
   } else if (mqtt.password_file !== undefined) {
     pending.push(checks.readableFile([...at, 'password_file'], mqtt.password_file, 'password file'));
+  } else if (mqtt.password_env !== undefined && checks.clean([...at, 'password_env'])) {
+    const value = process.env[mqtt.password_env];
+    // An empty variable is what a secret that never got filled in looks like (`Environment=MQTT_PASSWORD=`).
+    if (value === undefined) checks.invalid([...at, 'password_env'], `names the environment variable ${mqtt.password_env}, which is not set`);
+    else if (value === '') checks.invalid([...at, 'password_env'], `names the environment variable ${mqtt.password_env}, which is empty`);
+  }
+  checkSession(mqtt, at, checks);
+  checkMqttStatus(mqtt.status, [...at, 'status'], checks);
+  if (String(mqtt.protocol) === '3.1.1' && mqtt.outbox.mark === 'properties' && checks.source.has([...at, 'outbox', 'mark'])) {
+    checks.conflict([...at, 'outbox', 'mark'], [...at, 'protocol'], 'mark: properties needs MQTT 5 (user properties) and protocol is 3.1.1: every message would go unmarked; use fields or auto');
   }
 
   const keepalive = checks.duration([...at, 'keepalive'], mqtt.keepalive);
@@ -126,12 +166,31 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
     }
     if (tls.cert !== undefined && tls.key === undefined) checks.conflict([...at, 'tls', 'cert'], [...at, 'tls', 'key'], 'cert needs key, its private key');
     if (tls.key !== undefined && tls.cert === undefined) checks.conflict([...at, 'tls', 'key'], [...at, 'tls', 'cert'], 'key needs cert, the certificate it belongs to');
+    const readable: Promise<void>[] = [];
     for (const file of ['ca', 'cert', 'key'] as const) {
       const written = tls[file];
-      if (written !== undefined) pending.push(checks.readableFile([...at, 'tls', file], written, `TLS ${file}`));
+      if (written !== undefined) readable.push(checks.readableFile([...at, 'tls', file], written, `TLS ${file}`));
     }
+    pending.push(Promise.all(readable).then(() => checkTlsPem(tls, [...at, 'tls'], checks)));
   }
   await Promise.all(pending);
+}
+
+/** Sessions and message expiry: whole seconds, the MQTT 5 ones refused where they cannot apply. */
+function checkSession(mqtt: MqttDocument, at: SettingPath, checks: SettingChecks): void {
+  const only311 = String(mqtt.protocol) === '3.1.1';
+  for (const key of ['session_expiry', 'message_expiry'] as const) {
+    const written = mqtt[key];
+    if (written === undefined) continue;
+    const ms = checks.duration([...at, key], written, true);
+    if (ms === undefined) continue;
+    if (ms % 1000 !== 0) checks.invalid([...at, key], `must be whole seconds: MQTT 5 sends it in seconds (got ${String(written)})`);
+    else if (ms / 1000 > MAX_EXPIRY_S) checks.invalid([...at, key], `must be at most ${MAX_EXPIRY_S}s (got ${String(written)})`);
+    else if (only311) checks.conflict([...at, key], [...at, 'protocol'], `${key} is MQTT 5 and protocol is 3.1.1, which cannot carry it`);
+    else if (key === 'session_expiry' && mqtt.clean_session) {
+      checks.conflict([...at, key], [...at, 'clean_session'], 'session_expiry keeps a session, and clean_session is true (the default): set clean_session: false, or remove session_expiry');
+    }
+  }
 }
 
 async function resolveMqtt(name: string, mqtt: MqttDocument, { gatewayId, base }: UplinkContext): Promise<ResolvedMqttUplink> {
@@ -139,7 +198,10 @@ async function resolveMqtt(name: string, mqtt: MqttDocument, { gatewayId, base }
   const password =
     mqtt.password_file !== undefined
       ? (await readFile(resolve(base, mqtt.password_file), 'utf8')).replace(/\r?\n$/, '')
-      : (mqtt.password ?? null);
+      : mqtt.password_env !== undefined
+        ? (process.env[mqtt.password_env] ?? null) // checked set at load
+        : (mqtt.password ?? null);
+  const protocol = String(mqtt.protocol) as ResolvedMqttUplink['protocol'];
   const tls = mqtt.tls;
   return {
     name,
@@ -159,6 +221,11 @@ async function resolveMqtt(name: string, mqtt: MqttDocument, { gatewayId, base }
           rejectUnauthorized: tls.reject_unauthorized,
         }
       : null,
+    protocol,
+    cleanSession: mqtt.clean_session,
+    sessionExpiryMs: mqtt.clean_session ? null : known(parseDuration(mqtt.session_expiry ?? DEFAULTS.mqtt.sessionExpiry)),
+    messageExpiryMs: mqtt.message_expiry !== undefined ? known(parseDuration(mqtt.message_expiry)) : null,
+    status: resolveMqttStatus(mqtt.status, { gateway: gatewayId, uplink: name }),
     outbox: resolveOutbox(mqtt.outbox, { gateway: gatewayId, uplink: name }),
   };
 }
