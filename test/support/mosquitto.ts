@@ -30,6 +30,8 @@ export interface MosquittoOptions extends TestBrokerOptions {
   };
   /** Lines of an ACL file (mosquitto.conf(5) acl_file), for every listener. */
   readonly acl?: readonly string[];
+  /** mosquitto.conf(5) max_packet_size: larger packets get the client disconnected (MQTT 5 clients are told it in CONNACK). */
+  readonly maxPacketSize?: number;
 }
 
 export interface MosquittoBroker extends TestBroker {
@@ -104,6 +106,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
         ...(tls.requireCertificate ? ['require_certificate true', 'use_identity_as_username true'] : []),
         ...authentication(tls.requireCertificate ?? false),
       ] : []),
+      ...(options.maxPacketSize !== undefined ? [`max_packet_size ${options.maxPacketSize}`] : []),
       'persistence true',
       `persistence_location ${dir}/`,
       // mosquitto drops root privileges to this user; keep ours so it can read its temp dir

@@ -25,6 +25,8 @@ import { SessionTakeoverWatch } from './session-takeover.js';
 import { resolveMqttSinkOptions, type MqttSinkOptions, type ResolvedMqttSinkOptions } from './mqtt-options.js';
 import type { MessageStamp, Sink, SinkCounters, SinkPublishOptions, SinkQos, SinkState, SinkStateListener } from './sink.js';
 import { SinkStateListeners } from './state-listeners.js';
+import { PoisonWatch } from './poison-watch.js';
+import { publishPacketBytes } from './mqtt-packet-size.js';
 import { isReplay, markFields, markProperties } from './message-mark.js';
 import { clientOptions, fallBackTo311, firstVersion, versionName, type MqttVersion } from './mqtt-protocol.js';
 import { describeConnectError, describeReason, isTlsRefusal, refusedForGood, refusesProtocolVersion } from './mqtt-reasons.js';
@@ -37,6 +39,10 @@ interface Message {
   readonly qos: SinkQos;
   readonly retain: boolean;
   readonly stamp: MessageStamp | undefined;
+  /** The payload as written (marked), by which a sent PUBLISH packet is matched to its message. */
+  wire?: Buffer | string;
+  /** MQTT.js's packet id for it, once written: what removes it from MQTT.js's outgoing store. */
+  messageId?: number;
   resolve(): void;
   reject(error: WgError): void;
 }
@@ -50,6 +56,10 @@ interface Waiter {
 type Link = 'offline' | 'connecting' | 'connected';
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+/** A connection closed this soon after it came up, with nothing acknowledged, may be a refusal (poison-watch.ts). */
+const POISON_SOON_MS = 5_000;
+/** Closes in a row, around the same unacknowledged message, that make it one the broker refuses. */
+const POISON_STREAK = 3;
 
 export class MqttSink implements Sink {
   readonly name: string;
@@ -71,6 +81,11 @@ export class MqttSink implements Sink {
   /** Set while close() waits for acknowledgements; called when an in-flight message settles or the link drops. */
   #wake: (() => void) | undefined;
   readonly #takeover = new SessionTakeoverWatch();
+  readonly #poison = new PoisonWatch<Message>({ soonMs: POISON_SOON_MS, streak: POISON_STREAK });
+  /** A CONNACK came on the current connection (the broker accepted it), whether or not MQTT.js said 'connect'. */
+  #accepted = false;
+  /** The broker's CONNACK Maximum Packet Size (MQTT 5); undefined: it named none. */
+  #maxPacketBytes: number | undefined;
   /** Armed on connect: a connection that lives this long is nobody's takeover. */
   #stableTimer: NodeJS.Timeout | undefined;
   #connectedSinceMs: number | undefined;
@@ -135,7 +150,15 @@ export class MqttSink implements Sink {
     this.#setLink('connecting');
     const client = connect(this.#options.url, clientOptions(this.#options, this.#version, this.#reconnectDelayMs));
     this.#client = client;
-    client.on('connect', (connack) => this.#onConnect(client, connack.sessionPresent));
+    client.on('connect', (connack) => this.#onConnect(client, connack.sessionPresent, connack.properties?.maximumPacketSize));
+    // MQTT.js tells 'connect' only once it has sent its unacknowledged messages again; a broker that
+    // closes the connection at one of them is seen by its CONNACK and the close (poison-watch.ts).
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd !== 'connack') return;
+      this.#accepted = true;
+      this.#poison.connected();
+    });
+    client.on('packetsend', (packet) => this.#onPacketSent(packet as { cmd: string; messageId?: number; payload?: unknown }));
     client.on('reconnect', () => this.#onReconnect(client));
     client.on('close', () => this.#onClose());
     client.on('error', (error) => this.#onError(client, error));
@@ -285,9 +308,18 @@ export class MqttSink implements Sink {
 
   #send(message: Message): void {
     const client = this.#client as MqttClient;
-    this.#inFlight.add(message);
     const { payload, properties } = this.#marked(message);
+    if (this.#maxPacketBytes !== undefined) {
+      const bytes = publishPacketBytes({ topic: message.topic, payloadBytes: Buffer.byteLength(payload), qos: message.qos, v5: this.#version === 5, ...(properties && { properties }) });
+      if (bytes > this.#maxPacketBytes) {
+        this.#counts.failed++;
+        message.reject(this.#refused(message.topic, `its PUBLISH packet is ${bytes} bytes, over the ${this.#maxPacketBytes} bytes the broker accepts (CONNACK Maximum Packet Size)`));
+        return;
+      }
+    }
+    this.#inFlight.add(message);
     const options: IClientPublishOptions = { qos: message.qos, retain: message.retain, ...(properties && { properties }) };
+    message.wire = payload;
     client.publish(message.topic, payload, options, (error) => {
       if (!this.#inFlight.delete(message)) return; // already settled by close() or a lost connection
       this.#wake?.();
@@ -295,9 +327,45 @@ export class MqttSink implements Sink {
       if (error) message.reject(this.#publishError(message.topic, error));
       else {
         this.#counts.acked++;
+        this.#poison.acked();
         message.resolve();
       }
     });
+  }
+
+  /**
+   * Every packet written: a PUBLISH gets its message's packet id recorded (MQTT.js gives it none
+   * before, and a resend after a reconnect keeps it).
+   */
+  #onPacketSent(packet: { cmd: string; messageId?: number; payload?: unknown }): void {
+    if (packet.cmd !== 'publish' || !packet.messageId) return;
+    for (const message of this.#inFlight) {
+      if (message.wire === packet.payload) {
+        message.messageId = packet.messageId;
+        return;
+      }
+    }
+  }
+
+  /**
+   * The broker keeps closing the connection around this message (poison-watch.ts): take it out of
+   * MQTT.js's outgoing store, so it is not sent again, and refuse it for good (the outbox
+   * dead-letters it).
+   */
+  #refusePoison(message: Message): void {
+    const client = this.#client;
+    const detail = `the broker closed the connection ${POISON_STREAK} times in a row, each within ${POISON_SOON_MS / 1000} s of accepting it, while this message waited for its acknowledgement, and acknowledged nothing: it refuses the message (over its size limit, or a topic it does not allow)`;
+    this.#inFlight.delete(message);
+    this.#counts.failed++;
+    if (client && message.messageId !== undefined) client.removeOutgoingMessage(message.messageId);
+    const error = this.#refused(message.topic, detail);
+    this.#log.error({ code: error.code, topic: message.topic }, error.message);
+    message.reject(error);
+    this.#checkRoom();
+  }
+
+  #refused(topic: string, detail: string): WgError {
+    return new WgError('WG_ERR_UPLINK_REFUSED', { uplink: this.name, detail: `${topic}: ${detail}` });
   }
 
   /**
@@ -331,9 +399,10 @@ export class MqttSink implements Sink {
     return Object.keys(properties).length > 0 ? { payload, properties } : { payload };
   }
 
-  #onConnect(client: MqttClient, sessionPresent: boolean): void {
+  #onConnect(client: MqttClient, sessionPresent: boolean, maxPacketBytes: number | undefined): void {
     if (this.#closing) return;
     this.#setLink('connected');
+    this.#maxPacketBytes = maxPacketBytes;
     // Before the backlog, so that whoever reads the status sees "online" before the data of this connection.
     const status = this.#options.status;
     if (status) {
@@ -378,6 +447,11 @@ export class MqttSink implements Sink {
     this.#wake?.();
     clearTimeout(this.#stableTimer);
     if (this.#closing) return;
+    // A close around an unacknowledged message is the broker refusing it, not a takeover (poison-watch.ts).
+    const oldestUnacked = [...this.#inFlight].find((m) => m.qos === 1);
+    const poison = this.#accepted ? this.#poison.closed(oldestUnacked) : { suspect: false };
+    this.#accepted = false;
+    if (wasConnected && poison.suspect) this.#takeover.error(true);
     if (wasConnected) this.#takeover.closed();
     // In a takeover episode the one error line says it all; a warning per knock-off would bury it.
     if (wasConnected && !this.#takeover.inEpisode) this.#log.warn('mqtt uplink connection lost');
@@ -388,6 +462,7 @@ export class MqttSink implements Sink {
       this.#inFlight.delete(message);
       message.reject(this.#failed(message.topic, 'the connection dropped before the message was written'));
     }
+    if (poison.refuse) this.#refusePoison(poison.refuse);
     this.#checkRoom();
   }
 
