@@ -22,6 +22,7 @@ import { systemClock } from '../../hal/clock.js';
 import { ControlServer } from '../control/control-server.js';
 import { gatewayControl } from '../control/gateway-control.js';
 import { packageVersion } from './package-version.js';
+import { ServiceLifecycle } from '../service/service-lifecycle.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 const IGNORED_SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -89,6 +90,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
   // Watched from before the start: a signal during start must not kill the process either.
   const signals = new SignalWatch(logger, deadlineMs);
   let control: ControlServer | undefined;
+  let service: ServiceLifecycle | undefined;
   try {
     // The control socket is claimed before anything starts: a second daemon on the same socket is
     // almost always a second daemon on the same devices and broker, and must not reach them.
@@ -111,7 +113,11 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     }
     const server = control;
     server?.serve(gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }) }));
+    // Under systemd (Type=notify): READY=1 now, watchdog pings while healthy, STOPPING=1 at the stop.
+    service = ServiceLifecycle.fromEnv({ logger, clock, pipelines: () => gateway.status().pipelines });
+    await service.ready();
     await signals.stopRequested;
+    await service.stopping();
     // First: no request may reach a gateway that is stopping.
     await control?.close();
     let deadline: NodeJS.Timeout | undefined;
@@ -126,6 +132,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     }
     return 0;
   } finally {
+    service?.close();
     await control?.close();
     signals.dispose();
   }
