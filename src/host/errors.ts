@@ -82,6 +82,9 @@ export const ERROR_CODES = {
   WG_ERR_CONTROL_FAILED: { message: 'control operation {op} failed in the daemon: {detail}' },
   // --- metrics and health endpoint (src/host/metrics/, docs/metrics.md) ---
   WG_ERR_METRICS_LISTEN: { message: 'cannot serve metrics on {address}: {detail}' },
+  // --- the service manager (src/host/service/, docs/service.md) ---
+  WG_ERR_SERVICE_NOTIFY: { message: 'cannot notify the service manager on {socket}: {detail}' },
+  WG_ERR_SERVICE_UNHEALTHY: { message: 'watchdog pings withheld: {detail}' },
   // --- outbox (the buffer between the pipelines and the uplinks) ---
   WG_ERR_OUTBOX_CORRUPT: { message: 'outbox file {file} is damaged ({detail}); moved aside to {movedTo}, starting a fresh one' },
   WG_ERR_OUTBOX_DISK_FULL: { message: 'outbox file {file}: the disk is full, the batch was not accepted: {detail}' },

@@ -4,9 +4,9 @@
 //
 // The one thing that cannot be taken literally is where things live. The document works in a checkout
 // (the example at plugins/clamp imports "../sdk" and 'wasmgate/plugin-harness') and on a gateway with
-// wasmgate in /opt/wasmgate. Here the example sits in a temporary folder, so the test runs the
+// wasmgate in /usr/lib/wasmgate. Here the example sits in a temporary folder, so the test runs the
 // document's own `plugin new` command there and takes the SDK path and harness specifier that the tool
-// itself wrote, in place of the in-checkout ones; and the gateway's /opt/wasmgate/plugins becomes this
+// itself wrote, in place of the in-checkout ones; and the gateway's /usr/lib/wasmgate/plugins becomes this
 // repository's plugins/.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +23,7 @@ const DOC = readFileSync(join(REPO_ROOT, 'docs', 'plugins.md'), 'utf8');
 const CLI = join(REPO_ROOT, 'bin', 'wasmgate.js');
 const EXAMPLE = 'plugins/clamp/';
 const GATEWAY_ROOT = '/etc/wasmgate/';
-const INSTALLED_PLUGINS = '/opt/wasmgate/plugins';
+const INSTALLED_PLUGINS = '/usr/lib/wasmgate/plugins';
 
 const files = blocksOfKind(DOC, 'file');
 const outputs = blocksOfKind(DOC, 'output');

@@ -25,9 +25,14 @@ export interface GatewayProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** `env` is added to this process's environment (the unit's NODE_OPTIONS, say). */
-export function startGatewayProcess(gatewayFile: string, env: Record<string, string> = {}): GatewayProcess {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'run', '--config', gatewayFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+/**
+ * `env` is added to this process's environment (the unit's NODE_OPTIONS, say). `bin`: another
+ * bin/wasmgate.js than this checkout's (an installed package's). `wrapper`: a command that execs the
+ * rest of its arguments, keeping the process (a sandbox).
+ */
+export function startGatewayProcess(gatewayFile: string, env: Record<string, string> = {}, bin: string = BIN, wrapper: readonly string[] = []): GatewayProcess {
+  const argv = [...wrapper, process.execPath, bin, 'run', '--config', gatewayFile];
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const lines: string[] = [];
   let partial = '';
   let stderr = '';

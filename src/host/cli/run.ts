@@ -23,6 +23,7 @@ import { ControlServer } from '../control/control-server.js';
 import { MetricsServer } from '../metrics/metrics-server.js';
 import { gatewayControl } from '../control/gateway-control.js';
 import { packageVersion } from './package-version.js';
+import { ServiceLifecycle } from '../service/service-lifecycle.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 const IGNORED_SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -91,6 +92,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
   const signals = new SignalWatch(logger, deadlineMs);
   let control: ControlServer | undefined;
   let metrics: MetricsServer | undefined;
+  let service: ServiceLifecycle | undefined;
   try {
     // The control socket is claimed before anything starts: a second daemon on the same socket is
     // almost always a second daemon on the same devices and broker, and must not reach them.
@@ -122,7 +124,11 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     const server = control;
     server?.serve(gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }) }));
     metrics?.serve(() => gateway.status());
+    // Under systemd (Type=notify): READY=1 now, watchdog pings while healthy, STOPPING=1 at the stop.
+    service = ServiceLifecycle.fromEnv({ logger, clock, pipelines: () => gateway.status().pipelines });
+    await service.ready();
     await signals.stopRequested;
+    await service.stopping();
     // First: no request may reach a gateway that is stopping.
     await control?.close();
     await metrics?.close();
@@ -138,6 +144,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     }
     return 0;
   } finally {
+    service?.close();
     await control?.close();
     await metrics?.close();
     signals.dispose();

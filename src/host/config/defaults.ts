@@ -4,13 +4,13 @@
  * schemas' `default` keyword, applied by ajv during validation: that is the one place they are applied.
  * The few defaults that depend on another setting are the functions at the end, called by the resolver.
  */
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const DEFAULTS = {
   gateway: {
-    dataDir: './data', // path, relative to the gateway file
+    dataDir: './data', // path, relative to the gateway file; see defaultDataDir: $STATE_DIRECTORY comes first
     logLevel: 'info',
     logFormat: 'json',
   },
@@ -66,6 +66,18 @@ export const DEFAULTS = {
     retain: false,
   },
 } as const;
+
+/**
+ * `gateway.data_dir` when not given: the state directory systemd made for the unit
+ * (StateDirectory=wasmgate sets STATE_DIRECTORY=/var/lib/wasmgate; with several directories it is a
+ * colon-separated list, and the first is taken), else DEFAULTS.gateway.dataDir next to the gateway
+ * file. Under the unit's ProtectSystem=strict the gateway file's directory is read-only, so the plain
+ * default could never hold the outbox there.
+ */
+export function defaultDataDir(gatewayDir: string, env: NodeJS.ProcessEnv = process.env): { path: string; from: 'STATE_DIRECTORY' | 'default' } {
+  const state = env.STATE_DIRECTORY?.split(':')[0];
+  return state ? { path: resolve(state), from: 'STATE_DIRECTORY' } : { path: resolve(gatewayDir, DEFAULTS.gateway.dataDir), from: 'default' };
+}
 
 /** File name of the control socket in its default directory. */
 export const CONTROL_SOCKET_NAME = 'control.sock';

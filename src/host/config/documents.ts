@@ -23,7 +23,8 @@ export interface BackoffDocument {
 export interface GatewayDocument {
   gateway: {
     id: string;
-    data_dir: string;
+    /** Absent: defaultDataDir. */
+    data_dir?: string;
     log: { level: LogLevel; format: LogFormat };
     plugin_dirs?: string[];
   };

@@ -5,7 +5,7 @@
  */
 import { checkMetrics } from '../metrics/metrics-settings.js';
 import { MAX_SOCKET_PATH_BYTES } from '../control/control-socket-file.js';
-import { resolveControl } from './resolve-gateway.js';
+import { dataDirOf, resolveControl } from './resolve-gateway.js';
 import type { GatewayDocument } from './documents.js';
 import { uplinkOf } from '../uplinks/uplink-kinds.js';
 import type { SettingChecks } from './setting-checks.js';
@@ -35,8 +35,8 @@ export async function checkGateway(doc: GatewayDocument, checks: SettingChecks):
 function checkControl(doc: GatewayDocument, checks: SettingChecks): void {
   const written = doc.control.socket;
   if (written === true) return checks.invalid(['control', 'socket'], 'must be a path, or false to turn the control socket off (true is neither)');
-  const dataDir = checks.absolute(doc.gateway.data_dir);
-  const { socket, socketFrom } = resolveControl(written, dirname(checks.source.file), dataDir);
+  const base = dirname(checks.source.file);
+  const { socket, socketFrom } = resolveControl(written, base, dataDirOf(doc, base));
   if (socket === null) return;
   const bytes = Buffer.byteLength(socket);
   if (bytes <= MAX_SOCKET_PATH_BYTES) return;

@@ -18,7 +18,7 @@ export const gatewaySchema = {
       required: ['id'],
       properties: {
         id: name('identity of this gateway; {gateway} in topics'),
-        data_dir: { ...filePath('directory for the durable buffer and state'), default: DEFAULTS.gateway.dataDir },
+        data_dir: filePath(`directory for the durable buffer and state, relative to this file; default $STATE_DIRECTORY when systemd sets it, else ${DEFAULTS.gateway.dataDir}`),
         log: {
           type: 'object',
           additionalProperties: false,

@@ -5,7 +5,7 @@
 import { resolveMetrics } from '../metrics/metrics-settings.js';
 import { dirname, resolve } from 'node:path';
 import { deepFreeze } from './deep-freeze.js';
-import { defaultControlSocket, defaultPluginDirs } from './defaults.js';
+import { defaultControlSocket, defaultDataDir, defaultPluginDirs } from './defaults.js';
 import { uplinkOf } from '../uplinks/uplink-kinds.js';
 import type { GatewayDocument } from './documents.js';
 import type { Qos, ResolvedControl, ResolvedGateway } from './resolved.js';
@@ -18,7 +18,7 @@ export async function resolveGateway(file: string, doc: GatewayDocument, pipelin
     return kind.resolve(name, written, { gatewayId: doc.gateway.id, base });
   }));
   const uplinkQos = new Map<string, Qos>(uplinks.map((u) => [u.name, u.qos]));
-  const dataDir = resolve(base, doc.gateway.data_dir);
+  const dataDir = dataDirOf(doc, base);
   const gateway: ResolvedGateway = {
     file,
     id: doc.gateway.id,
@@ -39,6 +39,11 @@ export function resolveControl(socket: string | boolean | undefined, base: strin
   if (typeof socket === 'string') return { socket: resolve(base, socket), socketFrom: 'control.socket' };
   const fallback = defaultControlSocket(dataDir);
   return { socket: fallback.path, socketFrom: fallback.from };
+}
+
+/** The absolute data directory: as written (relative to the gateway file), else defaultDataDir. */
+export function dataDirOf(doc: GatewayDocument, base: string): string {
+  return doc.gateway.data_dir !== undefined ? resolve(base, doc.gateway.data_dir) : defaultDataDir(base).path;
 }
 
 /** Absolute plugin directories: as written (relative to the gateway file), else the package's own. */
