@@ -151,6 +151,7 @@ describe('a gateway whose data_dir fails', { ...gate, concurrency: 2 }, () => {
     const ballast = join(s.fs.path, 'ballast');
     writeFileSync(ballast, Buffer.alloc(FS_BYTES - 384 * 1024));
     await gateway.waitForLine((l) => l.includes('WG_ERR_OUTBOX_MEMORY_FALLBACK'), 'WG_ERR_OUTBOX_MEMORY_FALLBACK in the log', 30_000);
+    const fellBackAt = performance.now();
     assert.match(logged(gateway, 'WG_ERR_OUTBOX_MEMORY_FALLBACK')[0]!, /WG_ERR_OUTBOX_DISK_FULL/, 'the log says why: the disk is full');
     const inMemory = await outboxStatus(s.gatewayFile);
     assert.equal(inMemory.storage, 'memory');
@@ -160,14 +161,18 @@ describe('a gateway whose data_dir fails', { ...gate, concurrency: 2 }, () => {
 
     await s.broker.start();
     const delivered = await everyReadingArrives(s, gateway, 30_000);
-    assert.equal(logged(gateway, 'WG_ERR_OUTBOX_DURABLE_AGAIN').length, 0, 'still in memory: the disk has no room');
+    // Until the first retry (30 s after the fallback) the episode cannot end; a retry may find room
+    // freed by the deliveries' acks, so the checks below hold only for a run that got here before it.
+    const beforeRetry = performance.now() - fellBackAt < 29_000;
+    if (beforeRetry) assert.equal(logged(gateway, 'WG_ERR_OUTBOX_DURABLE_AGAIN').length, 0, 'still in memory: the disk has no room');
+    else t.diagnostic('the durable store was retried before the ballast went: the episode checks are left out');
 
     rmSync(ballast);
     await gateway.waitForLine((l) => l.includes('WG_ERR_OUTBOX_DURABLE_AGAIN'), 'WG_ERR_OUTBOX_DURABLE_AGAIN in the log', RETRY_WITHIN_MS);
     const durable = await outboxStatus(s.gatewayFile);
     assert.equal(durable.storage, 'durable');
     assert.equal(durable.storageProblem, undefined);
-    assert.equal(logged(gateway, 'WG_ERR_OUTBOX_MEMORY_FALLBACK').length, 1, 'said once for the episode');
+    if (beforeRetry) assert.equal(logged(gateway, 'WG_ERR_OUTBOX_MEMORY_FALLBACK').length, 1, 'said once for the episode');
     const total = await everyReadingArrives(s, gateway, 30_000);
     t.diagnostic(`${delivered} readings delivered while in memory, ${total} in all; ${atFallback} polls before the disk filled`);
   });
