@@ -63,11 +63,13 @@ pipelines: [./pipeline.yaml]
   }
   const received = receivedReadings(server.log());
   assert.ok(received.every((r) => r.quality === 'good'), 'every poll was answered');
-  // The loss was real, both ways: the relay dropped requests, and the server saw requests again
-  // (the same message id) whose acknowledgement it had dropped itself.
+  // The loss was real: the relay dropped a fifth of the requests (exactly, test/support/lossy-udp-relay.ts).
+  // The server's own drops are libcoap's random choice, so they are reported, not asserted: a request
+  // it received again (the same message id) is one whose acknowledgement it dropped, or a retransmission
+  // that crossed a late acknowledgement.
   const ids = [...server.log().matchAll(/c:PUT i:([0-9a-f]+) .*Uri-Path:polls/g)].map((m) => m[1]);
   const seenAgain = ids.length - new Set(ids).size;
-  assert.ok(relay.counts.dropped > 0, `the relay dropped some requests: ${JSON.stringify(relay.counts)}`);
-  assert.ok(seenAgain > 0, 'the server received some requests again after dropping their acknowledgement');
+  assert.ok(relay.counts.dropped >= Math.floor((relay.counts.dropped + relay.counts.forwarded) * LOSS), `the relay dropped a fifth of the requests: ${JSON.stringify(relay.counts)}`);
+  assert.ok(relay.counts.dropped > 0);
   t.diagnostic(`${taken.length} readings taken, all arrived; relay dropped ${relay.counts.dropped} of ${relay.counts.dropped + relay.counts.forwarded} datagrams from the gateway; the server received ${seenAgain} requests again`);
 });

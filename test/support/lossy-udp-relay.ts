@@ -1,8 +1,10 @@
 /**
  * A UDP relay between a client and a server that drops a share of the client's datagrams, so a test
  * can lose packets in the direction a server's own loss option does not cover (libcoap's `coap-server
- * -l` drops only what the server sends). Each client address gets its own socket towards the server,
- * so the server's answers find their way back; those are forwarded as they come.
+ * -l` drops only what the server sends). The share is exact and the choice random: of every `1/loss`
+ * datagrams (5 for 20 %), one picked by `random` is dropped, so a short test loses some for certain
+ * and never a run of more than two in a row. Each client address gets its own socket towards the
+ * server, so the server's answers find their way back; those are forwarded as they come.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
@@ -20,6 +22,9 @@ export async function startLossyUdpRelay(server: { host: string; port: number },
   await once(front, 'listening');
   const counts = { forwarded: 0, dropped: 0 };
   const upstreams = new Map<string, Socket>();
+  const group = Math.round(1 / loss);
+  let inGroup = 0;
+  let victim = Math.floor(random() * group);
   const upstreamOf = (client: RemoteInfo): Socket => {
     const key = `${client.address}:${client.port}`;
     let upstream = upstreams.get(key);
@@ -32,7 +37,12 @@ export async function startLossyUdpRelay(server: { host: string; port: number },
     return upstream;
   };
   front.on('message', (datagram, client) => {
-    if (random() < loss) {
+    const drop = inGroup === victim;
+    if (++inGroup === group) {
+      inGroup = 0;
+      victim = Math.floor(random() * group);
+    }
+    if (drop) {
       counts.dropped++;
       return;
     }
