@@ -46,7 +46,7 @@ if (!mosquittoPath()) {
   process.exit(1);
 }
 const dir = mkdtempSync(join(tmpdir(), 'wasmgate-replay-bench-'));
-const broker = await startMosquitto();
+const broker = await startMosquitto({ quiet: true });
 try {
   const file = join(dir, 'outbox.db');
   const filling = new SqliteOutbox({ file, caps });
