@@ -112,6 +112,7 @@ test('disk full, through the fallback: memory takes over within its bound, said 
     }
     assert.deepEqual(problems.map((p) => p.code), ['WG_ERR_OUTBOX_MEMORY_FALLBACK']);
     assert.ok(isWgError(problems[0]!.cause, 'WG_ERR_OUTBOX_DISK_FULL'), 'the cause is the durable store\'s own error');
+    assert.equal(outbox.fallback, problems[0], 'the episode\'s problem, for status, while it lasts');
     assert.deepEqual(pendingSeqs(outbox), range(1, appended), 'disk and memory serve one gapless sequence, in order');
 
     if (place.pageLimit !== undefined) pageLimit = undefined;
@@ -127,6 +128,7 @@ test('disk full, through the fallback: memory takes over within its bound, said 
     assert.deepEqual(back.map((m) => m.seq), range(appended + 1, appended + 3), 'the durable store continues after the seqs memory handed out');
     assert.deepEqual(problems.map((p) => p.code), ['WG_ERR_OUTBOX_MEMORY_FALLBACK', 'WG_ERR_OUTBOX_DURABLE_AGAIN']);
     assert.equal(outbox.durable, true);
+    assert.equal(outbox.fallback, undefined);
     const all = pendingSeqs(outbox);
     assert.deepEqual(all, range(1, appended + 3));
     assert.equal(outbox.ack('cloud', all), appended + 3, 'acks reach both stores');

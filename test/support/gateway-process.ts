@@ -23,6 +23,8 @@ export interface GatewayProcess {
   stop(): Promise<number | null>;
   /** Resolves with the exit code once the process exits by itself. */
   readonly exited: Promise<number | null>;
+  /** SIGKILL (no stop, no drain: a crash), then waits for the exit. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -82,6 +84,12 @@ export function startGatewayProcess(gatewayFile: string, env: Record<string, str
         waiters.add(check);
         check();
       });
+    },
+    async kill() {
+      if (exited) return;
+      const exit = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exit;
     },
     async stop() {
       if (exited) return child.exitCode;

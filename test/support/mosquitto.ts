@@ -112,7 +112,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       // mosquitto drops root privileges to this user; keep ours so it can read its temp dir
       `user ${userInfo().username}`,
       'log_dest stderr',
-      'log_type all',
+      ...(options.quiet ? ['log_type error', 'log_type warning'] : ['log_type all']),
     ];
     const file = join(dir, 'mosquitto.conf');
     writeFileSync(file, lines.join('\n') + '\n');

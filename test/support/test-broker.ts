@@ -3,6 +3,11 @@
 export interface TestBrokerOptions {
   /** When given, only these username/password pairs may connect (anonymous clients are refused). */
   readonly users?: Readonly<Record<string, string>>;
+  /**
+   * mosquitto: log errors and warnings only, instead of every packet (what tests read when they fail).
+   * For benches: a log line per packet costs the broker and the process reading its log.
+   */
+  readonly quiet?: boolean;
 }
 
 export interface TestBroker {

@@ -63,6 +63,28 @@ export function describeOutboxContract(name: string, setup: OutboxContractSetup)
     );
 
     test(
+      'read one at a time after the last seq read, as a sender does, while messages leave: each pending one once, whole, and none that left',
+      withStore(roomy, (store, clock) => {
+        const t = clock.nowMs;
+        // Two batches, so that the reads cross from one batch (a chunk, in the durable store) to the next.
+        store.append(Array.from({ length: 6 }, (_, i) => message('a', 10 + i, t)));
+        store.append([message('a', 20, t), message('b', 21, t), message('a', 22, t)]);
+        const read: Array<[number, number]> = [];
+        let after = 0;
+        for (let next = store.pending('a', 1, after)[0]; next !== undefined; next = store.pending('a', 1, after)[0]) {
+          read.push([next.seq, next.payload[0]!]);
+          after = next.seq;
+          // Between reads, messages further on leave: 4 acked, 5 dead-lettered, 7 acked.
+          if (next.seq === 2) assert.equal(store.ack('a', [1, 2, 4]), 3);
+          if (next.seq === 3) assert.equal(store.deadLetter('a', 5, 'refused'), true);
+          if (next.seq === 6) assert.equal(store.ack('a', [7]), 1);
+        }
+        assert.deepEqual(read, [[1, 10], [2, 11], [3, 12], [6, 15], [9, 22]]);
+        assert.deepEqual(seqs(store.pending('a', 10)), [3, 6, 9]);
+      }),
+    );
+
+    test(
       'pending serves one uplink oldest first, with a limit and after a seq, with every field kept',
       withStore(roomy, (store, clock) => {
         const t = clock.nowMs;

@@ -41,6 +41,12 @@ export interface PlcSimulatorOptions {
   tickMs?: number;
   /** Initial response mode. Default `answer`. */
   responseMode?: PlcResponseMode;
+  /**
+   * Called for every register read (FC 3, 4) that is about to be answered, before the registers are
+   * read: a test sets a register here to the number of polls so far, so every answer carries a number
+   * no other poll got and a reading missing downstream is visible without the gateway's own counters.
+   */
+  beforeRead?: (table: 'input' | 'holding', address: number, count: number) => void;
 }
 
 const DEFAULT_HOST = '127.0.0.1';
@@ -72,6 +78,7 @@ export class PlcSimulator {
   #server: ServerTCP | undefined;
   #timer: NodeJS.Timeout | undefined;
   #responseMode: PlcResponseMode;
+  #beforeRead: PlcSimulatorOptions['beforeRead'];
   #requests = 0;
   #bitRequestOpen = false;
   #closed: Promise<void> | undefined;
@@ -148,6 +155,7 @@ export class PlcSimulator {
     const limits = { coils: fallback, discrete: fallback, input: fallback, holding: fallback, ...options.limits };
     const image = new RegisterImage(limits, options.registers);
     const simulator = new PlcSimulator(image, options.host ?? DEFAULT_HOST, options.responseMode ?? 'answer');
+    simulator.#beforeRead = options.beforeRead;
     if (options.mode === 'process') {
       if (options.registers?.coils?.[PUMP_COIL] === undefined) image.writeBits('coils', PUMP_COIL, [true]); // the demo starts with the pump running
       const boiler = new BoilerProcess(options.seed ?? 1);
@@ -206,6 +214,7 @@ export class PlcSimulator {
       this.#requests++;
       if (this.#silenced()) return Array.from({ length: count }, () => never<number>());
       this.#requireMapped(table, address, count);
+      this.#beforeRead?.(table, address, count);
       return this.#image.readWords(table, address, count);
     };
     const bit = (table: 'coils' | 'discrete', address: number): boolean | Promise<boolean> => {

@@ -53,7 +53,7 @@ export class FallbackOutbox implements OutboxStore {
   readonly #memory: MemoryOutbox;
   #durable: OutboxStore | undefined;
   /** Set during an episode: when to try the durable store next, and what memory took meanwhile. */
-  #episode: { retryAtMs: number; messages: number } | undefined;
+  #episode: { retryAtMs: number; messages: number; problem: WgError } | undefined;
 
   constructor(options: FallbackOutboxOptions) {
     this.#options = options;
@@ -71,6 +71,11 @@ export class FallbackOutbox implements OutboxStore {
   /** Whether new messages are durable now (false during an episode). */
   get durable(): boolean {
     return this.#episode === undefined;
+  }
+
+  /** During an episode, the WG_ERR_OUTBOX_MEMORY_FALLBACK that opened it (its cause the durable store's error); for status. */
+  get fallback(): WgError | undefined {
+    return this.#episode?.problem;
   }
 
   append(messages: readonly NewMessage[]): StoredMessage[] {
@@ -173,9 +178,10 @@ export class FallbackOutbox implements OutboxStore {
       this.#episode.retryAtMs = retryAtMs;
       return;
     }
-    this.#episode = { retryAtMs, messages: 0 };
     const perUplink = Object.values(this.#options.memoryCaps.uplinks ?? {}).map((c) => c.maxBytes);
     const maxBytes = perUplink.length > 0 ? Math.max(...perUplink) : this.#options.memoryCaps.default.maxBytes;
-    this.#options.onProblem?.(new WgError('WG_ERR_OUTBOX_MEMORY_FALLBACK', { maxBytes, detail: `${cause.code}: ${cause.message}` }, { cause }));
+    const problem = new WgError('WG_ERR_OUTBOX_MEMORY_FALLBACK', { maxBytes, detail: `${cause.code}: ${cause.message}` }, { cause });
+    this.#episode = { retryAtMs, messages: 0, problem };
+    this.#options.onProblem?.(problem);
   }
 }

@@ -23,8 +23,11 @@ export interface UplinkOutboxSettings {
 }
 
 export interface GatewayOutboxOptions {
-  /** `durable`, where the store has it (fallback-outbox.ts), says whether new messages reach the disk now. */
-  store: OutboxStore & { readonly durable?: boolean };
+  /**
+   * `durable`, where the store has it (fallback-outbox.ts), says whether new messages reach the disk
+   * now, and `fallback` the WG_ERR_OUTBOX_MEMORY_FALLBACK of the episode under way.
+   */
+  store: OutboxStore & { readonly durable?: boolean; readonly fallback?: WgError };
   sinks: ReadonlyMap<string, Sink>;
   logger: Logger;
   gatewayId: string;
@@ -42,6 +45,8 @@ export interface OutboxStatus extends OutboxStats, UplinkSenderCounters {
   reports: number;
   /** False while the disk cannot be written and new messages are held in memory (WG_ERR_OUTBOX_MEMORY_FALLBACK). */
   durable: boolean;
+  /** While `durable` is false: WG_ERR_OUTBOX_MEMORY_FALLBACK, with the durable store's error code as `cause`. */
+  storageProblem?: { code: string; message: string; cause?: string };
   /** From a message's making to its delivery, this run. */
   deliveryLatency: LatencySnapshot;
 }
@@ -52,7 +57,7 @@ const DEFAULT_WINDOW = 256;
 const DEFAULT_RETRY_MS = 1_000;
 
 export class GatewayOutbox {
-  readonly #store: OutboxStore & { readonly durable?: boolean };
+  readonly #store: OutboxStore & { readonly durable?: boolean; readonly fallback?: WgError };
   readonly #log: Logger;
   readonly #senders = new Map<string, UplinkSender>();
   readonly #reports = new Map<string, DropReport>();
@@ -153,8 +158,11 @@ export class GatewayOutbox {
     const left = this.#final?.get(uplink);
     if (left) return left;
     const sender = this.#senders.get(uplink);
+    const problem = this.#store.fallback;
+    const cause = problem?.cause instanceof WgError ? problem.cause.code : undefined;
     return { ...this.#store.stats(uplink), ...(sender?.counters ?? NO_SENDS), refused: this.#refused, reports: this.#reports.get(uplink)?.sent ?? 0, durable: this.#store.durable ?? true,
       deliveryLatency: (sender?.deliveryLatency ?? new LatencyHistogram()).snapshot(),
+      ...(problem && { storageProblem: { code: problem.code, message: problem.message, ...(cause && { cause }) } }),
     };
   }
 }

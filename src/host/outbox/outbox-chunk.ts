@@ -73,17 +73,19 @@ export function encodeChunk(messages: readonly ChunkInput[]): EncodedChunk {
 }
 
 /**
- * The chunk's records in seq order, those marked in `gone` left out. Payloads are copies (a caller
- * may keep them after the row's buffer is reused).
+ * The chunk's records in seq order, those marked in `gone` and those up to `afterSeq` left out.
+ * Payloads are copies (a caller may keep them after the row's buffer is reused). Records left out are
+ * stepped over by their header alone: a sender that reads a few messages at a time from the middle of
+ * a chunk would otherwise decode (and copy) the chunk's whole head on every read.
  */
-export function* decodeChunk(firstSeq: number, members: Buffer, records: Buffer, gone: Buffer | undefined): Generator<ChunkRecord> {
+export function* decodeChunk(firstSeq: number, members: Buffer, records: Buffer, gone: Buffer | undefined, afterSeq = 0): Generator<ChunkRecord> {
   let at = 0;
   for (let bit = 0; bit < members.length * 8 && at < records.length; bit++) {
     if (!hasBit(members, bit)) continue;
     const topicBytes = records.readUInt16LE(at + 10);
     const payloadBytes = records.readUInt32LE(at + 12);
     const next = at + HEADER + topicBytes + payloadBytes;
-    if (gone === undefined || !hasBit(gone, bit)) {
+    if (firstSeq + bit > afterSeq && (gone === undefined || !hasBit(gone, bit))) {
       yield {
         seq: firstSeq + bit,
         createdAtMs: records.readDoubleLE(at),

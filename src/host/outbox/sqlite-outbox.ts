@@ -143,6 +143,9 @@ interface DeadRow {
   dead_at_ms: number;
 }
 
+/** A chunk row without its records. */
+type ChunkHead = Pick<ChunkRow, 'first_seq' | 'last_seq' | 'gone' | 'members'>;
+
 /** What leaves a chunk in one transaction: the bits to mark, and the chunk they belong to. */
 interface Leaving {
   readonly chunk: ChunkRow;
@@ -168,6 +171,8 @@ export class SqliteOutbox implements OutboxStore {
   #reserved: number;
   #floorToWrite = false;
   #closed = false;
+  /** The records of the chunk `pending` read last (see #recordsOf). */
+  #lastRecords: { firstSeq: number; lastSeq: number; records: Buffer } | undefined;
   /** The mode commits that accept messages use (FULL unless a bench compares), and the one set now. */
   readonly #syncMode: SyncMode;
   #syncNow: SyncMode;
@@ -240,9 +245,10 @@ export class SqliteOutbox implements OutboxStore {
     this.#expire(row);
     const out: StoredMessage[] = [];
     try {
-      for (const chunk of this.#sql.chunksAfter!.iterate(row.id, afterSeq) as IterableIterator<ChunkRow>) {
-        for (const r of decodeChunk(chunk.first_seq, chunk.members, chunk.records, chunk.gone ?? undefined)) {
-          if (r.seq > afterSeq) out.push(toMessage(uplink, r));
+      for (const head of this.#sql.chunkHeadsAfter!.iterate(row.id, afterSeq) as IterableIterator<ChunkHead>) {
+        const records = this.#recordsOf(head);
+        for (const r of decodeChunk(head.first_seq, head.members, records, head.gone ?? undefined, afterSeq)) {
+          out.push(toMessage(uplink, r));
           if (out.length >= limit) return out;
         }
       }
@@ -250,6 +256,20 @@ export class SqliteOutbox implements OutboxStore {
       throw storageError(error, this.#file);
     }
     return out;
+  }
+
+  /**
+   * A chunk's records, from the one kept of the chunk read last when it is that one. A chunk's records
+   * are written once (what leaves is marked in chunk_gone) and its first seq is never another chunk's,
+   * so the copy stays true while the chunk exists; a sender that reads one message at a time from the
+   * middle of a chunk then does not fetch the chunk's few KiB again for each.
+   */
+  #recordsOf(head: ChunkHead): Buffer {
+    const kept = this.#lastRecords;
+    if (kept !== undefined && kept.firstSeq === head.first_seq && kept.lastSeq === head.last_seq) return kept.records;
+    const { records } = this.#sql.chunkRecords!.get(head.first_seq) as { records: Buffer };
+    this.#lastRecords = { firstSeq: head.first_seq, lastSeq: head.last_seq, records };
+    return records;
   }
 
   ack(uplink: string, seqs: readonly number[]): number {
@@ -291,7 +311,10 @@ export class SqliteOutbox implements OutboxStore {
       const chunk = this.#sql.chunkOf!.get(row.id, seq) as ChunkRow | undefined;
       if (chunk === undefined) return false;
       let found: ChunkRecord | undefined;
-      for (const r of decodeChunk(chunk.first_seq, chunk.members, chunk.records, chunk.gone ?? undefined)) if (r.seq === seq) found = r;
+      for (const r of decodeChunk(chunk.first_seq, chunk.members, chunk.records, chunk.gone ?? undefined, seq - 1)) {
+        if (r.seq === seq) found = r;
+        break;
+      }
       if (found === undefined) return false;
       this.#sql.bury!.run(row.id, seq, found.createdAtMs, found.qos, found.retain ? 1 : 0, found.topic, found.payload, reason, this.#clock.wallMs());
       this.#markGone({ chunk, bits: [seq - chunk.first_seq] });
@@ -428,6 +451,9 @@ export class SqliteOutbox implements OutboxStore {
     return {
       insertChunk: db.prepare('INSERT INTO chunk (first_seq, uplink_id, last_seq, min_created_at_ms, members, records) VALUES (?, ?, ?, ?, ?, ?)'),
       chunksAfter: db.prepare(`${CHUNK_SELECT} WHERE c.uplink_id = ? AND c.last_seq > ? ORDER BY c.last_seq`),
+      // Without the records, which lie in overflow pages: SQLite reads the columns before them alone.
+      chunkHeadsAfter: db.prepare('SELECT c.first_seq, c.last_seq, g.gone, c.members FROM chunk c LEFT JOIN chunk_gone g ON g.first_seq = c.first_seq WHERE c.uplink_id = ? AND c.last_seq > ? ORDER BY c.last_seq'),
+      chunkRecords: db.prepare('SELECT records FROM chunk WHERE first_seq = ?'),
       chunkOf: db.prepare(`${CHUNK_SELECT} WHERE c.uplink_id = ? AND c.last_seq >= ? ORDER BY c.last_seq LIMIT 1`),
       headChunk: db.prepare('SELECT min_created_at_ms FROM chunk WHERE uplink_id = ? ORDER BY last_seq LIMIT 1'),
       deleteChunk: db.prepare('DELETE FROM chunk WHERE first_seq = ?'),
