@@ -9,6 +9,8 @@ import { decodeSamples, encodeSamples, type Sample } from '../../src/host/engine
 import { compileBuiltPlugin } from '../support/plugins.js';
 import { manifestDefaults } from '../support/manifest-defaults.js';
 import { AGG, at, good, startResample } from './resample-harness.js';
+import { answer, modbusDecoder, registerPdu } from '../support/modbus-plugin.js';
+import { encodeFrameBatch } from '../../src/host/engine/frame-record.js';
 
 const CANONICAL = 0x7ff8000000000000n;
 const NEGATIVE_QUIET = 0xfff8000000000000n;
@@ -56,6 +58,20 @@ test('scale writes the canonical NaN for 0 × ±Infinity and for NaNs that arriv
     [undefined, undefined, PAYLOAD, NEGATIVE_PAYLOAD, NEGATIVE_QUIET],
   );
   assert.deepEqual(valueBits(instance.process(input)), [CANONICAL, CANONICAL, CANONICAL, CANONICAL, CANONICAL, 0x401c000000000000n /* 7 */]);
+});
+
+test('modbus writes the canonical NaN for a device\'s NaNs (payload, sign, signalling) and for 0 × ±Infinity', () => {
+  const { instance } = modbusDecoder({
+    points: [
+      { function: 3, address: 0, type: 'float64' }, // 0xfff80000deadbeef: negative, quiet, payload
+      { function: 3, address: 4, type: 'float32', order: 'CDAB' }, // 0x7f800001: signalling, as CDAB words
+      { function: 3, address: 6, type: 'float64', scale: 0 }, // -Infinity × 0
+      { function: 3, address: 10, type: 'float32', scale: 2, offset: 1 }, // 1.5f × 2 + 1 = 4
+    ],
+  });
+  const words = [0xfff8, 0x0000, 0xdead, 0xbeef, 0x0001, 0x7f80, 0xfff0, 0, 0, 0, 0x3fc0, 0x0000];
+  const batch = instance.process(encodeFrameBatch([answer(instance, 0, registerPdu(3, words))]));
+  assert.deepEqual(valueBits(batch), [CANONICAL, CANONICAL, CANONICAL, 0x4010000000000000n]);
 });
 
 test('a record passed on whole keeps its bytes: resample copies a NaN with a payload as it came', () => {
