@@ -9,6 +9,11 @@
 // Digits past the 800th significant one are kept only as "some were not zero": a halfway point
 // between two doubles has at most 767 significant digits, so 800 digits and a sticky one decide every
 // comparison the way all the digits would.
+//
+// Why not have the host hand numbers over as binary doubles: this reader costs about 1.1 KB of each
+// module (no reader at all would save about 1.5 KB), every plugin stays within its budget with it, and
+// it keeps the settings document plain JSON for every plugin, in any language, without an ABI change.
+// About 0.5 µs a 17-digit number.
 
 const MAX_DIGITS = 800;
 // A big integer: a u32 length (in limbs), then that many u32 limbs, least significant first. The
@@ -161,7 +166,7 @@ export function readDecimal(p: usize, end: usize): f64 {
 function nearest(head: u64, scale: i32, e10: i32): f64 {
   let x = <f64>head;
   // Every digit in head, head below 2^53 and 10^|scale| exact: one rounding, so x is the answer.
-  const exact = scale == e10 && head <= 1 << 53 && scale >= -22 && scale <= 22;
+  const exact = scale == e10 && head <= <u64>1 << 53 && scale >= -22 && scale <= 22;
   for (; scale > 22; scale -= 22) x *= 1e22;
   for (; scale < -22; scale += 22) x /= 1e22;
   x = scale >= 0 ? x * exactPow10(scale) : x / exactPow10(-scale);
