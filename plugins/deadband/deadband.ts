@@ -9,7 +9,7 @@
 import {
   input, setResult, reserveOutput, sampleCount, heapBytes, heapAt, sampleAt, ts, value, point, quality,
   type, aggregate, textOffset, textLength, OK, BAD_SETTINGS, BAD_INPUT, UNCHANGED, TYPE_NUMBER, TYPE_BOOL,
-  TYPE_TEXT, AGG_RAW, BATCH_HEADER, SAMPLE_SIZE,
+  TYPE_TEXT, AGG_RAW, BATCH_HEADER, SAMPLE_SIZE, putSample,
 } from "../sdk";
 import { moveSample } from "../sdk/sample-move";
 import { Counters } from "../sdk/counters";
@@ -164,13 +164,7 @@ export function wg_tick(now: f64): i32 {
     if (heartbeat == 0 || load<u8>(r, SEEN) == 0 || kind == TYPE_TEXT) continue;
     if (!(now - load<f64>(r, EMITTED_AT) >= heartbeat)) continue;
     const x = load<f64>(r, LATEST);
-    const rec = sampleAt(out, count++);
-    store<f64>(rec, now, 0);
-    store<f64>(rec, x, 8);
-    store<u32>(rec, id, 16);
-    store<u8>(rec, load<u8>(r, QUALITY), 20);
-    store<u8>(rec, kind, 21);
-    store<u16>(rec, 0, 22);
+    putSample(sampleAt(out, count++), now, x, id, load<u8>(r, QUALITY), kind, AGG_RAW);
     store<f64>(r, x, EMITTED);
     store<f64>(r, now, EMITTED_AT);
   }

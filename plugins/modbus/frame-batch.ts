@@ -6,7 +6,7 @@ import {
   frameAt, frameAfter, frameLengthField, frameDevice, frameRequest, frameStatus, frameSeq, frameTs, frameRequestLength,
   frameResponseLength, frameRequestAt, frameResponseAt, FRAME_HEADER,
 } from "../sdk/frame-records";
-import { reserveOutput, setResult, FRAME_OK, GOOD, BAD, NO_COMM, TYPE_NUMBER, TYPE_BOOL, TYPE_TEXT, BATCH_HEADER, SAMPLE_SIZE } from "../sdk";
+import { reserveOutput, setResult, putSample, AGG_RAW, FRAME_OK, GOOD, BAD, NO_COMM, TYPE_NUMBER, TYPE_BOOL, TYPE_TEXT, BATCH_HEADER, SAMPLE_SIZE } from "../sdk";
 import { utf8 } from "../sdk/utf8";
 import { R_ID, R_POSITION, R_SPAN, R_TYPE, R_ORDER, R_BIT, R_SCALE, R_OFFSET, RECORD_SIZE } from "./point-table";
 import { T_BOOL, T_INT16, T_UINT16, T_INT32, T_FLOAT32, T_INT64, T_FLOAT64, T_STRING, T_COIL } from "./point-types";
@@ -24,16 +24,9 @@ let out: usize = 0;
 let heap: usize = 0;
 let heapLength: u32 = 0;
 
-/** A sample's last word: quality, type, aggregate raw (0), reserved (0). */
-@inline function tail(quality: u8, type: u8): u32 {
-  return <u32>quality | (<u32>type << 8);
-}
-
-@inline function put(ts: f64, v: f64, id: u32, tailWord: u32): void {
-  store<f64>(out, ts, 0);
-  store<f64>(out, v, 8);
-  store<u32>(out, id, 16);
-  store<u32>(out, tailWord, 20);
+/** Appends a raw sample; putSample makes every NaN the canonical one (a device's payload is not kept). */
+@inline function put(ts: f64, v: f64, id: u32, quality: u8, type: u8): void {
+  putSample(out, ts, v, id, quality, type, AGG_RAW);
   out += SAMPLE_SIZE;
 }
 
@@ -85,7 +78,8 @@ function decode(ts: f64, q: usize, data: usize): void {
       kind = TYPE_BOOL;
     } else if (type == T_STRING) {
       const length = text(p, <i32>load<u16>(entry, R_SPAN), order, heap + <usize>heapLength);
-      v = reinterpret<f64>(<u64>heapLength | (<u64>length << 32)); // text heap offset, then length
+      // Text heap offset, then length: never a NaN's bits (that would take a length of 2^31 - 2^20 or more).
+      v = reinterpret<f64>(<u64>heapLength | (<u64>length << 32));
       heapLength += length;
       kind = TYPE_TEXT;
     } else if (type >= T_INT64) {
@@ -97,7 +91,7 @@ function decode(ts: f64, q: usize, data: usize): void {
       v = type == T_FLOAT32 ? <f64>reinterpret<f32>(x) : type == T_INT32 ? <f64><i32>x : <f64>x;
     }
     if (kind == TYPE_NUMBER) v = v * load<f64>(entry, R_SCALE) + load<f64>(entry, R_OFFSET);
-    put(ts, v, id, tail(GOOD, kind));
+    put(ts, v, id, GOOD, kind);
   }
 }
 
@@ -105,7 +99,7 @@ function decode(ts: f64, q: usize, data: usize): void {
 function fill(ts: f64, q: usize, quality: u8): void {
   let entry = entries + <usize>(load<u32>(q, Q_FIRST) * RECORD_SIZE);
   const end = entry + <usize>(load<u32>(q, Q_COUNT) * RECORD_SIZE);
-  for (; entry < end; entry += RECORD_SIZE) put(ts, NaN, load<u32>(entry, R_ID), tail(quality, TYPE_NUMBER));
+  for (; entry < end; entry += RECORD_SIZE) put(ts, NaN, load<u32>(entry, R_ID), quality, TYPE_NUMBER);
 }
 
 /** The request record `rec` answers, or 0 when its request index is not in the plan. */

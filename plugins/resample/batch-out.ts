@@ -1,7 +1,7 @@
 // The output sample batch. Records are appended in order; `finish` then copies the input's text heap
 // whole behind them, so a text sample passed through keeps its heap offset and is copied as 24 bytes.
 // (The SDK's SampleWriter re-packs text per sample; resample never makes text, so this is all it needs.)
-import { reserveOutput, setResult, BATCH_HEADER, SAMPLE_SIZE, TYPE_NUMBER } from "../sdk";
+import { reserveOutput, setResult, putSample, BATCH_HEADER, SAMPLE_SIZE, TYPE_NUMBER } from "../sdk";
 
 let base: usize = 0;
 let count: i32 = 0;
@@ -29,12 +29,7 @@ export function copy(rec: usize): void {
 
 /** Appends an aggregate of point `p`. */
 export function push(t: f64, v: f64, p: u32, q: u8, aggregate: u8): void {
-  const rec = next();
-  store<f64>(rec, t, 0);
-  store<f64>(rec, v, 8);
-  store<u32>(rec, p, 16);
-  // quality, type, aggregate, reserved: one little-endian u32
-  store<u32>(rec, <u32>q | (<u32>TYPE_NUMBER << 8) | (<u32>aggregate << 16), 20);
+  putSample(next(), t, v, p, q, TYPE_NUMBER, aggregate);
 }
 
 /** Writes the header and the text heap (`heapLen` bytes at `heap`); returns the batch's length. */

@@ -37,10 +37,10 @@ const AGGREGATES: usize = 60; // u32 codes to emit, four bits each, first in the
 const NEWEST: usize = 64; // f64 newest timestamp among the point's samples (the horizon without ticks)
 const POINT_BYTES: usize = 72;
 
-// A slot: eleven f64. COUNT 0 means the slot is free.
+// A slot: twelve f64. COUNT 0 means the slot is free.
 const K: usize = 0; // bucket index
 const COUNT: usize = 8;
-const SUM: usize = 16; // Neumaier: SUM + COMP is the sum, COMP holds what rounding took from SUM;
+const SUM: usize = 16; // Neumaier: (SUM + COMP) / SCALE is the sum, COMP holds what rounding took from SUM;
 const COMP: usize = 24; // when the bucket closes, SUM becomes the sum and COMP the mean
 const MIN: usize = 32;
 const MAX: usize = 40;
@@ -49,7 +49,11 @@ const FIRST_TS: usize = 56;
 const LAST: usize = 64;
 const LAST_TS: usize = 72;
 const SUSPECTS: usize = 80; // 1 once a suspect sample entered
-const SLOT_BYTES: usize = 88;
+// 1, or 2^-64 once the running sum has overflowed: values are then added scaled, so the sum stays
+// finite and its compensation never meets Infinity - Infinity (which is NaN).
+const SCALE: usize = 88;
+const SLOT_BYTES: usize = 96;
+const DOWN: f64 = 5.421010862427522e-20; // 2^-64: a bucket would need 2^64 samples to overflow again
 
 // Where each aggregate (by ABI code: -, mean, min, max, first, last, count, sum) is in a closed slot.
 const AGGREGATE_FIELD = memory.data<u8>([0, <u8>COMP, <u8>MIN, <u8>MAX, <u8>FIRST, <u8>LAST, <u8>COUNT, <u8>SUM]);
@@ -211,9 +215,12 @@ function closeDue(p: u32, r: usize): void {
       store<f64>(r, due, CLOSE_AT);
       return;
     }
-    const sum = load<f64>(slot, SUM) + load<f64>(slot, COMP);
-    store<f64>(slot, sum, SUM);
-    store<f64>(slot, sum / load<f64>(slot, COUNT), COMP);
+    // Scaled back after the mean's division: a sum beyond the doubles is ±Infinity (IEEE overflow),
+    // the mean of finite values always lies between min and max, so it stays finite.
+    const scaled = load<f64>(slot, SUM) + load<f64>(slot, COMP);
+    const scale = load<f64>(slot, SCALE);
+    store<f64>(slot, scaled / scale, SUM);
+    store<f64>(slot, scaled / load<f64>(slot, COUNT) / scale, COMP);
     const t = stampEnd ? start + size : start;
     const q = load<f64>(slot, SUSPECTS) != 0 ? SUSPECT : GOOD;
     for (let list = load<u32>(r, AGGREGATES); list != 0; list >>= 4) {
@@ -253,14 +260,26 @@ function openSlot(slot: usize, k: f64): void {
   store<f64>(slot, Infinity, FIRST_TS);
   store<f64>(slot, -Infinity, LAST_TS);
   store<f64>(slot, 0, SUSPECTS);
+  store<f64>(slot, 1, SCALE);
 }
 
 function accumulate(slot: usize, t: f64, v: f64, q: u8): void {
   store<f64>(slot, load<f64>(slot, COUNT) + 1, COUNT);
   // Neumaier's variant of Kahan summation: the compensation also survives an addend larger than the sum.
-  const sum = load<f64>(slot, SUM);
-  const s = sum + v;
-  store<f64>(slot, load<f64>(slot, COMP) + (abs(sum) >= abs(v) ? sum - s + v : v - s + sum), COMP);
+  let scale = load<f64>(slot, SCALE);
+  let sum = load<f64>(slot, SUM);
+  let x = v * scale;
+  let s = sum + x;
+  if (s - s != 0) {
+    // Two finite addends overflowed: from now on this bucket sums scaled values (exact, by a power of 2).
+    scale *= DOWN;
+    store<f64>(slot, scale, SCALE);
+    store<f64>(slot, load<f64>(slot, COMP) * DOWN, COMP);
+    sum *= DOWN;
+    x = v * scale;
+    s = sum + x;
+  }
+  store<f64>(slot, load<f64>(slot, COMP) + (abs(sum) >= abs(x) ? sum - s + x : x - s + sum), COMP);
   store<f64>(slot, s, SUM);
   store<f64>(slot, min(load<f64>(slot, MIN), v), MIN);
   store<f64>(slot, max(load<f64>(slot, MAX), v), MAX);

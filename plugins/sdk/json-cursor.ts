@@ -3,13 +3,7 @@
 // of its first byte in the text; position 0 means "absent". Malformed text yields absent values, never
 // a trap or an endless loop. Strings are compared and handed out as the raw UTF-8 between the quotes
 // (escapes are not decoded), which suits keys, enumerated words, and names for log lines.
-
-/** 10^n by repeated multiplication: exact up to n = 22, which is all the fast path needs exactly. */
-function pow10(n: i32): f64 {
-  let r: f64 = 1;
-  for (let i = 0; i < n; i++) r *= 10;
-  return r;
-}
+import { readDecimal } from "./decimal";
 
 export class JsonCursor {
   constructor(public start: usize, public end: usize) {}
@@ -129,45 +123,8 @@ export class JsonCursor {
     return <i32>(this.stringEnd(p) - p) - 2;
   }
 
-  /**
-   * The number at `p`; NaN when absent or not a number. Exact (correctly rounded) when the digits fit
-   * 2^53 and |exponent| <= 22, which covers any realistic setting; beyond that it may be off by an ulp.
-   */
+  /** The number at `p`, exactly the double JavaScript's Number() reads (decimal.ts); NaN when absent or not a number. */
   number(p: usize): f64 {
-    if (p == 0) return NaN;
-    const end = this.end;
-    const neg = load<u8>(p) == 0x2d;
-    if (neg) p++;
-    let x: f64 = 0;
-    let exp10 = 0;
-    let digits = 0;
-    let fraction = 0; // 1 once past the decimal point: each digit then lowers the exponent
-    for (; p < end; p++) {
-      const d = <i32>load<u8>(p) - 0x30;
-      if (d == 0x2e - 0x30 && fraction == 0) {
-        fraction = 1;
-        continue;
-      }
-      if (<u32>d > 9) break;
-      x = x * 10 + <f64>d;
-      exp10 -= fraction;
-      digits++;
-    }
-    if (digits == 0) return NaN;
-    if (p < end && (load<u8>(p) | 0x20) == 0x65) {
-      p++;
-      let sign = 1;
-      if (p < end && load<u8>(p) == 0x2d) sign = -1;
-      if (p < end && (load<u8>(p) == 0x2d || load<u8>(p) == 0x2b)) p++;
-      let e = 0;
-      for (; p < end; p++) {
-        const d = <i32>load<u8>(p) - 0x30;
-        if (<u32>d > 9) break;
-        if (e < 400) e = e * 10 + d;
-      }
-      exp10 += sign * e;
-    }
-    if (x != 0) x = exp10 < 0 ? x / pow10(-exp10) : x * pow10(exp10);
-    return neg ? -x : x;
+    return p == 0 ? NaN : readDecimal(p, this.end);
   }
 }

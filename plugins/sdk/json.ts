@@ -1,5 +1,6 @@
 // A small JSON reader for the settings document (docs/plugin-abi.md, wg_configure). Runs once per
 // instance, so it favours size over speed. Malformed input yields null, never a trap.
+import { readDecimal, decimalEnd } from "./decimal";
 
 export const J_NULL: u8 = 0;
 export const J_BOOL: u8 = 1;
@@ -46,13 +47,6 @@ export class Json {
   }
 }
 
-/** 10^n by repeated multiplication: exact up to n = 22, which is all the fast path needs exactly. */
-function pow10(n: i32): f64 {
-  let r: f64 = 1;
-  for (let i = 0; i < n; i++) r *= 10;
-  return r;
-}
-
 class Parser {
   pos: usize;
   constructor(public start: usize, public end: usize) { this.pos = start; }
@@ -94,56 +88,13 @@ class Parser {
     return this.number(v);
   }
 
-  // Decimal to f64 without the standard library's strtod (which alone costs kilobytes of every
-  // plugin). Exact (correctly rounded) when the digits fit 2^53 and |exponent| <= 22, which covers any
-  // realistic setting; beyond that the result may be off by an ulp.
+  // Numbers exactly as JavaScript's Number() reads them (decimal.ts).
   number(v: Json): Json | null {
-    let neg = false;
-    if (this.peek() == 0x2d) { neg = true; this.pos++; }
-    let mantissa: u64 = 0;
-    let exp10: i32 = 0;
-    let digits = 0;
-    let c = this.peek();
-    while (c >= 0x30 && c <= 0x39) {
-      if (mantissa < 1000000000000000000) mantissa = mantissa * 10 + <u64>(c - 0x30); else exp10++;
-      digits++;
-      this.pos++;
-      c = this.peek();
-    }
-    if (c == 0x2e) {
-      this.pos++;
-      c = this.peek();
-      while (c >= 0x30 && c <= 0x39) {
-        if (mantissa < 1000000000000000000) { mantissa = mantissa * 10 + <u64>(c - 0x30); exp10--; }
-        digits++;
-        this.pos++;
-        c = this.peek();
-      }
-    }
-    if (digits == 0) return null;
-    if (c == 0x65 || c == 0x45) {
-      this.pos++;
-      let eneg = false;
-      c = this.peek();
-      if (c == 0x2d || c == 0x2b) { eneg = c == 0x2d; this.pos++; c = this.peek(); }
-      let e = 0;
-      if (c < 0x30 || c > 0x39) return null;
-      while (c >= 0x30 && c <= 0x39) {
-        if (e < 10000) e = e * 10 + (c - 0x30);
-        this.pos++;
-        c = this.peek();
-      }
-      exp10 += eneg ? -e : e;
-    }
-    let x = <f64>mantissa;
-    if (exp10 < 0) {
-      if (exp10 >= -22) x /= pow10(-exp10);
-      else { x /= pow10(22); x /= pow10(-exp10 - 22 < 308 ? -exp10 - 22 : 308); }
-    } else if (exp10 > 0) {
-      x *= pow10(exp10 < 308 ? exp10 : 308);
-    }
+    const x = readDecimal(this.pos, this.end);
+    if (isNaN(x)) return null;
+    this.pos = decimalEnd;
     v.kind = J_NUMBER;
-    v.num = neg ? -x : x;
+    v.num = x;
     return v;
   }
 

@@ -22,9 +22,33 @@ export const SAMPLE_SIZE: i32 = 24;
 @inline export function textOffset(rec: usize): u32 { return load<u32>(rec, 8); }
 @inline export function textLength(rec: usize): u32 { return load<u32>(rec, 12); }
 
-@inline export function setValue(rec: usize, v: f64): void { store<f64>(rec, v, 8); }
+/**
+ * The one NaN a plugin writes (docs/plugin-abi.md, "NaN"): positive, quiet, no payload. WebAssembly
+ * lets the processor pick the sign and payload of a NaN that arithmetic makes (x86-64 gives
+ * 0xfff8..., arm64 0x7ff8...), so every double the SDK writes into a sample goes through `canonical`
+ * and the same input gives the same bytes on every gateway. Records passed on whole keep their bytes.
+ */
+export const CANONICAL_NAN: u64 = 0x7ff8000000000000;
+
+/** `x`, with any NaN (whatever its sign and payload) replaced by the canonical NaN. */
+@inline export function canonical(x: f64): f64 {
+  return x != x ? reinterpret<f64>(CANONICAL_NAN) : x;
+}
+
+@inline export function setValue(rec: usize, v: f64): void { store<f64>(rec, canonical(v), 8); }
 @inline export function setQuality(rec: usize, q: u8): void { store<u8>(rec, q, 20); }
-@inline export function setTs(rec: usize, t: f64): void { store<f64>(rec, t, 0); }
+@inline export function setTs(rec: usize, t: f64): void { store<f64>(rec, canonical(t), 0); }
+
+/**
+ * Writes a whole numeric (or bool) sample at `rec`: timestamp and value canonical, the last word
+ * quality, type, aggregate and a zero reserved byte. Every plugin that makes a sample makes it here.
+ */
+@inline export function putSample(rec: usize, t: f64, v: f64, pointId: u32, q: u8, kind: u8, agg: u8): void {
+  store<f64>(rec, canonical(t), 0);
+  store<f64>(rec, canonical(v), 8);
+  store<u32>(rec, pointId, 16);
+  store<u32>(rec, <u32>q | (<u32>kind << 8) | (<u32>agg << 16), 20);
+}
 
 /** Text of a text sample, decoded. Allocates: keep it off hot paths. */
 export function text(batch: usize, rec: usize): string {
@@ -61,21 +85,14 @@ export class SampleWriter {
 
   /** Appends a numeric (or bool) sample. */
   @inline push(t: f64, v: f64, pointId: u32, q: u8, kind: u8, agg: u8): void {
-    const rec = this.next();
-    store<f64>(rec, t, 0);
-    store<f64>(rec, v, 8);
-    store<u32>(rec, pointId, 16);
-    store<u8>(rec, q, 20);
-    store<u8>(rec, kind, 21);
-    store<u8>(rec, agg, 22);
-    store<u8>(rec, 0, 23);
+    putSample(this.next(), t, v, pointId, q, kind, agg);
   }
 
   /** Appends a text sample whose UTF-8 bytes are at `ptr`. */
   pushText(t: f64, pointId: u32, q: u8, ptr: usize, len: i32): void {
     const offset = this.appendHeap(ptr, len);
     const rec = this.next();
-    store<f64>(rec, t, 0);
+    store<f64>(rec, canonical(t), 0);
     store<u32>(rec, <u32>offset, 8);
     store<u32>(rec, <u32>len, 12);
     store<u32>(rec, pointId, 16);

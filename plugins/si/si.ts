@@ -3,7 +3,7 @@
 // one correctly rounded division, or a few error-free multiply-adds, per sample.
 import {
   input, setResult, reserveOutput, sampleCount, OK, UNCHANGED, BAD_SETTINGS, BAD_INPUT,
-  BATCH_HEADER, SAMPLE_SIZE, AGG_SUM, AGG_COUNT, BAD, TYPE_NUMBER,
+  BATCH_HEADER, SAMPLE_SIZE, AGG_SUM, AGG_COUNT, BAD, TYPE_NUMBER, setValue,
 } from "../sdk";
 import { JsonCursor } from "../sdk/json-cursor";
 import { loadUnits, findUnit, siUnitOf, quantityOf, canonicalLength, isCanonical, writeCanonical } from "./unit-table";
@@ -279,7 +279,7 @@ export function wg_process(size: i32): i32 {
       // A sum scales with the factor; an offset would need the count, so an affine sum is left as is.
       if (agg == AGG_SUM && c.bHead != 0) continue;
     }
-    store<f64>(rec, apply(c, load<f64>(rec, 8)), 8);
+    setValue(rec, apply(c, load<f64>(rec, 8)));
   }
   setResult(batch);
   return size;
