@@ -62,6 +62,8 @@ if [ -d "$prebuilds" ]; then
     find "$prebuilds" -name '*musl*' -delete
 fi
 ln -s ../lib/wasmgate/bin/wasmgate.js "$root/usr/bin/wasmgate"
+# The editor schemas, for a modeline in /etc/wasmgate's files (docs/config.md, "Editor support").
+cp -R schemas "$lib/schemas"
 
 # The service, the default configuration, the documentation.
 cp systemd/wasmgate.service "$root/usr/lib/systemd/system/"

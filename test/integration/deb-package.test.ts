@@ -76,6 +76,11 @@ test('files: the program, every built plugin, production modules only (native on
   for (const file of ['bin/wasmgate.js', 'dist/src/host/cli/main.js', 'dist/src/host/pipeline/worker-main.js', 'package.json']) {
     assert.ok(existsSync(join(lib(), file)), file);
   }
+  // The editor schemas the installed configuration's modelines name.
+  for (const file of ['gateway.schema.json', 'pipeline.schema.json']) {
+    assert.deepEqual(readFileSync(join(lib(), 'schemas', file)), readFileSync(join(REPO_ROOT, 'schemas', file)), file);
+  }
+  assert.match(readFileSync(join(root, 'etc/wasmgate/gateway.yaml'), 'utf8'), /^# yaml-language-server: \$schema=\/usr\/lib\/wasmgate\/schemas\/gateway\.schema\.json\n/);
   const plugins = readdirSync(join(REPO_ROOT, 'plugins')).filter((p) => existsSync(join(REPO_ROOT, 'plugins', p, 'plugin.yaml')));
   assert.ok(plugins.length >= 7);
   for (const p of plugins) {

@@ -5,7 +5,7 @@
  * target). Exit codes: 0 success, 1 the command failed (an invalid configuration, a gateway that could
  * not start or stop in time), 2 the command line is wrong.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { MAX_TIMER_MS, parseDuration } from '../config/units.js';
 import { isWgError, WgError } from '../errors.js';
 import { addDaemonOptions, addLinkOptions, commissionTarget, readRange, type DaemonOptions, type LinkOptions } from './commission-options.js';
@@ -139,6 +139,14 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
     });
   });
 
+  subcommand(root, 'schema', 'print the JSON Schema of the gateway or the pipeline file, for an editor (docs/config.md, "Editor support")')
+    .addArgument(new Argument('[file]', 'which file').choices(['gateway', 'pipeline']))
+    .option('--write <dir>', 'write both, as gateway.schema.json and pipeline.schema.json, into this directory')
+    .action(async (file: 'gateway' | 'pipeline' | undefined, options: { write?: string }, command: Command) => {
+      if ((file === undefined) === (options.write === undefined)) command.error('error: name gateway or pipeline, or pass --write <dir> (not both)', { exitCode: EXIT_USAGE });
+      const { printSchema, writeSchemas } = await import('./schema.js');
+      setExit(options.write !== undefined ? await writeSchemas(options.write, io.out) : await printSchema(file!, io.out));
+    });
   const plugin = subcommand(root, 'plugin', 'build, create and document plugins');
   subcommand(plugin, 'build', 'compile AssemblyScript plugin folders to .wasm')
     .argument('[dirs...]', 'plugin folders, each holding plugin.yaml and <name>.ts')
