@@ -17,23 +17,10 @@ import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
 import { subscribe, type ReceivedMessage } from '../support/mqtt-subscriber.js';
 import { needs } from '../support/tools.js';
 import { waitFor } from '../support/wait.js';
-import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
+import { gatewayYaml, onePointPipelineYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
 
 const INTERVAL_MS = 100;
 const gate = needs('mosquitto', !!mosquittoPath());
-
-function pipelineFile(plcPort: number): string {
-  return `pipeline: { name: plant }
-source:
-  modbus_tcp:
-    devices:
-      - { name: plc, host: 127.0.0.1, port: ${plcPort}, interval: ${INTERVAL_MS}ms, timeout: 300ms, points: [{ name: level, function: 3, address: 0, type: uint16 }] }
-steps:
-  - plugin: modbus
-  - plugin: json
-publish: { uplink: cloud, topic: "plant/{point}" }
-`;
-}
 
 interface Reading { seq: number; replay?: boolean; ts: number; value: number }
 interface DropReport { report: string; gateway: string; uplink: string; dropped_by_bytes: number; dropped_by_age: number; dead_letters: number; seq: number }
@@ -61,7 +48,7 @@ test('each message carries its seq; the outage\'s backlog is marked replay; seqs
   // 2 KiB holds about 25 of them, so a 3 s outage at 10 readings a second must drop some.
   const fixture = await writeGatewayFixture(
     gatewayYaml(broker.url, 'gw-marks', { logLevel: 'info', uplink: ['      outbox: { mark: fields, max_bytes: 2KiB }'] }),
-    pipelineFile(plc.port),
+    onePointPipelineYaml(plc.port, { intervalMs: INTERVAL_MS }),
   );
   t.after(() => fixture.dispose());
   const subscriber = await subscribe(broker.url, '#', { persistentId: 'marks-subscriber' });
@@ -128,7 +115,7 @@ test('live_first: after an outage the new readings go out before the backlog is 
   t.after(() => plc.close());
   const fixture = await writeGatewayFixture(
     gatewayYaml(broker.url, 'gw-live', { logLevel: 'info', uplink: [`      outbox: { mark: fields, replay: live_first, replay_rate: ${RATE} }`] }),
-    pipelineFile(plc.port),
+    onePointPipelineYaml(plc.port, { intervalMs: INTERVAL_MS }),
   );
   t.after(() => fixture.dispose());
   const subscriber = await subscribe(broker.url, 'plant/#', { persistentId: 'live-first-subscriber' });

@@ -14,22 +14,9 @@ import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
 import { subscribe } from '../support/mqtt-subscriber.js';
 import { needs } from '../support/tools.js';
 import { waitFor } from '../support/wait.js';
-import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
+import { gatewayYaml, onePointPipelineYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
 
 const INTERVAL_MS = 100;
-
-function pipelineFile(plcPort: number): string {
-  return `pipeline: { name: plant }
-source:
-  modbus_tcp:
-    devices:
-      - { name: plc, host: 127.0.0.1, port: ${plcPort}, interval: ${INTERVAL_MS}ms, timeout: 300ms, points: [{ name: level, function: 3, address: 0, type: uint16 }] }
-steps:
-  - plugin: modbus
-  - plugin: json
-publish: { uplink: cloud, topic: "plant/{point}" }
-`;
-}
 
 async function started(file: string): Promise<GatewayProcess> {
   const gateway = startGatewayProcess(file);
@@ -54,7 +41,7 @@ test('a gateway killed during a broker outage delivers the outage\'s readings af
   t.after(() => broker.dispose());
   const plc = await startPlcSimulator({ mode: 'fixed', registers: { holding: { 0: [7] } } });
   t.after(() => plc.close());
-  const fixture = await writeGatewayFixture(gatewayYaml(broker.url, 'gw-outage', { logLevel: 'info' }), pipelineFile(plc.port));
+  const fixture = await writeGatewayFixture(gatewayYaml(broker.url, 'gw-outage', { logLevel: 'info' }), onePointPipelineYaml(plc.port, { intervalMs: INTERVAL_MS }));
   t.after(() => fixture.dispose());
   const subscriber = await subscribe(broker.url, 'plant/#', { persistentId: 'outage-subscriber' });
   t.after(() => subscriber.close());

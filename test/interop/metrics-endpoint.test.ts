@@ -16,22 +16,9 @@ import { subscribe, type TestSubscriber } from '../support/mqtt-subscriber.js';
 import { hasPrometheusParser, parsePrometheus, sampleValue, type MetricFamily } from '../support/prometheus.js';
 import { needs } from '../support/tools.js';
 import { waitForAsync } from '../support/wait.js';
-import { gatewayYaml, writeGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.js';
+import { gatewayYaml, onePointPipelineYaml, writeGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.js';
 
 const gate = { ...needs('mosquitto', !!mosquittoPath()), ...needs('python3-prometheus-client', hasPrometheusParser()) };
-
-function pipelineFile(plcPort: number): string {
-  return `pipeline: { name: plant }
-source:
-  modbus_tcp:
-    devices:
-      - { name: plc, host: 127.0.0.1, port: ${plcPort}, interval: 100ms, timeout: 200ms, retries: 0, points: [{ name: level, function: 3, address: 0, type: uint16 }] }
-steps:
-  - plugin: modbus
-  - plugin: json
-publish: { uplink: cloud, topic: "plant/{point}" }
-`;
-}
 
 function withMetrics(yaml: string, listen: string): string {
   return `${yaml}metrics: { listen: "${listen}" }\n`;
@@ -48,7 +35,7 @@ before(async () => {
   if (gate.skip) return;
   broker = await startMosquitto();
   plc = await startPlcSimulator({ mode: 'fixed', registers: { holding: { 0: [42] } } });
-  fixture = await writeGatewayFixture(withMetrics(gatewayYaml(broker.url, 'gw-metrics', { logLevel: 'info' }), '127.0.0.1:0'), pipelineFile(plc.port));
+  fixture = await writeGatewayFixture(withMetrics(gatewayYaml(broker.url, 'gw-metrics', { logLevel: 'info' }), '127.0.0.1:0'), onePointPipelineYaml(plc.port, { timeoutMs: 200, device: 'retries: 0' }));
   subscriber = await subscribe(broker.url, 'plant/#');
   gateway = startGatewayProcess(fixture.gatewayFile);
   const line = await gateway.waitForLine((l) => l.includes('metrics and health on'), 'the metrics line', 30_000);
@@ -151,7 +138,7 @@ test('a taken port stops the daemon before it polls anything, saying which addre
   const blocker: Server = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const port = (blocker.address() as { port: number }).port;
-  const other = await writeGatewayFixture(withMetrics(gatewayYaml(broker.url, 'gw-metrics-2', { logLevel: 'info' }), `127.0.0.1:${port}`), pipelineFile(1));
+  const other = await writeGatewayFixture(withMetrics(gatewayYaml(broker.url, 'gw-metrics-2', { logLevel: 'info' }), `127.0.0.1:${port}`), onePointPipelineYaml(1));
   try {
     const daemon = startGatewayProcess(other.gatewayFile);
     const code = await daemon.exited;

@@ -40,3 +40,22 @@ uplinks:
 ${(options.uplink ?? []).map((l) => `${l}\n`).join('')}pipelines:
 ${pipelines.map((p) => `  - ${p}\n`).join('')}`;
 }
+
+/**
+ * The pipeline file many gateway tests share: pipeline "plant", one Modbus TCP device "plc" with one
+ * point "level" (holding register 0, uint16), modbus then json, published to uplink "cloud" as
+ * "plant/{point}". `device` adds settings to the device (`retries: 0`, say).
+ */
+export function onePointPipelineYaml(plcPort: number, options: { intervalMs?: number; timeoutMs?: number; device?: string } = {}): string {
+  const extra = options.device ? `, ${options.device}` : '';
+  return `pipeline: { name: plant }
+source:
+  modbus_tcp:
+    devices:
+      - { name: plc, host: 127.0.0.1, port: ${plcPort}, interval: ${options.intervalMs ?? 100}ms, timeout: ${options.timeoutMs ?? 300}ms${extra}, points: [{ name: level, function: 3, address: 0, type: uint16 }] }
+steps:
+  - plugin: modbus
+  - plugin: json
+publish: { uplink: cloud, topic: "plant/{point}" }
+`;
+}
