@@ -80,6 +80,9 @@ export const ERROR_CODES = {
   WG_ERR_CONTROL_TOO_MANY_CONNECTIONS: { message: 'the control socket has {limit} connections open already; try again once one closes' },
   WG_ERR_CONTROL_NOT_READY: { message: 'the daemon is {state}: {op} is not available now' },
   WG_ERR_CONTROL_FAILED: { message: 'control operation {op} failed in the daemon: {detail}' },
+  // --- reload (SIGHUP, wasmgate reload; docs/cli.md) ---
+  WG_ERR_RELOAD_REFUSED: { message: 'reload of {file} refused: {detail}' },
+  WG_ERR_RELOAD_FAILED: { message: 'reload of {file} failed, the previous pipelines run again: {detail}' },
   // --- metrics and health endpoint (src/host/metrics/, docs/metrics.md) ---
   WG_ERR_METRICS_LISTEN: { message: 'cannot serve metrics on {address}: {detail}' },
   // --- the service manager (src/host/service/, docs/service.md) ---

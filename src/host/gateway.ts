@@ -11,7 +11,8 @@ import { uplinkKind } from './uplinks/uplink-kinds.js';
 import type { Sink, SinkCounters, SinkState } from './sinks/sink.js';
 import { systemClock, type Clock } from '../hal/clock.js';
 import type { Transport } from '../hal/transport.js';
-import type { ResolvedDevice, ResolvedLink } from './config/resolved.js';
+import type { ResolvedDevice, ResolvedLink, ResolvedPipeline } from './config/resolved.js';
+import { pipelineFingerprint, planReload } from './reload/reload-plan.js';
 import { SharedLinks } from './poll/shared-links.js';
 import { openGatewayOutbox } from './outbox/open-outbox.js';
 import type { GatewayOutbox, OutboxStatus } from './outbox/gateway-outbox.js';
@@ -36,8 +37,20 @@ export interface GatewayStatus {
   pipelines: AssembledPipelineStatus[];
 }
 
+/** What a reload did (docs/cli.md, `reload`). */
+export interface ReloadOutcome {
+  readonly unchanged: readonly string[];
+  readonly changed: readonly string[];
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+}
+
 export class Gateway {
-  readonly config: ResolvedGateway;
+  #config: ResolvedGateway;
+  #deps?: GatewayDeps;
+  /** Each running pipeline's fingerprint, taken when it started (reload-plan.ts). */
+  readonly #fingerprints = new Map<string, string>();
+  #reloading = false;
   #sinks = new Map<string, Sink>();
   #pipelines: AssembledPipeline[] = [];
   /** One arbiter per line, whichever pipelines have devices on it. */
@@ -47,8 +60,13 @@ export class Gateway {
   #statusTimer?: NodeJS.Timeout;
 
   private constructor(config: ResolvedGateway, logger: Logger) {
-    this.config = config;
+    this.#config = config;
     this.#logger = logger;
+  }
+
+  /** The configuration running now: the one started with, or the last reload applied. */
+  get config(): ResolvedGateway {
+    return this.#config;
   }
 
   static async start(config: ResolvedGateway, deps: GatewayDeps): Promise<Gateway> {
@@ -64,6 +82,7 @@ export class Gateway {
 
   async #start(deps: GatewayDeps): Promise<void> {
     const { config } = this;
+    this.#deps = deps;
     for (const uplink of config.uplinks) {
       const sink = await uplinkKind(uplink.transport)!.sink(uplink, this.#logger);
       sink.start();
@@ -71,19 +90,71 @@ export class Gateway {
     }
     this.#outbox = await openGatewayOutbox(config, this.#sinks, this.#logger);
     this.#outbox.start();
-    for (const pipeline of config.pipelines) {
-      const sink = this.#sinks.get(pipeline.publish.uplink)!;
-      this.#pipelines.push(await AssembledPipeline.start(pipeline, {
-        gatewayId: config.id, sink, logger: this.#logger, clock: deps.clock ?? systemClock,
-        ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links, outbox: this.#outbox,
-      }));
-    }
+    for (const pipeline of config.pipelines) this.#pipelines.push(await this.#startPipeline(pipeline));
     const every = deps.statusIntervalMs ?? 60_000;
     if (every > 0) {
       this.#statusTimer = setInterval(() => this.#logger.info({ status: summarize(this.status()) }, 'status'), every);
       this.#statusTimer.unref();
     }
     this.#logger.info({ gateway: config.id, pipelines: config.pipelines.length, uplinks: config.uplinks.length }, 'gateway started');
+  }
+
+  async #startPipeline(pipeline: ResolvedPipeline): Promise<AssembledPipeline> {
+    const deps = this.#deps!;
+    const fingerprint = await pipelineFingerprint(pipeline);
+    const assembled = await AssembledPipeline.start(pipeline, {
+      gatewayId: this.#config.id, sink: this.#sinks.get(pipeline.publish.uplink)!, logger: this.#logger, clock: deps.clock ?? systemClock,
+      ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links, outbox: this.#outbox!,
+    });
+    this.#fingerprints.set(pipeline.name, fingerprint);
+    return assembled;
+  }
+
+  /**
+   * Applies a configuration read again (SIGHUP, `wasmgate reload`): pipelines whose settings and plugin
+   * modules are unchanged keep running untouched; changed and removed ones stop, changed and new ones
+   * start. Refused, changing nothing, when a gateway-level setting changed (WG_ERR_RELOAD_REFUSED). If a
+   * pipeline fails to start, what this reload started is stopped and the previous pipelines are started
+   * again (WG_ERR_RELOAD_FAILED). What the outbox holds is never touched.
+   */
+  async reload(next: ResolvedGateway): Promise<ReloadOutcome> {
+    if (this.#reloading) throw new WgError('WG_ERR_RELOAD_REFUSED', { file: next.file, detail: 'a reload is already under way' });
+    this.#reloading = true;
+    try {
+      const plan = await planReload(this.#config, next, this.#fingerprints);
+      if (plan.needsRestart.length > 0) {
+        throw new WgError('WG_ERR_RELOAD_REFUSED', { file: next.file, detail: `${plan.needsRestart.join(', ')} changed: a reload applies pipeline changes only; restart the daemon to apply these (nothing was changed)` });
+      }
+      const leaving = new Set([...plan.changed.map((p) => p.name), ...plan.removed]);
+      const previous = this.#config.pipelines.filter((p) => leaving.has(p.name));
+      await this.#stopPipelines(leaving);
+      const started: AssembledPipeline[] = [];
+      try {
+        for (const p of [...plan.changed, ...plan.added]) started.push(await this.#startPipeline(p));
+      } catch (err) {
+        await Promise.all(started.map((p) => p.stop()));
+        for (const p of started) this.#fingerprints.delete(p.name);
+        // Back to what ran before; a pipeline that cannot even come back is reported with the rest.
+        for (const p of previous) this.#pipelines.push(await this.#startPipeline(p));
+        throw new WgError('WG_ERR_RELOAD_FAILED', { file: next.file, detail: (err as Error).message }, { cause: err });
+      }
+      this.#pipelines.push(...started);
+      const order = new Map(next.pipelines.map((p, i) => [p.name, i]));
+      this.#pipelines.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+      this.#config = next;
+      const outcome = { unchanged: plan.unchanged, changed: plan.changed.map((p) => p.name), added: plan.added.map((p) => p.name), removed: plan.removed };
+      this.#logger.info({ event: 'gateway.reload', ...outcome }, 'configuration reloaded');
+      return outcome;
+    } finally {
+      this.#reloading = false;
+    }
+  }
+
+  async #stopPipelines(names: ReadonlySet<string>): Promise<void> {
+    const stopping = this.#pipelines.filter((p) => names.has(p.name));
+    this.#pipelines = this.#pipelines.filter((p) => !names.has(p.name));
+    await Promise.all(stopping.map((p) => p.stop()));
+    for (const name of names) this.#fingerprints.delete(name);
   }
 
   async stop(): Promise<void> {

@@ -160,13 +160,17 @@ async function ticksAtLeast(gw: RunningGateway, n: number): Promise<void> {
   await gw.subscriber.waitUntil(() => gw.ticks() >= n, `${n} raw tick messages`, STEP_MS);
 }
 
-test('SIGHUP, SIGUSR1 and SIGUSR2 are logged and ignored, no inspector opens, and two SIGTERMs still drain and flush the open bucket', async (t) => {
+test('SIGHUP reloads an unchanged file without touching the pipeline (its open bucket stays open), SIGUSR1 and SIGUSR2 are logged and ignored, no inspector opens, and two SIGTERMs still drain and flush the open bucket', async (t) => {
   const gw = await startGateway();
   t.after(() => gw.dispose());
   await ticksAtLeast(gw, 5);
   assert.equal(gw.slowBuckets().length, 0, 'the day bucket of slow is still open');
 
-  for (const signal of ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) {
+  gw.child.kill('SIGHUP');
+  await gw.waitForOutput(/configuration reloaded/);
+  assert.match(gw.output(), /"unchanged":\[[^\]]+\],"changed":\[\],"added":\[\],"removed":\[\]/);
+  assert.equal(gw.slowBuckets().length, 0, 'the reload left the unchanged pipeline running: its day bucket was not flushed');
+  for (const signal of ['SIGUSR1', 'SIGUSR2'] as const) {
     gw.child.kill(signal);
     await gw.waitForOutput(new RegExp(`${signal} ignored`));
   }

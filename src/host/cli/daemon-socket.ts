@@ -6,9 +6,13 @@
  * socket, as the daemon would outside systemd; under systemd the daemon uses its runtime directory,
  * which a shell does not see, so /run/wasmgate/control.sock is asked as well.
  */
-import { resolve } from 'node:path';
-import { formatProblem, loadGatewayConfig } from '../config/index.js';
-import { CONTROL_SOCKET_NAME } from '../config/defaults.js';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { formatProblem, loadGatewayConfig, type ConfigProblem } from '../config/index.js';
+import { CONTROL_SOCKET_NAME, defaultDataDir } from '../config/defaults.js';
+import type { ResolvedControl } from '../config/resolved.js';
+import { resolveControl } from '../config/resolve-gateway.js';
 
 /** Where the systemd unit's daemon listens (RuntimeDirectory=wasmgate). */
 export const SYSTEMD_CONTROL_SOCKET = `/run/wasmgate/${CONTROL_SOCKET_NAME}`;
@@ -25,11 +29,37 @@ export async function socketCandidates(options: SocketOptions): Promise<Candidat
   if (options.socket !== undefined) return { ok: true, sockets: [resolve(options.socket)] };
   if (options.config !== undefined) {
     const loaded = await loadGatewayConfig(options.config);
-    if (!loaded.ok) return { ok: false, lines: [...loaded.problems.map((p) => formatProblem(p, process.cwd())), `${loaded.problems.length} problem(s) in the configuration; cannot tell where its control socket is`] };
-    const { socket, socketFrom } = loaded.config.control;
+    // A broken pipeline file must not keep an operator from the daemon (to reload once it is fixed, to
+    // see its status meanwhile): the socket is the gateway file's to say.
+    const control = loaded.ok ? loaded.config.control : await controlOfGatewayFile(options.config, loaded.problems);
+    if (control === undefined) {
+      const problems = loaded.ok ? [] : loaded.problems;
+      return { ok: false, lines: [...problems.map((p) => formatProblem(p, process.cwd())), `${problems.length} problem(s) in the gateway file; cannot tell where its control socket is`] };
+    }
+    const { socket, socketFrom } = control;
     if (socket === null) return { ok: false, socketOff: true, lines: [`${options.config} turns the control socket off (control.socket: false); nothing to ask`] };
     return { ok: true, sockets: socketFrom === 'gateway.data_dir' && socket !== SYSTEMD_CONTROL_SOCKET ? [socket, SYSTEMD_CONTROL_SOCKET] : [socket] };
   }
   const fromEnv = process.env.WASMGATE_SOCKET;
   return { ok: true, sockets: [fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : SYSTEMD_CONTROL_SOCKET] };
+}
+
+/**
+ * The control settings read from the gateway file alone, when the configuration as a whole has
+ * problems that are all in other files (pipeline files, plugin manifests); undefined when the gateway
+ * file itself has one.
+ */
+async function controlOfGatewayFile(file: string, problems: readonly ConfigProblem[]): Promise<ResolvedControl | undefined> {
+  const path = resolve(file);
+  if (problems.some((p) => resolve(p.file) === path)) return undefined;
+  try {
+    const doc = parse(await readFile(path, 'utf8')) as { gateway?: { data_dir?: unknown }; control?: { socket?: unknown } } | null;
+    const base = dirname(path);
+    const written = doc?.gateway?.data_dir;
+    const dataDir = typeof written === 'string' ? resolve(base, written) : defaultDataDir(base).path;
+    const socket = doc?.control?.socket;
+    return resolveControl(typeof socket === 'string' || typeof socket === 'boolean' ? socket : undefined, base, dataDir);
+  } catch {
+    return undefined;
+  }
 }

@@ -79,6 +79,15 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
       setExit(await runStatus({ json: options.json === true, ...(options.config !== undefined ? { config: options.config } : {}), ...(options.socket !== undefined ? { socket: options.socket } : {}) }, io.out, io.err));
     });
 
+  subcommand(root, 'reload', "ask the running daemon to read its files again and apply what changed, pipeline by pipeline (as SIGHUP does)")
+    .option('-c, --config <file>', "gateway file: use its control.socket (or that setting's default)")
+    .option('--socket <path>', 'control socket path (default: $WASMGATE_SOCKET, else /run/wasmgate/control.sock)')
+    .action(async (options: { config?: string; socket?: string }, command: Command) => {
+      if (options.config !== undefined && options.socket !== undefined) command.error('error: give --config or --socket, not both', { exitCode: EXIT_USAGE });
+      const { runReload } = await import('./reload.js');
+      setExit(await runReload({ ...(options.config !== undefined ? { config: options.config } : {}), ...(options.socket !== undefined ? { socket: options.socket } : {}) }, io.out, io.err));
+    });
+
   subcommand(root, 'validate', 'check a gateway file, its pipelines and their plugins; print every problem as file:line:col')
     .option('-c, --config <file>', 'gateway file (YAML); required')
     .action(async (options: { config?: string }, command: Command) => {

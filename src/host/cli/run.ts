@@ -24,9 +24,10 @@ import { MetricsServer } from '../metrics/metrics-server.js';
 import { gatewayControl } from '../control/gateway-control.js';
 import { packageVersion } from './package-version.js';
 import { ServiceLifecycle } from '../service/service-lifecycle.js';
+import { reloadFromFile } from '../reload/reload-from-file.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
-const IGNORED_SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
+const IGNORED_SIGNALS = ['SIGUSR1', 'SIGUSR2'] as const;
 
 /**
  * How long a stop may take before the process exits anyway, with an error that says so: below the
@@ -49,10 +50,15 @@ export async function loadOrReport(file: string, out: (line: string) => void): P
   return undefined;
 }
 
-/** The signals of a running gateway: resolves `stopRequested` at the first stop signal, logs the rest. */
+/**
+ * The signals of a running gateway: resolves `stopRequested` at the first stop signal, hands SIGHUP to
+ * `onReload` once the gateway runs (before that, and while stopping, it is said and ignored), logs the rest.
+ */
 class SignalWatch {
   readonly stopRequested: Promise<string>;
   #stopping = false;
+  /** Set once the gateway runs. */
+  onReload?: () => void;
   readonly #listeners: Array<[NodeJS.Signals, () => void]> = [];
 
   constructor(logger: Logger, deadlineMs: number) {
@@ -69,9 +75,12 @@ class SignalWatch {
         resolveStop(signal);
       });
     }
+    this.#on('SIGHUP', () => {
+      if (this.onReload && !this.#stopping) this.onReload();
+      else logger.warn({ signal: 'SIGHUP' }, `SIGHUP ignored: the gateway is ${this.#stopping ? 'stopping' : 'starting'}; send it again once it runs`);
+    });
     for (const signal of IGNORED_SIGNALS) {
-      const why = signal === 'SIGHUP' ? 'reloading the configuration is not supported yet; restart to apply a change' : 'it has no meaning for the gateway';
-      this.#on(signal, () => logger.warn({ signal }, `${signal} ignored: ${why}`));
+      this.#on(signal, () => logger.warn({ signal }, `${signal} ignored: it has no meaning for the gateway`));
     }
   }
 
@@ -127,6 +136,8 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     // Under systemd (Type=notify): READY=1 now, watchdog pings while healthy, STOPPING=1 at the stop.
     service = ServiceLifecycle.fromEnv({ logger, clock, pipelines: () => gateway.status().pipelines });
     await service.ready();
+    // A failed reload is logged with its reasons by reloadFromFile and changes nothing.
+    signals.onReload = () => void reloadFromFile(gateway, logger).catch(() => undefined);
     await signals.stopRequested;
     await service.stopping();
     // First: no request may reach a gateway that is stopping.

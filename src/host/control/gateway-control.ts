@@ -10,6 +10,7 @@ import { readParams } from './control-params.js';
 import type { ControlHandlers } from './control-server.js';
 import type { Logger } from '../logger.js';
 import { DaemonReads } from '../commission/daemon-read.js';
+import { reloadFromFile } from '../reload/reload-from-file.js';
 
 /** The `status` result: the gateway's own status and how long the daemon has run it. */
 export interface ControlStatus extends GatewayStatus {
@@ -62,6 +63,11 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
       });
       context.logger.info({ pipeline: p.pipeline, device: p.device, point: p.point, value: p.value }, 'write asked over the control socket');
       return gateway.write(p.pipeline, p.device, p.point, p.value);
+    },
+    // wasmgate reload: the files read again and applied as SIGHUP does (reload-from-file.ts).
+    reload: async (params) => {
+      readParams('reload', params, {});
+      return reloadFromFile(gateway, context.logger);
     },
   };
 }

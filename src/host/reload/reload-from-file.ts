@@ -1,0 +1,27 @@
+/**
+ * A reload as SIGHUP and `wasmgate reload` ask for it: the gateway file (and its pipeline files) read
+ * again and checked as `wasmgate validate` checks them, plugins configured included; a file that fails
+ * changes nothing, and every problem is said with its file, line and column. Then Gateway.reload.
+ */
+import { formatProblem } from '../config/index.js';
+import { WgError } from '../errors.js';
+import type { Gateway, ReloadOutcome } from '../gateway.js';
+import type { Logger } from '../logger.js';
+import { loadAndConfigure } from '../cli/validate.js';
+
+export async function reloadFromFile(gateway: Gateway, logger: Logger): Promise<ReloadOutcome> {
+  const file = gateway.config.file;
+  logger.info({ event: 'gateway.reload', file }, 'reloading the configuration');
+  try {
+    const loaded = await loadAndConfigure(file);
+    if (!loaded.ok) {
+      const problems = loaded.problems.map((p) => formatProblem(p));
+      throw new WgError('WG_ERR_RELOAD_REFUSED', { file, problems, detail: `the configuration has ${problems.length} problem(s), nothing was changed` });
+    }
+    return await gateway.reload(loaded.config);
+  } catch (err) {
+    const { code, context } = err as { code?: string; context?: { problems?: string[] } };
+    logger.error({ event: 'gateway.reload', err, code, ...(context?.problems ? { problems: context.problems } : {}) }, (err as Error).message);
+    throw err;
+  }
+}
