@@ -46,12 +46,14 @@ export async function socketCandidates(options: SocketOptions): Promise<Candidat
 
 /**
  * The control settings read from the gateway file alone, when the configuration as a whole has
- * problems that are all in other files (pipeline files, plugin manifests); undefined when the gateway
- * file itself has one.
+ * problems elsewhere: in pipeline files, in plugin manifests, or in settings of the gateway file that
+ * do not place the socket (an uplink's password_env unset in this shell, which the daemon's unit sets).
+ * Undefined when `control` or `gateway.data_dir` itself has a problem, or the file cannot be read.
  */
 async function controlOfGatewayFile(file: string, problems: readonly ConfigProblem[]): Promise<ResolvedControl | undefined> {
   const path = resolve(file);
-  if (problems.some((p) => resolve(p.file) === path)) return undefined;
+  const placesSocket = (setting: string) => setting === '' || setting === 'control' || setting.startsWith('control.') || setting === 'gateway' || setting === 'gateway.data_dir';
+  if (problems.some((p) => resolve(p.file) === path && placesSocket(p.path))) return undefined;
   try {
     const doc = parse(await readFile(path, 'utf8')) as { gateway?: { data_dir?: unknown }; control?: { socket?: unknown } } | null;
     const base = dirname(path);
