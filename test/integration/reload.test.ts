@@ -65,7 +65,7 @@ before(async () => {
   gatewayFile = fixture.gatewayFile;
   await writeFile(join(fixture.dir, 'steady.yaml'), pipeline('steady', plc.port, ['level']));
   await writeFile(tunedFile(), pipeline('tuned', plc.port, ['flow']));
-  subscriber = await subscribe(broker.url, '#');
+  subscriber = await subscribe(broker.url, '#', { persistentId: 'reload-subscriber' });
   daemon = startGatewayProcess(gatewayFile);
   await daemon.waitForLine((l) => l.includes('"gateway started"'), 'gateway started', 30_000);
   await subscriber.waitUntil(() => topics().has('steady/level') && topics().has('tuned/flow'), 'both pipelines publishing', 20_000);
@@ -135,4 +135,23 @@ test('a pipeline taken out of the gateway file stops; put back, it starts again'
   assert.match(back.stdout, /^added: tuned$/m);
   const again = subscriber.messages.length;
   await subscriber.waitUntil((m) => m.slice(again).some((x) => x.topic === 'tuned/flow'), 'tuned publishes again', 20_000);
+});
+
+test('a reload during a broker outage leaves what the outbox holds alone: the outage\'s readings of both pipelines arrive', gate, async () => {
+  await broker.stop();
+  const outageFrom = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const held = (await status()).uplinks[0]!.outbox!.messages;
+  assert.ok(held >= 10, `the outbox holds the outage's readings (${held})`);
+  await writeFile(tunedFile(), pipeline('tuned', plc.port, ['flow', 'pressure', 'speed']));
+  const out = await runWasmgate(['reload', '--config', gatewayFile]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /^changed: tuned$/m);
+  assert.ok((await status()).uplinks[0]!.outbox!.messages >= held, 'nothing the outbox held was dropped by the reload');
+  const reloadedAt = Date.now();
+  await broker.start();
+  // Readings taken before the reload, during the outage, from the pipeline that stayed and from the
+  // one that was restarted.
+  const ofOutage = (topic: string) => subscriber.messages.filter((m) => m.topic === topic && (JSON.parse(m.payload.toString()) as { ts: number }).ts > outageFrom + 200 && (JSON.parse(m.payload.toString()) as { ts: number }).ts < reloadedAt - 500);
+  await subscriber.waitUntil(() => ofOutage('steady/level').length >= 5 && ofOutage('tuned/flow').length >= 5, 'the outage readings of both pipelines', 30_000);
 });
