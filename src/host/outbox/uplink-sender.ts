@@ -21,7 +21,8 @@ import { isWgError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Sink } from '../sinks/sink.js';
 import type { OutboxStore, StoredMessage } from './outbox-store.js';
-import { TokenBucket } from './token-bucket.js';
+import { LiveFirst } from './live-first.js';
+import { ReplayWatch } from './replay-watch.js';
 import { LatencyHistogram } from '../metrics/latency-histogram.js';
 
 export type ReplayPacing = { readonly mode: 'in_order' } | { readonly mode: 'live_first'; readonly ratePerS: number };
@@ -241,65 +242,5 @@ export class UplinkSender {
       // Not removed: they will be sent again (at-least-once); the store says why it failed.
       this.#log.error({ err, code: (err as { code?: string }).code, messages: seqs.length }, 'outbox could not remove delivered messages; they will be sent again');
     }
-  }
-}
-
-/** Where a `live_first` sender stands: the seq where live begins, its two read positions, its bucket. */
-class LiveFirst {
-  readonly bucket: TokenBucket;
-  /** The first seq made after the connection came up. Before the first connection, all is backlog. */
-  liveFrom = Number.MAX_SAFE_INTEGER;
-  /** The last live seq read. */
-  liveAfter = Number.MAX_SAFE_INTEGER;
-  /** The last backlog seq read. */
-  backlogAfter = 0;
-  backlogDone = false;
-  #refill?: NodeJS.Timeout;
-
-  constructor(ratePerS: number, window: number) {
-    // A tenth of a second's worth at most in one burst (at least one message), and never more than the window.
-    this.bucket = new TokenBucket(ratePerS, Math.max(1, Math.min(window, Math.ceil(ratePerS / 10))));
-  }
-
-  connected(lastSeq: number): void {
-    this.liveFrom = lastSeq + 1;
-    this.liveAfter = lastSeq;
-    this.rewind();
-  }
-
-  /** Read both parts again from their starts (after a failure: the failed ones come round again). */
-  rewind(): void {
-    this.backlogAfter = 0;
-    this.backlogDone = false;
-    if (this.liveFrom !== Number.MAX_SAFE_INTEGER) this.liveAfter = this.liveFrom - 1;
-  }
-
-  armRefill(wake: () => void): void {
-    if (this.#refill) return;
-    this.#refill = setTimeout(() => {
-      this.#refill = undefined;
-      wake();
-    }, Math.max(1, Math.ceil(this.bucket.msUntilToken())));
-  }
-
-  disarm(): void {
-    clearTimeout(this.#refill);
-    this.#refill = undefined;
-  }
-}
-
-/** A replay in progress: counts what is acknowledged until nothing made before the connection is left. */
-class ReplayWatch {
-  readonly #startedAt = performance.now();
-  #acked = 0;
-
-  constructor(
-    readonly done: () => boolean,
-    readonly report: (acked: number, ms: number) => void,
-  ) {}
-
-  acked(count: number): void {
-    this.#acked += count;
-    if (this.done()) this.report(this.#acked, performance.now() - this.#startedAt);
   }
 }
