@@ -9,11 +9,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { MqttSink } from '../../src/host/sinks/mqtt.js';
 import { mosquittoPath, startMosquitto, type MosquittoBroker } from '../support/mosquitto.js';
 import { subscribe } from '../support/mqtt-subscriber.js';
 import { mqttSinkFor } from '../support/mqtt-uplink-fixture.js';
+import { relayTo, type TcpRelay } from '../support/tcp-relay.js';
 import { needs } from '../support/tools.js';
 
 const STEP_MS = 10_000;
@@ -34,50 +34,7 @@ after(async () => {
   await mosquitto?.dispose();
 });
 
-/** A TCP relay to the broker: `refuse` closes new connections at once; `stall` drops what the broker sends. */
-interface Relay {
-  readonly url: string;
-  refuse: boolean;
-  stall: boolean;
-  close(): Promise<void>;
-}
-
-async function relayTo(port: number): Promise<Relay> {
-  const sockets = new Set<Socket>();
-  const relay = { refuse: false, stall: false } as Relay & { refuse: boolean; stall: boolean };
-  const server: Server = createServer((client) => {
-    sockets.add(client);
-    if (relay.refuse) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(port, '127.0.0.1');
-    sockets.add(upstream);
-    client.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => {
-      if (!relay.stall) client.write(chunk);
-    });
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  assert.ok(address !== null && typeof address === 'object');
-  Object.assign(relay, {
-    url: `mqtt://127.0.0.1:${address.port}`,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  });
-  return relay;
-}
-
-async function sinkThrough(relay: Relay): Promise<MqttSink> {
+async function sinkThrough(relay: TcpRelay): Promise<MqttSink> {
   return mqttSinkFor([`      url: ${relay.url}`, `      client_id: step-${randomUUID().slice(0, 8)}`, '      qos: 1', '      reconnect: { min: 50ms, max: 200ms }']);
 }
 
