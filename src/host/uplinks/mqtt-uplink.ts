@@ -157,6 +157,14 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
   }
   checks.backoff([...at, 'reconnect'], mqtt.reconnect);
   checkOutbox(mqtt.outbox, [...at, 'outbox'], checks);
+  // Retained online/offline words and the drop report's JSON on one topic: a consumer of either would read the other's.
+  if (typeof mqtt.status.topic === 'string' && mqtt.status.topic === mqtt.outbox.report_topic) {
+    const report = [...at, 'outbox', 'report_topic'];
+    const status = [...at, 'status', 'topic'];
+    const detail = `the status and the drop report on one topic (${mqtt.status.topic}): give each a topic of its own`;
+    if (checks.source.has(report)) checks.conflict(report, status, detail);
+    else checks.conflict(status, report, detail);
+  }
 
   // The schema fills in `tls: {}`; only a tls block the operator wrote can contradict the URL.
   if (checks.source.has([...at, 'tls']) && checks.intact([...at, 'tls'])) {
