@@ -101,3 +101,11 @@ test('refused too: a memory cap with no room for a message, an unmatched brace, 
   const apart = await load(['      status: { topic: "site/{gateway}/state" }', '      outbox: { report_topic: "site/{gateway}/drops" }']);
   assert.ok(apart.ok, apart.ok ? '' : apart.problems.map((p) => p.message).join('\n'));
 });
+
+test('an empty outbox or status block (`~`) is refused at its line, not a TypeError from the checks', async () => {
+  // The schema refused these, and the checks then read settings of the null block: validate and run
+  // ended in a stack trace instead of the problem.
+  assert.match(await problem(['      outbox: ~']), /^8:15 uplinks\.cloud\.mqtt\.outbox: must be a map of settings/);
+  assert.match(await problem(['      status: ~']), /^8:15 uplinks\.cloud\.mqtt\.status: must be a map of settings/);
+  assert.match(await problem(['      protocol: 3.1.1', '      outbox: ~']), /^9:15 uplinks\.cloud\.mqtt\.outbox: must be a map of settings/);
+});

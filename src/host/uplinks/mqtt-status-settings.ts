@@ -43,6 +43,7 @@ export const mqttStatusSchema = {
 } as const;
 
 export function checkMqttStatus(doc: MqttStatusDocument, at: SettingPath, checks: SettingChecks): void {
+  if (!checks.intact(at)) return; // `status: ~` or a list: the schema said so, and there is nothing to look into
   if (doc.topic === true) checks.invalid([...at, 'topic'], 'is a topic, or false for no status (true says neither)');
   if (typeof doc.topic === 'string' && checks.clean([...at, 'topic'])) {
     const fault = gatewayTopicFault(doc.topic);

@@ -67,6 +67,7 @@ export const outboxSchema = {
 } as const;
 
 export function checkOutbox(doc: OutboxDocument, at: SettingPath, checks: SettingChecks): void {
+  if (!checks.intact(at)) return; // `outbox: ~` or a list: the schema said so, and there is nothing to look into
   const maxBytes = checks.size([...at, 'max_bytes'], doc.max_bytes);
   const memoryMaxBytes = checks.size([...at, 'memory_max_bytes'], doc.memory_max_bytes);
   checks.duration([...at, 'max_age'], doc.max_age, true);
