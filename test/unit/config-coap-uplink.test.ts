@@ -61,3 +61,11 @@ test('a block size that is no power of two from 16 to 1024 is refused', async ()
   const [p] = result.ok ? [] : result.problems;
   assert.equal(`${p!.line}:${p!.column} ${p!.path}`, '8:19 uplinks.cloud.coap.block_size');
 });
+
+test('an empty outbox block (`outbox: ~`) is refused at its line, not a TypeError from the checks', async () => {
+  const result = await load(['      url: coap://ingest.example/t', '      outbox: ~']);
+  assert.equal(result.ok, false);
+  const [p] = result.ok ? [] : result.problems;
+  assert.equal(`${p!.line}:${p!.column} ${p!.path}`, '8:15 uplinks.cloud.coap.outbox');
+  assert.match(p!.message, /must be a map of settings/);
+});

@@ -84,3 +84,28 @@ test('refusals name the setting at its position', async () => {
   assert.match(await problem(['      outbox:', '        mark: payload']), /^9:15 uplinks\.cloud\.mqtt\.outbox\.mark: /);
   assert.match(await problem(['      outbox:', '        replay: live_first', '        replay_rate: 0']), /^10:22 uplinks\.cloud\.mqtt\.outbox\.replay_rate: /);
 });
+
+test('refused too: a memory cap with no room for a message, an unmatched brace, a report on the status topic', async () => {
+  // memory_max_bytes bounds the outbox while the disk is full: 100 B would drop every reading then.
+  assert.match(await problem(['      outbox:', '        memory_max_bytes: 100B']), /^9:27 uplinks\.cloud\.mqtt\.outbox\.memory_max_bytes: .*at least 1KiB/);
+  // "{gateway" is no placeholder: the report would go to the literal topic x/{gateway.
+  assert.match(await problem(['      outbox:', '        report_topic: "x/{gateway"']), /^9:23 uplinks\.cloud\.mqtt\.outbox\.report_topic: .*unmatched/);
+  assert.match(await problem(['      status: { topic: "x/{gateway}}" }']), /^8:24 uplinks\.cloud\.mqtt\.status\.topic: .*unmatched/);
+  // Retained online/offline and the drop report's JSON on one topic: a consumer of either reads the other's.
+  assert.match(
+    await problem(['      status: { topic: "site/{gateway}/state" }', '      outbox: { report_topic: "site/{gateway}/state" }']),
+    /^9:31 uplinks\.cloud\.mqtt\.outbox\.report_topic: .*status/,
+  );
+  assert.match(await problem(['      status: { topic: "wasmgate/{gateway}/outbox/{uplink}" }']), /^8:24 uplinks\.cloud\.mqtt\.status\.topic: .*status and the drop report on one topic/);
+  // The defaults of both are apart, and written ones that resolve apart are fine.
+  const apart = await load(['      status: { topic: "site/{gateway}/state" }', '      outbox: { report_topic: "site/{gateway}/drops" }']);
+  assert.ok(apart.ok, apart.ok ? '' : apart.problems.map((p) => p.message).join('\n'));
+});
+
+test('an empty outbox or status block (`~`) is refused at its line, not a TypeError from the checks', async () => {
+  // The schema refused these, and the checks then read settings of the null block: validate and run
+  // ended in a stack trace instead of the problem.
+  assert.match(await problem(['      outbox: ~']), /^8:15 uplinks\.cloud\.mqtt\.outbox: must be a map of settings/);
+  assert.match(await problem(['      status: ~']), /^8:15 uplinks\.cloud\.mqtt\.status: must be a map of settings/);
+  assert.match(await problem(['      protocol: 3.1.1', '      outbox: ~']), /^9:15 uplinks\.cloud\.mqtt\.outbox: must be a map of settings/);
+});

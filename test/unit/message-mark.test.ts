@@ -32,6 +32,13 @@ test('fields: what is not a JSON object is left alone (undefined): an array, a s
   assert.equal(markFields(Uint8Array.of(0x7b, 0xff, 0x00), stamp, false), undefined);
 });
 
+test('fields: two objects in one payload (JSON lines from a custom encoder) are no JSON object, and are left alone', () => {
+  // Marking the first would leave the second without a seq while the sink counts the message as marked.
+  for (const payload of ['{"a":1}\n{"b":2}', '{"a":1}{"b":2}', '{"a":{}} {}', '{} }']) assert.equal(marked(payload), undefined, payload);
+  // Braces inside strings, escaped quotes, nested objects: one object still, and marked.
+  assert.equal(marked('{"s":"} {","t":"\\"}","o":{"p":{}}}'), '{"seq":7,"s":"} {","t":"\\"}","o":{"p":{}}}');
+});
+
 test('fields: a large seq is written in full', () => {
   assert.equal(markFields(Buffer.from('{"v":0}'), { seq: 2 ** 53 - 1, createdAtMs: 0 }, false)?.toString(), '{"seq":9007199254740991,"v":0}');
 });

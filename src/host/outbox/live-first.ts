@@ -5,6 +5,12 @@
  */
 import { TokenBucket } from './token-bucket.js';
 
+/**
+ * The longest delay a Node timer holds (2^31 - 1 ms, 24.8 days); a longer one fires after 1 ms. A rate
+ * of a message a month waits longer than that for a token: the wake then finds none and sleeps again.
+ */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
 /** Where a `live_first` sender stands: the seq where live begins, its two read positions, its bucket. */
 export class LiveFirst {
   readonly bucket: TokenBucket;
@@ -40,7 +46,7 @@ export class LiveFirst {
     this.#refill = setTimeout(() => {
       this.#refill = undefined;
       wake();
-    }, Math.max(1, Math.ceil(this.bucket.msUntilToken())));
+    }, Math.min(LONGEST_TIMER_MS, Math.max(1, Math.ceil(this.bucket.msUntilToken()))));
   }
 
   disarm(): void {

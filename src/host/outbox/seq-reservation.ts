@@ -12,6 +12,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { WgError } from '../errors.js';
 
 /** Seqs reserved at a time. */
 export const SEQ_BLOCK = 65_536;
@@ -22,14 +23,29 @@ export function reservationFile(outboxFile: string): string {
   return `${outboxFile}.seq`;
 }
 
-/** The highest seq reserved for `outboxFile`; 0 when there is no reservation (or it cannot be read). */
-export function readReservedSeq(outboxFile: string): number {
+/**
+ * The highest seq reserved for `outboxFile`; 0 when there is no reservation. A file that is there but
+ * cannot be read or does not hold a reservation (zeroed or cut by a failing card, a directory in its
+ * place) also reads as 0, and is said to `onProblem`: should the outbox file be lost as well, seqs
+ * already handed out would be handed out again, and a consumer's de-duplication would drop the new
+ * messages as repeats. That must not happen silently.
+ */
+export function readReservedSeq(outboxFile: string, onProblem?: (problem: WgError) => void): number {
+  const file = reservationFile(outboxFile);
+  let text: string;
   try {
-    const match = FORMAT.exec(readFileSync(reservationFile(outboxFile), 'utf8'));
-    return match === null ? 0 : Number(match[1]);
-  } catch {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') onProblem?.(new WgError('WG_ERR_OUTBOX_SEQ_UNREADABLE', { file, detail: `${code ?? 'error'}: ${(error as Error).message}` }, { cause: error }));
     return 0;
   }
+  const match = FORMAT.exec(text);
+  if (match === null) {
+    onProblem?.(new WgError('WG_ERR_OUTBOX_SEQ_UNREADABLE', { file, detail: `${text.length} bytes that are not a reservation` }));
+    return 0;
+  }
+  return Number(match[1]);
 }
 
 /** Records that seqs up to `through` are reserved; throws the file system's error (ENOSPC, EROFS...). */

@@ -182,7 +182,7 @@ export class SqliteOutbox implements OutboxStore {
     this.#file = options.file;
     this.#caps = options.caps;
     this.#clock = options.clock ?? systemClock;
-    this.#reserved = readReservedSeq(this.#file);
+    this.#reserved = readReservedSeq(this.#file, options.onProblem);
     this.#syncMode = options.synchronous ?? 'FULL';
     this.#syncNow = this.#syncMode;
     this.#db = this.#openChecked(options.onProblem);

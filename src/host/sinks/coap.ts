@@ -8,8 +8,9 @@
  * UDP has no connection: the sink is `connected` while exchanges succeed and `offline` after one timed
  * out, until the next succeeds. Messages wait in order in memory; at most `inFlight` requests are
  * outstanding (RFC 7252 4.7 NSTART, default 1). A 4.xx response refuses the message for good (too
- * large, not authorised): it is rejected and counted, never retried; a timeout or a 5.xx response
- * puts it back at the head of the queue, after the reconnect back-off.
+ * large, not authorised): it is rejected and counted, never retried; a timeout, a 5.xx response, or
+ * one of the 4.xx that say "later" (4.29, 4.08) puts it back at the head of the queue, after the
+ * reconnect back-off.
  */
 import { Agent, request } from 'coap';
 import { WgError } from '../errors.js';
@@ -48,6 +49,13 @@ interface Message {
 }
 
 const DEFAULT_QUEUE_LIMIT = 100_000;
+
+/**
+ * The 4.xx that mean "not now" rather than "never", retried after the back-off like a 5.xx: 4.29 Too
+ * Many Requests (RFC 8516: come back later) and 4.08 Request Entity Incomplete (RFC 7959 2.9.2: the
+ * server lacks the earlier blocks, as after its restart mid-transfer; sent again, the message goes whole).
+ */
+const LATER = new Set(['4.29', '4.08']);
 
 export class CoapSink implements Sink {
   readonly name: string;
@@ -220,7 +228,7 @@ export class CoapSink implements Sink {
     req.on('response', (res: { code: string }) => {
       const cls = Number(res.code.split('.')[0]);
       if (cls === 2) settle('acked');
-      else if (cls === 4) settle('refused', `the server refused it for good with ${res.code}`);
+      else if (cls === 4 && !LATER.has(res.code)) settle('refused', `the server refused it for good with ${res.code}`);
       else settle('retry', `the server answered ${res.code}`);
     });
     req.on('timeout', () => settle('retry', `no acknowledgement from ${this.#o.host}:${this.#o.port} after ${this.#o.maxRetransmit} retransmissions`));

@@ -37,11 +37,34 @@ function isJsonSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Where the object opened at `open` closes: braces counted, strings (and their escapes) skipped; -1
+ * when it does not. Only the nesting is read, not the members: the rest is the encoder's.
+ */
+function closingBrace(payload: Uint8Array, open: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = open; i < payload.length; i++) {
+    const byte = payload[i]!;
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === OPEN_BRACE) depth++;
+    else if (byte === CLOSE_BRACE && --depth === 0) return i;
+  }
+  return -1;
+}
+
 /**
  * The payload with `"seq":N` (and `"replay":true` on a replay) written as the first members of its
  * JSON object, or undefined when the payload is not a JSON object (first and last non-space bytes
- * `{` and `}`; the rest is the encoder's and is not parsed). A key `seq` the encoder wrote itself
- * would be duplicated: JSON parsers keep the last one, the encoder's.
+ * `{` and `}`, the one closing the other: JSON lines are not one object; the rest is the encoder's
+ * and is not parsed). A key `seq` the encoder wrote itself would be duplicated: JSON parsers keep
+ * the last one, the encoder's.
  */
 export function markFields(payload: Uint8Array, stamp: MessageStamp, replay: boolean): Buffer | undefined {
   let first = 0;
@@ -49,6 +72,7 @@ export function markFields(payload: Uint8Array, stamp: MessageStamp, replay: boo
   let last = payload.length - 1;
   while (last > first && isJsonSpace(payload[last]!)) last--;
   if (payload[first] !== OPEN_BRACE || payload[last] !== CLOSE_BRACE || last === first) return undefined;
+  if (closingBrace(payload, first) !== last) return undefined; // `{...}{...}`, JSON lines: no one object
   let next = first + 1;
   while (next < last && isJsonSpace(payload[next]!)) next++;
   const empty = next === last;

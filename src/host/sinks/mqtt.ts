@@ -241,7 +241,8 @@ export class MqttSink implements Sink {
   }
 
   async #shutdown(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    // Monotonic: a wall clock stepped back during the stop (NTP) would otherwise stretch it by the step.
+    const deadline = performance.now() + timeoutMs;
     clearTimeout(this.#stableTimer);
     for (const waiter of this.#waiters) {
       clearTimeout(waiter.timer);
@@ -252,9 +253,9 @@ export class MqttSink implements Sink {
     const client = this.#client;
     if (client) {
       // Acknowledgements can only come over a live connection: wait for them only while there is one.
-      while (this.#inFlight.size > 0 && this.#link === 'connected' && Date.now() < deadline) {
+      while (this.#inFlight.size > 0 && this.#link === 'connected' && performance.now() < deadline) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, deadline - Date.now());
+          const timer = setTimeout(resolve, deadline - performance.now());
           this.#wake = () => {
             clearTimeout(timer);
             resolve();
@@ -268,7 +269,7 @@ export class MqttSink implements Sink {
         const timer = setTimeout(() => {
           client.stream?.destroy(); // a broker that never closes its side must not hold up shutdown
           resolve();
-        }, Math.max(0, deadline - Date.now()));
+        }, Math.max(0, deadline - performance.now()));
         client.end(force, () => {
           clearTimeout(timer);
           resolve();
@@ -291,7 +292,7 @@ export class MqttSink implements Sink {
     if (!status || this.#link !== 'connected') return true;
     let acked = false;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
       this.#wake = () => {
         clearTimeout(timer);
         resolve();

@@ -9,6 +9,7 @@
 import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
 import type { MqttStatusOptions } from '../sinks/mqtt-options.js';
+import { gatewayTopicFault, renderGatewayTopic } from './gateway-topic.js';
 
 export interface MqttStatusDocument {
   topic: string | boolean;
@@ -17,7 +18,6 @@ export interface MqttStatusDocument {
   stopped?: string;
 }
 
-const PLACEHOLDERS = ['gateway', 'uplink'];
 
 // An empty retained message deletes the topic's retained value: no word may be empty.
 const word = (description: string, defaultValue?: string) => ({
@@ -43,11 +43,11 @@ export const mqttStatusSchema = {
 } as const;
 
 export function checkMqttStatus(doc: MqttStatusDocument, at: SettingPath, checks: SettingChecks): void {
+  if (!checks.intact(at)) return; // `status: ~` or a list: the schema said so, and there is nothing to look into
   if (doc.topic === true) checks.invalid([...at, 'topic'], 'is a topic, or false for no status (true says neither)');
   if (typeof doc.topic === 'string' && checks.clean([...at, 'topic'])) {
-    const unknown = [...doc.topic.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]!).filter((p) => !PLACEHOLDERS.includes(p));
-    if (unknown.length > 0) checks.invalid([...at, 'topic'], `knows only {gateway} and {uplink} (got {${unknown.join('}, {')}})`);
-    else if (/[#+]/.test(doc.topic)) checks.invalid([...at, 'topic'], 'is a topic to publish to: no wildcards # or +');
+    const fault = gatewayTopicFault(doc.topic);
+    if (fault !== undefined) checks.invalid([...at, 'topic'], fault);
   }
   if (doc.online === doc.offline && checks.clean([...at, 'offline'])) {
     const written = checks.source.has([...at, 'offline']) ? 'offline' : 'online';
@@ -59,7 +59,7 @@ export function checkMqttStatus(doc: MqttStatusDocument, at: SettingPath, checks
 export function resolveMqttStatus(doc: MqttStatusDocument, names: { gateway: string; uplink: string }): MqttStatusOptions | null {
   if (typeof doc.topic !== 'string') return null;
   return {
-    topic: doc.topic.replaceAll('{gateway}', names.gateway).replaceAll('{uplink}', names.uplink),
+    topic: renderGatewayTopic(doc.topic, names),
     online: doc.online,
     offline: doc.offline,
     stopped: doc.stopped ?? doc.offline,

@@ -145,7 +145,8 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
   }
   checkSession(mqtt, at, checks);
   checkMqttStatus(mqtt.status, [...at, 'status'], checks);
-  if (String(mqtt.protocol) === '3.1.1' && mqtt.outbox.mark === 'properties' && checks.source.has([...at, 'outbox', 'mark'])) {
+  const outboxIntact = checks.intact([...at, 'outbox']);
+  if (String(mqtt.protocol) === '3.1.1' && outboxIntact && mqtt.outbox.mark === 'properties' && checks.source.has([...at, 'outbox', 'mark'])) {
     checks.conflict([...at, 'outbox', 'mark'], [...at, 'protocol'], 'mark: properties needs MQTT 5 (user properties) and protocol is 3.1.1: every message would go unmarked; use fields or auto');
   }
 
@@ -157,6 +158,14 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
   }
   checks.backoff([...at, 'reconnect'], mqtt.reconnect);
   checkOutbox(mqtt.outbox, [...at, 'outbox'], checks);
+  // Retained online/offline words and the drop report's JSON on one topic: a consumer of either would read the other's.
+  if (outboxIntact && checks.intact([...at, 'status']) && typeof mqtt.status.topic === 'string' && mqtt.status.topic === mqtt.outbox.report_topic) {
+    const report = [...at, 'outbox', 'report_topic'];
+    const status = [...at, 'status', 'topic'];
+    const detail = `the status and the drop report on one topic (${mqtt.status.topic}): give each a topic of its own`;
+    if (checks.source.has(report)) checks.conflict(report, status, detail);
+    else checks.conflict(status, report, detail);
+  }
 
   // The schema fills in `tls: {}`; only a tls block the operator wrote can contradict the URL.
   if (checks.source.has([...at, 'tls']) && checks.intact([...at, 'tls'])) {

@@ -11,6 +11,7 @@ import { parseDuration, parseSize } from '../config/units.js';
 import { known } from '../config/resolve-pipeline.js';
 import { MARK_MODES, type MarkMode } from '../sinks/message-mark.js';
 import type { ReplayPacing } from '../outbox/uplink-sender.js';
+import { gatewayTopicFault, renderGatewayTopic } from './gateway-topic.js';
 
 export interface OutboxDocument {
   max_bytes: string | number;
@@ -34,7 +35,6 @@ export interface ResolvedOutboxSettings {
   readonly reportTopic: string | null;
 }
 
-const REPORT_PLACEHOLDERS = ['gateway', 'uplink'];
 const HOURS_IN_A_WEEK = 168;
 
 export const outboxSchema = {
@@ -67,15 +67,17 @@ export const outboxSchema = {
 } as const;
 
 export function checkOutbox(doc: OutboxDocument, at: SettingPath, checks: SettingChecks): void {
+  if (!checks.intact(at)) return; // `outbox: ~` or a list: the schema said so, and there is nothing to look into
   const maxBytes = checks.size([...at, 'max_bytes'], doc.max_bytes);
-  checks.size([...at, 'memory_max_bytes'], doc.memory_max_bytes);
+  const memoryMaxBytes = checks.size([...at, 'memory_max_bytes'], doc.memory_max_bytes);
   checks.duration([...at, 'max_age'], doc.max_age, true);
   if (maxBytes !== undefined && maxBytes < 1024) checks.invalid([...at, 'max_bytes'], `must be at least 1KiB, room for a message (got ${String(doc.max_bytes)})`);
+  // The memory cap bounds the outbox while the disk is full: below a message's size it drops every one.
+  if (memoryMaxBytes !== undefined && memoryMaxBytes < 1024) checks.invalid([...at, 'memory_max_bytes'], `must be at least 1KiB, room for a message (got ${String(doc.memory_max_bytes)})`);
   if (doc.report_topic === true) checks.invalid([...at, 'report_topic'], 'is a topic, or false for no report (true says neither)');
   if (typeof doc.report_topic === 'string') {
-    const unknown = [...doc.report_topic.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]!).filter((p) => !REPORT_PLACEHOLDERS.includes(p));
-    if (unknown.length > 0) checks.invalid([...at, 'report_topic'], `knows only {gateway} and {uplink} (got {${unknown.join('}, {')}})`);
-    else if (/[#+]/.test(doc.report_topic)) checks.invalid([...at, 'report_topic'], 'is a topic to publish to: no wildcards # or +');
+    const fault = gatewayTopicFault(doc.report_topic);
+    if (fault !== undefined) checks.invalid([...at, 'report_topic'], fault);
   }
   if (doc.replay !== 'live_first' && checks.source.has([...at, 'replay_rate'])) {
     checks.conflict([...at, 'replay_rate'], [...at, 'replay'], 'replay_rate paces the backlog only with replay: live_first');
@@ -90,7 +92,7 @@ export function resolveOutbox(doc: OutboxDocument, names: { gateway: string; upl
     replay: doc.replay === 'live_first' ? { mode: 'live_first', ratePerS: doc.replay_rate } : { mode: 'in_order' },
     mark: doc.mark,
     reportTopic: typeof doc.report_topic === 'string'
-      ? doc.report_topic.replaceAll('{gateway}', names.gateway).replaceAll('{uplink}', names.uplink)
+      ? renderGatewayTopic(doc.report_topic, names)
       : null,
   };
 }

@@ -1,0 +1,65 @@
+/**
+ * A TCP relay in front of a real broker that misbehaves on demand, as a dead 4G link or a middlebox
+ * does: `refuse` closes new connections at once; `stall` keeps the connection and drops what the
+ * broker sends (no CONNACK, no PUBACK); `cutOnPublish` closes the connection, unforwarded, when the
+ * client sends an MQTT PUBLISH after its CONNECT (a packet whose first byte's high nibble is 3; the
+ * client writes one packet per write over loopback, which is what the relay relies on).
+ */
+import assert from 'node:assert/strict';
+import { connect, createServer, type Socket } from 'node:net';
+
+export interface TcpRelay {
+  readonly url: string;
+  refuse: boolean;
+  stall: boolean;
+  cutOnPublish: boolean;
+  /** Connections closed by `cutOnPublish` so far. */
+  readonly cuts: number;
+  close(): Promise<void>;
+}
+
+export async function relayTo(port: number): Promise<TcpRelay> {
+  const sockets = new Set<Socket>();
+  const state = { refuse: false, stall: false, cutOnPublish: false, cuts: 0 };
+  const server = createServer((client) => {
+    sockets.add(client);
+    if (state.refuse) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(port, '127.0.0.1');
+    sockets.add(upstream);
+    let first = true;
+    client.on('data', (chunk) => {
+      if (!first && state.cutOnPublish && chunk[0]! >> 4 === 3) {
+        state.cuts++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      first = false;
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!state.stall) client.write(chunk);
+    });
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  return Object.assign(state, {
+    url: `mqtt://127.0.0.1:${address.port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  });
+}
