@@ -100,6 +100,8 @@ function exactPow10(n: i32): f64 {
 export function readDecimal(p: usize, end: usize): f64 {
   const negative = p < end && load<u8>(p) == 0x2d;
   if (negative) p++;
+  const first = p;
+  let point = p;
   setSmall(digitsBig, 0);
   let head: u64 = 0; // the first 19 significant digits
   let headDigits = 0;
@@ -112,6 +114,7 @@ export function readDecimal(p: usize, end: usize): f64 {
     const c = load<u8>(p);
     if (c == 0x2e && !fraction) {
       fraction = true;
+      point = p;
       continue;
     }
     const d = <u32>c - 0x30;
@@ -133,6 +136,10 @@ export function readDecimal(p: usize, end: usize): f64 {
     }
   }
   if (seen == 0) return NaN;
+  // JSON's grammar, as JSON.parse holds it: a digit first, no leading zero, a digit after the point
+  // ("01", ".5", "1." and "1.e5" are not numbers).
+  const lead = load<u8>(first);
+  if (lead == 0x2e || (lead == 0x30 && first + 1 < p && load<u8>(first + 1) != 0x2e) || (fraction && point + 1 == p)) return NaN;
   if (p < end && (load<u8>(p) | 0x20) == 0x65) {
     p++;
     const minus = p < end && load<u8>(p) == 0x2d;
@@ -142,7 +149,9 @@ export function readDecimal(p: usize, end: usize): f64 {
     for (; p < end; p++) {
       const d = <i32>load<u8>(p) - 0x30;
       if (<u32>d > 9) break;
-      if (e < 100000) e = e * 10 + d;
+      // Saturates far beyond any digit count a module's memory holds, so e10 below stays exact
+      // (a million leading zeros and "e1000005" is 1e5) and within an i32.
+      if (e < 100000000) e = e * 10 + d;
       expDigits++;
     }
     if (expDigits == 0) return NaN;
