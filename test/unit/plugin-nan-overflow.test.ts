@@ -109,3 +109,47 @@ test('resample: a running sum that overflows and comes back is the exact sum (MA
   // MAX + MAX − MAX = MAX: representable, so no Infinity; mean MAX / 3 (one rounding of the exact mean).
   assert.deepEqual(bucket([MAX, MAX, -MAX]), [MAX / 3, -MAX, MAX, MAX]);
 });
+
+test('resample: values too small to survive the scaling after an overflow still count in the sum', () => {
+  // The sum scaled by 2^-64 after MAX + MAX; 1e-305 × 2^-64 is below the least subnormal, so these
+  // summed to 0 (and 1e-300 to 9.9997738e-301). Exact sums: the small values alone, as JS adds them;
+  // the mean is that sum over the count.
+  const small = 1e-305 + 3e-306;
+  assert.deepEqual(bucket([MAX, MAX, -MAX, -MAX, 1e-305, 3e-306]), [small / 6, -MAX, MAX, small]);
+  assert.deepEqual(bucket([1e-300, MAX, MAX, -MAX, -MAX]), [1e-300 / 5, -MAX, MAX, 1e-300]);
+  // 5e-324 / 5 is a fifth of the least subnormal: 0.
+  assert.deepEqual(bucket([MAX, MAX, -MAX, -MAX, 5e-324]), [0, -MAX, MAX, 5e-324]);
+  // Below the halfway point past MAX (MAX + 2^969 < MAX + 2^970) the exact sum rounds to MAX.
+  assert.deepEqual(bucket([MAX, MAX, -MAX, 2 ** 969]), [MAX / 4, -MAX, MAX, MAX]);
+});
+
+/** Neumaier's summation as resample did it before overflow was handled, in JS doubles: [mean, sum]. */
+function neumaier(values: number[]): [number, number] {
+  let sum = -0;
+  let comp = 0;
+  for (const x of values) {
+    const s = sum + x;
+    comp += Math.abs(sum) >= Math.abs(x) ? sum - s + x : x - s + sum;
+    sum = s;
+  }
+  return [(sum + comp) / values.length, sum + comp];
+}
+
+test('resample: a sum that does not overflow is Neumaier\'s, bit for bit (2,000 fixed-seed buckets, cancellations and subnormals)', () => {
+  let a = 2026;
+  const u = () => {
+    a = (Math.imul(a, 1103515245) + 12345) >>> 0;
+    return a / 2 ** 32;
+  };
+  const wrong: string[] = [];
+  for (let b = 0; b < 2000; b++) {
+    const n = 1 + Math.floor(u() * 12);
+    const exp = [-1070, -320, -20, 0, 20, 300][b % 6]!;
+    const values = Array.from({ length: n }, () => (u() - 0.5) * 2 ** (exp + Math.floor(u() * 40) - 20) * (u() < 0.2 ? 1e16 : 1));
+    if (b % 5 === 0) values.push(-values[0]!); // an exact cancellation
+    const [mean, sum] = neumaier(values);
+    const [gotMean, , , gotSum] = bucket(values);
+    if (!Object.is(gotMean, mean) || !Object.is(gotSum, sum)) wrong.push(`${values.join(',')}: mean ${gotMean} sum ${gotSum}, Neumaier ${mean} ${sum}`);
+  }
+  assert.deepEqual(wrong.slice(0, 3), [], `${wrong.length} buckets differ`);
+});
