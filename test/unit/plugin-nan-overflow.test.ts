@@ -153,3 +153,37 @@ test('resample: a sum that does not overflow is Neumaier\'s, bit for bit (2,000 
   }
   assert.deepEqual(wrong.slice(0, 3), [], `${wrong.length} buckets differ`);
 });
+
+/** The timestamp bits of every sample of a batch. */
+function tsBits(batch: Uint8Array): bigint[] {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  return Array.from({ length: view.getUint32(0, true) }, (_, i) => view.getBigUint64(8 + i * 24, true));
+}
+
+test('a plugin that rewrites a value in place writes only the value: the timestamp keeps its bytes (scale, si)', async () => {
+  // Timestamps that are NaNs with a sign and payload (no host stamps one; an earlier plugin might).
+  const stamps = [NEGATIVE_PAYLOAD, PAYLOAD, NEGATIVE_QUIET];
+  const input = () => {
+    const batch = encodeSamples([0, 1, 2].map((i) => ({ ts: 1, value: 10 + i, point: i % 2, quality: 0 })));
+    const view = new DataView(batch.buffer);
+    stamps.forEach((b, i) => view.setBigUint64(8 + i * 24, b, true));
+    return batch;
+  };
+  const scale = await scaleStep({ a: { factor: 2, offset: 1 }, b: { factor: 0.5, offset: 0 } });
+  const scaled = scale.process(input());
+  assert.deepEqual(decodeSamples(scaled).map((s) => s.value), [21, 5.5, 25]);
+  assert.deepEqual(tsBits(scaled), stamps);
+
+  const { withDefaults } = await manifestDefaults('si');
+  const si = new PluginInstance(compileBuiltPlugin('si'));
+  si.configure({
+    abi: 1, pipeline: 't', step: 0, plugin: 'si', with: withDefaults({}), devices: [],
+    points: [{ id: 0, device: 0, name: 'a', unit: 'degF' }, { id: 1, device: 0, name: 'b', unit: 'kPa' }],
+  });
+  const converted = si.process(input());
+  // (10 − 32) × 5/9 + 273.15 = 234835/900 K; 11 kPa = 11,000 Pa; (12 − 32) × 5/9 + 273.15 = 235835/900 K:
+  // the doubles nearest those rationals, by Number() of 28 correct digits (far from any halfway point).
+  const nearest = ['260.9277777777777777777777778', '11000', '262.0388888888888888888888889'].map(Number);
+  assert.deepEqual(decodeSamples(converted).map((s) => s.value), nearest);
+  assert.deepEqual(tsBits(converted), stamps);
+});
