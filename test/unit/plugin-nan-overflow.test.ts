@@ -187,3 +187,17 @@ test('a plugin that rewrites a value in place writes only the value: the timesta
   assert.deepEqual(decodeSamples(converted).map((s) => s.value), nearest);
   assert.deepEqual(tsBits(converted), stamps);
 });
+
+test('deadband passes a NaN with a payload on whole, and its heartbeat, which writes the held value again, writes the canonical NaN', async () => {
+  const { withDefaults } = await manifestDefaults('deadband');
+  const deadband = new PluginInstance(compileBuiltPlugin('deadband'));
+  deadband.configure({ abi: 1, pipeline: 't', step: 0, plugin: 'deadband', with: withDefaults({ absolute: 1, heartbeat: 60000 }), devices: [], points });
+  const input = withBits([{ ts: 1000, value: 0, point: 0, quality: 2 }], [NEGATIVE_PAYLOAD]); // no-comm
+  const passed = deadband.process(input);
+  assert.deepEqual(valueBits(passed), [NEGATIVE_PAYLOAD]);
+  // Another NaN (another payload) is no change: suppressed. The heartbeat writes this latest one again.
+  assert.deepEqual(valueBits(deadband.process(withBits([{ ts: 2000, value: 0, point: 0, quality: 2 }], [PAYLOAD]))), []);
+  const beat = deadband.tick(61000);
+  assert.deepEqual(decodeSamples(beat).map((s) => [s.ts, s.quality]), [[61000, 2]]);
+  assert.deepEqual(valueBits(beat), [CANONICAL]);
+});
