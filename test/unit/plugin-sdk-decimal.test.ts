@@ -145,7 +145,10 @@ test('the settings readers round exact halfway points to even, and one digit off
 
 test('the settings readers keep exponents exact past a million, where a mantissa of a million digits offsets them', () => {
   // The exponent once saturated at 999,999: these read as 0 and Infinity.
-  agreesWithNumber([`0.${'0'.repeat(999_999)}1e1000005`, `1${'0'.repeat(1_000_000)}e-1000005`, `-0.${'0'.repeat(1_000_001)}25e1000002`]);
+  agreesWithNumber([
+    `0.${'0'.repeat(999_999)}1e1000005`, `1${'0'.repeat(1_000_000)}e-1000005`, `-0.${'0'.repeat(1_000_001)}25e1000002`,
+    '1e0000000000000000000001', '1e99999999999999999999', '-1e-99999999999999999999', '0e99999999999999999999', `${'0.'}${'0'.repeat(30)}1e+0000031`,
+  ]);
 });
 
 /** What each reader makes of a one-element array `[text]`: the tree reader's count (-1: refused) and the cursor's bits. */
