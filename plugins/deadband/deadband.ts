@@ -66,8 +66,10 @@ export function wg_process(size: i32): i32 {
 function report(batch: usize, rec: usize, heap: i32): bool {
   const id = point(rec);
   const kind = type(rec);
-  // Samples this step does not understand pass untouched and leave no trace in the state.
-  if (id >= points || aggregate(rec) != AGG_RAW || kind > TYPE_TEXT) return true;
+  const t = ts(rec);
+  // Samples this step does not understand pass untouched and leave no trace in the state; so does a
+  // sample stamped NaN or ±Infinity (t - t is NaN), whose time would stop the heartbeat's clock.
+  if (id >= points || aggregate(rec) != AGG_RAW || kind > TYPE_TEXT || t - t != 0) return true;
   const r = records + <usize>id * STRIDE;
   const q = quality(rec);
   let x = value(rec);
@@ -79,7 +81,6 @@ function report(batch: usize, rec: usize, heap: i32): bool {
     if (<u64>offset + <u64>length > <u64>heap) return true;
     x = reinterpret<f64>(fnv1a(heapAt(batch) + <usize>offset, length));
   }
-  const t = ts(rec);
   const seen = load<u8>(r, SEEN) != 0;
   const step = t - load<f64>(r, RECEIVED_AT);
   if (seen && step < -CLOCK_STEP) {

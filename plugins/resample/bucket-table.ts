@@ -40,7 +40,7 @@ const POINT_BYTES: usize = 72;
 // A slot: twelve f64. COUNT 0 means the slot is free.
 const K: usize = 0; // bucket index
 const COUNT: usize = 8;
-const SUM: usize = 16; // Neumaier: (SUM + COMP) / SCALE is the sum, COMP holds what rounding took from SUM;
+const SUM: usize = 16; // Neumaier: SUM / SCALE + COMP is the sum, COMP holds (unscaled) what rounding took from SUM;
 const COMP: usize = 24; // when the bucket closes, SUM becomes the sum and COMP the mean
 const MIN: usize = 32;
 const MAX: usize = 40;
@@ -50,7 +50,9 @@ const LAST: usize = 64;
 const LAST_TS: usize = 72;
 const SUSPECTS: usize = 80; // 1 once a suspect sample entered
 // 1, or 2^-64 once the running sum has overflowed: values are then added scaled, so the sum stays
-// finite and its compensation never meets Infinity - Infinity (which is NaN).
+// finite and its compensation never meets Infinity - Infinity (which is NaN). COMP stays unscaled:
+// a value below 2^-1010 that scaling would round away (all of 1e-305, most bits of 1e-300) goes
+// there whole, so [MAX, MAX, -MAX, -MAX, 1e-305] sums to 1e-305, not 0.
 const SCALE: usize = 88;
 const SLOT_BYTES: usize = 96;
 const DOWN: f64 = 5.421010862427522e-20; // 2^-64: a bucket would need 2^64 samples to overflow again
@@ -217,10 +219,16 @@ function closeDue(p: u32, r: usize): void {
     }
     // Scaled back after the mean's division: a sum beyond the doubles is ±Infinity (IEEE overflow),
     // the mean of finite values always lies between min and max, so it stays finite.
-    const scaled = load<f64>(slot, SUM) + load<f64>(slot, COMP);
+    // Past the doubles (SUM / scale overflows) the scaled sum, rounded once, decides, and the mean is
+    // taken before scaling back. With SCALE 1 both are Neumaier's (SUM + COMP) and its mean.
     const scale = load<f64>(slot, SCALE);
-    store<f64>(slot, scaled / scale, SUM);
-    store<f64>(slot, scaled / load<f64>(slot, COUNT) / scale, COMP);
+    const scaled = load<f64>(slot, SUM) + load<f64>(slot, COMP) * scale;
+    const count = load<f64>(slot, COUNT);
+    let sum = load<f64>(slot, SUM) / scale + load<f64>(slot, COMP);
+    const finite = abs(sum) < Infinity;
+    if (!finite) sum = scaled / scale;
+    store<f64>(slot, sum, SUM);
+    store<f64>(slot, finite ? sum / count : scaled / count / scale, COMP);
     const t = stampEnd ? start + size : start;
     const q = load<f64>(slot, SUSPECTS) != 0 ? SUSPECT : GOOD;
     for (let list = load<u32>(r, AGGREGATES); list != 0; list >>= 4) {
@@ -274,12 +282,14 @@ function accumulate(slot: usize, t: f64, v: f64, q: u8): void {
     // Two finite addends overflowed: from now on this bucket sums scaled values (exact, by a power of 2).
     scale *= DOWN;
     store<f64>(slot, scale, SCALE);
-    store<f64>(slot, load<f64>(slot, COMP) * DOWN, COMP);
     sum *= DOWN;
     x = v * scale;
     s = sum + x;
   }
-  store<f64>(slot, load<f64>(slot, COMP) + (abs(sum) >= abs(x) ? sum - s + x : x - s + sum), COMP);
+  // What rounding took from s, and what scaling took from v (0 unless v·scale fell below the
+  // subnormals), both exact and both unscaled: dividing by a power of 2 is exact here.
+  const lost = v - x / scale;
+  store<f64>(slot, load<f64>(slot, COMP) + ((abs(sum) >= abs(x) ? sum - s + x : x - s + sum) / scale + lost), COMP);
   store<f64>(slot, s, SUM);
   store<f64>(slot, min(load<f64>(slot, MIN), v), MIN);
   store<f64>(slot, max(load<f64>(slot, MAX), v), MAX);

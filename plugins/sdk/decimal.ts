@@ -100,11 +100,13 @@ function exactPow10(n: i32): f64 {
 export function readDecimal(p: usize, end: usize): f64 {
   const negative = p < end && load<u8>(p) == 0x2d;
   if (negative) p++;
+  const first = p;
+  let point = p;
   setSmall(digitsBig, 0);
   let head: u64 = 0; // the first 19 significant digits
   let headDigits = 0;
   let kept = 0; // significant digits in D
-  let e10 = 0; // the value is D·10^e10
+  let e10: i64 = 0; // the value is D·10^e10 (i64: a 4 GiB memory holds more digits than an i32 counts)
   let sticky = false; // a digit past the kept ones was not zero
   let seen = 0; // digits of any kind
   let fraction = false;
@@ -112,6 +114,7 @@ export function readDecimal(p: usize, end: usize): f64 {
     const c = load<u8>(p);
     if (c == 0x2e && !fraction) {
       fraction = true;
+      point = p;
       continue;
     }
     const d = <u32>c - 0x30;
@@ -133,16 +136,22 @@ export function readDecimal(p: usize, end: usize): f64 {
     }
   }
   if (seen == 0) return NaN;
+  // JSON's grammar, as JSON.parse holds it: a digit first, no leading zero, a digit after the point
+  // ("01", ".5", "1." and "1.e5" are not numbers).
+  const lead = load<u8>(first);
+  if (lead == 0x2e || (lead == 0x30 && first + 1 < p && load<u8>(first + 1) != 0x2e) || (fraction && point + 1 == p)) return NaN;
   if (p < end && (load<u8>(p) | 0x20) == 0x65) {
     p++;
     const minus = p < end && load<u8>(p) == 0x2d;
     if (p < end && (minus || load<u8>(p) == 0x2b)) p++;
-    let e = 0;
+    let e: i64 = 0;
     let expDigits = 0;
     for (; p < end; p++) {
       const d = <i32>load<u8>(p) - 0x30;
       if (<u32>d > 9) break;
-      if (e < 100000) e = e * 10 + d;
+      // Saturates at 10^15, beyond any digit count a module's memory holds, so e10 below stays
+      // exact (a million leading zeros and "e1000005" is 1e5).
+      if (e < 100000000000000) e = e * 10 + <i64>d;
       expDigits++;
     }
     if (expDigits == 0) return NaN;
@@ -156,9 +165,9 @@ export function readDecimal(p: usize, end: usize): f64 {
   }
   let x: f64 = 0;
   // D·10^e10 lies in [10^(kept-1+e10), 10^(kept+e10)).
-  if (kept == 0 || kept + e10 < -324) x = 0; // below 10^-324, under half the least subnormal
-  else if (kept + e10 > 310) x = Infinity;
-  else x = nearest(head, kept - headDigits + e10, e10);
+  if (kept == 0 || <i64>kept + e10 < -324) x = 0; // below 10^-324, under half the least subnormal
+  else if (<i64>kept + e10 > 310) x = Infinity;
+  else x = nearest(head, kept - headDigits + <i32>e10, <i32>e10); // e10 in [-1125, 310] here
   return negative ? -x : x;
 }
 

@@ -3,7 +3,7 @@
 // of its first byte in the text; position 0 means "absent". Malformed text yields absent values, never
 // a trap or an endless loop. Strings are compared and handed out as the raw UTF-8 between the quotes
 // (escapes are not decoded), which suits keys, enumerated words, and names for log lines.
-import { readDecimal } from "./decimal";
+import { readDecimal, decimalEnd } from "./decimal";
 
 export class JsonCursor {
   constructor(public start: usize, public end: usize) {}
@@ -123,8 +123,13 @@ export class JsonCursor {
     return <i32>(this.stringEnd(p) - p) - 2;
   }
 
-  /** The number at `p`, exactly the double JavaScript's Number() reads (decimal.ts); NaN when absent or not a number. */
+  /**
+   * The number at `p`, exactly the double JavaScript's Number() reads (decimal.ts); NaN when absent
+   * or not a JSON number ("0x10", "1.5.5": the value must end where the number does).
+   */
   number(p: usize): f64 {
-    return p == 0 ? NaN : readDecimal(p, this.end);
+    if (p == 0) return NaN;
+    const x = readDecimal(p, this.end);
+    return decimalEnd == this.skip(p) ? x : NaN;
   }
 }

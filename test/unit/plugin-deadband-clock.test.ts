@@ -64,3 +64,16 @@ test('deadband after a +1 h clock step emits no heartbeat for the hour skipped o
   assert.deepEqual(tick(step, at(11, 1, 1)), [[at(11, 1, 1), 5]]);
   assert.deepEqual(step.instance.stats(), { suppressed: 0, heartbeats: 1, clock_steps: 1 });
 });
+
+test('deadband: a sample stamped NaN or ±Infinity passes and leaves no state, so it cannot stop the heartbeat', () => {
+  // Before, the first sample stamped NaN became the reference with an emission time of NaN: "silent
+  // for 60 s" (now − NaN ≥ 60 s) was never true, so no heartbeat fired and every later sample inside
+  // the band was suppressed until the value left it. +Infinity did the same.
+  for (const stamp of [NaN, Infinity, -Infinity]) {
+    const step = deadband();
+    assert.deepEqual(process(step, [num(stamp, 5)]), [[stamp, 5]], `stamped ${stamp}: passed`);
+    assert.deepEqual(process(step, [num(at(10, 0, 0), 5)]), [[at(10, 0, 0), 5]], `after ${stamp}: the first sample`);
+    assert.deepEqual(process(step, [num(at(10, 0, 30), 5.5)]), [], 'inside the band');
+    assert.deepEqual(tick(step, at(10, 1, 0)), [[at(10, 1, 0), 5.5]], `after ${stamp}: the heartbeat 60 s on`);
+  }
+});

@@ -109,3 +109,95 @@ test('resample: a running sum that overflows and comes back is the exact sum (MA
   // MAX + MAX − MAX = MAX: representable, so no Infinity; mean MAX / 3 (one rounding of the exact mean).
   assert.deepEqual(bucket([MAX, MAX, -MAX]), [MAX / 3, -MAX, MAX, MAX]);
 });
+
+test('resample: values too small to survive the scaling after an overflow still count in the sum', () => {
+  // The sum scaled by 2^-64 after MAX + MAX; 1e-305 × 2^-64 is below the least subnormal, so these
+  // summed to 0 (and 1e-300 to 9.9997738e-301). Exact sums: the small values alone, as JS adds them;
+  // the mean is that sum over the count.
+  const small = 1e-305 + 3e-306;
+  assert.deepEqual(bucket([MAX, MAX, -MAX, -MAX, 1e-305, 3e-306]), [small / 6, -MAX, MAX, small]);
+  assert.deepEqual(bucket([1e-300, MAX, MAX, -MAX, -MAX]), [1e-300 / 5, -MAX, MAX, 1e-300]);
+  // 5e-324 / 5 is a fifth of the least subnormal: 0.
+  assert.deepEqual(bucket([MAX, MAX, -MAX, -MAX, 5e-324]), [0, -MAX, MAX, 5e-324]);
+  // Below the halfway point past MAX (MAX + 2^969 < MAX + 2^970) the exact sum rounds to MAX.
+  assert.deepEqual(bucket([MAX, MAX, -MAX, 2 ** 969]), [MAX / 4, -MAX, MAX, MAX]);
+});
+
+/** Neumaier's summation as resample did it before overflow was handled, in JS doubles: [mean, sum]. */
+function neumaier(values: number[]): [number, number] {
+  let sum = -0;
+  let comp = 0;
+  for (const x of values) {
+    const s = sum + x;
+    comp += Math.abs(sum) >= Math.abs(x) ? sum - s + x : x - s + sum;
+    sum = s;
+  }
+  return [(sum + comp) / values.length, sum + comp];
+}
+
+test('resample: a sum that does not overflow is Neumaier\'s, bit for bit (2,000 fixed-seed buckets, cancellations and subnormals)', () => {
+  let a = 2026;
+  const u = () => {
+    a = (Math.imul(a, 1103515245) + 12345) >>> 0;
+    return a / 2 ** 32;
+  };
+  const wrong: string[] = [];
+  for (let b = 0; b < 2000; b++) {
+    const n = 1 + Math.floor(u() * 12);
+    const exp = [-1070, -320, -20, 0, 20, 300][b % 6]!;
+    const values = Array.from({ length: n }, () => (u() - 0.5) * 2 ** (exp + Math.floor(u() * 40) - 20) * (u() < 0.2 ? 1e16 : 1));
+    if (b % 5 === 0) values.push(-values[0]!); // an exact cancellation
+    const [mean, sum] = neumaier(values);
+    const [gotMean, , , gotSum] = bucket(values);
+    if (!Object.is(gotMean, mean) || !Object.is(gotSum, sum)) wrong.push(`${values.join(',')}: mean ${gotMean} sum ${gotSum}, Neumaier ${mean} ${sum}`);
+  }
+  assert.deepEqual(wrong.slice(0, 3), [], `${wrong.length} buckets differ`);
+});
+
+/** The timestamp bits of every sample of a batch. */
+function tsBits(batch: Uint8Array): bigint[] {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  return Array.from({ length: view.getUint32(0, true) }, (_, i) => view.getBigUint64(8 + i * 24, true));
+}
+
+test('a plugin that rewrites a value in place writes only the value: the timestamp keeps its bytes (scale, si)', async () => {
+  // Timestamps that are NaNs with a sign and payload (no host stamps one; an earlier plugin might).
+  const stamps = [NEGATIVE_PAYLOAD, PAYLOAD, NEGATIVE_QUIET];
+  const input = () => {
+    const batch = encodeSamples([0, 1, 2].map((i) => ({ ts: 1, value: 10 + i, point: i % 2, quality: 0 })));
+    const view = new DataView(batch.buffer);
+    stamps.forEach((b, i) => view.setBigUint64(8 + i * 24, b, true));
+    return batch;
+  };
+  const scale = await scaleStep({ a: { factor: 2, offset: 1 }, b: { factor: 0.5, offset: 0 } });
+  const scaled = scale.process(input());
+  assert.deepEqual(decodeSamples(scaled).map((s) => s.value), [21, 5.5, 25]);
+  assert.deepEqual(tsBits(scaled), stamps);
+
+  const { withDefaults } = await manifestDefaults('si');
+  const si = new PluginInstance(compileBuiltPlugin('si'));
+  si.configure({
+    abi: 1, pipeline: 't', step: 0, plugin: 'si', with: withDefaults({}), devices: [],
+    points: [{ id: 0, device: 0, name: 'a', unit: 'degF' }, { id: 1, device: 0, name: 'b', unit: 'kPa' }],
+  });
+  const converted = si.process(input());
+  // (10 − 32) × 5/9 + 273.15 = 234835/900 K; 11 kPa = 11,000 Pa; (12 − 32) × 5/9 + 273.15 = 235835/900 K:
+  // the doubles nearest those rationals, by Number() of 28 correct digits (far from any halfway point).
+  const nearest = ['260.9277777777777777777777778', '11000', '262.0388888888888888888888889'].map(Number);
+  assert.deepEqual(decodeSamples(converted).map((s) => s.value), nearest);
+  assert.deepEqual(tsBits(converted), stamps);
+});
+
+test('deadband passes a NaN with a payload on whole, and its heartbeat, which writes the held value again, writes the canonical NaN', async () => {
+  const { withDefaults } = await manifestDefaults('deadband');
+  const deadband = new PluginInstance(compileBuiltPlugin('deadband'));
+  deadband.configure({ abi: 1, pipeline: 't', step: 0, plugin: 'deadband', with: withDefaults({ absolute: 1, heartbeat: 60000 }), devices: [], points });
+  const input = withBits([{ ts: 1000, value: 0, point: 0, quality: 2 }], [NEGATIVE_PAYLOAD]); // no-comm
+  const passed = deadband.process(input);
+  assert.deepEqual(valueBits(passed), [NEGATIVE_PAYLOAD]);
+  // Another NaN (another payload) is no change: suppressed. The heartbeat writes this latest one again.
+  assert.deepEqual(valueBits(deadband.process(withBits([{ ts: 2000, value: 0, point: 0, quality: 2 }], [PAYLOAD]))), []);
+  const beat = deadband.tick(61000);
+  assert.deepEqual(decodeSamples(beat).map((s) => [s.ts, s.quality]), [[61000, 2]]);
+  assert.deepEqual(valueBits(beat), [CANONICAL]);
+});

@@ -142,3 +142,40 @@ test('the settings readers round exact halfway points to even, and one digit off
   }
   agreesWithNumber(texts);
 });
+
+test('the settings readers keep exponents exact past a million, where a mantissa of a million digits offsets them', () => {
+  // The exponent once saturated at 999,999: these read as 0 and Infinity.
+  agreesWithNumber([
+    `0.${'0'.repeat(999_999)}1e1000005`, `1${'0'.repeat(1_000_000)}e-1000005`, `-0.${'0'.repeat(1_000_001)}25e1000002`,
+    '1e0000000000000000000001', '1e99999999999999999999', '-1e-99999999999999999999', '0e99999999999999999999', `${'0.'}${'0'.repeat(30)}1e+0000031`,
+  ]);
+});
+
+/** What each reader makes of a one-element array `[text]`: the tree reader's count (-1: refused) and the cursor's bits. */
+function readOne(text: string): { tree: number; cursor: bigint } {
+  const instance = new WebAssembly.Instance(module, { wasmgate: { log: () => {}, now: () => 0 } });
+  const exports = instance.exports as unknown as ProbeExports;
+  const doc = Buffer.from(`[${text}]`, 'utf8');
+  const at = exports.wg_input(doc.byteLength);
+  new Uint8Array(exports.memory.buffer, at, doc.byteLength).set(doc);
+  const cursorCount = exports.probe_cursor(doc.byteLength);
+  const cursor = cursorCount === 1 ? new DataView(exports.memory.buffer, exports.wg_output(), 8).getBigUint64(0, true) : -1n;
+  return { tree: exports.probe_tree(doc.byteLength), cursor };
+}
+
+test('the settings readers refuse what JSON.parse refuses as a number, and read what it reads', () => {
+  const NAN_BITS = bitsOf(NaN);
+  const refused = ['01', '00', '-01', '1.', '-0.', '.5', '-.5', '1.e5', '0.e1', '+1', '-', '1e', '1e+', '0x10', '1.5.5', '2e3e4', '--1', '1.0e+-5'];
+  for (const text of refused) {
+    assert.throws(() => JSON.parse(`[${text}]`), SyntaxError, `JSON.parse refuses ${text}`);
+    const { tree, cursor } = readOne(text);
+    assert.equal(tree, -1, `the tree reader refuses [${text}]`);
+    assert.equal(cursor, NAN_BITS, `the cursor reads [${text}] as no number`);
+  }
+  for (const text of ['0', '-0', '0.5', '0e5', '0E-0', '10', '1.0e+5', '-0.0', '9.9e-1']) {
+    const want = bitsOf((JSON.parse(`[${text}]`) as number[])[0]!);
+    const { tree, cursor } = readOne(text);
+    assert.equal(tree, 1, `the tree reader reads [${text}]`);
+    assert.equal(cursor, want, `the cursor reads [${text}] as JSON.parse does`);
+  }
+});
