@@ -60,14 +60,7 @@ test('a stop with the broker stalled ends at its timeout even when the wall cloc
   }
 });
 
-test('a message that waited through an outage is marked as a replay even when the wall clock stepped back before the link returned', {
-  ...gate,
-  todo: 'isReplay (src/host/sinks/message-mark.ts) compares the message\'s wall-clock creation time with the wall-clock time of the '
-    + 'connection: after a step back the connection is "older" than a message that waited, which then goes out as replay=false. '
-    + 'A fix needs an order that does not come from the wall clock, e.g. the highest seq the outbox had handed out (plus its '
-    + 'unflushed batch) when the connection came up, kept by the sink, and a message replays when its seq is at or below it; '
-    + 'a design question for the sink and outbox interface, left open.',
-}, async () => {
+test('a message that waited through an outage is marked as a replay even when the wall clock stepped back before the link returned', gate, async () => {
   const relay = await relayTo(mosquitto.port);
   relay.refuse = true; // the link is down
   const topic = `step/${randomUUID()}`;

@@ -68,6 +68,8 @@ export class UplinkSender {
   readonly #pacing: LiveFirst | undefined;
   #stopWatching?: () => void;
   #replay?: ReplayWatch;
+  /** Seqs up to this one were handed out before the current connection came up: their sending is a replay. */
+  #backlogUpTo = 0;
 
   constructor(options: UplinkSenderOptions) {
     this.#o = options;
@@ -77,10 +79,13 @@ export class UplinkSender {
 
   start(): void {
     this.#running = true;
+    // What a previous run left is a backlog whatever the link does.
+    this.#backlogUpTo = this.#o.store.lastSeq();
     this.#stopWatching = this.#o.sink.onStateChange((state) => {
       if (state !== 'connected') return;
       // Whatever the outbox holds now was made before this connection: it is the backlog.
-      this.#pacing?.connected(this.#o.store.lastSeq());
+      this.#backlogUpTo = this.#o.store.lastSeq();
+      this.#pacing?.connected(this.#backlogUpTo);
       this.#watchReplay();
       this.wake();
     });
@@ -165,7 +170,7 @@ export class UplinkSender {
     this.#inFlight.add(message.seq);
     this.#after = Math.max(this.#after, message.seq);
     this.counters.sent++;
-    const stamp = { seq: message.seq, createdAtMs: message.createdAtMs };
+    const stamp = { seq: message.seq, createdAtMs: message.createdAtMs, replay: message.seq <= this.#backlogUpTo };
     this.#o.sink.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain, stamp }).then(
       () => {
         this.counters.delivered++;

@@ -44,6 +44,8 @@ interface Message {
   payload: Buffer;
   confirmable: boolean;
   stamp: MessageStamp | undefined;
+  /** It waited for an exchange to succeed: sent after a failure, or while the server was unreachable (a replay). */
+  waited?: boolean;
   resolve: () => void;
   reject: (err: WgError) => void;
 }
@@ -153,7 +155,7 @@ export class CoapSink implements Sink {
     if (this.#queue.length >= (this.#o.queueLimit ?? DEFAULT_QUEUE_LIMIT)) return Promise.reject(this.#fail(topic, 'the queue is full'));
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ topic, payload: bytes, confirmable: (options.qos ?? this.#o.qos) === 1, stamp: options.stamp, resolve, reject });
+      this.#queue.push({ topic, payload: bytes, confirmable: (options.qos ?? this.#o.qos) === 1, stamp: options.stamp, waited: this.#state === 'offline', resolve, reject });
       this.#pump();
     });
   }
@@ -217,6 +219,7 @@ export class CoapSink implements Sink {
         message.reject(err);
       } else {
         this.#down(detail!);
+        message.waited = true;
         this.#queue.unshift(message);
       }
       this.#wakeBacklog();
@@ -243,8 +246,7 @@ export class CoapSink implements Sink {
     const mark = this.#o.mark ?? 'auto';
     if (stamp === undefined) return payload;
     // Until an exchange fails, the "connection" is the sink's life: it began at start().
-    const since = this.#state === 'connecting' ? this.#startedAtMs : this.connectedSinceMs;
-    const replay = isReplay(stamp, since);
+    const replay = isReplay(stamp, message.waited === true || this.#state === 'offline');
     if (replay) this.#counts.replayed++;
     if (mark === 'none' || mark === 'properties') return payload;
     const marked = markFields(payload, stamp, replay);

@@ -11,18 +11,21 @@
  * - `auto`: `properties` over MQTT 5, `fields` otherwise (MQTT 3.1.1, CoAP).
  * - `none`: nothing is added.
  *
- * A message is a replay when it was made before the connection that carries it was established: it
- * waited in the outbox through an outage, a restart, or a failed attempt. A live message made just
- * before a reconnect counts as a replay too; the flag never says "live" of a message that waited.
+ * A message is a replay when it was waiting before the connection that carries it came up: it waited in
+ * the outbox through an outage, a restart or a failed attempt (the outbox judges that by seq: at or
+ * below the last seq handed out when the connection came up), or it waited in the sink for a
+ * connection. The order of things decides, never the wall clock, so a clock step cannot turn a message
+ * that waited into a live one. A live message made just before a reconnect counts as a replay too; the
+ * flag never says "live" of a message that waited.
  */
 import type { MessageStamp } from './sink.js';
 
 export const MARK_MODES = ['auto', 'properties', 'fields', 'none'] as const;
 export type MarkMode = (typeof MARK_MODES)[number];
 
-/** Whether a message with this stamp, written now, is a replay; `connectedSinceMs` as the sink reports it. */
-export function isReplay(stamp: MessageStamp, connectedSinceMs: number | undefined): boolean {
-  return connectedSinceMs === undefined || stamp.createdAtMs < connectedSinceMs;
+/** Whether a message with this stamp is a replay; `waited`: it waited in the sink for a connection. */
+export function isReplay(stamp: MessageStamp, waited: boolean): boolean {
+  return stamp.replay === true || waited;
 }
 
 /** The MQTT 5 user properties of a stamped message. */

@@ -39,6 +39,8 @@ interface Message {
   readonly qos: SinkQos;
   readonly retain: boolean;
   readonly stamp: MessageStamp | undefined;
+  /** It waited in the sink's queue for a connection (message-mark.ts: a replay). */
+  waited?: boolean;
   /** The payload as written (marked), by which a sent PUBLISH packet is matched to its message. */
   wire?: Buffer | string;
   /** MQTT.js's packet id for it, once written: what removes it from MQTT.js's outgoing store. */
@@ -208,6 +210,7 @@ export class MqttSink implements Sink {
       } else if (this.#queue.length >= this.#options.offlineQueueLimit) {
         reject(this.#failed(topic, `offline queue full (${this.#options.offlineQueueLimit} messages)`));
       } else {
+        message.waited = true;
         this.#queue.push(message);
       }
     });
@@ -386,7 +389,7 @@ export class MqttSink implements Sink {
       properties.messageExpiryInterval = Math.max(1, Math.ceil((expiryMs - waitedMs) / 1000));
     }
     if (stamp !== undefined) {
-      const replay = isReplay(stamp, this.connectedSinceMs);
+      const replay = isReplay(stamp, message.waited === true);
       if (replay) this.#counts.replayed++;
       const mode = this.#options.mark === 'auto' ? (v5 ? 'properties' : 'fields') : this.#options.mark;
       if (mode === 'properties' && v5) properties.userProperties = markProperties(stamp, replay);

@@ -25,6 +25,12 @@ export interface MessageStamp {
   readonly seq: number;
   /** Wall time the message was made, ms since the epoch. */
   readonly createdAtMs: number;
+  /**
+   * The outbox's verdict: the message was already waiting when the connection that carries it came up
+   * (a backlog, judged by seq, not by the clock). The sink adds its own: a message that waited in the
+   * sink for a connection is a replay too.
+   */
+  readonly replay?: boolean;
 }
 
 export interface SinkPublishOptions {
