@@ -3,12 +3,9 @@
  * over the control socket and prints it for a person, or as the status object (docs/cli.md).
  * Where the socket is looked for: daemon-socket.ts.
  */
-import { isWgError, WgError } from '../errors.js';
-import { controlRequest } from '../control/control-client.js';
 import type { ControlStatus } from '../control/gateway-control.js';
-import { CodedError } from '../../errors.js';
 import { statusText } from './status-text.js';
-import { socketCandidates } from './daemon-socket.js';
+import { askDaemon } from './ask-daemon.js';
 
 const STATUS_TIMEOUT_MS = 5000;
 
@@ -19,31 +16,10 @@ export interface StatusOptions {
 }
 
 export async function runStatus(options: StatusOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
-  const found = await socketCandidates(options);
-  if (!found.ok) {
-    for (const line of found.lines) err(found.socketOff ? `wasmgate status: ${line}` : line);
-    return 1;
-  }
-  let unreachable: WgError | undefined;
-  for (const socket of found.sockets) {
-    try {
-      const { result } = await controlRequest<ControlStatus>(socket, 'status', {}, STATUS_TIMEOUT_MS);
-      if (options.json) out(JSON.stringify(result, null, 2));
-      else for (const line of statusText(result)) out(line);
-      return 0;
-    } catch (e) {
-      if (isWgError(e, 'WG_ERR_CONTROL_UNREACHABLE')) {
-        unreachable ??= e;
-        continue;
-      }
-      if (e instanceof CodedError) {
-        err(`wasmgate status: ${e.toString()}`);
-        return 1;
-      }
-      throw e;
-    }
-  }
-  const tried = found.sockets.length > 1 ? ` (also tried ${found.sockets.slice(1).join(', ')})` : '';
-  err(`wasmgate status: ${unreachable!.message}${tried}; point at another daemon with --config FILE or --socket PATH [${unreachable!.code}]`);
-  return 1;
+  const { json, ...where } = options;
+  const status = await askDaemon<ControlStatus>(where, { command: 'status', op: 'status', timeoutMs: STATUS_TIMEOUT_MS }, err);
+  if (status === undefined) return 1;
+  if (json) out(JSON.stringify(status, null, 2));
+  else for (const line of statusText(status)) out(line);
+  return 0;
 }
