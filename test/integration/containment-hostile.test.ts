@@ -9,7 +9,7 @@ import { startAedes } from '../support/aedes.js';
 import type { TestBroker } from '../support/test-broker.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { keepsItsRate, pipelineYaml, placeWatPlugin, startHostileGateway } from '../support/hostile-gateway.js';
+import { assertKeptUp, keepsItsRate, pipelineYaml, placeWatPlugin, startHostileGateway } from '../support/hostile-gateway.js';
 import { startPlcSimulator } from '../../src/host/demo/plc-simulator.js';
 import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
 import { startGatewayProcess } from '../support/gateway-process.js';
@@ -34,8 +34,7 @@ test('a decoder whose request frame is too large for the ingress ring fails its 
   t.after(() => gw.dispose());
   const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
   await waitFor(() => (hostile().devices[0]?.pluginErrors ?? 0) >= 3, 10_000, () => JSON.stringify(hostile().devices[0]));
-  const delivered = await gw.healthyCountOver(WINDOW_MS);
-  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+  assertKeptUp(await gw.healthyOver(WINDOW_MS));
   assert.equal(hostile().devices[0]!.requests, 0, 'nothing that large was sent to the device');
   assert.ok((hostile().polling?.errors ?? 0) >= 3, 'the refusals are counted on the polling instance');
   const refusal = gw.logs.find((l) => l.code === 'WG_ERR_PLUGIN_STATUS' && l.pipeline === 'hostile');
@@ -53,8 +52,7 @@ for (const stem of ['encoder-overrun', 'encoder-huge-message']) {
     t.after(() => gw.dispose());
     const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
     await waitFor(() => (hostile().steps[1]?.errors ?? 0) >= 5, 10_000, () => JSON.stringify(hostile()));
-    const delivered = await gw.healthyCountOver(WINDOW_MS);
-    assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+    assertKeptUp(await gw.healthyOver(WINDOW_MS));
     assert.equal(hostile().workerRestarts, 0);
     assert.ok(hostile().batchesDropped >= 5);
   });
@@ -73,9 +71,8 @@ test('a wg_stats that always fails is logged once, then counted, and the pipelin
   await waitFor(() => refusals().length >= 1, 10_000);
   const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
   const before = hostile().batchesDone;
-  const delivered = await gw.healthyCountOver(3 * 1000 + 500); // at least three more counters reports
-  assert.ok(delivered >= keepsItsRate(3500), `healthy pipeline delivered ${delivered} messages`);
-  assert.ok(hostile().batchesDone - before >= keepsItsRate(3500), 'the hostile pipeline keeps moving');
+  assertKeptUp(await gw.healthyOver(3 * 1000 + 500)); // at least three more counters reports
+  assert.ok(hostile().batchesDone - before >= 3, 'the hostile pipeline keeps moving');
   assert.equal(refusals().length, 1, 'said once, not at every report');
   assert.match(refusals()[0]!.msg, /wg_stats output of 4194308 bytes/);
 });
@@ -149,8 +146,7 @@ test('a plugin that throws a WebAssembly exception is contained as a trap: no wo
   t.after(() => gw.dispose());
   const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
   await waitFor(() => (hostile().steps[1]?.traps ?? 0) >= 5, 10_000, () => JSON.stringify(hostile()));
-  const delivered = await gw.healthyCountOver(WINDOW_MS);
-  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+  assertKeptUp(await gw.healthyOver(WINDOW_MS));
   assert.equal(hostile().workerRestarts, 0);
   assert.ok(hostile().steps[1]!.reinstantiations >= 5, 'each exception gets a fresh instance, as a trap does');
   assert.match(gw.logs.find((l) => l.pipeline === 'hostile' && l.code === 'WG_ERR_PLUGIN_TRAP')!.msg, /uncaught WebAssembly exception/);

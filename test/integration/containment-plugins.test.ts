@@ -11,7 +11,7 @@ import { startAedes } from '../support/aedes.js';
 import type { TestBroker } from '../support/test-broker.js';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { keepsItsRate, placeWatPlugin, startHostileGateway, writeHostileFiles } from '../support/hostile-gateway.js';
+import { assertKeptUp, placeWatPlugin, startHostileGateway, writeHostileFiles } from '../support/hostile-gateway.js';
 import { subscribe } from '../support/mqtt-subscriber.js';
 import { pino } from 'pino';
 import { loadGatewayConfig } from '../../src/host/config/index.js';
@@ -39,8 +39,7 @@ test('a decoder that traps in wg_frame_length fails only its own exchanges; the 
   t.after(() => gw.dispose());
   const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
   await waitFor(() => (hostile().polling?.traps ?? 0) >= 3, 10_000, () => JSON.stringify(hostile().polling));
-  const delivered = await gw.healthyCountOver(WINDOW_MS);
-  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+  assertKeptUp(await gw.healthyOver(WINDOW_MS));
   const status = hostile();
   assert.equal(status.state, 'running', 'a trap does not restart the worker');
   assert.ok(status.devices[0]!.pluginErrors >= 3, 'the failed exchanges are counted on the device');
@@ -64,8 +63,7 @@ test('a decoder that loops in wg_frame_length gets its worker killed; the health
   t.after(() => (disposed ? undefined : gw.dispose()));
   const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
   await waitFor(() => hostile().watchdogKills >= 1, 10_000, () => JSON.stringify(hostile()));
-  const delivered = await gw.healthyCountOver(WINDOW_MS);
-  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+  assertKeptUp(await gw.healthyOver(WINDOW_MS));
   const kill = gw.logs.find((l) => l.code === 'WG_ERR_PLUGIN_TIMEOUT' && l.pipeline === 'hostile');
   assert.ok(kill, 'the kill is logged');
   assert.equal(kill.plugin, 'polling-loop-in-framing');
@@ -85,8 +83,7 @@ test('a transform whose wg_stats never returns is killed by the watchdog instead
   t.after(() => gw.dispose());
   const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
   await waitFor(() => hostile().watchdogKills >= 1, 10_000, () => JSON.stringify(hostile()));
-  const delivered = await gw.healthyCountOver(WINDOW_MS);
-  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
+  assertKeptUp(await gw.healthyOver(WINDOW_MS));
   const kill = gw.logs.find((l) => l.code === 'WG_ERR_PLUGIN_TIMEOUT' && l.pipeline === 'hostile')!;
   assert.equal(kill.plugin, 'loop-forever-stats');
   assert.match(kill.msg, /reading its counters/);
@@ -106,9 +103,8 @@ test('a memory bomb is held to plugin_memory: it traps at the cap, RSS stays wit
   const hostile = () => gw.gateway.status().pipelines.find((p) => p.name === 'hostile')!;
   // Every batch grows a fresh instance to the cap and traps: 40 bombs of 8 MiB each.
   await waitFor(() => (hostile().steps[1]?.traps ?? 0) >= 40, 20_000, () => JSON.stringify(hostile().steps[1]));
-  const delivered = await gw.healthyCountOver(WINDOW_MS);
+  assertKeptUp(await gw.healthyOver(WINDOW_MS));
   const grown = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
-  assert.ok(delivered >= keepsItsRate(WINDOW_MS), `healthy pipeline delivered ${delivered} messages in ${WINDOW_MS} ms`);
   // One live bombed instance plus instances not yet collected: far below the 40 × 8 MiB bombed in
   // total, let alone the 4 GiB the module asked for.
   assert.ok(grown < 4 * capMiB + 64, `RSS grew ${grown.toFixed(0)} MiB`);
