@@ -64,7 +64,7 @@ test('protocol auto on mosquitto: MQTT 5; seq and replay go as user properties a
     const before = Date.now() - 1_000;
     const { sink, clientId } = await connected(mosquitto.url);
     assert.equal(sink.protocol, '5');
-    assert.match(mosquitto.log(), new RegExp(`New client connected from \\S+ as ${clientId} \\(p5, c1, k30\\)`));
+    await mosquitto.waitForLog(new RegExp(`New client connected from \\S+ as ${clientId} \\(p5, c1, k30\\)`));
     // The outbox's verdict (a backlog message) travels in the stamp; the sink writes it as the property.
     await sink.publish(topic, '{"v":1}', { stamp: { seq: 41, createdAtMs: before, replay: true } });
     await sink.publish(topic, '{"v":2}', { stamp: { seq: 42, createdAtMs: Date.now() } });

@@ -40,6 +40,11 @@ export interface MosquittoBroker extends TestBroker {
   readonly tlsUrl: string | undefined;
   /** What mosquitto logged so far (the last 256 kB). */
   log(): string;
+  /**
+   * Resolves with the first match of `pattern` in the log once mosquitto has written it: its log comes
+   * through a pipe, after the client it tells of already saw the CONNACK, so read it by waiting.
+   */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
 }
 
 export function mosquittoPath(): string | undefined {
@@ -169,6 +174,15 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     tlsPort: options.tls ? tlsPort : undefined,
     tlsUrl: options.tls ? `mqtts://127.0.0.1:${tlsPort}` : undefined,
     log: () => log,
+    async waitForLog(pattern, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const match = pattern.exec(log);
+        if (match) return match;
+        if (Date.now() > deadline) throw new Error(`mosquitto logged no ${String(pattern)} within ${timeoutMs} ms; its log ends: ${log.slice(-1_000)}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
     stop,
     start: launch,
     async dispose() {
