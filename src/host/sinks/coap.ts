@@ -63,7 +63,14 @@ export class CoapSink implements Sink {
   readonly name: string;
   readonly #o: CoapSinkOptions;
   readonly #log: Logger;
-  readonly #agent: Agent;
+  /**
+   * One node-coap agent (one UDP socket) per exchange, closed when it settles. A shared agent marks
+   * itself closing when its last request is answered and never unmarks it: a request made in the next
+   * moment had its retransmissions cancelled and its socket closed under it, and hung for good
+   * (seen in a CI run with one datagram lost). An agent per exchange has nobody to share that with.
+   */
+  readonly #agents = new Set<Agent>();
+  readonly #socketType: 'udp4' | 'udp6';
   #queue: Message[] = [];
   #inFlight = 0;
   #state: SinkState = 'offline';
@@ -86,7 +93,7 @@ export class CoapSink implements Sink {
     this.#o = options;
     this.#log = logger.child({ uplink: options.name });
     this.#retryMs = options.reconnect.minMs;
-    this.#agent = new Agent({ type: options.host.includes(':') ? 'udp6' : 'udp4' });
+    this.#socketType = options.host.includes(':') ? 'udp6' : 'udp4';
   }
 
   get state(): SinkState {
@@ -176,7 +183,8 @@ export class CoapSink implements Sink {
     for (const message of this.#queue.splice(0)) message.reject(this.#fail(message.topic, 'the sink closed before the message was sent'));
     this.#setState('closed');
     for (const w of this.#backlogWaiters.splice(0)) w.resolve();
-    this.#agent.close();
+    for (const agent of this.#agents) agent.close();
+    this.#agents.clear();
     this.#log.info(this.counters(), 'coap uplink closed');
   }
 
@@ -197,9 +205,11 @@ export class CoapSink implements Sink {
     this.#inFlight++;
     const pathname = '/' + [...this.#o.path, ...message.topic.split('/').filter((s) => s !== '')].map(encodeURIComponent).join('/');
     const body = this.#marked(message);
+    const agent = new Agent({ type: this.#socketType });
+    this.#agents.add(agent);
     const req = request({
       hostname: this.#o.host, port: this.#o.port, pathname, method: this.#o.method,
-      confirmable: message.confirmable, agent: this.#agent, retrySend: this.#o.maxRetransmit,
+      confirmable: message.confirmable, agent, retrySend: this.#o.maxRetransmit,
       ...(body.byteLength > this.#o.blockSize ? { options: { Block1: Buffer.of(Math.log2(this.#o.blockSize) - 4) } } : {}),
     });
     let settled = false;
@@ -207,6 +217,9 @@ export class CoapSink implements Sink {
       if (settled) return;
       settled = true;
       this.#inFlight--;
+      this.#agents.delete(agent);
+      // After node-coap's own handling of this answer (an ACK it may still send for it).
+      setImmediate(() => agent.close());
       if (outcome === 'acked') {
         this.#counts.acked++;
         this.#up();
