@@ -121,7 +121,7 @@ export class GatewayOutbox {
     } catch (err) {
       this.#refused += batch.length;
       const code = err instanceof WgError ? err.code : undefined;
-      this.#log.error({ err, code, messages: batch.length }, 'the outbox refused a batch of messages: they are lost');
+      this.#log.error({ event: 'outbox.refused', err, code, messages: batch.length }, 'the outbox refused a batch of messages: they are lost');
       return;
     }
     if (!wasDurable && (this.#store.durable ?? true)) {

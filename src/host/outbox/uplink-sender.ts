@@ -216,14 +216,14 @@ export class UplinkSender {
       return;
     }
     const lastSeq = this.#o.store.lastSeq();
-    this.#log.info({ messages, pacing: this.#o.replay?.mode ?? 'in_order' }, `uplink connected with ${messages} messages waiting in the outbox: replaying them`);
+    this.#log.info({ event: 'outbox.replay', messages, pacing: this.#o.replay?.mode ?? 'in_order' }, `uplink connected with ${messages} messages waiting in the outbox: replaying them`);
     this.#replay = new ReplayWatch(() => {
       const head = this.#o.store.pending(this.#o.uplink, 1)[0];
       return head === undefined || head.seq > lastSeq;
     }, (acked, ms) => {
       this.#replay = undefined;
       const rate = ms > 0 ? Math.round((acked * 1000) / ms) : acked;
-      this.#log.info({ delivered: acked, ms: Math.round(ms), perS: rate }, `outbox caught up: the backlog is delivered, ${acked} messages in ${(ms / 1000).toFixed(1)} s (${rate}/s, live ones included)`);
+      this.#log.info({ event: 'outbox.caught_up', delivered: acked, ms: Math.round(ms), perS: rate }, `outbox caught up: the backlog is delivered, ${acked} messages in ${(ms / 1000).toFixed(1)} s (${rate}/s, live ones included)`);
     });
   }
 
@@ -245,7 +245,7 @@ export class UplinkSender {
       this.#replay?.acked(seqs.length);
     } catch (err) {
       // Not removed: they will be sent again (at-least-once); the store says why it failed.
-      this.#log.error({ err, code: (err as { code?: string }).code, messages: seqs.length }, 'outbox could not remove delivered messages; they will be sent again');
+      this.#log.error({ event: 'outbox.remove_failed', err, code: (err as { code?: string }).code, messages: seqs.length }, 'outbox could not remove delivered messages; they will be sent again');
     }
   }
 }

@@ -112,7 +112,7 @@ export class AssembledPipeline {
       onMessage: (point, payload) => {
         const topic = point === undefined ? topics.many : topics.byPoint[point] ?? topics.many;
         assembled!.#published++;
-        if (deps.logMessages) log.info({ topic }, Buffer.from(payload).toString());
+        if (deps.logMessages) log.info({ event: 'pipeline.message', topic }, Buffer.from(payload).toString());
         if (deps.outbox) {
           deps.outbox.enqueue(publish.uplink, topic, payload, publish.qos, publish.retain);
           return;
@@ -157,7 +157,7 @@ export class AssembledPipeline {
           if (seqOf && seqOf(new Uint8Array(link.maxFrameBytes)) !== undefined) {
             arbiter.demux = new TransactionDemux(transport, { frameLength: (b) => protocol.frameLength(b), seqOf: (f) => seqOf(f) ?? -1, maxFrameBytes: link.maxFrameBytes }, deps.clock, link.name);
           } else {
-            log.warn({ link: link.name, inFlight: link.inFlight }, `in_flight ${link.inFlight} needs a decoder whose framing rule carries a transaction id (wg_framing); ${decoder.name} has none, so link ${link.name} keeps one transaction at a time`);
+            log.warn({ event: 'link.in_flight_limited', link: link.name, inFlight: link.inFlight }, `in_flight ${link.inFlight} needs a decoder whose framing rule carries a transaction id (wg_framing); ${decoder.name} has none, so link ${link.name} keeps one transaction at a time`);
           }
         }
         return arbiter;
@@ -182,7 +182,7 @@ export class AssembledPipeline {
       });
       assembled.#pollers.push(poller);
       if (deps.poll === false) continue;
-      log.info({ device: device.name, link: link.name, ...where, unitId: device.unitId, requests: requests.length, points: device.points.length }, 'polling device');
+      log.info({ event: 'device.polling', device: device.name, link: link.name, ...where, unitId: device.unitId, requests: requests.length, points: device.points.length }, 'polling device');
       poller.start();
     }
     return assembled;
