@@ -33,6 +33,15 @@ import type { GatewayOutbox } from '../outbox/gateway-outbox.js';
  * 2-3 MB of small JSON messages. Past it, readings wait in the rings and then at the source.
  */
 const UPLINK_BACKLOG_LIMIT = 10_000;
+/** How long a stop waits for the transactions on the wire before it closes the links under them. */
+const STOP_GRACE_MS = 1_000;
+
+/** Resolves when `work` settles or `ms` passed, whichever is first. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 export interface AssemblyDeps {
   gatewayId: string;
@@ -206,8 +215,13 @@ export class AssembledPipeline {
 
   /** Stops polling, lets the worker finish what is in the ring, then stops it. */
   async stop(): Promise<void> {
-    // While the uplink is down, back-pressure holds the worker and the poller waits on it: in a poll
-    // call the worker cannot answer, or for room in the ingress ring. Neither may hold the stop.
+    // First no new polls, and the transaction each device has on the wire may finish: its answer is
+    // a reading the device already gave, and goes through the chain like any other.
+    for (const poller of this.#pollers) poller.halt();
+    await within(Promise.all(this.#pollers.map((p) => p.stop())), STOP_GRACE_MS);
+    // Then whatever still waits is cut off. While the uplink is down, back-pressure holds the worker
+    // and the poller waits on it: in a poll call the worker cannot answer, or for room in the ingress
+    // ring. Neither may hold the stop.
     this.#ingress.close();
     this.#runner.abandonPolls();
     for (const poller of this.#pollers) poller.halt();
