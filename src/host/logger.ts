@@ -9,8 +9,9 @@
  * a key the logger already binds is left out of the call's object, and `withBindings` adds to a child
  * only keys it does not bind yet. Should the two disagree, the call's value is kept under `shadowed`.
  */
+import { createRequire } from 'node:module';
 import { pino, type Logger as PinoLogger } from 'pino';
-import pretty from 'pino-pretty';
+import type { PrettyStream } from 'pino-pretty';
 import type { LogFormat, LogLevel } from './config/resolved.js';
 import type { LogContext } from './log-events.js';
 
@@ -44,6 +45,8 @@ export function createLogger(level: LogLevel, format: LogFormat, base: Record<st
     hooks: { logMethod: dropBoundKeys },
   };
   if (format === 'pretty') {
+    // Loaded only for this format (the demo, a terminal): a daemon writing JSON never needs its ~30 modules.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as (options: Record<string, unknown>) => PrettyStream;
     const stream = toStderr ? process.stderr : process.stdout;
     return pino(options, pretty({ destination: stream, colorize: stream.isTTY, sync: true, singleLine: true, ignore: 'pid,hostname,gateway', translateTime: 'HH:MM:ss.l' }));
   }

@@ -20,7 +20,7 @@ import { Gateway, type GatewayDeps } from '../gateway.js';
 import { createLogger, type Logger } from '../logger.js';
 import { systemClock } from '../../hal/clock.js';
 import { ControlServer } from '../control/control-server.js';
-import { MetricsServer } from '../metrics/metrics-server.js';
+import type { MetricsServer } from '../metrics/metrics-server.js';
 import { gatewayControl } from '../control/gateway-control.js';
 import { packageVersion } from './package-version.js';
 import { ServiceLifecycle } from '../service/service-lifecycle.js';
@@ -115,6 +115,8 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     }
     if (config.metrics) {
       try {
+        // Loaded only when asked for: prom-client and its dependencies are ~80 modules at start.
+        const { MetricsServer } = await import('../metrics/metrics-server.js');
         metrics = await MetricsServer.listen({ ...config.metrics, logger });
       } catch (err) {
         logger.fatal({ event: 'gateway.start_failed', err, code: (err as { code?: string }).code }, `${(err as Error).message}; nothing started`);
