@@ -371,7 +371,9 @@ export class PipelineRunner {
     this.#previous.delete(index);
     this.#crashLoop.forget(index);
     const started = monotonicMs();
-    this.#retire(index, current, this.#counters[index]);
+    // Its counters as of now, not as of the last report (a second ago): the traps that made the loop count against it.
+    const now = this.#state === 'running' && this.#worker ? await this.#ask({ op: 'status' }, { pipeline: this.name }).catch(() => undefined) : undefined;
+    this.#retire(index, current, now?.ok ? now.counters?.[index] ?? this.#counters[index] : this.#counters[index]);
     this.#options.steps = this.#options.steps.map((s, i) => (i === index ? previous : s));
     const context = {
       event: 'plugin.rollback', code: 'WG_ERR_SWAP_ROLLED_BACK', pipeline: this.name, step: index, plugin: current.plugin.name,

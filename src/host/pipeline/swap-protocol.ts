@@ -5,10 +5,10 @@
  * - `recent`: copies of the last inputs of some steps and the points they see, for a canary run.
  * - `swap`: put new versions of some steps live, all or none (see StepChain.prepare and commit).
  * - `drain`: flush what every step holds (wg_drain, else wg_tick(+Infinity)) into the egress ring.
- * - `status`: which plugins run now and how many batches the worker completed.
+ * - `status`: which plugins run now, how many batches the worker completed, each step's counters now.
  * - `watch`: steps whose traps the worker reports (a `trap` event), for the crash-loop watch.
  */
-import type { Handoff } from './chain.js';
+import type { Handoff, StepCounters } from './chain.js';
 import type { WorkerStep } from './worker-protocol.js';
 
 export type ControlRequest =
@@ -26,7 +26,7 @@ export interface RecentOfStep {
 }
 
 export type ControlReply =
-  | { id: number; ok: true; recent?: RecentOfStep[]; handoffs?: Array<{ index: number; handoff: Handoff }>; plugins?: string[]; batchesDone?: number }
+  | { id: number; ok: true; recent?: RecentOfStep[]; handoffs?: Array<{ index: number; handoff: Handoff }>; plugins?: string[]; batchesDone?: number; counters?: StepCounters[] }
   | { id: number; ok: false; code: string; message: string; context: Record<string, unknown> };
 
 /** What the worker says unasked on the control channel. */

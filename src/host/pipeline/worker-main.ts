@@ -151,7 +151,7 @@ function answerControl(request: ControlRequest): ControlReply | undefined {
       trapWatch = new Set(request.steps);
       return { id, ok: true };
     case 'status':
-      return { id, ok: true, plugins: chain.steps.map((s) => s.plugin.name), batchesDone: Atomics.load(ints, BATCHES_DONE) };
+      return { id, ok: true, plugins: chain.steps.map((s) => s.plugin.name), batchesDone: Atomics.load(ints, BATCHES_DONE), counters: chain.counters };
     case 'drain': {
       let out: Uint8Array[] = [];
       if (!watched(WatchedCall.DRAIN, () => { out = chain.drain(); }, true)) return undefined;
