@@ -161,6 +161,8 @@ export class PipelineRunner {
   #swapping = false;
   #swapStatus: SwapStatus = { swaps: 0, refused: 0, rollbacks: 0, watching: [], history: [] };
   #retired: RetiredStepCounters[] = [];
+  /** How long the last swap held the worker's batches, ms (measured in the worker). */
+  lastSwapPauseMs?: number;
 
   constructor(options: PipelineOptions) {
     this.name = options.name;
@@ -281,6 +283,7 @@ export class PipelineRunner {
         const reply = await this.#ask({ op: 'swap', steps: changes.map((c) => ({ index: c.index, step: { plugin: c.step.plugin, kind: c.step.kind, with: c.step.with } })) }, where);
         if (!reply.ok) throw new WgError(reply.code as 'WG_ERR_SWAP_FAILED', { ...reply.context, pipeline: this.name });
         const handoffs = reply.handoffs ?? [];
+        this.lastSwapPauseMs = reply.pauseMs;
         const before = this.#options.steps;
         this.#options.steps = before.map((s, i) => changes.find((c) => c.index === i)?.step ?? s);
         for (const c of changes) {

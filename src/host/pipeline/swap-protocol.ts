@@ -26,7 +26,7 @@ export interface RecentOfStep {
 }
 
 export type ControlReply =
-  | { id: number; ok: true; recent?: RecentOfStep[]; handoffs?: Array<{ index: number; handoff: Handoff }>; plugins?: string[]; batchesDone?: number; counters?: StepCounters[] }
+  | { id: number; ok: true; recent?: RecentOfStep[]; handoffs?: Array<{ index: number; handoff: Handoff }>; pauseMs?: number; plugins?: string[]; batchesDone?: number; counters?: StepCounters[] }
   | { id: number; ok: false; code: string; message: string; context: Record<string, unknown> };
 
 /** What the worker says unasked on the control channel. */

@@ -174,6 +174,7 @@ function swapSteps(request: Extract<ControlRequest, { op: 'swap' }>): ControlRep
   const { id } = request;
   let reply: ControlReply = { id, ok: true };
   const flushed: Uint8Array[] = [];
+  const started = monotonicMs();
   const work = () => {
     try {
       const prepared = request.steps.map((s) => chain.prepare(s.index, s.step));
@@ -197,7 +198,8 @@ function swapSteps(request: Extract<ControlRequest, { op: 'swap' }>): ControlRep
   if (!watched(WatchedCall.SWAP, work, true)) return undefined;
   commitOutput(flushed);
   Atomics.store(ints, STATE, WorkerState.IDLE);
-  return reply;
+  // How long the batches waited: the swap's pause, as the worker saw it.
+  return reply.ok ? { ...reply, pauseMs: monotonicMs() - started } : reply;
 }
 
 async function run(): Promise<void> {
