@@ -139,3 +139,20 @@ test('a successor that refuses the state (another bucket length) starts fresh af
   assert.deepEqual(aggregatesOf(swapped.messages, T0 + 4000), bucketByHand(4, 40, 60));
   assert.ok(swapped.messages.every((m) => (JSON.parse(m) as { ts: number }).ts <= T0 + 4000), 'nothing of the old 1 s buckets after the swap');
 });
+
+test('the control channel: status names the plugins the worker runs, drain flushes the open bucket between two batches', async () => {
+  const { pipeline, messages } = runner();
+  await pipeline.start();
+  try {
+    write(pipeline, 0, 25);
+    await waitFor(() => pipeline.status().batchesDone >= Math.ceil(25 / 4), 5000);
+    assert.deepEqual((await pipeline.workerStatus()).plugins, ['probe-decoder', 'resample', 'json']);
+    await waitFor(() => aggregatesOf(messages, T0 + 1000).count === 10, 5000);
+    assert.deepEqual(aggregatesOf(messages, T0 + 2000), {}, 'bucket 2 is still open');
+    await pipeline.drain();
+    await waitFor(() => aggregatesOf(messages, T0 + 2000).count !== undefined, 5000);
+    assert.deepEqual(aggregatesOf(messages, T0 + 2000), bucketByHand(2, 20, 25));
+  } finally {
+    await pipeline.stop();
+  }
+});
