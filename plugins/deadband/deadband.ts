@@ -18,6 +18,7 @@ import {
   readPlan, EMITTED, LATEST, EMITTED_AT, ABSOLUTE, FRACTION, HEARTBEAT, EMITTED_LENGTH, QUALITY, TYPE, SEEN,
   RECEIVED_AT, STRIDE,
 } from "./deadband-plan";
+import { snapshotPoints, restorePoints } from "./deadband-state";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
 
 const counters = new Counters("suppressed heartbeats clock_steps");
@@ -36,6 +37,15 @@ export function wg_configure(size: i32): i32 {
   // A tick emits at most one sample per point: take that room now, not in a data call.
   reserveOutput(BATCH_HEADER + plan.count * SAMPLE_SIZE, 0);
   return OK;
+}
+
+/** ABI 1.3: every point's reference, for a new version (deadband-state.ts). */
+export function wg_snapshot(): i32 {
+  return snapshotPoints(records, points);
+}
+
+export function wg_restore(size: i32): i32 {
+  return restorePoints(size, records, points);
 }
 
 export function wg_stats(): i32 {

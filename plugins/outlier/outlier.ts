@@ -15,6 +15,7 @@ import {
   readPlan, RING, SORTED, RUN, STREAK, MIN_SAMPLES, RESET_AFTER, THRESHOLD, MIN_DEVIATION, MEAN, M2,
   METHOD, ACTION, STRIDE, METHOD_SIGMA, METHOD_HAMPEL, METHOD_NONE, ACTION_SUSPECT,
 } from "./outlier-plan";
+import { snapshotWindows, restoreWindows } from "./outlier-state";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
 
 /** MAD × 1.4826 estimates σ for normally distributed noise (1 / Φ⁻¹(3/4)). */
@@ -34,6 +35,15 @@ export function wg_configure(size: i32): i32 {
   records = plan.records;
   points = <u32>plan.count;
   return OK;
+}
+
+/** ABI 1.3: every point's window, for a new version (outlier-state.ts). */
+export function wg_snapshot(): i32 {
+  return snapshotWindows(records, points);
+}
+
+export function wg_restore(size: i32): i32 {
+  return restoreWindows(size, records, points);
 }
 
 export function wg_stats(): i32 {

@@ -24,22 +24,22 @@ import { CLOCK_STEP, tickStep, shiftLastTick, reportStep } from "./clock-step";
 const MAX_OPEN: f64 = 8;
 
 // A point's record: 64 bytes at these offsets, one block for all points.
-const SIZE: usize = 0; // f64 bucket length, ms
-const GRACE: usize = 8; // f64 ms
-const HORIZON: usize = 16; // f64
-const CLOSE_AT: usize = 24; // f64 smallest end + grace of the open buckets: the horizon that closes one; +Inf if none
+export const SIZE: usize = 0; // f64 bucket length, ms
+export const GRACE: usize = 8; // f64 ms
+export const HORIZON: usize = 16; // f64
+export const CLOSE_AT: usize = 24; // f64 smallest end + grace of the open buckets: the horizon that closes one; +Inf if none
 const HOT_START: usize = 32; // f64 [HOT_START, HOT_END): bucket of the last sample, so in-order samples skip the search
 const HOT_END: usize = 40; // f64
 const HOT_SLOT: usize = 48; // u32 address of that bucket's slot
-const SLOTS: usize = 52; // u32 address of the point's first slot
-const SLOTS_END: usize = 56; // u32 address past its last slot
-const AGGREGATES: usize = 60; // u32 codes to emit, four bits each, first in the low bits; 0: not resampled
-const NEWEST: usize = 64; // f64 newest timestamp among the point's samples (the horizon without ticks)
+export const SLOTS: usize = 52; // u32 address of the point's first slot
+export const SLOTS_END: usize = 56; // u32 address past its last slot
+export const AGGREGATES: usize = 60; // u32 codes to emit, four bits each, first in the low bits; 0: not resampled
+export const NEWEST: usize = 64; // f64 newest timestamp among the point's samples (the horizon without ticks)
 const POINT_BYTES: usize = 72;
 
 // A slot: twelve f64. COUNT 0 means the slot is free.
 const K: usize = 0; // bucket index
-const COUNT: usize = 8;
+export const COUNT: usize = 8;
 const SUM: usize = 16; // Neumaier: SUM / SCALE + COMP is the sum, COMP holds (unscaled) what rounding took from SUM;
 const COMP: usize = 24; // when the bucket closes, SUM becomes the sum and COMP the mean
 const MIN: usize = 32;
@@ -54,7 +54,7 @@ const SUSPECTS: usize = 80; // 1 once a suspect sample entered
 // a value below 2^-1010 that scaling would round away (all of 1e-305, most bits of 1e-300) goes
 // there whole, so [MAX, MAX, -MAX, -MAX, 1e-305] sums to 1e-305, not 0.
 const SCALE: usize = 88;
-const SLOT_BYTES: usize = 96;
+export const SLOT_BYTES: usize = 96;
 const DOWN: f64 = 5.421010862427522e-20; // 2^-64: a bucket would need 2^64 samples to overflow again
 
 // Where each aggregate (by ABI code: -, mean, min, max, first, last, count, sum) is in a closed slot.
@@ -73,6 +73,16 @@ function zeroed(bytes: usize): usize {
 
 @inline function recordOf(p: u32): usize {
   return points + <usize>p * POINT_BYTES;
+}
+
+/** How many points the table has (a swap's state covers them all). */
+export function pointCountOf(): u32 {
+  return pointCount;
+}
+
+/** The record of point `p` (table-state.ts reads and writes its fields). */
+export function recordAt(p: u32): usize {
+  return recordOf(p);
 }
 
 /** Makes room for `n` points, none resampled yet; then `plan` each and `open`. */
@@ -241,7 +251,7 @@ function closeDue(p: u32, r: usize): void {
 }
 
 /** Makes [HOT_START, HOT_END) empty. */
-function forgetHot(r: usize): void {
+export function forgetHot(r: usize): void {
   store<f64>(r, -Infinity, HOT_END);
 }
 

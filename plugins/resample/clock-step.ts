@@ -27,6 +27,16 @@ export function tickStep(now: f64): f64 {
   return abs(step) > CLOCK_STEP ? step : 0;
 }
 
+/** `now` of the last finite tick (NaN before the first): part of a swap's state. */
+export function lastTickAt(): f64 {
+  return lastTick;
+}
+
+/** Takes the last tick a predecessor saw (a swap's state), so the first tick after it shows no step. */
+export function setLastTick(at: f64): void {
+  lastTick = at;
+}
+
 /** Moves the last tick by `step`, a step seen in the samples, so the next tick does not show it again. */
 export function shiftLastTick(step: f64): void {
   lastTick += step;

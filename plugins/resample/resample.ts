@@ -9,6 +9,7 @@ import { begin, copy, finish } from "./batch-out";
 import { readPlan } from "./point-plan";
 import { openTable, resampled, add, tick } from "./bucket-table";
 import { counters, UNAGGREGATED } from "./counters";
+import { snapshotTable, restoreTable } from "./table-state";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
 
 export function wg_configure(size: i32): i32 {
@@ -47,6 +48,15 @@ export function wg_tick(now: f64): i32 {
   begin(0);
   tick(now);
   return finish(0, 0);
+}
+
+/** ABI 1.3: the open buckets and the clock, for a new version (table-state.ts). */
+export function wg_snapshot(): i32 {
+  return snapshotTable();
+}
+
+export function wg_restore(size: i32): i32 {
+  return restoreTable(size);
 }
 
 export function wg_stats(): i32 {

@@ -81,6 +81,11 @@ export const ERROR_CODES = {
   WG_ERR_CONTROL_TOO_MANY_CONNECTIONS: { message: 'the control socket has {limit} connections open already; try again once one closes' },
   WG_ERR_CONTROL_NOT_READY: { message: 'the daemon is {state}: {op} is not available now' },
   WG_ERR_CONTROL_FAILED: { message: 'control operation {op} failed in the daemon: {detail}' },
+  // --- hot swap of a step's plugin (src/host/pipeline/swap-*.ts, docs/plugin-abi.md "Swapping") ---
+  WG_ERR_SWAP_INCOMPATIBLE: { message: 'step {step} ({plugin}) of pipeline {pipeline} cannot be swapped in place: {detail}' },
+  WG_ERR_SWAP_CANARY: { message: 'the new {plugin} of step {step} of pipeline {pipeline} failed its canary run; the old version stays live: {detail}' },
+  WG_ERR_SWAP_FAILED: { message: 'swap of step {step} ({plugin}) of pipeline {pipeline} failed; the old version stays live: {detail}' },
+  WG_ERR_SWAP_ROLLED_BACK: { message: 'step {step} of pipeline {pipeline} rolled back from {plugin} {version} to {previous}: {detail}' },
   // --- reload (SIGHUP, wasmgate reload; docs/cli.md) ---
   WG_ERR_RELOAD_REFUSED: { message: 'reload of {file} refused: {detail}' },
   WG_ERR_RELOAD_FAILED: { message: 'reload of {file} failed, the previous pipelines run again: {detail}' },

@@ -12,7 +12,7 @@ import type { Sink, SinkCounters, SinkState } from './sinks/sink.js';
 import { systemClock, type Clock } from '../hal/clock.js';
 import type { Transport } from '../hal/transport.js';
 import type { ResolvedDevice, ResolvedLink, ResolvedPipeline } from './config/resolved.js';
-import { pipelineFingerprint, planReload } from './reload/reload-plan.js';
+import { pipelineFingerprint, planReload, type RunningFingerprint } from './reload/reload-plan.js';
 import { SharedLinks } from './poll/shared-links.js';
 import { openGatewayOutbox } from './outbox/open-outbox.js';
 import type { GatewayOutbox, OutboxStatus } from './outbox/gateway-outbox.js';
@@ -43,13 +43,26 @@ export interface ReloadOutcome {
   readonly changed: readonly string[];
   readonly added: readonly string[];
   readonly removed: readonly string[];
+  /** Pipelines whose steps were swapped in the running worker, with how each step's state went across. */
+  readonly swapped: ReadonlyArray<{ readonly pipeline: string; readonly steps: ReadonlyArray<SwappedStep> }>;
+  /** Swaps that failed: the old versions stay live, the pipeline keeps its previous settings. */
+  readonly failed: ReadonlyArray<{ readonly pipeline: string; readonly code: string; readonly message: string }>;
+}
+
+export interface SwappedStep {
+  readonly step: number;
+  readonly plugin: string;
+  readonly version: string;
+  /** `restored`: the old version's state went across; `fresh`: the new one starts as configured. */
+  readonly state: 'restored' | 'fresh';
+  readonly reason?: string;
 }
 
 export class Gateway {
   #config: ResolvedGateway;
   #deps?: GatewayDeps;
   /** Each running pipeline's fingerprint, taken when it started (reload-plan.ts). */
-  readonly #fingerprints = new Map<string, string>();
+  readonly #fingerprints = new Map<string, RunningFingerprint>();
   #reloading = false;
   #sinks = new Map<string, Sink>();
   #pipelines: AssembledPipeline[] = [];
@@ -107,7 +120,52 @@ export class Gateway {
       ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links, outbox: this.#outbox!,
     });
     this.#fingerprints.set(pipeline.name, fingerprint);
+    assembled.onStepsChanged = (now) => void this.#runsNow(now);
     return assembled;
+  }
+
+  /** A pipeline's steps changed in place (a swap, a rollback): the reload compares against what runs. */
+  async #runsNow(pipeline: ResolvedPipeline): Promise<void> {
+    this.#fingerprints.set(pipeline.name, await pipelineFingerprint(pipeline));
+    this.#config = { ...this.#config, pipelines: this.#config.pipelines.map((p) => (p.name === pipeline.name ? pipeline : p)) };
+  }
+
+  /**
+   * Swaps the steps the plan names inside each running pipeline. A swap that cannot be done in place
+   * (WG_ERR_SWAP_INCOMPATIBLE: a decoder whose request plan changed, units that changed) is returned to
+   * be restarted instead; any other failure leaves the old versions live and is reported.
+   */
+  async #swapAll(plan: Awaited<ReturnType<typeof planReload>>): Promise<{ swapped: ReloadOutcome['swapped']; failed: ReloadOutcome['failed']; restart: ResolvedPipeline[]; kept: ResolvedPipeline[] }> {
+    const swapped: Array<ReloadOutcome['swapped'][number]> = [];
+    const failed: Array<ReloadOutcome['failed'][number]> = [];
+    const restart: ResolvedPipeline[] = [];
+    const kept: ResolvedPipeline[] = [];
+    for (const { pipeline, steps } of plan.swapped) {
+      const running = this.#pipelines.find((p) => p.name === pipeline.name)!;
+      const started = performance.now();
+      try {
+        const done = await running.swap(pipeline, steps);
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        const list = done.map((d): SwappedStep => ({ step: d.index, plugin: d.plugin, version: d.version, state: d.handoff.state, ...(d.handoff.state === 'fresh' ? { reason: d.handoff.reason } : {}) }));
+        for (const d of list) {
+          if (d.state === 'restored') this.#logger.info({ event: 'plugin.swapped', pipeline: pipeline.name, step: d.step, plugin: d.plugin, version: d.version, state: 'restored', installMs: ms }, `step ${d.step} now runs ${d.plugin} ${d.version}; its state was handed over`);
+          else this.#logger.warn({ event: 'plugin.swapped', pipeline: pipeline.name, step: d.step, plugin: d.plugin, version: d.version, state: 'fresh', reason: d.reason, installMs: ms }, `step ${d.step} now runs ${d.plugin} ${d.version}, starting fresh: ${d.reason}`);
+        }
+        swapped.push({ pipeline: pipeline.name, steps: list });
+        await this.#runsNow(running.pipeline);
+      } catch (err) {
+        const e = err as WgError;
+        if (e.code === 'WG_ERR_SWAP_INCOMPATIBLE') {
+          this.#logger.warn({ event: 'plugin.swap_restart', pipeline: pipeline.name, code: e.code, err }, `${e.message}; the pipeline is restarted instead (its worker first decodes every frame already read)`);
+          restart.push(pipeline);
+          continue;
+        }
+        this.#logger.error({ event: 'plugin.swap_failed', pipeline: pipeline.name, code: e.code ?? 'WG_ERR_SWAP_FAILED', err }, e.message);
+        failed.push({ pipeline: pipeline.name, code: e.code ?? 'WG_ERR_SWAP_FAILED', message: e.message });
+        kept.push(running.pipeline);
+      }
+    }
+    return { swapped, failed, restart, kept };
   }
 
   /**
@@ -125,12 +183,14 @@ export class Gateway {
       if (plan.needsRestart.length > 0) {
         throw new WgError('WG_ERR_RELOAD_REFUSED', { file: next.file, detail: `${plan.needsRestart.join(', ')} changed: a reload applies pipeline changes only; restart the daemon to apply these (nothing was changed)` });
       }
-      const leaving = new Set([...plan.changed.map((p) => p.name), ...plan.removed]);
+      const swaps = await this.#swapAll(plan);
+      const changed = [...plan.changed, ...swaps.restart];
+      const leaving = new Set([...changed.map((p) => p.name), ...plan.removed]);
       const previous = this.#config.pipelines.filter((p) => leaving.has(p.name));
       await this.#stopPipelines(leaving);
       const started: AssembledPipeline[] = [];
       try {
-        for (const p of [...plan.changed, ...plan.added]) started.push(await this.#startPipeline(p));
+        for (const p of [...changed, ...plan.added]) started.push(await this.#startPipeline(p));
       } catch (err) {
         await Promise.all(started.map((p) => p.stop()));
         for (const p of started) this.#fingerprints.delete(p.name);
@@ -141,8 +201,14 @@ export class Gateway {
       this.#pipelines.push(...started);
       const order = new Map(next.pipelines.map((p, i) => [p.name, i]));
       this.#pipelines.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
-      this.#config = next;
-      const outcome = { unchanged: plan.unchanged, changed: plan.changed.map((p) => p.name), added: plan.added.map((p) => p.name), removed: plan.removed };
+      // What runs now: the new file, but a pipeline whose swap failed keeps the settings it runs with.
+      const swappedNow = new Map(this.#config.pipelines.map((p) => [p.name, p]));
+      const swappedNames = new Set(swaps.swapped.map((x) => x.pipeline));
+      this.#config = { ...next, pipelines: next.pipelines.map((p) => (swappedNames.has(p.name) ? swappedNow.get(p.name) ?? p : swaps.kept.find((k) => k.name === p.name) ?? p)) };
+      const outcome: ReloadOutcome = {
+        unchanged: plan.unchanged, changed: changed.map((p) => p.name), added: plan.added.map((p) => p.name), removed: plan.removed,
+        swapped: swaps.swapped, failed: swaps.failed,
+      };
       this.#logger.info({ event: 'reload.applied', ...outcome }, 'configuration reloaded');
       return outcome;
     } finally {

@@ -67,6 +67,10 @@ export const LOG_EVENTS = {
   'plugin.stats_failed': { concerns: 'plugin', means: "a plugin's counters (wg_stats) could not be read" },
   'plugin.framing_fallback': { concerns: 'plugin', means: "a decoder's framing rule does not cover a request; frames are delimited in the worker" },
   'plugin.poll_failed': { concerns: 'plugin', means: "a decoder's polling call (request, frame length, write) failed" },
+  'plugin.swapped': { concerns: 'plugin', means: 'a reload swapped a step to a new version in the running worker; `state` says whether its state was handed over' },
+  'plugin.swap_restart': { concerns: 'pipeline', means: "a new decoder's request plan differs: the pipeline is restarted instead of swapped" },
+  'plugin.swap_failed': { concerns: 'pipeline', means: 'a swap was refused (canary, configure, ABI): the old version stays live (`code`)' },
+  'plugin.rollback': { concerns: 'plugin', means: 'a swapped-in version kept trapping: rolled back to the previous one (WG_ERR_SWAP_ROLLED_BACK)' },
   'commission.read': { concerns: 'link', means: 'a commissioning read (probe, scan, write) on a running link, or its early end' },
   'demo.ready': { concerns: 'gateway', means: "the demo's simulator or broker is ready" },
 } as const satisfies Record<string, EventEntry>;

@@ -117,7 +117,7 @@ test('a changed uplink refuses the reload, naming it; an unchanged file reloads 
   await writeFile(gatewayFile, original);
   const same = await runWasmgate(['reload', '--config', gatewayFile]);
   assert.equal(same.code, 0, same.stderr);
-  assert.equal(same.stdout, 'unchanged: steady, tuned\nchanged: -\nadded: -\nremoved: -\n');
+  assert.equal(same.stdout, 'unchanged: steady, tuned\nchanged: -\nadded: -\nremoved: -\nswapped: -\n');
 });
 
 test('a pipeline taken out of the gateway file stops; put back, it starts again', gate, async () => {

@@ -44,9 +44,13 @@ test('an incomplete write group (ABI 1.2) names what is missing', () => {
   assert.deepEqual(abiProblems('incomplete-writes'), ['incomplete write group: has wg_write but misses wg_write_check']);
 });
 
-test('minor versions only add: a manifest of 1, 1.1 or 1.2 loads; one of a minor newer than the host is refused', () => {
-  for (const abi of [1, 1.1, 1.2]) assert.doesNotThrow(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', abi), String(abi));
-  assert.throws(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', 1.3), /manifest declares abi 1\.3, this host speaks up to 1\.2/);
+test('minor versions only add: a manifest of 1, 1.1, 1.2 or 1.3 loads; one of a minor newer than the host is refused', () => {
+  for (const abi of [1, 1.1, 1.2, 1.3]) assert.doesNotThrow(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', abi), String(abi));
+  assert.throws(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', 1.4), /manifest declares abi 1\.4, this host speaks up to 1\.3/);
+});
+
+test('an incomplete state group (ABI 1.3) names what is missing', () => {
+  assert.deepEqual(abiProblems('incomplete-state'), ['incomplete state group: has wg_snapshot but misses wg_restore']);
 });
 
 test('an incomplete polling group names what is missing', () => {

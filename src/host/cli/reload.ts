@@ -19,5 +19,9 @@ export async function runReload(options: { config?: string; socket?: string }, o
   }, err);
   if (outcome === undefined) return 1;
   for (const kind of ['unchanged', 'changed', 'added', 'removed'] as const) out(`${kind}: ${outcome[kind].length > 0 ? outcome[kind].join(', ') : '-'}`);
-  return 0;
+  const swapped = outcome.swapped ?? [];
+  out(`swapped: ${swapped.length > 0 ? swapped.map((p) => `${p.pipeline} (${p.steps.map((s) => `step ${s.step} ${s.plugin} ${s.version}, state ${s.state}`).join('; ')})`).join(', ') : '-'}`);
+  // A swap that failed left the old version live: the reload did not do what was asked.
+  for (const f of outcome.failed ?? []) err(`wasmgate reload: ${f.pipeline}: ${f.code}: ${f.message}`);
+  return (outcome.failed ?? []).length > 0 ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 /**
  * The daemon's status for a person, as `wasmgate status` prints it: one line for the gateway, then per
- * pipeline its state and counters, its steps with plugin name and version, its links and its devices,
+ * pipeline its state and counters, its steps with plugin name and version (and its swaps and rollbacks), its links and its devices,
  * then per uplink a line for its link and one for its outbox. Failure states (a failed pipeline, a link down, a quarantined device, an
  * uplink offline) are said in words, with the last error where there is one.
  */
@@ -12,8 +12,15 @@ export function statusText(status: ControlStatus): string[] {
     const reason = p.reason ? ` (${p.reason})` : '';
     lines.push(`pipeline ${p.name}: ${p.state}${reason}; ${p.published} published, ${p.batchesDropped} batches dropped, ${p.watchdogKills} watchdog kills, ${p.workerRestarts} worker restarts`);
     p.steps.forEach((s, i) => {
-      lines.push(`  step ${i + 1} ${s.plugin} ${s.version} (${s.kind}): ${s.batches} batches, ${s.itemsIn} in, ${s.itemsOut} out, ${s.traps} traps, ${s.errors} errors`);
+      const watched = p.swaps?.watching.includes(i) ? ', swapped (watched for a crash loop)' : '';
+      lines.push(`  step ${i + 1} ${s.plugin} ${s.version} (${s.kind}): ${s.batches} batches, ${s.itemsIn} in, ${s.itemsOut} out, ${s.traps} traps, ${s.errors} errors${watched}`);
     });
+    const swaps = p.swaps;
+    if (swaps && swaps.swaps + swaps.refused + swaps.rollbacks > 0) {
+      const last = swaps.history.at(-1);
+      const what = last ? `; last: step ${last.step + 1} ${last.plugin}${last.version ? ` ${last.version}` : ''} ${last.outcome} at ${last.at}${last.reason ? ` (${last.reason})` : ''}` : '';
+      lines.push(`  swaps: ${swaps.swaps} live, ${swaps.refused} refused, ${swaps.rollbacks} rolled back${what}`);
+    }
     for (const l of p.links) {
       const last = l.lastError && !l.connected ? `; last error: ${l.lastError}` : '';
       lines.push(`  link ${l.link} (${l.kind}): ${l.connected ? 'connected' : 'not connected'}, utilisation ${(l.utilisation * 100).toFixed(1)}%, ${l.transactions} transactions${last}`);

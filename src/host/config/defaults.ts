@@ -30,6 +30,9 @@ export const DEFAULTS = {
     ringIngress: '1MiB', // bytes; power of two
     ringEgress: '1MiB', // bytes; power of two
     pluginMemory: '16MiB', // bytes: most linear memory one plugin instance may grow to
+    swapCanaryDeadline: '1s', // duration: a swap's canary run on recent batches
+    swapRollbackTraps: 3, // traps: more than this within the window after a swap roll back
+    swapRollbackWindow: '30s', // duration
   },
   modbusDevice: {
     port: 502, // TCP port

@@ -66,6 +66,7 @@ export interface PipelineDocument {
     batch: { max_records: number; deadline: DurationText };
     ring: { ingress: SizeText; egress: SizeText };
     plugin_memory: SizeText;
+    swap: { canary_deadline: DurationText; rollback_traps: number; rollback_window: DurationText };
   };
   profiles: ProfilesDocument;
   /** Keyed by source kind (src/host/sources/source-kinds.ts); each kind reads its own document. */

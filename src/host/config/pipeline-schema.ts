@@ -56,6 +56,23 @@ export const pipelineSchema = {
           },
         },
         plugin_memory: size('most linear memory one plugin instance may grow to; whole 64KiB pages', DEFAULTS.pipeline.pluginMemory),
+        swap: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'swapping a step\'s plugin in the running pipeline at a reload (docs/plugin-abi.md, Swapping)',
+          properties: {
+            canary_deadline: duration('longest the canary run of a new version on recent batches may take', DEFAULTS.pipeline.swapCanaryDeadline),
+            rollback_traps: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 1000,
+              description: 'a swapped step that traps more often than this within rollback_window is rolled back to the version before',
+              default: DEFAULTS.pipeline.swapRollbackTraps,
+            },
+            rollback_window: duration('the window rollback_traps counts traps in', DEFAULTS.pipeline.swapRollbackWindow),
+          },
+        },
       },
     },
     profiles: profilesSchema,

@@ -47,6 +47,11 @@ export function resolvePipeline(checked: CheckedPipeline, uplinkQos: ReadonlyMap
     batch: { maxRecords: doc.pipeline.batch.max_records, deadlineMs: known(parseDuration(doc.pipeline.batch.deadline)) },
     ring: { ingressBytes: known(parseSize(doc.pipeline.ring.ingress)), egressBytes: known(parseSize(doc.pipeline.ring.egress)) },
     pluginMemoryBytes: known(parseSize(doc.pipeline.plugin_memory)),
+    swap: {
+      canaryDeadlineMs: known(parseDuration(doc.pipeline.swap.canary_deadline)),
+      rollbackTraps: doc.pipeline.swap.rollback_traps,
+      rollbackWindowMs: known(parseDuration(doc.pipeline.swap.rollback_window)),
+    },
     source: build.build(),
     points: build.points,
     steps,

@@ -118,6 +118,8 @@ export interface ResolvedPipeline {
   readonly ring: { readonly ingressBytes: number; readonly egressBytes: number };
   /** Most linear memory one plugin instance may grow to, bytes (the engine lowers each module's maximum to it). */
   readonly pluginMemoryBytes: number;
+  /** Swapping a step in the running pipeline (docs/plugin-abi.md, Swapping): canary deadline, crash-loop rollback. */
+  readonly swap: { readonly canaryDeadlineMs: number; readonly rollbackTraps: number; readonly rollbackWindowMs: number };
   readonly source: ResolvedSource;
   /** Every point of every device, in file order; `points[i].id === i` (the ABI's point id). */
   readonly points: readonly ResolvedPoint[];

@@ -62,6 +62,9 @@ export class PluginInstance {
   #framing?: Fn0;
   #writeFn?: Fn4;
   #writeCheck?: Fn3;
+  #drain?: Fn0;
+  #snapshot?: Fn0;
+  #restore?: Fn1;
   #context: ErrorContext;
   #onLog?: (line: PluginLogLine) => void;
   #lastError = '';
@@ -99,6 +102,11 @@ export class PluginInstance {
       this.#request = exports.wg_request as Fn2;
       this.#frameLength = exports.wg_frame_length as Fn1;
       this.#framing = exports.wg_framing as Fn0 | undefined;
+    }
+    this.#drain = exports.wg_drain as Fn0 | undefined;
+    if (plugin.facts.snapshots) {
+      this.#snapshot = exports.wg_snapshot as Fn0;
+      this.#restore = exports.wg_restore as Fn1;
     }
     if (plugin.facts.writes) {
       this.#writeFn = exports.wg_write as Fn4;
@@ -145,6 +153,49 @@ export class PluginInstance {
     const result = this.#guard('wg_tick', () => tick(now));
     return this.#result('wg_tick', result);
   }
+
+  /** Whether the plugin can hand its state over (ABI 1.3 wg_snapshot and wg_restore). */
+  get snapshots(): boolean {
+    return this.#snapshot !== undefined;
+  }
+
+  /**
+   * Flushes what the step holds (ABI 1.3 wg_drain) as a batch like wg_tick's; a plugin without
+   * wg_drain is asked with wg_tick(+Infinity), which has meant "flush everything" since 1.0. Empty when
+   * it has neither. A copy the caller owns.
+   */
+  drain(): Uint8Array {
+    const drain = this.#drain;
+    if (drain) return this.#result('wg_drain', this.#guard('wg_drain', () => drain())).slice();
+    return this.tick(Infinity).slice();
+  }
+
+  /** The plugin's state as an opaque blob (ABI 1.3 wg_snapshot). A copy the caller owns. */
+  snapshot(): Uint8Array {
+    const snapshot = this.#snapshot;
+    if (!snapshot) throw new WgError('WG_ERR_PLUGIN_ABI', { ...this.#context, file: this.plugin.file, detail: 'wg_snapshot called on a plugin without the state group' });
+    return this.#result('wg_snapshot', this.#guard('wg_snapshot', () => snapshot())).slice();
+  }
+
+  /**
+   * Hands a predecessor's snapshot to this freshly configured instance (ABI 1.3 wg_restore). True when
+   * it took it; false when it refused it (another format, settings it cannot carry over), with its
+   * logged reason as `lastRefusal`: it then starts fresh, as configured.
+   */
+  restore(blob: Uint8Array): boolean {
+    const restore = this.#restore;
+    if (!restore) throw new WgError('WG_ERR_PLUGIN_ABI', { ...this.#context, file: this.plugin.file, detail: 'wg_restore called on a plugin without the state group' });
+    const status = this.#guard('wg_restore', () => restore(this.#write(blob)));
+    if (status === Status.OK) return true;
+    if (status === Status.REFUSED) {
+      this.lastRefusal = this.#lastError || 'the plugin gave no reason';
+      return false;
+    }
+    throw new WgError('WG_ERR_PLUGIN_STATUS', { ...this.#context, call: 'wg_restore', detail: `${STATUS_NAMES[status] ?? status} from wg_restore${this.#lastError ? `: ${this.#lastError}` : ''}`, status });
+  }
+
+  /** Why the last wg_restore refused its snapshot. */
+  lastRefusal = '';
 
   /**
    * Units of each point after this step (empty string: unchanged), or undefined when the plugin does

@@ -20,8 +20,25 @@ const perPipeline = (status: GatewayStatus, value: (p: AssembledPipelineStatus) 
 const perDevice = (status: GatewayStatus, value: (d: DeviceStatus) => number): Sample[] =>
   status.pipelines.flatMap((p) => p.devices.map((d) => ({ labels: { pipeline: p.name, device: d.device }, value: value(d) })));
 
-const perStep = (status: GatewayStatus, value: (s: Step) => number): Sample[] =>
-  status.pipelines.flatMap((p) => p.steps.map((s, i) => ({ labels: { pipeline: p.name, step: i + 1, plugin: s.plugin, version: s.version }, value: value(s) })));
+/**
+ * One series per step and plugin version: the running version's counters, plus those of the versions
+ * a swap or a rollback retired (pipeline-runner.ts, retiredSteps), added up when a version ran twice,
+ * so that a counter of one version never goes down across a swap.
+ */
+function perStep(status: GatewayStatus, value: (s: Step) => number): Sample[] {
+  const out = new Map<string, Sample>();
+  for (const p of status.pipelines) {
+    const retired = (p.retiredSteps ?? []).map((r) => ({ step: r.step, counters: { ...r, version: r.version ?? '' } as Step }));
+    for (const { step, counters } of [...p.steps.map((s, i) => ({ step: i, counters: s })), ...retired]) {
+      const labels = { pipeline: p.name, step: step + 1, plugin: counters.plugin, version: counters.version };
+      const key = JSON.stringify(labels);
+      const sample = out.get(key);
+      if (sample) out.set(key, { labels, value: sample.value + value(counters) });
+      else out.set(key, { labels, value: value(counters) });
+    }
+  }
+  return [...out.values()];
+}
 
 const perUplink = (status: GatewayStatus, value: (u: Uplink) => number | undefined): Sample[] =>
   status.uplinks.flatMap((u) => {
@@ -74,6 +91,9 @@ export const GATEWAY_METRICS: readonly MetricDefinition[] = [
   counter('wasmgate_pipeline_watchdog_kills_total', 'workers killed by the watchdog for a batch past its deadline', (s) => perPipeline(s, (p) => p.watchdogKills)),
   counter('wasmgate_pipeline_worker_restarts_total', 'worker threads started again', (s) => perPipeline(s, (p) => p.workerRestarts)),
   counter('wasmgate_pipeline_messages_total', 'messages the pipeline handed to the outbox', (s) => perPipeline(s, (p) => p.published)),
+  counter('wasmgate_pipeline_swaps_total', 'steps swapped to a new version in the running worker', (s) => perPipeline(s, (p) => p.swaps?.swaps ?? 0)),
+  counter('wasmgate_pipeline_swaps_refused_total', 'swaps that failed (canary, configure, worker gone); the old version stayed live', (s) => perPipeline(s, (p) => p.swaps?.refused ?? 0)),
+  counter('wasmgate_pipeline_rollbacks_total', 'swapped steps rolled back to their previous version after a crash loop', (s) => perPipeline(s, (p) => p.swaps?.rollbacks ?? 0)),
   counter('wasmgate_pipeline_back_pressure_waits_total', 'times the poller waited for room in the ingress ring', (s) => perPipeline(s, (p) => p.backPressureWaits)),
   gauge('wasmgate_ring_used_bytes', 'bytes of records not yet released in a ring', (s) => s.pipelines.flatMap((p) => [
     { labels: { pipeline: p.name, ring: 'ingress' }, value: p.ingress.usedBytes }, { labels: { pipeline: p.name, ring: 'egress' }, value: p.egress.usedBytes },

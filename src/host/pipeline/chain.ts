@@ -9,6 +9,7 @@ import { PluginInstance, type PluginLogLine } from '../engine/plugin-instance.js
 import { readMessages } from '../engine/message-batch.js';
 import { WgError, isWgError } from '../errors.js';
 import type { RepeatLog } from './repeat-log.js';
+import { RecentInputs } from './recent-inputs.js';
 import { settingsDocument } from './settings-document.js';
 import type { LevelLog } from '../log-events.js';
 
@@ -17,6 +18,8 @@ export interface ChainStep {
   kind: PluginKind;
   /** The step's resolved `with:` settings. */
   with: unknown;
+  /** The plugin's version (its manifest's), for status, logs and rollbacks. */
+  version?: string;
 }
 
 /** What every step's settings document shares (docs/plugin-abi.md, wg_configure). */
@@ -49,6 +52,22 @@ export interface ChainEvents {
   enterStep?(step: number): void;
   /** Where repeated failures (a step that traps on every batch) go, at a bounded rate; else `log`. */
   repeats?: RepeatLog;
+  /** Called after step `step` trapped (its batch is dropped): the crash-loop watch after a swap. */
+  trapped?(step: number): void;
+}
+
+/** How the state of a swapped step went from the old version to the new one. */
+export type Handoff =
+  | { state: 'restored'; bytes: number }
+  /** The new version starts as configured; `drained`: samples the old version flushed first. */
+  | { state: 'fresh'; reason: string; drained: number };
+
+/** A new version of step `index`, configured and checked, not live yet (StepChain.prepare). */
+export interface PreparedStep {
+  readonly index: number;
+  readonly step: ChainStep;
+  readonly instance: PluginInstance;
+  readonly doc: unknown;
 }
 
 export class StepChain {
@@ -60,6 +79,10 @@ export class StepChain {
   /** Counters of instances that were replaced, per step. */
   #retiredStats: Array<Record<string, number>> = [];
   #context: ChainContext;
+  /** What each step's wg_units said (undefined: it changes none); a swap must keep them. */
+  #units: Array<string[] | undefined> = [];
+  /** Copies of the last inputs of each step, for a swap's canary run (recent-inputs.ts). */
+  readonly recent: RecentInputs;
   /** Batches dropped because a step trapped or failed. */
   batchesDropped = 0;
 
@@ -74,6 +97,7 @@ export class StepChain {
     this.#context = context;
     this.#events = events;
     this.#maxMessageBytes = maxMessageBytes;
+    this.recent = new RecentInputs(steps.length);
     this.counters = steps.map((s) => ({ plugin: s.plugin.name, kind: s.kind, batches: 0, itemsIn: 0, itemsOut: 0, traps: 0, errors: 0, reinstantiations: 0, busyNs: 0, stats: {} }));
   }
 
@@ -88,6 +112,7 @@ export class StepChain {
       this.#docs[index] = settingsDocument(this.#context, index, step.plugin.name, step.with, points);
       const instance = this.#instantiate(index);
       const units = instance.units(points.length);
+      this.#units[index] = units;
       if (units) points = points.map((p, i) => (units[i] ? { ...p, unit: units[i] } : p));
       this.#instances[index] = instance;
     });
@@ -96,6 +121,80 @@ export class StepChain {
   /** The settings document step `index` was configured with (after configure()). */
   settingsOf(index: number): unknown {
     return this.#docs[index];
+  }
+
+  /** The steps as they run now (after swaps). */
+  get steps(): readonly ChainStep[] {
+    return this.#steps;
+  }
+
+  /**
+   * Instantiates and configures a new version of step `index` with the settings document the current
+   * one got (same pipeline, devices and points; its own `with:`), without touching the live chain.
+   * Throws what configure throws, or WG_ERR_SWAP_INCOMPATIBLE when its kind or its units differ (the
+   * steps after it were configured with those units).
+   */
+  prepare(index: number, step: ChainStep): PreparedStep {
+    const current = this.#steps[index];
+    const context = { pipeline: this.#context.pipeline, step: index, plugin: step.plugin.name };
+    if (!current || current.kind !== step.kind) {
+      throw new WgError('WG_ERR_SWAP_INCOMPATIBLE', { ...context, detail: `step ${index} is a ${current?.kind ?? 'missing step'}, the new version a ${step.kind}` });
+    }
+    const old = this.#docs[index] as ReturnType<typeof settingsDocument>;
+    const doc = settingsDocument(this.#context, index, step.plugin.name, step.with, old.points);
+    const instance = this.#create(index, step, doc);
+    const units = instance.units(old.points.length);
+    if (JSON.stringify(units ?? null) !== JSON.stringify(this.#units[index] ?? null)) {
+      throw new WgError('WG_ERR_SWAP_INCOMPATIBLE', { ...context, detail: 'the new version changes units differently (wg_units), and the later steps were configured with the old units' });
+    }
+    return { index, step, instance, doc };
+  }
+
+  /**
+   * Puts a prepared version live in place of the current one, between two batches. The state goes
+   * across when the old version snapshots and the new one restores (ABI 1.3); otherwise the old one
+   * is drained first (what it holds, an open bucket, flows on through the later steps into
+   * `flushed`) and the new one starts as configured.
+   */
+  commit(prepared: PreparedStep, flushed: Uint8Array[]): Handoff {
+    const i = prepared.index;
+    const old = this.#instances[i]!;
+    let instance = prepared.instance;
+    let handoff: Handoff;
+    try {
+      handoff = this.#handOver(old, instance);
+    } catch (err) {
+      // A snapshot or restore that traps or fails costs the state, never the swap.
+      if (!isWgError(err)) throw err;
+      if (instance.poisoned) instance = this.#create(i, prepared.step, prepared.doc);
+      handoff = { state: 'fresh', reason: `the handover failed: ${err.message}`, drained: 0 };
+    }
+    if (handoff.state === 'fresh' && !old.poisoned) {
+      const held = this.#guarded(i, 0, () => old.drain());
+      if (held !== null && held.byteLength > 0) {
+        handoff.drained = sampleCount(held);
+        if (i === this.#instances.length - 1) flushed.push(held);
+        else {
+          const batch = this.#run(i + 1, held, sampleCount(held), (instance, data) => instance.process(data));
+          if (batch !== null && batch.byteLength > 0) flushed.push(batch.slice());
+        }
+      }
+    }
+    this.#steps = this.#steps.map((s, k) => (k === i ? prepared.step : s));
+    this.#docs[i] = prepared.doc;
+    this.#instances[i] = instance;
+    this.#retiredStats[i] = {};
+    this.counters[i] = { plugin: prepared.step.plugin.name, kind: prepared.step.kind, batches: 0, itemsIn: 0, itemsOut: 0, traps: 0, errors: 0, reinstantiations: 0, busyNs: 0, stats: {} };
+    return handoff;
+  }
+
+  #handOver(old: PluginInstance, fresh: PluginInstance): Handoff {
+    if (old.poisoned) return { state: 'fresh', reason: 'the old version had just trapped', drained: 0 };
+    if (!old.snapshots) return { state: 'fresh', reason: 'the old version has no wg_snapshot', drained: 0 };
+    if (!fresh.snapshots) return { state: 'fresh', reason: 'the new version has no wg_restore', drained: 0 };
+    const blob = old.snapshot();
+    if (!fresh.restore(blob)) return { state: 'fresh', reason: `the new version refused the snapshot: ${fresh.lastRefusal}`, drained: 0 };
+    return { state: 'restored', bytes: blob.byteLength };
   }
 
   /** Runs a frame batch through every step. Returns the encoder's message batch, or null when dropped. */
@@ -119,6 +218,25 @@ export class StepChain {
       }
       const batch = this.#run(i + 1, produced.slice(), sampleCount(produced), (instance, data) => instance.process(data));
       if (batch !== null && batch.byteLength > 0) out.push(batch);
+    }
+    return out;
+  }
+
+  /**
+   * Flushes what every step holds (wg_drain, else wg_tick(+Infinity)), each step's output entering
+   * the chain at the next step, as tick() does. Returns message batches for the uplink.
+   */
+  drain(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < this.#instances.length; i++) {
+      const produced = this.#guarded(i, 0, () => this.#instances[i]!.drain());
+      if (produced === null || produced.byteLength === 0) continue;
+      if (i === this.#instances.length - 1) {
+        out.push(produced);
+        continue;
+      }
+      const batch = this.#run(i + 1, produced, sampleCount(produced), (instance, data) => instance.process(data));
+      if (batch !== null && batch.byteLength > 0) out.push(batch.slice());
     }
     return out;
   }
@@ -150,6 +268,7 @@ export class StepChain {
     let data = input;
     let items = count;
     for (let i = from; i < this.#instances.length; i++) {
+      this.recent.keep(i, data);
       const result = this.#guarded(i, items, () => call(this.#instances[i]!, data));
       if (result === null) return null;
       data = result;
@@ -173,8 +292,10 @@ export class StepChain {
     } catch (err) {
       if (!isWgError(err)) throw err;
       this.batchesDropped++;
-      if (err.code === 'WG_ERR_PLUGIN_TRAP') c.traps++;
-      else c.errors++;
+      if (err.code === 'WG_ERR_PLUGIN_TRAP') {
+        c.traps++;
+        this.#events.trapped?.(i);
+      } else c.errors++;
       const context = { event: 'plugin.batch_dropped' as const, code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline };
       if (this.#events.repeats) this.#events.repeats.report(`${i}:${err.code}`, 50, `batch dropped: ${err.message}`, context);
       else this.#events.log(50, `batch dropped: ${err.message}`, context);
@@ -220,13 +341,16 @@ export class StepChain {
   }
 
   #instantiate(index: number): PluginInstance {
-    const step = this.#steps[index]!;
+    return this.#create(index, this.#steps[index]!, this.#docs[index]);
+  }
+
+  #create(index: number, step: ChainStep, doc: unknown): PluginInstance {
     const context = { pipeline: this.#context.pipeline, step: index };
     const instance = new PluginInstance(step.plugin, {
       context,
       onLog: (line: PluginLogLine) => this.#events.log(line.level, line.message, { event: 'plugin.log', ...context, plugin: step.plugin.name }),
     });
-    instance.configure(this.#docs[index]);
+    instance.configure(doc);
     return instance;
   }
 }

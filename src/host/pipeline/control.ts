@@ -46,9 +46,13 @@ export const WatchedCall = {
   /** A call of the decoder's polling group (wg_requests, wg_request, wg_frame_length). */
   POLL: 3,
   CONFIGURE: 4,
+  /** Putting new versions of steps live (instantiate, configure, hand state over); the configure deadline. */
+  SWAP: 5,
+  /** Flushing what every step holds (a `drain` on the control channel). */
+  DRAIN: 6,
 } as const;
 
-export const WATCHED_CALL_NAMES = ['a batch', 'a tick', 'reading its counters', 'framing device traffic', 'configuring'] as const;
+export const WATCHED_CALL_NAMES = ['a batch', 'a tick', 'reading its counters', 'framing device traffic', 'configuring', 'a swap', 'draining'] as const;
 
 export interface ControlViews {
   ints: Int32Array;

@@ -25,7 +25,8 @@ import { RuleProtocol } from '../poll/rule-protocol.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
 import type { StepCounters } from './chain.js';
 import { pipelineContext } from './settings-document.js';
-import { compileSteps } from './step-modules.js';
+import { compileStep, compileSteps } from './step-modules.js';
+import type { Handoff } from './chain.js';
 import type { GatewayOutbox } from '../outbox/gateway-outbox.js';
 
 /**
@@ -91,6 +92,10 @@ export class AssembledPipeline {
   #pipeline?: ResolvedPipeline;
   #clock?: Clock;
   #protocolOf?: (device: number) => DeviceProtocol;
+  /** The resolved steps each swapped step ran before, for a rollback's status and the reload's fingerprint. */
+  #previousSteps = new Map<number, ResolvedPipeline['steps'][number]>();
+  /** Told when a crash loop rolled a step back (the gateway takes the pipeline's fingerprint again). */
+  onStepsChanged?: (pipeline: ResolvedPipeline) => void;
 
   private constructor(name: string, runner: PipelineRunner) {
     this.name = name;
@@ -107,7 +112,10 @@ export class AssembledPipeline {
     let assembled: AssembledPipeline | undefined;
     const runner = new PipelineRunner({
       name: pipeline.name,
-      steps: pipeline.steps.map((s, i) => ({ plugin: compiled[i]!, kind: s.kind, with: s.with })),
+      steps: pipeline.steps.map((s, i) => ({ plugin: compiled[i]!, kind: s.kind, with: s.with, version: s.manifest.version })),
+      canaryDeadlineMs: pipeline.swap.canaryDeadlineMs,
+      crashLoop: { maxTraps: pipeline.swap.rollbackTraps, windowMs: pipeline.swap.rollbackWindowMs },
+      onRollback: (index) => assembled!.#rolledBack(index),
       context,
       ingressBytes: pipeline.ring.ingressBytes,
       egressBytes: pipeline.ring.egressBytes,
@@ -213,6 +221,37 @@ export class AssembledPipeline {
     return writePoint({ device: d, point: p, value }, link, protocol, this.#clock!, pipeline.source.links[d.link]!.maxFrameBytes);
   }
 
+  /** The configuration this pipeline runs now (after swaps and rollbacks). */
+  get pipeline(): ResolvedPipeline {
+    return this.#pipeline!;
+  }
+
+  /**
+   * Swaps steps `steps` to their versions in `next` (same source, devices, links and publish; see
+   * reload-plan.ts) inside the running worker. Throws the swap's WG_ERR_* and leaves the old versions
+   * live; WG_ERR_SWAP_INCOMPATIBLE means only a restart can apply `next`.
+   */
+  async swap(next: ResolvedPipeline, steps: readonly number[]): Promise<Array<{ index: number; plugin: string; version: string; handoff: Handoff }>> {
+    const compiled = await Promise.all(steps.map((i) => compileStep(next.steps[i]!.plugin, next.steps[i]!.wasmPath, next.steps[i]!.manifest.abi, next.pluginMemoryBytes)));
+    const changes = steps.map((index, k) => {
+      const s = next.steps[index]!;
+      return { index, step: { plugin: compiled[k]!, kind: s.kind, with: s.with, version: s.manifest.version } };
+    });
+    const handoffs = await this.#runner.swap(changes);
+    const before = this.#pipeline!;
+    for (const index of steps) this.#previousSteps.set(index, before.steps[index]!);
+    this.#pipeline = { ...before, steps: before.steps.map((s, i) => (steps.includes(i) ? next.steps[i]! : s)) };
+    return handoffs.map((h) => ({ index: h.index, plugin: next.steps[h.index]!.plugin, version: next.steps[h.index]!.manifest.version, handoff: h.handoff }));
+  }
+
+  #rolledBack(index: number): void {
+    const previous = this.#previousSteps.get(index);
+    if (!previous || !this.#pipeline) return;
+    this.#previousSteps.delete(index);
+    this.#pipeline = { ...this.#pipeline, steps: this.#pipeline.steps.map((s, i) => (i === index ? previous : s)) };
+    this.onStepsChanged?.(this.#pipeline);
+  }
+
   /** Stops polling, lets the worker finish what is in the ring, then stops it. */
   async stop(): Promise<void> {
     // First no new polls, and the transaction each device has on the wire may finish: its answer is
@@ -235,7 +274,7 @@ export class AssembledPipeline {
   status(): AssembledPipelineStatus {
     const runner = this.#runner.status();
     const steps = (this.#pipeline?.steps ?? []).map((step, i): StepStatus => ({
-      ...(runner.steps[i] ?? { plugin: step.plugin, kind: step.kind, batches: 0, itemsIn: 0, itemsOut: 0, traps: 0, errors: 0, reinstantiations: 0, busyNs: 0, stats: {} }),
+      ...(runner.steps[i] && runner.steps[i]!.plugin === step.plugin ? runner.steps[i]! : { plugin: step.plugin, kind: step.kind, batches: 0, itemsIn: 0, itemsOut: 0, traps: 0, errors: 0, reinstantiations: 0, busyNs: 0, stats: {} }),
       version: step.manifest.version,
     }));
     return {

@@ -7,7 +7,7 @@
  * cannot be brought up (a plugin that hangs or fails while configuring) is retried with back-off and
  * the pipeline's state says why.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { WgError } from '../errors.js';
 import { RingReader } from '../ring/reader.js';
 import { RingWriter } from '../ring/writer.js';
@@ -18,6 +18,13 @@ import { PollChannel, type DeviceProtocol } from './poll-channel.js';
 import type { PlannedFraming, PollingCounters } from './poll-protocol.js';
 import type { WorkerData, WorkerMessage } from './worker-protocol.js';
 import type { LevelLog } from '../log-events.js';
+import type { ControlEvent, ControlReply, ControlRequest } from './swap-protocol.js';
+import type { Handoff } from './chain.js';
+import { runCanary } from './canary.js';
+import { CrashLoopWatch, DEFAULT_CRASH_LOOP, type CrashLoopSettings } from './crash-loop.js';
+
+/** Distributes Omit over a union, so each request keeps its own fields without its id. */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 export interface PipelineLogger {
   log: LevelLog;
@@ -44,7 +51,47 @@ export interface PipelineOptions {
    */
   flow?: { limit: number; backlog(): number; whenBacklogBelow(limit: number): Promise<void> };
   logger: PipelineLogger;
+  /** A swap's canary run deadline, ms (the pipeline's `swap.canary_deadline`). */
+  canaryDeadlineMs?: number;
+  /** When a swapped step is rolled back (the pipeline's `swap.rollback_traps`, `swap.rollback_window`). */
+  crashLoop?: CrashLoopSettings;
+  /** Told after a crash loop rolled step `index` back to `step`, the version that ran before. */
+  onRollback?(index: number, step: ChainStep, reason: string): void;
 }
+
+/** One swap or rollback of a step, as status shows it. */
+export interface SwapRecord {
+  /** Wall time, ISO 8601. */
+  at: string;
+  step: number;
+  plugin: string;
+  version?: string;
+  outcome: 'live' | 'refused' | 'rolled-back';
+  code?: string;
+  reason?: string;
+  handoff?: Handoff;
+}
+
+export interface SwapStatus {
+  swaps: number;
+  refused: number;
+  rollbacks: number;
+  /** Steps under the crash-loop watch (swapped, with the previous version kept for a rollback). */
+  watching: number[];
+  /** The latest records, newest last. */
+  history: SwapRecord[];
+}
+
+/** A step's counters under a version it no longer runs (kept, so counters per version only grow). */
+export interface RetiredStepCounters extends StepCounters {
+  step: number;
+  version?: string;
+}
+
+/** Swap records kept for status. */
+const SWAP_HISTORY = 8;
+/** A swap's canary run deadline unless told otherwise, ms. */
+export const DEFAULT_CANARY_DEADLINE_MS = 1000;
 
 export type PipelineState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopping' | 'stopped';
 
@@ -62,6 +109,9 @@ export interface PipelineStatus {
   polling?: PollingCounters;
   ingress: ReturnType<RingWriter['stats']>;
   egress: ReturnType<RingWriter['stats']>;
+  swaps: SwapStatus;
+  /** Counters of versions swapped out (or rolled back). */
+  retiredSteps: RetiredStepCounters[];
 }
 
 export const WORKER_URL = new URL('./worker-main.js', import.meta.url);
@@ -103,6 +153,17 @@ export class PipelineRunner {
   #kills = 0;
   #skipped = 0;
   #stopped?: () => void;
+  #controlPort?: MessagePort;
+  #nextRequest = 1;
+  #pending = new Map<number, { resolve(reply: ControlReply): void; reject(err: Error): void }>();
+  /** The version each swapped step ran before, for a rollback. */
+  #previous = new Map<number, ChainStep>();
+  #crashLoop: CrashLoopWatch;
+  #swapping = false;
+  #swapStatus: SwapStatus = { swaps: 0, refused: 0, rollbacks: 0, watching: [], history: [] };
+  #retired: RetiredStepCounters[] = [];
+  /** How long the last swap held the worker's batches, ms (measured in the worker). */
+  lastSwapPauseMs?: number;
 
   constructor(options: PipelineOptions) {
     this.name = options.name;
@@ -112,6 +173,12 @@ export class PipelineRunner {
     this.ingress = new RingWriter(this.#ingressBuffer);
     this.#egress = new RingReader(this.#egressBuffer);
     this.#poll = new PollChannel(options.name);
+    this.#crashLoop = new CrashLoopWatch(options.crashLoop ?? DEFAULT_CRASH_LOOP);
+  }
+
+  /** The steps as they run now (after swaps and rollbacks). */
+  get steps(): readonly ChainStep[] {
+    return this.#options.steps;
   }
 
   /** The decoder's polling group, called in the worker under the watchdog. */
@@ -158,6 +225,8 @@ export class PipelineRunner {
     }
     clearInterval(this.#watchdog);
     await Promise.all([...this.#live].map((w) => w.terminate()));
+    this.#abandonRequests('the pipeline stopped');
+    this.#controlPort?.close();
     this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: 'the pipeline stopped' }));
     this.#draining = false;
     this.#drainNow();
@@ -182,7 +251,151 @@ export class PipelineRunner {
       ...(this.#polling ? { polling: sumPolling(this.#pollingBefore, this.#polling) } : {}),
       ingress: this.ingress.stats(),
       egress: this.#egress.stats(),
+      swaps: { ...this.#swapStatus, watching: this.#crashLoop.steps, history: [...this.#swapStatus.history] },
+      retiredSteps: [...this.#retired],
     };
+  }
+
+  /**
+   * Puts new versions of some steps live inside the running worker, between two batches, all or none
+   * (docs/plugin-abi.md, "Swapping"): a canary run of the new versions on copies of their steps'
+   * recent inputs in a worker of their own, then the swap in the pipeline's worker (instantiate and
+   * configure there, check a decoder's plan, hand the state over). Any failure throws its WG_ERR_* and
+   * leaves the old versions live: WG_ERR_SWAP_INCOMPATIBLE when only a restart can apply the change,
+   * WG_ERR_SWAP_CANARY or WG_ERR_SWAP_FAILED otherwise. The swapped steps are then watched for a crash
+   * loop, which rolls them back.
+   */
+  async swap(changes: ReadonlyArray<{ index: number; step: ChainStep }>): Promise<Array<{ index: number; handoff: Handoff }>> {
+    const first = changes[0];
+    if (!first) return [];
+    const where = { pipeline: this.name, step: first.index, plugin: first.step.plugin.name };
+    if (this.#swapping) throw new WgError('WG_ERR_SWAP_FAILED', { ...where, detail: 'another swap of this pipeline is under way' });
+    if (this.#state !== 'running' || !this.#worker) throw new WgError('WG_ERR_SWAP_FAILED', { ...where, detail: `the pipeline is ${this.#state}${this.#reason ? ` (${this.#reason})` : ''}` });
+    this.#swapping = true;
+    try {
+      try {
+        const recent = await this.#ask({ op: 'recent', steps: changes.map((c) => c.index) }, where);
+        if (!recent.ok) throw new WgError(recent.code as 'WG_ERR_SWAP_FAILED', recent.context);
+        const steps = changes.map((c) => {
+          const got = recent.recent!.find((r) => r.index === c.index)!;
+          return { index: c.index, plugin: c.step.plugin, doc: { ...(got.doc as object), plugin: c.step.plugin.name, with: c.step.with }, inputs: got.inputs };
+        });
+        await runCanary(this.name, steps, this.#options.canaryDeadlineMs ?? DEFAULT_CANARY_DEADLINE_MS);
+        const reply = await this.#ask({ op: 'swap', steps: changes.map((c) => ({ index: c.index, step: { plugin: c.step.plugin, kind: c.step.kind, with: c.step.with } })) }, where);
+        if (!reply.ok) throw new WgError(reply.code as 'WG_ERR_SWAP_FAILED', { ...reply.context, pipeline: this.name });
+        const handoffs = reply.handoffs ?? [];
+        this.lastSwapPauseMs = reply.pauseMs;
+        const before = this.#options.steps;
+        this.#options.steps = before.map((s, i) => changes.find((c) => c.index === i)?.step ?? s);
+        for (const c of changes) {
+          this.#retire(c.index, before[c.index]!, this.#counters[c.index]);
+          this.#counters = this.#counters.map((k, i) => (i === c.index ? { ...k, plugin: c.step.plugin.name, batches: 0, itemsIn: 0, itemsOut: 0, traps: 0, errors: 0, reinstantiations: 0, busyNs: 0, stats: {} } : k));
+          this.#previous.set(c.index, before[c.index]!);
+          this.#crashLoop.watch(c.index);
+          const handoff = handoffs.find((h) => h.index === c.index)?.handoff;
+          this.#record({ step: c.index, plugin: c.step.plugin.name, ...(c.step.version ? { version: c.step.version } : {}), outcome: 'live', ...(handoff ? { handoff } : {}) });
+        }
+        this.#swapStatus.swaps++;
+        await this.#ask({ op: 'watch', steps: this.#crashLoop.steps }, where).catch(() => undefined);
+        return handoffs;
+      } catch (err) {
+        const e = err as WgError;
+        for (const c of changes) this.#record({ step: c.index, plugin: c.step.plugin.name, ...(c.step.version ? { version: c.step.version } : {}), outcome: 'refused', code: e.code, reason: e.message });
+        this.#swapStatus.refused++;
+        throw err;
+      }
+    } finally {
+      this.#swapping = false;
+    }
+  }
+
+  #retire(index: number, step: ChainStep, counters: StepCounters | undefined): void {
+    if (!counters || counters.batches + counters.traps + counters.errors === 0) return;
+    this.#retired.push({ ...counters, step: index, ...(step.version ? { version: step.version } : {}) });
+  }
+
+  #record(record: Omit<SwapRecord, 'at'>): void {
+    this.#swapStatus.history.push({ at: new Date().toISOString(), ...record });
+    if (this.#swapStatus.history.length > SWAP_HISTORY) this.#swapStatus.history.shift();
+  }
+
+  /** Flushes what every step holds into the egress ring, between two batches. */
+  async drain(): Promise<void> {
+    const reply = await this.#ask({ op: 'drain' }, { pipeline: this.name });
+    if (!reply.ok) throw new WgError(reply.code as 'WG_ERR_SWAP_FAILED', reply.context);
+  }
+
+  /** Which plugins the worker runs now, as it says itself. */
+  async workerStatus(): Promise<{ plugins: string[]; batchesDone: number }> {
+    const reply = await this.#ask({ op: 'status' }, { pipeline: this.name });
+    if (!reply.ok) throw new WgError(reply.code as 'WG_ERR_SWAP_FAILED', reply.context);
+    return { plugins: reply.plugins ?? [], batchesDone: reply.batchesDone ?? 0 };
+  }
+
+  #ask(request: WithoutId<ControlRequest>, where: Record<string, unknown>): Promise<ControlReply> {
+    const port = this.#controlPort;
+    if (!port || !this.#worker) return Promise.reject(new WgError('WG_ERR_SWAP_FAILED', { ...where, detail: 'the pipeline has no worker now' }));
+    const id = this.#nextRequest++;
+    return new Promise<ControlReply>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      port.postMessage({ ...request, id });
+    });
+  }
+
+  #onControl(message: ControlReply | ControlEvent): void {
+    if ('event' in message) {
+      if (message.event === 'trap') this.#trapped(message.step, 'trapped');
+      return;
+    }
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    this.#pending.delete(message.id);
+    pending.resolve(message);
+  }
+
+  /** The worker went away: nothing it was asked will be answered. */
+  #abandonRequests(detail: string): void {
+    for (const [id, pending] of this.#pending) {
+      this.#pending.delete(id);
+      pending.reject(new WgError('WG_ERR_SWAP_FAILED', { pipeline: this.name, step: -1, plugin: '?', detail: `the worker went away (${detail}) before it answered` }));
+    }
+  }
+
+  /** A trap (or a worker killed or crashed) in a swapped step: roll it back when that makes a crash loop. */
+  #trapped(step: number, what: string): void {
+    if (!this.#crashLoop.trapped(step, monotonicMs())) return;
+    const settings = this.#options.crashLoop ?? DEFAULT_CRASH_LOOP;
+    void this.#rollback(step, `${what} more than ${settings.maxTraps} times within ${settings.windowMs / 1000} s after the swap`);
+  }
+
+  async #rollback(index: number, reason: string): Promise<void> {
+    const previous = this.#previous.get(index);
+    const current = this.#options.steps[index]!;
+    if (!previous) return;
+    this.#previous.delete(index);
+    this.#crashLoop.forget(index);
+    const started = monotonicMs();
+    // Its counters as of now, not as of the last report (a second ago): the traps that made the loop count against it.
+    const now = this.#state === 'running' && this.#worker ? await this.#ask({ op: 'status' }, { pipeline: this.name }).catch(() => undefined) : undefined;
+    this.#retire(index, current, now?.ok ? now.counters?.[index] ?? this.#counters[index] : this.#counters[index]);
+    this.#options.steps = this.#options.steps.map((s, i) => (i === index ? previous : s));
+    const context = {
+      event: 'plugin.rollback' as const, code: 'WG_ERR_SWAP_ROLLED_BACK', pipeline: this.name, step: index, plugin: current.plugin.name,
+      ...(current.version ? { version: current.version } : {}), previous: previous.version ?? previous.plugin.name, reason,
+    };
+    let how = 'the next worker starts with it';
+    if (this.#state === 'running' && this.#worker) {
+      // The version that ran before needs no canary; the worker swaps it in between two batches.
+      const reply = await this.#ask({ op: 'swap', steps: [{ index, step: { plugin: previous.plugin, kind: previous.kind, with: previous.with } }] }, context).catch((err: Error) => err);
+      how = reply instanceof Error ? `the swap back failed (${reply.message}); the next worker starts with it` : reply.ok ? 'swapped back in the running worker' : `the swap back failed (${reply.code}: ${reply.message}); the next worker starts with it`;
+      if (!(reply instanceof Error) && !reply.ok) void this.#worker?.terminate();
+    }
+    const ms = Math.round((monotonicMs() - started) * 1000) / 1000;
+    this.#swapStatus.rollbacks++;
+    this.#record({ step: index, plugin: previous.plugin.name, ...(previous.version ? { version: previous.version } : {}), outcome: 'rolled-back', code: 'WG_ERR_SWAP_ROLLED_BACK', reason });
+    this.#options.logger.log(50, `step ${index} rolled back from ${current.plugin.name}${current.version ? ` ${current.version}` : ''} to ${previous.version ?? previous.plugin.name}: ${reason}; ${how}`, { ...context, rollbackMs: ms });
+    void this.#ask({ op: 'watch', steps: this.#crashLoop.steps }, context).catch(() => undefined);
+    this.#options.onRollback?.(index, previous, reason);
   }
 
   #spawn(): Promise<void> {
@@ -200,7 +413,12 @@ export class PipelineRunner {
       tickMs: o.tickMs ?? 1000,
       pollPort: this.#poll.open(),
     };
-    const worker = new Worker(WORKER_URL, { workerData: data, transferList: [data.pollPort] });
+    const control = new MessageChannel();
+    data.controlPort = control.port2;
+    this.#controlPort?.close();
+    this.#controlPort = control.port1;
+    control.port1.on('message', (m: ControlReply | ControlEvent) => this.#onControl(m));
+    const worker = new Worker(WORKER_URL, { workerData: data, transferList: [data.pollPort, control.port2] });
     this.#worker = worker;
     this.#live.add(worker);
     worker.once('exit', () => this.#live.delete(worker));
@@ -220,6 +438,7 @@ export class PipelineRunner {
               this.#framing = m.framing;
             }
             this.#poll.markReady();
+            if (this.#crashLoop.steps.length > 0) void this.#ask({ op: 'watch', steps: this.#crashLoop.steps }, { pipeline: this.name }).catch(() => undefined);
             resolve();
             break;
           case 'log':
@@ -250,9 +469,14 @@ export class PipelineRunner {
         // A worker that dies while stop() waits for it (killed by the watchdog, or crashed) will never
         // say 'stopped': stop() must not wait out its fallback timer for it.
         if (this.#state === 'stopping') this.#stopped?.();
-        if (this.#worker === worker) this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: `its worker exited with code ${code}` }));
+        if (this.#worker === worker) {
+          this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: `its worker exited with code ${code}` }));
+          this.#abandonRequests(`exit code ${code}`);
+        }
         if (this.#worker !== worker || this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'failed') return;
         this.#settleExit();
+        // A worker that dies under a swapped step counts against every swapped step: which one did it is not known.
+        for (const step of this.#crashLoop.steps) this.#trapped(step, 'crashed its worker');
         this.#recover(`worker exited with code ${code}`, 'WG_ERR_WORKER_CRASHED');
       });
     });
@@ -263,7 +487,8 @@ export class PipelineRunner {
     const { ints, floats } = this.#views;
     const state = Atomics.load(ints, STATE);
     const elapsed = Math.round(monotonicMs() - floats[STARTED_AT]!);
-    const deadline = state === WorkerState.CONFIGURING ? this.#options.configureDeadlineMs ?? DEFAULT_CONFIGURE_DEADLINE_MS : this.#options.batchDeadlineMs;
+    const configuring = state === WorkerState.CONFIGURING || Atomics.load(ints, CALL) === WatchedCall.SWAP;
+    const deadline = configuring ? this.#options.configureDeadlineMs ?? DEFAULT_CONFIGURE_DEADLINE_MS : this.#options.batchDeadlineMs;
     if ((state !== WorkerState.PROCESSING && state !== WorkerState.CONFIGURING) || elapsed <= deadline) return;
     if (Atomics.compareExchange(ints, STATE, state, WorkerState.KILLED) !== state) return;
     const step = Atomics.load(ints, STEP);
@@ -277,6 +502,8 @@ export class PipelineRunner {
     const worker = this.#worker;
     this.#worker = undefined;
     this.#poll.close(new WgError('WG_ERR_WORKER_UNAVAILABLE', { pipeline: this.name, detail: `plugin ${plugin} timed out in ${what}` }));
+    this.#abandonRequests(`plugin ${plugin} timed out in ${what}`);
+    if (call !== WatchedCall.SWAP && this.#crashLoop.watching(step)) this.#trapped(step, 'ran past its deadline');
     void worker?.terminate().then(() => {
       if (state === WorkerState.PROCESSING && call === WatchedCall.BATCH) {
         // Skip the batch that hung, so the fresh worker does not hang on it again.

@@ -81,6 +81,25 @@ export class PollService {
     return { deviceRules, templates, devices: [...plan] };
   }
 
+  /**
+   * What would make frames requested by this instance's plan decode wrongly under `next` (a new
+   * version of the decoder), or null when none: the same request plan, the same framing rules and
+   * templates, and every request built the same for a probe sequence number. Then the frames already
+   * in the ingress ring, and the pollers' plan (built once, on the main thread), stay right across
+   * the swap: the plan is kept compatible, so it does not matter which version decodes a frame.
+   */
+  differenceTo(next: PollService): string | null {
+    const plan = this.requests();
+    const nextPlan = next.requests();
+    if (plan.length !== nextPlan.length || plan.some((d, r) => nextPlan[r] !== d)) return `its request plan differs (${nextPlan.length} requests for ${plan.length})`;
+    const framing = JSON.stringify(this.framing(plan), bytesAsArrays);
+    if (framing !== JSON.stringify(next.framing(nextPlan), bytesAsArrays)) return 'its framing rules or request templates (wg_framing) differ';
+    for (let r = 0; r < plan.length; r++) {
+      if (!sameBytes(this.#instance.request(r, PROBE_SEQ), next.#instance.request(r, PROBE_SEQ))) return `request ${r} is built differently`;
+    }
+    return null;
+  }
+
   serve(call: PollCall): PollReply {
     this.counters.calls++;
     try {
@@ -145,6 +164,10 @@ export class PollService {
 
 /** A sequence number with every byte different, so a misplaced or mis-ordered field shows. */
 const PROBE_SEQ = 0xa5c3;
+
+function bytesAsArrays(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? [...value] : value;
+}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);

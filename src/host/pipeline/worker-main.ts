@@ -9,7 +9,8 @@
  * nothing.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { isWgError } from '../errors.js';
+import { WgError, isWgError } from '../errors.js';
+import type { CompiledPlugin } from '../engine/engine.js';
 import { RingReader } from '../ring/reader.js';
 import { RingWriter } from '../ring/writer.js';
 import { readMessages } from '../engine/message-batch.js';
@@ -22,6 +23,7 @@ import { PollService } from './poll-service.js';
 import { RepeatLog } from './repeat-log.js';
 import type { RunnerMessage, WorkerData, WorkerMessage } from './worker-protocol.js';
 import type { LevelLog } from '../log-events.js';
+import type { ControlEvent, ControlReply, ControlRequest } from './swap-protocol.js';
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -39,10 +41,16 @@ function post(message: WorkerMessage): void {
 const log: LevelLog = (level, message, context) => post({ type: 'log', level, message, context });
 const repeats = new RepeatLog(log);
 
+/** Steps whose traps are reported on the control channel (the runner's crash-loop watch after a swap). */
+let trapWatch = new Set<number>();
+
 const chain = new StepChain(
   data.steps,
   data.context,
-  { log, repeats, enterStep: (step) => { ints[STEP] = step; } },
+  {
+    log, repeats, enterStep: (step) => { ints[STEP] = step; },
+    trapped: (step) => { if (trapWatch.has(step)) data.controlPort?.postMessage({ event: 'trap', step } satisfies ControlEvent); },
+  },
   // writeMessages puts a point id before each payload.
   egress.maxPayload - 4,
 );
@@ -123,11 +131,83 @@ function servePending(): boolean {
   return !killed;
 }
 
+/** Acts on every control request that is waiting (swap-protocol.ts): between two batches, never inside one. */
+function serveControl(): boolean {
+  const port = data.controlPort;
+  if (!port) return true;
+  for (let m = receiveMessageOnPort(port); m && !killed; m = receiveMessageOnPort(port)) {
+    const request = m.message as ControlRequest;
+    const reply = answerControl(request);
+    if (reply) port.postMessage(reply);
+  }
+  return !killed;
+}
+
+function answerControl(request: ControlRequest): ControlReply | undefined {
+  const { id } = request;
+  switch (request.op) {
+    case 'recent':
+      return { id, ok: true, recent: request.steps.map((index) => ({ index, inputs: chain.recent.of(index), doc: chain.settingsOf(index) })) };
+    case 'watch':
+      trapWatch = new Set(request.steps);
+      return { id, ok: true };
+    case 'status':
+      return { id, ok: true, plugins: chain.steps.map((s) => s.plugin.name), batchesDone: Atomics.load(ints, BATCHES_DONE), counters: chain.counters };
+    case 'drain': {
+      let out: Uint8Array[] = [];
+      if (!watched(WatchedCall.DRAIN, () => { out = chain.drain(); }, true)) return undefined;
+      commitOutput(out);
+      Atomics.store(ints, STATE, WorkerState.IDLE);
+      return { id, ok: true };
+    }
+    case 'swap':
+      return swapSteps(request);
+  }
+}
+
+/**
+ * Puts new versions of steps live, all or none: each is instantiated and configured (and a decoder's
+ * polling instance checked against the running plan) before any goes live. Under the watchdog with the
+ * configure deadline: a new version that hangs gets this worker terminated, and the runner starts a
+ * fresh one with the old versions.
+ */
+function swapSteps(request: Extract<ControlRequest, { op: 'swap' }>): ControlReply | undefined {
+  const { id } = request;
+  let reply: ControlReply = { id, ok: true };
+  const flushed: Uint8Array[] = [];
+  const started = monotonicMs();
+  const work = () => {
+    try {
+      const prepared = request.steps.map((s) => chain.prepare(s.index, s.step));
+      const decoder = prepared.find((p) => p.index === 0);
+      let nextPolling: PollService | undefined;
+      if (decoder && polling) {
+        nextPolling = pollService(decoder.step.plugin, decoder.doc);
+        const difference = polling.differenceTo(nextPolling);
+        if (difference !== null) {
+          throw new WgError('WG_ERR_SWAP_INCOMPATIBLE', { pipeline: data.context.pipeline, step: 0, plugin: decoder.step.plugin.name, detail: `the new decoder would not decode the frames the old one requested: ${difference}` });
+        }
+      }
+      const handoffs = prepared.map((p) => ({ index: p.index, handoff: chain.commit(p, flushed) }));
+      if (nextPolling) polling = nextPolling;
+      reply = { id, ok: true, handoffs };
+    } catch (err) {
+      if (!isWgError(err)) throw err;
+      reply = { id, ok: false, code: err.code, message: err.message, context: { ...err.context } };
+    }
+  };
+  if (!watched(WatchedCall.SWAP, work, true)) return undefined;
+  commitOutput(flushed);
+  Atomics.store(ints, STATE, WorkerState.IDLE);
+  // How long the batches waited: the swap's pause, as the worker saw it.
+  return reply.ok ? { ...reply, pauseMs: monotonicMs() - started } : reply;
+}
+
 async function run(): Promise<void> {
   let nextTick = monotonicMs() + data.tickMs;
   let sinceYield = 0;
   while (true) {
-    if (!servePending()) return;
+    if (!servePending() || !serveControl()) return;
     const batch = ingress.acquire(data.maxBatchBytes, data.maxBatchRecords);
     if (batch) {
       const input = batch.spans.length === 1 ? batch.spans[0]! : concat(batch.spans, batch.bytes);
@@ -167,6 +247,16 @@ function concat(spans: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
+function pollService(decoder: CompiledPlugin, settings: unknown): PollService {
+  return new PollService(
+    decoder, settings, data.context.pipeline,
+    (line) => log(line.level, line.message, { event: 'plugin.log', step: 0, plugin: decoder.name }),
+    repeats,
+    // The poller records every request it sends in the ingress ring: one that cannot be recorded is not sent.
+    maxPayloadBytes(ingress.capacity) - frameRecordPayloadLength(0, 0),
+  );
+}
+
 /** Configures every step and the polling instance; false (after reporting why) when that failed. */
 function configure(): { plan: Uint32Array; framing: PlannedFraming | null } | null | false {
   floats[STARTED_AT] = monotonicMs();
@@ -177,13 +267,7 @@ function configure(): { plan: Uint32Array; framing: PlannedFraming | null } | nu
     const decoder = data.steps[0]!.plugin;
     if (!decoder.facts.polling) return null;
     ints[STEP] = 0;
-    polling = new PollService(
-      decoder, chain.settingsOf(0), data.context.pipeline,
-      (line) => log(line.level, line.message, { event: 'plugin.log', step: 0, plugin: decoder.name }),
-      repeats,
-      // The poller records every request it sends in the ingress ring: one that cannot be recorded is not sent.
-      maxPayloadBytes(ingress.capacity) - frameRecordPayloadLength(0, 0),
-    );
+    polling = pollService(decoder, chain.settingsOf(0));
     const plan = polling.requests();
     return { plan, framing: polling.framing(plan) };
   } catch (err) {
@@ -197,6 +281,13 @@ port.on('message', (message: RunnerMessage) => {
   if (message.type === 'stop') stopping = true;
 });
 data.pollPort.on('message', (call: PollCall) => servePoll(call));
+// An idle worker waits for data up to 100 ms: a control request wakes it instead. Handled only at an
+// await of run(), which is always between two batches.
+data.controlPort?.on('message', (request: ControlRequest) => {
+  if (killed) return;
+  const reply = answerControl(request);
+  if (reply) data.controlPort!.postMessage(reply);
+});
 
 const polled = configure();
 const ready: WorkerMessage = { type: 'ready', ...(polled ? { plan: polled.plan, ...(polled.framing ? { framing: polled.framing } : {}) } : {}) };
@@ -209,4 +300,5 @@ if (polled === false) {
   post(ready);
   await run();
   data.pollPort.close();
+  data.controlPort?.close();
 }

@@ -28,6 +28,10 @@ export interface WorkerData {
   tickMs: number;
   /** The worker's end of the poll channel (poll-protocol.ts); transferred. */
   pollPort: MessagePort;
+  /** The worker's end of the control channel (control-protocol in swap-protocol.ts); transferred. */
+  controlPort?: MessagePort;
+  /** How long a swap may take to instantiate and configure the new versions in the worker, ms. */
+  swapDeadlineMs?: number;
   /** Configure every step (and the polling instance), report ready or why not, and exit: `validate`. */
   dryRun?: boolean;
 }
