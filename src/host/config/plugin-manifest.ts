@@ -11,6 +11,7 @@ import { manifestSchema, type ManifestDocument, type PLUGIN_KINDS } from './mani
 import { sortProblems, type ConfigProblem } from './problem.js';
 import { constantSchemaValidator, createAjv, describeSchemaErrors, verdictOf, type SchemaFinding } from './schema-errors.js';
 import { formatSettingPath, type SettingPath } from './setting-path.js';
+import { standaloneValidator } from './standalone-validators.js';
 import { YamlSource } from './yaml-source.js';
 
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
@@ -76,7 +77,9 @@ export async function loadPluginManifestFile(
   const before = problems.length;
   lintNested(withSchema, ['with'], report, true);
   let validate: ValidateFunction | undefined;
-  if (problems.length === before) {
+  // A built-in plugin's settings schema, unchanged since the build, was compiled (and so checked) by it.
+  if (problems.length === before) validate = standaloneValidator(withSchema);
+  if (problems.length === before && !validate) {
     try {
       validate = ajv.compile(withSchema);
     } catch (err) {
