@@ -6,7 +6,7 @@
 import { checkMetrics } from '../metrics/metrics-settings.js';
 import { MAX_SOCKET_PATH_BYTES } from '../control/control-socket-file.js';
 import { dataDirOf, resolveControl } from './resolve-gateway.js';
-import type { GatewayDocument } from './documents.js';
+import type { GatewayDocument } from './gateway-schema.js';
 import { uplinkOf } from '../uplinks/uplink-kinds.js';
 import type { SettingChecks } from './setting-checks.js';
 import type { SettingPath } from './setting-path.js';

@@ -6,6 +6,7 @@ import { DEFAULTS } from './defaults.js';
 import { filePath, name } from './schema-fragments.js';
 import { uplinkSchemas } from '../uplinks/uplink-kinds.js';
 import { metricsSchema } from '../metrics/metrics-settings.js';
+import type { SchemaDocument } from './schema-document.js';
 
 export const gatewaySchema = {
   type: 'object',
@@ -73,3 +74,6 @@ export const gatewaySchema = {
     },
   },
 } as const;
+
+/** A gateway file as the schema accepted it, its static defaults filled in (`log`, `control`, `metrics` always there). */
+export type GatewayDocument = SchemaDocument<typeof gatewaySchema>;

@@ -6,7 +6,8 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { AnySchema } from 'ajv';
-import type { GatewayDocument, PipelineDocument } from './documents.js';
+import type { GatewayDocument } from './gateway-schema.js';
+import type { PipelineDocument } from './pipeline-schema.js';
 import { checkGateway } from './gateway-checks.js';
 import { gatewaySchema } from './gateway-schema.js';
 import { PluginCatalog } from './plugin-catalog.js';

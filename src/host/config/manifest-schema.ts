@@ -4,6 +4,7 @@
  * and examples. ajv then compiles it in strict mode, which refuses misspelt keywords.
  */
 import { PLUGIN_NAME_PATTERN, VERSION_PATTERN } from './schema-fragments.js';
+import type { SchemaDocument } from './schema-document.js';
 
 export const PLUGIN_KINDS = ['decoder', 'transform', 'encoder'] as const;
 
@@ -43,3 +44,6 @@ export const manifestSchema = {
     },
   },
 } as const;
+
+/** A manifest as the schema accepted it; `abi` is the major (`1`) or major.minor (`1.2`). */
+export type ManifestDocument = SchemaDocument<typeof manifestSchema>;

@@ -6,10 +6,10 @@
  */
 import { MAX_CAPACITY, MIN_CAPACITY } from '../ring/layout.js';
 import { WASM_PAGE_BYTES } from '../engine/memory-limit.js';
-import type { PipelineDocument } from './documents.js';
+import type { PipelineDocument } from './pipeline-schema.js';
 import { checkProfiles } from '../sources/modbus-points.js';
 import { writtenKinds } from '../sources/source-kinds.js';
-import type { SourceKind, WrittenDevice } from '../sources/source-kind.js';
+import type { WrittenDevice } from '../sources/source-kind.js';
 import type { SettingChecks } from './setting-checks.js';
 import type { SettingPath } from './setting-path.js';
 import { TOPIC_PLACEHOLDERS, topicTemplateFaults } from './topic-template.js';
@@ -61,9 +61,8 @@ function checkSource(doc: PipelineDocument, profiles: PipelineDocument['profiles
     const kindDoc = doc.source[kind.name];
     // A kind the schema refused has been reported already; there is nothing more to check in it.
     if (kindDoc === undefined || !checks.intact(at)) continue;
-    const generic = kind as unknown as SourceKind;
-    generic.check(kindDoc, at, checks, profiles);
-    for (const device of generic.devices(kindDoc, at, checks, profiles)) {
+    kind.check(kindDoc, at, checks, profiles);
+    for (const device of kind.devices(kindDoc, at, checks, profiles)) {
       written.push(device);
       const nameAt: SettingPath = [...device.at, 'name'];
       if (!checks.clean(nameAt)) continue;

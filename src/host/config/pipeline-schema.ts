@@ -6,7 +6,8 @@
 import { DEFAULTS } from './defaults.js';
 import { duration, name, PLUGIN_NAME_PATTERN, size, filePath } from './schema-fragments.js';
 import { profilesSchema } from '../sources/modbus-point-schema.js';
-import { SOURCE_KINDS } from '../sources/source-kinds.js';
+import { sourceSchemas } from '../sources/source-kinds.js';
+import type { SchemaDocument } from './schema-document.js';
 
 export { POINT_TYPES, WORD_ORDERS } from '../sources/modbus-point-schema.js';
 
@@ -81,7 +82,7 @@ export const pipelineSchema = {
       additionalProperties: false,
       minProperties: 1,
       description: 'where readings come from: one or more source kinds, each with its devices',
-      properties: Object.fromEntries(SOURCE_KINDS.map((kind) => [kind.name, kind.schema])),
+      properties: sourceSchemas(),
     },
     steps: { type: 'array', minItems: 1, items: step },
     publish: {
@@ -97,3 +98,7 @@ export const pipelineSchema = {
     },
   },
 } as const;
+
+/** A pipeline file as the schema accepted it, its static defaults filled in. */
+export type PipelineDocument = SchemaDocument<typeof pipelineSchema>;
+export type StepDocument = PipelineDocument['steps'][number];

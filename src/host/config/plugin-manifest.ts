@@ -7,10 +7,11 @@ import { basename, join } from 'node:path';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { ABI_MAJOR } from '../engine/abi.js';
 import { deepFreeze } from './deep-freeze.js';
-import { manifestSchema, type PLUGIN_KINDS } from './manifest-schema.js';
+import { manifestSchema, type ManifestDocument, type PLUGIN_KINDS } from './manifest-schema.js';
 import { sortProblems, type ConfigProblem } from './problem.js';
 import { constantSchemaValidator, createAjv, describeSchemaErrors, verdictOf, type SchemaFinding } from './schema-errors.js';
 import { formatSettingPath, type SettingPath } from './setting-path.js';
+import { standaloneValidator } from './standalone-validators.js';
 import { YamlSource } from './yaml-source.js';
 
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
@@ -18,18 +19,11 @@ export type PluginKind = (typeof PLUGIN_KINDS)[number];
 /** A JSON Schema as plain data. */
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
-export interface PluginManifest {
-  readonly name: string;
-  readonly kind: PluginKind;
-  /** ABI version as declared: the major (`1`) or major.minor (`1.2`). */
-  readonly abi: number;
-  readonly version: string;
-  readonly description: string;
-  /** JSON Schema of the step's `with:` settings. */
-  readonly with: JsonSchema;
+/** A manifest as its schema accepted it (`with` defaulted to a schema with no settings), frozen. */
+export type PluginManifest = Readonly<ManifestDocument> & {
   /** Absolute path of the manifest file. */
   readonly file: string;
-}
+};
 
 /** A plugin as found on disk: its manifest, where its module is, and the check of a step's settings. */
 export interface InstalledPlugin {
@@ -83,7 +77,9 @@ export async function loadPluginManifestFile(
   const before = problems.length;
   lintNested(withSchema, ['with'], report, true);
   let validate: ValidateFunction | undefined;
-  if (problems.length === before) {
+  // A built-in plugin's settings schema, unchanged since the build, was compiled (and so checked) by it.
+  if (problems.length === before) validate = standaloneValidator(withSchema);
+  if (problems.length === before && !validate) {
     try {
       validate = ajv.compile(withSchema);
     } catch (err) {
@@ -97,7 +93,7 @@ export async function loadPluginManifestFile(
   if (validate) checkDeclaredValues(withSchema, validate, report);
   if (problems.length > 0 || !validate) return { ok: false, problems: sortProblems(problems) };
 
-  const manifest = deepFreeze({ ...(data as Omit<PluginManifest, 'file'>), file });
+  const manifest: PluginManifest = deepFreeze({ ...(data as ManifestDocument), file });
   const settingsCheck = validate;
   return {
     ok: true,

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { deepFreeze } from './deep-freeze.js';
 import { defaultControlSocket, defaultDataDir, defaultPluginDirs } from './defaults.js';
 import { uplinkOf } from '../uplinks/uplink-kinds.js';
-import type { GatewayDocument } from './documents.js';
+import type { GatewayDocument } from './gateway-schema.js';
 import type { Qos, ResolvedControl, ResolvedGateway } from './resolved.js';
 import { resolvePipeline, type CheckedPipeline } from './resolve-pipeline.js';
 

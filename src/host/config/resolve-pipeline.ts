@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { defaultPublishQos } from './defaults.js';
-import type { BackoffDocument, PipelineDocument } from './documents.js';
+import type { PipelineDocument } from './pipeline-schema.js';
+import type { BackoffDocument } from './schema-fragments.js';
 import type { InstalledPlugin } from './plugin-manifest.js';
-import type { SettingPath } from './setting-path.js';
 import { SourceBuilder } from '../sources/source-builder.js';
-import { writtenKinds, type SourceKindName } from '../sources/source-kinds.js';
+import { writtenKinds } from '../sources/source-kinds.js';
 import type { JsonValue, Qos, ResolvedBackoff, ResolvedPipeline, ResolvedStep } from './resolved.js';
 import { parseDuration, parseSize, type Conversion } from './units.js';
 
@@ -25,8 +25,8 @@ export function resolvePipeline(checked: CheckedPipeline, uplinkQos: ReadonlyMap
   const build = new SourceBuilder(doc.profiles);
   for (const kind of writtenKinds(doc.source)) {
     const written = doc.source[kind.name];
-    build.kind(kind.name as SourceKindName);
-    (kind.resolve as (d: unknown, a: SettingPath, b: SourceBuilder) => void)(written, ['source', kind.name], build);
+    build.kind(kind.name);
+    kind.resolve(written, ['source', kind.name], build);
   }
 
   const steps: ResolvedStep[] = doc.steps.map((step, index) => {

@@ -6,6 +6,7 @@
 import { Ajv, type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv';
 import { pointerToPath, type SettingPath } from './setting-path.js';
 import { PATTERN_MEANINGS } from './schema-fragments.js';
+import { standaloneValidator } from './standalone-validators.js';
 import type { Anchor } from './yaml-source.js';
 
 /** What the schema thought of each part of a document. */
@@ -44,20 +45,25 @@ export interface SchemaFinding {
  * must not silently weaken it), union types allowed for "a string with a unit or a plain number".
  * Code optimisation is off: it halves compile time, and a config is validated once, not in a loop.
  */
-export function createAjv(): Ajv {
-  return new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true, code: { optimize: false } });
+export function createAjv(options: { source?: boolean } = {}): Ajv {
+  const code = { optimize: false, ...(options.source ? { source: true } : {}) };
+  return new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true, code });
 }
 
 /**
- * The validator of one of the config area's own constant schemas (gateway, pipeline, manifest),
- * compiled once per process: compiling costs tens of milliseconds, which start-up should pay once and
- * `validate` runs should not pay per file. Plugin settings schemas are compiled per PluginCatalog.
+ * The validator of one of the config area's own constant schemas (gateway, pipeline, manifest): the
+ * one the build compiled (standalone-validators.ts), else compiled once per process. Compiling costs
+ * tens of milliseconds, which start-up should not pay at all and `validate` runs not per file.
+ * Plugin settings schemas are compiled per PluginCatalog.
  */
 export function constantSchemaValidator(schema: AnySchema): ValidateFunction {
   let validate = compiledConstants.get(schema);
   if (!validate) {
-    constantsAjv ??= createAjv();
-    validate = constantsAjv.compile(schema);
+    validate = standaloneValidator(schema);
+    if (!validate) {
+      constantsAjv ??= createAjv();
+      validate = constantsAjv.compile(schema);
+    }
     compiledConstants.set(schema, validate);
   }
   return validate;

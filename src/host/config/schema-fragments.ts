@@ -3,6 +3,7 @@
  * pattern they use, so that a failed pattern reads "must be a duration such as 250ms" and not a regex.
  */
 import { DURATION_PATTERN, SIZE_PATTERN } from './units.js';
+import type { SchemaDocument } from './schema-document.js';
 
 /** Names of gateways, uplinks, pipelines, devices and points: they end up in topics, logs and metrics. */
 export const NAME_PATTERN = '^[A-Za-z0-9._-]+$';
@@ -21,11 +22,31 @@ export const PATTERN_MEANINGS: ReadonlyMap<string, string> = new Map([
   [SIZE_PATTERN, 'a size such as 256KiB or 1MiB (units B, KiB, MiB, GiB), or a number of bytes'],
 ]);
 
-export function name(description: string): { type: 'string'; pattern: string; description: string } {
+/** A string that must match a pattern (the pattern itself is not part of the type). */
+interface PatternSchema {
+  readonly type: 'string';
+  readonly pattern: string;
+  readonly description: string;
+}
+
+/** A duration or size: text with a unit, or a plain number (milliseconds, bytes). */
+interface QuantitySchema {
+  readonly type: readonly ['string', 'integer'];
+  readonly pattern: string;
+  readonly minimum: 0 | 1;
+  readonly description: string;
+}
+
+/** The same, with a default: always present once validated. */
+type Defaulted<S> = S & { readonly default: string };
+
+export function name(description: string): PatternSchema {
   return { type: 'string', pattern: NAME_PATTERN, description };
 }
 
-export function duration(description: string, defaultValue?: string): Record<string, unknown> {
+export function duration(description: string): QuantitySchema;
+export function duration(description: string, defaultValue: string): Defaulted<QuantitySchema>;
+export function duration(description: string, defaultValue?: string): QuantitySchema {
   return {
     type: ['string', 'integer'],
     pattern: DURATION_PATTERN,
@@ -35,7 +56,9 @@ export function duration(description: string, defaultValue?: string): Record<str
   };
 }
 
-export function size(description: string, defaultValue?: string): Record<string, unknown> {
+export function size(description: string): QuantitySchema;
+export function size(description: string, defaultValue: string): Defaulted<QuantitySchema>;
+export function size(description: string, defaultValue?: string): QuantitySchema {
   return {
     type: ['string', 'integer'],
     pattern: SIZE_PATTERN,
@@ -46,7 +69,7 @@ export function size(description: string, defaultValue?: string): Record<string,
 }
 
 /** `{ min, max }` back-off bounds. */
-export function backoff(description: string, min: string, max: string): Record<string, unknown> {
+export function backoff(description: string, min: string, max: string) {
   return {
     type: 'object',
     additionalProperties: false,
@@ -56,10 +79,13 @@ export function backoff(description: string, min: string, max: string): Record<s
       min: duration('first delay after a failure', min),
       max: duration('ceiling the delay doubles up to', max),
     },
-  };
+  } as const;
 }
 
 /** A relative or absolute file path (relative paths are taken from the file that names them). */
-export function filePath(description: string): { type: 'string'; minLength: 1; description: string } {
+export function filePath(description: string): { readonly type: 'string'; readonly minLength: 1; readonly description: string } {
   return { type: 'string', minLength: 1, description };
 }
+
+/** Back-off bounds as written, both filled in by their defaults. */
+export type BackoffDocument = SchemaDocument<ReturnType<typeof backoff>>;

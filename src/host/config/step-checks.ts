@@ -3,7 +3,7 @@
  * looked for), its manifest is sound, the step's `with:` passes the manifest's schema (which also
  * fills in the plugin's defaults), and the kinds chain up: decoder, transforms, encoder.
  */
-import type { StepDocument } from './documents.js';
+import type { StepDocument } from './pipeline-schema.js';
 import type { PluginCatalog } from './plugin-catalog.js';
 import type { InstalledPlugin } from './plugin-manifest.js';
 import type { ConfigProblem } from './problem.js';

@@ -5,10 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type { SettingChecks } from '../config/setting-checks.js';
-
-export interface MetricsDocument {
-  listen: string | boolean;
-}
+import type { SchemaDocument } from '../config/schema-document.js';
 
 export interface ResolvedMetrics {
   readonly host: string;
@@ -29,6 +26,8 @@ export const metricsSchema = {
     },
   },
 } as const;
+
+export type MetricsDocument = SchemaDocument<typeof metricsSchema>;
 
 /** `host:port` split, or a reason it is not one. */
 function parseListen(text: string): ResolvedMetrics | string {

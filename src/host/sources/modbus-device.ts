@@ -6,7 +6,7 @@ import type { Framing } from '../config/resolved.js';
 import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
 import { parseDuration } from '../config/units.js';
-import type { ModbusDeviceDocument } from './modbus-points.js';
+import type { ModbusDeviceDocument } from './modbus-point-schema.js';
 import type { DeviceDraft } from './source-builder.js';
 import type { SourceKindName } from './source-kinds.js';
 

@@ -5,6 +5,7 @@
  */
 import { DEFAULTS } from '../config/defaults.js';
 import { duration, name } from '../config/schema-fragments.js';
+import type { SchemaDocument } from '../config/schema-document.js';
 
 export const POINT_TYPES = ['bool', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64', 'string'] as const;
 export const WORD_ORDERS = ['ABCD', 'BADC', 'CDAB', 'DCBA'] as const;
@@ -70,7 +71,7 @@ export const profilesSchema = {
 } as const;
 
 /** The settings every Modbus device has, whatever link it is on. */
-export function modbusDeviceProperties(defaults: { interval: string; timeout: string; retries: number; unitId: number }): Record<string, unknown> {
+export function modbusDeviceProperties(defaults: { interval: string; timeout: string; retries: number; unitId: number }) {
   const D = DEFAULTS.modbusDevice;
   return {
     name: name('device name, unique within the pipeline; {device} in topics'),
@@ -83,5 +84,19 @@ export function modbusDeviceProperties(defaults: { interval: string; timeout: st
     profile: name('a profile of this pipeline whose points the device has'),
     point_defaults: pointDefaults,
     points: { type: 'array', minItems: 1, items: modbusPoint },
-  };
+  } as const;
 }
+
+/** A register map's points as written, each with its own settings. */
+export type PointDocument = SchemaDocument<typeof modbusPoint>;
+/** What a device or profile gives all its points. */
+export type PointDefaultsDocument = SchemaDocument<typeof pointDefaults>;
+export type ProfilesDocument = SchemaDocument<typeof profilesSchema>;
+export type ProfileDocument = ProfilesDocument[string];
+/** What every Modbus device document has, whatever its link: the settings above, of which only `name` is required everywhere. */
+export type ModbusDeviceDocument = SchemaDocument<{
+  type: 'object';
+  additionalProperties: false;
+  required: ['name'];
+  properties: ReturnType<typeof modbusDeviceProperties>;
+}>;

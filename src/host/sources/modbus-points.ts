@@ -6,50 +6,9 @@
 import { DEFAULTS } from '../config/defaults.js';
 import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
-import type { ModbusFunction, PointAccess, PointType, ResolvedPoint, WordOrder } from '../config/resolved.js';
+import type { ModbusFunction, PointType, ResolvedPoint } from '../config/resolved.js';
 import type { WrittenDevice } from './source-kind.js';
-
-export interface PointDefaultsDocument {
-  order?: WordOrder;
-  unit?: string;
-  scale?: number;
-  offset?: number;
-  access?: PointAccess;
-}
-
-export interface PointDocument extends PointDefaultsDocument {
-  name: string;
-  function: ModbusFunction;
-  address?: number;
-  registers?: string;
-  type: PointType;
-  length?: number;
-  bit?: number;
-  write_function?: 5 | 6 | 15 | 16;
-  description: string;
-}
-
-export interface ProfileDocument {
-  description?: string;
-  point_defaults?: PointDefaultsDocument;
-  points: PointDocument[];
-}
-
-export type ProfilesDocument = Record<string, ProfileDocument>;
-
-/** What every Modbus device document has, whatever its link. */
-export interface ModbusDeviceDocument {
-  name: string;
-  unit_id: number;
-  interval: string | number;
-  timeout: string | number;
-  retries: number;
-  turnaround: string | number;
-  quarantine_after: number;
-  profile?: string;
-  point_defaults?: PointDefaultsDocument;
-  points?: PointDocument[];
-}
+import type { ModbusDeviceDocument, PointDefaultsDocument, PointDocument, ProfilesDocument } from './modbus-point-schema.js';
 
 /** One point of a device once blocks are expanded: one address, one name. */
 export interface ExpandedPoint {
@@ -133,8 +92,15 @@ export function expandDevice(device: ModbusDeviceDocument, at: SettingPath, prof
 /** The resolved points of one device, ids from `firstId`. */
 export function resolveDevicePoints(expanded: readonly ExpandedPoint[], device: number, firstId: number): ResolvedPoint[] {
   return expanded.map(({ point, defaults }, i): ResolvedPoint => {
-    const pick = <K extends keyof PointDefaultsDocument>(key: K, fallback: NonNullable<PointDefaultsDocument[K]>): NonNullable<PointDefaultsDocument[K]> =>
-      (point[key] ?? defaults.find((d) => d?.[key] !== undefined)?.[key] ?? fallback) as NonNullable<PointDefaultsDocument[K]>;
+    // The point's own setting, else the first of its defaults that gives one, else the built-in default.
+    const chain: readonly (PointDefaultsDocument | undefined)[] = [point, ...defaults];
+    const pick = <T>(setting: (d: PointDefaultsDocument) => T | undefined, fallback: T): T => {
+      for (const d of chain) {
+        const value = d === undefined ? undefined : setting(d);
+        if (value !== undefined) return value;
+      }
+      return fallback;
+    };
     const P = DEFAULTS.modbusPoint;
     return {
       id: firstId + i,
@@ -143,17 +109,17 @@ export function resolveDevicePoints(expanded: readonly ExpandedPoint[], device: 
       function: point.function,
       address: point.address,
       type: point.type,
-      order: pick('order', P.order),
+      order: pick((d) => d.order, P.order),
       length: point.length ?? null,
       registers: pointLength(point),
       bit: point.bit ?? null,
-      unit: pick('unit', P.unit),
-      scale: pick('scale', P.scale),
-      offset: pick('offset', P.offset),
+      unit: pick((d) => d.unit, P.unit),
+      scale: pick((d) => d.scale, P.scale),
+      offset: pick((d) => d.offset, P.offset),
       description: point.description,
       // A default access makes the points that can be written writable; discrete inputs and input
       // registers stay read-only whatever a device-wide default says.
-      access: point.access ?? (point.function === 1 || point.function === 3 ? pick('access', P.access) : 'read'),
+      access: point.access ?? (point.function === 1 || point.function === 3 ? pick((d) => d.access, P.access) : 'read'),
       writeFunction: point.write_function ?? null,
     };
   });

@@ -9,20 +9,12 @@ import type { ResolvedLink } from '../config/resolved.js';
 import { parseDuration } from '../config/units.js';
 import { tcpTransport } from '../../hal/tcp.js';
 import { modbusDeviceDraft } from './modbus-device.js';
-import { busDevices, busesSchema, checkBuses, MODBUS_RTU_MAX_ADU, rtuBusProperties, type RtuBusDocument } from './rtu-bus.js';
+import { busDevices, busesSchema, checkBuses, MODBUS_RTU_MAX_ADU, rtuBusProperties } from './rtu-bus.js';
+import type { SchemaDocument } from '../config/schema-document.js';
 import type { SourceKind } from './source-kind.js';
 
 /** Opening a TCP connection to a device server on a LAN: refused or answered in well under this. */
 const CONNECT_TIMEOUT_MS = 5_000;
-
-export interface TcpBusDocument extends RtuBusDocument {
-  host: string;
-  port: number;
-}
-
-export interface ModbusRtuOverTcpDocument {
-  buses: TcpBusDocument[];
-}
 
 const bus = {
   type: 'object',
@@ -33,12 +25,17 @@ const bus = {
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'its TCP port for the serial line (often 4001 or 502)' },
     ...rtuBusProperties('quiet time between transactions (default 0: the device server keeps the serial timing)'),
   },
-};
+} as const;
 
-export const modbusRtuOverTcp: SourceKind<ModbusRtuOverTcpDocument> = {
-  name: 'modbus_rtu_over_tcp',
+const schema = busesSchema(bus);
+
+export type ModbusRtuOverTcpDocument = SchemaDocument<typeof schema>;
+export type TcpBusDocument = ModbusRtuOverTcpDocument['buses'][number];
+
+export const modbusRtuOverTcp = {
+  name: 'modbus_rtu_over_tcp' as const,
   summary: 'Modbus RTU frames over TCP to a serial device server: the bus behind it is served like a serial bus.',
-  schema: busesSchema(bus),
+  schema,
 
   devices: (doc, at, checks, profiles) => busDevices(doc.buses, at, checks, profiles, (b) => `${(b as TcpBusDocument).host}:${(b as TcpBusDocument).port}`),
 
@@ -68,4 +65,4 @@ export const modbusRtuOverTcp: SourceKind<ModbusRtuOverTcpDocument> = {
     if (link.transport !== 'tcp') throw new TypeError(`modbus_rtu_over_tcp link ${link.name} is not a TCP link`);
     return tcpTransport({ device: link.name, host: link.host, port: link.port, connectTimeoutMs: link.connectTimeoutMs, rxLimitBytes: link.maxFrameBytes });
   },
-};
+} satisfies SourceKind<ModbusRtuOverTcpDocument>;

@@ -6,37 +6,17 @@
 import { DEFAULTS } from '../config/defaults.js';
 import { backoff as backoffOf, known } from '../config/resolve-pipeline.js';
 import { duration } from '../config/schema-fragments.js';
-import type { Parity, ResolvedLink, ResolvedRs485 } from '../config/resolved.js';
+import type { ResolvedLink, ResolvedRs485 } from '../config/resolved.js';
 import type { SettingPath } from '../config/setting-path.js';
 import { parseDuration } from '../config/units.js';
 import { serialTransport } from '../../hal/serial.js';
 import { rtuInterFrameSilenceMs } from '../../hal/serial-timing.js';
 import { modbusDeviceDraft } from './modbus-device.js';
-import { busDevices, busesSchema, checkBuses, MODBUS_RTU_MAX_ADU, rtuBusProperties, type RtuBusDocument } from './rtu-bus.js';
+import { busDevices, busesSchema, checkBuses, MODBUS_RTU_MAX_ADU, rtuBusProperties } from './rtu-bus.js';
+import type { SchemaDocument } from '../config/schema-document.js';
 import type { SourceKind } from './source-kind.js';
 
 const R = DEFAULTS.modbusRtu;
-
-interface Rs485Document {
-  rts_on_send: boolean;
-  rts_after_send: boolean;
-  delay_before_send: string | number;
-  delay_after_send: string | number;
-  rx_during_tx: boolean;
-}
-
-export interface SerialBusDocument extends RtuBusDocument {
-  port: string;
-  baud: number;
-  parity: Parity;
-  data_bits: 7 | 8;
-  stop_bits: 1 | 2;
-  rs485?: Rs485Document;
-}
-
-export interface ModbusRtuDocument {
-  buses: SerialBusDocument[];
-}
 
 const bus = {
   type: 'object',
@@ -62,12 +42,18 @@ const bus = {
     },
     ...rtuBusProperties('quiet time between transactions (default 3.5 characters at the bus speed, 1.75ms above 19200 baud)'),
   },
-};
+} as const;
 
-export const modbusRtu: SourceKind<ModbusRtuDocument> = {
-  name: 'modbus_rtu',
+const schema = busesSchema(bus);
+
+export type ModbusRtuDocument = SchemaDocument<typeof schema>;
+export type SerialBusDocument = ModbusRtuDocument['buses'][number];
+type Rs485Document = NonNullable<SerialBusDocument['rs485']>;
+
+export const modbusRtu = {
+  name: 'modbus_rtu' as const,
   summary: 'Modbus RTU devices on serial buses (RS-485): one arbiter per bus, one transaction at a time.',
-  schema: busesSchema(bus),
+  schema,
 
   devices: (doc, at, checks, profiles) => busDevices(doc.buses, at, checks, profiles, (b) => (b as SerialBusDocument).port),
 
@@ -136,7 +122,7 @@ export const modbusRtu: SourceKind<ModbusRtuDocument> = {
       rxLimitBytes: link.maxFrameBytes,
     });
   },
-};
+} satisfies SourceKind<ModbusRtuDocument>;
 
 function rs485(doc: Rs485Document): ResolvedRs485 {
   return {

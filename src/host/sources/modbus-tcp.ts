@@ -9,11 +9,11 @@ import { backoff as backoffOf, known } from '../config/resolve-pipeline.js';
 import { backoff, name } from '../config/schema-fragments.js';
 import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
-import type { BackoffDocument } from '../config/documents.js';
+import type { SchemaDocument } from '../config/schema-document.js';
 import type { ResolvedLink } from '../config/resolved.js';
 import { parseDuration } from '../config/units.js';
 import { tcpTransport } from '../../hal/tcp.js';
-import { checkDevicePoints, writtenModbusDevices, type ModbusDeviceDocument } from './modbus-points.js';
+import { checkDevicePoints, writtenModbusDevices } from './modbus-points.js';
 import { modbusDeviceProperties } from './modbus-point-schema.js';
 import { checkModbusDevice, modbusDeviceDraft } from './modbus-device.js';
 import type { SourceKind } from './source-kind.js';
@@ -22,18 +22,6 @@ import type { SourceKind } from './source-kind.js';
 export const MODBUS_TCP_MAX_ADU = 260;
 
 const D = DEFAULTS.modbusDevice;
-
-export interface ModbusTcpDeviceDocument extends ModbusDeviceDocument {
-  host: string;
-  port: number;
-  backoff: BackoffDocument;
-  in_flight: number;
-  connection?: string;
-}
-
-export interface ModbusTcpDocument {
-  devices: ModbusTcpDeviceDocument[];
-}
 
 const device = {
   type: 'object',
@@ -47,17 +35,22 @@ const device = {
     in_flight: { type: 'integer', minimum: 1, maximum: 16, description: 'transactions outstanding at once on the connection (the device must allow it)', default: D.inFlight },
     connection: name('devices naming the same connection share one TCP connection (a gateway with several unit ids)'),
   },
-};
+} as const;
 
-export const modbusTcp: SourceKind<ModbusTcpDocument> = {
-  name: 'modbus_tcp',
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['devices'],
+  properties: { devices: { type: 'array', minItems: 1, items: device } },
+} as const;
+
+export type ModbusTcpDocument = SchemaDocument<typeof schema>;
+export type ModbusTcpDeviceDocument = ModbusTcpDocument['devices'][number];
+
+export const modbusTcp = {
+  name: 'modbus_tcp' as const,
   summary: 'Modbus TCP devices, one connection each unless they name a shared `connection`.',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['devices'],
-    properties: { devices: { type: 'array', minItems: 1, items: device } },
-  },
+  schema,
 
   devices: (doc, at, checks, profiles) =>
     writtenModbusDevices(doc.devices, [...at, 'devices'], checks, profiles).map((w) => {
@@ -109,7 +102,7 @@ export const modbusTcp: SourceKind<ModbusTcpDocument> = {
     if (link.transport !== 'tcp') throw new TypeError(`modbus_tcp link ${link.name} is not a TCP link`);
     return tcpTransport({ device: link.name, host: link.host, port: link.port, connectTimeoutMs: link.connectTimeoutMs, rxLimitBytes: link.maxFrameBytes * link.inFlight });
   },
-};
+} satisfies SourceKind<ModbusTcpDocument>;
 
 /**
  * Devices sharing a connection must agree on where it goes and how it behaves, and be different units

@@ -6,21 +6,15 @@ import { DEFAULTS } from '../config/defaults.js';
 import { backoff, duration, name } from '../config/schema-fragments.js';
 import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
-import type { BackoffDocument } from '../config/documents.js';
-import { checkDevicePoints, writtenModbusDevices, type ModbusDeviceDocument, type ProfilesDocument } from './modbus-points.js';
+import type { SchemaDocument, SchemaLiteral } from '../config/schema-document.js';
+import { checkDevicePoints, writtenModbusDevices } from './modbus-points.js';
+import type { ProfilesDocument } from './modbus-point-schema.js';
 import { modbusDeviceProperties } from './modbus-point-schema.js';
 import { checkModbusDevice, MAX_QUIET_MS, quietTooLong } from './modbus-device.js';
 import type { WrittenDevice } from './source-kind.js';
 
 /** The largest RTU frame: address 1 + PDU 253 + CRC 2 (Modbus over Serial Line V1.02, 2.5.1.1). */
 export const MODBUS_RTU_MAX_ADU = 256;
-
-export interface RtuBusDocument {
-  name: string;
-  silence?: string | number;
-  backoff: BackoffDocument;
-  devices: ModbusDeviceDocument[];
-}
 
 const D = DEFAULTS.modbusDevice;
 
@@ -33,21 +27,29 @@ const rtuDevice = {
     // 0 is the broadcast address and 248-255 are reserved (Modbus over Serial Line V1.02, 2.2).
     unit_id: { type: 'integer', minimum: 1, maximum: 247, description: 'slave address on the bus, 1 to 247' },
   },
-};
+} as const;
 
 /** Settings every bus has; each kind adds where the bus is. */
-export function rtuBusProperties(silenceDescription: string): Record<string, unknown> {
+export function rtuBusProperties(silenceDescription: string) {
   return {
     name: name('bus name, unique within the pipeline; in logs and status'),
     silence: duration(silenceDescription),
     backoff: backoff('reopen back-off after the link fails', D.backoffMin, D.backoffMax),
     devices: { type: 'array', minItems: 1, items: rtuDevice },
-  };
+  } as const;
 }
 
+/** What every bus document has, whatever the line is: the settings above, with a name and devices. */
+export type RtuBusDocument = SchemaDocument<{
+  type: 'object';
+  additionalProperties: false;
+  required: ['name', 'devices'];
+  properties: ReturnType<typeof rtuBusProperties>;
+}>;
+
 /** `source.<kind>`: a list of at least one bus. */
-export function busesSchema(bus: Record<string, unknown>): Record<string, unknown> {
-  return { type: 'object', additionalProperties: false, required: ['buses'], properties: { buses: { type: 'array', minItems: 1, items: bus } } };
+export function busesSchema<const Bus extends SchemaLiteral>(bus: Bus) {
+  return { type: 'object', additionalProperties: false, required: ['buses'], properties: { buses: { type: 'array', minItems: 1, items: bus } } } as const;
 }
 
 /** `endpoint`: where a bus goes (a serial path, a device server's host:port), for the checks across links. */

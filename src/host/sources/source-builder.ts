@@ -5,7 +5,8 @@
  */
 import type { ResolvedDevice, ResolvedLink, ResolvedPoint, ResolvedSource } from '../config/resolved.js';
 import type { SourceKindName } from './source-kinds.js';
-import { expandDevice, resolveDevicePoints, type ModbusDeviceDocument, type ProfilesDocument } from './modbus-points.js';
+import { expandDevice, resolveDevicePoints } from './modbus-points.js';
+import type { ModbusDeviceDocument, ProfilesDocument } from './modbus-point-schema.js';
 import type { SettingPath } from '../config/setting-path.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

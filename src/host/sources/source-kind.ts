@@ -8,7 +8,7 @@ import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
 import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
 import type { Transport } from '../../hal/transport.js';
-import type { ProfilesDocument } from './modbus-points.js';
+import type { ProfilesDocument } from './modbus-point-schema.js';
 import type { SourceBuilder } from './source-builder.js';
 
 /** What kind-independent checks need of a device: its name, where it is written, its point names. */
@@ -24,9 +24,9 @@ export interface WrittenDevice {
   link?: { name: string; key: string; endpoint: string };
 }
 
-export interface SourceKind<Doc = unknown> {
+export interface SourceKind<Doc = unknown, Name extends string = string> {
   /** The key under `source:`. */
-  readonly name: string;
+  readonly name: Name;
   /** One paragraph for docs/config.md and `--help`. */
   readonly summary: string;
   /** JSON Schema of `source.<name>`, closed, with its defaults. */

@@ -10,17 +10,30 @@ import type { SourceKind } from './source-kind.js';
 
 export const SOURCE_KINDS = [modbusTcp, modbusRtu, modbusRtuOverTcp] as const;
 
-/** Each kind's `name`, listed again so that types can name a kind. */
-export type SourceKindName = 'modbus_tcp' | 'modbus_rtu' | 'modbus_rtu_over_tcp';
+type AnyKind = (typeof SOURCE_KINDS)[number];
 
-export function sourceKind(name: string): SourceKind | undefined {
-  return (SOURCE_KINDS as readonly SourceKind<never>[]).find((k) => k.name === name) as SourceKind | undefined;
+/** Each kind's `name`, so that types can name a kind. */
+export type SourceKindName = AnyKind['name'];
+
+/**
+ * `source:`'s properties: each kind's schema under its name. The type says the same of each kind, so
+ * that the pipeline document's type knows every kind's settings.
+ */
+export function sourceSchemas(): { readonly [K in AnyKind as K['name']]: K['schema'] } {
+  return Object.fromEntries(SOURCE_KINDS.map((kind) => [kind.name, kind.schema])) as { [K in AnyKind as K['name']]: K['schema'] };
+}
+
+/** A kind whose document is not known here: what the registry hands out by name. */
+export type AnySourceKind = SourceKind<unknown, SourceKindName>;
+
+export function sourceKind(name: string): AnySourceKind | undefined {
+  return (SOURCE_KINDS as readonly SourceKind<never, SourceKindName>[]).find((k) => k.name === name) as AnySourceKind | undefined;
 }
 
 /**
  * The kinds written under `source:`, in the order written (links, devices and point ids follow file
  * order); keys that name no kind are the schema's to report.
  */
-export function writtenKinds(source: Readonly<Record<string, unknown>>): SourceKind[] {
+export function writtenKinds(source: Readonly<Record<string, unknown>>): AnySourceKind[] {
   return Object.keys(source).flatMap((name) => sourceKind(name) ?? []);
 }

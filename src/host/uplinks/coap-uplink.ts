@@ -5,24 +5,13 @@
  * src/host/sinks/coap.ts.
  */
 import type { ResolvedCoapUplink, ResolvedUplink } from '../config/resolved.js';
-import type { BackoffDocument } from '../config/documents.js';
+import type { SchemaDocument } from '../config/schema-document.js';
 import { backoff } from '../config/resolve-pipeline.js';
 import { backoff as backoffSchema } from '../config/schema-fragments.js';
 import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
 import type { UplinkContext, UplinkKind } from './uplink-kind.js';
-import { checkOutbox, outboxSchema, resolveOutbox, type OutboxDocument } from './outbox-settings.js';
-
-export interface CoapDocument {
-  url: string;
-  method: 'post' | 'put';
-  qos: 0 | 1;
-  block_size: number;
-  in_flight: number;
-  retransmit: number;
-  reconnect: BackoffDocument;
-  outbox: OutboxDocument;
-}
+import { checkOutbox, outboxSchema, resolveOutbox } from './outbox-settings.js';
 
 const schema = {
   type: 'object',
@@ -39,6 +28,8 @@ const schema = {
     outbox: outboxSchema,
   },
 } as const;
+
+export type CoapDocument = SchemaDocument<typeof schema>;
 
 async function checkCoap(doc: CoapDocument, at: SettingPath, checks: SettingChecks): Promise<void> {
   if (checks.clean([...at, 'url'])) {
@@ -76,8 +67,8 @@ async function resolveCoap(name: string, doc: CoapDocument, { gatewayId }: Uplin
   };
 }
 
-export const coapUplink: UplinkKind<CoapDocument> = {
-  name: 'coap',
+export const coapUplink = {
+  name: 'coap' as const,
   summary: 'A CoAP server (coap://, RFC 7252): one POST or PUT per message to the URI with the topic appended, confirmable at QoS 1, block-wise (RFC 7959) past block_size; no DTLS.',
   schema,
   check: checkCoap,
@@ -88,4 +79,4 @@ export const coapUplink: UplinkKind<CoapDocument> = {
     const { CoapSink } = await import('../sinks/coap.js');
     return new CoapSink({ ...uplink, mark: uplink.outbox.mark }, logger);
   },
-};
+} satisfies UplinkKind<CoapDocument>;

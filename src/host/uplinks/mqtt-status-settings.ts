@@ -10,19 +10,14 @@ import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
 import type { MqttStatusOptions } from '../sinks/mqtt-options.js';
 import { gatewayTopicFault, renderGatewayTopic } from './gateway-topic.js';
-
-export interface MqttStatusDocument {
-  topic: string | boolean;
-  online: string;
-  offline: string;
-  stopped?: string;
-}
-
+import type { SchemaDocument } from '../config/schema-document.js';
 
 // An empty retained message deletes the topic's retained value: no word may be empty.
-const word = (description: string, defaultValue?: string) => ({
-  type: 'string', minLength: 1, description, ...(defaultValue !== undefined && { default: defaultValue }),
-});
+function word(description: string): { readonly type: 'string'; readonly minLength: 1; readonly description: string };
+function word(description: string, defaultValue: string): { readonly type: 'string'; readonly minLength: 1; readonly description: string; readonly default: string };
+function word(description: string, defaultValue?: string) {
+  return { type: 'string', minLength: 1, description, ...(defaultValue !== undefined && { default: defaultValue }) } as const;
+}
 
 export const mqttStatusSchema = {
   type: 'object',
@@ -41,6 +36,8 @@ export const mqttStatusSchema = {
     stopped: word('published by the gateway before a planned stop; default: the offline word'),
   },
 } as const;
+
+export type MqttStatusDocument = SchemaDocument<typeof mqttStatusSchema>;
 
 export function checkMqttStatus(doc: MqttStatusDocument, at: SettingPath, checks: SettingChecks): void {
   if (!checks.intact(at)) return; // `status: ~` or a list: the schema said so, and there is nothing to look into

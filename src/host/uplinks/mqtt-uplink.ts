@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { checkTlsPem } from './mqtt-tls-files.js';
 import { resolve } from 'node:path';
 import { DEFAULTS, defaultClientId } from '../config/defaults.js';
-import type { MqttDocument } from '../config/documents.js';
+import type { SchemaDocument } from '../config/schema-document.js';
 import type { ResolvedMqttUplink, ResolvedUplink } from '../config/resolved.js';
 import { backoff, known } from '../config/resolve-pipeline.js';
 import { backoff as backoffSchema, duration, filePath } from '../config/schema-fragments.js';
@@ -81,8 +81,10 @@ const schema = {
   },
 } as const;
 
-export const mqttUplink: UplinkKind<MqttDocument> = {
-  name: 'mqtt',
+export type MqttDocument = SchemaDocument<typeof schema>;
+
+export const mqttUplink = {
+  name: 'mqtt' as const,
   summary: 'An MQTT broker (mqtt://, mqtts://, ws://, wss://), MQTT 5 where it speaks it, else 3.1.1: TLS with server verification and client certificates, user name and password (from a file or an environment variable), a retained online/offline status with the last will, persistent sessions, MQTT 5 user properties, message expiry and reason codes, keep-alive and reconnect back-off.',
   schema,
   check: checkMqtt,
@@ -111,7 +113,7 @@ export const mqttUplink: UplinkKind<MqttDocument> = {
       ...(uplink.status !== null ? { status: uplink.status } : {}),
     }, logger); // the sink binds its uplink name itself
   },
-};
+} satisfies UplinkKind<MqttDocument>;
 
 async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChecks): Promise<void> {
   const pending: Promise<void>[] = [];

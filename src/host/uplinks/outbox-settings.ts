@@ -12,16 +12,7 @@ import { known } from '../config/resolve-pipeline.js';
 import { MARK_MODES, type MarkMode } from '../sinks/message-mark.js';
 import type { ReplayPacing } from '../outbox/uplink-sender.js';
 import { gatewayTopicFault, renderGatewayTopic } from './gateway-topic.js';
-
-export interface OutboxDocument {
-  max_bytes: string | number;
-  max_age: string | number;
-  memory_max_bytes: string | number;
-  replay: 'in_order' | 'live_first';
-  replay_rate: number;
-  mark: MarkMode;
-  report_topic: string | boolean;
-}
+import type { SchemaDocument } from '../config/schema-document.js';
 
 export interface ResolvedOutboxSettings {
   /** Bytes (topics and payloads) this uplink may hold pending on disk; the oldest go past it. */
@@ -65,6 +56,8 @@ export const outboxSchema = {
     },
   },
 } as const;
+
+export type OutboxDocument = SchemaDocument<typeof outboxSchema>;
 
 export function checkOutbox(doc: OutboxDocument, at: SettingPath, checks: SettingChecks): void {
   if (!checks.intact(at)) return; // `outbox: ~` or a list: the schema said so, and there is nothing to look into

@@ -6,17 +6,23 @@ import { mqttUplink } from './mqtt-uplink.js';
 import { coapUplink } from './coap-uplink.js';
 import type { UplinkKind } from './uplink-kind.js';
 
-export const UPLINK_KINDS: readonly UplinkKind[] = [mqttUplink as unknown as UplinkKind, coapUplink as unknown as UplinkKind];
+const KINDS = [mqttUplink, coapUplink] as const;
 
-export type UplinkKindName = 'mqtt' | 'coap';
+type AnyKind = (typeof KINDS)[number];
+
+/** Each kind's `name`, so that types can name a kind. */
+export type UplinkKindName = AnyKind['name'];
+
+// Each kind reads its own document; the registry hands it the document written under its name.
+export const UPLINK_KINDS: readonly UplinkKind[] = KINDS as readonly UplinkKind<never>[] as readonly UplinkKind[];
 
 export function uplinkKind(name: string): UplinkKind | undefined {
   return UPLINK_KINDS.find((k) => k.name === name);
 }
 
 /** `uplinks.<name>`'s properties: one per kind (the schema lets exactly one be written). */
-export function uplinkSchemas(): Record<string, Record<string, unknown>> {
-  return Object.fromEntries(UPLINK_KINDS.map((k) => [k.name, k.schema]));
+export function uplinkSchemas(): { readonly [K in AnyKind as K['name']]: K['schema'] } {
+  return Object.fromEntries(KINDS.map((k) => [k.name, k.schema])) as { [K in AnyKind as K['name']]: K['schema'] };
 }
 
 /** The kind written under one uplink and its settings; undefined when no known kind is. */
