@@ -6,6 +6,7 @@
 import type { MqttStatusDocument } from '../uplinks/mqtt-status-settings.js';
 import type { OutboxDocument } from '../uplinks/outbox-settings.js';
 import type { MetricsDocument } from '../metrics/metrics-settings.js';
+import type { PluginsDocument } from '../packages/package-settings.js';
 import type { Qos, LogFormat, LogLevel } from './resolved.js';
 import type { ProfilesDocument } from '../sources/modbus-points.js';
 export type { PointDocument } from '../sources/modbus-points.js';
@@ -35,6 +36,8 @@ export interface GatewayDocument {
   control: { socket?: string | boolean };
   /** Always present (the schema defaults it to `{}`). */
   metrics: MetricsDocument;
+  /** Always present (the schema defaults it to `{}`). */
+  plugins: PluginsDocument;
 }
 
 export interface MqttDocument {

@@ -6,6 +6,7 @@ import { DEFAULTS } from './defaults.js';
 import { filePath, name } from './schema-fragments.js';
 import { uplinkSchemas } from '../uplinks/uplink-kinds.js';
 import { metricsSchema } from '../metrics/metrics-settings.js';
+import { pluginsSchema } from '../packages/package-settings.js';
 
 export const gatewaySchema = {
   type: 'object',
@@ -36,7 +37,7 @@ export const gatewaySchema = {
           type: 'array',
           minItems: 1,
           items: filePath('directory holding one folder per plugin'),
-          description: 'where plugins named in steps are looked up, in order',
+          description: 'where plugins named in steps are looked up, in order, after the plugin registry in data_dir',
         },
       },
     },
@@ -58,6 +59,7 @@ export const gatewaySchema = {
       items: filePath('pipeline file, relative to this file'),
     },
     metrics: metricsSchema,
+    plugins: pluginsSchema,
     control: {
       type: 'object',
       additionalProperties: false,

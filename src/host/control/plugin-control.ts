@@ -1,0 +1,59 @@
+/**
+ * The control operations on plugin packages (docs/control.md): `plugin.install`, `plugin.rollback`
+ * and `plugin.list`, registered with the others in gateway-control.ts. An install or a rollback goes
+ * live through the daemon's reload (a pipeline whose module changed restarts; the others run on
+ * untouched); one at a time, in the order asked, so that two never interleave their registry writes.
+ */
+import type { Gateway } from '../gateway.js';
+import type { Logger } from '../logger.js';
+import { installPackage, rollbackPlugin, type InstallContext } from '../packages/package-install.js';
+import { listPlugins } from '../packages/plugin-listing.js';
+import { PluginRegistry } from '../packages/plugin-registry.js';
+import { pipelinesRunning } from '../packages/registry-usage.js';
+import { reloadFromFile } from '../reload/reload-from-file.js';
+import { readParams } from './control-params.js';
+import type { ControlHandlers } from './control-server.js';
+
+export function pluginControl(gateway: Gateway, logger: Logger): ControlHandlers {
+  const registry = new PluginRegistry(gateway.config.dataDir);
+  const context: InstallContext = {
+    registry,
+    get settings() {
+      return gateway.config.plugins;
+    },
+    goLive: async (name) => {
+      await reloadFromFile(gateway, logger);
+      return pipelinesRunning(gateway.config, registry, name);
+    },
+  };
+  let queue: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const logged = async <T extends object>(event: string, about: Record<string, unknown>, work: () => Promise<T>): Promise<T> => {
+    try {
+      const outcome = await oneAtATime(work);
+      logger.info({ event, ...(outcome as Record<string, unknown>) }, event === 'plugin.installed' ? 'plugin package installed' : 'plugin rolled back');
+      return outcome;
+    } catch (err) {
+      logger.error({ event: `${event.replace(/\.\w+$/, '')}.refused`, ...about, code: (err as { code?: string }).code, err }, (err as Error).message);
+      throw err;
+    }
+  };
+  return {
+    'plugin.install': async (params) => {
+      const p = readParams('plugin.install', params, { file: { type: 'string', required: true }, sha256: { type: 'string' } });
+      return logged('plugin.installed', { file: p.file }, () => installPackage(p.file, context, p.sha256));
+    },
+    'plugin.rollback': async (params) => {
+      const p = readParams('plugin.rollback', params, { plugin: { type: 'string', required: true }, to: { type: 'string' } });
+      return logged('plugin.rolled_back', { plugin: p.plugin }, () => rollbackPlugin(p.plugin, p.to, context));
+    },
+    'plugin.list': async (params) => {
+      readParams('plugin.list', params, {});
+      return listPlugins(gateway.config, registry);
+    },
+  };
+}
