@@ -211,6 +211,8 @@ export class PluginRegistry {
   async #prune(index: RegistryIndex): Promise<void> {
     const names = await readdir(this.dir, { withFileTypes: true }).catch(() => []);
     for (const plugin of names) {
+      // The fresh index of a write that was cut off (durable-file.ts) is never read: remove it.
+      if (plugin.isFile() && /^\..*\.new$/.test(plugin.name)) await rm(join(this.dir, plugin.name), { force: true });
       if (!plugin.isDirectory()) continue;
       const entry = index.plugins[plugin.name];
       const keep = new Set(entry ? [entry.active.dir, ...entry.previous.map((v) => v.dir)] : []);
