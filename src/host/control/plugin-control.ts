@@ -33,12 +33,13 @@ export function pluginControl(gateway: Gateway, logger: Logger): ControlHandlers
     return next;
   };
   const logged = async <T extends object>(event: string, about: Record<string, unknown>, work: () => Promise<T>): Promise<T> => {
+    const refusedEvent = event === 'plugin.installed' ? 'plugin.install_refused' : 'plugin.rollback_refused';
     try {
       const outcome = await oneAtATime(work);
       logger.info({ event, ...(outcome as Record<string, unknown>) }, event === 'plugin.installed' ? 'plugin package installed' : 'plugin rolled back');
       return outcome;
     } catch (err) {
-      logger.error({ event: `${event.replace(/\.\w+$/, '')}.refused`, ...about, code: (err as { code?: string }).code, err }, (err as Error).message);
+      logger.error({ event: refusedEvent, ...about, code: (err as { code?: string }).code, err }, (err as Error).message);
       throw err;
     }
   };
