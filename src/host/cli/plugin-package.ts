@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { formatProblem, loadGatewayConfig } from '../config/index.js';
 import type { ResolvedGateway } from '../config/resolved.js';
 import { controlRequest } from '../control/control-client.js';
+import { MAX_REQUEST_LINE_BYTES } from '../control/control-protocol.js';
 import { CodedError } from '../../errors.js';
 import { isWgError, WgError } from '../errors.js';
 import { writeFileDurably } from '../packages/durable-file.js';
@@ -25,6 +26,9 @@ import { socketCandidates, type SocketOptions } from './daemon-socket.js';
 import { loadAndConfigure } from './validate.js';
 
 type Out = (line: string) => void;
+
+/** Largest package sent inside the request: its base64 and the rest of the request fit MAX_REQUEST_LINE_BYTES. */
+const MAX_INLINE_PACKAGE_BYTES = Math.floor((MAX_REQUEST_LINE_BYTES - 4096) / 4) * 3;
 
 /** Reading and configuring every plugin again, then restarting pipelines, can take a while on a small box. */
 const INSTALL_TIMEOUT_MS = 120_000;
@@ -123,7 +127,9 @@ export async function runInstall(file: string, options: DaemonOrOffline, out: Ou
   const bytes = await readFile(path).catch((e: Error) => {
     throw new WgError('WG_ERR_PACKAGE_READ', { file: path, detail: e.message }, { cause: e });
   });
-  const outcome = await throughDaemonOrOffline<InstallOutcome>(options, 'plugin.install', { file: path, sha256: sha256Hex(bytes) }, err, (context) => installPackage(path, context));
+  // Sent along when it fits a request line: the daemon's sandbox (PrivateTmp, ProtectHome) may not see the file.
+  const inline = bytes.length <= MAX_INLINE_PACKAGE_BYTES ? { package: Buffer.from(bytes).toString('base64') } : {};
+  const outcome = await throughDaemonOrOffline<InstallOutcome>(options, 'plugin.install', { file: path, sha256: sha256Hex(bytes), ...inline }, err, (context) => installPackage({ file: path }, context));
   if (outcome === undefined) return 1;
   if (outcome.status === 'already-active') {
     out(`${outcome.plugin} ${outcome.version} is the active version already: nothing changed`);

@@ -45,8 +45,10 @@ export function pluginControl(gateway: Gateway, logger: Logger): ControlHandlers
   };
   return {
     'plugin.install': async (params) => {
-      const p = readParams('plugin.install', params, { file: { type: 'string', required: true }, sha256: { type: 'string' } });
-      return logged('plugin.installed', { file: p.file }, () => installPackage(p.file, context, p.sha256));
+      // `package`: the package itself, base64 (it fits a request line); else the daemon reads `file`.
+      const p = readParams('plugin.install', params, { file: { type: 'string', required: true }, sha256: { type: 'string' }, package: { type: 'string' } });
+      const source = p.package !== undefined ? { file: p.file, bytes: Buffer.from(p.package, 'base64') } : { file: p.file };
+      return logged('plugin.installed', { file: p.file }, () => installPackage(source, context, p.sha256));
     },
     'plugin.rollback': async (params) => {
       const p = readParams('plugin.rollback', params, { plugin: { type: 'string', required: true }, to: { type: 'string' } });

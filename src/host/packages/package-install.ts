@@ -8,7 +8,7 @@
  */
 import { WgError } from '../errors.js';
 import { compareVersions } from './plugin-version.js';
-import { readPackageFile } from './plugin-package.js';
+import { parsePackage, readPackageFile } from './plugin-package.js';
 import type { PluginRegistry, RegistryIndex } from './plugin-registry.js';
 import { verifyPackage, type PackageVerdict } from './package-verify.js';
 import type { ResolvedPluginSettings } from './package-settings.js';
@@ -43,9 +43,17 @@ export interface RollbackOutcome {
   readonly pipelines: readonly string[];
 }
 
+/**
+ * Where the package comes from: a file the installing process reads, or the bytes themselves (the
+ * CLI sends a small package over the control socket, since the daemon's sandbox may not see the
+ * operator's files), named by `file` in messages.
+ */
+export type PackageSource = { file: string; bytes?: Uint8Array };
+
 /** `expectSha256`: the package file's sha256 as the asking client read it; another file is refused. */
-export async function installPackage(file: string, context: InstallContext, expectSha256?: string): Promise<InstallOutcome> {
-  const pkg = await readPackageFile(file);
+export async function installPackage(source: PackageSource, context: InstallContext, expectSha256?: string): Promise<InstallOutcome> {
+  const { file } = source;
+  const pkg = source.bytes ? parsePackage(source.bytes, file) : await readPackageFile(file);
   if (expectSha256 !== undefined && pkg.fileSha256 !== expectSha256) {
     throw new WgError('WG_ERR_PACKAGE_READ', { file, detail: `the file changed between the command reading it (sha256 ${expectSha256}) and the daemon reading it (${pkg.fileSha256})` });
   }
