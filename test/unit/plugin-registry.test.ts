@@ -32,7 +32,11 @@ async function inTemp(work: (dir: string) => Promise<void>): Promise<void> {
 
 test('the active version and the two before it are kept, on disk and in the index; rollback goes back one at a time', () => inTemp(async (dir) => {
   const registry = new PluginRegistry(join(dir, 'data'));
-  for (const v of ['0.1.0', '0.2.0', '0.3.0', '0.4.0']) await registry.install(await readPackageFile(await writePackage(dir, { name: 'scale', version: v })), null);
+  // Each install settled as package-install.ts settles it once live: recordPipelines, which prunes.
+  for (const v of ['0.1.0', '0.2.0', '0.3.0', '0.4.0']) {
+    await registry.install(await readPackageFile(await writePackage(dir, { name: 'scale', version: v })), null);
+    await registry.recordPipelines('scale', ['plant']);
+  }
   let entry = (await registry.read()).plugins.scale!;
   assert.deepEqual([entry.active.version, ...entry.previous.map((v) => v.version)], ['0.4.0', '0.3.0', '0.2.0']);
   assert.deepEqual((await readdir(join(dir, 'data', 'plugins', 'scale'))).map((d) => d.split('-')[0]).sort(), ['0.2.0', '0.3.0', '0.4.0']);
@@ -48,8 +52,28 @@ test('the active version and the two before it are kept, on disk and in the inde
   assert.equal((await registry.rollback('scale', '0.2.0')).to, '0.2.0');
   assert.equal((await registry.rollback('scale')).to, null, 'nothing kept before 0.2.0: the plugin leaves the registry');
   assert.deepEqual((await registry.read()).plugins, {});
+  await registry.recordPipelines('scale', []);
   assert.deepEqual(await readdir(join(dir, 'data', 'plugins')), ['registry.json'], 'its stored versions are removed');
   await assert.rejects(registry.rollback('scale'), { code: 'WG_ERR_ROLLBACK_NONE' });
+}));
+
+// Regression: pruning at the commit removed the version an install pushed out (or a rollback left),
+// so restoring the index after a failed reload named files that were gone.
+test('an install or a rollback undone (restore) finds every version it names still stored', () => inTemp(async (dir) => {
+  const registry = new PluginRegistry(join(dir, 'data'));
+  for (const v of ['0.1.0', '0.2.0', '0.3.0']) {
+    await registry.install(await readPackageFile(await writePackage(dir, { name: 'scale', version: v })), null);
+    await registry.recordPipelines('scale', []);
+  }
+  const before = await registry.install(await readPackageFile(await writePackage(dir, { name: 'scale', version: '0.4.0' })), null);
+  await registry.restore(before);
+  const rolled = await registry.rollback('scale');
+  await registry.restore(rolled.before);
+  const entry = (await registry.read()).plugins.scale!;
+  assert.deepEqual([entry.active.version, ...entry.previous.map((v) => v.version)], ['0.3.0', '0.2.0', '0.1.0']);
+  assert.equal((await registry.active('scale'))!.version, '0.3.0');
+  for (const v of entry.previous) assert.ok((await readdir(join(dir, 'data', 'plugins', 'scale'))).includes(v.dir), `${v.version} is still stored`);
+  assert.equal((await readdir(join(dir, 'data', 'plugins', 'scale'))).length, 3, 'the undone 0.4.0 was removed');
 }));
 
 test('a damaged index, or a stored module that changed, is refused, never run', () => inTemp(async (dir) => {
@@ -84,8 +108,9 @@ test('an install killed at any stage of its write leaves the old registry or the
     const previous = (await after.read()).plugins.scale!.previous.map((v) => v.version);
     assert.deepEqual(previous, expected === '0.1.0' ? [] : ['0.1.0']);
 
-    // The next install goes through and leaves nothing of the interrupted one behind.
+    // The next install goes through and, once settled, leaves nothing of the interrupted one behind.
     await after.install(await readPackageFile(await writePackage(dir, { name: 'scale', version: '0.3.0' })), null);
+    await after.recordPipelines('scale', []);
     const leftovers = [...(await readdir(join(dataDir, 'plugins'))), ...(await readdir(join(dataDir, 'plugins', 'scale')))].filter((n) => n.endsWith('.new'));
     assert.deepEqual(leftovers, [], `after a kill at ${stage}`);
   }

@@ -10,7 +10,8 @@
  * A power cut at any moment leaves the old state or the new one: a version's files are written into a
  * fresh directory, fsynced and renamed into place before the index names them, and the index is
  * replaced by durable-file.ts (write, fsync, rename, fsync of the directory). Stored versions the
- * index no longer names are removed only after the index that dropped them is on disk.
+ * index no longer names are removed only once the change is settled: after the install or rollback
+ * went live (`recordPipelines`) or was undone (`restore`), never while `restore` may still need them.
  *
  * The seam for what runs (`active`): which module and manifest step `plugin: NAME` resolves to.
  */
@@ -129,7 +130,7 @@ export class PluginRegistry {
     const old = before.plugins[name];
     const entry: RegistryVersion = { version, sha256, dir, signedBy, installedAt: now.toISOString(), pipelines: [] };
     const previous = old ? [old.active, ...old.previous].filter((v) => v.version !== version).slice(0, KEEP_PREVIOUS) : [];
-    await this.#commit({ format: FORMAT, plugins: { ...before.plugins, [name]: { active: entry, previous } } });
+    await this.#commit({ format: FORMAT, plugins: { ...before.plugins, [name]: { active: entry, previous } } }, false);
     return before;
   }
 
@@ -158,15 +159,18 @@ export class PluginRegistry {
     } else {
       delete plugins[name];
     }
-    await this.#commit({ format: FORMAT, plugins });
+    await this.#commit({ format: FORMAT, plugins }, false);
     return { before, from: entry.active.version, to: target?.version ?? null };
   }
 
-  /** Records which pipelines run the active version of `name` (after the reload that applied it). */
+  /**
+   * Records which pipelines run the active version of `name` (after the reload that applied it), and
+   * removes the stored versions the registry no longer names.
+   */
   async recordPipelines(name: string, pipelines: readonly string[]): Promise<void> {
     const index = await this.read();
     const entry = index.plugins[name];
-    if (!entry || JSON.stringify(entry.active.pipelines) === JSON.stringify(pipelines)) return;
+    if (!entry || JSON.stringify(entry.active.pipelines) === JSON.stringify(pipelines)) return this.#prune(index);
     await this.#commit({ format: FORMAT, plugins: { ...index.plugins, [name]: { ...entry, active: { ...entry.active, pipelines: [...pipelines] } } } });
   }
 
@@ -199,12 +203,13 @@ export class PluginRegistry {
     return dir;
   }
 
-  async #commit(index: RegistryIndex): Promise<void> {
+  /** `prune`: remove what `index` no longer names, once it is on disk. */
+  async #commit(index: RegistryIndex, prune = true): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const step: StepHook = (s) => this.#fault(`index-${s}`);
     await writeFileDurably(this.indexFile, `${JSON.stringify(index, null, 2)}\n`, step);
     await this.#fault('committed');
-    await this.#prune(index);
+    if (prune) await this.#prune(index);
   }
 
   /** Removes stored versions (and leftovers of an interrupted store) that `index` does not name. */
