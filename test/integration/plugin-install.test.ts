@@ -24,7 +24,7 @@ import { writeKey, writePackage, type TestKey } from '../support/plugin-packages
 import { builtPluginPath, watBytes } from '../support/plugins.js';
 import type { TestBroker } from '../support/test-broker.js';
 import { needs } from '../support/tools.js';
-import { waitForAsync } from '../support/wait.js';
+import { waitFor, waitForAsync } from '../support/wait.js';
 import { runWasmgate } from '../support/wasmgate-cli.js';
 
 const gate = needs('mosquitto', !!mosquittoPath());
@@ -78,13 +78,26 @@ async function install(file: string): Promise<{ code: number | null; stdout: str
   return runWasmgate(['plugin', 'install', file, '--config', fixture.gatewayFile]);
 }
 
+/**
+ * Resolves once one more daemon log line than now satisfies `match`: log lines come through a pipe,
+ * maybe after the answer on the socket, so they are waited for, never looked up at once.
+ */
+function nextLogLine(match: (line: string) => boolean, what: string): () => Promise<string> {
+  const before = daemon.lines.filter(match).length;
+  return async () => {
+    await waitFor(() => daemon.lines.filter(match).length > before, 10_000, () => `${what}; last lines: ${daemon.lines.slice(-3).join('\n')}`);
+    return daemon.lines.filter(match).at(-1)!;
+  };
+}
+
 async function refused(file: string, code: string, detail: RegExp): Promise<void> {
   const before = await status();
+  const logged = nextLogLine((l) => l.includes('"plugin.install_refused"') && l.includes(code), `the daemon logs the refusal with ${code}`);
   const run = await install(file);
   assert.equal(run.code, 1, run.stdout);
   assert.match(run.stderr, new RegExp(`\\[${code}\\]`));
   assert.match(run.stderr, detail);
-  assert.ok(daemon.lines.some((l) => l.includes('"plugin.install_refused"') && l.includes(code)), `the daemon logs the refusal with ${code}`);
+  await logged();
   await keptRunning(before);
 }
 
@@ -116,6 +129,8 @@ after(async () => {
 test('a package signed by a trusted key goes live through the daemon: only the pipeline that runs it restarts', gate, async () => {
   const before = await status();
   assert.equal(scaleVersion(before), '0.1.0', 'the plugin directory\'s version runs first');
+  const installed = nextLogLine((l) => l.includes('"plugin.installed"') && l.includes('"version":"0.2.0"'), 'the install logged');
+  const reloadedLine = nextLogLine((l) => l.includes('configuration reloaded'), 'the reload logged');
   const run = await install(await writePackage(pkgDir(), { name: 'scale', version: '0.2.0', key: vendor }));
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stderr, /done by the running daemon/);
@@ -123,8 +138,8 @@ test('a package signed by a trusted key goes live through the daemon: only the p
   const after = await status();
   assert.equal(scaleVersion(after), '0.2.0');
   assert.ok(pipelineOf(after, 'steady').published >= pipelineOf(before, 'steady').published, 'steady was not restarted');
-  assert.ok(daemon.lines.some((l) => l.includes('"plugin.installed"') && l.includes('"version":"0.2.0"')));
-  const reloaded = JSON.parse(daemon.lines.filter((l) => l.includes('configuration reloaded')).at(-1)!) as Record<string, string[]>;
+  await installed();
+  const reloaded = JSON.parse(await reloadedLine()) as Record<string, string[]>;
   assert.deepEqual([reloaded.unchanged, reloaded.changed], [['steady'], ['scaled']]);
   const since = subscriber.messages.length;
   await subscriber.waitUntil((m) => m.slice(since).some((x) => x.topic === 'scaled/level' && /"value":42\b/.test(x.payload.toString())), 'scaled values from the new version', 20_000);
@@ -205,11 +220,12 @@ test('a newer good version installs, list shows both, and rollback brings the on
   assert.deepEqual(listing.plugins.map((p) => [p.name, p.active.version, p.active.pipelines, p.previous.map((v) => v.version)]), [['scale', '0.3.0', ['scaled'], ['0.2.0']]]);
   assert.deepEqual(listing.steps.filter((s) => s.plugin === 'scale'), [{ pipeline: 'scaled', step: 1, plugin: 'scale', version: '0.3.0', from: 'registry' }]);
 
+  const rolledBack = nextLogLine((l) => l.includes('"plugin.rolled_back"') && l.includes('"to":"0.2.0"'), 'the rollback logged');
   const back = await runWasmgate(['plugin', 'rollback', 'scale', '--config', fixture.gatewayFile]);
   assert.equal(back.code, 0, back.stderr);
   assert.equal(back.stdout, 'rolled scale back from 0.3.0 to 0.2.0\npipelines running it: scaled\n');
   const after = await status();
   assert.equal(scaleVersion(after), '0.2.0');
   assert.equal(pipelineOf(after, 'scaled').state, 'running');
-  assert.ok(daemon.lines.some((l) => l.includes('"plugin.rolled_back"') && l.includes('"to":"0.2.0"')));
+  await rolledBack();
 });
