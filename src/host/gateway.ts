@@ -93,10 +93,10 @@ export class Gateway {
     for (const pipeline of config.pipelines) this.#pipelines.push(await this.#startPipeline(pipeline));
     const every = deps.statusIntervalMs ?? 60_000;
     if (every > 0) {
-      this.#statusTimer = setInterval(() => this.#logger.info({ status: summarize(this.status()) }, 'status'), every);
+      this.#statusTimer = setInterval(() => this.#logger.info({ event: 'gateway.status', status: summarize(this.status()) }, 'status'), every);
       this.#statusTimer.unref();
     }
-    this.#logger.info({ gateway: config.id, pipelines: config.pipelines.length, uplinks: config.uplinks.length }, 'gateway started');
+    this.#logger.info({ event: 'gateway.started', gateway: config.id, pipelines: config.pipelines.length, uplinks: config.uplinks.length }, 'gateway started');
   }
 
   async #startPipeline(pipeline: ResolvedPipeline): Promise<AssembledPipeline> {
@@ -143,7 +143,7 @@ export class Gateway {
       this.#pipelines.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
       this.#config = next;
       const outcome = { unchanged: plan.unchanged, changed: plan.changed.map((p) => p.name), added: plan.added.map((p) => p.name), removed: plan.removed };
-      this.#logger.info({ event: 'gateway.reload', ...outcome }, 'configuration reloaded');
+      this.#logger.info({ event: 'reload.applied', ...outcome }, 'configuration reloaded');
       return outcome;
     } finally {
       this.#reloading = false;
@@ -165,7 +165,7 @@ export class Gateway {
     await this.#outbox?.drain(OUTBOX_DRAIN_MS);
     await Promise.all([...this.#sinks.values()].map((s) => s.close()));
     this.#outbox?.close();
-    this.#logger.info({ gateway: this.config.id }, 'gateway stopped');
+    this.#logger.info({ event: 'gateway.stopped', gateway: this.config.id }, 'gateway stopped');
   }
 
   /**

@@ -9,11 +9,32 @@
  * a key the logger already binds is left out of the call's object, and `withBindings` adds to a child
  * only keys it does not bind yet. Should the two disagree, the call's value is kept under `shadowed`.
  */
-import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import { pino, type Logger as PinoLogger } from 'pino';
+import type { PrettyStream } from 'pino-pretty';
 import type { LogFormat, LogLevel } from './config/resolved.js';
+import type { LogContext } from './log-events.js';
 
-export type { Logger };
+export type { LogContext, LogEvent, LevelLog } from './log-events.js';
+
+/** One log call: its event and context first, then the message for a person. */
+type LogCall = (context: LogContext, message: string) => void;
+
+/**
+ * The logger the gateway writes through: pino's, narrowed so that every call names its event
+ * (log-events.ts); a line without one does not compile. A pino instance is one (tests pass their own).
+ */
+export interface Logger {
+  trace: LogCall;
+  debug: LogCall;
+  info: LogCall;
+  warn: LogCall;
+  error: LogCall;
+  fatal: LogCall;
+  level: string;
+  child(bindings: Record<string, unknown>): Logger;
+  bindings(): Record<string, unknown>;
+}
 
 /** `toStderr`: for commands whose standard output is their result (`probe --json`). */
 export function createLogger(level: LogLevel, format: LogFormat, base: Record<string, unknown> = {}, toStderr = false): Logger {
@@ -24,6 +45,8 @@ export function createLogger(level: LogLevel, format: LogFormat, base: Record<st
     hooks: { logMethod: dropBoundKeys },
   };
   if (format === 'pretty') {
+    // Loaded only for this format (the demo, a terminal): a daemon writing JSON never needs its ~30 modules.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as (options: Record<string, unknown>) => PrettyStream;
     const stream = toStderr ? process.stderr : process.stdout;
     return pino(options, pretty({ destination: stream, colorize: stream.isTTY, sync: true, singleLine: true, ignore: 'pid,hostname,gateway', translateTime: 'HH:MM:ss.l' }));
   }
@@ -37,7 +60,7 @@ export function withBindings(logger: Logger, bindings: Record<string, unknown>):
 }
 
 /** pino's logMethod hook: `this` is the logger the call was made on, children included. */
-function dropBoundKeys(this: Logger, args: Parameters<Logger['info']>, method: (...a: unknown[]) => void): void {
+function dropBoundKeys(this: PinoLogger, args: Parameters<PinoLogger['info']>, method: (...a: unknown[]) => void): void {
   const [first, ...rest] = args as unknown[];
   if (first === null || typeof first !== 'object' || first instanceof Error) return method.apply(this, args as unknown[]);
   method.apply(this, [unbound(this.bindings(), first as Record<string, unknown>), ...rest]);
@@ -64,7 +87,7 @@ const LEVEL_NAMES: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' 
 };
 
 /** Logs at a numeric level (as plugins and the worker report them). */
-export function logAt(logger: Logger, level: number, message: string, context: Record<string, unknown>): void {
+export function logAt(logger: Logger, level: number, message: string, context: LogContext): void {
   const name = LEVEL_NAMES[Math.min(60, Math.max(10, Math.floor(level / 10) * 10))]!;
   logger[name](context, message);
 }

@@ -15,6 +15,7 @@ import { startAedes } from '../support/aedes.js';
 import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
 import { REPO_ROOT, watBytes } from '../support/plugins.js';
 import { findTool, needs } from '../support/tools.js';
+import { LOG_EVENTS, type LogEvent } from '../../src/host/log-events.js';
 
 const python = findTool('python3');
 
@@ -107,4 +108,24 @@ test('every log line of a running gateway has each key once (strict parser)', ne
   });
   assert.deepEqual(bad, [], `lines a strict JSON parser rejects (${stdout.length} lines checked)`);
   assert.equal(checked.status, 0, checked.stderr);
+  assertEventsNamed(stdout);
 });
+
+/** Issue 11: every line names its event from the catalog and carries the key of what it concerns. */
+function assertEventsNamed(lines: readonly string[]): void {
+  const unnamed: string[] = [];
+  const seen = new Set<string>();
+  for (const line of lines) {
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    const event = parsed.event as LogEvent | undefined;
+    const entry = event === undefined ? undefined : LOG_EVENTS[event];
+    if (!entry) unnamed.push(`no catalogued event: ${line}`);
+    else if (parsed[entry.concerns] === undefined) unnamed.push(`${event} without ${entry.concerns}: ${line}`);
+    else seen.add(event!);
+  }
+  assert.deepEqual(unnamed, []);
+  // The scenario reaches these, so the check above ran over each kind of line, not only a few.
+  for (const event of ['gateway.started', 'uplink.connected', 'device.polling', 'device.problem', 'plugin.batch_dropped', 'gateway.stopping', 'gateway.stopped', 'uplink.closed']) {
+    assert.ok(seen.has(event), `the log has a ${event} line`);
+  }
+}

@@ -2,7 +2,8 @@
  * A broker password never leaves the gateway but to the broker: not in the daemon's log (debug level,
  * a refused login, a stop), not in `wasmgate status --json`, not in `wasmgate validate`'s output for a
  * file with a problem. Real daemon (child process), mosquitto with a password file, the PLC
- * simulator. Each of the three ways to give it is tried: in the file, from a file, from the environment.
+ * simulator. Each of the four ways to give it is tried: in the file, from a file, from the environment
+ * (password_env, and `${NAME}` in the value).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,6 +41,7 @@ for (const [how, credentials, env] of [
   ['written in the file', `      password: ${SECRET}`, {}],
   ['read from password_file', '      password_file: ./password', {}],
   ['read from password_env', '      password_env: WG_TEST_BROKER_PASSWORD', { WG_TEST_BROKER_PASSWORD: SECRET }],
+  ['given as ${NAME}', '      password: ${WG_TEST_BROKER_PASSWORD}', { WG_TEST_BROKER_PASSWORD: SECRET }],
 ] as const) {
   test(`a broker password ${how} appears in no log line, status or validate output, accepted or refused`, gate, async (t) => {
     const plc = await startPlcSimulator({ mode: 'fixed', registers: { holding: { 0: [5] } } });

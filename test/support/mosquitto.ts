@@ -32,6 +32,12 @@ export interface MosquittoOptions extends TestBrokerOptions {
   readonly acl?: readonly string[];
   /** mosquitto.conf(5) max_packet_size: larger packets get the client disconnected (MQTT 5 clients are told it in CONNACK). */
   readonly maxPacketSize?: number;
+  /**
+   * No throttling of QoS 1 towards subscribers and no silent drops from their queues
+   * (`max_inflight_messages 0`, `max_queued_messages 0`), as the peer harness runs it: a shortfall
+   * at the subscriber is then the publisher's.
+   */
+  readonly unthrottled?: boolean;
 }
 
 export interface MosquittoBroker extends TestBroker {
@@ -112,6 +118,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
         ...authentication(tls.requireCertificate ?? false),
       ] : []),
       ...(options.maxPacketSize !== undefined ? [`max_packet_size ${options.maxPacketSize}`] : []),
+      ...(options.unthrottled ? ['max_inflight_messages 0', 'max_queued_messages 0'] : []),
       'persistence true',
       `persistence_location ${dir}/`,
       // mosquitto drops root privileges to this user; keep ours so it can read its temp dir

@@ -28,9 +28,9 @@ test('a key the logger binds appears once, whether the call repeats it or a chil
   const lines = captured(() => {
     const root = createLogger('info', 'json', { gateway: 'gw1' });
     const pipeline = root.child({ pipeline: 'p1' });
-    logAt(pipeline, 40, 'from the worker', { pipeline: 'p1', step: 2 });
-    root.info({ gateway: 'gw1', pipelines: 1 }, 'gateway started');
-    withBindings(withBindings(root, { uplink: 'cloud' }), { uplink: 'cloud' }).warn('connection lost');
+    logAt(pipeline, 40, 'from the worker', { event: 'plugin.log', pipeline: 'p1', step: 2 });
+    root.info({ event: 'gateway.started', gateway: 'gw1', pipelines: 1 }, 'gateway started');
+    withBindings(withBindings(root, { uplink: 'cloud' }), { uplink: 'cloud' }).warn({ event: 'uplink.lost' }, 'connection lost');
   });
   assert.equal(lines.length, 3);
   for (const line of lines) {
@@ -42,7 +42,7 @@ test('a key the logger binds appears once, whether the call repeats it or a chil
 });
 
 test('a call that disagrees with a binding keeps its value under shadowed', () => {
-  const [line] = captured(() => createLogger('info', 'json').child({ pipeline: 'p1' }).info({ pipeline: 'p2' }, 'odd'));
+  const [line] = captured(() => createLogger('info', 'json').child({ pipeline: 'p1' }).info({ event: 'pipeline.message', pipeline: 'p2' }, 'odd'));
   const parsed = JSON.parse(line!) as { pipeline: string; shadowed: { pipeline: string } };
   assert.equal(parsed.pipeline, 'p1');
   assert.deepEqual(parsed.shadowed, { pipeline: 'p2' });

@@ -8,7 +8,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parseDocument } from 'yaml';
+import { expandEnvReferences } from '../config/env-references.js';
 import { formatProblem, loadGatewayConfig, type ConfigProblem } from '../config/index.js';
 import { CONTROL_SOCKET_NAME, defaultDataDir } from '../config/defaults.js';
 import type { ResolvedControl } from '../config/resolved.js';
@@ -55,7 +56,9 @@ async function controlOfGatewayFile(file: string, problems: readonly ConfigProbl
   const placesSocket = (setting: string) => setting === '' || setting === 'control' || setting.startsWith('control.') || setting === 'gateway' || setting === 'gateway.data_dir';
   if (problems.some((p) => resolve(p.file) === path && placesSocket(p.path))) return undefined;
   try {
-    const doc = parse(await readFile(path, 'utf8')) as { gateway?: { data_dir?: unknown }; control?: { socket?: unknown } } | null;
+    const parsed = parseDocument(await readFile(path, 'utf8'));
+    expandEnvReferences(parsed, process.env); // what cannot be expanded stays as written
+    const doc = parsed.toJS() as { gateway?: { data_dir?: unknown }; control?: { socket?: unknown } } | null;
     const base = dirname(path);
     const written = doc?.gateway?.data_dir;
     const dataDir = typeof written === 'string' ? resolve(base, written) : defaultDataDir(base).path;

@@ -36,15 +36,15 @@ export async function runDemo(configFile: string | undefined, out: (line: string
     const endpoints = new Map(config.pipelines.flatMap((p) => p.source.links).flatMap((l) => (l.transport === 'tcp' ? [[`${l.host}:${l.port}`, l] as const] : [])));
     for (const device of endpoints.values()) {
       plcs.push(await startPlcSimulator({ host: device.host, port: device.port, mode: 'process' }));
-      logger.info({ host: device.host, port: device.port }, 'demo PLC simulator listening');
+      logger.info({ event: 'demo.ready', host: device.host, port: device.port }, 'demo PLC simulator listening');
     }
     for (const uplink of config.uplinks) {
       const url = new URL(uplink.url);
       if (await brokerAnswers(uplink.url)) {
-        logger.info({ url: uplink.url }, 'an MQTT broker answers there; the demo publishes to it');
+        logger.info({ event: 'demo.ready', url: uplink.url }, 'an MQTT broker answers there; the demo publishes to it');
       } else if (url.protocol === 'mqtt:' && !broker) {
         broker = await startEmbeddedBroker({ host: url.hostname, port: Number(url.port || 1883) });
-        logger.info({ url: uplink.url }, 'embedded MQTT broker started (no broker answered there); try: mosquitto_sub -t "#" -v');
+        logger.info({ event: 'demo.ready', url: uplink.url }, 'embedded MQTT broker started (no broker answered there); try: mosquitto_sub -t "#" -v');
       }
     }
     return await runGateway(config, { logger, logMessages: true, statusIntervalMs: 10_000 });

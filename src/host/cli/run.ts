@@ -20,7 +20,7 @@ import { Gateway, type GatewayDeps } from '../gateway.js';
 import { createLogger, type Logger } from '../logger.js';
 import { systemClock } from '../../hal/clock.js';
 import { ControlServer } from '../control/control-server.js';
-import { MetricsServer } from '../metrics/metrics-server.js';
+import type { MetricsServer } from '../metrics/metrics-server.js';
 import { gatewayControl } from '../control/gateway-control.js';
 import { packageVersion } from './package-version.js';
 import { ServiceLifecycle } from '../service/service-lifecycle.js';
@@ -67,20 +67,20 @@ class SignalWatch {
     for (const signal of STOP_SIGNALS) {
       this.#on(signal, () => {
         if (this.#stopping) {
-          logger.warn({ signal, deadlineMs }, 'already stopping: the drain goes on until it is done or the stop deadline passes');
+          logger.warn({ event: 'gateway.signal_ignored', signal, deadlineMs }, 'already stopping: the drain goes on until it is done or the stop deadline passes');
           return;
         }
         this.#stopping = true;
-        logger.info({ signal }, 'stopping');
+        logger.info({ event: 'gateway.stopping', signal }, 'stopping');
         resolveStop(signal);
       });
     }
     this.#on('SIGHUP', () => {
       if (this.onReload && !this.#stopping) this.onReload();
-      else logger.warn({ signal: 'SIGHUP' }, `SIGHUP ignored: the gateway is ${this.#stopping ? 'stopping' : 'starting'}; send it again once it runs`);
+      else logger.warn({ event: 'gateway.signal_ignored', signal: 'SIGHUP' }, `SIGHUP ignored: the gateway is ${this.#stopping ? 'stopping' : 'starting'}; send it again once it runs`);
     });
     for (const signal of IGNORED_SIGNALS) {
-      this.#on(signal, () => logger.warn({ signal }, `${signal} ignored: it has no meaning for the gateway`));
+      this.#on(signal, () => logger.warn({ event: 'gateway.signal_ignored', signal }, `${signal} ignored: it has no meaning for the gateway`));
     }
   }
 
@@ -109,15 +109,17 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
       try {
         control = await ControlServer.listen(config.control.socket, { logger, identity: { gateway: config.id, version: packageVersion() } });
       } catch (err) {
-        logger.fatal({ err, code: (err as { code?: string }).code }, `${(err as Error).message}; nothing started`);
+        logger.fatal({ event: 'gateway.start_failed', err, code: (err as { code?: string }).code }, `${(err as Error).message}; nothing started`);
         return 1;
       }
     }
     if (config.metrics) {
       try {
+        // Loaded only when asked for: prom-client and its dependencies are ~80 modules at start.
+        const { MetricsServer } = await import('../metrics/metrics-server.js');
         metrics = await MetricsServer.listen({ ...config.metrics, logger });
       } catch (err) {
-        logger.fatal({ err, code: (err as { code?: string }).code }, `${(err as Error).message}; nothing started`);
+        logger.fatal({ event: 'gateway.start_failed', err, code: (err as { code?: string }).code }, `${(err as Error).message}; nothing started`);
         return 1;
       }
     }
@@ -127,7 +129,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     try {
       gateway = await Gateway.start(config, { ...deps, logger });
     } catch (err) {
-      logger.fatal({ err, code: (err as { code?: string }).code }, 'gateway failed to start');
+      logger.fatal({ event: 'gateway.start_failed', err, code: (err as { code?: string }).code }, 'gateway failed to start');
       return 1;
     }
     const server = control;
@@ -150,7 +152,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     ]);
     clearTimeout(deadline);
     if (outcome === 'late') {
-      logger.error({ deadlineMs }, 'stop deadline passed before the pipelines drained; exiting with what is left unsent');
+      logger.error({ event: 'gateway.stop_late', deadlineMs }, 'stop deadline passed before the pipelines drained; exiting with what is left unsent');
       return 1;
     }
     return 0;

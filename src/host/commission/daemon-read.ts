@@ -54,12 +54,12 @@ export class DaemonReads {
     const what = { units: target.units.length, function: target.range.function, address: target.range.address, count: target.range.count };
     // Its client went away while it waited its turn: nobody would read the answer.
     if (signal?.aborted) {
-      log.info(what, 'commissioning read dropped: its client went away before its turn');
+      log.info({ event: 'commission.read', ...what }, 'commissioning read dropped: its client went away before its turn');
       return { link: arbiter.link.name, readings: [] };
     }
-    log.info(what, 'commissioning read on the link, between its polls');
+    log.info({ event: 'commission.read', ...what }, 'commissioning read on the link, between its polls');
     const readings = await readOnce(target, log, { links: this.#links.borrow(arbiter), guest: true, ...(signal ? { signal } : {}) });
-    if (signal?.aborted) log.info(what, 'commissioning read ended early: its client went away');
+    if (signal?.aborted) log.info({ event: 'commission.read', ...what }, 'commissioning read ended early: its client went away');
     return { link: arbiter.link.name, readings };
   }
 

@@ -154,7 +154,7 @@ function checkPipelineNames(outcomes: readonly PipelineOutcome[]): void {
  */
 function validate(schema: AnySchema, source: YamlSource, problems: ConfigProblem[]): SchemaVerdict {
   const check = constantSchemaValidator(schema);
-  const findings = check(source.data) ? [] : describeSchemaErrors(check.errors, source.data);
+  const findings = check(source.data) ? [] : describeSchemaErrors(check.errors, source.data, (path) => source.envOrigin(path));
   for (const f of findings) problems.push(source.problem(f.path, 'WG_ERR_CONFIG_INVALID', { detail: f.detail }, f.anchor));
   return verdictOf(findings);
 }

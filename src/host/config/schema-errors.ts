@@ -65,20 +65,22 @@ export function constantSchemaValidator(schema: AnySchema): ValidateFunction {
 let constantsAjv: Ajv | undefined;
 const compiledConstants = new Map<AnySchema, ValidateFunction>();
 
-export function describeSchemaErrors(errors: readonly ErrorObject[] | null | undefined, data: unknown): SchemaFinding[] {
+/** `fromEnv`: the variable a setting's value came from, named in place of the value (it may be a secret). */
+export function describeSchemaErrors(errors: readonly ErrorObject[] | null | undefined, data: unknown, fromEnv?: (path: SettingPath) => string | undefined): SchemaFinding[] {
   const findings: SchemaFinding[] = [];
   for (const err of errors ?? []) {
-    const finding = describe(err, data);
+    const finding = describe(err, data, fromEnv);
     if (finding) findings.push(finding);
   }
   return findings;
 }
 
-function describe(err: ErrorObject, data: unknown): SchemaFinding | undefined {
+function describe(err: ErrorObject, data: unknown, fromEnv?: (path: SettingPath) => string | undefined): SchemaFinding | undefined {
   const at = pointerToPath(err.instancePath, data);
   const params = err.params as Record<string, unknown>;
   const parent = (err.parentSchema ?? {}) as Record<string, unknown>;
-  const got = `(got ${show(err.data)})`;
+  const variable = fromEnv?.(at);
+  const got = variable === undefined ? `(got ${show(err.data)})` : `(got the value of \${${variable}})`;
   // propertyNames reports the failing name twice: once from the inner keyword (with propertyName), once itself.
   if (err.keyword === 'propertyNames') return undefined;
   if (err.propertyName !== undefined) {

@@ -9,6 +9,7 @@
 import { open } from 'node:fs/promises';
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Pair } from 'yaml';
 import { checkAliases } from './alias-expansion.js';
+import { expandEnvReferences, originKey } from './env-references.js';
 import { formatSettingPath, type SettingPath } from './setting-path.js';
 import { makeProblem, type ConfigProblem } from './problem.js';
 import type { ErrorCode, ErrorContext } from '../errors.js';
@@ -31,17 +32,19 @@ export class YamlSource {
   readonly data: unknown;
   readonly #doc: Document.Parsed;
   readonly #lines: LineCounter;
+  readonly #envOrigins: ReadonlyMap<string, string>;
 
-  private constructor(file: string, doc: Document.Parsed, lines: LineCounter) {
+  private constructor(file: string, doc: Document.Parsed, lines: LineCounter, envOrigins: ReadonlyMap<string, string>) {
     this.file = file;
     this.#doc = doc;
     this.#lines = lines;
+    this.#envOrigins = envOrigins;
     // The expansion was bounded by parse(); yaml's own alias limit would throw a bare ReferenceError.
     this.data = doc.toJS({ maxAliasCount: -1 });
   }
 
   /** Reads and parses `file` (absolute). Unreadable files and YAML syntax errors come back as problems. */
-  static async read(file: string): Promise<{ ok: true; source: YamlSource } | { ok: false; problems: ConfigProblem[] }> {
+  static async read(file: string, env: NodeJS.ProcessEnv = process.env): Promise<{ ok: true; source: YamlSource } | { ok: false; problems: ConfigProblem[] }> {
     const whole = { file, line: 1, column: 1, path: '' };
     let text: string;
     try {
@@ -56,11 +59,11 @@ export class YamlSource {
       const detail = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
       return { ok: false, problems: [makeProblem(whole, 'WG_ERR_CONFIG_READ', { detail })] };
     }
-    return YamlSource.parse(file, text);
+    return YamlSource.parse(file, text, env);
   }
 
-  /** Parses `text` as the content of `file`. */
-  static parse(file: string, text: string): { ok: true; source: YamlSource } | { ok: false; problems: ConfigProblem[] } {
+  /** Parses `text` as the content of `file`; `${NAME}` in values comes from `env` (env-references.ts). */
+  static parse(file: string, text: string, env: NodeJS.ProcessEnv = process.env): { ok: true; source: YamlSource } | { ok: false; problems: ConfigProblem[] } {
     const lines = new LineCounter();
     // prettyErrors off: the message stays one line and we print the position ourselves. yaml's own
     // uniqueKeys compares every key with every other (minutes for a 1 MiB map); duplicateKeys is linear.
@@ -80,7 +83,20 @@ export class YamlSource {
       const at = lines.linePos(aliases.offset);
       return { ok: false, problems: [makeProblem({ file, line: at.line, column: at.col, path: '' }, 'WG_ERR_CONFIG_TOO_LARGE', { detail: aliases.detail })] };
     }
-    return { ok: true, source: new YamlSource(file, doc, lines) };
+    const expanded = expandEnvReferences(doc, env);
+    if (expanded.problems.length > 0) {
+      const problems = expanded.problems.map(({ offset, path, detail }) => {
+        const at = lines.linePos(offset);
+        return makeProblem({ file, line: at.line, column: at.col, path: formatSettingPath(path) }, 'WG_ERR_CONFIG_ENV', { detail });
+      });
+      return { ok: false, problems };
+    }
+    return { ok: true, source: new YamlSource(file, doc, lines, expanded.origins) };
+  }
+
+  /** The environment variable(s) the setting's value came from (`${NAME}`), if it did. */
+  envOrigin(path: SettingPath): string | undefined {
+    return this.#envOrigins.get(originKey(path));
   }
 
   /** True when the setting is written in the file (as opposed to absent or filled in by a default). */

@@ -90,7 +90,7 @@ export class ControlServer {
     const server = new ControlServer(socketPath, options);
     await claimSocketPath(socketPath);
     server.#file = await bindOwnerOnly(server.#server, socketPath);
-    server.#logger.info({ socket: socketPath }, 'control socket listening');
+    server.#logger.info({ event: 'control.listening', socket: socketPath }, 'control socket listening');
     return server;
   }
 
@@ -113,22 +113,22 @@ export class ControlServer {
     for (const socket of this.#sockets) socket.destroy();
     await closed;
     if (this.#file) await releaseSocketPath(this.socketPath, this.#file);
-    this.#logger.info({ socket: this.socketPath }, 'control socket closed');
+    this.#logger.info({ event: 'control.closed', socket: this.socketPath }, 'control socket closed');
   }
 
   #accept(socket: Socket): void {
-    socket.on('error', (err) => this.#logger.debug({ err }, 'control connection error'));
+    socket.on('error', (err) => this.#logger.debug({ event: 'control.refused', socket: this.socketPath, err }, 'control connection error'));
     if (this.#state === 'stopping') return void socket.destroy();
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
     if (this.#connections.size >= MAX_CONNECTIONS) {
       this.#refused++;
-      this.#repeats.report('busy', 40, `control connection refused: ${MAX_CONNECTIONS} are open already`, { code: 'WG_ERR_CONTROL_TOO_MANY_CONNECTIONS' });
+      this.#repeats.report('busy', 40, `control connection refused: ${MAX_CONNECTIONS} are open already`, { event: 'control.refused', socket: this.socketPath, code: 'WG_ERR_CONTROL_TOO_MANY_CONNECTIONS' });
       return refuse(socket, errorLine(null, new WgError('WG_ERR_CONTROL_TOO_MANY_CONNECTIONS', { limit: MAX_CONNECTIONS })));
     }
     this.#connections.add(socket);
     socket.once('close', () => this.#connections.delete(socket));
-    new ControlConnection(socket, (line, signal) => this.#dispatch(line, signal), (detail) => this.#repeats.report('line', 40, `control connection closed: ${detail}`, { code: 'WG_ERR_CONTROL_REQUEST' }));
+    new ControlConnection(socket, (line, signal) => this.#dispatch(line, signal), (detail) => this.#repeats.report('line', 40, `control connection closed: ${detail}`, { event: 'control.refused', socket: this.socketPath, code: 'WG_ERR_CONTROL_REQUEST' }));
   }
 
   /** The response line for one request line. Never throws. */
@@ -136,7 +136,7 @@ export class ControlServer {
     const parsed = parseRequest(line);
     if (!parsed.ok) return errorLine(parsed.id, parsed.error);
     const { id, op, params } = parsed.request;
-    this.#logger.debug({ op, id }, 'control request');
+    this.#logger.debug({ event: 'control.request', socket: this.socketPath, op, id }, 'control request');
     if (op === 'hello') return resultLine(id, this.#hello());
     if (this.#state !== 'running') return errorLine(id, new WgError('WG_ERR_CONTROL_NOT_READY', { op, state: this.#state }));
     if (!Object.hasOwn(this.#handlers, op)) return errorLine(id, new WgError('WG_ERR_CONTROL_UNKNOWN_OP', { op, known: this.#ops().join(', ') }));
@@ -145,7 +145,7 @@ export class ControlServer {
     } catch (err) {
       if (err instanceof CodedError) return errorLine(id, err);
       // A bug in a handler (or a result JSON cannot carry): answered and logged, never raised.
-      this.#logger.error({ err, op }, 'control operation failed');
+      this.#logger.error({ event: 'control.failed', socket: this.socketPath, err, op }, 'control operation failed');
       return errorLine(id, new WgError('WG_ERR_CONTROL_FAILED', { op, detail: (err as Error)?.message ?? String(err) }));
     }
   }

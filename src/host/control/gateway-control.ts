@@ -62,7 +62,7 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
         pipeline: { type: 'string', required: true }, device: { type: 'string', required: true },
         point: { type: 'string', required: true }, value: { type: 'number', required: true },
       });
-      context.logger.info({ pipeline: p.pipeline, device: p.device, point: p.point, value: p.value }, 'write asked over the control socket');
+      context.logger.info({ event: 'control.write', pipeline: p.pipeline, device: p.device, point: p.point, value: p.value }, 'write asked over the control socket');
       return gateway.write(p.pipeline, p.device, p.point, p.value);
     },
     // wasmgate reload: the files read again and applied as SIGHUP does (reload-from-file.ts).

@@ -52,7 +52,7 @@ export class MetricsServer {
     });
     const metrics = new MetricsServer(server);
     const { address, port } = metrics.address;
-    options.logger.info({ address, port }, `metrics and health on http://${address.includes(':') ? `[${address}]` : address}:${port}/metrics`);
+    options.logger.info({ event: 'metrics.listening', socket: `${address}:${port}`, address, port }, `metrics and health on http://${address.includes(':') ? `[${address}]` : address}:${port}/metrics`);
     return metrics;
   }
 

@@ -37,7 +37,7 @@ export async function openGatewayOutbox(config: ResolvedGateway, sinks: Readonly
   const log = logger.child({ component: 'outbox' });
   const file = join(config.dataDir, 'outbox.db');
   await mkdir(config.dataDir, { recursive: true }).catch(() => undefined); // a directory it cannot make is the store's to report
-  const onProblem = (problem: { code: string; message: string; context: unknown }): void => log.warn({ code: problem.code }, problem.message);
+  const onProblem = (problem: { code: string; message: string; context: unknown }): void => log.warn({ event: 'outbox.problem', code: problem.code }, problem.message);
   const caps = capsTables(config);
   const store = new FallbackOutbox({
     openDurable: () => new SqliteOutbox({ file, caps: caps.disk, onProblem }),

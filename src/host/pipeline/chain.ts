@@ -10,6 +10,7 @@ import { readMessages } from '../engine/message-batch.js';
 import { WgError, isWgError } from '../errors.js';
 import type { RepeatLog } from './repeat-log.js';
 import { settingsDocument } from './settings-document.js';
+import type { LevelLog } from '../log-events.js';
 
 export interface ChainStep {
   plugin: CompiledPlugin;
@@ -43,7 +44,7 @@ export interface StepCounters {
 }
 
 export interface ChainEvents {
-  log(level: number, message: string, context: Record<string, unknown>): void;
+  log: LevelLog;
   /** Called just before a step runs: the watchdog reports which plugin a hung batch was in. */
   enterStep?(step: number): void;
   /** Where repeated failures (a step that traps on every batch) go, at a bounded rate; else `log`. */
@@ -137,7 +138,7 @@ export class StepChain {
       return instance.stats();
     } catch (err) {
       if (!isWgError(err)) throw err;
-      const context = { code: err.code, step: i, plugin: this.counters[i]!.plugin, pipeline: this.#context.pipeline };
+      const context = { event: 'plugin.stats_failed' as const, code: err.code, step: i, plugin: this.counters[i]!.plugin, pipeline: this.#context.pipeline };
       // Counters are read every tick: a wg_stats that always fails is said once, then counted.
       if (this.#events.repeats) this.#events.repeats.report(`${i}:stats:${err.code}`, 40, `cannot read plugin counters: ${err.message}`, context);
       else this.#events.log(40, `cannot read plugin counters: ${err.message}`, context);
@@ -174,7 +175,7 @@ export class StepChain {
       this.batchesDropped++;
       if (err.code === 'WG_ERR_PLUGIN_TRAP') c.traps++;
       else c.errors++;
-      const context = { code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline };
+      const context = { event: 'plugin.batch_dropped' as const, code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline };
       if (this.#events.repeats) this.#events.repeats.report(`${i}:${err.code}`, 50, `batch dropped: ${err.message}`, context);
       else this.#events.log(50, `batch dropped: ${err.message}`, context);
       if (this.#instances[i]!.poisoned) this.#replace(i, c);
@@ -211,7 +212,7 @@ export class StepChain {
       c.reinstantiations++;
     } catch (err) {
       if (!isWgError(err)) throw err;
-      const context = { code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline };
+      const context = { event: 'plugin.replace_failed' as const, code: err.code, step: i, plugin: c.plugin, pipeline: this.#context.pipeline };
       const message = `cannot replace the instance that trapped: ${err.message}`;
       if (this.#events.repeats) this.#events.repeats.report(`${i}:replace:${err.code}`, 50, message, context);
       else this.#events.log(50, message, context);
@@ -223,7 +224,7 @@ export class StepChain {
     const context = { pipeline: this.#context.pipeline, step: index };
     const instance = new PluginInstance(step.plugin, {
       context,
-      onLog: (line: PluginLogLine) => this.#events.log(line.level, line.message, { ...context, plugin: step.plugin.name }),
+      onLog: (line: PluginLogLine) => this.#events.log(line.level, line.message, { event: 'plugin.log', ...context, plugin: step.plugin.name }),
     });
     instance.configure(this.#docs[index]);
     return instance;

@@ -33,6 +33,15 @@ import type { GatewayOutbox } from '../outbox/gateway-outbox.js';
  * 2-3 MB of small JSON messages. Past it, readings wait in the rings and then at the source.
  */
 const UPLINK_BACKLOG_LIMIT = 10_000;
+/** How long a stop waits for the transactions on the wire before it closes the links under them. */
+const STOP_GRACE_MS = 1_000;
+
+/** Resolves when `work` settles or `ms` passed, whichever is first. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 export interface AssemblyDeps {
   gatewayId: string;
@@ -112,7 +121,7 @@ export class AssembledPipeline {
       onMessage: (point, payload) => {
         const topic = point === undefined ? topics.many : topics.byPoint[point] ?? topics.many;
         assembled!.#published++;
-        if (deps.logMessages) log.info({ topic }, Buffer.from(payload).toString());
+        if (deps.logMessages) log.info({ event: 'pipeline.message', topic }, Buffer.from(payload).toString());
         if (deps.outbox) {
           deps.outbox.enqueue(publish.uplink, topic, payload, publish.qos, publish.retain);
           return;
@@ -157,7 +166,7 @@ export class AssembledPipeline {
           if (seqOf && seqOf(new Uint8Array(link.maxFrameBytes)) !== undefined) {
             arbiter.demux = new TransactionDemux(transport, { frameLength: (b) => protocol.frameLength(b), seqOf: (f) => seqOf(f) ?? -1, maxFrameBytes: link.maxFrameBytes }, deps.clock, link.name);
           } else {
-            log.warn({ link: link.name, inFlight: link.inFlight }, `in_flight ${link.inFlight} needs a decoder whose framing rule carries a transaction id (wg_framing); ${decoder.name} has none, so link ${link.name} keeps one transaction at a time`);
+            log.warn({ event: 'link.in_flight_limited', link: link.name, inFlight: link.inFlight }, `in_flight ${link.inFlight} needs a decoder whose framing rule carries a transaction id (wg_framing); ${decoder.name} has none, so link ${link.name} keeps one transaction at a time`);
           }
         }
         return arbiter;
@@ -182,7 +191,7 @@ export class AssembledPipeline {
       });
       assembled.#pollers.push(poller);
       if (deps.poll === false) continue;
-      log.info({ device: device.name, link: link.name, ...where, unitId: device.unitId, requests: requests.length, points: device.points.length }, 'polling device');
+      log.info({ event: 'device.polling', device: device.name, link: link.name, ...where, unitId: device.unitId, requests: requests.length, points: device.points.length }, 'polling device');
       poller.start();
     }
     return assembled;
@@ -206,8 +215,13 @@ export class AssembledPipeline {
 
   /** Stops polling, lets the worker finish what is in the ring, then stops it. */
   async stop(): Promise<void> {
-    // While the uplink is down, back-pressure holds the worker and the poller waits on it: in a poll
-    // call the worker cannot answer, or for room in the ingress ring. Neither may hold the stop.
+    // First no new polls, and the transaction each device has on the wire may finish: its answer is
+    // a reading the device already gave, and goes through the chain like any other.
+    for (const poller of this.#pollers) poller.halt();
+    await within(Promise.all(this.#pollers.map((p) => p.stop())), STOP_GRACE_MS);
+    // Then whatever still waits is cut off. While the uplink is down, back-pressure holds the worker
+    // and the poller waits on it: in a poll call the worker cannot answer, or for room in the ingress
+    // ring. Neither may hold the stop.
     this.#ingress.close();
     this.#runner.abandonPolls();
     for (const poller of this.#pollers) poller.halt();

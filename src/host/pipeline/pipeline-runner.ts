@@ -17,9 +17,10 @@ import { BATCHES_DONE, CALL, STARTED_AT, STATE, STEP, WATCHED_CALL_NAMES, Watche
 import { PollChannel, type DeviceProtocol } from './poll-channel.js';
 import type { PlannedFraming, PollingCounters } from './poll-protocol.js';
 import type { WorkerData, WorkerMessage } from './worker-protocol.js';
+import type { LevelLog } from '../log-events.js';
 
 export interface PipelineLogger {
-  log(level: number, message: string, context: Record<string, unknown>): void;
+  log: LevelLog;
 }
 
 export interface PipelineOptions {
@@ -243,7 +244,7 @@ export class PipelineRunner {
         }
       });
       worker.on('error', (err) => {
-        o.logger.log(50, `worker crashed: ${err.message}`, { code: 'WG_ERR_WORKER_CRASHED', pipeline: this.name });
+        o.logger.log(50, `worker crashed: ${err.message}`, { event: 'worker.crashed', code: 'WG_ERR_WORKER_CRASHED', pipeline: this.name });
       });
       worker.on('exit', (code) => {
         // A worker that dies while stop() waits for it (killed by the watchdog, or crashed) will never
@@ -271,7 +272,7 @@ export class PipelineRunner {
     this.#kills++;
     const what = state === WorkerState.CONFIGURING ? 'configuring' : WATCHED_CALL_NAMES[call] ?? 'a call';
     this.#options.logger.log(50, `plugin ${plugin} ran ${elapsed} ms in ${what} (deadline ${deadline} ms); worker terminated`, {
-      code: 'WG_ERR_PLUGIN_TIMEOUT', pipeline: this.name, step, plugin,
+      event: 'worker.deadline', code: 'WG_ERR_PLUGIN_TIMEOUT', pipeline: this.name, step, plugin,
     });
     const worker = this.#worker;
     this.#worker = undefined;
@@ -311,12 +312,12 @@ export class PipelineRunner {
     const delay = this.#restartDelay;
     this.#restartDelay = Math.min(this.#restartDelay * 2, MAX_RESTART_DELAY_MS);
     if (delay >= MAX_RESTART_DELAY_MS) {
-      this.#options.logger.log(60, `pipeline ${this.name} keeps failing (${reason}); retrying every ${MAX_RESTART_DELAY_MS / 1000} s`, { code: 'WG_ERR_WORKER_RESTART_FAILED', pipeline: this.name, cause: code });
+      this.#options.logger.log(60, `pipeline ${this.name} keeps failing (${reason}); retrying every ${MAX_RESTART_DELAY_MS / 1000} s`, { event: 'worker.restart_failed', code: 'WG_ERR_WORKER_RESTART_FAILED', pipeline: this.name, cause: code });
     }
     clearTimeout(this.#restartTimer);
     this.#restartTimer = setTimeout(() => {
       this.#spawn().catch((err: Error) => {
-        this.#options.logger.log(60, `pipeline ${this.name} worker could not be restarted: ${err.message}`, { code: 'WG_ERR_WORKER_RESTART_FAILED', pipeline: this.name });
+        this.#options.logger.log(60, `pipeline ${this.name} worker could not be restarted: ${err.message}`, { event: 'worker.restart_failed', code: 'WG_ERR_WORKER_RESTART_FAILED', pipeline: this.name });
       });
     }, delay);
   }

@@ -60,7 +60,7 @@ export class PollService {
       const framing = framings[d] ?? DEFAULT_FRAMING;
       const rule = ruleFor(rules, framing);
       if (!rule) {
-        this.#repeats.report('framing', 40, `wg_framing has no rule for framing "${framing}" of device ${d}; framing each exchange in the worker instead`, { step: 0, plugin: this.#plugin.name });
+        this.#repeats.report('framing', 40, `wg_framing has no rule for framing "${framing}" of device ${d}; framing each exchange in the worker instead`, { event: 'plugin.framing_fallback', step: 0, plugin: this.#plugin.name });
         return null;
       }
       deviceRules.push(rule);
@@ -73,7 +73,7 @@ export class PollService {
       // A frame the ring cannot record is refused call by call (#checked), with the plugin named.
       if (template.byteLength > this.#maxRequestBytes) return null;
       if (!sameBytes(probe, withSeq(rule, template, PROBE_SEQ))) {
-        this.#repeats.report('framing', 40, `wg_framing does not describe request ${r} (its frame with seq ${PROBE_SEQ} is not the template with seq written in); framing each exchange in the worker instead`, { step: 0, plugin: this.#plugin.name });
+        this.#repeats.report('framing', 40, `wg_framing does not describe request ${r} (its frame with seq ${PROBE_SEQ} is not the template with seq written in); framing each exchange in the worker instead`, { event: 'plugin.framing_fallback', step: 0, plugin: this.#plugin.name });
         return null;
       }
       templates.push(template);
@@ -94,7 +94,7 @@ export class PollService {
       if (err.code === 'WG_ERR_PLUGIN_TRAP') this.counters.traps++;
       else this.counters.errors++;
       const { what, name } = CALLS[call.op];
-      const context = { code: err.code, step: 0, plugin: this.#plugin.name, call: name };
+      const context = { event: 'plugin.poll_failed' as const, code: err.code, step: 0, plugin: this.#plugin.name, call: name };
       // A refused write is the caller's news (it gets the error), not a fault of the plugin to log.
       if (err.code !== 'WG_ERR_WRITE_REFUSED') this.#repeats.report(`poll:${err.code}`, 50, `${what} failed: ${err.message}`, context);
       return { id: call.id, ok: false, code: err.code, message: err.message, context: { ...err.context } };

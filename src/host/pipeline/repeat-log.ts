@@ -4,7 +4,9 @@
  * carrying how many occurred since the last line. The counters keep the exact totals; the log must stay
  * readable and must not become the gateway's biggest load.
  */
-export type LogFn = (level: number, message: string, context: Record<string, unknown>) => void;
+import type { LevelLog, LogContext } from '../log-events.js';
+
+export type LogFn = LevelLog;
 
 interface Episode {
   /** Occurrences not yet written. */
@@ -12,7 +14,7 @@ interface Episode {
   lastWrittenAt: number;
   level: number;
   message: string;
-  context: Record<string, unknown>;
+  context: LogContext;
 }
 
 export class RepeatLog {
@@ -28,7 +30,7 @@ export class RepeatLog {
   }
 
   /** One occurrence of the failure `key` (e.g. step and code). */
-  report(key: string, level: number, message: string, context: Record<string, unknown>): void {
+  report(key: string, level: number, message: string, context: LogContext): void {
     const now = this.#now();
     const episode = this.#episodes.get(key);
     if (!episode) {

@@ -21,6 +21,7 @@ import type { PlannedFraming, PollCall } from './poll-protocol.js';
 import { PollService } from './poll-service.js';
 import { RepeatLog } from './repeat-log.js';
 import type { RunnerMessage, WorkerData, WorkerMessage } from './worker-protocol.js';
+import type { LevelLog } from '../log-events.js';
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -35,7 +36,7 @@ function post(message: WorkerMessage): void {
   port.postMessage(message);
 }
 
-const log = (level: number, message: string, context: Record<string, unknown>) => post({ type: 'log', level, message, context });
+const log: LevelLog = (level, message, context) => post({ type: 'log', level, message, context });
 const repeats = new RepeatLog(log);
 
 const chain = new StepChain(
@@ -178,7 +179,7 @@ function configure(): { plan: Uint32Array; framing: PlannedFraming | null } | nu
     ints[STEP] = 0;
     polling = new PollService(
       decoder, chain.settingsOf(0), data.context.pipeline,
-      (line) => log(line.level, line.message, { step: 0, plugin: decoder.name }),
+      (line) => log(line.level, line.message, { event: 'plugin.log', step: 0, plugin: decoder.name }),
       repeats,
       // The poller records every request it sends in the ingress ring: one that cannot be recorded is not sent.
       maxPayloadBytes(ingress.capacity) - frameRecordPayloadLength(0, 0),

@@ -7,6 +7,7 @@ import type { PluginKind } from '../engine/abi.js';
 import type { CompiledPlugin } from '../engine/engine.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { PlannedFraming, PollingCounters } from './poll-protocol.js';
+import type { LogContext } from '../log-events.js';
 
 /** A step as the worker receives it: a CompiledPlugin is structured-clonable (WebAssembly.Module is). */
 export interface WorkerStep {
@@ -34,7 +35,7 @@ export interface WorkerData {
 export type WorkerMessage =
   /** `plan`: the decoder's request plan (one device index per request), when it polls. */
   | { type: 'ready'; plan?: Uint32Array; framing?: PlannedFraming }
-  | { type: 'log'; level: number; message: string; context: Record<string, unknown> }
+  | { type: 'log'; level: number; message: string; context: LogContext }
   | { type: 'counters'; steps: StepCounters[]; batchesDropped: number; polling?: PollingCounters }
   | { type: 'configure-failed'; code: string; message: string; context: Record<string, unknown> }
   | { type: 'stopped' };

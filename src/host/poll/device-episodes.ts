@@ -7,6 +7,7 @@
 import { WgError } from '../errors.js';
 import { formatDuration } from '../../hal/duration.js';
 import type { TransportCounters } from '../../hal/transport.js';
+import type { LevelLog } from '../log-events.js';
 
 export interface EpisodeDevice {
   name: string;
@@ -21,7 +22,7 @@ export interface EpisodeDevice {
 /** Cycles in a row within the interval before a device that fell behind is said to keep up again. */
 const ON_TIME_TO_RECOVER = 20;
 
-export type EpisodeLog = (level: number, message: string, context: Record<string, unknown>) => void;
+export type EpisodeLog = LevelLog;
 
 export class DeviceEpisodes {
   readonly #device: EpisodeDevice;
@@ -59,15 +60,15 @@ export class DeviceEpisodes {
           ? 'it accepts the connection but has never answered: check unit_id (a device or gateway ignores requests for a unit it does not serve) and port (another service may listen there)'
           : 'it answered before: check that the device is powered and that nothing between it and the gateway drops traffic',
       });
-      this.#log(50, error.message, { code: error.code, device: name, ...this.location() });
+      this.#log(50, error.message, { event: 'device.problem', code: error.code, device: name, ...this.location() });
     } else if (answered && this.#silent) {
       this.#silent = false;
-      this.#log(30, `device ${name} answers again`, { device: name, timeouts });
+      this.#log(30, `device ${name} answers again`, { event: 'device.recovered', device: name, timeouts });
     }
     const overflowed = rxOverflows > seen.rxOverflows;
     if (overflowed && !this.#flooding) {
       this.#log(40, `device ${name} (${this.#where()}) sends bytes nobody asked for; the link was closed and is reopened with back-off`, {
-        code: 'WG_ERR_HAL_RX_OVERFLOW', device: name, ...this.location(), rxOverflows, rxDiscardedBytes,
+        event: 'device.unasked_bytes', code: 'WG_ERR_HAL_RX_OVERFLOW', device: name, ...this.location(), rxOverflows, rxDiscardedBytes,
       });
     }
     this.#flooding = overflowed;
@@ -84,7 +85,7 @@ export class DeviceEpisodes {
     if (missed > 0 && !this.#behind) {
       this.#behind = true;
       this.#log(40, `device ${name} falls behind: a poll cycle took ${Math.round(cycleMs)} ms, longer than its interval, and ${missed} poll(s) were skipped; lengthen interval, shorten timeout, or move devices to another bus`, {
-        code: 'WG_ERR_DEVICE_OVERRUN', device: name, ...this.location(), missed, cycleMs: Math.round(cycleMs), overruns: totalOverruns,
+        event: 'device.overrun', code: 'WG_ERR_DEVICE_OVERRUN', device: name, ...this.location(), missed, cycleMs: Math.round(cycleMs), overruns: totalOverruns,
       });
     } else if (missed > 0) {
       this.#onTime = 0;
@@ -92,7 +93,7 @@ export class DeviceEpisodes {
       // Not at the first cycle that fits: a device on a full bus alternates, and each flip is no news.
       this.#behind = false;
       this.#onTime = 0;
-      this.#log(30, `device ${name} keeps its interval again`, { device: name, overruns: totalOverruns });
+      this.#log(30, `device ${name} keeps its interval again`, { event: 'device.overrun_over', device: name, overruns: totalOverruns });
     }
   }
 

@@ -29,6 +29,7 @@ import { DeviceQuarantine } from './device-quarantine.js';
 import type { FrameIngress } from './frame-ingress.js';
 import { DeviceEpisodes } from './device-episodes.js';
 import { readFrame } from './frame-reader.js';
+import type { LevelLog } from '../log-events.js';
 
 export interface PolledDevice {
   index: number;
@@ -57,7 +58,7 @@ export interface DevicePollerOptions {
   requests: number[];
   ingress: FrameIngress;
   clock: Clock;
-  log(level: number, message: string, context: Record<string, unknown>): void;
+  log: LevelLog;
   /**
    * Most bytes one response may take (the protocol's largest frame). A decoder that keeps saying
    * "more" while a device keeps sending must not grow the buffer for a whole timeout.
@@ -142,7 +143,7 @@ export class DevicePoller {
         await this.#run();
       } catch (err) {
         const message = (err as Error)?.message ?? String(err);
-        this.#o.log(50, `poller of device ${this.#o.device.name} failed: ${message}; polling again after one interval`, { code: 'WG_ERR_DEVICE_POLLER', device: this.#o.device.name });
+        this.#o.log(50, `poller of device ${this.#o.device.name} failed: ${message}; polling again after one interval`, { event: 'device.poller_failed', code: 'WG_ERR_DEVICE_POLLER', device: this.#o.device.name });
         await this.#o.link.close().catch(() => undefined);
         if (this.#running) await this.#sleep(this.#o.device.intervalMs);
       }
@@ -320,6 +321,13 @@ export class DevicePoller {
         }
         failure = err;
       }
+      if (!this.#running) {
+        // Stopping (the stop lets the transaction on the wire finish): only an answer is a reading.
+        // One that failed or timed out in that grace records nothing, retries nothing: a restart must
+        // not look like a lost device. The pipeline closes the link next.
+        grant.release();
+        return false;
+      }
       const outcome = await this.#recover(failure, attempt < retries);
       grant.release(device.turnaroundMs);
       if (outcome === 'retry') {
@@ -430,7 +438,7 @@ export class DevicePoller {
     // A device that does not answer is reported once per episode, with its address, by DeviceEpisodes.
     if (err.code === 'WG_ERR_HAL_TIMEOUT') return;
     // Log transitions, not every repetition of the same failure at the poll rate.
-    if (changed) this.#o.log(40, err.message, { code: err.code, device: this.#o.device.name, ...this.#episodes.location() });
+    if (changed) this.#o.log(40, err.message, { event: 'device.problem', code: err.code, device: this.#o.device.name, ...this.#episodes.location() });
   }
 }
 

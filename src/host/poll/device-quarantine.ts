@@ -1,10 +1,11 @@
+import type { LevelLog } from '../log-events.js';
 /**
  * Quarantine of a device that stopped answering, so that one dead slave never stalls a shared bus:
  * (only on a link shared with other devices) after `quarantineAfter` failed poll cycles in a row its cycles stop using the link (its points are recorded
  * no-comm without a request), and only a probe (its first request, no retries) is sent now and then (first after two intervals,
  * at least PROBE_MIN_MS), twice as far apart each time it fails, up to PROBE_MAX_MS. The first answer restores the device.
  */
-export type QuarantineLog = (level: number, message: string, context: Record<string, unknown>) => void;
+export type QuarantineLog = LevelLog;
 
 /** Shortest gap before the first probe: a fast poll interval must not turn probes into a timeout per cycle. */
 export const PROBE_MIN_MS = 1_000;
@@ -50,7 +51,7 @@ export class DeviceQuarantine {
   review(now: number, answered: boolean, timedOut: boolean): void {
     if (answered) {
       if (this.#active) {
-        this.#log(30, `device ${this.#device.name} answers again; quarantine lifted after ${this.probes} probes`, { device: this.#device.name });
+        this.#log(30, `device ${this.#device.name} answers again; quarantine lifted after ${this.probes} probes`, { event: 'device.quarantine_lifted', device: this.#device.name });
       }
       this.#failedCycles = 0;
       this.#active = false;
@@ -67,7 +68,7 @@ export class DeviceQuarantine {
       this.#probeGapMs = Math.max(this.#device.intervalMs * 2, PROBE_MIN_MS);
       this.#probeAt = now + this.#probeGapMs;
       this.#log(40, `device ${this.#device.name} quarantined after ${this.#failedCycles} poll cycles without an answer: its points are no-comm and it is probed now and then, so the other devices on its link keep their rate`, {
-        code: 'WG_ERR_DEVICE_QUARANTINED', device: this.#device.name, cycles: this.#failedCycles,
+        event: 'device.quarantined', code: 'WG_ERR_DEVICE_QUARANTINED', device: this.#device.name, cycles: this.#failedCycles,
       });
     }
   }

@@ -11,7 +11,7 @@ import { loadAndConfigure } from '../cli/validate.js';
 
 export async function reloadFromFile(gateway: Gateway, logger: Logger): Promise<ReloadOutcome> {
   const file = gateway.config.file;
-  logger.info({ event: 'gateway.reload', file }, 'reloading the configuration');
+  logger.info({ event: 'reload.requested', file }, 'reloading the configuration');
   try {
     const loaded = await loadAndConfigure(file);
     if (!loaded.ok) {
@@ -21,7 +21,7 @@ export async function reloadFromFile(gateway: Gateway, logger: Logger): Promise<
     return await gateway.reload(loaded.config);
   } catch (err) {
     const { code, context } = err as { code?: string; context?: { problems?: string[] } };
-    logger.error({ event: 'gateway.reload', err, code, ...(context?.problems ? { problems: context.problems } : {}) }, (err as Error).message);
+    logger.error({ event: 'reload.refused', err, code, ...(context?.problems ? { problems: context.problems } : {}) }, (err as Error).message);
     throw err;
   }
 }

@@ -185,7 +185,7 @@ export class CoapSink implements Sink {
     for (const w of this.#backlogWaiters.splice(0)) w.resolve();
     for (const agent of this.#agents) agent.close();
     this.#agents.clear();
-    this.#log.info(this.counters(), 'coap uplink closed');
+    this.#log.info({ event: 'uplink.closed', ...this.counters() }, 'coap uplink closed');
   }
 
   #pump(): void {
@@ -228,7 +228,7 @@ export class CoapSink implements Sink {
         this.#counts.failed++;
         this.#up();
         const err = new WgError('WG_ERR_UPLINK_REFUSED', { uplink: this.name, detail: `${message.topic}: ${detail!}` });
-        this.#log.warn({ code: err.code, topic: message.topic }, err.message);
+        this.#log.warn({ event: 'uplink.message_refused', code: err.code, topic: message.topic }, err.message);
         message.reject(err);
       } else {
         this.#down(detail!);
@@ -273,14 +273,14 @@ export class CoapSink implements Sink {
       this.#setState('connected');
       this.#lastError = undefined;
       this.#retryMs = this.#o.reconnect.minMs;
-      this.#log.info({ queued: this.#queue.length }, 'coap uplink exchanging');
+      this.#log.info({ event: 'uplink.connected', queued: this.#queue.length }, 'coap uplink exchanging');
       for (const w of [...this.#connectedWaiters]) w();
     }
   }
 
   #down(detail: string): void {
     this.#lastError = new WgError('WG_ERR_UPLINK_CONNECT', { uplink: this.name, detail });
-    if (this.#state === 'connected' || this.#state === 'connecting') this.#log.warn({ code: this.#lastError.code, retryMs: this.#retryMs }, this.#lastError.message);
+    if (this.#state === 'connected' || this.#state === 'connecting') this.#log.warn({ event: 'uplink.connect_failed', code: this.#lastError.code, retryMs: this.#retryMs }, this.#lastError.message);
     this.#setState('offline');
     this.#counts.reconnects++;
     this.#retryAt = performance.now() + this.#retryMs;

@@ -283,7 +283,7 @@ export class MqttSink implements Sink {
     this.#inFlight.clear();
     this.#setLink('offline');
     this.#checkRoom();
-    this.#log.info(this.counters(), 'mqtt uplink closed');
+    this.#log.info({ event: 'uplink.closed', ...this.counters() }, 'mqtt uplink closed');
   }
 
   /**
@@ -363,7 +363,7 @@ export class MqttSink implements Sink {
     this.#counts.failed++;
     if (client && message.messageId !== undefined) client.removeOutgoingMessage(message.messageId);
     const error = this.#refused(message.topic, detail);
-    this.#log.error({ code: error.code, topic: message.topic }, error.message);
+    this.#log.error({ event: 'uplink.message_refused', code: error.code, topic: message.topic }, error.message);
     message.reject(error);
     this.#checkRoom();
   }
@@ -411,7 +411,7 @@ export class MqttSink implements Sink {
     const status = this.#options.status;
     if (status) {
       client.publish(status.topic, status.online, { qos: 1, retain: true }, (error) => {
-        if (error) this.#log.warn({ err: error, topic: status.topic }, 'mqtt uplink could not publish its online status');
+        if (error) this.#log.warn({ event: 'uplink.status_failed', err: error, topic: status.topic }, 'mqtt uplink could not publish its online status');
       });
     }
     const takeover = this.#takeover.connected();
@@ -420,7 +420,7 @@ export class MqttSink implements Sink {
     // While the broker keeps closing us right after accepting, the back-off keeps growing.
     if (this.#takeover.streak === 0) this.#resetBackoff();
     this.#armStableTimer();
-    this.#log.info({ queued: this.#queue.length, protocol: versionName(this.#version), sessionPresent }, 'mqtt uplink connected');
+    this.#log.info({ event: 'uplink.connected', queued: this.#queue.length, protocol: versionName(this.#version), sessionPresent }, 'mqtt uplink connected');
     for (const waiter of this.#waiters) {
       clearTimeout(waiter.timer);
       waiter.resolve();
@@ -458,7 +458,7 @@ export class MqttSink implements Sink {
     if (wasConnected && poison.suspect) this.#takeover.error(true);
     if (wasConnected) this.#takeover.closed();
     // In a takeover episode the one error line says it all; a warning per knock-off would bury it.
-    if (wasConnected && !this.#takeover.inEpisode) this.#log.warn('mqtt uplink connection lost');
+    if (wasConnected && !this.#takeover.inEpisode) this.#log.warn({ event: 'uplink.lost' }, 'mqtt uplink connection lost');
     // A QoS 0 message still in flight here waits for a 'drain' the dead socket will never emit; QoS 1
     // messages stay with MQTT.js, which resends them on reconnect.
     for (const message of this.#inFlight) {
@@ -479,14 +479,14 @@ export class MqttSink implements Sink {
       // and is neither a reconnection nor a step of the back-off (#onReconnect).
       this.#fallingBack = true;
       client.options.reconnectPeriod = 1;
-      this.#log.info({ reason: describeReason(error.code as number, 'CONNACK') }, 'mqtt uplink: the broker does not speak MQTT 5; using 3.1.1 from the next attempt on');
+      this.#log.info({ event: 'uplink.protocol_fallback', reason: describeReason(error.code as number, 'CONNACK') }, 'mqtt uplink: the broker does not speak MQTT 5; using 3.1.1 from the next attempt on');
       return;
     }
     const versionHint = this.#version === 5 && refusesProtocolVersion(error) ? '; the broker does not speak MQTT 5: set protocol to auto or "3.1.1"' : '';
     const detail = describeConnectError(error) + versionHint;
     const repeated = this.#lastError?.context.detail === detail;
     this.#lastError = this.#connectError(detail, error);
-    if (!repeated) this.#log.warn({ err: error, detail }, 'mqtt uplink connection problem');
+    if (!repeated) this.#log.warn({ event: 'uplink.connect_failed', err: error, detail }, 'mqtt uplink connection problem');
     // A CONNACK refusal (numeric code) or a certificate that does not verify ends every attempt the
     // same way until someone fixes it: tell waiters now rather than at their timeout.
     if ((typeof error.code === 'number' || isTlsRefusal(error)) && this.#link !== 'connected') {
@@ -504,7 +504,7 @@ export class MqttSink implements Sink {
     if (this.#closing || reasonCode === undefined || reasonCode === 0 || this.#takeover.inEpisode) return;
     const detail = `the broker disconnected: ${describeReason(reasonCode, 'DISCONNECT')}`;
     this.#lastError = this.#connectError(detail);
-    this.#log.warn({ reasonCode }, `mqtt uplink: ${detail}`);
+    this.#log.warn({ event: 'uplink.disconnected', reasonCode }, `mqtt uplink: ${detail}`);
   }
 
   #resetBackoff(): void {
@@ -518,7 +518,7 @@ export class MqttSink implements Sink {
       const wasFlapping = this.#takeover.streak > 0;
       if (this.#takeover.stable() === 'over') {
         this.#lastError = undefined;
-        this.#log.info({ clientId: this.#options.clientId }, `mqtt uplink connection stable again: client id "${this.#options.clientId}" is no longer taken over`);
+        this.#log.info({ event: 'uplink.takeover_over', clientId: this.#options.clientId }, `mqtt uplink connection stable again: client id "${this.#options.clientId}" is no longer taken over`);
       }
       if (wasFlapping) this.#resetBackoff();
     }, this.#stableAfterMs);
@@ -533,7 +533,7 @@ export class MqttSink implements Sink {
         + `give every gateway its own client_id; until then this uplink reconnects with back-off up to ${formatDuration(this.#options.reconnect.maxMs)}`,
     });
     this.#lastError = error;
-    this.#log.error({ code: error.code, clientId: this.#options.clientId }, error.message);
+    this.#log.error({ event: 'uplink.takeover', code: error.code, clientId: this.#options.clientId }, error.message);
   }
 
   #connectError(detail: string, cause?: unknown): WgError {

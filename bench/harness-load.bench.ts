@@ -1,0 +1,149 @@
+/**
+ * The peer harness's load (../shared/peers, issue 13), reproducible without Node-RED: 10 Modbus TCP
+ * devices × 10 holding registers, one pipeline, modbus → json, one QoS 1 message per register, to
+ * mosquitto (unthrottled, as the harness runs it) and a QoS 1 subscriber here. Load points 1 k, 5 k
+ * and 10 k points/s (poll intervals 100, 20 and 10 ms).
+ *
+ * Latency is measured as the harness does it, not from the gateway's own timestamp: the simulated
+ * registers (bench/clock-plcs.ts) change every millisecond as a known function of the shared
+ * realtime clock, so each value says the instant it became current, and the latency is its arrival
+ * here minus that instant (it includes the 0–1 ms the value had aged when it was read). Every
+ * message is decoded; a value that is not a register's (not a whole number 0..65535), or that would
+ * be older than a minute (a decode error maps to a random instant), is counted as wrong.
+ *
+ * Figures per load point: delivered points/s, p50 and p99 latency, the gateway's CPU (all threads,
+ * /proc/PID/stat) per delivered point and in % of a core, its RSS, and polls answered against the
+ * polls the intervals ask for (missed polls). Every process shares the machine's cores: the gateway
+ * is not pinned here (the harness pins it; see its README).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { connectAsync } from 'mqtt';
+import { startMosquitto } from '../test/support/mosquitto.js';
+import { emitResult, printMachine } from './machine.js';
+import { registerValue } from './clock-plcs.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CLI = join(here, '..', '..', 'bin', 'wasmgate.js');
+const DEVICES = 10;
+const REGISTERS = 10;
+const WARMUP_MS = 3_000;
+const WINDOW_MS = Number(process.env.WG_BENCH_WINDOW_MS ?? 10_000);
+const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
+const now = () => performance.timeOrigin + performance.now();
+
+function pipelineYaml(ports: readonly number[], intervalMs: number): string {
+  const devices = ports.map((port, d) => `      - name: dev${d}
+        host: 127.0.0.1
+        port: ${port}
+        interval: ${intervalMs}ms
+        timeout: 1s
+        points:
+${Array.from({ length: REGISTERS }, (_, r) => `          - { name: dev${d}.r${r}, function: 3, address: ${r}, type: uint16 }`).join('\n')}`).join('\n');
+  return `pipeline: { name: harness }
+source:
+  modbus_tcp:
+    devices:
+${devices}
+steps:
+  - plugin: modbus
+  - plugin: json
+    with: { shape: sample, timestamp: epoch_ms, include: { device: true } }
+publish: { uplink: bench, topic: "h/{device}/{point}", qos: 1 }
+`;
+}
+
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S; // utime, stime
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+printMachine();
+const t0 = now();
+const plcs = spawn(process.execPath, [join(here, 'clock-plcs.js'), String(DEVICES), String(t0)], { stdio: ['pipe', 'pipe', 'inherit'] });
+const plcLines = createInterface({ input: plcs.stdout! });
+const nextLine = () => new Promise<string>((resolve) => plcLines.once('line', resolve));
+const ports = JSON.parse(await nextLine()) as number[];
+const answered = async (): Promise<number> => {
+  const line = nextLine();
+  plcs.stdin!.write('count\n');
+  return (JSON.parse(await line) as { requests: number }).requests;
+};
+const broker = await startMosquitto({ quiet: true, unthrottled: true });
+const subscriber = await connectAsync(broker.url, { reconnectPeriod: 0 });
+let measuring = false;
+let latencies: number[] = [];
+let wrong = 0;
+subscriber.on('message', (topic, payload) => {
+  if (!measuring) return;
+  const arrival = now();
+  const [, device, point] = topic.split('/');
+  const d = Number(device!.slice(3));
+  const r = Number(point!.split('.r')[1]);
+  const value = (JSON.parse(payload.toString()) as { value: number }).value;
+  // The tick k with registerValue(k, r, d) === value, nearest at or before the arrival.
+  const latest = Math.floor(arrival - t0);
+  const k = latest - ((((latest - value + registerValue(0, r, d)) % 65536) + 65536) % 65536);
+  const latency = arrival - (t0 + k);
+  if (!Number.isInteger(value) || value < 0 || value > 65535 || registerValue(k, r, d) !== value || latency > 60_000) {
+    wrong++;
+    return;
+  }
+  latencies.push(latency);
+});
+await subscriber.subscribeAsync('h/#', { qos: 1 });
+console.log(`broker: mosquitto (unthrottled), ${DEVICES} clock PLCs on ${ports[0]}..${ports.at(-1)}`);
+
+try {
+  for (const intervalMs of [100, 20, 10]) {
+    const offered = (DEVICES * REGISTERS * 1000) / intervalMs;
+    const dir = await mkdtemp(join(tmpdir(), 'wasmgate-harness-'));
+    await writeFile(join(dir, 'gateway.yaml'), `gateway: { id: bench-harness, data_dir: ./data, log: { level: warn, format: json } }
+uplinks:
+  bench:
+    mqtt: { url: ${broker.url}, qos: 1 }
+pipelines: [ ./harness.yaml ]
+`);
+    await writeFile(join(dir, 'harness.yaml'), pipelineYaml(ports, intervalMs));
+    const child: ChildProcess = spawn(process.execPath, [CLI, 'run', '--config', join(dir, 'gateway.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await new Promise((r) => setTimeout(r, WARMUP_MS));
+    latencies = [];
+    wrong = 0;
+    const [cpu0, polls0] = [await cpuSeconds(child.pid!), await answered()];
+    measuring = true;
+    const started = performance.now();
+    await new Promise((r) => setTimeout(r, WINDOW_MS));
+    measuring = false;
+    const seconds = (performance.now() - started) / 1000;
+    const [cpu1, polls1, rss] = [await cpuSeconds(child.pid!), await answered(), await rssMb(child.pid!)];
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    await rm(dir, { recursive: true, force: true });
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+    const delivered = latencies.length / seconds;
+    const label = `${offered / 1000} k points/s offered, 10 devices × 10 registers, QoS 1, 1 message per point`;
+    emitResult(`points/s delivered (${label})`, delivered, 'points/s');
+    emitResult(`read → subscriber latency p50 (${offered / 1000} k/s)`, at(0.5), 'ms', '<= 1 ms');
+    emitResult(`read → subscriber latency p99 (${offered / 1000} k/s)`, at(0.99), 'ms', '<= 5 ms');
+    emitResult(`gateway CPU per delivered point (${offered / 1000} k/s, all threads)`, ((cpu1 - cpu0) * 1e6) / Math.max(1, latencies.length), 'µs', offered === 10_000 ? '<= 5 µs' : undefined);
+    emitResult(`gateway CPU (${offered / 1000} k/s)`, ((cpu1 - cpu0) / seconds) * 100, '% of a core');
+    emitResult(`gateway RSS (${offered / 1000} k/s)`, rss, 'MB');
+    emitResult(`polls answered / polls asked (${offered / 1000} k/s)`, (polls1 - polls0) / ((DEVICES * seconds * 1000) / intervalMs), 'x', '1');
+    if (wrong > 0) emitResult(`values that do not decode (${offered / 1000} k/s)`, wrong, 'messages', '0');
+  }
+} finally {
+  await subscriber.endAsync(true);
+  await broker.dispose();
+  plcs.kill('SIGTERM');
+}

@@ -1,0 +1,83 @@
+/**
+ * The `event` of every log line: a stable name an operator can alert on, filter by and count, where
+ * the message text is for a person and may be reworded. Each names what it concerns: the key every
+ * line of that event carries (`gateway` is in every line of the daemon already). docs/logging.md
+ * lists them; a test fails when the two differ, and the daemon's own lines are checked against this
+ * catalog in the log test. Renaming one is a breaking change of the log, like renaming a metric.
+ */
+export type Concern = 'gateway' | 'pipeline' | 'device' | 'plugin' | 'uplink' | 'link' | 'socket';
+
+interface EventEntry {
+  readonly concerns: Concern;
+  readonly means: string;
+}
+
+export const LOG_EVENTS = {
+  'gateway.started': { concerns: 'gateway', means: 'every pipeline and uplink started' },
+  'gateway.start_failed': { concerns: 'gateway', means: 'the gateway could not start; nothing runs (`code` says why)' },
+  'gateway.stopping': { concerns: 'gateway', means: 'a stop signal arrived; the pipelines drain' },
+  'gateway.stop_late': { concerns: 'gateway', means: 'the stop deadline passed before the drain finished' },
+  'gateway.stopped': { concerns: 'gateway', means: 'the gateway stopped cleanly' },
+  'gateway.status': { concerns: 'gateway', means: 'the periodic status summary (`status_interval`)' },
+  'gateway.signal_ignored': { concerns: 'gateway', means: 'a signal with no meaning now (a second stop, SIGHUP while starting, SIGUSR1 …)' },
+  'reload.requested': { concerns: 'gateway', means: 'a reload began: the files are read again' },
+  'reload.applied': { concerns: 'gateway', means: 'a reload took effect; which pipelines restarted, started, stopped' },
+  'reload.refused': { concerns: 'gateway', means: 'a reload changed nothing (`code`, `problems`)' },
+  'control.listening': { concerns: 'socket', means: 'the local control socket accepts connections' },
+  'control.closed': { concerns: 'socket', means: 'the control socket is closed' },
+  'control.request': { concerns: 'socket', means: 'a request arrived on the control socket (debug)' },
+  'control.refused': { concerns: 'socket', means: 'a control connection or request was refused' },
+  'control.failed': { concerns: 'socket', means: 'a control operation failed' },
+  'control.write': { concerns: 'device', means: 'a write to a device was asked over the control socket' },
+  'metrics.listening': { concerns: 'socket', means: 'the metrics and health endpoint listens' },
+  'service.notify': { concerns: 'gateway', means: "systemd's notify socket could not be written" },
+  'service.watchdog': { concerns: 'gateway', means: 'watchdog pings started, withheld (a pipeline is unhealthy) or resumed' },
+  'uplink.connected': { concerns: 'uplink', means: 'the uplink reached its broker or server' },
+  'uplink.lost': { concerns: 'uplink', means: 'the uplink lost its connection' },
+  'uplink.connect_failed': { concerns: 'uplink', means: 'an attempt to connect failed (said once per distinct reason)' },
+  'uplink.disconnected': { concerns: 'uplink', means: 'the broker sent DISCONNECT with a reason' },
+  'uplink.protocol_fallback': { concerns: 'uplink', means: 'the broker does not speak MQTT 5; 3.1.1 is used' },
+  'uplink.takeover': { concerns: 'uplink', means: "another client takes this uplink's client id" },
+  'uplink.takeover_over': { concerns: 'uplink', means: 'the client id is no longer taken over' },
+  'uplink.message_refused': { concerns: 'uplink', means: 'the broker or server refused one message (dead-lettered)' },
+  'uplink.status_failed': { concerns: 'uplink', means: 'the online status could not be published' },
+  'uplink.closed': { concerns: 'uplink', means: 'the uplink closed, with its counters' },
+  'outbox.problem': { concerns: 'gateway', means: 'the outbox store reported a problem (disk full, I/O error, corrupt file)' },
+  'outbox.refused': { concerns: 'gateway', means: 'the outbox could not take messages: they are lost and counted' },
+  'outbox.replay': { concerns: 'uplink', means: 'an uplink connected with a backlog and replays it' },
+  'outbox.caught_up': { concerns: 'uplink', means: 'the backlog is delivered' },
+  'outbox.remove_failed': { concerns: 'uplink', means: 'delivered messages could not be removed; they will be sent again' },
+  'pipeline.message': { concerns: 'pipeline', means: 'a message as published (`--log-messages`, the demo)' },
+  'worker.crashed': { concerns: 'pipeline', means: "the pipeline's worker crashed; it restarts" },
+  'worker.deadline': { concerns: 'plugin', means: 'a plugin call ran past its deadline; the worker was terminated' },
+  'worker.restart_failed': { concerns: 'pipeline', means: 'the worker could not be restarted; retried with back-off' },
+  'link.in_flight_limited': { concerns: 'link', means: 'in_flight was asked of a decoder that cannot match answers; one at a time' },
+  'device.polling': { concerns: 'device', means: 'a device is polled: its link, requests and points' },
+  'device.problem': { concerns: 'device', means: 'a poll failed: no answer, exception, bad frame, link error (`code`)' },
+  'device.recovered': { concerns: 'device', means: 'a device answers again' },
+  'device.unasked_bytes': { concerns: 'device', means: 'bytes nobody asked for arrived; the link is reopened' },
+  'device.overrun': { concerns: 'device', means: 'a poll cycle took longer than the interval; polls were skipped' },
+  'device.overrun_over': { concerns: 'device', means: 'the device keeps its interval again' },
+  'device.quarantined': { concerns: 'device', means: 'a dead device is only probed now and then, so its link keeps its rate' },
+  'device.quarantine_lifted': { concerns: 'device', means: 'a quarantined device answered a probe' },
+  'device.poller_failed': { concerns: 'device', means: "a device's poller failed unexpectedly; it polls again after one interval" },
+  'plugin.log': { concerns: 'plugin', means: 'a line the plugin logged itself (wg_log)' },
+  'plugin.batch_dropped': { concerns: 'plugin', means: 'a plugin trapped or failed on a batch; that batch is dropped and counted' },
+  'plugin.replace_failed': { concerns: 'plugin', means: 'a trapped instance could not be replaced; tried again on the next batch' },
+  'plugin.stats_failed': { concerns: 'plugin', means: "a plugin's counters (wg_stats) could not be read" },
+  'plugin.framing_fallback': { concerns: 'plugin', means: "a decoder's framing rule does not cover a request; frames are delimited in the worker" },
+  'plugin.poll_failed': { concerns: 'plugin', means: "a decoder's polling call (request, frame length, write) failed" },
+  'commission.read': { concerns: 'link', means: 'a commissioning read (probe, scan, write) on a running link, or its early end' },
+  'demo.ready': { concerns: 'gateway', means: "the demo's simulator or broker is ready" },
+} as const satisfies Record<string, EventEntry>;
+
+export type LogEvent = keyof typeof LOG_EVENTS;
+
+/** What a log call passes besides its message: the event, then whatever the line concerns. */
+export interface LogContext {
+  event: LogEvent;
+  [key: string]: unknown;
+}
+
+/** A log call at a numeric level (10 trace … 60 fatal), as the worker and the pollers make them. */
+export type LevelLog = (level: number, message: string, context: LogContext) => void;
