@@ -67,6 +67,10 @@ export const LOG_EVENTS = {
   'plugin.stats_failed': { concerns: 'plugin', means: "a plugin's counters (wg_stats) could not be read" },
   'plugin.framing_fallback': { concerns: 'plugin', means: "a decoder's framing rule does not cover a request; frames are delimited in the worker" },
   'plugin.poll_failed': { concerns: 'plugin', means: "a decoder's polling call (request, frame length, write) failed" },
+  'plugin.installed': { concerns: 'plugin', means: 'a plugin package was installed and went live; its version, the one before, the pipelines running it' },
+  'plugin.install_refused': { concerns: 'plugin', means: "an install changed nothing, the running version runs on (`code`; `plugin` is the package file's name when it could not be read)" },
+  'plugin.rolled_back': { concerns: 'plugin', means: 'a plugin was rolled back to the version before (`from`, `to`) and that went live' },
+  'plugin.rollback_refused': { concerns: 'plugin', means: 'a rollback changed nothing (`code`)' },
   'commission.read': { concerns: 'link', means: 'a commissioning read (probe, scan, write) on a running link, or its early end' },
   'demo.ready': { concerns: 'gateway', means: "the demo's simulator or broker is ready" },
 } as const satisfies Record<string, EventEntry>;

@@ -4,6 +4,7 @@
  * live through the daemon's reload (a pipeline whose module changed restarts; the others run on
  * untouched); one at a time, in the order asked, so that two never interleave their registry writes.
  */
+import { basename } from 'node:path';
 import type { Gateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import { installPackage, rollbackPlugin, type InstallContext } from '../packages/package-install.js';
@@ -32,14 +33,16 @@ export function pluginControl(gateway: Gateway, logger: Logger): ControlHandlers
     queue = next.catch(() => undefined);
     return next;
   };
-  const logged = async <T extends object>(event: string, about: Record<string, unknown>, work: () => Promise<T>): Promise<T> => {
+  const logged = async <T extends object>(event: 'plugin.installed' | 'plugin.rolled_back', about: { plugin: string; file?: string }, work: () => Promise<T>): Promise<T> => {
     const refusedEvent = event === 'plugin.installed' ? 'plugin.install_refused' : 'plugin.rollback_refused';
     try {
       const outcome = await oneAtATime(work);
       logger.info({ event, ...(outcome as Record<string, unknown>) }, event === 'plugin.installed' ? 'plugin package installed' : 'plugin rolled back');
       return outcome;
     } catch (err) {
-      logger.error({ event: refusedEvent, ...about, code: (err as { code?: string }).code, err }, (err as Error).message);
+      const named = (err as { context?: { plugin?: unknown } }).context?.plugin;
+      const plugin = typeof named === 'string' ? named : about.plugin;
+      logger.error({ event: refusedEvent, ...about, plugin, code: (err as { code?: string }).code, err }, (err as Error).message);
       throw err;
     }
   };
@@ -48,7 +51,7 @@ export function pluginControl(gateway: Gateway, logger: Logger): ControlHandlers
       // `package`: the package itself, base64 (it fits a request line); else the daemon reads `file`.
       const p = readParams('plugin.install', params, { file: { type: 'string', required: true }, sha256: { type: 'string' }, package: { type: 'string' } });
       const source = p.package !== undefined ? { file: p.file, bytes: Buffer.from(p.package, 'base64') } : { file: p.file };
-      return logged('plugin.installed', { file: p.file }, () => installPackage(source, context, p.sha256));
+      return logged('plugin.installed', { plugin: basename(p.file), file: p.file }, () => installPackage(source, context, p.sha256));
     },
     'plugin.rollback': async (params) => {
       const p = readParams('plugin.rollback', params, { plugin: { type: 'string', required: true }, to: { type: 'string' } });
