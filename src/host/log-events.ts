@@ -71,6 +71,10 @@ export const LOG_EVENTS = {
   'plugin.swap_restart': { concerns: 'pipeline', means: "a new decoder's request plan differs: the pipeline is restarted instead of swapped" },
   'plugin.swap_failed': { concerns: 'pipeline', means: 'a swap was refused (canary, configure, ABI): the old version stays live (`code`)' },
   'plugin.rollback': { concerns: 'plugin', means: 'a swapped-in version kept trapping: rolled back to the previous one (WG_ERR_SWAP_ROLLED_BACK)' },
+  'plugin.installed': { concerns: 'plugin', means: 'a plugin package was installed and went live; its version, the one before, the pipelines running it' },
+  'plugin.install_refused': { concerns: 'plugin', means: "an install changed nothing, the running version runs on (`code`; `plugin` is the package file's name when it could not be read)" },
+  'plugin.rolled_back': { concerns: 'plugin', means: 'a plugin was rolled back to the version before (`from`, `to`) and that went live' },
+  'plugin.rollback_refused': { concerns: 'plugin', means: 'a rollback changed nothing (`code`)' },
   'commission.read': { concerns: 'link', means: 'a commissioning read (probe, scan, write) on a running link, or its early end' },
   'demo.ready': { concerns: 'gateway', means: "the demo's simulator or broker is ready" },
 } as const satisfies Record<string, EventEntry>;

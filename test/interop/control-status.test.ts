@@ -185,7 +185,7 @@ test('hostile control clients get errors or are closed, and the daemon keeps pub
   assert.equal(codeOf(oversized.lines[0]), 'WG_ERR_CONTROL_REQUEST');
   assert.equal(codeOf(garbage.lines[0]), 'WG_ERR_CONTROL_REQUEST');
   assert.equal(codeOf(unknown.lines[0]), 'WG_ERR_CONTROL_UNKNOWN_OP');
-  assert.match(unknown.lines[0]!, /known: hello, read, reload, status, write/);
+  assert.match(unknown.lines[0]!, /known: hello, plugin.install, plugin.list, plugin.rollback, read, reload, status, write/);
   garbage.socket.destroy();
   unknown.socket.destroy();
 

@@ -156,7 +156,7 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
       const { printSchema, writeSchemas } = await import('./schema.js');
       setExit(options.write !== undefined ? await writeSchemas(options.write, io.out) : await printSchema(file!, io.out));
     });
-  const plugin = subcommand(root, 'plugin', 'build, create and document plugins');
+  const plugin = subcommand(root, 'plugin', 'build, create, document, package, sign and install plugins');
   subcommand(plugin, 'build', 'compile AssemblyScript plugin folders to .wasm')
     .argument('[dirs...]', 'plugin folders, each holding plugin.yaml and <name>.ts')
     .option('--all', "build every plugin folder of the package's plugins/ directory")
@@ -173,6 +173,60 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
       const { createPlugin } = await import('./plugin.js');
       setExit(await createPlugin(name, options.kind, options.dir, io.out));
     });
+  subcommand(plugin, 'pack', 'make a plugin package (.wgp) of a built plugin folder: manifest, module and their sha256')
+    .argument('<dir>', 'plugin folder holding plugin.yaml and build/<name>.wasm')
+    .option('--out <file>', 'package file to write (default: <name>-<version>.wgp here)')
+    .option('--key <file>', 'sign it too, with this private key (wasmgate plugin keygen)')
+    .action(async (dir: string, options: { out?: string; key?: string }) => {
+      const { runPack } = await import('./plugin-package.js');
+      setExit(await runPack(dir, options, io.out));
+    });
+  subcommand(plugin, 'keygen', 'make an ed25519 key pair for signing packages: PREFIX.key (private, mode 0600) and PREFIX.pub')
+    .requiredOption('--out <prefix>', 'path and name of the two files, without their endings')
+    .action(async (options: { out: string }) => {
+      const { runKeygen } = await import('./plugin-package.js');
+      setExit(await runKeygen(options.out, io.out));
+    });
+  subcommand(plugin, 'sign', 'sign a package with a private key (replacing any signature it had)')
+    .argument('<file>', 'package file (.wgp)')
+    .requiredOption('--key <file>', 'private key file (wasmgate plugin keygen)')
+    .option('--out <file>', 'write the signed package here (default: in place)')
+    .action(async (file: string, options: { key: string; out?: string }) => {
+      const { runSign } = await import('./plugin-package.js');
+      setExit(await runSign(file, options, io.out));
+    });
+  subcommand(plugin, 'verify', 'check a package as an install would (format, sha256, signature, ABI, kind, imports) without installing it')
+    .argument('<file>', 'package file (.wgp)')
+    .option('-c, --config <file>', "gateway file: judge the signature by its plugins.trusted_keys and require_signed")
+    .option('--trusted-key <file>', 'judge the signature by this public key (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .action(async (file: string, options: { config?: string; trustedKey: string[] }, command: Command) => {
+      if (options.config !== undefined && options.trustedKey.length > 0) command.error('error: give --config or --trusted-key, not both', { exitCode: EXIT_USAGE });
+      const { runVerify } = await import('./plugin-package.js');
+      setExit(await runVerify(file, { ...(options.config !== undefined ? { config: options.config } : {}), trustedKeys: options.trustedKey }, io.out));
+    });
+  const packageOptions = (c: Command): Command => c
+    .option('-c, --config <file>', "gateway file: its control socket, and its data directory when no daemon answers")
+    .option('--socket <path>', 'control socket path (default: as wasmgate status finds it)')
+    .option('--offline', 'do not ask a daemon: work on the data directory of --config');
+  packageOptions(subcommand(plugin, 'install', 'install a package: checked, stored in the registry and put live (through the running daemon, else offline)')
+    .argument('<file>', 'package file (.wgp)'))
+    .action(async (file: string, options: PackageCommandOptions, command: Command) => {
+      const { runInstall } = await import('./plugin-package.js');
+      setExit(await runInstall(file, packageChoice(command, options), io.out, io.err));
+    });
+  packageOptions(subcommand(plugin, 'rollback', 'make the version active before the current one active again (or --to VERSION)')
+    .argument('<name>', 'plugin name')
+    .option('--to <version>', 'a kept version to go back to (default: the one active before)'))
+    .action(async (name: string, options: PackageCommandOptions & { to?: string }, command: Command) => {
+      const { runRollback } = await import('./plugin-package.js');
+      setExit(await runRollback(name, { ...packageChoice(command, options), ...(options.to !== undefined ? { to: options.to } : {}) }, io.out, io.err));
+    });
+  packageOptions(subcommand(plugin, 'list', 'list the installed plugins, their kept versions, and what each pipeline step runs')
+    .option('--json', 'print the listing as JSON'))
+    .action(async (options: PackageCommandOptions & { json?: boolean }, command: Command) => {
+      const { runList } = await import('./plugin-package.js');
+      setExit(await runList({ ...packageChoice(command, options), json: options.json === true }, io.out, io.err));
+    });
   subcommand(plugin, 'docs', "write the built-in plugins' settings reference")
     .option('--out <file>', 'file to write', 'docs/plugin-settings.md')
     .action(async (options: { out: string }) => {
@@ -180,6 +234,18 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
       setExit(await writePluginDocs(options.out, io.out));
     });
   return root;
+}
+
+interface PackageCommandOptions {
+  config?: string;
+  socket?: string;
+  offline?: boolean;
+}
+
+function packageChoice(command: Command, o: PackageCommandOptions): { config?: string; socket?: string; offline: boolean } {
+  if (o.config !== undefined && o.socket !== undefined) command.error('error: give --config or --socket, not both', { exitCode: EXIT_USAGE });
+  if (o.offline && o.config === undefined) command.error('error: --offline needs --config FILE (whose data directory to work on)', { exitCode: EXIT_USAGE });
+  return { ...(o.config !== undefined ? { config: o.config } : {}), ...(o.socket !== undefined ? { socket: o.socket } : {}), offline: o.offline === true };
 }
 
 interface ReadOptions {

@@ -4,6 +4,7 @@
  * the file the schema accepted.
  */
 import { checkMetrics } from '../metrics/metrics-settings.js';
+import { checkPluginSettings } from '../packages/package-settings.js';
 import { MAX_SOCKET_PATH_BYTES } from '../control/control-socket-file.js';
 import { dataDirOf, resolveControl } from './resolve-gateway.js';
 import type { GatewayDocument } from './gateway-schema.js';
@@ -28,6 +29,7 @@ export async function checkGateway(doc: GatewayDocument, checks: SettingChecks):
   }
   if (checks.intact(['control']) && checks.clean(['gateway', 'data_dir'])) checkControl(doc, checks);
   if (checks.intact(['metrics'])) checkMetrics(doc.metrics, checks);
+  if (checks.intact(['plugins', 'trusted_keys'])) pending.push(checkPluginSettings(doc.plugins, checks));
   await Promise.all(pending);
 }
 

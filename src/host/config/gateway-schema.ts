@@ -7,6 +7,7 @@ import { filePath, name } from './schema-fragments.js';
 import { uplinkSchemas } from '../uplinks/uplink-kinds.js';
 import { metricsSchema } from '../metrics/metrics-settings.js';
 import type { SchemaDocument } from './schema-document.js';
+import { pluginsSchema } from '../packages/package-settings.js';
 
 export const gatewaySchema = {
   type: 'object',
@@ -37,7 +38,7 @@ export const gatewaySchema = {
           type: 'array',
           minItems: 1,
           items: filePath('directory holding one folder per plugin'),
-          description: 'where plugins named in steps are looked up, in order',
+          description: 'where plugins named in steps are looked up, in order, after the plugin registry in data_dir',
         },
       },
     },
@@ -59,6 +60,7 @@ export const gatewaySchema = {
       items: filePath('pipeline file, relative to this file'),
     },
     metrics: metricsSchema,
+    plugins: pluginsSchema,
     control: {
       type: 'object',
       additionalProperties: false,

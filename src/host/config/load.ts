@@ -11,11 +11,12 @@ import type { PipelineDocument } from './pipeline-schema.js';
 import { checkGateway } from './gateway-checks.js';
 import { gatewaySchema } from './gateway-schema.js';
 import { PluginCatalog } from './plugin-catalog.js';
+import { PluginRegistry } from '../packages/plugin-registry.js';
 import type { InstalledPlugin } from './plugin-manifest.js';
 import { checkPipeline } from './pipeline-checks.js';
 import { pipelineSchema } from './pipeline-schema.js';
 import { sortProblems, type ConfigHint, type ConfigProblem } from './problem.js';
-import { resolveGateway, pluginDirsOf } from './resolve-gateway.js';
+import { dataDirOf, resolveGateway, pluginDirsOf } from './resolve-gateway.js';
 import type { CheckedPipeline } from './resolve-pipeline.js';
 import type { ResolvedGateway } from './resolved.js';
 import { constantSchemaValidator, describeSchemaErrors, verdictOf, type SchemaVerdict } from './schema-errors.js';
@@ -54,9 +55,13 @@ export async function loadGatewayConfig(file: string): Promise<LoadResult> {
 
   // Pipelines are checked even when the gateway file has problems, with whatever of it is usable.
   const uplinkNames = isMap(doc?.uplinks) ? new Set(Object.keys(doc.uplinks)) : undefined;
+  const base = resolve(gatewayFile, '..');
+  // The registry is where data_dir says; with data_dir wrong, steps are looked up in the directories only.
+  const registry = isMap(doc?.gateway) && verdict.clean(['gateway', 'data_dir']) ? new PluginRegistry(dataDirOf(doc, base)) : undefined;
   const catalog = verdict.clean(['gateway', 'plugin_dirs']) || !source.has(['gateway', 'plugin_dirs'])
-    ? new PluginCatalog(pluginDirsOf(isMap(doc?.gateway) ? doc : undefined, resolve(gatewayFile, '..')))
+    ? new PluginCatalog(pluginDirsOf(isMap(doc?.gateway) ? doc : undefined, base), registry ? { registry } : {})
     : undefined;
+  const grant = isMap(doc?.plugins) && verdict.clean(['plugins', 'grant']) ? doc.plugins.grant : undefined;
   const listed = Array.isArray(doc?.pipelines) ? doc.pipelines : [];
   const files: string[] = [];
   const outcomes: PipelineOutcome[] = [];
@@ -74,7 +79,7 @@ export async function loadGatewayConfig(file: string): Promise<LoadResult> {
       problems.push(source.problem(['pipelines', i], 'WG_ERR_CONFIG_PIPELINE_MISSING', { detail: pipelineFile }));
       continue;
     }
-    outcomes.push(await loadPipeline(pipelineFile, uplinkNames, catalog, reportedManifests, hints));
+    outcomes.push(await loadPipeline(pipelineFile, uplinkNames, catalog, reportedManifests, hints, grant));
   }
 
   checkPipelineNames(outcomes);
@@ -96,6 +101,7 @@ async function loadPipeline(
   catalog: PluginCatalog | undefined,
   reportedManifests: Set<string>,
   hints: ConfigHint[],
+  grant: readonly string[] | undefined,
 ): Promise<PipelineOutcome> {
   const read = await YamlSource.read(file);
   if (!read.ok) return { problems: read.problems };
@@ -106,7 +112,7 @@ async function loadPipeline(
   const checks = new SettingChecks(source, verdict, problems, hints);
   checkPipeline(doc, uplinkNames, checks);
   let plugins: (InstalledPlugin | undefined)[] = [];
-  if (checks.intact(['steps'])) plugins = await checkSteps(doc.steps, catalog, checks, problems, reportedManifests);
+  if (checks.intact(['steps'])) plugins = await checkSteps(doc.steps, catalog, checks, problems, reportedManifests, grant);
   const named = verdict.clean(['pipeline', 'name']) ? { name: doc.pipeline.name, source } : undefined;
   if (problems.length > 0 || plugins.some((p) => p === undefined)) return { problems, named };
   return { problems, named, checked: { file, doc, plugins: plugins as InstalledPlugin[] } };

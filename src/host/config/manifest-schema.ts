@@ -3,6 +3,7 @@
  * its outline is fixed here: a closed object whose every property carries type, description, default
  * and examples. ajv then compiles it in strict mode, which refuses misspelt keywords.
  */
+import { GRANTED_IMPORTS } from '../engine/abi.js';
 import { PLUGIN_NAME_PATTERN, VERSION_PATTERN } from './schema-fragments.js';
 import type { SchemaDocument } from './schema-document.js';
 
@@ -18,6 +19,18 @@ export const manifestSchema = {
     abi: { type: 'number', minimum: 1, description: 'ABI version: the major, or major.minor' },
     version: { type: 'string', pattern: VERSION_PATTERN, description: "the plugin's own version" },
     description: { type: 'string', minLength: 1, description: 'one paragraph for the settings reference' },
+    imports: {
+      type: 'array',
+      uniqueItems: true,
+      items: { enum: GRANTED_IMPORTS },
+      default: [...GRANTED_IMPORTS],
+      description: 'the host functions (namespace wasmgate) the module imports; it is refused if it imports one not listed; default: every one of ABI v1',
+    },
+    sha256: {
+      type: 'string',
+      pattern: '^[0-9a-f]{64}$',
+      description: "sha256 of the module, lower-case hex: written by wasmgate plugin pack into a package's manifest",
+    },
     with: {
       type: 'object',
       description: "JSON Schema of the step's settings",

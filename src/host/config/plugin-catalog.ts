@@ -1,5 +1,6 @@
 /**
- * The plugins a gateway can use: found by name in its plugin directories, or by the path of a module.
+ * The plugins a gateway can use: found by name in its plugin registry (installed packages, in the
+ * data directory) and then its plugin directories, or by the path of a module.
  * An instance, not a module global, so that two gateways (or two tests) never see each other's plugins.
  * Each manifest is read and checked once per catalog.
  */
@@ -7,7 +8,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Ajv } from 'ajv';
 import { loadPluginManifest, loadPluginManifestFile, type InstalledPlugin, type ManifestResult } from './plugin-manifest.js';
-import type { ConfigProblem } from './problem.js';
+import { makeProblem, type ConfigProblem } from './problem.js';
+import { isWgError } from '../errors.js';
+import type { PluginRegistry } from '../packages/plugin-registry.js';
 import { createAjv } from './schema-errors.js';
 
 export type PluginLookup =
@@ -25,15 +28,38 @@ export class PluginCatalog {
   readonly dirs: readonly string[];
   readonly #ajv: Ajv;
   readonly #loaded = new Map<string, Promise<ManifestResult>>();
+  readonly #registry: Pick<PluginRegistry, 'indexFile' | 'active' | 'read'> | undefined;
 
-  constructor(dirs: readonly string[], options: { ajv?: Ajv } = {}) {
+  /** `registry`: the gateway's plugin registry; its active versions come before the directories. */
+  constructor(dirs: readonly string[], options: { ajv?: Ajv; registry?: Pick<PluginRegistry, 'indexFile' | 'active' | 'read'> } = {}) {
     this.dirs = Object.freeze([...dirs]);
     this.#ajv = options.ajv ?? createAjv();
+    this.#registry = options.registry;
   }
 
-  /** The plugin called `name`: the first `<dir>/<name>/plugin.yaml` in directory order wins. */
+  /**
+   * The plugin called `name`: its active version in the registry, else the first
+   * `<dir>/<name>/plugin.yaml` in directory order.
+   */
   async find(name: string): Promise<PluginLookup> {
     const looked: string[] = [];
+    const registry = this.#registry;
+    if (registry) {
+      // Named among the places looked at only when there is a registry: most gateways never install one.
+      if (await isFile(registry.indexFile)) looked.push(`${registry.indexFile} (the plugin registry)`);
+      let active;
+      try {
+        active = await registry.active(name);
+      } catch (err) {
+        if (!isWgError(err, 'WG_ERR_REGISTRY_DAMAGED')) throw err;
+        const file = String(err.context.file ?? registry.indexFile);
+        return { status: 'invalid', problems: [makeProblem({ file, line: 1, column: 1, path: '' }, 'WG_ERR_REGISTRY_DAMAGED', err.context)] };
+      }
+      if (active) {
+        const { manifestFile, wasmPath } = active;
+        return this.#lookup(manifestFile, () => loadPluginManifestFile(manifestFile, { name, wasmPath, ajv: this.#ajv, packaged: true }));
+      }
+    }
     for (const dir of this.dirs) {
       const folder = join(dir, name);
       const manifest = join(folder, 'plugin.yaml');
@@ -59,6 +85,13 @@ export class PluginCatalog {
     const plugins: InstalledPlugin[] = [];
     const problems: ConfigProblem[] = [];
     const seen = new Set<string>();
+    const installed = this.#registry ? Object.keys((await this.#registry.read().catch(() => ({ plugins: {} }))).plugins).sort() : [];
+    for (const name of installed) {
+      seen.add(name);
+      const lookup = await this.find(name);
+      if (lookup.status === 'found') plugins.push(lookup.plugin);
+      else if (lookup.status === 'invalid') problems.push(...lookup.problems);
+    }
     for (const dir of this.dirs) {
       const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
       for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {

@@ -45,14 +45,28 @@ export function loadPluginManifest(dir: string, options: { ajv?: Ajv } = {}): Pr
   return loadPluginManifestFile(join(dir, 'plugin.yaml'), { name, wasmPath: join(dir, 'build', `${name}.wasm`), ...options });
 }
 
-/** Loads the manifest at `file` for the module at `wasmPath`; `name` is what the manifest must call itself. */
-export async function loadPluginManifestFile(
-  file: string,
-  options: { name: string; wasmPath: string; ajv?: Ajv },
-): Promise<ManifestResult> {
+export interface ManifestOptions {
+  /** What the manifest must call itself. */
+  name: string;
+  wasmPath: string;
+  ajv?: Ajv;
+  /**
+   * A package's manifest (written by `plugin pack`): `sha256` and `imports` must be given. Outside a
+   * package `sha256` is refused, since nothing would keep it true of a module that is rebuilt.
+   */
+  packaged?: boolean;
+}
+
+/** Loads the manifest at `file` for the module at `wasmPath`. */
+export async function loadPluginManifestFile(file: string, options: ManifestOptions): Promise<ManifestResult> {
   const read = await YamlSource.read(file);
   if (!read.ok) return read;
-  const source = read.source;
+  return checkPluginManifest(read.source, options);
+}
+
+/** Checks a manifest already read (a package's, read from its archive; `source.file` names where). */
+export function checkPluginManifest(source: YamlSource, options: ManifestOptions): ManifestResult {
+  const file = source.file;
   const ajv = options.ajv ?? createAjv();
   const data = source.data as Record<string, unknown>;
   const problems: ConfigProblem[] = [];
@@ -70,6 +84,13 @@ export async function loadPluginManifestFile(
   }
   if (verdict.clean(['abi']) && Math.trunc(data.abi as number) !== ABI_MAJOR) {
     report(['abi'], `ABI ${String(data.abi)} is not spoken by this host (ABI ${ABI_MAJOR})`);
+  }
+  if (options.packaged) {
+    for (const key of ['sha256', 'imports']) {
+      if (!source.has([key])) report([], `a package's manifest must give ${key} (wasmgate plugin pack writes it)`);
+    }
+  } else if (verdict.clean(['sha256']) && data.sha256 !== undefined) {
+    report(['sha256'], "sha256 belongs in a package's manifest, where wasmgate plugin pack writes it; a plugin folder's module is rebuilt, so remove it here", 'key');
   }
   if (!verdict.clean(['with'])) return { ok: false, problems: sortProblems(problems) };
 

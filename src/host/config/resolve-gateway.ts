@@ -3,6 +3,7 @@
  * Only called once every check has passed.
  */
 import { resolveMetrics } from '../metrics/metrics-settings.js';
+import { resolvePluginSettings } from '../packages/package-settings.js';
 import { dirname, resolve } from 'node:path';
 import { deepFreeze } from './deep-freeze.js';
 import { defaultControlSocket, defaultDataDir, defaultPluginDirs } from './defaults.js';
@@ -29,6 +30,7 @@ export async function resolveGateway(file: string, doc: GatewayDocument, pipelin
     pipelines: pipelines.map((p) => resolvePipeline(p, uplinkQos)),
     control: resolveControl(doc.control.socket, base, dataDir),
     metrics: resolveMetrics(doc.metrics),
+    plugins: await resolvePluginSettings(doc.plugins, base),
   };
   return deepFreeze(gateway);
 }

@@ -9,6 +9,7 @@ import type { POINT_TYPES, WORD_ORDERS, POINT_ACCESS } from '../sources/modbus-p
 import type { SourceKindName } from '../sources/source-kinds.js';
 import type { ResolvedOutboxSettings } from '../uplinks/outbox-settings.js';
 import type { ResolvedMetrics } from '../metrics/metrics-settings.js';
+import type { ResolvedPluginSettings } from '../packages/package-settings.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'pretty';
@@ -37,6 +38,8 @@ export interface ResolvedGateway {
   readonly control: ResolvedControl;
   /** The metrics and health endpoint; null: off. */
   readonly metrics: ResolvedMetrics | null;
+  /** Packages an install accepts, and the host functions plugins may import. */
+  readonly plugins: ResolvedPluginSettings;
 }
 
 export interface ResolvedControl {

@@ -20,11 +20,21 @@ export async function checkSteps(
   checks: SettingChecks,
   problems: ConfigProblem[],
   reportedManifests: Set<string>,
+  grant?: readonly string[],
 ): Promise<(InstalledPlugin | undefined)[]> {
   const plugins = await Promise.all(steps.map((step, i) => findStepPlugin(step, i, catalog, checks, problems, reportedManifests)));
   steps.forEach((step, i) => {
     const plugin = plugins[i];
     if (!plugin) return;
+    // Capabilities: a plugin may import what its manifest lists, and its manifest may list only
+    // what the gateway grants (plugins.grant); the module itself is held to its manifest at compile.
+    const refused = grant === undefined ? [] : plugin.manifest.imports.filter((name) => !grant.includes(name));
+    if (refused.length > 0) {
+      checks.report(stepKey(step, i), 'WG_ERR_PLUGIN_NOT_GRANTED', {
+        plugin: plugin.manifest.name, import: refused.map((name) => `wasmgate.${name}`).join(', '),
+        detail: `the gateway grants ${grant!.length > 0 ? grant!.join(', ') : 'none'} (plugins.grant)`,
+      });
+    }
     for (const finding of plugin.validateSettings(step.with)) {
       checks.report(
         ['steps', i, 'with', ...finding.path],

@@ -11,6 +11,7 @@ import type { ControlHandlers } from './control-server.js';
 import type { Logger } from '../logger.js';
 import { DaemonReads } from '../commission/daemon-read.js';
 import { reloadFromFile } from '../reload/reload-from-file.js';
+import { pluginControl } from './plugin-control.js';
 
 /** The `status` result: the gateway's own status and how long the daemon has run it. */
 export interface ControlStatus extends GatewayStatus {
@@ -69,5 +70,7 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
       readParams('reload', params, {});
       return reloadFromFile(gateway, context.logger);
     },
+    // wasmgate plugin install | rollback | list: packages and the registry (plugin-control.ts).
+    ...pluginControl(gateway, context.logger),
   };
 }

@@ -34,7 +34,12 @@ export interface AbiFacts {
   snapshots: boolean;
 }
 
-export function listAbiProblems(module: WebAssembly.Module, manifestAbi?: number): string[] {
+/**
+ * `declaredImports`: the host functions the plugin's manifest lists (its capabilities, already checked
+ * against what the gateway grants); a module importing one of the host's functions that is not among
+ * them is refused like one importing what the host never grants. Undefined: every granted import.
+ */
+export function listAbiProblems(module: WebAssembly.Module, manifestAbi?: number, declaredImports?: readonly string[]): string[] {
   const problems: string[] = [];
   const exports = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
 
@@ -85,17 +90,20 @@ export function listAbiProblems(module: WebAssembly.Module, manifestAbi?: number
   }
 
   const granted = new Set<string>(GRANTED_IMPORTS);
+  const declared = new Set<string>(declaredImports ?? GRANTED_IMPORTS);
   for (const imp of WebAssembly.Module.imports(module)) {
     if (imp.module !== IMPORT_NAMESPACE || !granted.has(imp.name) || imp.kind !== 'function') {
       problems.push(`imports ${imp.kind} "${imp.module}.${imp.name}", which the host does not grant`);
+    } else if (!declared.has(imp.name)) {
+      problems.push(`imports function "${imp.module}.${imp.name}", which its manifest does not list (imports: [${[...declared].join(', ')}]): not granted`);
     }
   }
   return problems;
 }
 
 /** Throws WG_ERR_PLUGIN_ABI listing every problem, or returns what the module offers. */
-export function checkAbi(module: WebAssembly.Module, plugin: string, file: string, manifestAbi?: number): AbiFacts {
-  const problems = listAbiProblems(module, manifestAbi);
+export function checkAbi(module: WebAssembly.Module, plugin: string, file: string, manifestAbi?: number, declaredImports?: readonly string[]): AbiFacts {
+  const problems = listAbiProblems(module, manifestAbi, declaredImports);
   if (problems.length > 0) {
     throw new WgError('WG_ERR_PLUGIN_ABI', { plugin, file, detail: problems.join('; '), problems });
   }

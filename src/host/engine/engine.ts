@@ -25,6 +25,8 @@ export interface CompiledPlugin {
 export interface CompileOptions {
   /** Most linear memory one instance may grow to, bytes. */
   memoryLimitBytes?: number;
+  /** The host functions the plugin's manifest lists; a module importing another is refused (abi-check.ts). */
+  imports?: readonly string[];
 }
 
 /** The functions a plugin may import (namespace `wasmgate`). */
@@ -47,7 +49,7 @@ export const v8Engine: Engine = {
     } catch (err) {
       throw new WgError('WG_ERR_PLUGIN_COMPILE', { plugin: name, file, detail: (err as Error).message }, { cause: err });
     }
-    const facts = checkAbi(module, name, file, manifestAbi);
+    const facts = checkAbi(module, name, file, manifestAbi, options.imports);
     return { name, file, module, facts, size: bytes.byteLength, memory: capped.limits };
   },
 

@@ -101,6 +101,7 @@ export const decoderManifest = `name: {{name}}
 kind: decoder
 abi: 1
 version: 0.1.0
+imports: [log]
 description: Minimal Modbus TCP decoder, one FC3 request per point, int16 values. (Describe your plugin here.)
 with:
   type: object

@@ -65,6 +65,7 @@ export const encoderManifest = `name: {{name}}
 kind: encoder
 abi: 1
 version: 0.1.0
+imports: [log]
 description: One message per sample, a CSV line "point,ts,value,quality", value to 3 decimals. (Describe your plugin here.)
 with:
   type: object

@@ -45,6 +45,7 @@ export const transformManifest = `name: {{name}}
 kind: transform
 abi: 1
 version: 0.1.0
+imports: [log]
 description: Multiplies each good numeric sample by its point's gain. (Describe your plugin here.)
 with:
   type: object
