@@ -18,6 +18,7 @@ import { PollChannel, type DeviceProtocol } from './poll-channel.js';
 import type { PlannedFraming, PollingCounters } from './poll-protocol.js';
 import type { WorkerData, WorkerMessage } from './worker-protocol.js';
 import type { LevelLog } from '../log-events.js';
+import type { WorkerMemory } from '../memory/thread-memory.js';
 
 export interface PipelineLogger {
   log: LevelLog;
@@ -62,6 +63,8 @@ export interface PipelineStatus {
   polling?: PollingCounters;
   ingress: ReturnType<RingWriter['stats']>;
   egress: ReturnType<RingWriter['stats']>;
+  /** The worker's heap and its plugins' linear memory, as it last reported them (every tick). */
+  memory?: WorkerMemory;
 }
 
 export const WORKER_URL = new URL('./worker-main.js', import.meta.url);
@@ -92,6 +95,7 @@ export class PipelineRunner {
    */
   #live = new Set<Worker>();
   #counters: StepCounters[] = [];
+  #memory?: WorkerMemory;
   #polling?: PollingCounters;
   #pollingBefore: PollingCounters = { calls: 0, traps: 0, errors: 0, reinstantiations: 0 };
   #poll: PollChannel;
@@ -182,6 +186,7 @@ export class PipelineRunner {
       ...(this.#polling ? { polling: sumPolling(this.#pollingBefore, this.#polling) } : {}),
       ingress: this.ingress.stats(),
       egress: this.#egress.stats(),
+      ...(this.#memory ? { memory: this.#memory } : {}),
     };
   }
 
@@ -227,6 +232,7 @@ export class PipelineRunner {
             break;
           case 'counters':
             this.#counters = m.steps;
+            this.#memory = m.memory;
             this.#workerDropped = m.batchesDropped;
             if (m.polling) this.#polling = m.polling;
             if (m.steps.some((s) => s.batches > 0)) this.#restartDelay = 100;
