@@ -88,6 +88,59 @@ test('disk full: the batch that does not fit is refused whole with WG_ERR_OUTBOX
   }
 });
 
+// Issue 13: the senders get a batch before its sync (BeforeSync), so it may be on the wire when the
+// commit fails. Its seqs must then never be handed out again, or the broker's late PUBACK for the
+// lost message would remove the next one with the same seq from the outbox, undelivered.
+test('disk full after a batch was shown to the senders: its seqs are never handed out again, by the store or its fallback', (t) => {
+  const place = fullingDirectory(t);
+  const file = join(place.dir, 'outbox.db');
+  try {
+    const open = () => new SqliteOutbox({ file, caps, ...(place.pageLimit === undefined ? {} : { maxPageCount: place.pageLimit }) });
+    const store = open();
+    let shown: number[] = [];
+    let refusal: unknown;
+    for (let i = 0; i < 10_000 && refusal === undefined; i++) {
+      shown = [];
+      try {
+        store.append(batch(64), (written) => (shown = written.map((m) => m.seq)));
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    assert.ok(isWgError(refusal, 'WG_ERR_OUTBOX_DISK_FULL'), `refused with the disk-full code: ${String(refusal)}`);
+    const highestShown = shown.at(-1);
+    t.diagnostic(highestShown === undefined ? 'the refused batch failed before it was shown' : `the refused batch was shown up to seq ${highestShown}, then its commit failed`);
+    const floor = store.lastSeq();
+    if (highestShown !== undefined) assert.ok(floor >= highestShown, `lastSeq ${floor} stays at or past the shown seqs`);
+    // Through the fallback, memory takes the next batches after the store's last seq.
+    const outbox = new FallbackOutbox({ openDurable: () => store, memoryCaps: caps, retryMs: 0 });
+    let calls = 0;
+    const taken = outbox.append(batch(2), () => calls++);
+    assert.ok(taken.every((m) => m.seq > floor), `memory's seqs ${taken.map((m) => m.seq).join(',')} come after ${floor}`);
+    assert.equal(calls, 1, 'shown once, whichever store took it');
+
+    // Room again: the durable store takes back, after memory's seqs, and records how far they went.
+    if (place.pageLimit !== undefined) {
+      t.diagnostic('page-limit stand-in: the durable store cannot grow again without a reopen, so the return is not checked here');
+      outbox.close();
+      return;
+    }
+    place.free();
+    const back = outbox.append(batch(1));
+    assert.equal(outbox.durable, true);
+    assert.ok(back[0]!.seq > taken.at(-1)!.seq);
+    outbox.close();
+    const reopened = open();
+    try {
+      assert.ok(reopened.lastSeq() >= back[0]!.seq, 'the floor past every shown seq is on disk');
+    } finally {
+      reopened.close();
+    }
+  } finally {
+    place.done();
+  }
+});
+
 test('disk full, through the fallback: memory takes over within its bound, said once per episode, and the durable store takes back when there is room', (t) => {
   const place = fullingDirectory(t);
   const file = join(place.dir, 'outbox.db');

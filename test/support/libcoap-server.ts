@@ -53,7 +53,7 @@ export async function startLibcoapServer(options: { loss?: string; maxResources?
     port,
     log: () => text,
     get: async (path) => {
-      const out = await run(['-m', 'get', '-B', '30', `coap://127.0.0.1:${port}${path}`]);
+      const out = await run(['-m', 'get', '-B', '10', `coap://127.0.0.1:${port}${path}`]);
       return out.stdout.startsWith('4.04') ? undefined : out.stdout.replace(/\n$/, '');
     },
     stop: async () => {

@@ -63,6 +63,23 @@ export function describeOutboxContract(name: string, setup: OutboxContractSetup)
     );
 
     test(
+      'beforeSync is called once per append, before it returns, with the messages kept in seq order (not one too big to keep)',
+      withStore({ default: { ...ROOMY, maxBytes: 64 } }, (store, clock) => {
+        const t = clock.nowMs;
+        const calls: number[][] = [];
+        const stored = store.append([message('a', 1, t), message('a', 2, t, 200), message('b', 3, t)], (written) => {
+          calls.push(seqs(written));
+          assert.equal(store.lastSeq(), 3, 'the whole batch has its seqs by then');
+        });
+        // 200 payload bytes + the topic are over the 64-byte cap: seq 2 is handed out and dropped at once.
+        assert.deepEqual(calls, [[1, 3]]);
+        assert.deepEqual(seqs(stored), [1, 2, 3]);
+        store.append([], (written) => calls.push(seqs(written)));
+        assert.ok(calls.length <= 2 && (calls[1] ?? []).length === 0, 'an empty batch shows nothing');
+      }),
+    );
+
+    test(
       'read one at a time after the last seq read, as a sender does, while messages leave: each pending one once, whole, and none that left',
       withStore(roomy, (store, clock) => {
         const t = clock.nowMs;

@@ -21,7 +21,7 @@
 import { systemClock, type Clock } from '../../hal/clock.js';
 import { isWgError, WgError } from '../errors.js';
 import { MemoryOutbox } from './memory-outbox.js';
-import type { DeadLetter, NewMessage, OutboxCapsTable, OutboxProblemListener, OutboxStats, OutboxStore, StoredMessage } from './outbox-store.js';
+import type { BeforeSync, DeadLetter, NewMessage, OutboxCapsTable, OutboxProblemListener, OutboxStats, OutboxStore, StoredMessage } from './outbox-store.js';
 
 export interface FallbackOutboxOptions {
   /** Opens the durable store (a `SqliteOutbox`); called at start, and again during an episode if it failed. */
@@ -78,13 +78,20 @@ export class FallbackOutbox implements OutboxStore {
     return this.#episode?.problem;
   }
 
-  append(messages: readonly NewMessage[]): StoredMessage[] {
+  append(messages: readonly NewMessage[], beforeSync?: BeforeSync): StoredMessage[] {
+    // Shown once: when the durable store failed after showing the batch, memory takes it under new
+    // seqs (after the shown ones) without showing it again; the senders read it from there.
+    let shown = false;
+    const showOnce: BeforeSync | undefined = beforeSync && ((stored) => {
+      shown = true;
+      beforeSync(stored);
+    });
     if (this.#episode === undefined || this.#clock.monotonicMs() >= this.#episode.retryAtMs) {
-      const stored = this.#tryDurable(messages);
+      const stored = this.#tryDurable(messages, showOnce);
       if (stored !== undefined) return stored;
     }
     this.#memory.continueAfter(this.#durable?.lastSeq() ?? 0);
-    const stored = this.#memory.append(messages);
+    const stored = this.#memory.append(messages, shown ? undefined : showOnce);
     this.#episode!.messages += stored.length;
     return stored;
   }
@@ -142,11 +149,11 @@ export class FallbackOutbox implements OutboxStore {
   }
 
   /** Appends to the durable store (opening it first if it never opened); undefined when it failed. */
-  #tryDurable(messages: readonly NewMessage[]): StoredMessage[] | undefined {
+  #tryDurable(messages: readonly NewMessage[], beforeSync: BeforeSync | undefined): StoredMessage[] | undefined {
     try {
       this.#durable ??= this.#options.openDurable();
       this.#durable.continueAfter(this.#memory.lastSeq());
-      const stored = this.#durable.append(messages);
+      const stored = this.#durable.append(messages, beforeSync);
       if (this.#episode !== undefined) {
         this.#options.onProblem?.(new WgError('WG_ERR_OUTBOX_DURABLE_AGAIN', { messages: this.#episode.messages }));
         this.#episode = undefined;

@@ -10,7 +10,7 @@
 import { WgError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Sink } from '../sinks/sink.js';
-import type { NewMessage, OutboxQos, OutboxStats, OutboxStore } from './outbox-store.js';
+import type { NewMessage, OutboxQos, OutboxStats, OutboxStore, StoredMessage } from './outbox-store.js';
 import { UplinkSender, type ReplayPacing, type UplinkSenderCounters } from './uplink-sender.js';
 import { DropReport } from './drop-report.js';
 import { LatencyHistogram, type LatencySnapshot } from '../metrics/latency-histogram.js';
@@ -116,12 +116,25 @@ export class GatewayOutbox {
     const batch = this.#batch;
     this.#batch = [];
     const wasDurable = this.#store.durable ?? true;
+    const offered = new Set<string>();
+    let shown: readonly StoredMessage[] | undefined;
+    let stored: StoredMessage[];
     try {
-      this.#store.append(batch);
+      stored = this.#store.append(batch, (written) => {
+        shown = written;
+        this.#offer(written, offered);
+      });
     } catch (err) {
       this.#refused += batch.length;
       const code = err instanceof WgError ? err.code : undefined;
       this.#log.error({ event: 'outbox.refused', err, code, messages: batch.length }, 'the outbox refused a batch of messages: they are lost');
+      if (shown !== undefined) for (const sender of this.#senders.values()) sender.wake();
+      return;
+    }
+    const first = shown?.[0]?.seq;
+    if (first !== undefined && !stored.some((m) => m.seq === first)) {
+      // Shown by the durable store, then taken by memory under other seqs (fallback-outbox.ts).
+      for (const sender of this.#senders.values()) sender.wake();
       return;
     }
     if (!wasDurable && (this.#store.durable ?? true)) {
@@ -131,7 +144,28 @@ export class GatewayOutbox {
       return;
     }
     const uplinks = new Set(batch.map((m) => m.uplink));
-    for (const uplink of uplinks) this.#senders.get(uplink)?.wake();
+    for (const uplink of uplinks) if (!offered.has(uplink)) this.#senders.get(uplink)?.wake();
+  }
+
+  /**
+   * Offers each uplink its share of a batch written and not yet synced; `offered` collects the
+   * uplinks whose sender took all of it. Runs inside the store's transaction: nothing here may
+   * throw into it or call the store.
+   */
+  #offer(written: readonly StoredMessage[], offered: Set<string>): void {
+    const byUplink = new Map<string, StoredMessage[]>();
+    for (const m of written) {
+      let share = byUplink.get(m.uplink);
+      if (share === undefined) byUplink.set(m.uplink, (share = []));
+      share.push(m);
+    }
+    for (const [uplink, share] of byUplink) {
+      try {
+        if (this.#senders.get(uplink)?.offer(share)) offered.add(uplink);
+      } catch {
+        // Not taken: the wake after the append reads it from the store.
+      }
+    }
   }
 
   /**

@@ -13,6 +13,7 @@ import { WgError } from '../errors.js';
 import {
   capsOf,
   messageBytes,
+  type BeforeSync,
   type DeadLetter,
   type NewMessage,
   type OutboxCapsTable,
@@ -57,9 +58,10 @@ export class MemoryOutbox implements OutboxStore {
     this.#lastSeq = options.lastSeq ?? 0;
   }
 
-  append(messages: readonly NewMessage[]): StoredMessage[] {
+  append(messages: readonly NewMessage[], beforeSync?: BeforeSync): StoredMessage[] {
     this.#open();
     const stored: StoredMessage[] = [];
+    const kept: StoredMessage[] = [];
     const touched = new Set<UplinkShare>();
     for (const m of messages) {
       const share = this.#share(m.uplink, true)!;
@@ -76,8 +78,10 @@ export class MemoryOutbox implements OutboxStore {
       share.bytes += bytes;
       touched.add(share);
       stored.push(message);
+      kept.push(message);
     }
     for (const share of touched) this.#applyCaps(share);
+    beforeSync?.(kept);
     return stored;
   }
 

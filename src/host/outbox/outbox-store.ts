@@ -94,6 +94,15 @@ export interface OutboxStats {
   readonly deadLettersKept: number;
 }
 
+/**
+ * Called by `append` at most once, when the batch is written and before it is synced, with the
+ * messages it holds (not those dropped at once for their size), in seq order. What it is for: the
+ * uplinks send them while the sync runs, so a message's way out does not wait for the disk. It must
+ * not call the store. Should the append fail after it, no seq it saw is handed out again (those
+ * messages may have gone out; the append's failure or a fallback store decides what becomes of them).
+ */
+export type BeforeSync = (stored: readonly StoredMessage[]) => void;
+
 export interface OutboxStore {
   /**
    * Accepts a batch, in order: one transaction, at most one sync to disk. Returns the messages with
@@ -102,7 +111,7 @@ export interface OutboxStore {
    * nothing of the batch) when the store cannot take it: `WG_ERR_OUTBOX_DISK_FULL`,
    * `WG_ERR_OUTBOX_READ_ONLY`, `WG_ERR_OUTBOX_STORAGE`, `WG_ERR_OUTBOX_CORRUPT`, `WG_ERR_OUTBOX_CLOSED`.
    */
-  append(messages: readonly NewMessage[]): StoredMessage[];
+  append(messages: readonly NewMessage[], beforeSync?: BeforeSync): StoredMessage[];
   /**
    * Up to `limit` of the uplink's pending messages with a seq above `afterSeq` (default 0), oldest
    * first. An uplink with messages in flight passes the last seq it sent, so it gets what comes next.

@@ -37,6 +37,7 @@ import { countBits, decodeChunk, encodeChunk, hasBit, recordSizes, setBit, type 
 import {
   capsOf,
   messageBytes,
+  type BeforeSync,
   type DeadLetter,
   type NewMessage,
   type OutboxCapsTable,
@@ -170,6 +171,8 @@ export class SqliteOutbox implements OutboxStore {
   /** Seqs up to this one are reserved in the file beside the outbox (seq-reservation.ts). */
   #reserved: number;
   #floorToWrite = false;
+  /** The highest seq a `beforeSync` of the append under way saw: never handed out again, whatever the commit does. */
+  #shownUpTo = 0;
   #closed = false;
   /** The records of the chunk `pending` read last (see #recordsOf). */
   #lastRecords: { firstSeq: number; lastSeq: number; records: Buffer } | undefined;
@@ -200,11 +203,12 @@ export class SqliteOutbox implements OutboxStore {
     }
   }
 
-  append(messages: readonly NewMessage[]): StoredMessage[] {
+  append(messages: readonly NewMessage[], beforeSync?: BeforeSync): StoredMessage[] {
     this.#open();
     this.#reserveFor(messages.length);
     return this.#write('accept', () => {
       const stored: StoredMessage[] = [];
+      const kept: StoredMessage[] = [];
       const shares = new Map<UplinkRow, ChunkInput[]>();
       for (const m of messages) {
         const row = this.#rowOf(m.uplink, true)!;
@@ -220,6 +224,7 @@ export class SqliteOutbox implements OutboxStore {
           continue;
         }
         share.push({ seq, createdAtMs: m.createdAtMs, qos: m.qos, retain: m.retain, topic: m.topic, payload: m.payload });
+        kept.push(stored.at(-1)!);
         row.messages++;
         row.bytes += bytes;
       }
@@ -234,6 +239,11 @@ export class SqliteOutbox implements OutboxStore {
       }
       if (this.#floorToWrite) this.#sql.saveFloor!.run(this.#lastSeq);
       this.#floorToWrite = false;
+      // Written, not yet synced: the COMMIT that returns from here does the sync.
+      if (beforeSync) {
+        this.#shownUpTo = this.#lastSeq;
+        beforeSync(kept);
+      }
       return stored;
     });
   }
@@ -519,6 +529,12 @@ export class SqliteOutbox implements OutboxStore {
       for (const [name, row] of rows) this.#rows.set(name, row);
       this.#lastSeq = lastSeq;
       this.#floorToWrite = floorToWrite;
+      if (this.#shownUpTo > lastSeq) {
+        // Those seqs may be on the wire: the next commit records the floor past them (the reservation
+        // file beside the outbox already covers them across a crash).
+        this.#lastSeq = this.#shownUpTo;
+        this.#floorToWrite = true;
+      }
       throw storageError(error, this.#file);
     }
   }

@@ -9,6 +9,11 @@
  * Acknowledgements are gathered and removed in one `ack` call per turn of the event loop: the durable
  * store's cost is per call, not per message.
  *
+ * A sender that has handed over everything the outbox held is *caught up*: new messages are then
+ * offered to it as they are written, before their sync (`offer`), and go out at once, with no read
+ * of the store and no wait for the disk. Anything else (the link away, the window full, a failure,
+ * live_first pacing) makes it read the store again, oldest first, as above.
+ *
  * Replay (what the outbox holds when the link returns) goes one of two ways:
  * - `in_order`: oldest first, as fast as the window allows; per stream, the order of making.
  * - `live_first`: messages made after the connection came up go out at once; the backlog made before
@@ -70,6 +75,8 @@ export class UplinkSender {
   #replay?: ReplayWatch;
   /** Seqs up to this one were handed out before the current connection came up: their sending is a replay. */
   #backlogUpTo = 0;
+  /** Every pending message with a seq above #after was offered since the last read found none: nothing to read. */
+  #caughtUp = false;
 
   constructor(options: UplinkSenderOptions) {
     this.#o = options;
@@ -93,10 +100,17 @@ export class UplinkSender {
     this.wake();
   }
 
-  /** New messages may be pending (after an append): hand what the window allows to the sink. */
+  /** New messages may be pending (after an append that was not offered): hand what the window allows to the sink. */
   wake(): void {
+    this.#caughtUp = false;
+    this.#pump();
+  }
+
+  /** Hands what the window allows to the sink; caught up, there is nothing to read (see the header). */
+  #pump(): void {
     if (!this.#running || this.#retry) return;
     if (this.#o.sink.state !== 'connected') {
+      this.#caughtUp = false;
       // While the link is away the sink gets one message, its oldest: enough for a sink that finds its
       // link by trying (CoAP), and nothing piles up in its memory that the outbox's caps cannot reach.
       if (this.#inFlight.size === 0) for (const message of this.#o.store.pending(this.#o.uplink, 1)) this.#send(message);
@@ -105,9 +119,13 @@ export class UplinkSender {
     let room = this.#o.window - this.#inFlight.size;
     if (room <= 0) return;
     if (!this.#pacing) {
-      for (const message of this.#o.store.pending(this.#o.uplink, room, this.#after)) {
+      if (this.#caughtUp) return;
+      const batch = this.#o.store.pending(this.#o.uplink, room, this.#after);
+      for (const message of batch) {
         if (!this.#inFlight.has(message.seq)) this.#send(message);
       }
+      // Fewer than asked: that was all of it, and from now on every new message is offered.
+      this.#caughtUp = batch.length < room;
       return;
     }
     const pacing = this.#pacing;
@@ -145,6 +163,24 @@ export class UplinkSender {
     this.#after = 0;
     this.#pacing?.rewind();
     this.wake();
+  }
+
+  /**
+   * Messages of this uplink just written to the outbox, before their sync (`BeforeSync`): sent now
+   * when the sender is caught up, in order, as far as the window allows. False when it did not send
+   * them all; `wake` after the append then reads the rest from the store. Never calls the store.
+   */
+  offer(messages: readonly StoredMessage[]): boolean {
+    if (!this.#caughtUp || !this.#running || this.#retry || this.#pacing || this.#o.sink.state !== 'connected') return false;
+    for (const message of messages) {
+      if (this.#inFlight.size >= this.#o.window) {
+        this.#caughtUp = false;
+        return false;
+      }
+      // A copy: the payload may be a view of a ring the pipeline reuses, and a sink may hold it queued.
+      this.#send({ ...message, payload: message.payload.slice() });
+    }
+    return true;
   }
 
   /** Stops handing messages over; resolves once those in flight settled or `timeoutMs` passed. */
@@ -231,7 +267,7 @@ export class UplinkSender {
   #wakeSoon(): void {
     this.#wakeFlush ??= setImmediate(() => {
       this.#wakeFlush = undefined;
-      this.wake();
+      this.#pump();
     });
   }
 

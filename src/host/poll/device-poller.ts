@@ -321,6 +321,13 @@ export class DevicePoller {
         }
         failure = err;
       }
+      if (!this.#running) {
+        // Stopping (the stop lets the transaction on the wire finish): only an answer is a reading.
+        // One that failed or timed out in that grace records nothing, retries nothing: a restart must
+        // not look like a lost device. The pipeline closes the link next.
+        grant.release();
+        return false;
+      }
       const outcome = await this.#recover(failure, attempt < retries);
       grant.release(device.turnaroundMs);
       if (outcome === 'retry') {
