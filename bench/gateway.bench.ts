@@ -5,6 +5,14 @@
  * 2 pipelines, 10 plugins and 1,000 points; sustained Modbus TCP → MQTT points/s with one message per
  * point, and the latency from the poll's timestamp to the subscriber (p50, p99). Everything shares the
  * machine's two cores: the gateway, the PLCs, the broker and the subscriber.
+ *
+ * Memory is measured per lever: the reference load runs once with Node's defaults (the baseline), once
+ * per lever alone, and once as shipped (bin/daemon-runtime.js, the default rings), each in a fresh
+ * daemon, in this one run; each prints RSS and RssAnon and the ratio to the baseline, and the baseline
+ * and the shipped runs print the breakdown per thread and per module (memory-breakdown.ts). Levers that
+ * are code, not flags (MQTT.js's number cache, the config modules), are measured by what loading them
+ * costs a process (module-cost.ts). The throughput figures run with the defaults and as shipped, so a
+ * flag that costs throughput shows next to what it saves.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,13 +24,24 @@ import { connectAsync } from 'mqtt';
 import { startMosquitto, mosquittoPath } from '../test/support/mosquitto.js';
 import { startAedes } from '../test/support/aedes.js';
 import { emitResult, printMachine } from './machine.js';
+import { printBreakdown, readBreakdown, type Breakdown } from './memory-breakdown.js';
+import { measureModuleCosts } from './module-cost.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', '..', 'bin', 'wasmgate.js');
 
 interface Device { name: string; port: number; points: number; intervalMs: number }
 
-function pipelineYaml(name: string, devices: Device[], steps: string): string {
+/** How a daemon is started: Node flags, environment, and the rings' size (undefined: the default). */
+interface Runtime { label: string; flags: string[]; env: Record<string, string>; ring?: string }
+
+const { DAEMON_NODE_FLAGS, DAEMON_ENV } = (await import(join(here, '..', '..', 'bin', 'daemon-runtime.js'))) as { DAEMON_NODE_FLAGS: string[]; DAEMON_ENV: Record<string, string> };
+/** Node's defaults and the rings as they were (1 MiB), nothing of the memory work. */
+const BASELINE: Runtime = { label: 'Node defaults, 1 MiB rings', flags: [], env: {}, ring: '1MiB' };
+/** What `wasmgate run` and the unit start with. */
+const SHIPPED: Runtime = { label: 'as shipped', flags: DAEMON_NODE_FLAGS, env: DAEMON_ENV };
+
+function pipelineYaml(name: string, devices: Device[], steps: string, ring?: string): string {
   const deviceYaml = devices.map((d) => `      - name: ${d.name}
         host: 127.0.0.1
         port: ${d.port}
@@ -33,7 +52,7 @@ ${Array.from({ length: d.points }, (_, i) => `          - { name: ${d.name}.t${i
   return `pipeline:
   name: ${name}
   batch: { max_records: 256, deadline: 1s }
-source:
+${ring ? `  ring: { ingress: ${ring}, egress: ${ring} }\n` : ''}source:
   modbus_tcp:
     devices:
 ${deviceYaml}
@@ -61,8 +80,12 @@ ${Object.keys(pipelines).map((n) => `  - ./${n}.yaml`).join('\n')}
   return dir;
 }
 
-function runGateway(dir: string): ChildProcess {
-  return spawn(process.execPath, [CLI, 'run', '--config', join(dir, 'gateway.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+function runGateway(dir: string, runtime: Runtime = SHIPPED): ChildProcess {
+  // The runtime is given here, as the unit does, so the daemon is this process's child (no relaunch).
+  const env: NodeJS.ProcessEnv = { ...process.env, ...runtime.env, WASMGATE_REEXEC: '0' };
+  for (const key of Object.keys(DAEMON_ENV)) if (!(key in runtime.env)) delete env[key];
+  delete env.NODE_OPTIONS;
+  return spawn(process.execPath, [...runtime.flags, CLI, 'run', '--config', join(dir, 'gateway.yaml')], { stdio: ['ignore', 'ignore', 'inherit'], env });
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -113,60 +136,93 @@ try {
   starts.sort((a, b) => a - b);
   emitResult('process start → first MQTT message (median of 5)', starts[2]!, 'ms', '<= 300 ms');
 
-  // 2. Footprint: 2 pipelines × 5 plugins, 1,000 points polled every second.
-  {
+  // 2. Footprint: 2 pipelines × 5 plugins, 1,000 points polled every second; each lever alone against
+  //    the baseline, then as shipped, each in a fresh daemon.
+  const levers: Runtime[] = [
+    BASELINE,
+    { label: '--max-semi-space-size=1', flags: ['--max-semi-space-size=1'], env: {}, ring: '1MiB' },
+    { label: '--max-old-space-size=64', flags: ['--max-old-space-size=64'], env: {}, ring: '1MiB' },
+    { label: '--max-semi-space-size=1 --max-old-space-size=64', flags: ['--max-semi-space-size=1', '--max-old-space-size=64'], env: {}, ring: '1MiB' },
+    { label: '--max-semi-space-size=1 --max-old-space-size=32', flags: ['--max-semi-space-size=1', '--max-old-space-size=32'], env: {}, ring: '1MiB' },
+    { label: 'MALLOC_MMAP_THRESHOLD_=32768', flags: [], env: { MALLOC_MMAP_THRESHOLD_: '32768' }, ring: '1MiB' },
+    { label: 'rings 256 KiB', flags: [], env: {}, ring: '256KiB' },
+    SHIPPED,
+  ];
+  let baseline: Breakdown | undefined;
+  for (const runtime of levers) {
     const dir = await gatewayDir(broker.url, {
-      line1: pipelineYaml('line1', [{ name: 'plcA', port: ports[0]!, points: 500, intervalMs: 1000 }], ETL),
-      line2: pipelineYaml('line2', [{ name: 'plcB', port: ports[1]!, points: 500, intervalMs: 1000 }], ETL),
+      line1: pipelineYaml('line1', [{ name: 'plcA', port: ports[0]!, points: 500, intervalMs: 1000 }], ETL, runtime.ring),
+      line2: pipelineYaml('line2', [{ name: 'plcB', port: ports[1]!, points: 500, intervalMs: 1000 }], ETL, runtime.ring),
     });
     let messages = 0;
     onMessage = () => { messages++; };
-    const child = runGateway(dir);
+    const child = runGateway(dir, runtime);
     await new Promise((r) => setTimeout(r, 10_000));
-    const { rss, peak } = await rssMb(child.pid!);
-    emitResult(`RSS, 2 pipelines, 10 plugins, 1000 points, 1 s polls (${messages} bucket messages in 10 s)`, rss, 'MB', '<= 64 MB');
-    emitResult('peak RSS (VmHWM), same run', peak, 'MB');
+    const b = await readBreakdown(child.pid!, join(dir, 'data', 'control.sock'));
     await stop(child);
     await rm(dir, { recursive: true });
+    const MB = 1024 * 1024;
+    baseline ??= b;
+    const what = `${runtime.label}: 2 pipelines, 10 plugins, 1000 points, 1 s polls (${messages} bucket messages in 10 s)`;
+    if (runtime === BASELINE || runtime === SHIPPED) printBreakdown(runtime.label, b);
+    const shipped = runtime === SHIPPED;
+    emitResult(`RSS, ${what}`, b.rss / MB, 'MB', shipped ? '<= 72 MB' : undefined);
+    emitResult(`RssAnon (private), ${runtime.label}`, b.rssAnon / MB, 'MB', shipped ? '<= 32 MB' : undefined);
+    if (runtime !== BASELINE) {
+      emitResult(`RSS saved against the baseline, ${runtime.label}`, (baseline.rss - b.rss) / MB, 'MB');
+      emitResult(`RssAnon saved against the baseline, ${runtime.label}`, (baseline.rssAnon - b.rssAnon) / MB, 'MB');
+    }
+    if (shipped) emitResult('peak RSS (VmHWM), as shipped', b.peak / MB, 'MB');
   }
+
+  // Levers in code: what each costs a process that loads it (a fresh process each, as shipped).
+  for (const cost of await measureModuleCosts(SHIPPED.flags, SHIPPED.env)) emitResult(cost.name, cost.mb, 'MB');
 
   // 3. Throughput and latency, one MQTT message per point (QoS 0), 2 pipelines: first at a light load
   //    (1 device × 500 points every 100 ms = 5,000 points/s), where latency is the pipeline's own;
-  //    then 4 devices × 500 points every 40 ms = 50,000 points/s offered.
+  //    then 4 devices × 500 points every 40 ms = 50,000 points/s offered. With Node's defaults and as
+  //    shipped, alternating, so the flags' cost in throughput is read within one run.
   const loads = [
     { label: '5 k/s offered', devices: [[0], []], intervalMs: 100 },
     { label: '50 k/s offered', devices: [[0, 1], [2, 3]], intervalMs: 40 },
   ];
   for (const load of loads) {
-    const [a, b] = load.devices.map((ids) => ids.map((i) => ({ name: `plc${i}`, port: ports[i]!, points: 500, intervalMs: load.intervalMs })));
-    const dir = await gatewayDir(broker.url, {
-      a: pipelineYaml('a', a!, SCALE),
-      ...(b!.length > 0 ? { b: pipelineYaml('b', b!, SCALE) } : {}),
-    });
-    const latencies: number[] = [];
-    let measuring = false;
-    onMessage = (payload) => {
-      if (!measuring) return;
-      const ts = Number(/"ts":(\d+)/.exec(payload.toString())?.[1]);
-      latencies.push(Date.now() - ts);
-    };
-    const child = runGateway(dir);
-    await new Promise((r) => setTimeout(r, 3000));
-    measuring = true;
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, 10_000));
-    measuring = false;
-    const seconds = (performance.now() - t0) / 1000;
-    const { rss } = await rssMb(child.pid!);
-    await stop(child);
-    await rm(dir, { recursive: true });
-    latencies.sort((x, y) => x - y);
-    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-    const heavy = load.intervalMs === 40;
-    emitResult(`Modbus TCP → MQTT, points/s delivered (${load.label}, 1 message per point, QoS 0)`, latencies.length / seconds, 'points/s', heavy ? '>= 50000 points/s' : undefined);
-    emitResult(`poll → subscriber latency p50 (${load.label})`, at(0.5), 'ms');
-    emitResult(`poll → subscriber latency p99 (${load.label})`, at(0.99), 'ms', '<= 5 ms');
-    emitResult(`gateway RSS (${load.label})`, rss, 'MB');
+    const delivered: number[] = [];
+    for (const runtime of [BASELINE, SHIPPED]) {
+      const [a, b] = load.devices.map((ids) => ids.map((i) => ({ name: `plc${i}`, port: ports[i]!, points: 500, intervalMs: load.intervalMs })));
+      const dir = await gatewayDir(broker.url, {
+        a: pipelineYaml('a', a!, SCALE, runtime.ring),
+        ...(b!.length > 0 ? { b: pipelineYaml('b', b!, SCALE, runtime.ring) } : {}),
+      });
+      const latencies: number[] = [];
+      let measuring = false;
+      onMessage = (payload) => {
+        if (!measuring) return;
+        const ts = Number(/"ts":(\d+)/.exec(payload.toString())?.[1]);
+        latencies.push(Date.now() - ts);
+      };
+      const child = runGateway(dir, runtime);
+      await new Promise((r) => setTimeout(r, 3000));
+      measuring = true;
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, 10_000));
+      measuring = false;
+      const seconds = (performance.now() - t0) / 1000;
+      const { rss } = await rssMb(child.pid!);
+      await stop(child);
+      await rm(dir, { recursive: true });
+      latencies.sort((x, y) => x - y);
+      const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+      const heavy = load.intervalMs === 40;
+      const shipped = runtime === SHIPPED;
+      const tag = shipped ? load.label : `${load.label}, ${runtime.label}`;
+      delivered.push(latencies.length / seconds);
+      emitResult(`Modbus TCP → MQTT, points/s delivered (${tag}, 1 message per point, QoS 0)`, latencies.length / seconds, 'points/s', heavy && shipped ? '>= 50000 points/s' : undefined);
+      emitResult(`poll → subscriber latency p50 (${tag})`, at(0.5), 'ms');
+      emitResult(`poll → subscriber latency p99 (${tag})`, at(0.99), 'ms', shipped ? '<= 5 ms' : undefined);
+      emitResult(`gateway RSS (${tag})`, rss, 'MB');
+    }
+    emitResult(`points/s delivered as shipped / with Node's defaults (${load.label})`, delivered[1]! / delivered[0]!, 'x', '>= 0.95 x');
   }
 } finally {
   await subscriber.endAsync(true);

@@ -6,8 +6,18 @@
 // else is loaded; `wasmgate run` logs the signal.
 process.on('SIGUSR1', () => {});
 
+// The daemon runs with its memory flags (daemon-runtime.js): the unit gives them; started by hand,
+// `run` starts itself again with them. Nothing else is loaded before, so the wrapper stays small.
+const argv = process.argv.slice(2);
+if (argv[0] === 'run') {
+  const runtime = await import('./daemon-runtime.js');
+  const relaunched = runtime.relaunchWithRuntime(argv);
+  if (relaunched) process.exit(await relaunched);
+  runtime.watchParent();
+}
+
 const { main } = await import('../dist/src/host/cli/main.js');
-main(process.argv.slice(2)).then(
+main(argv).then(
   // Exit as soon as the command is done: a timer some component forgot to clear must not keep a
   // stopped gateway alive past systemd's stop timeout. Output is written synchronously on Linux.
   (code) => process.exit(code),

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   WG_ERR_CONFIG_SYNTAX: { message: 'YAML syntax error: {detail}' },
   WG_ERR_CONFIG_TOO_LARGE: { message: 'config file too large: {detail}' },
   WG_ERR_CONFIG_ENV: { message: 'environment reference: {detail}' },
+  WG_ERR_CONFIG_THREAD: { message: 'the configuration thread reading {file} failed: {detail}' },
   WG_ERR_CONFIG_INVALID: { message: '{detail}' },
   WG_ERR_CONFIG_CONFLICT: { message: '{detail}' },
   WG_ERR_CONFIG_PIPELINE_MISSING: { message: 'pipeline file {detail} not found' },

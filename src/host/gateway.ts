@@ -18,6 +18,7 @@ import { openGatewayOutbox } from './outbox/open-outbox.js';
 import type { GatewayOutbox, OutboxStatus } from './outbox/gateway-outbox.js';
 import type { WriteResult } from './poll/point-write.js';
 import { WgError } from './errors.js';
+import { processMemory, type ProcessMemory } from './memory/process-memory.js';
 
 /** How long a stop waits for the uplinks to acknowledge what they were handed; the rest stays in the outbox. */
 const OUTBOX_DRAIN_MS = 3_000;
@@ -35,6 +36,8 @@ export interface GatewayStatus {
   gateway: string;
   uplinks: Array<{ name: string; state: SinkState; lastError?: string; outbox?: OutboxStatus } & SinkCounters>;
   pipelines: AssembledPipelineStatus[];
+  /** The process as the kernel counts it and the main thread's heap (each pipeline's worker: its `memory`). */
+  memory?: ProcessMemory;
 }
 
 /** What a reload did (docs/cli.md, `reload`). */
@@ -252,8 +255,14 @@ export class Gateway {
         ...(this.#outbox ? { outbox: this.#outbox.status(s.name) } : {}),
       })),
       pipelines: this.#pipelines.map((p) => p.status()),
+      ...memoryField(),
     };
   }
+}
+
+function memoryField(): { memory?: ProcessMemory } {
+  const memory = processMemory();
+  return memory ? { memory } : {};
 }
 
 /** A compact status for the periodic log line. */

@@ -78,7 +78,7 @@ test('a wg_stats that always fails is logged once, then counted, and the pipelin
 });
 
 /**
- * The real daemon as the unit runs it (a child process with the unit's --max-old-space-size=96): a
+ * The real daemon as the unit runs it (a child process with the unit's heap flags, bin/daemon-runtime.js): a
  * healthy pipeline and a hostile one on the same PLC, each subscribed to.
  */
 async function startHostileDaemon(t: TestContext, stem: string, kind: 'transform', steps: string) {
@@ -95,7 +95,7 @@ async function startHostileDaemon(t: TestContext, stem: string, kind: 'transform
   t.after(() => healthy.close());
   const hostile = await subscribe(broker.url, 't/hostile/#', { qos: 0 });
   t.after(() => hostile.close());
-  const gateway = startGatewayProcess(fixture.gatewayFile, { NODE_OPTIONS: '--max-old-space-size=96' });
+  const gateway = startGatewayProcess(fixture.gatewayFile);
   t.after(() => gateway.stop());
   return { gateway, healthy, hostile };
 }
@@ -107,7 +107,7 @@ async function healthyCountOver(healthy: TestSubscriber, windowMs: number): Prom
 }
 
 // A transform that grew four tables by ten million entries per batch put 320 MB on its worker's heap in
-// one allocation: plugin_memory caps linear memory only, and under the unit's --max-old-space-size=96
+// one allocation: plugin_memory caps linear memory only, and under the unit's heap cap (then --max-old-space-size=96)
 // V8 answered with "FATAL ERROR: Reached heap limit" and aborted the whole daemon (SIGABRT), every
 // pipeline with it.
 test('a transform that grows its tables cannot abort the daemon: table growth is capped like memory', { timeout: 60_000 }, async (t) => {

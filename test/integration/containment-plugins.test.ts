@@ -20,6 +20,7 @@ import { startFloodingDevice } from '../fixtures/devices/flooding-device.js';
 import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
 import { pipelineYaml } from '../support/hostile-gateway.js';
 import { REPO_ROOT } from '../support/plugins.js';
+import { daemonCommand } from '../support/gateway-process.js';
 import { waitFor } from '../support/wait.js';
 
 let broker: TestBroker;
@@ -124,7 +125,8 @@ test('wasmgate run with a decoder that loops in wg_frame_length still stops on S
   t.after(async () => { await closePlc(); await fixture.dispose(); });
   const healthy = await subscribe(broker.url, 't/healthy/#', { qos: 0 });
   t.after(() => healthy.close());
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/wasmgate.js'), 'run', '--config', fixture.gatewayFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const daemon = daemonCommand(fixture.gatewayFile);
+  const child = spawn(daemon.argv[0]!, daemon.argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: daemon.env });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });

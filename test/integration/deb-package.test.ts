@@ -171,7 +171,7 @@ const analyze = findTool('systemd-analyze');
 
 test('systemd-analyze verify accepts the installed unit (paths moved into the scratch root)', needs('systemd-analyze', analyze !== undefined && dpkgDeb !== undefined), () => {
   const unit = readFileSync(join(root, 'usr/lib/systemd/system/wasmgate.service'), 'utf8');
-  assert.match(unit, /^ExecStart=\/usr\/bin\/node \/usr\/lib\/wasmgate\/bin\/wasmgate\.js run --config \/etc\/wasmgate\/gateway\.yaml$/m);
+  assert.match(unit, /^ExecStart=\/usr\/bin\/node (--[a-z-]+=\d+ )+\/usr\/lib\/wasmgate\/bin\/wasmgate\.js run --config \/etc\/wasmgate\/gateway\.yaml$/m);
   const dir = join(tmp, 'units');
   mkdirSync(dir, { recursive: true });
   const moved = unit.replaceAll('/usr/lib/wasmgate/', `${lib()}/`).replaceAll('/etc/wasmgate', join(root, 'etc/wasmgate'));
@@ -204,7 +204,7 @@ test('the installed daemon, from the unpacked tree with its shipped configuratio
   const messages = await subscribe(broker.url, 'wasmgate/gateway-01/example/level', { qos: 1 });
   t.after(() => messages.close());
   // As the unit runs it: the state and runtime directories and the notify socket from systemd.
-  const env = { STATE_DIRECTORY: state, RUNTIME_DIRECTORY: runtime, NOTIFY_SOCKET: listener.path, WATCHDOG_USEC: '2000000', NODE_OPTIONS: '--max-old-space-size=96', NODE_PATH: '' };
+  const env = { STATE_DIRECTORY: state, RUNTIME_DIRECTORY: runtime, NOTIFY_SOCKET: listener.path, WATCHDOG_USEC: '2000000', NODE_PATH: '' };
   const daemon = startGatewayProcess(gatewayFile, env, join(lib(), 'bin/wasmgate.js'));
   t.after(() => daemon.stop());
   await listener.waitFor('READY=1', 1, 30_000);

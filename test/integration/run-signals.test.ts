@@ -22,6 +22,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { subscribe, type TestSubscriber } from '../support/mqtt-subscriber.js';
 import { REPO_ROOT } from '../support/plugins.js';
+import { daemonCommand } from '../support/gateway-process.js';
 
 const STEP_MS = 20_000;
 const DAY_MS = 86_400_000;
@@ -100,7 +101,9 @@ async function startGateway(runOptions: string[] = []): Promise<RunningGateway> 
     'publish: { uplink: cloud, topic: "t/{point}" }',
   ].join('\n'));
   const subscriber = await subscribe(broker.url, 't/#');
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/wasmgate.js'), 'run', '--config', join(dir, 'gateway.yaml'), ...runOptions], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // As the unit runs it (its flags on the command line): the pid is the daemon's own.
+  const daemon = daemonCommand(join(dir, 'gateway.yaml'), undefined, runOptions);
+  const child = spawn(daemon.argv[0]!, daemon.argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: daemon.env });
   let output = '';
   const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
   const onData = (d: Buffer) => {

@@ -47,7 +47,7 @@ test('under the unit\'s system-call and address-family filters the daemon polls,
   await writeFile(join(dir, 'pipeline.yaml'), pipelineYaml('plant', plc.port, '  - plugin: modbus\n  - plugin: json'));
   const messages = await subscribe(broker.url, 't/plant/#', { qos: 0 });
   t.after(() => messages.close());
-  const daemon = startGatewayProcess(join(dir, 'gateway.yaml'), { NODE_OPTIONS: '--max-old-space-size=96' }, undefined, [PYTHON, SECCOMP_EXEC, UNIT, '--']);
+  const daemon = startGatewayProcess(join(dir, 'gateway.yaml'), {}, undefined, [PYTHON, SECCOMP_EXEC, UNIT, '--']);
   t.after(() => daemon.stop());
   const [message] = await messages.waitFor(1, 30_000);
   assert.equal((JSON.parse(message!.payload.toString()) as { value: number }).value, 1234);

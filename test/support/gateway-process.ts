@@ -11,6 +11,25 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/wasmgate.js');
 
+/**
+ * The daemon's Node flags and environment (bin/daemon-runtime.js), as the unit gives them on its
+ * ExecStart line: a daemon started with them is the process itself, not a relaunched child, so its
+ * pid, /proc entries and memory are the daemon's. test/integration/run-relaunch.test.ts starts it
+ * without them.
+ */
+export const DAEMON_RUNTIME = (await import(resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/daemon-runtime.js'))) as {
+  DAEMON_NODE_FLAGS: string[];
+  DAEMON_ENV: Record<string, string>;
+};
+
+/** `node <flags> bin run --config FILE` as the unit runs it (see DAEMON_RUNTIME). */
+export function daemonCommand(gatewayFile: string, bin: string = BIN, extra: readonly string[] = []): { argv: string[]; env: NodeJS.ProcessEnv } {
+  return {
+    argv: [process.execPath, ...DAEMON_RUNTIME.DAEMON_NODE_FLAGS, bin, 'run', '--config', gatewayFile, ...extra],
+    env: { ...process.env, ...DAEMON_RUNTIME.DAEMON_ENV },
+  };
+}
+
 export interface GatewayProcess {
   readonly pid: number;
   /** Complete stdout lines so far. */
@@ -28,13 +47,14 @@ export interface GatewayProcess {
 }
 
 /**
- * `env` is added to this process's environment (the unit's NODE_OPTIONS, say). `bin`: another
+ * The daemon runs with the unit's flags (daemonCommand). `env` is added to this process's environment. `bin`: another
  * bin/wasmgate.js than this checkout's (an installed package's). `wrapper`: a command that execs the
  * rest of its arguments, keeping the process (a sandbox).
  */
 export function startGatewayProcess(gatewayFile: string, env: Record<string, string> = {}, bin: string = BIN, wrapper: readonly string[] = []): GatewayProcess {
-  const argv = [...wrapper, process.execPath, bin, 'run', '--config', gatewayFile];
-  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const daemon = daemonCommand(gatewayFile, bin);
+  const argv = [...wrapper, ...daemon.argv];
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...daemon.env, ...env } });
   const lines: string[] = [];
   let partial = '';
   let stderr = '';

@@ -54,7 +54,7 @@ test('a minimal configuration resolves with every default applied, in ms and byt
     assert.equal(pipeline.name, 'boiler-room');
     assert.equal(pipeline.file, ws.path('p.yaml'));
     assert.deepEqual(pipeline.batch, { maxRecords: 256, deadlineMs: 250 });
-    assert.deepEqual(pipeline.ring, { ingressBytes: 1_048_576, egressBytes: 1_048_576 });
+    assert.deepEqual(pipeline.ring, { ingressBytes: 262_144, egressBytes: 262_144 });
     const point = {
       id: 0,
       name: 'boiler.temp',

@@ -54,3 +54,19 @@ test('what V8 and the serial ports rule out stays out: MemoryDenyWriteExecute, P
     assert.ok(!settings.some((l) => l.startsWith(`${key}=`)), `${key} is set`);
   }
 });
+
+test('the unit starts the daemon with the memory flags and environment of bin/daemon-runtime.js, and validate with room of its own', async () => {
+  const runtime = (await import(join(REPO_ROOT, 'bin', 'daemon-runtime.js'))) as { DAEMON_NODE_FLAGS: string[]; DAEMON_ENV: Record<string, string>; missingRuntime: (argv: string[], env: Record<string, string>) => { flags: string[]; env: Record<string, string> } };
+  const start = settings.find((l) => l.startsWith('ExecStart='))!;
+  assert.equal(start, `ExecStart=/usr/bin/node ${runtime.DAEMON_NODE_FLAGS.join(' ')} /usr/lib/wasmgate/bin/wasmgate.js run --config /etc/wasmgate/gateway.yaml`);
+  for (const [key, value] of Object.entries(runtime.DAEMON_ENV)) assert.ok(has(`Environment=${key}=${value}`), `Environment=${key}=${value} missing`);
+  // NODE_OPTIONS would cap validate's heap (ExecStartPre) too: the flags are on the daemon's line only.
+  assert.ok(!settings.some((l) => l.startsWith('Environment=NODE_OPTIONS')), 'no NODE_OPTIONS');
+  assert.match(settings.find((l) => l.startsWith('ExecStartPre='))!, /^ExecStartPre=\/usr\/bin\/node --max-old-space-size=96 \S+ validate /);
+  // What the unit's line gives, bin/wasmgate.js does not add again (no relaunch under systemd).
+  const unitArgv = start.split(' ').filter((w) => w.startsWith('--max'));
+  assert.deepEqual(runtime.missingRuntime(unitArgv, runtime.DAEMON_ENV), { flags: [], env: {} });
+  // A flag given with another value (an operator's drop-in) stands; one given in NODE_OPTIONS counts.
+  assert.deepEqual(runtime.missingRuntime(['--max-old-space-size=200'], { NODE_OPTIONS: '--max-semi-space-size=4', ...runtime.DAEMON_ENV }), { flags: [], env: {} });
+  assert.deepEqual(runtime.missingRuntime([], {}), { flags: runtime.DAEMON_NODE_FLAGS, env: runtime.DAEMON_ENV });
+});

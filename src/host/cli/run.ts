@@ -13,8 +13,10 @@
  * - SIGHUP is logged and ignored (it will mean "reload the configuration"); SIGUSR1 and SIGUSR2 are
  *   logged and ignored (bin/wasmgate.js holds SIGUSR1 from the first line, before this is loaded).
  */
-import { formatProblem } from '../config/index.js';
-import { loadAndConfigure } from './validate.js';
+// Not config/index.js and not validate.js: the daemon's heap must not load the config modules
+// (config-thread.ts); problem.ts is plain formatting.
+import { formatProblem } from '../config/problem.js';
+import { loadAndConfigureApart } from './config-thread.js';
 import type { ResolvedGateway } from '../config/resolved.js';
 import { Gateway, type GatewayDeps } from '../gateway.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -43,7 +45,7 @@ export interface RunOptions {
 
 /** Loads the config and dry-configures its plugins; prints every problem and returns undefined when there are any. */
 export async function loadOrReport(file: string, out: (line: string) => void): Promise<ResolvedGateway | undefined> {
-  const result = await loadAndConfigure(file);
+  const result = await loadAndConfigureApart(file);
   if (result.ok) return result.config;
   for (const problem of result.problems) out(formatProblem(problem));
   out(`${result.problems.length} problem(s); nothing started`);

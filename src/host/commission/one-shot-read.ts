@@ -7,7 +7,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadGatewayConfig } from '../config/index.js';
 import { WgError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AssembledPipeline } from '../pipeline/pipeline-assembly.js';
@@ -69,6 +68,9 @@ export async function readOnce(target: CommissionTarget, logger: Logger, place: 
       steps: [{ plugin: 'modbus' }, { plugin: 'json', with: { include: { device: true, unit: false } } }],
       publish: { uplink: 'capture', topic: 'commission/{device}/{point}' },
     }));
+    // Imported here, not at the top: the daemon serves reads through its control socket, and its heap
+    // holds the config modules only once a read was asked (cli/config-thread.ts).
+    const { loadGatewayConfig } = await import('../config/index.js');
     const loaded = await loadGatewayConfig(join(dir, 'gateway.yaml'));
     if (!loaded.ok) {
       // The target came from command-line options: say which setting, not which temporary file.

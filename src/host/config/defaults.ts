@@ -27,8 +27,8 @@ export const DEFAULTS = {
   pipeline: {
     batchMaxRecords: 256, // records per batch
     batchDeadline: '250ms', // duration: watchdog per batch
-    ringIngress: '1MiB', // bytes; power of two
-    ringEgress: '1MiB', // bytes; power of two
+    ringIngress: '256KiB', // bytes; power of two. Polled frames are < 260 B; 64 KiB batches (a quarter)
+    ringEgress: '256KiB', // bytes; power of two; the largest message is half: 128 KiB, AWS IoT's MQTT limit
     pluginMemory: '16MiB', // bytes: most linear memory one plugin instance may grow to
     swapCanaryDeadline: '1s', // duration: a swap's canary run on recent batches
     swapRollbackTraps: 3, // traps: more than this within the window after a swap roll back

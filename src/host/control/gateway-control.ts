@@ -7,11 +7,10 @@
 import type { Clock } from '../../hal/clock.js';
 import type { Gateway, GatewayStatus } from '../gateway.js';
 import { readParams } from './control-params.js';
-import type { ControlHandlers } from './control-server.js';
+import type { ControlHandler, ControlHandlers } from './control-server.js';
 import type { Logger } from '../logger.js';
 import { DaemonReads } from '../commission/daemon-read.js';
 import { reloadFromFile } from '../reload/reload-from-file.js';
-import { pluginControl } from './plugin-control.js';
 
 /** The `status` result: the gateway's own status and how long the daemon has run it. */
 export interface ControlStatus extends GatewayStatus {
@@ -71,6 +70,17 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
       return reloadFromFile(gateway, context.logger);
     },
     // wasmgate plugin install | rollback | list: packages and the registry (plugin-control.ts).
-    ...pluginControl(gateway, context.logger),
+    ...pluginOps(gateway, context.logger),
   };
+}
+
+/**
+ * The package operations, loaded at their first use: they read manifests with yaml and ajv, which
+ * the daemon otherwise never loads (its configuration is read in a thread of its own).
+ */
+function pluginOps(gateway: Gateway, logger: Logger): ControlHandlers {
+  let loaded: Promise<ControlHandlers> | undefined;
+  const handlers = () => (loaded ??= import('./plugin-control.js').then((m) => m.pluginControl(gateway, logger)));
+  const op = (name: string): ControlHandler => async (...args) => (await handlers())[name]!(...args);
+  return { 'plugin.install': op('plugin.install'), 'plugin.rollback': op('plugin.rollback'), 'plugin.list': op('plugin.list') };
 }

@@ -241,6 +241,11 @@ export class StepChain {
     return out;
   }
 
+  /** Linear memory of each step's current instance, bytes, in chain order. */
+  get memoryBytes(): number[] {
+    return this.#instances.map((instance) => instance.memoryBytes);
+  }
+
   /** Refreshes each step's plugin counters (wg_stats). A failing wg_stats is logged, not fatal. */
   collectStats(): void {
     this.#instances.forEach((instance, i) => {

@@ -25,6 +25,7 @@ import { CrashLoopWatch, DEFAULT_CRASH_LOOP, type CrashLoopSettings } from './cr
 
 /** Distributes Omit over a union, so each request keeps its own fields without its id. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+import type { WorkerMemory } from '../memory/thread-memory.js';
 
 export interface PipelineLogger {
   log: LevelLog;
@@ -112,6 +113,8 @@ export interface PipelineStatus {
   swaps: SwapStatus;
   /** Counters of versions swapped out (or rolled back). */
   retiredSteps: RetiredStepCounters[];
+  /** The worker's heap and its plugins' linear memory, as it last reported them (every tick). */
+  memory?: WorkerMemory;
 }
 
 export const WORKER_URL = new URL('./worker-main.js', import.meta.url);
@@ -142,6 +145,7 @@ export class PipelineRunner {
    */
   #live = new Set<Worker>();
   #counters: StepCounters[] = [];
+  #memory?: WorkerMemory;
   #polling?: PollingCounters;
   #pollingBefore: PollingCounters = { calls: 0, traps: 0, errors: 0, reinstantiations: 0 };
   #poll: PollChannel;
@@ -253,6 +257,7 @@ export class PipelineRunner {
       egress: this.#egress.stats(),
       swaps: { ...this.#swapStatus, watching: this.#crashLoop.steps, history: [...this.#swapStatus.history] },
       retiredSteps: [...this.#retired],
+      ...(this.#memory ? { memory: this.#memory } : {}),
     };
   }
 
@@ -446,6 +451,7 @@ export class PipelineRunner {
             break;
           case 'counters':
             this.#counters = m.steps;
+            this.#memory = m.memory;
             this.#workerDropped = m.batchesDropped;
             if (m.polling) this.#polling = m.polling;
             if (m.steps.some((s) => s.batches > 0)) this.#restartDelay = 100;

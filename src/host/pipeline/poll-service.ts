@@ -34,6 +34,11 @@ export class PollService {
     this.#instance = this.#create();
   }
 
+  /** Linear memory of the polling instance, bytes. */
+  get memoryBytes(): number {
+    return this.#instance.memoryBytes;
+  }
+
   /** The request plan: one device index per request. */
   requests(): Uint32Array {
     return this.#instance.requests();

@@ -24,6 +24,7 @@ import { RepeatLog } from './repeat-log.js';
 import type { RunnerMessage, WorkerData, WorkerMessage } from './worker-protocol.js';
 import type { LevelLog } from '../log-events.js';
 import type { ControlEvent, ControlReply, ControlRequest } from './swap-protocol.js';
+import { isolateMemory } from '../memory/thread-memory.js';
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -110,7 +111,8 @@ function tick(now: number): boolean {
 function reportCounters(): boolean {
   if (!watched(WatchedCall.STATS, () => chain.collectStats())) return false;
   repeats.flush();
-  post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped, ...(polling ? { polling: polling.counters } : {}) });
+  const memory = { ...isolateMemory(), wasmSteps: chain.memoryBytes, wasmPolling: polling?.memoryBytes ?? 0 };
+  post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped, ...(polling ? { polling: polling.counters } : {}), memory });
   return true;
 }
 

@@ -8,6 +8,7 @@ import type { CompiledPlugin } from '../engine/engine.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { PlannedFraming, PollingCounters } from './poll-protocol.js';
 import type { LogContext } from '../log-events.js';
+import type { WorkerMemory } from '../memory/thread-memory.js';
 
 /** A step as the worker receives it: a CompiledPlugin is structured-clonable (WebAssembly.Module is). */
 export interface WorkerStep {
@@ -40,7 +41,7 @@ export type WorkerMessage =
   /** `plan`: the decoder's request plan (one device index per request), when it polls. */
   | { type: 'ready'; plan?: Uint32Array; framing?: PlannedFraming }
   | { type: 'log'; level: number; message: string; context: LogContext }
-  | { type: 'counters'; steps: StepCounters[]; batchesDropped: number; polling?: PollingCounters }
+  | { type: 'counters'; steps: StepCounters[]; batchesDropped: number; polling?: PollingCounters; memory: WorkerMemory }
   | { type: 'configure-failed'; code: string; message: string; context: Record<string, unknown> }
   | { type: 'stopped' };
 

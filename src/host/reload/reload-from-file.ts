@@ -3,17 +3,18 @@
  * again and checked as `wasmgate validate` checks them, plugins configured included; a file that fails
  * changes nothing, and every problem is said with its file, line and column. Then Gateway.reload.
  */
-import { formatProblem } from '../config/index.js';
+import { formatProblem } from '../config/problem.js';
 import { WgError } from '../errors.js';
 import type { Gateway, ReloadOutcome } from '../gateway.js';
 import type { Logger } from '../logger.js';
-import { loadAndConfigure } from '../cli/validate.js';
+// In a thread of its own, as at the start: the daemon's heap never keeps the config modules.
+import { loadAndConfigureApart } from '../cli/config-thread.js';
 
 export async function reloadFromFile(gateway: Gateway, logger: Logger): Promise<ReloadOutcome> {
   const file = gateway.config.file;
   logger.info({ event: 'reload.requested', file }, 'reloading the configuration');
   try {
-    const loaded = await loadAndConfigure(file);
+    const loaded = await loadAndConfigureApart(file);
     if (!loaded.ok) {
       const problems = loaded.problems.map((p) => formatProblem(p));
       throw new WgError('WG_ERR_RELOAD_REFUSED', { file, problems, detail: `the configuration has ${problems.length} problem(s), nothing was changed` });
