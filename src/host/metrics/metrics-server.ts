@@ -21,6 +21,11 @@ export interface MetricsServerOptions {
   logger: Logger;
 }
 
+/** Connections served at once: Prometheus, a health probe and a person with curl. */
+const MAX_CONNECTIONS = 16;
+/** How long a connection may take to send its request. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 export class MetricsServer {
   readonly #server: Server;
   readonly #registry = new Registry();
@@ -43,7 +48,13 @@ export class MetricsServer {
    * gateway starts, as the control socket is, so that a taken port stops the daemon before it polls.
    */
   static async listen(options: MetricsServerOptions): Promise<MetricsServer> {
-    const server = createServer();
+    // Whoever reaches the port may open connections, and each is a file descriptor of the daemon's:
+    // 400 idle ones took the last of a 1024 limit from the outbox, which fell back to memory
+    // (test/integration/metrics-connection-flood.test.ts). A scraper or a probe needs one or two;
+    // past MAX_CONNECTIONS a connection is closed as soon as it is accepted, and one that sends no
+    // whole request in time (slowloris) is closed too, so the few it may hold come free again.
+    const server = createServer({ headersTimeout: REQUEST_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 });
+    server.maxConnections = MAX_CONNECTIONS;
     // Scrapers and probes keep no connection worth holding a stop for.
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
