@@ -11,7 +11,7 @@ import { WgError } from '../errors.js';
 import type { GatewayStatus } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import { GATEWAY_METRICS } from './gateway-metrics.js';
-import { health, readiness, type HealthVerdict } from './health.js';
+import { health, readiness, StuckWatch, type HealthVerdict } from './health.js';
 import { SnapshotMetric } from './snapshot-metric.js';
 
 export interface MetricsServerOptions {
@@ -33,6 +33,7 @@ export class MetricsServer {
   #status: (() => GatewayStatus) | undefined;
   #snapshot: GatewayStatus | undefined;
   #closed = false;
+  readonly #stuck = new StuckWatch();
 
   private constructor(server: Server) {
     this.#server = server;
@@ -89,7 +90,10 @@ export class MetricsServer {
         return this.#send(res, 200, this.#registry.contentType, text);
       }
       if (path === '/healthz') return this.#verdict(res, health(this.#status()));
-      if (path === '/readyz') return this.#verdict(res, readiness(this.#status()));
+      if (path === '/readyz') {
+        const status = this.#status();
+        return this.#verdict(res, readiness(status, this.#stuck.stuck(status)));
+      }
       return this.#send(res, 404, 'text/plain', 'not found: /metrics, /healthz and /readyz are served here\n');
     } catch (err) {
       return this.#send(res, 500, 'text/plain', `${(err as Error).message}\n`);
