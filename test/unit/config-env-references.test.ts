@@ -155,3 +155,15 @@ test('a problem never quotes what the environment gave: not through an alias, no
   listed[listed.length - 1] = 'pipelines: [ "p-${WGT_ENV_SECRET}.yaml" ]';
   noSecret(await load(listed), 'pipeline path');
 });
+
+test('a hint does not quote what the environment gave either', async (t) => {
+  t.after(withEnv({ WGT_ENV_METRICS_HOST: '10.20.30.40' }));
+  const file = gateway('gw1', ['      url: mqtt://127.0.0.1:1883']);
+  file.push('metrics: { listen: "${WGT_ENV_METRICS_HOST}:9464" }');
+  const result = await load(file);
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  const said = result.hints.map((h) => h.message);
+  assert.equal(said.length, 1, said.join('\n'));
+  assert.ok(!said[0]!.includes('10.20.30.40'), said[0]);
+  assert.match(said[0]!, /\$\{WGT_ENV_METRICS_HOST\}/);
+});
