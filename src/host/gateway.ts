@@ -67,6 +67,9 @@ export class Gateway {
   /** Each running pipeline's fingerprint, taken when it started (reload-plan.ts). */
   readonly #fingerprints = new Map<string, RunningFingerprint>();
   #reloading = false;
+  /** Settles when the reload under way is done; a stop waits for it, so that it stops what the reload started. */
+  #reloadDone: Promise<void> = Promise.resolve();
+  #stopping = false;
   #sinks = new Map<string, Sink>();
   #pipelines: AssembledPipeline[] = [];
   /** One arbiter per line, whichever pipelines have devices on it. */
@@ -179,8 +182,12 @@ export class Gateway {
    * again (WG_ERR_RELOAD_FAILED). What the outbox holds is never touched.
    */
   async reload(next: ResolvedGateway): Promise<ReloadOutcome> {
+    // A reload reads its files before it gets here, so a stop may have begun meanwhile.
+    if (this.#stopping) throw new WgError('WG_ERR_RELOAD_REFUSED', { file: next.file, detail: 'the gateway is stopping (nothing was changed)' });
     if (this.#reloading) throw new WgError('WG_ERR_RELOAD_REFUSED', { file: next.file, detail: 'a reload is already under way' });
     this.#reloading = true;
+    let settle!: () => void;
+    this.#reloadDone = new Promise<void>((resolve) => (settle = resolve));
     try {
       const plan = await planReload(this.#config, next, this.#fingerprints);
       if (plan.needsRestart.length > 0) {
@@ -216,6 +223,7 @@ export class Gateway {
       return outcome;
     } finally {
       this.#reloading = false;
+      settle();
     }
   }
 
@@ -227,7 +235,10 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     clearInterval(this.#statusTimer);
+    // A reload past its checks may be stopping and starting pipelines: the stop takes what it leaves.
+    await this.#reloadDone;
     // Together: each may need its deadline to stop a hung worker, and those must not add up.
     await Promise.all(this.#pipelines.map((p) => p.stop()));
     // What is not delivered within the drain stays in the outbox, for the next start.

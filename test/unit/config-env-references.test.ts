@@ -120,3 +120,50 @@ test('a value from the environment is data: YAML syntax in it adds nothing, $${ 
   assert.equal(key.ok, false);
   assert.match(key.ok ? '' : key.problems[0]!.message, /unknown setting "\$\{WGT_ENV_KEY\}"/);
 });
+
+test('a problem never quotes what the environment gave: not through an alias, not inside a URL, a path or a topic', async (t) => {
+  const secret = 'Zq9 s/e#c"ret';
+  t.after(withEnv({ WGT_ENV_SECRET: secret }));
+  const noSecret = (result: LoadResult, what: string) => {
+    assert.equal(result.ok, false, what);
+    const messages = result.ok ? [] : result.problems.map((p) => p.message);
+    assert.equal(messages.length, 1, `${what}: ${messages.join('\n')}`);
+    for (const form of [secret, JSON.stringify(secret).slice(1, -1), 'Zq9']) {
+      assert.ok(!messages[0]!.includes(form), `${what}: the value is quoted: ${messages[0]}`);
+    }
+    assert.match(messages[0]!, /\$\{WGT_ENV_SECRET\}/, `${what}: the reference is named instead`);
+  };
+  // An alias of the password as the gateway id: the id's check sees the password's text.
+  noSecret(await load([
+    'uplinks:',
+    '  cloud:',
+    '    mqtt:',
+    '      url: mqtt://127.0.0.1:1883',
+    '      username: u',
+    '      password: &pw ${WGT_ENV_SECRET}',
+    'gateway:',
+    '  id: *pw',
+    `  plugin_dirs: [ ${JSON.stringify(FIXTURE_PLUGINS)} ]`,
+    'pipelines: [ p.yaml ]',
+  ]), 'alias');
+  // The password inside the URL, which the URL check quotes.
+  noSecret(await load(gateway('gw1', ['      url: mqtt://u:${WGT_ENV_SECRET}@127.0.0.1:1883'])), 'url');
+  // A status topic with a placeholder from the environment, which the topic check quotes.
+  noSecret(await load(gateway('gw1', ['      url: mqtt://127.0.0.1:1883', '      status: { topic: "a/{${WGT_ENV_SECRET}}" }'])), 'topic');
+  // A pipeline file's path, which the missing file's problem names.
+  const listed = gateway('gw1', ['      url: mqtt://127.0.0.1:1883']);
+  listed[listed.length - 1] = 'pipelines: [ "p-${WGT_ENV_SECRET}.yaml" ]';
+  noSecret(await load(listed), 'pipeline path');
+});
+
+test('a hint does not quote what the environment gave either', async (t) => {
+  t.after(withEnv({ WGT_ENV_METRICS_HOST: '10.20.30.40' }));
+  const file = gateway('gw1', ['      url: mqtt://127.0.0.1:1883']);
+  file.push('metrics: { listen: "${WGT_ENV_METRICS_HOST}:9464" }');
+  const result = await load(file);
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  const said = result.hints.map((h) => h.message);
+  assert.equal(said.length, 1, said.join('\n'));
+  assert.ok(!said[0]!.includes('10.20.30.40'), said[0]);
+  assert.match(said[0]!, /\$\{WGT_ENV_METRICS_HOST\}/);
+});

@@ -16,8 +16,12 @@
 import { isMap, isScalar, isSeq, parse, Scalar, type Document } from 'yaml';
 import type { SettingPath } from './setting-path.js';
 
-/** What the environment filled in: setting path (as text) → the variable it came from. */
-export type EnvOrigins = ReadonlyMap<string, string>;
+/**
+ * What the environment filled in: the scalar node → the variable(s) its value came from. Keyed by
+ * node, not by setting path, so that an alias (`id: *pw`) of a value from the environment is known
+ * to come from it too.
+ */
+export type EnvOrigins = ReadonlyMap<Scalar, string>;
 
 export interface EnvProblem {
   offset: number;
@@ -28,9 +32,14 @@ export interface EnvProblem {
 const REFERENCE = /\$\$\{|\$\{([^}]*)\}/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Replaces every reference in `doc`'s values, in place; returns where they came from, and what could not be replaced. */
-export function expandEnvReferences(doc: Document.Parsed, env: NodeJS.ProcessEnv): { origins: Map<string, string>; problems: EnvProblem[] } {
-  const origins = new Map<string, string>();
+/**
+ * Replaces every reference in `doc`'s values, in place; returns where they came from, the text each
+ * variable gave (`values`: name → value, fallbacks left out: they are written in the file), and what
+ * could not be replaced.
+ */
+export function expandEnvReferences(doc: Document.Parsed, env: NodeJS.ProcessEnv): { origins: Map<Scalar, string>; values: Map<string, string>; problems: EnvProblem[] } {
+  const origins = new Map<Scalar, string>();
+  const values = new Map<string, string>();
   const problems: EnvProblem[] = [];
   const pending: Array<{ node: unknown; path: SettingPath }> = [{ node: doc.contents, path: [] }];
   while (pending.length > 0) {
@@ -43,13 +52,13 @@ export function expandEnvReferences(doc: Document.Parsed, env: NodeJS.ProcessEnv
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => pending.push({ node: item, path: [...path, i] }));
     } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${')) {
-      expandScalar(node, path, env, origins, problems);
+      expandScalar(node, path, env, origins, values, problems);
     }
   }
-  return { origins, problems: problems.sort((a, b) => a.offset - b.offset) };
+  return { origins, values, problems: problems.sort((a, b) => a.offset - b.offset) };
 }
 
-function expandScalar(node: Scalar, path: SettingPath, env: NodeJS.ProcessEnv, origins: Map<string, string>, problems: EnvProblem[]): void {
+function expandScalar(node: Scalar, path: SettingPath, env: NodeJS.ProcessEnv, origins: Map<Scalar, string>, values: Map<string, string>, problems: EnvProblem[]): void {
   const text = node.value as string;
   const offset = node.range?.[0] ?? 0;
   const names: string[] = [];
@@ -64,14 +73,17 @@ function expandScalar(node: Scalar, path: SettingPath, env: NodeJS.ProcessEnv, o
     }
     names.push(name);
     const value = env[name];
-    if (value !== undefined && value !== '') return value;
+    if (value !== undefined && value !== '') {
+      values.set(name, value);
+      return value;
+    }
     if (fallback !== undefined) return fallback;
     problems.push({ offset, path, detail: value === undefined ? `environment variable ${name} is not set` : `environment variable ${name} is empty` });
     failed = true;
     return whole;
   });
   if (failed) return;
-  if (names.length > 0) origins.set(originKey(path), names.join(', '));
+  if (names.length > 0) origins.set(node, names.join(', '));
   const wholeReference = names.length === 1 && /^\$\{[^}]*\}$/.test(text);
   node.value = wholeReference && node.type === Scalar.PLAIN ? typedAsYaml(expanded) : expanded;
 }
@@ -92,7 +104,27 @@ function typedAsYaml(text: string): unknown {
   }
 }
 
-/** The key `origins` uses for a setting path. */
-export function originKey(path: SettingPath): string {
-  return path.map(String).join('\u0000');
+/**
+ * Shortest value taken out of messages. A variable holding `1` or `on` is no secret, and taking every
+ * `1` out of a message would garble it; a password is longer.
+ */
+const SHORTEST_HIDDEN = 4;
+
+/**
+ * `message` with the text of every variable in `values` replaced by its reference (`${NAME}`): a
+ * check that quotes a setting (a URL, a path, a topic) may quote what the environment put in it.
+ * JSON-escaped forms are replaced too (messages quote values with JSON.stringify).
+ */
+export function hideEnvValues(message: string, values: ReadonlyMap<string, string>): string {
+  const forms: Array<[string, string]> = [];
+  for (const [name, value] of values) {
+    if (value.length < SHORTEST_HIDDEN) continue;
+    forms.push([value, name]);
+    const escaped = JSON.stringify(value).slice(1, -1);
+    if (escaped !== value) forms.push([escaped, name]);
+  }
+  forms.sort((a, b) => b[0].length - a[0].length); // a value inside a longer one: the longer first
+  let hidden = message;
+  for (const [text, name] of forms) hidden = hidden.split(text).join(`\${${name}}`);
+  return hidden;
 }

@@ -29,7 +29,7 @@ export class SettingChecks {
   /** A valid setting that is likely a mistake: said at its value's position, refused for nothing. */
   hint(path: SettingPath, message: string): void {
     const at = this.source.positionOf(path);
-    this.#hints.push({ file: this.source.file, line: at.line, column: at.column, path: formatSettingPath(path), message });
+    this.#hints.push({ file: this.source.file, line: at.line, column: at.column, path: formatSettingPath(path), message: this.source.hideEnvValues(message) });
   }
 
   clean(path: SettingPath): boolean {

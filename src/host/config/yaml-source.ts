@@ -9,7 +9,7 @@
 import { open } from 'node:fs/promises';
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Pair } from 'yaml';
 import { checkAliases } from './alias-expansion.js';
-import { expandEnvReferences, originKey } from './env-references.js';
+import { expandEnvReferences, hideEnvValues, type EnvOrigins } from './env-references.js';
 import { formatSettingPath, type SettingPath } from './setting-path.js';
 import { makeProblem, type ConfigProblem } from './problem.js';
 import type { ErrorCode, ErrorContext } from '../errors.js';
@@ -32,13 +32,15 @@ export class YamlSource {
   readonly data: unknown;
   readonly #doc: Document.Parsed;
   readonly #lines: LineCounter;
-  readonly #envOrigins: ReadonlyMap<string, string>;
+  readonly #envOrigins: EnvOrigins;
+  readonly #envValues: ReadonlyMap<string, string>;
 
-  private constructor(file: string, doc: Document.Parsed, lines: LineCounter, envOrigins: ReadonlyMap<string, string>) {
+  private constructor(file: string, doc: Document.Parsed, lines: LineCounter, envOrigins: EnvOrigins, envValues: ReadonlyMap<string, string>) {
     this.file = file;
     this.#doc = doc;
     this.#lines = lines;
     this.#envOrigins = envOrigins;
+    this.#envValues = envValues;
     // The expansion was bounded by parse(); yaml's own alias limit would throw a bare ReferenceError.
     this.data = doc.toJS({ maxAliasCount: -1 });
   }
@@ -91,12 +93,18 @@ export class YamlSource {
       });
       return { ok: false, problems };
     }
-    return { ok: true, source: new YamlSource(file, doc, lines, expanded.origins) };
+    return { ok: true, source: new YamlSource(file, doc, lines, expanded.origins, expanded.values) };
   }
 
   /** The environment variable(s) the setting's value came from (`${NAME}`), if it did. */
   envOrigin(path: SettingPath): string | undefined {
-    return this.#envOrigins.get(originKey(path));
+    const { node, complete } = this.#walk(path); // through aliases: `id: *pw` came from where &pw did
+    return complete && isScalar(node) ? this.#envOrigins.get(node) : undefined;
+  }
+
+  /** `message` with what the environment put into this file's values replaced by the references (`${NAME}`). */
+  hideEnvValues(message: string): string {
+    return hideEnvValues(message, this.#envValues);
   }
 
   /** True when the setting is written in the file (as opposed to absent or filled in by a default). */
@@ -121,10 +129,12 @@ export class YamlSource {
     return { line: at.line, column: at.col };
   }
 
-  /** A problem at the setting `path` of this file. */
+  /** A problem at the setting `path` of this file; what the environment gave is not quoted in it (it may be a secret). */
   problem(path: SettingPath, code: ErrorCode, context: ErrorContext, anchor: Anchor = 'value'): ConfigProblem {
     const at = this.positionOf(path, anchor);
-    return makeProblem({ file: this.file, line: at.line, column: at.column, path: formatSettingPath(path) }, code, context);
+    const problem = makeProblem({ file: this.file, line: at.line, column: at.column, path: formatSettingPath(path) }, code, context);
+    // A check may quote a setting (a URL, a path) whose text came, in part, from the environment.
+    return Object.freeze({ ...problem, message: this.hideEnvValues(problem.message) });
   }
 
   #walk(path: SettingPath): { node: unknown; pair: Pair | undefined; complete: boolean } {

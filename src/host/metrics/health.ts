@@ -21,8 +21,13 @@ export function health(status: GatewayStatus): HealthVerdict {
   return { ok: problems.length === 0, problems };
 }
 
-export function readiness(status: GatewayStatus): HealthVerdict {
-  const problems = [...health(status).problems];
+/**
+ * `stuck`: what a StuckWatch says of this status. A pipeline whose plugin hangs on every batch is
+ * `running` most of the time (its worker is replaced at once after each kill), so its state alone
+ * would answer ready between kills.
+ */
+export function readiness(status: GatewayStatus, stuck: readonly string[] = []): HealthVerdict {
+  const problems = [...health(status).problems, ...stuck];
   for (const p of status.pipelines) {
     if (p.state !== 'running' && p.state !== 'failed') problems.push(`pipeline ${p.name} is ${p.state}${p.reason ? `: ${p.reason}` : ''}`);
     if (p.devices.length > 0 && !p.devices.some((d) => d.connected && !d.quarantined && d.responses > 0)) {
@@ -30,4 +35,28 @@ export function readiness(status: GatewayStatus): HealthVerdict {
     }
   }
   return { ok: problems.length === 0, problems };
+}
+
+/**
+ * Which pipelines are stuck: their worker was restarted (a plugin call past its deadline, a crash) and
+ * has completed no batch since. Kept across answers, as the service watchdog keeps it
+ * (service/pipeline-health.ts), but without its grace: /readyz answers for this moment, and a
+ * pipeline recovering from one hung batch is ready again at its next completed batch. A restart
+ * before the first question is not known; a pipeline stuck for good restarts again.
+ */
+export class StuckWatch {
+  readonly #lastBatch = new Map<string, { batchesDone: number; workerRestarts: number }>();
+
+  stuck(status: GatewayStatus): string[] {
+    const problems: string[] = [];
+    for (const p of status.pipelines) {
+      const seen = this.#lastBatch.get(p.name);
+      if (seen === undefined || p.batchesDone !== seen.batchesDone || p.workerRestarts < seen.workerRestarts) {
+        this.#lastBatch.set(p.name, { batchesDone: p.batchesDone, workerRestarts: p.workerRestarts });
+      } else if (p.workerRestarts > seen.workerRestarts) {
+        problems.push(`pipeline ${p.name} is stuck: ${p.workerRestarts - seen.workerRestarts} worker restart(s) and no batch done since`);
+      }
+    }
+    return problems;
+  }
 }

@@ -11,7 +11,7 @@ import { WgError } from '../errors.js';
 import type { GatewayStatus } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import { GATEWAY_METRICS } from './gateway-metrics.js';
-import { health, readiness, type HealthVerdict } from './health.js';
+import { health, readiness, StuckWatch, type HealthVerdict } from './health.js';
 import { SnapshotMetric } from './snapshot-metric.js';
 
 export interface MetricsServerOptions {
@@ -21,6 +21,11 @@ export interface MetricsServerOptions {
   logger: Logger;
 }
 
+/** Connections served at once: Prometheus, a health probe and a person with curl. */
+const MAX_CONNECTIONS = 16;
+/** How long a connection may take to send its request. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 export class MetricsServer {
   readonly #server: Server;
   readonly #registry = new Registry();
@@ -28,6 +33,7 @@ export class MetricsServer {
   #status: (() => GatewayStatus) | undefined;
   #snapshot: GatewayStatus | undefined;
   #closed = false;
+  readonly #stuck = new StuckWatch();
 
   private constructor(server: Server) {
     this.#server = server;
@@ -43,7 +49,13 @@ export class MetricsServer {
    * gateway starts, as the control socket is, so that a taken port stops the daemon before it polls.
    */
   static async listen(options: MetricsServerOptions): Promise<MetricsServer> {
-    const server = createServer();
+    // Whoever reaches the port may open connections, and each is a file descriptor of the daemon's:
+    // 400 idle ones took the last of a 1024 limit from the outbox, which fell back to memory
+    // (test/integration/metrics-connection-flood.test.ts). A scraper or a probe needs one or two;
+    // past MAX_CONNECTIONS a connection is closed as soon as it is accepted, and one that sends no
+    // whole request in time (slowloris) is closed too, so the few it may hold come free again.
+    const server = createServer({ headersTimeout: REQUEST_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 });
+    server.maxConnections = MAX_CONNECTIONS;
     // Scrapers and probes keep no connection worth holding a stop for.
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
@@ -78,7 +90,10 @@ export class MetricsServer {
         return this.#send(res, 200, this.#registry.contentType, text);
       }
       if (path === '/healthz') return this.#verdict(res, health(this.#status()));
-      if (path === '/readyz') return this.#verdict(res, readiness(this.#status()));
+      if (path === '/readyz') {
+        const status = this.#status();
+        return this.#verdict(res, readiness(status, this.#stuck.stuck(status)));
+      }
       return this.#send(res, 404, 'text/plain', 'not found: /metrics, /healthz and /readyz are served here\n');
     } catch (err) {
       return this.#send(res, 500, 'text/plain', `${(err as Error).message}\n`);

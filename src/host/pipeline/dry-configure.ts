@@ -80,5 +80,7 @@ async function positioned(pipeline: ResolvedPipeline, err: WgError): Promise<Con
   const settingPath = withWritten ? [...path, 'with'] : path;
   const at = read.ok ? read.source.positionOf(settingPath, 'key') : { line: 1, column: 1 };
   const where = { file: pipeline.file, line: at.line, column: at.column, path: step >= 0 ? `steps[${step}]${withWritten ? '.with' : ''}` : 'steps' };
-  return makeProblem(where, err.code, err.context);
+  const problem = makeProblem(where, err.code, err.context);
+  // The plugin's own words may quote a `with:` value that came from the environment.
+  return read.ok ? Object.freeze({ ...problem, message: read.source.hideEnvValues(problem.message) }) : problem;
 }
