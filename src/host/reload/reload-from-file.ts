@@ -10,7 +10,21 @@ import type { Logger } from '../logger.js';
 // In a thread of its own, as at the start: the daemon's heap never keeps the config modules.
 import { loadAndConfigureApart } from '../cli/config-thread.js';
 
-export async function reloadFromFile(gateway: Gateway, logger: Logger): Promise<ReloadOutcome> {
+/**
+ * The reload each gateway has under way. Reloads go one after the other, each reading the files only
+ * once the one before is applied: two at once (SIGHUP and `wasmgate reload`) could otherwise read the
+ * files at different moments and apply the older reading last.
+ */
+const underWay = new WeakMap<Gateway, Promise<unknown>>();
+
+export function reloadFromFile(gateway: Gateway, logger: Logger): Promise<ReloadOutcome> {
+  const previous = underWay.get(gateway) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => reloadOnce(gateway, logger));
+  underWay.set(gateway, next);
+  return next;
+}
+
+async function reloadOnce(gateway: Gateway, logger: Logger): Promise<ReloadOutcome> {
   const file = gateway.config.file;
   logger.info({ event: 'reload.requested', file }, 'reloading the configuration');
   try {
