@@ -18,6 +18,7 @@ export const LOG_EVENTS = {
   'gateway.stopping': { concerns: 'gateway', means: 'a stop signal arrived; the pipelines drain' },
   'gateway.stop_late': { concerns: 'gateway', means: 'the stop deadline passed before the drain finished' },
   'gateway.stopped': { concerns: 'gateway', means: 'the gateway stopped cleanly' },
+  'gateway.crashed': { concerns: 'gateway', means: 'a fault on the main thread nothing caught: the daemon exits 1 (systemd restarts it)' },
   'gateway.status': { concerns: 'gateway', means: 'the periodic status summary (`status_interval`)' },
   'gateway.signal_ignored': { concerns: 'gateway', means: 'a signal with no meaning now (a second stop, SIGHUP while starting, SIGUSR1 …)' },
   'reload.requested': { concerns: 'gateway', means: 'a reload began: the files are read again' },

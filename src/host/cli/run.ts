@@ -168,5 +168,22 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
 
 export async function runCommand(file: string, out: (line: string) => void, options: RunOptions = {}): Promise<number> {
   const config = await loadOrReport(file, out);
-  return config ? runGateway(config, {}, options) : 1;
+  if (!config) return 1;
+  const logger = createLogger(config.log.level, config.log.format, { gateway: config.id });
+  logCrashes(logger);
+  return runGateway(config, { logger }, options);
+}
+
+/**
+ * A fault on the main thread that nothing caught ends the daemon as Node would (exit 1, systemd
+ * restarts it), but said as a log line like every other, with its event, so that a log shipper and
+ * an alert see it; Node's own plain stack on stderr would be the one line without either.
+ */
+function logCrashes(logger: Logger): void {
+  const crash = (err: unknown, origin: string): void => {
+    logger.fatal({ event: 'gateway.crashed', err, origin }, `the daemon crashed (${origin}): ${(err as Error)?.message ?? String(err)}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', (err, origin) => crash(err, origin));
+  process.on('unhandledRejection', (reason) => crash(reason, 'unhandledRejection'));
 }
