@@ -14,27 +14,13 @@ import { loadGatewayConfig } from '../../src/host/config/index.js';
 import { startPlcSimulator } from '../../src/host/demo/plc-simulator.js';
 import { Gateway } from '../../src/host/gateway.js';
 import { reloadFromFile } from '../../src/host/reload/reload-from-file.js';
-import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
+import { gatewayYaml, pointsPipelineYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
 import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
 import { needs } from '../support/tools.js';
 
 const gate = needs('mosquitto', !!mosquittoPath());
 
-const pipeline = (plcPort: number, points: string[]) => `pipeline: { name: tuned }
-source:
-  modbus_tcp:
-    devices:
-      - name: plc
-        host: 127.0.0.1
-        port: ${plcPort}
-        interval: 100ms
-        points:
-${points.map((p, i) => `          - { name: ${p}, function: 3, address: ${i}, type: uint16 }`).join('\n')}
-steps:
-  - plugin: modbus
-  - plugin: json
-publish: { uplink: cloud, topic: "tuned/{point}" }
-`;
+const pipeline = (plcPort: number, points: string[]) => pointsPipelineYaml('tuned', plcPort, points);
 
 test('two reloads at once both apply, in order: the gateway ends on the file as last edited', gate, async (t) => {
   const broker = await startMosquitto();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startPlcSimulator, type PlcSimulator } from '../../src/host/demo/plc-simulator.js';
 import type { ControlStatus } from '../../src/host/control/gateway-control.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
-import { gatewayYaml, writeGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.js';
+import { gatewayYaml, pointsPipelineYaml, writeGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.js';
 import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
 import { subscribe, type TestSubscriber } from '../support/mqtt-subscriber.js';
 import type { TestBroker } from '../support/test-broker.js';
@@ -22,23 +22,7 @@ import { runWasmgate } from '../support/wasmgate-cli.js';
 
 const gate = needs('mosquitto', !!mosquittoPath());
 
-function pipeline(name: string, plcPort: number, points: string[]): string {
-  return `pipeline: { name: ${name} }
-source:
-  modbus_tcp:
-    devices:
-      - name: plc
-        host: 127.0.0.1
-        port: ${plcPort}
-        interval: 100ms
-        points:
-${points.map((p, i) => `          - { name: ${p}, function: 3, address: ${i}, type: uint16 }`).join('\n')}
-steps:
-  - plugin: modbus
-  - plugin: json
-publish: { uplink: cloud, topic: "${name}/{point}" }
-`;
-}
+const pipeline = pointsPipelineYaml;
 
 let broker: TestBroker;
 let plc: PlcSimulator;

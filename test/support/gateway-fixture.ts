@@ -59,3 +59,26 @@ steps:
 publish: { uplink: cloud, topic: "plant/{point}" }
 `;
 }
+
+/**
+ * A pipeline file `name` reading `points` (uint16 holding registers 0, 1, … in order) from one Modbus
+ * TCP device "plc" every 100 ms, modbus then json, published to uplink "cloud" as "<name>/{point}".
+ * The reload tests edit a pipeline by writing it again with other points.
+ */
+export function pointsPipelineYaml(name: string, plcPort: number, points: readonly string[]): string {
+  return `pipeline: { name: ${name} }
+source:
+  modbus_tcp:
+    devices:
+      - name: plc
+        host: 127.0.0.1
+        port: ${plcPort}
+        interval: 100ms
+        points:
+${points.map((p, i) => `          - { name: ${p}, function: 3, address: ${i}, type: uint16 }`).join('\n')}
+steps:
+  - plugin: modbus
+  - plugin: json
+publish: { uplink: cloud, topic: "${name}/{point}" }
+`;
+}
