@@ -16,7 +16,7 @@
  * polls the intervals ask for (missed polls). Every process shares the machine's cores: the gateway
  * is not pinned here (the harness pins it; see its README).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,11 +25,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connectAsync } from 'mqtt';
 import { startMosquitto } from '../test/support/mosquitto.js';
+import { daemonCommand } from '../test/support/gateway-process.js';
 import { emitResult, printMachine } from './machine.js';
 import { registerValue } from './clock-plcs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CLI = join(here, '..', '..', 'bin', 'wasmgate.js');
 const DEVICES = 10;
 const REGISTERS = 10;
 const WARMUP_MS = 3_000;
@@ -56,6 +56,20 @@ steps:
     with: { shape: sample, timestamp: epoch_ms, include: { device: true } }
 publish: { uplink: bench, topic: "h/{device}/{point}", qos: 1 }
 `;
+}
+
+/** Mean Modbus RTT and mean making → delivery, from the daemon's own status (its histograms). */
+async function stageFigures(gatewayFile: string): Promise<{ rttMs: number; deliveryMs: number } | undefined> {
+  const run = spawnSync(process.execPath, [join(here, '..', '..', 'bin', 'wasmgate.js'), 'status', '--config', gatewayFile, '--json'], { encoding: 'utf8' });
+  if (run.status !== 0) return undefined;
+  const status = JSON.parse(run.stdout) as {
+    pipelines: Array<{ devices: Array<{ rtt?: { sumMs: number; count: number } }> }>;
+    uplinks: Array<{ outbox?: { deliveryLatency: { sumMs: number; count: number } } }>;
+  };
+  const rtts = status.pipelines.flatMap((p) => p.devices.map((d) => d.rtt)).filter((r) => r !== undefined);
+  const delivery = status.uplinks[0]?.outbox?.deliveryLatency;
+  const mean = (h: { sumMs: number; count: number }[]) => h.reduce((a, x) => a + x.sumMs, 0) / Math.max(1, h.reduce((a, x) => a + x.count, 0));
+  return { rttMs: mean(rtts), deliveryMs: delivery ? mean([delivery]) : NaN };
 }
 
 async function cpuSeconds(pid: number): Promise<number> {
@@ -105,7 +119,7 @@ await subscriber.subscribeAsync('h/#', { qos: 1 });
 console.log(`broker: mosquitto (unthrottled), ${DEVICES} clock PLCs on ${ports[0]}..${ports.at(-1)}`);
 
 try {
-  for (const intervalMs of [100, 20, 10]) {
+  for (const intervalMs of (process.env.WG_BENCH_INTERVALS_MS ?? '100 20 10').split(" ").map(Number)) {
     const offered = (DEVICES * REGISTERS * 1000) / intervalMs;
     const dir = await mkdtemp(join(tmpdir(), 'wasmgate-harness-'));
     await writeFile(join(dir, 'gateway.yaml'), `gateway: { id: bench-harness, data_dir: ./data, log: { level: warn, format: json } }
@@ -115,7 +129,12 @@ uplinks:
 pipelines: [ ./harness.yaml ]
 `);
     await writeFile(join(dir, 'harness.yaml'), pipelineYaml(ports, intervalMs));
-    const child: ChildProcess = spawn(process.execPath, [CLI, 'run', '--config', join(dir, 'gateway.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // Started as the unit starts it (its flags on the command line), so the pid measured is the daemon's own.
+    // WG_BENCH_NODE_DEFAULTS=1: Node's own defaults instead (no memory flags), to compare in one run.
+    const daemon = process.env.WG_BENCH_NODE_DEFAULTS === '1'
+      ? { argv: [process.execPath, join(here, '..', '..', 'bin', 'wasmgate.js'), 'run', '--config', join(dir, 'gateway.yaml')], env: { ...process.env, WASMGATE_REEXEC: '0' } }
+      : daemonCommand(join(dir, 'gateway.yaml'));
+    const child: ChildProcess = spawn(daemon.argv[0]!, daemon.argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: daemon.env });
     await new Promise((r) => setTimeout(r, WARMUP_MS));
     latencies = [];
     wrong = 0;
@@ -126,6 +145,7 @@ pipelines: [ ./harness.yaml ]
     measuring = false;
     const seconds = (performance.now() - started) / 1000;
     const [cpu1, polls1, rss] = [await cpuSeconds(child.pid!), await answered(), await rssMb(child.pid!)];
+    const stages = await stageFigures(join(dir, 'gateway.yaml'));
     child.kill('SIGTERM');
     await once(child, 'exit');
     await rm(dir, { recursive: true, force: true });
@@ -140,6 +160,12 @@ pipelines: [ ./harness.yaml ]
     emitResult(`gateway CPU (${offered / 1000} k/s)`, ((cpu1 - cpu0) / seconds) * 100, '% of a core');
     emitResult(`gateway RSS (${offered / 1000} k/s)`, rss, 'MB');
     emitResult(`polls answered / polls asked (${offered / 1000} k/s)`, (polls1 - polls0) / ((DEVICES * seconds * 1000) / intervalMs), 'x', '1');
+    if (stages) {
+      // Two stages the daemon times itself (its own histograms, wasmgate status): the Modbus round trip,
+      // and from a message's making (its hand-over to the outbox) to the broker's PUBACK.
+      emitResult(`stage: Modbus round trip, mean (${offered / 1000} k/s)`, stages.rttMs, 'ms');
+      emitResult(`stage: outbox hand-over → broker PUBACK, mean (${offered / 1000} k/s)`, stages.deliveryMs, 'ms');
+    }
     if (wrong > 0) emitResult(`values that do not decode (${offered / 1000} k/s)`, wrong, 'messages', '0');
   }
 } finally {

@@ -60,6 +60,7 @@ export class GatewayOutbox {
   readonly #store: OutboxStore & { readonly durable?: boolean; readonly fallback?: WgError };
   readonly #log: Logger;
   readonly #senders = new Map<string, UplinkSender>();
+  readonly #sinks: ReadonlyMap<string, Sink>;
   readonly #reports = new Map<string, DropReport>();
   #batch: NewMessage[] = [];
   #flush?: NodeJS.Immediate;
@@ -70,6 +71,7 @@ export class GatewayOutbox {
   constructor(options: GatewayOutboxOptions) {
     this.#store = options.store;
     this.#log = options.logger;
+    this.#sinks = options.sinks;
     for (const [uplink, sink] of options.sinks) {
       const settings = options.uplinks?.get(uplink);
       this.#senders.set(uplink, new UplinkSender({
@@ -162,6 +164,8 @@ export class GatewayOutbox {
     for (const [uplink, share] of byUplink) {
       try {
         if (this.#senders.get(uplink)?.offer(share)) offered.add(uplink);
+        // On the wire before the sync blocks this turn, not after it.
+        this.#sinks.get(uplink)?.flushWrites?.();
       } catch {
         // Not taken: the wake after the append reads it from the store.
       }

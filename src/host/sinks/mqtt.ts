@@ -403,8 +403,17 @@ export class MqttSink implements Sink {
     return Object.keys(properties).length > 0 ? { payload, properties } : { payload };
   }
 
+  flushWrites(): void {
+    const stream = this.#client?.stream as { writableCorked?: number; uncork?: () => void } | undefined;
+    // mqtt-packet corks the stream per packet and uncorks it on the next tick; uncorking past zero is a no-op.
+    for (let n = stream?.writableCorked ?? 0; n > 0; n--) stream!.uncork!();
+  }
+
   #onConnect(client: MqttClient, sessionPresent: boolean, maxPacketBytes: number | undefined): void {
     if (this.#closing) return;
+    // A reading goes out as soon as it is handed over: Nagle's algorithm would hold each small
+    // PUBLISH until the one before is acknowledged (MQTT.js leaves the socket's default on).
+    (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     this.#setLink('connected');
     this.#maxPacketBytes = maxPacketBytes;
     // Before the backlog, so that whoever reads the status sees "online" before the data of this connection.

@@ -86,6 +86,13 @@ export interface Sink {
   backlog(): number;
 
   /**
+   * Puts what `publish` handed to the connection on the wire now, where the transport would hold it
+   * until the end of this turn (MQTT.js corks its stream until the next tick): the outbox calls it
+   * after offering a batch, before the batch's sync to disk blocks the turn. Optional.
+   */
+  flushWrites?(): void;
+
+  /**
    * Resolves once the backlog is below `limit` (at once if it is), or when the sink closes. Callers
    * that produce messages wait on it rather than let an unreachable or slow uplink grow memory.
    */
