@@ -137,7 +137,12 @@ pipelines: [ ./harness.yaml ]
     const daemon = process.env.WG_BENCH_NODE_DEFAULTS === '1'
       ? { argv: [process.execPath, join(here, '..', '..', 'bin', 'wasmgate.js'), 'run', '--config', join(dir, 'gateway.yaml')], env: { ...process.env, WASMGATE_REEXEC: '0' } }
       : daemonCommand(join(dir, 'gateway.yaml'));
-    const child: ChildProcess = spawn(daemon.argv[0]!, daemon.argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: daemon.env });
+    // WG_BENCH_DAEMON_NODE_ARGS: more flags for the daemon's node (e.g. --cpu-prof --cpu-prof-dir=DIR, which NODE_OPTIONS refuses).
+    const extra = process.env.WG_BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    // After the daemon's own flags, so that a flag given again (--max-semi-space-size=4) wins.
+    const script = daemon.argv.findIndex((a) => a.endsWith('wasmgate.js'));
+    const argv = [...daemon.argv.slice(1, script), ...extra, ...daemon.argv.slice(script)];
+    const child: ChildProcess = spawn(daemon.argv[0]!, argv, { stdio: ['ignore', 'ignore', 'inherit'], env: daemon.env });
     await new Promise((r) => setTimeout(r, WARMUP_MS));
     latencies = [];
     wrong = 0;
@@ -160,7 +165,7 @@ pipelines: [ ./harness.yaml ]
     emitResult(`points/s delivered (${label})`, delivered, 'points/s');
     emitResult(`read → subscriber latency p50 (${offered / 1000} k/s${commit})`, at(0.5), 'ms', '<= 1 ms');
     emitResult(`read → subscriber latency p99 (${offered / 1000} k/s${commit})`, at(0.99), 'ms', '<= 5 ms');
-    emitResult(`gateway CPU per delivered point (${offered / 1000} k/s, all threads)`, ((cpu1 - cpu0) * 1e6) / Math.max(1, latencies.length), 'µs', offered === 10_000 ? '<= 5 µs' : undefined);
+    emitResult(`gateway CPU per delivered point (${offered / 1000} k/s${commit}, all threads)`, ((cpu1 - cpu0) * 1e6) / Math.max(1, latencies.length), 'µs', offered === 10_000 ? '<= 5 µs' : undefined);
     emitResult(`gateway CPU (${offered / 1000} k/s${commit})`, ((cpu1 - cpu0) / seconds) * 100, '% of a core');
     emitResult(`gateway RSS (${offered / 1000} k/s${commit})`, rss, 'MB');
     emitResult(`polls answered / polls asked (${offered / 1000} k/s${commit})`, (polls1 - polls0) / ((DEVICES * seconds * 1000) / intervalMs), 'x', '1');
