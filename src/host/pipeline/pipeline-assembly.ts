@@ -12,6 +12,7 @@ import type { Sink } from '../sinks/sink.js';
 import type { Clock } from '../../hal/clock.js';
 import type { Transport } from '../../hal/transport.js';
 import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
+import { pollPhaseMs } from '../poll/poll-phase.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
 import { LinkArbiter, type LinkStatus } from '../poll/link-arbiter.js';
 import { TransactionDemux } from '../poll/transaction-demux.js';
@@ -182,7 +183,7 @@ export class AssembledPipeline {
       assembled.#leases.push(lease);
       assembled.#links.push(lease.arbiter);
     }
-    for (const device of devices) {
+    for (const [position, device] of devices.entries()) {
       const link = links[device.link]!;
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);
       const where = link.transport === 'tcp' ? { host: link.host, port: link.port } : { path: link.path };
@@ -195,6 +196,7 @@ export class AssembledPipeline {
         clock: deps.clock,
         link: assembled.#links[device.link]!,
         ...(deps.guest ? { guest: true } : {}),
+        phaseMs: pollPhaseMs(position, devices.length, device.intervalMs),
         log: (level, message, ctx) => logAt(log, level, message, ctx),
       });
       assembled.#pollers.push(poller);
