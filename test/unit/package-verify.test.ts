@@ -21,7 +21,7 @@ let dir: string;
 let vendor: TestKey;
 let stranger: TestKey;
 const trust = (over: Partial<ResolvedPluginSettings> = {}): ResolvedPluginSettings => ({
-  requireSigned: true, trustedKeys: [{ file: vendor.publicFile, pem: vendor.publicPem, keyId: vendor.keyId }], grant: ['log', 'now'], ...over,
+  requireSigned: true, trustedKeys: [{ file: vendor.publicFile, pem: vendor.publicPem, keyId: vendor.keyId }], grant: ['log', 'now'], dropIn: null, ...over,
 });
 const refusal = (code: string, detail: RegExp) => (e: Error & { code?: string }) => {
   assert.equal(e.code, code, e.message);

@@ -11,6 +11,7 @@ import type { ControlHandler, ControlHandlers } from './control-server.js';
 import type { Logger } from '../logger.js';
 import { DaemonReads } from '../commission/daemon-read.js';
 import { reloadFromFile } from '../reload/reload-from-file.js';
+import { pluginOps } from './plugin-ops.js';
 
 /** The `status` result: the gateway's own status and how long the daemon has run it. */
 export interface ControlStatus extends GatewayStatus {
@@ -70,17 +71,12 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
       return reloadFromFile(gateway, context.logger);
     },
     // wasmgate plugin install | rollback | list: packages and the registry (plugin-control.ts).
-    ...pluginOps(gateway, context.logger),
+    ...packageOps(gateway, context.logger),
   };
 }
 
-/**
- * The package operations, loaded at their first use: they read manifests with yaml and ajv, which
- * the daemon otherwise never loads (its configuration is read in a thread of its own).
- */
-function pluginOps(gateway: Gateway, logger: Logger): ControlHandlers {
-  let loaded: Promise<ControlHandlers> | undefined;
-  const handlers = () => (loaded ??= import('./plugin-control.js').then((m) => m.pluginControl(gateway, logger)));
-  const op = (name: string): ControlHandler => async (...args) => (await handlers())[name]!(...args);
+/** The package operations, loaded at their first use (plugin-ops.ts). */
+function packageOps(gateway: Gateway, logger: Logger): ControlHandlers {
+  const op = (name: string): ControlHandler => async (...args) => (await pluginOps(gateway, logger)).handlers[name]!(...args);
   return { 'plugin.install': op('plugin.install'), 'plugin.rollback': op('plugin.rollback'), 'plugin.list': op('plugin.list') };
 }
