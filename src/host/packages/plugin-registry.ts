@@ -13,6 +13,10 @@
  * index no longer names are removed only once the change is settled: after the install or rollback
  * went live (`recordPipelines`) or was undone (`restore`), never while `restore` may still need them.
  *
+ * The index also keeps the versions the gateway rolled back for cause (`rolledBack`), which an install
+ * refuses unless forced. A change (install, rollback) holds the registry's lock (`exclusive`,
+ * registry-lock.ts) from its read of the index to its last write.
+ *
  * The seam for what runs (`active`): which module and manifest step `plugin: NAME` resolves to.
  */
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
