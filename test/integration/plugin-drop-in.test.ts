@@ -215,6 +215,14 @@ test('a flood of files is taken a bounded number per look, counted, and every on
   const s = await status();
   assert.equal(s.pipelines[0]!.state, 'running');
   assert.equal(s.pipelines[0]!.steps[1]!.version, '0.3.0');
+  // Counted in status: 3 installed before (0.2.0, its second copy, 0.3.0); refused: junk, unsigned, tampered, link, and the flood.
+  const d = s.dropIn!;
+  assert.deepEqual([d.dir, d.watching, d.installed, d.refused, d.moveFailed], [dropDir(), true, 3, N + 4, 0]);
+  assert.ok(d.deferred >= Number(said.waiting), `deferred ${d.deferred}`);
+  const text = await runWasmgate(['status', '--config', fixture.gatewayFile]);
+  const line = text.stdout.split('\n').find((l) => l.startsWith('drop-in '));
+  assert.match(line ?? '', new RegExp(`: watching; 3 installed, ${N + 4} refused, \\d+ deferred, 0 not moved$`));
+  assert.ok(line!.startsWith(`drop-in ${dropDir()}: `), line);
 });
 
 test('a drop-in directory on a read-only file system at start is said, and used once it can be written', gate, async (t) => {

@@ -138,7 +138,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
       return 1;
     }
     const server = control;
-    server?.serve(gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }) }));
+    server?.serve(gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }), dropIn: () => dropIn?.status() }));
     metrics?.serve(() => gateway.status());
     // The registry follows the crash-loop guard; the drop-in directory installs what is copied into it.
     followCrashLoopRollbacks(gateway, logger);

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { DaemonReads } from '../commission/daemon-read.js';
 import { reloadFromFile } from '../reload/reload-from-file.js';
 import { pluginOps } from './plugin-ops.js';
+import type { DropInStatus } from '../packages/drop-in.js';
 
 /** The `status` result: the gateway's own status and how long the daemon has run it. */
 export interface ControlStatus extends GatewayStatus {
@@ -24,6 +25,8 @@ export interface ControlStatus extends GatewayStatus {
   uptimeMs: number;
   /** The control socket's own connections, the one asking included. */
   control: { socket: string; connections: number; refused: number };
+  /** The drop-in directory, when `plugins.drop_in` names one (packages/drop-in.ts). */
+  dropIn?: DropInStatus;
 }
 
 export interface GatewayControlContext {
@@ -34,6 +37,7 @@ export interface GatewayControlContext {
   /** Monotonic and wall time of the gateway's start. */
   startedAt: { monotonicMs: number; wallMs: number };
   control: () => ControlStatus['control'];
+  dropIn?: () => DropInStatus | undefined;
 }
 
 export function gatewayControl(context: GatewayControlContext): ControlHandlers {
@@ -50,6 +54,8 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
         uptimeMs: Math.round(clock.monotonicMs() - startedAt.monotonicMs),
         control: context.control(),
       };
+      const dropIn = context.dropIn?.();
+      if (dropIn) status.dropIn = dropIn;
       return status;
     },
     // probe and scan: a read on the daemon's own link, as a guest between its polls (daemon-read.ts).

@@ -71,6 +71,14 @@ export interface DropInCounters {
   moveFailed: number;
 }
 
+/** What `wasmgate status` shows of the drop-in directory. */
+export interface DropInStatus extends DropInCounters {
+  readonly dir: string;
+  /** Watched now; false while it is missing or not writable (`problem` says why). */
+  readonly watching: boolean;
+  readonly problem?: string;
+}
+
 interface Seen {
   readonly size: number;
   readonly mtimeMs: number;
@@ -108,6 +116,10 @@ export class DropInWatcher {
     const watcher = new DropInWatcher(options);
     watcher.#schedule(0);
     return watcher;
+  }
+
+  status(): DropInStatus {
+    return { dir: this.#dir, watching: this.#ready, ...(this.#lastProblem && !this.#ready ? { problem: this.#lastProblem } : {}), ...this.counters };
   }
 
   /** Stops looking; a file being installed finishes (and is moved) first. */
