@@ -143,9 +143,14 @@ test('a crash-loop rollback is recorded in the registry: a reload keeps the vers
   assert.match(again.stderr, /plugin scale 0\.3\.0 was rolled back by this gateway for cause \(pipeline scaled, .*\): refused; install it again only with --force \[WG_ERR_PACKAGE_ROLLED_BACK\]/);
   assert.equal(await scaleVersion(), '0.2.5');
 
+  // Forced, it goes live (the registry records that on the version: test/unit/registry-concurrency-and-
+  // cause.test.ts), and is still watched: it traps again, and the guard rolls it back and records it again.
+  const rolledBackAgain = nextLine((l) => l.includes('"plugin.rolled_back"') && l.includes('"cause":"crash-loop"'), 'the forced version rolled back again');
   const forced = await install(bad, '--force');
   assert.equal(forced.code, 0, forced.stderr);
   assert.match(forced.stdout, /\nforced: this gateway had rolled 0\.3\.0 back \(.*, pipeline scaled: trapped more than 3 times/);
+  await rolledBackAgain();
   const after = await listing();
-  assert.equal(after.plugins[0]!.active.forcedOver?.version, '0.3.0', 'the registry records the forced install');
+  assert.deepEqual(after.plugins.map((p) => [p.name, p.active.version]), [['scale', '0.2.5']]);
+  assert.deepEqual(after.rolledBack.scale?.map((r) => r.version), ['0.3.0']);
 });
