@@ -5,7 +5,7 @@
  * a reason file, the version that ran before running on. One behaviour per test, in the order a site
  * would meet them: the directory missing at start, a package renamed into place, the same file twice,
  * a half-written copy, garbage bytes, an unsigned and a tampered package, a symbolic link out of the
- * directory, temp names left alone, a flood. A directory on a read-only file system at start has a
+ * directory, temp names left alone, a flood, a copy cut short for good. A directory on a read-only file system at start has a
  * daemon of its own.
  */
 import { after, before, test } from 'node:test';
@@ -87,8 +87,8 @@ async function dropRenamed(file: string, name: string): Promise<void> {
 }
 
 /** Drops `file` as `name` and waits for it to be refused; returns its reason file's text. */
-async function refusedWith(name: string, write: () => Promise<void>): Promise<string> {
-  const refused = nextLine(event('dropin.refused', `-${name}"`), `${name} refused`);
+async function refusedWith(name: string, write: () => Promise<void>, timeoutMs = 30_000): Promise<string> {
+  const refused = nextLine(event('dropin.refused', `/${name}"`), `${name} refused`, timeoutMs);
   await write();
   const line = await refused();
   const [moved] = await outcomes('refused', name);
@@ -223,6 +223,18 @@ test('a flood of files is taken a bounded number per look, counted, and every on
   const line = text.stdout.split('\n').find((l) => l.startsWith('drop-in '));
   assert.match(line ?? '', new RegExp(`: watching; 3 installed, ${N + 4} refused, \\d+ deferred, 0 not moved$`));
   assert.ok(line!.startsWith(`drop-in ${dropDir()}: `), line);
+});
+
+test('a copy cut short and never completed (a stick pulled out) is waited for, then refused as cut short', gate, async () => {
+  const whole = await readFile(join(pkgDir(), 'scale-0.5.0.wgp'));
+  const incomplete = nextLine(event('dropin.incomplete', 'yanked.wgp'), 'the cut file seen as incomplete');
+  // INCOMPLETE_MS (30 s) of waiting for the rest, then the install's own refusal.
+  const reason = await refusedWith('yanked.wgp', async () => {
+    await writeFile(join(dropDir(), 'yanked.wgp'), whole.subarray(0, 1024 + 300));
+    await incomplete();
+  }, 90_000);
+  assert.match(reason, /refused: WG_ERR_PACKAGE_FORMAT\n.* is not a wasmgate plugin package: (member \S+ is cut short|the archive has no end)/);
+  assert.equal(await scaleVersion(), '0.3.0');
 });
 
 test('a drop-in directory on a read-only file system at start is said, and used once it can be written', gate, async (t) => {
