@@ -5,8 +5,8 @@
  * a reason file, the version that ran before running on. One behaviour per test, in the order a site
  * would meet them: the directory missing at start, a package renamed into place, the same file twice,
  * a half-written copy, garbage bytes, an unsigned and a tampered package, a symbolic link out of the
- * directory, temp names left alone, a flood, a copy cut short for good. A directory on a read-only file system at start has a
- * daemon of its own.
+ * directory, temp names left alone, a flood, a copy cut short for good. A directory on a read-only
+ * file system at start has a daemon of its own.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
