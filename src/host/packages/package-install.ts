@@ -128,7 +128,7 @@ export async function rollbackPlugin(name: string, to: string | undefined, conte
 async function checkStoredTrust(context: InstallContext, name: string, target: RegistryVersion): Promise<void> {
   const stored = await context.registry.storedFiles(name, target);
   const signature = stored.signature ? decodeSignature(stored.signature, stored.dir) : null;
-  const pkg = { file: stored.dir, manifest: { name }, signature, statement: statementOf(stored.manifestBytes, stored.module) } as PluginPackage;
+  const pkg = { file: stored.dir, manifest: { name }, signature, statement: statementOf(stored.manifestBytes, stored.module) };
   try {
     checkTrust(pkg, context.settings);
   } catch (err) {
