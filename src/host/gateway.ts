@@ -6,7 +6,7 @@
  */
 import type { ResolvedGateway } from './config/resolved.js';
 import type { Logger } from './logger.js';
-import { AssembledPipeline, type AssembledPipelineStatus } from './pipeline/pipeline-assembly.js';
+import { AssembledPipeline, type AssembledPipelineStatus, type StepRollback } from './pipeline/pipeline-assembly.js';
 import { uplinkKind } from './uplinks/uplink-kinds.js';
 import type { Sink, SinkCounters, SinkState } from './sinks/sink.js';
 import { systemClock, type Clock } from '../hal/clock.js';
@@ -77,6 +77,7 @@ export class Gateway {
   #outbox?: GatewayOutbox;
   #logger: Logger;
   #statusTimer?: NodeJS.Timeout;
+  readonly #rollbackListeners: Array<(rollback: StepRollback) => void> = [];
 
   private constructor(config: ResolvedGateway, logger: Logger) {
     this.#config = config;
@@ -127,7 +128,13 @@ export class Gateway {
     });
     this.#fingerprints.set(pipeline.name, fingerprint);
     assembled.onStepsChanged = (now) => void this.#runsNow(now);
+    assembled.onRolledBack = (rollback) => this.#rollbackListeners.forEach((listener) => listener(rollback));
     return assembled;
+  }
+
+  /** Calls `listener` whenever a crash loop rolls a step back in any pipeline (packages/registry-guard.ts). */
+  onStepRolledBack(listener: (rollback: StepRollback) => void): void {
+    this.#rollbackListeners.push(listener);
   }
 
   /** A pipeline's steps changed in place (a swap, a rollback): the reload compares against what runs. */

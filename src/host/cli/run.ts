@@ -27,6 +27,8 @@ import { gatewayControl } from '../control/gateway-control.js';
 import { packageVersion } from './package-version.js';
 import { ServiceLifecycle } from '../service/service-lifecycle.js';
 import { reloadFromFile } from '../reload/reload-from-file.js';
+import { followCrashLoopRollbacks, pluginOps } from '../control/plugin-ops.js';
+import type { DropInWatcher } from '../packages/drop-in.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 const IGNORED_SIGNALS = ['SIGUSR1', 'SIGUSR2'] as const;
@@ -104,6 +106,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
   let control: ControlServer | undefined;
   let metrics: MetricsServer | undefined;
   let service: ServiceLifecycle | undefined;
+  let dropIn: DropInWatcher | undefined;
   try {
     // The control socket is claimed before anything starts: a second daemon on the same socket is
     // almost always a second daemon on the same devices and broker, and must not reach them.
@@ -135,8 +138,18 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
       return 1;
     }
     const server = control;
-    server?.serve(gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }) }));
+    server?.serve(gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }), dropIn: () => dropIn?.status() }));
     metrics?.serve(() => gateway.status());
+    // The registry follows the crash-loop guard; the drop-in directory installs what is copied into it.
+    followCrashLoopRollbacks(gateway, logger);
+    if (config.plugins.dropIn !== null) {
+      const { DropInWatcher } = await import('../packages/drop-in.js');
+      dropIn = DropInWatcher.start({
+        dir: config.plugins.dropIn,
+        logger,
+        install: async (file, bytes) => (await pluginOps(gateway, logger)).install({ file, bytes }, 'drop-in'),
+      });
+    }
     // Under systemd (Type=notify): READY=1 now, watchdog pings while healthy, STOPPING=1 at the stop.
     service = ServiceLifecycle.fromEnv({ logger, clock, pipelines: () => gateway.status().pipelines });
     await service.ready();
@@ -144,6 +157,8 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     signals.onReload = () => void reloadFromFile(gateway, logger).catch(() => undefined);
     await signals.stopRequested;
     await service.stopping();
+    // No new install once stopping; one under way finishes first.
+    await dropIn?.stop();
     // First: no request may reach a gateway that is stopping.
     await control?.close();
     await metrics?.close();
@@ -159,6 +174,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     }
     return 0;
   } finally {
+    await dropIn?.stop();
     service?.close();
     await control?.close();
     await metrics?.close();

@@ -82,6 +82,15 @@ export interface AssembledPipelineStatus extends PipelineStatus {
   published: number;
 }
 
+/** A step the crash-loop guard rolled back: the version it ran (`from`) and the one it runs again (`to`). */
+export interface StepRollback {
+  readonly pipeline: string;
+  readonly step: number;
+  readonly from: ResolvedPipeline['steps'][number];
+  readonly to: ResolvedPipeline['steps'][number];
+  readonly reason: string;
+}
+
 export class AssembledPipeline {
   readonly name: string;
   #runner: PipelineRunner;
@@ -97,6 +106,8 @@ export class AssembledPipeline {
   #previousSteps = new Map<number, ResolvedPipeline['steps'][number]>();
   /** Told when a crash loop rolled a step back (the gateway takes the pipeline's fingerprint again). */
   onStepsChanged?: (pipeline: ResolvedPipeline) => void;
+  /** Told which step a crash loop rolled back, from which version to which (the registry records it). */
+  onRolledBack?: (rollback: StepRollback) => void;
 
   private constructor(name: string, runner: PipelineRunner) {
     this.name = name;
@@ -116,7 +127,7 @@ export class AssembledPipeline {
       steps: pipeline.steps.map((s, i) => ({ plugin: compiled[i]!, kind: s.kind, with: s.with, version: s.manifest.version })),
       canaryDeadlineMs: pipeline.swap.canaryDeadlineMs,
       crashLoop: { maxTraps: pipeline.swap.rollbackTraps, windowMs: pipeline.swap.rollbackWindowMs },
-      onRollback: (index) => assembled!.#rolledBack(index),
+      onRollback: (index, _step, reason) => assembled!.#rolledBack(index, reason),
       context,
       ingressBytes: pipeline.ring.ingressBytes,
       egressBytes: pipeline.ring.egressBytes,
@@ -246,12 +257,14 @@ export class AssembledPipeline {
     return handoffs.map((h) => ({ index: h.index, plugin: next.steps[h.index]!.plugin, version: next.steps[h.index]!.manifest.version, handoff: h.handoff }));
   }
 
-  #rolledBack(index: number): void {
+  #rolledBack(index: number, reason: string): void {
     const previous = this.#previousSteps.get(index);
     if (!previous || !this.#pipeline) return;
     this.#previousSteps.delete(index);
+    const from = this.#pipeline.steps[index]!;
     this.#pipeline = { ...this.#pipeline, steps: this.#pipeline.steps.map((s, i) => (i === index ? previous : s)) };
     this.onStepsChanged?.(this.#pipeline);
+    this.onRolledBack?.({ pipeline: this.name, step: index, from, to: previous, reason });
   }
 
   /** Stops polling, lets the worker finish what is in the ring, then stops it. */
