@@ -98,6 +98,8 @@ export class RuleInterpreter {
 
   /** The clock moved on with no sample: for:, stale(), rate() and count() move with it. */
   tick(now: number): void {
+    // The shutdown tick (+Infinity, docs/plugin-abi.md wg_tick) is no time for a rule.
+    if (!Number.isFinite(now)) return;
     if (Number.isNaN(this.#start)) this.#start = now;
     for (let c = 0; c < this.#set.counters.length; c++) this.#count(c, now);
     for (let r = 0; r < this.#set.rules.length; r++) this.#evaluate(r, now);
