@@ -76,6 +76,11 @@ export const LOG_EVENTS = {
   'plugin.install_refused': { concerns: 'plugin', means: "an install changed nothing, the running version runs on (`code`; `plugin` is the package file's name when it could not be read)" },
   'plugin.rolled_back': { concerns: 'plugin', means: 'a plugin was rolled back to the version before (`from`, `to`) and that went live' },
   'plugin.rollback_refused': { concerns: 'plugin', means: 'a rollback changed nothing (`code`)' },
+  'rule.fired': { concerns: 'pipeline', means: 'a rule fired: its condition held for its `for:` (`rule`, `severity`; docs/rules.md)' },
+  'rule.cleared': { concerns: 'pipeline', means: 'a rule that fired cleared' },
+  'rule.write': { concerns: 'device', means: "a rule's write: written and confirmed, or not (`outcome`: interlocked, rate-limited, dry-run, failed)" },
+  'rule.eval_failed': { concerns: 'pipeline', means: "the compiled rules trapped on a batch: its events are lost, the rules' state starts again" },
+  'rule.audit_failed': { concerns: 'gateway', means: "a rule write could not be recorded in the audit file in data_dir (it is still published)" },
   'commission.read': { concerns: 'link', means: 'a commissioning read (probe, scan, write) on a running link, or its early end' },
   'demo.ready': { concerns: 'gateway', means: "the demo's simulator or broker is ready" },
 } as const satisfies Record<string, EventEntry>;

@@ -28,6 +28,9 @@ import { pipelineContext } from './settings-document.js';
 import { compileStep, compileSteps } from './step-modules.js';
 import type { Handoff } from './chain.js';
 import type { GatewayOutbox } from '../outbox/gateway-outbox.js';
+import { compileRuleSet } from '../rules/compiled-rules.js';
+import { RuleActions, type RuleStatus } from '../rules/rule-actions.js';
+import type { RuleAudit } from '../rules/rule-audit.js';
 
 /**
  * Messages the uplink may hold (queued or unacknowledged) before pipelines stop handing it more: about
@@ -64,6 +67,8 @@ export interface AssemblyDeps {
    * pipeline never waits for the uplink (the outbox holds the backlog, within its caps).
    */
   outbox?: GatewayOutbox;
+  /** Where rule writes are audited (data_dir/rules-audit.jsonl); none: only on the uplink. */
+  audit?: RuleAudit;
 }
 
 /** A step's counters, with the version of its plugin (its manifest's). */
@@ -79,6 +84,8 @@ export interface AssembledPipelineStatus extends PipelineStatus {
   framesWritten: number;
   backPressureWaits: number;
   published: number;
+  /** Each rule: active or not, fired and cleared counts, writes by outcome (docs/rules.md). */
+  rules: RuleStatus[];
 }
 
 export class AssembledPipeline {
@@ -94,6 +101,7 @@ export class AssembledPipeline {
   #protocolOf?: (device: number) => DeviceProtocol;
   /** The resolved steps each swapped step ran before, for a rollback's status and the reload's fingerprint. */
   #previousSteps = new Map<number, ResolvedPipeline['steps'][number]>();
+  #rules?: RuleActions;
   /** Told when a crash loop rolled a step back (the gateway takes the pipeline's fingerprint again). */
   onStepsChanged?: (pipeline: ResolvedPipeline) => void;
 
@@ -110,7 +118,22 @@ export class AssembledPipeline {
     const topics = pointTopics(pipeline, deps.gatewayId);
     const { publish } = pipeline;
     let assembled: AssembledPipeline | undefined;
+    const hasRules = pipeline.rules.rules.length > 0;
+    // Compiled here, checked by the engine like any plugin; it runs in the worker, never on this thread.
+    const rulesModule = hasRules ? compileRuleSet(pipeline.rules, pipeline.name, pipeline.pluginMemoryBytes) : undefined;
+    const ruleActions = hasRules
+      ? new RuleActions({
+        pipeline, gatewayId: deps.gatewayId, logger: log, monotonicMs: () => deps.clock.monotonicMs(),
+        ...(deps.audit ? { audit: deps.audit } : {}),
+        write: (device, point, value) => assembled!.write(device, point, value),
+        publish: (topic, payload) => {
+          if (deps.outbox) deps.outbox.enqueue(publish.uplink, topic, payload, 1, false);
+          else deps.sink.publish(topic, payload, { qos: 1, retain: false }).catch(() => {});
+        },
+      })
+      : undefined;
     const runner = new PipelineRunner({
+      ...(rulesModule ? { rules: rulesModule, onRuleEvents: (events) => ruleActions!.handle(events) } : {}),
       name: pipeline.name,
       steps: pipeline.steps.map((s, i) => ({ plugin: compiled[i]!, kind: s.kind, with: s.with, version: s.manifest.version })),
       canaryDeadlineMs: pipeline.swap.canaryDeadlineMs,
@@ -145,6 +168,7 @@ export class AssembledPipeline {
     }
     assembled = new AssembledPipeline(pipeline.name, runner);
     assembled.#pipeline = pipeline;
+    if (ruleActions) assembled.#rules = ruleActions;
     try {
       await runner.start();
     } catch (err) {
@@ -269,6 +293,9 @@ export class AssembledPipeline {
     await Promise.all(this.#leases.map((l) => l.leave()));
     await Promise.all(this.#pollers.map((p) => p.stop()));
     await this.#runner.stop();
+    // The writes the last batches asked for: done (or refused) before the links are gone is too
+    // late for most, but each is audited with its outcome.
+    await this.#rules?.settled();
   }
 
   status(): AssembledPipelineStatus {
@@ -285,6 +312,7 @@ export class AssembledPipeline {
       framesWritten: this.#ingress.framesWritten,
       backPressureWaits: this.#ingress.backPressureWaits,
       published: this.#published,
+      rules: this.#rules?.status() ?? [],
     };
   }
 }

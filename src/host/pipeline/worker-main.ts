@@ -25,6 +25,7 @@ import type { RunnerMessage, WorkerData, WorkerMessage } from './worker-protocol
 import type { LevelLog } from '../log-events.js';
 import type { ControlEvent, ControlReply, ControlRequest } from './swap-protocol.js';
 import { isolateMemory } from '../memory/thread-memory.js';
+import { WorkerRules } from '../rules/worker-rules.js';
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -44,6 +45,8 @@ const repeats = new RepeatLog(log);
 
 /** Steps whose traps are reported on the control channel (the runner's crash-loop watch after a swap). */
 let trapWatch = new Set<number>();
+/** The pipeline's rules: they see what the encoder gets, on every batch and tick (created at configure). */
+let rules: WorkerRules | undefined;
 
 const chain = new StepChain(
   data.steps,
@@ -51,6 +54,7 @@ const chain = new StepChain(
   {
     log, repeats, enterStep: (step) => { ints[STEP] = step; },
     trapped: (step) => { if (trapWatch.has(step)) data.controlPort?.postMessage({ event: 'trap', step } satisfies ControlEvent); },
+    toEncoder: (samples) => rules?.samples(samples),
   },
   // writeMessages puts a point id before each payload.
   egress.maxPayload - 4,
@@ -91,6 +95,9 @@ function writeMessages(batch: Uint8Array): void {
 function commitOutput(out: Uint8Array[]): void {
   for (const batch of out) writeMessages(batch);
   egress.commit();
+  // After the commit claim: what the rules made goes out exactly when the batch's output does.
+  const events = rules?.take();
+  if (events && events.length > 0) post({ type: 'rules', events });
 }
 
 function processBatch(input: Uint8Array, records: number): boolean {
@@ -102,7 +109,7 @@ function processBatch(input: Uint8Array, records: number): boolean {
 
 function tick(now: number): boolean {
   let out: Uint8Array[] = [];
-  if (!watched(WatchedCall.TICK, () => { out = chain.tick(now); }, true)) return false;
+  if (!watched(WatchedCall.TICK, () => { out = chain.tick(now); rules?.tick(now); }, true)) return false;
   commitOutput(out);
   Atomics.store(ints, STATE, WorkerState.IDLE);
   return true;
@@ -266,6 +273,7 @@ function configure(): { plan: Uint32Array; framing: PlannedFraming | null } | nu
   Atomics.store(ints, STATE, WorkerState.CONFIGURING);
   try {
     chain.configure();
+    if (data.rules) rules = new WorkerRules(data.rules, data.context.pipeline, repeats);
     const decoder = data.steps[0]!.plugin;
     if (!decoder.facts.polling) return null;
     ints[STEP] = 0;
