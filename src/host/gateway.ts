@@ -126,7 +126,7 @@ export class Gateway {
     const fingerprint = await pipelineFingerprint(pipeline);
     const assembled = await AssembledPipeline.start(pipeline, {
       gatewayId: this.#config.id, sink: this.#sinks.get(pipeline.publish.uplink)!, logger: this.#logger, clock: deps.clock ?? systemClock,
-      ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links, outbox: this.#outbox!, audit: this.#audit!,
+      ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links, outbox: this.#outbox!, audit: this.#audit!, dataDir: this.#config.dataDir,
     });
     this.#fingerprints.set(pipeline.name, fingerprint);
     assembled.onStepsChanged = (now) => void this.#runsNow(now);

@@ -167,3 +167,24 @@ test('a window too long for its point\'s poll interval is refused, saying why', 
   assert.equal(found.length, 1);
   assert.match(found[0]!, /^22:49 .*holds 36002 samples; at most 4096/);
 });
+
+test('a rule set whose module cannot run within plugin_memory is refused at load, at rules', async () => {
+  const { ConfigWorkspace, gatewayLines } = await import('./config-workspace.js');
+  const { PIPELINE_HEAD } = await import('./rules-fixture.js');
+  const { loadGatewayConfig } = await import('../../src/host/config/index.js');
+  const ws = await ConfigWorkspace.create();
+  try {
+    // 40 windows of 400 s at a 100 ms poll: 4002 samples each, 16 bytes a sample: 2.5 MiB, above 1 MiB.
+    const rules = Array.from({ length: 40 }, (_, i) => `  - { name: w${i}, when: "rate(plc1:boiler.temp, ${400_000 + i * 100}ms) > 1" }`);
+    const head = PIPELINE_HEAD.map((l) => (l === '  name: p1' ? '  name: p1\n  plugin_memory: 1MiB' : l));
+    await ws.write('p.yaml', [...head, ...rules]);
+    const result = await loadGatewayConfig(await ws.write('gw.yaml', gatewayLines(['p.yaml'])));
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.equal(result.problems.length, 1);
+    assert.equal(result.problems[0]!.path, 'rules');
+    assert.match(result.problems[0]!.message, /cannot run: .*memory/);
+  } finally {
+    await ws.remove();
+  }
+});

@@ -24,7 +24,8 @@ import { SettingChecks } from './setting-checks.js';
 import { checkSteps } from './step-checks.js';
 import { checkSharedBuses } from './shared-bus-checks.js';
 import { YamlSource } from './yaml-source.js';
-import { checkRules } from '../rules/rule-checks.js';
+import { checkRules, checkRulesCompile } from '../rules/rule-checks.js';
+import { parseSize } from './units.js';
 import { rulePoints } from '../rules/rule-points.js';
 import type { RuleSet } from '../rules/rule-set.js';
 
@@ -121,6 +122,8 @@ async function loadPipeline(
     // Points exist once the source is sound; with it broken, the rules are only parsed.
     const sourceSound = !problems.some((p) => p.file === file && /^(source|profiles)\b/.test(p.path)) && checks.intact(['source']);
     rules = await checkRules(doc.rules, checks, sourceSound ? rulePoints(doc) : undefined, problems, hints);
+    const memory = checks.clean(['pipeline', 'plugin_memory']) ? parseSize(doc.pipeline.plugin_memory) : undefined;
+    if (rules) checkRulesCompile(rules, doc.pipeline.name, memory?.ok ? memory.value : undefined, checks);
   }
   const named = verdict.clean(['pipeline', 'name']) ? { name: doc.pipeline.name, source } : undefined;
   if (problems.length > 0 || plugins.some((p) => p === undefined)) return { problems, named };

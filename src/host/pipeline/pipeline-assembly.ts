@@ -31,6 +31,7 @@ import type { GatewayOutbox } from '../outbox/gateway-outbox.js';
 import { compileRuleSet } from '../rules/compiled-rules.js';
 import { RuleActions, type RuleStatus } from '../rules/rule-actions.js';
 import type { RuleAudit } from '../rules/rule-audit.js';
+import { RuleStateFile, rulesFingerprint } from '../rules/rule-state-file.js';
 
 /**
  * Messages the uplink may hold (queued or unacknowledged) before pipelines stop handing it more: about
@@ -69,6 +70,8 @@ export interface AssemblyDeps {
   outbox?: GatewayOutbox;
   /** Where rule writes are audited (data_dir/rules-audit.jsonl); none: only on the uplink. */
   audit?: RuleAudit;
+  /** The gateway's data_dir: the rules' state is kept there (rule-state-file.ts); none: not kept. */
+  dataDir?: string;
 }
 
 /** A step's counters, with the version of its plugin (its manifest's). */
@@ -102,6 +105,7 @@ export class AssembledPipeline {
   /** The resolved steps each swapped step ran before, for a rollback's status and the reload's fingerprint. */
   #previousSteps = new Map<number, ResolvedPipeline['steps'][number]>();
   #rules?: RuleActions;
+  #stateFile?: RuleStateFile;
   /** Told when a crash loop rolled a step back (the gateway takes the pipeline's fingerprint again). */
   onStepsChanged?: (pipeline: ResolvedPipeline) => void;
 
@@ -132,8 +136,23 @@ export class AssembledPipeline {
         },
       })
       : undefined;
+    const stateFile = hasRules && deps.dataDir !== undefined ? new RuleStateFile(deps.dataDir, pipeline.name, rulesFingerprint(pipeline.rules)) : undefined;
+    const saved = await stateFile?.read();
+    if (saved && !saved.ok) log.info({ event: 'rule.state_fresh', reason: saved.reason }, `the rules start as nothing seen: ${saved.reason}`);
+    let saveFailing = false;
+    const onRuleState = (state: Uint8Array | undefined, restored?: boolean) => {
+      if (restored === true) log.info({ event: 'rule.state_restored', file: stateFile?.file }, 'the rules go on from their saved state (active alarms, for: timers, windows)');
+      else if (restored === false) log.warn({ event: 'rule.state_fresh', reason: 'the compiled rules refused the saved state' }, 'the rules start as nothing seen: the compiled rules refused the saved state');
+      if (!state || !stateFile) return;
+      stateFile.save(state).then(() => { saveFailing = false; }, (err: Error) => {
+        if (saveFailing) return;
+        saveFailing = true;
+        log.error({ event: 'rule.state_save_failed', file: stateFile.file, err }, `cannot save the rules' state to ${stateFile.file}: ${err.message}; the rules run on, a restart would start them fresh`);
+      });
+    };
     const runner = new PipelineRunner({
-      ...(rulesModule ? { rules: rulesModule, onRuleEvents: (events) => ruleActions!.handle(events) } : {}),
+      ...(rulesModule ? { rules: rulesModule, onRuleEvents: (events) => ruleActions!.handle(events), onRuleState } : {}),
+      ...(saved?.ok ? { rulesState: saved.state } : {}),
       name: pipeline.name,
       steps: pipeline.steps.map((s, i) => ({ plugin: compiled[i]!, kind: s.kind, with: s.with, version: s.manifest.version })),
       canaryDeadlineMs: pipeline.swap.canaryDeadlineMs,
@@ -169,6 +188,7 @@ export class AssembledPipeline {
     assembled = new AssembledPipeline(pipeline.name, runner);
     assembled.#pipeline = pipeline;
     if (ruleActions) assembled.#rules = ruleActions;
+    if (stateFile) assembled.#stateFile = stateFile;
     try {
       await runner.start();
     } catch (err) {
@@ -296,6 +316,7 @@ export class AssembledPipeline {
     // The writes the last batches asked for: done (or refused) before the links are gone is too
     // late for most, but each is audited with its outcome.
     await this.#rules?.settled();
+    await this.#stateFile?.settled();
   }
 
   status(): AssembledPipelineStatus {

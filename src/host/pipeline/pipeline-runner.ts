@@ -64,6 +64,10 @@ export interface PipelineOptions {
   rules?: CompiledPlugin;
   /** Receives what the rules made, in order, once the batch's output is committed. */
   onRuleEvents?(events: RuleEvent[]): void;
+  /** The rules' state to go on from (saved by a run before); each worker starts from the latest. */
+  rulesState?: Uint8Array;
+  /** Receives the rules' state to save; and at each worker's start whether it took the one it was given. */
+  onRuleState?(state: Uint8Array | undefined, restored?: boolean): void;
 }
 
 /** One swap or rollback of a step, as status shows it. */
@@ -424,6 +428,7 @@ export class PipelineRunner {
       tickMs: o.tickMs ?? 1000,
       pollPort: this.#poll.open(),
       ...(o.rules ? { rules: o.rules } : {}),
+      ...(o.rules && o.rulesState ? { rulesState: o.rulesState } : {}),
     };
     const control = new MessageChannel();
     data.controlPort = control.port2;
@@ -475,6 +480,11 @@ export class PipelineRunner {
             break;
           case 'rules':
             o.onRuleEvents?.(m.events);
+            break;
+          case 'rules-state':
+            // A worker restarted by the watchdog goes on from the latest state, not from the file's first.
+            if (m.state) o.rulesState = m.state;
+            o.onRuleState?.(m.state, m.restored);
             break;
         }
       });

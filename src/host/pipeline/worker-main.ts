@@ -98,18 +98,35 @@ function commitOutput(out: Uint8Array[]): void {
   // After the commit claim: what the rules made goes out exactly when the batch's output does.
   const events = rules?.take();
   if (events && events.length > 0) post({ type: 'rules', events });
+  if (rulesState) post({ type: 'rules-state', state: rulesState });
+  rulesState = undefined;
+}
+
+/** How often the rules' state is saved when nothing fired or cleared, ms (monotonic). */
+const RULES_SAVE_MS = 10_000;
+let rulesSavedAt = monotonicMs();
+/** The rules' state taken in the watched call, posted with the commit. */
+let rulesState: Uint8Array | undefined;
+
+/** Inside a watched call: the rules' state to save after events, every RULES_SAVE_MS, and with `now` at the end. */
+function takeRulesState(now: boolean): void {
+  if (!rules) return;
+  const state = rules.stateToSave(now || monotonicMs() - rulesSavedAt >= RULES_SAVE_MS);
+  if (!state) return;
+  rulesSavedAt = monotonicMs();
+  rulesState = state;
 }
 
 function processBatch(input: Uint8Array, records: number): boolean {
   let out: Uint8Array | null = null;
-  if (!watched(WatchedCall.BATCH, () => { out = chain.process(input, records); }, true)) return false;
+  if (!watched(WatchedCall.BATCH, () => { out = chain.process(input, records); takeRulesState(false); }, true)) return false;
   commitOutput(out ? [out] : []);
   return true;
 }
 
 function tick(now: number): boolean {
   let out: Uint8Array[] = [];
-  if (!watched(WatchedCall.TICK, () => { out = chain.tick(now); rules?.tick(now); }, true)) return false;
+  if (!watched(WatchedCall.TICK, () => { out = chain.tick(now); rules?.tick(now); takeRulesState(now === Infinity); }, true)) return false;
   commitOutput(out);
   Atomics.store(ints, STATE, WorkerState.IDLE);
   return true;
@@ -273,7 +290,10 @@ function configure(): { plan: Uint32Array; framing: PlannedFraming | null } | nu
   Atomics.store(ints, STATE, WorkerState.CONFIGURING);
   try {
     chain.configure();
-    if (data.rules) rules = new WorkerRules(data.rules, data.context.pipeline, repeats);
+    if (data.rules) {
+      rules = new WorkerRules(data.rules, data.context.pipeline, repeats);
+      if (data.rulesState) post({ type: 'rules-state', restored: rules.restore(data.rulesState) });
+    }
     const decoder = data.steps[0]!.plugin;
     if (!decoder.facts.polling) return null;
     ints[STEP] = 0;

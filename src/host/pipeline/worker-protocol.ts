@@ -38,6 +38,8 @@ export interface WorkerData {
   dryRun?: boolean;
   /** The pipeline's compiled rules (src/host/rules), when it has any. */
   rules?: CompiledPlugin;
+  /** Their state as last saved (rule-state-file.ts), to go on from. */
+  rulesState?: Uint8Array;
 }
 
 export type WorkerMessage =
@@ -48,6 +50,8 @@ export type WorkerMessage =
   | { type: 'configure-failed'; code: string; message: string; context: Record<string, unknown> }
   | { type: 'stopped' }
   /** What the rules made on a batch or tick whose output was committed, in order. */
-  | { type: 'rules'; events: RuleEvent[] };
+  | { type: 'rules'; events: RuleEvent[] }
+  /** The rules' state to save (after events, every 10 s and at the end); `restored`: at start, whether a saved one was taken. */
+  | { type: 'rules-state'; state?: Uint8Array; restored?: boolean };
 
 export type RunnerMessage = { type: 'stop' };

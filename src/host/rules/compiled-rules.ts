@@ -38,6 +38,16 @@ export class CompiledRules {
   tick(now: number): RuleEvent[] {
     return readEvents(this.#instance.tick(now));
   }
+
+  /** The rules' state (every point's latest, windows, counters, each rule's phase): a copy. */
+  snapshot(): Uint8Array {
+    return this.#instance.snapshot();
+  }
+
+  /** Takes a snapshot of a module of the same rule set; false when its size says it is of another. */
+  restore(state: Uint8Array): boolean {
+    return this.#instance.restore(state);
+  }
 }
 
 export function readEvents(out: Uint8Array): RuleEvent[] {

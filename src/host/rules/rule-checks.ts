@@ -17,6 +17,8 @@ import type { Checked } from './expression.js';
 import { relax } from './hysteresis.js';
 import { ruleIncludeSchema, ruleSchema, rulesFileSchema, RULE_DEFAULTS, type RuleDocument } from './rule-schema.js';
 import type { Rule, RuleSet, RuleWrite } from './rule-set.js';
+import { compileRuleSet } from './compiled-rules.js';
+import { isWgError } from '../errors.js';
 
 /** Placeholders of an alarm topic. */
 export const ALARM_TOPIC_PLACEHOLDERS = ['gateway', 'pipeline', 'rule'] as const;
@@ -68,6 +70,20 @@ export async function checkRules(items: readonly unknown[], pipeline: SettingChe
   }
   if (problems.length > before || !points) return undefined;
   return { rules, windows: tables.windows, counters: tables.counters, pointCount: points.length };
+}
+
+/**
+ * Compiles the rule set as a start will, so that one whose module cannot run (its windows need more
+ * memory than plugin_memory allows, more points than a table holds) is refused at load, not at start.
+ */
+export function checkRulesCompile(set: RuleSet, pipeline: string, memoryBytes: number | undefined, checks: SettingChecks): void {
+  if (set.rules.length === 0) return;
+  try {
+    compileRuleSet(set, pipeline, memoryBytes);
+  } catch (err) {
+    if (!isWgError(err)) throw err;
+    checks.invalid(['rules'], `the rules compile into a module that cannot run: ${err.message} (windows hold 16 bytes a sample; raise pipeline.plugin_memory or shorten the windows)`);
+  }
 }
 
 async function readRulesFile(file: string, pipeline: SettingChecks, at: SettingPath, problems: ConfigProblem[], hints: ConfigHint[]): Promise<Array<{ doc: RuleDocument; place: Place }>> {

@@ -16,8 +16,11 @@ const { i32, f64 } = ValType;
 /** Function indexes of the fixed part; rules, counters and points follow. */
 const F = {
   noop: 0, abi: 1, input: 2, output: 3, configure: 4, process: 5, tick: 6, emit: 7, push: 8, dropBefore: 9, rate: 10, count: 11,
+  snapshot: 12, restore: 13,
 } as const;
-const FIXED = 12;
+const FIXED = 14;
+/** WG_STATUS_REFUSED (docs/plugin-abi.md): a snapshot of another size is another layout. */
+const REFUSED = -7;
 /** Type 0 is the point function's (ts, value, usable) -> (): noop is function 0, so its type is first. */
 const POINT_TYPE = 0;
 const FIRE = 1;
@@ -50,6 +53,13 @@ export function compileRules(set: RuleSet): Uint8Array {
   add([i32, i32, f64], [], (c) => ringDropBefore(c));
   add([i32, i32, f64, f64], [f64], (c) => ringRate(c));
   add([i32, i32, f64, f64], [f64], (c) => ringCount(c));
+  // The state is the region [0, stateEnd): a snapshot is that region as output, a restore copies it back.
+  add([], [i32], (c) => c.i32(0).i32(0).mem(Op.i32_store, 2, OUT_AT).i32(layout.stateEnd), 'wg_snapshot');
+  add([i32], [i32], (c) => {
+    c.get(0).i32(layout.stateEnd).op(Op.i32_ne, Op.if, BlockType.none).i32(REFUSED).op(Op.return, Op.end);
+    c.i32(0).i32(layout.stateEnd).i32(layout.stateEnd).op(0xfc, 0x0a, 0x00, 0x00); // memory.copy
+    c.i32(0);
+  }, 'wg_restore');
   set.rules.forEach((rule, r) => add([f64], [], (c) => gen.rule(c, r)));
   set.counters.forEach((counter, k) => add([f64], [], (c) => gen.counter(c, k)));
 

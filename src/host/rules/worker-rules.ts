@@ -17,6 +17,8 @@ export class WorkerRules {
   readonly #repeats: RepeatLog;
   #rules: CompiledRules;
   #pending: RuleEvent[] = [];
+  /** The state changed in a way worth saving now (a rule fired or cleared). */
+  #eventful = false;
   /** Batches or ticks on which the module trapped. */
   traps = 0;
 
@@ -42,6 +44,32 @@ export class WorkerRules {
     return out;
   }
 
+  /** Takes a saved state (rule-state-file.ts); false when the module refuses it (another layout). */
+  restore(state: Uint8Array): boolean {
+    try {
+      return this.#rules.restore(state);
+    } catch (err) {
+      if (!isWgError(err)) throw err;
+      if (this.#rules.poisoned) this.#rules = new CompiledRules(this.#plugin, { pipeline: this.#pipeline });
+      return false;
+    }
+  }
+
+  /**
+   * The state to save: after anything fired or cleared, or with `periodic` (every 10 s); undefined
+   * when nothing asks for a save now or the module cannot give it.
+   */
+  stateToSave(periodic: boolean): Uint8Array | undefined {
+    if (!this.#eventful && !periodic) return undefined;
+    this.#eventful = false;
+    try {
+      return this.#rules.snapshot();
+    } catch (err) {
+      if (!isWgError(err)) throw err;
+      return undefined;
+    }
+  }
+
   /** Forgets what the batch that is being dropped made: its output is not committed. */
   discard(): void {
     this.#pending = [];
@@ -50,7 +78,10 @@ export class WorkerRules {
   #guarded(run: () => RuleEvent[]): void {
     try {
       const made = run();
-      if (made.length > 0) this.#pending.push(...made);
+      if (made.length > 0) {
+        this.#pending.push(...made);
+        this.#eventful = true;
+      }
     } catch (err) {
       if (!isWgError(err)) throw err;
       this.traps++;
