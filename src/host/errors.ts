@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   WG_ERR_CONFIG_DUPLICATE_NAME: { message: '{kind} name "{name}" is already used at {detail}' },
   WG_ERR_CONFIG_UNKNOWN_PLACEHOLDER: { message: 'topic placeholder "{detail}" is unknown; known: {known}' },
   WG_ERR_CONFIG_FILE_UNREADABLE: { message: 'cannot read {target}: {detail}' },
+  WG_ERR_CONFIG_RULE: { message: 'rule {rule}: {detail}' },
   // --- plugin / engine ---
   WG_ERR_PLUGIN_ABI: { message: 'plugin {plugin} ({file}) does not follow the wasmgate ABI: {detail}' },
   WG_ERR_PLUGIN_COMPILE: { message: 'plugin {plugin} ({file}) is not a valid WebAssembly module: {detail}' },

@@ -19,6 +19,7 @@ import type { GatewayOutbox, OutboxStatus } from './outbox/gateway-outbox.js';
 import type { WriteResult } from './poll/point-write.js';
 import { WgError } from './errors.js';
 import { processMemory, type ProcessMemory } from './memory/process-memory.js';
+import { RuleAudit } from './rules/rule-audit.js';
 
 /** How long a stop waits for the uplinks to acknowledge what they were handed; the rest stays in the outbox. */
 const OUTBOX_DRAIN_MS = 3_000;
@@ -75,6 +76,7 @@ export class Gateway {
   /** One arbiter per line, whichever pipelines have devices on it. */
   readonly links = new SharedLinks();
   #outbox?: GatewayOutbox;
+  #audit?: RuleAudit;
   #logger: Logger;
   #statusTimer?: NodeJS.Timeout;
   readonly #rollbackListeners: Array<(rollback: StepRollback) => void> = [];
@@ -110,6 +112,7 @@ export class Gateway {
     }
     this.#outbox = await openGatewayOutbox(config, this.#sinks, this.#logger);
     this.#outbox.start();
+    this.#audit = new RuleAudit(config.dataDir, this.#logger);
     for (const pipeline of config.pipelines) this.#pipelines.push(await this.#startPipeline(pipeline));
     const every = deps.statusIntervalMs ?? 60_000;
     if (every > 0) {
@@ -124,7 +127,7 @@ export class Gateway {
     const fingerprint = await pipelineFingerprint(pipeline);
     const assembled = await AssembledPipeline.start(pipeline, {
       gatewayId: this.#config.id, sink: this.#sinks.get(pipeline.publish.uplink)!, logger: this.#logger, clock: deps.clock ?? systemClock,
-      ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links, outbox: this.#outbox!,
+      ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links, outbox: this.#outbox!, audit: this.#audit!, dataDir: this.#config.dataDir,
     });
     this.#fingerprints.set(pipeline.name, fingerprint);
     assembled.onStepsChanged = (now) => void this.#runsNow(now);
@@ -248,6 +251,7 @@ export class Gateway {
     await this.#reloadDone;
     // Together: each may need its deadline to stop a hung worker, and those must not add up.
     await Promise.all(this.#pipelines.map((p) => p.stop()));
+    await this.#audit?.close();
     // What is not delivered within the drain stays in the outbox, for the next start.
     await this.#outbox?.drain(OUTBOX_DRAIN_MS);
     await Promise.all([...this.#sinks.values()].map((s) => s.close()));

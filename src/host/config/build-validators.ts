@@ -10,13 +10,14 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 import { gatewaySchema } from './gateway-schema.js';
 import { pipelineSchema } from './pipeline-schema.js';
 import { manifestSchema } from './manifest-schema.js';
+import { ruleIncludeSchema, ruleSchema, rulesFileSchema } from '../rules/rule-schema.js';
 import { join } from 'node:path';
 import { createAjv } from './schema-errors.js';
 import { loadPluginManifest } from './plugin-manifest.js';
 import { BUILTIN_PLUGIN_DIR, BUILTIN_PLUGINS } from '../plugin-build/build.js';
 import { schemaFingerprint, STANDALONE_VALIDATORS_FILE } from './standalone-validators.js';
 
-const schemas: object[] = [gatewaySchema, pipelineSchema, manifestSchema];
+const schemas: object[] = [gatewaySchema, pipelineSchema, manifestSchema, ruleSchema, ruleIncludeSchema, rulesFileSchema];
 for (const name of BUILTIN_PLUGINS) {
   const loaded = await loadPluginManifest(join(BUILTIN_PLUGIN_DIR, name));
   if (!loaded.ok) throw new Error(`build-validators: plugins/${name}/plugin.yaml: ${loaded.problems.map((p) => p.message).join('; ')}`);

@@ -12,6 +12,7 @@ import { gatewaySchema } from './gateway-schema.js';
 import { pipelineSchema } from './pipeline-schema.js';
 import { loadPluginManifest } from './plugin-manifest.js';
 import { WgError } from '../errors.js';
+import { ruleIncludeSchema, ruleSchema } from '../rules/rule-schema.js';
 import { BUILTIN_PLUGIN_DIR, BUILTIN_PLUGINS } from '../plugin-build/build.js';
 
 export const EDITOR_SCHEMA_FILES = { gateway: 'gateway.schema.json', pipeline: 'pipeline.schema.json' } as const;
@@ -45,6 +46,8 @@ export async function editorSchema(name: EditorSchemaName): Promise<Record<strin
     properties: {
       ...pipelineSchema.properties,
       steps: { ...steps, items: { ...steps.items, allOf: await builtinSteps() } },
+      // The loader checks each rule on its own (rule-checks.ts); an editor takes either shape.
+      rules: { ...pipelineSchema.properties.rules, items: { anyOf: [ruleIncludeSchema, ruleSchema] } },
     },
   };
 }

@@ -24,6 +24,10 @@ import { SettingChecks } from './setting-checks.js';
 import { checkSteps } from './step-checks.js';
 import { checkSharedBuses } from './shared-bus-checks.js';
 import { YamlSource } from './yaml-source.js';
+import { checkRules, checkRulesCompile } from '../rules/rule-checks.js';
+import { parseSize } from './units.js';
+import { rulePoints } from '../rules/rule-points.js';
+import type { RuleSet } from '../rules/rule-set.js';
 
 /** `hints`: valid settings that are likely mistakes, in file order, whether or not the load succeeded. */
 export type LoadResult = { ok: true; config: ResolvedGateway; hints: ConfigHint[] } | { ok: false; problems: ConfigProblem[]; hints: ConfigHint[] };
@@ -113,9 +117,17 @@ async function loadPipeline(
   checkPipeline(doc, uplinkNames, checks);
   let plugins: (InstalledPlugin | undefined)[] = [];
   if (checks.intact(['steps'])) plugins = await checkSteps(doc.steps, catalog, checks, problems, reportedManifests, grant);
+  let rules: RuleSet | undefined;
+  if (doc?.rules !== undefined && checks.intact(['rules'])) {
+    // Points exist once the source is sound; with it broken, the rules are only parsed.
+    const sourceSound = !problems.some((p) => p.file === file && /^(source|profiles)\b/.test(p.path)) && checks.intact(['source']);
+    rules = await checkRules(doc.rules, checks, sourceSound ? rulePoints(doc) : undefined, problems, hints);
+    const memory = checks.clean(['pipeline', 'plugin_memory']) ? parseSize(doc.pipeline.plugin_memory) : undefined;
+    if (rules) checkRulesCompile(rules, doc.pipeline.name, memory?.ok ? memory.value : undefined, checks);
+  }
   const named = verdict.clean(['pipeline', 'name']) ? { name: doc.pipeline.name, source } : undefined;
   if (problems.length > 0 || plugins.some((p) => p === undefined)) return { problems, named };
-  return { problems, named, checked: { file, doc, plugins: plugins as InstalledPlugin[] } };
+  return { problems, named, checked: { file, doc, plugins: plugins as InstalledPlugin[], ...(rules ? { rules } : {}) } };
 }
 
 /**

@@ -8,6 +8,7 @@ import { duration, name, PLUGIN_NAME_PATTERN, size, filePath } from './schema-fr
 import { profilesSchema } from '../sources/modbus-point-schema.js';
 import { sourceSchemas } from '../sources/source-kinds.js';
 import type { SchemaDocument } from './schema-document.js';
+import { rulesListSchema } from '../rules/rule-schema.js';
 
 export { POINT_TYPES, WORD_ORDERS } from '../sources/modbus-point-schema.js';
 
@@ -85,6 +86,7 @@ export const pipelineSchema = {
       properties: sourceSchemas(),
     },
     steps: { type: 'array', minItems: 1, items: step },
+    rules: rulesListSchema,
     publish: {
       type: 'object',
       additionalProperties: false,

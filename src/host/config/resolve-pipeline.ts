@@ -12,12 +12,15 @@ import { SourceBuilder } from '../sources/source-builder.js';
 import { writtenKinds } from '../sources/source-kinds.js';
 import type { JsonValue, Qos, ResolvedBackoff, ResolvedPipeline, ResolvedStep } from './resolved.js';
 import { parseDuration, parseSize, type Conversion } from './units.js';
+import { EMPTY_RULE_SET, type RuleSet } from '../rules/rule-set.js';
 
 export interface CheckedPipeline {
   file: string;
   doc: PipelineDocument;
   /** The plugin of each step, in step order. */
   plugins: readonly InstalledPlugin[];
+  /** Its rules, checked (rule-checks.ts); absent when it has none. */
+  rules?: RuleSet;
 }
 
 export function resolvePipeline(checked: CheckedPipeline, uplinkQos: ReadonlyMap<string, Qos>): ResolvedPipeline {
@@ -55,6 +58,7 @@ export function resolvePipeline(checked: CheckedPipeline, uplinkQos: ReadonlyMap
     source: build.build(),
     points: build.points,
     steps,
+    rules: checked.rules ?? { ...EMPTY_RULE_SET, pointCount: build.points.length },
     publish: {
       uplink: doc.publish.uplink,
       topic: doc.publish.topic,

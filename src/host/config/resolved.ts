@@ -10,6 +10,7 @@ import type { SourceKindName } from '../sources/source-kinds.js';
 import type { ResolvedOutboxSettings } from '../uplinks/outbox-settings.js';
 import type { ResolvedMetrics } from '../metrics/metrics-settings.js';
 import type { ResolvedPluginSettings } from '../packages/package-settings.js';
+import type { RuleSet } from '../rules/rule-set.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'pretty';
@@ -130,6 +131,8 @@ export interface ResolvedPipeline {
   readonly points: readonly ResolvedPoint[];
   /** In file order; `steps[i].index === i`. The first is a decoder, the last an encoder. */
   readonly steps: readonly ResolvedStep[];
+  /** Its local rules, checked (docs/rules.md); none when it declares none. */
+  readonly rules: RuleSet;
   readonly publish: ResolvedPublish;
 }
 

@@ -34,9 +34,12 @@ export class YamlSource {
   readonly #lines: LineCounter;
   readonly #envOrigins: EnvOrigins;
   readonly #envValues: ReadonlyMap<string, string>;
+  /** The file's text, for positions inside a value (positionWithin). */
+  readonly #sourceText: string;
 
-  private constructor(file: string, doc: Document.Parsed, lines: LineCounter, envOrigins: EnvOrigins, envValues: ReadonlyMap<string, string>) {
+  private constructor(file: string, text: string, doc: Document.Parsed, lines: LineCounter, envOrigins: EnvOrigins, envValues: ReadonlyMap<string, string>) {
     this.file = file;
+    this.#sourceText = text;
     this.#doc = doc;
     this.#lines = lines;
     this.#envOrigins = envOrigins;
@@ -93,7 +96,7 @@ export class YamlSource {
       });
       return { ok: false, problems };
     }
-    return { ok: true, source: new YamlSource(file, doc, lines, expanded.origins, expanded.values) };
+    return { ok: true, source: new YamlSource(file, text, doc, lines, expanded.origins, expanded.values) };
   }
 
   /** The environment variable(s) the setting's value came from (`${NAME}`), if it did. */
@@ -127,6 +130,35 @@ export class YamlSource {
     if (offset === undefined) return { line: 1, column: 1 };
     const at = this.#lines.linePos(offset);
     return { line: at.line, column: at.col };
+  }
+
+  /**
+   * Line and column of character `index` of the string value at `path`: a rule expression's error
+   * points into the expression. The value's characters are found in order in its text in the file
+   * (quotes, escapes, indentation and folded line breaks skipped); a value the text does not yield
+   * that way (an escape that makes a character) is pointed at as a whole.
+   */
+  positionWithin(path: SettingPath, index: number): Position {
+    const { node, complete } = this.#walk(path);
+    if (!complete || !isScalar(node) || typeof node.value !== 'string' || !node.range) return this.positionOf(path);
+    const value = node.value;
+    const raw = this.#text(node.range[0], node.range[1]);
+    let j = 0;
+    for (let i = 0; i <= Math.min(index, value.length - 1); i++) {
+      const want = value[i]!;
+      // A folded line break is a space in the value and a newline plus indentation in the text.
+      while (j < raw.length && raw[j] !== want && !(want === ' ' && raw[j] === '\n')) j++;
+      if (j >= raw.length) return this.positionOf(path);
+      if (i === index) break;
+      j++;
+    }
+    if (index >= value.length) j = Math.min(raw.length, j + 1);
+    const at = this.#lines.linePos(node.range[0] + j);
+    return { line: at.line, column: at.col };
+  }
+
+  #text(start: number, end: number): string {
+    return this.#sourceText.slice(start, end);
   }
 
   /** A problem at the setting `path` of this file; what the environment gave is not quoted in it (it may be a secret). */

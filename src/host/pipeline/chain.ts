@@ -54,6 +54,8 @@ export interface ChainEvents {
   repeats?: RepeatLog;
   /** Called after step `step` trapped (its batch is dropped): the crash-loop watch after a swap. */
   trapped?(step: number): void;
+  /** Sees every sample batch before the encoder gets it: the pipeline's rules (src/host/rules). */
+  toEncoder?(samples: Uint8Array): void;
 }
 
 /** How the state of a swapped step went from the old version to the new one. */
@@ -273,6 +275,7 @@ export class StepChain {
     let data = input;
     let items = count;
     for (let i = from; i < this.#instances.length; i++) {
+      if (i === this.#instances.length - 1) this.#events.toEncoder?.(data);
       this.recent.keep(i, data);
       const result = this.#guarded(i, items, () => call(this.#instances[i]!, data));
       if (result === null) return null;

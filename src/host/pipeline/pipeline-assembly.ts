@@ -29,6 +29,10 @@ import { pipelineContext } from './settings-document.js';
 import { compileStep, compileSteps } from './step-modules.js';
 import type { Handoff } from './chain.js';
 import type { GatewayOutbox } from '../outbox/gateway-outbox.js';
+import { compileRuleSet } from '../rules/compiled-rules.js';
+import { RuleActions, type RuleStatus } from '../rules/rule-actions.js';
+import type { RuleAudit } from '../rules/rule-audit.js';
+import { RuleStateFile, rulesFingerprint } from '../rules/rule-state-file.js';
 
 /**
  * Messages the uplink may hold (queued or unacknowledged) before pipelines stop handing it more: about
@@ -65,6 +69,10 @@ export interface AssemblyDeps {
    * pipeline never waits for the uplink (the outbox holds the backlog, within its caps).
    */
   outbox?: GatewayOutbox;
+  /** Where rule writes are audited (data_dir/rules-audit.jsonl); none: only on the uplink. */
+  audit?: RuleAudit;
+  /** The gateway's data_dir: the rules' state is kept there (rule-state-file.ts); none: not kept. */
+  dataDir?: string;
 }
 
 /** A step's counters, with the version of its plugin (its manifest's). */
@@ -80,6 +88,8 @@ export interface AssembledPipelineStatus extends PipelineStatus {
   framesWritten: number;
   backPressureWaits: number;
   published: number;
+  /** Each rule: active or not, fired and cleared counts, writes by outcome (docs/rules.md). */
+  rules: RuleStatus[];
 }
 
 /** A step the crash-loop guard rolled back: the version it ran (`from`) and the one it runs again (`to`). */
@@ -104,6 +114,8 @@ export class AssembledPipeline {
   #protocolOf?: (device: number) => DeviceProtocol;
   /** The resolved steps each swapped step ran before, for a rollback's status and the reload's fingerprint. */
   #previousSteps = new Map<number, ResolvedPipeline['steps'][number]>();
+  #rules?: RuleActions;
+  #stateFile?: RuleStateFile;
   /** Told when a crash loop rolled a step back (the gateway takes the pipeline's fingerprint again). */
   onStepsChanged?: (pipeline: ResolvedPipeline) => void;
   /** Told which step a crash loop rolled back, from which version to which (the registry records it). */
@@ -122,7 +134,37 @@ export class AssembledPipeline {
     const topics = pointTopics(pipeline, deps.gatewayId);
     const { publish } = pipeline;
     let assembled: AssembledPipeline | undefined;
+    const hasRules = pipeline.rules.rules.length > 0;
+    // Compiled here, checked by the engine like any plugin; it runs in the worker, never on this thread.
+    const rulesModule = hasRules ? compileRuleSet(pipeline.rules, pipeline.name, pipeline.pluginMemoryBytes) : undefined;
+    const ruleActions = hasRules
+      ? new RuleActions({
+        pipeline, gatewayId: deps.gatewayId, logger: log, monotonicMs: () => deps.clock.monotonicMs(),
+        ...(deps.audit ? { audit: deps.audit } : {}),
+        write: (device, point, value) => assembled!.write(device, point, value),
+        publish: (topic, payload) => {
+          if (deps.outbox) deps.outbox.enqueue(publish.uplink, topic, payload, 1, false);
+          else deps.sink.publish(topic, payload, { qos: 1, retain: false }).catch(() => {});
+        },
+      })
+      : undefined;
+    const stateFile = hasRules && deps.dataDir !== undefined ? new RuleStateFile(deps.dataDir, pipeline.name, rulesFingerprint(pipeline.rules)) : undefined;
+    const saved = await stateFile?.read();
+    if (saved && !saved.ok) log.info({ event: 'rule.state_fresh', reason: saved.reason }, `the rules start as nothing seen: ${saved.reason}`);
+    let saveFailing = false;
+    const onRuleState = (state: Uint8Array | undefined, restored?: boolean) => {
+      if (restored === true) log.info({ event: 'rule.state_restored', file: stateFile?.file }, 'the rules go on from their saved state (active alarms, for: timers, windows)');
+      else if (restored === false) log.warn({ event: 'rule.state_fresh', reason: 'the compiled rules refused the saved state' }, 'the rules start as nothing seen: the compiled rules refused the saved state');
+      if (!state || !stateFile) return;
+      stateFile.save(state).then(() => { saveFailing = false; }, (err: Error) => {
+        if (saveFailing) return;
+        saveFailing = true;
+        log.error({ event: 'rule.state_save_failed', file: stateFile.file, err }, `cannot save the rules' state to ${stateFile.file}: ${err.message}; the rules run on, a restart would start them fresh`);
+      });
+    };
     const runner = new PipelineRunner({
+      ...(rulesModule ? { rules: rulesModule, onRuleEvents: (events) => ruleActions!.handle(events), onRuleState } : {}),
+      ...(saved?.ok ? { rulesState: saved.state } : {}),
       name: pipeline.name,
       steps: pipeline.steps.map((s, i) => ({ plugin: compiled[i]!, kind: s.kind, with: s.with, version: s.manifest.version })),
       canaryDeadlineMs: pipeline.swap.canaryDeadlineMs,
@@ -157,6 +199,8 @@ export class AssembledPipeline {
     }
     assembled = new AssembledPipeline(pipeline.name, runner);
     assembled.#pipeline = pipeline;
+    if (ruleActions) assembled.#rules = ruleActions;
+    if (stateFile) assembled.#stateFile = stateFile;
     try {
       await runner.start();
     } catch (err) {
@@ -284,6 +328,10 @@ export class AssembledPipeline {
     await Promise.all(this.#leases.map((l) => l.leave()));
     await Promise.all(this.#pollers.map((p) => p.stop()));
     await this.#runner.stop();
+    // The writes the last batches asked for: done (or refused) before the links are gone is too
+    // late for most, but each is audited with its outcome.
+    await this.#rules?.settled();
+    await this.#stateFile?.settled();
   }
 
   status(): AssembledPipelineStatus {
@@ -300,6 +348,7 @@ export class AssembledPipeline {
       framesWritten: this.#ingress.framesWritten,
       backPressureWaits: this.#ingress.backPressureWaits,
       published: this.#published,
+      rules: this.#rules?.status() ?? [],
     };
   }
 }

@@ -26,6 +26,8 @@ import { CrashLoopWatch, DEFAULT_CRASH_LOOP, type CrashLoopSettings } from './cr
 /** Distributes Omit over a union, so each request keeps its own fields without its id. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 import type { WorkerMemory } from '../memory/thread-memory.js';
+import type { CompiledPlugin } from '../engine/engine.js';
+import type { RuleEvent } from '../rules/rule-set.js';
 
 export interface PipelineLogger {
   log: LevelLog;
@@ -58,6 +60,14 @@ export interface PipelineOptions {
   crashLoop?: CrashLoopSettings;
   /** Told after a crash loop rolled step `index` back to `step`, the version that ran before. */
   onRollback?(index: number, step: ChainStep, reason: string): void;
+  /** The pipeline's compiled rules, run in the worker on what the encoder gets (src/host/rules). */
+  rules?: CompiledPlugin;
+  /** Receives what the rules made, in order, once the batch's output is committed. */
+  onRuleEvents?(events: RuleEvent[]): void;
+  /** The rules' state to go on from (saved by a run before); each worker starts from the latest. */
+  rulesState?: Uint8Array;
+  /** Receives the rules' state to save; and at each worker's start whether it took the one it was given. */
+  onRuleState?(state: Uint8Array | undefined, restored?: boolean): void;
 }
 
 /** One swap or rollback of a step, as status shows it. */
@@ -421,6 +431,8 @@ export class PipelineRunner {
       maxBatchBytes: Math.max(4096, o.ingressBytes / 4),
       tickMs: o.tickMs ?? 1000,
       pollPort: this.#poll.open(),
+      ...(o.rules ? { rules: o.rules } : {}),
+      ...(o.rules && o.rulesState ? { rulesState: o.rulesState } : {}),
     };
     const control = new MessageChannel();
     data.controlPort = control.port2;
@@ -469,6 +481,14 @@ export class PipelineRunner {
             break;
           case 'stopped':
             this.#stopped?.();
+            break;
+          case 'rules':
+            o.onRuleEvents?.(m.events);
+            break;
+          case 'rules-state':
+            // A worker restarted by the watchdog goes on from the latest state, not from the file's first.
+            if (m.state) o.rulesState = m.state;
+            o.onRuleState?.(m.state, m.restored);
             break;
         }
       });

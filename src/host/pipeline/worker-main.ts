@@ -25,6 +25,7 @@ import type { RunnerMessage, WorkerData, WorkerMessage } from './worker-protocol
 import type { LevelLog } from '../log-events.js';
 import type { ControlEvent, ControlReply, ControlRequest } from './swap-protocol.js';
 import { isolateMemory } from '../memory/thread-memory.js';
+import { WorkerRules } from '../rules/worker-rules.js';
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -44,6 +45,8 @@ const repeats = new RepeatLog(log);
 
 /** Steps whose traps are reported on the control channel (the runner's crash-loop watch after a swap). */
 let trapWatch = new Set<number>();
+/** The pipeline's rules: they see what the encoder gets, on every batch and tick (created at configure). */
+let rules: WorkerRules | undefined;
 
 const chain = new StepChain(
   data.steps,
@@ -51,6 +54,7 @@ const chain = new StepChain(
   {
     log, repeats, enterStep: (step) => { ints[STEP] = step; },
     trapped: (step) => { if (trapWatch.has(step)) data.controlPort?.postMessage({ event: 'trap', step } satisfies ControlEvent); },
+    toEncoder: (samples) => rules?.samples(samples),
   },
   // writeMessages puts a point id before each payload.
   egress.maxPayload - 4,
@@ -91,18 +95,38 @@ function writeMessages(batch: Uint8Array): void {
 function commitOutput(out: Uint8Array[]): void {
   for (const batch of out) writeMessages(batch);
   egress.commit();
+  // After the commit claim: what the rules made goes out exactly when the batch's output does.
+  const events = rules?.take();
+  if (events && events.length > 0) post({ type: 'rules', events });
+  if (rulesState) post({ type: 'rules-state', state: rulesState });
+  rulesState = undefined;
+}
+
+/** How often the rules' state is saved when nothing fired or cleared, ms (monotonic). */
+const RULES_SAVE_MS = 10_000;
+let rulesSavedAt = monotonicMs();
+/** The rules' state taken in the watched call, posted with the commit. */
+let rulesState: Uint8Array | undefined;
+
+/** Inside a watched call: the rules' state to save after events, every RULES_SAVE_MS, and with `now` at the end. */
+function takeRulesState(now: boolean): void {
+  if (!rules) return;
+  const state = rules.stateToSave(now || monotonicMs() - rulesSavedAt >= RULES_SAVE_MS);
+  if (!state) return;
+  rulesSavedAt = monotonicMs();
+  rulesState = state;
 }
 
 function processBatch(input: Uint8Array, records: number): boolean {
   let out: Uint8Array | null = null;
-  if (!watched(WatchedCall.BATCH, () => { out = chain.process(input, records); }, true)) return false;
+  if (!watched(WatchedCall.BATCH, () => { out = chain.process(input, records); takeRulesState(false); }, true)) return false;
   commitOutput(out ? [out] : []);
   return true;
 }
 
 function tick(now: number): boolean {
   let out: Uint8Array[] = [];
-  if (!watched(WatchedCall.TICK, () => { out = chain.tick(now); }, true)) return false;
+  if (!watched(WatchedCall.TICK, () => { out = chain.tick(now); rules?.tick(now); takeRulesState(now === Infinity); }, true)) return false;
   commitOutput(out);
   Atomics.store(ints, STATE, WorkerState.IDLE);
   return true;
@@ -266,6 +290,10 @@ function configure(): { plan: Uint32Array; framing: PlannedFraming | null } | nu
   Atomics.store(ints, STATE, WorkerState.CONFIGURING);
   try {
     chain.configure();
+    if (data.rules) {
+      rules = new WorkerRules(data.rules, data.context.pipeline, repeats);
+      if (data.rulesState) post({ type: 'rules-state', restored: rules.restore(data.rulesState) });
+    }
     const decoder = data.steps[0]!.plugin;
     if (!decoder.facts.polling) return null;
     ints[STEP] = 0;

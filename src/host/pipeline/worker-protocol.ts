@@ -9,6 +9,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { PlannedFraming, PollingCounters } from './poll-protocol.js';
 import type { LogContext } from '../log-events.js';
 import type { WorkerMemory } from '../memory/thread-memory.js';
+import type { RuleEvent } from '../rules/rule-set.js';
 
 /** A step as the worker receives it: a CompiledPlugin is structured-clonable (WebAssembly.Module is). */
 export interface WorkerStep {
@@ -35,6 +36,10 @@ export interface WorkerData {
   swapDeadlineMs?: number;
   /** Configure every step (and the polling instance), report ready or why not, and exit: `validate`. */
   dryRun?: boolean;
+  /** The pipeline's compiled rules (src/host/rules), when it has any. */
+  rules?: CompiledPlugin;
+  /** Their state as last saved (rule-state-file.ts), to go on from. */
+  rulesState?: Uint8Array;
 }
 
 export type WorkerMessage =
@@ -43,6 +48,10 @@ export type WorkerMessage =
   | { type: 'log'; level: number; message: string; context: LogContext }
   | { type: 'counters'; steps: StepCounters[]; batchesDropped: number; polling?: PollingCounters; memory: WorkerMemory }
   | { type: 'configure-failed'; code: string; message: string; context: Record<string, unknown> }
-  | { type: 'stopped' };
+  | { type: 'stopped' }
+  /** What the rules made on a batch or tick whose output was committed, in order. */
+  | { type: 'rules'; events: RuleEvent[] }
+  /** The rules' state to save (after events, every 10 s and at the end); `restored`: at start, whether a saved one was taken. */
+  | { type: 'rules-state'; state?: Uint8Array; restored?: boolean };
 
 export type RunnerMessage = { type: 'stop' };

@@ -1,0 +1,171 @@
+/**
+ * What a pipeline's rules do when they fire and clear, on the main thread (docs/rules.md, Actions):
+ * an alarm message into the outbox (so it reaches the cloud after an outage, in order, with the time
+ * it happened), a log line, and guarded writes to the devices. A write goes out only when its
+ * interlock held at the time of the event, the rule's rate limit has room and the rule is not a dry
+ * run; every attempt, sent or not, is audited in the data directory and published on the uplink.
+ * Writes of one rule go one after another, so a clear's write-back never overtakes the fire's write.
+ */
+import type { ResolvedPipeline } from '../config/resolved.js';
+import type { Logger } from '../logger.js';
+import { logAt } from '../logger.js';
+import type { WriteResult } from '../poll/point-write.js';
+import type { RuleAudit } from './rule-audit.js';
+import type { Rule, RuleEvent, RuleWrite } from './rule-set.js';
+
+/** Where the write audit is published; `{rule}` is the rule's name. */
+export const WRITE_AUDIT_TOPIC = 'wasmgate/{gateway}/{pipeline}/writes/{rule}';
+
+export type WriteOutcome = 'written' | 'failed' | 'interlocked' | 'rate-limited' | 'dry-run';
+
+export interface RuleStatus {
+  name: string;
+  active: boolean;
+  fired: number;
+  cleared: number;
+  writes: Record<WriteOutcome, number>;
+}
+
+export interface RuleActionsDeps {
+  pipeline: ResolvedPipeline;
+  gatewayId: string;
+  /** Hands a message to the uplink's outbox (QoS 1: an alarm must arrive). */
+  publish(topic: string, payload: Uint8Array): void;
+  write(device: string, point: string, value: number): Promise<WriteResult>;
+  logger: Logger;
+  audit?: RuleAudit;
+  /** Monotonic ms, for the rate limit. */
+  monotonicMs(): number;
+}
+
+interface RuleRuntime {
+  status: RuleStatus;
+  /** When writes of the rule went out (or would have, dry), monotonic ms. */
+  recent: number[];
+  /** The rule's writes, one after the other. */
+  queue: Promise<void>;
+}
+
+export class RuleActions {
+  readonly #deps: RuleActionsDeps;
+  readonly #rules: RuleRuntime[];
+
+  constructor(deps: RuleActionsDeps) {
+    this.#deps = deps;
+    this.#rules = deps.pipeline.rules.rules.map((r) => ({
+      status: { name: r.name, active: false, fired: 0, cleared: 0, writes: { written: 0, failed: 0, interlocked: 0, 'rate-limited': 0, 'dry-run': 0 } },
+      recent: [],
+      queue: Promise.resolve(),
+    }));
+  }
+
+  /** The events of one committed batch or tick, in order. */
+  handle(events: readonly RuleEvent[]): void {
+    for (const event of events) {
+      const rule = this.#deps.pipeline.rules.rules[event.rule];
+      const runtime = this.#rules[event.rule];
+      if (!rule || !runtime) continue;
+      const firing = event.kind === 'fire';
+      runtime.status.active = firing;
+      if (firing) runtime.status.fired++;
+      else runtime.status.cleared++;
+      this.#log(rule, event);
+      if (rule.actions.alarmTopic !== null) this.#alarm(rule, event);
+      for (const write of rule.actions.writes) {
+        const value = firing ? write.value : write.onClear;
+        if (value === null) continue;
+        runtime.queue = runtime.queue.then(() => this.#write(rule, runtime, write, value, event));
+      }
+    }
+  }
+
+  /** Resolves once every write asked so far has been done or refused. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#rules.map((r) => r.queue));
+  }
+
+  status(): RuleStatus[] {
+    return this.#rules.map((r) => ({ ...r.status, writes: { ...r.status.writes } }));
+  }
+
+  #log(rule: Rule, event: RuleEvent): void {
+    const context = { pipeline: this.#deps.pipeline.name, rule: rule.name, severity: rule.severity, ts: new Date(event.ts).toISOString() };
+    const text = rule.message === '' ? rule.text : rule.message;
+    if (event.kind === 'fire') {
+      if (rule.actions.log === 'off') return;
+      logAt(this.#deps.logger, { error: 50, warn: 40, info: 30 }[rule.actions.log], `rule ${rule.name} fired: ${text}`, { event: 'rule.fired', ...context });
+    } else if (rule.actions.log !== 'off') {
+      this.#deps.logger.info({ event: 'rule.cleared', ...context }, `rule ${rule.name} cleared`);
+    }
+  }
+
+  #topic(template: string, rule: Rule): string {
+    return template.replaceAll('{gateway}', this.#deps.gatewayId).replaceAll('{pipeline}', this.#deps.pipeline.name).replaceAll('{rule}', rule.name);
+  }
+
+  #alarm(rule: Rule, event: RuleEvent): void {
+    const alarm = {
+      rule: rule.name,
+      state: event.kind === 'fire' ? 'active' : 'cleared',
+      severity: rule.severity,
+      ts: new Date(event.ts).toISOString(),
+      gateway: this.#deps.gatewayId,
+      pipeline: this.#deps.pipeline.name,
+      condition: rule.text,
+      ...(rule.message === '' ? {} : { message: rule.message }),
+    };
+    this.#deps.publish(this.#topic(rule.actions.alarmTopic!, rule), Buffer.from(JSON.stringify(alarm)));
+  }
+
+  async #write(rule: Rule, runtime: RuleRuntime, write: RuleWrite, value: number, event: RuleEvent): Promise<void> {
+    const { actions } = rule;
+    let outcome: WriteOutcome;
+    let extra: Record<string, unknown> = {};
+    const now = this.#deps.monotonicMs();
+    runtime.recent = runtime.recent.filter((t) => now - t < actions.rateLimit.perMs);
+    if (write.interlock !== null && (event.interlocks & (1 << write.interlock)) === 0) {
+      outcome = 'interlocked';
+    } else if (runtime.recent.length >= actions.rateLimit.writes) {
+      outcome = 'rate-limited';
+      extra = { limit: `${actions.rateLimit.writes} per ${actions.rateLimit.perMs} ms` };
+    } else {
+      runtime.recent.push(now);
+      if (actions.dryRun) outcome = 'dry-run';
+      else {
+        try {
+          const done = await this.#deps.write(write.deviceName, write.pointName, value);
+          outcome = 'written';
+          extra = { rttMs: Math.round(done.rttMs * 1000) / 1000 };
+        } catch (err) {
+          outcome = 'failed';
+          const e = err as { code?: string; message: string };
+          extra = { code: e.code ?? 'WG_ERR_WRITE_UNCONFIRMED', detail: e.message };
+        }
+      }
+    }
+    runtime.status.writes[outcome]++;
+    const record = {
+      ts: new Date(event.ts).toISOString(),
+      at: new Date().toISOString(),
+      gateway: this.#deps.gatewayId,
+      pipeline: this.#deps.pipeline.name,
+      rule: rule.name,
+      trigger: event.kind,
+      device: write.deviceName,
+      point: write.pointName,
+      value,
+      outcome,
+      ...extra,
+    };
+    const level = outcome === 'failed' ? 50 : outcome === 'written' || outcome === 'dry-run' ? 30 : 40;
+    const words = {
+      written: 'written and confirmed', failed: `failed: ${String(extra.detail)}`, interlocked: 'not sent: its interlock did not hold',
+      'rate-limited': `not sent: the rule's rate limit (${String(extra.limit)}) is reached`, 'dry-run': 'not sent: dry run',
+    }[outcome];
+    logAt(this.#deps.logger, level, `rule ${rule.name} ${event.kind === 'fire' ? 'fired' : 'cleared'}: write ${value} to ${write.deviceName} ${write.pointName} ${words}`, {
+      event: 'rule.write', pipeline: this.#deps.pipeline.name, rule: rule.name, device: write.deviceName, point: write.pointName, value, outcome, ...(extra.code ? { code: extra.code } : {}),
+    });
+    this.#deps.publish(this.#topic(WRITE_AUDIT_TOPIC, rule), Buffer.from(JSON.stringify(record)));
+    await this.#deps.audit?.append(record);
+  }
+}
