@@ -101,6 +101,9 @@ test('device, plugin, uplink and outbox figures agree with what the test counts 
   // The worker reports its step counters now and then, so they trail the poller's: some, not all.
   assert.ok(sampleValue(second, 'wasmgate_plugin_items_in_total', { pipeline: 'plant', step: '1', plugin: 'modbus' })! > 0);
   assert.equal(sampleValue(second, 'wasmgate_outbox_durable', { uplink: 'cloud' }), 1);
+  // The broker up on loopback: messages are acknowledged within the commit delay and never written.
+  const unwritten = sampleValue(second, 'wasmgate_outbox_unwritten_total', { uplink: 'cloud' })!;
+  assert.ok(unwritten >= 1 && unwritten <= sampleValue(second, 'wasmgate_outbox_delivered_total', { uplink: 'cloud' })!, `unwritten ${unwritten}`);
   assert.equal(sampleValue(second, 'wasmgate_pipeline_running', { pipeline: 'plant' }), 1);
 });
 

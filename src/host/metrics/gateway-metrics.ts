@@ -140,6 +140,7 @@ export const GATEWAY_METRICS: readonly MetricDefinition[] = [
   ] : []))),
   counter('wasmgate_outbox_dead_letters_total', 'messages the uplink refused for good (cumulative over the outbox file\'s life)', (s) => perUplink(s, (u) => u.outbox?.deadLetters)),
   counter('wasmgate_outbox_delivered_total', 'messages delivered and removed from the outbox', (s) => perUplink(s, (u) => u.outbox?.delivered)),
+  counter('wasmgate_outbox_unwritten_total', 'messages delivered before their commit, never written to disk (outbox_commit_delay)', (s) => perUplink(s, (u) => u.outbox?.unwritten)),
   counter('wasmgate_outbox_refused_total', 'messages the outbox could not take (lost)', (s) => perUplink(s, (u) => u.outbox?.refused)),
   {
     name: 'wasmgate_outbox_delivery_seconds', help: 'from a message\'s making to its delivery', type: 'histogram',
