@@ -59,17 +59,18 @@ publish: { uplink: bench, topic: "h/{device}/{point}", qos: 1 }
 }
 
 /** Mean Modbus RTT and mean making → delivery, from the daemon's own status (its histograms). */
-async function stageFigures(gatewayFile: string): Promise<{ rttMs: number; deliveryMs: number } | undefined> {
+async function stageFigures(gatewayFile: string): Promise<{ rttMs: number; deliveryMs: number; unwrittenShare: number } | undefined> {
   const run = spawnSync(process.execPath, [join(here, '..', '..', 'bin', 'wasmgate.js'), 'status', '--config', gatewayFile, '--json'], { encoding: 'utf8' });
   if (run.status !== 0) return undefined;
   const status = JSON.parse(run.stdout) as {
     pipelines: Array<{ devices: Array<{ rtt?: { sumMs: number; count: number } }> }>;
-    uplinks: Array<{ outbox?: { deliveryLatency: { sumMs: number; count: number } } }>;
+    uplinks: Array<{ outbox?: { deliveryLatency: { sumMs: number; count: number }; delivered: number; unwritten: number } }>;
   };
   const rtts = status.pipelines.flatMap((p) => p.devices.map((d) => d.rtt)).filter((r) => r !== undefined);
   const delivery = status.uplinks[0]?.outbox?.deliveryLatency;
   const mean = (h: { sumMs: number; count: number }[]) => h.reduce((a, x) => a + x.sumMs, 0) / Math.max(1, h.reduce((a, x) => a + x.count, 0));
-  return { rttMs: mean(rtts), deliveryMs: delivery ? mean([delivery]) : NaN };
+  const outbox = status.uplinks[0]?.outbox;
+  return { rttMs: mean(rtts), deliveryMs: delivery ? mean([delivery]) : NaN, unwrittenShare: outbox ? outbox.unwritten / Math.max(1, outbox.delivered) : NaN };
 }
 
 async function cpuSeconds(pid: number): Promise<number> {
@@ -174,6 +175,7 @@ pipelines: [ ./harness.yaml ]
       // and from a message's making (its hand-over to the outbox) to the broker's PUBACK.
       emitResult(`stage: Modbus round trip, mean (${offered / 1000} k/s${commit})`, stages.rttMs, 'ms');
       emitResult(`stage: outbox hand-over → broker PUBACK, mean (${offered / 1000} k/s${commit})`, stages.deliveryMs, 'ms');
+      emitResult(`outbox: share of delivered messages never written to disk (${offered / 1000} k/s${commit})`, stages.unwrittenShare, 'x');
     }
     if (wrong > 0) emitResult(`values that do not decode (${offered / 1000} k/s${commit})`, wrong, 'messages', '0');
   }
