@@ -269,6 +269,10 @@ const DRIVERS: Record<string, (run: Run) => Promise<void>> = {
     const instance = await load('outlier', { points: { b: { method: 'hampel' }, c: { method: 'none' } } }, POINTS);
     await runSamples(run, instance, false);
   },
+  anomaly: async (run) => {
+    const instance = await load('anomaly', { warmup: 5, h: 2, points: { b: { alpha: 0.1 }, c: { min_deviation: 0.5 } } }, POINTS);
+    await runSamples(run, instance, false);
+  },
   resample: async (run) => {
     const instance = await load('resample', { bucket: 10000, aggregates: ['mean', 'min', 'max', 'first', 'last', 'count', 'sum'] }, POINTS);
     await runSamples(run, instance, true);
