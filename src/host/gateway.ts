@@ -77,10 +77,20 @@ export class Gateway {
   #outbox?: GatewayOutbox;
   #logger: Logger;
   #statusTimer?: NodeJS.Timeout;
+  readonly #rollbackListeners = new Set<(pipeline: string) => void>();
 
   private constructor(config: ResolvedGateway, logger: Logger) {
     this.#config = config;
     this.#logger = logger;
+  }
+
+  /**
+   * Calls `listener` with the pipeline's name after a crash loop rolled a swapped step of it back (its
+   * `swaps.history` says which and why); returns the function that stops it.
+   */
+  onRollback(listener: (pipeline: string) => void): () => void {
+    this.#rollbackListeners.add(listener);
+    return () => this.#rollbackListeners.delete(listener);
   }
 
   /** The configuration running now: the one started with, or the last reload applied. */
@@ -126,7 +136,11 @@ export class Gateway {
       ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links, outbox: this.#outbox!,
     });
     this.#fingerprints.set(pipeline.name, fingerprint);
-    assembled.onStepsChanged = (now) => void this.#runsNow(now);
+    // Only a crash-loop rollback changes a pipeline's steps by itself; listeners hear of it once the
+    // reload's view of the pipeline is what runs.
+    assembled.onStepsChanged = (now) => void this.#runsNow(now).then(() => {
+      for (const listener of this.#rollbackListeners) listener(now.name);
+    });
     return assembled;
   }
 

@@ -24,6 +24,7 @@ import { systemClock } from '../../hal/clock.js';
 import { ControlServer } from '../control/control-server.js';
 import type { MetricsServer } from '../metrics/metrics-server.js';
 import { gatewayControl } from '../control/gateway-control.js';
+import type { ControlHandlers } from '../control/control-server.js';
 import { packageVersion } from './package-version.js';
 import { ServiceLifecycle } from '../service/service-lifecycle.js';
 import { reloadFromFile } from '../reload/reload-from-file.js';
@@ -104,6 +105,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
   let control: ControlServer | undefined;
   let metrics: MetricsServer | undefined;
   let service: ServiceLifecycle | undefined;
+  let fleet: { stop(): Promise<void> } | undefined;
   try {
     // The control socket is claimed before anything starts: a second daemon on the same socket is
     // almost always a second daemon on the same devices and broker, and must not reach them.
@@ -135,7 +137,10 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
       return 1;
     }
     const server = control;
-    server?.serve(gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }) }));
+    const handlers = gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => (server ? { socket: server.socketPath, ...server.counters() } : { socket: '', connections: 0, refused: 0 }) });
+    server?.serve(handlers);
+    // The fleet's command topic (docs/fleet.md): its installs go through the same handlers, and so the same queue.
+    fleet = await startFleet(config, gateway, logger, handlers);
     metrics?.serve(() => gateway.status());
     // Under systemd (Type=notify): READY=1 now, watchdog pings while healthy, STOPPING=1 at the stop.
     service = ServiceLifecycle.fromEnv({ logger, clock, pipelines: () => gateway.status().pipelines });
@@ -146,6 +151,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     await service.stopping();
     // First: no request may reach a gateway that is stopping.
     await control?.close();
+    await fleet?.stop();
     await metrics?.close();
     let deadline: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
@@ -160,10 +166,20 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     return 0;
   } finally {
     service?.close();
+    await fleet?.stop();
     await control?.close();
     await metrics?.close();
     signals.dispose();
   }
+}
+
+/** The fleet client, loaded only for a gateway file with a `fleet:` block. */
+async function startFleet(config: ResolvedGateway, gateway: Gateway, logger: Logger, handlers: ControlHandlers): Promise<{ stop(): Promise<void> } | undefined> {
+  if (config.fleet === null) return undefined;
+  const uplink = config.uplinks.find((u) => u.name === config.fleet!.uplink);
+  if (uplink?.transport !== 'mqtt') return undefined; // the checks refuse any other
+  const { FleetAgent } = await import('../fleet/fleet-agent.js');
+  return FleetAgent.start({ gateway, logger, handlers, settings: config.fleet, uplink });
 }
 
 export async function runCommand(file: string, out: (line: string) => void, options: RunOptions = {}): Promise<number> {

@@ -10,6 +10,7 @@ import type { SourceKindName } from '../sources/source-kinds.js';
 import type { ResolvedOutboxSettings } from '../uplinks/outbox-settings.js';
 import type { ResolvedMetrics } from '../metrics/metrics-settings.js';
 import type { ResolvedPluginSettings } from '../packages/package-settings.js';
+import type { ResolvedFleet } from '../fleet/fleet-settings.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'pretty';
@@ -40,6 +41,8 @@ export interface ResolvedGateway {
   readonly metrics: ResolvedMetrics | null;
   /** Packages an install accepts, and the host functions plugins may import. */
   readonly plugins: ResolvedPluginSettings;
+  /** Rollout commands over MQTT (docs/fleet.md); null: no `fleet:` block, no fleet client. */
+  readonly fleet: ResolvedFleet | null;
 }
 
 export interface ResolvedControl {

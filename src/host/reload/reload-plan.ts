@@ -43,6 +43,7 @@ const GATEWAY_LEVEL: ReadonlyArray<[string, (g: ResolvedGateway) => unknown]> = 
   ['uplinks', (g) => g.uplinks],
   ['control', (g) => g.control],
   ['metrics', (g) => g.metrics],
+  ['fleet', (g) => g.fleet],
 ];
 
 async function moduleBytes(step: ResolvedStep): Promise<Buffer> {
