@@ -44,8 +44,8 @@ export interface FleetOperator {
   send(gateway: string, command: Record<string, unknown> | string, options?: { retain?: boolean }): Promise<void>;
   /** The first status answering command `id`, waited for. */
   answer(id: string, timeoutMs?: number): Promise<FleetStatus>;
-  /** Every status answering `id` so far. */
-  answersTo(id: string): FleetStatus[];
+  /** Every status answering `id` so far (null: those answering no readable id). */
+  answersTo(id: string | null): FleetStatus[];
   close(): Promise<void>;
 }
 
@@ -53,7 +53,7 @@ export async function fleetOperator(brokerUrl: string): Promise<FleetOperator> {
   const statuses = await subscribe(brokerUrl, `${PREFIX}/gateway/+/status`);
   const client: MqttClient = await connectAsync(brokerUrl, { protocolVersion: 4, reconnectPeriod: 100 });
   const parsed = () => statuses.messages.filter((m) => !m.retain).map((m) => JSON.parse(m.payload.toString()) as FleetStatus);
-  const answersTo = (id: string) => parsed().filter((s) => s.command.id === id);
+  const answersTo = (id: string | null) => parsed().filter((s) => s.command.id === id);
   return {
     statuses,
     async send(gateway, command, options = {}) {
