@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FleetStatus } from './fleet-status.js';
 import type { StatusBoard } from './status-board.js';
+import { WgError } from '../errors.js';
 
 export interface RolloutPackage {
   readonly plugin: string;
@@ -115,7 +116,7 @@ export async function rollout(pkg: RolloutPackage, plan: RolloutPlan, board: Sta
       }
       const answers = await Promise.all(gateways.map(async (g) => [g, await board.answer(installId(g), plan.statusTimeoutMs)] as const));
       for (const [g, s] of answers) {
-        if (!s) fail({ gateway: g, outcome: 'no-status', reason: `no status within ${plan.statusTimeoutMs} ms` }, 'install');
+        if (!s) fail(noStatus(g, installId(g), plan.statusTimeoutMs), 'install');
         else {
           if (s.outcome === 'refused' || s.outcome === 'unchanged') touched.splice(touched.indexOf(g), 1);
           fail({ gateway: g, outcome: s.outcome, ...(s.code ? { code: s.code } : {}), ...(s.reason ? { reason: s.reason } : {}) }, 'install');
@@ -133,8 +134,9 @@ export async function rollout(pkg: RolloutPackage, plan: RolloutPlan, board: Sta
           return [g, await board.answer(id, plan.statusTimeoutMs)] as const;
         }));
         for (const [g, s] of probes) {
-          const sick = !s ? `no answer to the health probe within ${plan.statusTimeoutMs} ms` : unhealthy(s, pkg, plan.maxTraps);
-          fail(sick ? { gateway: g, outcome: s ? 'unhealthy' : 'no-status', reason: sick } : { gateway: g, outcome: 'status', reason: 'healthy' }, 'probe');
+          const sick = s ? unhealthy(s, pkg, plan.maxTraps) : undefined;
+          if (!s) fail(noStatus(g, `${rolloutId}/${g}/probe-${name.replace(/ /g, '')}`, plan.statusTimeoutMs), 'probe');
+          else fail(sick ? { gateway: g, outcome: 'unhealthy', reason: sick } : { gateway: g, outcome: 'status', reason: 'healthy' }, 'probe');
         }
       }
     } finally {
@@ -150,13 +152,18 @@ export async function rollout(pkg: RolloutPackage, plan: RolloutPlan, board: Sta
       const id = `${rolloutId}/${g}/rollback`;
       await board.send(g, { id, op: 'rollback', plugin: pkg.plugin, version: pkg.version, expires: expires() });
       const s = await board.answer(id, plan.statusTimeoutMs);
-      const result: GatewayResult = s ? { gateway: g, outcome: s.outcome, ...(s.code ? { code: s.code } : {}), ...(s.reason ? { reason: s.reason } : {}) } : { gateway: g, outcome: 'no-status', reason: `no status within ${plan.statusTimeoutMs} ms` };
+      const result: GatewayResult = s ? { gateway: g, outcome: s.outcome, ...(s.code ? { code: s.code } : {}), ...(s.reason ? { reason: s.reason } : {}) } : noStatus(g, id, plan.statusTimeoutMs);
       rolledBack.push(result);
       onEvent({ kind: 'result', stage: 'rollback', result, phase: 'rollback' });
     }));
     reached.length = 0;
   }
   return { ok: !stopped, rollout: rolloutId, plugin: pkg.plugin, version: pkg.version, stages, ...(stopped ? { stopped } : {}), rolledBack, reached };
+}
+
+function noStatus(gateway: string, id: string, timeoutMs: number): GatewayResult {
+  const error = new WgError('WG_ERR_FLEET_NO_STATUS', { gateway, id, timeout: `${timeoutMs} ms` });
+  return { gateway, outcome: 'no-status', code: error.code, reason: error.message };
 }
 
 /** Why a probe's answer shows the gateway unhealthy with the new version; undefined when healthy. */
