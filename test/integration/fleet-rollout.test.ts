@@ -132,3 +132,21 @@ test('the readable output names each stage and outcome, and the exit code says s
   for (const id of IDS) assert.match(run.stdout, new RegExp(`: ${id} unchanged: outlier 0\\.3\\.0 with these bytes is active already$`, 'm'));
   assert.match(run.stdout, /^done: outlier 0\.3\.0 runs on 3 of 3 gateway\(s\)$/m);
 });
+
+test('a gateway whose status does not come stops the rollout, and the earlier stage that applied it is rolled back', gate, async () => {
+  // gw-ghost runs nowhere: wave 1 gets no status from it. gw-a applied 0.4.0 in the canary and goes back to 0.3.0.
+  const dir = join(keyDir.dir, 'next');
+  await mkdir(dir);
+  const module = withCustomSection(await readFile(builtPluginPath('outlier')), 'wasmgate-test-version', '0.4.0');
+  const next = await writePackage(dir, { name: 'outlier', version: '0.4.0', wasm: module, key: vendor });
+  const run = await runWasmgate(['fleet', 'rollout', next, '--broker', broker.url, '--gateways', 'gw-a,gw-ghost', '--watch', '1s', '--status-timeout', '3s', '--json']);
+  assert.equal(run.code, 1, run.stderr);
+  const result = JSON.parse(run.stdout) as RolloutResult;
+  assert.deepEqual(result.stages.map((s) => [s.name, s.ok]), [['canary', true], ['wave 1', false]]);
+  assert.deepEqual(result.stages[1]!.results.map((r) => [r.gateway, r.outcome, r.code]), [['gw-ghost', 'no-status', 'WG_ERR_FLEET_NO_STATUS']]);
+  assert.match(run.stderr, /^rollout stopped at wave 1: gw-ghost: no-status WG_ERR_FLEET_NO_STATUS: gateway gw-ghost sent no status for command .* within 3000 ms$/m);
+  const back = Object.fromEntries(result.rolledBack.map((r) => [r.gateway, r.outcome]));
+  assert.deepEqual(back, { 'gw-a': 'applied', 'gw-ghost': 'no-status' }, 'the canary that applied it is rolled back; the silent one was sent the rollback too');
+  assert.equal(await outlierVersion('gw-a'), '0.3.0', 'gw-a runs the version it had before the rollout');
+  for (const id of ['gw-b', 'gw-c']) assert.equal(await outlierVersion(id), '0.3.0', `${id} was never part of it`);
+});

@@ -97,11 +97,12 @@ export async function runRollout(file: string, o: RolloutCliOptions, out: (line:
   } finally {
     await board.close();
   }
+  // Why it stopped goes to stderr also with --json, whose stdout stays one document.
+  if (!result.ok) err(`rollout stopped at ${result.stopped!.stage}: ${result.stopped!.reason}`);
   if (o.json) out(JSON.stringify(result, null, 2));
   else if (result.ok) out(`done: ${pkg.plugin} ${pkg.version} runs on ${result.reached.length} of ${gateways.length} gateway(s)`);
   else {
     const back = result.rolledBack.map((r) => `${r.gateway} ${r.outcome}`).join(', ') || 'none had applied it';
-    err(`rollout stopped at ${result.stopped!.stage}: ${result.stopped!.reason}`);
     out(`failed: ${pkg.plugin} ${pkg.version} stopped at ${result.stopped!.stage}; rolled back: ${back}`);
   }
   return result.ok ? 0 : 1;
