@@ -85,7 +85,7 @@ before(async () => {
   const { writeGatewayFixture } = await import('../support/gateway-fixture.js');
   const keys = await writeGatewayFixture('', '');
   vendor = await writeKey(keys.dir, 'vendor');
-  fixture = await writeFleetGateway(broker.url, GW, plc.port, vendor.publicFile, [`max_package: ${MAX_PACKAGE}`, 'fetch_timeout: 1s', `queue: ${QUEUE}`]);
+  fixture = await writeFleetGateway(broker.url, GW, plc.port, vendor.publicFile, [`max_package: ${MAX_PACKAGE}`, 'fetch_timeout: 1s', `queue: ${QUEUE}`, 'groups: [ line-3 ]']);
   const dir = join(fixture.dir, 'packages');
   await mkdir(dir);
   const module = withCustomSection(await readFile(builtPluginPath('outlier')), 'wasmgate-test-version', '0.2.0');
@@ -124,6 +124,16 @@ after(async () => {
   await plc?.close();
   await broker?.dispose();
   await fixture?.dispose();
+});
+
+test('a command to a group the gateway belongs to reaches it; one to another group does not', gate, async () => {
+  const other = nextId('other-group');
+  await operator.publish('wasmgate/fleet/group/line-4/command', { id: other, op: 'status', expires: inAnHour() });
+  const id = nextId('group');
+  await operator.publish('wasmgate/fleet/group/line-3/command', { id, op: 'status', expires: inAnHour() });
+  assert.equal((await operator.answer(id)).gateway, GW);
+  // Commands are worked on in order and statuses arrive in order: line-4's would have come first.
+  assert.equal(operator.answersTo(other).length, 0);
 });
 
 test('a command that is not JSON is refused, with no id to answer', gate, async () => {

@@ -42,6 +42,8 @@ ${fleet.map((l) => `  ${l}\n`).join('')}`;
 export interface FleetOperator {
   readonly statuses: TestSubscriber;
   send(gateway: string, command: Record<string, unknown> | string, options?: { retain?: boolean }): Promise<void>;
+  /** Publishes a command to any topic (a group's). */
+  publish(topic: string, command: Record<string, unknown>): Promise<void>;
   /** The first status answering command `id`, waited for. */
   answer(id: string, timeoutMs?: number): Promise<FleetStatus>;
   /** Every status answering `id` so far (null: those answering no readable id). */
@@ -58,6 +60,9 @@ export async function fleetOperator(brokerUrl: string): Promise<FleetOperator> {
     statuses,
     async send(gateway, command, options = {}) {
       await client.publishAsync(commandTopic(gateway), typeof command === 'string' ? command : JSON.stringify(command), { qos: 1, retain: options.retain ?? false });
+    },
+    async publish(topic, command) {
+      await client.publishAsync(topic, JSON.stringify(command), { qos: 1 });
     },
     async answer(id, timeoutMs = 30_000) {
       await statuses.waitUntil(() => answersTo(id).length > 0, `a status answering ${id}`, timeoutMs);

@@ -64,6 +64,8 @@ export class FleetAgent {
   #settleIdle: () => void = () => undefined;
   readonly #repeats: RepeatLog;
   #lastConnectError: string | undefined;
+  /** Connected now (a close after it is a lost connection, not a failed attempt). */
+  #up = false;
   #stopRollbacks: () => void;
   /** Install ids whose crash-loop rollback was reported already (one status per install). */
   readonly #reportedRollbacks = new Set<string>();
@@ -86,7 +88,8 @@ export class FleetAgent {
     client.on('message', (topic, payload) => agent.#received(topic, payload));
     client.on('error', (err) => agent.#connectFailed(err));
     client.on('close', () => {
-      if (!agent.#stopping && client.connected === false && agent.#lastConnectError === undefined) deps.logger.warn({ event: 'fleet.lost' }, 'fleet client lost its broker connection; reconnecting');
+      if (agent.#up && !agent.#stopping) deps.logger.warn({ event: 'fleet.lost' }, 'fleet client lost its broker connection; reconnecting');
+      agent.#up = false;
     });
     return agent;
   }
@@ -106,6 +109,7 @@ export class FleetAgent {
   #connected(): void {
     const { settings, logger } = this.#deps;
     this.#lastConnectError = undefined;
+    this.#up = true;
     this.#client.subscribe([...settings.commandTopics], { qos: 1 }, (err) => {
       if (err) logger.error({ event: 'fleet.connect_failed', detail: `subscribe: ${err.message}` }, 'fleet client could not subscribe to its command topics');
       else logger.info({ event: 'fleet.connected', topics: settings.commandTopics, statusTopic: settings.statusTopic }, 'fleet client listening for commands');
@@ -119,6 +123,8 @@ export class FleetAgent {
   }
 
   #received(topic: string, payload: Buffer): void {
+    // An empty message is how a retained command is cleared from its topic: nothing to answer.
+    if (payload.length === 0) return;
     this.#counters.received++;
     if (!this.#enqueue(() => this.#handle(topic, payload), false)) {
       this.#counters.dropped++;
@@ -171,7 +177,9 @@ export class FleetAgent {
     if (Date.now() > command.expiresMs) {
       return this.#refused(about, new WgError('WG_ERR_FLEET_EXPIRED', { id: command.id, expires: new Date(command.expiresMs).toISOString() }), target);
     }
-    await this.#journal.begin({ id: command.id, op: command.op, ...target, expiresMs: command.expiresMs }, Date.now());
+    // A probe changes nothing and may be answered twice: only what changes plugins is journaled
+    // (two fsyncs each, on an SD card).
+    if (command.op !== 'status') await this.#journal.begin({ id: command.id, op: command.op, ...target, expiresMs: command.expiresMs }, Date.now());
     logger.info({ event: 'fleet.command', id: command.id, op: command.op, topic, ...target }, `fleet command ${command.id}: ${command.op}${command.op === 'status' ? '' : ` ${command.plugin} ${command.version}`}`);
     let outcome: FleetOutcome;
     let reason: string | undefined;
@@ -183,10 +191,10 @@ export class FleetAgent {
         reason = done.reason;
       }
     } catch (err) {
-      await this.#journal.finish(command.id, 'refused').catch(() => undefined);
+      if (command.op !== 'status') await this.#journal.finish(command.id, 'refused').catch(() => undefined);
       return this.#refused(about, err, target);
     }
-    await this.#journal.finish(command.id, outcome);
+    if (command.op !== 'status') await this.#journal.finish(command.id, outcome);
     if (outcome !== 'status') this.#counters.applied++;
     if (outcome !== 'status') logger.info({ event: 'fleet.applied', id: command.id, op: command.op, outcome, ...target, ...(reason ? { reason } : {}) }, `fleet command ${command.id}: ${outcome}${reason ? `: ${reason}` : ''}`);
     await this.#publish({ command: about, outcome, ...target, ...(reason ? { reason } : {}) });

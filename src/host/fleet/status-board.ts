@@ -99,11 +99,6 @@ export class StatusBoard {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Every status that answered command `id` so far. */
-  statusesOf(id: string): readonly FleetStatus[] {
-    return this.#byCommand.get(id) ?? [];
-  }
-
   close(): Promise<void> {
     return this.#client.endAsync();
   }
