@@ -31,7 +31,7 @@ export async function checkGateway(doc: GatewayDocument, checks: SettingChecks):
   if (checks.intact(['control']) && checks.clean(['gateway', 'data_dir'])) checkControl(doc, checks);
   if (checks.intact(['metrics'])) checkMetrics(doc.metrics, checks);
   if (checks.intact(['plugins', 'trusted_keys'])) pending.push(checkPluginSettings(doc.plugins, checks));
-  if (doc.fleet !== undefined && checks.intact(['fleet']) && checks.intact(['uplinks'])) {
+  if (checks.intact(['fleet']) && checks.intact(['uplinks']) && doc.fleet !== undefined) {
     const kinds = new Map(Object.entries(doc.uplinks).flatMap(([n, u]) => {
       const written = uplinkOf(u);
       return written ? [[n, written.kind.name] as [string, string]] : [];
