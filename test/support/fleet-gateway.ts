@@ -54,6 +54,8 @@ export interface FleetOperator {
 export async function fleetOperator(brokerUrl: string): Promise<FleetOperator> {
   const statuses = await subscribe(brokerUrl, `${PREFIX}/gateway/+/status`);
   const client: MqttClient = await connectAsync(brokerUrl, { protocolVersion: 4, reconnectPeriod: 100 });
+  // As the gateway's side does: a command is one small PUBLISH, not to be held by Nagle's algorithm.
+  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   const parsed = () => statuses.messages.filter((m) => !m.retain).map((m) => JSON.parse(m.payload.toString()) as FleetStatus);
   const answersTo = (id: string | null) => parsed().filter((s) => s.command.id === id);
   return {

@@ -110,6 +110,8 @@ export class FleetAgent {
     const { settings, logger } = this.#deps;
     this.#lastConnectError = undefined;
     this.#up = true;
+    // A status is one small PUBLISH: Nagle's algorithm would hold it for the broker's delayed ACK (40 ms).
+    (this.#client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     this.#client.subscribe([...settings.commandTopics], { qos: 1 }, (err) => {
       if (err) logger.error({ event: 'fleet.connect_failed', detail: `subscribe: ${err.message}` }, 'fleet client could not subscribe to its command topics');
       else logger.info({ event: 'fleet.connected', topics: settings.commandTopics, statusTopic: settings.statusTopic }, 'fleet client listening for commands');
