@@ -119,10 +119,13 @@ await subscriber.subscribeAsync('h/#', { qos: 1 });
 console.log(`broker: mosquitto (unthrottled), ${DEVICES} clock PLCs on ${ports[0]}..${ports.at(-1)}`);
 
 try {
-  for (const intervalMs of (process.env.WG_BENCH_INTERVALS_MS ?? '100 20 10').split(" ").map(Number)) {
+  // WG_BENCH_COMMIT_DELAYS="50ms 0s": each load point with each outbox_commit_delay, to compare write-behind
+  // (the default) with a commit every turn in one run.
+  const commitDelays = (process.env.WG_BENCH_COMMIT_DELAYS ?? '50ms').split(' ');
+  for (const intervalMs of (process.env.WG_BENCH_INTERVALS_MS ?? '100 20 10').split(" ").map(Number)) for (const commitDelay of commitDelays) {
     const offered = (DEVICES * REGISTERS * 1000) / intervalMs;
     const dir = await mkdtemp(join(tmpdir(), 'wasmgate-harness-'));
-    await writeFile(join(dir, 'gateway.yaml'), `gateway: { id: bench-harness, data_dir: ./data, log: { level: warn, format: json } }
+    await writeFile(join(dir, 'gateway.yaml'), `gateway: { id: bench-harness, data_dir: ./data, outbox_commit_delay: ${commitDelay}, log: { level: warn, format: json } }
 uplinks:
   bench:
     mqtt: { url: ${broker.url}, qos: 1 }
@@ -134,7 +137,12 @@ pipelines: [ ./harness.yaml ]
     const daemon = process.env.WG_BENCH_NODE_DEFAULTS === '1'
       ? { argv: [process.execPath, join(here, '..', '..', 'bin', 'wasmgate.js'), 'run', '--config', join(dir, 'gateway.yaml')], env: { ...process.env, WASMGATE_REEXEC: '0' } }
       : daemonCommand(join(dir, 'gateway.yaml'));
-    const child: ChildProcess = spawn(daemon.argv[0]!, daemon.argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: daemon.env });
+    // WG_BENCH_DAEMON_NODE_ARGS: more flags for the daemon's node (e.g. --cpu-prof --cpu-prof-dir=DIR, which NODE_OPTIONS refuses).
+    const extra = process.env.WG_BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    // After the daemon's own flags, so that a flag given again (--max-semi-space-size=4) wins.
+    const script = daemon.argv.findIndex((a) => a.endsWith('wasmgate.js'));
+    const argv = [...daemon.argv.slice(1, script), ...extra, ...daemon.argv.slice(script)];
+    const child: ChildProcess = spawn(daemon.argv[0]!, argv, { stdio: ['ignore', 'ignore', 'inherit'], env: daemon.env });
     await new Promise((r) => setTimeout(r, WARMUP_MS));
     latencies = [];
     wrong = 0;
@@ -152,21 +160,22 @@ pipelines: [ ./harness.yaml ]
     latencies.sort((a, b) => a - b);
     const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
     const delivered = latencies.length / seconds;
-    const label = `${offered / 1000} k points/s offered, 10 devices × 10 registers, QoS 1, 1 message per point`;
+    const commit = commitDelays.length > 1 ? `, outbox_commit_delay ${commitDelay}` : '';
+    const label = `${offered / 1000} k points/s offered, 10 devices × 10 registers, QoS 1, 1 message per point${commit}`;
     emitResult(`points/s delivered (${label})`, delivered, 'points/s');
-    emitResult(`read → subscriber latency p50 (${offered / 1000} k/s)`, at(0.5), 'ms', '<= 1 ms');
-    emitResult(`read → subscriber latency p99 (${offered / 1000} k/s)`, at(0.99), 'ms', '<= 5 ms');
-    emitResult(`gateway CPU per delivered point (${offered / 1000} k/s, all threads)`, ((cpu1 - cpu0) * 1e6) / Math.max(1, latencies.length), 'µs', offered === 10_000 ? '<= 5 µs' : undefined);
-    emitResult(`gateway CPU (${offered / 1000} k/s)`, ((cpu1 - cpu0) / seconds) * 100, '% of a core');
-    emitResult(`gateway RSS (${offered / 1000} k/s)`, rss, 'MB');
-    emitResult(`polls answered / polls asked (${offered / 1000} k/s)`, (polls1 - polls0) / ((DEVICES * seconds * 1000) / intervalMs), 'x', '1');
+    emitResult(`read → subscriber latency p50 (${offered / 1000} k/s${commit})`, at(0.5), 'ms', '<= 1 ms');
+    emitResult(`read → subscriber latency p99 (${offered / 1000} k/s${commit})`, at(0.99), 'ms', '<= 5 ms');
+    emitResult(`gateway CPU per delivered point (${offered / 1000} k/s${commit}, all threads)`, ((cpu1 - cpu0) * 1e6) / Math.max(1, latencies.length), 'µs', offered === 10_000 ? '<= 5 µs' : undefined);
+    emitResult(`gateway CPU (${offered / 1000} k/s${commit})`, ((cpu1 - cpu0) / seconds) * 100, '% of a core');
+    emitResult(`gateway RSS (${offered / 1000} k/s${commit})`, rss, 'MB');
+    emitResult(`polls answered / polls asked (${offered / 1000} k/s${commit})`, (polls1 - polls0) / ((DEVICES * seconds * 1000) / intervalMs), 'x', '1');
     if (stages) {
       // Two stages the daemon times itself (its own histograms, wasmgate status): the Modbus round trip,
       // and from a message's making (its hand-over to the outbox) to the broker's PUBACK.
-      emitResult(`stage: Modbus round trip, mean (${offered / 1000} k/s)`, stages.rttMs, 'ms');
-      emitResult(`stage: outbox hand-over → broker PUBACK, mean (${offered / 1000} k/s)`, stages.deliveryMs, 'ms');
+      emitResult(`stage: Modbus round trip, mean (${offered / 1000} k/s${commit})`, stages.rttMs, 'ms');
+      emitResult(`stage: outbox hand-over → broker PUBACK, mean (${offered / 1000} k/s${commit})`, stages.deliveryMs, 'ms');
     }
-    if (wrong > 0) emitResult(`values that do not decode (${offered / 1000} k/s)`, wrong, 'messages', '0');
+    if (wrong > 0) emitResult(`values that do not decode (${offered / 1000} k/s${commit})`, wrong, 'messages', '0');
   }
 } finally {
   await subscriber.endAsync(true);

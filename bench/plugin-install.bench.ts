@@ -23,7 +23,7 @@ printMachine();
 const dir = await mkdtemp(join(tmpdir(), 'wasmgate-install-bench-'));
 try {
   const key = await writeKey(dir, 'vendor');
-  const settings = { requireSigned: true, trustedKeys: [{ file: key.publicFile, pem: key.publicPem, keyId: key.keyId }], grant: ['log', 'now'] };
+  const settings = { requireSigned: true, trustedKeys: [{ file: key.publicFile, pem: key.publicPem, keyId: key.keyId }], grant: ['log', 'now'], dropIn: null };
   const files: string[] = [];
   for (let i = 0; i < RUNS; i++) files.push(await writePackage(dir, { name: 'scale', version: `1.0.${i}`, key }));
 

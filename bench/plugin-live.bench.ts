@@ -48,6 +48,12 @@ const daemon = startGatewayProcess(fixture.gatewayFile);
 const socket = join(fixture.dir, 'data', 'control.sock');
 try {
   await subscriber.waitUntil((m) => m.length > 0, 'the gateway publishing', 30_000);
+  // The pipelines publish before the control socket serves (until then only hello answers, `starting`).
+  for (let t = performance.now(); ; await new Promise((r) => setTimeout(r, 20))) {
+    const { result } = await controlRequest<{ state: string }>(socket, 'hello', {}, 5_000);
+    if (result.state === 'running') break;
+    if (performance.now() - t > 30_000) throw new Error(`the daemon is still ${result.state}`);
+  }
   const answered: number[] = [];
   const live: number[] = [];
   const backAnswered: number[] = [];

@@ -103,6 +103,10 @@ export const ERROR_CODES = {
   WG_ERR_REGISTRY_DAMAGED: { message: 'plugin registry {file} cannot be used: {detail}' },
   WG_ERR_REGISTRY_WRITE: { message: 'plugin registry {file} cannot be written: {detail}' },
   WG_ERR_ROLLBACK_NONE: { message: 'plugin {plugin} cannot be rolled back: {detail}' },
+  WG_ERR_PACKAGE_ROLLED_BACK: { message: 'plugin {plugin} {version} was rolled back by this gateway for cause ({detail}): refused; install it again only with --force' },
+  WG_ERR_ROLLBACK_UNTRUSTED: { message: 'plugin {plugin} cannot be rolled back to {version}: its stored package no longer passes this gateway\'s trust settings: {detail}' },
+  WG_ERR_REGISTRY_LOCKED: { message: 'plugin registry lock {file} is held: {detail}' },
+  WG_ERR_DROPIN_REFUSED: { message: 'drop-in file {file} refused: {detail}' },
   // --- fleet rollouts over MQTT (src/host/fleet/, docs/fleet.md) ---
   WG_ERR_FLEET_COMMAND: { message: 'fleet command {id} is refused: {detail}' },
   WG_ERR_FLEET_EXPIRED: { message: 'fleet command {id} expired at {expires}: not applied' },

@@ -6,7 +6,7 @@
  */
 import type { ResolvedGateway } from './config/resolved.js';
 import type { Logger } from './logger.js';
-import { AssembledPipeline, type AssembledPipelineStatus } from './pipeline/pipeline-assembly.js';
+import { AssembledPipeline, type AssembledPipelineStatus, type StepRollback } from './pipeline/pipeline-assembly.js';
 import { uplinkKind } from './uplinks/uplink-kinds.js';
 import type { Sink, SinkCounters, SinkState } from './sinks/sink.js';
 import { systemClock, type Clock } from '../hal/clock.js';
@@ -77,20 +77,11 @@ export class Gateway {
   #outbox?: GatewayOutbox;
   #logger: Logger;
   #statusTimer?: NodeJS.Timeout;
-  readonly #rollbackListeners = new Set<(pipeline: string) => void>();
+  readonly #rollbackListeners: Array<(rollback: StepRollback) => void> = [];
 
   private constructor(config: ResolvedGateway, logger: Logger) {
     this.#config = config;
     this.#logger = logger;
-  }
-
-  /**
-   * Calls `listener` with the pipeline's name after a crash loop rolled a swapped step of it back (its
-   * `swaps.history` says which and why); returns the function that stops it.
-   */
-  onRollback(listener: (pipeline: string) => void): () => void {
-    this.#rollbackListeners.add(listener);
-    return () => this.#rollbackListeners.delete(listener);
   }
 
   /** The configuration running now: the one started with, or the last reload applied. */
@@ -136,12 +127,14 @@ export class Gateway {
       ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links, outbox: this.#outbox!,
     });
     this.#fingerprints.set(pipeline.name, fingerprint);
-    // Only a crash-loop rollback changes a pipeline's steps by itself; listeners hear of it once the
-    // reload's view of the pipeline is what runs.
-    assembled.onStepsChanged = (now) => void this.#runsNow(now).then(() => {
-      for (const listener of this.#rollbackListeners) listener(now.name);
-    });
+    assembled.onStepsChanged = (now) => void this.#runsNow(now);
+    assembled.onRolledBack = (rollback) => this.#rollbackListeners.forEach((listener) => listener(rollback));
     return assembled;
+  }
+
+  /** Calls `listener` whenever a crash loop rolls a step back in any pipeline (packages/registry-guard.ts). */
+  onStepRolledBack(listener: (rollback: StepRollback) => void): void {
+    this.#rollbackListeners.push(listener);
   }
 
   /** A pipeline's steps changed in place (a swap, a rollback): the reload compares against what runs. */

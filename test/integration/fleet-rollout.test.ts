@@ -16,6 +16,7 @@ import { startPlcSimulator, type PlcSimulator } from '../../src/host/demo/plc-si
 import type { ControlStatus } from '../../src/host/control/gateway-control.js';
 import type { RolloutResult } from '../../src/host/fleet/fleet-rollout.js';
 import type { FleetStatus } from '../../src/host/fleet/fleet-status.js';
+import type { PluginListing } from '../../src/host/packages/plugin-listing.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import type { GatewayFixture } from '../support/gateway-fixture.js';
 import { fleetOperator, writeFleetGateway, type FleetOperator } from '../support/fleet-gateway.js';
@@ -97,7 +98,9 @@ test('a package that crash-loops stops at the canary, is rolled back there, and 
   for (const id of IDS) assert.equal(await outlierVersion(id), '0.1.0', `${id} runs outlier 0.1.0`);
   const list = await runWasmgate(['plugin', 'list', '--config', fixtures.get('gw-a')!.gatewayFile, '--json']);
   assert.equal(list.code, 0, list.stderr);
-  assert.doesNotMatch(list.stdout, /"0\.2\.0"/, 'the registry no longer names the bad version: a restart would not bring it back');
+  const listing = JSON.parse(list.stdout) as PluginListing;
+  assert.equal(listing.plugins.find((p) => p.name === 'outlier'), undefined, 'the registry no longer has the bad version active: a restart would not bring it back');
+  assert.deepEqual(listing.rolledBack.outlier?.map((v) => v.version), ['0.2.0'], 'it is recorded as rolled back for cause');
   for (const id of ['gw-b', 'gw-c']) assert.ok(!daemons.get(id)!.lines.some((l) => l.includes('"fleet.command"')), `${id} was never sent a command`);
 
   // The independent subscriber saw the canary's own statuses: applied, then rolled back by its guard.
@@ -149,4 +152,13 @@ test('a gateway whose status does not come stops the rollout, and the earlier st
   assert.deepEqual(back, { 'gw-a': 'applied', 'gw-ghost': 'no-status' }, 'the canary that applied it is rolled back; the silent one was sent the rollback too');
   assert.equal(await outlierVersion('gw-a'), '0.3.0', 'gw-a runs the version it had before the rollout');
   for (const id of ['gw-b', 'gw-c']) assert.equal(await outlierVersion(id), '0.3.0', `${id} was never part of it`);
+});
+
+test('the version a crash loop rolled back, rolled out again, is refused at the canary as rolled back for cause', gate, async () => {
+  const run = await runWasmgate(['fleet', 'rollout', join(keyDir.dir, 'bad', 'outlier-0.2.0.wgp'), '--broker', broker.url, '--gateways', IDS.join(','), '--watch', '0s', '--json']);
+  assert.equal(run.code, 1, run.stderr);
+  const result = JSON.parse(run.stdout) as RolloutResult;
+  assert.deepEqual(result.stages[0]!.results.map((r) => [r.gateway, r.outcome, r.code]), [['gw-a', 'refused', 'WG_ERR_PACKAGE_ROLLED_BACK']]);
+  assert.deepEqual(result.rolledBack, [], 'a refusal is not rolled back: nothing changed');
+  for (const id of IDS) assert.equal(await outlierVersion(id), '0.3.0');
 });

@@ -21,7 +21,7 @@ let dir: string;
 let vendor: TestKey;
 let stranger: TestKey;
 const trust = (over: Partial<ResolvedPluginSettings> = {}): ResolvedPluginSettings => ({
-  requireSigned: true, trustedKeys: [{ file: vendor.publicFile, pem: vendor.publicPem, keyId: vendor.keyId }], grant: ['log', 'now'], ...over,
+  requireSigned: true, trustedKeys: [{ file: vendor.publicFile, pem: vendor.publicPem, keyId: vendor.keyId }], grant: ['log', 'now'], dropIn: null, ...over,
 });
 const refusal = (code: string, detail: RegExp) => (e: Error & { code?: string }) => {
   assert.equal(e.code, code, e.message);
@@ -94,4 +94,15 @@ test('a package that is not one: members missing, or a manifest without sha256',
   const noSha = join(dir, 'no-sha.wgp');
   await writeFile(noSha, encodePackage({ manifestBytes: Buffer.from(Buffer.from(pkg.manifestBytes).toString('utf8').replace(/^sha256: .*\n/m, '')), module: pkg.module, signature: null }));
   await assert.rejects(readPackageFile(noSha), refusal('WG_ERR_PLUGIN_MANIFEST', /no-sha\.wgp!manifest\.yaml:1:1 .*must give sha256/));
+});
+
+// Regression: the kind check read the engine's facts, which count wg_framing only next to the polling
+// group, so a transform exporting a lone wg_framing passed, and so did a decoder whose framing rule
+// had no polling group to belong to.
+test('a lone wg_framing gives a transform away; on a decoder it names the polling exports it lacks', async () => {
+  const wasm = watBytes('framing-without-polling');
+  const transform = await readPackageFile(await writePackage(dir, { name: 'scale', version: '0.8.0', wasm, key: vendor }));
+  assert.throws(() => verifyPackage(transform, trust()), refusal('WG_ERR_PACKAGE_KIND', /declares kind transform, which its module is not: it exports wg_framing, which only a decoder has/));
+  const decoder = await readPackageFile(await writePackage(dir, { name: 'modbus', version: '0.8.0', wasm, key: vendor }));
+  assert.throws(() => verifyPackage(decoder, trust()), refusal('WG_ERR_PACKAGE_KIND', /declares kind decoder, which its module is not: it exports wg_framing but lacks the polling group it belongs to \(wg_requests, wg_request, wg_frame_length\)/));
 });

@@ -210,10 +210,11 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
     .option('--socket <path>', 'control socket path (default: as wasmgate status finds it)')
     .option('--offline', 'do not ask a daemon: work on the data directory of --config');
   packageOptions(subcommand(plugin, 'install', 'install a package: checked, stored in the registry and put live (through the running daemon, else offline)')
-    .argument('<file>', 'package file (.wgp)'))
-    .action(async (file: string, options: PackageCommandOptions, command: Command) => {
+    .argument('<file>', 'package file (.wgp)')
+    .option('--force', 'install a version this gateway rolled back for cause (crash loop); every other check still applies, and the registry records it'))
+    .action(async (file: string, options: PackageCommandOptions & { force?: boolean }, command: Command) => {
       const { runInstall } = await import('./plugin-package.js');
-      setExit(await runInstall(file, packageChoice(command, options), io.out, io.err));
+      setExit(await runInstall(file, { ...packageChoice(command, options), force: options.force === true }, io.out, io.err));
     });
   packageOptions(subcommand(plugin, 'rollback', 'make the version active before the current one active again (or --to VERSION)')
     .argument('<name>', 'plugin name')

@@ -102,9 +102,9 @@ export async function runVerify(file: string, options: { config?: string; truste
       });
       return { file: keyFile, pem, keyId: keyIdOf(readPublicKey(pem, keyFile)) };
     }));
-    settings = { requireSigned: true, trustedKeys, grant: [...GRANTED_IMPORTS] };
+    settings = { requireSigned: true, trustedKeys, grant: [...GRANTED_IMPORTS], dropIn: null };
   } else {
-    settings = { requireSigned: false, trustedKeys: [], grant: [...GRANTED_IMPORTS] };
+    settings = { requireSigned: false, trustedKeys: [], grant: [...GRANTED_IMPORTS], dropIn: null };
     judged = false;
   }
   const v = verifyPackage(pkg, settings);
@@ -122,14 +122,15 @@ export interface DaemonOrOffline extends SocketOptions {
   json?: boolean;
 }
 
-export async function runInstall(file: string, options: DaemonOrOffline, out: Out, err: Out): Promise<number> {
+export async function runInstall(file: string, options: DaemonOrOffline & { force?: boolean }, out: Out, err: Out): Promise<number> {
   const path = resolve(file);
   const bytes = await readFile(path).catch((e: Error) => {
     throw new WgError('WG_ERR_PACKAGE_READ', { file: path, detail: e.message }, { cause: e });
   });
   // Sent along when it fits a request line: the daemon's sandbox (PrivateTmp, ProtectHome) may not see the file.
   const inline = bytes.length <= MAX_INLINE_PACKAGE_BYTES ? { package: Buffer.from(bytes).toString('base64') } : {};
-  const outcome = await throughDaemonOrOffline<InstallOutcome>(options, 'plugin.install', { file: path, sha256: sha256Hex(bytes), ...inline }, err, (context) => installPackage({ file: path }, context));
+  const force = options.force ? { force: true } : {};
+  const outcome = await throughDaemonOrOffline<InstallOutcome>(options, 'plugin.install', { file: path, sha256: sha256Hex(bytes), ...inline, ...force }, err, (context) => installPackage({ file: path }, context, undefined, force));
   if (outcome === undefined) return 1;
   if (outcome.status === 'already-active') {
     out(`${outcome.plugin} ${outcome.version} is the active version already: nothing changed`);
@@ -137,6 +138,7 @@ export async function runInstall(file: string, options: DaemonOrOffline, out: Ou
   }
   const signed = outcome.signedBy === null ? 'unsigned' : `signed by key ${outcome.signedBy}${outcome.trusted ? '' : ' (not trusted)'}`;
   out(`installed ${outcome.plugin} ${outcome.version} (${signed}); before: ${outcome.previous ?? 'none in the registry'}`);
+  if (outcome.forcedOver) out(`forced: this gateway had rolled ${outcome.version} back (${outcome.forcedOver.at}, pipeline ${outcome.forcedOver.pipeline}: ${outcome.forcedOver.reason}); the registry records it`);
   out(`pipelines running it: ${outcome.pipelines.length > 0 ? outcome.pipelines.join(', ') : '-'}`);
   return 0;
 }
@@ -202,7 +204,12 @@ async function throughDaemonOrOffline<T>(
   }
   try {
     const config = await loadedConfig(options.config);
-    const registry = new PluginRegistry(config.dataDir);
+    const registry = new PluginRegistry(config.dataDir, {
+      lock: {
+        onWait: (holder, file) => err(`${command}: the registry is locked by process ${holder.pid} on ${holder.host} (${holder.what}, since ${holder.since}): waiting for it (${file})`),
+        onStale: (holder, file) => err(`${command}: took over a stale registry lock ${file}${holder ? ` (process ${holder.pid}, ${holder.what}, no longer runs)` : ''}`),
+      },
+    });
     err(`${command}: no daemon answers${tried.length > 0 ? ` on ${tried.join(', ')}` : ''}; working offline on ${registry.dir}`);
     if (read) return await read(config);
     return await change!({

@@ -24,10 +24,11 @@ import { systemClock } from '../../hal/clock.js';
 import { ControlServer } from '../control/control-server.js';
 import type { MetricsServer } from '../metrics/metrics-server.js';
 import { gatewayControl } from '../control/gateway-control.js';
-import type { ControlHandlers } from '../control/control-server.js';
 import { packageVersion } from './package-version.js';
 import { ServiceLifecycle } from '../service/service-lifecycle.js';
 import { reloadFromFile } from '../reload/reload-from-file.js';
+import { followCrashLoopRollbacks, pluginOps } from '../control/plugin-ops.js';
+import type { DropInWatcher } from '../packages/drop-in.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 const IGNORED_SIGNALS = ['SIGUSR1', 'SIGUSR2'] as const;
@@ -105,6 +106,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
   let control: ControlServer | undefined;
   let metrics: MetricsServer | undefined;
   let service: ServiceLifecycle | undefined;
+  let dropIn: DropInWatcher | undefined;
   let fleet: { stop(): Promise<void> } | undefined;
   try {
     // The control socket is claimed before anything starts: a second daemon on the same socket is
@@ -137,11 +139,20 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
       return 1;
     }
     const server = control;
-    const handlers = gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => (server ? { socket: server.socketPath, ...server.counters() } : { socket: '', connections: 0, refused: 0 }) });
-    server?.serve(handlers);
-    // The fleet's command topic (docs/fleet.md): its installs go through the same handlers, and so the same queue.
-    fleet = await startFleet(config, gateway, logger, handlers);
+    server?.serve(gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }), dropIn: () => dropIn?.status() }));
     metrics?.serve(() => gateway.status());
+    // The registry follows the crash-loop guard; the drop-in directory installs what is copied into it.
+    followCrashLoopRollbacks(gateway, logger);
+    if (config.plugins.dropIn !== null) {
+      const { DropInWatcher } = await import('../packages/drop-in.js');
+      dropIn = DropInWatcher.start({
+        dir: config.plugins.dropIn,
+        logger,
+        install: async (file, bytes) => (await pluginOps(gateway, logger)).install({ file, bytes }, 'drop-in'),
+      });
+    }
+    // The fleet's command topic (docs/fleet.md): its installs take the same way, and the same queue.
+    fleet = await startFleet(config, gateway, logger);
     // Under systemd (Type=notify): READY=1 now, watchdog pings while healthy, STOPPING=1 at the stop.
     service = ServiceLifecycle.fromEnv({ logger, clock, pipelines: () => gateway.status().pipelines });
     await service.ready();
@@ -149,6 +160,8 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     signals.onReload = () => void reloadFromFile(gateway, logger).catch(() => undefined);
     await signals.stopRequested;
     await service.stopping();
+    // No new install once stopping; one under way finishes first.
+    await dropIn?.stop();
     // First: no request may reach a gateway that is stopping.
     await control?.close();
     await fleet?.stop();
@@ -165,6 +178,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     }
     return 0;
   } finally {
+    await dropIn?.stop();
     service?.close();
     await fleet?.stop();
     await control?.close();
@@ -174,12 +188,12 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
 }
 
 /** The fleet client, loaded only for a gateway file with a `fleet:` block. */
-async function startFleet(config: ResolvedGateway, gateway: Gateway, logger: Logger, handlers: ControlHandlers): Promise<{ stop(): Promise<void> } | undefined> {
+async function startFleet(config: ResolvedGateway, gateway: Gateway, logger: Logger): Promise<{ stop(): Promise<void> } | undefined> {
   if (config.fleet === null) return undefined;
   const uplink = config.uplinks.find((u) => u.name === config.fleet!.uplink);
   if (uplink?.transport !== 'mqtt') return undefined; // the checks refuse any other
   const { FleetAgent } = await import('../fleet/fleet-agent.js');
-  return FleetAgent.start({ gateway, logger, handlers, settings: config.fleet, uplink });
+  return FleetAgent.start({ gateway, logger, ops: () => pluginOps(gateway, logger), settings: config.fleet, uplink });
 }
 
 export async function runCommand(file: string, out: (line: string) => void, options: RunOptions = {}): Promise<number> {

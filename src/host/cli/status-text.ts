@@ -42,6 +42,11 @@ export function statusText(status: ControlStatus): string[] {
       lines.push(`  outbox:${where} ${o.messages} waiting (${bytes(o.bytes)})${oldest}; ${o.delivered} delivered, ${u.replayed} replayed, ${o.droppedByBytes + o.droppedByAge} dropped (${o.droppedByBytes} over the size cap, ${o.droppedByAge} over the age cap), ${o.deadLetters} dead letters`);
     }
   }
+  const d = status.dropIn;
+  if (d) {
+    const state = d.watching ? 'watching' : `not watched (${d.problem ?? 'not looked at yet'})`;
+    lines.push(`drop-in ${d.dir}: ${state}; ${d.installed} installed, ${d.refused} refused, ${d.deferred} deferred, ${d.moveFailed} not moved`);
+  }
   return lines;
 }
 

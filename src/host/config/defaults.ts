@@ -13,6 +13,8 @@ export const DEFAULTS = {
     dataDir: './data', // path, relative to the gateway file; see defaultDataDir: $STATE_DIRECTORY comes first
     logLevel: 'info',
     logFormat: 'json',
+    // duration: how long an undelivered message waits in memory before it is written (deferred-outbox.ts)
+    outboxCommitDelay: '50ms',
   },
   mqtt: {
     qos: 0, // MQTT QoS level

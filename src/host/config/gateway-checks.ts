@@ -28,6 +28,7 @@ export async function checkGateway(doc: GatewayDocument, checks: SettingChecks):
       if (checks.intact(at)) pending.push(written.kind.check(written.doc, at, checks));
     }
   }
+  if (checks.intact(['gateway', 'outbox_commit_delay'])) checkCommitDelay(doc, checks);
   if (checks.intact(['control']) && checks.clean(['gateway', 'data_dir'])) checkControl(doc, checks);
   if (checks.intact(['metrics'])) checkMetrics(doc.metrics, checks);
   if (checks.intact(['plugins', 'trusted_keys'])) pending.push(checkPluginSettings(doc.plugins, checks));
@@ -39,6 +40,17 @@ export async function checkGateway(doc: GatewayDocument, checks: SettingChecks):
     checkFleet(doc.fleet, kinds, checks);
   }
   await Promise.all(pending);
+}
+
+/** The longest delay accepted: a crash loses what was undelivered that long, and a reading's worth of polls is the most anyone would trade. */
+export const MAX_COMMIT_DELAY_MS = 1_000;
+
+function checkCommitDelay(doc: GatewayDocument, checks: SettingChecks): void {
+  const at: SettingPath = ['gateway', 'outbox_commit_delay'];
+  const ms = checks.duration(at, doc.gateway.outbox_commit_delay);
+  if (ms !== undefined && ms > MAX_COMMIT_DELAY_MS) {
+    checks.invalid(at, `must be at most ${MAX_COMMIT_DELAY_MS}ms (a crash loses what was undelivered for that long; got ${String(doc.gateway.outbox_commit_delay)})`);
+  }
 }
 
 /** `control.socket`: a path or false, and a path that fits a Unix socket address, the default's too. */

@@ -3,7 +3,7 @@
  * never ignored. Static defaults come from DEFAULTS; ajv fills them in during validation.
  */
 import { DEFAULTS } from './defaults.js';
-import { filePath, name } from './schema-fragments.js';
+import { duration, filePath, name } from './schema-fragments.js';
 import { uplinkSchemas } from '../uplinks/uplink-kinds.js';
 import { metricsSchema } from '../metrics/metrics-settings.js';
 import type { SchemaDocument } from './schema-document.js';
@@ -35,6 +35,10 @@ export const gatewaySchema = {
             format: { enum: ['json', 'pretty'], description: 'one JSON object per line, or human-readable', default: DEFAULTS.gateway.logFormat },
           },
         },
+        outbox_commit_delay: duration(
+          'how long a message the uplink has not delivered waits before it is written to the outbox on disk; one delivered sooner is never written. A crash loses at most this much of what was undelivered. 0s: written every turn, at most 1s',
+          DEFAULTS.gateway.outboxCommitDelay,
+        ),
         plugin_dirs: {
           type: 'array',
           minItems: 1,

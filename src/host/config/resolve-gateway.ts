@@ -11,7 +11,8 @@ import { defaultControlSocket, defaultDataDir, defaultPluginDirs } from './defau
 import { uplinkOf } from '../uplinks/uplink-kinds.js';
 import type { GatewayDocument } from './gateway-schema.js';
 import type { Qos, ResolvedControl, ResolvedGateway } from './resolved.js';
-import { resolvePipeline, type CheckedPipeline } from './resolve-pipeline.js';
+import { known, resolvePipeline, type CheckedPipeline } from './resolve-pipeline.js';
+import { parseDuration } from './units.js';
 
 export async function resolveGateway(file: string, doc: GatewayDocument, pipelines: readonly CheckedPipeline[]): Promise<ResolvedGateway> {
   const base = dirname(file);
@@ -25,6 +26,7 @@ export async function resolveGateway(file: string, doc: GatewayDocument, pipelin
     file,
     id: doc.gateway.id,
     dataDir,
+    outboxCommitDelayMs: known(parseDuration(doc.gateway.outbox_commit_delay)),
     log: { level: doc.gateway.log.level, format: doc.gateway.log.format },
     pluginDirs: pluginDirsOf(doc, base),
     uplinks,

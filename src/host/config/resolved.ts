@@ -29,6 +29,8 @@ export interface ResolvedGateway {
   readonly id: string;
   /** Absolute directory for the durable buffer and state. */
   readonly dataDir: string;
+  /** How long an undelivered message waits before it is written to the outbox on disk; 0: every turn. */
+  readonly outboxCommitDelayMs: number;
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
   /** Absolute plugin directories, in lookup order. */
   readonly pluginDirs: readonly string[];

@@ -11,6 +11,8 @@ import type { ControlHandler, ControlHandlers } from './control-server.js';
 import type { Logger } from '../logger.js';
 import { DaemonReads } from '../commission/daemon-read.js';
 import { reloadFromFile } from '../reload/reload-from-file.js';
+import { pluginOps } from './plugin-ops.js';
+import type { DropInStatus } from '../packages/drop-in.js';
 
 /** The `status` result: the gateway's own status and how long the daemon has run it. */
 export interface ControlStatus extends GatewayStatus {
@@ -23,6 +25,8 @@ export interface ControlStatus extends GatewayStatus {
   uptimeMs: number;
   /** The control socket's own connections, the one asking included. */
   control: { socket: string; connections: number; refused: number };
+  /** The drop-in directory, when `plugins.drop_in` names one (packages/drop-in.ts). */
+  dropIn?: DropInStatus;
 }
 
 export interface GatewayControlContext {
@@ -33,6 +37,7 @@ export interface GatewayControlContext {
   /** Monotonic and wall time of the gateway's start. */
   startedAt: { monotonicMs: number; wallMs: number };
   control: () => ControlStatus['control'];
+  dropIn?: () => DropInStatus | undefined;
 }
 
 export function gatewayControl(context: GatewayControlContext): ControlHandlers {
@@ -49,6 +54,8 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
         uptimeMs: Math.round(clock.monotonicMs() - startedAt.monotonicMs),
         control: context.control(),
       };
+      const dropIn = context.dropIn?.();
+      if (dropIn) status.dropIn = dropIn;
       return status;
     },
     // probe and scan: a read on the daemon's own link, as a guest between its polls (daemon-read.ts).
@@ -70,17 +77,12 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
       return reloadFromFile(gateway, context.logger);
     },
     // wasmgate plugin install | rollback | list: packages and the registry (plugin-control.ts).
-    ...pluginOps(gateway, context.logger),
+    ...packageOps(gateway, context.logger),
   };
 }
 
-/**
- * The package operations, loaded at their first use: they read manifests with yaml and ajv, which
- * the daemon otherwise never loads (its configuration is read in a thread of its own).
- */
-function pluginOps(gateway: Gateway, logger: Logger): ControlHandlers {
-  let loaded: Promise<ControlHandlers> | undefined;
-  const handlers = () => (loaded ??= import('./plugin-control.js').then((m) => m.pluginControl(gateway, logger)));
-  const op = (name: string): ControlHandler => async (...args) => (await handlers())[name]!(...args);
+/** The package operations, loaded at their first use (plugin-ops.ts). */
+function packageOps(gateway: Gateway, logger: Logger): ControlHandlers {
+  const op = (name: string): ControlHandler => async (...args) => (await pluginOps(gateway, logger)).handlers[name]!(...args);
   return { 'plugin.install': op('plugin.install'), 'plugin.rollback': op('plugin.rollback'), 'plugin.list': op('plugin.list') };
 }

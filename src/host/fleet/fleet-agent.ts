@@ -20,7 +20,8 @@ import { isWgError, WgError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedMqttUplink } from '../config/resolved.js';
-import type { ControlHandlers } from '../control/control-server.js';
+import type { PluginOps } from '../control/plugin-control.js';
+import type { StepRollback } from '../pipeline/pipeline-assembly.js';
 import type { ResolvedFleet } from './fleet-settings.js';
 import { commandIdOf, parseCommand, type FleetCommand } from './fleet-command.js';
 import { FleetJournal } from './fleet-journal.js';
@@ -43,8 +44,8 @@ const SESSION_EXPIRY_S = 24 * 3600;
 export interface FleetAgentDeps {
   readonly gateway: Gateway;
   readonly logger: Logger;
-  /** The control socket's operations: installs and rollbacks go through `plugin.install` / `plugin.rollback`. */
-  readonly handlers: ControlHandlers;
+  /** The gateway's plugin operations (control/plugin-ops.ts), loaded at the first command that needs them. */
+  readonly ops: () => Promise<PluginOps>;
   readonly settings: ResolvedFleet;
   readonly uplink: ResolvedMqttUplink;
 }
@@ -66,7 +67,6 @@ export class FleetAgent {
   #lastConnectError: string | undefined;
   /** Connected now (a close after it is a lost connection, not a failed attempt). */
   #up = false;
-  #stopRollbacks: () => void;
   /** Install ids whose crash-loop rollback was reported already (one status per install). */
   readonly #reportedRollbacks = new Set<string>();
   #apply: Promise<typeof import('./fleet-apply.js')> | undefined;
@@ -76,7 +76,7 @@ export class FleetAgent {
     this.#journal = journal;
     this.#client = client;
     this.#repeats = new RepeatLog((level, message, context) => logAt(deps.logger, level, message, context));
-    this.#stopRollbacks = deps.gateway.onRollback((pipeline) => this.#enqueue(() => this.#rolledBack(pipeline), true));
+    deps.gateway.onStepRolledBack((rollback) => void this.#enqueue(() => this.#rolledBack(rollback), true));
   }
 
   static async start(deps: FleetAgentDeps): Promise<FleetAgent> {
@@ -98,7 +98,6 @@ export class FleetAgent {
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       this.#stopping = true;
-      this.#stopRollbacks();
       this.#waiting.length = 0;
       await this.#idle;
       await this.#client.endAsync().catch(() => undefined);
@@ -188,7 +187,7 @@ export class FleetAgent {
     try {
       if (command.op === 'status') outcome = 'status';
       else {
-        const done = command.op === 'install' ? await this.#install(command) : await (await this.#applier()).applyRollback(command.plugin, command.version, this.#deps.gateway, this.#deps.handlers);
+        const done = command.op === 'install' ? await this.#install(command) : await (await this.#applier()).applyRollback(command.plugin, command.version, await this.#deps.ops());
         outcome = done.outcome;
         reason = done.reason;
       }
@@ -216,7 +215,7 @@ export class FleetAgent {
     // Before anything reads the bytes: the package is the one the command names, or nothing.
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== command.sha256) throw new WgError('WG_ERR_FLEET_HASH', { id, actual, expected: command.sha256 });
-    return (await this.#applier()).applyInstall(id, command.plugin, command.version, command.sha256, bytes, this.#deps.handlers);
+    return (await this.#applier()).applyInstall(id, command.plugin, command.version, bytes, await this.#deps.ops());
   }
 
   #applier(): Promise<typeof import('./fleet-apply.js')> {
@@ -224,29 +223,19 @@ export class FleetAgent {
   }
 
   /**
-   * A crash loop rolled a swapped step of `pipeline` back. When the version it left was installed by
-   * a fleet command, the registry is rolled back too (so a restart does not bring it back) and the
-   * status names that command; either way the status topic says so.
+   * A crash loop rolled a swapped step back (the registry follows it by itself, plugin-ops.ts): the
+   * status topic says so, naming the fleet command that installed the version when one did.
    */
-  async #rolledBack(pipeline: string): Promise<void> {
-    const { gateway, handlers, logger } = this.#deps;
-    const p = gateway.status().pipelines.find((x) => x.name === pipeline);
-    const record = [...(p?.swaps.history ?? [])].reverse().find((h) => h.outcome === 'rolled-back');
-    if (!record) return;
-    const install = this.#journal.lastInstall(record.plugin);
-    if (install && this.#reportedRollbacks.has(install.id)) return;
-    let registry = '';
-    if (install?.version) {
-      this.#reportedRollbacks.add(install.id);
-      const done = await (await this.#applier()).applyRollback(record.plugin, install.version, gateway, handlers).catch((err: Error) => ({ outcome: 'failed', reason: err.message }));
-      registry = `; registry: ${done.reason ?? done.outcome}`;
-    }
-    const reason = `pipeline ${pipeline} step ${record.step}: ${record.reason ?? 'crash loop'}${registry}`;
-    logger.warn({ event: 'fleet.rolled_back', plugin: record.plugin, pipeline, ...(install ? { id: install.id, version: install.version } : {}), reason }, `crash-loop rollback of ${record.plugin} reported on the fleet status topic`);
-    await this.#publish({
-      command: { id: install?.id ?? null, op: install ? 'install' : null }, outcome: 'rolled-back', plugin: record.plugin,
-      ...(install?.version ? { version: install.version } : {}), code: record.code ?? 'WG_ERR_SWAP_ROLLED_BACK', reason,
-    });
+  async #rolledBack(rollback: StepRollback): Promise<void> {
+    const plugin = rollback.from.plugin;
+    const version = rollback.from.manifest.version;
+    const install = this.#journal.lastInstall(plugin);
+    const ours = install?.version === version ? install : undefined;
+    if (ours && this.#reportedRollbacks.has(ours.id)) return; // one status per install, however many pipelines ran it
+    if (ours) this.#reportedRollbacks.add(ours.id);
+    const reason = `pipeline ${rollback.pipeline} step ${rollback.step}: ${plugin} ${version} rolled back to ${rollback.to.manifest.version}: ${rollback.reason}`;
+    this.#deps.logger.warn({ event: 'fleet.rolled_back', plugin, version, pipeline: rollback.pipeline, ...(ours ? { id: ours.id } : {}), reason }, `crash-loop rollback of ${plugin} ${version} reported on the fleet status topic`);
+    await this.#publish({ command: { id: ours?.id ?? null, op: ours ? 'install' : null }, outcome: 'rolled-back', plugin, version, code: 'WG_ERR_SWAP_ROLLED_BACK', reason });
   }
 
   async #refused(command: FleetStatus['command'], err: unknown, target: { plugin?: string; version?: string; topic?: string }): Promise<void> {

@@ -138,6 +138,20 @@ export class FallbackOutbox implements OutboxStore {
     return Math.max(this.#durable?.lastSeq() ?? 0, this.#memory.lastSeq());
   }
 
+  assign(count: number): number {
+    // Ahead of an append to whichever store takes it then: the durable store while it can reserve
+    // them (its append continues after memory's seqs, and memory's after its), memory during an episode.
+    if (this.#episode === undefined) {
+      const first = this.#fromDurable((d) => {
+        d.continueAfter(this.#memory.lastSeq());
+        return d.assign(count);
+      });
+      if (first !== undefined) return first;
+    }
+    this.#memory.continueAfter(this.#durable?.lastSeq() ?? 0);
+    return this.#memory.assign(count);
+  }
+
   continueAfter(seq: number): void {
     this.#memory.continueAfter(seq);
     this.#fromDurable((d) => d.continueAfter(seq));

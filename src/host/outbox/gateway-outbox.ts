@@ -1,8 +1,9 @@
 /**
  * The gateway's outbox in use: the pipelines hand it their messages, it appends what came in during
- * one turn of the event loop as one batch (one transaction, one sync: group commit), and one
- * UplinkSender per uplink moves them on to its sink. A message is the outbox's, and survives a crash,
- * from that append on; before it (within one turn) it is in memory only.
+ * one turn of the event loop as one batch, and one UplinkSender per uplink moves them on to its sink.
+ * The store written behind (deferred-outbox.ts) commits what is still undelivered after the commit
+ * delay; with `outbox_commit_delay: 0s` each batch is one transaction and one sync (group commit). A
+ * message survives a crash once it is delivered or committed.
  *
  * Polling does not wait for the uplink any more: an uplink that is away costs disk, within its caps
  * (the oldest dropped and counted), not readings.
@@ -14,6 +15,7 @@ import type { NewMessage, OutboxQos, OutboxStats, OutboxStore, StoredMessage } f
 import { UplinkSender, type ReplayPacing, type UplinkSenderCounters } from './uplink-sender.js';
 import { DropReport } from './drop-report.js';
 import { LatencyHistogram, type LatencySnapshot } from '../metrics/latency-histogram.js';
+import type { CommitListener } from './deferred-outbox.js';
 
 /** What the outbox needs of each uplink's settings (config.md, `outbox:`). */
 export interface UplinkOutboxSettings {
@@ -27,7 +29,7 @@ export interface GatewayOutboxOptions {
    * `durable`, where the store has it (fallback-outbox.ts), says whether new messages reach the disk
    * now, and `fallback` the WG_ERR_OUTBOX_MEMORY_FALLBACK of the episode under way.
    */
-  store: OutboxStore & { readonly durable?: boolean; readonly fallback?: WgError };
+  store: GatewayStore;
   sinks: ReadonlyMap<string, Sink>;
   logger: Logger;
   gatewayId: string;
@@ -37,6 +39,17 @@ export interface GatewayOutboxOptions {
   window?: number;
   retryMs?: number;
 }
+
+/**
+ * The store as the gateway uses it: `durable` and `fallback` where it has them (fallback-outbox.ts);
+ * `onCommit` and `unwritten` where it commits behind (deferred-outbox.ts).
+ */
+export type GatewayStore = OutboxStore & {
+  readonly durable?: boolean;
+  readonly fallback?: WgError;
+  onCommit?(listener: CommitListener): void;
+  unwritten?(uplink: string): number;
+};
 
 export interface OutboxStatus extends OutboxStats, UplinkSenderCounters {
   /** Messages the store refused (a batch that could not be appended, memory fallback full). */
@@ -49,6 +62,8 @@ export interface OutboxStatus extends OutboxStats, UplinkSenderCounters {
   storageProblem?: { code: string; message: string; cause?: string };
   /** From a message's making to its delivery, this run. */
   deliveryLatency: LatencySnapshot;
+  /** Delivered before their commit and so never written to disk, this run (`outbox_commit_delay`). */
+  unwritten: number;
 }
 
 const NO_SENDS: UplinkSenderCounters = { sent: 0, delivered: 0, deadLettered: 0, failed: 0 };
@@ -57,7 +72,7 @@ const DEFAULT_WINDOW = 256;
 const DEFAULT_RETRY_MS = 1_000;
 
 export class GatewayOutbox {
-  readonly #store: OutboxStore & { readonly durable?: boolean; readonly fallback?: WgError };
+  readonly #store: GatewayStore;
   readonly #log: Logger;
   readonly #senders = new Map<string, UplinkSender>();
   readonly #sinks: ReadonlyMap<string, Sink>;
@@ -72,6 +87,10 @@ export class GatewayOutbox {
     this.#store = options.store;
     this.#log = options.logger;
     this.#sinks = options.sinks;
+    this.#store.onCommit?.((commit) => {
+      if (commit.refused) this.#refuse(commit.refused.error, commit.refused.messages);
+      this.#rewindIfBack(commit.wasDurable);
+    });
     for (const [uplink, sink] of options.sinks) {
       const settings = options.uplinks?.get(uplink);
       this.#senders.set(uplink, new UplinkSender({
@@ -127,9 +146,7 @@ export class GatewayOutbox {
         this.#offer(written, offered);
       });
     } catch (err) {
-      this.#refused += batch.length;
-      const code = err instanceof WgError ? err.code : undefined;
-      this.#log.error({ event: 'outbox.refused', err, code, messages: batch.length }, 'the outbox refused a batch of messages: they are lost');
+      this.#refuse(err, batch.length);
       if (shown !== undefined) for (const sender of this.#senders.values()) sender.wake();
       return;
     }
@@ -139,14 +156,26 @@ export class GatewayOutbox {
       for (const sender of this.#senders.values()) sender.wake();
       return;
     }
-    if (!wasDurable && (this.#store.durable ?? true)) {
-      // The disk is back, and with it what it held before (a backlog it could not be read for, from
-      // below every sender's position): every uplink reads its outbox again from the oldest.
-      for (const sender of this.#senders.values()) sender.rewind();
-      return;
-    }
+    if (this.#rewindIfBack(wasDurable)) return;
     const uplinks = new Set(batch.map((m) => m.uplink));
     for (const uplink of uplinks) if (!offered.has(uplink)) this.#senders.get(uplink)?.wake();
+  }
+
+  #refuse(err: unknown, messages: number): void {
+    this.#refused += messages;
+    const code = err instanceof WgError ? err.code : undefined;
+    this.#log.error({ event: 'outbox.refused', err, code, messages }, 'the outbox refused a batch of messages: they are lost');
+  }
+
+  /**
+   * True when the disk is back since `wasDurable` was read (before an append), and with it what it held before (a backlog it
+   * could not be read for, from below every sender's position): every uplink reads its outbox again
+   * from the oldest.
+   */
+  #rewindIfBack(wasDurable: boolean): boolean {
+    const back = !wasDurable && (this.#store.durable ?? true);
+    if (back) for (const sender of this.#senders.values()) sender.rewind();
+    return back;
   }
 
   /**
@@ -200,6 +229,7 @@ export class GatewayOutbox {
     const cause = problem?.cause instanceof WgError ? problem.cause.code : undefined;
     return { ...this.#store.stats(uplink), ...(sender?.counters ?? NO_SENDS), refused: this.#refused, reports: this.#reports.get(uplink)?.sent ?? 0, durable: this.#store.durable ?? true,
       deliveryLatency: (sender?.deliveryLatency ?? new LatencyHistogram()).snapshot(),
+      unwritten: this.#store.unwritten?.(uplink) ?? 0,
       ...(problem && { storageProblem: { code: problem.code, message: problem.message, ...(cause && { cause }) } }),
     };
   }

@@ -69,11 +69,11 @@ export class MemoryOutbox implements OutboxStore {
       if (bytes > capsOf(this.#caps, m.uplink).maxBytes) {
         // Can never fit: dropped alone (counted), rather than evicting the whole backlog first.
         share.droppedByBytes++;
-        stored.push({ ...m, seq: ++this.#lastSeq });
+        stored.push({ ...m, seq: this.#nextSeq(m) });
         continue;
       }
       // slice(): the caller's payload may be a view into a ring that is reused once we return.
-      const message: StoredMessage = { seq: ++this.#lastSeq, uplink: m.uplink, topic: m.topic, payload: m.payload.slice(), qos: m.qos, retain: m.retain, createdAtMs: m.createdAtMs };
+      const message: StoredMessage = { seq: this.#nextSeq(m), uplink: m.uplink, topic: m.topic, payload: m.payload.slice(), qos: m.qos, retain: m.retain, createdAtMs: m.createdAtMs };
       share.messages.set(message.seq, { message, bytes });
       share.bytes += bytes;
       touched.add(share);
@@ -156,6 +156,20 @@ export class MemoryOutbox implements OutboxStore {
 
   continueAfter(seq: number): void {
     this.#lastSeq = Math.max(this.#lastSeq, seq);
+  }
+
+  assign(count: number): number {
+    this.#open();
+    const first = this.#lastSeq + 1;
+    this.#lastSeq += count;
+    return first;
+  }
+
+  /** The message's seq: the one assigned to it earlier (`assign`), or the next. */
+  #nextSeq(m: NewMessage): number {
+    const seq = m.seq ?? this.#lastSeq + 1;
+    if (seq > this.#lastSeq) this.#lastSeq = seq;
+    return seq;
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 /**
  * Opens the gateway's outbox: the SQLite store in the data directory, falling back to memory within a
- * bound when the disk is full or read-only (fallback-outbox.ts), with one sender per uplink.
+ * bound when the disk is full or read-only (fallback-outbox.ts), written behind by the commit delay
+ * (deferred-outbox.ts), with one sender per uplink.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,7 +10,8 @@ import type { Logger } from '../logger.js';
 import type { Sink } from '../sinks/sink.js';
 import { FallbackOutbox } from './fallback-outbox.js';
 import { GatewayOutbox } from './gateway-outbox.js';
-import type { OutboxCaps, OutboxCapsTable } from './outbox-store.js';
+import { capsOf, messageBytes, type OutboxCaps, type OutboxCapsTable } from './outbox-store.js';
+import { DeferredOutbox } from './deferred-outbox.js';
 import { readReservedSeq } from './seq-reservation.js';
 import { SqliteOutbox } from './sqlite-outbox.js';
 
@@ -46,5 +48,8 @@ export async function openGatewayOutbox(config: ResolvedGateway, sinks: Readonly
     onProblem,
   });
   const uplinks = new Map(config.uplinks.map((u) => [u.name, { replay: u.outbox.replay, reportTopic: u.outbox.reportTopic }]));
-  return new GatewayOutbox({ store, sinks, logger: log, gatewayId: config.id, uplinks });
+  const front = config.outboxCommitDelayMs > 0
+    ? new DeferredOutbox({ store, delayMs: config.outboxCommitDelayMs, keeps: (m) => messageBytes(m.topic, m.payload) <= capsOf(caps.disk, m.uplink).maxBytes })
+    : store;
+  return new GatewayOutbox({ store: front, sinks, logger: log, gatewayId: config.id, uplinks });
 }

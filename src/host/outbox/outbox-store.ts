@@ -37,6 +37,12 @@ export interface NewMessage {
   readonly retain: boolean;
   /** Wall time the message was made (ms since the epoch), kept as given: it travels with the message. */
   readonly createdAtMs: number;
+  /**
+   * Set only by a store in front of this one that numbered the message earlier with this store's
+   * `assign` (deferred-outbox.ts): `append` keeps it instead of handing out a new one. Such seqs come
+   * in increasing order, above every seq the store holds.
+   */
+  readonly seq?: number;
 }
 
 /** A message the outbox accepted. */
@@ -126,6 +132,12 @@ export interface OutboxStore {
   stats(uplink: string): OutboxStats;
   /** The highest seq this store has handed out (0 before the first). */
   lastSeq(): number;
+  /**
+   * Hands out `count` seqs (returns the first) without storing anything, for messages appended later
+   * with them (`NewMessage.seq`), or never, when they were delivered before: a seq handed out here is
+   * never handed out again, as if `append` had done it (the durable store reserves it on disk first).
+   */
+  assign(count: number): number;
   /**
    * Makes the store's next seq greater than `seq` (never lowers it). A composed store that took
    * messages elsewhere (the memory fallback while the disk was full) uses it so that numbers are

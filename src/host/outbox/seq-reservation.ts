@@ -10,7 +10,7 @@
  * Written as a new file, synced, then renamed over the old one (and the directory synced), so a crash
  * or a power cut leaves the old reservation or the new one, never a torn one.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { WgError } from '../errors.js';
 
@@ -60,10 +60,47 @@ export function reserveSeqs(outboxFile: string, through: number): void {
     closeSync(fd);
   }
   renameSync(fresh, file);
-  const dir = openSync(dirname(file), 'r');
+  syncDirectory(dirname(file));
+}
+
+/**
+ * The marker beside the outbox (`<outbox file>.seq-ahead`) that says seqs may have been handed out
+ * ahead of what the outbox file records: a store in front of the durable one (deferred-outbox.ts)
+ * numbers messages when they come and writes only those not delivered within its commit delay. A
+ * start that finds the marker (the run before did not close) continues after the reservation, a gap
+ * that tells a consumer what may be missing, instead of reusing a number it may already have seen.
+ * Made once per run, at the first seq handed out ahead; removed by a clean close.
+ */
+export function seqsAheadFile(outboxFile: string): string {
+  return `${outboxFile}.seq-ahead`;
+}
+
+export function seqsAheadMarked(outboxFile: string): boolean {
   try {
-    fsyncSync(dir);
+    statSync(seqsAheadFile(outboxFile));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Makes the marker, synced with its directory; throws the file system's error. */
+export function markSeqsAhead(outboxFile: string): void {
+  closeSync(openSync(seqsAheadFile(outboxFile), 'w'));
+  syncDirectory(dirname(outboxFile));
+}
+
+/** Removes the marker (a clean close); throws the file system's error. */
+export function clearSeqsAhead(outboxFile: string): void {
+  rmSync(seqsAheadFile(outboxFile), { force: true });
+  syncDirectory(dirname(outboxFile));
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
   } finally {
-    closeSync(dir);
+    closeSync(fd);
   }
 }

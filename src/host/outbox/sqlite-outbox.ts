@@ -32,7 +32,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../hal/clock.js';
 import { WgError } from '../errors.js';
-import { readReservedSeq, reserveSeqs, SEQ_BLOCK } from './seq-reservation.js';
+import { clearSeqsAhead, markSeqsAhead, readReservedSeq, reserveSeqs, SEQ_BLOCK, seqsAheadMarked } from './seq-reservation.js';
 import { countBits, decodeChunk, encodeChunk, hasBit, recordSizes, setBit, type ChunkInput, type ChunkRecord } from './outbox-chunk.js';
 import {
   capsOf,
@@ -173,6 +173,8 @@ export class SqliteOutbox implements OutboxStore {
   #floorToWrite = false;
   /** The highest seq a `beforeSync` of the append under way saw: never handed out again, whatever the commit does. */
   #shownUpTo = 0;
+  /** The seq-ahead marker is there (seq-reservation.ts): made at the first `assign`, removed by `close`. */
+  #aheadMarked = false;
   #closed = false;
   /** The records of the chunk `pending` read last (see #recordsOf). */
   #lastRecords: { firstSeq: number; lastSeq: number; records: Buffer } | undefined;
@@ -195,8 +197,10 @@ export class SqliteOutbox implements OutboxStore {
       this.#transaction = this.#db.transaction((body: () => unknown) => body());
       this.#load();
       // A fresh file where seqs were reserved before: the old file was lost (moved aside, deleted),
-      // and with it the record of its last seq; continuing after the reservation reuses none.
-      if (fresh && this.#reserved > this.#lastSeq) this.continueAfter(this.#reserved);
+      // and with it the record of its last seq; continuing after the reservation reuses none. The
+      // same when the run before handed seqs out ahead of the file (`assign`) and did not close.
+      this.#aheadMarked = seqsAheadMarked(this.#file);
+      if ((fresh || this.#aheadMarked) && this.#reserved > this.#lastSeq) this.continueAfter(this.#reserved);
     } catch (error) {
       this.#db.close();
       throw storageError(error, this.#file);
@@ -205,15 +209,16 @@ export class SqliteOutbox implements OutboxStore {
 
   append(messages: readonly NewMessage[], beforeSync?: BeforeSync): StoredMessage[] {
     this.#open();
-    this.#reserveFor(messages.length);
+    this.#reserveFor(messages.reduce((n, m) => (m.seq === undefined ? n + 1 : n), 0), messages.at(-1)?.seq);
     return this.#write('accept', () => {
       const stored: StoredMessage[] = [];
       const kept: StoredMessage[] = [];
       const shares = new Map<UplinkRow, ChunkInput[]>();
       for (const m of messages) {
         const row = this.#rowOf(m.uplink, true)!;
-        const seq = ++this.#lastSeq;
-        row.last_seq = seq;
+        const seq = m.seq ?? this.#lastSeq + 1;
+        if (seq > this.#lastSeq) this.#lastSeq = seq;
+        row.last_seq = Math.max(row.last_seq, seq);
         stored.push({ seq, uplink: m.uplink, topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, createdAtMs: m.createdAtMs });
         let share = shares.get(row);
         if (share === undefined) shares.set(row, (share = []));
@@ -379,6 +384,24 @@ export class SqliteOutbox implements OutboxStore {
     return this.#lastSeq;
   }
 
+  assign(count: number): number {
+    this.#open();
+    if (!this.#aheadMarked && count > 0) {
+      try {
+        markSeqsAhead(this.#file);
+      } catch (error) {
+        throw fileSystemError(error, this.#file);
+      }
+      this.#aheadMarked = true;
+    }
+    this.#reserveFor(count);
+    const first = this.#lastSeq + 1;
+    this.#lastSeq += count;
+    // Recorded in the file by the next commit or the close; a crash before is covered by the marker.
+    if (count > 0) this.#floorToWrite = true;
+    return first;
+  }
+
   continueAfter(seq: number): void {
     if (seq <= this.#lastSeq) return;
     this.#lastSeq = seq;
@@ -396,8 +419,27 @@ export class SqliteOutbox implements OutboxStore {
 
   close(): void {
     if (this.#closed) return;
+    if (this.#aheadMarked) this.#recordSeqsAhead();
     this.#closed = true;
     this.#db.close();
+  }
+
+  /**
+   * A clean close after seqs were handed out ahead: the last one goes into the file and the marker
+   * away, so the next start goes on without a gap. Should either fail, the marker stays, and the next
+   * start continues after the reservation instead.
+   */
+  #recordSeqsAhead(): void {
+    try {
+      this.#write('accept', () => {
+        this.#sql.saveFloor!.run(this.#lastSeq);
+        this.#floorToWrite = false;
+      });
+      clearSeqsAhead(this.#file);
+      this.#aheadMarked = false;
+    } catch {
+      // The marker stays: see above.
+    }
   }
 
   // --- opening ---
@@ -493,8 +535,9 @@ export class SqliteOutbox implements OutboxStore {
   // --- writing ---
 
   /** Extends the reservation, a block ahead, before a batch would hand out seqs past it. */
-  #reserveFor(count: number): void {
-    const needed = this.#lastSeq + count;
+  /** Reserves on disk the seqs of `count` new messages and, when given, up to `upTo` (an assigned seq). */
+  #reserveFor(count: number, upTo = 0): void {
+    const needed = Math.max(this.#lastSeq + count, upTo);
     if (needed <= this.#reserved) return;
     try {
       reserveSeqs(this.#file, needed + SEQ_BLOCK);

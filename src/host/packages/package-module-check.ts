@@ -8,7 +8,7 @@
  * cannot tell (a transform posing as an encoder) the pipeline's chain check catches at the reload.
  */
 import { v8Engine, type CompiledPlugin } from '../engine/engine.js';
-import { IMPORT_NAMESPACE } from '../engine/abi.js';
+import { IMPORT_NAMESPACE, POLLING_EXPORTS, WRITE_EXPORTS } from '../engine/abi.js';
 import { WgError } from '../errors.js';
 import type { PluginPackage } from './plugin-package.js';
 
@@ -27,15 +27,26 @@ export function checkPackageModule(pkg: PluginPackage, grant: readonly string[])
   return compiled;
 }
 
+/**
+ * What the module's exports say against the kind declared, each naming the export. Read from the
+ * export list itself, not from the engine's facts (which count wg_framing only next to the polling
+ * group, so a lone wg_framing on a transform went unseen).
+ */
 function kindLies(compiled: CompiledPlugin, kind: string): string[] {
-  const { facts } = compiled;
+  const names = new Set(WebAssembly.Module.exports(compiled.module).map((e) => e.name));
+  const has = (list: readonly string[]) => list.filter((n) => names.has(n));
   const lies: string[] = [];
   if (kind !== 'decoder') {
-    if (facts.polling) lies.push('it exports the polling group (wg_requests, wg_request, wg_frame_length), which only a decoder has');
-    if (facts.writes) lies.push('it exports the write group (wg_write, wg_write_check), which only a decoder has');
-    if (facts.framing) lies.push('it exports wg_framing, which only a decoder has');
+    const polling = has(POLLING_EXPORTS);
+    if (polling.length > 0) lies.push(`it exports the polling group (${polling.join(', ')}), which only a decoder has`);
+    const writes = has(WRITE_EXPORTS);
+    if (writes.length > 0) lies.push(`it exports the write group (${writes.join(', ')}), which only a decoder has`);
+    if (names.has('wg_framing')) lies.push('it exports wg_framing, which only a decoder has');
   }
-  if (kind !== 'transform' && facts.units) lies.push('it exports wg_units, which only a transform has');
-  if (kind === 'decoder' && facts.ticks) lies.push('it exports wg_tick, which the host never calls on a decoder');
+  if (kind !== 'transform' && names.has('wg_units')) lies.push('it exports wg_units, which only a transform has');
+  if (kind === 'decoder' && names.has('wg_tick')) lies.push('it exports wg_tick, which the host never calls on a decoder');
+  if (kind === 'decoder' && names.has('wg_framing') && has(POLLING_EXPORTS).length === 0) {
+    lies.push(`it exports wg_framing but lacks the polling group it belongs to (${POLLING_EXPORTS.join(', ')}), which a decoder with a framing rule must export`);
+  }
   return lies;
 }

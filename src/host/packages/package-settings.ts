@@ -17,6 +17,8 @@ import { resolve } from 'node:path';
 export interface ResolvedPluginSettings extends PackageTrust {
   /** The host functions any plugin may import (a plugin gets those of them its manifest lists). */
   readonly grant: readonly string[];
+  /** The drop-in directory the daemon installs packages from (drop-in.ts), absolute; null: none. */
+  readonly dropIn: string | null;
 }
 
 export const pluginsSchema = {
@@ -42,6 +44,11 @@ export const pluginsSchema = {
       items: { enum: GRANTED_IMPORTS },
       default: [...GRANTED_IMPORTS],
       description: 'the host functions (namespace wasmgate) plugins may import; a step whose manifest lists another is refused',
+    },
+    drop_in: {
+      anyOf: [filePath('directory the running daemon installs packages (*.wgp) from, relative to this file'), { type: 'null' }],
+      default: null,
+      description: 'a directory watched by the running daemon: a package copied into it is installed as wasmgate plugin install does, then moved to installed/ or refused/ with a file saying why',
     },
   },
 } as const;
@@ -71,5 +78,5 @@ export async function resolvePluginSettings(doc: PluginsDocument, base: string):
     const pem = await readFile(file, 'utf8');
     return { file, pem, keyId: keyIdOf(readPublicKey(pem, file)) };
   }));
-  return { requireSigned: doc.require_signed, trustedKeys, grant: [...doc.grant] };
+  return { requireSigned: doc.require_signed, trustedKeys, grant: [...doc.grant], dropIn: doc.drop_in === null ? null : resolve(base, doc.drop_in) };
 }

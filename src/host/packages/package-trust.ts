@@ -31,7 +31,10 @@ export interface TrustVerdict {
   readonly keyFile: string | null;
 }
 
-export function checkTrust(pkg: PluginPackage, trust: PackageTrust): TrustVerdict {
+/** What a signature is judged on: a package read now, or a stored version's files (a rollback's target). */
+export type TrustSubject = Pick<PluginPackage, 'file' | 'signature' | 'statement'> & { readonly manifest: Pick<PluginPackage['manifest'], 'name'> };
+
+export function checkTrust(pkg: TrustSubject, trust: PackageTrust): TrustVerdict {
   const { file } = pkg;
   const plugin = pkg.manifest.name;
   const signature = pkg.signature;

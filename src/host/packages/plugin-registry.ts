@@ -13,6 +13,10 @@
  * index no longer names are removed only once the change is settled: after the install or rollback
  * went live (`recordPipelines`) or was undone (`restore`), never while `restore` may still need them.
  *
+ * The index also keeps the versions the gateway rolled back for cause (`rolledBack`), which an install
+ * refuses unless forced. A change (install, rollback) holds the registry's lock (`exclusive`,
+ * registry-lock.ts) from its read of the index to its last write.
+ *
  * The seam for what runs (`active`): which module and manifest step `plugin: NAME` resolves to.
  */
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -21,11 +25,14 @@ import { WgError } from '../errors.js';
 import { syncDirectory, writeAndSync, writeFileDurably, type StepHook } from './durable-file.js';
 import { encodeSignature, sha256Hex } from './package-signature.js';
 import { MEMBER, type PluginPackage } from './plugin-package.js';
+import { withRegistryLock, type LockOptions } from './registry-lock.js';
+import { INDEX_FILE, REGISTRY_DIR } from './registry-layout.js';
 
 /** Versions kept besides the active one, for `wasmgate plugin rollback`. */
 export const KEEP_PREVIOUS = 2;
-export const REGISTRY_DIR = 'plugins';
-export const INDEX_FILE = 'registry.json';
+/** Versions rolled back for cause remembered per plugin. */
+export const KEEP_ROLLED_BACK = 10;
+export { REGISTRY_DIR, INDEX_FILE };
 const FORMAT = 1;
 
 export interface RegistryVersion {
@@ -39,6 +46,8 @@ export interface RegistryVersion {
   readonly installedAt: string;
   /** The pipelines that ran it when it went live (recorded after the reload that applied it). */
   readonly pipelines: readonly string[];
+  /** Installed with --force although the gateway had rolled it back for cause: that rollback. */
+  readonly forcedOver?: RolledBackVersion;
 }
 
 export interface RegistryPlugin {
@@ -47,9 +56,29 @@ export interface RegistryPlugin {
   readonly previous: readonly RegistryVersion[];
 }
 
+/**
+ * A version the gateway itself rolled back for cause (the crash-loop guard): an install of that version
+ * again is refused (WG_ERR_PACKAGE_ROLLED_BACK) unless the operator forces it.
+ */
+export interface RolledBackVersion {
+  readonly version: string;
+  readonly sha256: string;
+  /** Wall time of the rollback, ISO 8601. */
+  readonly at: string;
+  readonly reason: string;
+  /** The pipeline whose crash-loop guard rolled it back. */
+  readonly pipeline: string;
+}
+
 export interface RegistryIndex {
   readonly format: typeof FORMAT;
   readonly plugins: { readonly [name: string]: RegistryPlugin };
+  /**
+   * Per plugin, the versions rolled back for cause, the most recent first (at most KEEP_ROLLED_BACK).
+   * Kept apart from `plugins`, so that it outlives a rollback that takes the plugin out of the registry.
+   * Absent in an index written before it existed (same format: a reader that does not know it ignores it).
+   */
+  readonly rolledBack?: { readonly [name: string]: readonly RolledBackVersion[] };
 }
 
 /** What step `plugin: NAME` runs when the registry has NAME. */
@@ -76,11 +105,21 @@ export class PluginRegistry {
   readonly dir: string;
   readonly indexFile: string;
   readonly #faults: RegistryFaultHook | undefined;
+  readonly #lock: LockOptions;
 
-  constructor(dataDir: string, options: { faults?: RegistryFaultHook } = {}) {
+  constructor(dataDir: string, options: { faults?: RegistryFaultHook; lock?: LockOptions } = {}) {
     this.dir = join(dataDir, REGISTRY_DIR);
     this.indexFile = join(this.dir, INDEX_FILE);
     this.#faults = options.faults;
+    this.#lock = options.lock ?? {};
+  }
+
+  /**
+   * Runs `work` (an install or a rollback: reads, checks, writes, the reload) holding the registry's
+   * lock (registry-lock.ts), so that another process changing the registry waits for it.
+   */
+  exclusive<T>(what: string, work: () => Promise<T>): Promise<T> {
+    return withRegistryLock(this.dir, what, work, this.#lock);
   }
 
   /** The index; an empty one when nothing was ever installed. A damaged index is WG_ERR_REGISTRY_DAMAGED. */
@@ -128,10 +167,43 @@ export class PluginRegistry {
     const dir = await this.#store(pkg);
     await this.#fault('store-written');
     const old = before.plugins[name];
-    const entry: RegistryVersion = { version, sha256, dir, signedBy, installedAt: now.toISOString(), pipelines: [] };
+    // Installing a version rolled back for cause (forced: package-install.ts refuses it otherwise)
+    // moves the record of that rollback onto the version, where `plugin list` shows it.
+    const forcedOver = before.rolledBack?.[name]?.find((r) => r.version === version);
+    const entry: RegistryVersion = { version, sha256, dir, signedBy, installedAt: now.toISOString(), pipelines: [], ...(forcedOver ? { forcedOver } : {}) };
     const previous = old ? [old.active, ...old.previous].filter((v) => v.version !== version).slice(0, KEEP_PREVIOUS) : [];
-    await this.#commit({ format: FORMAT, plugins: { ...before.plugins, [name]: { active: entry, previous } } }, false);
+    const rolledBack = withRolledBack(before.rolledBack, name, (list) => list.filter((r) => r.version !== version));
+    await this.#commit({ format: FORMAT, plugins: { ...before.plugins, [name]: { active: entry, previous } }, ...rolledBack }, false);
     return before;
+  }
+
+  /**
+   * The version `rollback(name, to)` would make active: a kept one, or null (the plugin leaves the
+   * registry); throws WG_ERR_ROLLBACK_NONE when there is none to go to.
+   */
+  rollbackTarget(index: RegistryIndex, name: string, to?: string): RegistryVersion | null {
+    const entry = index.plugins[name];
+    if (!entry) throw new WgError('WG_ERR_ROLLBACK_NONE', { plugin: name, detail: 'the registry has no version of it (nothing was installed)' });
+    if (to === undefined) return entry.previous[0] ?? null;
+    const target = entry.previous.find((v) => v.version === to);
+    if (!target) {
+      const kept = entry.previous.map((v) => v.version);
+      throw new WgError('WG_ERR_ROLLBACK_NONE', { plugin: name, detail: `version ${to} is not kept (active ${entry.active.version}; kept ${kept.length > 0 ? kept.join(', ') : 'none'})` });
+    }
+    return target;
+  }
+
+  /** A stored version's files as they were installed: what its signature is checked against again. */
+  async storedFiles(name: string, version: RegistryVersion): Promise<{ dir: string; manifestBytes: Uint8Array; module: Uint8Array; signature: Uint8Array | undefined }> {
+    const dir = join(this.dir, name, version.dir);
+    const read = (member: string) => readFile(join(dir, member)).catch((err: Error) => {
+      throw new WgError('WG_ERR_REGISTRY_DAMAGED', { file: join(dir, member), detail: `the stored version ${version.version} of ${name} cannot be read: ${err.message}` }, { cause: err });
+    });
+    const signature = await readFile(join(dir, MEMBER.signature)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw new WgError('WG_ERR_REGISTRY_DAMAGED', { file: join(dir, MEMBER.signature), detail: err.message }, { cause: err });
+    });
+    return { dir, manifestBytes: await read(MEMBER.manifest), module: await read(MEMBER.module), signature };
   }
 
   /**
@@ -139,27 +211,17 @@ export class PluginRegistry {
    * version rolled back from is dropped. With no earlier version kept, the plugin leaves the registry
    * and its steps resolve in the plugin directories again. Returns the index as it was.
    */
-  async rollback(name: string, to?: string): Promise<{ before: RegistryIndex; from: string; to: string | null }> {
+  async rollback(name: string, to?: string, cause?: { reason: string; pipeline: string; at?: Date }): Promise<{ before: RegistryIndex; from: string; to: string | null }> {
     const before = await this.read();
-    const entry = before.plugins[name];
-    if (!entry) throw new WgError('WG_ERR_ROLLBACK_NONE', { plugin: name, detail: 'the registry has no version of it (nothing was installed)' });
+    const target = this.rollbackTarget(before, name, to);
+    const entry = before.plugins[name]!;
     const plugins = { ...before.plugins };
-    let target: RegistryVersion | null = null;
-    if (to !== undefined) {
-      const i = entry.previous.findIndex((v) => v.version === to);
-      if (i < 0) {
-        const kept = entry.previous.map((v) => v.version);
-        throw new WgError('WG_ERR_ROLLBACK_NONE', { plugin: name, detail: `version ${to} is not kept (active ${entry.active.version}; kept ${kept.length > 0 ? kept.join(', ') : 'none'})` });
-      }
-      target = entry.previous[i]!;
-      plugins[name] = { active: target, previous: entry.previous.slice(i + 1) };
-    } else if (entry.previous.length > 0) {
-      target = entry.previous[0]!;
-      plugins[name] = { active: target, previous: entry.previous.slice(1) };
-    } else {
-      delete plugins[name];
-    }
-    await this.#commit({ format: FORMAT, plugins }, false);
+    if (target) plugins[name] = { active: target, previous: entry.previous.slice(entry.previous.indexOf(target) + 1) };
+    else delete plugins[name];
+    const { version, sha256 } = entry.active;
+    const record = cause ? { version, sha256, at: (cause.at ?? new Date()).toISOString(), reason: cause.reason, pipeline: cause.pipeline } : undefined;
+    const rolledBack = record ? withRolledBack(before.rolledBack, name, (list) => [record, ...list.filter((r) => r.version !== version)].slice(0, KEEP_ROLLED_BACK)) : pick(before);
+    await this.#commit({ format: FORMAT, plugins, ...rolledBack }, false);
     return { before, from: entry.active.version, to: target?.version ?? null };
   }
 
@@ -171,7 +233,7 @@ export class PluginRegistry {
     const index = await this.read();
     const entry = index.plugins[name];
     if (!entry || JSON.stringify(entry.active.pipelines) === JSON.stringify(pipelines)) return this.#prune(index);
-    await this.#commit({ format: FORMAT, plugins: { ...index.plugins, [name]: { ...entry, active: { ...entry.active, pipelines: [...pipelines] } } } });
+    await this.#commit({ format: FORMAT, plugins: { ...index.plugins, [name]: { ...entry, active: { ...entry.active, pipelines: [...pipelines] } } }, ...pick(index) });
   }
 
   /** Writes back an index `install` or `rollback` returned: the state before them. */
@@ -245,7 +307,27 @@ function shapeProblem(index: unknown): string | undefined {
         || typeof v.dir !== 'string' || !SAFE_DIR.test(v.dir) || !Array.isArray(v.pipelines)) return `plugin ${name} has a version entry that is not one`;
     }
   }
+  if (index.rolledBack !== undefined) {
+    if (!isObject(index.rolledBack)) return 'rolledBack is not a map of plugin names';
+    for (const [name, list] of Object.entries(index.rolledBack)) {
+      if (!Array.isArray(list) || !list.every((r) => isObject(r) && typeof r.version === 'string' && typeof r.reason === 'string')) return `rolledBack of ${name} is not a list of versions`;
+    }
+  }
   return undefined;
+}
+
+/** The index's `rolledBack` with `name`'s list changed by `change` (an empty list leaves it out). */
+function withRolledBack(current: RegistryIndex['rolledBack'], name: string, change: (list: readonly RolledBackVersion[]) => RolledBackVersion[]): Pick<RegistryIndex, 'rolledBack'> {
+  const all = { ...(current ?? {}) };
+  const list = change(all[name] ?? []);
+  if (list.length > 0) all[name] = list;
+  else delete all[name];
+  return Object.keys(all).length > 0 ? { rolledBack: all } : {};
+}
+
+/** An index's `rolledBack`, carried over unchanged by a write that does not touch it. */
+function pick(index: RegistryIndex): Pick<RegistryIndex, 'rolledBack'> {
+  return index.rolledBack ? { rolledBack: index.rolledBack } : {};
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

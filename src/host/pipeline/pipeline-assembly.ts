@@ -12,6 +12,7 @@ import type { Sink } from '../sinks/sink.js';
 import type { Clock } from '../../hal/clock.js';
 import type { Transport } from '../../hal/transport.js';
 import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
+import { pollPhaseMs } from '../poll/poll-phase.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
 import { LinkArbiter, type LinkStatus } from '../poll/link-arbiter.js';
 import { TransactionDemux } from '../poll/transaction-demux.js';
@@ -81,6 +82,15 @@ export interface AssembledPipelineStatus extends PipelineStatus {
   published: number;
 }
 
+/** A step the crash-loop guard rolled back: the version it ran (`from`) and the one it runs again (`to`). */
+export interface StepRollback {
+  readonly pipeline: string;
+  readonly step: number;
+  readonly from: ResolvedPipeline['steps'][number];
+  readonly to: ResolvedPipeline['steps'][number];
+  readonly reason: string;
+}
+
 export class AssembledPipeline {
   readonly name: string;
   #runner: PipelineRunner;
@@ -96,6 +106,8 @@ export class AssembledPipeline {
   #previousSteps = new Map<number, ResolvedPipeline['steps'][number]>();
   /** Told when a crash loop rolled a step back (the gateway takes the pipeline's fingerprint again). */
   onStepsChanged?: (pipeline: ResolvedPipeline) => void;
+  /** Told which step a crash loop rolled back, from which version to which (the registry records it). */
+  onRolledBack?: (rollback: StepRollback) => void;
 
   private constructor(name: string, runner: PipelineRunner) {
     this.name = name;
@@ -115,7 +127,7 @@ export class AssembledPipeline {
       steps: pipeline.steps.map((s, i) => ({ plugin: compiled[i]!, kind: s.kind, with: s.with, version: s.manifest.version })),
       canaryDeadlineMs: pipeline.swap.canaryDeadlineMs,
       crashLoop: { maxTraps: pipeline.swap.rollbackTraps, windowMs: pipeline.swap.rollbackWindowMs },
-      onRollback: (index) => assembled!.#rolledBack(index),
+      onRollback: (index, _step, reason) => assembled!.#rolledBack(index, reason),
       context,
       ingressBytes: pipeline.ring.ingressBytes,
       egressBytes: pipeline.ring.egressBytes,
@@ -182,7 +194,7 @@ export class AssembledPipeline {
       assembled.#leases.push(lease);
       assembled.#links.push(lease.arbiter);
     }
-    for (const device of devices) {
+    for (const [position, device] of devices.entries()) {
       const link = links[device.link]!;
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);
       const where = link.transport === 'tcp' ? { host: link.host, port: link.port } : { path: link.path };
@@ -195,6 +207,7 @@ export class AssembledPipeline {
         clock: deps.clock,
         link: assembled.#links[device.link]!,
         ...(deps.guest ? { guest: true } : {}),
+        phaseMs: pollPhaseMs(position, devices.length, device.intervalMs),
         log: (level, message, ctx) => logAt(log, level, message, ctx),
       });
       assembled.#pollers.push(poller);
@@ -244,12 +257,14 @@ export class AssembledPipeline {
     return handoffs.map((h) => ({ index: h.index, plugin: next.steps[h.index]!.plugin, version: next.steps[h.index]!.manifest.version, handoff: h.handoff }));
   }
 
-  #rolledBack(index: number): void {
+  #rolledBack(index: number, reason: string): void {
     const previous = this.#previousSteps.get(index);
     if (!previous || !this.#pipeline) return;
     this.#previousSteps.delete(index);
+    const from = this.#pipeline.steps[index]!;
     this.#pipeline = { ...this.#pipeline, steps: this.#pipeline.steps.map((s, i) => (i === index ? previous : s)) };
     this.onStepsChanged?.(this.#pipeline);
+    this.onRolledBack?.({ pipeline: this.name, step: index, from, to: previous, reason });
   }
 
   /** Stops polling, lets the worker finish what is in the ring, then stops it. */

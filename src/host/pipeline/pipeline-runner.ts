@@ -168,6 +168,8 @@ export class PipelineRunner {
   #retired: RetiredStepCounters[] = [];
   /** How long the last swap held the worker's batches, ms (measured in the worker). */
   lastSwapPauseMs?: number;
+  /** How long the last swap's canary run took, ms, its worker's start included (bench/swap.bench.ts). */
+  lastCanaryMs?: number;
 
   constructor(options: PipelineOptions) {
     this.name = options.name;
@@ -285,7 +287,9 @@ export class PipelineRunner {
           const got = recent.recent!.find((r) => r.index === c.index)!;
           return { index: c.index, plugin: c.step.plugin, doc: { ...(got.doc as object), plugin: c.step.plugin.name, with: c.step.with }, inputs: got.inputs };
         });
+        const canaryFrom = performance.now();
         await runCanary(this.name, steps, this.#options.canaryDeadlineMs ?? DEFAULT_CANARY_DEADLINE_MS);
+        this.lastCanaryMs = performance.now() - canaryFrom;
         const reply = await this.#ask({ op: 'swap', steps: changes.map((c) => ({ index: c.index, step: { plugin: c.step.plugin, kind: c.step.kind, with: c.step.with } })) }, where);
         if (!reply.ok) throw new WgError(reply.code as 'WG_ERR_SWAP_FAILED', { ...reply.context, pipeline: this.name });
         const handoffs = reply.handoffs ?? [];

@@ -66,6 +66,8 @@ export interface DevicePollerOptions {
   maxFrameBytes?: number;
   /** A visitor's device (a probe or scan through the daemon): its transactions alternate with the link's own (link-arbiter.ts). */
   guest?: boolean;
+  /** How long after `start` the first poll goes out (poll-phase.ts); default 0. */
+  phaseMs?: number;
 }
 
 /** A frame record's response length is 16 bits: no response can be longer than this. */
@@ -183,6 +185,7 @@ export class DevicePoller {
 
   async #run(): Promise<void> {
     const { clock, device } = this.#o;
+    if (this.#o.phaseMs && this.counters.polls === 0) await this.#sleep(this.#o.phaseMs);
     let next = clock.monotonicMs();
     while (this.#running) {
       const startedAt = clock.monotonicMs();

@@ -43,6 +43,7 @@ const GATEWAY_LEVEL: ReadonlyArray<[string, (g: ResolvedGateway) => unknown]> = 
   ['uplinks', (g) => g.uplinks],
   ['control', (g) => g.control],
   ['metrics', (g) => g.metrics],
+  ['plugins.drop_in', (g) => g.plugins.dropIn],
   ['fleet', (g) => g.fleet],
 ];
 
