@@ -108,6 +108,15 @@ export const ERROR_CODES = {
   WG_ERR_ROLLBACK_UNTRUSTED: { message: 'plugin {plugin} cannot be rolled back to {version}: its stored package no longer passes this gateway\'s trust settings: {detail}' },
   WG_ERR_REGISTRY_LOCKED: { message: 'plugin registry lock {file} is held: {detail}' },
   WG_ERR_DROPIN_REFUSED: { message: 'drop-in file {file} refused: {detail}' },
+  // --- fleet rollouts over MQTT (src/host/fleet/, docs/fleet.md) ---
+  WG_ERR_FLEET_COMMAND: { message: 'fleet command {id} is refused: {detail}' },
+  WG_ERR_FLEET_EXPIRED: { message: 'fleet command {id} expired at {expires}: not applied' },
+  WG_ERR_FLEET_HASH: { message: 'fleet command {id}: the package has sha256 {actual}, the command names {expected}: not applied' },
+  WG_ERR_FLEET_PACKAGE_SIZE: { message: 'fleet command {id}: the package is larger than fleet.max_package ({limit} bytes): {detail}' },
+  WG_ERR_FLEET_FETCH: { message: 'fleet command {id}: the package cannot be fetched from {url}: {detail}' },
+  WG_ERR_FLEET_MISMATCH: { message: 'fleet command {id} names {plugin} {version}, the package is {actual}: not applied' },
+  WG_ERR_FLEET_BROKER: { message: 'cannot reach the fleet broker {url}: {detail}' },
+  WG_ERR_FLEET_NO_STATUS: { message: 'gateway {gateway} sent no status for command {id} within {timeout}' },
   // --- reload (SIGHUP, wasmgate reload; docs/cli.md) ---
   WG_ERR_RELOAD_REFUSED: { message: 'reload of {file} refused: {detail}' },
   WG_ERR_RELOAD_FAILED: { message: 'reload of {file} failed, the previous pipelines run again: {detail}' },

@@ -12,6 +12,7 @@ import { addDaemonOptions, addLinkOptions, commissionTarget, readRange, type Dae
 import type { DaemonChoice } from './through-daemon.js';
 import type { PluginKind } from '../engine/abi.js';
 import { packageVersion } from './package-version.js';
+import type { RolloutCliOptions } from './fleet.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -227,6 +228,27 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
     .action(async (options: PackageCommandOptions & { json?: boolean }, command: Command) => {
       const { runList } = await import('./plugin-package.js');
       setExit(await runList({ ...packageChoice(command, options), json: options.json === true }, io.out, io.err));
+    });
+  const fleet = subcommand(root, 'fleet', 'roll plugin packages out to gateways through their MQTT broker (docs/fleet.md)');
+  subcommand(fleet, 'rollout', 'install a package on a canary cohort, watch it, then on the rest in waves; stop and roll back at any failure')
+    .argument('<package>', 'package file (.wgp)')
+    .requiredOption('--broker <url>', 'the broker the gateways listen on (mqtt://, mqtts://, ws://, wss://)')
+    .option('--gateways <ids>', 'gateway ids, comma-separated, in rollout order')
+    .option('--gateways-file <file>', 'gateway ids, one per line (# starts a comment), in rollout order')
+    .option('--canary <n>', 'gateways of the canary cohort: the first n', '1')
+    .option('--waves <sizes>', 'sizes of the waves after the canary, counts or percentages of all gateways (2,10,25%); the last repeats (default: the rest at once)')
+    .option('--watch <duration>', 'how long each stage is watched before the next', '30s')
+    .option('--status-timeout <duration>', 'how long to wait for each gateway\'s status', '60s')
+    .option('--max-traps <n>', 'traps of the new version a gateway may report at the health probe', '0')
+    .option('--url <url>', 'the gateways fetch the package here (http or https) instead of getting it in the command')
+    .option('--prefix <prefix>', 'the fleet topics\' first levels (the gateways\' fleet.topic_prefix)', 'wasmgate/fleet')
+    .option('--username <name>', 'user name for the broker')
+    .option('--password-file <file>', 'file holding the password for the broker')
+    .option('--ca <file>', 'CA certificate (PEM) of the broker, for mqtts:// and wss://')
+    .option('--json', 'print the whole result as JSON at the end')
+    .action(async (file: string, options: RolloutCliOptions, command: Command) => {
+      const { runRollout } = await import('./fleet.js');
+      await commission(command, io, setExit, () => runRollout(file, options, io.out, io.err));
     });
   subcommand(plugin, 'docs', "write the built-in plugins' settings reference")
     .option('--out <file>', 'file to write', 'docs/plugin-settings.md')

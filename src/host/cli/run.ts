@@ -107,6 +107,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
   let metrics: MetricsServer | undefined;
   let service: ServiceLifecycle | undefined;
   let dropIn: DropInWatcher | undefined;
+  let fleet: { stop(): Promise<void> } | undefined;
   try {
     // The control socket is claimed before anything starts: a second daemon on the same socket is
     // almost always a second daemon on the same devices and broker, and must not reach them.
@@ -150,6 +151,8 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
         install: async (file, bytes) => (await pluginOps(gateway, logger)).install({ file, bytes }, 'drop-in'),
       });
     }
+    // The fleet's command topic (docs/fleet.md): its installs take the same way, and the same queue.
+    fleet = await startFleet(config, gateway, logger);
     // Under systemd (Type=notify): READY=1 now, watchdog pings while healthy, STOPPING=1 at the stop.
     service = ServiceLifecycle.fromEnv({ logger, clock, pipelines: () => gateway.status().pipelines });
     await service.ready();
@@ -161,6 +164,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
     await dropIn?.stop();
     // First: no request may reach a gateway that is stopping.
     await control?.close();
+    await fleet?.stop();
     await metrics?.close();
     let deadline: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
@@ -176,10 +180,20 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
   } finally {
     await dropIn?.stop();
     service?.close();
+    await fleet?.stop();
     await control?.close();
     await metrics?.close();
     signals.dispose();
   }
+}
+
+/** The fleet client, loaded only for a gateway file with a `fleet:` block. */
+async function startFleet(config: ResolvedGateway, gateway: Gateway, logger: Logger): Promise<{ stop(): Promise<void> } | undefined> {
+  if (config.fleet === null) return undefined;
+  const uplink = config.uplinks.find((u) => u.name === config.fleet!.uplink);
+  if (uplink?.transport !== 'mqtt') return undefined; // the checks refuse any other
+  const { FleetAgent } = await import('../fleet/fleet-agent.js');
+  return FleetAgent.start({ gateway, logger, ops: () => pluginOps(gateway, logger), settings: config.fleet, uplink });
 }
 
 export async function runCommand(file: string, out: (line: string) => void, options: RunOptions = {}): Promise<number> {

@@ -5,6 +5,7 @@
  */
 import { checkMetrics } from '../metrics/metrics-settings.js';
 import { checkPluginSettings } from '../packages/package-settings.js';
+import { checkFleet } from '../fleet/fleet-settings.js';
 import { MAX_SOCKET_PATH_BYTES } from '../control/control-socket-file.js';
 import { dataDirOf, resolveControl } from './resolve-gateway.js';
 import type { GatewayDocument } from './gateway-schema.js';
@@ -31,6 +32,13 @@ export async function checkGateway(doc: GatewayDocument, checks: SettingChecks):
   if (checks.intact(['control']) && checks.clean(['gateway', 'data_dir'])) checkControl(doc, checks);
   if (checks.intact(['metrics'])) checkMetrics(doc.metrics, checks);
   if (checks.intact(['plugins', 'trusted_keys'])) pending.push(checkPluginSettings(doc.plugins, checks));
+  if (checks.intact(['fleet']) && checks.intact(['uplinks']) && doc.fleet !== undefined) {
+    const kinds = new Map(Object.entries(doc.uplinks).flatMap(([n, u]) => {
+      const written = uplinkOf(u);
+      return written ? [[n, written.kind.name] as [string, string]] : [];
+    }));
+    checkFleet(doc.fleet, kinds, checks);
+  }
   await Promise.all(pending);
 }
 

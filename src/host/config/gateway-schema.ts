@@ -8,6 +8,7 @@ import { uplinkSchemas } from '../uplinks/uplink-kinds.js';
 import { metricsSchema } from '../metrics/metrics-settings.js';
 import type { SchemaDocument } from './schema-document.js';
 import { pluginsSchema } from '../packages/package-settings.js';
+import { fleetSchema } from '../fleet/fleet-settings.js';
 
 export const gatewaySchema = {
   type: 'object',
@@ -65,6 +66,7 @@ export const gatewaySchema = {
     },
     metrics: metricsSchema,
     plugins: pluginsSchema,
+    fleet: fleetSchema,
     control: {
       type: 'object',
       additionalProperties: false,

@@ -4,6 +4,7 @@
  */
 import { resolveMetrics } from '../metrics/metrics-settings.js';
 import { resolvePluginSettings } from '../packages/package-settings.js';
+import { resolveFleet } from '../fleet/fleet-settings.js';
 import { dirname, resolve } from 'node:path';
 import { deepFreeze } from './deep-freeze.js';
 import { defaultControlSocket, defaultDataDir, defaultPluginDirs } from './defaults.js';
@@ -33,6 +34,10 @@ export async function resolveGateway(file: string, doc: GatewayDocument, pipelin
     control: resolveControl(doc.control.socket, base, dataDir),
     metrics: resolveMetrics(doc.metrics),
     plugins: await resolvePluginSettings(doc.plugins, base),
+    fleet: resolveFleet(doc.fleet, doc.gateway.id, (name) => {
+      const uplink = uplinks.find((u) => u.name === name);
+      return uplink?.transport === 'mqtt' ? uplink.clientId : name; // checked an MQTT uplink
+    }),
   };
   return deepFreeze(gateway);
 }

@@ -11,6 +11,7 @@ import type { ResolvedOutboxSettings } from '../uplinks/outbox-settings.js';
 import type { ResolvedMetrics } from '../metrics/metrics-settings.js';
 import type { ResolvedPluginSettings } from '../packages/package-settings.js';
 import type { RuleSet } from '../rules/rule-set.js';
+import type { ResolvedFleet } from '../fleet/fleet-settings.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'pretty';
@@ -43,6 +44,8 @@ export interface ResolvedGateway {
   readonly metrics: ResolvedMetrics | null;
   /** Packages an install accepts, and the host functions plugins may import. */
   readonly plugins: ResolvedPluginSettings;
+  /** Rollout commands over MQTT (docs/fleet.md); null: no `fleet:` block, no fleet client. */
+  readonly fleet: ResolvedFleet | null;
 }
 
 export interface ResolvedControl {

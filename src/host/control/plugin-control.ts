@@ -11,7 +11,7 @@ import { basename, dirname } from 'node:path';
 import { WgError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
-import { installPackage, rollbackPlugin, type InstallContext, type InstallOutcome, type PackageSource } from '../packages/package-install.js';
+import { installPackage, rollbackPlugin, type InstallContext, type InstallOutcome, type PackageSource, type RollbackOutcome } from '../packages/package-install.js';
 import { listPlugins } from '../packages/plugin-listing.js';
 import { PluginRegistry } from '../packages/plugin-registry.js';
 import { pipelinesRunning } from '../packages/registry-usage.js';
@@ -31,6 +31,12 @@ export interface PluginOps {
    * back for cause, so that installing it again needs --force.
    */
   rolledBackForCause(rollback: StepRollback): Promise<void>;
+  /**
+   * A rollback from `version` only: when it is not the active version of `plugin` by the time the
+   * rollback's turn comes (rolled back already, by the crash-loop guard say), nothing changes and the
+   * result is null. The fleet's rollback commands name the version they leave (docs/fleet.md).
+   */
+  rollbackFrom(plugin: string, version: string, via: string): Promise<RollbackOutcome | null>;
 }
 
 export function pluginControl(gateway: Gateway, logger: Logger): PluginOps {
@@ -59,11 +65,12 @@ export function pluginControl(gateway: Gateway, logger: Logger): PluginOps {
     queue = next.catch(() => undefined);
     return next;
   };
-  const logged = async <T extends object>(event: 'plugin.installed' | 'plugin.rolled_back', about: { plugin: string; file?: string; via?: string; cause?: string }, work: () => Promise<T>): Promise<T> => {
+  // `work` resolving null did nothing, and is not logged.
+  const logged = async <T extends object | null>(event: 'plugin.installed' | 'plugin.rolled_back', about: { plugin: string; file?: string; via?: string; cause?: string }, work: () => Promise<T>): Promise<T> => {
     const refusedEvent = event === 'plugin.installed' ? 'plugin.install_refused' : 'plugin.rollback_refused';
     try {
       const outcome = await oneAtATime(work);
-      logger.info({ event, ...(outcome as Record<string, unknown>), ...(about.via ? { via: about.via } : {}), ...(about.cause ? { cause: about.cause } : {}) }, event === 'plugin.installed' ? 'plugin package installed' : 'plugin rolled back');
+      if (outcome !== null) logger.info({ event, ...(outcome as Record<string, unknown>), ...(about.via ? { via: about.via } : {}), ...(about.cause ? { cause: about.cause } : {}) }, event === 'plugin.installed' ? 'plugin package installed' : 'plugin rolled back');
       return outcome;
     } catch (err) {
       const named = (err as { context?: { plugin?: unknown } }).context?.plugin;
@@ -90,6 +97,10 @@ export function pluginControl(gateway: Gateway, logger: Logger): PluginOps {
       },
     },
     install: (source, via) => logged('plugin.installed', { plugin: basename(source.file), file: source.file, via }, () => installPackage(source, context)),
+    // Read in its turn of the queue: an earlier rollback (the guard's) may have moved it already.
+    rollbackFrom: (plugin, version, via) => logged('plugin.rolled_back', { plugin, via }, async () => (
+      (await registry.read()).plugins[plugin]?.active.version === version ? rollbackPlugin(plugin, undefined, context) : null
+    )),
     rolledBackForCause: async (rollback) => {
       const { from, to } = rollback;
       if (!isRegistryPath(gateway.config.dataDir, from.wasmPath)) return;

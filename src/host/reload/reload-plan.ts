@@ -44,6 +44,7 @@ const GATEWAY_LEVEL: ReadonlyArray<[string, (g: ResolvedGateway) => unknown]> = 
   ['control', (g) => g.control],
   ['metrics', (g) => g.metrics],
   ['plugins.drop_in', (g) => g.plugins.dropIn],
+  ['fleet', (g) => g.fleet],
 ];
 
 async function moduleBytes(step: ResolvedStep): Promise<Buffer> {
