@@ -21,6 +21,7 @@ import type { DeviceProtocol } from './poll-channel.js';
 import { sourceKind } from '../sources/source-kinds.js';
 import { characterTimeMs } from '../../hal/serial-timing.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
+import { takesUnsolicited } from '../engine/abi.js';
 import { RuleProtocol } from '../poll/rule-protocol.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
 import type { StepCounters } from './chain.js';
@@ -97,10 +98,10 @@ export class AssembledPipeline {
   /** Told when a crash loop rolled a step back (the gateway takes the pipeline's fingerprint again). */
   onStepsChanged?: (pipeline: ResolvedPipeline) => void;
 
-  private constructor(name: string, runner: PipelineRunner) {
+  private constructor(name: string, runner: PipelineRunner, decoderAbi: number | undefined) {
     this.name = name;
     this.#runner = runner;
-    this.#ingress = new FrameIngress(runner.ingress);
+    this.#ingress = new FrameIngress(runner.ingress, { takesUnsolicited: takesUnsolicited(decoderAbi) });
   }
 
   static async start(pipeline: ResolvedPipeline, deps: AssemblyDeps): Promise<AssembledPipeline> {
@@ -143,7 +144,7 @@ export class AssembledPipeline {
     if (!decoder.facts.polling) {
       throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: pipeline.name, plugin: decoder.name, detail: `the source polls devices, but decoder ${decoder.name} does not export the polling group` });
     }
-    assembled = new AssembledPipeline(pipeline.name, runner);
+    assembled = new AssembledPipeline(pipeline.name, runner, pipeline.steps[0]?.manifest.abi);
     assembled.#pipeline = pipeline;
     try {
       await runner.start();
