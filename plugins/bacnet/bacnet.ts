@@ -53,10 +53,12 @@ export function wg_request(index: i32, seq: i32): i32 {
 }
 
 // ABI 1.1: the invoke id (one octet after BVLC 4, NPDU 2, PDU type and max-APDU octets) carries the
-// host's seq; a datagram is as long as its BVLC length field says (Annex J.2), at least a BVLC, NPDU
-// and the shortest APDU (an Abort or a Reject: 3 octets), at most MAX_DATAGRAM. The invoke id of an
-// answer sits elsewhere (after its PDU type), and is checked in wg_process against the request's.
-const FRAMING = utf8('{"seq":{"offset":8,"bytes":1},"length":{"offset":2,"bytes":2,"order":"big","add":0},"min":9,"max":1507}');
+// host's seq; an answer carries it after its PDU type (ABI 1.4 response_seq: octet 7 when the NPDU has
+// no source address; a routed answer's sits further on, and the host takes it for no request's, so
+// routed devices need the decoder's own matching, not done yet). A datagram is as long as its BVLC
+// length field says (Annex J.2), at least a BVLC, NPDU and the shortest APDU (an Abort or a Reject:
+// 3 octets), at most MAX_DATAGRAM. wg_process checks the invoke id again, with everything else.
+const FRAMING = utf8('{"seq":{"offset":8,"bytes":1},"response_seq":{"offset":7,"bytes":1},"length":{"offset":2,"bytes":2,"order":"big","add":0},"min":9,"max":1507}');
 
 export function wg_framing(): i32 {
   setResult(FRAMING.bytes);
