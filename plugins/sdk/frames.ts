@@ -4,6 +4,10 @@
 export const FRAME_OK: u16 = 0;
 export const FRAME_TIMEOUT: u16 = 1;
 export const FRAME_LINK_LOST: u16 = 2;
+/** ABI 1.4: a frame nobody asked for (request index FRAME_NO_REQUEST, the sender's address as the request bytes). */
+export const FRAME_UNSOLICITED: u16 = 3;
+export const FRAME_NO_REQUEST: i32 = 0xffff;
+export const FRAME_NO_DEVICE: i32 = 0xffff;
 
 export class FrameReader {
   private pos: usize = 0;

@@ -125,6 +125,11 @@ export class SampleWriter {
 
   get length(): i32 { return this.count; }
 
+  /** Drops the samples appended after the first `count` (a record found malformed halfway). Text they added stays unused in the heap. */
+  truncate(count: i32): void {
+    if (count >= 0 && count < this.count) this.count = count;
+  }
+
   /** Writes the header, places the text heap, declares the output; returns the output length. */
   finish(): i32 {
     const recordsEnd = BATCH_HEADER + this.count * SAMPLE_SIZE;

@@ -11,6 +11,7 @@ export const HAL_ERROR_CODES = {
   WG_ERR_HAL_CONNECT: { message: 'cannot connect to {device}: {detail}' },
   WG_ERR_HAL_TIMEOUT: { message: 'no answer from {device} within {detail}' },
   WG_ERR_HAL_RX_OVERFLOW: { message: 'device {device} sent more than the link holds ({detail}) without being asked; link closed' },
+  WG_ERR_HAL_SEND: { message: 'cannot send a datagram to {device}: {detail}' },
 } as const satisfies Record<string, CodeSpec>;
 
 export type HalErrorCode = keyof typeof HAL_ERROR_CODES;

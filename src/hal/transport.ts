@@ -1,7 +1,6 @@
 /**
  * The HAL transport contract: how the host moves raw bytes to and from one field device link.
- * This file holds only types and their contracts; `tcp.ts`, `serial.ts` (and later `udp.ts`)
- * implement it, and `test/hal/transport.contract.ts` checks every implementation against it.
+ * This file holds only types and their contracts; `tcp.ts`, `serial.ts` and `udp.ts` implement it, and `test/hal/transport.contract.ts` checks every implementation against it.
  *
  * Higher layers (poll scheduler, Modbus client) take a `Transport` as a parameter and never learn
  * which kind it is. They branch on `WgError.code`, never on message text:
@@ -19,6 +18,8 @@
  * | `WG_ERR_HAL_RX_OVERFLOW` | the device sent more than `rxLimitBytes` while no read took it: no  |
  * |                        | answer is that long, so the transport discarded what it held, counted |
  * |                        | it (`counters()`), and ended the link as if lost. `open()` again.     |
+ * | `WG_ERR_HAL_SEND`      | a datagram link (UDP) could not send one datagram (no route, too      |
+ * |                        | large, a broadcast not allowed). The link stays open.                 |
  *
  * Every such error carries `context.device` (the `device` option, the name the operator gave the
  * device in the gateway file) and, except for `WG_ERR_HAL_CLOSED`, a `context.detail` with the
@@ -139,6 +140,31 @@ export interface Transport {
    * or never-opened transport resolves at once. Never rejects.
    */
   close(): Promise<void>;
+}
+
+/** One received datagram and who sent it. */
+export interface Datagram {
+  /** The datagram's bytes; the caller owns them, as with `read()`. */
+  readonly bytes: Uint8Array;
+  /** The sender's IP address and port, as the OS reports them. */
+  readonly address: string;
+  readonly port: number;
+}
+
+/**
+ * A datagram link (UDP): a `Transport` whose `write()` sends one datagram to its peer and whose `read()`
+ * returns one, plus what a link without connections can do: send to any address (a broadcast), and
+ * say who sent what it received (an answer to a broadcast, a notification nobody asked for).
+ *
+ * `receive()` is `read()` with the sender: the two take from the same queue, in arrival order, with the
+ * same timeouts and errors. `sendTo()` rejects, like `write()`, with `WG_ERR_HAL_CLOSED` or the error
+ * that ended the link, and with `WG_ERR_HAL_SEND` when the OS refuses that one datagram.
+ */
+export interface DatagramTransport extends Transport {
+  /** The address and port the link is bound to, while open. */
+  readonly local: { readonly address: string; readonly port: number } | undefined;
+  sendTo(bytes: Uint8Array, host: string, port: number): Promise<void>;
+  receive(timeoutMs: number): Promise<Datagram>;
 }
 
 /** Builds an unopened transport of one kind from its settings. */

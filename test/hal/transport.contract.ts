@@ -1,6 +1,7 @@
 /**
  * The transport contract (src/hal/transport.ts) as one test suite, run against every implementation
- * with a real peer: TCP loopback, serial over a socat pty pair; UDP loopback will reuse it.
+ * with a real peer: TCP loopback, serial over a socat pty pair. UDP, whose datagrams keep their
+ * boundaries and which has no peer to hang up, has its own suite (datagram.contract.ts).
  * A kind that cannot show a behaviour (UDP has no refused connection, no peer close) says so through
  * the options, and the test is registered as skipped with that reason; a kind where the contract says
  * less (serial: a lost port loses bytes still in flight) says so too, and the test checks what it says.

@@ -243,9 +243,47 @@ async function runModbus(run: Run): Promise<void> {
   }
 }
 
+/**
+ * bacnet: one ReadPropertyMultiple of a REAL, a Double, a binary present value and a bit string, whose
+ * REAL and Double take the special bit patterns (a REAL the top half of each), then the same answer cut
+ * short at every length, which must give bad samples the same way everywhere.
+ */
+async function runBacnet(run: Run): Promise<void> {
+  const { instance } = loadPlugin(wasmPathOf(join(REPO_ROOT, 'plugins', 'bacnet')), {
+    with: (await manifestDefaults('bacnet')).withDefaults({}),
+    devices: [{ index: 0, name: 'ahu', device_instance: 7, host: '127.0.0.1', port: 47808 }],
+    points: [
+      { id: 0, name: 'real', device: 0, object_type: 0, instance: 1, property: 85, unit: '' },
+      { id: 1, name: 'double', device: 0, object_type: 2, instance: 2, property: 85, unit: '' },
+      { id: 2, name: 'bool', device: 0, object_type: 3, instance: 3, property: 85, unit: '' },
+      { id: 3, name: 'flags', device: 0, object_type: 0, instance: 1, property: 111, unit: '' },
+    ],
+  });
+  const g = generator(47);
+  const specials = specialBits();
+  const result = (property: number, value: number[]) => [0x29, property, 0x4e, ...value, 0x4f];
+  for (let round = 0; round < 2 * specials.length; round++) {
+    const bits = new Uint8Array(8);
+    new DataView(bits.buffer).setBigUint64(0, specials[round % specials.length]!);
+    const seq = round & 0xff;
+    const apdu = [
+      0x30, seq, 0x0e,
+      0x0c, 0x00, 0x00, 0x00, 0x01, 0x1e, ...result(85, [0x44, ...bits.subarray(0, 4)]), ...result(111, [0x82, 0x04, g.u32() & 0xf0]), 0x1f,
+      0x0c, 0x00, 0x80, 0x00, 0x02, 0x1e, ...result(85, [0x55, 0x08, ...bits]), 0x1f,
+      0x0c, 0x00, 0xc0, 0x00, 0x03, 0x1e, ...result(85, [0x91, g.u32() & 1]), 0x1f,
+    ];
+    const cut = round < specials.length ? apdu.length : 3 + (round % (apdu.length - 3));
+    const length = 6 + cut;
+    const response = Uint8Array.from([0x81, 0x0a, length >> 8, length & 0xff, 0x01, 0x00, ...apdu.slice(0, cut)]);
+    const request = instance.request(0, seq);
+    record(run, instance.process(encodeFrameBatch([{ ctx: { device: 0, request: 0, status: 0, seq, ts: 1_700_000_000_000 + round * 1000 }, request, response }])));
+  }
+}
+
 /** Each built-in plugin's vectors and settings. A plugin without an entry fails the check. */
 const DRIVERS: Record<string, (run: Run) => Promise<void>> = {
   modbus: runModbus,
+  bacnet: runBacnet,
   scale: async (run) => {
     const instance = await load('scale', {
       points: {

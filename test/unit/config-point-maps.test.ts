@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { basename } from 'node:path';
 import { loadGatewayConfig, type ConfigProblem, type ResolvedPipeline } from '../../src/host/config/index.js';
 import { ConfigWorkspace, gatewayLines } from './config-workspace.js';
+import { modbusPoints } from '../support/modbus-points.js';
 
 function where(problems: readonly ConfigProblem[]): string[] {
   return problems.map((p) => `${basename(p.file)}:${p.line}:${p.column} ${p.path} ${p.code}`);
@@ -86,7 +87,7 @@ test('ten devices of one profile each get its points, numbered across the device
     assert.equal(device.unitId, d + 1);
     assert.equal(device.link, 0);
     assert.deepEqual(
-      device.points.map((p) => ({ id: p.id, device: p.device, name: p.name, address: p.address, type: p.type, unit: p.unit, scale: p.scale, order: p.order, registers: p.registers })),
+      modbusPoints(device.points).map((p) => ({ id: p.id, device: p.device, name: p.name, address: p.address, type: p.type, unit: p.unit, scale: p.scale, order: p.order, registers: p.registers })),
       map.map((m, k) => ({ id: d * 3 + k, device: d, ...m, order: 'CDAB', registers: 2 })),
     );
   }
@@ -119,7 +120,7 @@ test("a device's own points follow its profile's; the defaults go point, device,
     '        profile: pm', // 21
     ...TAIL,
   ]);
-  const view = pipeline.points.map((p) => [p.device, p.name, p.scale, p.unit, p.order, p.offset, p.access, p.writeFunction]);
+  const view = modbusPoints(pipeline.points).map((p) => [p.device, p.name, p.scale, p.unit, p.order, p.offset, p.access, p.writeFunction]);
   assert.deepEqual(view, [
     // d1: the profile's points take d1's point_defaults over the profile's, where d1 gives one.
     [0, 'p.plain', 0.1, 'kW', 'CDAB', 5, 'read_write', null],
@@ -201,7 +202,7 @@ test('a register block makes one point per value: {index} and {address} in its n
     '          - { name: one, function: 3, registers: 500..500, type: int16 }', // 12: a block of one needs no placeholder
     ...TAIL,
   ]);
-  const points = pipeline.points;
+  const points = modbusPoints(pipeline.points);
   assert.equal(points.length, 100 + 5 + 3 + 1);
   const regs = points.slice(0, 100);
   assert.deepEqual(regs.map((p) => p.name), Array.from({ length: 100 }, (_, i) => `r${i}`));

@@ -8,6 +8,7 @@ import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadGatewayConfig, type ResolvedGateway } from '../../src/host/config/index.js';
 import { ConfigWorkspace, FIXTURE_PLUGINS, REPO_ROOT, gatewayLines, pipelineLines } from './config-workspace.js';
+import { modbusPoints } from '../support/modbus-points.js';
 
 async function loadValid(ws: ConfigWorkspace, gateway: string[], pipeline: string[]): Promise<ResolvedGateway> {
   await ws.write('p.yaml', pipeline);
@@ -56,6 +57,7 @@ test('a minimal configuration resolves with every default applied, in ms and byt
     assert.deepEqual(pipeline.batch, { maxRecords: 256, deadlineMs: 250 });
     assert.deepEqual(pipeline.ring, { ingressBytes: 262_144, egressBytes: 262_144 });
     const point = {
+      protocol: 'modbus',
       id: 0,
       name: 'boiler.temp',
       device: 0,
@@ -112,6 +114,7 @@ test('a minimal configuration resolves with every default applied, in ms and byt
           address: '127.0.0.1:502',
           link: 0,
           points: [point],
+          bacnet: null,
         },
       ],
     });
@@ -203,7 +206,7 @@ test('written values win over defaults; ids count across devices; TLS and passwo
       [1502, 0, 100, 2_000, 0, { minMs: 1_000, maxMs: 60_000 }],
     );
     assert.deepEqual(
-      p.points.map((pt) => [pt.id, pt.name, pt.device, pt.type, pt.length, pt.registers, pt.bit, pt.order]),
+      modbusPoints(p.points).map((pt) => [pt.id, pt.name, pt.device, pt.type, pt.length, pt.registers, pt.bit, pt.order]),
       [
         [0, 't1', 0, 'float64', null, 4, null, 'CDAB'],
         [1, 'run', 1, 'bool', null, 1, 15, 'ABCD'],
@@ -211,7 +214,7 @@ test('written values win over defaults; ids count across devices; TLS and passwo
         [3, 'door', 1, 'bool', null, 1, null, 'ABCD'],
       ],
     );
-    assert.deepEqual([p.points[0]?.unit, p.points[0]?.scale, p.points[0]?.offset], ['degC', 0.1, -40]);
+    assert.deepEqual([modbusPoints(p.points)[0]?.unit, modbusPoints(p.points)[0]?.scale, modbusPoints(p.points)[0]?.offset], ['degC', 0.1, -40]);
     assert.equal(p.points[2]?.description, 'asset tag');
     // A device's points are the very objects listed on the pipeline.
     assert.equal(b?.points[0], p.points[1]);

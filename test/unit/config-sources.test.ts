@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { basename } from 'node:path';
 import { loadGatewayConfig, renderTopic, type ConfigProblem, type ResolvedPipeline } from '../../src/host/config/index.js';
 import { ConfigWorkspace, gatewayLines } from './config-workspace.js';
+import { modbusPoints } from '../support/modbus-points.js';
 
 function where(problems: readonly ConfigProblem[]): string[] {
   return problems.map((p) => `${basename(p.file)}:${p.line}:${p.column} ${p.path} ${p.code}`);
@@ -108,7 +109,7 @@ test('a pipeline mixing modbus_tcp and modbus_rtu_over_tcp resolves to links and
     { index: 3, name: 'm3', kind: 'modbus_rtu_over_tcp', link: 2, framing: 'rtu', address: '10.0.0.10:4002 unit 7', unitId: 7, turnaroundMs: 0, quarantineAfter: 3, points: [3] },
   ]);
   // Registers per value: int16 and uint16 one, float32 and uint32 two.
-  assert.deepEqual(pipeline.points.map((p) => [p.id, p.name, p.device, p.function, p.address, p.registers]), [
+  assert.deepEqual(modbusPoints(pipeline.points).map((p) => [p.id, p.name, p.device, p.function, p.address, p.registers]), [
     [0, 'temp', 0, 3, 0, 1],
     [1, 'volts', 1, 4, 2, 2],
     [2, 'amps', 2, 4, 6, 1],
@@ -350,7 +351,7 @@ test('{address} and {function} render from each point, {device} from its device'
   const lines = twoMeters('plant/{gateway}/{device}/{function}/{address}/{point}');
   lines.splice(6, 0, '      - { name: "r{address}", function: 3, registers: "10..11", type: uint16 }'); // profile points: kwh, r10, r11
   const pipeline = await resolved(lines);
-  const topics = pipeline.points.map((p) =>
+  const topics = modbusPoints(pipeline.points).map((p) =>
     renderTopic(pipeline.publish.topic, {
       gateway: 'gw1', pipeline: pipeline.name, device: pipeline.source.devices[p.device]!.name, point: p.name,
       address: String(p.address), function: String(p.function),

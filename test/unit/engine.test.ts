@@ -2,6 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { v8Engine } from '../../src/host/engine/engine.js';
+import { takesUnsolicited } from '../../src/host/engine/abi.js';
 import { MAX_STATS_BYTES, PluginInstance } from '../../src/host/engine/plugin-instance.js';
 import { isWgError, WgError } from '../../src/host/errors.js';
 import { watBytes, watFixturePath } from '../support/plugins.js';
@@ -44,9 +45,13 @@ test('an incomplete write group (ABI 1.2) names what is missing', () => {
   assert.deepEqual(abiProblems('incomplete-writes'), ['incomplete write group: has wg_write but misses wg_write_check']);
 });
 
-test('minor versions only add: a manifest of 1, 1.1, 1.2 or 1.3 loads; one of a minor newer than the host is refused', () => {
-  for (const abi of [1, 1.1, 1.2, 1.3]) assert.doesNotThrow(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', abi), String(abi));
-  assert.throws(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', 1.4), /manifest declares abi 1\.4, this host speaks up to 1\.3/);
+test('minor versions only add: a manifest of 1 to 1.4 loads; one of a minor newer than the host is refused', () => {
+  for (const abi of [1, 1.1, 1.2, 1.3, 1.4]) assert.doesNotThrow(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', abi), String(abi));
+  assert.throws(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', 1.5), /manifest declares abi 1\.5, this host speaks up to 1\.4/);
+});
+
+test('unsolicited frames (ABI 1.4) go only to decoders that declare 1.4 or later', () => {
+  assert.deepEqual([undefined, 1, 1.1, 1.2, 1.3, 1.4, 1.5, 2.4].map(takesUnsolicited), [false, false, false, false, false, true, true, false]);
 });
 
 test('an incomplete state group (ABI 1.3) names what is missing', () => {

@@ -3,7 +3,7 @@
 // length of unit id + PDU, unit id; all big-endian).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFramingRule, parseFramingRules, ruleFor, ruleFrameLength, withSeq } from '../../src/host/engine/framing-rule.js';
+import { parseFramingRule, parseFramingRules, readSeq, ruleFor, ruleFrameLength, seqMask, withSeq } from '../../src/host/engine/framing-rule.js';
 import { isWgError } from '../../src/host/errors.js';
 
 const MODBUS_TCP = '{"seq":{"offset":0,"bytes":2,"order":"big"},"length":{"offset":4,"bytes":2,"order":"big","add":6},"min":7,"max":260}';
@@ -99,4 +99,18 @@ test('a malformed rule of the new forms is refused with the setting named', () =
   ] as const) {
     assert.throws(() => parseFramingRules(text, { plugin: 'p' }), (err: unknown) => isWgError(err, 'WG_ERR_PLUGIN_STATUS') && why.test(err.message), text);
   }
+});
+
+// ABI 1.4: BACnet writes a request's invoke id at octet 8 of the datagram (after BVLC 4, NPDU 2, PDU
+// type, max-APDU) and finds an answer's at octet 7 (after its PDU type): ASHRAE 135, 20.1.2 and 20.1.5.
+test('response_seq: an answer carries the sequence number elsewhere than its request; the mask is the one-byte field', () => {
+  const rule = parseFramingRule('{"seq":{"offset":8,"bytes":1},"response_seq":{"offset":7,"bytes":1},"length":{"offset":2,"bytes":2},"min":9,"max":1507}', {});
+  assert.equal(withSeq(rule, new Uint8Array(17), 0x1234)[8], 0x34);
+  const ack = Uint8Array.from([0x81, 0x0a, 0x00, 0x09, 0x01, 0x00, 0x30, 0x34, 0x0c]);
+  assert.equal(readSeq(rule, ack), 0x34);
+  assert.equal(seqMask(rule), 0xff);
+  const modbus = parseFramingRule('{"seq":{"offset":0,"bytes":2},"length":{"offset":4,"bytes":2,"add":6},"max":260}', {});
+  assert.equal(readSeq(modbus, Uint8Array.from([0x12, 0x34, 0, 0, 0, 3, 1, 3, 0])), 0x1234, 'without response_seq, where the request has it');
+  assert.equal(seqMask(modbus), 0xffff);
+  assert.throws(() => parseFramingRule('{"seq":null,"response_seq":{"offset":7,"bytes":1},"length":{"offset":2,"bytes":2},"max":1507}', {}), (e) => isWgError(e, 'WG_ERR_PLUGIN_STATUS') && /response_seq needs seq/.test(String(e.context.detail)));
 });

@@ -63,6 +63,20 @@ export const DEFAULTS = {
     description: '',
     access: 'read', // whether the point may be written
   },
+  bacnetDevice: {
+    port: 47808, // UDP port, BACnet/IP's own (0xBAC0)
+    interval: '5s', // duration between polls
+    timeout: '3s', // duration: APDU timeout, per request (ASHRAE 135's default APDU_Timeout)
+    retries: 3, // extra attempts per request (the default Number_Of_APDU_Retries)
+    localPort: 0, // UDP port the gateway's socket for the device binds; 0: one the OS picks
+    backoffMin: '500ms', // duration: first re-bind back-off
+    backoffMax: '30s', // duration: re-bind back-off ceiling
+  },
+  bacnetPoint: {
+    property: 'present-value',
+    unit: '', // si spelling or BACnet engineering unit name; empty = none
+    description: '',
+  },
   step: {
     with: {}, // the plugin's own defaults fill the rest
   },

@@ -154,7 +154,7 @@ export interface ResolvedSource {
 }
 
 /** How request and response frames are delimited on a link: the decoder learns it per device. */
-export type Framing = 'tcp' | 'rtu';
+export type Framing = 'tcp' | 'rtu' | 'bacnet_ip';
 
 export interface ResolvedLinkBase {
   readonly index: number;
@@ -204,7 +204,16 @@ export interface ResolvedSerialLink extends ResolvedLinkBase {
   readonly rs485: ResolvedRs485 | null;
 }
 
-export type ResolvedLink = ResolvedTcpLink | ResolvedSerialLink;
+/** A UDP socket of the gateway's, connected to one device (BACnet/IP). */
+export interface ResolvedUdpLink extends ResolvedLinkBase {
+  readonly transport: 'udp';
+  readonly host: string;
+  readonly port: number;
+  /** Local port the socket binds; 0: one the OS picks. */
+  readonly bindPort: number;
+}
+
+export type ResolvedLink = ResolvedTcpLink | ResolvedSerialLink | ResolvedUdpLink;
 
 export interface ResolvedDevice {
   readonly index: number;
@@ -228,9 +237,40 @@ export interface ResolvedDevice {
   readonly quarantineAfter: number;
   /** This device's points (the same objects as in the pipeline's `points`). */
   readonly points: readonly ResolvedPoint[];
+  /** A BACnet device's identity and what it serves; null for every other kind. */
+  readonly bacnet: ResolvedBacnetDevice | null;
 }
 
-export interface ResolvedPoint {
+export interface ResolvedBacnetDevice {
+  /** Its device object's instance number (0 to 4194302). */
+  readonly deviceInstance: number;
+  /** Whether it serves ReadPropertyMultiple (else one ReadProperty per point). */
+  readonly readMultiple: boolean;
+}
+
+export type ResolvedPoint = ResolvedModbusPoint | ResolvedBacnetPoint;
+
+/** A point of a BACnet device: one property of one of its objects. */
+export interface ResolvedBacnetPoint {
+  readonly protocol: 'bacnet';
+  readonly id: number;
+  readonly name: string;
+  readonly device: number;
+  /** BACnetObjectType number, and the name it was written with (or its number as text). */
+  readonly objectType: number;
+  readonly objectTypeName: string;
+  readonly instance: number;
+  /** BACnetPropertyIdentifier number, and its name as written. */
+  readonly property: number;
+  readonly propertyName: string;
+  /** Unit as si spells it (a BACnet engineering unit name is turned into it at load); empty for none. */
+  readonly unit: string;
+  readonly description: string;
+  readonly access: PointAccess;
+}
+
+export interface ResolvedModbusPoint {
+  readonly protocol: 'modbus';
   /** Index into the pipeline's `points`: the point id in samples. */
   readonly id: number;
   readonly name: string;

@@ -5,7 +5,7 @@
 
 export const ABI_MAJOR = 1;
 /** The newest minor version of ABI_MAJOR this host speaks (docs/plugin-abi.md, History). */
-export const ABI_MINOR = 3;
+export const ABI_MINOR = 4;
 export const ABI_MARKER = `wasmgate_abi_v${ABI_MAJOR}`;
 /** Any export named like a version marker, to report "built for ABI vN" precisely. */
 export const ABI_MARKER_PATTERN = /^wasmgate_abi_v(\d+)$/;
@@ -82,7 +82,23 @@ export const FrameField = {
   reqLen: 24,
   respLen: 26,
 } as const;
-export const FrameStatus = { ok: 0, timeout: 1, linkLost: 2 } as const;
+export const FrameStatus = { ok: 0, timeout: 1, linkLost: 2, unsolicited: 3 } as const;
+/** ABI 1.4: the request index of an unsolicited frame (no request asked for it). */
+export const NO_REQUEST = 0xffff;
+/** ABI 1.4: the device index of an unsolicited frame no configured device sent. */
+export const NO_DEVICE = 0xffff;
+/** The first minor version whose decoders are handed unsolicited frames (docs/plugin-abi.md, "Unsolicited frames"). */
+export const UNSOLICITED_MINOR = 4;
+
+/**
+ * Whether a decoder whose manifest declares `manifestAbi` is handed unsolicited frame records. A
+ * decoder of 1.0 to 1.3 was written when every record answered one of its requests, and may read
+ * the request index of one into its plan: it never sees them (the host counts what it kept back).
+ */
+export function takesUnsolicited(manifestAbi: number | undefined): boolean {
+  if (manifestAbi === undefined || Math.trunc(manifestAbi) !== ABI_MAJOR) return false;
+  return Math.round((manifestAbi - ABI_MAJOR) * 10) >= UNSOLICITED_MINOR;
+}
 
 /** Message record: u32 len, u32 point (or NO_POINT), payload, padded to 4. */
 export const MESSAGE_HEADER = 8;

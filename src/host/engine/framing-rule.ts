@@ -6,7 +6,7 @@
  * checked here; the worker also checks that the plugin's own frames agree with it before it is used.
  *
  * Text form (UTF-8 JSON), every number a byte count or offset (docs/plugin-abi.md, wg_framing):
- *   RULE  = { "seq": FIELD | null, "length": FIELD + { "add": n } | CASES, "min": n, "max": n }
+ *   RULE  = { "seq": FIELD | null, "response_seq": FIELD, "length": FIELD + { "add": n } | CASES, "min": n, "max": n }
  *   CASES = { "at": n, "cases": [ { "mask": n, "equals": n | [n...], "length": n | FIELD + { "add": n } } ] }
  *   TEXT  = RULE | { "by_framing": { "<framing>": RULE, ... } }
  * A length field: the response is complete when the field has arrived and then the unsigned field plus
@@ -41,6 +41,11 @@ export interface LengthCases {
 export interface FramingRule {
   /** Where the host writes the sequence number into a request frame; null when frames carry none. */
   seq: FieldRule | null;
+  /**
+   * ABI 1.4: where an answer carries it, when not where the request does (BACnet: a request's invoke id
+   * follows its max-APDU octet, an answer's its PDU type); null: at `seq`.
+   */
+  responseSeq: FieldRule | null;
   length: LengthField | LengthCases;
   min: number;
   max: number;
@@ -108,10 +113,16 @@ export function withSeq(rule: FramingRule, template: Uint8Array, seq: number): U
   return frame;
 }
 
-/** The sequence number in `frame` where the rule puts it; undefined when the rule has none or the frame is short. */
+/** The sequence number an answer `frame` carries where the rule puts it; undefined when the rule has none or the frame is short. */
 export function readSeq(rule: FramingRule, frame: Uint8Array): number | undefined {
-  if (!rule.seq || frame.byteLength < rule.seq.offset + rule.seq.bytes) return undefined;
-  return readField(frame, rule.seq);
+  const at = rule.responseSeq ?? rule.seq;
+  if (!at || frame.byteLength < at.offset + at.bytes) return undefined;
+  return readField(frame, at);
+}
+
+/** The sequence numbers a frame can carry, as a mask of the request's field (0xff for one byte); undefined when none. */
+export function seqMask(rule: FramingRule): number | undefined {
+  return rule.seq ? 2 ** (8 * Math.min(rule.seq.bytes, (rule.responseSeq ?? rule.seq).bytes)) - 1 : undefined;
 }
 
 function parseJson(text: string, fail: Fail): Record<string, unknown> {
@@ -126,8 +137,10 @@ function parseJson(text: string, fail: Fail): Record<string, unknown> {
 }
 
 function ruleOf(doc: Record<string, unknown>, at: string, fail: Fail): FramingRule {
-  onlyKeys(doc, ['seq', 'length', 'min', 'max'], at, fail);
+  onlyKeys(doc, ['seq', 'response_seq', 'length', 'min', 'max'], at, fail);
   const seq = doc.seq === null || doc.seq === undefined ? null : field(doc.seq, `${at}seq`, ['offset', 'bytes', 'order'], fail);
+  const responseSeq = doc.response_seq === null || doc.response_seq === undefined ? null : field(doc.response_seq, `${at}response_seq`, ['offset', 'bytes', 'order'], fail);
+  if (responseSeq && !seq) throw fail(`${at}response_seq needs seq: an answer can only carry the sequence number its request did`);
   const lengthDoc = doc.length;
   let length: LengthField | LengthCases;
   let header: number;
@@ -142,7 +155,7 @@ function ruleOf(doc: Record<string, unknown>, at: string, fail: Fail): FramingRu
   const max = doc.max;
   if (!Number.isInteger(max) || (max as number) < header || (max as number) > MAX_FRAME) throw fail(`${at}max must be from ${header} to ${MAX_FRAME} bytes`);
   if (!Number.isInteger(min) || (min as number) < header || (min as number) > (max as number)) throw fail(`${at}min must be from ${header} to max`);
-  return { seq, length, min: min as number, max: max as number };
+  return { seq, responseSeq, length, min: min as number, max: max as number };
 }
 
 function cases(doc: Record<string, unknown>, name: string, fail: Fail): LengthCases {

@@ -22,6 +22,7 @@ import type { DeviceProtocol } from './poll-channel.js';
 import { sourceKind } from '../sources/source-kinds.js';
 import { characterTimeMs } from '../../hal/serial-timing.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
+import { takesUnsolicited } from '../engine/abi.js';
 import { RuleProtocol } from '../poll/rule-protocol.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
 import type { StepCounters } from './chain.js';
@@ -121,10 +122,10 @@ export class AssembledPipeline {
   /** Told which step a crash loop rolled back, from which version to which (the registry records it). */
   onRolledBack?: (rollback: StepRollback) => void;
 
-  private constructor(name: string, runner: PipelineRunner) {
+  private constructor(name: string, runner: PipelineRunner, decoderAbi: number | undefined) {
     this.name = name;
     this.#runner = runner;
-    this.#ingress = new FrameIngress(runner.ingress);
+    this.#ingress = new FrameIngress(runner.ingress, { takesUnsolicited: takesUnsolicited(decoderAbi) });
   }
 
   static async start(pipeline: ResolvedPipeline, deps: AssemblyDeps): Promise<AssembledPipeline> {
@@ -197,7 +198,7 @@ export class AssembledPipeline {
     if (!decoder.facts.polling) {
       throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: pipeline.name, plugin: decoder.name, detail: `the source polls devices, but decoder ${decoder.name} does not export the polling group` });
     }
-    assembled = new AssembledPipeline(pipeline.name, runner);
+    assembled = new AssembledPipeline(pipeline.name, runner, pipeline.steps[0]?.manifest.abi);
     assembled.#pipeline = pipeline;
     if (ruleActions) assembled.#rules = ruleActions;
     if (stateFile) assembled.#stateFile = stateFile;
@@ -225,11 +226,22 @@ export class AssembledPipeline {
         const arbiter = new LinkArbiter(link, transport, deps.clock, link.transport === 'serial' ? characterTimeMs(link) : 0);
         // The devices of a link share its framing: the first one's protocol delimits for all of them.
         const protocol = protocolOf(link.devices[0]!);
-        if (link.inFlight > 1) {
+        // A datagram link is always read by a demux: answers are matched by invoke id, and what a device
+        // sends unasked goes into the ring as an unsolicited frame (ABI 1.4), never taken for an answer.
+        if (link.inFlight > 1 || link.transport === 'udp') {
           const seqOf = protocol.seqOf?.bind(protocol);
           if (seqOf && seqOf(new Uint8Array(link.maxFrameBytes)) !== undefined) {
-            arbiter.demux = new TransactionDemux(transport, { frameLength: (b) => protocol.frameLength(b), seqOf: (f) => seqOf(f) ?? -1, maxFrameBytes: link.maxFrameBytes }, deps.clock, link.name);
-          } else {
+            const ingress = assembled!.#ingress;
+            const sender = link.transport === 'udp' ? `${link.host}:${link.port}` : '';
+            const onUnmatched = link.transport === 'udp'
+              ? (frame: Uint8Array) => void ingress.writeUnsolicited(link.devices[0]!, sender, frame, deps.clock.wallMs())
+              : undefined;
+            arbiter.demux = new TransactionDemux(transport, {
+              frameLength: (b) => protocol.frameLength(b), seqOf: (f) => seqOf(f) ?? -1, maxFrameBytes: link.maxFrameBytes,
+              ...(protocol.seqMask !== undefined ? { seqMask: protocol.seqMask } : {}),
+              ...(link.transport === 'udp' ? { datagrams: true, onUnmatched } : {}),
+            }, deps.clock, link.name);
+          } else if (link.inFlight > 1) {
             log.warn({ event: 'link.in_flight_limited', link: link.name, inFlight: link.inFlight }, `in_flight ${link.inFlight} needs a decoder whose framing rule carries a transaction id (wg_framing); ${decoder.name} has none, so link ${link.name} keeps one transaction at a time`);
           }
         }
@@ -241,7 +253,7 @@ export class AssembledPipeline {
     for (const [position, device] of devices.entries()) {
       const link = links[device.link]!;
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);
-      const where = link.transport === 'tcp' ? { host: link.host, port: link.port } : { path: link.path };
+      const where = link.transport === 'serial' ? { path: link.path } : { host: link.host, port: link.port };
       const poller = new DevicePoller({
         device: { ...device, ...where },
         requests,
@@ -353,10 +365,16 @@ export class AssembledPipeline {
   }
 }
 
+/** `{address}` and `{function}` of a topic: a Modbus point's register and function; a BACnet point's object (`analog-input:3`) and property. */
+function whereInDevice(p: ResolvedPipeline['points'][number]): { address: string; function: string } {
+  if (p.protocol === 'bacnet') return { address: `${p.objectTypeName}:${p.instance}`, function: p.propertyName };
+  return { address: String(p.address), function: String(p.function) };
+}
+
 function pointTopics(pipeline: ResolvedPipeline, gateway: string): { byPoint: string[]; many: string } {
   const devices = pipeline.source.devices;
   const byPoint = pipeline.points.map((p) =>
-    renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: devices[p.device]!.name, point: p.name, address: String(p.address), function: String(p.function) }),
+    renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: devices[p.device]!.name, point: p.name, ...whereInDevice(p) }),
   );
   const many = renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: '', point: '', address: '', function: '' }).replace(/\/+$/, '').replace(/\/{2,}/g, '/');
   return { byPoint, many };

@@ -31,14 +31,23 @@ export function pipelineContext(pipeline: ResolvedPipeline): ChainContext {
  * or connection it shares.
  */
 function deviceDocument(d: ResolvedDevice, link: ResolvedLink): Record<string, unknown> {
-  const where = link.transport === 'tcp' ? { host: link.host, port: link.port } : { path: link.path };
+  const where = link.transport === 'serial' ? { path: link.path } : { host: link.host, port: link.port };
+  // A BACnet device is known by its device instance, and says whether it serves ReadPropertyMultiple.
+  const bacnet = d.bacnet === null ? {} : { device_instance: d.bacnet.deviceInstance, read_multiple: d.bacnet.readMultiple };
   return {
     index: d.index, name: d.name, kind: d.kind, link: link.name, framing: d.framing, ...where, unit_id: d.unitId,
-    interval_ms: d.intervalMs, timeout_ms: d.timeoutMs,
+    interval_ms: d.intervalMs, timeout_ms: d.timeoutMs, ...bacnet,
   };
 }
 
 function pointDocument(p: ResolvedPoint): Record<string, unknown> & { unit: string } {
+  if (p.protocol === 'bacnet') {
+    // Numbers for the decoder, names as written for encoders and logs.
+    return {
+      id: p.id, name: p.name, device: p.device, object_type: p.objectType, instance: p.instance, property: p.property,
+      object_type_name: p.objectTypeName, property_name: p.propertyName, unit: p.unit, description: p.description, access: p.access,
+    };
+  }
   return {
     id: p.id, name: p.name, device: p.device, function: p.function, address: p.address, type: p.type, order: p.order,
     length: p.length, ...(p.bit !== null ? { bit: p.bit } : {}), unit: p.unit, scale: p.scale, offset: p.offset,

@@ -3,6 +3,7 @@
  * full the caller waits for the worker to make room: a frame already read from a device is never
  * dropped. Waits are counted; they show as poll overruns upstream.
  */
+import { FrameStatus, NO_REQUEST } from '../engine/abi.js';
 import { frameRecordPayloadLength, writeFramePayload, type FrameContext } from '../engine/frame-record.js';
 import type { RingWriter } from '../ring/writer.js';
 
@@ -13,10 +14,32 @@ export class FrameIngress {
   framesWritten = 0;
   /** Frames given up because the pipeline stopped while they waited for room. */
   framesDroppedAtStop = 0;
+  /** ABI 1.4: unsolicited frames recorded, and those kept back from a decoder too old to take them. */
+  unsolicitedWritten = 0;
+  unsolicitedKeptBack = 0;
   #closed = false;
+  readonly #takesUnsolicited: boolean;
 
-  constructor(ring: RingWriter) {
+  /** `takesUnsolicited`: the pipeline's decoder declares ABI 1.4 or later (engine/abi.ts, takesUnsolicited). */
+  constructor(ring: RingWriter, options: { takesUnsolicited?: boolean } = {}) {
     this.#ring = ring;
+    this.#takesUnsolicited = options.takesUnsolicited ?? false;
+  }
+
+  /**
+   * A frame that answers no request (an I-Am, a COV notification): recorded with status unsolicited,
+   * request index NO_REQUEST, the sender's address as UTF-8 text in the request part and the frame as
+   * the response (docs/plugin-abi.md, "Unsolicited frames"). `device` is the device it came from, or
+   * NO_DEVICE. Returns false, recording nothing, when the decoder is too old to be handed one.
+   */
+  async writeUnsolicited(device: number, sender: string, frame: Uint8Array, ts: number): Promise<boolean> {
+    if (!this.#takesUnsolicited) {
+      this.unsolicitedKeptBack++;
+      return false;
+    }
+    await this.write({ device, request: NO_REQUEST, status: FrameStatus.unsolicited, seq: 0, ts }, new TextEncoder().encode(sender), frame);
+    this.unsolicitedWritten++;
+    return true;
   }
 
   async write(ctx: FrameContext, request: Uint8Array, response?: Uint8Array): Promise<void> {

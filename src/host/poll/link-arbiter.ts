@@ -20,7 +20,7 @@ import type { TransactionDemux } from './transaction-demux.js';
 export interface ArbitratedLink {
   name: string;
   kind: string;
-  framing: 'tcp' | 'rtu';
+  framing: 'tcp' | 'rtu' | 'bacnet_ip';
   silenceMs: number;
   /** Transactions granted at once: 1 on a bus; Modbus TCP `in_flight`. */
   inFlight: number;
@@ -45,6 +45,8 @@ export interface LinkStatus extends TransportCounters {
   staleBytes: number;
   /** With several transactions in flight: answers whose transaction id no request waited for (late). */
   unmatchedAnswers: number;
+  /** A datagram link's datagrams that were not one whole frame, dropped (the link stays up). */
+  malformedDatagrams: number;
   /** Drains after a timeout or a bad frame (shared links), and reopenings. */
   drains: number;
   opens: number;
@@ -281,6 +283,7 @@ export class LinkArbiter {
       utilisation: Math.min(1, (this.#busyMs + inGrant) / wall),
       staleBytes: this.#staleBytes,
       unmatchedAnswers: this.demux?.unmatched ?? 0,
+      malformedDatagrams: this.demux?.malformed ?? 0,
       drains: this.#drains,
       opens: this.#opens,
       ...this.transport.counters(),

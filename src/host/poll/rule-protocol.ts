@@ -5,7 +5,7 @@
  * pipeline frame differently). No plugin code runs here, and no call crosses to the worker per
  * exchange, so a busy pipeline worker never holds a poll back (engine/framing-rule.ts says why).
  */
-import { ruleFrameLength, withSeq, readSeq } from '../engine/framing-rule.js';
+import { ruleFrameLength, withSeq, readSeq, seqMask } from '../engine/framing-rule.js';
 import { WgError } from '../errors.js';
 import type { DeviceProtocol } from '../pipeline/poll-channel.js';
 import type { PlannedFraming } from '../pipeline/poll-protocol.js';
@@ -39,6 +39,8 @@ export class RuleProtocol {
       seqOf(frame: Uint8Array): number | undefined {
         return rule ? readSeq(rule, frame) : undefined;
       },
+      /** The part of a sequence number frames carry (a one-byte invoke id: its low 8 bits). */
+      seqMask: rule ? seqMask(rule) : undefined,
       /** Always: framing by rule needs no worker (frames wait in the ring while one restarts). */
       whenAvailable(): Promise<boolean> {
         return Promise.resolve(true);

@@ -16,7 +16,19 @@ export interface DemuxFraming {
   frameLength(received: Uint8Array): Promise<number>;
   /** The sequence number a response carries. */
   seqOf(frame: Uint8Array): number;
+  /** The part of a request's sequence number its answer carries (a one-byte invoke id: 0xff); default all. */
+  seqMask?: number;
   maxFrameBytes: number;
+  /**
+   * A datagram link (UDP): every read is one whole frame. One that is not a frame (its length says
+   * otherwise) is dropped and counted in `malformed`, never joined to the next, and the link stays.
+   */
+  datagrams?: boolean;
+  /**
+   * A frame no waiting request matches: on a datagram link, what a device sends unasked (an I-Am, a
+   * COV notification) as well as a late answer. Without it, such frames are only counted.
+   */
+  onUnmatched?: (frame: Uint8Array) => void;
 }
 
 interface Waiting {
@@ -34,6 +46,8 @@ export class TransactionDemux {
   #reader?: Promise<void>;
   /** Answers that arrived for no waiting request (late, or never asked). */
   unmatched = 0;
+  /** Datagrams that were not one whole frame (datagram links only). */
+  malformed = 0;
 
   constructor(transport: Transport, framing: DemuxFraming, clock: Clock, link: string) {
     this.#transport = transport;
@@ -43,7 +57,8 @@ export class TransactionDemux {
   }
 
   /** Sends `frame` and resolves with the response carrying `seq`; WG_ERR_HAL_TIMEOUT after `timeoutMs`. */
-  exchange(frame: Uint8Array, seq: number, timeoutMs: number, device: string): Promise<Uint8Array> {
+  exchange(frame: Uint8Array, fullSeq: number, timeoutMs: number, device: string): Promise<Uint8Array> {
+    const seq = fullSeq & (this.#framing.seqMask ?? 0xffffffff);
     const answer = new Promise<Uint8Array>((resolve, reject) => {
       const timer = monotonicTimeout(this.#clock, timeoutMs, () => {
         this.#waiting.delete(seq);
@@ -62,6 +77,10 @@ export class TransactionDemux {
     try {
       while (this.#transport.isOpen) {
         const chunk = await this.#transport.read(Infinity);
+        if (this.#framing.datagrams) {
+          await this.#datagram(chunk);
+          continue;
+        }
         received = received.byteLength === 0 ? chunk : concat(received, chunk);
         for (;;) {
           if (received.byteLength === 0) break;
@@ -82,11 +101,22 @@ export class TransactionDemux {
     }
   }
 
+  /** One datagram: a frame when its length says it is one, else dropped (a datagram cannot continue in the next). */
+  async #datagram(datagram: Uint8Array): Promise<void> {
+    const length = await this.#framing.frameLength(datagram);
+    if (length !== datagram.byteLength) {
+      this.malformed++;
+      return;
+    }
+    this.#deliver(datagram);
+  }
+
   #deliver(frame: Uint8Array): void {
     const seq = this.#framing.seqOf(frame);
     const waiting = this.#waiting.get(seq);
     if (!waiting) {
       this.unmatched++;
+      this.#framing.onUnmatched?.(frame);
       return;
     }
     this.#waiting.delete(seq);

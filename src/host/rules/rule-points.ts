@@ -23,11 +23,12 @@ export function rulePoints(doc: PipelineDocument): RulePoint[] {
       name: p.name,
       device: device.name,
       deviceIndex: device.index,
-      bool: p.type === 'bool',
-      text: p.type === 'string',
+      bool: p.protocol === 'modbus' && p.type === 'bool',
+      text: p.protocol === 'modbus' && p.type === 'string',
       intervalMs: device.intervalMs,
-      // Coils and holding registers can be written; discrete inputs and input registers cannot.
-      writable: p.access !== 'read' && (p.function === 1 || p.function === 3),
+      // Coils and holding registers can be written; discrete inputs and input registers cannot. A
+      // BACnet point cannot be written yet (the bacnet plugin has no WriteProperty): refused at load.
+      writable: p.protocol === 'modbus' && p.access !== 'read' && (p.function === 1 || p.function === 3),
     };
   });
 }

@@ -39,5 +39,6 @@ export function modbusDeviceDraft(d: ModbusDeviceDocument, kind: SourceKindName,
     retries: d.retries,
     turnaroundMs: known(parseDuration(d.turnaround)),
     quarantineAfter: d.quarantine_after,
+    bacnet: null,
   };
 }

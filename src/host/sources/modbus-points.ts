@@ -6,7 +6,7 @@
 import { DEFAULTS } from '../config/defaults.js';
 import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
-import type { ModbusFunction, PointType, ResolvedPoint } from '../config/resolved.js';
+import type { ModbusFunction, PointType, ResolvedModbusPoint } from '../config/resolved.js';
 import type { WrittenDevice } from './source-kind.js';
 import type { ModbusDeviceDocument, PointDefaultsDocument, PointDocument, ProfilesDocument } from './modbus-point-schema.js';
 
@@ -90,8 +90,8 @@ export function expandDevice(device: ModbusDeviceDocument, at: SettingPath, prof
 }
 
 /** The resolved points of one device, ids from `firstId`. */
-export function resolveDevicePoints(expanded: readonly ExpandedPoint[], device: number, firstId: number): ResolvedPoint[] {
-  return expanded.map(({ point, defaults }, i): ResolvedPoint => {
+export function resolveDevicePoints(expanded: readonly ExpandedPoint[], device: number, firstId: number): ResolvedModbusPoint[] {
+  return expanded.map(({ point, defaults }, i): ResolvedModbusPoint => {
     // The point's own setting, else the first of its defaults that gives one, else the built-in default.
     const chain: readonly (PointDefaultsDocument | undefined)[] = [point, ...defaults];
     const pick = <T>(setting: (d: PointDefaultsDocument) => T | undefined, fallback: T): T => {
@@ -103,6 +103,7 @@ export function resolveDevicePoints(expanded: readonly ExpandedPoint[], device: 
     };
     const P = DEFAULTS.modbusPoint;
     return {
+      protocol: 'modbus',
       id: firstId + i,
       name: point.name,
       device,

@@ -47,6 +47,20 @@ export class SourceBuilder {
     return device;
   }
 
+  /**
+   * Adds a device on link `link` whose points its kind resolves itself (BACnet): `points` gets the
+   * device's index and the id of its first point, and returns the device's points in id order.
+   */
+  deviceWithPoints(draft: DeviceDraft, link: number, at: SettingPath, points: (device: number, firstId: number) => ResolvedPoint[]): ResolvedDevice {
+    const index = this.#devices.length;
+    const own = points(index, this.points.length);
+    this.points.push(...own);
+    const device: ResolvedDevice = { ...draft, index, at, link, points: own };
+    this.#devices.push(device);
+    (this.#links[link]!.devices as number[]).push(index);
+    return device;
+  }
+
   build(): ResolvedSource {
     return { kinds: this.#kinds, links: this.#links, devices: this.#devices };
   }

@@ -3,12 +3,13 @@
  * resolver, the docs and pipeline assembly all take kinds from here; adding a kind (BACnet/IP, a push
  * source) is a new file and one line below.
  */
+import { bacnetIp } from './bacnet-ip.js';
 import { modbusRtu } from './modbus-rtu.js';
 import { modbusRtuOverTcp } from './modbus-rtu-over-tcp.js';
 import { modbusTcp } from './modbus-tcp.js';
 import type { SourceKind } from './source-kind.js';
 
-export const SOURCE_KINDS = [modbusTcp, modbusRtu, modbusRtuOverTcp] as const;
+export const SOURCE_KINDS = [modbusTcp, modbusRtu, modbusRtuOverTcp, bacnetIp] as const;
 
 type AnyKind = (typeof SOURCE_KINDS)[number];
 

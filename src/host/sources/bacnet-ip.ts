@@ -1,0 +1,182 @@
+/**
+ * Source kind `bacnet_ip`: BACnet/IP devices (ASHRAE 135, Annex J), each reached over a UDP socket of
+ * its own connected to its address (the device answers to the port a request came from, so the socket
+ * binds a port the OS picks unless `local_port` says one). A point is one property of one object of
+ * the device: `object_type` and `instance`, `property` (present-value by default). The decoder
+ * (`bacnet`) reads them by ReadPropertyMultiple, or ReadProperty where `read_multiple: false`; `timeout`
+ * is the APDU timeout and `retries` the number of APDU retries of each request.
+ *
+ * A point's `unit` may be a BACnet engineering unit name (`degrees-fahrenheit`), which becomes si's
+ * spelling (`degF`) here, so the `si` step converts it as it does a Modbus point's.
+ */
+import { DEFAULTS } from '../config/defaults.js';
+import { known } from '../config/resolve-pipeline.js';
+import { duration, name } from '../config/schema-fragments.js';
+import type { SchemaDocument } from '../config/schema-document.js';
+import type { ResolvedBacnetPoint, ResolvedLink } from '../config/resolved.js';
+import type { SettingPath } from '../config/setting-path.js';
+import { parseDuration } from '../config/units.js';
+import { udpTransport } from '../../hal/udp.js';
+import { BACNET_OBJECT_TYPES, BACNET_PROPERTIES, objectTypeNumber, propertyNumber } from './bacnet-names.js';
+import { siUnitOf } from './bacnet-units.js';
+import type { SourceKind } from './source-kind.js';
+
+/** The largest BACnet/IP datagram: a 1497-octet NPDU (Annex J) in a Forwarded-NPDU's 10-octet BVLC. */
+export const BACNET_IP_MAX_DATAGRAM = 1507;
+
+const D = DEFAULTS.bacnetDevice;
+const P = DEFAULTS.bacnetPoint;
+
+const point = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'object_type', 'instance'],
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', description: 'point name, unique within its device; {point} in topics' },
+    // A name or a number: one type with the number's range, the name checked in check(), so a typo is
+    // one problem that lists the names (anyOf would give one per branch).
+    object_type: {
+      type: ['string', 'integer'],
+      minimum: 0,
+      maximum: 1023,
+      description: 'the object\'s type: analog-input, analog-output, analog-value, binary-input, binary-output, binary-value, multi-state-input, multi-state-output, multi-state-value, device, or a BACnetObjectType number',
+    },
+    instance: { type: 'integer', minimum: 0, maximum: 4194302, description: 'the object\'s instance number' },
+    property: {
+      type: ['string', 'integer'],
+      minimum: 0,
+      maximum: 4194303,
+      description: 'the property read: present-value, units, status-flags, out-of-service, reliability, object-name, description, or a BACnetPropertyIdentifier number',
+      default: P.property,
+    },
+    unit: { type: 'string', description: 'unit of the value: si\'s spelling (degF) or a BACnet engineering unit name (degrees-fahrenheit); default none', default: P.unit },
+    description: { type: 'string', description: 'free text', default: P.description },
+  },
+} as const;
+
+const device = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'host', 'device_instance', 'points'],
+  properties: {
+    name: name('device name, unique within the pipeline; {device} in topics'),
+    host: { type: 'string', minLength: 1, description: 'IP address (or host name) of the device' },
+    port: { type: 'integer', minimum: 1, maximum: 65535, description: 'UDP port of the device', default: D.port },
+    device_instance: { type: 'integer', minimum: 0, maximum: 4194302, description: 'instance number of the device object: the device\'s BACnet identity' },
+    interval: duration('time between polls', D.interval),
+    timeout: duration('APDU timeout: wait for one answer', D.timeout),
+    retries: { type: 'integer', minimum: 0, maximum: 10, description: 'APDU retries: extra attempts per request before its points go no-comm', default: D.retries },
+    read_multiple: { type: 'boolean', description: 'read by ReadPropertyMultiple (false: one ReadProperty per point, for a device without it)', default: true },
+    local_port: { type: 'integer', minimum: 0, maximum: 65535, description: 'UDP port the gateway binds for this device; 0: one the OS picks', default: D.localPort },
+    points: { type: 'array', minItems: 1, items: point },
+  },
+} as const;
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['devices'],
+  properties: { devices: { type: 'array', minItems: 1, items: device } },
+} as const;
+
+export type BacnetIpDocument = SchemaDocument<typeof schema>;
+
+export const bacnetIp = {
+  name: 'bacnet_ip' as const,
+  summary: 'BACnet/IP devices over UDP, each point one property of one object, read by ReadPropertyMultiple or ReadProperty.',
+  schema,
+
+  devices: (doc, at, checks) => {
+    if (!checks.intact([...at, 'devices'])) return [];
+    return doc.devices.flatMap((d, i) => {
+      const where: SettingPath = [...at, 'devices', i];
+      if (!checks.intact(where)) return [];
+      const points = Array.isArray(d.points) ? d.points.map((p) => p.name) : undefined;
+      return [{ name: d.name, at: where, ...(points ? { points } : {}), link: { name: d.name, key: `bacnet_ip/device/${d.name}`, endpoint: `${d.host}:${d.port}` } }];
+    });
+  },
+
+  check(doc, at, checks) {
+    if (!checks.intact([...at, 'devices'])) return;
+    const instances = new Map<number, SettingPath>();
+    const addresses = new Map<string, SettingPath>();
+    doc.devices.forEach((d, i) => {
+      const where: SettingPath = [...at, 'devices', i];
+      if (!checks.intact(where)) return;
+      checks.duration([...where, 'interval'], d.interval, true);
+      checks.duration([...where, 'timeout'], d.timeout, true, true);
+      const sameInstance = instances.get(d.device_instance);
+      if (sameInstance) checks.conflict([...where, 'device_instance'], [...sameInstance, 'device_instance'], `device instance ${d.device_instance} is already ${checks.describe(sameInstance)}'s: a device instance is unique on a BACnet internetwork`);
+      else instances.set(d.device_instance, where);
+      const address = `${d.host}:${d.port}`;
+      const sameAddress = addresses.get(address);
+      // Devices behind a BACnet router share its address and are told apart by their network number
+      // in the NPDU, which this source does not address yet.
+      if (sameAddress) checks.conflict([...where, 'host'], [...sameAddress, 'host'], `${address} is already ${checks.describe(sameAddress)}'s: one BACnet/IP address is one device here (devices behind a BACnet router are not supported yet)`);
+      else addresses.set(address, where);
+      if (!checks.intact([...where, 'points'])) return;
+      d.points.forEach((p, k) => {
+        const at: SettingPath = [...where, 'points', k];
+        if (typeof p.object_type === 'string' && !Object.hasOwn(BACNET_OBJECT_TYPES, p.object_type)) {
+          checks.invalid([...at, 'object_type'], `unknown object type "${p.object_type}": one of ${Object.keys(BACNET_OBJECT_TYPES).join(', ')}, or a BACnetObjectType number`);
+        }
+        if (typeof p.property === 'string' && !Object.hasOwn(BACNET_PROPERTIES, p.property)) {
+          checks.invalid([...at, 'property'], `unknown property "${p.property}": one of ${Object.keys(BACNET_PROPERTIES).join(', ')}, or a BACnetPropertyIdentifier number`);
+        }
+      });
+    });
+  },
+
+  resolve(doc, at, build) {
+    doc.devices.forEach((d, i) => {
+      const where: SettingPath = [...at, 'devices', i];
+      const timeoutMs = known(parseDuration(d.timeout));
+      const link = build.link({
+        at: where,
+        name: d.name,
+        kind: 'bacnet_ip',
+        framing: 'bacnet_ip',
+        transport: 'udp',
+        host: d.host,
+        port: d.port,
+        bindPort: d.local_port,
+        inFlight: 1,
+        silenceMs: 0,
+        maxFrameBytes: BACNET_IP_MAX_DATAGRAM,
+        connectTimeoutMs: timeoutMs,
+        backoff: { minMs: known(parseDuration(D.backoffMin)), maxMs: known(parseDuration(D.backoffMax)) },
+      });
+      build.deviceWithPoints({
+        name: d.name,
+        kind: 'bacnet_ip',
+        framing: 'bacnet_ip',
+        address: `${d.host}:${d.port} device ${d.device_instance}`,
+        unitId: 0,
+        intervalMs: known(parseDuration(d.interval)),
+        timeoutMs,
+        retries: d.retries,
+        turnaroundMs: 0,
+        quarantineAfter: 3,
+        bacnet: { deviceInstance: d.device_instance, readMultiple: d.read_multiple },
+      }, link, where, (index, firstId) => d.points.map((p, k): ResolvedBacnetPoint => ({
+        protocol: 'bacnet',
+        id: firstId + k,
+        name: p.name,
+        device: index,
+        objectType: objectTypeNumber(p.object_type),
+        objectTypeName: String(p.object_type),
+        instance: p.instance,
+        property: propertyNumber(p.property),
+        propertyName: String(p.property),
+        unit: siUnitOf(p.unit),
+        description: p.description,
+        access: 'read',
+      })));
+    });
+  },
+
+  transport: (link: ResolvedLink) => {
+    if (link.transport !== 'udp') throw new TypeError(`bacnet_ip link ${link.name} is not a UDP link`);
+    return udpTransport({ device: link.name, host: link.host, port: link.port, bindPort: link.bindPort, connectTimeoutMs: link.connectTimeoutMs });
+  },
+} satisfies SourceKind<BacnetIpDocument>;

@@ -1,0 +1,134 @@
+/**
+ * A BACnet/IP device simulator whose encoding is not ours: @bacnet-js/client (an independent
+ * TypeScript BACnet stack) serving a table of objects on a loopback UDP port, answering ReadProperty
+ * and ReadPropertyMultiple from the table and an Error for what it lacks (unknown object or
+ * property), as a device does. Modes let a test make it stop answering or answer every request with
+ * an Error. For bytes no stack would send (malformed datagrams), `startGarbageDevice` is a plain UDP
+ * socket.
+ */
+import { once } from 'node:events';
+import { createSocket } from 'node:dgram';
+import bacnetJs from '@bacnet-js/client';
+import type { BACNetAppData, BACNetReadAccess } from '@bacnet-js/client';
+
+// A CommonJS package: its class is the default export's `default`, its enums beside it.
+const { default: BACnetClient, ApplicationTag, ErrorClass, ErrorCode } = bacnetJs;
+
+export interface SimObject {
+  type: number;
+  instance: number;
+  /** Property identifier → its value, as bacnet-js encodes application data. */
+  properties: Record<number, BACNetAppData[]>;
+}
+
+export type DeviceMode = 'answer' | 'silent' | 'error';
+
+export interface BacnetDevice {
+  readonly port: number;
+  /** Requests received (ReadProperty and ReadPropertyMultiple), in every mode. */
+  readonly requests: { readProperty: number; readPropertyMultiple: number };
+  setMode(mode: DeviceMode): void;
+  /** Changes a value the device serves from now on. */
+  set(type: number, instance: number, property: number, value: BACNetAppData[]): void;
+  close(): Promise<void>;
+}
+
+export const real = (value: number): BACNetAppData[] => [{ type: ApplicationTag.REAL, value }];
+export const enumerated = (value: number): BACNetAppData[] => [{ type: ApplicationTag.ENUMERATED, value }];
+export const boolean = (value: boolean): BACNetAppData[] => [{ type: ApplicationTag.BOOLEAN, value }];
+
+/** A free UDP port on loopback: bound, read back, released (bacnet-js takes a port number, not 0). */
+export async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+export async function startBacnetDevice(deviceInstance: number, objects: SimObject[]): Promise<BacnetDevice> {
+  const port = await freeUdpPort();
+  const client = new BACnetClient({ port, interface: '127.0.0.1', broadcastAddress: '127.255.255.255', apduTimeout: 1000, reuseAddr: false });
+  client.on('error', () => undefined); // a datagram it cannot parse is its problem, not the test's
+  await new Promise<void>((resolve) => client.on('listening', () => resolve()));
+  let mode: DeviceMode = 'answer';
+  const requests = { readProperty: 0, readPropertyMultiple: 0 };
+  const table = new Map(objects.map((o) => [`${o.type}:${o.instance}`, o]));
+  const device: SimObject = { type: 8, instance: deviceInstance, properties: { 77: [{ type: ApplicationTag.CHARACTER_STRING, value: `sim-${deviceInstance}` }] } };
+  table.set(`8:${deviceInstance}`, device);
+
+  client.on('readProperty', (content) => {
+    requests.readProperty++;
+    if (mode === 'silent') return;
+    const { objectId, property } = content.payload;
+    const sender = content.header!.sender;
+    const object = table.get(`${objectId.type}:${objectId.instance}`);
+    if (mode === 'error') return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.DEVICE, ErrorCode.OPERATIONAL_PROBLEM);
+    if (!object) return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.OBJECT, ErrorCode.UNKNOWN_OBJECT);
+    const value = object.properties[property.id];
+    if (!value) return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.PROPERTY, ErrorCode.UNKNOWN_PROPERTY);
+    client.readPropertyResponse(sender, content.invokeId!, objectId, property, value);
+  });
+
+  client.on('readPropertyMultiple', (content) => {
+    requests.readPropertyMultiple++;
+    if (mode === 'silent') return;
+    const sender = content.header!.sender;
+    if (mode === 'error') return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.DEVICE, ErrorCode.OPERATIONAL_PROBLEM);
+    const results: BACNetReadAccess[] = content.payload.properties.map(({ objectId, properties }) => {
+      const object = table.get(`${objectId.type}:${objectId.instance}`);
+      return {
+        objectId,
+        values: properties.map((property) => {
+          const value = object?.properties[property.id];
+          if (value) return { property, value };
+          const error = object ? { errorClass: ErrorClass.PROPERTY, errorCode: ErrorCode.UNKNOWN_PROPERTY } : { errorClass: ErrorClass.OBJECT, errorCode: ErrorCode.UNKNOWN_OBJECT };
+          return { property, value: [{ type: ApplicationTag.ERROR, value: { type: 'BacnetError', ...error } }] };
+        }),
+      };
+    });
+    client.readPropertyMultipleResponse(sender, content.invokeId!, results);
+  });
+
+  return {
+    port,
+    requests,
+    setMode(next) {
+      mode = next;
+    },
+    set(type, instance, property, value) {
+      const object = table.get(`${type}:${instance}`);
+      if (object) object.properties[property] = value;
+    },
+    async close() {
+      client.close();
+    },
+  };
+}
+
+/**
+ * A hostile "device": answers every datagram with bytes no BACnet stack sends (a BVLC whose length
+ * lies, a truncated APDU, a Complex-ACK with another invoke id, random bytes), in turn.
+ */
+export async function startGarbageDevice(): Promise<{ port: number; received: () => number; close(): Promise<void> }> {
+  const socket = createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  let received = 0;
+  socket.on('message', (request: Buffer, from) => {
+    const invokeId = request[8] ?? 0;
+    const replies = [
+      Buffer.from([0x81, 0x0a, 0x00, 0x40, 0x01, 0x00, 0x30, invokeId]), // length says 64, 8 bytes came
+      Buffer.from([0x81, 0x0a, 0x00, 0x09, 0x01, 0x00, 0x30, invokeId, 0x0e]), // an RPM-ACK that stops
+      Buffer.from([0x81, 0x0a, 0x00, 0x0a, 0x01, 0x00, 0x30, (invokeId + 1) & 0xff, 0x0e, 0x0c]), // another invoke id
+      Buffer.from(Array.from({ length: 40 }, (_, i) => (i * 73 + received) & 0xff)), // not B/IP at all
+    ];
+    socket.send(replies[received++ % replies.length]!, from.port, from.address);
+  });
+  return {
+    port: socket.address().port,
+    received: () => received,
+    close: () => new Promise((resolve) => socket.close(() => resolve())),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Source kind bacnet_ip through the loader: its defaults as docs/config.md gives them, names turned into
+ * BACnet's numbers (ASHRAE 135, clause 21: analog-input 0, binary-input 3, multi-state-value 19;
+ * present-value 85, status-flags 111), BACnet engineering unit names into si's spellings, and what it
+ * refuses, at its position (line N is element N-1 of the array).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { basename } from 'node:path';
+import { loadGatewayConfig, type ConfigProblem, type ResolvedPipeline } from '../../src/host/config/index.js';
+import type { ResolvedBacnetPoint } from '../../src/host/config/resolved.js';
+import { ConfigWorkspace, gatewayLines } from './config-workspace.js';
+import { pipelineContext } from '../../src/host/pipeline/settings-document.js';
+
+async function load(lines: string[]) {
+  const ws = await ConfigWorkspace.create();
+  try {
+    await ws.write('p.yaml', lines);
+    return await loadGatewayConfig(await ws.write('gw.yaml', gatewayLines()));
+  } finally {
+    await ws.remove();
+  }
+}
+
+async function resolved(lines: string[]): Promise<ResolvedPipeline> {
+  const result = await load(lines);
+  if (!result.ok) assert.fail(result.problems.map((p) => `${p.line}:${p.column} ${p.path}: ${p.message}`).join('\n'));
+  return result.config.pipelines[0]!;
+}
+
+async function problems(lines: string[]): Promise<ConfigProblem[]> {
+  const result = await load(lines);
+  assert.equal(result.ok, false, 'expected problems');
+  return result.ok ? [] : result.problems;
+}
+
+const TAIL = ['steps:', '  - plugin: fixture-decoder', '  - plugin: fixture-encoder', 'publish:', '  uplink: cloud', '  topic: "bms/{device}/{point}"'];
+
+test('a bacnet_ip device resolves to a UDP link of its own with the documented defaults, names as numbers, units as si spells them', async () => {
+  const pipeline = await resolved([
+    'pipeline: { name: hvac }', // 1
+    'source:', // 2
+    '  bacnet_ip:', // 3
+    '    devices:', // 4
+    '      - name: ahu-3', // 5
+    '        host: 10.0.20.31', // 6
+    '        device_instance: 1201', // 7
+    '        points:', // 8
+    '          - { name: supply.temp, object_type: analog-input, instance: 1, unit: degrees-fahrenheit }', // 9
+    '          - { name: supply.flags, object_type: analog-input, instance: 1, property: status-flags }', // 10
+    '          - { name: fan, object_type: binary-input, instance: 3, unit: degC }', // 11
+    '          - { name: mode, object_type: 19, instance: 4, property: 85 }', // 12
+    ...TAIL,
+  ]);
+  const link = pipeline.source.links[0]!;
+  assert.equal(link.transport, 'udp');
+  assert.deepEqual([link.kind, link.name, link.host, link.port, link.bindPort, link.inFlight, link.connectTimeoutMs], ['bacnet_ip', 'ahu-3', '10.0.20.31', 47808, 0, 1, 3000]);
+  const device = pipeline.source.devices[0]!;
+  assert.deepEqual([device.intervalMs, device.timeoutMs, device.retries, device.bacnet], [5000, 3000, 3, { deviceInstance: 1201, readMultiple: true }]);
+  const points = pipeline.points as ResolvedBacnetPoint[];
+  assert.deepEqual(points.map((p) => [p.protocol, p.name, p.objectType, p.instance, p.property, p.unit]), [
+    ['bacnet', 'supply.temp', 0, 1, 85, 'degF'],
+    ['bacnet', 'supply.flags', 0, 1, 111, ''],
+    ['bacnet', 'fan', 3, 3, 85, 'degC'],
+    ['bacnet', 'mode', 19, 4, 85, ''],
+  ]);
+  // What the decoder is handed (docs/plugin-abi.md, wg_configure): numbers, and the device's identity.
+  const context = pipelineContext(pipeline);
+  assert.deepEqual(context.devices[0], {
+    index: 0, name: 'ahu-3', kind: 'bacnet_ip', link: 'ahu-3', framing: 'bacnet_ip', host: '10.0.20.31', port: 47808, unit_id: 0,
+    interval_ms: 5000, timeout_ms: 3000, device_instance: 1201, read_multiple: true,
+  });
+  assert.deepEqual(context.points[0], {
+    id: 0, name: 'supply.temp', device: 0, object_type: 0, instance: 1, property: 85, object_type_name: 'analog-input', property_name: 'present-value', unit: 'degF', description: '', access: 'read',
+  });
+});
+
+test('bacnet_ip refuses a device instance or an address used twice, and an object type it does not know, each at its setting', async () => {
+  const found = await problems([
+    'pipeline: { name: hvac }', // 1
+    'source:', // 2
+    '  bacnet_ip:', // 3
+    '    devices:', // 4
+    '      - { name: a, host: 10.0.0.1, device_instance: 7, points: [ { name: t, object_type: analog-input, instance: 1 } ] }', // 5
+    '      - { name: b, host: 10.0.0.2, device_instance: 7, points: [ { name: t, object_type: analog-input, instance: 1 } ] }', // 6
+    '      - { name: c, host: 10.0.0.1, device_instance: 8, points: [ { name: t, object_type: analog-input, instance: 1 } ] }', // 7
+    ...TAIL,
+  ]);
+  assert.deepEqual(found.map((p) => `${basename(p.file)}:${p.line} ${p.path}`), ['p.yaml:6 source.bacnet_ip.devices[1].device_instance', 'p.yaml:7 source.bacnet_ip.devices[2].host']);
+  assert.match(found[0]!.message, /device instance 7 is already .*a.*unique on a BACnet internetwork/);
+  assert.match(found[1]!.message, /10\.0\.0\.1:47808 is already .*devices behind a BACnet router are not supported yet/);
+
+  const typo = await problems([
+    'pipeline: { name: hvac }',
+    'source:',
+    '  bacnet_ip:',
+    '    devices:',
+    '      - { name: a, host: 10.0.0.1, device_instance: 7, points: [ { name: t, object_type: analog-inptu, instance: 1 } ] }', // 5
+    ...TAIL,
+  ]);
+  assert.equal(typo.length, 1);
+  assert.equal(typo[0]!.line, 5);
+  assert.match(typo[0]!.path, /source\.bacnet_ip\.devices\[0\]\.points\[0\]\.object_type/);
+  assert.match(typo[0]!.message, /unknown object type "analog-inptu": one of analog-input, .*multi-state-value, or a BACnetObjectType number/);
+});
