@@ -122,6 +122,7 @@ export const ERROR_CODES = {
   WG_ERR_OUTBOX_DISK_FULL: { message: 'outbox file {file}: the disk is full, the batch was not accepted: {detail}' },
   WG_ERR_OUTBOX_READ_ONLY: { message: 'outbox file {file} cannot be written: {detail}' },
   WG_ERR_OUTBOX_STORAGE: { message: 'outbox file {file} failed: {detail}' },
+  WG_ERR_OUTBOX_IN_USE: { message: 'outbox file {file} is held by another process, another gateway on the same data_dir: {detail}' },
   WG_ERR_OUTBOX_CLOSED: { message: 'outbox {detail} is closed' },
   WG_ERR_OUTBOX_MEMORY_FALLBACK: { message: 'durable outbox unavailable, buffering in memory (at most {maxBytes} bytes per uplink) until it works again: {detail}' },
   WG_ERR_OUTBOX_DURABLE_AGAIN: { message: 'durable outbox works again after {messages} message(s) buffered in memory' },
