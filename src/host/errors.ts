@@ -119,6 +119,7 @@ export const ERROR_CODES = {
   // --- outbox (the buffer between the pipelines and the uplinks) ---
   WG_ERR_OUTBOX_CORRUPT: { message: 'outbox file {file} is damaged ({detail}); moved aside to {movedTo}, starting a fresh one' },
   WG_ERR_OUTBOX_SEQ_UNREADABLE: { message: 'outbox seq reservation {file} cannot be read ({detail}); seqs continue from the outbox file alone' },
+  WG_ERR_OUTBOX_SEQ_MARKER: { message: 'outbox seq-ahead marker {file} {detail}: it cannot be removed at a stop, so every start continues after the seq reservation, a gap each time' },
   WG_ERR_OUTBOX_DISK_FULL: { message: 'outbox file {file}: the disk is full, the batch was not accepted: {detail}' },
   WG_ERR_OUTBOX_READ_ONLY: { message: 'outbox file {file} cannot be written: {detail}' },
   WG_ERR_OUTBOX_STORAGE: { message: 'outbox file {file} failed: {detail}' },

@@ -199,7 +199,7 @@ export class SqliteOutbox implements OutboxStore {
       // A fresh file where seqs were reserved before: the old file was lost (moved aside, deleted),
       // and with it the record of its last seq; continuing after the reservation reuses none. The
       // same when the run before handed seqs out ahead of the file (`assign`) and did not close.
-      this.#aheadMarked = seqsAheadMarked(this.#file);
+      this.#aheadMarked = seqsAheadMarked(this.#file, options.onProblem);
       if ((fresh || this.#aheadMarked) && this.#reserved > this.#lastSeq) this.continueAfter(this.#reserved);
     } catch (error) {
       this.#db.close();
