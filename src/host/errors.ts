@@ -128,9 +128,11 @@ export const ERROR_CODES = {
   // --- outbox (the buffer between the pipelines and the uplinks) ---
   WG_ERR_OUTBOX_CORRUPT: { message: 'outbox file {file} is damaged ({detail}); moved aside to {movedTo}, starting a fresh one' },
   WG_ERR_OUTBOX_SEQ_UNREADABLE: { message: 'outbox seq reservation {file} cannot be read ({detail}); seqs continue from the outbox file alone' },
+  WG_ERR_OUTBOX_SEQ_MARKER: { message: 'outbox seq-ahead marker {file} {detail}: it cannot be removed at a stop, so every start continues after the seq reservation, a gap each time' },
   WG_ERR_OUTBOX_DISK_FULL: { message: 'outbox file {file}: the disk is full, the batch was not accepted: {detail}' },
   WG_ERR_OUTBOX_READ_ONLY: { message: 'outbox file {file} cannot be written: {detail}' },
   WG_ERR_OUTBOX_STORAGE: { message: 'outbox file {file} failed: {detail}' },
+  WG_ERR_OUTBOX_IN_USE: { message: 'outbox file {file} is held by another process, another gateway on the same data_dir: {detail}' },
   WG_ERR_OUTBOX_CLOSED: { message: 'outbox {detail} is closed' },
   WG_ERR_OUTBOX_MEMORY_FALLBACK: { message: 'durable outbox unavailable, buffering in memory (at most {maxBytes} bytes per uplink) until it works again: {detail}' },
   WG_ERR_OUTBOX_DURABLE_AGAIN: { message: 'durable outbox works again after {messages} message(s) buffered in memory' },

@@ -6,7 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeferredOutbox } from '../../src/host/outbox/deferred-outbox.js';
@@ -69,8 +69,11 @@ test('a crash after seqs went out unwritten: the next start continues after the 
   front.append([message('a', 1, clock.nowMs), message('a', 2, clock.nowMs), message('a', 3, clock.nowMs)]);
   front.ack('a', [1, 2, 3]);
   assert.equal(existsSync(seqsAheadFile(file)), true, 'the first seq handed out ahead made the marker');
-  // No close: the process "dies" here. A second store on the file is the next start.
-  const next = new SqliteOutbox({ file, caps, clock });
+  // No close: the process "dies" here. The files as they are now are what kill -9 leaves; a store on a
+  // copy of them is the next start (the file itself stays held by the store that did not close).
+  const crashed = `${file}.crashed`;
+  for (const suffix of ['', '-wal', '.seq', '.seq-ahead']) if (existsSync(file + suffix)) copyFileSync(file + suffix, crashed + suffix);
+  const next = new SqliteOutbox({ file: crashed, caps, clock });
   // The first assign reserved through 0 + 3 + SEQ_BLOCK; the next start continues after that.
   assert.equal(next.append([message('a', 4, clock.nowMs)])[0]!.seq, 3 + SEQ_BLOCK + 1);
   next.close();

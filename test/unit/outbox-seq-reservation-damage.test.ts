@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WgError } from '../../src/host/errors.js';
 import { SqliteOutbox } from '../../src/host/outbox/sqlite-outbox.js';
-import { reservationFile, SEQ_BLOCK } from '../../src/host/outbox/seq-reservation.js';
+import { reservationFile, SEQ_BLOCK, seqsAheadFile } from '../../src/host/outbox/seq-reservation.js';
 import type { OutboxCapsTable } from '../../src/host/outbox/outbox-store.js';
 import { message, ROOMY } from './outbox-contract.js';
 
@@ -90,4 +90,18 @@ test('no reservation file at all (a new data directory) is not a problem', () =>
   const { store, problems } = open(file);
   store.close();
   assert.deepEqual(problems, []);
+});
+
+test('a directory in place of the seq-ahead marker is reported: it can never be removed, so every start after a clean stop continues past the reservation', () => {
+  const file = outboxWith(3);
+  mkdirSync(seqsAheadFile(file));
+  const { store, problems } = open(file);
+  try {
+    assert.deepEqual(codes(problems), ['WG_ERR_OUTBOX_SEQ_MARKER']);
+    assert.match(problems[0]!.message, /seq-ahead.* is not a file/);
+    // Safe, and said: the start takes it for a marker and continues after the reservation (a gap).
+    assert.equal(store.append([message('a', 4, Date.now())])[0]!.seq, 3 + SEQ_BLOCK + 1);
+  } finally {
+    store.close();
+  }
 });

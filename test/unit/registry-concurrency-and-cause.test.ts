@@ -11,8 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installPackage, rollbackPlugin, type InstallContext } from '../../src/host/packages/package-install.js';
@@ -77,6 +77,20 @@ test('a lock left by a process killed while it held it is taken over, saying so'
   const done = await installPackage({ file: await writePackage(dir, { name: 'scale', version: '0.2.0', key }) }, contextOf(registry, trusting(key)));
   assert.equal(done.status, 'installed');
   assert.deepEqual(stale, [child.pid]);
+}));
+
+test('a lock left by an earlier run under this very pid (pid 1 in a container, a boot that hands out the same pids) is taken over, not waited for', () => inTemp(async (dir) => {
+  const key = await writeKey(dir, 'vendor');
+  const data = join(dir, 'data');
+  const registryDir = join(data, 'plugins');
+  await mkdir(registryDir, { recursive: true });
+  // What a daemon killed during an install leaves, when the daemon after it got the same pid.
+  await writeFile(join(registryDir, LOCK_FILE), `${JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', what: 'plugin install' })}\n`);
+  const stale: number[] = [];
+  const registry = new PluginRegistry(data, { lock: { onStale: (holder) => stale.push(holder!.pid), waitMs: 1_000 } });
+  const done = await installPackage({ file: await writePackage(dir, { name: 'scale', version: '0.2.0', key }) }, contextOf(registry, trusting(key)));
+  assert.equal(done.status, 'installed');
+  assert.deepEqual(stale, [process.pid]);
 }));
 
 test('a lock held by a live process is waited for, and refused after the wait naming the holder', () => inTemp(async (dir) => {

@@ -158,6 +158,9 @@ export class FallbackOutbox implements OutboxStore {
   }
 
   close(): void {
+    // A stop during an episode: memory's messages are lost, but not the record of their seqs when the
+    // disk can take it now (room again since the last try); else the next start would hand them out again.
+    this.#fromDurable((d) => d.continueAfter(this.#memory.lastSeq()));
     this.#memory.close();
     this.#durable?.close();
   }

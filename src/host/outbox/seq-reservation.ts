@@ -75,9 +75,15 @@ export function seqsAheadFile(outboxFile: string): string {
   return `${outboxFile}.seq-ahead`;
 }
 
-export function seqsAheadMarked(outboxFile: string): boolean {
+/**
+ * Whether the marker is there. Anything in its place counts (the safe reading), but what is not a
+ * file (a directory) cannot be removed by a clean close, so every start would continue past the
+ * reservation, a gap each time that tells a consumer messages may be missing: that is said to `onProblem`.
+ */
+export function seqsAheadMarked(outboxFile: string, onProblem?: (problem: WgError) => void): boolean {
+  const file = seqsAheadFile(outboxFile);
   try {
-    statSync(seqsAheadFile(outboxFile));
+    if (!statSync(file).isFile()) onProblem?.(new WgError('WG_ERR_OUTBOX_SEQ_MARKER', { file, detail: 'it is not a file (a directory?)' }));
     return true;
   } catch {
     return false;

@@ -199,7 +199,7 @@ export class SqliteOutbox implements OutboxStore {
       // A fresh file where seqs were reserved before: the old file was lost (moved aside, deleted),
       // and with it the record of its last seq; continuing after the reservation reuses none. The
       // same when the run before handed seqs out ahead of the file (`assign`) and did not close.
-      this.#aheadMarked = seqsAheadMarked(this.#file);
+      this.#aheadMarked = seqsAheadMarked(this.#file, options.onProblem);
       if ((fresh || this.#aheadMarked) && this.#reserved > this.#lastSeq) this.continueAfter(this.#reserved);
     } catch (error) {
       this.#db.close();
@@ -486,6 +486,11 @@ export class SqliteOutbox implements OutboxStore {
 
   /** Sets the file up; true when it was new (the layout written now). */
   #configure(options: SqliteOutboxOptions): boolean {
+    // Held from the first access to the close: a second gateway on the same data_dir would number its
+    // messages from the same last seq, and a consumer would take the other's for repeats. With it, that
+    // gateway's open is refused (WG_ERR_OUTBOX_IN_USE) instead. Set before the WAL is, so the WAL keeps
+    // its index in this process (no -shm file).
+    this.#db.pragma('locking_mode = EXCLUSIVE');
     const mode = this.#db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new WgError('WG_ERR_OUTBOX_STORAGE', { file: this.#file, detail: `the file system refuses a WAL journal (journal mode ${mode})` });
     this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
@@ -704,6 +709,8 @@ export function storageError(error: unknown, file: string): WgError {
   if (error instanceof WgError) return error;
   const code = sqliteCode(error);
   const detail = `${code || 'error'}: ${(error as Error)?.message ?? String(error)}`;
+  // The file is held by another connection (sqlite-outbox.ts #configure): another gateway runs on it.
+  if (code.startsWith('SQLITE_BUSY')) return new WgError('WG_ERR_OUTBOX_IN_USE', { file, detail }, { cause: error });
   if (code.startsWith('SQLITE_FULL')) return new WgError('WG_ERR_OUTBOX_DISK_FULL', { file, detail }, { cause: error });
   if (code.startsWith('SQLITE_READONLY') || (code.startsWith('SQLITE_CANTOPEN') && !writable(dirname(file)))) {
     return new WgError('WG_ERR_OUTBOX_READ_ONLY', { file, detail }, { cause: error });

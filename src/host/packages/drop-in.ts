@@ -224,7 +224,7 @@ export class DropInWatcher {
       this.#seen.delete(name);
       return;
     }
-    const key = `${s.ino}:${s.size}:${s.mtimeMs}`;
+    const key = fileKey(s);
     if (this.#stuck.get(name) === key) return;
     this.#stuck.delete(name);
     if (s.isSymbolicLink()) return this.#refuse(name, 'WG_ERR_DROPIN_REFUSED', 'a symbolic link; a link is never followed: copy the package itself into the directory');
@@ -257,23 +257,25 @@ export class DropInWatcher {
       if (this.#stopping) return;
       const e = err as { code?: string; message?: string; context?: { problems?: unknown } };
       const problems = Array.isArray(e.context?.problems) ? e.context.problems.map(String) : [];
-      return this.#refuse(name, e.code ?? 'WG_ERR_DROPIN_REFUSED', e.message ?? String(err), problems, s.ino);
+      return this.#refuse(name, e.code ?? 'WG_ERR_DROPIN_REFUSED', e.message ?? String(err), problems, key);
     }
     const said = outcome.status === 'already-active'
       ? `${outcome.plugin} ${outcome.version} is the active version already: nothing changed`
       : `installed ${outcome.plugin} ${outcome.version} (before: ${outcome.previous ?? 'none in the registry'}); pipelines running it: ${outcome.pipelines.length > 0 ? outcome.pipelines.join(', ') : '-'}`;
-    const moved = await this.#moveOut(name, INSTALLED_DIR, 'txt', `${new Date().toISOString()} ${said}\n`, s.ino);
+    const moved = await this.#moveOut(name, INSTALLED_DIR, 'txt', `${new Date().toISOString()} ${said}\n`, key);
     if (moved === undefined) return;
     this.counters.installed++;
-    this.#options.logger.info({ event: 'dropin.installed', plugin: outcome.plugin, version: outcome.version, status: outcome.status, file: path, moved }, `${name}: ${said}; moved to ${moved}`);
+    // Written over while it installed: what is there now is not what was installed, and takes its own turn.
+    const where = moved === null ? 'the file was written over meanwhile, so it stays for its own turn' : `moved to ${moved}`;
+    this.#options.logger.info({ event: 'dropin.installed', plugin: outcome.plugin, version: outcome.version, status: outcome.status, file: path, moved }, `${name}: ${said}; ${where}`);
   }
 
-  async #refuse(name: string, code: string, message: string, problems: readonly string[] = [], ino?: number): Promise<void> {
+  async #refuse(name: string, code: string, message: string, problems: readonly string[] = [], read?: string): Promise<void> {
     this.#seen.delete(name);
     const path = join(this.#dir, name);
     const text = [`${new Date().toISOString()} refused: ${code}`, message, ...problems, ''].join('\n');
-    const moved = await this.#moveOut(name, REFUSED_DIR, 'reason', text, ino);
-    if (moved === undefined) return;
+    const moved = await this.#moveOut(name, REFUSED_DIR, 'reason', text, read);
+    if (moved === undefined || moved === null) return;
     this.counters.refused++;
     this.#options.logger.warn({ event: 'dropin.refused', plugin: name, file: path, code, reason: message, moved }, `${name} refused (${code}): ${message}; moved to ${moved}`);
   }
@@ -281,26 +283,32 @@ export class DropInWatcher {
   /**
    * Moves `name` into `sub`/ under a name of its own (the time first, so that a listing is in order and
    * two copies of one name never overwrite each other), with the outcome beside it as `<that>.<ext>`.
-   * `ino`: the inode that was read; a file replaced meanwhile under the same name is left for its own turn.
-   * Returns the new path, or undefined when it could not be moved.
+   * `read`: the inode, size and mtime of the file that was read; a file replaced meanwhile under the same
+   * name, or written over in place (`cp` onto an existing name keeps its inode), is left for its own turn.
+   * Returns the new path; null when the file was replaced (nothing moved); undefined when it could not be moved.
    */
-  async #moveOut(name: string, sub: string, ext: string, text: string, ino?: number): Promise<string | undefined> {
+  async #moveOut(name: string, sub: string, ext: string, text: string, read?: string): Promise<string | null | undefined> {
     const from = join(this.#dir, name);
     const stamp = new Date().toISOString().replace(/[:.]/g, '').replace('T', '-');
     const to = join(this.#dir, sub, `${stamp}-${++this.#moves}-${basename(name)}`);
     try {
-      if (ino !== undefined && (await lstat(from)).ino !== ino) return undefined;
+      if (read !== undefined && fileKey(await lstat(from)) !== read) return null;
       await writeFile(`${to}.${ext}`, text, { flag: 'wx' });
       await rename(from, to);
       return to;
     } catch (err) {
       this.counters.moveFailed++;
       const s = await lstat(from).catch(() => undefined);
-      if (s) this.#stuck.set(name, `${s.ino}:${s.size}:${s.mtimeMs}`);
+      if (s) this.#stuck.set(name, fileKey(s));
       this.#options.logger.error({ event: 'dropin.move_failed', plugin: name, file: from, to, err }, `${name} could not be moved to ${sub}/ (${(err as Error).message}); it is left in place and not taken again until it changes`);
       return undefined;
     }
   }
+}
+
+/** What tells one file from another under a name: its inode, size and mtime. */
+function fileKey(s: { ino: number; size: number; mtimeMs: number }): string {
+  return `${s.ino}:${s.size}:${s.mtimeMs}`;
 }
 
 /** A name the drop-in takes: `*.wgp`, not a dotfile (editors', rsync's and `cp`-then-`mv` temp names). */

@@ -3,7 +3,7 @@
  * whether it is the daemon or `wasmgate plugin install --offline` beside it. Without it two installs
  * both read the index, and the one that commits last writes back an index without the other's version.
  *
- *   <data_dir>/plugins/.lock      {"pid":…,"host":…,"since":…,"what":…}
+ *   <data_dir>/plugins/.lock      {"pid":…,"host":…,"since":…,"what":…,"run":…}
  *
  * Taken by creating the file whole in one step: the holder's record is written to a file of its own
  * and hard-linked to the lock's name, which fails if the name exists, so a reader never sees a lock
@@ -12,6 +12,7 @@
  * aside and checking that what was renamed is the stale one (not a lock another process took in the
  * meantime, which is put back). A lock held by a running process is waited for, up to `waitMs`.
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
@@ -29,7 +30,17 @@ export interface LockHolder {
   readonly since: string;
   /** What holds it: `plugin install`, `plugin rollback`, … */
   readonly what: string;
+  /** This process's run (THIS_RUN): tells a lock of this process from one of an earlier run under the same pid. */
+  readonly run?: string;
 }
+
+/**
+ * Drawn once per process. A daemon killed during an install leaves its lock, and the one started
+ * after it can get the same pid (pid 1 in a container; a boot that starts the same services in the
+ * same order): a lock naming this pid but not this run is stale, where the pid alone would say that
+ * its holder still runs and the registry would stay locked until someone removed the file.
+ */
+const THIS_RUN = randomUUID();
 
 export interface LockOptions {
   readonly waitMs?: number;
@@ -51,7 +62,7 @@ export async function withRegistryLock<T>(dir: string, what: string, work: () =>
 }
 
 async function acquire(dir: string, file: string, what: string, options: LockOptions): Promise<void> {
-  const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), what };
+  const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), what, run: THIS_RUN };
   await mkdir(dir, { recursive: true });
   const mine = join(dir, `${LOCK_FILE}.${process.pid}.${Math.random().toString(36).slice(2)}`);
   await writeFile(mine, `${JSON.stringify(holder)}\n`, { mode: 0o644 });
@@ -110,14 +121,15 @@ async function readHolder(file: string): Promise<'gone' | { holder: LockHolder |
 }
 
 /**
- * A lock is stale when its holder, on this host, no longer runs. One without a readable record (never
- * written by this code, which links a whole file) is stale once a minute old. One taken on another host
- * (a data directory on shared storage) is never judged here.
+ * A lock is stale when its holder, on this host, no longer runs (one naming this pid, when it is not
+ * this run's). One without a readable record (never written by this code, which links a whole file) is
+ * stale once a minute old. One taken on another host (a data directory on shared storage) is never
+ * judged here.
  */
 function isStale(holder: LockHolder | undefined, ageMs: number): boolean {
   if (!holder) return ageMs > 60_000;
   if (holder.host !== hostname()) return false;
-  if (holder.pid === process.pid) return false;
+  if (holder.pid === process.pid) return holder.run !== THIS_RUN;
   try {
     process.kill(holder.pid, 0);
     return false;
