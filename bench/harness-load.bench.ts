@@ -59,18 +59,21 @@ publish: { uplink: bench, topic: "h/{device}/{point}", qos: 1 }
 }
 
 /** Mean Modbus RTT and mean making → delivery, from the daemon's own status (its histograms). */
-async function stageFigures(gatewayFile: string): Promise<{ rttMs: number; deliveryMs: number; unwrittenShare: number } | undefined> {
+interface StageFigures { rttMs: number; ingressWaitMs: number; chainMs: number; egressWaitMs: number; deliveryMs: number; unwrittenShare: number }
+
+async function stageFigures(gatewayFile: string): Promise<StageFigures | undefined> {
   const run = spawnSync(process.execPath, [join(here, '..', '..', 'bin', 'wasmgate.js'), 'status', '--config', gatewayFile, '--json'], { encoding: 'utf8' });
   if (run.status !== 0) return undefined;
   const status = JSON.parse(run.stdout) as {
-    pipelines: Array<{ devices: Array<{ rtt?: { sumMs: number; count: number } }> }>;
+    pipelines: Array<{ devices: Array<{ rtt?: { sumMs: number; count: number } }>; stages: Record<'ingressWait' | 'chain' | 'egressWait', { sumMs: number; count: number }> }>;
     uplinks: Array<{ outbox?: { deliveryLatency: { sumMs: number; count: number }; delivered: number; unwritten: number } }>;
   };
   const rtts = status.pipelines.flatMap((p) => p.devices.map((d) => d.rtt)).filter((r) => r !== undefined);
   const delivery = status.uplinks[0]?.outbox?.deliveryLatency;
   const mean = (h: { sumMs: number; count: number }[]) => h.reduce((a, x) => a + x.sumMs, 0) / Math.max(1, h.reduce((a, x) => a + x.count, 0));
   const outbox = status.uplinks[0]?.outbox;
-  return { rttMs: mean(rtts), deliveryMs: delivery ? mean([delivery]) : NaN, unwrittenShare: outbox ? outbox.unwritten / Math.max(1, outbox.delivered) : NaN };
+  const stage = status.pipelines[0]!.stages;
+  return { rttMs: mean(rtts), ingressWaitMs: mean([stage.ingressWait]), chainMs: mean([stage.chain]), egressWaitMs: mean([stage.egressWait]), deliveryMs: delivery ? mean([delivery]) : NaN, unwrittenShare: outbox ? outbox.unwritten / Math.max(1, outbox.delivered) : NaN };
 }
 
 async function cpuSeconds(pid: number): Promise<number> {
@@ -171,9 +174,14 @@ pipelines: [ ./harness.yaml ]
     emitResult(`gateway RSS (${offered / 1000} k/s${commit})`, rss, 'MB');
     emitResult(`polls answered / polls asked (${offered / 1000} k/s${commit})`, (polls1 - polls0) / ((DEVICES * seconds * 1000) / intervalMs), 'x', '1');
     if (stages) {
-      // Two stages the daemon times itself (its own histograms, wasmgate status): the Modbus round trip,
-      // and from a message's making (its hand-over to the outbox) to the broker's PUBACK.
+      // The stages the daemon times itself (its own histograms, wasmgate status), in the order a value
+      // passes them: the Modbus round trip, the wait in the ingress ring (the worker's wake-up
+      // included), the chain's call, the wait in the egress ring (the main thread's wake-up included),
+      // and from a message's hand-over to the outbox to the broker's PUBACK. Means per batch.
       emitResult(`stage: Modbus round trip, mean (${offered / 1000} k/s${commit})`, stages.rttMs, 'ms');
+      emitResult(`stage: ingress ring wait, mean (${offered / 1000} k/s${commit})`, stages.ingressWaitMs, 'ms');
+      emitResult(`stage: chain call, mean (${offered / 1000} k/s${commit})`, stages.chainMs, 'ms');
+      emitResult(`stage: egress ring wait, mean (${offered / 1000} k/s${commit})`, stages.egressWaitMs, 'ms');
       emitResult(`stage: outbox hand-over → broker PUBACK, mean (${offered / 1000} k/s${commit})`, stages.deliveryMs, 'ms');
       emitResult(`outbox: share of delivered messages never written to disk (${offered / 1000} k/s${commit})`, stages.unwrittenShare, 'x');
     }

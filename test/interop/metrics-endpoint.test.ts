@@ -107,6 +107,23 @@ test('device, plugin, uplink and outbox figures agree with what the test counts 
   assert.equal(sampleValue(second, 'wasmgate_pipeline_running', { pipeline: 'plant' }), 1);
 });
 
+test('the stage histograms: the worker times each batch it takes and runs, the main thread each drain', gate, async () => {
+  await subscriber.waitFor(subscriber.messages.length + 5, 20_000);
+  const families = await scrape();
+  assert.equal(families.find((f) => f.name === 'wasmgate_pipeline_stage_seconds')?.type, 'histogram');
+  const count = (stage: string) => sampleValue(families, 'wasmgate_pipeline_stage_seconds_count', { pipeline: 'plant', stage })!;
+  // One ingress wait and one chain call per batch, posted in the same report: always equal.
+  assert.ok(count('chain') > 0, 'the worker reported batches');
+  assert.equal(count('ingress_wait'), count('chain'));
+  // A drain hands over at least one message, so there are no more drains than messages.
+  assert.ok(count('egress_wait') > 0 && count('egress_wait') <= sampleValue(families, 'wasmgate_pipeline_messages_total', { pipeline: 'plant' })!);
+  for (const stage of ['ingress_wait', 'chain', 'egress_wait']) {
+    const labels = { pipeline: 'plant', stage };
+    assert.ok(sampleValue(families, 'wasmgate_pipeline_stage_seconds_bucket', { ...labels, le: '0.00005' })! <= sampleValue(families, 'wasmgate_pipeline_stage_seconds_bucket', { ...labels, le: '1' })!, `${stage}: buckets are cumulative`);
+    assert.equal(sampleValue(families, 'wasmgate_pipeline_stage_seconds_bucket', { ...labels, le: '+Inf' }), count(stage));
+  }
+});
+
 test('healthz and readyz: 200 while the device answers; an uplink away leaves it ready; a dead device makes it unready, not unhealthy', gate, async () => {
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
   const ready = await fetch(`${base}/readyz`);

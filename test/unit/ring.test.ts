@@ -300,3 +300,33 @@ test('the main thread may not block: sync waits throw, async waits resolve', asy
   assert.equal(header[WRITER_WAITING], 0);
   assert.equal(writer.write(payload(12, 3)), true);
 });
+
+test('waitedMs: how long the oldest unread record waited, from the commit that found the ring read to the reading', () => {
+  const ring = createRing(1024);
+  const writer = new RingWriter(ring);
+  const reader = new RingReader(ring);
+  const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const slack = 0.002; // the stamp is rounded to the microsecond
+
+  // A, then B while A is unread: the batch's oldest record is A, so the wait counts from A's commit.
+  writer.write(payload(8, 1));
+  writer.commit();
+  const afterA = performance.now();
+  sleep(30);
+  writer.write(payload(8, 2));
+  writer.commit();
+  const beforeRead = performance.now();
+  assert.equal(reader.acquire()!.records, 2);
+  assert.ok(reader.waitedMs() + slack >= beforeRead - afterA, `waited ${reader.waitedMs()} ms, at least ${beforeRead - afterA}`);
+  reader.release(reader.inFlightEnd());
+
+  // Everything read, a pause, then C: C's wait starts at its own commit, not at A's or B's.
+  sleep(30);
+  const beforeC = performance.now();
+  writer.write(payload(8, 3));
+  writer.commit();
+  assert.ok(reader.next());
+  const waited = reader.waitedMs();
+  const afterRead = performance.now();
+  assert.ok(waited <= afterRead - beforeC + slack, `waited ${waited} ms, at most ${afterRead - beforeC}`);
+});

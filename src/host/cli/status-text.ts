@@ -15,6 +15,10 @@ export function statusText(status: ControlStatus): string[] {
       const watched = p.swaps?.watching.includes(i) ? ', swapped (watched for a crash loop)' : '';
       lines.push(`  step ${i + 1} ${s.plugin} ${s.version} (${s.kind}): ${s.batches} batches, ${s.itemsIn} in, ${s.itemsOut} out, ${s.traps} traps, ${s.errors} errors${watched}`);
     });
+    const st = p.stages;
+    if (st && st.chain.count > 0) {
+      lines.push(`  inside the gateway, mean per batch: ingress wait ${meanMs(st.ingressWait)}, chain ${meanMs(st.chain)}, egress wait ${meanMs(st.egressWait)}`);
+    }
     const swaps = p.swaps;
     if (swaps && swaps.swaps + swaps.refused + swaps.rollbacks > 0) {
       const last = swaps.history.at(-1);
@@ -48,6 +52,11 @@ export function statusText(status: ControlStatus): string[] {
     lines.push(`drop-in ${d.dir}: ${state}; ${d.installed} installed, ${d.refused} refused, ${d.deferred} deferred, ${d.moveFailed} not moved`);
   }
   return lines;
+}
+
+/** `0.042 ms`: the mean of a histogram. */
+function meanMs(h: { sumMs: number; count: number }): string {
+  return h.count > 0 ? `${(h.sumMs / h.count).toFixed(3)} ms` : 'none yet';
 }
 
 /** `512 B`, `1.5 KiB`, `12.0 MiB`. */

@@ -14,6 +14,8 @@ import { histogramSamples, type MetricDefinition, type Sample } from './snapshot
 type Uplink = GatewayStatus['uplinks'][number];
 type Step = AssembledPipelineStatus['steps'][number];
 
+const STAGE_KEYS = { ingress_wait: 'ingressWait', chain: 'chain', egress_wait: 'egressWait' } as const;
+
 const perPipeline = (status: GatewayStatus, value: (p: AssembledPipelineStatus) => number): Sample[] =>
   status.pipelines.map((p) => ({ labels: { pipeline: p.name }, value: value(p) }));
 
@@ -104,6 +106,12 @@ export const GATEWAY_METRICS: readonly MetricDefinition[] = [
   counter('wasmgate_ring_full_total', 'reservations refused because the ring was full', (s) => s.pipelines.flatMap((p) => [
     { labels: { pipeline: p.name, ring: 'ingress' }, value: p.ingress.fullEvents }, { labels: { pipeline: p.name, ring: 'egress' }, value: p.egress.fullEvents },
   ])),
+
+  {
+    name: 'wasmgate_pipeline_stage_seconds', help: 'time inside the gateway per stage: ingress ring wait (worker wake-up included), chain call, egress ring wait', type: 'histogram',
+    samples: (s) => s.pipelines.flatMap((p) => (['ingress_wait', 'chain', 'egress_wait'] as const).flatMap((stage) =>
+      histogramSamples('wasmgate_pipeline_stage_seconds', { pipeline: p.name, stage }, p.stages[STAGE_KEYS[stage]]))),
+  },
 
   // Plugins, per step of each pipeline.
   ...STEP_COUNTERS.map(([key, name, help]) => counter(`wasmgate_plugin_${name}_total`, help, (s) => perStep(s, (step) => step[key]))),

@@ -9,6 +9,12 @@
 /** Bounds in milliseconds, from a fast TCP answer to a slow RS-485 bus or a replayed backlog. */
 export const LATENCY_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 60_000] as const;
 
+/**
+ * Bounds for the stages inside the gateway (a ring wait, a chain call): tens of microseconds when all
+ * is well, milliseconds when a thread is late to wake or busy.
+ */
+export const STAGE_BOUNDS_MS = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 1_000] as const;
+
 export interface LatencySnapshot {
   /** The bounds, ms; the last bucket (+Inf) is `count`. */
   readonly boundsMs: readonly number[];

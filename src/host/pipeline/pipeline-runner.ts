@@ -28,6 +28,8 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 import type { WorkerMemory } from '../memory/thread-memory.js';
 import type { CompiledPlugin } from '../engine/engine.js';
 import type { RuleEvent } from '../rules/rule-set.js';
+import { noWorkerStages, type PipelineStages, type WorkerStages } from './pipeline-stages.js';
+import { LatencyHistogram, STAGE_BOUNDS_MS } from '../metrics/latency-histogram.js';
 
 export interface PipelineLogger {
   log: LevelLog;
@@ -125,6 +127,8 @@ export interface PipelineStatus {
   retiredSteps: RetiredStepCounters[];
   /** The worker's heap and its plugins' linear memory, as it last reported them (every tick). */
   memory?: WorkerMemory;
+  /** Time inside the gateway per stage (pipeline-stages.ts); the worker's two since it last started. */
+  stages: PipelineStages;
 }
 
 export const WORKER_URL = new URL('./worker-main.js', import.meta.url);
@@ -156,6 +160,8 @@ export class PipelineRunner {
   #live = new Set<Worker>();
   #counters: StepCounters[] = [];
   #memory?: WorkerMemory;
+  #workerStages: WorkerStages = noWorkerStages();
+  readonly #egressWait = new LatencyHistogram(STAGE_BOUNDS_MS);
   #polling?: PollingCounters;
   #pollingBefore: PollingCounters = { calls: 0, traps: 0, errors: 0, reinstantiations: 0 };
   #poll: PollChannel;
@@ -270,6 +276,7 @@ export class PipelineRunner {
       swaps: { ...this.#swapStatus, watching: this.#crashLoop.steps, history: [...this.#swapStatus.history] },
       retiredSteps: [...this.#retired],
       ...(this.#memory ? { memory: this.#memory } : {}),
+      stages: { ...this.#workerStages, egressWait: this.#egressWait.snapshot() },
     };
   }
 
@@ -468,6 +475,7 @@ export class PipelineRunner {
           case 'counters':
             this.#counters = m.steps;
             this.#memory = m.memory;
+            this.#workerStages = m.stages;
             this.#workerDropped = m.batchesDropped;
             if (m.polling) this.#polling = m.polling;
             if (m.steps.some((s) => s.batches > 0)) this.#restartDelay = 100;
@@ -601,9 +609,12 @@ export class PipelineRunner {
   /** Hands egress messages to the uplink; with `respectFlow`, stops while the uplink's backlog is full. */
   #drainNow(respectFlow = false): void {
     const flow = respectFlow ? this.#options.flow : undefined;
+    let first = true;
     while (!flow || flow.backlog() < flow.limit) {
       const record = this.#egress.next();
       if (!record) return;
+      if (first) this.#egressWait.observe(this.#egress.waitedMs());
+      first = false;
       const point = new DataView(record.buffer, record.byteOffset, 4).getUint32(0, true);
       this.#options.onMessage(point === 0xffffffff ? undefined : point, record.slice(4));
     }

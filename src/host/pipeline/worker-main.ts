@@ -26,6 +26,7 @@ import type { LevelLog } from '../log-events.js';
 import type { ControlEvent, ControlReply, ControlRequest } from './swap-protocol.js';
 import { isolateMemory } from '../memory/thread-memory.js';
 import { WorkerRules } from '../rules/worker-rules.js';
+import { WorkerStageClock } from './pipeline-stages.js';
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -60,6 +61,7 @@ const chain = new StepChain(
   egress.maxPayload - 4,
 );
 let polling: PollService | undefined;
+const stages = new WorkerStageClock();
 
 /** Moves the state from `from` to `to`; false if the watchdog got there first. */
 function claim(from: number, to: number): boolean {
@@ -119,7 +121,9 @@ function takeRulesState(now: boolean): void {
 
 function processBatch(input: Uint8Array, records: number): boolean {
   let out: Uint8Array | null = null;
+  const started = monotonicMs();
   if (!watched(WatchedCall.BATCH, () => { out = chain.process(input, records); takeRulesState(false); }, true)) return false;
+  stages.chain.observe(monotonicMs() - started);
   commitOutput(out ? [out] : []);
   return true;
 }
@@ -136,7 +140,7 @@ function reportCounters(): boolean {
   if (!watched(WatchedCall.STATS, () => chain.collectStats())) return false;
   repeats.flush();
   const memory = { ...isolateMemory(), wasmSteps: chain.memoryBytes, wasmPolling: polling?.memoryBytes ?? 0 };
-  post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped, ...(polling ? { polling: polling.counters } : {}), memory });
+  post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped, ...(polling ? { polling: polling.counters } : {}), memory, stages: stages.snapshot() });
   return true;
 }
 
@@ -236,6 +240,7 @@ async function run(): Promise<void> {
     if (!servePending() || !serveControl()) return;
     const batch = ingress.acquire(data.maxBatchBytes, data.maxBatchRecords);
     if (batch) {
+      stages.ingressWait.observe(ingress.waitedMs());
       const input = batch.spans.length === 1 ? batch.spans[0]! : concat(batch.spans, batch.bytes);
       if (!processBatch(input, batch.records)) return;
       ingress.release(batch.end);

@@ -10,6 +10,7 @@ import type { PlannedFraming, PollingCounters } from './poll-protocol.js';
 import type { LogContext } from '../log-events.js';
 import type { WorkerMemory } from '../memory/thread-memory.js';
 import type { RuleEvent } from '../rules/rule-set.js';
+import type { WorkerStages } from './pipeline-stages.js';
 
 /** A step as the worker receives it: a CompiledPlugin is structured-clonable (WebAssembly.Module is). */
 export interface WorkerStep {
@@ -46,7 +47,7 @@ export type WorkerMessage =
   /** `plan`: the decoder's request plan (one device index per request), when it polls. */
   | { type: 'ready'; plan?: Uint32Array; framing?: PlannedFraming }
   | { type: 'log'; level: number; message: string; context: LogContext }
-  | { type: 'counters'; steps: StepCounters[]; batchesDropped: number; polling?: PollingCounters; memory: WorkerMemory }
+  | { type: 'counters'; steps: StepCounters[]; batchesDropped: number; polling?: PollingCounters; memory: WorkerMemory; stages: WorkerStages }
   | { type: 'configure-failed'; code: string; message: string; context: Record<string, unknown> }
   | { type: 'stopped' }
   /** What the rules made on a batch or tick whose output was committed, in order. */

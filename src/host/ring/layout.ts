@@ -50,6 +50,15 @@ export const CAPACITY = 6;
 /** Holds MAGIC_VALUE, so that a SharedArrayBuffer that is not a ring is refused on open. */
 export const MAGIC = 7;
 
+/**
+ * When the oldest unread record was committed: the writer's clock in microseconds (absolute, the same
+ * on every thread of the process), as a wrapping u32 stored as its int32 bit pattern. The writer stores
+ * it at a commit that finds every earlier record already read, so the reader can tell how long the
+ * oldest record of a batch waited in the ring (wait-stamp.ts). A wait is measured correctly up to
+ * 2^31 µs (35 minutes); a statistic, never used for control.
+ */
+export const WAITING_SINCE = 8;
+
 // --- reader's line (slots 16..31) ---
 
 /**

@@ -1,5 +1,6 @@
 import { WgError } from '../errors.js';
-import { HEAD, IN_FLIGHT_END, LENGTH_BYTES, READER_WAITING, RECORDS_READ, TAIL, WRITER_WAITING } from './layout.js';
+import { HEAD, IN_FLIGHT_END, LENGTH_BYTES, READER_WAITING, RECORDS_READ, TAIL, WAITING_SINCE, WRITER_WAITING } from './layout.js';
+import { msSince } from './wait-stamp.js';
 import { openRing, readStats, type RingStats, type RingViews } from './ring.js';
 import { waitUntil, waitUntilAsync, wakeIfWaiting } from './wait.js';
 
@@ -170,6 +171,15 @@ export class RingReader {
     this.#inFlight = 1;
     Atomics.store(this.#header, IN_FLIGHT_END, this.#read);
     return this.bytes.subarray(index + LENGTH_BYTES, index + LENGTH_BYTES + length);
+  }
+
+  /**
+   * How long the oldest record just read had waited since its commit, ms (wait-stamp.ts): call it
+   * right after an `acquire` or the first `next` that returned a record. A statistic: a commit racing
+   * the read can make one figure too long.
+   */
+  waitedMs(): number {
+    return msSince(Atomics.load(this.#header, WAITING_SINCE));
   }
 
   /** Position after the last record any reader of this ring handed out; equals TAIL when none is in flight. */

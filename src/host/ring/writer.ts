@@ -1,5 +1,6 @@
 import { WgError } from '../errors.js';
-import { FULL_EVENTS, HEAD, LENGTH_BYTES, READER_WAITING, RECORDS_WRITTEN, TAIL, WRAP_MARKER, WRITER_WAITING } from './layout.js';
+import { FULL_EVENTS, HEAD, IN_FLIGHT_END, LENGTH_BYTES, READER_WAITING, RECORDS_WRITTEN, TAIL, WAITING_SINCE, WRAP_MARKER, WRITER_WAITING } from './layout.js';
+import { stampNow } from './wait-stamp.js';
 import { maxPayloadBytes, openRing, readStats, type RingStats, type RingViews } from './ring.js';
 import { waitUntil, waitUntilAsync, wakeIfWaiting } from './wait.js';
 
@@ -109,6 +110,8 @@ export class RingWriter {
     this.#reservedRecords = 0;
     // The counter goes first so that recordsWritten never lags what the reader can see.
     Atomics.store(this.#counters, RECORDS_WRITTEN >> 1, BigInt(this.#recordsWritten));
+    // Every earlier record already read: these are now the oldest unread, so their wait starts here.
+    if (Atomics.load(this.#header, IN_FLIGHT_END) === this.#committed) Atomics.store(this.#header, WAITING_SINCE, stampNow());
     Atomics.store(this.#header, HEAD, this.#head);
     this.#committed = this.#head;
     wakeIfWaiting(this.#header, READER_WAITING, HEAD);
