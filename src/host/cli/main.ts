@@ -66,8 +66,11 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
       if (!stop.ok || stop.value === 0 || stop.value > MAX_TIMER_MS) {
         command.error(`error: --stop-timeout ${options.stopTimeout}: give a duration from 1ms to ${MAX_TIMER_MS}ms, as 25s or 2m`, { exitCode: EXIT_USAGE });
       }
+      // The config thread starts first; the daemon's modules load on this thread while it works.
+      const { startOverlapped } = await import('./start-overlap.js');
+      const start = startOverlapped(file);
       const { runCommand } = await import('./run.js');
-      setExit(await runCommand(file, io.err, { stopDeadlineMs: stop.value }));
+      setExit(await runCommand(file, io.err, { stopDeadlineMs: stop.value }, start));
     });
 
   subcommand(root, 'status', "ask the running daemon, over its control socket, for its pipelines, steps, links, devices and uplinks")

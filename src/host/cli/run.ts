@@ -17,6 +17,8 @@
 // (config-thread.ts); problem.ts is plain formatting.
 import { formatProblem } from '../config/problem.js';
 import { loadAndConfigureApart } from './config-thread.js';
+import type { StartOverlap } from './start-overlap.js';
+import type { LoadResult } from '../config/load.js';
 import type { ResolvedGateway } from '../config/resolved.js';
 import { Gateway, type GatewayDeps } from '../gateway.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -46,8 +48,8 @@ export interface RunOptions {
 }
 
 /** Loads the config and dry-configures its plugins; prints every problem and returns undefined when there are any. */
-export async function loadOrReport(file: string, out: (line: string) => void): Promise<ResolvedGateway | undefined> {
-  const result = await loadAndConfigureApart(file);
+export async function loadOrReport(file: string, out: (line: string) => void, loading?: Promise<LoadResult>): Promise<ResolvedGateway | undefined> {
+  const result = await (loading ?? loadAndConfigureApart(file));
   if (result.ok) return result.config;
   for (const problem of result.problems) out(formatProblem(problem));
   out(`${result.problems.length} problem(s); nothing started`);
@@ -196,9 +198,10 @@ async function startFleet(config: ResolvedGateway, gateway: Gateway, logger: Log
   return FleetAgent.start({ gateway, logger, ops: () => pluginOps(gateway, logger), settings: config.fleet, uplink });
 }
 
-export async function runCommand(file: string, out: (line: string) => void, options: RunOptions = {}): Promise<number> {
-  const config = await loadOrReport(file, out);
+export async function runCommand(file: string, out: (line: string) => void, options: RunOptions = {}, start?: StartOverlap): Promise<number> {
+  const config = await loadOrReport(file, out, start?.loaded);
   if (!config) return 1;
+  await start?.warmed;
   const logger = createLogger(config.log.level, config.log.format, { gateway: config.id });
   logCrashes(logger);
   return runGateway(config, { logger }, options);
