@@ -3,9 +3,11 @@
 // defaults). They must be in place when the process starts: V8 sizes the main thread's heap when
 // it creates it, and glibc reads MALLOC_* once. The unit (systemd/wasmgate.service) puts them on
 // its ExecStart line; `wasmgate run` started any other way runs itself again with them
-// (relaunchWithRuntime), unless they are there already or WASMGATE_REEXEC=0 says to run as is.
+// (relaunchWithRuntime: in place with execve where it can, else as a child), unless they are there
+// already or WASMGATE_REEXEC=0 says to run as is.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { createRequire } from 'node:module';
 
 /**
  * - --max-semi-space-size=1: the young generation of each thread's heap stays at 1 MB a semi-space
@@ -37,8 +39,23 @@ export function missingRuntime(execArgv = process.execArgv, env = process.env) {
 }
 
 /**
- * Runs this same command again in a child process with the daemon's runtime, and resolves with its
- * exit code; resolves undefined when nothing is missing (or WASMGATE_REEXEC=0), for the caller to run
+ * The execve(2) of native/execve.c, or undefined where it did not build or cannot load (then the
+ * daemon is started as a child instead). WASMGATE_RELAUNCH=child asks for the child on purpose.
+ */
+function nativeExecve() {
+  if (process.env.WASMGATE_RELAUNCH === 'child') return undefined;
+  try {
+    return createRequire(import.meta.url)('../build/Release/wasmgate_execve.node').execve;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts this same command again with the daemon's runtime. First in place: the process execs node
+ * with the flags and keeps its pid, parent, stdio and process group, so whoever started it signals
+ * and measures the daemon itself. Where that is not possible, in a child process, resolving with its
+ * exit code. Resolves undefined when nothing is missing (or WASMGATE_REEXEC=0), for the caller to run
  * the command itself. The child gets the terminal and the wrapper's signals (once each: it has its own
  * process group, so Ctrl-C reaches it through the wrapper only). Killing the wrapper with SIGKILL ends
  * the daemon the same way: the child watches the IPC channel to its parent (watchParent).
@@ -47,6 +64,16 @@ export function relaunchWithRuntime(argv) {
   if (process.env.WASMGATE_REEXEC === '0') return undefined;
   const missing = missingRuntime();
   if (missing.flags.length === 0 && Object.keys(missing.env).length === 0) return undefined;
+  const execve = nativeExecve();
+  if (execve) {
+    const env = { ...process.env, ...missing.env, WASMGATE_REEXEC: '0' };
+    try {
+      // Returns only when the exec failed; the child below is the way out then.
+      execve(process.execPath, [process.execPath, ...missing.flags, ...process.execArgv, process.argv[1], ...argv], Object.entries(env).map(([k, v]) => `${k}=${v}`));
+    } catch {
+      // fall through
+    }
+  }
   const child = spawn(process.execPath, [...missing.flags, ...process.execArgv, process.argv[1], ...argv], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...missing.env, WASMGATE_REEXEC: '0', WASMGATE_PARENT_WATCH: '1' },

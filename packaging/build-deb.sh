@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 out=${1:-dist/deb}
 
 [ -f dist/src/host/cli/main.js ] || { echo "build-deb: dist/ is missing: run npm ci (or npm run build) first" >&2; exit 1; }
+[ -f build/Release/wasmgate_execve.node ] || { echo "build-deb: build/Release/wasmgate_execve.node is missing: run npm ci first" >&2; exit 1; }
 [ -f node_modules/better-sqlite3/build/Release/better_sqlite3.node ] || { echo "build-deb: node_modules has no compiled better-sqlite3: run npm ci first" >&2; exit 1; }
 
 version=$(node -p "require('./package.json').version")
@@ -38,6 +39,9 @@ cp -R bin "$lib/bin"
 cp -R dist/src "$lib/dist/src"
 find "$lib/dist" -name '*.map' -delete
 cp package.json package-lock.json "$lib/"
+# execve for `wasmgate run` started by hand (bin/daemon-runtime.js); the unit does not need it.
+install -d "$lib/build/Release"
+cp build/Release/wasmgate_execve.node "$lib/build/Release/"
 for dir in plugins/*/; do
     name=$(basename "$dir")
     [ -f "$dir/plugin.yaml" ] || continue
