@@ -33,6 +33,9 @@ export interface WriteResult {
   rttMs: number;
 }
 
+/** The BACnet PDU types (ASHRAE 135, 20.1.1) by which a device refuses a confirmed request. */
+const BACNET_REFUSALS: Record<number, string> = { 5: 'error', 6: 'reject', 7: 'abort' };
+
 /** Resolves when the device confirmed the write; rejects with a WgError saying why it did not. */
 export async function writePoint(request: WriteRequest, link: LinkArbiter, protocol: PointWriteProtocol, clock: Clock, maxFrameBytes: number): Promise<WriteResult> {
   const { device, point, value } = request;
@@ -75,6 +78,10 @@ export async function writePoint(request: WriteRequest, link: LinkArbiter, proto
   const rttMs = clock.monotonicMs() - sentAt;
   const verdict = await protocol.checkWrite(point.id, frame, response);
   if (!verdict.ok) {
+    // A BACnet decoder answers a refusal with the PDU type that carried it (ABI 1.2 wg_write_check):
+    // not a Modbus exception code, so it is said as what it is.
+    const refusal = point.protocol === 'bacnet' && verdict.code === 'WG_ERR_DEVICE_EXCEPTION' ? BACNET_REFUSALS[verdict.exception ?? 0] : undefined;
+    if (refusal) throw new WgError('WG_ERR_DEVICE_REFUSED', { ...context, detail: verdict.detail, refusal });
     throw new WgError(verdict.code as ErrorCode, { ...context, detail: verdict.detail, ...(verdict.exception !== undefined ? { exception: verdict.exception } : {}) });
   }
   return { device: device.name, point: point.name, value, rttMs };
