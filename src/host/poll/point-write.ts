@@ -43,6 +43,9 @@ export async function writePoint(request: WriteRequest, link: LinkArbiter, proto
   if (point.access === 'read') {
     throw new WgError('WG_ERR_WRITE_REFUSED', { ...context, detail: 'the point is read-only (access: read); declare access: write or read_write to write it' });
   }
+  if (Number.isNaN(value) && point.protocol !== 'bacnet') {
+    throw new WgError('WG_ERR_WRITE_REFUSED', { ...context, detail: 'relinquish (a Null) empties a BACnet point\'s priority; a Modbus point takes a value' });
+  }
   const seq = link.nextSeq();
   // The decoder refuses what the point cannot take exactly (out of range, not finite): before the bus.
   const frame = await protocol.writeFrame(device.index, point.id, value, seq);
