@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { enumerated, real, startBacnetDevice, type BacnetDevice, type SimObject } from '../support/bacnet-device.js';
 import { startCapturedPipeline, type CapturedPipeline } from '../support/captured-pipeline.js';
 import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
+import { waitFor } from '../support/wait.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/wasmgate.js', import.meta.url));
 const AO = 1;
@@ -119,6 +120,57 @@ describe('WriteProperty against @bacnet-js/client, read back from its priority a
       assert.match(String(body.detail), /error property write-access-denied/);
     } finally {
       await fixture.dispose();
+    }
+  });
+});
+
+describe('a rule writing a BACnet point: commands on fire, relinquishes on clear', () => {
+  test('supply temperature above 30 commands the fan on at priority 9; back below, the slot is emptied and the fan falls back to its relinquish default', async () => {
+    const AI = 0;
+    const device = await startBacnetDevice(1202, [
+      { type: AI, instance: 1, properties: { 85: real(22) } },
+      { type: BO, instance: 2, properties: { 85: enumerated(0) }, commandable: true },
+    ]);
+    const run = await startCapturedPipeline(`pipeline: { name: bms }
+source:
+  bacnet_ip:
+    devices:
+      - name: ahu2
+        host: 127.0.0.1
+        port: ${device.port}
+        device_instance: 1202
+        interval: 100ms
+        timeout: 500ms
+        retries: 0
+        points:
+          - { name: supply.temp, object_type: analog-input, instance: 1 }
+          - { name: fan.cmd, object_type: binary-output, instance: 2, access: write, write_priority: 9 }
+steps:
+  - plugin: bacnet
+  - plugin: json
+publish: { uplink: cloud, topic: "t/{device}/{point}" }
+rules:
+  - name: hot-supply
+    when: supply.temp > 30
+    actions: { alarm: false, write: [ { point: fan.cmd, value: true } ] }
+`);
+    try {
+      const slot = () => device.priorityArray(BO, 2)[8];
+      device.set(AI, 1, 85, real(35));
+      await waitFor(() => slot() !== null, 10_000, () => `writes seen: ${JSON.stringify(device.writes)}`);
+      assert.deepEqual(slot(), { type: ENUMERATED, value: 1 });
+      assert.deepEqual(device.writes.map((w) => [w.type, w.instance, w.priority, w.value[0]!.type]), [[BO, 2, 9, ENUMERATED]]);
+      device.set(AI, 1, 85, real(25));
+      await waitFor(() => device.writes.length === 2, 10_000, () => `writes seen: ${JSON.stringify(device.writes)}`);
+      // The clear's write-back: Null at priority 9, so the object is back on its relinquish default.
+      assert.deepEqual([device.writes[1]!.priority, device.writes[1]!.value[0]!.type], [9, 0]);
+      assert.deepEqual(device.priorityArray(BO, 2), new Array(16).fill(null));
+      await waitFor(() => run.messages().filter((m) => m.rule === 'hot-supply').length === 2, 10_000);
+      const audit = run.messages().filter((m) => m.rule === 'hot-supply').map((m) => [m.trigger, m.value, m.relinquish, m.outcome]);
+      assert.deepEqual(audit, [['fire', 1, undefined, 'written'], ['clear', null, true, 'written']]);
+    } finally {
+      await run.stop();
+      await device.close();
     }
   });
 });

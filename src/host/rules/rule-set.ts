@@ -34,7 +34,7 @@ export interface RuleWrite {
   readonly device: number;
   readonly deviceName: string;
   readonly value: number;
-  /** Written when the rule clears; null for nothing. */
+  /** Written when the rule clears; NaN relinquishes (a BACnet point's Null at its priority); null for nothing. */
   readonly onClear: number | null;
   /** Index into the rule's `interlocks`; null: none. */
   readonly interlock: number | null;
