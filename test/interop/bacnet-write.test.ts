@@ -94,6 +94,14 @@ describe('WriteProperty against @bacnet-js/client, read back from its priority a
     });
   });
 
+  test('a lost write is not retried with retries: 0: unconfirmed, no answer; nothing was applied', async () => {
+    device.dropWrites(1);
+    const before = device.writes.length;
+    await assert.rejects(run.pipeline.write('ahu1', 'valve', 33), (e: Error & { code?: string }) => e.code === 'WG_ERR_WRITE_UNCONFIRMED' && /no answer/.test(e.message));
+    assert.equal(device.writes.length, before + 1);
+    assert.equal(device.priorityArray(AO, 1)[7], null);
+  });
+
   test('wasmgate write: confirmed by the device, read back; relinquish; a refusal exits 1 with its code', async () => {
     const fixture = await writeGatewayFixture(gatewayYaml('mqtt://127.0.0.1:1'), pipelineYaml(device.port));
     const cli = (args: string[]) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
@@ -120,6 +128,22 @@ describe('WriteProperty against @bacnet-js/client, read back from its priority a
       assert.match(String(body.detail), /error property write-access-denied/);
     } finally {
       await fixture.dispose();
+    }
+  });
+});
+
+describe('a BACnet write whose datagram is lost', () => {
+  test('is sent again after the APDU timeout, up to the device\'s retries, and confirmed by the second', async () => {
+    const device = await startBacnetDevice(1203, [{ type: AO, instance: 1, properties: { 85: real(20) }, commandable: true }]);
+    const run = await startCapturedPipeline(pipelineYaml(device.port).replace('device_instance: 1201', 'device_instance: 1203').replace('retries: 0', 'retries: 2'));
+    try {
+      device.dropWrites(1);
+      await run.pipeline.write('ahu1', 'valve', 12.5);
+      assert.equal(device.writes.length, 2, 'the first was lost, the second answered');
+      assert.deepEqual(device.priorityArray(AO, 1)[7], { type: REAL, value: 12.5 });
+    } finally {
+      await run.stop();
+      await device.close();
     }
   });
 });

@@ -45,6 +45,8 @@ export interface BacnetDevice {
   readonly requests: { readProperty: number; readPropertyMultiple: number };
   /** WriteProperty requests received, in order. */
   readonly writes: ReceivedWrite[];
+  /** Leaves the next `n` WriteProperty requests unanswered and unapplied, as if the datagram were lost (counted in `writes` all the same). */
+  dropWrites(n: number): void;
   /** A commandable object's priority array: slot i is priority i + 1, null where relinquished. */
   priorityArray(type: number, instance: number): Array<BACNetAppData | null>;
   setMode(mode: DeviceMode): void;
@@ -104,6 +106,7 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
     o.properties[PRIORITY_ARRAY] = slots.map(() => ({ type: ApplicationTag.NULL, value: null }));
   }
   const writes: ReceivedWrite[] = [];
+  let dropped = 0;
 
   client.on('writeProperty', (content) => {
     if (mode === 'silent') return;
@@ -111,6 +114,10 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
     const { objectId, value } = content.payload;
     const key = `${objectId.type}:${objectId.instance}`;
     writes.push({ type: objectId.type, instance: objectId.instance, property: value.property.id, priority: value.priority, value: value.value });
+    if (dropped > 0) {
+      dropped--;
+      return;
+    }
     const object = table.get(key);
     const slots = arrays.get(key);
     if (mode === 'error') return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.DEVICE, ErrorCode.OPERATIONAL_PROBLEM);
@@ -148,6 +155,9 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
     port,
     requests,
     writes,
+    dropWrites(n) {
+      dropped = n;
+    },
     priorityArray: (type, instance) => [...(arrays.get(`${type}:${instance}`) ?? [])],
     setMode(next) {
       mode = next;
