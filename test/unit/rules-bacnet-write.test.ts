@@ -50,7 +50,10 @@ test('a BACnet point is a write target; a clear relinquishes unless on_clear say
   ]);
   assert.ok(loaded.ok, loaded.ok ? '' : loaded.problems.map((p) => p.message).join('\n'));
   const writes = loaded.set.rules[0]!.actions.writes;
-  assert.deepEqual(writes.map((w) => [w.pointName, w.value, w.onClear]), [['valve', 100, NaN], ['fan', 1, null], ['mode', 3, 1], ['valve', 80, NaN]]);
+  assert.deepEqual(writes.map((w) => [w.pointName, w.value, w.onClear]), [['valve', 100, 'relinquish'], ['fan', 1, null], ['mode', 3, 1], ['valve', 80, 'relinquish']]);
+  // A word, not NaN: the pipeline's fingerprint (its JSON) must tell a relinquish from none, or a
+  // reload that changes one into the other would be taken for no change.
+  assert.notEqual(JSON.stringify(writes[0]), JSON.stringify({ ...writes[0], onClear: null }));
 });
 
 test('refused at load, at the value: a read-only BACnet point, values its datatype cannot hold, relinquish as a word it does not know', async () => {

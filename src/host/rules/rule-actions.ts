@@ -72,8 +72,10 @@ export class RuleActions {
       this.#log(rule, event);
       if (rule.actions.alarmTopic !== null) this.#alarm(rule, event);
       for (const write of rule.actions.writes) {
-        const value = firing ? write.value : write.onClear;
-        if (value === null) continue;
+        const back = firing ? write.value : write.onClear;
+        if (back === null) continue;
+        // A relinquish is NaN on the write path (ABI 1.2 wg_write: the protocol's null).
+        const value = back === 'relinquish' ? NaN : back;
         runtime.queue = runtime.queue.then(() => this.#write(rule, runtime, write, value, event));
       }
     }

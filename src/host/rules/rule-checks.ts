@@ -224,16 +224,16 @@ function writeTarget(text: string, place: Place, path: SettingPath, rule: string
 }
 
 /**
- * What a clear writes back: a value, `relinquish` (NaN: a BACnet point's Null at its priority, which
+ * What a clear writes back: a value, `relinquish` (a BACnet point's Null at its priority, which
  * hands the object back to the next command or its relinquish default) or `none` (null). Absent: none
  * for a Modbus point, relinquish for a BACnet one, since a command left in a priority array holds the
  * object until someone relinquishes it, which is what a BACnet engineer expects the gateway to do.
  */
-function clearValue(value: number | boolean | string | undefined, point: RulePoint, place: Place, path: SettingPath, rule: string): number | null | undefined {
-  if (value === undefined) return point.bacnetWrite ? NaN : null;
+function clearValue(value: number | boolean | string | undefined, point: RulePoint, place: Place, path: SettingPath, rule: string): number | 'relinquish' | null | undefined {
+  if (value === undefined) return point.bacnetWrite ? 'relinquish' : null;
   if (value === 'none') return null;
   if (value === 'relinquish') {
-    if (point.bacnetWrite) return NaN;
+    if (point.bacnetWrite) return 'relinquish';
     return void place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `relinquish empties a BACnet point's priority; ${point.name} is a Modbus point: write back a value, or none` });
   }
   if (typeof value === 'string') return void place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `on_clear takes a value, relinquish or none (got ${JSON.stringify(value)})` });
