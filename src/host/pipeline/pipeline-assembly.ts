@@ -320,6 +320,9 @@ export class AssembledPipeline {
     if (!d) throw new WgError('WG_ERR_WRITE_REFUSED', { device, point, detail: `no device ${device} in pipeline ${pipeline.name}` });
     const p = d.points.find((x) => x.name === point);
     if (!p) throw new WgError('WG_ERR_WRITE_REFUSED', { device, point, detail: `device ${device} has no point ${point} (it has ${d.points.map((x) => x.name).join(', ')})` });
+    if (pipeline.source.links[d.link]!.transport === 'push') {
+      throw new WgError('WG_ERR_WRITE_REFUSED', { device, point, detail: `device ${device} pushes its readings to a ${d.kind} source: the gateway has no request to send it` });
+    }
     const link = this.#links[d.link]!;
     const channel = this.#runner.protocol as unknown as PointWriteProtocol;
     const protocol: PointWriteProtocol = { writeFrame: (...a) => channel.writeFrame(...a), checkWrite: (...a) => channel.checkWrite(...a), frameLength: (b) => this.#protocolOf!(d.index).frameLength(b) };
