@@ -1,0 +1,184 @@
+// The scan codec, a tool module of the bacnet plugin (built to build/scan.wasm, beside bacnet.wasm,
+// whose 16 KB it would not fit): what `wasmgate scan bacnet` sends and reads, built and decoded by
+// the plugin's own BVLC, NPDU and tag code, so a scan speaks BACnet as the gateway does. It is an ABI
+// module (the engine checks and guards it like any plugin) whose configure and process do nothing;
+// the scan drives these exports of its own from a worker, one datagram at a time:
+//   wg_scan_who_is       a Who-Is (16.10), optionally limited to a device instance range
+//   wg_scan_read         a ReadProperty (15.5) of one property, optionally one array element
+//   wg_scan_decode       one datagram in: its values as a sample batch (object-list.ts), and
+//   wg_scan_detail       what it was (an I-Am, an answer, an Error, Reject or Abort) as six u32
+import { setResult, input, OK, BAD_INPUT, OUT_OF_RANGE } from "../../sdk";
+import { putRequestHeader, apduOffset, REQUEST_HEADER, NPDU_EXPECTING_REPLY, BVLC_ORIGINAL_BROADCAST } from "../frame";
+import { putContextUnsigned, putContextObjectId, objectId, readTag, isContext, isOpening, contentUnsigned, tagNumber, tagIsContext, APP_OBJECT_ID } from "../tags";
+import { scanWriter, decodeValueList } from "../object-list";
+export { wasmgate_abi_v1, wg_input, wg_output } from "../../sdk";
+
+/** Nothing to configure: every call says what it builds. */
+export function wg_configure(size: i32): i32 {
+  return OK;
+}
+
+/** Not a pipeline step: frame batches are the bacnet decoder's. */
+export function wg_process(size: i32): i32 {
+  return BAD_INPUT;
+}
+
+// What wg_scan_decode found (the detail's first u32), with the meaning of the other five.
+/** Not a BACnet/IP datagram this codec reads, or one cut short. */
+const SCAN_UNREADABLE: u32 = 0;
+/** I-Am (16.1): invoke 0, a device instance, b max APDU length accepted, c segmentation supported, d vendor id. */
+const SCAN_I_AM: u32 = 1;
+/** ReadProperty-ACK: a the object identifier, b the property, c the array index (0xffffffff: none); values in the batch. */
+const SCAN_ACK: u32 = 2;
+/** Error PDU: a error class, b error code. */
+const SCAN_ERROR: u32 = 3;
+/** Reject PDU: a reason. */
+const SCAN_REJECT: u32 = 4;
+/** Abort PDU: a reason (4: segmentation-not-supported, the answer did not fit one APDU). */
+const SCAN_ABORT: u32 = 5;
+/** A segmented Complex-ACK, which the request (SA = 0) did not accept. */
+const SCAN_SEGMENTED: u32 = 6;
+/** Any other APDU (another tool's Who-Is, a COV notification): not for the scan. */
+const SCAN_OTHER: u32 = 7;
+
+const NO_INDEX: u32 = 0xffffffff;
+const MAX_INSTANCE: i32 = 4194303;
+const SERVICE_READ_PROPERTY: u8 = 12;
+
+// Who-Is: 6 header octets, 2 APDU octets, two limits of at most 4 content octets: 18. ReadProperty: 6,
+// 4, an object identifier 5, a property and an index of at most 5 each: 25.
+const frameOut = memory.data(32);
+const detail = memory.data(24);
+
+/**
+ * A Who-Is of devices `low` to `high` (both -1: every device). `broadcast` 1 makes it an
+ * Original-Broadcast-NPDU, for a broadcast address; 0 an Original-Unicast-NPDU, for one device.
+ */
+export function wg_scan_who_is(low: i32, high: i32, broadcast: i32): i32 {
+  const limited = low >= 0 || high >= 0;
+  if (limited && !(low >= 0 && high >= low && high <= MAX_INSTANCE)) return OUT_OF_RANGE;
+  let p = frameOut + <usize>REQUEST_HEADER;
+  store<u8>(p++, 0x10); // BACnet-Unconfirmed-Request-PDU
+  store<u8>(p++, 0x08); // who-Is
+  if (limited) {
+    p = putContextUnsigned(p, 0, <u32>low);
+    p = putContextUnsigned(p, 1, <u32>high);
+  }
+  const apduLength = <i32>(p - frameOut) - REQUEST_HEADER;
+  putRequestHeader(frameOut, apduLength, 0);
+  if (broadcast != 0) store<u8>(frameOut, BVLC_ORIGINAL_BROADCAST, 1);
+  setResult(frameOut);
+  return REQUEST_HEADER + apduLength;
+}
+
+/**
+ * A ReadProperty of `property` of object `type` `instance`, element `index` of an array property
+ * (-1: the whole value), with invoke id `invokeId`. No segmented answer accepted, at most 1476 octets.
+ */
+export function wg_scan_read(type: i32, instance: i32, property: i32, index: i32, invokeId: i32): i32 {
+  if (type < 0 || type > 1023 || instance < 0 || instance > MAX_INSTANCE || property < 0 || property > MAX_INSTANCE) return OUT_OF_RANGE;
+  let p = frameOut + <usize>REQUEST_HEADER;
+  store<u8>(p++, 0x00); // BACnet-Confirmed-Request-PDU, SA 0: no segmented answer
+  store<u8>(p++, 0x05); // max segments unspecified, max APDU 1476
+  store<u8>(p++, <u8>invokeId);
+  store<u8>(p++, SERVICE_READ_PROPERTY);
+  p = putContextObjectId(p, 0, objectId(<u32>type, <u32>instance));
+  p = putContextUnsigned(p, 1, <u32>property);
+  if (index >= 0) p = putContextUnsigned(p, 2, <u32>index);
+  const apduLength = <i32>(p - frameOut) - REQUEST_HEADER;
+  putRequestHeader(frameOut, apduLength, NPDU_EXPECTING_REPLY);
+  setResult(frameOut);
+  return REQUEST_HEADER + apduLength;
+}
+
+function note(kind: u32, invokeId: u32, a: u32, b: u32, c: u32, d: u32): void {
+  store<u32>(detail, kind);
+  store<u32>(detail, invokeId, 4);
+  store<u32>(detail, a, 8);
+  store<u32>(detail, b, 12);
+  store<u32>(detail, c, 16);
+  store<u32>(detail, d, 20);
+}
+
+/** The detail of the datagram wg_scan_decode read last: kind, invoke id, and four fields by kind. */
+export function wg_scan_detail(): i32 {
+  setResult(detail);
+  return 24;
+}
+
+/** Decodes the datagram of `size` bytes in the input; returns the length of its sample batch. */
+export function wg_scan_decode(size: i32): i32 {
+  scanWriter.begin(4);
+  note(SCAN_UNREADABLE, 0, 0, 0, 0, 0);
+  const frame = input();
+  const end = frame + <usize>size;
+  const at = apduOffset(frame, size);
+  if (at >= 0 && at + 2 <= size) readApdu(frame + <usize>at, end);
+  return scanWriter.finish();
+}
+
+function readApdu(apdu: usize, end: usize): void {
+  const first = load<u8>(apdu);
+  const type = first >> 4;
+  const invokeId = <u32>load<u8>(apdu, 1);
+  if (type == 1) {
+    if (load<u8>(apdu, 1) == 0x00) iAm(apdu + 2, end);
+    else note(SCAN_OTHER, 0, <u32>load<u8>(apdu, 1), 0, 0, 0);
+    return;
+  }
+  if (apdu + 3 > end) return;
+  if (type == 3) {
+    if ((first & 0x08) != 0) return note(SCAN_SEGMENTED, invokeId, 0, 0, 0, 0);
+    if (load<u8>(apdu, 2) == SERVICE_READ_PROPERTY) readPropertyAck(invokeId, apdu + 3, end);
+    else note(SCAN_OTHER, invokeId, 0, 0, 0, 0);
+  } else if (type == 5) {
+    let next = readTag(apdu + 3, end);
+    const errorClass = next != 0 ? contentUnsigned() : 0xffff;
+    next = next != 0 ? readTag(next, end) : 0;
+    note(SCAN_ERROR, invokeId, errorClass, next != 0 ? contentUnsigned() : 0xffff, 0, 0);
+  } else if (type == 6) {
+    note(SCAN_REJECT, invokeId, <u32>load<u8>(apdu, 2), 0, 0, 0);
+  } else if (type == 7) {
+    note(SCAN_ABORT, invokeId, <u32>load<u8>(apdu, 2), 0, 0, 0);
+  } else {
+    note(SCAN_OTHER, invokeId, 0, 0, 0, 0);
+  }
+}
+
+/** I-Am-Request: application-tagged device identifier, max APDU length accepted, segmentation, vendor id. */
+function iAm(p: usize, end: usize): void {
+  p = readTag(p, end);
+  if (p == 0 || tagIsContext || tagNumber != APP_OBJECT_ID) return;
+  const device = contentUnsigned() & 0x3fffff;
+  p = readTag(p, end);
+  if (p == 0) return;
+  const maxApdu = contentUnsigned();
+  p = readTag(p, end);
+  if (p == 0) return;
+  const segmentation = contentUnsigned();
+  p = readTag(p, end);
+  if (p == 0) return;
+  note(SCAN_I_AM, 0, device, maxApdu, segmentation, contentUnsigned());
+}
+
+/** ReadProperty-ACK (15.5.1.3): [0] object, [1] property, [2] array index, [3] the value(s). */
+function readPropertyAck(invokeId: u32, p: usize, end: usize): void {
+  p = readTag(p, end);
+  if (p == 0 || !isContext(0)) return;
+  const object = contentUnsigned();
+  p = readTag(p, end);
+  if (p == 0 || !isContext(1)) return;
+  const property = contentUnsigned();
+  let index = NO_INDEX;
+  let next = readTag(p, end);
+  if (next != 0 && isContext(2)) {
+    index = contentUnsigned();
+    next = readTag(next, end);
+  }
+  if (next == 0 || !isOpening(3)) return;
+  if (decodeValueList(next, end, object >> 22, property) == 0) {
+    scanWriter.truncate(0);
+    return;
+  }
+  note(SCAN_ACK, invokeId, object, property, index, 0);
+}

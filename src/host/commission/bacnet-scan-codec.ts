@@ -1,0 +1,92 @@
+/**
+ * The host's face of the bacnet plugin's scan codec (plugins/bacnet/tools/scan.ts, built to
+ * plugins/bacnet/build/scan.wasm): the frames `wasmgate scan bacnet` sends and what each datagram it
+ * receives says, both made by WebAssembly from the plugin's own BVLC, NPDU and tag code. Loaded and
+ * guarded as any plugin instance (ABI check, trap containment); called only from the scan's worker.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { v8Engine } from '../engine/engine.js';
+import { PluginInstance } from '../engine/plugin-instance.js';
+import { decodeSamples } from '../engine/sample-batch.js';
+import { Quality, SampleType } from '../engine/abi.js';
+import { BUILTIN_PLUGIN_DIR } from '../plugin-build/build.js';
+
+/** A value as the codec read it: a number, a bool (a binary present value), a text; null when not one of those. */
+export type BacnetValue = number | boolean | string | null;
+
+export type BacnetAnswer =
+  | { kind: 'unreadable' }
+  | { kind: 'i-am'; device: number; maxApdu: number; segmentation: number; vendor: number }
+  | { kind: 'ack'; invokeId: number; objectType: number; instance: number; property: number; index?: number; values: BacnetValue[] }
+  | { kind: 'error'; invokeId: number; errorClass: number; errorCode: number }
+  | { kind: 'reject'; invokeId: number; reason: number }
+  | { kind: 'abort'; invokeId: number; reason: number }
+  | { kind: 'segmented'; invokeId: number }
+  | { kind: 'other' };
+
+/** The detail kinds of wg_scan_detail, in the plugin's numbering. */
+const KINDS = ['unreadable', 'i-am', 'ack', 'error', 'reject', 'abort', 'segmented', 'other'] as const;
+const NO_INDEX = 0xffffffff;
+
+export const SCAN_CODEC_WASM = join(BUILTIN_PLUGIN_DIR, 'bacnet', 'build', 'scan.wasm');
+
+export class BacnetScanCodec {
+  readonly #instance: PluginInstance;
+
+  constructor(instance: PluginInstance) {
+    this.#instance = instance;
+  }
+
+  static load(file = SCAN_CODEC_WASM): BacnetScanCodec {
+    const compiled = v8Engine.compile(readFileSync(file), 'bacnet-scan', file, 1.0);
+    const instance = new PluginInstance(compiled);
+    instance.configure({});
+    return new BacnetScanCodec(instance);
+  }
+
+  /** A Who-Is of devices `range.low` to `range.high` (every device without one); Original-Broadcast-NPDU when `broadcast`. */
+  whoIs(range: { low: number; high: number } | undefined, broadcast: boolean): Uint8Array {
+    return this.#instance.callOwn('wg_scan_who_is', [range?.low ?? -1, range?.high ?? -1, broadcast ? 1 : 0]);
+  }
+
+  /** A ReadProperty of one property (element `index` of an array property when given), with `invokeId`. */
+  readProperty(objectType: number, instance: number, property: number, index: number | undefined, invokeId: number): Uint8Array {
+    return this.#instance.callOwn('wg_scan_read', [objectType, instance, property, index ?? -1, invokeId & 0xff]);
+  }
+
+  decode(datagram: Uint8Array): BacnetAnswer {
+    const batch = this.#instance.callOwn('wg_scan_decode', [], datagram);
+    const d = new DataView(this.#instance.callOwn('wg_scan_detail', []).buffer);
+    const [kind, invokeId, a, b, c, e] = [0, 4, 8, 12, 16, 20].map((at) => d.getUint32(at, true)) as [number, number, number, number, number, number];
+    switch (KINDS[kind]) {
+      case 'i-am':
+        return { kind: 'i-am', device: a, maxApdu: b, segmentation: c, vendor: e };
+      case 'ack': {
+        const values = decodeSamples(batch).map((s): BacnetValue => {
+          if (s.quality !== Quality.good) return null;
+          if (s.type === SampleType.bool) return s.value === 1;
+          return s.value;
+        });
+        return { kind: 'ack', invokeId, objectType: a >>> 22, instance: a & 0x3fffff, property: b, ...(c !== NO_INDEX ? { index: c } : {}), values };
+      }
+      case 'error':
+        return { kind: 'error', invokeId, errorClass: a, errorCode: b };
+      case 'reject':
+        return { kind: 'reject', invokeId, reason: a };
+      case 'abort':
+        return { kind: 'abort', invokeId, reason: a };
+      case 'segmented':
+        return { kind: 'segmented', invokeId };
+      case 'other':
+        return { kind: 'other' };
+      default:
+        return { kind: 'unreadable' };
+    }
+  }
+}
+
+/** An object identifier as read from an object-list: type in the top 10 bits, instance in the low 22. */
+export function splitObjectId(id: number): { objectType: number; instance: number } {
+  return { objectType: Math.floor(id / 0x400000), instance: id % 0x400000 };
+}
