@@ -1,0 +1,286 @@
+/**
+ * `wasmgate scan bacnet`'s work: a Who-Is to one device's address or a broadcast address, the I-Ams
+ * that answer within the timeout (each giving a device instance, its max APDU, segmentation and vendor),
+ * then for each device its object-list and, for each object, its object-name, present-value, units
+ * and description, one ReadProperty at a time. The frames and their meaning come from the bacnet
+ * plugin's scan codec (bacnet-scan-codec.ts); this file holds the exchange: invoke ids, the sender a
+ * reply must come from, the APDU timeout and retries, and the limits on devices and objects.
+ *
+ * The object-list is read whole first (one request), and by index when the device refuses that (an
+ * Abort segmentation-not-supported: the list does not fit one APDU, and the scan accepts no segments;
+ * or an Error or Reject): element 0 is its length, then each element in turn.
+ *
+ * The socket binds a port the OS picks (or `localPort`), never the daemon's: a BACnet device answers
+ * the port a request came from, and the daemon's bacnet_ip devices bind ports of their own too.
+ */
+import { systemClock } from '../../hal/clock.js';
+import { udpTransport, type UdpTransport } from '../../hal/udp.js';
+import { isWgError } from '../errors.js';
+import { splitObjectId, type BacnetAnswer, type BacnetScanCodec, type BacnetValue } from './bacnet-scan-codec.js';
+
+export interface BacnetScanRequest {
+  /** Where the Who-Is goes: one device's address, or a broadcast address. */
+  host: string;
+  port: number;
+  broadcast: boolean;
+  /** Device instances to ask for (Who-Is limits); every device without. */
+  range?: { low: number; high: number };
+  /** APDU timeout: the wait for each answer, and for I-Ams after each Who-Is. */
+  timeoutMs: number;
+  /** Extra attempts of each request (and Who-Is) before giving up. */
+  retries: number;
+  maxDevices: number;
+  /** Most objects listed per device (its device object aside). */
+  maxObjects: number;
+  localPort: number;
+}
+
+export interface ScannedObject {
+  objectType: number;
+  instance: number;
+  name?: string;
+  presentValue?: BacnetValue;
+  /** BACnetEngineeringUnits number. */
+  units?: number;
+  description?: string;
+  /** Properties that did not come, and why ("present-value: no answer"); a property the object lacks is no problem. */
+  problems?: string[];
+}
+
+export interface ScannedDevice {
+  instance: number;
+  address: string;
+  port: number;
+  maxApdu: number;
+  /** BACnetSegmentation: 0 both, 1 transmit, 2 receive, 3 none. */
+  segmentation: number;
+  vendor: number;
+  name?: string;
+  /** The object-list's length as the device gave it, its device object included. */
+  objectCount?: number;
+  /** How the object-list came: whole, or element by element (and why). */
+  objectListRead?: string;
+  objects: ScannedObject[];
+  /** More objects than maxObjects: the rest were not read. */
+  truncated?: boolean;
+  /** Why its objects could not be read (it answered Who-Is, but not this). */
+  unreadable?: string;
+}
+
+export interface BacnetScanResult {
+  devices: ScannedDevice[];
+  /** More devices answered than maxDevices: the rest were not read. */
+  devicesTruncated: boolean;
+}
+
+const OBJECT_DEVICE = 8;
+const PROP_DESCRIPTION = 28;
+const PROP_OBJECT_LIST = 76;
+const PROP_OBJECT_NAME = 77;
+const PROP_PRESENT_VALUE = 85;
+const PROP_UNITS = 117;
+/** Object types with a units property (135 clause 12): analog input/output/value, loop, accumulator, pulse converter, integer, large analog, positive integer values. */
+const WITH_UNITS = new Set([0, 1, 2, 12, 23, 24, 45, 46, 48]);
+/** Requests in a row a device leaves unanswered before the scan stops reading it. */
+const SILENT_IN_A_ROW = 3;
+/** BACnetErrorCode unknown-property: the object has no such property, which is no problem for a scan. */
+const UNKNOWN_PROPERTY = 32;
+
+type Reply = BacnetAnswer | { kind: 'timeout' };
+
+export class BacnetScan {
+  readonly #request: BacnetScanRequest;
+  readonly #codec: BacnetScanCodec;
+  readonly #onProgress: () => void;
+  #transport: UdpTransport | undefined;
+  #invokeId = 0;
+
+  constructor(request: BacnetScanRequest, codec: BacnetScanCodec, onProgress: () => void = () => undefined) {
+    this.#request = request;
+    this.#codec = codec;
+    this.#onProgress = onProgress;
+  }
+
+  async run(): Promise<BacnetScanResult> {
+    const transport = udpTransport({ device: 'scan', bindPort: this.#request.localPort, broadcast: true, connectTimeoutMs: 5_000 });
+    this.#transport = transport;
+    await transport.open();
+    try {
+      const { devices, truncated } = await this.#discover();
+      for (const device of devices) await this.#readDevice(device);
+      return { devices, devicesTruncated: truncated };
+    } finally {
+      await transport.close();
+    }
+  }
+
+  /** Who-Is, and the I-Ams within the timeout after it, each device once, in order of instance. */
+  async #discover(): Promise<{ devices: ScannedDevice[]; truncated: boolean }> {
+    const { host, port, broadcast, range, timeoutMs, retries, maxDevices } = this.#request;
+    const whoIs = this.#codec.whoIs(range, broadcast);
+    const found = new Map<number, ScannedDevice>();
+    let truncated = false;
+    for (let attempt = 0; attempt <= retries && !truncated; attempt++) {
+      // One device asked by its address answered: asking again only repeats its answer.
+      if (!broadcast && found.size > 0) break;
+      await this.#transport!.sendTo(whoIs, host, port);
+      const deadline = systemClock.monotonicMs() + timeoutMs;
+      for (let d = await this.#receive(deadline); d; d = await this.#receive(deadline)) {
+        const answer = this.#codec.decode(d.bytes);
+        if (answer.kind !== 'i-am' || found.has(answer.device)) continue;
+        // A device that ignores the Who-Is limits is not one the operator asked for.
+        if (range && (answer.device < range.low || answer.device > range.high)) continue;
+        if (found.size === maxDevices) {
+          truncated = true;
+          continue;
+        }
+        found.set(answer.device, {
+          instance: answer.device, address: d.address, port: d.port, maxApdu: answer.maxApdu, segmentation: answer.segmentation, vendor: answer.vendor, objects: [],
+        });
+      }
+      this.#onProgress();
+    }
+    return { devices: [...found.values()].sort((a, b) => a.instance - b.instance), truncated };
+  }
+
+  async #readDevice(device: ScannedDevice): Promise<void> {
+    const ids = await this.#objectList(device);
+    if (ids === undefined) return;
+    const name = await this.#read(device, OBJECT_DEVICE, device.instance, PROP_OBJECT_NAME);
+    if (name.kind === 'ack' && typeof name.values[0] === 'string') device.name = name.values[0];
+    let silent = 0;
+    for (const id of ids) {
+      const { objectType, instance } = splitObjectId(id);
+      const object: ScannedObject = { objectType, instance };
+      const problems: string[] = [];
+      const wanted: Array<[number, string]> = [[PROP_OBJECT_NAME, 'object-name'], [PROP_PRESENT_VALUE, 'present-value']];
+      if (WITH_UNITS.has(objectType)) wanted.push([PROP_UNITS, 'units']);
+      wanted.push([PROP_DESCRIPTION, 'description']);
+      for (const [property, label] of wanted) {
+        const reply = await this.#read(device, objectType, instance, property);
+        silent = reply.kind === 'timeout' ? silent + 1 : 0;
+        if (silent >= SILENT_IN_A_ROW) {
+          device.unreadable = `stopped answering (${SILENT_IN_A_ROW} requests in a row unanswered) after ${device.objects.length} object(s)`;
+          return;
+        }
+        if (reply.kind !== 'ack') {
+          if (!(reply.kind === 'error' && reply.errorCode === UNKNOWN_PROPERTY)) problems.push(`${label}: ${describeReply(reply, this.#request)}`);
+          continue;
+        }
+        const value = reply.values[0] ?? null;
+        if (property === PROP_OBJECT_NAME && typeof value === 'string') object.name = value;
+        else if (property === PROP_DESCRIPTION && typeof value === 'string') object.description = value;
+        else if (property === PROP_UNITS && typeof value === 'number') object.units = value;
+        else if (property === PROP_PRESENT_VALUE) object.presentValue = value;
+      }
+      if (problems.length > 0) object.problems = problems;
+      device.objects.push(object);
+    }
+  }
+
+  /** The object identifiers of the device's object-list, its own device object left out, at most maxObjects. */
+  async #objectList(device: ScannedDevice): Promise<number[] | undefined> {
+    const { maxObjects } = this.#request;
+    const isOwn = (id: number) => splitObjectId(id).objectType === OBJECT_DEVICE && splitObjectId(id).instance === device.instance;
+    const whole = await this.#read(device, OBJECT_DEVICE, device.instance, PROP_OBJECT_LIST);
+    if (whole.kind === 'ack' && whole.values.every((v) => typeof v === 'number')) {
+      const all = whole.values as number[];
+      device.objectCount = all.length;
+      device.objectListRead = 'whole';
+      const ids = all.filter((id) => !isOwn(id));
+      device.truncated = ids.length > maxObjects;
+      return ids.slice(0, maxObjects);
+    }
+    if (whole.kind === 'timeout') {
+      device.unreadable = `answered Who-Is, but not ReadProperty of its object-list: ${describeReply(whole, this.#request)}`;
+      return undefined;
+    }
+    const length = await this.#read(device, OBJECT_DEVICE, device.instance, PROP_OBJECT_LIST, 0);
+    if (length.kind !== 'ack' || typeof length.values[0] !== 'number') {
+      device.unreadable = `its object-list could not be read: whole ${describeReply(whole, this.#request)}; its length (index 0) ${describeReply(length, this.#request)}`;
+      return undefined;
+    }
+    const count = length.values[0];
+    device.objectCount = count;
+    device.objectListRead = `by index, the whole list refused: ${describeReply(whole, this.#request)}`;
+    const ids: number[] = [];
+    for (let index = 1; index <= count; index++) {
+      if (ids.length === maxObjects) {
+        device.truncated = true;
+        break;
+      }
+      const element = await this.#read(device, OBJECT_DEVICE, device.instance, PROP_OBJECT_LIST, index);
+      if (element.kind === 'ack' && typeof element.values[0] === 'number') {
+        if (!isOwn(element.values[0])) ids.push(element.values[0]);
+      } else if (element.kind === 'timeout') {
+        device.unreadable = `stopped answering at object-list element ${index} of ${count}`;
+        return ids;
+      }
+    }
+    return ids;
+  }
+
+  /** One ReadProperty, with its retries: the answer that carries its invoke id and comes from the device, or timeout. */
+  async #read(device: ScannedDevice, objectType: number, instance: number, property: number, index?: number): Promise<Reply> {
+    const { timeoutMs, retries } = this.#request;
+    try {
+      for (let attempt = 0; attempt <= retries; attempt++) {
+        const invokeId = this.#invokeId = (this.#invokeId + 1) & 0xff;
+        await this.#transport!.sendTo(this.#codec.readProperty(objectType, instance, property, index, invokeId), device.address, device.port);
+        const deadline = systemClock.monotonicMs() + timeoutMs;
+        for (let d = await this.#receive(deadline); d; d = await this.#receive(deadline)) {
+          // Another device's datagram, or a late answer to an attempt given up on: not this answer.
+          if (d.address !== device.address || d.port !== device.port) continue;
+          const answer = this.#codec.decode(d.bytes);
+          if ('invokeId' in answer && answer.invokeId === invokeId) return answer;
+        }
+      }
+      return { kind: 'timeout' };
+    } finally {
+      this.#onProgress();
+    }
+  }
+
+  /** The next datagram before `deadline` (monotonic ms), or undefined when none came. */
+  async #receive(deadline: number): Promise<{ bytes: Uint8Array; address: string; port: number } | undefined> {
+    const left = deadline - systemClock.monotonicMs();
+    if (left <= 0) return undefined;
+    try {
+      return await this.#transport!.receive(left);
+    } catch (err) {
+      if (isWgError(err, 'WG_ERR_HAL_TIMEOUT')) return undefined;
+      throw err;
+    }
+  }
+}
+
+// Names for what a device says when it will not answer (135 clause 21), for the scan's report.
+const ERROR_CLASSES = ['device', 'object', 'property', 'resources', 'security', 'services', 'vt', 'communication'];
+const ERROR_CODES: Record<number, string> = {
+  0: 'other', 2: 'configuration-in-progress', 3: 'device-busy', 9: 'invalid-data-type', 25: 'operational-problem',
+  27: 'read-access-denied', 31: 'unknown-object', 32: 'unknown-property', 42: 'invalid-array-index', 50: 'property-is-not-an-array',
+};
+const REJECT_REASONS = ['other', 'buffer-overflow', 'inconsistent-parameters', 'invalid-parameter-data-type', 'invalid-tag',
+  'missing-required-parameter', 'parameter-out-of-range', 'too-many-arguments', 'undefined-enumeration', 'unrecognized-service'];
+const ABORT_REASONS = ['other', 'buffer-overflow', 'invalid-apdu-in-this-state', 'preempted-by-higher-priority-task',
+  'segmentation-not-supported', 'security-error', 'insufficient-security', 'window-size-out-of-range',
+  'application-exceeded-reply-time', 'out-of-resources', 'tsm-timeout', 'apdu-too-long'];
+
+function describeReply(reply: Reply, request: BacnetScanRequest): string {
+  switch (reply.kind) {
+    case 'timeout':
+      return `no answer within ${request.timeoutMs} ms (${request.retries + 1} attempt${request.retries === 0 ? '' : 's'})`;
+    case 'error':
+      return `error ${ERROR_CLASSES[reply.errorClass] ?? `class ${reply.errorClass}`} ${ERROR_CODES[reply.errorCode] ?? `code ${reply.errorCode}`}`;
+    case 'reject':
+      return `rejected: ${REJECT_REASONS[reply.reason] ?? `reason ${reply.reason}`}`;
+    case 'abort':
+      return `aborted: ${ABORT_REASONS[reply.reason] ?? `reason ${reply.reason}`}`;
+    case 'segmented':
+      return 'answered in segments, which the scan does not accept';
+    case 'ack':
+      return 'answered with a value of another type';
+    default:
+      return 'an answer the scan cannot read';
+  }
+}
