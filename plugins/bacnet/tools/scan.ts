@@ -3,10 +3,10 @@
 // the plugin's own BVLC, NPDU and tag code, so a scan speaks BACnet as the gateway does. It is an ABI
 // module (the engine checks and guards it like any plugin) whose configure and process do nothing;
 // the scan drives these exports of its own from a worker, one datagram at a time:
-//   wg_scan_who_is       a Who-Is (16.10), optionally limited to a device instance range
-//   wg_scan_read         a ReadProperty (15.5) of one property, optionally one array element
-//   wg_scan_decode       one datagram in: its values as a sample batch (object-list.ts), and
-//   wg_scan_detail       what it was (an I-Am, an answer, an Error, Reject or Abort) as six u32
+//   scan_who_is       a Who-Is (16.10), optionally limited to a device instance range
+//   scan_read         a ReadProperty (15.5) of one property, optionally one array element
+//   scan_decode       one datagram in: its values as a sample batch (object-list.ts), and
+//   scan_detail       what it was (an I-Am, an answer, an Error, Reject or Abort) as six u32
 import { setResult, input, OK, BAD_INPUT, OUT_OF_RANGE } from "../../sdk";
 import { putRequestHeader, apduOffset, REQUEST_HEADER, NPDU_EXPECTING_REPLY, BVLC_ORIGINAL_BROADCAST } from "../frame";
 import { putContextUnsigned, putContextObjectId, objectId, readTag, isContext, isOpening, contentUnsigned, tagNumber, tagIsContext, APP_OBJECT_ID } from "../tags";
@@ -23,7 +23,7 @@ export function wg_process(size: i32): i32 {
   return BAD_INPUT;
 }
 
-// What wg_scan_decode found (the detail's first u32), with the meaning of the other five.
+// What scan_decode found (the detail's first u32), with the meaning of the other five.
 /** Not a BACnet/IP datagram this codec reads, or one cut short. */
 const SCAN_UNREADABLE: u32 = 0;
 /** I-Am (16.1): invoke 0, a device instance, b max APDU length accepted, c segmentation supported, d vendor id. */
@@ -54,7 +54,7 @@ const detail = memory.data(24);
  * A Who-Is of devices `low` to `high` (both -1: every device). `broadcast` 1 makes it an
  * Original-Broadcast-NPDU, for a broadcast address; 0 an Original-Unicast-NPDU, for one device.
  */
-export function wg_scan_who_is(low: i32, high: i32, broadcast: i32): i32 {
+export function scan_who_is(low: i32, high: i32, broadcast: i32): i32 {
   const limited = low >= 0 || high >= 0;
   if (limited && !(low >= 0 && high >= low && high <= MAX_INSTANCE)) return OUT_OF_RANGE;
   let p = frameOut + <usize>REQUEST_HEADER;
@@ -75,7 +75,7 @@ export function wg_scan_who_is(low: i32, high: i32, broadcast: i32): i32 {
  * A ReadProperty of `property` of object `type` `instance`, element `index` of an array property
  * (-1: the whole value), with invoke id `invokeId`. No segmented answer accepted, at most 1476 octets.
  */
-export function wg_scan_read(type: i32, instance: i32, property: i32, index: i32, invokeId: i32): i32 {
+export function scan_read(type: i32, instance: i32, property: i32, index: i32, invokeId: i32): i32 {
   if (type < 0 || type > 1023 || instance < 0 || instance > MAX_INSTANCE || property < 0 || property > MAX_INSTANCE) return OUT_OF_RANGE;
   let p = frameOut + <usize>REQUEST_HEADER;
   store<u8>(p++, 0x00); // BACnet-Confirmed-Request-PDU, SA 0: no segmented answer
@@ -100,14 +100,14 @@ function note(kind: u32, invokeId: u32, a: u32, b: u32, c: u32, d: u32): void {
   store<u32>(detail, d, 20);
 }
 
-/** The detail of the datagram wg_scan_decode read last: kind, invoke id, and four fields by kind. */
-export function wg_scan_detail(): i32 {
+/** The detail of the datagram scan_decode read last: kind, invoke id, and four fields by kind. */
+export function scan_detail(): i32 {
   setResult(detail);
   return 24;
 }
 
 /** Decodes the datagram of `size` bytes in the input; returns the length of its sample batch. */
-export function wg_scan_decode(size: i32): i32 {
+export function scan_decode(size: i32): i32 {
   scanWriter.begin(4);
   note(SCAN_UNREADABLE, 0, 0, 0, 0, 0);
   const frame = input();

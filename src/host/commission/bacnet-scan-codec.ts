@@ -25,7 +25,7 @@ export type BacnetAnswer =
   | { kind: 'segmented'; invokeId: number }
   | { kind: 'other' };
 
-/** The detail kinds of wg_scan_detail, in the plugin's numbering. */
+/** The detail kinds of scan_detail, in the plugin's numbering. */
 const KINDS = ['unreadable', 'i-am', 'ack', 'error', 'reject', 'abort', 'segmented', 'other'] as const;
 const NO_INDEX = 0xffffffff;
 
@@ -47,17 +47,17 @@ export class BacnetScanCodec {
 
   /** A Who-Is of devices `range.low` to `range.high` (every device without one); Original-Broadcast-NPDU when `broadcast`. */
   whoIs(range: { low: number; high: number } | undefined, broadcast: boolean): Uint8Array {
-    return this.#instance.callOwn('wg_scan_who_is', [range?.low ?? -1, range?.high ?? -1, broadcast ? 1 : 0]);
+    return this.#instance.callOwn('scan_who_is', [range?.low ?? -1, range?.high ?? -1, broadcast ? 1 : 0]);
   }
 
   /** A ReadProperty of one property (element `index` of an array property when given), with `invokeId`. */
   readProperty(objectType: number, instance: number, property: number, index: number | undefined, invokeId: number): Uint8Array {
-    return this.#instance.callOwn('wg_scan_read', [objectType, instance, property, index ?? -1, invokeId & 0xff]);
+    return this.#instance.callOwn('scan_read', [objectType, instance, property, index ?? -1, invokeId & 0xff]);
   }
 
   decode(datagram: Uint8Array): BacnetAnswer {
-    const batch = this.#instance.callOwn('wg_scan_decode', [], datagram);
-    const d = new DataView(this.#instance.callOwn('wg_scan_detail', []).buffer);
+    const batch = this.#instance.callOwn('scan_decode', [], datagram);
+    const d = new DataView(this.#instance.callOwn('scan_detail', []).buffer);
     const [kind, invokeId, a, b, c, e] = [0, 4, 8, 12, 16, 20].map((at) => d.getUint32(at, true)) as [number, number, number, number, number, number];
     switch (KINDS[kind]) {
       case 'i-am':

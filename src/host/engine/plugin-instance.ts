@@ -304,8 +304,9 @@ export class PluginInstance {
    */
   callOwn(name: string, args: readonly number[], input?: Uint8Array): Uint8Array {
     const fn = this.#exports[name];
-    if (typeof fn !== 'function' || name.startsWith('wg_') === false) {
-      throw new WgError('WG_ERR_PLUGIN_ABI', { ...this.#context, file: this.plugin.file, detail: `${name} is not an export of ${this.plugin.name}'s own` });
+    // The ABI's names (wg_*) have their own guarded methods; this is for the rest (docs/plugin-abi.md, "Naming").
+    if (typeof fn !== 'function' || name.startsWith('wg_')) {
+      throw new WgError('WG_ERR_PLUGIN_ABI', { ...this.#context, file: this.plugin.file, detail: `${name} is not a function of ${this.plugin.name}'s own` });
     }
     const call = fn as (...a: number[]) => number;
     const len = this.#guard(name, () => (input ? call(this.#write(input), ...args) : call(...args)));
