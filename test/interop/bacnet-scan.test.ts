@@ -11,6 +11,8 @@
 // list does not fit one APDU), so it is read by index: element 0 its length, then each element.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +146,20 @@ test('nothing answers: exit 1, and the line says none did', async () => {
   assert.deepEqual(out, [`Who-Is to 127.0.0.1:${nobody}: 0 devices answered`]);
 });
 
+test('a local port another program holds: exit 1, WG_ERR_HAL_CONNECT naming it', async () => {
+  const holder = createSocket('udp4');
+  holder.bind(0, '0.0.0.0');
+  await once(holder, 'listening');
+  try {
+    const held = holder.address().port;
+    const { code, err } = await scan('--target', `127.0.0.2:${port}`, '--local-port', String(held));
+    assert.equal(code, 1);
+    assert.match(err.join('\n'), new RegExp(`cannot connect to the scan's UDP socket: listen 0\\.0\\.0\\.0:${held}: .*EADDRINUSE.*\\[WG_ERR_HAL_CONNECT\\]`));
+  } finally {
+    holder.close();
+  }
+});
+
 test('usage errors exit 2, naming the option', async () => {
   const errors: Array<[string[], RegExp]> = [
     [['--target', BROADCAST, '--low', '5'], /--low and --high go together/],
@@ -151,6 +167,7 @@ test('usage errors exit 2, naming the option', async () => {
     [['--target', BROADCAST, '--timeout', 'soon'], /--timeout soon/],
     [[], /--target .* is required/],
     [['--target', BROADCAST, '--json', '--pipeline-yaml'], /--json or --pipeline-yaml/],
+    [['--target', '[::1]:47808'], /BACnet\/IPv6 \(Annex U\) is not supported/],
   ];
   for (const [args, message] of errors) {
     const { code, err } = await scan(...args);

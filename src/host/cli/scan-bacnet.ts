@@ -46,6 +46,7 @@ export function scanRequest(o: ScanBacnetOptions): BacnetScanRequest {
   if (o.target === undefined) throw new WgError('WG_ERR_CLI_USAGE', { detail: '--target <host[:port]|broadcast-address> is required: a device\'s address, or the broadcast address of its network' });
   if (o.json && o.pipelineYaml) throw new WgError('WG_ERR_CLI_USAGE', { detail: 'give --json or --pipeline-yaml, not both' });
   const { host, port } = hostPort(o.target, whole(o.port, 1, 65535, '--port'), '--target');
+  if (isIP(host) === 6) throw new WgError('WG_ERR_CLI_USAGE', { detail: `--target ${o.target}: BACnet/IP runs over IPv4 (Annex J); BACnet/IPv6 (Annex U) is not supported` });
   if ((o.low === undefined) !== (o.high === undefined)) throw new WgError('WG_ERR_CLI_USAGE', { detail: '--low and --high go together: the device instance range a Who-Is asks' });
   let range: { low: number; high: number } | undefined;
   if (o.low !== undefined && o.high !== undefined) {

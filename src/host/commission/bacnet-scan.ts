@@ -102,7 +102,7 @@ export class BacnetScan {
   }
 
   async run(): Promise<BacnetScanResult> {
-    const transport = udpTransport({ device: 'scan', bindPort: this.#request.localPort, broadcast: true, connectTimeoutMs: 5_000 });
+    const transport = udpTransport({ device: 'the scan\'s UDP socket', bindPort: this.#request.localPort, broadcast: true, connectTimeoutMs: 5_000 });
     this.#transport = transport;
     await transport.open();
     try {
