@@ -57,7 +57,7 @@ async function scan(...args: string[]): Promise<{ code: number; out: string[]; e
 
 const EXPECTED_DEVICES = [
   {
-    instance: 1201, address: '127.0.0.2', port: 0, name: 'AHU 1', vendor: 555, segmentation: 'no-segmentation', objectCount: 4, objectListRead: 'whole', truncated: false, unreadable: null,
+    instance: 1201, address: '127.0.0.2', port: 0, route: null, name: 'AHU 1', vendor: 555, segmentation: 'no-segmentation', objectCount: 4, objectListRead: 'whole', truncated: false, unreadable: null,
     objects: [
       { type: 'analog-input', typeNumber: 0, instance: 1, name: 'supply-temp', presentValue: 68.4, units: { number: 64, bacnet: 'degrees-fahrenheit', si: 'degF' }, description: 'Supply air temperature', problems: [] },
       { type: 'analog-value', typeNumber: 2, instance: 2, name: 'damper', presentValue: 21.5, units: { number: 98, bacnet: 'percent', si: '%' }, description: null, problems: [] },
@@ -65,7 +65,7 @@ const EXPECTED_DEVICES = [
     ],
   },
   {
-    instance: 1300, address: '127.0.0.3', port: 0, name: 'plant', vendor: 777, segmentation: 'no-segmentation', objectCount: 4,
+    instance: 1300, address: '127.0.0.3', port: 0, route: null, name: 'plant', vendor: 777, segmentation: 'no-segmentation', objectCount: 4,
     objectListRead: 'by index, the whole list refused: aborted: segmentation-not-supported', truncated: false, unreadable: null,
     objects: [
       { type: 'multi-state-value', typeNumber: 19, instance: 4, name: 'mode', presentValue: 3, units: null, description: null, problems: [] },

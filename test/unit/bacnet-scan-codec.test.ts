@@ -18,13 +18,36 @@ function datagram(apdu: number[]): Uint8Array {
 const DEVICE_1201 = [0x0c, 0x02, 0x00, 0x04, 0xb1];
 
 test('Who-Is: every device, unicast, is BVLC 81 0a 00 08, NPDU 01 00, APDU 10 08', () => {
-  assert.deepEqual([...codec.whoIs(undefined, false)], [0x81, 0x0a, 0x00, 0x08, 0x01, 0x00, 0x10, 0x08]);
+  assert.deepEqual([...codec.whoIs(undefined, false, false)], [0x81, 0x0a, 0x00, 0x08, 0x01, 0x00, 0x10, 0x08]);
 });
 
 test('Who-Is 1000..1300 to a broadcast address: Original-Broadcast-NPDU and both limits as context tags', () => {
   // Low limit 1000 = 0x03e8 in 2 octets: context tag 0, length 2: 0x0a; high 1300 = 0x0514: tag 1: 0x1a.
   // APDU 2 + 3 + 3 = 8 octets, datagram 4 + 2 + 8 = 14 = 0x0e.
-  assert.deepEqual([...codec.whoIs({ low: 1000, high: 1300 }, true)], [0x81, 0x0b, 0x00, 0x0e, 0x01, 0x00, 0x10, 0x08, 0x0a, 0x03, 0xe8, 0x1a, 0x05, 0x14]);
+  assert.deepEqual([...codec.whoIs({ low: 1000, high: 1300 }, true, false)], [0x81, 0x0b, 0x00, 0x0e, 0x01, 0x00, 0x10, 0x08, 0x0a, 0x03, 0xe8, 0x1a, 0x05, 0x14]);
+});
+
+test('a global Who-Is: DNET 0xffff, DLEN 0 (every station), hop count 255, so routers pass it on', () => {
+  // NPDU control 0x20 (DNET present), DNET ff ff, DLEN 00, no DADR, hop count ff: 6 octets; datagram
+  // 4 + 6 + 2 = 12 = 0x0c.
+  assert.deepEqual([...codec.whoIs(undefined, true, true)], [0x81, 0x0b, 0x00, 0x0c, 0x01, 0x20, 0xff, 0xff, 0x00, 0xff, 0x10, 0x08]);
+});
+
+test('ReadProperty to a device behind a router: DNET, DLEN, DADR and hop count before the APDU', () => {
+  // Network 5 = 00 05, MAC 0c (an MS/TP station): control 0x24 (DNET, expecting reply), 00 05, DLEN 01,
+  // DADR 0c, hop count ff: NPDU 7 octets; APDU 00 05 07 0c + [0] device 1201 + [1] 76: 11 octets;
+  // datagram 4 + 7 + 11 = 22 = 0x16.
+  assert.deepEqual([...codec.readProperty(8, 1201, 76, undefined, 7, { network: 5, mac: [0x0c] })],
+    [0x81, 0x0a, 0x00, 0x16, 0x01, 0x24, 0x00, 0x05, 0x01, 0x0c, 0xff, 0x00, 0x05, 0x07, 0x0c, ...DEVICE_1201, 0x19, 0x4c]);
+});
+
+test('an I-Am a router passed on: the source network and MAC (SNET, SLEN, SADR) as its route', () => {
+  // NPDU 01 08 (SNET present), SNET 00 05, SLEN 01, SADR 0c; then the I-Am of device 1201 as above.
+  const apdu = [0x10, 0x00, 0xc4, 0x02, 0x00, 0x04, 0xb1, 0x22, 0x01, 0xe0, 0x91, 0x03, 0x22, 0x01, 0x04];
+  const length = 4 + 6 + apdu.length;
+  const frame = Uint8Array.from([0x81, 0x0a, 0x00, length, 0x01, 0x08, 0x00, 0x05, 0x01, 0x0c, ...apdu]);
+  // Max APDU 22 01 e0: 480, an MS/TP device's.
+  assert.deepEqual(codec.decode(frame), { kind: 'i-am', device: 1201, maxApdu: 480, segmentation: 3, vendor: 260, route: { network: 5, mac: [0x0c] } });
 });
 
 test('ReadProperty of the object-list at array index 0 (its length), invoke id 7', () => {

@@ -8,7 +8,7 @@
 //   scan_decode       one datagram in: its values as a sample batch (object-list.ts), and
 //   scan_detail       what it was (an I-Am, an answer, an Error, Reject or Abort) as six u32
 import { setResult, input, OK, BAD_INPUT, OUT_OF_RANGE } from "../../sdk";
-import { putRequestHeader, apduOffset, REQUEST_HEADER, NPDU_EXPECTING_REPLY, BVLC_ORIGINAL_BROADCAST } from "../frame";
+import { apduOffset, BVLC_TYPE_BIP, BVLC_ORIGINAL_UNICAST, BVLC_ORIGINAL_BROADCAST, BVLC_FORWARDED_NPDU } from "../frame";
 import { putContextUnsigned, putContextObjectId, objectId, readTag, isContext, isOpening, contentUnsigned, tagNumber, tagIsContext, APP_OBJECT_ID } from "../tags";
 import { scanWriter, decodeValueList } from "../object-list";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../../sdk";
@@ -45,39 +45,86 @@ const NO_INDEX: u32 = 0xffffffff;
 const MAX_INSTANCE: i32 = 4194303;
 const SERVICE_READ_PROPERTY: u8 = 12;
 
-// Who-Is: 6 header octets, 2 APDU octets, two limits of at most 4 content octets: 18. ReadProperty: 6,
-// 4, an object identifier 5, a property and an index of at most 5 each: 25.
-const frameOut = memory.data(32);
-const detail = memory.data(24);
+// The NPDU (6.2): version 1, the control octet, and for a message to another network its DNET, DLEN,
+// DADR and hop count.
+const NPDU_EXPECTING_REPLY: u8 = 0x04;
+const NPDU_DNET: u8 = 0x20;
+const NPDU_SNET: u8 = 0x08;
+/** DNET 0xffff: every network, which routers pass on (a global broadcast). */
+const GLOBAL_NETWORK: i32 = 0xffff;
+const HOP_COUNT: u8 = 0xff;
+/** The longest DADR taken: 6 octets are a B/IP or Ethernet MAC; MS/TP and ARCNET take 1, LonTalk up to 7. */
+const MAX_MAC: i32 = 8;
+
+// Who-Is: BVLC 4, NPDU 6 with DNET, APDU 2 and two limits of at most 5 octets each: 22. ReadProperty:
+// BVLC 4, NPDU 6 + 8 octets of DADR, APDU 4, an object identifier 5, a property and an index of at most
+// 5 each: 37.
+const frameOut = memory.data(48);
+// kind, invoke id, four fields by kind, the source network (0xffffffff: the sender's own) and the
+// length of its MAC, then the MAC.
+const detail = memory.data(32 + MAX_MAC);
+
+/**
+ * Writes BVLC `bvlcFunction` and an NPDU at `frameOut`, to `network` (-1: the local network; DADR of
+ * `macLength` octets at `mac`); returns where the APDU starts.
+ */
+function header(bvlcFunction: u8, control: u8, network: i32, mac: usize, macLength: i32): usize {
+  store<u8>(frameOut, BVLC_TYPE_BIP);
+  store<u8>(frameOut, bvlcFunction, 1);
+  store<u8>(frameOut, 0x01, 4);
+  let p = frameOut + 6;
+  if (network >= 0) {
+    store<u8>(frameOut, control | NPDU_DNET, 5);
+    store<u8>(p++, <u8>(network >> 8));
+    store<u8>(p++, <u8>network);
+    store<u8>(p++, <u8>macLength);
+    memory.copy(p, mac, <usize>macLength);
+    p += <usize>macLength;
+    store<u8>(p++, HOP_COUNT);
+  } else {
+    store<u8>(frameOut, control, 5);
+  }
+  return p;
+}
+
+/** Writes the BVLC length of a datagram that ends at `end`, and makes it the result. */
+function finish(end: usize): i32 {
+  const length = <i32>(end - frameOut);
+  store<u8>(frameOut, <u8>(length >> 8), 2);
+  store<u8>(frameOut, <u8>length, 3);
+  setResult(frameOut);
+  return length;
+}
 
 /**
  * A Who-Is of devices `low` to `high` (both -1: every device). `broadcast` 1 makes it an
- * Original-Broadcast-NPDU, for a broadcast address; 0 an Original-Unicast-NPDU, for one device.
+ * Original-Broadcast-NPDU, for a broadcast address; 0 an Original-Unicast-NPDU, for one device or
+ * router. `global` 1 addresses it to every network (DNET 0xffff), so that routers pass it on to the
+ * devices behind them; 0 keeps it to the IP network.
  */
-export function scan_who_is(low: i32, high: i32, broadcast: i32): i32 {
+export function scan_who_is(low: i32, high: i32, broadcast: i32, global: i32): i32 {
   const limited = low >= 0 || high >= 0;
   if (limited && !(low >= 0 && high >= low && high <= MAX_INSTANCE)) return OUT_OF_RANGE;
-  let p = frameOut + <usize>REQUEST_HEADER;
+  let p = header(broadcast != 0 ? BVLC_ORIGINAL_BROADCAST : BVLC_ORIGINAL_UNICAST, 0, global != 0 ? GLOBAL_NETWORK : -1, 0, 0);
   store<u8>(p++, 0x10); // BACnet-Unconfirmed-Request-PDU
   store<u8>(p++, 0x08); // who-Is
   if (limited) {
     p = putContextUnsigned(p, 0, <u32>low);
     p = putContextUnsigned(p, 1, <u32>high);
   }
-  const apduLength = <i32>(p - frameOut) - REQUEST_HEADER;
-  putRequestHeader(frameOut, apduLength, 0);
-  if (broadcast != 0) store<u8>(frameOut, BVLC_ORIGINAL_BROADCAST, 1);
-  setResult(frameOut);
-  return REQUEST_HEADER + apduLength;
+  return finish(p);
 }
 
 /**
  * A ReadProperty of `property` of object `type` `instance`, element `index` of an array property
  * (-1: the whole value), with invoke id `invokeId`. No segmented answer accepted, at most 1476 octets.
+ * To a device behind a router: `network` its network number and the input's `size` octets its MAC
+ * (DADR); -1 and no input for a device on the IP network.
  */
-export function scan_read(type: i32, instance: i32, property: i32, index: i32, invokeId: i32): i32 {
+export function scan_read(size: i32, type: i32, instance: i32, property: i32, index: i32, invokeId: i32, network: i32): i32 {
   if (type < 0 || type > 1023 || instance < 0 || instance > MAX_INSTANCE || property < 0 || property > MAX_INSTANCE) return OUT_OF_RANGE;
-  let p = frameOut + <usize>REQUEST_HEADER;
+  if (network >= GLOBAL_NETWORK || (network >= 0 && (size < 1 || size > MAX_MAC))) return OUT_OF_RANGE;
+  let p = header(BVLC_ORIGINAL_UNICAST, NPDU_EXPECTING_REPLY, network, input(), size);
   store<u8>(p++, 0x00); // BACnet-Confirmed-Request-PDU, SA 0: no segmented answer
   store<u8>(p++, 0x05); // max segments unspecified, max APDU 1476
   store<u8>(p++, <u8>invokeId);
@@ -85,10 +132,7 @@ export function scan_read(type: i32, instance: i32, property: i32, index: i32, i
   p = putContextObjectId(p, 0, objectId(<u32>type, <u32>instance));
   p = putContextUnsigned(p, 1, <u32>property);
   if (index >= 0) p = putContextUnsigned(p, 2, <u32>index);
-  const apduLength = <i32>(p - frameOut) - REQUEST_HEADER;
-  putRequestHeader(frameOut, apduLength, NPDU_EXPECTING_REPLY);
-  setResult(frameOut);
-  return REQUEST_HEADER + apduLength;
+  return finish(p);
 }
 
 function note(kind: u32, invokeId: u32, a: u32, b: u32, c: u32, d: u32): void {
@@ -100,20 +144,45 @@ function note(kind: u32, invokeId: u32, a: u32, b: u32, c: u32, d: u32): void {
   store<u32>(detail, d, 20);
 }
 
-/** The detail of the datagram scan_decode read last: kind, invoke id, and four fields by kind. */
+/** The detail of the datagram scan_decode read last: kind, invoke id, four fields by kind, its source network and MAC. */
 export function scan_detail(): i32 {
   setResult(detail);
-  return 24;
+  return 32 + <i32>load<u32>(detail, 28);
+}
+
+/** The source network and MAC (SNET, SLEN, SADR) of a datagram a router passed on, into the detail. */
+function noteSource(frame: usize, n: i32): void {
+  store<u32>(detail, 0xffffffff, 24);
+  store<u32>(detail, 0, 28);
+  let at = load<u8>(frame, 1) == BVLC_FORWARDED_NPDU ? 10 : 4;
+  if (at + 2 > n) return;
+  const control = load<u8>(frame + <usize>at, 1);
+  at += 2;
+  if ((control & NPDU_DNET) != 0) {
+    if (at + 3 > n) return;
+    at += 3 + <i32>load<u8>(frame + <usize>at, 2);
+  }
+  if ((control & NPDU_SNET) == 0 || at + 3 > n) return;
+  const length = <i32>load<u8>(frame + <usize>at, 2);
+  if (length < 1 || length > MAX_MAC || at + 3 + length > n) return;
+  store<u32>(detail, (<u32>load<u8>(frame + <usize>at) << 8) | <u32>load<u8>(frame + <usize>at, 1), 24);
+  store<u32>(detail, <u32>length, 28);
+  memory.copy(detail + 32, frame + <usize>at + 3, <usize>length);
 }
 
 /** Decodes the datagram of `size` bytes in the input; returns the length of its sample batch. */
 export function scan_decode(size: i32): i32 {
   scanWriter.begin(4);
   note(SCAN_UNREADABLE, 0, 0, 0, 0, 0);
+  store<u32>(detail, 0xffffffff, 24);
+  store<u32>(detail, 0, 28);
   const frame = input();
   const end = frame + <usize>size;
   const at = apduOffset(frame, size);
-  if (at >= 0 && at + 2 <= size) readApdu(frame + <usize>at, end);
+  if (at >= 0 && at + 2 <= size) {
+    noteSource(frame, size);
+    readApdu(frame + <usize>at, end);
+  }
   return scanWriter.finish();
 }
 

@@ -148,6 +148,7 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
     .option('--max-objects <n>', 'most objects read per device', '1000')
     .option('--local-port <n>', 'UDP port the scan binds (0: one the OS picks; 47808 to hear I-Ams broadcast to the BACnet port)', '0')
     .option('--broadcast', 'send the Who-Is as a broadcast (the default for an address ending in .255)')
+    .option('--local', 'keep the Who-Is to the IP network (no DNET 0xffff: routers do not pass it on to the devices behind them)')
     .option('--json', 'print one JSON document instead of lines')
     .option('--pipeline-yaml', 'print a pipeline file whose bacnet_ip source reads the present values found')
     .addHelpText('after', '\nExit codes: 0 some device answered the Who-Is, 1 none did, 2 wrong command line. Stand-alone: never through a running daemon (docs/cli.md).')

@@ -29,6 +29,8 @@ export interface ScanBacnetOptions {
   maxObjects: string;
   localPort: string;
   broadcast?: boolean;
+  /** commander's --local: the Who-Is stays on the IP network. */
+  local?: boolean;
   json?: boolean;
   pipelineYaml?: boolean;
 }
@@ -59,6 +61,7 @@ export function scanRequest(o: ScanBacnetOptions): BacnetScanRequest {
     host,
     port,
     broadcast: o.broadcast === true || isBroadcast(host),
+    global: o.local !== true,
     ...(range ? { range } : {}),
     timeoutMs: timeout.value,
     retries: whole(o.retries, 0, 10, '--retries'),
@@ -81,7 +84,7 @@ export async function runScanBacnet(o: ScanBacnetOptions, out: (line: string) =>
   else if (o.pipelineYaml) {
     const yaml = pipelineYaml(request, result);
     out(yaml.text);
-    if (yaml.skipped.length > 0) err(`left out of the pipeline (no point the bacnet decoder reads): ${yaml.skipped.join(', ')}`);
+    if (yaml.skipped.length > 0) err(`left out of the pipeline: ${yaml.skipped.join(', ')}`);
   } else for (const line of textReport(request, result)) out(line);
   return result.devices.length > 0 ? 0 : 1;
 }
@@ -115,6 +118,7 @@ function jsonReport(request: BacnetScanRequest, result: BacnetScanResult): unkno
       instance: d.instance,
       address: d.address,
       port: d.port,
+      route: d.route ? { network: d.route.network, mac: macText(d.route.mac) } : null,
       name: d.name ?? null,
       vendor: d.vendor,
       maxApdu: d.maxApdu,
@@ -159,7 +163,8 @@ function textReport(request: BacnetScanRequest, result: BacnetScanResult): strin
   const lines = [`Who-Is to ${request.host}:${request.port}${request.broadcast ? ' (broadcast)' : ''}${range}: ${result.devices.length} device${result.devices.length === 1 ? '' : 's'} answered${result.devicesTruncated ? ` (more did; --max-devices ${request.maxDevices} read)` : ''}`];
   for (const d of result.devices) {
     const name = d.name !== undefined ? ` ${JSON.stringify(d.name)}` : '';
-    const head = `device ${d.instance}${name} at ${d.address}:${d.port}, vendor ${d.vendor}, max APDU ${d.maxApdu}, ${SEGMENTATION[d.segmentation] ?? `segmentation ${d.segmentation}`}`;
+    const via = d.route ? ` via network ${d.route.network} MAC ${macText(d.route.mac)}` : '';
+    const head = `device ${d.instance}${name} at ${d.address}:${d.port}${via}, vendor ${d.vendor}, max APDU ${d.maxApdu}, ${SEGMENTATION[d.segmentation] ?? `segmentation ${d.segmentation}`}`;
     if (d.unreadable !== undefined && d.objects.length === 0) {
       lines.push(`${head}: ${d.unreadable}`);
       continue;
@@ -207,9 +212,14 @@ export function pipelineYaml(request: BacnetScanRequest, result: BacnetScanResul
   const deviceNames = new Set<string>();
   const skipped: string[] = [];
   const devices = result.devices.flatMap((d) => {
+    if (d.route) {
+      // The bacnet_ip source addresses devices on the IP network only (sources/bacnet-ip.ts).
+      skipped.push(`device ${d.instance} (behind a router: the bacnet_ip source does not reach routed devices yet)`);
+      return [];
+    }
     const objects = d.objects.filter((x) => readable.has(x.objectType));
     if (objects.length === 0) {
-      skipped.push(`device ${d.instance}`);
+      skipped.push(`device ${d.instance} (no object the bacnet decoder reads)`);
       return [];
     }
     const pointNames = new Set<string>();
@@ -244,6 +254,11 @@ export function pipelineYaml(request: BacnetScanRequest, result: BacnetScanResul
     publish: { uplink: 'cloud', topic: 'bms/{gateway}/{device}/{point}' },
   };
   return { text: header + stringify(doc, { lineWidth: 0 }).trimEnd(), skipped };
+}
+
+/** A MAC as hex octets: 0c, or c0a8011ebac0 for a B/IP address. */
+function macText(mac: readonly number[]): string {
+  return mac.map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** A name the config accepts (letters, digits, ".", "_", "-"), from what the device calls it. */

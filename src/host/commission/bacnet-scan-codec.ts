@@ -17,13 +17,19 @@ export type BacnetValue = number | boolean | string | null;
 
 export type BacnetAnswer =
   | { kind: 'unreadable' }
-  | { kind: 'i-am'; device: number; maxApdu: number; segmentation: number; vendor: number }
+  | { kind: 'i-am'; device: number; maxApdu: number; segmentation: number; vendor: number; route?: BacnetRoute }
   | { kind: 'ack'; invokeId: number; objectType: number; instance: number; property: number; index?: number; values: BacnetValue[] }
   | { kind: 'error'; invokeId: number; errorClass: number; errorCode: number }
   | { kind: 'reject'; invokeId: number; reason: number }
   | { kind: 'abort'; invokeId: number; reason: number }
   | { kind: 'segmented'; invokeId: number }
   | { kind: 'other' };
+
+/** Where a device behind a BACnet router is: its network number and its MAC address there (an MS/TP station: one octet). */
+export interface BacnetRoute {
+  network: number;
+  mac: number[];
+}
 
 /** The detail kinds of scan_detail, in the plugin's numbering. */
 const KINDS = ['unreadable', 'i-am', 'ack', 'error', 'reject', 'abort', 'segmented', 'other'] as const;
@@ -45,23 +51,30 @@ export class BacnetScanCodec {
     return new BacnetScanCodec(instance);
   }
 
-  /** A Who-Is of devices `range.low` to `range.high` (every device without one); Original-Broadcast-NPDU when `broadcast`. */
-  whoIs(range: { low: number; high: number } | undefined, broadcast: boolean): Uint8Array {
-    return this.#instance.callOwn('scan_who_is', [range?.low ?? -1, range?.high ?? -1, broadcast ? 1 : 0]);
+  /**
+   * A Who-Is of devices `range.low` to `range.high` (every device without one); Original-Broadcast-NPDU
+   * when `broadcast`; to every network (DNET 0xffff, which routers pass on) when `global`.
+   */
+  whoIs(range: { low: number; high: number } | undefined, broadcast: boolean, global: boolean): Uint8Array {
+    return this.#instance.callOwn('scan_who_is', [range?.low ?? -1, range?.high ?? -1, broadcast ? 1 : 0, global ? 1 : 0]);
   }
 
-  /** A ReadProperty of one property (element `index` of an array property when given), with `invokeId`. */
-  readProperty(objectType: number, instance: number, property: number, index: number | undefined, invokeId: number): Uint8Array {
-    return this.#instance.callOwn('scan_read', [objectType, instance, property, index ?? -1, invokeId & 0xff]);
+  /** A ReadProperty of one property (element `index` of an array property when given), with `invokeId`; through a router to `route`. */
+  readProperty(objectType: number, instance: number, property: number, index: number | undefined, invokeId: number, route?: BacnetRoute): Uint8Array {
+    const args = [objectType, instance, property, index ?? -1, invokeId & 0xff, route?.network ?? -1];
+    return this.#instance.callOwn('scan_read', args, Uint8Array.from(route?.mac ?? []));
   }
 
   decode(datagram: Uint8Array): BacnetAnswer {
     const batch = this.#instance.callOwn('scan_decode', [], datagram);
-    const d = new DataView(this.#instance.callOwn('scan_detail', []).buffer);
-    const [kind, invokeId, a, b, c, e] = [0, 4, 8, 12, 16, 20].map((at) => d.getUint32(at, true)) as [number, number, number, number, number, number];
+    const detail = this.#instance.callOwn('scan_detail', []);
+    const d = new DataView(detail.buffer);
+    const [kind, invokeId, a, b, c, e, network, macLength] = [0, 4, 8, 12, 16, 20, 24, 28].map((at) => d.getUint32(at, true)) as [number, number, number, number, number, number, number, number];
     switch (KINDS[kind]) {
-      case 'i-am':
-        return { kind: 'i-am', device: a, maxApdu: b, segmentation: c, vendor: e };
+      case 'i-am': {
+        const route = network !== NO_INDEX ? { route: { network, mac: [...detail.subarray(32, 32 + macLength)] } } : {};
+        return { kind: 'i-am', device: a, maxApdu: b, segmentation: c, vendor: e, ...route };
+      }
       case 'ack': {
         const values = decodeSamples(batch).map((s): BacnetValue => {
           if (s.quality !== Quality.good) return null;

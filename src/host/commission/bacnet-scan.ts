@@ -16,13 +16,15 @@
 import { systemClock } from '../../hal/clock.js';
 import { udpTransport, type UdpTransport } from '../../hal/udp.js';
 import { isWgError } from '../errors.js';
-import { splitObjectId, type BacnetAnswer, type BacnetScanCodec, type BacnetValue } from './bacnet-scan-codec.js';
+import { splitObjectId, type BacnetAnswer, type BacnetRoute, type BacnetScanCodec, type BacnetValue } from './bacnet-scan-codec.js';
 
 export interface BacnetScanRequest {
   /** Where the Who-Is goes: one device's address, or a broadcast address. */
   host: string;
   port: number;
   broadcast: boolean;
+  /** Who-Is to every network (DNET 0xffff), so routers pass it on to the devices behind them; else the IP network only. */
+  global: boolean;
   /** Device instances to ask for (Who-Is limits); every device without. */
   range?: { low: number; high: number };
   /** APDU timeout: the wait for each answer, and for I-Ams after each Who-Is. */
@@ -55,6 +57,8 @@ export interface ScannedDevice {
   /** BACnetSegmentation: 0 both, 1 transmit, 2 receive, 3 none. */
   segmentation: number;
   vendor: number;
+  /** Behind a BACnet router (the I-Am came with a source network): its network and MAC there; `address` is the router's. */
+  route?: BacnetRoute;
   name?: string;
   /** The object-list's length as the device gave it, its device object included. */
   objectCount?: number;
@@ -116,13 +120,13 @@ export class BacnetScan {
 
   /** Who-Is, and the I-Ams within the timeout after it, each device once, in order of instance. */
   async #discover(): Promise<{ devices: ScannedDevice[]; truncated: boolean }> {
-    const { host, port, broadcast, range, timeoutMs, retries, maxDevices } = this.#request;
-    const whoIs = this.#codec.whoIs(range, broadcast);
+    const { host, port, broadcast, global, range, timeoutMs, retries, maxDevices } = this.#request;
+    const whoIs = this.#codec.whoIs(range, broadcast, global);
     const found = new Map<number, ScannedDevice>();
     let truncated = false;
     for (let attempt = 0; attempt <= retries && !truncated; attempt++) {
-      // One device asked by its address answered: asking again only repeats its answer.
-      if (!broadcast && found.size > 0) break;
+      // One device asked by its address, and no router asked to pass it on: asking again only repeats its answer.
+      if (!broadcast && !global && found.size > 0) break;
       await this.#transport!.sendTo(whoIs, host, port);
       const deadline = systemClock.monotonicMs() + timeoutMs;
       for (let d = await this.#receive(deadline); d; d = await this.#receive(deadline)) {
@@ -135,7 +139,8 @@ export class BacnetScan {
           continue;
         }
         found.set(answer.device, {
-          instance: answer.device, address: d.address, port: d.port, maxApdu: answer.maxApdu, segmentation: answer.segmentation, vendor: answer.vendor, objects: [],
+          instance: answer.device, address: d.address, port: d.port, maxApdu: answer.maxApdu, segmentation: answer.segmentation, vendor: answer.vendor,
+          ...(answer.route ? { route: answer.route } : {}), objects: [],
         });
       }
       this.#onProgress();
@@ -226,10 +231,12 @@ export class BacnetScan {
     try {
       for (let attempt = 0; attempt <= retries; attempt++) {
         const invokeId = this.#invokeId = (this.#invokeId + 1) & 0xff;
-        await this.#transport!.sendTo(this.#codec.readProperty(objectType, instance, property, index, invokeId), device.address, device.port);
+        // A routed device is asked through its router (device.address), its network and MAC in the NPDU.
+        await this.#transport!.sendTo(this.#codec.readProperty(objectType, instance, property, index, invokeId, device.route), device.address, device.port);
         const deadline = systemClock.monotonicMs() + timeoutMs;
         for (let d = await this.#receive(deadline); d; d = await this.#receive(deadline)) {
-          // Another device's datagram, or a late answer to an attempt given up on: not this answer.
+          // Another device's datagram, or a late answer to an attempt given up on: not this answer. (A
+          // routed device's comes from its router; the invoke id, unique on this socket, tells them apart.)
           if (d.address !== device.address || d.port !== device.port) continue;
           const answer = this.#codec.decode(d.bytes);
           if ('invokeId' in answer && answer.invokeId === invokeId) return answer;
