@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/host/cli/main.js';
 import { characterString, enumerated, freeUdpPort, real, startBacnetDevice, type BacnetDevice, type SimObject } from '../support/bacnet-device.js';
+import { startBacnetRouter } from '../support/bacnet-router.js';
 
 const AHU: SimObject[] = [
   { type: 8, instance: 1201, properties: { 77: characterString('AHU 1') } },
@@ -136,6 +137,36 @@ test('a device that answers Who-Is but not ReadProperty: listed, and said so', a
     assert.ok(silent.requests.readProperty >= 1, 'the device was asked');
   } finally {
     await silent.close();
+  }
+});
+
+test('a device behind a BACnet router: found by the global Who-Is, read through the router', async () => {
+  // An MS/TP station 12 = 0x0c on network 5, behind a router (test/support/bacnet-router.ts).
+  const station = await startBacnetDevice(5001, [{ type: 0, instance: 1, properties: { 77: characterString('zone-temp'), 85: real(21.5), 117: enumerated(62) } }]);
+  const router = await startBacnetRouter(5, 0x0c, station.port);
+  try {
+    const { code, out } = await scan('--target', `127.0.0.1:${router.port}`, '--json');
+    assert.equal(code, 0);
+    const [device] = (JSON.parse(out[0]!) as { devices: Array<Record<string, unknown>> }).devices;
+    assert.deepEqual({ ...device, maxApdu: undefined }, {
+      instance: 5001, address: '127.0.0.1', port: router.port, route: { network: 5, mac: '0c' }, name: 'sim-5001', vendor: 555, maxApdu: undefined,
+      segmentation: 'no-segmentation', objectCount: 2, objectListRead: 'whole', truncated: false, unreadable: null,
+      // 62: degrees-celsius, si's degC.
+      objects: [{ type: 'analog-input', typeNumber: 0, instance: 1, name: 'zone-temp', presentValue: 21.5, units: { number: 62, bacnet: 'degrees-celsius', si: 'degC' }, description: null, problems: [] }],
+    });
+    assert.ok(router.routed.toDevice > 0 && router.routed.fromDevice > 0, 'every exchange went through the router');
+    const text = await scan('--target', `127.0.0.1:${router.port}`);
+    assert.match(text.out[1]!, new RegExp(`^device 5001 "sim-5001" at 127\\.0\\.0\\.1:${router.port} via network 5 MAC 0c, `));
+    // The bacnet_ip source reaches devices on the IP network only: the pipeline leaves this one out, and says so.
+    const yaml = await scan('--target', `127.0.0.1:${router.port}`, '--pipeline-yaml');
+    assert.match(yaml.out.join('\n'), /No device with points the bacnet_ip source can read \(see stderr\): no pipeline/);
+    assert.match(yaml.err.join('\n'), /device 5001 \(behind a router/);
+    // A Who-Is kept to the IP network does not pass the router.
+    const local = await scan('--target', `127.0.0.1:${router.port}`, '--local');
+    assert.equal(local.code, 1);
+  } finally {
+    await router.close();
+    await station.close();
   }
 });
 

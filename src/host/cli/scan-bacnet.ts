@@ -246,7 +246,7 @@ export function pipelineYaml(request: BacnetScanRequest, result: BacnetScanResul
   const header = `# Written by wasmgate scan bacnet (Who-Is to ${request.host}:${request.port}): ${devices.length} device(s), ` +
     `${devices.reduce((n, d) => n + d.points.length, 0)} point(s), each an object's present value.\n` +
     '# Check the names and units, set the uplink, and list this file in the gateway file\'s pipelines.\n';
-  if (devices.length === 0) return { text: `${header}# No device had an object the bacnet decoder reads: no pipeline.`, skipped };
+  if (devices.length === 0) return { text: `${header}# No device with points the bacnet_ip source can read (see stderr): no pipeline.`, skipped };
   const doc = {
     pipeline: { name: 'bacnet-scan' },
     source: { bacnet_ip: { devices } },
