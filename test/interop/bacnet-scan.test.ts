@@ -19,6 +19,10 @@ import { join } from 'node:path';
 import { main } from '../../src/host/cli/main.js';
 import { characterString, enumerated, freeUdpPort, real, startBacnetDevice, type BacnetDevice, type SimObject } from '../support/bacnet-device.js';
 import { startBacnetRouter } from '../support/bacnet-router.js';
+import { watBytes } from '../support/plugins.js';
+import { scanInWorker } from '../../src/host/commission/bacnet-scan-run.js';
+import { scanRequest } from '../../src/host/cli/scan-bacnet.js';
+import { isWgError } from '../../src/host/errors.js';
 
 const AHU: SimObject[] = [
   { type: 8, instance: 1201, properties: { 77: characterString('AHU 1') } },
@@ -188,6 +192,20 @@ test('a local port another program holds: exit 1, WG_ERR_HAL_CONNECT naming it',
     assert.match(err.join('\n'), new RegExp(`cannot connect to the scan's UDP socket: listen 0\\.0\\.0\\.0:${held}: .*EADDRINUSE.*\\[WG_ERR_HAL_CONNECT\\]`));
   } finally {
     holder.close();
+  }
+});
+
+test('a scan codec that never returns is stopped by the watchdog: WG_ERR_PLUGIN_TIMEOUT, not a hang', async () => {
+  // test/fixtures/plugins/scan-codec-loop-decode.wat spins in scan_decode, so the I-Am that device
+  // 1201 sends back never decodes.
+  const dir = await mkdtemp(join(tmpdir(), 'wasmgate-scan-codec-'));
+  try {
+    const codecFile = join(dir, 'scan.wasm');
+    await writeFile(codecFile, watBytes('scan-codec-loop-decode'));
+    const request = scanRequest({ target: `127.0.0.2:${port}`, port: '47808', timeout: '300ms', retries: '0', maxDevices: '10', maxObjects: '10', localPort: '0' });
+    await assert.rejects(scanInWorker(request, { codecFile, startMarginMs: 3000 }), (err: unknown) => isWgError(err, 'WG_ERR_PLUGIN_TIMEOUT') && /no progress for 3300 ms/.test((err as Error).message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
 

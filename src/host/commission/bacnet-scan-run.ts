@@ -7,15 +7,23 @@
 import { Worker } from 'node:worker_threads';
 import { WgError, type ErrorCode, type ErrorContext } from '../errors.js';
 import type { BacnetScanRequest, BacnetScanResult } from './bacnet-scan.js';
-import type { ScanWorkerMessage } from './bacnet-scan-worker.js';
+import type { ScanWorkerData, ScanWorkerMessage } from './bacnet-scan-worker.js';
 
 const WORKER_URL = new URL('./bacnet-scan-worker.js', import.meta.url);
 /** The worker's start and the codec's compile, on top of the longest exchange. */
 const START_MARGIN_MS = 10_000;
 
-export function scanInWorker(request: BacnetScanRequest): Promise<BacnetScanResult> {
-  const stallMs = request.timeoutMs * (request.retries + 1) + START_MARGIN_MS;
-  const worker = new Worker(WORKER_URL, { workerData: request });
+export interface ScanWorkerOptions {
+  /** The scan codec module (default: the built plugins/bacnet/build/scan.wasm). */
+  codecFile?: string;
+  /** Allowance for the worker's start on top of one exchange, ms. */
+  startMarginMs?: number;
+}
+
+export function scanInWorker(request: BacnetScanRequest, options: ScanWorkerOptions = {}): Promise<BacnetScanResult> {
+  const stallMs = request.timeoutMs * (request.retries + 1) + (options.startMarginMs ?? START_MARGIN_MS);
+  const data: ScanWorkerData = { request, ...(options.codecFile ? { codecFile: options.codecFile } : {}) };
+  const worker = new Worker(WORKER_URL, { workerData: data });
   return new Promise<BacnetScanResult>((resolve, reject) => {
     let settled = false;
     let timer: NodeJS.Timeout;

@@ -13,10 +13,16 @@ export type ScanWorkerMessage =
   | { type: 'done'; result: import('./bacnet-scan.js').BacnetScanResult }
   | { type: 'failed'; code?: string; context?: Record<string, unknown>; message: string };
 
+export interface ScanWorkerData {
+  request: BacnetScanRequest;
+  codecFile?: string;
+}
+
 const port = parentPort!;
 const post = (m: ScanWorkerMessage): void => port.postMessage(m);
 try {
-  const scan = new BacnetScan(workerData as BacnetScanRequest, BacnetScanCodec.load(), () => post({ type: 'progress' }));
+  const { request, codecFile } = workerData as ScanWorkerData;
+  const scan = new BacnetScan(request, BacnetScanCodec.load(codecFile), () => post({ type: 'progress' }));
   post({ type: 'done', result: await scan.run() });
 } catch (err) {
   if (err instanceof CodedError) post({ type: 'failed', code: err.code, context: { ...err.context }, message: err.message });
