@@ -1,7 +1,8 @@
-// A ReadProperty-ACK's value list for the scan (scan.ts), one sample per value, point id = its
-// position in the list: the object-list's object identifiers (read whole, or its length at array
-// index 0 and one element at a time), an object-name or description (a character string, as text),
-// a present value or units (as values.ts decodes them for the gateway). Values nothing here reads
+// An answer's value list for the scan (tools/scan.ts), one sample per value, whose point id is its
+// position in the list (a ReadProperty-ACK) or the property's identifier (a ReadPropertyMultiple-ACK's
+// result): the object-list's object identifiers (read whole, or its length at array index 0 and one
+// element at a time), an object-name or description (a character string, as text), a present value
+// or units (as values.ts decodes them for the gateway). Values nothing here reads
 // (a date, a constructed value) are samples of quality bad, so their positions still count.
 import { SampleWriter, GOOD, BAD, TYPE_NUMBER, AGG_RAW } from "../sdk";
 import { readTag, tagIsContext, tagIsOpening, tagNumber, tagLength, tagContent, contentUnsigned, isClosing, skipConstructed, APP_OBJECT_ID } from "./tags";
@@ -20,32 +21,37 @@ export const scanWriter = new SampleWriter();
 const textOut = memory.data(2304);
 
 /**
- * The values from `p` (after the opening tag [3]) to the closing tag [3], of `property` of an object
- * of type `objectType`: the position after the closing tag, or 0 when malformed.
+ * The values from `p` (after an opening tag `tag`: [3] of a ReadProperty-ACK, [4] of a
+ * ReadPropertyMultiple-ACK's result) to its closing tag, of `property` of an object of type
+ * `objectType`: the position after the closing tag, or 0 when malformed. Each value's point id is
+ * its position from 0 on, or `pointId` for every one when that is not -1.
  */
-export function decodeValueList(p: usize, end: usize, objectType: u32, property: u32): usize {
-  let id: u32 = 0;
+export function decodeValueList(p: usize, end: usize, objectType: u32, property: u32, tag: u32, pointId: i32): usize {
+  let id: u32 = pointId >= 0 ? <u32>pointId : 0;
+  const step: u32 = pointId >= 0 ? 0 : 1;
   while (p < end) {
     const after = readTag(p, end);
     if (after == 0) return 0;
-    if (isClosing(3)) return after;
+    if (isClosing(tag)) return after;
     if (tagIsOpening) {
       // A constructed value (a priority array's entry, a date range): not one number.
       p = skipConstructed(after, end);
       if (p == 0) return 0;
-      scanWriter.push(0, NaN, id++, BAD, TYPE_NUMBER, AGG_RAW);
+      scanWriter.push(0, NaN, id, BAD, TYPE_NUMBER, AGG_RAW);
+      id += step;
       continue;
     }
     if (!tagIsContext && tagNumber == APP_OBJECT_ID) {
       // Exact as a double: type in the top 10 bits, instance in the low 22 (20.2.14).
-      scanWriter.push(0, <f64>contentUnsigned(), id++, GOOD, TYPE_NUMBER, AGG_RAW);
+      scanWriter.push(0, <f64>contentUnsigned(), id, GOOD, TYPE_NUMBER, AGG_RAW);
     } else if (!tagIsContext && tagNumber == APP_CHARACTER_STRING) {
-      pushText(id++, tagContent, tagLength);
+      pushText(id, tagContent, tagLength);
     } else {
       if (decodeValue(p, end, objectType, property) == 0) return 0;
-      if (valueProblem == VALUE_OK) scanWriter.push(0, valueNumber, id++, GOOD, valueType, AGG_RAW);
-      else scanWriter.push(0, NaN, id++, BAD, TYPE_NUMBER, AGG_RAW);
+      if (valueProblem == VALUE_OK) scanWriter.push(0, valueNumber, id, GOOD, valueType, AGG_RAW);
+      else scanWriter.push(0, NaN, id, BAD, TYPE_NUMBER, AGG_RAW);
     }
+    id += step;
     p = after;
   }
   return 0;

@@ -8,7 +8,9 @@
 //     %, none); 96 (parts-per-million) is not, and is shown as its number.
 //   - binary-input 3's present value is enumerated active (1): a bool, shown as active.
 // Device 1300 refuses its object-list read whole (Abort segmentation-not-supported, as a device whose
-// list does not fit one APDU), so it is read by index: element 0 its length, then each element.
+// list does not fit one APDU), so it is read by index: element 0 its length, then each element; and
+// it rejects ReadPropertyMultiple (unrecognized-service), so its objects are read one ReadProperty
+// per property. Device 1201 takes both: its list whole, each object's properties in one request.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -46,7 +48,7 @@ before(async () => {
   // Free on every address, so that both devices and the broadcast address can take it.
   port = await freeUdpPort('0.0.0.0');
   ahu = await startBacnetDevice(1201, AHU, { address: '127.0.0.2', port, broadcastAddress: BROADCAST, vendorId: 555 });
-  plant = await startBacnetDevice(1300, PLANT, { address: '127.0.0.3', port, broadcastAddress: BROADCAST, vendorId: 777, wholeObjectList: 'abort' });
+  plant = await startBacnetDevice(1300, PLANT, { address: '127.0.0.3', port, broadcastAddress: BROADCAST, vendorId: 777, wholeObjectList: 'abort', readMultiple: false });
 });
 after(async () => {
   await ahu?.close();
@@ -62,7 +64,7 @@ async function scan(...args: string[]): Promise<{ code: number; out: string[]; e
 
 const EXPECTED_DEVICES = [
   {
-    instance: 1201, address: '127.0.0.2', port: 0, route: null, name: 'AHU 1', vendor: 555, segmentation: 'no-segmentation', objectCount: 4, objectListRead: 'whole', truncated: false, unreadable: null,
+    instance: 1201, address: '127.0.0.2', port: 0, route: null, name: 'AHU 1', vendor: 555, segmentation: 'no-segmentation', objectCount: 4, objectListRead: 'whole', propertiesRead: 'ReadPropertyMultiple', truncated: false, unreadable: null,
     objects: [
       { type: 'analog-input', typeNumber: 0, instance: 1, name: 'supply-temp', presentValue: 68.4, units: { number: 64, bacnet: 'degrees-fahrenheit', si: 'degF' }, description: 'Supply air temperature', problems: [] },
       { type: 'analog-value', typeNumber: 2, instance: 2, name: 'damper', presentValue: 21.5, units: { number: 98, bacnet: 'percent', si: '%' }, description: null, problems: [] },
@@ -71,7 +73,7 @@ const EXPECTED_DEVICES = [
   },
   {
     instance: 1300, address: '127.0.0.3', port: 0, route: null, name: 'plant', vendor: 777, segmentation: 'no-segmentation', objectCount: 4,
-    objectListRead: 'by index, the whole list refused: aborted: segmentation-not-supported', truncated: false, unreadable: null,
+    objectListRead: 'by index, the whole list refused: aborted: segmentation-not-supported', propertiesRead: 'ReadProperty', truncated: false, unreadable: null,
     objects: [
       { type: 'multi-state-value', typeNumber: 19, instance: 4, name: 'mode', presentValue: 3, units: null, description: null, problems: [] },
       { type: 'analog-output', typeNumber: 1, instance: 7, name: 'valve', presentValue: 12, units: { number: 95, bacnet: 'no-units', si: '' }, description: null, problems: [] },
@@ -92,17 +94,19 @@ test('--json: a broadcast Who-Is finds both devices, each object with its name, 
   assert.equal(report.broadcast, true);
   // maxApdu is what bacnet-js announces (its transport's 1482-octet payload), not ours to expect.
   assert.deepEqual(report.devices.map(({ maxApdu: _, ...d }) => d), expectedDevices());
+  assert.ok(ahu.requests.readPropertyMultiple >= 3, 'device 1201: one ReadPropertyMultiple per object');
+  assert.ok(plant.requests.readProperty > plant.requests.readPropertyMultiple, 'device 1300: ReadProperty after its one rejected ReadPropertyMultiple');
 });
 
 test('text: objects grouped under their device, units as si and BACnet names', async () => {
   const { code, out } = await scan('--target', BROADCAST, '--port', String(port));
   assert.equal(code, 0);
   assert.equal(out[0], `Who-Is to ${BROADCAST}:${port} (broadcast): 2 devices answered`);
-  assert.match(out[1]!, new RegExp(`^device 1201 "AHU 1" at 127\\.0\\.0\\.2:${port}, vendor 555, max APDU \\d+, no-segmentation; object-list of 4, read whole$`));
+  assert.match(out[1]!, new RegExp(`^device 1201 "AHU 1" at 127\\.0\\.0\\.2:${port}, vendor 555, max APDU \\d+, no-segmentation; object-list of 4, read whole; properties by ReadPropertyMultiple$`));
   assert.match(out[2]!, /^ {2}analog-input 1 +supply-temp +68\.4 degF \(degrees-fahrenheit\) +"Supply air temperature"$/);
   assert.match(out[3]!, /^ {2}analog-value 2 +damper +21\.5 % \(percent\)$/);
   assert.match(out[4]!, /^ {2}binary-input 3 +fan status +active$/);
-  assert.match(out[5]!, /^device 1300 "plant" at 127\.0\.0\.3:\d+, vendor 777, .*object-list of 4, read by index, the whole list refused: aborted: segmentation-not-supported$/);
+  assert.match(out[5]!, /^device 1300 "plant" at 127\.0\.0\.3:\d+, vendor 777, .*object-list of 4, read by index, the whole list refused: aborted: segmentation-not-supported; properties by ReadProperty$/);
   assert.match(out[6]!, /^ {2}multi-state-value 4 +mode +3$/);
   assert.match(out[7]!, /^ {2}analog-output 7 +valve +12 \(no-units\)$/);
   assert.match(out[8]!, /^ {2}analog-input 9 +co2 +415 \(units 96\)$/);
@@ -154,7 +158,7 @@ test('a device behind a BACnet router: found by the global Who-Is, read through 
     const [device] = (JSON.parse(out[0]!) as { devices: Array<Record<string, unknown>> }).devices;
     assert.deepEqual({ ...device, maxApdu: undefined }, {
       instance: 5001, address: '127.0.0.1', port: router.port, route: { network: 5, mac: '0c' }, name: 'sim-5001', vendor: 555, maxApdu: undefined,
-      segmentation: 'no-segmentation', objectCount: 2, objectListRead: 'whole', truncated: false, unreadable: null,
+      segmentation: 'no-segmentation', objectCount: 2, objectListRead: 'whole', propertiesRead: 'ReadPropertyMultiple', truncated: false, unreadable: null,
       // 62: degrees-celsius, si's degC.
       objects: [{ type: 'analog-input', typeNumber: 0, instance: 1, name: 'zone-temp', presentValue: 21.5, units: { number: 62, bacnet: 'degrees-celsius', si: 'degC' }, description: null, problems: [] }],
     });

@@ -59,6 +59,8 @@ export interface DeviceOptions {
   broadcastAddress?: string;
   /** Vendor identifier in its I-Am (default 555). */
   vendorId?: number;
+  /** false: reject ReadPropertyMultiple as unrecognized-service, as a device without it does (default true). */
+  readMultiple?: boolean;
   /** 'abort': refuse the object-list read whole with Abort segmentation-not-supported, as a device whose list does not fit one APDU. */
   wholeObjectList?: 'answer' | 'abort';
 }
@@ -133,6 +135,15 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
     requests.readPropertyMultiple++;
     if (mode === 'silent') return;
     const sender = content.header!.sender;
+    if (options.readMultiple === false) {
+      // bacnet-js has no Reject encoder: its three octets (20.1.8) are PDU type 6, invoke id, reason
+      // 9 unrecognized-service; the NPDU and BVLC are bacnet-js's.
+      const buffer: EncodeBuffer = { buffer: Buffer.alloc(1482), offset: 4 };
+      bacnetNpdu.encode(buffer, 0, sender);
+      buffer.buffer.set([0x60, content.invokeId!, 0x09], buffer.offset);
+      buffer.offset += 3;
+      return client.sendBvlc(sender, buffer);
+    }
     if (mode === 'error') return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.DEVICE, ErrorCode.OPERATIONAL_PROBLEM);
     const results: BACNetReadAccess[] = content.payload.properties.map(({ objectId, properties }) => {
       const object = table.get(`${objectId.type}:${objectId.instance}`);

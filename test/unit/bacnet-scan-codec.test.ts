@@ -108,6 +108,30 @@ test('present values: a REAL, and a binary object\'s enumerated as a bool', () =
   assert.deepEqual(binary, { kind: 'ack', invokeId: 4, objectType: 3, instance: 3, property: 85, values: [true] });
 });
 
+test('ReadPropertyMultiple of four properties of one object', () => {
+  // 00 05 03, service readPropertyMultiple 14 = 0x0e; [0] analog-input 1; [1] opening 1e; each
+  // property as context tag 0 of one octet (09): 77 = 4d, 85 = 55, 117 = 75, 28 = 1c; closing 1f.
+  // APDU 4 + 5 + 1 + 8 + 1 = 19, datagram 25 = 0x19.
+  assert.deepEqual([...codec.readMultiple(0, 1, [77, 85, 117, 28], 3)],
+    [0x81, 0x0a, 0x00, 0x19, 0x01, 0x04, 0x00, 0x05, 0x03, 0x0e, 0x0c, 0x00, 0x00, 0x00, 0x01, 0x1e, 0x09, 0x4d, 0x09, 0x55, 0x09, 0x75, 0x09, 0x1c, 0x1f]);
+});
+
+test('ReadPropertyMultiple-ACK: each property\'s value, and the one the device refused with its error', () => {
+  // 30 03 0e; [0] analog-input 1; [1] 1e; then per result [2] property (29 xx) and [4] 4e .. 4f or
+  // [5] 5e .. 5f: object-name "supply", present-value REAL 68 (44 42 88 00 00), units enumerated 64
+  // (91 40), description refused: class property 2 (91 02), code unknown-property 32 (91 20).
+  const answer = codec.decode(datagram([0x30, 0x03, 0x0e, 0x0c, 0x00, 0x00, 0x00, 0x01, 0x1e,
+    0x29, 0x4d, 0x4e, 0x75, 0x07, 0x00, ...Buffer.from('supply'), 0x4f,
+    0x29, 0x55, 0x4e, 0x44, 0x42, 0x88, 0x00, 0x00, 0x4f,
+    0x29, 0x75, 0x4e, 0x91, 0x40, 0x4f,
+    0x29, 0x1c, 0x5e, 0x91, 0x02, 0x91, 0x20, 0x5f,
+    0x1f]));
+  assert.deepEqual(answer, {
+    kind: 'ack-multiple', invokeId: 3, objectType: 0, instance: 1,
+    results: [{ property: 77, value: 'supply' }, { property: 85, value: 68 }, { property: 117, value: 64 }, { property: 28, errorClass: 2, errorCode: 32 }],
+  });
+});
+
 test('Error, Reject, Abort and a segmented answer, each with its invoke id', () => {
   // Error 50, invoke 09, service 0c, class property 2 (91 02), code unknown-property 32 (91 20).
   assert.deepEqual(codec.decode(datagram([0x50, 0x09, 0x0c, 0x91, 0x02, 0x91, 0x20])), { kind: 'error', invokeId: 9, errorClass: 2, errorCode: 32 });

@@ -7,9 +7,9 @@
 //   scan_read         a ReadProperty (15.5) of one property, optionally one array element
 //   scan_decode       one datagram in: its values as a sample batch (object-list.ts), and
 //   scan_detail       what it was (an I-Am, an answer, an Error, Reject or Abort) as six u32
-import { setResult, input, OK, BAD_INPUT, OUT_OF_RANGE } from "../../sdk";
+import { setResult, input, OK, BAD_INPUT, OUT_OF_RANGE, BAD, TYPE_NUMBER, AGG_RAW } from "../../sdk";
 import { apduOffset, BVLC_TYPE_BIP, BVLC_ORIGINAL_UNICAST, BVLC_ORIGINAL_BROADCAST, BVLC_FORWARDED_NPDU } from "../frame";
-import { putContextUnsigned, putContextObjectId, objectId, readTag, isContext, isOpening, contentUnsigned, tagNumber, tagIsContext, APP_OBJECT_ID } from "../tags";
+import { putContextUnsigned, putContextObjectId, putOpening, putClosing, objectId, readTag, isContext, isOpening, isClosing, contentUnsigned, tagNumber, tagIsContext, APP_OBJECT_ID } from "../tags";
 import { scanWriter, decodeValueList } from "../object-list";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../../sdk";
 
@@ -40,10 +40,19 @@ const SCAN_ABORT: u32 = 5;
 const SCAN_SEGMENTED: u32 = 6;
 /** Any other APDU (another tool's Who-Is, a COV notification): not for the scan. */
 const SCAN_OTHER: u32 = 7;
+/**
+ * ReadPropertyMultiple-ACK of one object: a the object identifier; in the batch one sample per value
+ * whose point id is its property's identifier, or for a property the device refused, a sample of
+ * quality bad whose value is the error class x 65536 + the error code.
+ */
+const SCAN_ACK_MULTIPLE: u32 = 8;
 
 const NO_INDEX: u32 = 0xffffffff;
 const MAX_INSTANCE: i32 = 4194303;
 const SERVICE_READ_PROPERTY: u8 = 12;
+const SERVICE_READ_PROPERTY_MULTIPLE: u8 = 14;
+/** Properties one scan_read_multiple asks at most. */
+const MAX_PROPERTIES: i32 = 16;
 
 // The NPDU (6.2): version 1, the control octet, and for a message to another network its DNET, DLEN,
 // DADR and hop count.
@@ -58,8 +67,8 @@ const MAX_MAC: i32 = 8;
 
 // Who-Is: BVLC 4, NPDU 6 with DNET, APDU 2 and two limits of at most 5 octets each: 22. ReadProperty:
 // BVLC 4, NPDU 6 + 8 octets of DADR, APDU 4, an object identifier 5, a property and an index of at most
-// 5 each: 37.
-const frameOut = memory.data(48);
+// 5 each: 37. ReadPropertyMultiple: 4, 14, 4, 5, opening and closing 2, 16 properties of at most 5: 109.
+const frameOut = memory.data(112);
 // kind, invoke id, four fields by kind, the source network (0xffffffff: the sender's own) and the
 // length of its MAC, then the MAC.
 const detail = memory.data(32 + MAX_MAC);
@@ -135,6 +144,31 @@ export function scan_read(size: i32, type: i32, instance: i32, property: i32, in
   return finish(p);
 }
 
+/**
+ * A ReadPropertyMultiple of `count` properties of object `type` `instance`, with invoke id `invokeId`:
+ * the input holds the DADR (`macLength` octets, for a device behind a router on `network`; -1 and 0
+ * for one on the IP network), then the properties' identifiers as u32, little-endian.
+ */
+export function scan_read_multiple(size: i32, macLength: i32, count: i32, type: i32, instance: i32, invokeId: i32, network: i32): i32 {
+  if (type < 0 || type > 1023 || instance < 0 || instance > MAX_INSTANCE || count < 1 || count > MAX_PROPERTIES) return OUT_OF_RANGE;
+  if (macLength < 0 || size != macLength + count * 4 || network >= GLOBAL_NETWORK || (network >= 0 && (macLength < 1 || macLength > MAX_MAC))) return OUT_OF_RANGE;
+  const properties = input() + <usize>macLength;
+  let p = header(BVLC_ORIGINAL_UNICAST, NPDU_EXPECTING_REPLY, network, input(), macLength);
+  store<u8>(p++, 0x00);
+  store<u8>(p++, 0x05);
+  store<u8>(p++, <u8>invokeId);
+  store<u8>(p++, SERVICE_READ_PROPERTY_MULTIPLE);
+  p = putContextObjectId(p, 0, objectId(<u32>type, <u32>instance));
+  p = putOpening(p, 1);
+  for (let i = 0; i < count; i++) {
+    const property = load<u32>(properties + (<usize>i << 2));
+    if (property > <u32>MAX_INSTANCE) return OUT_OF_RANGE;
+    p = putContextUnsigned(p, 0, property);
+  }
+  p = putClosing(p, 1);
+  return finish(p);
+}
+
 function note(kind: u32, invokeId: u32, a: u32, b: u32, c: u32, d: u32): void {
   store<u32>(detail, kind);
   store<u32>(detail, invokeId, 4);
@@ -198,7 +232,9 @@ function readApdu(apdu: usize, end: usize): void {
   if (apdu + 3 > end) return;
   if (type == 3) {
     if ((first & 0x08) != 0) return note(SCAN_SEGMENTED, invokeId, 0, 0, 0, 0);
-    if (load<u8>(apdu, 2) == SERVICE_READ_PROPERTY) readPropertyAck(invokeId, apdu + 3, end);
+    const service = load<u8>(apdu, 2);
+    if (service == SERVICE_READ_PROPERTY) readPropertyAck(invokeId, apdu + 3, end);
+    else if (service == SERVICE_READ_PROPERTY_MULTIPLE) readMultipleAck(invokeId, apdu + 3, end);
     else note(SCAN_OTHER, invokeId, 0, 0, 0, 0);
   } else if (type == 5) {
     let next = readTag(apdu + 3, end);
@@ -245,9 +281,62 @@ function readPropertyAck(invokeId: u32, p: usize, end: usize): void {
     next = readTag(next, end);
   }
   if (next == 0 || !isOpening(3)) return;
-  if (decodeValueList(next, end, object >> 22, property) == 0) {
+  if (decodeValueList(next, end, object >> 22, property, 3, -1) == 0) {
     scanWriter.truncate(0);
     return;
   }
   note(SCAN_ACK, invokeId, object, property, index, 0);
+}
+
+/**
+ * ReadPropertyMultiple-ACK (15.7.1.3), of the one object asked: [0] its identifier, [1] its results,
+ * each [2] property, [3] array index, then [4] the value(s) or [5] the device's error class and code.
+ */
+function readMultipleAck(invokeId: u32, p: usize, end: usize): void {
+  p = readTag(p, end);
+  if (p == 0 || !isContext(0)) return;
+  const object = contentUnsigned();
+  p = readTag(p, end);
+  if (p == 0 || !isOpening(1)) return;
+  for (;;) {
+    let next = readTag(p, end);
+    if (next == 0) return malformed();
+    if (isClosing(1)) break;
+    if (!isContext(2)) return malformed();
+    const property = contentUnsigned();
+    p = next;
+    next = readTag(p, end);
+    if (next != 0 && isContext(3)) {
+      p = next;
+      next = readTag(p, end);
+    }
+    if (next == 0) return malformed();
+    if (isOpening(4)) {
+      p = decodeValueList(next, end, object >> 22, property, 4, <i32>property);
+    } else if (isOpening(5)) {
+      p = propertyError(next, end, property);
+    } else {
+      return malformed();
+    }
+    if (p == 0) return malformed();
+  }
+  note(SCAN_ACK_MULTIPLE, invokeId, object, 0, 0, 0);
+}
+
+function malformed(): void {
+  scanWriter.truncate(0);
+}
+
+/** [5]: the error class and code (application enumerated) and its closing tag, as a bad sample of `property`. */
+function propertyError(p: usize, end: usize, property: u32): usize {
+  p = readTag(p, end);
+  if (p == 0) return 0;
+  const errorClass = contentUnsigned();
+  p = readTag(p, end);
+  if (p == 0) return 0;
+  const errorCode = contentUnsigned();
+  p = readTag(p, end);
+  if (p == 0 || !isClosing(5)) return 0;
+  scanWriter.push(0, <f64>(errorClass * 65536 + errorCode), property, BAD, TYPE_NUMBER, AGG_RAW);
+  return p;
 }

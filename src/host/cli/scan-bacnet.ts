@@ -125,6 +125,7 @@ function jsonReport(request: BacnetScanRequest, result: BacnetScanResult): unkno
       segmentation: SEGMENTATION[d.segmentation] ?? d.segmentation,
       objectCount: d.objectCount ?? null,
       objectListRead: d.objectListRead ?? null,
+      propertiesRead: d.propertiesRead ?? null,
       truncated: d.truncated === true,
       unreadable: d.unreadable ?? null,
       objects: d.objects.map((x) => ({
@@ -170,7 +171,8 @@ function textReport(request: BacnetScanRequest, result: BacnetScanResult): strin
       continue;
     }
     const listed = d.objectCount !== undefined ? `; object-list of ${d.objectCount}, read ${d.objectListRead}` : '';
-    lines.push(`${head}${listed}${d.truncated ? `; first ${request.maxObjects} objects read (--max-objects)` : ''}`);
+    const properties = d.propertiesRead ? `; properties by ${d.propertiesRead}` : '';
+    lines.push(`${head}${listed}${properties}${d.truncated ? `; first ${request.maxObjects} objects read (--max-objects)` : ''}`);
     lines.push(...objectTable(d));
     if (d.unreadable !== undefined) lines.push(`  then ${d.unreadable}`);
   }

@@ -19,11 +19,15 @@ export type BacnetAnswer =
   | { kind: 'unreadable' }
   | { kind: 'i-am'; device: number; maxApdu: number; segmentation: number; vendor: number; route?: BacnetRoute }
   | { kind: 'ack'; invokeId: number; objectType: number; instance: number; property: number; index?: number; values: BacnetValue[] }
+  | { kind: 'ack-multiple'; invokeId: number; objectType: number; instance: number; results: BacnetResult[] }
   | { kind: 'error'; invokeId: number; errorClass: number; errorCode: number }
   | { kind: 'reject'; invokeId: number; reason: number }
   | { kind: 'abort'; invokeId: number; reason: number }
   | { kind: 'segmented'; invokeId: number }
   | { kind: 'other' };
+
+/** One property of a ReadPropertyMultiple-ACK: its value, or the device's error for it. */
+export type BacnetResult = { property: number; value: BacnetValue } | { property: number; errorClass: number; errorCode: number };
 
 /** Where a device behind a BACnet router is: its network number and its MAC address there (an MS/TP station: one octet). */
 export interface BacnetRoute {
@@ -32,7 +36,7 @@ export interface BacnetRoute {
 }
 
 /** The detail kinds of scan_detail, in the plugin's numbering. */
-const KINDS = ['unreadable', 'i-am', 'ack', 'error', 'reject', 'abort', 'segmented', 'other'] as const;
+const KINDS = ['unreadable', 'i-am', 'ack', 'error', 'reject', 'abort', 'segmented', 'other', 'ack-multiple'] as const;
 const NO_INDEX = 0xffffffff;
 
 export const SCAN_CODEC_WASM = join(BUILTIN_PLUGIN_DIR, 'bacnet', 'build', 'scan.wasm');
@@ -65,6 +69,16 @@ export class BacnetScanCodec {
     return this.#instance.callOwn('scan_read', args, Uint8Array.from(route?.mac ?? []));
   }
 
+  /** A ReadPropertyMultiple of `properties` of one object, with `invokeId`; through a router to `route`. */
+  readMultiple(objectType: number, instance: number, properties: readonly number[], invokeId: number, route?: BacnetRoute): Uint8Array {
+    const mac = route?.mac ?? [];
+    const input = new Uint8Array(mac.length + properties.length * 4);
+    input.set(mac);
+    const view = new DataView(input.buffer);
+    properties.forEach((p, i) => view.setUint32(mac.length + i * 4, p, true));
+    return this.#instance.callOwn('scan_read_multiple', [mac.length, properties.length, objectType, instance, invokeId & 0xff, route?.network ?? -1], input);
+  }
+
   decode(datagram: Uint8Array): BacnetAnswer {
     const batch = this.#instance.callOwn('scan_decode', [], datagram);
     const detail = this.#instance.callOwn('scan_detail', []);
@@ -82,6 +96,17 @@ export class BacnetScanCodec {
           return s.value;
         });
         return { kind: 'ack', invokeId, objectType: a >>> 22, instance: a & 0x3fffff, property: b, ...(c !== NO_INDEX ? { index: c } : {}), values };
+      }
+      case 'ack-multiple': {
+        // The first value of each property; a refused one is a bad sample holding class x 65536 + code.
+        const results = new Map<number, BacnetResult>();
+        for (const s of decodeSamples(batch)) {
+          if (results.has(s.point)) continue;
+          if (s.quality === Quality.good) results.set(s.point, { property: s.point, value: s.type === SampleType.bool ? s.value === 1 : s.value });
+          else if (typeof s.value === 'number' && !Number.isNaN(s.value)) results.set(s.point, { property: s.point, errorClass: Math.floor(s.value / 65536), errorCode: s.value % 65536 });
+          else results.set(s.point, { property: s.point, value: null });
+        }
+        return { kind: 'ack-multiple', invokeId, objectType: a >>> 22, instance: a & 0x3fffff, results: [...results.values()] };
       }
       case 'error':
         return { kind: 'error', invokeId, errorClass: a, errorCode: b };

@@ -2,7 +2,8 @@
  * `wasmgate scan bacnet`'s work: a Who-Is to one device's address or a broadcast address, the I-Ams
  * that answer within the timeout (each giving a device instance, its max APDU, segmentation and vendor),
  * then for each device its object-list and, for each object, its object-name, present-value, units
- * and description, one ReadProperty at a time. The frames and their meaning come from the bacnet
+ * and description: by one ReadPropertyMultiple per object, or by one ReadProperty each from a device
+ * that rejects ReadPropertyMultiple (a B-ASC device need not do it). The frames and their meaning come from the bacnet
  * plugin's scan codec (bacnet-scan-codec.ts); this file holds the exchange: invoke ids, the sender a
  * reply must come from, the APDU timeout and retries, and the limits on devices and objects.
  *
@@ -64,6 +65,8 @@ export interface ScannedDevice {
   objectCount?: number;
   /** How the object-list came: whole, or element by element (and why). */
   objectListRead?: string;
+  /** How the objects' properties came: ReadPropertyMultiple per object, or ReadProperty each where the device refused that. */
+  propertiesRead?: 'ReadPropertyMultiple' | 'ReadProperty';
   objects: ScannedObject[];
   /** More objects than maxObjects: the rest were not read. */
   truncated?: boolean;
@@ -89,6 +92,8 @@ const WITH_UNITS = new Set([0, 1, 2, 12, 23, 24, 45, 46, 48]);
 const SILENT_IN_A_ROW = 3;
 /** BACnetErrorCode unknown-property: the object has no such property, which is no problem for a scan. */
 const UNKNOWN_PROPERTY = 32;
+/** BACnetErrorClass services: the device does not do the service asked. */
+const ERROR_CLASS_SERVICES = 5;
 
 type Reply = BacnetAnswer | { kind: 'timeout' };
 
@@ -153,34 +158,70 @@ export class BacnetScan {
     if (ids === undefined) return;
     const name = await this.#read(device, OBJECT_DEVICE, device.instance, PROP_OBJECT_NAME);
     if (name.kind === 'ack' && typeof name.values[0] === 'string') device.name = name.values[0];
-    let silent = 0;
+    const silence = { inARow: 0 };
     for (const id of ids) {
       const { objectType, instance } = splitObjectId(id);
       const object: ScannedObject = { objectType, instance };
-      const problems: string[] = [];
       const wanted: Array<[number, string]> = [[PROP_OBJECT_NAME, 'object-name'], [PROP_PRESENT_VALUE, 'present-value']];
       if (WITH_UNITS.has(objectType)) wanted.push([PROP_UNITS, 'units']);
       wanted.push([PROP_DESCRIPTION, 'description']);
-      for (const [property, label] of wanted) {
-        const reply = await this.#read(device, objectType, instance, property);
-        silent = reply.kind === 'timeout' ? silent + 1 : 0;
-        if (silent >= SILENT_IN_A_ROW) {
-          device.unreadable = `stopped answering (${SILENT_IN_A_ROW} requests in a row unanswered) after ${device.objects.length} object(s)`;
-          return;
-        }
-        if (reply.kind !== 'ack') {
-          if (!(reply.kind === 'error' && reply.errorCode === UNKNOWN_PROPERTY)) problems.push(`${label}: ${describeReply(reply, this.#request)}`);
-          continue;
-        }
-        const value = reply.values[0] ?? null;
-        if (property === PROP_OBJECT_NAME && typeof value === 'string') object.name = value;
-        else if (property === PROP_DESCRIPTION && typeof value === 'string') object.description = value;
-        else if (property === PROP_UNITS && typeof value === 'number') object.units = value;
-        else if (property === PROP_PRESENT_VALUE) object.presentValue = value;
-      }
+      const problems: string[] = [];
+      const read = await this.#readObject(device, object, wanted, problems, silence);
       if (problems.length > 0) object.problems = problems;
+      if (!read) {
+        device.unreadable = `stopped answering (${SILENT_IN_A_ROW} requests in a row unanswered) after ${device.objects.length} object(s)`;
+        return;
+      }
       device.objects.push(object);
     }
+  }
+
+  /**
+   * The `wanted` properties of one object into `object`: by one ReadPropertyMultiple while the device
+   * takes them, else one ReadProperty each. False when the device stopped answering.
+   */
+  async #readObject(device: ScannedDevice, object: ScannedObject, wanted: Array<[number, string]>, problems: string[], silence: { inARow: number }): Promise<boolean> {
+    const { objectType, instance } = object;
+    const labels = new Map(wanted);
+    const take = (property: number, value: BacnetValue): void => {
+      if (property === PROP_OBJECT_NAME && typeof value === 'string') object.name = value;
+      else if (property === PROP_DESCRIPTION && typeof value === 'string') object.description = value;
+      else if (property === PROP_UNITS && typeof value === 'number') object.units = value;
+      else if (property === PROP_PRESENT_VALUE) object.presentValue = value;
+    };
+    const refused = (property: number, reply: Reply): void => {
+      if (!(reply.kind === 'error' && reply.errorCode === UNKNOWN_PROPERTY)) problems.push(`${labels.get(property)}: ${describeReply(reply, this.#request)}`);
+    };
+    if (device.propertiesRead !== 'ReadProperty') {
+      const reply = await this.#exchange(device, (invokeId) => this.#codec.readMultiple(objectType, instance, wanted.map(([p]) => p), invokeId, device.route));
+      silence.inARow = reply.kind === 'timeout' ? silence.inARow + 1 : 0;
+      if (silence.inARow >= SILENT_IN_A_ROW) return false;
+      if (reply.kind === 'ack-multiple') {
+        device.propertiesRead = 'ReadPropertyMultiple';
+        for (const result of reply.results) {
+          if ('value' in result) take(result.property, result.value);
+          else refused(result.property, { kind: 'error', invokeId: reply.invokeId, errorClass: result.errorClass, errorCode: result.errorCode });
+        }
+        return true;
+      }
+      if (reply.kind === 'timeout') {
+        for (const [property] of wanted) refused(property, reply);
+        return true;
+      }
+      // A device without ReadPropertyMultiple rejects it (unrecognized-service) or refuses the service
+      // (an Error of class services): ReadProperty from now on. Anything else (an Abort: the answer did
+      // not fit one APDU) is this object's: its properties one by one.
+      const noService = reply.kind === 'reject' || (reply.kind === 'error' && reply.errorClass === ERROR_CLASS_SERVICES);
+      if (noService && device.propertiesRead === undefined) device.propertiesRead = 'ReadProperty';
+    }
+    for (const [property] of wanted) {
+      const reply = await this.#read(device, objectType, instance, property);
+      silence.inARow = reply.kind === 'timeout' ? silence.inARow + 1 : 0;
+      if (silence.inARow >= SILENT_IN_A_ROW) return false;
+      if (reply.kind === 'ack') take(property, reply.values[0] ?? null);
+      else refused(property, reply);
+    }
+    return true;
   }
 
   /** The object identifiers of the device's object-list, its own device object left out, at most maxObjects. */
@@ -225,14 +266,22 @@ export class BacnetScan {
     return ids;
   }
 
-  /** One ReadProperty, with its retries: the answer that carries its invoke id and comes from the device, or timeout. */
-  async #read(device: ScannedDevice, objectType: number, instance: number, property: number, index?: number): Promise<Reply> {
+  /** One ReadProperty, with its retries. */
+  #read(device: ScannedDevice, objectType: number, instance: number, property: number, index?: number): Promise<Reply> {
+    return this.#exchange(device, (invokeId) => this.#codec.readProperty(objectType, instance, property, index, invokeId, device.route));
+  }
+
+  /**
+   * One confirmed request, built by `frame` for each attempt's invoke id: the answer that carries that
+   * invoke id and comes from the device, or timeout after every attempt. A routed device is asked
+   * through its router (device.address), its network and MAC in the NPDU.
+   */
+  async #exchange(device: ScannedDevice, frame: (invokeId: number) => Uint8Array): Promise<Reply> {
     const { timeoutMs, retries } = this.#request;
     try {
       for (let attempt = 0; attempt <= retries; attempt++) {
         const invokeId = this.#invokeId = (this.#invokeId + 1) & 0xff;
-        // A routed device is asked through its router (device.address), its network and MAC in the NPDU.
-        await this.#transport!.sendTo(this.#codec.readProperty(objectType, instance, property, index, invokeId, device.route), device.address, device.port);
+        await this.#transport!.sendTo(frame(invokeId), device.address, device.port);
         const deadline = systemClock.monotonicMs() + timeoutMs;
         for (let d = await this.#receive(deadline); d; d = await this.#receive(deadline)) {
           // Another device's datagram, or a late answer to an attempt given up on: not this answer. (A
