@@ -121,6 +121,18 @@ test('--low/--high: the Who-Is carries the range, and only the device inside it 
   assert.deepEqual(report.devices.map((d) => d.instance), [1300]);
 });
 
+test('--max-devices and --max-objects: the first ones read, the rest said to be left', async () => {
+  const { code, out } = await scan('--target', BROADCAST, '--port', String(port), '--max-objects', '1', '--json');
+  assert.equal(code, 0);
+  const report = JSON.parse(out[0]!) as { devicesTruncated: boolean; devices: Array<{ instance: number; truncated: boolean; objects: Array<{ name: string }> }> };
+  // 1201's list read whole and cut; 1300's read by index, stopping after its first object.
+  assert.deepEqual(report.devices.map((d) => [d.instance, d.truncated, d.objects.map((o) => o.name)]), [[1201, true, ['supply-temp']], [1300, true, ['mode']]]);
+  const fewer = await scan('--target', BROADCAST, '--port', String(port), '--max-devices', '1', '--json');
+  const devices = JSON.parse(fewer.out[0]!) as { devicesTruncated: boolean; devices: unknown[] };
+  assert.equal(devices.devicesTruncated, true);
+  assert.equal(devices.devices.length, 1);
+});
+
 test('one device by its address: only that one', async () => {
   const { code, out } = await scan('--target', `127.0.0.2:${port}`, '--json');
   assert.equal(code, 0);
