@@ -2,21 +2,20 @@
  * `wasmgate scan bacnet`: Who-Is to one device's address or a broadcast address (optionally a device
  * instance range), then each answering device's objects with their names, present values, units and
  * descriptions (commission/bacnet-scan.ts, run in a worker by bacnet-scan-run.ts), as text grouped by
- * device, as one JSON document (--json), or as a pipeline file whose bacnet_ip source reads the points
- * found (--pipeline-yaml), which `wasmgate validate` accepts once a gateway file names it.
+ * device, as one JSON document (--json), or as a pipeline file (--pipeline-yaml,
+ * commission/bacnet-scan-pipeline.ts).
  *
  * Never through the daemon: the scan binds a UDP port of its own (the OS picks one unless
  * --local-port says), and devices answer the port a request came from, so a running daemon's polls
  * and the scan's requests do not meet; on a BACnet/IP network every client may talk to every device.
  */
 import { isIP } from 'node:net';
-import { stringify } from 'yaml';
 import { parseDuration } from '../config/units.js';
 import { WgError } from '../errors.js';
 import { hostPort } from '../commission/commission-target.js';
 import type { BacnetScanRequest, BacnetScanResult, ScannedDevice, ScannedObject } from '../commission/bacnet-scan.js';
-import { BACNET_OBJECT_TYPES } from '../sources/bacnet-names.js';
-import { BACNET_UNITS } from '../sources/bacnet-units.js';
+import { pipelineYaml } from '../commission/bacnet-scan-pipeline.js';
+import { macText, SEGMENTATION, typeName, unitsOf } from '../commission/bacnet-scan-names.js';
 
 export interface ScanBacnetOptions {
   target?: string;
@@ -87,25 +86,6 @@ export async function runScanBacnet(o: ScanBacnetOptions, out: (line: string) =>
     if (yaml.skipped.length > 0) err(`left out of the pipeline: ${yaml.skipped.join(', ')}`);
   } else for (const line of textReport(request, result)) out(line);
   return result.devices.length > 0 ? 0 : 1;
-}
-
-// Names of object types beyond the ones a pipeline point may name (135 clause 21, BACnetObjectType).
-const MORE_OBJECT_TYPES: Record<number, string> = {
-  6: 'calendar', 7: 'command', 9: 'event-enrollment', 10: 'file', 11: 'group', 12: 'loop', 15: 'notification-class',
-  16: 'program', 17: 'schedule', 20: 'trend-log', 23: 'accumulator', 24: 'pulse-converter', 45: 'integer-value',
-  46: 'large-analog-value', 48: 'positive-integer-value',
-};
-const TYPE_NAMES = new Map<number, string>([...Object.entries(BACNET_OBJECT_TYPES).map(([n, t]) => [t, n] as [number, string]), ...Object.entries(MORE_OBJECT_TYPES).map(([t, n]) => [Number(t), n] as [number, string])]);
-const SEGMENTATION = ['segmented-both', 'segmented-transmit', 'segmented-receive', 'no-segmentation'];
-
-function typeName(type: number): string {
-  return TYPE_NAMES.get(type) ?? `object-type-${type}`;
-}
-
-/** A units number as the unit the gateway maps it to (si's spelling) and the BACnet name; undefined parts when unknown. */
-function unitsOf(units: number): { number: number; bacnet?: string; si?: string } {
-  const entry = Object.entries(BACNET_UNITS).find(([, [n]]) => n === units);
-  return entry ? { number: units, bacnet: entry[0], si: entry[1][1] } : { number: units };
 }
 
 function jsonReport(request: BacnetScanRequest, result: BacnetScanResult): unknown {
@@ -204,74 +184,3 @@ function valueText(x: ScannedObject): string {
   return u.si ? `${text} ${u.si} (${u.bacnet})` : `${text} (${u.bacnet})`;
 }
 
-/**
- * A pipeline file reading the present value of every object found that the bacnet decoder reads
- * (analog, binary, multi-state input/output/value), named from the objects' names, units as the
- * BACnet names the gateway maps to si; devices without such objects are left out, and named.
- */
-export function pipelineYaml(request: BacnetScanRequest, result: BacnetScanResult): { text: string; skipped: string[] } {
-  const readable = new Set<number>(Object.values(BACNET_OBJECT_TYPES).filter((t) => t !== 8));
-  const deviceNames = new Set<string>();
-  const skipped: string[] = [];
-  const devices = result.devices.flatMap((d) => {
-    if (d.route) {
-      // The bacnet_ip source addresses devices on the IP network only (sources/bacnet-ip.ts).
-      skipped.push(`device ${d.instance} (behind a router: the bacnet_ip source does not reach routed devices yet)`);
-      return [];
-    }
-    const objects = d.objects.filter((x) => readable.has(x.objectType));
-    if (objects.length === 0) {
-      skipped.push(`device ${d.instance} (no object the bacnet decoder reads)`);
-      return [];
-    }
-    const pointNames = new Set<string>();
-    const points = objects.map((x) => {
-      const units = x.units !== undefined ? unitsOf(x.units) : undefined;
-      return {
-        name: unique(safeName(x.name, `${typeName(x.objectType)}-${x.instance}`), pointNames),
-        object_type: typeName(x.objectType),
-        instance: x.instance,
-        ...(units?.bacnet !== undefined && units.bacnet !== 'no-units' ? { unit: units.bacnet } : {}),
-        ...(x.description ? { description: x.description } : {}),
-      };
-    });
-    return [{
-      name: unique(safeName(d.name, `device-${d.instance}`), deviceNames),
-      host: d.address,
-      port: d.port,
-      device_instance: d.instance,
-      timeout: `${request.timeoutMs}ms`,
-      retries: request.retries,
-      points,
-    }];
-  });
-  const header = `# Written by wasmgate scan bacnet (Who-Is to ${request.host}:${request.port}): ${devices.length} device(s), ` +
-    `${devices.reduce((n, d) => n + d.points.length, 0)} point(s), each an object's present value.\n` +
-    '# Check the names and units, set the uplink, and list this file in the gateway file\'s pipelines.\n';
-  if (devices.length === 0) return { text: `${header}# No device with points the bacnet_ip source can read (see stderr): no pipeline.`, skipped };
-  const doc = {
-    pipeline: { name: 'bacnet-scan' },
-    source: { bacnet_ip: { devices } },
-    steps: [{ plugin: 'bacnet' }, { plugin: 'si' }, { plugin: 'json' }],
-    publish: { uplink: 'cloud', topic: 'bms/{gateway}/{device}/{point}' },
-  };
-  return { text: header + stringify(doc, { lineWidth: 0 }).trimEnd(), skipped };
-}
-
-/** A MAC as hex octets: 0c, or c0a8011ebac0 for a B/IP address. */
-function macText(mac: readonly number[]): string {
-  return mac.map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** A name the config accepts (letters, digits, ".", "_", "-"), from what the device calls it. */
-function safeName(name: string | undefined, fallback: string): string {
-  const cleaned = (name ?? '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
-  return cleaned === '' ? fallback : cleaned;
-}
-
-function unique(name: string, taken: Set<string>): string {
-  let candidate = name;
-  for (let n = 2; taken.has(candidate); n++) candidate = `${name}-${n}`;
-  taken.add(candidate);
-  return candidate;
-}

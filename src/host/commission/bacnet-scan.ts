@@ -17,6 +17,7 @@
 import { systemClock } from '../../hal/clock.js';
 import { udpTransport, type UdpTransport } from '../../hal/udp.js';
 import { isWgError } from '../errors.js';
+import { abortText, errorText, rejectText } from './bacnet-reasons.js';
 import { splitObjectId, type BacnetAnswer, type BacnetRoute, type BacnetScanCodec, type BacnetValue } from './bacnet-scan-codec.js';
 
 export interface BacnetScanRequest {
@@ -310,28 +311,16 @@ export class BacnetScan {
   }
 }
 
-// Names for what a device says when it will not answer (135 clause 21), for the scan's report.
-const ERROR_CLASSES = ['device', 'object', 'property', 'resources', 'security', 'services', 'vt', 'communication'];
-const ERROR_CODES: Record<number, string> = {
-  0: 'other', 2: 'configuration-in-progress', 3: 'device-busy', 9: 'invalid-data-type', 25: 'operational-problem',
-  27: 'read-access-denied', 31: 'unknown-object', 32: 'unknown-property', 42: 'invalid-array-index', 50: 'property-is-not-an-array',
-};
-const REJECT_REASONS = ['other', 'buffer-overflow', 'inconsistent-parameters', 'invalid-parameter-data-type', 'invalid-tag',
-  'missing-required-parameter', 'parameter-out-of-range', 'too-many-arguments', 'undefined-enumeration', 'unrecognized-service'];
-const ABORT_REASONS = ['other', 'buffer-overflow', 'invalid-apdu-in-this-state', 'preempted-by-higher-priority-task',
-  'segmentation-not-supported', 'security-error', 'insufficient-security', 'window-size-out-of-range',
-  'application-exceeded-reply-time', 'out-of-resources', 'tsm-timeout', 'apdu-too-long'];
-
 function describeReply(reply: Reply, request: BacnetScanRequest): string {
   switch (reply.kind) {
     case 'timeout':
       return `no answer within ${request.timeoutMs} ms (${request.retries + 1} attempt${request.retries === 0 ? '' : 's'})`;
     case 'error':
-      return `error ${ERROR_CLASSES[reply.errorClass] ?? `class ${reply.errorClass}`} ${ERROR_CODES[reply.errorCode] ?? `code ${reply.errorCode}`}`;
+      return `error ${errorText(reply.errorClass, reply.errorCode)}`;
     case 'reject':
-      return `rejected: ${REJECT_REASONS[reply.reason] ?? `reason ${reply.reason}`}`;
+      return `rejected: ${rejectText(reply.reason)}`;
     case 'abort':
-      return `aborted: ${ABORT_REASONS[reply.reason] ?? `reason ${reply.reason}`}`;
+      return `aborted: ${abortText(reply.reason)}`;
     case 'segmented':
       return 'answered in segments, which the scan does not accept';
     case 'ack':
