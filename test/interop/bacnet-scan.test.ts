@@ -190,6 +190,24 @@ test('a device behind a BACnet router: found by the global Who-Is, read through 
   }
 });
 
+test('an object-list whose length the device cannot back: the scan stops after three refused elements', async () => {
+  // Two objects (its device object and analog-input 1), but it claims 1000 at index 0 and refuses
+  // elements 3, 4 and 5 with invalid-array-index.
+  const liar = await startBacnetDevice(4100, AHU.slice(1, 2), { wholeObjectList: 'abort', claimedObjectListLength: 1000 });
+  try {
+    const { code, out } = await scan('--target', `127.0.0.1:${liar.port}`, '--json');
+    assert.equal(code, 0);
+    const [device] = (JSON.parse(out[0]!) as { devices: Array<{ objectCount: number; unreadable: string; objects: Array<{ name: string }> }> }).devices;
+    assert.equal(device!.objectCount, 1000);
+    assert.deepEqual(device!.objects.map((o) => o.name), ['supply-temp']);
+    assert.equal(device!.unreadable, 'refused object-list elements 3 to 5 of 1000: error property invalid-array-index');
+    // Whole (aborted), index 0, elements 1 to 5, the device's name, one ReadPropertyMultiple for its object.
+    assert.equal(liar.requests.readProperty, 8);
+  } finally {
+    await liar.close();
+  }
+});
+
 test('nothing answers: exit 1, and the line says none did', async () => {
   const nobody = await freeUdpPort();
   const { code, out } = await scan('--target', `127.0.0.1:${nobody}`);

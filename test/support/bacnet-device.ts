@@ -61,6 +61,8 @@ export interface DeviceOptions {
   vendorId?: number;
   /** false: reject ReadPropertyMultiple as unrecognized-service, as a device without it does (default true). */
   readMultiple?: boolean;
+  /** A wrong object-list length to claim at index 0 (a device with a bug), its elements staying what they are. */
+  claimedObjectListLength?: number;
   /** 'abort': refuse the object-list read whole with Abort segmentation-not-supported, as a device whose list does not fit one APDU. */
   wholeObjectList?: 'answer' | 'abort';
 }
@@ -123,7 +125,10 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
     }
     if (property.index !== ARRAY_ALL) {
       // A BACnetARRAY (12.11.13 and 21): element 0 is its length, 1..n its elements.
-      if (property.index === 0) return client.readPropertyResponse(sender, content.invokeId!, objectId, property, unsigned(value.length));
+      if (property.index === 0) {
+        const length = property.id === 76 ? options.claimedObjectListLength ?? value.length : value.length;
+        return client.readPropertyResponse(sender, content.invokeId!, objectId, property, unsigned(length));
+      }
       const element = value[property.index - 1];
       if (!element) return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.PROPERTY, ErrorCode.INVALID_ARRAY_INDEX);
       return client.readPropertyResponse(sender, content.invokeId!, objectId, property, [element]);

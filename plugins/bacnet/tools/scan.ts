@@ -3,10 +3,14 @@
 // the plugin's own BVLC, NPDU and tag code, so a scan speaks BACnet as the gateway does. It is an ABI
 // module (the engine checks and guards it like any plugin) whose configure and process do nothing;
 // the scan drives these exports of its own from a worker, one datagram at a time:
-//   scan_who_is       a Who-Is (16.10), optionally limited to a device instance range
-//   scan_read         a ReadProperty (15.5) of one property, optionally one array element
-//   scan_decode       one datagram in: its values as a sample batch (object-list.ts), and
-//   scan_detail       what it was (an I-Am, an answer, an Error, Reject or Abort) as six u32
+//   scan_who_is         a Who-Is (16.10), optionally limited to a device instance range, local or
+//                       to every network (DNET 0xffff, which routers pass on)
+//   scan_read           a ReadProperty (15.5) of one property, optionally one array element
+//   scan_read_multiple  a ReadPropertyMultiple (15.7) of some properties of one object
+//   scan_decode         one datagram in: its values as a sample batch (object-list.ts), and
+//   scan_detail         what it was (an I-Am, an answer, an Error, Reject or Abort), and the source
+//                       network and MAC of a device behind a router
+// Requests to a device behind a router carry its network and MAC (DNET, DADR) in the NPDU.
 import { setResult, input, OK, BAD_INPUT, OUT_OF_RANGE, BAD, TYPE_NUMBER, AGG_RAW } from "../../sdk";
 import { apduOffset, BVLC_TYPE_BIP, BVLC_ORIGINAL_UNICAST, BVLC_ORIGINAL_BROADCAST, BVLC_FORWARDED_NPDU } from "../frame";
 import { putContextUnsigned, putContextObjectId, putOpening, putClosing, objectId, readTag, isContext, isOpening, isClosing, contentUnsigned, tagNumber, tagIsContext, APP_OBJECT_ID } from "../tags";
@@ -23,7 +27,7 @@ export function wg_process(size: i32): i32 {
   return BAD_INPUT;
 }
 
-// What scan_decode found (the detail's first u32), with the meaning of the other five.
+// What scan_decode found (the detail's first u32), with the meaning of the next five.
 /** Not a BACnet/IP datagram this codec reads, or one cut short. */
 const SCAN_UNREADABLE: u32 = 0;
 /** I-Am (16.1): invoke 0, a device instance, b max APDU length accepted, c segmentation supported, d vendor id. */

@@ -89,7 +89,7 @@ const PROP_PRESENT_VALUE = 85;
 const PROP_UNITS = 117;
 /** Object types with a units property (135 clause 12): analog input/output/value, loop, accumulator, pulse converter, integer, large analog, positive integer values. */
 const WITH_UNITS = new Set([0, 1, 2, 12, 23, 24, 45, 46, 48]);
-/** Requests in a row a device leaves unanswered before the scan stops reading it. */
+/** Requests in a row a device leaves unanswered (or object-list elements it refuses) before the scan stops reading it. */
 const SILENT_IN_A_ROW = 3;
 /** BACnetErrorCode unknown-property: the object has no such property, which is no problem for a scan. */
 const UNKNOWN_PROPERTY = 32;
@@ -251,6 +251,7 @@ export class BacnetScan {
     device.objectCount = count;
     device.objectListRead = `by index, the whole list refused: ${describeReply(whole, this.#request)}`;
     const ids: number[] = [];
+    let refusedInARow = 0;
     for (let index = 1; index <= count; index++) {
       if (ids.length === maxObjects) {
         device.truncated = true;
@@ -258,9 +259,15 @@ export class BacnetScan {
       }
       const element = await this.#read(device, OBJECT_DEVICE, device.instance, PROP_OBJECT_LIST, index);
       if (element.kind === 'ack' && typeof element.values[0] === 'number') {
+        refusedInARow = 0;
         if (!isOwn(element.values[0])) ids.push(element.values[0]);
       } else if (element.kind === 'timeout') {
         device.unreadable = `stopped answering at object-list element ${index} of ${count}`;
+        return ids;
+      } else if (++refusedInARow === SILENT_IN_A_ROW) {
+        // A length the device cannot back with elements (a wrong count) would cost a request per
+        // element it claims: stop after a few refusals in a row.
+        device.unreadable = `refused object-list elements ${index - SILENT_IN_A_ROW + 1} to ${index} of ${count}: ${describeReply(element, this.#request)}`;
         return ids;
       }
     }
