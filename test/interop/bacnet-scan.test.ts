@@ -94,8 +94,9 @@ test('--json: a broadcast Who-Is finds both devices, each object with its name, 
   const { code, out } = await scan('--target', BROADCAST, '--port', String(port), '--json');
   assert.equal(code, 0);
   assert.equal(out.length, 1, 'one JSON document');
-  const report = JSON.parse(out[0]!) as { broadcast: boolean; devices: Array<Record<string, unknown>> };
+  const report = JSON.parse(out[0]!) as { broadcast: boolean; duplicates: unknown[]; devices: Array<Record<string, unknown>> };
   assert.equal(report.broadcast, true);
+  assert.deepEqual(report.duplicates, []);
   // maxApdu is what bacnet-js announces (its transport's 1482-octet payload), not ours to expect.
   assert.deepEqual(report.devices.map(({ maxApdu: _, ...d }) => d), expectedDevices());
   assert.ok(ahu.requests.readPropertyMultiple >= 3, 'device 1201: one ReadPropertyMultiple per object');
@@ -135,6 +136,27 @@ test('--max-devices and --max-objects: the first ones read, the rest said to be 
   const devices = JSON.parse(fewer.out[0]!) as { devicesTruncated: boolean; devices: unknown[] };
   assert.equal(devices.devicesTruncated, true);
   assert.equal(devices.devices.length, 1);
+});
+
+test('two devices with one instance (a copied configuration): the second is reported, not merged', async () => {
+  const shared = await freeUdpPort('0.0.0.0');
+  const first = await startBacnetDevice(2222, AHU.slice(1, 2), { address: '127.0.0.5', port: shared, broadcastAddress: BROADCAST });
+  const copy = await startBacnetDevice(2222, AHU.slice(2, 3), { address: '127.0.0.6', port: shared, broadcastAddress: BROADCAST });
+  try {
+    const { code, out } = await scan('--target', BROADCAST, '--port', String(shared), '--json');
+    assert.equal(code, 0);
+    const report = JSON.parse(out[0]!) as { devices: Array<{ instance: number; address: string }>; duplicates: Array<{ instance: number; address: string; port: number; route: null }> };
+    assert.equal(report.devices.length, 1);
+    assert.equal(report.duplicates.length, 1);
+    assert.equal(report.duplicates[0]!.instance, 2222);
+    assert.equal(report.duplicates[0]!.port, shared);
+    assert.deepEqual([report.devices[0]!.address, report.duplicates[0]!.address].sort(), ['127.0.0.5', '127.0.0.6']);
+    const text = await scan('--target', BROADCAST, '--port', String(shared));
+    assert.match(text.out.at(-1)!, new RegExp(`^device instance 2222 answered from 127\\.0\\.0\\.[56]:${shared} too: a device instance must be unique on a BACnet internetwork \\(not read\\)$`));
+  } finally {
+    await first.close();
+    await copy.close();
+  }
 });
 
 test('one device by its address: only that one', async () => {

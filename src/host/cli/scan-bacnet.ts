@@ -94,6 +94,7 @@ function jsonReport(request: BacnetScanRequest, result: BacnetScanResult): unkno
     broadcast: request.broadcast,
     range: request.range ?? null,
     devicesTruncated: result.devicesTruncated,
+    duplicates: result.duplicates.map((d) => ({ instance: d.instance, address: d.address, port: d.port, route: d.route ? { network: d.route.network, mac: macText(d.route.mac) } : null })),
     devices: result.devices.map((d) => ({
       instance: d.instance,
       address: d.address,
@@ -155,6 +156,10 @@ function textReport(request: BacnetScanRequest, result: BacnetScanResult): strin
     lines.push(`${head}${listed}${properties}${d.truncated ? `; first ${request.maxObjects} objects read (--max-objects)` : ''}`);
     lines.push(...objectTable(d));
     if (d.unreadable !== undefined) lines.push(`  then ${d.unreadable}`);
+  }
+  for (const d of result.duplicates) {
+    const via = d.route ? ` via network ${d.route.network} MAC ${macText(d.route.mac)}` : '';
+    lines.push(`device instance ${d.instance} answered from ${d.address}:${d.port}${via} too: a device instance must be unique on a BACnet internetwork (not read)`);
   }
   return lines;
 }

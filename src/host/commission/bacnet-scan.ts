@@ -75,8 +75,21 @@ export interface ScannedDevice {
   unreadable?: string;
 }
 
+/** An I-Am with a device instance that another address had already answered with. */
+export interface DuplicateInstance {
+  instance: number;
+  address: string;
+  port: number;
+  route?: BacnetRoute;
+}
+
 export interface BacnetScanResult {
   devices: ScannedDevice[];
+  /**
+   * Devices that answered with an instance already taken (a copied configuration, the most common
+   * fault of a new site): a device instance must be unique on a BACnet internetwork. Not read.
+   */
+  duplicates: DuplicateInstance[];
   /** More devices answered than maxDevices: the rest were not read. */
   devicesTruncated: boolean;
 }
@@ -116,19 +129,20 @@ export class BacnetScan {
     this.#transport = transport;
     await transport.open();
     try {
-      const { devices, truncated } = await this.#discover();
+      const { devices, duplicates, truncated } = await this.#discover();
       for (const device of devices) await this.#readDevice(device);
-      return { devices, devicesTruncated: truncated };
+      return { devices, duplicates, devicesTruncated: truncated };
     } finally {
       await transport.close();
     }
   }
 
   /** Who-Is, and the I-Ams within the timeout after it, each device once, in order of instance. */
-  async #discover(): Promise<{ devices: ScannedDevice[]; truncated: boolean }> {
+  async #discover(): Promise<{ devices: ScannedDevice[]; duplicates: DuplicateInstance[]; truncated: boolean }> {
     const { host, port, broadcast, global, range, timeoutMs, retries, maxDevices } = this.#request;
     const whoIs = this.#codec.whoIs(range, broadcast, global);
     const found = new Map<number, ScannedDevice>();
+    const duplicates = new Map<string, DuplicateInstance>();
     let truncated = false;
     for (let attempt = 0; attempt <= retries && !truncated; attempt++) {
       // One device asked by its address, and no router asked to pass it on: asking again only repeats its answer.
@@ -137,7 +151,15 @@ export class BacnetScan {
       const deadline = systemClock.monotonicMs() + timeoutMs;
       for (let d = await this.#receive(deadline); d; d = await this.#receive(deadline)) {
         const answer = this.#codec.decode(d.bytes);
-        if (answer.kind !== 'i-am' || found.has(answer.device)) continue;
+        if (answer.kind !== 'i-am') continue;
+        const known = found.get(answer.device);
+        if (known) {
+          // The same device again (an answer to the next Who-Is), or another one with its instance.
+          const where = `${d.address}:${d.port}/${answer.route ? `${answer.route.network}:${answer.route.mac.join('.')}` : ''}`;
+          const first = `${known.address}:${known.port}/${known.route ? `${known.route.network}:${known.route.mac.join('.')}` : ''}`;
+          if (where !== first && !duplicates.has(where)) duplicates.set(where, { instance: answer.device, address: d.address, port: d.port, ...(answer.route ? { route: answer.route } : {}) });
+          continue;
+        }
         // A device that ignores the Who-Is limits is not one the operator asked for.
         if (range && (answer.device < range.low || answer.device > range.high)) continue;
         if (found.size === maxDevices) {
@@ -151,7 +173,7 @@ export class BacnetScan {
       }
       this.#onProgress();
     }
-    return { devices: [...found.values()].sort((a, b) => a.instance - b.instance), truncated };
+    return { devices: [...found.values()].sort((a, b) => a.instance - b.instance), duplicates: [...duplicates.values()], truncated };
   }
 
   async #readDevice(device: ScannedDevice): Promise<void> {
