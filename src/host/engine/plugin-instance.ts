@@ -65,6 +65,7 @@ export class PluginInstance {
   #drain?: Fn0;
   #snapshot?: Fn0;
   #restore?: Fn1;
+  #exports: WebAssembly.Exports;
   #context: ErrorContext;
   #onLog?: (line: PluginLogLine) => void;
   #lastError = '';
@@ -88,6 +89,7 @@ export class PluginInstance {
       log: (level, ptr, len) => this.#log(level, ptr, len),
       now: () => this.#now(),
     });
+    this.#exports = exports;
     this.#memory = exports.memory as WebAssembly.Memory;
     this.#bytes = new Uint8Array(this.#memory.buffer);
     this.#input = exports.wg_input as Fn1;
@@ -293,6 +295,22 @@ export class PluginInstance {
     if (status > 0 && status <= 255) return { ok: false, code: 'WG_ERR_DEVICE_EXCEPTION', exception: status, detail };
     if (status === Status.BAD_FRAME) return { ok: false, code: 'WG_ERR_WRITE_UNCONFIRMED', detail };
     throw new WgError('WG_ERR_PLUGIN_STATUS', { ...this.#context, call: 'wg_write_check', detail: `${STATUS_NAMES[status] ?? status} from wg_write_check${this.#lastError ? `: ${this.#lastError}` : ''}`, status });
+  }
+
+  /**
+   * Calls `name`, an export of this plugin's own outside the ABI (the bacnet plugin's scan codec), with
+   * `input` in its input region when given (its size then goes before `args`), guarded like every
+   * call; returns a copy of the `len` bytes of output its result names.
+   */
+  callOwn(name: string, args: readonly number[], input?: Uint8Array): Uint8Array {
+    const fn = this.#exports[name];
+    // The ABI's names (wg_*) have their own guarded methods; this is for the rest (docs/plugin-abi.md, "Naming").
+    if (typeof fn !== 'function' || name.startsWith('wg_')) {
+      throw new WgError('WG_ERR_PLUGIN_ABI', { ...this.#context, file: this.plugin.file, detail: `${name} is not a function of ${this.plugin.name}'s own` });
+    }
+    const call = fn as (...a: number[]) => number;
+    const len = this.#guard(name, () => (input ? call(this.#write(input), ...args) : call(...args)));
+    return this.#result(name, len).slice();
   }
 
   #polling<F>(name: string, fn: F | undefined, group = 'polling'): F {
