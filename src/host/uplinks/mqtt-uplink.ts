@@ -116,6 +116,34 @@ export const mqttUplink = {
 } satisfies UplinkKind<MqttDocument>;
 
 async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChecks): Promise<void> {
+  const connection = checkMqttConnection(mqtt, at, checks);
+  checkMqttStatus(mqtt.status, [...at, 'status'], checks);
+  const outboxIntact = checks.intact([...at, 'outbox']);
+  if (String(mqtt.protocol) === '3.1.1' && outboxIntact && mqtt.outbox.mark === 'properties' && checks.source.has([...at, 'outbox', 'mark'])) {
+    checks.conflict([...at, 'outbox', 'mark'], [...at, 'protocol'], 'mark: properties needs MQTT 5 (user properties) and protocol is 3.1.1: every message would go unmarked; use fields or auto');
+  }
+  checkOutbox(mqtt.outbox, [...at, 'outbox'], checks);
+  // Retained online/offline words and the drop report's JSON on one topic: a consumer of either would read the other's.
+  if (outboxIntact && checks.intact([...at, 'status']) && typeof mqtt.status.topic === 'string' && mqtt.status.topic === mqtt.outbox.report_topic) {
+    const report = [...at, 'outbox', 'report_topic'];
+    const status = [...at, 'status', 'topic'];
+    const detail = `the status and the drop report on one topic (${mqtt.status.topic}): give each a topic of its own`;
+    if (checks.source.has(report)) checks.conflict(report, status, detail);
+    else checks.conflict(status, report, detail);
+  }
+  await connection;
+}
+
+/** The settings of a broker connection, as the uplink and the `mqtt_subscribe` source both write them. */
+export type MqttConnectionDocument = Pick<MqttDocument, 'url' | 'username' | 'password' | 'password_file' | 'password_env' | 'keepalive' | 'reconnect' | 'tls' | 'protocol' | 'clean_session' | 'session_expiry'>
+  & { message_expiry?: MqttDocument['message_expiry'] };
+
+/**
+ * The checks of a broker connection: URL, credentials, session, keep-alive, back-off, TLS and its
+ * files. Shared with the `mqtt_subscribe` source (sources/mqtt-subscribe.ts), whose `broker:` takes
+ * these settings.
+ */
+export async function checkMqttConnection(mqtt: MqttConnectionDocument, at: SettingPath, checks: SettingChecks): Promise<void> {
   const pending: Promise<void>[] = [];
   let url: URL | undefined;
   if (checks.clean([...at, 'url'])) {
@@ -146,11 +174,6 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
     else if (value === '') checks.invalid([...at, 'password_env'], `names the environment variable ${mqtt.password_env}, which is empty`);
   }
   checkSession(mqtt, at, checks);
-  checkMqttStatus(mqtt.status, [...at, 'status'], checks);
-  const outboxIntact = checks.intact([...at, 'outbox']);
-  if (String(mqtt.protocol) === '3.1.1' && outboxIntact && mqtt.outbox.mark === 'properties' && checks.source.has([...at, 'outbox', 'mark'])) {
-    checks.conflict([...at, 'outbox', 'mark'], [...at, 'protocol'], 'mark: properties needs MQTT 5 (user properties) and protocol is 3.1.1: every message would go unmarked; use fields or auto');
-  }
 
   const keepalive = checks.duration([...at, 'keepalive'], mqtt.keepalive);
   if (keepalive !== undefined && keepalive % 1000 !== 0) {
@@ -159,15 +182,6 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
     checks.invalid([...at, 'keepalive'], `must be at most ${MQTT_MAX_KEEPALIVE_S}s (got ${String(mqtt.keepalive)})`);
   }
   checks.backoff([...at, 'reconnect'], mqtt.reconnect);
-  checkOutbox(mqtt.outbox, [...at, 'outbox'], checks);
-  // Retained online/offline words and the drop report's JSON on one topic: a consumer of either would read the other's.
-  if (outboxIntact && checks.intact([...at, 'status']) && typeof mqtt.status.topic === 'string' && mqtt.status.topic === mqtt.outbox.report_topic) {
-    const report = [...at, 'outbox', 'report_topic'];
-    const status = [...at, 'status', 'topic'];
-    const detail = `the status and the drop report on one topic (${mqtt.status.topic}): give each a topic of its own`;
-    if (checks.source.has(report)) checks.conflict(report, status, detail);
-    else checks.conflict(status, report, detail);
-  }
 
   // The schema fills in `tls: {}`; only a tls block the operator wrote can contradict the URL.
   if (checks.source.has([...at, 'tls']) && checks.intact([...at, 'tls'])) {
@@ -188,7 +202,7 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
 }
 
 /** Sessions and message expiry: whole seconds, the MQTT 5 ones refused where they cannot apply. */
-function checkSession(mqtt: MqttDocument, at: SettingPath, checks: SettingChecks): void {
+function checkSession(mqtt: MqttConnectionDocument, at: SettingPath, checks: SettingChecks): void {
   const only311 = String(mqtt.protocol) === '3.1.1';
   for (const key of ['session_expiry', 'message_expiry'] as const) {
     const written = mqtt[key];
