@@ -1,223 +1,214 @@
 /**
- * The client of an `mqtt_subscribe` source (MQTT.js): a broker connection of its own (not the
- * uplink's: another broker, often the local one, other credentials, and a flood of device messages
- * must not hold up the uplink's PUBACKs), its topic filters subscribed on every connection, reconnect
- * with back-off as the uplink does (mqtt.ts), and every message handed to the gateway through
- * MQTT.js's `handleMessage` hook.
+ * The listener of an `mqtt_subscribe` source (MQTT.js): a broker connection of its own (not the
+ * uplink's: often another broker, other credentials, and a flood of device messages must not hold up
+ * the uplink's PUBACKs), its topic filters subscribed on every connection, reconnect with back-off as
+ * the uplink does (sinks/mqtt.ts), and every message handed to the pipeline through MQTT.js's
+ * `handleMessage` hook and the push gate (push-gate.ts) every push source shares.
  *
- * Why the hook: MQTT.js calls it for each incoming PUBLISH and sends a QoS 1 message's PUBACK only
- * once its callback is called, and it reads no further packet from the connection until then. So the
- * PUBACK goes out after `deliver` resolved, which is when the reading is committed to the pipeline's
- * ingress ring: a gateway that dies before that never acknowledged the message, and the broker hands
- * it out again (to the same client id, on a persistent session). And a source the pipeline cannot keep
- * up with stops reading its socket: TCP flow control holds the rest at the broker.
+ * Why the hook: MQTT.js calls it for each incoming PUBLISH, sends a QoS 1 message's PUBACK only once
+ * its callback is called, and reads no further packet from the connection until then. So the PUBACK
+ * goes out after the gate's `commit` resolved true, which is when the reading is committed to the
+ * pipeline's ingress ring: a gateway that dies before that never acknowledged the message, and the
+ * broker hands it out again (to the same client id, on a persistent session). And a source the
+ * pipeline cannot keep up with stops reading its socket: TCP flow control holds the rest at the broker.
  *
- * Over the rate (a token bucket, `rate` messages/s, `burst` saved up): a QoS 0 message is dropped and
- * counted, since a broker never sends one again; a QoS 1 message waits for its token unacknowledged,
- * and the broker holds the ones behind it (mosquitto up to its max_queued_messages, 1000 by default,
- * then it drops them itself, counted in its own $SYS topics). Memory here stays one message in hand
- * plus what MQTT.js parsed from one read of the socket.
+ * Over the rate (the gate's token bucket): a QoS 0 message is refused (`rate`, counted), since a
+ * broker never sends one again and waiting for it would hold the connection for nothing; a QoS 1
+ * message waits for its token unacknowledged (counted in `own.held_back`), and the broker holds the
+ * ones behind it: mosquitto up to its max_inflight_messages and max_queued_messages (20 and 1000 by
+ * default), past which it drops them itself, counted in its own $SYS topics. Memory here stays one
+ * message in hand plus what MQTT.js parsed from one read of the socket.
  *
- * MQTT does not tell a subscriber who published a message: the topic is what names its sender, and a
- * refusal is logged with the topic, and with this source's broker and client id.
+ * A refused message (a topic that names nothing configured, a payload over max_body) is acknowledged:
+ * sent again, it would be refused again, for ever. MQTT does not tell a subscriber who published a
+ * message: the topic names its sender, and the gate's log line carries it and this source's broker.
  */
+import { readFile } from 'node:fs/promises';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { WgError } from '../errors.js';
 import type { LevelLog } from '../log-events.js';
-import { RepeatLog } from '../pipeline/repeat-log.js';
-import { TokenBucket } from '../outbox/token-bucket.js';
 import { clientOptions, fallBackTo311, firstVersion, versionName, type MqttVersion } from '../sinks/mqtt-protocol.js';
 import { describeConnectError, refusesProtocolVersion } from '../sinks/mqtt-reasons.js';
-import { resolveMqttSinkOptions, type MqttSinkOptions, type ResolvedMqttSinkOptions } from '../sinks/mqtt-options.js';
+import { resolveMqttSinkOptions, type MqttTlsOptions, type ResolvedMqttSinkOptions } from '../sinks/mqtt-options.js';
+import type { ResolvedMqttBroker } from './mqtt-subscribe.js';
+import type { TopicRoutes } from './mqtt-topic-routes.js';
+import type { PushedFrame, PushListener, PushRefusal, PushSourceStatus } from './push-source.js';
 
-/** Why a message was not taken. */
-export type Refusal = 'topic' | 'payload' | 'rate';
-
-/** What a topic names, or why it names nothing the source serves. */
-export type Routed<R> = { ok: true; route: R } | { ok: false; detail: string };
-
-export interface MqttSubscriptionOptions<R> {
-  /** The source's name (its pipeline and `mqtt_subscribe`): in every log line and error. */
-  readonly name: string;
-  /** The broker connection, as the uplink's sink takes it (its status and outbox settings unused). */
-  readonly broker: Omit<MqttSinkOptions, 'name' | 'qos' | 'status' | 'mark' | 'messageExpiryMs' | 'offlineQueueLimit'>;
-  /** Topic filters and the QoS each is subscribed with. */
-  readonly filters: ReadonlyArray<{ readonly filter: string; readonly qos: 0 | 1 }>;
-  /** Messages per second taken into the pipeline, and how many may come at once above it. */
-  readonly ratePerS: number;
-  readonly burst: number;
-  /** Largest payload taken, bytes; larger ones are refused (`payload`). */
-  readonly maxPayloadBytes: number;
-  /** Which device and point a topic names. */
-  route(topic: string): Routed<R>;
-  /**
-   * Hands one reading to the pipeline; resolves true once it is committed to the ingress ring, false
-   * when it was not (the pipeline stopped while it waited for room).
-   */
-  deliver(route: R, topic: string, payload: Uint8Array, receivedAtMs: number): Promise<boolean>;
-  readonly log: LevelLog;
-  /** Milliseconds, monotonic. */
-  readonly monotonicMs?: () => number;
+/** What the listener needs of the push gate (push-gate.ts). */
+export interface SubscriptionGate {
+  readonly maxBodyBytes: number;
+  admit(sender: string, resource: string): PushRefusal | undefined;
+  commit(frame: PushedFrame): Promise<boolean>;
+  refuse(reason: PushRefusal, sender: string, resource: string, detail?: string): void;
+  /** Milliseconds until the bucket holds a token (0: it does), taking none. */
+  msUntilToken(): number;
+  flush(): void;
+  stop(): void;
+  status(own?: Record<string, number>): PushSourceStatus;
+  listening: boolean;
 }
 
-export interface MqttSubscriptionStatus {
-  readonly state: 'connecting' | 'connected' | 'offline' | 'closed';
-  readonly broker: string;
-  readonly clientId: string;
-  /** PUBLISH packets that arrived. */
-  readonly received: number;
-  /** Readings committed to the ingress ring. */
-  readonly accepted: number;
-  /** Refused here, by reason (the decoder's own refusals are its step's stats). */
-  readonly refused: Readonly<Record<Refusal, number>>;
-  /** QoS 1 messages that waited, unacknowledged, for their token (the broker held the ones behind them). */
-  readonly heldBack: number;
-  readonly reconnects: number;
-  readonly lastError?: string;
+export interface MqttSubscriptionOptions {
+  /** The source's link name: in every log line. */
+  readonly name: string;
+  readonly broker: ResolvedMqttBroker;
+  readonly filters: ReadonlyArray<{ readonly filter: string; readonly qos: 0 | 1 }>;
+  readonly routes: TopicRoutes;
+  readonly gate: SubscriptionGate;
+  readonly log: LevelLog;
 }
 
 const LEVEL = { info: 30, warn: 40 } as const;
-/** A topic in a log line is cut here: a hostile client may publish 64 KiB topics. */
-const LOGGED_TOPIC_CHARS = 200;
+/** A topic in an error is cut here: a hostile client may publish 64 KiB topics. */
+const SHOWN_TOPIC_CHARS = 200;
 
-export class MqttSubscription<R> {
-  readonly #o: MqttSubscriptionOptions<R>;
-  readonly #broker: ResolvedMqttSinkOptions;
-  readonly #bucket: TokenBucket;
-  readonly #repeat: RepeatLog;
-  readonly #now: () => number;
+export class MqttSubscription implements PushListener {
+  readonly #o: MqttSubscriptionOptions;
+  readonly #gate: SubscriptionGate;
+  #options: ResolvedMqttSinkOptions | undefined;
   #client: MqttClient | undefined;
-  #state: MqttSubscriptionStatus['state'] = 'offline';
-  #version: MqttVersion;
-  #reconnectDelayMs: number;
+  #connected = false;
+  #version: MqttVersion = 5;
+  #reconnectDelayMs = 0;
   #lastError: string | undefined;
-  #closed = false;
+  #stopping = false;
   #flushTimer: NodeJS.Timeout | undefined;
-  readonly #counts = { received: 0, accepted: 0, heldBack: 0, reconnects: 0 };
-  readonly #refused: Record<Refusal, number> = { topic: 0, payload: 0, rate: 0 };
+  /** The message in hand (waiting for its token or for the ring), settled before a stop closes the connection. */
+  #inHand: Promise<void> = Promise.resolve();
+  readonly #own = { received: 0, held_back: 0, reconnects: 0, connected: 0 };
 
-  constructor(options: MqttSubscriptionOptions<R>) {
+  constructor(options: MqttSubscriptionOptions) {
     this.#o = options;
-    // The uplink's own checks of a broker connection (URL, TLS pair, password without user, back-off).
-    this.#broker = resolveMqttSinkOptions({ ...options.broker, name: options.name, qos: 1 });
-    this.#now = options.monotonicMs ?? (() => performance.now());
-    this.#bucket = new TokenBucket(options.ratePerS, options.burst, this.#now());
-    this.#repeat = new RepeatLog(options.log, 10_000, this.#now);
-    this.#version = firstVersion(this.#broker);
-    this.#reconnectDelayMs = this.#broker.reconnect.minMs;
+    this.#gate = options.gate;
   }
 
-  start(): void {
-    if (this.#client || this.#closed) return;
-    this.#state = 'connecting';
-    const client = connect(this.#broker.url, this.#clientOptions());
+  /** Connects in the background: a broker that is down at start is retried with back-off, not a failed start. */
+  async start(): Promise<void> {
+    if (this.#client || this.#stopping) return;
+    const b = this.#o.broker;
+    const tls: MqttTlsOptions | undefined = b.tls
+      ? {
+          ...(b.tls.ca ? { ca: await readFile(b.tls.ca) } : {}),
+          ...(b.tls.cert ? { cert: await readFile(b.tls.cert) } : {}),
+          ...(b.tls.key ? { key: await readFile(b.tls.key) } : {}),
+          rejectUnauthorized: b.tls.rejectUnauthorized,
+        }
+      : undefined;
+    // The uplink's own resolution of a broker connection (URL, TLS pair, password without user, back-off).
+    this.#options = resolveMqttSinkOptions({
+      name: this.#o.name, url: b.url, clientId: b.clientId, qos: 1, keepaliveMs: b.keepaliveMs, reconnect: b.reconnect,
+      ...(b.username !== null ? { username: b.username } : {}), ...(b.password !== null ? { password: b.password } : {}),
+      ...(tls ? { tls } : {}), protocol: b.protocol, cleanSession: b.cleanSession,
+      ...(b.sessionExpiryMs !== null ? { sessionExpiryMs: b.sessionExpiryMs } : {}),
+    });
+    this.#version = firstVersion(this.#options);
+    this.#reconnectDelayMs = this.#options.reconnect.minMs;
+    const client = connect(this.#options.url, this.#clientOptions());
     this.#client = client;
     client.handleMessage = (packet, done) => {
-      this.#take(packet).then(() => done(), (error: Error) => done(error));
+      const taking = this.#take(packet);
+      this.#inHand = taking.catch(() => undefined);
+      taking.then(() => done(), (error: Error) => done(error));
     };
     client.on('connect', (connack) => this.#onConnect(client, connack.sessionPresent));
     client.on('reconnect', () => this.#onReconnect(client));
     client.on('close', () => this.#onClose());
     client.on('error', (error) => this.#onError(client, error as Error & { code?: unknown }));
-    this.#flushTimer = setInterval(() => this.#repeat.flush(), 1_000);
+    this.#flushTimer = setInterval(() => this.#gate.flush(), 1_000);
     this.#flushTimer.unref();
   }
 
   #clientOptions(): IClientOptions {
-    const options = clientOptions(this.#broker, this.#version, this.#reconnectDelayMs);
-    // The filters are subscribed again on every connection (#onConnect), with a session kept or not.
-    options.resubscribe = false;
+    const options = clientOptions(this.#options!, this.#version, this.#reconnectDelayMs);
     if (this.#version === 5) {
-      // The broker is told the largest packet taken, and drops larger ones itself instead of sending them.
+      // The broker is told the largest packet taken and drops larger ones itself instead of sending them.
       options.properties = { ...options.properties, maximumPacketSize: this.#maxPacketBytes() };
     }
     return options;
   }
 
-  /** A PUBLISH of `maxPayloadBytes` with a 64 KiB topic and its header: the largest packet worth reading. */
+  /** A PUBLISH of the largest body with a 64 KiB topic, its properties and header: the largest packet worth reading. */
   #maxPacketBytes(): number {
-    return this.#o.maxPayloadBytes + 65_535 + 2 + 2 + 5 + 64;
+    return this.#gate.maxBodyBytes + 65_535 + 2 + 2 + 5 + 1024;
+  }
+
+  get #sender(): string {
+    return this.#o.broker.url;
   }
 
   async #take(packet: IPublishPacket): Promise<void> {
-    const receivedAtMs = Date.now();
-    this.#counts.received++;
+    const ts = Date.now();
+    this.#own.received++;
     const topic = packet.topic;
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    // Refused messages are acknowledged: sent again, they would be refused again, for ever.
-    const routed = this.#o.route(topic);
-    if (!routed.ok) return this.#refuse('topic', topic, routed.detail);
-    if (payload.byteLength > this.#o.maxPayloadBytes) {
-      return this.#refuse('payload', topic, `a payload of ${payload.byteLength} bytes, over max_payload (${this.#o.maxPayloadBytes} bytes)`);
-    }
-    if (this.#bucket.take(1, this.#now()) === 0) {
-      if (packet.qos === 0) return this.#refuse('rate', topic, `over the rate of ${this.#o.ratePerS} messages/s (QoS 0: dropped, a broker never sends it again)`);
-      this.#counts.heldBack++;
-      while (this.#bucket.take(1, this.#now()) === 0) {
-        if (this.#closed) throw this.#notTaken(topic, 'the source closed while the message waited for its turn under the rate');
-        await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(this.#bucket.msUntilToken(this.#now())))));
+    const body = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const gate = this.#gate;
+    const routed = this.#o.routes.route(topic);
+    if (!routed.ok) return gate.refuse('unknown_resource', this.#sender, topic, routed.detail);
+    if (body.byteLength > gate.maxBodyBytes) return gate.refuse('too_large', this.#sender, topic, `${body.byteLength} bytes, at most ${gate.maxBodyBytes}`);
+    if (packet.qos > 0 && gate.msUntilToken() > 0) {
+      // Unacknowledged, the broker keeps it and what comes behind it; no read of the socket meanwhile.
+      this.#own.held_back++;
+      for (let wait = gate.msUntilToken(); wait > 0 && !this.#stopping; wait = gate.msUntilToken()) {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(wait))));
       }
     }
-    // An error here withholds the PUBACK: the broker sends the message again.
-    if (!(await this.#o.deliver(routed.route, topic, payload, receivedAtMs))) throw this.#notTaken(topic, 'the pipeline stopped before the message reached its ingress ring');
-    this.#counts.accepted++;
+    const refused = gate.admit(this.#sender, topic);
+    // A QoS 0 message over the rate is gone (counted by the gate); a QoS 1 one refused (stopping) is not acknowledged.
+    if (refused !== undefined && packet.qos === 0) return;
+    if (refused !== undefined) throw this.#notTaken(topic, `refused (${refused}) before it reached the ingress ring`);
+    const contentType = packet.properties?.contentType;
+    const frame: PushedFrame = { device: routed.route.device, ...(routed.route.point !== undefined ? { point: routed.route.point } : {}), sender: this.#sender, resource: topic, mediaType: contentType ?? '', body, ts };
+    if (!(await gate.commit(frame))) throw this.#notTaken(topic, 'the pipeline stopped before the message reached its ingress ring');
   }
 
+  /** Withholds the PUBACK (MQTT.js sends none when the hook's callback gets an error): the broker sends it again. */
   #notTaken(topic: string, detail: string): WgError {
-    return new WgError('WG_ERR_SOURCE_NOT_TAKEN', { source: this.#o.name, topic: topic.slice(0, LOGGED_TOPIC_CHARS), detail });
-  }
-
-  #refuse(reason: Refusal, topic: string, detail: string): void {
-    this.#refused[reason]++;
-    const shown = topic.length > LOGGED_TOPIC_CHARS ? `${topic.slice(0, LOGGED_TOPIC_CHARS)}… (${topic.length} characters)` : topic;
-    this.#repeat.report(`refused/${reason}`, LEVEL.warn, `${this.#o.name}: refused a message on ${JSON.stringify(shown)}: ${detail}`, {
-      event: 'subscription.refused', link: this.#o.name, reason, topic: shown, broker: this.#broker.url, clientId: this.#broker.clientId,
-    });
+    return new WgError('WG_ERR_SOURCE_NOT_TAKEN', { source: this.#o.name, topic: topic.slice(0, SHOWN_TOPIC_CHARS), detail });
   }
 
   #onConnect(client: MqttClient, sessionPresent: boolean): void {
-    if (this.#closed) return;
-    this.#state = 'connected';
+    if (this.#stopping) return;
+    this.#connected = true;
+    this.#gate.listening = true;
+    this.#own.connected++;
     this.#lastError = undefined;
-    this.#reconnectDelayMs = this.#broker.reconnect.minMs;
+    this.#reconnectDelayMs = this.#options!.reconnect.minMs;
     client.options.reconnectPeriod = this.#reconnectDelayMs;
     const filters = Object.fromEntries(this.#o.filters.map((f) => [f.filter, { qos: f.qos }]));
     client.subscribe(filters, (error, granted) => {
-      if (error) {
-        this.#lastError = `SUBSCRIBE failed: ${error.message}`;
-        this.#o.log(LEVEL.warn, `${this.#o.name}: ${this.#lastError}`, { event: 'subscription.subscribe_failed', link: this.#o.name, detail: error.message });
-        return;
-      }
-      // SUBACK 0x80 (3.1.1) or a reason code of 0x80 and up (5): the broker refused that filter (ACL).
+      if (error) return this.#subscribeFailed(`SUBSCRIBE failed: ${error.message}`);
+      // SUBACK 0x80 (3.1.1) or a reason code of 0x80 and up (5): the broker refused that filter (an ACL).
       const refused = (granted ?? []).filter((g) => g.qos >= 0x80).map((g) => g.topic);
-      if (refused.length > 0) {
-        this.#lastError = `the broker refused the subscription to ${refused.join(', ')}`;
-        this.#o.log(LEVEL.warn, `${this.#o.name}: ${this.#lastError} (SUBACK failure; an ACL that does not allow it?)`, { event: 'subscription.subscribe_failed', link: this.#o.name, detail: this.#lastError });
-      }
+      if (refused.length > 0) this.#subscribeFailed(`the broker refused the subscription to ${refused.join(', ')} (SUBACK failure: an ACL that does not allow it?)`);
     });
-    this.#o.log(LEVEL.info, `${this.#o.name}: connected to ${this.#broker.url}`, {
-      event: 'subscription.connected', link: this.#o.name, broker: this.#broker.url, protocol: versionName(this.#version), sessionPresent, filters: this.#o.filters.map((f) => f.filter),
+    this.#o.log(LEVEL.info, `${this.#o.name}: connected to ${this.#o.broker.url} as ${this.#o.broker.clientId}, subscribing ${this.#o.filters.map((f) => f.filter).join(', ')}`, {
+      event: 'subscription.connected', link: this.#o.name, broker: this.#o.broker.url, clientId: this.#o.broker.clientId, protocol: versionName(this.#version), sessionPresent, filters: this.#o.filters.map((f) => f.filter),
     });
   }
 
+  #subscribeFailed(detail: string): void {
+    this.#lastError = detail;
+    this.#o.log(LEVEL.warn, `${this.#o.name}: ${detail}`, { event: 'subscription.subscribe_failed', link: this.#o.name, broker: this.#o.broker.url, detail });
+  }
+
   #onReconnect(client: MqttClient): void {
-    if (this.#closed) return;
-    this.#counts.reconnects++;
-    this.#state = 'connecting';
+    if (this.#stopping) return;
+    this.#own.reconnects++;
     // MQTT.js arms its next retry from this option if this attempt fails.
-    this.#reconnectDelayMs = Math.min(this.#broker.reconnect.maxMs, this.#reconnectDelayMs * 2);
+    this.#reconnectDelayMs = Math.min(this.#options!.reconnect.maxMs, this.#reconnectDelayMs * 2);
     client.options.reconnectPeriod = this.#reconnectDelayMs;
   }
 
   #onClose(): void {
-    const was = this.#state;
-    if (this.#closed) return;
-    this.#state = 'offline';
-    if (was === 'connected') this.#o.log(LEVEL.warn, `${this.#o.name}: lost the connection to ${this.#broker.url}`, { event: 'subscription.lost', link: this.#o.name, broker: this.#broker.url });
+    const was = this.#connected;
+    this.#connected = false;
+    this.#gate.listening = false;
+    if (this.#stopping || !was) return;
+    this.#o.log(LEVEL.warn, `${this.#o.name}: lost the connection to ${this.#o.broker.url}; reconnecting with back-off`, { event: 'subscription.lost', link: this.#o.name, broker: this.#o.broker.url });
   }
 
   #onError(client: MqttClient, error: Error & { code?: unknown }): void {
-    if (this.#broker.protocol === 'auto' && this.#version === 5 && this.#state !== 'connected' && refusesProtocolVersion(error)) {
+    if (this.#options!.protocol === 'auto' && this.#version === 5 && !this.#connected && refusesProtocolVersion(error)) {
       this.#version = 4;
       fallBackTo311(client.options);
       client.options.reconnectPeriod = 1;
@@ -226,30 +217,33 @@ export class MqttSubscription<R> {
     const detail = describeConnectError(error);
     if (detail === this.#lastError) return;
     this.#lastError = detail;
-    this.#o.log(LEVEL.warn, `${this.#o.name}: cannot reach ${this.#broker.url}: ${detail}`, { event: 'subscription.connect_failed', link: this.#o.name, broker: this.#broker.url, detail });
+    this.#o.log(LEVEL.warn, `${this.#o.name}: cannot reach ${this.#o.broker.url}: ${detail}`, { event: 'subscription.connect_failed', link: this.#o.name, broker: this.#o.broker.url, detail });
   }
 
-  /** Ends the connection; a message waiting for its turn or for the ring is not acknowledged. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#state = 'closed';
+  /**
+   * Refuses from now on, lets the message in hand reach the ring or give up (the ingress closes at a
+   * stop), then disconnects. A message not committed is not acknowledged.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#gate.stop();
     clearInterval(this.#flushTimer);
-    this.#repeat.flush();
+    this.#gate.flush();
     const client = this.#client;
     if (!client) return;
-    // force: a message in hand is not acknowledged; the broker sends it again to this client id.
-    await new Promise<void>((resolve) => client.end(true, () => resolve()));
+    // Its PUBACK goes out once it is committed; a clean DISCONNECT after that keeps the session's state right.
+    await Promise.race([this.#inHand, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+    await new Promise<void>((resolve) => client.end(false, () => resolve()));
+    this.#gate.listening = false;
   }
 
-  status(): MqttSubscriptionStatus {
-    return {
-      state: this.#state,
-      broker: this.#broker.url,
-      clientId: this.#broker.clientId,
-      ...this.#counts,
-      refused: { ...this.#refused },
-      ...(this.#lastError !== undefined ? { lastError: this.#lastError } : {}),
-    };
+  status(): PushSourceStatus {
+    return this.#gate.status({ ...this.#own });
+  }
+
+  /** The last connection problem, for status; undefined while connected and subscribed. */
+  get lastError(): string | undefined {
+    return this.#lastError;
   }
 }
