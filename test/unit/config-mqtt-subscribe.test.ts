@@ -34,7 +34,7 @@ async function problems(lines: string[]): Promise<ConfigProblem[]> {
 }
 
 function tail(topic = 'out/{gateway}/{device}/{point}'): string[] {
-  return ['steps:', '  - plugin: fixture-pushed-decoder', '  - plugin: fixture-encoder', 'publish:', '  uplink: cloud', `  topic: "${topic}"`];
+  return ['steps:', '  - plugin: fixture-decoder', '  - plugin: fixture-encoder', 'publish:', '  uplink: cloud', `  topic: "${topic}"`];
 }
 
 /** Five lines: devices boiler1 (temp, pressure) and meter7 (power, energy). */
@@ -58,7 +58,7 @@ test('an mqtt_subscribe source resolves to one push link with its broker, its fi
     '      password_file: secret', // 8
     '    topics:', // 9
     '      - pattern: plant/{device}/{point}', // 10
-    '      - { pattern: meters/{device}/state, qos: 0 }', // 11
+    '      - { pattern: "meters/{device}/state", qos: 0 }', // 11
     '      - { pattern: legacy/hall-sensor, device: hall, point: temp }', // 12
     ...DEVICES, // 13-17
     '      - name: hall',
@@ -108,8 +108,8 @@ test('mqtt_subscribe refuses what cannot be subscribed or names nothing, each at
     '    max_body: 100KiB', // 5
     '    topics:', // 6
     '      - pattern: plant/{device}-x/{point}', // 7
-    '      - { pattern: plant/{device}/{point}, device: boiler1 }', // 8
-    '      - { pattern: plant/+/+ }', // 9
+    '      - { pattern: "plant/{device}/{point}", device: boiler1 }', // 8
+    '      - { pattern: "plant/{device}/+" }', // 9
     '      - { pattern: hall/temp }', // 10
     '      - { pattern: hall/x, device: boiler9 }', // 11
     ...DEVICES,
@@ -140,19 +140,19 @@ test('a pattern that catches what the gateway publishes to the same broker is a 
     '        points: [{ name: temp }]', // 10
     ...tail(publish),
   ];
-  // out/# catches out/gw1/boiler1/temp, which this very pipeline publishes to uplink cloud at 127.0.0.1:1883.
-  const loop = await problems(lines('out/#'));
+  // out/+/# catches out/gw1/boiler1/temp, which this very pipeline publishes to uplink cloud at 127.0.0.1:1883.
+  const loop = await problems(lines('out/{device}/#'));
   assert.equal(loop.length, 1, JSON.stringify(loop));
   assert.deepEqual([loop[0]!.line, loop[0]!.column, loop[0]!.path, loop[0]!.code], [6, 18, 'source.mqtt_subscribe.topics[0].pattern', 'WG_ERR_CONFIG_SUBSCRIPTION_LOOP']);
-  assert.match(loop[0]!.message, /out\/# catches out\/gw1\/boiler1\/temp, which pipeline devices \(publish\.topic\) publishes/);
+  assert.match(loop[0]!.message, /out\/\+\/# catches out\/gw1\/boiler1\/temp, which pipeline devices \(publish\.topic\) publishes/);
   // The uplink's status topic (wasmgate/{gateway}/status by default) is the gateway's own too.
-  const status = await problems(lines('wasmgate/+/status'));
+  const status = await problems(lines('wasmgate/{device}/status'));
   assert.match(status[0]!.message, /catches wasmgate\/gw1\/status, which uplink cloud \(status\.topic\) publishes/);
   // A pattern whose levels cannot reach any topic published is no loop, nor is the same filter on another broker.
-  assert.equal((await load(lines('out/+/+'))).ok, true);
-  assert.equal((await load(lines('out/#', 'mqtt://127.0.0.1:1884'))).ok, true);
+  assert.equal((await load(lines('out/{device}/{point}'))).ok, true);
+  assert.equal((await load(lines('out/{device}/#', 'mqtt://127.0.0.1:1884'))).ok, true);
   // With {device} and {point} in the filter as +: plant/{device}/{point} under a publish topic plant/{device}/{point} is one.
-  const same = await problems(lines('site/#', 'mqtt://[::1]:1883', 'plant/{device}/{point}'));
+  const same = await problems(lines('site/{device}/#', 'mqtt://[::1]:1883', 'plant/{device}/{point}'));
   assert.equal(same.length, 1);
   assert.equal(same[0]!.path, 'source.mqtt_subscribe.topics[1].pattern');
   assert.equal(same[0]!.line, 7);

@@ -7,6 +7,7 @@ import type { MqttStatusOptions } from '../sinks/mqtt-options.js';
 import type { PluginKind, PluginManifest } from './plugin-manifest.js';
 import type { POINT_TYPES, WORD_ORDERS, POINT_ACCESS } from '../sources/modbus-point-schema.js';
 import type { SourceKindName } from '../sources/source-kinds.js';
+import type { ResolvedMqttSubscription } from '../sources/mqtt-subscribe.js';
 import type { ResolvedOutboxSettings } from '../uplinks/outbox-settings.js';
 import type { ResolvedMetrics } from '../metrics/metrics-settings.js';
 import type { ResolvedPluginSettings } from '../packages/package-settings.js';
@@ -229,6 +230,8 @@ export interface ResolvedPushLink extends ResolvedLinkBase {
   readonly maxBodyBytes: number;
   /** coap_server: its socket and resources. */
   readonly coap?: ResolvedCoapServer;
+  /** mqtt_subscribe: its broker connection and topic patterns. */
+  readonly mqtt?: ResolvedMqttSubscription;
 }
 
 /** A coap_server source's socket and resources. */

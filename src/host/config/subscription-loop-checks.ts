@@ -22,6 +22,13 @@ export interface WrittenSubscription {
   readonly filters: ReadonlyArray<{ readonly filter: string; readonly at: SettingPath }>;
 }
 
+/** The subscriptions of a pipeline's `mqtt_subscribe` sources. */
+export function mqttSubscriptions(pipeline: ResolvedPipeline): WrittenSubscription[] {
+  return pipeline.source.links.flatMap((link) => (link.transport === 'push' && link.mqtt
+    ? [{ url: link.mqtt.broker.url, filters: link.mqtt.topics.map((t) => ({ filter: t.filter, at: t.at })) }]
+    : []));
+}
+
 /** A topic the gateway publishes, and what makes it publish there. */
 interface Published {
   readonly topic: string;

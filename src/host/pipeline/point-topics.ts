@@ -9,6 +9,8 @@ import { renderTopic } from '../config/topic-template.js';
 /** `{address}` and `{function}` of a topic: a Modbus point's register and function; a BACnet point's object (`analog-input:3`) and property. */
 function whereInDevice(p: ResolvedPipeline['points'][number]): { address: string; function: string } {
   if (p.protocol === 'bacnet') return { address: `${p.objectTypeName}:${p.instance}`, function: p.propertyName };
+  // A pushed point's resource, where it has one of its own; no function.
+  if (p.protocol === 'push') return { address: p.resource ?? '', function: '' };
   return { address: String(p.address), function: String(p.function) };
 }
 

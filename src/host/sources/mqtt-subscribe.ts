@@ -15,15 +15,21 @@ import { resolve } from 'node:path';
 import { backoff as backoffOf, known } from '../config/resolve-pipeline.js';
 import { name, size } from '../config/schema-fragments.js';
 import type { SchemaDocument } from '../config/schema-document.js';
-import type { ResolvedBackoff, ResolvedTls } from '../config/resolved.js';
+import type { ResolvedBackoff, ResolvedDevice, ResolvedLink, ResolvedPushPoint, ResolvedTls } from '../config/resolved.js';
 import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
 import { parseDuration, parseSize } from '../config/units.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { checkMqttConnection, mqttUplink } from '../uplinks/mqtt-uplink.js';
+import { checkMqttConnection } from '../uplinks/mqtt-uplink.js';
+import { MQTT_CONNECTION } from '../uplinks/mqtt-connection-schema.js';
 import { parseTopicPattern } from './mqtt-topic-pattern.js';
+import { TopicRoutes } from './mqtt-topic-routes.js';
+import { MqttSubscription } from './mqtt-subscription.js';
+import { PushGate } from './push-gate.js';
+import type { PushListenContext, PushListener } from './push-source.js';
+import type { SourceKind } from './source-kind.js';
 
-const up = mqttUplink.schema.properties;
+const up = MQTT_CONNECTION;
 
 /** The uplink's connection settings, minus what only a publisher has (its QoS, status, outbox, expiry). */
 const broker = {
@@ -204,9 +210,76 @@ export function resolveMqttBroker(b: MqttSubscribeDocument['broker'], base: stri
   };
 }
 
-/** The largest body, bytes. */
-export function maxBodyOf(doc: MqttSubscribeDocument): number {
-  return known(parseSize(doc.max_body));
-}
+/** The link's name in status and logs: one subscription per pipeline. */
+const LINK_NAME = 'mqtt_subscribe';
+/**
+ * Bodies waiting for room in the ring at once: the listener reads its connection one message at a
+ * time (MQTT.js's handleMessage), so never more than one.
+ */
+const MAX_WAITING = 1;
 
-export { schema as mqttSubscribeSchema };
+export const mqttSubscribe = {
+  name: 'mqtt_subscribe' as const,
+  summary: 'Devices that publish to an MQTT broker: topics subscribed over a connection of the source\'s own, {device} and {point} taken from topic levels, each payload a pushed frame for the decoder; a QoS 1 message acknowledged once it is in the ingress ring.',
+  schema,
+
+  devices: (doc, at, checks) => {
+    if (!checks.intact([...at, 'devices'])) return [];
+    const url = checks.clean([...at, 'broker', 'url']) ? doc.broker.url : '';
+    return doc.devices.flatMap((d, i) => {
+      const where: SettingPath = [...at, 'devices', i];
+      if (!checks.intact(where)) return [];
+      return [{ name: d.name, at: where, points: d.points.map((p) => p.name), link: { name: LINK_NAME, key: `mqtt_subscribe/${LINK_NAME}`, endpoint: url } }];
+    });
+  },
+
+  check: (doc, at, checks) => checkMqttSubscribe(doc, at, checks),
+
+  resolve(doc, at, build) {
+    const broker = resolveMqttBroker(doc.broker, build.base);
+    const link = build.link({
+      at: [...at, 'broker'],
+      name: LINK_NAME,
+      kind: 'mqtt_subscribe',
+      framing: 'push',
+      transport: 'push',
+      endpoint: doc.broker.url,
+      limits: { ratePerSecond: doc.rate, burst: doc.burst, maxWaiting: MAX_WAITING },
+      maxBodyBytes: known(parseSize(doc.max_body)),
+      inFlight: 1,
+      silenceMs: 0,
+      maxFrameBytes: known(parseSize(doc.max_body)),
+      connectTimeoutMs: 10_000,
+      backoff: broker.reconnect,
+      // Filled in below, once the devices have their indexes and points their ids.
+      mqtt: { broker, topics: [] },
+    });
+    const devices = doc.devices.map((d, i) => build.deviceWithPoints({
+      name: d.name, kind: 'mqtt_subscribe', framing: 'push', address: `${doc.broker.url} (topics)`, unitId: 0,
+      intervalMs: 0, timeoutMs: 0, retries: 0, turnaroundMs: 0, quarantineAfter: 0, bacnet: null,
+    }, link, [...at, 'devices', i], (index, firstId) => d.points.map((p, k): ResolvedPushPoint => ({
+      protocol: 'push', id: firstId + k, name: p.name, device: index, resource: null, unit: p.unit, description: p.description, access: 'read',
+    }))));
+    const topics = doc.topics.map((t, i): ResolvedTopicPattern => {
+      const parsed = parseTopicPattern(t.pattern);
+      if (!parsed.ok) throw new TypeError(`topic pattern ${t.pattern} passed the checks but does not parse`);
+      const device = t.device === undefined ? undefined : devices.find((d) => d.name === t.device);
+      const point = device && t.point !== undefined ? device.points.find((p) => p.name === t.point) : undefined;
+      return { pattern: t.pattern, filter: parsed.pattern.filter, qos: t.qos ?? doc.qos, device: device?.index ?? null, point: point?.id ?? null, at: [...at, 'topics', i, 'pattern'] };
+    });
+    (build.linkAt(link) as { mqtt: ResolvedMqttSubscription }).mqtt = { broker, topics };
+  },
+
+  listen(link: ResolvedLink, devices: readonly ResolvedDevice[], context: PushListenContext): PushListener {
+    if (link.transport !== 'push' || !link.mqtt) throw new TypeError(`mqtt_subscribe link ${link.name} has no subscription`);
+    const { broker, topics } = link.mqtt;
+    return new MqttSubscription({
+      name: link.name,
+      broker,
+      filters: topics.map((t) => ({ filter: t.filter, qos: t.qos })),
+      routes: new TopicRoutes(topics, devices),
+      gate: new PushGate({ name: link.name, kind: link.kind, endpoint: link.endpoint }, link.limits, context),
+      log: context.log,
+    });
+  },
+} satisfies SourceKind<MqttSubscribeDocument>;

@@ -7,9 +7,10 @@ import { bacnetIp } from './bacnet-ip.js';
 import { modbusRtu } from './modbus-rtu.js';
 import { modbusRtuOverTcp } from './modbus-rtu-over-tcp.js';
 import { modbusTcp } from './modbus-tcp.js';
+import { mqttSubscribe } from './mqtt-subscribe.js';
 import type { SourceKind } from './source-kind.js';
 
-export const SOURCE_KINDS = [modbusTcp, modbusRtu, modbusRtuOverTcp, bacnetIp] as const;
+export const SOURCE_KINDS = [modbusTcp, modbusRtu, modbusRtuOverTcp, bacnetIp, mqttSubscribe] as const;
 
 type AnyKind = (typeof SOURCE_KINDS)[number];
 
