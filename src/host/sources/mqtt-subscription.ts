@@ -169,7 +169,6 @@ export class MqttSubscription implements PushListener {
   #onConnect(client: MqttClient, sessionPresent: boolean): void {
     if (this.#stopping) return;
     this.#connected = true;
-    this.#gate.listening = true;
     this.#own.connected++;
     this.#lastError = undefined;
     this.#reconnectDelayMs = this.#options!.reconnect.minMs;
@@ -180,6 +179,8 @@ export class MqttSubscription implements PushListener {
       // SUBACK 0x80 (3.1.1) or a reason code of 0x80 and up (5): the broker refused that filter (an ACL).
       const refused = (granted ?? []).filter((g) => g.qos >= 0x80).map((g) => g.topic);
       if (refused.length > 0) this.#subscribeFailed(`the broker refused the subscription to ${refused.join(', ')} (SUBACK failure: an ACL that does not allow it?)`);
+      // Listening: connected, and the broker acknowledged the subscriptions (status, and tests, wait for it).
+      else if (this.#connected) this.#gate.listening = true;
     });
     this.#o.log(LEVEL.info, `${this.#o.name}: connected to ${this.#o.broker.url} as ${this.#o.broker.clientId}, subscribing ${this.#o.filters.map((f) => f.filter).join(', ')}`, {
       event: 'subscription.connected', link: this.#o.name, broker: this.#o.broker.url, clientId: this.#o.broker.clientId, protocol: versionName(this.#version), sessionPresent, filters: this.#o.filters.map((f) => f.filter),
