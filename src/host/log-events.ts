@@ -55,6 +55,7 @@ export const LOG_EVENTS = {
   'link.in_flight_limited': { concerns: 'link', means: 'in_flight was asked of a decoder that cannot match answers; one at a time' },
   'push.listening': { concerns: 'link', means: 'a push source takes what its devices send: where, and how many resources' },
   'push.refused': { concerns: 'link', means: 'a push source refused what a device sent (`reason`), with the `sender`; repeats summarised per reason' },
+  'push.socket_failed': { concerns: 'link', means: "a push source's socket failed under it (or overflowed); it is opened again" },
   'push.stopped': { concerns: 'link', means: 'a push source stopped, with its counters' },
   'device.polling': { concerns: 'device', means: 'a device is polled: its link, requests and points' },
   'device.problem': { concerns: 'device', means: 'a poll failed: no answer, exception, bad frame, link error (`code`)' },

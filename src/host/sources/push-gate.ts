@@ -85,6 +85,16 @@ export class PushGate {
     return undefined;
   }
 
+  /**
+   * Takes one token for a message that is not a whole body yet (a Block1 block before the last), so
+   * that a flood of blocks is held to the rate like whole bodies; false (counted, logged) when over it.
+   */
+  allow(sender: string, resource: string): boolean {
+    if (!this.#stopping && this.#takeToken()) return true;
+    this.refuse(this.#stopping ? 'stopping' : 'rate', sender, resource);
+    return false;
+  }
+
   /** Gives back the waiting place of an admitted body that was refused after all (too large, a bad media type). */
   release(): void {
     this.#waiting--;
@@ -110,7 +120,7 @@ export class PushGate {
   refuse(reason: PushRefusal, sender: string, resource: string, detail?: string): void {
     this.#refused[reason]++;
     const says = detail === undefined ? SAYS[reason] : `${SAYS[reason]} (${detail})`;
-    this.#repeat.report(reason, WARN, `${this.#kind} ${this.#name} refused what ${sender} sent to ${resource}: ${says}`, {
+    this.#repeat.report(reason, WARN, `${this.#name} refused what ${sender} sent to ${resource}: ${says}`, {
       event: 'push.refused', link: this.#name, reason, sender, resource,
     });
   }
