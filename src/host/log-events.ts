@@ -114,7 +114,6 @@ export const LOG_EVENTS = {
   'subscription.lost': { concerns: 'link', means: 'an `mqtt_subscribe` source lost its broker connection; it reconnects with back-off' },
   'subscription.connect_failed': { concerns: 'link', means: 'an `mqtt_subscribe` source cannot reach its broker (said once per distinct reason)' },
   'subscription.subscribe_failed': { concerns: 'link', means: 'the broker refused a topic filter of an `mqtt_subscribe` source (SUBACK failure: an ACL?)' },
-  'subscription.refused': { concerns: 'link', means: 'an `mqtt_subscribe` source refused a message (`reason`: topic, payload, rate; `topic`, `broker`, `clientId`)' },
 } as const satisfies Record<string, EventEntry>;
 
 export type LogEvent = keyof typeof LOG_EVENTS;

@@ -25,7 +25,8 @@ export async function loadAndConfigure(file: string, plugins = true): Promise<Lo
  */
 async function checkPollingDecoder(pipeline: ResolvedPipeline): Promise<ConfigProblem[]> {
   const decoder = pipeline.steps[0];
-  if (!decoder) return [];
+  // A source whose devices all push (coap_server, mqtt_subscribe) polls nothing: assembly asks the group only of a polled source.
+  if (!decoder || !pipeline.source.links.some((l) => l.transport !== 'push')) return [];
   const compiled = await compileStep(decoder.plugin, decoder.wasmPath, decoder.manifest.abi).catch(() => undefined);
   // A module that does not compile is dryConfigure's problem to report.
   if (compiled === undefined || compiled.facts.polling) return [];
