@@ -59,6 +59,8 @@ export interface MqttSubscriptionOptions {
 }
 
 const LEVEL = { info: 30, warn: 40 } as const;
+/** Messages handled back to back before the listener lets timers and I/O run (pollers of other sources share the thread). */
+const YIELD_EVERY = 16;
 /** A topic in an error is cut here: a hostile client may publish 64 KiB topics. */
 const SHOWN_TOPIC_CHARS = 200;
 
@@ -76,6 +78,8 @@ export class MqttSubscription implements PushListener {
   /** The message in hand (waiting for its token or for the ring), settled before a stop closes the connection. */
   #inHand: Promise<void> = Promise.resolve();
   readonly #own = { received: 0, held_back: 0, reconnects: 0, connected: 0 };
+  /** Messages handled since the listener last let the event loop run (see YIELD_EVERY). */
+  #sinceYield = 0;
 
   constructor(options: MqttSubscriptionOptions) {
     this.#o = options;
@@ -108,7 +112,13 @@ export class MqttSubscription implements PushListener {
     client.handleMessage = (packet, done) => {
       const taking = this.#take(packet);
       this.#inHand = taking.catch(() => undefined);
-      taking.then(() => done(), (error: Error) => done(error));
+      // MQTT.js takes the next packet of a read in a process.nextTick, which runs before any timer or
+      // I/O: a flood parsed from one read would hold the main thread, and every poller on it, until the
+      // whole read is handled. Every YIELD_EVERY messages the next one waits for the event loop's turn.
+      const yieldFirst = ++this.#sinceYield >= YIELD_EVERY;
+      if (yieldFirst) this.#sinceYield = 0;
+      const next = (then: () => void) => (yieldFirst ? void setImmediate(then) : then());
+      taking.then(() => next(() => done()), (error: Error) => next(() => done(error)));
     };
     client.on('connect', (connack) => this.#onConnect(client, connack.sessionPresent));
     client.on('reconnect', () => this.#onReconnect(client));
