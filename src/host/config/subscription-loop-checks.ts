@@ -15,6 +15,7 @@ import type { SettingPath } from './setting-path.js';
 import type { YamlSource } from './yaml-source.js';
 import { pointTopics } from '../pipeline/point-topics.js';
 import { filterMatches } from '../sources/mqtt-topic-pattern.js';
+import { shownBrokerUrl } from '../sources/mqtt-broker-url.js';
 
 /** One subscription of a pipeline's source: its broker, and each filter with where its pattern is written. */
 export interface WrittenSubscription {
@@ -66,7 +67,7 @@ export function checkSubscriptionLoops(
         const caught = topics.find((p) => filterMatches(filter, p.topic));
         if (!caught) continue;
         problems.push(sourceOf(pipeline.file).problem(at, 'WG_ERR_CONFIG_SUBSCRIPTION_LOOP', {
-          detail: `the filter ${filter} catches ${caught.topic}, which ${caught.by} publishes to ${subscription.url}, the broker this source subscribes at: each message would come back in as a reading`,
+          detail: `the filter ${filter} catches ${caught.topic}, which ${caught.by} publishes to ${shownBrokerUrl(subscription.url)}, the broker this source subscribes at: each message would come back in as a reading`,
         }));
       }
     }

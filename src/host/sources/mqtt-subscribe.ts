@@ -23,10 +23,11 @@ import { DEFAULTS } from '../config/defaults.js';
 import { checkMqttConnection } from '../uplinks/mqtt-uplink.js';
 import { MQTT_CONNECTION } from '../uplinks/mqtt-connection-schema.js';
 import { parseTopicPattern } from './mqtt-topic-pattern.js';
+import { shownBrokerUrl } from './mqtt-broker-url.js';
 import { TopicRoutes } from './mqtt-topic-routes.js';
-import { MqttSubscription } from './mqtt-subscription.js';
+import type { MqttSubscription, MqttSubscriptionOptions } from './mqtt-subscription.js';
 import { PushGate } from './push-gate.js';
-import type { PushListenContext, PushListener } from './push-source.js';
+import type { PushListenContext, PushListener, PushSourceStatus } from './push-source.js';
 import type { SourceKind } from './source-kind.js';
 
 const up = MQTT_CONNECTION;
@@ -225,7 +226,7 @@ export const mqttSubscribe = {
 
   devices: (doc, at, checks) => {
     if (!checks.intact([...at, 'devices'])) return [];
-    const url = checks.clean([...at, 'broker', 'url']) ? doc.broker.url : '';
+    const url = checks.clean([...at, 'broker', 'url']) ? shownBrokerUrl(doc.broker.url) : '';
     return doc.devices.flatMap((d, i) => {
       const where: SettingPath = [...at, 'devices', i];
       if (!checks.intact(where)) return [];
@@ -243,7 +244,7 @@ export const mqttSubscribe = {
       kind: 'mqtt_subscribe',
       framing: 'push',
       transport: 'push',
-      endpoint: doc.broker.url,
+      endpoint: shownBrokerUrl(doc.broker.url),
       limits: { ratePerSecond: doc.rate, burst: doc.burst, maxWaiting: MAX_WAITING },
       maxBodyBytes: known(parseSize(doc.max_body)),
       inFlight: 1,
@@ -255,7 +256,7 @@ export const mqttSubscribe = {
       mqtt: { broker, topics: [] },
     });
     const devices = doc.devices.map((d, i) => build.deviceWithPoints({
-      name: d.name, kind: 'mqtt_subscribe', framing: 'push', address: `${doc.broker.url} (topics)`, unitId: 0,
+      name: d.name, kind: 'mqtt_subscribe', framing: 'push', address: `${shownBrokerUrl(doc.broker.url)} (topics)`, unitId: 0,
       intervalMs: 0, timeoutMs: 0, retries: 0, turnaroundMs: 0, quarantineAfter: 0, bacnet: null,
     }, link, [...at, 'devices', i], (index, firstId) => d.points.map((p, k): ResolvedPushPoint => ({
       protocol: 'push', id: firstId + k, name: p.name, device: index, resource: null, unit: p.unit, description: p.description, access: 'read',
@@ -273,7 +274,7 @@ export const mqttSubscribe = {
   listen(link: ResolvedLink, devices: readonly ResolvedDevice[], context: PushListenContext): PushListener {
     if (link.transport !== 'push' || !link.mqtt) throw new TypeError(`mqtt_subscribe link ${link.name} has no subscription`);
     const { broker, topics } = link.mqtt;
-    return new MqttSubscription({
+    return new SubscriptionOnStart({
       name: link.name,
       broker,
       filters: topics.map((t) => ({ filter: t.filter, qos: t.qos })),
@@ -283,3 +284,35 @@ export const mqttSubscribe = {
     });
   },
 } satisfies SourceKind<MqttSubscribeDocument>;
+
+/**
+ * The listener, its client (MQTT.js, about 150 modules) loaded when it starts: a command that only
+ * reads the configuration (`validate`, the daemon's config thread) never loads it, as the uplink's
+ * sink is loaded only when a gateway runs.
+ */
+class SubscriptionOnStart implements PushListener {
+  readonly #options: MqttSubscriptionOptions;
+  #running: MqttSubscription | undefined;
+  #stopped = false;
+
+  constructor(options: MqttSubscriptionOptions) {
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    const { MqttSubscription } = await import('./mqtt-subscription.js');
+    if (this.#stopped) return;
+    this.#running = new MqttSubscription(this.#options);
+    await this.#running.start();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#running) await this.#running.stop();
+    else this.#options.gate.stop();
+  }
+
+  status(): PushSourceStatus {
+    return this.#running ? this.#running.status() : this.#options.gate.status({ received: 0, held_back: 0, reconnects: 0, connected: 0 });
+  }
+}

@@ -31,6 +31,7 @@ import { clientOptions, fallBackTo311, firstVersion, versionName, type MqttVersi
 import { describeConnectError, refusesProtocolVersion } from '../sinks/mqtt-reasons.js';
 import { resolveMqttSinkOptions, type MqttTlsOptions, type ResolvedMqttSinkOptions } from '../sinks/mqtt-options.js';
 import type { ResolvedMqttBroker } from './mqtt-subscribe.js';
+import { shownBrokerUrl } from './mqtt-broker-url.js';
 import type { TopicRoutes } from './mqtt-topic-routes.js';
 import type { PushedFrame, PushListener, PushRefusal, PushSourceStatus } from './push-source.js';
 
@@ -81,9 +82,13 @@ export class MqttSubscription implements PushListener {
   /** Messages handled since the listener last let the event loop run (see YIELD_EVERY). */
   #sinceYield = 0;
 
+  /** The broker's URL without credentials: what logs and records show. */
+  readonly #shown: string;
+
   constructor(options: MqttSubscriptionOptions) {
     this.#o = options;
     this.#gate = options.gate;
+    this.#shown = shownBrokerUrl(options.broker.url);
   }
 
   /** Connects in the background: a broker that is down at start is retried with back-off, not a failed start. */
@@ -143,7 +148,7 @@ export class MqttSubscription implements PushListener {
   }
 
   get #sender(): string {
-    return this.#o.broker.url;
+    return this.#shown;
   }
 
   async #take(packet: IPublishPacket): Promise<void> {
@@ -192,14 +197,14 @@ export class MqttSubscription implements PushListener {
       // Listening: connected, and the broker acknowledged the subscriptions (status, and tests, wait for it).
       else if (this.#connected) this.#gate.listening = true;
     });
-    this.#o.log(LEVEL.info, `${this.#o.name}: connected to ${this.#o.broker.url} as ${this.#o.broker.clientId}, subscribing ${this.#o.filters.map((f) => f.filter).join(', ')}`, {
-      event: 'subscription.connected', link: this.#o.name, broker: this.#o.broker.url, clientId: this.#o.broker.clientId, protocol: versionName(this.#version), sessionPresent, filters: this.#o.filters.map((f) => f.filter),
+    this.#o.log(LEVEL.info, `${this.#o.name}: connected to ${this.#shown} as ${this.#o.broker.clientId}, subscribing ${this.#o.filters.map((f) => f.filter).join(', ')}`, {
+      event: 'subscription.connected', link: this.#o.name, broker: this.#shown, clientId: this.#o.broker.clientId, protocol: versionName(this.#version), sessionPresent, filters: this.#o.filters.map((f) => f.filter),
     });
   }
 
   #subscribeFailed(detail: string): void {
     this.#lastError = detail;
-    this.#o.log(LEVEL.warn, `${this.#o.name}: ${detail}`, { event: 'subscription.subscribe_failed', link: this.#o.name, broker: this.#o.broker.url, detail });
+    this.#o.log(LEVEL.warn, `${this.#o.name}: ${detail}`, { event: 'subscription.subscribe_failed', link: this.#o.name, broker: this.#shown, detail });
   }
 
   #onReconnect(client: MqttClient): void {
@@ -215,7 +220,7 @@ export class MqttSubscription implements PushListener {
     this.#connected = false;
     this.#gate.listening = false;
     if (this.#stopping || !was) return;
-    this.#o.log(LEVEL.warn, `${this.#o.name}: lost the connection to ${this.#o.broker.url}; reconnecting with back-off`, { event: 'subscription.lost', link: this.#o.name, broker: this.#o.broker.url });
+    this.#o.log(LEVEL.warn, `${this.#o.name}: lost the connection to ${this.#shown}; reconnecting with back-off`, { event: 'subscription.lost', link: this.#o.name, broker: this.#shown });
   }
 
   #onError(client: MqttClient, error: Error & { code?: unknown }): void {
@@ -228,7 +233,7 @@ export class MqttSubscription implements PushListener {
     const detail = describeConnectError(error);
     if (detail === this.#lastError) return;
     this.#lastError = detail;
-    this.#o.log(LEVEL.warn, `${this.#o.name}: cannot reach ${this.#o.broker.url}: ${detail}`, { event: 'subscription.connect_failed', link: this.#o.name, broker: this.#o.broker.url, detail });
+    this.#o.log(LEVEL.warn, `${this.#o.name}: cannot reach ${this.#shown}: ${detail}`, { event: 'subscription.connect_failed', link: this.#o.name, broker: this.#shown, detail });
   }
 
   /**
