@@ -15,10 +15,11 @@ import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js'
 import { needs } from '../support/tools.js';
 import { waitFor } from '../support/wait.js';
 import type { PushSourceStatus } from '../../src/host/sources/push-source.js';
+import { makeTlsFiles, opensslPath } from '../support/tls-certs.js';
 
 const tools = needs('mosquitto and mosquitto_pub', mosquittoPath() !== undefined && mosquittoPubPath() !== undefined);
 
-function pipelineYaml(brokerUrl: string, options: { clientId?: string; cleanSession?: boolean; extra?: string } = {}): string {
+function pipelineYaml(brokerUrl: string, options: { clientId?: string; cleanSession?: boolean; extra?: string; broker?: string } = {}): string {
   return `pipeline: { name: devices }
 source:
   mqtt_subscribe:
@@ -27,7 +28,7 @@ source:
       client_id: ${options.clientId ?? 'gw-test-devices'}
       clean_session: ${options.cleanSession ?? true}
       reconnect: { min: 50ms, max: 500ms }
-${options.extra ?? ''}    topics:
+${options.broker ?? ''}${options.extra ?? ''}    topics:
       - pattern: plant/{device}/{point}
       - pattern: meters/{device}/state
     devices:
@@ -165,5 +166,58 @@ test('a QoS 1 reading published while the gateway is stopped reaches the uplink 
   } finally {
     await subscriber.close();
     await fixture.dispose();
+  }
+});
+
+test('the source reconnects with back-off when the broker restarts, and takes readings again', tools, async () => {
+  const subscriber = await subscribe(broker.url, 'out/#');
+  const running = await startGateway(pipelineYaml(broker.url));
+  try {
+    await subscriber.close();
+    await broker.stop();
+    await waitFor(() => !running.source().listening, 10_000, () => JSON.stringify(running.source()));
+    await broker.start();
+    await waitFor(() => running.source().listening, 20_000, () => JSON.stringify(running.source()));
+    assert.ok(running.source().own.reconnects! >= 1, JSON.stringify(running.source().own));
+    const again = await subscribe(broker.url, 'out/#');
+    try {
+      await publish(broker.port, 'plant/boiler1/temp', '19.25', { qos: 1 });
+      await again.waitUntil((m) => m.some((x) => x.topic === 'out/gw-test/boiler1/temp'), 'a reading after the reconnection', 10_000);
+      assert.equal(byPoint(again.messages).get('out/gw-test/boiler1/temp')!.value, 19.25);
+      assert.ok(running.logs.some((l) => l.includes('"event":"subscription.lost"')), 'the lost connection is logged');
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await running.stop();
+    await running.fixture?.dispose();
+  }
+});
+
+test("over mutual TLS (mqtts://, the broker requiring a client certificate): the source's broker block takes the uplink's tls settings", needs('mosquitto, mosquitto_pub and openssl', !tools.skip && opensslPath() !== undefined), async () => {
+  const files = makeTlsFiles();
+  const tlsBroker = await startMosquitto({ tls: { ca: files.ca, cert: files.serverCert, key: files.serverKey, requireCertificate: true } });
+  const subscriber = await subscribe(tlsBroker.url, 'out/#');
+  const fixture = await writeGatewayFixture(gatewayYaml(tlsBroker.url), pipelineYaml(tlsBroker.tlsUrl!, {
+    broker: `      tls: { ca: ${files.ca}, cert: ${files.clientCert}, key: ${files.clientKey} }\n`,
+  }));
+  const loaded = await loadGatewayConfig(fixture.gatewayFile);
+  assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.problems));
+  const gateway = await Gateway.start(loaded.config, { logger: pino({ level: 'silent' }), statusIntervalMs: 0 });
+  try {
+    const source = () => gateway.status().pipelines[0]!.pushSources[0]!;
+    await waitFor(() => source().listening, 10_000, () => JSON.stringify(source()));
+    assert.equal(source().endpoint, tlsBroker.tlsUrl);
+    await publish(tlsBroker.port, 'plant/boiler1/temp', '23.75', { qos: 1 });
+    await subscriber.waitUntil((m) => m.some((x) => x.topic === 'out/gw-test/boiler1/temp'), 'the reading taken over TLS', 10_000);
+    assert.equal(byPoint(subscriber.messages).get('out/gw-test/boiler1/temp')!.value, 23.75);
+    // mosquitto took the client certificate's CN as the user name (use_identity_as_username).
+    await tlsBroker.waitForLog(/New client connected from .* as gw-test-devices .*u'gateway-1'/);
+  } finally {
+    await gateway.stop();
+    await subscriber.close();
+    await fixture.dispose();
+    await tlsBroker.dispose();
+    files.dispose();
   }
 });
