@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { startPlcSimulator } from '../../src/host/demo/plc-simulator.js';
 import { startGatewayProcess } from '../support/gateway-process.js';
 import { startMosquitto, mosquittoPath } from '../support/mosquitto.js';
-import { mosquittoPubPath, publishLines } from '../support/mosquitto-pub.js';
+import { mosquittoPubPath, publishLines, publishRepeated } from '../support/mosquitto-pub.js';
 import { gatewayYaml } from '../support/gateway-fixture.js';
 import { runWasmgate } from '../support/wasmgate-cli.js';
 import { needs } from '../support/tools.js';
@@ -107,9 +107,7 @@ test('a QoS 0 flood: over the rate dropped and counted, every message counted on
     let rssPeak = rssBefore;
     const sample = () => void (rssPeak = Math.max(rssPeak, rss()));
     const startedAt = performance.now();
-    const flood = publishLines(port, 'plant/boiler1/temp', (function* () {
-      for (let i = 0; i < FLOOD; i++) yield String(i);
-    })());
+    const flood = publishRepeated(port, 'plant/boiler1/temp', '21.5', FLOOD);
     const during = await requestsInWindow(plc, sample);
     await flood;
     // Everything mosquitto delivered is counted: accepted, or refused by a reason.

@@ -58,3 +58,19 @@ export async function publishLines(port: number, topic: string, lines: Iterable<
   const [code] = (await exited) as [number | null];
   if (code !== 0) throw new Error(`mosquitto_pub -l -t ${topic} exited ${String(code)}: ${stderr}`);
 }
+
+/**
+ * Publishes `message` `count` times on `topic` through one connection (`--repeat`, no delay), as fast
+ * as mosquitto_pub sends: a flood that costs the test process nothing.
+ */
+export function publishRepeated(port: number, topic: string, message: string, count: number, options: PubOptions = {}): Promise<void> {
+  const binary = mosquittoPubPath();
+  if (!binary) throw new Error('mosquitto_pub not installed');
+  return new Promise((resolve, reject) => {
+    // --repeat N sends the message N more times after the first.
+    execFile(binary, [...args(port, topic, options), '-m', message, '--repeat', String(count - 1), '--repeat-delay', '0'], { maxBuffer: 1 << 20 }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`mosquitto_pub --repeat on ${topic} failed: ${stderr || error.message}`));
+      else resolve();
+    });
+  });
+}

@@ -216,7 +216,7 @@ export interface ResolvedUdpLink extends ResolvedLinkBase {
 }
 
 /**
- * A push source's listener (coap_server; mqtt_subscription): its devices send to it and nothing is
+ * A push source's listener (coap_server; mqtt_subscribe): its devices send to it and nothing is
  * polled (sources/push-source.ts). Each push kind carries its own settings in a member named after
  * it, read only by its listener.
  */
