@@ -33,21 +33,8 @@ import { resolveMqttSinkOptions, type MqttTlsOptions, type ResolvedMqttSinkOptio
 import type { ResolvedMqttBroker } from './mqtt-subscribe.js';
 import { shownBrokerUrl } from './mqtt-broker-url.js';
 import type { TopicRoutes } from './mqtt-topic-routes.js';
-import type { PushedFrame, PushListener, PushRefusal, PushSourceStatus } from './push-source.js';
-
-/** What the listener needs of the push gate (push-gate.ts). */
-export interface SubscriptionGate {
-  readonly maxBodyBytes: number;
-  admit(sender: string, resource: string): PushRefusal | undefined;
-  commit(frame: PushedFrame): Promise<boolean>;
-  refuse(reason: PushRefusal, sender: string, resource: string, detail?: string): void;
-  /** Milliseconds until the bucket holds a token (0: it does), taking none. */
-  msUntilToken(): number;
-  flush(): void;
-  stop(): void;
-  status(own?: Record<string, number>): PushSourceStatus;
-  listening: boolean;
-}
+import type { PushGate } from './push-gate.js';
+import type { PushedFrame, PushListener, PushSourceStatus } from './push-source.js';
 
 export interface MqttSubscriptionOptions {
   /** The source's link name: in every log line. */
@@ -55,7 +42,8 @@ export interface MqttSubscriptionOptions {
   readonly broker: ResolvedMqttBroker;
   readonly filters: ReadonlyArray<{ readonly filter: string; readonly qos: 0 | 1 }>;
   readonly routes: TopicRoutes;
-  readonly gate: SubscriptionGate;
+  /** The gate every push source shares (push-gate.ts): tokens, refusals counted and logged, the commit to the ring. */
+  readonly gate: PushGate;
   readonly log: LevelLog;
 }
 
@@ -67,7 +55,7 @@ const SHOWN_TOPIC_CHARS = 200;
 
 export class MqttSubscription implements PushListener {
   readonly #o: MqttSubscriptionOptions;
-  readonly #gate: SubscriptionGate;
+  readonly #gate: PushGate;
   #options: ResolvedMqttSinkOptions | undefined;
   #client: MqttClient | undefined;
   #connected = false;
