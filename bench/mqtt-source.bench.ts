@@ -1,6 +1,6 @@
 /**
  * The mqtt_subscribe source: messages a second taken into the chain (mqtt_subscribe → payload → json,
- * into memory) from Debian's mosquitto, fed by mosquitto_pub -l as fast as it sends, at QoS 0 and at
+ * into memory) from Debian's mosquitto, fed by mosquitto_pub as fast as it sends (QoS 0 --repeat, QoS 1 -l), at QoS 0 and at
  * QoS 1 (each PUBACK only once the reading is in the ingress ring), and the process's RSS while it
  * runs. The source's rate limit is set far above what loopback carries, so that nothing is refused:
  * the figure is the path's own cost (MQTT.js parsing, the topic routes, the push gate, the ring, the
@@ -11,7 +11,7 @@
 import { printMachine, emitResult } from './machine.js';
 import { startCapturedPipeline } from '../test/support/captured-pipeline.js';
 import { startMosquitto, mosquittoPath } from '../test/support/mosquitto.js';
-import { mosquittoPubPath, publishLines } from '../test/support/mosquitto-pub.js';
+import { mosquittoPubPath, publishLines, publishRepeated } from '../test/support/mosquitto-pub.js';
 
 const MESSAGES = Number(process.argv[2] ?? 100_000);
 
@@ -47,9 +47,14 @@ async function messagesPerSecond(brokerUrl: string, port: number, qos: 0 | 1, co
       run.sink.messages.length = 0; // the capture is not what is measured
     }, 50);
     const t0 = performance.now();
-    const sending = publishLines(port, 'plant/boiler1/temp', (function* () {
-      for (let i = 0; i < count; i++) yield String(20 + (i % 100) / 10);
-    })(), { qos });
+    // QoS 0: --repeat, mosquitto_pub sends on its own and this process (the gateway's main thread)
+    // writes nothing. QoS 1: --repeat waits for each PUBACK before the next publish, so -l instead,
+    // which keeps 20 in flight; its lines are written from here.
+    const sending = qos === 0
+      ? publishRepeated(port, 'plant/boiler1/temp', '21.5', count, { qos })
+      : publishLines(port, 'plant/boiler1/temp', (function* () {
+        for (let i = 0; i < count; i++) yield String(20 + (i % 100) / 10);
+      })(), { qos });
     // Done when every message is in, or when nothing more came for a second (QoS 0 may be dropped by the broker).
     let last = -1;
     let lastChange = performance.now();
@@ -83,7 +88,7 @@ if (!mosquittoPath() || !mosquittoPubPath()) {
       const n = qos === 0 ? MESSAGES : Math.ceil(MESSAGES / 4);
       const { rate, published, rssMiB, idleMiB } = await messagesPerSecond(broker.url, broker.port, qos, n);
       console.log(`  QoS ${qos}: ${n} messages sent, ${published} published by json; RSS ${idleMiB.toFixed(0)} MiB subscribed and idle before`);
-      emitResult(`MQTT source messages/s into the chain, QoS ${qos} (mosquitto_pub -l → mosquitto → payload → json, loopback)`, rate, 'messages/s');
+      emitResult(`MQTT source messages/s into the chain, QoS ${qos} (mosquitto_pub → mosquitto → payload → json, loopback)`, rate, 'messages/s');
       emitResult(`RSS peak while taking them, QoS ${qos}`, rssMiB, 'MiB');
     }
   } finally {

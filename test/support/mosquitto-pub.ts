@@ -67,8 +67,8 @@ export function publishRepeated(port: number, topic: string, message: string, co
   const binary = mosquittoPubPath();
   if (!binary) throw new Error('mosquitto_pub not installed');
   return new Promise((resolve, reject) => {
-    // --repeat N sends the message N more times after the first.
-    execFile(binary, [...args(port, topic, options), '-m', message, '--repeat', String(count - 1), '--repeat-delay', '0'], { maxBuffer: 1 << 20 }, (error, _stdout, stderr) => {
+    // --repeat N: N publishes in all (mosquitto_pub 2.0).
+    execFile(binary, [...args(port, topic, options), '-m', message, '--repeat', String(count), '--repeat-delay', '0'], { maxBuffer: 1 << 20 }, (error, _stdout, stderr) => {
       if (error) reject(new Error(`mosquitto_pub --repeat on ${topic} failed: ${stderr || error.message}`));
       else resolve();
     });
