@@ -110,6 +110,10 @@ export const LOG_EVENTS = {
   'fleet.failed': { concerns: 'gateway', means: 'handling a fleet command failed unexpectedly (a bug: `err`)' },
   'commission.read': { concerns: 'link', means: 'a commissioning read (probe, scan, write) on a running link, or its early end' },
   'demo.ready': { concerns: 'gateway', means: "the demo's simulator or broker is ready" },
+  'subscription.connected': { concerns: 'link', means: 'an `mqtt_subscribe` source reached its broker and subscribed its topics (`broker`, `filters`, `sessionPresent`)' },
+  'subscription.lost': { concerns: 'link', means: 'an `mqtt_subscribe` source lost its broker connection; it reconnects with back-off' },
+  'subscription.connect_failed': { concerns: 'link', means: 'an `mqtt_subscribe` source cannot reach its broker (said once per distinct reason)' },
+  'subscription.subscribe_failed': { concerns: 'link', means: 'the broker refused a topic filter of an `mqtt_subscribe` source (SUBACK failure: an ACL?)' },
 } as const satisfies Record<string, EventEntry>;
 
 export type LogEvent = keyof typeof LOG_EVENTS;

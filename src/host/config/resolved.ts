@@ -7,6 +7,7 @@ import type { MqttStatusOptions } from '../sinks/mqtt-options.js';
 import type { PluginKind, PluginManifest } from './plugin-manifest.js';
 import type { POINT_TYPES, WORD_ORDERS, POINT_ACCESS } from '../sources/modbus-point-schema.js';
 import type { SourceKindName } from '../sources/source-kinds.js';
+import type { ResolvedMqttSubscription } from '../sources/mqtt-subscribe.js';
 import type { ResolvedOutboxSettings } from '../uplinks/outbox-settings.js';
 import type { ResolvedMetrics } from '../metrics/metrics-settings.js';
 import type { ResolvedPluginSettings } from '../packages/package-settings.js';
@@ -215,7 +216,7 @@ export interface ResolvedUdpLink extends ResolvedLinkBase {
 }
 
 /**
- * A push source's listener (coap_server; mqtt_subscription): its devices send to it and nothing is
+ * A push source's listener (coap_server; mqtt_subscribe): its devices send to it and nothing is
  * polled (sources/push-source.ts). Each push kind carries its own settings in a member named after
  * it, read only by its listener.
  */
@@ -229,6 +230,8 @@ export interface ResolvedPushLink extends ResolvedLinkBase {
   readonly maxBodyBytes: number;
   /** coap_server: its socket and resources. */
   readonly coap?: ResolvedCoapServer;
+  /** mqtt_subscribe: its broker connection and topic patterns. */
+  readonly mqtt?: ResolvedMqttSubscription;
 }
 
 /** A coap_server source's socket and resources. */

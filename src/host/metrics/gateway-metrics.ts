@@ -62,6 +62,10 @@ const perLink = (status: GatewayStatus, value: (l: LinkStatus) => number): Sampl
 const perPushSource = (status: GatewayStatus, value: (p: PushSourceStatus) => number): Sample[] =>
   status.pipelines.flatMap((p) => (p.pushSources ?? []).map((src) => ({ labels: { pipeline: p.name, link: src.name, kind: src.kind }, value: value(src) })));
 
+/** One of an mqtt_subscribe source's own counters (sources/mqtt-subscription.ts). */
+const perMqttSubscription = (status: GatewayStatus, key: string): Sample[] =>
+  perPushSource({ ...status, pipelines: status.pipelines.map((p) => ({ ...p, pushSources: (p.pushSources ?? []).filter((src) => src.kind === 'mqtt_subscribe') })) }, (src) => src.own[key] ?? 0);
+
 const counter = (name: string, help: string, samples: MetricDefinition['samples']): MetricDefinition => ({ name, help, type: 'counter', samples });
 const gauge = (name: string, help: string, samples: MetricDefinition['samples']): MetricDefinition => ({ name, help, type: 'gauge', samples });
 
@@ -144,6 +148,10 @@ export const GATEWAY_METRICS: readonly MetricDefinition[] = [
   counter('wasmgate_push_refused_total', 'what a push source refused, by reason (unknown_resource, method, too_large, media_type, rate, queue, stopping, malformed)', (s) =>
     s.pipelines.flatMap((p) => (p.pushSources ?? []).flatMap((src) => PUSH_REFUSALS.map((reason) => ({ labels: { pipeline: p.name, link: src.name, kind: src.kind, reason }, value: src.refused[reason] }))))),
   gauge('wasmgate_push_waiting', 'bodies a push source accepted that wait for room in the ingress ring', (s) => perPushSource(s, (p) => p.waiting)),
+  // An MQTT subscription's own (docs/config.md, mqtt_subscribe).
+  counter('wasmgate_mqtt_subscribe_received_total', 'PUBLISH packets an mqtt_subscribe source received (accepted, refused or not taken)', (s) => perMqttSubscription(s, 'received')),
+  counter('wasmgate_mqtt_subscribe_held_back_total', 'QoS 1 messages that waited, unacknowledged, for a token of the rate (the broker held the ones behind them)', (s) => perMqttSubscription(s, 'held_back')),
+  counter('wasmgate_mqtt_subscribe_reconnects_total', 'connection attempts after a lost or refused broker connection', (s) => perMqttSubscription(s, 'reconnects')),
 
   // Uplinks and their outbox.
   gauge('wasmgate_uplink_connected', '1 while the uplink is connected (CoAP: while exchanges succeed)', (s) => perUplink(s, (u) => (u.state === 'connected' ? 1 : 0))),

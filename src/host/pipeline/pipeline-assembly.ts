@@ -5,7 +5,7 @@
  * rendered topics.
  */
 import type { ResolvedPipeline } from '../config/resolved.js';
-import { renderTopic } from '../config/topic-template.js';
+import { pointTopics } from './point-topics.js';
 import { WgError } from '../errors.js';
 import { logAt, type Logger } from '../logger.js';
 import type { Sink } from '../sinks/sink.js';
@@ -405,21 +405,4 @@ export class AssembledPipeline {
       pushSources: this.#listeners.map((l) => l.status()),
     };
   }
-}
-
-/** `{address}` and `{function}` of a topic: a Modbus point's register and function; a BACnet point's object (`analog-input:3`) and property. */
-function whereInDevice(p: ResolvedPipeline['points'][number]): { address: string; function: string } {
-  if (p.protocol === 'bacnet') return { address: `${p.objectTypeName}:${p.instance}`, function: p.propertyName };
-  // A pushed point's resource, where it has one of its own; no function.
-  if (p.protocol === 'push') return { address: p.resource ?? '', function: '' };
-  return { address: String(p.address), function: String(p.function) };
-}
-
-function pointTopics(pipeline: ResolvedPipeline, gateway: string): { byPoint: string[]; many: string } {
-  const devices = pipeline.source.devices;
-  const byPoint = pipeline.points.map((p) =>
-    renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: devices[p.device]!.name, point: p.name, ...whereInDevice(p) }),
-  );
-  const many = renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: '', point: '', address: '', function: '' }).replace(/\/+$/, '').replace(/\/{2,}/g, '/');
-  return { byPoint, many };
 }

@@ -143,11 +143,25 @@ export class PushGate {
     };
   }
 
-  #takeToken(): boolean {
+  /**
+   * Milliseconds until the bucket holds a whole token (0: it holds one), taking none: a source whose
+   * protocol lets the sender hold a body (an MQTT QoS 1 message, unacknowledged) waits this long
+   * instead of being refused as `rate`.
+   */
+  msUntilToken(): number {
+    this.#refill();
+    return this.#tokens >= 1 ? 0 : ((1 - this.#tokens) * 1000) / this.#limits.ratePerSecond;
+  }
+
+  #refill(): void {
     const now = this.#clock.monotonicMs();
     const { ratePerSecond, burst } = this.#limits;
     this.#tokens = Math.min(burst, this.#tokens + ((now - this.#refilledAt) * ratePerSecond) / 1000);
     this.#refilledAt = now;
+  }
+
+  #takeToken(): boolean {
+    this.#refill();
     if (this.#tokens < 1) return false;
     this.#tokens--;
     return true;

@@ -38,7 +38,7 @@ export interface SourceKind<Doc = unknown, Name extends string = string> {
    * What the schema cannot say. `profiles` is the pipeline's profiles, or undefined when they are
    * themselves broken (then a device's profile cannot be checked, and is not reported).
    */
-  check(doc: Doc, at: SettingPath, checks: SettingChecks, profiles: ProfilesDocument | undefined): void;
+  check(doc: Doc, at: SettingPath, checks: SettingChecks, profiles: ProfilesDocument | undefined): void | Promise<void>;
   /** Adds its links and devices; only called on a checked document. */
   resolve(doc: Doc, at: SettingPath, build: SourceBuilder): void;
   /** A polled kind: an unopened transport for one of its links. */
