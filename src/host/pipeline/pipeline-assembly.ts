@@ -34,6 +34,7 @@ import { compileRuleSet } from '../rules/compiled-rules.js';
 import { RuleActions, type RuleStatus } from '../rules/rule-actions.js';
 import type { RuleAudit } from '../rules/rule-audit.js';
 import { RuleStateFile, rulesFingerprint } from '../rules/rule-state-file.js';
+import { anchorTimeline, processClock } from '../rules/rule-timeline.js';
 
 /**
  * Messages the uplink may hold (queued or unacknowledged) before pipelines stop handing it more: about
@@ -166,6 +167,7 @@ export class AssembledPipeline {
     const runner = new PipelineRunner({
       ...(rulesModule ? { rules: rulesModule, onRuleEvents: (events) => ruleActions!.handle(events), onRuleState } : {}),
       ...(saved?.ok ? { rulesState: saved.state } : {}),
+      ...(rulesModule ? { rulesTimeline: anchorTimeline(processClock) } : {}),
       name: pipeline.name,
       steps: pipeline.steps.map((s, i) => ({ plugin: compiled[i]!, kind: s.kind, with: s.with, version: s.manifest.version })),
       canaryDeadlineMs: pipeline.swap.canaryDeadlineMs,

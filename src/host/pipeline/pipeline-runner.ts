@@ -28,6 +28,7 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 import type { WorkerMemory } from '../memory/thread-memory.js';
 import type { CompiledPlugin } from '../engine/engine.js';
 import type { RuleEvent } from '../rules/rule-set.js';
+import type { TimelineAnchor } from '../rules/rule-timeline.js';
 import { noWorkerStages, type PipelineStages, type WorkerStages } from './pipeline-stages.js';
 import { LatencyHistogram, STAGE_BOUNDS_MS } from '../metrics/latency-histogram.js';
 
@@ -68,6 +69,8 @@ export interface PipelineOptions {
   onRuleEvents?(events: RuleEvent[]): void;
   /** The rules' state to go on from (saved by a run before); each worker starts from the latest. */
   rulesState?: Uint8Array;
+  /** Where the rules' timeline starts (rule-timeline.ts); without it, each worker anchors its own at its start. */
+  rulesTimeline?: TimelineAnchor;
   /** Receives the rules' state to save; and at each worker's start whether it took the one it was given. */
   onRuleState?(state: Uint8Array | undefined, restored?: boolean): void;
 }
@@ -440,6 +443,7 @@ export class PipelineRunner {
       pollPort: this.#poll.open(),
       ...(o.rules ? { rules: o.rules } : {}),
       ...(o.rules && o.rulesState ? { rulesState: o.rulesState } : {}),
+      ...(o.rules && o.rulesTimeline ? { rulesTimeline: o.rulesTimeline } : {}),
     };
     const control = new MessageChannel();
     data.controlPort = control.port2;

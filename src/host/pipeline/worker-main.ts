@@ -26,6 +26,7 @@ import type { LevelLog } from '../log-events.js';
 import type { ControlEvent, ControlReply, ControlRequest } from './swap-protocol.js';
 import { isolateMemory } from '../memory/thread-memory.js';
 import { WorkerRules } from '../rules/worker-rules.js';
+import { anchorTimeline, processClock } from '../rules/rule-timeline.js';
 import { WorkerStageClock } from './pipeline-stages.js';
 
 const data = workerData as WorkerData;
@@ -296,7 +297,7 @@ function configure(): { plan: Uint32Array; framing: PlannedFraming | null } | nu
   try {
     chain.configure();
     if (data.rules) {
-      rules = new WorkerRules(data.rules, data.context.pipeline, repeats);
+      rules = new WorkerRules(data.rules, data.context.pipeline, repeats, { anchor: data.rulesTimeline ?? anchorTimeline(processClock), clock: processClock });
       if (data.rulesState) post({ type: 'rules-state', restored: rules.restore(data.rulesState) });
     }
     const decoder = data.steps[0]!.plugin;

@@ -10,6 +10,7 @@ import type { PlannedFraming, PollingCounters } from './poll-protocol.js';
 import type { LogContext } from '../log-events.js';
 import type { WorkerMemory } from '../memory/thread-memory.js';
 import type { RuleEvent } from '../rules/rule-set.js';
+import type { TimelineAnchor } from '../rules/rule-timeline.js';
 import type { WorkerStages } from './pipeline-stages.js';
 
 /** A step as the worker receives it: a CompiledPlugin is structured-clonable (WebAssembly.Module is). */
@@ -41,6 +42,8 @@ export interface WorkerData {
   rules?: CompiledPlugin;
   /** Their state as last saved (rule-state-file.ts), to go on from. */
   rulesState?: Uint8Array;
+  /** Where the rules' timeline starts (rule-timeline.ts): the same for every worker of a run. */
+  rulesTimeline?: TimelineAnchor;
 }
 
 export type WorkerMessage =

@@ -3,18 +3,32 @@
  * the values are in the units the pipeline publishes) and every tick, whether the uplink is up or
  * down, and what it makes waits here until the batch's output is committed; then the worker posts it
  * to the main thread, which acts (rule-actions.ts). A trap costs that batch's events and the rules'
- * state: the module starts again as nothing seen, said at a bounded rate.
+ * state: the module starts again as nothing seen, said at a bounded rate. The module runs on the rules'
+ * timeline (rule-timeline.ts): each batch's sample times are put on it, and what the module makes
+ * is stamped back on the wall clock.
  */
 import type { CompiledPlugin } from '../engine/engine.js';
 import { isWgError } from '../errors.js';
 import type { RepeatLog } from '../pipeline/repeat-log.js';
 import { CompiledRules, RULES_PLUGIN } from './compiled-rules.js';
 import type { RuleEvent } from './rule-set.js';
+import { RuleTimeline, type TimelineAnchor, type TimelineClock } from './rule-timeline.js';
+
+/** Where the sample time lies in a sample record, and the record's size (docs/plugin-abi.md). */
+const SAMPLES_HEADER = 8;
+const SAMPLE_BYTES = 24;
+
+export interface WorkerRulesOptions {
+  /** The pipeline's timeline (the same for every worker it starts). */
+  anchor: TimelineAnchor;
+  clock: TimelineClock;
+}
 
 export class WorkerRules {
   readonly #plugin: CompiledPlugin;
   readonly #pipeline: string;
   readonly #repeats: RepeatLog;
+  readonly #timeline: RuleTimeline;
   #rules: CompiledRules;
   #pending: RuleEvent[] = [];
   /** The state changed in a way worth saving now (a rule fired or cleared). */
@@ -22,19 +36,38 @@ export class WorkerRules {
   /** Batches or ticks on which the module trapped. */
   traps = 0;
 
-  constructor(plugin: CompiledPlugin, pipeline: string, repeats: RepeatLog) {
+  constructor(plugin: CompiledPlugin, pipeline: string, repeats: RepeatLog, options: WorkerRulesOptions) {
+    this.#timeline = new RuleTimeline(options.anchor, options.clock);
     this.#plugin = plugin;
     this.#pipeline = pipeline;
     this.#repeats = repeats;
     this.#rules = new CompiledRules(plugin, { pipeline });
   }
 
+  /** A sample batch the encoder gets (not changed: the rules see a copy with timeline times). */
   samples(batch: Uint8Array): void {
-    this.#guarded(() => this.#rules.batch(batch));
+    this.#timeline.advance();
+    const onTimeline = batch.slice();
+    const view = new DataView(onTimeline.buffer);
+    const count = onTimeline.byteLength >= SAMPLES_HEADER ? view.getUint32(0, true) : 0;
+    for (let i = 0, at = SAMPLES_HEADER; i < count && at + SAMPLE_BYTES <= onTimeline.byteLength; i++, at += SAMPLE_BYTES) {
+      view.setFloat64(at, this.#timeline.fromWall(view.getFloat64(at, true)), true);
+    }
+    this.#guarded(() => this.#rules.batch(onTimeline));
   }
 
-  tick(now: number): void {
+  /**
+   * The pipeline's tick: `wallNow` only says whether it is the shutdown tick (+Infinity, which moves
+   * no rule); the rules take the timeline's now.
+   */
+  tick(wallNow: number): void {
+    const now = Number.isFinite(wallNow) ? this.#timeline.advance() : wallNow;
     this.#guarded(() => this.#rules.tick(now));
+  }
+
+  /** Where the timeline stands (saved with the state, so a restart goes on from it). */
+  timeline(): { t: number; wallMs: number } {
+    return { t: this.#timeline.now, wallMs: this.#timeline.toWall(this.#timeline.now) };
   }
 
   /** What was made since the last call, in order. */
@@ -79,7 +112,7 @@ export class WorkerRules {
     try {
       const made = run();
       if (made.length > 0) {
-        this.#pending.push(...made);
+        for (const event of made) this.#pending.push({ ...event, ts: this.#timeline.toWall(event.ts) });
         this.#eventful = true;
       }
     } catch (err) {
