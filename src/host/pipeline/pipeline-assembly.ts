@@ -35,6 +35,7 @@ import { RuleActions, type RuleStatus } from '../rules/rule-actions.js';
 import type { RuleAudit } from '../rules/rule-audit.js';
 import { RuleStateFile, rulesFingerprint } from '../rules/rule-state-file.js';
 import { anchorTimeline, processClock } from '../rules/rule-timeline.js';
+import { StateAfterWrites } from '../rules/state-after-writes.js';
 
 /**
  * Messages the uplink may hold (queued or unacknowledged) before pipelines stop handing it more: about
@@ -118,6 +119,7 @@ export class AssembledPipeline {
   #previousSteps = new Map<number, ResolvedPipeline['steps'][number]>();
   #rules?: RuleActions;
   #stateFile?: RuleStateFile;
+  #stateSaver?: StateAfterWrites;
   /** Told when a crash loop rolled a step back (the gateway takes the pipeline's fingerprint again). */
   onStepsChanged?: (pipeline: ResolvedPipeline) => void;
   /** Told which step a crash loop rolled back, from which version to which (the registry records it). */
@@ -154,15 +156,20 @@ export class AssembledPipeline {
     const saved = await stateFile?.read();
     if (saved && !saved.ok) log.info({ event: 'rule.state_fresh', reason: saved.reason }, `the rules start as nothing seen: ${saved.reason}`);
     let saveFailing = false;
-    const onRuleState = (state: Uint8Array | undefined, restored?: boolean) => {
-      if (restored === true) log.info({ event: 'rule.state_restored', file: stateFile?.file }, 'the rules go on from their saved state (active alarms, for: timers, windows)');
-      else if (restored === false) log.warn({ event: 'rule.state_fresh', reason: 'the compiled rules refused the saved state' }, 'the rules start as nothing seen: the compiled rules refused the saved state');
-      if (!state || !stateFile) return;
+    const saveState = (state: Uint8Array) => {
+      if (!stateFile) return;
       stateFile.save(state).then(() => { saveFailing = false; }, (err: Error) => {
         if (saveFailing) return;
         saveFailing = true;
         log.error({ event: 'rule.state_save_failed', file: stateFile.file, err }, `cannot save the rules' state to ${stateFile.file}: ${err.message}; the rules run on, a restart would start them fresh`);
       });
+    };
+    // After the writes the state's events asked for: a kill -9 between the two must not lose a write.
+    const stateSaver = ruleActions && stateFile ? new StateAfterWrites(() => ruleActions.settled(), saveState) : undefined;
+    const onRuleState = (state: Uint8Array | undefined, restored?: boolean) => {
+      if (restored === true) log.info({ event: 'rule.state_restored', file: stateFile?.file }, 'the rules go on from their saved state (active alarms, for: timers, windows)');
+      else if (restored === false) log.warn({ event: 'rule.state_fresh', reason: 'the compiled rules refused the saved state' }, 'the rules start as nothing seen: the compiled rules refused the saved state');
+      if (state) stateSaver?.offer(state);
     };
     const runner = new PipelineRunner({
       ...(rulesModule ? { rules: rulesModule, onRuleEvents: (events) => ruleActions!.handle(events), onRuleState } : {}),
@@ -204,6 +211,7 @@ export class AssembledPipeline {
     assembled.#pipeline = pipeline;
     if (ruleActions) assembled.#rules = ruleActions;
     if (stateFile) assembled.#stateFile = stateFile;
+    if (stateSaver) assembled.#stateSaver = stateSaver;
     try {
       await runner.start();
     } catch (err) {
@@ -345,6 +353,7 @@ export class AssembledPipeline {
     // The writes the last batches asked for: done (or refused) before the links are gone is too
     // late for most, but each is audited with its outcome.
     await this.#rules?.settled();
+    await this.#stateSaver?.settled();
     await this.#stateFile?.settled();
   }
 
