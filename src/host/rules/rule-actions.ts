@@ -44,6 +44,12 @@ interface RuleRuntime {
   recent: number[];
   /** The rule's writes, one after the other. */
   queue: Promise<void>;
+  /**
+   * Its writes (by index) that the last fire sent (or tried to, or dry): the clear's write-back of
+   * each undoes it and is never held by the rate limit (docs/rules.md, Actions): a stop whose
+   * write-back the limit refused would leave the machine stopped after the cause is gone.
+   */
+  owed: Set<number>;
 }
 
 export class RuleActions {
@@ -56,6 +62,7 @@ export class RuleActions {
       status: { name: r.name, active: false, fired: 0, cleared: 0, writes: { written: 0, failed: 0, interlocked: 0, 'rate-limited': 0, 'dry-run': 0 } },
       recent: [],
       queue: Promise.resolve(),
+      owed: new Set(),
     }));
   }
 
@@ -71,11 +78,11 @@ export class RuleActions {
       else runtime.status.cleared++;
       this.#log(rule, event);
       if (rule.actions.alarmTopic !== null) this.#alarm(rule, event);
-      for (const write of rule.actions.writes) {
+      rule.actions.writes.forEach((write, index) => {
         const value = firing ? write.value : write.onClear;
-        if (value === null) continue;
-        runtime.queue = runtime.queue.then(() => this.#write(rule, runtime, write, value, event));
-      }
+        if (value === null) return;
+        runtime.queue = runtime.queue.then(() => this.#write(rule, runtime, index, value, event));
+      });
     }
   }
 
@@ -117,15 +124,17 @@ export class RuleActions {
     this.#deps.publish(this.#topic(rule.actions.alarmTopic!, rule), Buffer.from(JSON.stringify(alarm)));
   }
 
-  async #write(rule: Rule, runtime: RuleRuntime, write: RuleWrite, value: number, event: RuleEvent): Promise<void> {
+  async #write(rule: Rule, runtime: RuleRuntime, index: number, value: number, event: RuleEvent): Promise<void> {
     const { actions } = rule;
+    const write: RuleWrite = actions.writes[index]!;
+    const undoing = event.kind === 'clear' && runtime.owed.delete(index);
     let outcome: WriteOutcome;
     let extra: Record<string, unknown> = {};
     const now = this.#deps.monotonicMs();
     runtime.recent = runtime.recent.filter((t) => now - t < actions.rateLimit.perMs);
     if (write.interlock !== null && (event.interlocks & (1 << write.interlock)) === 0) {
       outcome = 'interlocked';
-    } else if (runtime.recent.length >= actions.rateLimit.writes) {
+    } else if (!undoing && runtime.recent.length >= actions.rateLimit.writes) {
       outcome = 'rate-limited';
       extra = { limit: `${actions.rateLimit.writes} per ${actions.rateLimit.perMs} ms` };
     } else {
@@ -144,6 +153,7 @@ export class RuleActions {
       }
     }
     runtime.status.writes[outcome]++;
+    if (event.kind === 'fire' && (outcome === 'written' || outcome === 'failed' || outcome === 'dry-run')) runtime.owed.add(index);
     const record = {
       ts: new Date(event.ts).toISOString(),
       at: new Date().toISOString(),
