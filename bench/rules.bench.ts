@@ -18,7 +18,7 @@ const POINTS = 100;
 const BATCH = 256;
 
 function points(): RulePoint[] {
-  return Array.from({ length: POINTS }, (_, id) => ({ id, name: `p${id}`, device: 'plc', deviceIndex: 0, bool: false, text: false, intervalMs: 100, writable: false }));
+  return Array.from({ length: POINTS }, (_, id) => ({ id, name: `p${id}`, device: 'plc', deviceIndex: 0, bool: false, text: false, intervalMs: 100, writable: false, range: null }));
 }
 
 /** `perPoint` rules on every point, each a threshold of its own (`or`-shaped ones when `shape` says so). */

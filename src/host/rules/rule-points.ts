@@ -29,6 +29,7 @@ export function rulePoints(doc: PipelineDocument): RulePoint[] {
       // Coils and holding registers can be written; discrete inputs and input registers cannot. A
       // BACnet point cannot be written yet (the bacnet plugin has no WriteProperty): refused at load.
       writable: p.protocol === 'modbus' && p.access !== 'read' && (p.function === 1 || p.function === 3),
+      range: p.protocol === 'modbus' && p.type !== 'bool' && p.type !== 'string' ? { type: p.type, scale: p.scale, offset: p.offset } : null,
     };
   });
 }
