@@ -29,6 +29,7 @@ import type { WorkerMemory } from '../memory/thread-memory.js';
 import type { CompiledPlugin } from '../engine/engine.js';
 import type { RuleEvent } from '../rules/rule-set.js';
 import type { TimelineAnchor } from '../rules/rule-timeline.js';
+import type { StatePatch } from '../rules/rule-state-map.js';
 import { noWorkerStages, type PipelineStages, type WorkerStages } from './pipeline-stages.js';
 import { LatencyHistogram, STAGE_BOUNDS_MS } from '../metrics/latency-histogram.js';
 
@@ -69,6 +70,8 @@ export interface PipelineOptions {
   onRuleEvents?(events: RuleEvent[]): void;
   /** The rules' state to go on from (saved by a run before); each worker starts from the latest. */
   rulesState?: Uint8Array;
+  /** What the saved state of an earlier run has of these rules, for the first worker (rule-state-map.ts). */
+  rulesPatches?: StatePatch[];
   /** Where the rules' timeline starts (rule-timeline.ts); without it, each worker anchors its own at its start. */
   rulesTimeline?: TimelineAnchor;
   /** Receives the rules' state to save; and at each worker's start whether it took the one it was given. */
@@ -442,7 +445,7 @@ export class PipelineRunner {
       tickMs: o.tickMs ?? 1000,
       pollPort: this.#poll.open(),
       ...(o.rules ? { rules: o.rules } : {}),
-      ...(o.rules && o.rulesState ? { rulesState: o.rulesState } : {}),
+      ...(o.rules && o.rulesState ? { rulesState: o.rulesState } : o.rules && o.rulesPatches ? { rulesPatches: o.rulesPatches } : {}),
       ...(o.rules && o.rulesTimeline ? { rulesTimeline: o.rulesTimeline } : {}),
     };
     const control = new MessageChannel();

@@ -299,6 +299,7 @@ function configure(): { plan: Uint32Array; framing: PlannedFraming | null } | nu
     if (data.rules) {
       rules = new WorkerRules(data.rules, data.context.pipeline, repeats, { anchor: data.rulesTimeline ?? anchorTimeline(processClock), clock: processClock });
       if (data.rulesState) post({ type: 'rules-state', restored: rules.restore(data.rulesState) });
+      else if (data.rulesPatches) post({ type: 'rules-state', restored: rules.restorePatches(data.rulesPatches) });
     }
     const decoder = data.steps[0]!.plugin;
     if (!decoder.facts.polling) return null;

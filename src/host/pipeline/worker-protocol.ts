@@ -11,6 +11,7 @@ import type { LogContext } from '../log-events.js';
 import type { WorkerMemory } from '../memory/thread-memory.js';
 import type { RuleEvent } from '../rules/rule-set.js';
 import type { TimelineAnchor } from '../rules/rule-timeline.js';
+import type { StatePatch } from '../rules/rule-state-map.js';
 import type { WorkerStages } from './pipeline-stages.js';
 
 /** A step as the worker receives it: a CompiledPlugin is structured-clonable (WebAssembly.Module is). */
@@ -42,6 +43,8 @@ export interface WorkerData {
   rules?: CompiledPlugin;
   /** Their state as last saved (rule-state-file.ts), to go on from. */
   rulesState?: Uint8Array;
+  /** Without rulesState: what a saved state of another run has of these rules (rule-state-map.ts). */
+  rulesPatches?: StatePatch[];
   /** Where the rules' timeline starts (rule-timeline.ts): the same for every worker of a run. */
   rulesTimeline?: TimelineAnchor;
 }

@@ -12,6 +12,7 @@ import { logAt } from '../logger.js';
 import type { WriteResult } from '../poll/point-write.js';
 import type { RuleAudit } from './rule-audit.js';
 import type { Rule, RuleEvent, RuleWrite } from './rule-set.js';
+import type { AlarmOfRule } from './rule-state-map.js';
 
 /** Where the write audit is published; `{rule}` is the rule's name. */
 export const WRITE_AUDIT_TOPIC = 'wasmgate/{gateway}/{pipeline}/writes/{rule}';
@@ -89,6 +90,32 @@ export class RuleActions {
   /** Resolves once every write asked so far has been done or refused. */
   async settled(): Promise<void> {
     await Promise.all(this.#rules.map((r) => r.queue));
+  }
+
+  /** Rules whose alarm was active in the state the rules went on from (rule-state-map.ts). */
+  restoredActive(rules: readonly number[]): void {
+    for (const r of rules) {
+      const runtime = this.#rules[r];
+      if (runtime) runtime.status.active = true;
+    }
+  }
+
+  /** What each rule's alarm needs to be withdrawn by a later rule set, saved with the state. */
+  alarms(): AlarmOfRule[] {
+    return this.#deps.pipeline.rules.rules.map((r) => ({ rule: r.name, topic: r.actions.alarmTopic === null ? null : this.#topic(r.actions.alarmTopic, r), severity: r.severity, condition: r.text }));
+  }
+
+  /**
+   * An alarm active in the saved state whose rule the rule set no longer has as it was (removed, or
+   * its conditions or timing changed): cleared, marked withdrawn, now. No write-back: the rule that
+   * would write it is not the one that wrote, and a configuration change must not move the plant.
+   */
+  withdraw(alarm: AlarmOfRule): void {
+    const ts = new Date().toISOString();
+    this.#deps.logger.warn({ event: 'rule.alarm_withdrawn', pipeline: this.#deps.pipeline.name, rule: alarm.rule, severity: alarm.severity, ts }, `rule ${alarm.rule} was active and is no longer in the rule set as it was (removed or changed): its alarm is withdrawn`);
+    if (alarm.topic === null) return;
+    const message = { rule: alarm.rule, state: 'cleared', withdrawn: true, severity: alarm.severity, ts, gateway: this.#deps.gatewayId, pipeline: this.#deps.pipeline.name, condition: alarm.condition };
+    this.#deps.publish(alarm.topic, Buffer.from(JSON.stringify(message)));
   }
 
   status(): RuleStatus[] {

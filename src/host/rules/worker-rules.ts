@@ -12,6 +12,7 @@ import { isWgError } from '../errors.js';
 import type { RepeatLog } from '../pipeline/repeat-log.js';
 import { CompiledRules, RULES_PLUGIN } from './compiled-rules.js';
 import type { RuleEvent } from './rule-set.js';
+import type { StatePatch } from './rule-state-map.js';
 import { RuleTimeline, type TimelineAnchor, type TimelineClock } from './rule-timeline.js';
 
 /** Where the sample time lies in a sample record, and the record's size (docs/plugin-abi.md). */
@@ -77,7 +78,22 @@ export class WorkerRules {
     return out;
   }
 
-  /** Takes a saved state (rule-state-file.ts); false when the module refuses it (another layout). */
+  /** Puts what a saved state of another run has of this rule set (rule-state-map.ts) into the fresh state; false when the module refuses it. */
+  restorePatches(patches: readonly StatePatch[]): boolean {
+    try {
+      const state = this.#rules.snapshot();
+      for (const patch of patches) {
+        if (patch.offset + patch.bytes.byteLength > state.byteLength) return false;
+        state.set(patch.bytes, patch.offset);
+      }
+      return this.restore(state);
+    } catch (err) {
+      if (!isWgError(err)) throw err;
+      return false;
+    }
+  }
+
+  /** Takes a state of this module (the worker before this one); false when the module refuses it. */
   restore(state: Uint8Array): boolean {
     try {
       return this.#rules.restore(state);
