@@ -92,6 +92,7 @@ export const LOG_EVENTS = {
   'rule.state_save_failed': { concerns: 'pipeline', means: "the rules' state could not be saved in data_dir; they run on, a restart would start them fresh" },
   'rule.eval_failed': { concerns: 'pipeline', means: "the compiled rules trapped on a batch: its events are lost, the rules' state starts again" },
   'rule.audit_failed': { concerns: 'gateway', means: "a rule write could not be recorded in the audit file in data_dir (it is still published)" },
+  'rule.audit_rotated': { concerns: 'gateway', means: 'the rules audit file reached 8 MiB and was moved to rules-audit.1.jsonl (the one before dropped); a new one begun (`bytes`)' },
   'rule.alarm_withdrawn': { concerns: 'pipeline', means: 'an alarm active in the saved state whose rule was removed or changed is cleared, marked withdrawn (`rule`; no write-back)' },
   'fleet.connected': { concerns: 'gateway', means: 'the fleet client reached its broker and listens on its command topics (docs/fleet.md)' },
   'fleet.connect_failed': { concerns: 'gateway', means: 'the fleet client cannot connect or subscribe (said once per distinct reason); it retries' },
