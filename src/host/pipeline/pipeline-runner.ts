@@ -123,6 +123,8 @@ export interface PipelineStatus {
   watchdogKills: number;
   batchesDropped: number;
   batchesDone: number;
+  /** Batches or ticks on which the compiled rules trapped (their events lost, the rules started afresh). */
+  rulesEvalErrors: number;
   steps: StepCounters[];
   /** The decoder's polling instance (in the worker), when the source polls. */
   polling?: PollingCounters;
@@ -175,6 +177,9 @@ export class PipelineRunner {
   #framing?: PlannedFraming;
   #workerDropped = 0;
   #droppedBefore = 0;
+  /** Rule evaluation traps: this worker's, and those of the workers before it. */
+  #workerRuleErrors = 0;
+  #ruleErrorsBefore = 0;
   #restarts = 0;
   #kills = 0;
   #skipped = 0;
@@ -275,6 +280,7 @@ export class PipelineRunner {
       watchdogKills: this.#kills,
       batchesDropped: this.#droppedBefore + this.#workerDropped + this.#skipped,
       batchesDone: Atomics.load(this.#views.ints, BATCHES_DONE),
+      rulesEvalErrors: this.#ruleErrorsBefore + this.#workerRuleErrors,
       steps: this.#counters,
       ...(this.#polling ? { polling: sumPolling(this.#pollingBefore, this.#polling) } : {}),
       ingress: this.ingress.stats(),
@@ -459,6 +465,8 @@ export class PipelineRunner {
     worker.once('exit', () => this.#live.delete(worker));
     this.#droppedBefore += this.#workerDropped;
     this.#workerDropped = 0;
+    this.#ruleErrorsBefore += this.#workerRuleErrors;
+    this.#workerRuleErrors = 0;
     if (this.#polling) this.#pollingBefore = sumPolling(this.#pollingBefore, this.#polling);
     this.#polling = undefined;
     return new Promise<void>((resolve, reject) => {
@@ -484,6 +492,7 @@ export class PipelineRunner {
             this.#memory = m.memory;
             this.#workerStages = m.stages;
             this.#workerDropped = m.batchesDropped;
+            this.#workerRuleErrors = m.rulesEvalErrors ?? 0;
             if (m.polling) this.#polling = m.polling;
             if (m.steps.some((s) => s.batches > 0)) this.#restartDelay = 100;
             break;

@@ -141,7 +141,7 @@ function reportCounters(): boolean {
   if (!watched(WatchedCall.STATS, () => chain.collectStats())) return false;
   repeats.flush();
   const memory = { ...isolateMemory(), wasmSteps: chain.memoryBytes, wasmPolling: polling?.memoryBytes ?? 0 };
-  post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped, ...(polling ? { polling: polling.counters } : {}), memory, stages: stages.snapshot() });
+  post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped, ...(polling ? { polling: polling.counters } : {}), ...(rules ? { rulesEvalErrors: rules.traps } : {}), memory, stages: stages.snapshot() });
   return true;
 }
 

@@ -53,7 +53,8 @@ export type WorkerMessage =
   /** `plan`: the decoder's request plan (one device index per request), when it polls. */
   | { type: 'ready'; plan?: Uint32Array; framing?: PlannedFraming }
   | { type: 'log'; level: number; message: string; context: LogContext }
-  | { type: 'counters'; steps: StepCounters[]; batchesDropped: number; polling?: PollingCounters; memory: WorkerMemory; stages: WorkerStages }
+  /** `rulesEvalErrors`: batches or ticks on which the compiled rules trapped, in this worker. */
+  | { type: 'counters'; steps: StepCounters[]; batchesDropped: number; polling?: PollingCounters; memory: WorkerMemory; stages: WorkerStages; rulesEvalErrors?: number }
   | { type: 'configure-failed'; code: string; message: string; context: Record<string, unknown> }
   | { type: 'stopped' }
   /** What the rules made on a batch or tick whose output was committed, in order. */
