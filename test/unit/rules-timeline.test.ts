@@ -95,3 +95,24 @@ test('a restart resumes the timeline where the saved state left it, the downtime
   // The wall clock reads earlier than at the save (stepped back while down): no time passed.
   assert.deepEqual(anchorTimeline(clock, { t: clock.wall + HOUR, wallMs: clock.wall + 2 * HOUR }), { t: clock.wall + HOUR, monotonicMs: clock.mono });
 });
+
+test('between steps the offset holds still: samples lie on the timeline as far apart as their wall times, whatever the jitter of reading two clocks', () => {
+  const clock = new SetClock();
+  const timeline = new RuleTimeline(anchorTimeline(clock), clock);
+  const first = clock.wall;
+  timeline.advance();
+  const a = timeline.fromWall(first);
+  // The wall clock reads up to 0.9 ms off the monotonic one at each advance (Date.now() is whole ms).
+  clock.pass(1000);
+  clock.mono += 0.9;
+  timeline.advance();
+  assert.equal(timeline.fromWall(first + 1000) - a, 1000);
+  assert.equal(timeline.steps, 0);
+  // A thread held 50 ms between reading the two clocks is no step either.
+  let reads = 0;
+  const held: TimelineClock = { wallMs: () => clock.wall, monotonicMs: () => clock.mono + (reads++ % 2 === 1 ? 50 : 0) };
+  const other = new RuleTimeline(anchorTimeline(clock), held);
+  reads = 0;
+  other.advance();
+  assert.equal(other.steps, 0);
+});

@@ -9,7 +9,7 @@
  * anchored once per pipeline start at the wall clock of that moment, or where the saved state left
  * it (resumeAnchor): so it reads like wall time until the first step, and after one it goes on at
  * the pace of real seconds. A sample carries the wall time it was taken; it is put on the timeline
- * by the offset between the two clocks as it stands when the rules see it, never later than the
+ * by the offset between the two clocks (as of the last step noticed), never later than the
  * timeline's now, and after a step never before the timeline's time when the step was noticed (a
  * sample taken before a step forward would otherwise look older by the step). What the rules make
  * is stamped back on the wall clock with the same offset, so alarms carry wall time.
@@ -67,19 +67,29 @@ export class RuleTimeline {
   constructor(anchor: TimelineAnchor, clock: TimelineClock) {
     this.#anchor = anchor;
     this.#clock = clock;
-    this.#now = this.#read();
+    this.#now = this.#at(clock.monotonicMs());
     this.#offset = this.#now - clock.wallMs();
   }
 
-  /** Reads the clocks, once per batch or tick: the timeline's now. */
+  /**
+   * Reads the clocks, once per batch or tick: the timeline's now. The offset between the two clocks
+   * is kept as it is until it moves by more than STEP_TOLERANCE_MS (a step), so that between steps
+   * samples lie on the timeline exactly as far apart as their wall times: NTP slews both clocks
+   * alike, and re-reading the offset each time would only add the jitter of reading two clocks.
+   * A reading in which the thread was held between the two clocks (the monotonic clock moved past
+   * the tolerance around the wall clock's reading, on a loaded machine) says nothing of a step.
+   */
   advance(): number {
-    const now = this.#read();
-    const offset = now - this.#clock.wallMs();
-    if (Math.abs(offset - this.#offset) > STEP_TOLERANCE_MS) {
+    const before = this.#clock.monotonicMs();
+    const wall = this.#clock.wallMs();
+    const after = this.#clock.monotonicMs();
+    const now = this.#at(after);
+    const offset = this.#at((before + after) / 2) - wall;
+    if (after - before <= STEP_TOLERANCE_MS && Math.abs(offset - this.#offset) > STEP_TOLERANCE_MS) {
       this.#floor = this.#now;
+      this.#offset = offset;
       this.steps++;
     }
-    this.#offset = offset;
     this.#now = now;
     return now;
   }
@@ -98,7 +108,7 @@ export class RuleTimeline {
     return this.#now;
   }
 
-  #read(): number {
-    return this.#anchor.t + (this.#clock.monotonicMs() - this.#anchor.monotonicMs);
+  #at(monotonicMs: number): number {
+    return this.#anchor.t + (monotonicMs - this.#anchor.monotonicMs);
   }
 }
