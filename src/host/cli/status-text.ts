@@ -25,7 +25,7 @@ export function statusText(status: ControlStatus): string[] {
     if (p.rules.length > 0) {
       const active = p.rules.filter((r) => r.active).map((r) => r.name);
       const sum = (k: keyof RuleStatus['writes']) => p.rules.reduce((n, r) => n + r.writes[k], 0);
-      lines.push(`  rules: ${p.rules.length} loaded, ${active.length} active${active.length > 0 ? ` (${active.join(', ')})` : ''}; ${p.rules.reduce((n, r) => n + r.fired, 0)} fired, ${p.rules.reduce((n, r) => n + r.cleared, 0)} cleared; writes ${sum('written')} written, ${sum('failed')} failed, ${sum('interlocked')} interlocked, ${sum('rate-limited')} rate-limited, ${sum('dry-run')} dry-run; ${p.rulesEvalErrors} eval errors`);
+      lines.push(`  rules: ${p.rules.length} loaded, ${active.length} active${active.length > 0 ? ` (${active.join(', ')})` : ''}; ${p.rules.reduce((n, r) => n + r.fired, 0)} fired, ${p.rules.reduce((n, r) => n + r.cleared, 0)} cleared; writes ${sum('written')} written, ${sum('failed')} failed, ${sum('interlocked')} interlocked, ${sum('rate-limited')} rate-limited, ${sum('dry-run')} dry-run; ${p.rulesEvalErrors ?? 0} eval errors`);
     }
     const swaps = p.swaps;
     if (swaps && swaps.swaps + swaps.refused + swaps.rollbacks > 0) {

@@ -86,6 +86,9 @@ export class WorkerRules {
         if (patch.offset + patch.bytes.byteLength > state.byteLength) return false;
         state.set(patch.bytes, patch.offset);
       }
+      // Saved at the first batch: the file then holds this rule set's pieces, so a crash soon after
+      // a reload does not withdraw the removed rules' alarms a second time.
+      this.#eventful = true;
       return this.restore(state);
     } catch (err) {
       if (!isWgError(err)) throw err;
