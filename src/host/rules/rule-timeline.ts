@@ -99,6 +99,21 @@ export class RuleTimeline {
     return Math.min(this.#now, Math.max(this.#floor, ts + this.#offset));
   }
 
+  /**
+   * fromWall() on `count` times of `times` from index `first`, every `stride`, in place: the hot
+   * path (every sample of every batch), one pass with the offset and the bounds read once.
+   */
+  fromWallEach(times: Float64Array, first: number, stride: number, count: number): void {
+    const offset = this.#offset;
+    const floor = this.#floor;
+    const now = this.#now;
+    for (let i = 0, at = first; i < count; i++, at += stride) {
+      const t = times[at]! + offset;
+      // NaN stays NaN, as with Math.min and Math.max.
+      times[at] = t > now ? now : t < floor ? floor : t;
+    }
+  }
+
   /** A timeline time on the wall clock, as of the last advance(). */
   toWall(t: number): number {
     return t - this.#offset;

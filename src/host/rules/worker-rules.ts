@@ -7,6 +7,7 @@
  * timeline (rule-timeline.ts): each batch's sample times are put on it, and what the module makes
  * is stamped back on the wall clock.
  */
+import { endianness } from 'node:os';
 import type { CompiledPlugin } from '../engine/engine.js';
 import { isWgError } from '../errors.js';
 import type { RepeatLog } from '../pipeline/repeat-log.js';
@@ -18,6 +19,8 @@ import { RuleTimeline, type TimelineAnchor, type TimelineClock } from './rule-ti
 /** Where the sample time lies in a sample record, and the record's size (docs/plugin-abi.md). */
 const SAMPLES_HEADER = 8;
 const SAMPLE_BYTES = 24;
+/** The ABI is little-endian; a Float64Array reads it as such only on a little-endian machine. */
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 export interface WorkerRulesOptions {
   /** The pipeline's timeline (the same for every worker it starts). */
@@ -48,11 +51,16 @@ export class WorkerRules {
   /** A sample batch the encoder gets (not changed: the rules see a copy with timeline times). */
   samples(batch: Uint8Array): void {
     this.#timeline.advance();
+    // A copy of its own (offset 0, so 8-aligned): the sample times are f64 at 8 + 24 i, every third f64.
     const onTimeline = batch.slice();
-    const view = new DataView(onTimeline.buffer);
-    const count = onTimeline.byteLength >= SAMPLES_HEADER ? view.getUint32(0, true) : 0;
-    for (let i = 0, at = SAMPLES_HEADER; i < count && at + SAMPLE_BYTES <= onTimeline.byteLength; i++, at += SAMPLE_BYTES) {
-      view.setFloat64(at, this.#timeline.fromWall(view.getFloat64(at, true)), true);
+    if (onTimeline.byteLength >= SAMPLES_HEADER) {
+      const count = Math.min(new DataView(onTimeline.buffer).getUint32(0, true), Math.floor((onTimeline.byteLength - SAMPLES_HEADER) / SAMPLE_BYTES));
+      if (LITTLE_ENDIAN) {
+        this.#timeline.fromWallEach(new Float64Array(onTimeline.buffer, 0, onTimeline.byteLength >>> 3), SAMPLES_HEADER / 8, SAMPLE_BYTES / 8, count);
+      } else {
+        const view = new DataView(onTimeline.buffer);
+        for (let i = 0, at = SAMPLES_HEADER; i < count; i++, at += SAMPLE_BYTES) view.setFloat64(at, this.#timeline.fromWall(view.getFloat64(at, true)), true);
+      }
     }
     this.#guarded(() => this.#rules.batch(onTimeline));
   }
@@ -131,7 +139,10 @@ export class WorkerRules {
     try {
       const made = run();
       if (made.length > 0) {
-        for (const event of made) this.#pending.push({ ...event, ts: this.#timeline.toWall(event.ts) });
+        for (const event of made) {
+          (event as { ts: number }).ts = this.#timeline.toWall(event.ts);
+          this.#pending.push(event);
+        }
         this.#eventful = true;
       }
     } catch (err) {
