@@ -111,3 +111,21 @@ test('the same rule set takes back every rule; an active alarm stays active and 
   assert.deepEqual(next.batch(sample(1, POINTS.temp, 99)), [], 'no second fire');
   assert.deepEqual(next.batch(sample(2, POINTS.temp, 44)).map((e) => e.kind), ['clear']);
 });
+
+test('a rule whose writes changed is another rule (its alarm withdrawn); one whose severity or message changed keeps its state', async () => {
+  const write = (value: string) => `actions: { write: [ { point: boiler.stop, value: ${value}, on_clear: false } ] }`;
+  const before = await ruleSet([
+    `  - { name: trip, when: "plc1:boiler.temp > 50", ${write('true')} }`,
+    '  - { name: note, when: "plc1:boiler.temp > 40", severity: minor, message: before }',
+  ]);
+  const after = await ruleSet([
+    `  - { name: trip, when: "plc1:boiler.temp > 50", ${write('false')} }`,
+    '  - { name: note, when: "plc1:boiler.temp > 40", severity: major, message: after }',
+  ]);
+  const running = new CompiledRules(compileRuleSet(before, 'p1'), { pipeline: 'p1' });
+  assert.equal(running.batch(sample(0, POINTS.temp, 99)).length, 2);
+  const saved = new StateMapLayout(before, POINT_KEYS).take(running.snapshot(), []);
+  const layout = new StateMapLayout(after, POINT_KEYS);
+  assert.deepEqual(layout.merge(saved).activeRules, [1]);
+  assert.deepEqual(layout.withdrawn(saved).map((a) => a.rule), ['trip']);
+});

@@ -92,11 +92,17 @@ export class RuleActions {
     await Promise.all(this.#rules.map((r) => r.queue));
   }
 
-  /** Rules whose alarm was active in the state the rules went on from (rule-state-map.ts). */
+  /**
+   * Rules whose alarm was active in the state the rules went on from (rule-state-map.ts). Their
+   * fire's writes are taken as sent (the state was saved only once they were settled, and what
+   * they did is not known here): the clear's write-back undoes them past the rate limit.
+   */
   restoredActive(rules: readonly number[]): void {
     for (const r of rules) {
       const runtime = this.#rules[r];
-      if (runtime) runtime.status.active = true;
+      if (!runtime) continue;
+      runtime.status.active = true;
+      this.#deps.pipeline.rules.rules[r]?.actions.writes.forEach((_, index) => runtime.owed.add(index));
     }
   }
 

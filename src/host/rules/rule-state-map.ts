@@ -7,6 +7,8 @@
  * one rule resets that rule alone, and an alarm whose rule was removed or changed is withdrawn
  * (rule-actions.ts) rather than left active forever.
  *
+ * A rule's fingerprint covers what decides it and what it writes (ruleKey).
+ *
  * The module's memory holds the pieces at fixed offsets; a snapshot (wg_snapshot) is that region.
  */
 import { createHash } from 'node:crypto';
@@ -68,9 +70,15 @@ export class StateMapLayout {
     return out;
   }
 
-  /** `rule <name> <fingerprint>`: a rule whose conditions or timing changed is another rule. */
+  /**
+   * `rule <name> <fingerprint>`: a rule whose conditions, timing or writes changed is another rule.
+   * The writes count because an active alarm kept across a change of its write would have its
+   * clear write back to a point (or a value) its fire never wrote; its severity, message, log,
+   * interlocks, rate limit and dry run may change and keep it.
+   */
   ruleKey(rule: Rule): string {
-    const decides = JSON.stringify([this.#canon(rule.when), rule.clear && this.#canon(rule.clear), rule.relaxed && this.#canon(rule.relaxed), rule.forMs]);
+    const writes = rule.actions.writes.map((w) => [this.#point(w.point), w.value, w.onClear]);
+    const decides = JSON.stringify([this.#canon(rule.when), rule.clear && this.#canon(rule.clear), rule.relaxed && this.#canon(rule.relaxed), rule.forMs, writes]);
     return `${RULE_PREFIX}${rule.name} ${createHash('sha256').update(decides).digest('hex').slice(0, 16)}`;
   }
 
