@@ -1,7 +1,7 @@
 /**
  * docs/rules.md stays true (issue 10, D): every YAML block of it is marked with what it is and loads
  * with the real config loader and the built-in plugins, in a pipeline whose devices have the points
- * the page says; each rule of the refused examples fails alone, with one problem on its own line
+ * the page says (a `source:` block brings its own devices); each rule of the refused examples fails alone, with one problem on its own line
  * whose message holds what its `# refused:` comment quotes. A YAML block without a mark fails the
  * test, so no example escapes it.
  */
@@ -69,11 +69,12 @@ test('every YAML block of docs/rules.md is marked, and each example loads as the
   assert.equal(blocks.length, yamlBlocks, 'every ```yaml block has a <!-- kind: name --> mark on the line before');
   const files = new Map(blocks.filter((b) => b.kind === 'include').map((b) => [b.name, b.text]));
   const loadable = blocks.filter((b) => b.kind !== 'include' && b.kind !== 'refused');
-  assert.deepEqual(loadable.map((b) => `${b.kind}: ${b.name}`), ['rules: intro', 'rules: every-form', 'pipeline: anomaly', 'rule: actions']);
+  assert.deepEqual(loadable.map((b) => `${b.kind}: ${b.name}`), ['rules: intro', 'rules: every-form', 'pipeline: anomaly', 'rule: actions', 'source: bacnet']);
   for (const block of loadable) {
     let pipeline: string[];
     if (block.kind === 'rules') pipeline = [...SOURCE, STEPS, PUBLISH, ...lines(block.text)];
     else if (block.kind === 'pipeline') pipeline = [...SOURCE, PUBLISH, ...lines(block.text)];
+    else if (block.kind === 'source') pipeline = ['pipeline: { name: boiler-room }', 'steps: [ { plugin: bacnet }, { plugin: json } ]', PUBLISH, ...lines(block.text)];
     else if (block.kind === 'rule') pipeline = [...SOURCE, STEPS, PUBLISH, 'rules:', '  - name: example', '    when: plc1:boiler.temp > 95', ...lines(block.text)];
     else throw new Error(`unknown block kind ${block.kind}`);
     const loaded = await load(pipeline, files);
