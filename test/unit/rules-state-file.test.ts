@@ -129,3 +129,16 @@ test('a rule whose writes changed is another rule (its alarm withdrawn); one who
   assert.deepEqual(layout.merge(saved).activeRules, [1]);
   assert.deepEqual(layout.withdrawn(saved).map((a) => a.rule), ['trip']);
 });
+
+test('a point added since the state was saved counts its stale() from the start that took the state back, not from the first time ever seen', async () => {
+  const set = await ruleSet(['  - { name: silent, when: "stale(plc2:boiler.temp, 30s)" }']);
+  // Saved when plc2's point had another name: the new one is not in the saved state.
+  const beforeKeys = [...POINT_KEYS.slice(0, 5), 'plc2:boiler.temp-old'];
+  const running = new CompiledRules(compileRuleSet(set, 'p1'), { pipeline: 'p1' });
+  running.batch(sample(0, POINTS.temp, 20));
+  const saved = new StateMapLayout(set, beforeKeys).take(running.snapshot(), []);
+  // Taken back at 100 s on the timeline: stale from 100 s, so it fires at 130 s, not at once.
+  const next = restored(set, new StateMapLayout(set, POINT_KEYS).merge(saved, 100_000).patches);
+  assert.deepEqual(next.tick(129_999), []);
+  assert.deepEqual(next.tick(130_000).map((e) => e.kind), ['fire']);
+});

@@ -50,10 +50,11 @@ export class RuleStateKeeper {
       if (saved) deps.logger.info({ event: 'rule.state_fresh', reason: saved.reason }, `the rules start as nothing seen: ${saved.reason}`);
       return new RuleStateKeeper(deps, layout, anchorTimeline(deps.clock), undefined, 0);
     }
-    const { patches, keptRules, activeRules } = layout.merge(saved.pieces);
+    const anchor = anchorTimeline(deps.clock, saved.timeline);
+    const { patches, keptRules, activeRules } = layout.merge(saved.pieces, anchor.t);
     for (const alarm of layout.withdrawn(saved.pieces)) deps.actions.withdraw(alarm);
     deps.actions.restoredActive(activeRules);
-    return new RuleStateKeeper(deps, layout, anchorTimeline(deps.clock, saved.timeline), patches, keptRules.length);
+    return new RuleStateKeeper(deps, layout, anchor, patches, keptRules.length);
   }
 
   /** The runner's onRuleState: a state to save, or at a worker's start whether it took the one it was given. */

@@ -99,11 +99,22 @@ export class StateMapLayout {
     return out;
   }
 
-  /** What of `saved` this rule set takes back, as patches of its fresh state; and which rules it keeps. */
-  merge(saved: ReadonlyMap<string, Uint8Array>): { patches: StatePatch[]; keptRules: number[]; activeRules: number[] } {
+  /**
+   * What of `saved` this rule set takes back, as patches of its fresh state; and which rules it
+   * keeps. A point the saved state does not know (added since) gets `now` (the timeline's time at
+   * the start) as its last good time: its stale() counts from when it was added, not from the first
+   * time the rule set ever saw, which may be long before the point existed.
+   */
+  merge(saved: ReadonlyMap<string, Uint8Array>, now?: number): { patches: StatePatch[]; keptRules: number[]; activeRules: number[] } {
     const patches: StatePatch[] = [];
     for (const [key, parts] of this.pieces()) {
       const bytes = saved.get(key);
+      if (!bytes && now !== undefined && key.startsWith('point ')) {
+        const lastGood = new Uint8Array(8);
+        new DataView(lastGood.buffer).setFloat64(0, now, true);
+        patches.push({ offset: parts[1]!.offset, bytes: lastGood });
+        continue;
+      }
       if (!bytes || bytes.byteLength !== parts.reduce((n, p) => n + p.length, 0)) continue;
       let at = 0;
       for (const part of parts) {
