@@ -37,6 +37,10 @@ export function statusText(status: ControlStatus): string[] {
       const last = l.lastError && !l.connected ? `; last error: ${l.lastError}` : '';
       lines.push(`  link ${l.link} (${l.kind}): ${l.connected ? 'connected' : 'not connected'}, utilisation ${(l.utilisation * 100).toFixed(1)}%, ${l.transactions} transactions${last}`);
     }
+    for (const src of p.pushSources ?? []) {
+      const refused = Object.entries(src.refused).filter(([, n]) => n > 0).map(([reason, n]) => `${n} ${reason}`);
+      lines.push(`  push source ${src.name} (${src.kind}, ${src.endpoint}): ${src.listening ? 'listening' : 'not listening'}; ${src.accepted} accepted, ${refused.length > 0 ? `refused ${refused.join(', ')}` : 'none refused'}, ${src.waiting} waiting for the ring`);
+    }
     for (const d of p.devices) {
       const state = d.quarantined ? 'quarantined' : d.connected ? 'connected' : 'not connected';
       const rtt = d.lastRttMs !== undefined ? `, last answer in ${d.lastRttMs.toFixed(1)} ms` : '';

@@ -5,7 +5,7 @@
 
 export const ABI_MAJOR = 1;
 /** The newest minor version of ABI_MAJOR this host speaks (docs/plugin-abi.md, History). */
-export const ABI_MINOR = 4;
+export const ABI_MINOR = 5;
 export const ABI_MARKER = `wasmgate_abi_v${ABI_MAJOR}`;
 /** Any export named like a version marker, to report "built for ABI vN" precisely. */
 export const ABI_MARKER_PATTERN = /^wasmgate_abi_v(\d+)$/;
@@ -82,7 +82,7 @@ export const FrameField = {
   reqLen: 24,
   respLen: 26,
 } as const;
-export const FrameStatus = { ok: 0, timeout: 1, linkLost: 2, unsolicited: 3 } as const;
+export const FrameStatus = { ok: 0, timeout: 1, linkLost: 2, unsolicited: 3, pushed: 4 } as const;
 /** ABI 1.4: the request index of an unsolicited frame (no request asked for it). */
 export const NO_REQUEST = 0xffff;
 /** ABI 1.4: the device index of an unsolicited frame no configured device sent. */
@@ -98,6 +98,17 @@ export const UNSOLICITED_MINOR = 4;
 export function takesUnsolicited(manifestAbi: number | undefined): boolean {
   if (manifestAbi === undefined || Math.trunc(manifestAbi) !== ABI_MAJOR) return false;
   return Math.round((manifestAbi - ABI_MAJOR) * 10) >= UNSOLICITED_MINOR;
+}
+
+/** ABI 1.5: the point of a pushed frame whose resource stands for its whole device (the u32 at offset 12). */
+export const NO_POINT_PUSHED = 0xffffffff;
+/** The first minor version whose decoders are handed pushed frames (docs/plugin-abi.md, "Pushed frames"). */
+export const PUSHED_MINOR = 5;
+
+/** Whether a decoder whose manifest declares `manifestAbi` reads pushed frame records (ABI 1.5). */
+export function takesPushed(manifestAbi: number | undefined): boolean {
+  if (manifestAbi === undefined || Math.trunc(manifestAbi) !== ABI_MAJOR) return false;
+  return Math.round((manifestAbi - ABI_MAJOR) * 10) >= PUSHED_MINOR;
 }
 
 /** Message record: u32 len, u32 point (or NO_POINT), payload, padded to 4. */

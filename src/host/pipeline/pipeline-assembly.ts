@@ -22,7 +22,8 @@ import type { DeviceProtocol } from './poll-channel.js';
 import { sourceKind } from '../sources/source-kinds.js';
 import { characterTimeMs } from '../../hal/serial-timing.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
-import { takesUnsolicited } from '../engine/abi.js';
+import { takesPushed, takesUnsolicited } from '../engine/abi.js';
+import type { PushListener, PushSourceStatus } from '../sources/push-source.js';
 import { RuleProtocol } from '../poll/rule-protocol.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
 import type { StepCounters } from './chain.js';
@@ -42,6 +43,12 @@ import { processClock } from '../rules/rule-timeline.js';
  * 2-3 MB of small JSON messages. Past it, readings wait in the rings and then at the source.
  */
 const UPLINK_BACKLOG_LIMIT = 10_000;
+/**
+ * Bytes a pushed record's request part (sender, resource, media type) may take: an IPv6 address and
+ * port, a resource of at most 255 bytes (the config's limit), a media type of at most 127; a push
+ * source's bodies are capped at what the ring's record holds after it.
+ */
+const PUSHED_REQUEST_BYTES = 512;
 /** How long a stop waits for the transactions on the wire before it closes the links under them. */
 const STOP_GRACE_MS = 1_000;
 
@@ -93,6 +100,8 @@ export interface AssembledPipelineStatus extends PipelineStatus {
   published: number;
   /** Each rule: active or not, fired and cleared counts, writes by outcome (docs/rules.md). */
   rules: RuleStatus[];
+  /** Each push source (CoAP server, MQTT subscription) of the pipeline: what it took and refused. */
+  pushSources: PushSourceStatus[];
 }
 
 /** A step the crash-loop guard rolled back: the version it ran (`from`) and the one it runs again (`to`). */
@@ -108,7 +117,9 @@ export class AssembledPipeline {
   readonly name: string;
   #runner: PipelineRunner;
   #pollers: DevicePoller[] = [];
+  /** By link index; a push source's link has a listener instead (`#listeners`). */
   #links: LinkArbiter[] = [];
+  #listeners: PushListener[] = [];
   #leases: LinkLease[] = [];
   #ingress: FrameIngress;
   #published = 0;
@@ -192,8 +203,13 @@ export class AssembledPipeline {
       },
     });
     const decoder = compiled[0]!;
-    if (!decoder.facts.polling) {
+    const polls = pipeline.source.links.some((l) => l.transport !== 'push');
+    const pushes = pipeline.source.links.some((l) => l.transport === 'push');
+    if (polls && !decoder.facts.polling) {
       throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: pipeline.name, plugin: decoder.name, detail: `the source polls devices, but decoder ${decoder.name} does not export the polling group` });
+    }
+    if (pushes && !takesPushed(pipeline.steps[0]?.manifest.abi)) {
+      throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: pipeline.name, plugin: decoder.name, detail: `the source takes what devices push, but decoder ${decoder.name} declares abi ${pipeline.steps[0]?.manifest.abi ?? 1}: pushed frames go to decoders of 1.5 or later (the payload plugin is one)` });
     }
     assembled = new AssembledPipeline(pipeline.name, runner, pipeline.steps[0]?.manifest.abi);
     assembled.#pipeline = pipeline;
@@ -207,7 +223,8 @@ export class AssembledPipeline {
       await runner.stop();
       throw err;
     }
-    const plan = runner.plan!;
+    // A decoder without the polling group (a push source's) has no plan: no requests for any device.
+    const plan = runner.plan ?? new Uint32Array(0);
     // Framing by the decoder's rule when it declared one that holds; else each call in the worker.
     // Each device is framed by the rule of its own framing (tcp, rtu); without rules, call by call in the worker.
     const rules = runner.framing ? new RuleProtocol(runner.framing, pipeline.name) : undefined;
@@ -218,8 +235,18 @@ export class AssembledPipeline {
     const join = deps.links ?? new SharedLinks();
     for (const link of links) {
       const served = link.devices.map((d) => devices[d]!);
+      if (link.transport === 'push') {
+        const ingress = assembled.#ingress;
+        const listener = sourceKind(link.kind)!.listen!(link, served, {
+          ingress: { push: (frame) => ingress.writePushed(frame), maxBodyBytes: Math.min(link.maxBodyBytes, ingress.maxPushedBody(PUSHED_REQUEST_BYTES)) },
+          clock: deps.clock,
+          log: (level, message, ctx) => logAt(log, level, message, ctx),
+        });
+        assembled.#listeners.push(listener);
+        continue;
+      }
       const lease = join.join(link, pipeline.name, () => {
-        const transport = deps.transport ? deps.transport(link, served) : sourceKind(link.kind)!.transport(link, served);
+        const transport = deps.transport ? deps.transport(link, served) : sourceKind(link.kind)!.transport!(link, served);
         const arbiter = new LinkArbiter(link, transport, deps.clock, link.transport === 'serial' ? characterTimeMs(link) : 0);
         // The devices of a link share its framing: the first one's protocol delimits for all of them.
         const protocol = protocolOf(link.devices[0]!);
@@ -245,10 +272,11 @@ export class AssembledPipeline {
         return arbiter;
       });
       assembled.#leases.push(lease);
-      assembled.#links.push(lease.arbiter);
+      assembled.#links[link.index] = lease.arbiter;
     }
     for (const [position, device] of devices.entries()) {
       const link = links[device.link]!;
+      if (link.transport === 'push') continue;
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);
       const where = link.transport === 'serial' ? { path: link.path } : { host: link.host, port: link.port };
       const poller = new DevicePoller({
@@ -268,6 +296,14 @@ export class AssembledPipeline {
       log.info({ event: 'device.polling', device: device.name, link: link.name, ...where, unitId: device.unitId, requests: requests.length, points: device.points.length }, 'polling device');
       poller.start();
     }
+    if (deps.poll !== false) {
+      try {
+        for (const listener of assembled.#listeners) await listener.start();
+      } catch (err) {
+        await assembled.stop();
+        throw err;
+      }
+    }
     return assembled;
   }
 
@@ -281,6 +317,9 @@ export class AssembledPipeline {
     if (!d) throw new WgError('WG_ERR_WRITE_REFUSED', { device, point, detail: `no device ${device} in pipeline ${pipeline.name}` });
     const p = d.points.find((x) => x.name === point);
     if (!p) throw new WgError('WG_ERR_WRITE_REFUSED', { device, point, detail: `device ${device} has no point ${point} (it has ${d.points.map((x) => x.name).join(', ')})` });
+    if (pipeline.source.links[d.link]!.transport === 'push') {
+      throw new WgError('WG_ERR_WRITE_REFUSED', { device, point, detail: `device ${device} pushes its readings to a ${d.kind} source: the gateway has no request to send it` });
+    }
     const link = this.#links[d.link]!;
     const channel = this.#runner.protocol as unknown as PointWriteProtocol;
     const protocol: PointWriteProtocol = { writeFrame: (...a) => channel.writeFrame(...a), checkWrite: (...a) => channel.checkWrite(...a), frameLength: (b) => this.#protocolOf!(d.index).frameLength(b) };
@@ -325,7 +364,9 @@ export class AssembledPipeline {
     // First no new polls, and the transaction each device has on the wire may finish: its answer is
     // a reading the device already gave, and goes through the chain like any other.
     for (const poller of this.#pollers) poller.halt();
-    await within(Promise.all(this.#pollers.map((p) => p.stop())), STOP_GRACE_MS);
+    // Push sources refuse from now on; a body already accepted is written (or given up at the ring below).
+    const listeners = Promise.all(this.#listeners.map((l) => l.stop()));
+    await within(Promise.all([...this.#pollers.map((p) => p.stop()), listeners]), STOP_GRACE_MS);
     // Then whatever still waits is cut off. While the uplink is down, back-pressure holds the worker
     // and the poller waits on it: in a poll call the worker cannot answer, or for room in the ingress
     // ring. Neither may hold the stop.
@@ -353,11 +394,12 @@ export class AssembledPipeline {
       ...runner,
       steps,
       devices: this.#pollers.map((p) => p.status()),
-      links: this.#links.map((l) => l.status()),
+      links: this.#links.flatMap((l) => (l ? [l.status()] : [])),
       framesWritten: this.#ingress.framesWritten,
       backPressureWaits: this.#ingress.backPressureWaits,
       published: this.#published,
       rules: this.#rules?.status() ?? [],
+      pushSources: this.#listeners.map((l) => l.status()),
     };
   }
 }
@@ -365,6 +407,8 @@ export class AssembledPipeline {
 /** `{address}` and `{function}` of a topic: a Modbus point's register and function; a BACnet point's object (`analog-input:3`) and property. */
 function whereInDevice(p: ResolvedPipeline['points'][number]): { address: string; function: string } {
   if (p.protocol === 'bacnet') return { address: `${p.objectTypeName}:${p.instance}`, function: p.propertyName };
+  // A pushed point's resource, where it has one of its own; no function.
+  if (p.protocol === 'push') return { address: p.resource ?? '', function: '' };
   return { address: String(p.address), function: String(p.function) };
 }
 

@@ -20,7 +20,7 @@ export const SDK_PACKAGE_PATH = 'wasmgate/plugins/sdk';
  * checkout) is built by `--all` and tested by `npm test`, but it is not one of these: it does not
  * enter docs/plugin-settings.md. A test keeps the list equal to the plugin folders in git.
  */
-export const BUILTIN_PLUGINS: readonly string[] = ['anomaly', 'bacnet', 'deadband', 'json', 'modbus', 'outlier', 'resample', 'scale', 'si'];
+export const BUILTIN_PLUGINS: readonly string[] = ['anomaly', 'bacnet', 'deadband', 'json', 'modbus', 'outlier', 'payload', 'resample', 'scale', 'si'];
 
 /** The part of the asc API used here. Its own typings redeclare globals (console), so they stay out. */
 interface AscApi {
