@@ -34,7 +34,9 @@ import type { GatewayOutbox } from '../outbox/gateway-outbox.js';
 import { compileRuleSet } from '../rules/compiled-rules.js';
 import { RuleActions, type RuleStatus } from '../rules/rule-actions.js';
 import type { RuleAudit } from '../rules/rule-audit.js';
-import { RuleStateFile, rulesFingerprint } from '../rules/rule-state-file.js';
+import { RuleStateFile } from '../rules/rule-state-file.js';
+import { RuleStateKeeper } from '../rules/rule-state-keeper.js';
+import { processClock } from '../rules/rule-timeline.js';
 
 /**
  * Messages the uplink may hold (queued or unacknowledged) before pipelines stop handing it more: about
@@ -127,7 +129,7 @@ export class AssembledPipeline {
   /** The resolved steps each swapped step ran before, for a rollback's status and the reload's fingerprint. */
   #previousSteps = new Map<number, ResolvedPipeline['steps'][number]>();
   #rules?: RuleActions;
-  #stateFile?: RuleStateFile;
+  #stateKeeper?: RuleStateKeeper;
   /** Told when a crash loop rolled a step back (the gateway takes the pipeline's fingerprint again). */
   onStepsChanged?: (pipeline: ResolvedPipeline) => void;
   /** Told which step a crash loop rolled back, from which version to which (the registry records it). */
@@ -160,23 +162,18 @@ export class AssembledPipeline {
         },
       })
       : undefined;
-    const stateFile = hasRules && deps.dataDir !== undefined ? new RuleStateFile(deps.dataDir, pipeline.name, rulesFingerprint(pipeline.rules)) : undefined;
-    const saved = await stateFile?.read();
-    if (saved && !saved.ok) log.info({ event: 'rule.state_fresh', reason: saved.reason }, `the rules start as nothing seen: ${saved.reason}`);
-    let saveFailing = false;
-    const onRuleState = (state: Uint8Array | undefined, restored?: boolean) => {
-      if (restored === true) log.info({ event: 'rule.state_restored', file: stateFile?.file }, 'the rules go on from their saved state (active alarms, for: timers, windows)');
-      else if (restored === false) log.warn({ event: 'rule.state_fresh', reason: 'the compiled rules refused the saved state' }, 'the rules start as nothing seen: the compiled rules refused the saved state');
-      if (!state || !stateFile) return;
-      stateFile.save(state).then(() => { saveFailing = false; }, (err: Error) => {
-        if (saveFailing) return;
-        saveFailing = true;
-        log.error({ event: 'rule.state_save_failed', file: stateFile.file, err }, `cannot save the rules' state to ${stateFile.file}: ${err.message}; the rules run on, a restart would start them fresh`);
-      });
-    };
+    // Taken back rule by rule (a changed rule set keeps what it still has), saved after the writes
+    // the state's events asked for: a kill -9 between the two must not lose a write.
+    const stateKeeper = ruleActions
+      ? await RuleStateKeeper.load({
+        set: pipeline.rules, pointKeys: pipeline.points.map((p) => `${pipeline.source.devices[p.device]?.name ?? p.device}:${p.name}`),
+        file: deps.dataDir !== undefined ? new RuleStateFile(deps.dataDir, pipeline.name) : undefined,
+        actions: ruleActions, logger: log, clock: processClock,
+      })
+      : undefined;
     const runner = new PipelineRunner({
-      ...(rulesModule ? { rules: rulesModule, onRuleEvents: (events) => ruleActions!.handle(events), onRuleState } : {}),
-      ...(saved?.ok ? { rulesState: saved.state } : {}),
+      ...(rulesModule && stateKeeper ? { rules: rulesModule, onRuleEvents: (events) => ruleActions!.handle(events), onRuleState: (state, restored) => stateKeeper.onState(state, restored), rulesTimeline: stateKeeper.anchor } : {}),
+      ...(stateKeeper?.patches ? { rulesPatches: stateKeeper.patches } : {}),
       name: pipeline.name,
       steps: pipeline.steps.map((s, i) => ({ plugin: compiled[i]!, kind: s.kind, with: s.with, version: s.manifest.version })),
       canaryDeadlineMs: pipeline.swap.canaryDeadlineMs,
@@ -217,7 +214,7 @@ export class AssembledPipeline {
     assembled = new AssembledPipeline(pipeline.name, runner, pipeline.steps[0]?.manifest.abi);
     assembled.#pipeline = pipeline;
     if (ruleActions) assembled.#rules = ruleActions;
-    if (stateFile) assembled.#stateFile = stateFile;
+    if (stateKeeper) assembled.#stateKeeper = stateKeeper;
     try {
       await runner.start();
     } catch (err) {
@@ -384,7 +381,7 @@ export class AssembledPipeline {
     // The writes the last batches asked for: done (or refused) before the links are gone is too
     // late for most, but each is audited with its outcome.
     await this.#rules?.settled();
-    await this.#stateFile?.settled();
+    await this.#stateKeeper?.settled();
   }
 
   status(): AssembledPipelineStatus {

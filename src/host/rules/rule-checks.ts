@@ -17,6 +17,7 @@ import type { Checked } from './expression.js';
 import { relax } from './hysteresis.js';
 import { ruleIncludeSchema, ruleSchema, rulesFileSchema, RULE_DEFAULTS, type RuleDocument } from './rule-schema.js';
 import type { Rule, RuleSet, RuleWrite } from './rule-set.js';
+import { writeRangeProblem } from './write-range.js';
 import { compileRuleSet } from './compiled-rules.js';
 import { isWgError } from '../errors.js';
 import { bacnetValueProblem } from '../sources/bacnet-writable.js';
@@ -255,6 +256,8 @@ function writeValue(value: number | boolean, point: RulePoint, place: Place, pat
     return void place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `${point.name} is a bool point: write true or false (got ${String(value)})` });
   }
   if (typeof value === 'boolean') return void place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `${point.name} is a number point: write a number (got ${String(value)})` });
+  const problem = point.range ? writeRangeProblem(value, point.range) : null;
+  if (problem !== null) return void place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `${point.name} of device ${point.device} cannot take it: ${problem}` });
   return value;
 }
 
