@@ -44,6 +44,11 @@ interface RuleRuntime {
   recent: number[];
   /** The rule's writes, one after the other. */
   queue: Promise<void>;
+  /**
+   * By write: its fire's command went out (written, or failed, when the device may have taken it), so
+   * the clear's write-back undoes a command of the gateway's own and the rate limit does not hold it.
+   */
+  commanded: boolean[];
 }
 
 export class RuleActions {
@@ -56,6 +61,7 @@ export class RuleActions {
       status: { name: r.name, active: false, fired: 0, cleared: 0, writes: { written: 0, failed: 0, interlocked: 0, 'rate-limited': 0, 'dry-run': 0 } },
       recent: [],
       queue: Promise.resolve(),
+      commanded: r.actions.writes.map(() => false),
     }));
   }
 
@@ -71,13 +77,13 @@ export class RuleActions {
       else runtime.status.cleared++;
       this.#log(rule, event);
       if (rule.actions.alarmTopic !== null) this.#alarm(rule, event);
-      for (const write of rule.actions.writes) {
+      rule.actions.writes.forEach((write, index) => {
         const back = firing ? write.value : write.onClear;
-        if (back === null) continue;
+        if (back === null) return;
         // A relinquish is NaN on the write path (ABI 1.2 wg_write: the protocol's null).
         const value = back === 'relinquish' ? NaN : back;
-        runtime.queue = runtime.queue.then(() => this.#write(rule, runtime, write, value, event));
-      }
+        runtime.queue = runtime.queue.then(() => this.#write(rule, runtime, write, index, value, event));
+      });
     }
   }
 
@@ -119,19 +125,24 @@ export class RuleActions {
     this.#deps.publish(this.#topic(rule.actions.alarmTopic!, rule), Buffer.from(JSON.stringify(alarm)));
   }
 
-  async #write(rule: Rule, runtime: RuleRuntime, write: RuleWrite, value: number, event: RuleEvent): Promise<void> {
+  async #write(rule: Rule, runtime: RuleRuntime, write: RuleWrite, index: number, value: number, event: RuleEvent): Promise<void> {
     const { actions } = rule;
     let outcome: WriteOutcome;
     let extra: Record<string, unknown> = {};
     const now = this.#deps.monotonicMs();
     runtime.recent = runtime.recent.filter((t) => now - t < actions.rateLimit.perMs);
+    // A clear's write-back of a command that went out is never rate-limited, nor counted: refusing it
+    // would leave the gateway's command in the device (a BACnet priority slot held, a machine left
+    // stopped) after the rule cleared. The limit bounds new commands; each write-back follows one.
+    const undoes = event.kind !== 'fire' && runtime.commanded[index] === true;
+    if (event.kind !== 'fire') runtime.commanded[index] = false;
     if (write.interlock !== null && (event.interlocks & (1 << write.interlock)) === 0) {
       outcome = 'interlocked';
-    } else if (runtime.recent.length >= actions.rateLimit.writes) {
+    } else if (!undoes && runtime.recent.length >= actions.rateLimit.writes) {
       outcome = 'rate-limited';
       extra = { limit: `${actions.rateLimit.writes} per ${actions.rateLimit.perMs} ms` };
     } else {
-      runtime.recent.push(now);
+      if (!undoes) runtime.recent.push(now);
       if (actions.dryRun) outcome = 'dry-run';
       else {
         try {
@@ -145,6 +156,7 @@ export class RuleActions {
         }
       }
     }
+    if (event.kind === 'fire') runtime.commanded[index] = outcome === 'written' || outcome === 'failed';
     runtime.status.writes[outcome]++;
     // NaN is a relinquish (a BACnet point's Null at its priority): JSON says it as relinquish, value null.
     const relinquish = Number.isNaN(value);
