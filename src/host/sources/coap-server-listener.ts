@@ -227,13 +227,24 @@ export class CoapServerListener implements PushListener {
     if (format && !this.#coap.mediaTypes.includes(mediaType)) return refuse('media_type', mediaType);
     let body: Uint8Array = packet.payload;
     let block1: Block1 | undefined;
+    let admitted = false;
     const block1Option = packet.options.find((o) => o.name === OPTION_BLOCK1);
     if (block1Option) {
       block1 = parseBlock1(block1Option.value);
       if (block1 === undefined) return refuse('malformed', 'Block1 option with SZX 7 or longer than 3 bytes', '4.00');
       if (this.#coap.maxBlockTransfers === 0 && (block1.more || block1.num > 0)) return refuse('too_large', 'Block1 transfers are off (block_transfers: 0)', '4.13', [{ name: 'Size1', value: uintBytes(this.#maxBody) }]);
       if (block1.more && !this.#gate.allow(sender, resource)) return answer('5.03', [{ name: 'Max-Age', value: uintBytes(1) }]);
+      // The last block is admitted before it is taken: refused (over the rate, the queue full), the
+      // transfer stays, and the sender may send that block again after Max-Age instead of all of them.
+      if (!block1.more) {
+        if (this.#gate.admit(sender, resource) !== undefined) return answer('5.03', [{ name: 'Max-Age', value: uintBytes(1) }]);
+        admitted = true;
+      }
       const outcome = this.#blocks.take(`${sender} ${path}`, block1, packet.payload, now);
+      if (admitted && outcome.kind !== 'complete') {
+        this.#gate.release();
+        admitted = false;
+      }
       if (outcome.kind === 'continue') {
         this.#own.block_continues++;
         return answer('2.31', [{ name: OPTION_BLOCK1, value: Buffer.from(block1Value(block1)) }]);
@@ -243,9 +254,11 @@ export class CoapServerListener implements PushListener {
       if (outcome.kind === 'busy') return refuse('queue', `${this.#coap.maxBlockTransfers} Block1 transfers in progress already`);
       body = outcome.body;
     }
-    if (body.byteLength > this.#maxBody) return refuse('too_large', `${body.byteLength} bytes`, '4.13', [{ name: 'Size1', value: uintBytes(this.#maxBody) }]);
-    const refusal = this.#gate.admit(sender, resource);
-    if (refusal !== undefined) return answer('5.03', [{ name: 'Max-Age', value: uintBytes(1) }]);
+    if (body.byteLength > this.#maxBody) {
+      if (admitted) this.#gate.release();
+      return refuse('too_large', `${body.byteLength} bytes`, '4.13', [{ name: 'Size1', value: uintBytes(this.#maxBody) }]);
+    }
+    if (!admitted && this.#gate.admit(sender, resource) !== undefined) return answer('5.03', [{ name: 'Max-Age', value: uintBytes(1) }]);
     this.#exchanges.pend(key);
     const echo = block1 ? [{ name: OPTION_BLOCK1, value: Buffer.from(block1Value({ num: block1.num, more: false, szx: block1.szx })) }] : [];
     void this.#gate.commit({
