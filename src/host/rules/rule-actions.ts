@@ -163,6 +163,10 @@ export class RuleActions {
     const { actions } = rule;
     const write: RuleWrite = actions.writes[index]!;
     const undoing = event.kind === 'clear' && runtime.owed.delete(index);
+    // A clear writes back only what its fire sent. Its fire's write did not go out (interlocked, rate
+    // limited): a relinquish would empty a BACnet priority slot somebody else holds, an on_clear value
+    // would change what the gateway never changed. Not an attempt, so not audited nor counted.
+    if (event.kind === 'clear' && !undoing) return;
     let outcome: WriteOutcome;
     let extra: Record<string, unknown> = {};
     const now = this.#deps.monotonicMs();
