@@ -25,6 +25,8 @@ export interface RulePoint {
   readonly range: WriteRange | null;
   /** A BACnet point's present-value datatype when it is written (bacnet-writable.ts); null for every other point. */
   readonly bacnetWrite?: BacnetWriteKind | null;
+  /** A BACnet point's `write_priority`, null when it has none (the device then takes 16). */
+  readonly writePriority?: number | null;
 }
 
 export interface PointLookup {

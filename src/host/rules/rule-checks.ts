@@ -217,6 +217,12 @@ function writeTarget(text: string, place: Place, path: SettingPath, rule: string
     return undefined;
   }
   const point = named[0]!;
+  if (point.writable && point.bacnetWrite && point.writePriority == null) {
+    // Without one the device commands at 16, most often the schedule's slot, and the clear's relinquish
+    // would empty that: a rule's command must say where in the priority array it goes.
+    place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `BACnet point ${point.name} of device ${point.device} has no write_priority: a rule's command needs one (8 manual operator, 5 critical equipment; not 6), or its relinquish would empty priority 16, often the schedule's` });
+    return undefined;
+  }
   if (!point.writable) {
     place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `point ${point.name} of device ${point.device} is read-only (access: read, or a function that cannot be written): declare access: write or read_write on a coil or holding register, or on a BACnet output or value object's present-value` });
     return undefined;
