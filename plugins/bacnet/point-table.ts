@@ -7,7 +7,7 @@ import { lineStart, lineNumber, lineLog, lineUtf8 } from "../sdk/log-line";
 import { Utf8, utf8 } from "../sdk/utf8";
 
 // Every member this plugin reads, one JsonCursor.members pass per object (indexes below).
-const KEYS = "with devices points max_properties name device_instance read_multiple device object_type instance property";
+const KEYS = "with devices points max_properties name device_instance read_multiple device object_type instance property cov_lifetime_s cov_confirmed cov_process_id";
 export const K_WITH = 0;
 export const K_DEVICES = 1;
 export const K_POINTS = 2;
@@ -19,7 +19,11 @@ const K_DEVICE = 7;
 const K_OBJECT_TYPE = 8;
 const K_INSTANCE = 9;
 const K_PROPERTY = 10;
-const found = memory.data(11 * 4);
+// A device's COV subscription (cov.ts).
+export const K_COV_LIFETIME = 11;
+export const K_COV_CONFIRMED = 12;
+export const K_COV_PROCESS_ID = 13;
+const found = memory.data(14 * 4);
 
 export function readMembers(json: JsonCursor, p: usize): void {
   json.members(p, KEYS, found);

@@ -14,6 +14,7 @@ import type { Transport } from '../../hal/transport.js';
 import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
 import { pollPhaseMs } from '../poll/poll-phase.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
+import { CovSubscription } from '../poll/cov-subscription.js';
 import { LinkArbiter, type LinkStatus } from '../poll/link-arbiter.js';
 import { TransactionDemux } from '../poll/transaction-demux.js';
 import { SharedLinks, type LinkJoin, type LinkLease } from '../poll/shared-links.js';
@@ -106,6 +107,7 @@ export class AssembledPipeline {
   readonly name: string;
   #runner: PipelineRunner;
   #pollers: DevicePoller[] = [];
+  #covs: CovSubscription[] = [];
   #links: LinkArbiter[] = [];
   #leases: LinkLease[] = [];
   #ingress: FrameIngress;
@@ -230,11 +232,20 @@ export class AssembledPipeline {
         // sends unasked goes into the ring as an unsolicited frame (ABI 1.4), never taken for an answer.
         if (link.inFlight > 1 || link.transport === 'udp') {
           const seqOf = protocol.seqOf?.bind(protocol);
-          if (seqOf && seqOf(new Uint8Array(link.maxFrameBytes)) !== undefined) {
+          // Frames carry a sequence number when the rule writes one (seqMask): a probe of zero bytes
+          // could fail the rule's `answers` test (ABI 1.5) and hide that.
+          if (seqOf && protocol.seqMask !== undefined) {
             const ingress = assembled!.#ingress;
             const sender = link.transport === 'udp' ? `${link.host}:${link.port}` : '';
+            // ABI 1.5: what the decoder sends back (a Simple-ACK for a confirmed COV notification) goes
+            // once the frame is in the ingress ring, so an acknowledged notification is never lost here.
+            const replies = decoder.facts.replies ? runner.subscriptions : undefined;
+            const reply = (frame: Uint8Array) => replies!.reply(frame)
+              .then((answer) => (answer && transport.isOpen ? transport.write(answer) : undefined))
+              .catch(() => undefined); // a failed plugin call is logged by the worker; a lost datagram is the device's to repeat
             const onUnmatched = link.transport === 'udp'
               ? (frame: Uint8Array) => void ingress.writeUnsolicited(link.devices[0]!, sender, frame, deps.clock.wallMs())
+                .then((written) => (written && replies ? reply(frame) : undefined))
               : undefined;
             arbiter.demux = new TransactionDemux(transport, {
               frameLength: (b) => protocol.frameLength(b), seqOf: (f) => seqOf(f) ?? -1, maxFrameBytes: link.maxFrameBytes,
@@ -250,10 +261,16 @@ export class AssembledPipeline {
       assembled.#leases.push(lease);
       assembled.#links.push(lease.arbiter);
     }
+    // ABI 1.5: the decoder's subscriptions (BACnet SubscribeCOV), one device index each.
+    const subscriptionPlan = decoder.facts.subscribes ? await runner.subscriptions.subscriptions() : new Uint32Array(0);
     for (const [position, device] of devices.entries()) {
       const link = links[device.link]!;
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);
       const where = link.transport === 'serial' ? { path: link.path } : { host: link.host, port: link.port };
+      const cov = device.bacnet?.cov ? covSubscriptionOf(device, subscriptionPlan, assembled.#links[device.link]!) : undefined;
+      if (device.bacnet?.cov && !cov) {
+        log.warn({ event: 'device.cov_fallback', device: device.name, reason: `decoder ${decoder.name} has no subscriptions for it` }, `device ${device.name} is polled: decoder ${decoder.name} has no COV subscriptions for it (ABI 1.5 subscription group)`);
+      }
       const poller = new DevicePoller({
         device: { ...device, ...where },
         requests,
@@ -265,13 +282,28 @@ export class AssembledPipeline {
         ...(deps.guest ? { guest: true } : {}),
         phaseMs: pollPhaseMs(position, devices.length, device.intervalMs),
         log: (level, message, ctx) => logAt(log, level, message, ctx),
+        ...(cov ? { pacing: cov } : {}),
       });
       assembled.#pollers.push(poller);
       if (deps.poll === false) continue;
+      if (cov) {
+        cov.onChange = () => poller.repace();
+        assembled.#covs.push(cov);
+        cov.start();
+      }
       log.info({ event: 'device.polling', device: device.name, link: link.name, ...where, unitId: device.unitId, requests: requests.length, points: device.points.length }, 'polling device');
       poller.start();
     }
     return assembled;
+
+    function covSubscriptionOf(device: ResolvedDevice, plan: Uint32Array, link: LinkArbiter): CovSubscription | undefined {
+      const subscriptions = [...plan.keys()].filter((s) => plan[s] === device.index);
+      if (subscriptions.length === 0 || !device.bacnet?.cov) return undefined;
+      return new CovSubscription({
+        device, cov: device.bacnet.cov, link, protocol: runner.subscriptions, subscriptions, clock: deps.clock,
+        log: (level, message, ctx) => logAt(log, level, message, ctx),
+      });
+    }
   }
 
   /**
@@ -329,6 +361,9 @@ export class AssembledPipeline {
     // a reading the device already gave, and goes through the chain like any other.
     for (const poller of this.#pollers) poller.halt();
     await within(Promise.all(this.#pollers.map((p) => p.stop())), STOP_GRACE_MS);
+    // COV subscriptions are cancelled while the links and the decoder are still there (one attempt
+    // each); what a device misses ends with its lifetime.
+    await within(Promise.all(this.#covs.map((c) => c.stop())), STOP_GRACE_MS);
     // Then whatever still waits is cut off. While the uplink is down, back-pressure holds the worker
     // and the poller waits on it: in a poll call the worker cannot answer, or for room in the ingress
     // ring. Neither may hold the stop.
