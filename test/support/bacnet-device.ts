@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { createSocket } from 'node:dgram';
 import bacnetJs from '@bacnet-js/client';
 import type { BACNetAppData, BACNetReadAccess } from '@bacnet-js/client';
+import { serveCov, type CovServer } from './bacnet-cov-server.js';
 
 // A CommonJS package: its class is the default export's `default`, its enums beside it.
 const { default: BACnetClient, ApplicationTag, ErrorClass, ErrorCode } = bacnetJs;
@@ -28,6 +29,8 @@ export interface BacnetDevice {
   /** Requests received (ReadProperty and ReadPropertyMultiple), in every mode. */
   readonly requests: { readProperty: number; readPropertyMultiple: number };
   setMode(mode: DeviceMode): void;
+  /** With `{ cov: true }`: its SubscribeCOV service (bacnet-cov-server.ts); without, bacnet-js refuses SubscribeCOV. */
+  readonly cov?: CovServer;
   /** Changes a value the device serves from now on. */
   set(type: number, instance: number, property: number, value: BACNetAppData[]): void;
   close(): Promise<void>;
@@ -47,7 +50,7 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-export async function startBacnetDevice(deviceInstance: number, objects: SimObject[]): Promise<BacnetDevice> {
+export async function startBacnetDevice(deviceInstance: number, objects: SimObject[], options: { cov?: boolean } = {}): Promise<BacnetDevice> {
   const port = await freeUdpPort();
   const client = new BACnetClient({ port, interface: '127.0.0.1', broadcastAddress: '127.255.255.255', apduTimeout: 1000, reuseAddr: false });
   client.on('error', () => undefined); // a datagram it cannot parse is its problem, not the test's
@@ -57,6 +60,7 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
   const table = new Map(objects.map((o) => [`${o.type}:${o.instance}`, o]));
   const device: SimObject = { type: 8, instance: deviceInstance, properties: { 77: [{ type: ApplicationTag.CHARACTER_STRING, value: `sim-${deviceInstance}` }] } };
   table.set(`8:${deviceInstance}`, device);
+  const cov = options.cov ? serveCov(client, table, deviceInstance, () => mode === 'answer') : undefined;
 
   client.on('readProperty', (content) => {
     requests.readProperty++;
@@ -94,12 +98,14 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
   return {
     port,
     requests,
+    ...(cov ? { cov } : {}),
     setMode(next) {
       mode = next;
     },
     set(type, instance, property, value) {
       const object = table.get(`${type}:${instance}`);
       if (object) object.properties[property] = value;
+      cov?.changed(type, instance);
     },
     async close() {
       client.close();
