@@ -17,6 +17,7 @@ import type { TestBroker } from '../support/test-broker.js';
 import { subscribe, type ReceivedMessage } from '../support/mqtt-subscriber.js';
 import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
 import { real, enumerated, startBacnetDevice, type SimObject } from '../support/bacnet-device.js';
+import { readiness } from '../../src/host/metrics/health.js';
 
 const objects = (): SimObject[] => [
   { type: 0, instance: 1, properties: { 85: real(68), 111: [{ type: 8, value: { bitsUsed: 4, value: [0x00] } }] } },
@@ -165,6 +166,8 @@ test('a device that does not answer SubscribeCOV is polled; asked again at the r
     device.setMode('answer');
     // At the renewal time (1.5 s) it is asked again and accepts: values come by notification.
     await until(() => covState().state === 'subscribed', 'the device subscribed to at the renewal time', 10_000);
+    // Ready (/readyz) though its subscriptions, not polls, are what it answered since it came back.
+    assert.deepEqual(readiness(gateway.status()).problems, []);
     const polled = device.requests.readPropertyMultiple;
     await subscriber.waitUntil((m) => values(m, 'ahu1', 'supply.temp').some((v) => v.quality === 'good'), 'a good value', 10_000);
     // refresh: 200ms: still read now and then while subscribed.

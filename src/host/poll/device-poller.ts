@@ -30,6 +30,7 @@ import type { FrameIngress } from './frame-ingress.js';
 import { DeviceEpisodes } from './device-episodes.js';
 import { readFrame } from './frame-reader.js';
 import type { LevelLog } from '../log-events.js';
+import type { CovStatus } from './cov-subscription.js';
 
 export interface PolledDevice {
   index: number;
@@ -58,7 +59,7 @@ export interface PollPacing {
   intervalMs(): number | undefined;
   /** How long after `settled` or a `repace()` the first poll goes out. */
   firstPollDelayMs(): number;
-  status(): object;
+  status(): CovStatus;
 }
 
 export interface DevicePollerOptions {
@@ -124,7 +125,7 @@ export interface DeviceStatus extends DeviceCounters, TransportCounters {
   /** Round trips of every answered request (metrics). */
   rtt: LatencySnapshot;
   /** A BACnet device's COV subscriptions (cov-subscription.ts), when it has them. */
-  cov?: object;
+  cov?: CovStatus;
 }
 
 export class DevicePoller {
