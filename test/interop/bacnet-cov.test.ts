@@ -123,10 +123,10 @@ for (const confirmed of [true, false]) {
       // ahu2 refused: polled by ReadPropertyMultiple at its interval, the reason in status.
       await subscriber.waitUntil((m) => values(m, 'ahu2', 'supply.temp').length >= 2, 'ahu2 polled twice', 10_000);
       assert.ok(refusing.requests.readPropertyMultiple >= 2);
-      const status = gateway.status().pipelines[0]!.devices;
-      const covOf = (name: string) => status.find((d) => d.device === name)!.cov as { state: string; reason?: string; rounds: number };
+      const covOf = (name: string) => gateway.status().pipelines[0]!.devices.find((d) => d.device === name)!.cov!;
+      // The simulator saw the renewals; the gateway counts a round once it read every answer.
+      await until(() => covOf('ahu1').rounds >= 2, 'the renewal round accepted', 10_000);
       assert.equal(covOf('ahu1').state, 'subscribed');
-      assert.ok(covOf('ahu1').rounds >= 2);
       assert.equal(covOf('ahu2').state, 'polling');
       // bacnet-js answers a service it has no handler for with Error class services (5), code 67
       // (reject-unrecognized-service, which the decoder does not name).

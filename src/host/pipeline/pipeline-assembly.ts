@@ -15,6 +15,7 @@ import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
 import { pollPhaseMs } from '../poll/poll-phase.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
 import { CovSubscription } from '../poll/cov-subscription.js';
+import { UnsolicitedIntake } from '../poll/unsolicited-intake.js';
 import { LinkArbiter, type LinkStatus } from '../poll/link-arbiter.js';
 import { TransactionDemux } from '../poll/transaction-demux.js';
 import { SharedLinks, type LinkJoin, type LinkLease } from '../poll/shared-links.js';
@@ -89,6 +90,8 @@ export interface AssembledPipelineStatus extends PipelineStatus {
   links: LinkStatus[];
   framesWritten: number;
   backPressureWaits: number;
+  /** Unsolicited frames (ABI 1.4) dropped under a flood, and replies (ABI 1.5) not built or sent. */
+  unsolicited: { dropped: number; repliesSkipped: number; replies: number };
   published: number;
   /** Each rule: active or not, fired and cleared counts, writes by outcome (docs/rules.md). */
   rules: RuleStatus[];
@@ -108,6 +111,7 @@ export class AssembledPipeline {
   #runner: PipelineRunner;
   #pollers: DevicePoller[] = [];
   #covs: CovSubscription[] = [];
+  #intakes: UnsolicitedIntake[] = [];
   #links: LinkArbiter[] = [];
   #leases: LinkLease[] = [];
   #ingress: FrameIngress;
@@ -235,18 +239,16 @@ export class AssembledPipeline {
           // Frames carry a sequence number when the rule writes one (seqMask): a probe of zero bytes
           // could fail the rule's `answers` test (ABI 1.5) and hide that.
           if (seqOf && protocol.seqMask !== undefined) {
-            const ingress = assembled!.#ingress;
-            const sender = link.transport === 'udp' ? `${link.host}:${link.port}` : '';
-            // ABI 1.5: what the decoder sends back (a Simple-ACK for a confirmed COV notification) goes
-            // once the frame is in the ingress ring, so an acknowledged notification is never lost here.
-            const replies = decoder.facts.replies ? runner.subscriptions : undefined;
-            const reply = (frame: Uint8Array) => replies!.reply(frame)
-              .then((answer) => (answer && transport.isOpen ? transport.write(answer) : undefined))
-              .catch(() => undefined); // a failed plugin call is logged by the worker; a lost datagram is the device's to repeat
-            const onUnmatched = link.transport === 'udp'
-              ? (frame: Uint8Array) => void ingress.writeUnsolicited(link.devices[0]!, sender, frame, deps.clock.wallMs())
-                .then((written) => (written && replies ? reply(frame) : undefined))
+            // What a device sends unasked goes into the ring, and the decoder's reply back (ABI 1.5).
+            const intake = link.transport === 'udp'
+              ? new UnsolicitedIntake({
+                ingress: assembled!.#ingress, device: link.devices[0]!, sender: `${link.host}:${link.port}`, wallMs: () => deps.clock.wallMs(),
+                ...(decoder.facts.replies ? { reply: (frame: Uint8Array) => runner.subscriptions.reply(frame) } : {}),
+                send: (frame) => (transport.isOpen ? transport.write(frame) : Promise.resolve()),
+              })
               : undefined;
+            if (intake) assembled!.#intakes.push(intake);
+            const onUnmatched = intake ? (frame: Uint8Array) => intake.take(frame) : undefined;
             arbiter.demux = new TransactionDemux(transport, {
               frameLength: (b) => protocol.frameLength(b), seqOf: (f) => seqOf(f) ?? -1, maxFrameBytes: link.maxFrameBytes,
               ...(protocol.seqMask !== undefined ? { seqMask: protocol.seqMask } : {}),
@@ -394,6 +396,7 @@ export class AssembledPipeline {
       links: this.#links.map((l) => l.status()),
       framesWritten: this.#ingress.framesWritten,
       backPressureWaits: this.#ingress.backPressureWaits,
+      unsolicited: this.#intakes.reduce((sum, i) => ({ dropped: sum.dropped + i.counters.dropped, repliesSkipped: sum.repliesSkipped + i.counters.repliesSkipped, replies: sum.replies + i.counters.replies }), { dropped: 0, repliesSkipped: 0, replies: 0 }),
       published: this.#published,
       rules: this.#rules?.status() ?? [],
     };
