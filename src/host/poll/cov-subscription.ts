@@ -60,6 +60,8 @@ export class CovSubscription implements PollPacing {
   #reason: string | undefined;
   #rounds = 0;
   #refusedRounds = 0;
+  /** Subscriptions the device accepted at least once: what a stop cancels. */
+  readonly #held = new Set<number>();
   #running = false;
   #round?: Promise<void>;
   #timer?: MonotonicTimeout;
@@ -115,14 +117,14 @@ export class CovSubscription implements PollPacing {
     this.#timer?.cancel();
     this.#settle();
     await this.#round;
-    if (this.#rounds === 0) return;
-    for (const index of this.#o.subscriptions) await this.#exchange(index, true, 0);
+    for (const index of this.#held) await this.#exchange(index, true, 0);
   }
 
   async #subscribeRound(): Promise<void> {
     let refused: string | undefined;
     for (const index of this.#o.subscriptions) {
       const outcome = await this.#exchange(index, false, this.#o.device.retries);
+      if (outcome.ok) this.#held.add(index);
       if (!outcome.ok) {
         refused = outcome.reason;
         break;
