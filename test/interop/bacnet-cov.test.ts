@@ -18,6 +18,7 @@ import { subscribe, type ReceivedMessage } from '../support/mqtt-subscriber.js';
 import { gatewayYaml, writeGatewayFixture } from '../support/gateway-fixture.js';
 import { real, enumerated, startBacnetDevice, type SimObject } from '../support/bacnet-device.js';
 import { readiness } from '../../src/host/metrics/health.js';
+import { GATEWAY_METRICS } from '../../src/host/metrics/gateway-metrics.js';
 
 const objects = (): SimObject[] => [
   { type: 0, instance: 1, properties: { 85: real(68), 111: [{ type: 8, value: { bitsUsed: 4, value: [0x00] } }] } },
@@ -128,6 +129,8 @@ for (const confirmed of [true, false]) {
       await until(() => covOf('ahu1').rounds >= 2, 'the renewal round accepted', 10_000);
       assert.equal(covOf('ahu1').state, 'subscribed');
       assert.equal(covOf('ahu2').state, 'polling');
+      const gauge = GATEWAY_METRICS.find((m) => m.name === 'wasmgate_device_cov_subscribed')!.samples(gateway.status());
+      assert.deepEqual(gauge.map((g) => [g.labels.device, g.value]), [['ahu1', 1], ['ahu2', 0]]);
       // bacnet-js answers a service it has no handler for with Error class services (5), code 67
       // (reject-unrecognized-service, which the decoder does not name).
       assert.equal(covOf('ahu2').reason, 'SubscribeCOV refused: analog-input 1: error services code 67');
