@@ -13,6 +13,7 @@ import { MAX_DATAGRAM, BVLC_TYPE_BIP } from "./frame";
 import { decodeFrames } from "./answers";
 import { counters, problemsConfigure } from "./problems";
 import { readCov, planSubscriptions } from "./cov";
+import { writePropertyRequest, checkWriteProperty } from "./write-property";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
 export { wg_subscriptions, wg_subscribe, wg_subscribe_check, wg_reply } from "./cov";
 
@@ -24,7 +25,7 @@ export function wg_configure(size: i32): i32 {
   const devices = at(K_DEVICES);
   const points = at(K_POINTS);
   readMembers(json, at(K_WITH));
-  const maxProperties = json.number(at(K_MAX_PROPERTIES));
+  const maxProperties = json.whole(at(K_MAX_PROPERTIES));
   if (!(maxProperties >= 1 && maxProperties <= 64)) {
     lineStart();
     lineUtf8(utf8("with.max_properties missing: the gateway fills in the manifest's default"));
@@ -86,4 +87,15 @@ export function wg_process(size: i32): i32 {
 
 export function wg_stats(): i32 {
   return counters.write();
+}
+
+// ABI 1.2, the write group: WriteProperty of a point's present-value (write-property.ts). Its frame
+// goes where a request's does: the host copies each call's output before the next call.
+export function wg_write(device: i32, point: i32, value: f64, seq: i32): i32 {
+  setResult(requestOut);
+  return writePropertyRequest(requestOut, device, point, value, seq);
+}
+
+export function wg_write_check(point: i32, requestLength: i32, size: i32): i32 {
+  return checkWriteProperty(point, input(), requestLength, size);
 }

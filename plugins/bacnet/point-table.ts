@@ -5,9 +5,10 @@ import { ERROR } from "../sdk/log";
 import { JsonCursor } from "../sdk/json-cursor";
 import { lineStart, lineNumber, lineLog, lineUtf8 } from "../sdk/log-line";
 import { Utf8, utf8 } from "../sdk/utf8";
+import { allocWriteSettings, noteWriteSettings } from "./write-property";
 
 // Every member this plugin reads, one JsonCursor.members pass per object (indexes below).
-const KEYS = "with devices points max_properties name device_instance read_multiple device object_type instance property cov_lifetime_s cov_confirmed cov_process_id";
+const KEYS = "with devices points max_properties name device_instance read_multiple device object_type instance property access write_priority cov_lifetime_s cov_confirmed cov_process_id";
 export const K_WITH = 0;
 export const K_DEVICES = 1;
 export const K_POINTS = 2;
@@ -19,11 +20,13 @@ const K_DEVICE = 7;
 const K_OBJECT_TYPE = 8;
 const K_INSTANCE = 9;
 const K_PROPERTY = 10;
+const K_ACCESS = 11;
+const K_WRITE_PRIORITY = 12;
 // A device's COV subscription (cov.ts).
-export const K_COV_LIFETIME = 11;
-export const K_COV_CONFIRMED = 12;
-export const K_COV_PROCESS_ID = 13;
-const found = memory.data(14 * 4);
+export const K_COV_LIFETIME = 13;
+export const K_COV_CONFIRMED = 14;
+export const K_COV_PROCESS_ID = 15;
+const found = memory.data(16 * 4);
 
 export function readMembers(json: JsonCursor, p: usize): void {
   json.members(p, KEYS, found);
@@ -65,8 +68,8 @@ function refuse(list: Utf8, i: i32, reason: Utf8): bool {
 
 /** The whole number from 0 to `max` at member `k`; -1 when absent or not one. */
 function whole(json: JsonCursor, k: i32, max: f64): f64 {
-  const v = json.number(at(k));
-  return v >= 0 && v <= max && Math.floor(v) == v ? v : -1;
+  const v = json.whole(at(k)); // the gateway writes these in digits: no decimal reader needed
+  return v <= max ? v : -1;
 }
 
 export function readDevices(json: JsonCursor, list: usize): bool {
@@ -95,6 +98,7 @@ export function readDevices(json: JsonCursor, list: usize): bool {
 export function readPoints(json: JsonCursor, list: usize): bool {
   pointCount = json.count(list);
   points = heap.alloc(<usize>max(pointCount, 1) << 4);
+  allocWriteSettings(pointCount);
   let i = 0;
   for (let p = json.first(list); p != 0; p = json.next(p)) {
     readMembers(json, p);
@@ -106,6 +110,12 @@ export function readPoints(json: JsonCursor, list: usize): bool {
     if (instance < 0) return refuse(utf8("points"), i, utf8("instance must be a whole number from 0 to 4194302"));
     const property = whole(json, K_PROPERTY, 4194303);
     if (property < 0) return refuse(utf8("points"), i, utf8("property must be a BACnet property identifier number"));
+    // What a write needs (write-property.ts): the gateway allows "read" (the default), "write", "read_write".
+    const access = at(K_ACCESS);
+    const writable = access != 0 && (load<u8>(access, 1) == 0x77 || json.textLength(access) == 10); // 'w', or read_write
+    const priority = at(K_WRITE_PRIORITY) == 0 ? 0 : whole(json, K_WRITE_PRIORITY, 16);
+    if (priority < 0 || (priority == 0 && at(K_WRITE_PRIORITY) != 0)) return refuse(utf8("points"), i, utf8("write_priority must be 1 to 16"));
+    noteWriteSettings(i, writable, <u8>priority);
     const rec = points + (<usize>i << 4);
     store<u32>(rec, <u32>device);
     store<u32>(rec, <u32>type, 4);

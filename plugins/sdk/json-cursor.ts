@@ -132,4 +132,22 @@ export class JsonCursor {
     const x = readDecimal(p, this.end);
     return decimalEnd == this.skip(p) ? x : NaN;
   }
+
+  /**
+   * The whole number at `p` written in decimal digits only, as JSON.stringify writes every integer
+   * below 10^21 (so the value Number() reads); NaN for anything else (a sign, a fraction, an
+   * exponent, absent) or more than 15 digits. For settings that are whole numbers, it spares a
+   * plugin number()'s exact decimal reader (about 1.4 KB of module).
+   */
+  whole(p: usize): f64 {
+    if (p == 0) return NaN;
+    let v: f64 = 0;
+    let q = p;
+    for (; q < this.end; q++) {
+      const digit = <u32>load<u8>(q) - 0x30;
+      if (digit > 9) break;
+      v = v * 10 + <f64>digit;
+    }
+    return q > p && q - p <= 15 && q == this.skip(p) ? v : NaN;
+  }
 }

@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   WG_ERR_DEVICE_OVERRUN: { message: 'device {device} falls behind: {missed} poll(s) skipped' },
   WG_ERR_DEVICE_QUARANTINED: { message: 'device {device} quarantined after {cycles} poll cycles without an answer' },
   WG_ERR_DEVICE_EXCEPTION: { message: 'device {device} answered the write of point {point} with an exception: {detail}' },
+  WG_ERR_DEVICE_REFUSED: { message: 'device {device} refused the write of point {point}: {detail}' },
   WG_ERR_WRITE_REFUSED: { message: 'write of point {point} to device {device} refused: {detail}' },
   WG_ERR_WRITE_UNCONFIRMED: { message: 'device {device} did not confirm the write of point {point}: {detail}' },
   // --- uplinks / sinks ---

@@ -109,6 +109,11 @@ test('every log line of a running gateway has each key once (strict parser)', ne
   assert.deepEqual(bad, [], `lines a strict JSON parser rejects (${stdout.length} lines checked)`);
   assert.equal(checked.status, 0, checked.stderr);
   assertEventsNamed(stdout);
+  // Where the start went: each phase ends after the one before, within the process's life so far.
+  const started = JSON.parse(stdout.find((l) => l.includes('"gateway.started"'))!) as { startMs?: Record<string, number> };
+  const phases = ['cli', 'config', 'modules', 'gateway'].map((p) => started.startMs?.[p]);
+  assert.ok(phases.every((ms) => typeof ms === 'number' && ms > 0), `gateway.started gives each start phase: ${JSON.stringify(started.startMs)}`);
+  assert.deepEqual([...phases].sort((a, b) => a! - b!), phases, 'the phases end in order');
 });
 
 /** Issue 11: every line names its event from the catalog and carries the key of what it concerns. */

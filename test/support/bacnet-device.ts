@@ -2,7 +2,11 @@
  * A BACnet/IP device simulator whose encoding is not ours: @bacnet-js/client (an independent
  * TypeScript BACnet stack) serving a table of objects on a loopback UDP port, answering ReadProperty
  * and ReadPropertyMultiple from the table and an Error for what it lacks (unknown object or
- * property), as a device does. Modes let a test make it stop answering or answer every request with
+ * property), as a device does. WriteProperty of a commandable object's present-value goes into its
+ * priority array as ASHRAE 135, 19.2 says (the value at the request's priority, 16 when it names
+ * none; Null empties the slot; the present-value is the highest slot given, else the relinquish
+ * default), served back as priority-array (87) and relinquish-default (104); a write of anything else
+ * is refused with write-access-denied, as a device refuses an input. Modes let a test make it stop answering or answer every request with
  * an Error. For bytes no stack would send (malformed datagrams), `startGarbageDevice` is a plain UDP
  * socket.
  */
@@ -20,6 +24,18 @@ export interface SimObject {
   instance: number;
   /** Property identifier → its value, as bacnet-js encodes application data. */
   properties: Record<number, BACNetAppData[]>;
+  /** A commandable object: its present-value is written through a priority array (19.2). */
+  commandable?: boolean;
+}
+
+/** A WriteProperty the device received, as bacnet-js decoded it. */
+export interface ReceivedWrite {
+  type: number;
+  instance: number;
+  property: number;
+  /** 1-16; 16 when the request named none (15.9.1.1.5). */
+  priority: number;
+  value: BACNetAppData[];
 }
 
 export type DeviceMode = 'answer' | 'silent' | 'error';
@@ -28,6 +44,12 @@ export interface BacnetDevice {
   readonly port: number;
   /** Requests received (ReadProperty and ReadPropertyMultiple), in every mode. */
   readonly requests: { readProperty: number; readPropertyMultiple: number };
+  /** WriteProperty requests received, in order. */
+  readonly writes: ReceivedWrite[];
+  /** Leaves the next `n` WriteProperty requests unanswered and unapplied, as if the datagram were lost (counted in `writes` all the same). */
+  dropWrites(n: number): void;
+  /** A commandable object's priority array: slot i is priority i + 1, null where relinquished. */
+  priorityArray(type: number, instance: number): Array<BACNetAppData | null>;
   setMode(mode: DeviceMode): void;
   /** With `{ cov: true }`: its SubscribeCOV service (bacnet-cov-server.ts); without, bacnet-js refuses SubscribeCOV. */
   readonly cov?: CovServer;
@@ -75,6 +97,44 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
     client.readPropertyResponse(sender, content.invokeId!, objectId, property, value);
   });
 
+  const arrays = new Map<string, Array<BACNetAppData | null>>();
+  const PRESENT_VALUE = 85;
+  const PRIORITY_ARRAY = 87;
+  const RELINQUISH_DEFAULT = 104;
+  for (const o of objects) {
+    if (!o.commandable) continue;
+    const slots = new Array<BACNetAppData | null>(16).fill(null);
+    arrays.set(`${o.type}:${o.instance}`, slots);
+    // The value it starts with is its relinquish default: what it holds with no command given.
+    o.properties[RELINQUISH_DEFAULT] = o.properties[PRESENT_VALUE]!;
+    o.properties[PRIORITY_ARRAY] = slots.map(() => ({ type: ApplicationTag.NULL, value: null }));
+  }
+  const writes: ReceivedWrite[] = [];
+  let dropped = 0;
+
+  client.on('writeProperty', (content) => {
+    if (mode === 'silent') return;
+    const sender = content.header!.sender;
+    const { objectId, value } = content.payload;
+    const key = `${objectId.type}:${objectId.instance}`;
+    writes.push({ type: objectId.type, instance: objectId.instance, property: value.property.id, priority: value.priority, value: value.value });
+    if (dropped > 0) {
+      dropped--;
+      return;
+    }
+    const object = table.get(key);
+    const slots = arrays.get(key);
+    if (mode === 'error') return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.DEVICE, ErrorCode.OPERATIONAL_PROBLEM);
+    if (!object) return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.OBJECT, ErrorCode.UNKNOWN_OBJECT);
+    if (!slots || value.property.id !== PRESENT_VALUE) return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.PROPERTY, ErrorCode.WRITE_ACCESS_DENIED);
+    const written = value.value[0];
+    slots[value.priority - 1] = !written || written.type === ApplicationTag.NULL ? null : written;
+    const highest = slots.find((v) => v !== null);
+    object.properties[PRESENT_VALUE] = highest ? [highest] : object.properties[RELINQUISH_DEFAULT]!;
+    object.properties[PRIORITY_ARRAY] = slots.map((v) => v ?? { type: ApplicationTag.NULL, value: null });
+    client.simpleAckResponse(sender, content.service!, content.invokeId!);
+  });
+
   client.on('readPropertyMultiple', (content) => {
     requests.readPropertyMultiple++;
     if (mode === 'silent') return;
@@ -99,6 +159,11 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
     port,
     requests,
     ...(cov ? { cov } : {}),
+    writes,
+    dropWrites(n) {
+      dropped = n;
+    },
+    priorityArray: (type, instance) => [...(arrays.get(`${type}:${instance}`) ?? [])],
     setMode(next) {
       mode = next;
     },

@@ -29,6 +29,9 @@ export interface BacnetPointSetting {
   instance: number;
   property: number;
   unit?: string;
+  /** Writes (ABI 1.2): "read" (absent), "write" or "read_write", and the priority 1-16 a write commands. */
+  access?: 'read' | 'write' | 'read_write';
+  write_priority?: number;
 }
 
 export interface BacnetSettings {

@@ -104,6 +104,62 @@ test('bacnet_ip refuses a device instance or an address used twice, and an objec
   assert.match(typo[0]!.message, /unknown object type "analog-inptu": one of analog-input, .*multi-state-value, or a BACnetObjectType number/);
 });
 
+test('a writable bacnet_ip point carries its access and write priority to the decoder; read-only is the default', async () => {
+  const pipeline = await resolved([
+    'pipeline: { name: hvac }',
+    'source:',
+    '  bacnet_ip:',
+    '    devices:',
+    '      - name: ahu-3',
+    '        host: 10.0.20.31',
+    '        device_instance: 1201',
+    '        points:',
+    '          - { name: sp, object_type: analog-value, instance: 2, access: read_write, write_priority: 10 }',
+    '          - { name: fan.cmd, object_type: binary-output, instance: 3, access: write }',
+    '          - { name: temp, object_type: analog-input, instance: 1 }',
+    ...TAIL,
+  ]);
+  const points = pipeline.points as ResolvedBacnetPoint[];
+  assert.deepEqual(points.map((p) => [p.name, p.access, p.writePriority]), [['sp', 'read_write', 10], ['fan.cmd', 'write', null], ['temp', 'read', null]]);
+  const context = pipelineContext(pipeline);
+  assert.equal(context.points[0]!.write_priority, 10);
+  assert.equal('write_priority' in context.points[1]!, false, 'no priority given: none in the document, none sent');
+});
+
+test('bacnet_ip refuses at load, at file:line:col, a writable input object, another property, an object type not written, priority 6, and a priority on a read-only point', async () => {
+  const found = await problems([
+    'pipeline: { name: hvac }', // 1
+    'source:', // 2
+    '  bacnet_ip:', // 3
+    '    devices:', // 4
+    '      - name: ahu-3', // 5
+    '        host: 10.0.20.31', // 6
+    '        device_instance: 1201', // 7
+    '        points:', // 8
+    '          - { name: t, object_type: analog-input, instance: 1, access: write }', // 9
+    '          - { name: u, object_type: analog-output, instance: 1, property: units, access: write }', // 10
+    '          - { name: d, object_type: device, instance: 1201, access: read_write }', // 11
+    '          - { name: b, object_type: binary-output, instance: 2, access: write, write_priority: 6 }', // 12
+    '          - { name: r, object_type: analog-value, instance: 3, write_priority: 8 }', // 13
+    ...TAIL,
+  ]);
+  // Columns: the value of `access:` on line 9 starts after "          - { name: t, object_type: analog-input, instance: 1, access: ".
+  const column9 = '          - { name: t, object_type: analog-input, instance: 1, access: '.length + 1;
+  assert.deepEqual(found.map((p) => `${basename(p.file)}:${p.line} ${p.path}`), [
+    'p.yaml:9 source.bacnet_ip.devices[0].points[0].access',
+    'p.yaml:10 source.bacnet_ip.devices[0].points[1].access',
+    'p.yaml:11 source.bacnet_ip.devices[0].points[2].access',
+    'p.yaml:12 source.bacnet_ip.devices[0].points[3].write_priority',
+    'p.yaml:13 source.bacnet_ip.devices[0].points[4].write_priority',
+  ]);
+  assert.equal(found[0]!.column, column9);
+  assert.match(found[0]!.message, /analog-input is an input object: its present-value is what the device measures/);
+  assert.match(found[1]!.message, /property units is not written here: only present-value/);
+  assert.match(found[2]!.message, /object type device is not written here/);
+  assert.match(found[3]!.message, /priority 6 is reserved for the minimum on\/off algorithm/);
+  assert.match(found[4]!.message, /read-only \(access: read\): a write priority needs access: write or read_write/);
+});
+
 test('bacnet_ip cov: lifetime in whole seconds, confirmed and process id defaulted, refresh optional; the decoder gets them flat', async () => {
   const pipeline = await resolved([
     'pipeline: { name: hvac }',

@@ -12,6 +12,7 @@ import { addDaemonOptions, addLinkOptions, commissionTarget, readRange, type Dae
 import type { DaemonChoice } from './through-daemon.js';
 import type { PluginKind } from '../engine/abi.js';
 import { packageVersion } from './package-version.js';
+import { markStart } from '../start-marks.js';
 import type { RolloutCliOptions } from './fleet.js';
 
 export const EXIT_OK = 0;
@@ -66,6 +67,7 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
       if (!stop.ok || stop.value === 0 || stop.value > MAX_TIMER_MS) {
         command.error(`error: --stop-timeout ${options.stopTimeout}: give a duration from 1ms to ${MAX_TIMER_MS}ms, as 25s or 2m`, { exitCode: EXIT_USAGE });
       }
+      markStart('cli');
       // The config thread starts first; the daemon's modules load on this thread while it works.
       const { startOverlapped } = await import('./start-overlap.js');
       const start = startOverlapped(file);

@@ -31,6 +31,7 @@ import { ServiceLifecycle } from '../service/service-lifecycle.js';
 import { reloadFromFile } from '../reload/reload-from-file.js';
 import { followCrashLoopRollbacks, pluginOps } from '../control/plugin-ops.js';
 import type { DropInWatcher } from '../packages/drop-in.js';
+import { markStart } from '../start-marks.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 const IGNORED_SIGNALS = ['SIGUSR1', 'SIGUSR2'] as const;
@@ -201,7 +202,9 @@ async function startFleet(config: ResolvedGateway, gateway: Gateway, logger: Log
 export async function runCommand(file: string, out: (line: string) => void, options: RunOptions = {}, start?: StartOverlap): Promise<number> {
   const config = await loadOrReport(file, out, start?.loaded);
   if (!config) return 1;
+  markStart('config');
   await start?.warmed;
+  markStart('modules');
   const logger = createLogger(config.log.level, config.log.format, { gateway: config.id });
   logCrashes(logger);
   return runGateway(config, { logger }, options);

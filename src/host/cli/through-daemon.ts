@@ -41,7 +41,10 @@ export async function readTarget(target: CommissionTarget, choice: DaemonChoice,
 /** Writes through the daemon when one runs; undefined when none does (the caller writes stand-alone). */
 export async function writeThroughDaemon(choice: DaemonChoice, request: { pipeline: string; device: string; point: string; value: number }, note: (line: string) => void): Promise<WriteResult | undefined> {
   if (choice.standalone) return undefined;
-  const asked = await askDaemon<WriteResult>(choice, 'write', request, WRITE_ANSWER_MS);
+  // JSON carries no NaN: a relinquish (NaN, a BACnet point's Null) goes as relinquish: true, without a value.
+  const { value, ...rest } = request;
+  const params = Number.isNaN(value) ? { ...rest, relinquish: true } : request;
+  const asked = await askDaemon<WriteResult>(choice, 'write', params, WRITE_ANSWER_MS);
   if (!asked.answered) {
     if (asked.why) note(asked.why);
     return undefined;

@@ -25,11 +25,15 @@ export interface WriteArgs {
   daemon: DaemonChoice;
 }
 
-/** `42`, `-1.5`, `1e3`, `true`/`false` (1/0, for coils and register bits). */
+/**
+ * `42`, `-1.5`, `1e3`, `true`/`false` (1/0, for coils, register bits and binary objects), or
+ * `relinquish` (also `null`): NaN, the Null that empties a BACnet point's priority (ABI 1.2 wg_write).
+ */
 export function writeValue(text: string): number {
   const t = text.trim().toLowerCase();
   if (t === 'true' || t === 'on') return 1;
   if (t === 'false' || t === 'off') return 0;
+  if (t === 'relinquish' || t === 'null') return NaN;
   const n = Number(t);
   if (t === '' || !Number.isFinite(n)) throw new WgError('WG_ERR_CLI_USAGE', { detail: `value ${text}: give a number (42, -1.5, 1e3) or true/false` });
   // A value is a double: an integer past 2^53 typed digit by digit would be written as a neighbour of it.
@@ -57,8 +61,15 @@ export async function runWrite(args: WriteArgs, out: (line: string) => void, err
     err(`wasmgate: point ${args.point} of ${args.device} is read-only (access: read); declare access: write or read_write in ${pipeline.file} to write it`);
     return 2;
   }
+  const relinquish = Number.isNaN(value);
+  if (relinquish && point.protocol !== 'bacnet') {
+    throw new WgError('WG_ERR_CLI_USAGE', { detail: `value ${args.value}: relinquish empties a BACnet point's priority; ${args.point} is a Modbus point, give it a value` });
+  }
+  const what = relinquish ? `relinquished ${point.protocol === 'bacnet' && point.writePriority !== null ? `priority ${point.writePriority}` : 'the default priority (16)'} of` : `wrote ${value} to`;
   const report = (result: WriteResult): number => {
-    out(args.json ? JSON.stringify({ ok: true, ...result }) : `wrote ${value} to ${args.point} of ${args.device}: confirmed by the device in ${result.rttMs.toFixed(1)} ms`);
+    // JSON has no NaN: a relinquish says so, with no value.
+    const body = relinquish ? { ok: true, ...result, value: null, relinquish: true } : { ok: true, ...result };
+    out(args.json ? JSON.stringify(body) : `${what} ${args.point} of ${args.device}: confirmed by the device in ${result.rttMs.toFixed(1)} ms`);
     return 0;
   };
   const refused = (e: unknown): number => {

@@ -77,6 +77,7 @@ export const DEFAULTS = {
   bacnetPoint: {
     property: 'present-value',
     unit: '', // si spelling or BACnet engineering unit name; empty = none
+    access: 'read', // whether the point may be written (WriteProperty of its present-value)
     description: '',
   },
   step: {

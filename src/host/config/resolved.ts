@@ -280,7 +280,10 @@ export interface ResolvedBacnetPoint {
   /** Unit as si spells it (a BACnet engineering unit name is turned into it at load); empty for none. */
   readonly unit: string;
   readonly description: string;
+  /** Whether the point may be written: WriteProperty of its present-value (an output or value object only). */
   readonly access: PointAccess;
+  /** The priority (1 to 16) its writes command and its relinquish empties; null: none sent (the device takes 16). */
+  readonly writePriority: number | null;
 }
 
 export interface ResolvedModbusPoint {

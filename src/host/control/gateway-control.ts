@@ -7,6 +7,7 @@
 import type { Clock } from '../../hal/clock.js';
 import type { Gateway, GatewayStatus } from '../gateway.js';
 import { readParams } from './control-params.js';
+import { WgError } from '../errors.js';
 import type { ControlHandler, ControlHandlers } from './control-server.js';
 import type { Logger } from '../logger.js';
 import { DaemonReads } from '../commission/daemon-read.js';
@@ -64,12 +65,17 @@ export function gatewayControl(context: GatewayControlContext): ControlHandlers 
     // wasmgate write: a point of a configured device, between its link's polls; the daemon's own
     // configuration decides whether the point may be written.
     write: async (params) => {
+      // A value, or relinquish: true (a BACnet point's Null at its priority; JSON has no NaN).
       const p = readParams('write', params, {
         pipeline: { type: 'string', required: true }, device: { type: 'string', required: true },
-        point: { type: 'string', required: true }, value: { type: 'number', required: true },
+        point: { type: 'string', required: true }, value: { type: 'number', required: false }, relinquish: { type: 'boolean', required: false },
       });
-      context.logger.info({ event: 'control.write', pipeline: p.pipeline, device: p.device, point: p.point, value: p.value }, 'write asked over the control socket');
-      return gateway.write(p.pipeline, p.device, p.point, p.value);
+      if ((p.value === undefined) === (p.relinquish !== true)) {
+        throw new WgError('WG_ERR_CONTROL_REQUEST', { op: 'write', detail: 'write: give a value, or relinquish: true (not both)' });
+      }
+      const value = p.relinquish === true ? NaN : p.value!;
+      context.logger.info({ event: 'control.write', pipeline: p.pipeline, device: p.device, point: p.point, ...(p.relinquish === true ? { relinquish: true } : { value }) }, 'write asked over the control socket');
+      return gateway.write(p.pipeline, p.device, p.point, value);
     },
     // wasmgate reload: the files read again and applied as SIGHUP does (reload-from-file.ts).
     reload: async (params) => {

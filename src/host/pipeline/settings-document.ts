@@ -51,6 +51,7 @@ function pointDocument(p: ResolvedPoint): Record<string, unknown> & { unit: stri
     return {
       id: p.id, name: p.name, device: p.device, object_type: p.objectType, instance: p.instance, property: p.property,
       object_type_name: p.objectTypeName, property_name: p.propertyName, unit: p.unit, description: p.description, access: p.access,
+      ...(p.writePriority !== null ? { write_priority: p.writePriority } : {}),
     };
   }
   return {

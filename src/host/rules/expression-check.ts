@@ -7,6 +7,7 @@
 import type { Checked, Expr, Span } from './expression.js';
 import { QUALITY_TESTS, type QualityTest } from './expression.js';
 import type { EventCounter, RateWindow } from './rule-set.js';
+import type { BacnetWriteKind } from '../sources/bacnet-writable.js';
 
 /** A point as the rules see it. */
 export interface RulePoint {
@@ -19,6 +20,8 @@ export interface RulePoint {
   /** Its device's poll interval, ms: how many samples a window holds. */
   readonly intervalMs: number;
   readonly writable: boolean;
+  /** A BACnet point's present-value datatype when it is written (bacnet-writable.ts); null for every other point. */
+  readonly bacnetWrite?: BacnetWriteKind | null;
 }
 
 export interface PointLookup {

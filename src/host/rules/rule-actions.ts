@@ -72,8 +72,10 @@ export class RuleActions {
       this.#log(rule, event);
       if (rule.actions.alarmTopic !== null) this.#alarm(rule, event);
       for (const write of rule.actions.writes) {
-        const value = firing ? write.value : write.onClear;
-        if (value === null) continue;
+        const back = firing ? write.value : write.onClear;
+        if (back === null) continue;
+        // A relinquish is NaN on the write path (ABI 1.2 wg_write: the protocol's null).
+        const value = back === 'relinquish' ? NaN : back;
         runtime.queue = runtime.queue.then(() => this.#write(rule, runtime, write, value, event));
       }
     }
@@ -144,6 +146,8 @@ export class RuleActions {
       }
     }
     runtime.status.writes[outcome]++;
+    // NaN is a relinquish (a BACnet point's Null at its priority): JSON says it as relinquish, value null.
+    const relinquish = Number.isNaN(value);
     const record = {
       ts: new Date(event.ts).toISOString(),
       at: new Date().toISOString(),
@@ -153,7 +157,8 @@ export class RuleActions {
       trigger: event.kind,
       device: write.deviceName,
       point: write.pointName,
-      value,
+      value: relinquish ? null : value,
+      ...(relinquish ? { relinquish: true } : {}),
       outcome,
       ...extra,
     };
@@ -162,8 +167,9 @@ export class RuleActions {
       written: 'written and confirmed', failed: `failed: ${String(extra.detail)}`, interlocked: 'not sent: its interlock did not hold',
       'rate-limited': `not sent: the rule's rate limit (${String(extra.limit)}) is reached`, 'dry-run': 'not sent: dry run',
     }[outcome];
-    logAt(this.#deps.logger, level, `rule ${rule.name} ${event.kind === 'fire' ? 'fired' : 'cleared'}: write ${value} to ${write.deviceName} ${write.pointName} ${words}`, {
-      event: 'rule.write', pipeline: this.#deps.pipeline.name, rule: rule.name, device: write.deviceName, point: write.pointName, value, outcome, ...(extra.code ? { code: extra.code } : {}),
+    const what = relinquish ? `relinquish ${write.deviceName} ${write.pointName}` : `write ${value} to ${write.deviceName} ${write.pointName}`;
+    logAt(this.#deps.logger, level, `rule ${rule.name} ${event.kind === 'fire' ? 'fired' : 'cleared'}: ${what} ${words}`, {
+      event: 'rule.write', pipeline: this.#deps.pipeline.name, rule: rule.name, device: write.deviceName, point: write.pointName, ...(relinquish ? { relinquish: true } : { value }), outcome, ...(extra.code ? { code: extra.code } : {}),
     });
     this.#deps.publish(this.#topic(WRITE_AUDIT_TOPIC, rule), Buffer.from(JSON.stringify(record)));
     await this.#deps.audit?.append(record);

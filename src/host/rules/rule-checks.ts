@@ -19,6 +19,7 @@ import { ruleIncludeSchema, ruleSchema, rulesFileSchema, RULE_DEFAULTS, type Rul
 import type { Rule, RuleSet, RuleWrite } from './rule-set.js';
 import { compileRuleSet } from './compiled-rules.js';
 import { isWgError } from '../errors.js';
+import { bacnetValueProblem } from '../sources/bacnet-writable.js';
 
 /** Placeholders of an alarm topic. */
 export const ALARM_TOPIC_PLACEHOLDERS = ['gateway', 'pipeline', 'rule'] as const;
@@ -157,7 +158,7 @@ function checkRule(doc: RuleDocument, place: Place, lookup: PointLookup | undefi
     }
     if (!target) return;
     const value = writeValue(w.value, target, place, [...wat, 'value'], doc.name);
-    const onClear = w.on_clear === undefined ? null : writeValue(w.on_clear, target, place, [...wat, 'on_clear'], doc.name);
+    const onClear = clearValue(w.on_clear, target, place, [...wat, 'on_clear'], doc.name);
     if (value === undefined || onClear === undefined) return;
     writes.push({ point: target.id, pointName: target.name, device: target.deviceIndex, deviceName: target.device, value, onClear, interlock });
   });
@@ -216,13 +217,38 @@ function writeTarget(text: string, place: Place, path: SettingPath, rule: string
   }
   const point = named[0]!;
   if (!point.writable) {
-    place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `point ${point.name} of device ${point.device} is read-only (access: read, or a function that cannot be written): declare access: write or read_write on a coil or holding register` });
+    place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `point ${point.name} of device ${point.device} is read-only (access: read, or a function that cannot be written): declare access: write or read_write on a coil or holding register, or on a BACnet output or value object's present-value` });
     return undefined;
   }
   return point;
 }
 
+/**
+ * What a clear writes back: a value, `relinquish` (a BACnet point's Null at its priority, which
+ * hands the object back to the next command or its relinquish default) or `none` (null). Absent: none
+ * for a Modbus point, relinquish for a BACnet one, since a command left in a priority array holds the
+ * object until someone relinquishes it, which is what a BACnet engineer expects the gateway to do.
+ */
+function clearValue(value: number | boolean | string | undefined, point: RulePoint, place: Place, path: SettingPath, rule: string): number | 'relinquish' | null | undefined {
+  if (value === undefined) return point.bacnetWrite ? 'relinquish' : null;
+  if (value === 'none') return null;
+  if (value === 'relinquish') {
+    if (point.bacnetWrite) return 'relinquish';
+    return void place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `relinquish empties a BACnet point's priority; ${point.name} is a Modbus point: write back a value, or none` });
+  }
+  if (typeof value === 'string') return void place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `on_clear takes a value, relinquish or none (got ${JSON.stringify(value)})` });
+  return writeValue(value, point, place, path, rule);
+}
+
 function writeValue(value: number | boolean, point: RulePoint, place: Place, path: SettingPath, rule: string): number | undefined {
+  if (point.bacnetWrite) {
+    // A binary object takes true/false as active/inactive; the datatype decides what fits (bacnet-writable.ts).
+    const n = typeof value === 'boolean' ? (point.bacnetWrite === 'binary' ? Number(value) : NaN) : value;
+    // NaN (true for a non-binary point, or YAML's .nan) would relinquish: that is on_clear's word, not a value.
+    const problem = Number.isNaN(n) ? `a ${point.bacnetWrite} present-value takes a number (true and false only a binary one's)` : bacnetValueProblem(point.bacnetWrite, n);
+    if (problem !== undefined) return void place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `${point.name} of device ${point.device}: ${problem} (got ${String(value)})` });
+    return n;
+  }
   if (point.bool) {
     if (value === true || value === 1) return 1;
     if (value === false || value === 0) return 0;

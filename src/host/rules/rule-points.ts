@@ -7,6 +7,7 @@ import type { PipelineDocument } from '../config/pipeline-schema.js';
 import { SourceBuilder } from '../sources/source-builder.js';
 import { writtenKinds } from '../sources/source-kinds.js';
 import type { RulePoint } from './expression-check.js';
+import { bacnetWriteKind } from '../sources/bacnet-writable.js';
 
 /** Only for a source the checks accepted: resolution of a broken one may throw. */
 export function rulePoints(doc: PipelineDocument): RulePoint[] {
@@ -18,6 +19,7 @@ export function rulePoints(doc: PipelineDocument): RulePoint[] {
   const { devices } = build.build();
   return build.points.map((p) => {
     const device = devices[p.device]!;
+    const write = p.protocol === 'bacnet' ? bacnetWriteKind(p.objectType, p.property) : undefined;
     return {
       id: p.id,
       name: p.name,
@@ -27,8 +29,9 @@ export function rulePoints(doc: PipelineDocument): RulePoint[] {
       text: p.protocol === 'modbus' && p.type === 'string',
       intervalMs: device.intervalMs,
       // Coils and holding registers can be written; discrete inputs and input registers cannot. A
-      // BACnet point cannot be written yet (the bacnet plugin has no WriteProperty): refused at load.
-      writable: p.protocol === 'modbus' && p.access !== 'read' && (p.function === 1 || p.function === 3),
+      // BACnet point: the present-value of an output or value object (the source's checks refuse the rest).
+      writable: p.access !== 'read' && (p.protocol === 'modbus' ? p.function === 1 || p.function === 3 : write !== undefined),
+      bacnetWrite: write ?? null,
     };
   });
 }

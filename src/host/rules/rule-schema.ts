@@ -31,7 +31,7 @@ const write = {
   properties: {
     point: { type: 'string', minLength: 1, description: 'the point to write: point, or device:point' },
     value: { type: ['number', 'boolean'], description: 'written when the rule fires, in the point\'s units' },
-    on_clear: { type: ['number', 'boolean'], description: 'written when the rule clears; none unless given' },
+    on_clear: { type: ['number', 'boolean', 'string'], description: 'written when the rule clears: a value, relinquish (a BACnet point\'s Null at its priority) or none; default none, and relinquish for a BACnet point' },
     interlock: expression('a condition that must hold for the write to go out; the write is refused and audited otherwise'),
   },
 } as const;

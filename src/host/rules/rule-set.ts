@@ -34,8 +34,11 @@ export interface RuleWrite {
   readonly device: number;
   readonly deviceName: string;
   readonly value: number;
-  /** Written when the rule clears; null for nothing. */
-  readonly onClear: number | null;
+  /**
+   * Written when the rule clears: a value, 'relinquish' (a BACnet point's Null at its priority; a word,
+   * not NaN, so that the pipeline's fingerprint, taken over its JSON, tells it from null) or null for nothing.
+   */
+  readonly onClear: number | 'relinquish' | null;
   /** Index into the rule's `interlocks`; null: none. */
   readonly interlock: number | null;
 }

@@ -4,7 +4,9 @@
  * binds a port the OS picks unless `local_port` says one). A point is one property of one object of
  * the device: `object_type` and `instance`, `property` (present-value by default). The decoder
  * (`bacnet`) reads them by ReadPropertyMultiple, or ReadProperty where `read_multiple: false`; `timeout`
- * is the APDU timeout and `retries` the number of APDU retries of each request.
+ * is the APDU timeout and `retries` the number of APDU retries of each request. A point declared
+ * `access: write` (or `read_write`) may be written by WriteProperty at its `write_priority`
+ * (bacnet-writable.ts says which points can be).
  *
  * A point's `unit` may be a BACnet engineering unit name (`degrees-fahrenheit`), which becomes si's
  * spelling (`degF`) here, so the `si` step converts it as it does a Modbus point's.
@@ -19,6 +21,8 @@ import type { SettingPath } from '../config/setting-path.js';
 import { parseDuration } from '../config/units.js';
 import { udpTransport } from '../../hal/udp.js';
 import { BACNET_OBJECT_TYPES, BACNET_PROPERTIES, objectTypeNumber, propertyNumber } from './bacnet-names.js';
+import { POINT_ACCESS } from './modbus-point-schema.js';
+import { checkBacnetWritable } from './bacnet-writable.js';
 import { siUnitOf } from './bacnet-units.js';
 import type { SourceKind } from './source-kind.js';
 
@@ -51,6 +55,8 @@ const point = {
       default: P.property,
     },
     unit: { type: 'string', description: 'unit of the value: si\'s spelling (degF) or a BACnet engineering unit name (degrees-fahrenheit); default none', default: P.unit },
+    access: { enum: POINT_ACCESS, description: 'whether the point may be written (wasmgate write, rules): write or read_write for the present-value of an analog, binary or multi-state output or value object', default: P.access },
+    write_priority: { type: 'integer', minimum: 1, maximum: 16, description: 'the priority (1 highest, 16 lowest; 6 is reserved for minimum on/off) a write commands and a relinquish empties; default none: the request carries none and the device takes 16' },
     description: { type: 'string', description: 'free text', default: P.description },
   },
 } as const;
@@ -167,6 +173,7 @@ export const bacnetIp = {
         if (typeof p.property === 'string' && !Object.hasOwn(BACNET_PROPERTIES, p.property)) {
           checks.invalid([...at, 'property'], `unknown property "${p.property}": one of ${Object.keys(BACNET_PROPERTIES).join(', ')}, or a BACnetPropertyIdentifier number`);
         }
+        checkBacnetWritable(p, at, checks);
       });
     });
   },
@@ -214,7 +221,8 @@ export const bacnetIp = {
         propertyName: String(p.property),
         unit: siUnitOf(p.unit),
         description: p.description,
-        access: 'read',
+        access: p.access,
+        writePriority: p.write_priority ?? null,
       })));
     });
   },
