@@ -64,8 +64,9 @@ export function wg_request(index: i32, seq: i32): i32 {
 // 3 octets), at most MAX_DATAGRAM. wg_process checks the invoke id again, with everything else.
 // ABI 1.5 `answers`: only an APDU of a Simple-ACK, Complex-ACK, Error, Reject or Abort (types 2, 3, 5,
 // 6, 7: octet 6 of a datagram without NPDU addresses) answers a request; a COV notification's octet 7
-// is its service choice or its max-APDU octet, and must never be taken for an invoke id.
-const FRAMING = utf8('{"seq":{"offset":8,"bytes":1},"response_seq":{"offset":7,"bytes":1},"answers":{"at":6,"mask":240,"equals":[32,48,80,96,112]},"length":{"offset":2,"bytes":2,"order":"big","add":0},"min":9,"max":1507}');
+// is its service choice or its max-APDU octet, and must never be taken for an invoke id. `replies`:
+// only a confirmed request (type 0: a ConfirmedCOVNotification) wants one (wg_reply, cov.ts).
+const FRAMING = utf8('{"seq":{"offset":8,"bytes":1},"response_seq":{"offset":7,"bytes":1},"answers":{"at":6,"mask":240,"equals":[32,48,80,96,112]},"replies":{"at":6,"mask":240,"equals":[0]},"length":{"offset":2,"bytes":2,"order":"big","add":0},"min":9,"max":1507}');
 
 export function wg_framing(): i32 {
   setResult(FRAMING.bytes);

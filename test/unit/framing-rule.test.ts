@@ -3,7 +3,7 @@
 // length of unit id + PDU, unit id; all big-endian).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFramingRule, parseFramingRules, readSeq, ruleFor, ruleFrameLength, seqMask, withSeq } from '../../src/host/engine/framing-rule.js';
+import { parseFramingRule, parseFramingRules, readSeq, ruleFor, ruleFrameLength, seqMask, wantsReply, withSeq } from '../../src/host/engine/framing-rule.js';
 import { isWgError } from '../../src/host/errors.js';
 
 const MODBUS_TCP = '{"seq":{"offset":0,"bytes":2,"order":"big"},"length":{"offset":4,"bytes":2,"order":"big","add":6},"min":7,"max":260}';
@@ -134,4 +134,13 @@ test('answers: a frame that fails the test carries no sequence number, however i
   for (const [text, why] of refused) {
     assert.throws(() => parseFramingRule(text, {}), (e) => isWgError(e, 'WG_ERR_PLUGIN_STATUS') && why.test(String(e.context.detail)), text);
   }
+});
+
+// ABI 1.5 replies: BACnet's confirmed request (PDU type 0) wants a Simple-ACK; an unconfirmed one (1) none.
+test('replies: only a frame that passes the test may want a reply; without the test, any may', () => {
+  const rule = parseFramingRule('{"seq":{"offset":8,"bytes":1},"replies":{"at":6,"mask":240,"equals":[0]},"length":{"offset":2,"bytes":2},"min":9,"max":1507}', {});
+  assert.equal(wantsReply(rule, Uint8Array.from([0x81, 0x0a, 0x00, 0x0a, 0x01, 0x00, 0x00, 0x05, 0x0f, 0x01])), true, 'a ConfirmedCOVNotification');
+  assert.equal(wantsReply(rule, Uint8Array.from([0x81, 0x0b, 0x00, 0x09, 0x01, 0x00, 0x10, 0x02, 0x09])), false, 'an UnconfirmedCOVNotification');
+  assert.equal(wantsReply(parseFramingRule(MODBUS_TCP, {}), RESPONSE), true);
+  assert.throws(() => parseFramingRule('{"seq":{"offset":8,"bytes":1},"replies":{"at":6,"mask":15,"equals":[16]},"length":{"offset":2,"bytes":2},"max":1507}', {}), (e) => isWgError(e, 'WG_ERR_PLUGIN_STATUS') && /replies\.equals 16 has bits outside mask 15/.test(String(e.context.detail)));
 });

@@ -61,3 +61,18 @@ test('a frame the ring did not take (a decoder too old for unsolicited frames) g
   await tick();
   assert.equal(asked, 0);
 });
+
+test('a frame the framing rule says wants no reply never reaches the worker', async () => {
+  const ingress = { writeUnsolicited: () => Promise.resolve(true) } as unknown as FrameIngress;
+  let asked = 0;
+  const intake = new UnsolicitedIntake({
+    ingress, device: 0, sender: 'x', wallMs: () => 0, wantsReply: (f) => f[0] === 0,
+    reply: () => { asked++; return Promise.resolve(null); }, send: () => Promise.resolve(),
+  });
+  intake.take(new Uint8Array([1]));
+  intake.take(new Uint8Array([0]));
+  await tick();
+  await tick();
+  assert.equal(asked, 1);
+  assert.equal(intake.counters.repliesSkipped, 0);
+});

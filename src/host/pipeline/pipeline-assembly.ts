@@ -244,6 +244,7 @@ export class AssembledPipeline {
               ? new UnsolicitedIntake({
                 ingress: assembled!.#ingress, device: link.devices[0]!, sender: `${link.host}:${link.port}`, wallMs: () => deps.clock.wallMs(),
                 ...(decoder.facts.replies ? { reply: (frame: Uint8Array) => runner.subscriptions.reply(frame) } : {}),
+                ...(protocol.wantsReply ? { wantsReply: (frame: Uint8Array) => protocol.wantsReply!(frame) } : {}),
                 send: (frame) => (transport.isOpen ? transport.write(frame) : Promise.resolve()),
               })
               : undefined;

@@ -22,6 +22,8 @@ export interface DeviceProtocol {
    * absent when responses cannot be told apart without a call into the plugin.
    */
   seqOf?(frame: Uint8Array): number | undefined;
+  /** Whether an unsolicited frame may want a reply (wg_reply, ABI 1.5); absent: any may. */
+  wantsReply?(frame: Uint8Array): boolean;
   /** The part of a sequence number frames carry (0xff for a one-byte field); absent: all of it. */
   readonly seqMask?: number | undefined;
 }

@@ -34,6 +34,8 @@ export interface UnsolicitedIntakeOptions {
   wallMs: () => number;
   /** The decoder's wg_reply, when it has one; null: no reply. */
   reply?: (frame: Uint8Array) => Promise<Uint8Array | null>;
+  /** Whether a frame may want a reply at all (the framing rule's `replies`); absent: any may. */
+  wantsReply?: (frame: Uint8Array) => boolean;
   /** Sends a reply to the device. */
   send: (frame: Uint8Array) => Promise<void>;
 }
@@ -64,7 +66,7 @@ export class UnsolicitedIntake {
 
   async #reply(frame: Uint8Array): Promise<void> {
     const reply = this.#o.reply;
-    if (!reply) return;
+    if (!reply || (this.#o.wantsReply && !this.#o.wantsReply(frame))) return;
     if (this.#replying >= MAX_REPLYING) {
       this.counters.repliesSkipped++;
       return;
