@@ -62,7 +62,7 @@ export function wg_request(index: i32, seq: i32): i32 {
 // routed devices need the decoder's own matching, not done yet). A datagram is as long as its BVLC
 // length field says (Annex J.2), at least a BVLC, NPDU and the shortest APDU (an Abort or a Reject:
 // 3 octets), at most MAX_DATAGRAM. wg_process checks the invoke id again, with everything else.
-// ABI 1.5 `answers`: only an APDU of a Simple-ACK, Complex-ACK, Error, Reject or Abort (types 2, 3, 5,
+// ABI 1.6 `answers`: only an APDU of a Simple-ACK, Complex-ACK, Error, Reject or Abort (types 2, 3, 5,
 // 6, 7: octet 6 of a datagram without NPDU addresses) answers a request; a COV notification's octet 7
 // is its service choice or its max-APDU octet, and must never be taken for an invoke id. `replies`:
 // only a confirmed request (type 0: a ConfirmedCOVNotification) wants one (wg_reply, cov.ts).

@@ -1,4 +1,4 @@
-// Change of value (ASHRAE 135, 13.1 and 13.14): the subscription group of ABI 1.5. A device whose
+// Change of value (ASHRAE 135, 13.1 and 13.14): the subscription group of ABI 1.6. A device whose
 // settings carry `cov_lifetime_s` gets one SubscribeCOV per object its points read; the host sends
 // each at start and again before the lifetime ends, and a cancellation when it stops, and hands back
 // the device's answer for wg_subscribe_check to read. The notifications the device then sends are
@@ -108,14 +108,14 @@ function firstOfObject(id: i32): bool {
   return true;
 }
 
-/** ABI 1.5: the subscription plan, one device index per subscription. */
+/** ABI 1.6: the subscription plan, one device index per subscription. */
 export function wg_subscriptions(): i32 {
   setResult(subscriptionDevices);
   return subscriptionCount;
 }
 
 /**
- * ABI 1.5: SubscribeCOV-Request (13.14.1) for subscription `index` with invoke id `seq` (its low octet):
+ * ABI 1.6: SubscribeCOV-Request (13.14.1) for subscription `index` with invoke id `seq` (its low octet):
  * [0] subscriber process identifier, [1] monitored object, [2] issue confirmed notifications,
  * [3] lifetime; a cancellation (`cancel` 1) carries only [0] and [1] (13.14.1.1.4).
  */
@@ -142,7 +142,7 @@ export function wg_subscribe(index: i32, seq: i32, cancel: i32): i32 {
 }
 
 /**
- * ABI 1.5: whether the answer confirms subscription `index`'s request (both written at the input:
+ * ABI 1.6: whether the answer confirms subscription `index`'s request (both written at the input:
  * the request's `requestLength` bytes, then the answer). 0: a Simple-ACK of SubscribeCOV with the
  * request's invoke id. A positive n: the device refused (an Error, a Reject, an Abort), and the
  * output holds n bytes of UTF-8 saying so ("analog-input 1: error object optional-functionality-not-supported").
@@ -187,7 +187,7 @@ export function wg_subscribe_check(index: i32, requestLength: i32, size: i32): i
 }
 
 /**
- * ABI 1.5: the frame to send back for the unsolicited frame at the input, or 0 for none. A
+ * ABI 1.6: the frame to send back for the unsolicited frame at the input, or 0 for none. A
  * ConfirmedCOVNotification-Request (13.6) is acknowledged by a BACnet-SimpleACK-PDU with its invoke id
  * and service choice 1 (20.1.4). One that crossed a router (NPDU source address) or a BBMD would need
  * the reply addressed back through them, which this decoder does not do: it gets none, and the device

@@ -22,6 +22,8 @@ export function frameAt(p: usize, end: usize): usize {
 @inline export function frameRequest(rec: usize): i32 { return <i32>load<u16>(rec, 6); }
 @inline export function frameStatus(rec: usize): u16 { return load<u16>(rec, 8); }
 @inline export function frameSeq(rec: usize): i32 { return <i32>load<u16>(rec, 10); }
+/** ABI 1.5, pushed frames (status 4): the point id the resource maps to, or 0xffffffff for its whole device. */
+@inline export function framePoint(rec: usize): u32 { return load<u32>(rec, 12); }
 @inline export function frameTs(rec: usize): f64 { return load<f64>(rec, 16); }
 @inline export function frameRequestLength(rec: usize): i32 { return <i32>load<u16>(rec, 24); }
 @inline export function frameResponseLength(rec: usize): i32 { return <i32>load<u16>(rec, 26); }

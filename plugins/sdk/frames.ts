@@ -6,6 +6,10 @@ export const FRAME_TIMEOUT: u16 = 1;
 export const FRAME_LINK_LOST: u16 = 2;
 /** ABI 1.4: a frame nobody asked for (request index FRAME_NO_REQUEST, the sender's address as the request bytes). */
 export const FRAME_UNSOLICITED: u16 = 3;
+/** ABI 1.5: a body a device pushed to a push source (CoAP, MQTT): the point it maps to in the u32 at offset 12. */
+export const FRAME_PUSHED: u16 = 4;
+/** ABI 1.5: the point of a pushed frame whose resource stands for its whole device (the body names its points). */
+export const FRAME_NO_POINT: u32 = 0xffffffff;
 export const FRAME_NO_REQUEST: i32 = 0xffff;
 export const FRAME_NO_DEVICE: i32 = 0xffff;
 
@@ -35,6 +39,8 @@ export class FrameReader {
   @inline get request(): i32 { return <i32>load<u16>(this.rec, 6); }
   @inline get status(): u16 { return load<u16>(this.rec, 8); }
   @inline get seq(): i32 { return <i32>load<u16>(this.rec, 10); }
+  /** ABI 1.5, pushed frames only: the point id the resource maps to, or FRAME_NO_POINT (0 in other records). */
+  @inline get point(): u32 { return load<u32>(this.rec, 12); }
   @inline get ts(): f64 { return load<f64>(this.rec, 16); }
   @inline get requestLength(): i32 { return <i32>load<u16>(this.rec, 24); }
   @inline get responseLength(): i32 { return <i32>load<u16>(this.rec, 26); }

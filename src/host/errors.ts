@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   WG_ERR_CONFIG_UNKNOWN_PLACEHOLDER: { message: 'topic placeholder "{detail}" is unknown; known: {known}' },
   WG_ERR_CONFIG_FILE_UNREADABLE: { message: 'cannot read {target}: {detail}' },
   WG_ERR_CONFIG_RULE: { message: 'rule {rule}: {detail}' },
+  WG_ERR_CONFIG_SUBSCRIPTION_LOOP: { message: 'subscribes to the gateway\'s own topics: {detail}' },
   // --- plugin / engine ---
   WG_ERR_PLUGIN_ABI: { message: 'plugin {plugin} ({file}) does not follow the wasmgate ABI: {detail}' },
   WG_ERR_PLUGIN_COMPILE: { message: 'plugin {plugin} ({file}) is not a valid WebAssembly module: {detail}' },
@@ -64,6 +65,7 @@ export const ERROR_CODES = {
   WG_ERR_DEVICE_EXCEPTION: { message: 'device {device} answered the write of point {point} with an exception: {detail}' },
   WG_ERR_DEVICE_REFUSED: { message: 'device {device} refused the write of point {point}: {detail}' },
   WG_ERR_WRITE_REFUSED: { message: 'write of point {point} to device {device} refused: {detail}' },
+  WG_ERR_SOURCE_NOT_TAKEN: { message: 'source {source} did not take the message on {topic}, and did not acknowledge it: {detail}' },
   WG_ERR_WRITE_UNCONFIRMED: { message: 'device {device} did not confirm the write of point {point}: {detail}' },
   // --- uplinks / sinks ---
   WG_ERR_UPLINK_CONNECT: { message: 'uplink {uplink} cannot connect: {detail}' },

@@ -53,6 +53,10 @@ export const LOG_EVENTS = {
   'worker.deadline': { concerns: 'plugin', means: 'a plugin call ran past its deadline; the worker was terminated' },
   'worker.restart_failed': { concerns: 'pipeline', means: 'the worker could not be restarted; retried with back-off' },
   'link.in_flight_limited': { concerns: 'link', means: 'in_flight was asked of a decoder that cannot match answers; one at a time' },
+  'push.listening': { concerns: 'link', means: 'a push source takes what its devices send: where, and how many resources' },
+  'push.refused': { concerns: 'link', means: 'a push source refused what a device sent (`reason`), with the `sender`; repeats summarised per reason' },
+  'push.socket_failed': { concerns: 'link', means: "a push source's socket failed under it (or overflowed); it is opened again" },
+  'push.stopped': { concerns: 'link', means: 'a push source stopped, with its counters' },
   'device.polling': { concerns: 'device', means: 'a device is polled: its link, requests and points' },
   'device.problem': { concerns: 'device', means: 'a poll failed: no answer, exception, bad frame, link error (`code`)' },
   'device.recovered': { concerns: 'device', means: 'a device answers again' },
@@ -108,6 +112,10 @@ export const LOG_EVENTS = {
   'fleet.failed': { concerns: 'gateway', means: 'handling a fleet command failed unexpectedly (a bug: `err`)' },
   'commission.read': { concerns: 'link', means: 'a commissioning read (probe, scan, write) on a running link, or its early end' },
   'demo.ready': { concerns: 'gateway', means: "the demo's simulator or broker is ready" },
+  'subscription.connected': { concerns: 'link', means: 'an `mqtt_subscribe` source reached its broker and subscribed its topics (`broker`, `filters`, `sessionPresent`)' },
+  'subscription.lost': { concerns: 'link', means: 'an `mqtt_subscribe` source lost its broker connection; it reconnects with back-off' },
+  'subscription.connect_failed': { concerns: 'link', means: 'an `mqtt_subscribe` source cannot reach its broker (said once per distinct reason)' },
+  'subscription.subscribe_failed': { concerns: 'link', means: 'the broker refused a topic filter of an `mqtt_subscribe` source (SUBACK failure: an ACL?)' },
 } as const satisfies Record<string, EventEntry>;
 
 export type LogEvent = keyof typeof LOG_EVENTS;

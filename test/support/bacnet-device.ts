@@ -11,13 +11,23 @@
  * socket.
  */
 import { once } from 'node:events';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
+import type { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import bacnetJs from '@bacnet-js/client';
 import type { BACNetAppData, BACNetReadAccess } from '@bacnet-js/client';
 import { serveCov, type CovServer } from './bacnet-cov-server.js';
 
+// bacnet-js's own APDU and NPDU encoders, for the one answer its client has no method for (an Abort).
+const require = createRequire(import.meta.url);
+const bacnetApdu = require('@bacnet-js/client/dist/lib/apdu.js') as { encodeAbort(buffer: EncodeBuffer, type: number, invokeId: number, reason: number): void };
+const bacnetNpdu = require('@bacnet-js/client/dist/lib/npdu.js') as { encode(buffer: EncodeBuffer, control: number, receiver: unknown): void };
+interface EncodeBuffer { buffer: Buffer; offset: number }
+
 // A CommonJS package: its class is the default export's `default`, its enums beside it.
-const { default: BACnetClient, ApplicationTag, ErrorClass, ErrorCode } = bacnetJs;
+const { default: BACnetClient, ApplicationTag, ErrorClass, ErrorCode, AbortReason, PduType } = bacnetJs;
+/** BACnetArrayIndex "all": the whole value, no index given (bacnet-js's ASN1_ARRAY_ALL). */
+const ARRAY_ALL = 0xffffffff;
 
 export interface SimObject {
   type: number;
@@ -62,27 +72,68 @@ export const real = (value: number): BACNetAppData[] => [{ type: ApplicationTag.
 export const enumerated = (value: number): BACNetAppData[] => [{ type: ApplicationTag.ENUMERATED, value }];
 export const boolean = (value: boolean): BACNetAppData[] => [{ type: ApplicationTag.BOOLEAN, value }];
 
+export const characterString = (value: string): BACNetAppData[] => [{ type: ApplicationTag.CHARACTER_STRING, value }];
+export const unsigned = (value: number): BACNetAppData[] => [{ type: ApplicationTag.UNSIGNED_INTEGER, value }];
+
+export interface DeviceOptions {
+  /** Serve SubscribeCOV (bacnet-cov-server.ts); without it bacnet-js refuses SubscribeCOV. */
+  cov?: boolean;
+  /** Loopback address to serve on (default 127.0.0.1); another 127.x address lets devices share a port. */
+  address?: string;
+  /** UDP port (default: a free one). */
+  port?: number;
+  /** Also hear Who-Is sent to this broadcast address on the device's port (loopback delivers a broadcast only to sockets bound to it). */
+  broadcastAddress?: string;
+  /** Vendor identifier in its I-Am (default 555). */
+  vendorId?: number;
+  /** false: reject ReadPropertyMultiple as unrecognized-service, as a device without it does (default true). */
+  readMultiple?: boolean;
+  /** A wrong object-list length to claim at index 0 (a device with a bug), its elements staying what they are. */
+  claimedObjectListLength?: number;
+  /** 'abort': refuse the object-list read whole with Abort segmentation-not-supported, as a device whose list does not fit one APDU. */
+  wholeObjectList?: 'answer' | 'abort';
+}
+
 /** A free UDP port on loopback: bound, read back, released (bacnet-js takes a port number, not 0). */
-export async function freeUdpPort(): Promise<number> {
+export async function freeUdpPort(address = '127.0.0.1'): Promise<number> {
   const socket = createSocket('udp4');
-  socket.bind(0, '127.0.0.1');
+  socket.bind(0, address);
   await once(socket, 'listening');
   const { port } = socket.address();
   await new Promise<void>((resolve) => socket.close(() => resolve()));
   return port;
 }
 
-export async function startBacnetDevice(deviceInstance: number, objects: SimObject[], options: { cov?: boolean } = {}): Promise<BacnetDevice> {
-  const port = await freeUdpPort();
-  const client = new BACnetClient({ port, interface: '127.0.0.1', broadcastAddress: '127.255.255.255', apduTimeout: 1000, reuseAddr: false });
+export async function startBacnetDevice(deviceInstance: number, objects: SimObject[], options: DeviceOptions = {}): Promise<BacnetDevice> {
+  const address = options.address ?? '127.0.0.1';
+  const port = options.port ?? await freeUdpPort();
+  const client = new BACnetClient({ port, interface: address, broadcastAddress: '127.255.255.255', apduTimeout: 1000, reuseAddr: false });
   client.on('error', () => undefined); // a datagram it cannot parse is its problem, not the test's
   await new Promise<void>((resolve) => client.on('listening', () => resolve()));
   let mode: DeviceMode = 'answer';
   const requests = { readProperty: 0, readPropertyMultiple: 0 };
   const table = new Map(objects.map((o) => [`${o.type}:${o.instance}`, o]));
-  const device: SimObject = { type: 8, instance: deviceInstance, properties: { 77: [{ type: ApplicationTag.CHARACTER_STRING, value: `sim-${deviceInstance}` }] } };
+  const device: SimObject = table.get(`8:${deviceInstance}`) ?? { type: 8, instance: deviceInstance, properties: { 77: characterString(`sim-${deviceInstance}`) } };
   table.set(`8:${deviceInstance}`, device);
   const cov = options.cov ? serveCov(client, table, deviceInstance, () => mode === 'answer') : undefined;
+  // The object-list (76): every object the device holds, its device object first, as 12.11.13 asks.
+  device.properties[76] ??= [device, ...objects.filter((o) => o !== device)].map((o) => ({ type: ApplicationTag.OBJECTIDENTIFIER, value: { type: o.type, instance: o.instance } }));
+
+  client.on('whoIs', (content) => {
+    const { lowLimit, highLimit } = (content.payload ?? {}) as { lowLimit?: number; highLimit?: number };
+    if (lowLimit !== undefined && highLimit !== undefined && (deviceInstance < lowLimit || deviceInstance > highLimit)) return;
+    client.iAmResponse(content.header!.sender, deviceInstance, 3, options.vendorId ?? 555); // 3: no-segmentation
+  });
+  let ear: Socket | undefined;
+  if (options.broadcastAddress) {
+    // Hand what the broadcast address hears to bacnet-js as if its own socket had: it decodes and
+    // answers it, to the sender, from its own address.
+    ear = createSocket({ type: 'udp4', reuseAddr: true });
+    ear.bind(port, options.broadcastAddress);
+    await once(ear, 'listening');
+    const transport = (client as unknown as { _transport: EventEmitter })._transport;
+    ear.on('message', (message: Buffer, from) => transport.emit('message', message, `${from.address}:${from.port}`));
+  }
 
   client.on('readProperty', (content) => {
     requests.readProperty++;
@@ -94,6 +145,22 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
     if (!object) return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.OBJECT, ErrorCode.UNKNOWN_OBJECT);
     const value = object.properties[property.id];
     if (!value) return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.PROPERTY, ErrorCode.UNKNOWN_PROPERTY);
+    if (property.index === ARRAY_ALL && property.id === 76 && options.wholeObjectList === 'abort') {
+      const buffer: EncodeBuffer = { buffer: Buffer.alloc(1482), offset: 4 };
+      bacnetNpdu.encode(buffer, 0, sender);
+      bacnetApdu.encodeAbort(buffer, PduType.ABORT | 1, content.invokeId!, AbortReason.SEGMENTATION_NOT_SUPPORTED); // 1: sent by the server
+      return client.sendBvlc(sender, buffer);
+    }
+    if (property.index !== ARRAY_ALL) {
+      // A BACnetARRAY (12.11.13 and 21): element 0 is its length, 1..n its elements.
+      if (property.index === 0) {
+        const length = property.id === 76 ? options.claimedObjectListLength ?? value.length : value.length;
+        return client.readPropertyResponse(sender, content.invokeId!, objectId, property, unsigned(length));
+      }
+      const element = value[property.index - 1];
+      if (!element) return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.PROPERTY, ErrorCode.INVALID_ARRAY_INDEX);
+      return client.readPropertyResponse(sender, content.invokeId!, objectId, property, [element]);
+    }
     client.readPropertyResponse(sender, content.invokeId!, objectId, property, value);
   });
 
@@ -139,6 +206,15 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
     requests.readPropertyMultiple++;
     if (mode === 'silent') return;
     const sender = content.header!.sender;
+    if (options.readMultiple === false) {
+      // bacnet-js has no Reject encoder: its three octets (20.1.8) are PDU type 6, invoke id, reason
+      // 9 unrecognized-service; the NPDU and BVLC are bacnet-js's.
+      const buffer: EncodeBuffer = { buffer: Buffer.alloc(1482), offset: 4 };
+      bacnetNpdu.encode(buffer, 0, sender);
+      buffer.buffer.set([0x60, content.invokeId!, 0x09], buffer.offset);
+      buffer.offset += 3;
+      return client.sendBvlc(sender, buffer);
+    }
     if (mode === 'error') return client.errorResponse(sender, content.service!, content.invokeId!, ErrorClass.DEVICE, ErrorCode.OPERATIONAL_PROBLEM);
     const results: BACNetReadAccess[] = content.payload.properties.map(({ objectId, properties }) => {
       const object = table.get(`${objectId.type}:${objectId.instance}`);
@@ -174,6 +250,7 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
     },
     async close() {
       client.close();
+      if (ear) await new Promise<void>((resolve) => ear!.close(() => resolve()));
     },
   };
 }

@@ -280,10 +280,40 @@ async function runBacnet(run: Run): Promise<void> {
   }
 }
 
+/**
+ * payload: CBOR doubles and halves of the special bit patterns (NaN payloads must come out as the one
+ * canonical NaN everywhere), every 97th half-float, and JSON numbers of random digits, pushed to a
+ * point's resource; then a device object naming both points.
+ */
+async function runPayload(run: Run): Promise<void> {
+  const { instance } = loadPlugin(wasmPathOf(join(REPO_ROOT, 'plugins', 'payload')), {
+    with: (await manifestDefaults('payload')).withDefaults({}),
+    devices: [{ index: 0, name: 'sensor', framing: 'push', endpoint: 'udp 127.0.0.1:5683' }],
+    points: [{ id: 0, name: 'a', device: 0, unit: '' }, { id: 1, name: 'b', device: 0, unit: '' }],
+  });
+  const g = generator(53);
+  const pushed = (body: Uint8Array, media: string, point: number) => ({
+    ctx: { device: 0, request: 0xffff, status: 4, seq: 0, ts: 1_700_000_000_000, point },
+    request: new TextEncoder().encode(`127.0.0.1:40000\n/a\n${media}`),
+    response: body,
+  });
+  const bodies = specialBits().map((b) => {
+    const bytes = new Uint8Array(9);
+    bytes[0] = 0xfb;
+    new DataView(bytes.buffer).setBigUint64(1, b);
+    return pushed(bytes, 'application/cbor', 0);
+  });
+  for (let half = 0; half < 0x10000; half += 97) bodies.push(pushed(Uint8Array.from([0xf9, half >> 8, half & 0xff]), 'application/cbor', 1));
+  for (let i = 0; i < 64; i++) bodies.push(pushed(new TextEncoder().encode(`${g.u32() % 2 ? '-' : ''}${g.u32()}.${g.u32()}e${(g.u32() % 40) - 20}`), 'application/json', 0));
+  bodies.push(pushed(new TextEncoder().encode('{"a": {"value": 1.5, "ts": 1700000000123.25, "quality": "suspect"}, "b": true}'), '', 0xffffffff));
+  for (let i = 0; i < bodies.length; i += 16) record(run, instance.process(encodeFrameBatch(bodies.slice(i, i + 16))));
+}
+
 /** Each built-in plugin's vectors and settings. A plugin without an entry fails the check. */
 const DRIVERS: Record<string, (run: Run) => Promise<void>> = {
   modbus: runModbus,
   bacnet: runBacnet,
+  payload: runPayload,
   scale: async (run) => {
     const instance = await load('scale', {
       points: {

@@ -115,7 +115,7 @@ test('response_seq: an answer carries the sequence number elsewhere than its req
   assert.throws(() => parseFramingRule('{"seq":null,"response_seq":{"offset":7,"bytes":1},"length":{"offset":2,"bytes":2},"max":1507}', {}), (e) => isWgError(e, 'WG_ERR_PLUGIN_STATUS') && /response_seq needs seq/.test(String(e.context.detail)));
 });
 
-// ABI 1.5: only some frames can be answers. BACnet (ASHRAE 135, 20.1): the PDU type is the high
+// ABI 1.6: only some frames can be answers. BACnet (ASHRAE 135, 20.1): the PDU type is the high
 // nibble of the APDU's first octet (octet 6 of a datagram without NPDU addresses); Simple-ACK 2,
 // Complex-ACK 3, Error 5, Reject 6, Abort 7 answer a request (32, 48, 80, 96, 112 after mask 240);
 // an unconfirmed request (1: I-Am, a COV notification) carries its service choice at octet 7.
@@ -136,7 +136,7 @@ test('answers: a frame that fails the test carries no sequence number, however i
   }
 });
 
-// ABI 1.5 replies: BACnet's confirmed request (PDU type 0) wants a Simple-ACK; an unconfirmed one (1) none.
+// ABI 1.6 replies: BACnet's confirmed request (PDU type 0) wants a Simple-ACK; an unconfirmed one (1) none.
 test('replies: only a frame that passes the test may want a reply; without the test, any may', () => {
   const rule = parseFramingRule('{"seq":{"offset":8,"bytes":1},"replies":{"at":6,"mask":240,"equals":[0]},"length":{"offset":2,"bytes":2},"min":9,"max":1507}', {});
   assert.equal(wantsReply(rule, Uint8Array.from([0x81, 0x0a, 0x00, 0x0a, 0x01, 0x00, 0x00, 0x05, 0x0f, 0x01])), true, 'a ConfirmedCOVNotification');

@@ -1,4 +1,4 @@
-// bacnet decoder, COV (ABI 1.5): SubscribeCOV requests, the device's answers to them, and the
+// bacnet decoder, COV (ABI 1.6): SubscribeCOV requests, the device's answers to them, and the
 // notifications that follow, against the alarm-and-event examples of ASHRAE 135 Annex F.1: the
 // SubscribeCOV example (subscriber process 18, Analog Input 10, confirmed notifications, lifetime 0)
 // and its Simple-ACK, and the ConfirmedCOVNotification example (device 4, Analog Input 10:
@@ -122,7 +122,7 @@ test('Status_Flags with fault set make the notified present value suspect; the f
   assert.deepEqual(summary(decodeRecords(d.instance, [unsolicited(datagram([0x10, 0x02, ...faulty]), { device: 0 })])), [[0, 65, GOOD, NUMBER], [1, 1, GOOD, NUMBER]]);
 });
 
-test('framing rule (ABI 1.5 answers): a notification is never taken for an answer, whatever its octet 7 holds', () => {
+test('framing rule (ABI 1.6 answers): a notification is never taken for an answer, whatever its octet 7 holds', () => {
   const d = annexDevice();
   const rule = parseFramingRule(d.instance.framing()!, { plugin: 'bacnet' });
   // An unconfirmed COV notification's octet 7 is its service choice, 2; a confirmed one's its max-APDU octet.

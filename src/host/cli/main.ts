@@ -139,6 +139,28 @@ function program(io: CliOutput, setExit: (code: number) => void): Command {
     });
   });
 
+  subcommand(scan, 'bacnet', 'Who-Is on a BACnet/IP address or broadcast address, then list each answering device\'s objects with their names, present values and units')
+    .option('--target <host[:port]|broadcast-address>', 'a device\'s address, or the broadcast address of its network (192.168.1.255)')
+    .option('--port <n>', 'UDP port of the devices, when --target gives none', '47808')
+    .option('--low <instance>', 'lowest device instance the Who-Is asks for (with --high)')
+    .option('--high <instance>', 'highest device instance the Who-Is asks for (with --low)')
+    .option('--timeout <duration>', 'wait for the I-Ams after each Who-Is, and for each answer', '1s')
+    .option('--retries <n>', 'extra attempts of the Who-Is and of each request', '1')
+    .option('--max-devices <n>', 'most devices read', '100')
+    .option('--max-objects <n>', 'most objects read per device', '1000')
+    .option('--local-port <n>', 'UDP port the scan binds (0: one the OS picks; 47808 to hear I-Ams broadcast to the BACnet port)', '0')
+    .option('--broadcast', 'send the Who-Is as a broadcast (the default for an address ending in .255)')
+    .option('--local', 'keep the Who-Is to the IP network (no DNET 0xffff: routers do not pass it on to the devices behind them)')
+    .option('--json', 'print one JSON document instead of lines')
+    .option('--pipeline-yaml', 'print a pipeline file whose bacnet_ip source reads the present values found')
+    .addHelpText('after', '\nExit codes: 0 some device answered the Who-Is, 1 none did, 2 wrong command line. Stand-alone: never through a running daemon (docs/cli.md).')
+    .action(async (options: import('./scan-bacnet.js').ScanBacnetOptions, command: Command) => {
+      await commission(command, io, setExit, async () => {
+        const { runScanBacnet } = await import('./scan-bacnet.js');
+        return runScanBacnet(options, io.out, io.err);
+      });
+    });
+
   const write = subcommand(root, 'write', "write one point of a configured device, encoded from the point's type, order and scale, and confirmed by the device's echo")
     .argument('<device>', 'device name, as in its pipeline file')
     .argument('<point>', 'point name (access: write or read_write)')

@@ -28,6 +28,7 @@ export async function buildPlugins(dirs: string[] | 'all', out: (line: string) =
   for (const dir of dirs === 'all' ? await listPluginDirs() : dirs) {
     const built = await buildPlugin(dir);
     out(`built ${built.name}: ${built.wasm} (${built.bytes} bytes)`);
+    for (const tool of built.tools) out(`built ${built.name} tool ${tool.name}: ${tool.wasm} (${tool.bytes} bytes)`);
   }
   return 0;
 }

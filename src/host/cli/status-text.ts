@@ -29,6 +29,10 @@ export function statusText(status: ControlStatus): string[] {
       const last = l.lastError && !l.connected ? `; last error: ${l.lastError}` : '';
       lines.push(`  link ${l.link} (${l.kind}): ${l.connected ? 'connected' : 'not connected'}, utilisation ${(l.utilisation * 100).toFixed(1)}%, ${l.transactions} transactions${last}`);
     }
+    for (const src of p.pushSources ?? []) {
+      const refused = Object.entries(src.refused).filter(([, n]) => n > 0).map(([reason, n]) => `${n} ${reason}`);
+      lines.push(`  push source ${src.name} (${src.kind}, ${src.endpoint}): ${src.listening ? 'listening' : 'not listening'}; ${src.accepted} accepted, ${refused.length > 0 ? `refused ${refused.join(', ')}` : 'none refused'}, ${src.waiting} waiting for the ring${ownCounters(src.own)}`);
+    }
     for (const d of p.devices) {
       const state = d.quarantined ? 'quarantined' : d.connected ? 'connected' : 'not connected';
       const rtt = d.lastRttMs !== undefined ? `, last answer in ${d.lastRttMs.toFixed(1)} ms` : '';
@@ -76,4 +80,10 @@ export function duration(ms: number): string {
   if (h > 0) return `${h}h ${two(m)}m ${two(sec)}s`;
   if (m > 0) return `${m}m ${two(sec)}s`;
   return `${sec}s`;
+}
+
+/** A push kind's own counters (an MQTT subscription's held_back, reconnects): `; held_back 3, reconnects 1`. */
+function ownCounters(own: Readonly<Record<string, number>> | undefined): string {
+  const entries = Object.entries(own ?? {});
+  return entries.length > 0 ? `; ${entries.map(([name, n]) => `${name} ${n}`).join(', ')}` : '';
 }

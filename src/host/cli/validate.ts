@@ -9,6 +9,7 @@ import { makeProblem } from '../config/problem.js';
 import { YamlSource } from '../config/yaml-source.js';
 import { dryConfigure } from '../pipeline/dry-configure.js';
 import { compileStep } from '../pipeline/step-modules.js';
+import { takesPushed } from '../engine/abi.js';
 
 /** Loads the configuration, then dry-configures each pipeline's plugins; problems of both kinds. */
 export async function loadAndConfigure(file: string, plugins = true): Promise<LoadResult> {
@@ -20,19 +21,28 @@ export async function loadAndConfigure(file: string, plugins = true): Promise<Lo
 }
 
 /**
- * A polled source needs a decoder that builds requests and frames answers (the polling group);
- * pipeline assembly refuses one without it, so validate must too, at the decoder's step.
+ * A polled source needs a decoder that builds requests and frames answers (the polling group), and a
+ * push source one that reads pushed frames (ABI 1.5); pipeline assembly refuses either without it, so
+ * validate must too, at the decoder's step.
  */
 async function checkPollingDecoder(pipeline: ResolvedPipeline): Promise<ConfigProblem[]> {
   const decoder = pipeline.steps[0];
   if (!decoder) return [];
-  const compiled = await compileStep(decoder.plugin, decoder.wasmPath, decoder.manifest.abi).catch(() => undefined);
-  // A module that does not compile is dryConfigure's problem to report.
-  if (compiled === undefined || compiled.facts.polling) return [];
+  const polls = pipeline.source.links.some((l) => l.transport !== 'push');
+  const pushes = pipeline.source.links.some((l) => l.transport === 'push');
+  const details: string[] = [];
+  if (pushes && !takesPushed(decoder.manifest.abi)) {
+    details.push(`the source takes what devices push, but decoder ${decoder.plugin} declares abi ${decoder.manifest.abi}: pushed frames go to decoders of 1.5 or later (the payload plugin is one)`);
+  }
+  if (polls) {
+    const compiled = await compileStep(decoder.plugin, decoder.wasmPath, decoder.manifest.abi).catch(() => undefined);
+    // A module that does not compile is dryConfigure's problem to report.
+    if (compiled !== undefined && !compiled.facts.polling) details.push(`the source polls devices, but decoder ${decoder.plugin} does not export the polling group (wg_requests, wg_request, wg_frame_length)`);
+  }
+  if (details.length === 0) return [];
   const read = await YamlSource.read(pipeline.file);
   const at = read.ok ? read.source.positionOf(['steps', 0], 'value') : { line: 1, column: 1 };
-  const detail = `the source polls devices, but decoder ${decoder.plugin} does not export the polling group (wg_requests, wg_request, wg_frame_length)`;
-  return [makeProblem({ file: pipeline.file, line: at.line, column: at.column, path: 'steps[0]' }, 'WG_ERR_CONFIG_INVALID', { detail, plugin: decoder.plugin })];
+  return details.map((detail) => makeProblem({ file: pipeline.file, line: at.line, column: at.column, path: 'steps[0]' }, 'WG_ERR_CONFIG_INVALID', { detail, plugin: decoder.plugin }));
 }
 
 /**

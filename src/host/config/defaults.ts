@@ -74,6 +74,20 @@ export const DEFAULTS = {
     covConfirmed: false, // unconfirmed COV notifications: nothing to acknowledge, as most integrations run
     covProcessId: 1, // subscriber process identifier (Unsigned32)
   },
+  coapServer: {
+    bind: '0.0.0.0', // local address of the server's socket
+    port: 5683, // UDP port, CoAP's own (RFC 7252, 12.6)
+    rate: 100, // bodies a second the token bucket refills by
+    burst: 200, // bodies the bucket holds
+    queue: 256, // bodies waiting for room in the ingress ring
+    maxBody: 1024, // bytes of one body, Block1 transfers included
+    mediaTypes: ['text/plain', 'application/json', 'application/cbor'],
+    blockTransfers: 16, // Block1 transfers in progress at once
+    blockTimeout: '30s', // duration an unfinished Block1 transfer is kept
+    exchanges: 1024, // message ids remembered for deduplication (RFC 7252, 4.5)
+    backoffMin: '500ms', // duration: first re-bind back-off
+    backoffMax: '30s', // duration: re-bind back-off ceiling
+  },
   bacnetPoint: {
     property: 'present-value',
     unit: '', // si spelling or BACnet engineering unit name; empty = none

@@ -23,6 +23,7 @@ import { constantSchemaValidator, describeSchemaErrors, verdictOf, type SchemaVe
 import { SettingChecks } from './setting-checks.js';
 import { checkSteps } from './step-checks.js';
 import { checkSharedBuses } from './shared-bus-checks.js';
+import { checkSubscriptionLoops, mqttSubscriptions } from './subscription-loop-checks.js';
 import { YamlSource } from './yaml-source.js';
 import { checkRules, checkRulesCompile } from '../rules/rule-checks.js';
 import { parseSize } from './units.js';
@@ -94,7 +95,7 @@ export async function loadGatewayConfig(file: string): Promise<LoadResult> {
   const config = await resolveGateway(gatewayFile, doc, checked);
   // What only the pipelines together can contradict: the lines they share.
   const sources = new Map(outcomes.map((o, i) => [checked[i]!.file, o.named!.source]));
-  const across = checkSharedBuses(config, (file) => sources.get(file)!);
+  const across = [...checkSharedBuses(config, (file) => sources.get(file)!), ...checkSubscriptionLoops(config, mqttSubscriptions, (file) => sources.get(file)!)];
   if (across.length > 0) return { ok: false, problems: sortProblems(across, [gatewayFile, ...files]), hints: sortedHints };
   return { ok: true, config, hints: sortedHints };
 }
@@ -114,7 +115,7 @@ async function loadPipeline(
   const verdict = validate(pipelineSchema, source, problems);
   const doc = source.data as PipelineDocument;
   const checks = new SettingChecks(source, verdict, problems, hints);
-  checkPipeline(doc, uplinkNames, checks);
+  await checkPipeline(doc, uplinkNames, checks);
   let plugins: (InstalledPlugin | undefined)[] = [];
   if (checks.intact(['steps'])) plugins = await checkSteps(doc.steps, catalog, checks, problems, reportedManifests, grant);
   let rules: RuleSet | undefined;

@@ -21,13 +21,15 @@ import { isPowerOfTwo } from './units.js';
  * broken (then publish.uplink cannot be checked, and is not reported). A value the schema refused is
  * not looked at again (see SettingChecks.clean).
  */
-export function checkPipeline(doc: PipelineDocument, uplinks: ReadonlySet<string> | undefined, checks: SettingChecks): void {
+export async function checkPipeline(doc: PipelineDocument, uplinks: ReadonlySet<string> | undefined, checks: SettingChecks): Promise<void> {
   checkRun(doc, checks);
   const profiles = checks.intact(['profiles']) ? doc.profiles : undefined;
   if (profiles !== undefined) checkProfiles(profiles, checks);
-  if (checks.intact(['source'])) checkSource(doc, profiles, checks);
+  // A kind's checks may read files (an MQTT broker's TLS files and password file): awaited here.
+  const pending = checks.intact(['source']) ? checkSource(doc, profiles, checks) : [];
   if (checks.intact(['steps'])) checkStepShapes(doc, checks);
   checkPublish(doc, uplinks, checks);
+  await Promise.all(pending);
 }
 
 function checkRun(doc: PipelineDocument, checks: SettingChecks): void {
@@ -52,7 +54,8 @@ function checkRun(doc: PipelineDocument, checks: SettingChecks): void {
   }
 }
 
-function checkSource(doc: PipelineDocument, profiles: PipelineDocument['profiles'] | undefined, checks: SettingChecks): void {
+function checkSource(doc: PipelineDocument, profiles: PipelineDocument['profiles'] | undefined, checks: SettingChecks): Promise<void>[] {
+  const pending: Promise<void>[] = [];
   const firstByName = new Map<string, SettingPath>();
   const written: WrittenDevice[] = [];
   // In the order written, so that a duplicate device name is reported at the later of the two.
@@ -61,7 +64,8 @@ function checkSource(doc: PipelineDocument, profiles: PipelineDocument['profiles
     const kindDoc = doc.source[kind.name];
     // A kind the schema refused has been reported already; there is nothing more to check in it.
     if (kindDoc === undefined || !checks.intact(at)) continue;
-    kind.check(kindDoc, at, checks, profiles);
+    const checking = kind.check(kindDoc, at, checks, profiles);
+    if (checking) pending.push(checking);
     for (const device of kind.devices(kindDoc, at, checks, profiles)) {
       written.push(device);
       const nameAt: SettingPath = [...device.at, 'name'];
@@ -73,6 +77,7 @@ function checkSource(doc: PipelineDocument, profiles: PipelineDocument['profiles
   }
   checkTopicsApart(doc, written, checks);
   checkLinksApart(written, checks);
+  return pending;
 }
 
 /**

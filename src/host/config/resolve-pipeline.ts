@@ -4,6 +4,7 @@
  * conversion here is known to succeed.
  */
 import assert from 'node:assert/strict';
+import { dirname } from 'node:path';
 import { defaultPublishQos } from './defaults.js';
 import type { PipelineDocument } from './pipeline-schema.js';
 import type { BackoffDocument } from './schema-fragments.js';
@@ -25,7 +26,7 @@ export interface CheckedPipeline {
 
 export function resolvePipeline(checked: CheckedPipeline, uplinkQos: ReadonlyMap<string, Qos>): ResolvedPipeline {
   const { doc, file, plugins } = checked;
-  const build = new SourceBuilder(doc.profiles);
+  const build = new SourceBuilder(doc.profiles, dirname(file));
   for (const kind of writtenKinds(doc.source)) {
     const written = doc.source[kind.name];
     build.kind(kind.name);

@@ -7,6 +7,7 @@ import type { MqttStatusOptions } from '../sinks/mqtt-options.js';
 import type { PluginKind, PluginManifest } from './plugin-manifest.js';
 import type { POINT_TYPES, WORD_ORDERS, POINT_ACCESS } from '../sources/modbus-point-schema.js';
 import type { SourceKindName } from '../sources/source-kinds.js';
+import type { ResolvedMqttSubscription } from '../sources/mqtt-subscribe.js';
 import type { ResolvedOutboxSettings } from '../uplinks/outbox-settings.js';
 import type { ResolvedMetrics } from '../metrics/metrics-settings.js';
 import type { ResolvedPluginSettings } from '../packages/package-settings.js';
@@ -154,7 +155,8 @@ export interface ResolvedSource {
 }
 
 /** How request and response frames are delimited on a link: the decoder learns it per device. */
-export type Framing = 'tcp' | 'rtu' | 'bacnet_ip';
+/** `push`: a push source's devices send bodies, not frames of a protocol (ABI 1.5 pushed frames). */
+export type Framing = 'tcp' | 'rtu' | 'bacnet_ip' | 'push';
 
 export interface ResolvedLinkBase {
   readonly index: number;
@@ -213,7 +215,49 @@ export interface ResolvedUdpLink extends ResolvedLinkBase {
   readonly bindPort: number;
 }
 
-export type ResolvedLink = ResolvedTcpLink | ResolvedSerialLink | ResolvedUdpLink;
+/**
+ * A push source's listener (coap_server; mqtt_subscribe): its devices send to it and nothing is
+ * polled (sources/push-source.ts). Each push kind carries its own settings in a member named after
+ * it, read only by its listener.
+ */
+export interface ResolvedPushLink extends ResolvedLinkBase {
+  readonly transport: 'push';
+  /** Where it listens or subscribes, for status and logs: `udp 0.0.0.0:5683`. */
+  readonly endpoint: string;
+  /** The token bucket and waiting limit every push source has (sources/push-gate.ts). */
+  readonly limits: { readonly ratePerSecond: number; readonly burst: number; readonly maxWaiting: number };
+  /** The largest body it takes, bytes (the ring's record limit may lower it further). */
+  readonly maxBodyBytes: number;
+  /** coap_server: its socket and resources. */
+  readonly coap?: ResolvedCoapServer;
+  /** mqtt_subscribe: its broker connection and topic patterns. */
+  readonly mqtt?: ResolvedMqttSubscription;
+}
+
+/** A coap_server source's socket and resources. */
+export interface ResolvedCoapServer {
+  readonly bindAddress: string;
+  readonly port: number;
+  /** Each configured resource path (no leading slash, segments joined by `/`) and what it maps to. */
+  readonly resources: readonly ResolvedPushResource[];
+  /** Media types bodies may declare (CoAP Content-Format names); a body that declares none is always taken. */
+  readonly mediaTypes: readonly string[];
+  /** Most Block1 transfers in progress at once, and how long an unfinished one is kept, ms. */
+  readonly maxBlockTransfers: number;
+  readonly blockTimeoutMs: number;
+  /** Most remembered message ids (node-coap's deduplication cache), and how long each is kept, ms. */
+  readonly maxCachedMessages: number;
+}
+
+/** A resource a device pushes to, and the device (and point, when it names one) it maps to. */
+export interface ResolvedPushResource {
+  readonly path: string;
+  readonly device: number;
+  /** The point id; null when the resource stands for the whole device (the body names its points). */
+  readonly point: number | null;
+}
+
+export type ResolvedLink = ResolvedTcpLink | ResolvedSerialLink | ResolvedUdpLink | ResolvedPushLink;
 
 export interface ResolvedDevice {
   readonly index: number;
@@ -262,7 +306,20 @@ export interface ResolvedCov {
   readonly processId: number;
 }
 
-export type ResolvedPoint = ResolvedModbusPoint | ResolvedBacnetPoint;
+export type ResolvedPoint = ResolvedModbusPoint | ResolvedBacnetPoint | ResolvedPushPoint;
+
+/** A point of a push source's device: read from the bodies the device sends (the payload decoder). */
+export interface ResolvedPushPoint {
+  readonly protocol: 'push';
+  readonly id: number;
+  readonly name: string;
+  readonly device: number;
+  /** The resource that stands for this point alone, when it has one (`sensors/t1`); null: only in its device's bodies. */
+  readonly resource: string | null;
+  readonly unit: string;
+  readonly description: string;
+  readonly access: PointAccess;
+}
 
 /** A point of a BACnet device: one property of one of its objects. */
 export interface ResolvedBacnetPoint {

@@ -29,9 +29,9 @@ export interface AbiFacts {
   framing: boolean;
   /** The module exports the write group (ABI 1.2: wg_write, wg_write_check). */
   writes: boolean;
-  /** The module exports the subscription group (ABI 1.5: wg_subscriptions, wg_subscribe, wg_subscribe_check). */
+  /** The module exports the subscription group (ABI 1.6: wg_subscriptions, wg_subscribe, wg_subscribe_check). */
   subscribes: boolean;
-  /** The module exports wg_reply (ABI 1.5): some unsolicited frames want a frame sent back. */
+  /** The module exports wg_reply (ABI 1.6): some unsolicited frames want a frame sent back. */
   replies: boolean;
   /** The module exports wg_drain (ABI 1.3). */
   drains: boolean;

@@ -5,7 +5,7 @@
 
 export const ABI_MAJOR = 1;
 /** The newest minor version of ABI_MAJOR this host speaks (docs/plugin-abi.md, History). */
-export const ABI_MINOR = 5;
+export const ABI_MINOR = 6;
 export const ABI_MARKER = `wasmgate_abi_v${ABI_MAJOR}`;
 /** Any export named like a version marker, to report "built for ABI vN" precisely. */
 export const ABI_MARKER_PATTERN = /^wasmgate_abi_v(\d+)$/;
@@ -27,7 +27,7 @@ export const OPTIONAL_EXPORTS = {
   wg_tick: 'function', wg_units: 'function', wg_stats: 'function', wg_framing: 'function',
   // ABI 1.3: the swap lifecycle (docs/plugin-abi.md, "The swap lifecycle").
   wg_drain: 'function', wg_snapshot: 'function', wg_restore: 'function',
-  // ABI 1.5: the reply to an unsolicited frame (docs/plugin-abi.md, "wg_reply").
+  // ABI 1.6: the reply to an unsolicited frame (docs/plugin-abi.md, "wg_reply").
   wg_reply: 'function',
 } as const;
 /** Decoders of polled protocols export all three or none. */
@@ -36,7 +36,7 @@ export const POLLING_EXPORTS = ['wg_requests', 'wg_request', 'wg_frame_length'] 
 export const STATE_EXPORTS = ['wg_snapshot', 'wg_restore'] as const;
 /** ABI 1.2: decoders that can write to their devices export both or none. */
 export const WRITE_EXPORTS = ['wg_write', 'wg_write_check'] as const;
-/** ABI 1.5: decoders whose devices push on subscription (BACnet SubscribeCOV) export all three or none. */
+/** ABI 1.6: decoders whose devices push on subscription (BACnet SubscribeCOV) export all three or none. */
 export const SUBSCRIBE_EXPORTS = ['wg_subscriptions', 'wg_subscribe', 'wg_subscribe_check'] as const;
 
 export const Status = {
@@ -86,7 +86,7 @@ export const FrameField = {
   reqLen: 24,
   respLen: 26,
 } as const;
-export const FrameStatus = { ok: 0, timeout: 1, linkLost: 2, unsolicited: 3 } as const;
+export const FrameStatus = { ok: 0, timeout: 1, linkLost: 2, unsolicited: 3, pushed: 4 } as const;
 /** ABI 1.4: the request index of an unsolicited frame (no request asked for it). */
 export const NO_REQUEST = 0xffff;
 /** ABI 1.4: the device index of an unsolicited frame no configured device sent. */
@@ -102,6 +102,17 @@ export const UNSOLICITED_MINOR = 4;
 export function takesUnsolicited(manifestAbi: number | undefined): boolean {
   if (manifestAbi === undefined || Math.trunc(manifestAbi) !== ABI_MAJOR) return false;
   return Math.round((manifestAbi - ABI_MAJOR) * 10) >= UNSOLICITED_MINOR;
+}
+
+/** ABI 1.5: the point of a pushed frame whose resource stands for its whole device (the u32 at offset 12). */
+export const NO_POINT_PUSHED = 0xffffffff;
+/** The first minor version whose decoders are handed pushed frames (docs/plugin-abi.md, "Pushed frames"). */
+export const PUSHED_MINOR = 5;
+
+/** Whether a decoder whose manifest declares `manifestAbi` reads pushed frame records (ABI 1.5). */
+export function takesPushed(manifestAbi: number | undefined): boolean {
+  if (manifestAbi === undefined || Math.trunc(manifestAbi) !== ABI_MAJOR) return false;
+  return Math.round((manifestAbi - ABI_MAJOR) * 10) >= PUSHED_MINOR;
 }
 
 /** Message record: u32 len, u32 point (or NO_POINT), payload, padded to 4. */

@@ -11,6 +11,8 @@ export interface FrameContext {
   status: number;
   seq: number;
   ts: number;
+  /** ABI 1.5, pushed frames: the point id the resource maps to (NO_POINT_PUSHED: the whole device); 0 in other records. */
+  point?: number;
 }
 
 /** Bytes of the record, from its u32 length field on (what a ring reservation must hold, unpadded). */
@@ -28,7 +30,7 @@ export function writeFramePayload(bytes: Uint8Array, view: DataView, at: number,
   view.setUint16(base + FrameField.request, ctx.request, true);
   view.setUint16(base + FrameField.status, ctx.status, true);
   view.setUint16(base + FrameField.seq, ctx.seq, true);
-  view.setUint32(base + 12, 0, true);
+  view.setUint32(base + 12, ctx.point ?? 0, true);
   view.setFloat64(base + FrameField.ts, ctx.ts, true);
   view.setUint16(base + FrameField.reqLen, request.byteLength, true);
   view.setUint16(base + FrameField.respLen, response?.byteLength ?? 0, true);

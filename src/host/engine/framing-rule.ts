@@ -15,10 +15,10 @@
  * AND `mask` (default 255) gives the length: a fixed total, or a length field. No case: not a frame.
  * A total below `min` or above `max` cannot start a valid frame. `by_framing` gives a rule per device
  * framing (the settings document's `devices[i].framing`, "tcp" when absent); the single form applies
- * to every device. `answers` (ABI 1.5): a response frame is an answer to a request only when its byte
+ * to every device. `answers` (ABI 1.6): a response frame is an answer to a request only when its byte
  * at `at` AND `mask` is one of `equals`; any other frame (a BACnet COV notification, whose octet 7 is
  * no invoke id) is never matched to a request by its sequence number, however its bytes fall.
- * `replies` (ABI 1.5): only an unsolicited frame that passes it may want a reply (wg_reply), so the
+ * `replies` (ABI 1.6): only an unsolicited frame that passes it may want a reply (wg_reply), so the
  * host asks the worker for none of the others (a flood of unconfirmed notifications stays off it).
  */
 import { WgError, type ErrorContext } from '../errors.js';
@@ -51,9 +51,9 @@ export interface FramingRule {
    * follows its max-APDU octet, an answer's its PDU type); null: at `seq`.
    */
   responseSeq: FieldRule | null;
-  /** ABI 1.5: which frames can be answers at all (the rest are unsolicited); null: every frame. */
+  /** ABI 1.6: which frames can be answers at all (the rest are unsolicited); null: every frame. */
   answers: AnswerTest | null;
-  /** ABI 1.5: which unsolicited frames may want a reply (wg_reply); null: any. */
+  /** ABI 1.6: which unsolicited frames may want a reply (wg_reply); null: any. */
   replies: AnswerTest | null;
   length: LengthField | LengthCases;
   min: number;
@@ -137,12 +137,12 @@ export function readSeq(rule: FramingRule, frame: Uint8Array): number | undefine
   return readField(frame, at);
 }
 
-/** Whether unsolicited `frame` may want a reply by the rule's `replies` test (ABI 1.5); without one, any may. */
+/** Whether unsolicited `frame` may want a reply by the rule's `replies` test (ABI 1.6); without one, any may. */
 export function wantsReply(rule: FramingRule, frame: Uint8Array): boolean {
   return rule.replies === null || isAnswer(rule.replies, frame);
 }
 
-/** Whether `frame` can be an answer by the rule's `answers` test (ABI 1.5). */
+/** Whether `frame` can be an answer by the rule's `answers` test (ABI 1.6). */
 function isAnswer(test: AnswerTest, frame: Uint8Array): boolean {
   const byte = frame[test.at];
   return byte !== undefined && test.equals.includes(byte & test.mask);

@@ -15,7 +15,7 @@ import { v8Engine, type CompiledPlugin, type Engine } from './engine.js';
 export type WriteVerdict = { ok: true } | { ok: false; code: 'WG_ERR_DEVICE_EXCEPTION' | 'WG_ERR_WRITE_UNCONFIRMED'; detail: string; exception?: number };
 
 /**
- * What a device's answer to a subscription request means (ABI 1.5 wg_subscribe_check): accepted, or
+ * What a device's answer to a subscription request means (ABI 1.6 wg_subscribe_check): accepted, or
  * refused with the plugin's account of the device's reason (an Error, a Reject, an Abort).
  */
 export type SubscribeVerdict = { ok: true } | { ok: false; reason: string };
@@ -75,6 +75,7 @@ export class PluginInstance {
   #drain?: Fn0;
   #snapshot?: Fn0;
   #restore?: Fn1;
+  #exports: WebAssembly.Exports;
   #context: ErrorContext;
   #onLog?: (line: PluginLogLine) => void;
   #lastError = '';
@@ -98,6 +99,7 @@ export class PluginInstance {
       log: (level, ptr, len) => this.#log(level, ptr, len),
       now: () => this.#now(),
     });
+    this.#exports = exports;
     this.#memory = exports.memory as WebAssembly.Memory;
     this.#bytes = new Uint8Array(this.#memory.buffer);
     this.#input = exports.wg_input as Fn1;
@@ -311,7 +313,7 @@ export class PluginInstance {
     throw new WgError('WG_ERR_PLUGIN_STATUS', { ...this.#context, call: 'wg_write_check', detail: `${STATUS_NAMES[status] ?? status} from wg_write_check${this.#lastError ? `: ${this.#lastError}` : ''}`, status });
   }
 
-  /** The subscription plan (ABI 1.5 wg_subscriptions): one device index per subscription; empty without the group. */
+  /** The subscription plan (ABI 1.6 wg_subscriptions): one device index per subscription; empty without the group. */
   subscriptions(): Uint32Array {
     const subscriptions = this.#subscriptions;
     if (!subscriptions) return new Uint32Array(0);
@@ -320,14 +322,14 @@ export class PluginInstance {
     return new Uint32Array(out.slice().buffer);
   }
 
-  /** The frame of subscription `index` (or its cancellation), sent with `seq` (ABI 1.5 wg_subscribe). A copy the caller owns. */
+  /** The frame of subscription `index` (or its cancellation), sent with `seq` (ABI 1.6 wg_subscribe). A copy the caller owns. */
   subscribeFrame(index: number, seq: number, cancel: boolean): Uint8Array {
     const subscribe = this.#polling('wg_subscribe', this.#subscribe, 'subscription');
     const len = this.#guard('wg_subscribe', () => subscribe(index, seq, cancel ? 1 : 0));
     return this.#result('wg_subscribe', len).slice();
   }
 
-  /** Whether `response` accepts subscription request `request` of subscription `index` (ABI 1.5 wg_subscribe_check). */
+  /** Whether `response` accepts subscription request `request` of subscription `index` (ABI 1.6 wg_subscribe_check). */
   checkSubscribe(index: number, request: Uint8Array, response: Uint8Array): SubscribeVerdict | 'not-an-answer' {
     const check = this.#polling('wg_subscribe_check', this.#subscribeCheck, 'subscription');
     const both = new Uint8Array(request.byteLength + response.byteLength);
@@ -339,12 +341,28 @@ export class PluginInstance {
     return { ok: false, reason: utf8.decode(this.#result('wg_subscribe_check', status)) };
   }
 
-  /** The frame to send back for unsolicited frame `frame` (ABI 1.5 wg_reply), or undefined for none (or without the export). */
+  /** The frame to send back for unsolicited frame `frame` (ABI 1.6 wg_reply), or undefined for none (or without the export). */
   reply(frame: Uint8Array): Uint8Array | undefined {
     const reply = this.#reply;
     if (!reply) return undefined;
     const len = this.#guard('wg_reply', () => reply(this.#write(frame)));
     return len === 0 ? undefined : this.#result('wg_reply', len).slice();
+  }
+
+  /**
+   * Calls `name`, an export of this plugin's own outside the ABI (the bacnet plugin's scan codec), with
+   * `input` in its input region when given (its size then goes before `args`), guarded like every
+   * call; returns a copy of the `len` bytes of output its result names.
+   */
+  callOwn(name: string, args: readonly number[], input?: Uint8Array): Uint8Array {
+    const fn = this.#exports[name];
+    // The ABI's names (wg_*) have their own guarded methods; this is for the rest (docs/plugin-abi.md, "Naming").
+    if (typeof fn !== 'function' || name.startsWith('wg_')) {
+      throw new WgError('WG_ERR_PLUGIN_ABI', { ...this.#context, file: this.plugin.file, detail: `${name} is not a function of ${this.plugin.name}'s own` });
+    }
+    const call = fn as (...a: number[]) => number;
+    const len = this.#guard(name, () => (input ? call(this.#write(input), ...args) : call(...args)));
+    return this.#result(name, len).slice();
   }
 
   #polling<F>(name: string, fn: F | undefined, group = 'polling'): F {

@@ -9,6 +9,7 @@ import type { GatewayStatus } from '../gateway.js';
 import type { AssembledPipelineStatus } from '../pipeline/pipeline-assembly.js';
 import type { DeviceStatus } from '../poll/device-poller.js';
 import type { LinkStatus } from '../poll/link-arbiter.js';
+import { PUSH_REFUSALS, type PushSourceStatus } from '../sources/push-source.js';
 import { histogramSamples, type MetricDefinition, type Sample } from './snapshot-metric.js';
 
 type Uplink = GatewayStatus['uplinks'][number];
@@ -56,6 +57,14 @@ function links(status: GatewayStatus): LinkStatus[] {
 }
 const perLink = (status: GatewayStatus, value: (l: LinkStatus) => number): Sample[] =>
   links(status).map((l) => ({ labels: { link: l.link, kind: l.kind }, value: value(l) }));
+
+/** Each push source of each pipeline (a CoAP server, an MQTT subscription): labelled by its link name and kind. */
+const perPushSource = (status: GatewayStatus, value: (p: PushSourceStatus) => number): Sample[] =>
+  status.pipelines.flatMap((p) => (p.pushSources ?? []).map((src) => ({ labels: { pipeline: p.name, link: src.name, kind: src.kind }, value: value(src) })));
+
+/** One of an mqtt_subscribe source's own counters (sources/mqtt-subscription.ts). */
+const perMqttSubscription = (status: GatewayStatus, key: string): Sample[] =>
+  perPushSource({ ...status, pipelines: status.pipelines.map((p) => ({ ...p, pushSources: (p.pushSources ?? []).filter((src) => src.kind === 'mqtt_subscribe') })) }, (src) => src.own[key] ?? 0);
 
 const counter = (name: string, help: string, samples: MetricDefinition['samples']): MetricDefinition => ({ name, help, type: 'counter', samples });
 const gauge = (name: string, help: string, samples: MetricDefinition['samples']): MetricDefinition => ({ name, help, type: 'gauge', samples });
@@ -133,6 +142,18 @@ export const GATEWAY_METRICS: readonly MetricDefinition[] = [
   gauge('wasmgate_link_utilisation_ratio', 'share of the time the link was held by a transaction since it started', (s) => perLink(s, (l) => l.utilisation)),
   counter('wasmgate_link_busy_seconds_total', 'time the link was held by a transaction', (s) => perLink(s, (l) => l.busyMs / 1000)),
   counter('wasmgate_link_transactions_total', 'transactions granted the link', (s) => perLink(s, (l) => l.transactions)),
+
+  // Push sources (docs/config.md, coap_server): what devices sent, taken and refused.
+  gauge('wasmgate_push_listening', '1 while the push source takes what its devices send', (s) => perPushSource(s, (p) => (p.listening ? 1 : 0))),
+  counter('wasmgate_push_accepted_total', 'bodies a push source wrote into the ingress ring (and acknowledged)', (s) => perPushSource(s, (p) => p.accepted)),
+  counter('wasmgate_push_accepted_bytes_total', 'bytes of those bodies', (s) => perPushSource(s, (p) => p.acceptedBytes)),
+  counter('wasmgate_push_refused_total', 'what a push source refused, by reason (unknown_resource, method, too_large, media_type, rate, queue, stopping, malformed)', (s) =>
+    s.pipelines.flatMap((p) => (p.pushSources ?? []).flatMap((src) => PUSH_REFUSALS.map((reason) => ({ labels: { pipeline: p.name, link: src.name, kind: src.kind, reason }, value: src.refused[reason] }))))),
+  gauge('wasmgate_push_waiting', 'bodies a push source accepted that wait for room in the ingress ring', (s) => perPushSource(s, (p) => p.waiting)),
+  // An MQTT subscription's own (docs/config.md, mqtt_subscribe).
+  counter('wasmgate_mqtt_subscribe_received_total', 'PUBLISH packets an mqtt_subscribe source received (accepted, refused or not taken)', (s) => perMqttSubscription(s, 'received')),
+  counter('wasmgate_mqtt_subscribe_held_back_total', 'QoS 1 messages that waited, unacknowledged, for a token of the rate (the broker held the ones behind them)', (s) => perMqttSubscription(s, 'held_back')),
+  counter('wasmgate_mqtt_subscribe_reconnects_total', 'connection attempts after a lost or refused broker connection', (s) => perMqttSubscription(s, 'reconnects')),
 
   // Uplinks and their outbox.
   gauge('wasmgate_uplink_connected', '1 while the uplink is connected (CoAP: while exchanges succeed)', (s) => perUplink(s, (u) => (u.state === 'connected' ? 1 : 0))),

@@ -5,7 +5,7 @@
  * rendered topics.
  */
 import type { ResolvedPipeline } from '../config/resolved.js';
-import { renderTopic } from '../config/topic-template.js';
+import { pointTopics } from './point-topics.js';
 import { WgError } from '../errors.js';
 import { logAt, type Logger } from '../logger.js';
 import type { Sink } from '../sinks/sink.js';
@@ -24,7 +24,8 @@ import type { DeviceProtocol } from './poll-channel.js';
 import { sourceKind } from '../sources/source-kinds.js';
 import { characterTimeMs } from '../../hal/serial-timing.js';
 import { FrameIngress } from '../poll/frame-ingress.js';
-import { takesUnsolicited } from '../engine/abi.js';
+import { takesPushed, takesUnsolicited } from '../engine/abi.js';
+import type { PushListener, PushSourceStatus } from '../sources/push-source.js';
 import { RuleProtocol } from '../poll/rule-protocol.js';
 import { PipelineRunner, type PipelineStatus } from './pipeline-runner.js';
 import type { StepCounters } from './chain.js';
@@ -42,6 +43,12 @@ import { RuleStateFile, rulesFingerprint } from '../rules/rule-state-file.js';
  * 2-3 MB of small JSON messages. Past it, readings wait in the rings and then at the source.
  */
 const UPLINK_BACKLOG_LIMIT = 10_000;
+/**
+ * Bytes a pushed record's request part (sender, resource, media type) may take: an IPv6 address and
+ * port, a resource of at most 255 bytes (the config's limit), a media type of at most 127; a push
+ * source's bodies are capped at what the ring's record holds after it.
+ */
+const PUSHED_REQUEST_BYTES = 512;
 /** How long a stop waits for the transactions on the wire before it closes the links under them. */
 const STOP_GRACE_MS = 1_000;
 
@@ -90,11 +97,13 @@ export interface AssembledPipelineStatus extends PipelineStatus {
   links: LinkStatus[];
   framesWritten: number;
   backPressureWaits: number;
-  /** Unsolicited frames (ABI 1.4) dropped under a flood, and replies (ABI 1.5) not built or sent. */
+  /** Unsolicited frames (ABI 1.4) dropped under a flood, and replies (ABI 1.6) not built or sent. */
   unsolicited: { dropped: number; repliesSkipped: number; replies: number };
   published: number;
   /** Each rule: active or not, fired and cleared counts, writes by outcome (docs/rules.md). */
   rules: RuleStatus[];
+  /** Each push source (CoAP server, MQTT subscription) of the pipeline: what it took and refused. */
+  pushSources: PushSourceStatus[];
 }
 
 /** A step the crash-loop guard rolled back: the version it ran (`from`) and the one it runs again (`to`). */
@@ -112,7 +121,9 @@ export class AssembledPipeline {
   #pollers: DevicePoller[] = [];
   #covs: CovSubscription[] = [];
   #intakes: UnsolicitedIntake[] = [];
+  /** By link index; a push source's link has a listener instead (`#listeners`). */
   #links: LinkArbiter[] = [];
+  #listeners: PushListener[] = [];
   #leases: LinkLease[] = [];
   #ingress: FrameIngress;
   #published = 0;
@@ -201,8 +212,13 @@ export class AssembledPipeline {
       },
     });
     const decoder = compiled[0]!;
-    if (!decoder.facts.polling) {
+    const polls = pipeline.source.links.some((l) => l.transport !== 'push');
+    const pushes = pipeline.source.links.some((l) => l.transport === 'push');
+    if (polls && !decoder.facts.polling) {
       throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: pipeline.name, plugin: decoder.name, detail: `the source polls devices, but decoder ${decoder.name} does not export the polling group` });
+    }
+    if (pushes && !takesPushed(pipeline.steps[0]?.manifest.abi)) {
+      throw new WgError('WG_ERR_CONFIG_INVALID', { pipeline: pipeline.name, plugin: decoder.name, detail: `the source takes what devices push, but decoder ${decoder.name} declares abi ${pipeline.steps[0]?.manifest.abi ?? 1}: pushed frames go to decoders of 1.5 or later (the payload plugin is one)` });
     }
     assembled = new AssembledPipeline(pipeline.name, runner, pipeline.steps[0]?.manifest.abi);
     assembled.#pipeline = pipeline;
@@ -216,7 +232,8 @@ export class AssembledPipeline {
       await runner.stop();
       throw err;
     }
-    const plan = runner.plan!;
+    // A decoder without the polling group (a push source's) has no plan: no requests for any device.
+    const plan = runner.plan ?? new Uint32Array(0);
     // Framing by the decoder's rule when it declared one that holds; else each call in the worker.
     // Each device is framed by the rule of its own framing (tcp, rtu); without rules, call by call in the worker.
     const rules = runner.framing ? new RuleProtocol(runner.framing, pipeline.name) : undefined;
@@ -227,8 +244,18 @@ export class AssembledPipeline {
     const join = deps.links ?? new SharedLinks();
     for (const link of links) {
       const served = link.devices.map((d) => devices[d]!);
+      if (link.transport === 'push') {
+        const ingress = assembled.#ingress;
+        const listener = sourceKind(link.kind)!.listen!(link, served, {
+          ingress: { push: (frame) => ingress.writePushed(frame), maxBodyBytes: Math.min(link.maxBodyBytes, ingress.maxPushedBody(PUSHED_REQUEST_BYTES)) },
+          clock: deps.clock,
+          log: (level, message, ctx) => logAt(log, level, message, ctx),
+        });
+        assembled.#listeners.push(listener);
+        continue;
+      }
       const lease = join.join(link, pipeline.name, () => {
-        const transport = deps.transport ? deps.transport(link, served) : sourceKind(link.kind)!.transport(link, served);
+        const transport = deps.transport ? deps.transport(link, served) : sourceKind(link.kind)!.transport!(link, served);
         const arbiter = new LinkArbiter(link, transport, deps.clock, link.transport === 'serial' ? characterTimeMs(link) : 0);
         // The devices of a link share its framing: the first one's protocol delimits for all of them.
         const protocol = protocolOf(link.devices[0]!);
@@ -237,9 +264,9 @@ export class AssembledPipeline {
         if (link.inFlight > 1 || link.transport === 'udp') {
           const seqOf = protocol.seqOf?.bind(protocol);
           // Frames carry a sequence number when the rule writes one (seqMask): a probe of zero bytes
-          // could fail the rule's `answers` test (ABI 1.5) and hide that.
+          // could fail the rule's `answers` test (ABI 1.6) and hide that.
           if (seqOf && protocol.seqMask !== undefined) {
-            // What a device sends unasked goes into the ring, and the decoder's reply back (ABI 1.5).
+            // What a device sends unasked goes into the ring, and the decoder's reply back (ABI 1.6).
             const intake = link.transport === 'udp'
               ? new UnsolicitedIntake({
                 ingress: assembled!.#ingress, device: link.devices[0]!, sender: `${link.host}:${link.port}`, wallMs: () => deps.clock.wallMs(),
@@ -262,12 +289,13 @@ export class AssembledPipeline {
         return arbiter;
       });
       assembled.#leases.push(lease);
-      assembled.#links.push(lease.arbiter);
+      assembled.#links[link.index] = lease.arbiter;
     }
-    // ABI 1.5: the decoder's subscriptions (BACnet SubscribeCOV), one device index each.
+    // ABI 1.6: the decoder's subscriptions (BACnet SubscribeCOV), one device index each.
     const subscriptionPlan = decoder.facts.subscribes ? await runner.subscriptions.subscriptions() : new Uint32Array(0);
     for (const [position, device] of devices.entries()) {
       const link = links[device.link]!;
+      if (link.transport === 'push') continue;
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);
       const where = link.transport === 'serial' ? { path: link.path } : { host: link.host, port: link.port };
       const cov = device.bacnet?.cov ? covSubscriptionOf(device, subscriptionPlan, assembled.#links[device.link]!) : undefined;
@@ -297,6 +325,14 @@ export class AssembledPipeline {
       log.info({ event: 'device.polling', device: device.name, link: link.name, ...where, unitId: device.unitId, requests: requests.length, points: device.points.length }, 'polling device');
       poller.start();
     }
+    if (deps.poll !== false) {
+      try {
+        for (const listener of assembled.#listeners) await listener.start();
+      } catch (err) {
+        await assembled.stop();
+        throw err;
+      }
+    }
     return assembled;
 
     function covSubscriptionOf(device: ResolvedDevice, plan: Uint32Array, link: LinkArbiter): CovSubscription | undefined {
@@ -319,6 +355,9 @@ export class AssembledPipeline {
     if (!d) throw new WgError('WG_ERR_WRITE_REFUSED', { device, point, detail: `no device ${device} in pipeline ${pipeline.name}` });
     const p = d.points.find((x) => x.name === point);
     if (!p) throw new WgError('WG_ERR_WRITE_REFUSED', { device, point, detail: `device ${device} has no point ${point} (it has ${d.points.map((x) => x.name).join(', ')})` });
+    if (pipeline.source.links[d.link]!.transport === 'push') {
+      throw new WgError('WG_ERR_WRITE_REFUSED', { device, point, detail: `device ${device} pushes its readings to a ${d.kind} source: the gateway has no request to send it` });
+    }
     const link = this.#links[d.link]!;
     const channel = this.#runner.protocol as unknown as PointWriteProtocol;
     const protocol: PointWriteProtocol = { writeFrame: (...a) => channel.writeFrame(...a), checkWrite: (...a) => channel.checkWrite(...a), frameLength: (b) => this.#protocolOf!(d.index).frameLength(b) };
@@ -363,7 +402,9 @@ export class AssembledPipeline {
     // First no new polls, and the transaction each device has on the wire may finish: its answer is
     // a reading the device already gave, and goes through the chain like any other.
     for (const poller of this.#pollers) poller.halt();
-    await within(Promise.all(this.#pollers.map((p) => p.stop())), STOP_GRACE_MS);
+    // Push sources refuse from now on; a body already accepted is written (or given up at the ring below).
+    const listeners = Promise.all(this.#listeners.map((l) => l.stop()));
+    await within(Promise.all([...this.#pollers.map((p) => p.stop()), listeners]), STOP_GRACE_MS);
     // COV subscriptions are cancelled while the links and the decoder are still there (one attempt
     // each); what a device misses ends with its lifetime.
     await within(Promise.all(this.#covs.map((c) => c.stop())), STOP_GRACE_MS);
@@ -394,27 +435,13 @@ export class AssembledPipeline {
       ...runner,
       steps,
       devices: this.#pollers.map((p) => p.status()),
-      links: this.#links.map((l) => l.status()),
+      links: this.#links.flatMap((l) => (l ? [l.status()] : [])),
       framesWritten: this.#ingress.framesWritten,
       backPressureWaits: this.#ingress.backPressureWaits,
       unsolicited: this.#intakes.reduce((sum, i) => ({ dropped: sum.dropped + i.counters.dropped, repliesSkipped: sum.repliesSkipped + i.counters.repliesSkipped, replies: sum.replies + i.counters.replies }), { dropped: 0, repliesSkipped: 0, replies: 0 }),
       published: this.#published,
       rules: this.#rules?.status() ?? [],
+      pushSources: this.#listeners.map((l) => l.status()),
     };
   }
-}
-
-/** `{address}` and `{function}` of a topic: a Modbus point's register and function; a BACnet point's object (`analog-input:3`) and property. */
-function whereInDevice(p: ResolvedPipeline['points'][number]): { address: string; function: string } {
-  if (p.protocol === 'bacnet') return { address: `${p.objectTypeName}:${p.instance}`, function: p.propertyName };
-  return { address: String(p.address), function: String(p.function) };
-}
-
-function pointTopics(pipeline: ResolvedPipeline, gateway: string): { byPoint: string[]; many: string } {
-  const devices = pipeline.source.devices;
-  const byPoint = pipeline.points.map((p) =>
-    renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: devices[p.device]!.name, point: p.name, ...whereInDevice(p) }),
-  );
-  const many = renderTopic(pipeline.publish.topic, { gateway, pipeline: pipeline.name, device: '', point: '', address: '', function: '' }).replace(/\/+$/, '').replace(/\/{2,}/g, '/');
-  return { byPoint, many };
 }

@@ -213,7 +213,7 @@ export class PipelineRunner {
     return this.#poll;
   }
 
-  /** The decoder's subscription group and wg_reply (ABI 1.5), called in the worker under the watchdog. */
+  /** The decoder's subscription group and wg_reply (ABI 1.6), called in the worker under the watchdog. */
   get subscriptions(): Pick<PollChannel, 'subscriptions' | 'subscribeFrame' | 'checkSubscribe' | 'reply'> {
     return this.#poll;
   }

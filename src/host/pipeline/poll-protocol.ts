@@ -11,7 +11,7 @@ export type PollCall =
   | { id: number; op: 'frame'; bytes: Uint8Array }
   | { id: number; op: 'writeFrame'; device: number; point: number; value: number; seq: number }
   | { id: number; op: 'checkWrite'; point: number; request: Uint8Array; response: Uint8Array }
-  // ABI 1.5: the subscription group and wg_reply.
+  // ABI 1.6: the subscription group and wg_reply.
   | { id: number; op: 'subscriptions' }
   | { id: number; op: 'subscribeFrame'; index: number; seq: number; cancel: boolean }
   | { id: number; op: 'checkSubscribe'; index: number; request: Uint8Array; response: Uint8Array }

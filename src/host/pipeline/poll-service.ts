@@ -102,7 +102,7 @@ export class PollService {
     for (let r = 0; r < plan.length; r++) {
       if (!sameBytes(this.#instance.request(r, PROBE_SEQ), next.#instance.request(r, PROBE_SEQ))) return `request ${r} is built differently`;
     }
-    // ABI 1.5: the main thread's subscriptions (cov-subscription.ts) keep their indexes across a swap.
+    // ABI 1.6: the main thread's subscriptions (cov-subscription.ts) keep their indexes across a swap.
     const subscriptions = this.#instance.subscriptions();
     const nextSubscriptions = next.#instance.subscriptions();
     if (subscriptions.length !== nextSubscriptions.length || subscriptions.some((d, s) => nextSubscriptions[s] !== d)) return `its subscription plan differs (${nextSubscriptions.length} subscriptions for ${subscriptions.length})`;

@@ -31,7 +31,7 @@ export function pipelineContext(pipeline: ResolvedPipeline): ChainContext {
  * or connection it shares.
  */
 function deviceDocument(d: ResolvedDevice, link: ResolvedLink): Record<string, unknown> {
-  const where = link.transport === 'serial' ? { path: link.path } : { host: link.host, port: link.port };
+  const where = link.transport === 'serial' ? { path: link.path } : link.transport === 'push' ? { endpoint: link.endpoint } : { host: link.host, port: link.port };
   // A BACnet device is known by its device instance, and says whether it serves ReadPropertyMultiple.
   const bacnet = d.bacnet === null ? {} : { device_instance: d.bacnet.deviceInstance, read_multiple: d.bacnet.readMultiple, ...covDocument(d.bacnet.cov) };
   return {
@@ -53,6 +53,9 @@ function pointDocument(p: ResolvedPoint): Record<string, unknown> & { unit: stri
       object_type_name: p.objectTypeName, property_name: p.propertyName, unit: p.unit, description: p.description, access: p.access,
       ...(p.writePriority !== null ? { write_priority: p.writePriority } : {}),
     };
+  }
+  if (p.protocol === 'push') {
+    return { id: p.id, name: p.name, device: p.device, ...(p.resource !== null ? { resource: p.resource } : {}), unit: p.unit, description: p.description, access: p.access };
   }
   return {
     id: p.id, name: p.name, device: p.device, function: p.function, address: p.address, type: p.type, order: p.order,

@@ -2,7 +2,10 @@
  * Compiles an AssemblyScript plugin folder into its .wasm: `plugins/<name>/<name>.ts` ->
  * `plugins/<name>/build/<name>.wasm`, with the SDK's abort handler wired in (the ABI grants no
  * env.abort), the stub runtime (plugins allocate at configure time, not per batch) and the SDK's
- * `utf8("...")` texts made static UTF-8 (utf8-literals.ts).
+ * `utf8("...")` texts made static UTF-8 (utf8-literals.ts). A plugin folder may also hold tool modules,
+ * `tools/<tool>.ts` -> `build/<tool>.wasm`: code of the plugin's protocol that the gateway never loads
+ * into a pipeline but a command does (the bacnet plugin's scan codec), built the same way and kept
+ * out of the plugin's own module and its size budget.
  */
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, parse, relative, resolve } from 'node:path';
@@ -20,7 +23,7 @@ export const SDK_PACKAGE_PATH = 'wasmgate/plugins/sdk';
  * checkout) is built by `--all` and tested by `npm test`, but it is not one of these: it does not
  * enter docs/plugin-settings.md. A test keeps the list equal to the plugin folders in git.
  */
-export const BUILTIN_PLUGINS: readonly string[] = ['anomaly', 'bacnet', 'deadband', 'json', 'modbus', 'outlier', 'resample', 'scale', 'si'];
+export const BUILTIN_PLUGINS: readonly string[] = ['anomaly', 'bacnet', 'deadband', 'json', 'modbus', 'outlier', 'payload', 'resample', 'scale', 'si'];
 
 /** The part of the asc API used here. Its own typings redeclare globals (console), so they stay out. */
 interface AscApi {
@@ -32,6 +35,13 @@ export interface BuiltPlugin {
   name: string;
   wasm: string;
   bytes: number;
+  /** The folder's tool modules (tools/<tool>.ts), built beside the plugin. */
+  tools: { name: string; wasm: string; bytes: number }[];
+}
+
+/** The built tool module `tool` of the plugin folder `pluginDir` (tools/<tool>.ts). */
+export function toolWasmPathOf(pluginDir: string, tool: string): string {
+  return join(pluginDir, 'build', `${tool}.wasm`);
 }
 
 export function wasmPathOf(pluginDir: string): string {
@@ -42,8 +52,22 @@ export function wasmPathOf(pluginDir: string): string {
 export async function buildPlugin(pluginDir: string): Promise<BuiltPlugin> {
   const dir = resolve(pluginDir);
   const name = basename(dir);
-  const entry = join(dir, `${name}.ts`);
   const out = wasmPathOf(dir);
+  await compileEntry(dir, name, join(dir, `${name}.ts`), out);
+  const toolDir = join(dir, 'tools');
+  const toolFiles = await readdir(toolDir).then((files) => files.filter((f) => f.endsWith('.ts')).sort(), () => []);
+  const tools = [];
+  for (const file of toolFiles) {
+    const tool = basename(file, '.ts');
+    const wasm = toolWasmPathOf(dir, tool);
+    await compileEntry(dir, name, join(toolDir, file), wasm);
+    tools.push({ name: tool, wasm, bytes: (await stat(wasm)).size });
+  }
+  return { name, wasm: out, bytes: (await stat(out)).size, tools };
+}
+
+/** Compiles the AssemblyScript `entry` of plugin folder `dir` (plugin `name`) into `out`. */
+async function compileEntry(dir: string, name: string, entry: string, out: string): Promise<void> {
   await mkdir(dirname(out), { recursive: true });
   // asc names each file by its path relative to its base directory, and `--use abort=` must name the
   // SDK's abort by that path. With the filesystem root as base, every name is the absolute path, the
@@ -65,7 +89,6 @@ export async function buildPlugin(pluginDir: string): Promise<BuiltPlugin> {
   if (error) {
     throw new WgError('WG_ERR_PLUGIN_BUILD', { plugin: name, file: entry, detail: `${error.message}\n${diagnostics.join('')}` });
   }
-  return { name, wasm: out, bytes: (await stat(out)).size };
 }
 
 /** The node_modules folders Node would search from `dir`, nearest first. */

@@ -8,7 +8,7 @@
  * status; it is asked again at every renewal time, so a device that comes back or is reconfigured to
  * serve COV is subscribed to again.
  *
- * The decoder builds every frame and reads every answer (ABI 1.5 subscription group, in the pipeline
+ * The decoder builds every frame and reads every answer (ABI 1.6 subscription group, in the pipeline
  * worker); this only schedules, sends and receives, over the device's link between its other
  * transactions. Answers are matched by invoke id (the link's demux), like a poll's.
  */

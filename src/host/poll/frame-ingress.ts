@@ -3,7 +3,8 @@
  * full the caller waits for the worker to make room: a frame already read from a device is never
  * dropped. Waits are counted; they show as poll overruns upstream.
  */
-import { FrameStatus, NO_REQUEST } from '../engine/abi.js';
+import { FRAME_HEADER, FrameStatus, NO_POINT_PUSHED, NO_REQUEST } from '../engine/abi.js';
+import type { PushedFrame } from '../sources/push-source.js';
 import { frameRecordPayloadLength, writeFramePayload, type FrameContext } from '../engine/frame-record.js';
 import type { RingWriter } from '../ring/writer.js';
 
@@ -17,6 +18,8 @@ export class FrameIngress {
   /** ABI 1.4: unsolicited frames recorded, and those kept back from a decoder too old to take them. */
   unsolicitedWritten = 0;
   unsolicitedKeptBack = 0;
+  /** ABI 1.5: pushed frames recorded. */
+  pushedWritten = 0;
   #closed = false;
   readonly #takesUnsolicited: boolean;
 
@@ -39,6 +42,29 @@ export class FrameIngress {
     }
     await this.write({ device, request: NO_REQUEST, status: FrameStatus.unsolicited, seq: 0, ts }, new TextEncoder().encode(sender), frame);
     this.unsolicitedWritten++;
+    return true;
+  }
+
+  /** ABI 1.5: the most body bytes a pushed record may carry, with `requestBytes` of request part (its sender, resource and media type). */
+  maxPushedBody(requestBytes: number): number {
+    return Math.max(0, Math.min(0xffff, this.#ring.maxPayload - (FRAME_HEADER - 4) - requestBytes));
+  }
+
+  /**
+   * A body a device pushed (ABI 1.5, docs/plugin-abi.md "Pushed frames"): status pushed, request
+   * index NO_REQUEST, the point it maps to in the u32 at offset 12, the request part "sender LF
+   * resource LF media type" in UTF-8, the body as the response. Resolves true once committed to the
+   * ring, false when the pipeline stopped first (or the record cannot fit: the caller checks the body
+   * against `maxPushedBody` before). A decoder older than 1.5 never gets here: pipeline assembly
+   * refuses a push source in front of one.
+   */
+  async writePushed(frame: PushedFrame): Promise<boolean> {
+    const request = new TextEncoder().encode(`${frame.sender}\n${frame.resource}\n${frame.mediaType}`);
+    if (request.byteLength > 0xffff || frame.body.byteLength > this.maxPushedBody(request.byteLength)) return false;
+    const before = this.framesWritten;
+    await this.write({ device: frame.device, request: NO_REQUEST, status: FrameStatus.pushed, seq: 0, ts: frame.ts, point: frame.point ?? NO_POINT_PUSHED }, request, frame.body);
+    if (this.framesWritten === before) return false;
+    this.pushedWritten++;
     return true;
   }
 

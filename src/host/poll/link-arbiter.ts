@@ -15,12 +15,13 @@ import type { Clock } from '../../hal/clock.js';
 import { monotonicTimeout } from '../../hal/timer.js';
 import type { Transport, TransportCounters } from '../../hal/transport.js';
 import { isWgError, type WgError } from '../errors.js';
+import type { Framing } from '../config/resolved.js';
 import type { TransactionDemux } from './transaction-demux.js';
 
 export interface ArbitratedLink {
   name: string;
   kind: string;
-  framing: 'tcp' | 'rtu' | 'bacnet_ip';
+  framing: Framing;
   silenceMs: number;
   /** Transactions granted at once: 1 on a bus; Modbus TCP `in_flight`. */
   inFlight: number;

@@ -39,7 +39,7 @@ export class RuleProtocol {
       seqOf(frame: Uint8Array): number | undefined {
         return rule ? readSeq(rule, frame) : undefined;
       },
-      /** Whether an unsolicited frame may want a reply (ABI 1.5 `replies`); without a rule, any may. */
+      /** Whether an unsolicited frame may want a reply (ABI 1.6 `replies`); without a rule, any may. */
       wantsReply(frame: Uint8Array): boolean {
         return rule ? wantsReply(rule, frame) : true;
       },

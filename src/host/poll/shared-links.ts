@@ -26,6 +26,7 @@ export interface LinkJoin {
 
 /** Where a link goes: a serial path, or host:port. */
 export function linkEndpoint(link: ResolvedLink): string {
+  if (link.transport === 'push') return link.endpoint;
   return link.transport === 'serial' ? link.path : `${link.host}:${link.port}`;
 }
 
@@ -36,6 +37,8 @@ export function linkEndpoint(link: ResolvedLink): string {
  * plugged in, or checked on another machine) counts by the path written.
  */
 export function lineKey(link: ResolvedLink): string {
+  // A push source's socket: two sources cannot bind one port, which the checks across pipelines see by this key.
+  if (link.transport === 'push') return `push:${link.endpoint}`;
   if (link.transport !== 'serial') return `tcp:${link.host}:${link.port}`;
   let path = link.path;
   try {

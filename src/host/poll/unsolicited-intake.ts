@@ -1,6 +1,6 @@
 /**
  * What a datagram link's device sends unasked (ABI 1.4: an I-Am, a COV notification), on its way into
- * the ingress ring, and the reply the decoder builds for it (ABI 1.5 wg_reply: a Simple-ACK for a
+ * the ingress ring, and the reply the decoder builds for it (ABI 1.6 wg_reply: a Simple-ACK for a
  * confirmed COV notification), sent once the frame is in the ring, so an acknowledged notification is
  * never one the gateway lost.
  *

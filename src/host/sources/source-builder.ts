@@ -20,9 +20,12 @@ export class SourceBuilder {
   readonly #devices: ResolvedDevice[] = [];
   readonly points: ResolvedPoint[] = [];
   readonly #profiles: ProfilesDocument;
+  /** The pipeline file's directory: a relative path a kind's settings name (a password file) is taken from it. */
+  readonly base: string;
 
-  constructor(profiles: ProfilesDocument) {
+  constructor(profiles: ProfilesDocument, base = '.') {
     this.#profiles = profiles;
+    this.base = base;
   }
 
   kind(name: SourceKindName): void {
@@ -59,6 +62,11 @@ export class SourceBuilder {
     this.#devices.push(device);
     (this.#links[link]!.devices as number[]).push(index);
     return device;
+  }
+
+  /** The link added as `link`, for a kind that completes it once its devices are numbered. */
+  linkAt(link: number): ResolvedLink {
+    return this.#links[link]!;
   }
 
   build(): ResolvedSource {

@@ -10,6 +10,7 @@ import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
 import type { Transport } from '../../hal/transport.js';
 import type { ProfilesDocument } from './modbus-point-schema.js';
 import type { SourceBuilder } from './source-builder.js';
+import type { PushListenContext, PushListener } from './push-source.js';
 
 /** What kind-independent checks need of a device: its name, where it is written, its point names. */
 export interface WrittenDevice {
@@ -37,9 +38,14 @@ export interface SourceKind<Doc = unknown, Name extends string = string> {
    * What the schema cannot say. `profiles` is the pipeline's profiles, or undefined when they are
    * themselves broken (then a device's profile cannot be checked, and is not reported).
    */
-  check(doc: Doc, at: SettingPath, checks: SettingChecks, profiles: ProfilesDocument | undefined): void;
+  check(doc: Doc, at: SettingPath, checks: SettingChecks, profiles: ProfilesDocument | undefined): void | Promise<void>;
   /** Adds its links and devices; only called on a checked document. */
   resolve(doc: Doc, at: SettingPath, build: SourceBuilder): void;
-  /** An unopened transport for one of its links. */
-  transport(link: ResolvedLink, devices: readonly ResolvedDevice[]): Transport;
+  /** A polled kind: an unopened transport for one of its links. */
+  transport?(link: ResolvedLink, devices: readonly ResolvedDevice[]): Transport;
+  /**
+   * A push kind (push-source.ts): an unstarted listener for one of its links (`transport: 'push'`),
+   * handing what its devices send to `context.ingress`. A kind has `transport` or `listen`, not both.
+   */
+  listen?(link: ResolvedLink, devices: readonly ResolvedDevice[], context: PushListenContext): PushListener;
 }

@@ -4,12 +4,14 @@
  * source) is a new file and one line below.
  */
 import { bacnetIp } from './bacnet-ip.js';
+import { coapServer } from './coap-server.js';
 import { modbusRtu } from './modbus-rtu.js';
 import { modbusRtuOverTcp } from './modbus-rtu-over-tcp.js';
 import { modbusTcp } from './modbus-tcp.js';
+import { mqttSubscribe } from './mqtt-subscribe.js';
 import type { SourceKind } from './source-kind.js';
 
-export const SOURCE_KINDS = [modbusTcp, modbusRtu, modbusRtuOverTcp, bacnetIp] as const;
+export const SOURCE_KINDS = [modbusTcp, modbusRtu, modbusRtuOverTcp, bacnetIp, coapServer, mqttSubscribe] as const;
 
 type AnyKind = (typeof SOURCE_KINDS)[number];
 

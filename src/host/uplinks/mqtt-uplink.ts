@@ -12,7 +12,8 @@ import { DEFAULTS, defaultClientId } from '../config/defaults.js';
 import type { SchemaDocument } from '../config/schema-document.js';
 import type { ResolvedMqttUplink, ResolvedUplink } from '../config/resolved.js';
 import { backoff, known } from '../config/resolve-pipeline.js';
-import { backoff as backoffSchema, duration, filePath } from '../config/schema-fragments.js';
+import { duration } from '../config/schema-fragments.js';
+import { MQTT_CONNECTION } from './mqtt-connection-schema.js';
 import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
 import { parseDuration } from '../config/units.js';
@@ -24,57 +25,24 @@ import { MAX_EXPIRY_S } from '../sinks/mqtt-options.js';
 /** Longest keep-alive MQTT can carry: a 16-bit number of seconds. */
 const MQTT_MAX_KEEPALIVE_S = 65_535;
 
-const mqttTls = {
-  type: 'object',
-  additionalProperties: false,
-  description: 'TLS settings; allowed only with mqtts:// or wss://',
-  default: {},
-  properties: {
-    ca: filePath('CA certificate (PEM) that signed the broker certificate'),
-    cert: filePath('client certificate (PEM) for mutual TLS; needs key'),
-    key: filePath('private key (PEM) of the client certificate; needs cert'),
-    reject_unauthorized: {
-      type: 'boolean',
-      description: 'refuse a broker whose certificate does not verify',
-      default: DEFAULTS.mqtt.rejectUnauthorized,
-    },
-  },
-} as const;
-
 const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['url'],
   properties: {
-    url: {
-      type: 'string',
-      pattern: '^(mqtt|mqtts|ws|wss)://',
-      description: 'broker URL: mqtt://, mqtts://, ws:// or wss://',
-    },
-    client_id: { type: 'string', minLength: 1, maxLength: 65535, description: 'MQTT client identifier' },
-    username: { type: 'string', description: 'user name sent in CONNECT' },
-    password: { type: 'string', description: 'password sent in CONNECT; excludes password_file' },
-    password_file: filePath('file whose content (one trailing newline removed) is the password; excludes password'),
-    password_env: {
-      type: 'string',
-      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
-      description: 'environment variable holding the password, read when the configuration is loaded; excludes password and password_file',
-    },
+    url: MQTT_CONNECTION.url,
+    client_id: MQTT_CONNECTION.client_id,
+    username: MQTT_CONNECTION.username,
+    password: MQTT_CONNECTION.password,
+    password_file: MQTT_CONNECTION.password_file,
+    password_env: MQTT_CONNECTION.password_env,
     qos: { enum: [0, 1], description: 'default QoS of pipelines publishing here', default: DEFAULTS.mqtt.qos },
-    keepalive: duration('MQTT keep-alive, whole seconds', DEFAULTS.mqtt.keepalive),
-    reconnect: backoffSchema('reconnect back-off', DEFAULTS.mqtt.reconnectMin, DEFAULTS.mqtt.reconnectMax),
-    tls: mqttTls,
-    protocol: {
-      enum: ['auto', '3.1.1', '5', 5],
-      default: 'auto',
-      description: 'MQTT version: 5, 3.1.1, or auto (5, and 3.1.1 once the broker answers that it does not speak 5)',
-    },
-    clean_session: {
-      type: 'boolean',
-      default: true,
-      description: 'false: the broker keeps the session between connections (3.1.1 clean session off; MQTT 5 clean start off with session_expiry)',
-    },
-    session_expiry: duration('MQTT 5: how long the broker keeps the session after a disconnect; only with clean_session: false (default 24h)'),
+    keepalive: MQTT_CONNECTION.keepalive,
+    reconnect: MQTT_CONNECTION.reconnect,
+    tls: MQTT_CONNECTION.tls,
+    protocol: MQTT_CONNECTION.protocol,
+    clean_session: MQTT_CONNECTION.clean_session,
+    session_expiry: MQTT_CONNECTION.session_expiry,
     message_expiry: duration('MQTT 5: how long after it was made the broker may still hand a message out; none by default'),
     status: mqttStatusSchema,
     outbox: outboxSchema,
@@ -116,6 +84,34 @@ export const mqttUplink = {
 } satisfies UplinkKind<MqttDocument>;
 
 async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChecks): Promise<void> {
+  const connection = checkMqttConnection(mqtt, at, checks);
+  checkMqttStatus(mqtt.status, [...at, 'status'], checks);
+  const outboxIntact = checks.intact([...at, 'outbox']);
+  if (String(mqtt.protocol) === '3.1.1' && outboxIntact && mqtt.outbox.mark === 'properties' && checks.source.has([...at, 'outbox', 'mark'])) {
+    checks.conflict([...at, 'outbox', 'mark'], [...at, 'protocol'], 'mark: properties needs MQTT 5 (user properties) and protocol is 3.1.1: every message would go unmarked; use fields or auto');
+  }
+  checkOutbox(mqtt.outbox, [...at, 'outbox'], checks);
+  // Retained online/offline words and the drop report's JSON on one topic: a consumer of either would read the other's.
+  if (outboxIntact && checks.intact([...at, 'status']) && typeof mqtt.status.topic === 'string' && mqtt.status.topic === mqtt.outbox.report_topic) {
+    const report = [...at, 'outbox', 'report_topic'];
+    const status = [...at, 'status', 'topic'];
+    const detail = `the status and the drop report on one topic (${mqtt.status.topic}): give each a topic of its own`;
+    if (checks.source.has(report)) checks.conflict(report, status, detail);
+    else checks.conflict(status, report, detail);
+  }
+  await connection;
+}
+
+/** The settings of a broker connection, as the uplink and the `mqtt_subscribe` source both write them. */
+export type MqttConnectionDocument = Pick<MqttDocument, 'url' | 'username' | 'password' | 'password_file' | 'password_env' | 'keepalive' | 'reconnect' | 'tls' | 'protocol' | 'clean_session' | 'session_expiry'>
+  & { message_expiry?: MqttDocument['message_expiry'] };
+
+/**
+ * The checks of a broker connection: URL, credentials, session, keep-alive, back-off, TLS and its
+ * files. Shared with the `mqtt_subscribe` source (sources/mqtt-subscribe.ts), whose `broker:` takes
+ * these settings.
+ */
+export async function checkMqttConnection(mqtt: MqttConnectionDocument, at: SettingPath, checks: SettingChecks): Promise<void> {
   const pending: Promise<void>[] = [];
   let url: URL | undefined;
   if (checks.clean([...at, 'url'])) {
@@ -146,11 +142,6 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
     else if (value === '') checks.invalid([...at, 'password_env'], `names the environment variable ${mqtt.password_env}, which is empty`);
   }
   checkSession(mqtt, at, checks);
-  checkMqttStatus(mqtt.status, [...at, 'status'], checks);
-  const outboxIntact = checks.intact([...at, 'outbox']);
-  if (String(mqtt.protocol) === '3.1.1' && outboxIntact && mqtt.outbox.mark === 'properties' && checks.source.has([...at, 'outbox', 'mark'])) {
-    checks.conflict([...at, 'outbox', 'mark'], [...at, 'protocol'], 'mark: properties needs MQTT 5 (user properties) and protocol is 3.1.1: every message would go unmarked; use fields or auto');
-  }
 
   const keepalive = checks.duration([...at, 'keepalive'], mqtt.keepalive);
   if (keepalive !== undefined && keepalive % 1000 !== 0) {
@@ -159,15 +150,6 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
     checks.invalid([...at, 'keepalive'], `must be at most ${MQTT_MAX_KEEPALIVE_S}s (got ${String(mqtt.keepalive)})`);
   }
   checks.backoff([...at, 'reconnect'], mqtt.reconnect);
-  checkOutbox(mqtt.outbox, [...at, 'outbox'], checks);
-  // Retained online/offline words and the drop report's JSON on one topic: a consumer of either would read the other's.
-  if (outboxIntact && checks.intact([...at, 'status']) && typeof mqtt.status.topic === 'string' && mqtt.status.topic === mqtt.outbox.report_topic) {
-    const report = [...at, 'outbox', 'report_topic'];
-    const status = [...at, 'status', 'topic'];
-    const detail = `the status and the drop report on one topic (${mqtt.status.topic}): give each a topic of its own`;
-    if (checks.source.has(report)) checks.conflict(report, status, detail);
-    else checks.conflict(status, report, detail);
-  }
 
   // The schema fills in `tls: {}`; only a tls block the operator wrote can contradict the URL.
   if (checks.source.has([...at, 'tls']) && checks.intact([...at, 'tls'])) {
@@ -188,7 +170,7 @@ async function checkMqtt(mqtt: MqttDocument, at: SettingPath, checks: SettingChe
 }
 
 /** Sessions and message expiry: whole seconds, the MQTT 5 ones refused where they cannot apply. */
-function checkSession(mqtt: MqttDocument, at: SettingPath, checks: SettingChecks): void {
+function checkSession(mqtt: MqttConnectionDocument, at: SettingPath, checks: SettingChecks): void {
   const only311 = String(mqtt.protocol) === '3.1.1';
   for (const key of ['session_expiry', 'message_expiry'] as const) {
     const written = mqtt[key];
