@@ -66,6 +66,8 @@ export const LOG_EVENTS = {
   'device.quarantined': { concerns: 'device', means: 'a dead device is only probed now and then, so its link keeps its rate' },
   'device.quarantine_lifted': { concerns: 'device', means: 'a quarantined device answered a probe' },
   'device.poller_failed': { concerns: 'device', means: "a device's poller failed unexpectedly; it polls again after one interval" },
+  'device.cov_subscribed': { concerns: 'device', means: 'a BACnet device accepted every SubscribeCOV: its values come as COV notifications (polled only every `refresh`)' },
+  'device.cov_fallback': { concerns: 'device', means: 'a BACnet device refused SubscribeCOV or did not answer it: it is polled at its interval (`reason`)' },
   'plugin.log': { concerns: 'plugin', means: 'a line the plugin logged itself (wg_log)' },
   'plugin.batch_dropped': { concerns: 'plugin', means: 'a plugin trapped or failed on a batch; that batch is dropped and counted' },
   'plugin.replace_failed': { concerns: 'plugin', means: 'a trapped instance could not be replaced; tried again on the next batch' },

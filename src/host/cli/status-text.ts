@@ -45,7 +45,8 @@ export function statusText(status: ControlStatus): string[] {
       const state = d.quarantined ? 'quarantined' : d.connected ? 'connected' : 'not connected';
       const rtt = d.lastRttMs !== undefined ? `, last answer in ${d.lastRttMs.toFixed(1)} ms` : '';
       const last = d.lastError && (d.quarantined || !d.connected) ? `; last error: ${d.lastError}` : '';
-      lines.push(`  device ${d.device} on ${d.link}: ${state}; ${d.polls} polls, ${d.responses} answers, ${d.timeouts} timeouts, ${d.overruns} overruns${rtt}${last}`);
+      const cov = !d.cov ? '' : d.cov.state === 'polling' ? `; COV refused, polled instead: ${d.cov.reason ?? ''}` : `; COV ${d.cov.state} (${d.cov.subscriptions} objects, ${d.cov.rounds} rounds accepted)`;
+      lines.push(`  device ${d.device} on ${d.link}: ${state}; ${d.polls} polls, ${d.responses} answers, ${d.timeouts} timeouts, ${d.overruns} overruns${rtt}${last}${cov}`);
     }
   }
   for (const u of status.uplinks) {

@@ -147,6 +147,8 @@ export const GATEWAY_METRICS: readonly MetricDefinition[] = [
   ...DEVICE_COUNTERS.map(([key, name, help]) => counter(`wasmgate_device_${name}_total`, help, (s) => perDevice(s, (d) => d[key]))),
   gauge('wasmgate_device_connected', '1 while the link to the device is open', (s) => perDevice(s, (d) => (d.connected ? 1 : 0))),
   gauge('wasmgate_device_quarantined', '1 while the device is quarantined (polled only by probes)', (s) => perDevice(s, (d) => (d.quarantined ? 1 : 0))),
+  // Only devices with `cov:`: 1 while they hold their subscriptions, 0 while polled instead.
+  gauge('wasmgate_device_cov_subscribed', '1 while a BACnet device holds its COV subscriptions, 0 while it is polled instead', (s) => s.pipelines.flatMap((p) => p.devices.flatMap((d) => (d.cov ? [{ labels: { pipeline: p.name, device: d.device }, value: d.cov.state === 'subscribed' ? 1 : 0 }] : [])))),
   {
     name: 'wasmgate_device_rtt_seconds', help: 'round trip of each answered request', type: 'histogram',
     samples: (s) => s.pipelines.flatMap((p) => p.devices.flatMap((d) => histogramSamples('wasmgate_device_rtt_seconds', { pipeline: p.name, device: d.device }, d.rtt))),

@@ -14,6 +14,8 @@ import type { Transport } from '../../hal/transport.js';
 import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
 import { pollPhaseMs } from '../poll/poll-phase.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
+import { CovSubscription } from '../poll/cov-subscription.js';
+import { UnsolicitedIntake } from '../poll/unsolicited-intake.js';
 import { LinkArbiter, type LinkStatus } from '../poll/link-arbiter.js';
 import { TransactionDemux } from '../poll/transaction-demux.js';
 import { SharedLinks, type LinkJoin, type LinkLease } from '../poll/shared-links.js';
@@ -97,6 +99,8 @@ export interface AssembledPipelineStatus extends PipelineStatus {
   links: LinkStatus[];
   framesWritten: number;
   backPressureWaits: number;
+  /** Unsolicited frames (ABI 1.4) dropped under a flood, and replies (ABI 1.6) not built or sent. */
+  unsolicited: { dropped: number; repliesSkipped: number; replies: number };
   published: number;
   /** Each rule: active or not, fired and cleared counts, writes by outcome (docs/rules.md). */
   rules: RuleStatus[];
@@ -117,6 +121,8 @@ export class AssembledPipeline {
   readonly name: string;
   #runner: PipelineRunner;
   #pollers: DevicePoller[] = [];
+  #covs: CovSubscription[] = [];
+  #intakes: UnsolicitedIntake[] = [];
   /** By link index; a push source's link has a listener instead (`#listeners`). */
   #links: LinkArbiter[] = [];
   #listeners: PushListener[] = [];
@@ -254,12 +260,20 @@ export class AssembledPipeline {
         // sends unasked goes into the ring as an unsolicited frame (ABI 1.4), never taken for an answer.
         if (link.inFlight > 1 || link.transport === 'udp') {
           const seqOf = protocol.seqOf?.bind(protocol);
-          if (seqOf && seqOf(new Uint8Array(link.maxFrameBytes)) !== undefined) {
-            const ingress = assembled!.#ingress;
-            const sender = link.transport === 'udp' ? `${link.host}:${link.port}` : '';
-            const onUnmatched = link.transport === 'udp'
-              ? (frame: Uint8Array) => void ingress.writeUnsolicited(link.devices[0]!, sender, frame, deps.clock.wallMs())
+          // Frames carry a sequence number when the rule writes one (seqMask): a probe of zero bytes
+          // could fail the rule's `answers` test (ABI 1.6) and hide that.
+          if (seqOf && protocol.seqMask !== undefined) {
+            // What a device sends unasked goes into the ring, and the decoder's reply back (ABI 1.6).
+            const intake = link.transport === 'udp'
+              ? new UnsolicitedIntake({
+                ingress: assembled!.#ingress, device: link.devices[0]!, sender: `${link.host}:${link.port}`, wallMs: () => deps.clock.wallMs(),
+                ...(decoder.facts.replies ? { reply: (frame: Uint8Array) => runner.subscriptions.reply(frame) } : {}),
+                ...(protocol.wantsReply ? { wantsReply: (frame: Uint8Array) => protocol.wantsReply!(frame) } : {}),
+                send: (frame) => (transport.isOpen ? transport.write(frame) : Promise.resolve()),
+              })
               : undefined;
+            if (intake) assembled!.#intakes.push(intake);
+            const onUnmatched = intake ? (frame: Uint8Array) => intake.take(frame) : undefined;
             arbiter.demux = new TransactionDemux(transport, {
               frameLength: (b) => protocol.frameLength(b), seqOf: (f) => seqOf(f) ?? -1, maxFrameBytes: link.maxFrameBytes,
               ...(protocol.seqMask !== undefined ? { seqMask: protocol.seqMask } : {}),
@@ -274,11 +288,17 @@ export class AssembledPipeline {
       assembled.#leases.push(lease);
       assembled.#links[link.index] = lease.arbiter;
     }
+    // ABI 1.6: the decoder's subscriptions (BACnet SubscribeCOV), one device index each.
+    const subscriptionPlan = decoder.facts.subscribes ? await runner.subscriptions.subscriptions() : new Uint32Array(0);
     for (const [position, device] of devices.entries()) {
       const link = links[device.link]!;
       if (link.transport === 'push') continue;
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);
       const where = link.transport === 'serial' ? { path: link.path } : { host: link.host, port: link.port };
+      const cov = device.bacnet?.cov ? covSubscriptionOf(device, subscriptionPlan, assembled.#links[device.link]!) : undefined;
+      if (device.bacnet?.cov && !cov) {
+        log.warn({ event: 'device.cov_fallback', device: device.name, reason: `decoder ${decoder.name} has no subscriptions for it` }, `device ${device.name} is polled: decoder ${decoder.name} has no COV subscriptions for it (ABI 1.5 subscription group)`);
+      }
       const poller = new DevicePoller({
         device: { ...device, ...where },
         requests,
@@ -290,9 +310,15 @@ export class AssembledPipeline {
         ...(deps.guest ? { guest: true } : {}),
         phaseMs: pollPhaseMs(position, devices.length, device.intervalMs),
         log: (level, message, ctx) => logAt(log, level, message, ctx),
+        ...(cov ? { pacing: cov } : {}),
       });
       assembled.#pollers.push(poller);
       if (deps.poll === false) continue;
+      if (cov) {
+        cov.onChange = () => poller.repace();
+        assembled.#covs.push(cov);
+        cov.start();
+      }
       log.info({ event: 'device.polling', device: device.name, link: link.name, ...where, unitId: device.unitId, requests: requests.length, points: device.points.length }, 'polling device');
       poller.start();
     }
@@ -305,6 +331,15 @@ export class AssembledPipeline {
       }
     }
     return assembled;
+
+    function covSubscriptionOf(device: ResolvedDevice, plan: Uint32Array, link: LinkArbiter): CovSubscription | undefined {
+      const subscriptions = [...plan.keys()].filter((s) => plan[s] === device.index);
+      if (subscriptions.length === 0 || !device.bacnet?.cov) return undefined;
+      return new CovSubscription({
+        device, cov: device.bacnet.cov, link, protocol: runner.subscriptions, subscriptions, clock: deps.clock,
+        log: (level, message, ctx) => logAt(log, level, message, ctx),
+      });
+    }
   }
 
   /**
@@ -367,6 +402,9 @@ export class AssembledPipeline {
     // Push sources refuse from now on; a body already accepted is written (or given up at the ring below).
     const listeners = Promise.all(this.#listeners.map((l) => l.stop()));
     await within(Promise.all([...this.#pollers.map((p) => p.stop()), listeners]), STOP_GRACE_MS);
+    // COV subscriptions are cancelled while the links and the decoder are still there (one attempt
+    // each); what a device misses ends with its lifetime.
+    await within(Promise.all(this.#covs.map((c) => c.stop())), STOP_GRACE_MS);
     // Then whatever still waits is cut off. While the uplink is down, back-pressure holds the worker
     // and the poller waits on it: in a poll call the worker cannot answer, or for room in the ingress
     // ring. Neither may hold the stop.
@@ -397,6 +435,7 @@ export class AssembledPipeline {
       links: this.#links.flatMap((l) => (l ? [l.status()] : [])),
       framesWritten: this.#ingress.framesWritten,
       backPressureWaits: this.#ingress.backPressureWaits,
+      unsolicited: this.#intakes.reduce((sum, i) => ({ dropped: sum.dropped + i.counters.dropped, repliesSkipped: sum.repliesSkipped + i.counters.repliesSkipped, replies: sum.replies + i.counters.replies }), { dropped: 0, repliesSkipped: 0, replies: 0 }),
       published: this.#published,
       rules: this.#rules?.status() ?? [],
       pushSources: this.#listeners.map((l) => l.status()),

@@ -224,6 +224,11 @@ export class PipelineRunner {
     return this.#poll;
   }
 
+  /** The decoder's subscription group and wg_reply (ABI 1.6), called in the worker under the watchdog. */
+  get subscriptions(): Pick<PollChannel, 'subscriptions' | 'subscribeFrame' | 'checkSubscribe' | 'reply'> {
+    return this.#poll;
+  }
+
   /** The decoder's framing rule and request frames (ABI 1.1), when it declared one that holds. */
   get framing(): PlannedFraming | undefined {
     return this.#framing;
