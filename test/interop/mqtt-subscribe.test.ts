@@ -221,3 +221,18 @@ test("over mutual TLS (mqtts://, the broker requiring a client certificate): the
     files.dispose();
   }
 });
+
+test('hostile8b: a shared subscription ($share/<group>/plant/{device}/{point}): mosquitto delivers under the plain topic, and the reading reaches the uplink', tools, async () => {
+  const subscriber = await subscribe(broker.url, 'out/#');
+  const running = await startGateway(pipelineYaml(broker.url).replace('pattern: plant/{device}/{point}', 'pattern: "$share/wg/plant/{device}/{point}"'));
+  try {
+    await publish(broker.port, 'plant/boiler1/temp', '19.25', { qos: 1 });
+    await subscriber.waitUntil((m) => m.some((x) => x.topic === 'out/gw-test/boiler1/temp'), 'the shared subscription\'s reading', 10_000);
+    assert.equal(byPoint(subscriber.messages).get('out/gw-test/boiler1/temp')!.value, 19.25);
+    assert.equal(running.source().accepted, 1);
+  } finally {
+    await running.stop();
+    await subscriber.close();
+    await running.fixture?.dispose();
+  }
+});
