@@ -236,3 +236,22 @@ test('hostile8b: a shared subscription ($share/<group>/plant/{device}/{point}): 
     await running.fixture?.dispose();
   }
 });
+
+test('hostile8b: a topic two patterns fit (plant/{device}/{point} and plant/boiler1/{point}) is one reading, though mosquitto sends a copy per filter over MQTT 5', tools, async () => {
+  const subscriber = await subscribe(broker.url, 'out/#');
+  const overlapping = pipelineYaml(broker.url).replace('      - pattern: meters/{device}/state\n', '      - pattern: meters/{device}/state\n      - pattern: plant/boiler1/{point}\n        device: boiler1\n');
+  const running = await startGateway(overlapping);
+  try {
+    await publish(broker.port, 'plant/boiler1/temp', '20.5', { qos: 1 });
+    // Both copies handled: one taken, its twin (for the third pattern) left.
+    await waitFor(() => running.source().own.received === 2, 10_000, () => JSON.stringify(running.source()));
+    await subscriber.waitUntil((m) => m.some((x) => x.topic === 'out/gw-test/boiler1/temp'), 'the reading', 10_000);
+    assert.equal(running.source().accepted, 1, JSON.stringify(running.source()));
+    assert.equal(running.source().own.overlap_copies, 1);
+  } finally {
+    await running.stop();
+    await subscriber.close();
+    await running.fixture?.dispose();
+  }
+  assert.equal(subscriber.messages.filter((m) => m.topic === 'out/gw-test/boiler1/temp').length, 1);
+});

@@ -85,9 +85,9 @@ test('an mqtt_subscribe source resolves to one push link with its broker, its fi
 
   // The routes the listener takes each topic by: the first pattern that fits decides.
   const routes = new TopicRoutes(topics, pipeline.source.devices);
-  assert.deepEqual(routes.route('plant/boiler1/pressure'), { ok: true, route: { device: 0, point: 1 } });
-  assert.deepEqual(routes.route('meters/meter7/state'), { ok: true, route: { device: 1 } });
-  assert.deepEqual(routes.route('legacy/hall-sensor'), { ok: true, route: { device: 2, point: 4 } });
+  assert.deepEqual(routes.route('plant/boiler1/pressure'), { ok: true, route: { device: 0, point: 1 }, pattern: 0 });
+  assert.deepEqual(routes.route('meters/meter7/state'), { ok: true, route: { device: 1 }, pattern: 1 });
+  assert.deepEqual(routes.route('legacy/hall-sensor'), { ok: true, route: { device: 2, point: 4 }, pattern: 2 });
   const refused = (topic: string) => {
     const r = routes.route(topic);
     assert.ok(!r.ok, `${topic} should name nothing`);

@@ -68,7 +68,7 @@ export class MqttSubscription implements PushListener {
   #flushTimer: NodeJS.Timeout | undefined;
   /** The message in hand (waiting for its token or for the ring), settled before a stop closes the connection. */
   #inHand: Promise<void> = Promise.resolve();
-  readonly #own = { received: 0, held_back: 0, reconnects: 0, connected: 0 };
+  readonly #own = { received: 0, held_back: 0, reconnects: 0, connected: 0, overlap_copies: 0 };
   /** Messages handled since the listener last let the event loop run (see YIELD_EVERY). */
   #sinceYield = 0;
   /** The last message was refused for the rate: the next pause is a timer's (OVER_RATE_PAUSE_MS). */
@@ -154,6 +154,15 @@ export class MqttSubscription implements PushListener {
     const gate = this.#gate;
     const routed = this.#o.routes.route(topic);
     if (!routed.ok) return gate.refuse('unknown_resource', this.#sender, topic, routed.detail);
+    // A copy for a later pattern the topic also fits: its twin, for the deciding pattern, is taken. A
+    // copy whose identifier names no pattern the topic fits (kept in a persistent session from an
+    // earlier configuration, numbered otherwise) is no twin, and is taken.
+    const ids = packet.properties?.subscriptionIdentifier;
+    const named = ids === undefined ? [] : Array.isArray(ids) ? ids : [ids];
+    if (named.length > 0 && !named.includes(routed.pattern + 1) && named.every((id) => this.#o.routes.fits(id - 1, topic))) {
+      this.#own.overlap_copies++;
+      return;
+    }
     if (body.byteLength > gate.maxBodyBytes) return gate.refuse('too_large', this.#sender, topic, `${body.byteLength} bytes, at most ${gate.maxBodyBytes}`);
     if (packet.qos > 0 && gate.msUntilToken() > 0) {
       // Unacknowledged, the broker keeps it and what comes behind it; no read of the socket meanwhile.
@@ -184,11 +193,20 @@ export class MqttSubscription implements PushListener {
     this.#lastError = undefined;
     this.#reconnectDelayMs = this.#options!.reconnect.minMs;
     client.options.reconnectPeriod = this.#reconnectDelayMs;
-    const filters = Object.fromEntries(this.#o.filters.map((f) => [f.filter, { qos: f.qos }]));
-    client.subscribe(filters, (error, granted) => {
+    // MQTT 5: one SUBSCRIBE per filter, its subscription identifier the pattern's index + 1. A topic
+    // two filters match (plant/+/+ and plant/boiler1/+) may come once per filter (mosquitto 2 sends
+    // each its copy over MQTT 5, §3.3.4 allows it); each copy names the filter it came for, and only
+    // the copy of the pattern that decides the route (the first the topic fits) is taken.
+    const subscriptions = this.#version === 5
+      ? this.#o.filters.map((f, i) => ({ filters: { [f.filter]: { qos: f.qos } }, properties: { subscriptionIdentifier: i + 1 } }))
+      : [{ filters: Object.fromEntries(this.#o.filters.map((f) => [f.filter, { qos: f.qos }])), properties: undefined }];
+    void Promise.all(subscriptions.map((s) => new Promise<{ error?: Error; granted: Array<{ topic: string; qos: number }> }>((resolve) => {
+      client.subscribe(s.filters, s.properties ? { properties: s.properties } : {}, (error, granted) => resolve({ ...(error ? { error } : {}), granted: granted ?? [] }));
+    }))).then((answers) => {
+      const error = answers.find((a) => a.error)?.error;
       if (error) return this.#subscribeFailed(`SUBSCRIBE failed: ${error.message}`);
       // SUBACK 0x80 (3.1.1) or a reason code of 0x80 and up (5): the broker refused that filter (an ACL).
-      const refused = (granted ?? []).filter((g) => g.qos >= 0x80).map((g) => g.topic);
+      const refused = answers.flatMap((a) => a.granted).filter((g) => g.qos >= 0x80).map((g) => g.topic);
       if (refused.length > 0) this.#subscribeFailed(`the broker refused the subscription to ${refused.join(', ')} (SUBACK failure: an ACL that does not allow it?)`);
       // Listening: connected, and the broker acknowledged the subscriptions (status, and tests, wait for it).
       else if (this.#connected) this.#gate.listening = true;
