@@ -12,13 +12,16 @@ import { checkCondition, RuleTables, type RulePoint } from '../src/host/rules/ex
 import { RuleInterpreter } from '../src/host/rules/rule-interpreter.js';
 import { CompiledRules, compileRuleSet } from '../src/host/rules/compiled-rules.js';
 import type { Rule, RuleSet } from '../src/host/rules/rule-set.js';
+import { WorkerRules } from '../src/host/rules/worker-rules.js';
+import { anchorTimeline, processClock } from '../src/host/rules/rule-timeline.js';
+import { RepeatLog } from '../src/host/pipeline/repeat-log.js';
 import { emitResult, printMachine } from './machine.js';
 
 const POINTS = 100;
 const BATCH = 256;
 
 function points(): RulePoint[] {
-  return Array.from({ length: POINTS }, (_, id) => ({ id, name: `p${id}`, device: 'plc', deviceIndex: 0, bool: false, text: false, intervalMs: 100, writable: false }));
+  return Array.from({ length: POINTS }, (_, id) => ({ id, name: `p${id}`, device: 'plc', deviceIndex: 0, bool: false, text: false, intervalMs: 100, writable: false, range: null }));
 }
 
 /** `perPoint` rules on every point, each a threshold of its own (`or`-shaped ones when `shape` says so). */
@@ -88,6 +91,17 @@ function measure(name: string, perPoint: number, text: (p: number, k: number) =>
     for (const b of input) events += rules.batch(b).length;
     return { ns: Number(process.hrtime.bigint() - start), events };
   };
+  // As the pipeline worker runs it: each batch copied and its times put on the rules' timeline first.
+  const worker = () => {
+    const rules = new WorkerRules(plugin, 'bench', new RepeatLog(() => {}), { anchor: anchorTimeline(processClock), clock: processClock });
+    let events = 0;
+    const start = process.hrtime.bigint();
+    for (const b of input) {
+      rules.samples(b);
+      events += rules.take().length;
+    }
+    return { ns: Number(process.hrtime.bigint() - start), events };
+  };
   const best = (run: () => { ns: number; events: number }) => {
     let ns = Infinity;
     let events = 0;
@@ -100,7 +114,9 @@ function measure(name: string, perPoint: number, text: (p: number, k: number) =>
   };
   const c = best(compiled);
   const r = best(interpreter);
+  const w = best(worker);
   if (c.events !== r.events) throw new Error(`${name}: compiled made ${c.events} events, the interpreter ${r.events}`);
+  if (w.events !== c.events) throw new Error(`${name}: on the timeline the module made ${w.events} events, without ${c.events}`);
   // Each sample evaluates every rule that reads its point (a rule of two points on samples of both).
   const readers = new Array<number>(POINTS).fill(0);
   for (const rule of set.rules) for (const p of rule.points) readers[p]!++;
@@ -110,6 +126,7 @@ function measure(name: string, perPoint: number, text: (p: number, k: number) =>
   emitResult(`rules compiled, ${name}`, perSecond(c.ns), 'M rule evaluations/s', '>= 20 M/s');
   emitResult(`rules interpreted, ${name}`, perSecond(r.ns), 'M rule evaluations/s');
   emitResult(`rules compiled / interpreted, ${name}`, r.ns / c.ns, '×');
+  emitResult(`rules compiled on the timeline (as the worker runs them), ${name}`, perSecond(w.ns), 'M rule evaluations/s');
 }
 
 printMachine();

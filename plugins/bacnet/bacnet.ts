@@ -12,8 +12,10 @@ import { planRequests, requestCount, requestDevices, requestFrame } from "./requ
 import { MAX_DATAGRAM, BVLC_TYPE_BIP } from "./frame";
 import { decodeFrames } from "./answers";
 import { counters, problemsConfigure } from "./problems";
+import { readCov, planSubscriptions } from "./cov";
 import { writePropertyRequest, checkWriteProperty } from "./write-property";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
+export { wg_subscriptions, wg_subscribe, wg_subscribe_check, wg_reply } from "./cov";
 
 const requestOut = memory.data(MAX_DATAGRAM);
 
@@ -30,8 +32,9 @@ export function wg_configure(size: i32): i32 {
     lineLog(ERROR);
     return BAD_SETTINGS;
   }
-  if (!readDevices(json, devices) || !readPoints(json, points)) return BAD_SETTINGS;
+  if (!readDevices(json, devices) || !readPoints(json, points) || !readCov(json, devices)) return BAD_SETTINGS;
   planRequests(<i32>maxProperties);
+  planSubscriptions();
   if (requestCount > 65535) {
     lineStart();
     lineUtf8(utf8("more than 65535 requests: a frame record's request index is 16 bits"));
@@ -59,7 +62,11 @@ export function wg_request(index: i32, seq: i32): i32 {
 // routed devices need the decoder's own matching, not done yet). A datagram is as long as its BVLC
 // length field says (Annex J.2), at least a BVLC, NPDU and the shortest APDU (an Abort or a Reject:
 // 3 octets), at most MAX_DATAGRAM. wg_process checks the invoke id again, with everything else.
-const FRAMING = utf8('{"seq":{"offset":8,"bytes":1},"response_seq":{"offset":7,"bytes":1},"length":{"offset":2,"bytes":2,"order":"big","add":0},"min":9,"max":1507}');
+// ABI 1.6 `answers`: only an APDU of a Simple-ACK, Complex-ACK, Error, Reject or Abort (types 2, 3, 5,
+// 6, 7: octet 6 of a datagram without NPDU addresses) answers a request; a COV notification's octet 7
+// is its service choice or its max-APDU octet, and must never be taken for an invoke id. `replies`:
+// only a confirmed request (type 0: a ConfirmedCOVNotification) wants one (wg_reply, cov.ts).
+const FRAMING = utf8('{"seq":{"offset":8,"bytes":1},"response_seq":{"offset":7,"bytes":1},"answers":{"at":6,"mask":240,"equals":[32,48,80,96,112]},"replies":{"at":6,"mask":240,"equals":[0]},"length":{"offset":2,"bytes":2,"order":"big","add":0},"min":9,"max":1507}');
 
 export function wg_framing(): i32 {
   setResult(FRAMING.bytes);

@@ -8,7 +8,7 @@ import { Utf8, utf8 } from "../sdk/utf8";
 import { allocWriteSettings, noteWriteSettings } from "./write-property";
 
 // Every member this plugin reads, one JsonCursor.members pass per object (indexes below).
-const KEYS = "with devices points max_properties name device_instance read_multiple device object_type instance property access write_priority";
+const KEYS = "with devices points max_properties name device_instance read_multiple device object_type instance property access write_priority cov_lifetime_s cov_confirmed cov_process_id";
 export const K_WITH = 0;
 export const K_DEVICES = 1;
 export const K_POINTS = 2;
@@ -22,7 +22,11 @@ const K_INSTANCE = 9;
 const K_PROPERTY = 10;
 const K_ACCESS = 11;
 const K_WRITE_PRIORITY = 12;
-const found = memory.data(13 * 4);
+// A device's COV subscription (cov.ts).
+export const K_COV_LIFETIME = 13;
+export const K_COV_CONFIRMED = 14;
+export const K_COV_PROCESS_ID = 15;
+const found = memory.data(16 * 4);
 
 export function readMembers(json: JsonCursor, p: usize): void {
   json.members(p, KEYS, found);

@@ -13,7 +13,7 @@ import { lineListed } from "./words";
 
 export const counters = new Counters(
   "error_responses reject_responses abort_responses segmented_refused property_errors mismatched_responses \
-unplanned_records i_am_received cov_notifications unsolicited_ignored",
+unplanned_records i_am_received cov_notifications unsolicited_ignored cov_unknown_objects cov_acks cov_refused",
 );
 export const C_ERROR = 0;
 export const C_REJECT = 1;
@@ -25,6 +25,12 @@ export const C_UNPLANNED = 6;
 export const C_I_AM = 7;
 export const C_COV = 8;
 export const C_UNSOLICITED_IGNORED = 9;
+/** COV notifications about an object no point reads (a subscription of another client's, or a stale one). */
+export const C_COV_UNKNOWN_OBJECT = 10;
+/** Simple-ACKs built for confirmed COV notifications (wg_reply). */
+export const C_COV_ACK = 11;
+/** SubscribeCOV requests a device refused (Error, Reject, Abort). */
+export const C_COV_REFUSED = 12;
 
 export const P_NONE: u32 = 0;
 /** An Error PDU: every point of the request bad. `a` error class, `b` error code. */

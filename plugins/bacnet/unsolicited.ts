@@ -1,17 +1,22 @@
 // Frames a device sent unasked (ABI 1.4, status 3): an I-Am (16.1, answering somebody's Who-Is, or
-// announcing itself), and COV notifications (13.1, 13.7), whose property values become samples of
-// the points that read the same device, object and property. Anything else is counted and skipped.
-// A confirmed notification's values are taken like an unconfirmed one's; acknowledging it (a
-// Simple-ACK the host would send) comes with SubscribeCOV.
-import { DEBUG, FRAME_NO_DEVICE } from "../sdk";
+// announcing itself), and COV notifications (13.1, 13.6, 13.7), whose property values become samples
+// of the points that read the same device, object and property, stamped with the frame's arrival.
+// A notification about an object no point reads is counted (cov_unknown_objects), not an error.
+// When it carries Status_Flags with fault or out-of-service set, its other values are suspect: the
+// device says itself that they are not the process's. Anything else is counted and skipped. A
+// confirmed notification's values are taken like an unconfirmed one's; its Simple-ACK is wg_reply's
+// (cov.ts), which the host sends back.
+import { DEBUG, FRAME_NO_DEVICE, GOOD, SUSPECT, AGG_RAW } from "../sdk";
 import { frameDevice, frameTs, frameRequestAt, frameRequestLength, frameResponseAt, frameResponseLength } from "../sdk/frame-records";
 import { lineStart, lineNumber, lineBytes, lineLog , lineUtf8 } from "../sdk/log-line";
 import { utf8 } from "../sdk/utf8";
 import { apduOffset } from "./frame";
 import { readTag, isContext, isOpening, isClosing, contentUnsigned, tagNumber } from "./tags";
-import { decodeEnclosed, pushValue } from "./values";
+import { decodeEnclosed, pushValue, valueProblem, valueNumber, valueType, VALUE_OK } from "./values";
+import { writer } from "./sample-out";
+import { PROP_STATUS_FLAGS } from "./objects";
 import { deviceOfInstance, pointCount, pointDevice, pointObjectType, pointInstance, pointProperty } from "./point-table";
-import { counters, C_I_AM, C_COV, C_UNSOLICITED_IGNORED } from "./problems";
+import { counters, C_I_AM, C_COV, C_UNSOLICITED_IGNORED, C_COV_UNKNOWN_OBJECT } from "./problems";
 
 const PDU_CONFIRMED_REQUEST: u8 = 0;
 const PDU_UNCONFIRMED_REQUEST: u8 = 1;
@@ -81,7 +86,29 @@ function covNotification(rec: usize, p: usize, end: usize): void {
   p = readTag(p, end);
   if (p == 0 || !isOpening(4)) return ignored();
   counters.add(C_COV, 1);
-  const ts = frameTs(rec);
+  let known = false;
+  for (let id = 0; id < pointCount && !known; id++) known = pointDevice(id) == device && pointObjectType(id) == type && pointInstance(id) == instance;
+  if (!known) {
+    counters.add(C_COV_UNKNOWN_OBJECT, 1);
+    return;
+  }
+  // Status_Flags (in-alarm 1, fault 2, overridden 4, out-of-service 8) come after the present value
+  // in the list (13.1, Table 13-1a): read the list once for them, then again for the samples.
+  statusFlags = -1;
+  values(p, end, device, type, instance, 0, false, false);
+  const suspect = statusFlags >= 0 && (<i32>statusFlags & 10) != 0;
+  values(p, end, device, type, instance, frameTs(rec), suspect, true);
+}
+
+// What the first pass over a notification's values found: its Status_Flags, or -1.
+let statusFlags: f64 = -1;
+
+/**
+ * The list of values after [4]: each [0] property, [1] index, [2] value, [3] priority. The first
+ * pass (`emit` false) only notes Status_Flags; pass 2 writes a sample for each point reading the object and property,
+ * suspect when `suspect` (but Status_Flags themselves, which are what the device says, stay good).
+ */
+function values(p: usize, end: usize, device: i32, type: u32, instance: u32, ts: f64, suspect: bool, emit: bool): void {
   for (;;) {
     let next = readTag(p, end);
     if (next == 0) return;
@@ -97,8 +124,14 @@ function covNotification(rec: usize, p: usize, end: usize): void {
     if (next == 0 || !isOpening(2)) return;
     const q = decodeEnclosed(next, end, type, property, 2);
     if (q == 0) return;
-    for (let id = 0; id < pointCount; id++) {
-      if (pointDevice(id) == device && pointObjectType(id) == type && pointInstance(id) == instance && pointProperty(id) == property) pushValue(ts, id);
+    if (!emit) {
+      if (property == PROP_STATUS_FLAGS && valueProblem == VALUE_OK) statusFlags = valueNumber;
+    } else {
+      for (let id = 0; id < pointCount; id++) {
+        if (pointDevice(id) != device || pointObjectType(id) != type || pointInstance(id) != instance || pointProperty(id) != property) continue;
+        if (valueProblem == VALUE_OK) writer.push(ts, valueNumber, <u32>id, suspect && property != PROP_STATUS_FLAGS ? SUSPECT : GOOD, valueType, AGG_RAW);
+        else pushValue(ts, id);
+      }
     }
     p = q;
     next = readTag(p, end);

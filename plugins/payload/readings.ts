@@ -47,9 +47,14 @@ export function bodySamples(): i32 {
   return out.length - bodyStart;
 }
 
-/** A number reading of point `id`. NaN (a null) is written with quality bad unless the body said otherwise. */
+/**
+ * A number reading of point `id`. NaN (a null) and ±Infinity (1e400 in JSON, a CBOR infinity, a
+ * bignum past a double) are written with quality bad unless the body said otherwise: no sink can
+ * carry them as a number (JSON says null), and a good reading of null, or of an infinity a rule
+ * compares as above every limit, is a reading nobody measured.
+ */
 export function numberReading(id: i32, v: f64, ts: f64, quality: i32): void {
-  out.push(ts, v, <u32>id, <u8>(quality >= 0 ? quality : v != v ? BAD : GOOD), TYPE_NUMBER, 0);
+  out.push(ts, v, <u32>id, <u8>(quality >= 0 ? quality : !isFinite(v) ? BAD : GOOD), TYPE_NUMBER, 0);
 }
 
 export function flag(id: i32, v: bool, ts: f64, quality: i32): void {

@@ -89,3 +89,13 @@ function lineByte(b: u8): void {
 export function lineLog(level: i32): void {
   host_log(level, buffer, length);
 }
+
+/** Where the line assembled so far starts, for a plugin that hands it out as output instead of logging it. */
+export function lineAt(): usize {
+  return buffer;
+}
+
+/** How many bytes the line assembled so far holds. */
+export function lineLength(): i32 {
+  return length;
+}

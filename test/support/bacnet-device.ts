@@ -16,6 +16,7 @@ import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import bacnetJs from '@bacnet-js/client';
 import type { BACNetAppData, BACNetReadAccess } from '@bacnet-js/client';
+import { serveCov, type CovServer } from './bacnet-cov-server.js';
 
 // bacnet-js's own APDU and NPDU encoders, for the one answer its client has no method for (an Abort).
 const require = createRequire(import.meta.url);
@@ -60,6 +61,8 @@ export interface BacnetDevice {
   /** A commandable object's priority array: slot i is priority i + 1, null where relinquished. */
   priorityArray(type: number, instance: number): Array<BACNetAppData | null>;
   setMode(mode: DeviceMode): void;
+  /** With `{ cov: true }`: its SubscribeCOV service (bacnet-cov-server.ts); without, bacnet-js refuses SubscribeCOV. */
+  readonly cov?: CovServer;
   /** Changes a value the device serves from now on. */
   set(type: number, instance: number, property: number, value: BACNetAppData[]): void;
   close(): Promise<void>;
@@ -73,6 +76,8 @@ export const characterString = (value: string): BACNetAppData[] => [{ type: Appl
 export const unsigned = (value: number): BACNetAppData[] => [{ type: ApplicationTag.UNSIGNED_INTEGER, value }];
 
 export interface DeviceOptions {
+  /** Serve SubscribeCOV (bacnet-cov-server.ts); without it bacnet-js refuses SubscribeCOV. */
+  cov?: boolean;
   /** Loopback address to serve on (default 127.0.0.1); another 127.x address lets devices share a port. */
   address?: string;
   /** UDP port (default: a free one). */
@@ -110,6 +115,7 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
   const table = new Map(objects.map((o) => [`${o.type}:${o.instance}`, o]));
   const device: SimObject = table.get(`8:${deviceInstance}`) ?? { type: 8, instance: deviceInstance, properties: { 77: characterString(`sim-${deviceInstance}`) } };
   table.set(`8:${deviceInstance}`, device);
+  const cov = options.cov ? serveCov(client, table, deviceInstance, () => mode === 'answer') : undefined;
   // The object-list (76): every object the device holds, its device object first, as 12.11.13 asks.
   device.properties[76] ??= [device, ...objects.filter((o) => o !== device)].map((o) => ({ type: ApplicationTag.OBJECTIDENTIFIER, value: { type: o.type, instance: o.instance } }));
 
@@ -228,6 +234,7 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
   return {
     port,
     requests,
+    ...(cov ? { cov } : {}),
     writes,
     dropWrites(n) {
       dropped = n;
@@ -239,6 +246,7 @@ export async function startBacnetDevice(deviceInstance: number, objects: SimObje
     set(type, instance, property, value) {
       const object = table.get(`${type}:${instance}`);
       if (object) object.properties[property] = value;
+      cov?.changed(type, instance);
     },
     async close() {
       client.close();

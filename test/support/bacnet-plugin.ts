@@ -16,6 +16,10 @@ export interface BacnetDeviceSetting {
   name?: string;
   device_instance: number;
   read_multiple?: boolean;
+  /** ABI 1.6: SubscribeCOV settings, as the gateway writes them for a device with `cov:`. */
+  cov_lifetime_s?: number;
+  cov_confirmed?: boolean;
+  cov_process_id?: number;
 }
 
 export interface BacnetPointSetting {

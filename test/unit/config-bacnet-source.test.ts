@@ -56,7 +56,7 @@ test('a bacnet_ip device resolves to a UDP link of its own with the documented d
   assert.equal(link.transport, 'udp');
   assert.deepEqual([link.kind, link.name, link.host, link.port, link.bindPort, link.inFlight, link.connectTimeoutMs], ['bacnet_ip', 'ahu-3', '10.0.20.31', 47808, 0, 1, 3000]);
   const device = pipeline.source.devices[0]!;
-  assert.deepEqual([device.intervalMs, device.timeoutMs, device.retries, device.bacnet], [5000, 3000, 3, { deviceInstance: 1201, readMultiple: true }]);
+  assert.deepEqual([device.intervalMs, device.timeoutMs, device.retries, device.bacnet], [5000, 3000, 3, { deviceInstance: 1201, readMultiple: true, cov: null }]);
   const points = pipeline.points as ResolvedBacnetPoint[];
   assert.deepEqual(points.map((p) => [p.protocol, p.name, p.objectType, p.instance, p.property, p.unit]), [
     ['bacnet', 'supply.temp', 0, 1, 85, 'degF'],
@@ -158,4 +158,46 @@ test('bacnet_ip refuses at load, at file:line:col, a writable input object, anot
   assert.match(found[2]!.message, /object type device is not written here/);
   assert.match(found[3]!.message, /priority 6 is reserved for the minimum on\/off algorithm/);
   assert.match(found[4]!.message, /read-only \(access: read\): a write priority needs access: write or read_write/);
+});
+
+test('bacnet_ip cov: lifetime in whole seconds, confirmed and process id defaulted, refresh optional; the decoder gets them flat', async () => {
+  const pipeline = await resolved([
+    'pipeline: { name: hvac }',
+    'source:',
+    '  bacnet_ip:',
+    '    devices:',
+    '      - { name: a, host: 10.0.0.1, device_instance: 7, cov: { lifetime: 10m }, points: [ { name: t, object_type: analog-input, instance: 1 } ] }',
+    '      - { name: b, host: 10.0.0.2, device_instance: 8, cov: { lifetime: 300s, confirmed: true, refresh: 15m, process_id: 70000 }, points: [ { name: t, object_type: analog-input, instance: 1 } ] }',
+    '      - { name: c, host: 10.0.0.3, device_instance: 9, points: [ { name: t, object_type: analog-input, instance: 1 } ] }',
+    ...TAIL,
+  ]);
+  const [a, b, c] = pipeline.source.devices;
+  assert.deepEqual(a!.bacnet!.cov, { lifetimeS: 600, confirmed: false, refreshMs: null, processId: 1 });
+  assert.deepEqual(b!.bacnet!.cov, { lifetimeS: 300, confirmed: true, refreshMs: 900_000, processId: 70000 });
+  assert.equal(c!.bacnet!.cov, null);
+  const devices = pipelineContext(pipeline).devices as Array<Record<string, unknown>>;
+  assert.deepEqual([devices[1]!.cov_lifetime_s, devices[1]!.cov_confirmed, devices[1]!.cov_process_id], [300, true, 70000]);
+  assert.equal('cov_lifetime_s' in devices[2]!, false);
+});
+
+test('bacnet_ip cov refuses a lifetime in parts of a second, and one whose half leaves no room for the renewal\'s retries', async () => {
+  const found = await problems([
+    'pipeline: { name: hvac }', // 1
+    'source:', // 2
+    '  bacnet_ip:', // 3
+    '    devices:', // 4
+    '      - { name: a, host: 10.0.0.1, device_instance: 7, cov: { lifetime: 1500ms }, points: [ { name: t, object_type: analog-input, instance: 1 } ] }', // 5
+    // timeout 3s x (retries 3 + 1) = 12 s; half of 20 s is 10 s.
+    '      - { name: b, host: 10.0.0.2, device_instance: 8, cov: { lifetime: 20s }, points: [ { name: t, object_type: analog-input, instance: 1 } ] }', // 6
+    '      - { name: c, host: 10.0.0.3, device_instance: 9, cov: { confirmed: true }, points: [ { name: t, object_type: analog-input, instance: 1 } ] }', // 7
+    ...TAIL,
+  ]);
+  assert.deepEqual(found.map((p) => `${basename(p.file)}:${p.line} ${p.path}`), [
+    'p.yaml:5 source.bacnet_ip.devices[0].cov.lifetime',
+    'p.yaml:6 source.bacnet_ip.devices[1].cov.lifetime',
+    'p.yaml:7 source.bacnet_ip.devices[2].cov.lifetime',
+  ]);
+  assert.match(found[0]!.message, /whole seconds/);
+  assert.match(found[1]!.message, /half the lifetime \(10000 ms.*timeout x \(retries \+ 1\) = 12000 ms/);
+  assert.match(found[2]!.message, /required setting is missing/);
 });

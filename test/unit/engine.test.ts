@@ -45,9 +45,13 @@ test('an incomplete write group (ABI 1.2) names what is missing', () => {
   assert.deepEqual(abiProblems('incomplete-writes'), ['incomplete write group: has wg_write but misses wg_write_check']);
 });
 
-test('minor versions only add: a manifest of 1 to 1.5 loads; one of a minor newer than the host is refused', () => {
-  for (const abi of [1, 1.1, 1.2, 1.3, 1.4, 1.5]) assert.doesNotThrow(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', abi), String(abi));
-  assert.throws(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', 1.6), /manifest declares abi 1\.6, this host speaks up to 1\.5/);
+test('an incomplete subscription group (ABI 1.6) names what is missing', () => {
+  assert.deepEqual(abiProblems('incomplete-subscriptions'), ['incomplete subscription group: has wg_subscriptions, wg_subscribe but misses wg_subscribe_check']);
+});
+
+test('minor versions only add: a manifest of 1 to 1.6 loads; one of a minor newer than the host is refused', () => {
+  for (const abi of [1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6]) assert.doesNotThrow(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', abi), String(abi));
+  assert.throws(() => v8Engine.compile(watBytes('polling-false-framing'), 'p', 'p.wasm', 1.7), /manifest declares abi 1\.7, this host speaks up to 1\.6/);
 });
 
 test('unsolicited frames (ABI 1.4) go only to decoders that declare 1.4 or later', () => {

@@ -3,7 +3,7 @@
 // length of unit id + PDU, unit id; all big-endian).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFramingRule, parseFramingRules, readSeq, ruleFor, ruleFrameLength, seqMask, withSeq } from '../../src/host/engine/framing-rule.js';
+import { parseFramingRule, parseFramingRules, readSeq, ruleFor, ruleFrameLength, seqMask, wantsReply, withSeq } from '../../src/host/engine/framing-rule.js';
 import { isWgError } from '../../src/host/errors.js';
 
 const MODBUS_TCP = '{"seq":{"offset":0,"bytes":2,"order":"big"},"length":{"offset":4,"bytes":2,"order":"big","add":6},"min":7,"max":260}';
@@ -113,4 +113,34 @@ test('response_seq: an answer carries the sequence number elsewhere than its req
   assert.equal(readSeq(modbus, Uint8Array.from([0x12, 0x34, 0, 0, 0, 3, 1, 3, 0])), 0x1234, 'without response_seq, where the request has it');
   assert.equal(seqMask(modbus), 0xffff);
   assert.throws(() => parseFramingRule('{"seq":null,"response_seq":{"offset":7,"bytes":1},"length":{"offset":2,"bytes":2},"max":1507}', {}), (e) => isWgError(e, 'WG_ERR_PLUGIN_STATUS') && /response_seq needs seq/.test(String(e.context.detail)));
+});
+
+// ABI 1.6: only some frames can be answers. BACnet (ASHRAE 135, 20.1): the PDU type is the high
+// nibble of the APDU's first octet (octet 6 of a datagram without NPDU addresses); Simple-ACK 2,
+// Complex-ACK 3, Error 5, Reject 6, Abort 7 answer a request (32, 48, 80, 96, 112 after mask 240);
+// an unconfirmed request (1: I-Am, a COV notification) carries its service choice at octet 7.
+test('answers: a frame that fails the test carries no sequence number, however its bytes fall', () => {
+  const rule = parseFramingRule('{"seq":{"offset":8,"bytes":1},"response_seq":{"offset":7,"bytes":1},"answers":{"at":6,"mask":240,"equals":[32,48,80,96,112]},"length":{"offset":2,"bytes":2},"min":9,"max":1507}', {});
+  assert.equal(readSeq(rule, Uint8Array.from([0x81, 0x0a, 0x00, 0x09, 0x01, 0x00, 0x30, 0x02, 0x0c])), 2, 'a Complex-ACK with invoke id 2');
+  assert.equal(readSeq(rule, Uint8Array.from([0x81, 0x0a, 0x00, 0x09, 0x01, 0x00, 0x71, 0x02, 0x04])), 2, 'an Abort from a server (X\'71\': mask 240 leaves 112)');
+  assert.equal(readSeq(rule, Uint8Array.from([0x81, 0x0b, 0x00, 0x09, 0x01, 0x00, 0x10, 0x02, 0x09])), undefined, 'an unconfirmed COV notification: service choice 2 at octet 7');
+  assert.equal(readSeq(rule, Uint8Array.from([0x81, 0x0a, 0x00, 0x06, 0x01, 0x00])), undefined, 'too short for the test');
+  const refused: Array<[string, RegExp]> = [
+    ['{"seq":null,"answers":{"at":6,"equals":[32]},"length":{"offset":2,"bytes":2},"max":1507}', /answers needs seq/],
+    ['{"seq":{"offset":8,"bytes":1},"answers":{"at":6,"mask":240,"equals":[33]},"length":{"offset":2,"bytes":2},"max":1507}', /answers\.equals 33 has bits outside mask 240/],
+    ['{"seq":{"offset":8,"bytes":1},"answers":{"at":-1,"equals":[32]},"length":{"offset":2,"bytes":2},"max":1507}', /answers\.at must be a byte offset/],
+    ['{"seq":{"offset":8,"bytes":1},"answers":{"at":6,"equals":[32],"when":1},"length":{"offset":2,"bytes":2},"max":1507}', /when/],
+  ];
+  for (const [text, why] of refused) {
+    assert.throws(() => parseFramingRule(text, {}), (e) => isWgError(e, 'WG_ERR_PLUGIN_STATUS') && why.test(String(e.context.detail)), text);
+  }
+});
+
+// ABI 1.6 replies: BACnet's confirmed request (PDU type 0) wants a Simple-ACK; an unconfirmed one (1) none.
+test('replies: only a frame that passes the test may want a reply; without the test, any may', () => {
+  const rule = parseFramingRule('{"seq":{"offset":8,"bytes":1},"replies":{"at":6,"mask":240,"equals":[0]},"length":{"offset":2,"bytes":2},"min":9,"max":1507}', {});
+  assert.equal(wantsReply(rule, Uint8Array.from([0x81, 0x0a, 0x00, 0x0a, 0x01, 0x00, 0x00, 0x05, 0x0f, 0x01])), true, 'a ConfirmedCOVNotification');
+  assert.equal(wantsReply(rule, Uint8Array.from([0x81, 0x0b, 0x00, 0x09, 0x01, 0x00, 0x10, 0x02, 0x09])), false, 'an UnconfirmedCOVNotification');
+  assert.equal(wantsReply(parseFramingRule(MODBUS_TCP, {}), RESPONSE), true);
+  assert.throws(() => parseFramingRule('{"seq":{"offset":8,"bytes":1},"replies":{"at":6,"mask":15,"equals":[16]},"length":{"offset":2,"bytes":2},"max":1507}', {}), (e) => isWgError(e, 'WG_ERR_PLUGIN_STATUS') && /replies\.equals 16 has bits outside mask 15/.test(String(e.context.detail)));
 });

@@ -51,7 +51,7 @@ test('ReadPropertyMultiple (F.3.7): Present_Value and Reliability of Analog Inpu
 
 test('the host\'s sequence number is the invoke id: its low octet, where the framing rule says', () => {
   const d = bacnetDecoder({ points: [{ object_type: AI, instance: 1, property: PRESENT_VALUE }] });
-  assert.deepEqual(JSON.parse(d.instance.framing()!), { seq: { offset: 8, bytes: 1 }, response_seq: { offset: 7, bytes: 1 }, length: { offset: 2, bytes: 2, order: 'big', add: 0 }, min: 9, max: 1507 });
+  assert.deepEqual(JSON.parse(d.instance.framing()!), { seq: { offset: 8, bytes: 1 }, response_seq: { offset: 7, bytes: 1 }, answers: { at: 6, mask: 240, equals: [32, 48, 80, 96, 112] }, replies: { at: 6, mask: 240, equals: [0] }, length: { offset: 2, bytes: 2, order: 'big', add: 0 }, min: 9, max: 1507 });
   assert.equal(d.instance.request(0, 0x1234)[8], 0x34);
   assert.equal(d.instance.request(0, 7)[8], 7);
 });

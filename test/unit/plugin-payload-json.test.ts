@@ -17,7 +17,7 @@ test('a point\'s resource: a number, true/false, null, or {value, ts, quality}',
   const bodies = ['21.5', ' -0 ', '1E400', '-1.5e-3', '123456789012345678901234567890', 'true', 'false', 'null'];
   const samples = decode(d, bodies.map((body) => ({ body, point: 0, media: JSON_MEDIA })));
   assert.deepEqual(samples.map((s) => s.value), [21.5, -0, Infinity, -0.0015, 123456789012345678901234567890, 1, 0, NaN]);
-  assert.deepEqual(samples.map((s) => [s.quality, s.type]), [[GOOD, NUMBER], [GOOD, NUMBER], [GOOD, NUMBER], [GOOD, NUMBER], [GOOD, NUMBER], [GOOD, BOOL], [GOOD, BOOL], [BAD, NUMBER]]);
+  assert.deepEqual(samples.map((s) => [s.quality, s.type]), [[GOOD, NUMBER], [GOOD, NUMBER], [BAD, NUMBER], [GOOD, NUMBER], [GOOD, NUMBER], [GOOD, BOOL], [GOOD, BOOL], [BAD, NUMBER]]);
   assert.ok(samples.every((s) => s.ts === ARRIVED));
   const [r] = decode(d, [{ body: '{"ts": 1700000001234, "quality": "suspect", "value": 7, "unit": "degC"}', point: 0, media: JSON_MEDIA }]);
   assert.deepEqual([r!.value, r!.ts, r!.quality], [7, 1700000001234, SUSPECT]);

@@ -19,11 +19,12 @@ const HEAD = [
   '        points:', // 8
   '          - { name: temp, object_type: analog-input, instance: 1 }', // 9
   '          - { name: valve, object_type: analog-output, instance: 2, access: write, write_priority: 8 }', // 10
-  '          - { name: fan, object_type: binary-output, instance: 3, access: write }', // 11
-  '          - { name: mode, object_type: multi-state-value, instance: 4, access: read_write }', // 12
-  'steps: [ { plugin: fixture-decoder }, { plugin: fixture-encoder } ]', // 13
-  'publish: { uplink: cloud, topic: "w/{device}/{point}" }', // 14
-  'rules:', // 15
+  '          - { name: fan, object_type: binary-output, instance: 3, access: write, write_priority: 5 }', // 11
+  '          - { name: mode, object_type: multi-state-value, instance: 4, access: read_write, write_priority: 10 }', // 12
+  '          - { name: damper, object_type: analog-value, instance: 5, access: write }', // 13
+  'steps: [ { plugin: fixture-decoder }, { plugin: fixture-encoder } ]', // 14
+  'publish: { uplink: cloud, topic: "w/{device}/{point}" }', // 15
+  'rules:', // 16
 ];
 
 async function load(rules: string[]): Promise<{ ok: true; set: RuleSet } | { ok: false; problems: ConfigProblem[] }> {
@@ -39,14 +40,14 @@ async function load(rules: string[]): Promise<{ ok: true; set: RuleSet } | { ok:
 
 test('a BACnet point is a write target; a clear relinquishes unless on_clear says a value or none', async () => {
   const loaded = await load([
-    '  - name: hot', // 16
-    '    when: temp > 30', // 17
-    '    actions:', // 18
-    '      write:', // 19
-    '        - { point: valve, value: 100 }', // 20
-    '        - { point: fan, value: true, on_clear: none }', // 21
-    '        - { point: mode, value: 3, on_clear: 1 }', // 22
-    '        - { point: ahu:valve, value: 80, on_clear: relinquish }', // 23
+    '  - name: hot', // 17
+    '    when: temp > 30', // 18
+    '    actions:', // 19
+    '      write:', // 20
+    '        - { point: valve, value: 100 }', // 21
+    '        - { point: fan, value: true, on_clear: none }', // 22
+    '        - { point: mode, value: 3, on_clear: 1 }', // 23
+    '        - { point: ahu:valve, value: 80, on_clear: relinquish }', // 24
   ]);
   assert.ok(loaded.ok, loaded.ok ? '' : loaded.problems.map((p) => p.message).join('\n'));
   const writes = loaded.set.rules[0]!.actions.writes;
@@ -58,30 +59,30 @@ test('a BACnet point is a write target; a clear relinquishes unless on_clear say
 
 test('refused at load, at the value: a read-only BACnet point, values its datatype cannot hold, relinquish as a word it does not know', async () => {
   const loaded = await load([
-    '  - name: hot', // 16
-    '    when: temp > 30', // 17
-    '    actions:', // 18
-    '      write:', // 19
-    '        - { point: temp, value: 1 }', // 20
-    '        - { point: fan, value: 2 }', // 21
-    '        - { point: mode, value: 1.5 }', // 22
-    '        - { point: mode, value: 0 }', // 23
-    '        - { point: valve, value: 1e39 }', // 24
-    '        - { point: valve, value: true }', // 25
-    '        - { point: valve, value: 1, on_clear: later }', // 26
+    '  - name: hot', // 17
+    '    when: temp > 30', // 18
+    '    actions:', // 19
+    '      write:', // 20
+    '        - { point: temp, value: 1 }', // 21
+    '        - { point: fan, value: 2 }', // 22
+    '        - { point: mode, value: 1.5 }', // 23
+    '        - { point: mode, value: 0 }', // 24
+    '        - { point: valve, value: 1e39 }', // 25
+    '        - { point: valve, value: true }', // 26
+    '        - { point: valve, value: 1, on_clear: later }', // 27
   ]);
   assert.equal(loaded.ok, false);
   const found = loaded.ok ? [] : loaded.problems;
   assert.deepEqual(found.map((p) => [p.line, p.path]), [
-    [20, 'rules[0].actions.write[0].point'],
-    [21, 'rules[0].actions.write[1].value'],
-    [22, 'rules[0].actions.write[2].value'],
-    [23, 'rules[0].actions.write[3].value'],
-    [24, 'rules[0].actions.write[4].value'],
-    [25, 'rules[0].actions.write[5].value'],
-    [26, 'rules[0].actions.write[6].on_clear'],
+    [21, 'rules[0].actions.write[0].point'],
+    [22, 'rules[0].actions.write[1].value'],
+    [23, 'rules[0].actions.write[2].value'],
+    [24, 'rules[0].actions.write[3].value'],
+    [25, 'rules[0].actions.write[4].value'],
+    [26, 'rules[0].actions.write[5].value'],
+    [27, 'rules[0].actions.write[6].on_clear'],
   ]);
-  // Column of the value on line 21: after "        - { point: fan, value: ".
+  // Column of the value on line 22: after "        - { point: fan, value: ".
   assert.equal(found[1]!.column, '        - { point: fan, value: '.length + 1);
   assert.match(found[0]!.message, /point temp of device ahu is read-only/);
   assert.match(found[1]!.message, /fan of device ahu: a binary present-value is inactive \(0, false\) or active \(1, true\) \(got 2\)/);
@@ -90,6 +91,18 @@ test('refused at load, at the value: a read-only BACnet point, values its dataty
   assert.match(found[4]!.message, /an analog present-value is a REAL \(float32\)/);
   assert.match(found[5]!.message, /a real present-value takes a number/);
   assert.match(found[6]!.message, /on_clear takes a value, relinquish or none \(got "later"\)/);
+});
+
+test('a rule may not command a BACnet point that has no write_priority: its relinquish would empty 16, often the schedule', async () => {
+  const loaded = await load([
+    '  - name: hot', // 17
+    '    when: temp > 30', // 18
+    '    actions: { write: [ { point: damper, value: 20 } ] }', // 19
+  ]);
+  assert.equal(loaded.ok, false);
+  const found = loaded.ok ? [] : loaded.problems;
+  assert.deepEqual(found.map((p) => [p.line, p.column, p.path]), [[19, '    actions: { write: [ { point: '.length + 1, 'rules[0].actions.write[0].point']]);
+  assert.match(found[0]!.message, /BACnet point damper of device ahu has no write_priority/);
 });
 
 test('on a Modbus point a clear writes nothing unless told, and relinquish is refused: it has no priority array', async () => {

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileRuleSet } from '../../src/host/rules/compiled-rules.js';
 import { WorkerRules } from '../../src/host/rules/worker-rules.js';
+import { anchorTimeline, processClock } from '../../src/host/rules/rule-timeline.js';
 import { RepeatLog } from '../../src/host/pipeline/repeat-log.js';
 import type { LogContext } from '../../src/host/log-events.js';
 import { POINTS, ruleSet } from './rules-fixture.js';
@@ -31,7 +32,7 @@ test('a module that traps on a batch loses that batch\'s events, says so once, a
   // The module starts with its state and 64 KiB; capped there, it cannot grow for its output.
   const plugin = compileRuleSet(set, 'p1', 2 * 65536);
   const lines: Array<{ level: number; context: LogContext }> = [];
-  const rules = new WorkerRules(plugin, 'p1', new RepeatLog((level, _message, context) => lines.push({ level, context })));
+  const rules = new WorkerRules(plugin, 'p1', new RepeatLog((level, _message, context) => lines.push({ level, context })), { anchor: anchorTimeline(processClock), clock: processClock });
   // 256 samples × 100 rules, each a fire or a clear: 25,600 events of 24 bytes, 600 KiB.
   rules.samples(flipping(256, 0));
   assert.equal(rules.traps, 1);

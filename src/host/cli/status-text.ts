@@ -1,10 +1,13 @@
 /**
  * The daemon's status for a person, as `wasmgate status` prints it: one line for the gateway, then per
- * pipeline its state and counters, its steps with plugin name and version (and its swaps and rollbacks), its links and its devices,
+ * pipeline its state and counters, its steps with plugin name and version (and its swaps and rollbacks), its rules (loaded, active,
+ * writes by outcome), its links and its devices,
  * then per uplink a line for its link and one for its outbox. Failure states (a failed pipeline, a link down, a quarantined device, an
  * uplink offline) are said in words, with the last error where there is one.
  */
 import type { ControlStatus } from '../control/gateway-control.js';
+
+type RuleStatus = ControlStatus['pipelines'][number]['rules'][number];
 
 export function statusText(status: ControlStatus): string[] {
   const lines = [`gateway ${status.gateway}: up ${duration(status.uptimeMs)} (since ${status.startedAt}), wasmgate ${status.version}, pid ${status.pid}`];
@@ -18,6 +21,11 @@ export function statusText(status: ControlStatus): string[] {
     const st = p.stages;
     if (st && st.chain.count > 0) {
       lines.push(`  inside the gateway, mean per batch: ingress wait ${meanMs(st.ingressWait)}, chain ${meanMs(st.chain)}, egress wait ${meanMs(st.egressWait)}`);
+    }
+    if (p.rules.length > 0) {
+      const active = p.rules.filter((r) => r.active).map((r) => r.name);
+      const sum = (k: keyof RuleStatus['writes']) => p.rules.reduce((n, r) => n + r.writes[k], 0);
+      lines.push(`  rules: ${p.rules.length} loaded, ${active.length} active${active.length > 0 ? ` (${active.join(', ')})` : ''}; ${p.rules.reduce((n, r) => n + r.fired, 0)} fired, ${p.rules.reduce((n, r) => n + r.cleared, 0)} cleared; writes ${sum('written')} written, ${sum('failed')} failed, ${sum('interlocked')} interlocked, ${sum('rate-limited')} rate-limited, ${sum('dry-run')} dry-run; ${p.rulesEvalErrors ?? 0} eval errors`);
     }
     const swaps = p.swaps;
     if (swaps && swaps.swaps + swaps.refused + swaps.rollbacks > 0) {
@@ -37,7 +45,8 @@ export function statusText(status: ControlStatus): string[] {
       const state = d.quarantined ? 'quarantined' : d.connected ? 'connected' : 'not connected';
       const rtt = d.lastRttMs !== undefined ? `, last answer in ${d.lastRttMs.toFixed(1)} ms` : '';
       const last = d.lastError && (d.quarantined || !d.connected) ? `; last error: ${d.lastError}` : '';
-      lines.push(`  device ${d.device} on ${d.link}: ${state}; ${d.polls} polls, ${d.responses} answers, ${d.timeouts} timeouts, ${d.overruns} overruns${rtt}${last}`);
+      const cov = !d.cov ? '' : d.cov.state === 'polling' ? `; COV refused, polled instead: ${d.cov.reason ?? ''}` : `; COV ${d.cov.state} (${d.cov.subscriptions} objects, ${d.cov.rounds} rounds accepted)`;
+      lines.push(`  device ${d.device} on ${d.link}: ${state}; ${d.polls} polls, ${d.responses} answers, ${d.timeouts} timeouts, ${d.overruns} overruns${rtt}${last}${cov}`);
     }
   }
   for (const u of status.uplinks) {

@@ -71,6 +71,8 @@ export const DEFAULTS = {
     localPort: 0, // UDP port the gateway's socket for the device binds; 0: one the OS picks
     backoffMin: '500ms', // duration: first re-bind back-off
     backoffMax: '30s', // duration: re-bind back-off ceiling
+    covConfirmed: false, // unconfirmed COV notifications: nothing to acknowledge, as most integrations run
+    covProcessId: 1, // subscriber process identifier (Unsigned32)
   },
   coapServer: {
     bind: '0.0.0.0', // local address of the server's socket

@@ -25,6 +25,7 @@ import { checkSteps } from './step-checks.js';
 import { checkSharedBuses } from './shared-bus-checks.js';
 import { checkSubscriptionLoops, mqttSubscriptions } from './subscription-loop-checks.js';
 import { checkSubscriptionClientIds } from './subscription-client-id-checks.js';
+import { checkPushPorts } from './push-port-checks.js';
 import { YamlSource } from './yaml-source.js';
 import { checkRules, checkRulesCompile } from '../rules/rule-checks.js';
 import { parseSize } from './units.js';
@@ -94,9 +95,14 @@ export async function loadGatewayConfig(file: string): Promise<LoadResult> {
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems, [gatewayFile, ...files]), hints: sortedHints };
   const checked = outcomes.map((o) => o.checked as CheckedPipeline);
   const config = await resolveGateway(gatewayFile, doc, checked);
-  // What only the pipelines together can contradict: the lines they share.
+  // What only the pipelines together can contradict: the lines they share, the ports they bind.
   const sources = new Map(outcomes.map((o, i) => [checked[i]!.file, o.named!.source]));
-  const across = [...checkSharedBuses(config, (file) => sources.get(file)!), ...checkSubscriptionLoops(config, mqttSubscriptions, (file) => sources.get(file)!), ...checkSubscriptionClientIds(config, (file) => sources.get(file)!)];
+  const across = [
+    ...checkSharedBuses(config, (file) => sources.get(file)!),
+    ...checkSubscriptionLoops(config, mqttSubscriptions, (file) => sources.get(file)!),
+    ...checkPushPorts(config, (file) => sources.get(file)!),
+    ...checkSubscriptionClientIds(config, (file) => sources.get(file)!),
+  ];
   if (across.length > 0) return { ok: false, problems: sortProblems(across, [gatewayFile, ...files]), hints: sortedHints };
   return { ok: true, config, hints: sortedHints };
 }

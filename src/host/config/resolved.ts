@@ -290,6 +290,20 @@ export interface ResolvedBacnetDevice {
   readonly deviceInstance: number;
   /** Whether it serves ReadPropertyMultiple (else one ReadProperty per point). */
   readonly readMultiple: boolean;
+  /** Its points' objects are subscribed to by SubscribeCOV (`cov:`); null: polled only. */
+  readonly cov: ResolvedCov | null;
+}
+
+/** A BACnet device's COV subscriptions (ASHRAE 135, 13.14): what each SubscribeCOV asks for. */
+export interface ResolvedCov {
+  /** Lifetime asked for, whole seconds; renewed at half of it. */
+  readonly lifetimeS: number;
+  /** ConfirmedCOVNotification (acknowledged by the gateway) rather than unconfirmed. */
+  readonly confirmed: boolean;
+  /** While subscribed, a poll this often anyway, ms; null: no polls while subscribed. */
+  readonly refreshMs: number | null;
+  /** The subscriber process identifier sent (Unsigned32). */
+  readonly processId: number;
 }
 
 export type ResolvedPoint = ResolvedModbusPoint | ResolvedBacnetPoint | ResolvedPushPoint;

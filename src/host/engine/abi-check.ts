@@ -14,6 +14,7 @@ import {
   POLLING_EXPORTS,
   REQUIRED_EXPORTS,
   STATE_EXPORTS,
+  SUBSCRIBE_EXPORTS,
   WRITE_EXPORTS,
 } from './abi.js';
 
@@ -28,6 +29,10 @@ export interface AbiFacts {
   framing: boolean;
   /** The module exports the write group (ABI 1.2: wg_write, wg_write_check). */
   writes: boolean;
+  /** The module exports the subscription group (ABI 1.6: wg_subscriptions, wg_subscribe, wg_subscribe_check). */
+  subscribes: boolean;
+  /** The module exports wg_reply (ABI 1.6): some unsolicited frames want a frame sent back. */
+  replies: boolean;
   /** The module exports wg_drain (ABI 1.3). */
   drains: boolean;
   /** The module exports both wg_snapshot and wg_restore (ABI 1.3): its state can be handed over. */
@@ -81,11 +86,15 @@ export function listAbiProblems(module: WebAssembly.Module, manifestAbi?: number
   if (writes.length > 0 && writes.length < WRITE_EXPORTS.length) {
     problems.push(`incomplete write group: has ${writes.join(', ')} but misses ${WRITE_EXPORTS.filter((n) => !exports.has(n)).join(', ')}`);
   }
+  const subscribes = SUBSCRIBE_EXPORTS.filter((n) => exports.has(n));
+  if (subscribes.length > 0 && subscribes.length < SUBSCRIBE_EXPORTS.length) {
+    problems.push(`incomplete subscription group: has ${subscribes.join(', ')} but misses ${SUBSCRIBE_EXPORTS.filter((n) => !exports.has(n)).join(', ')}`);
+  }
   const state = STATE_EXPORTS.filter((n) => exports.has(n));
   if (state.length === 1) {
     problems.push(`incomplete state group: has ${state[0]} but misses ${STATE_EXPORTS.find((n) => !exports.has(n))}`);
   }
-  for (const name of [...present, ...writes]) {
+  for (const name of [...present, ...writes, ...subscribes]) {
     if (exports.get(name) !== 'function') problems.push(`export "${name}" is a ${exports.get(name)}, expected a function`);
   }
 
@@ -108,5 +117,5 @@ export function checkAbi(module: WebAssembly.Module, plugin: string, file: strin
     throw new WgError('WG_ERR_PLUGIN_ABI', { plugin, file, detail: problems.join('; '), problems });
   }
   const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  return { polling: names.has('wg_requests'), ticks: names.has('wg_tick'), units: names.has('wg_units'), framing: names.has('wg_requests') && names.has('wg_framing'), writes: names.has('wg_write'), drains: names.has('wg_drain'), snapshots: names.has('wg_snapshot') && names.has('wg_restore') };
+  return { polling: names.has('wg_requests'), ticks: names.has('wg_tick'), units: names.has('wg_units'), framing: names.has('wg_requests') && names.has('wg_framing'), writes: names.has('wg_write'), subscribes: names.has('wg_subscriptions'), replies: names.has('wg_reply'), drains: names.has('wg_drain'), snapshots: names.has('wg_snapshot') && names.has('wg_restore') };
 }

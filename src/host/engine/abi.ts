@@ -5,7 +5,7 @@
 
 export const ABI_MAJOR = 1;
 /** The newest minor version of ABI_MAJOR this host speaks (docs/plugin-abi.md, History). */
-export const ABI_MINOR = 5;
+export const ABI_MINOR = 6;
 export const ABI_MARKER = `wasmgate_abi_v${ABI_MAJOR}`;
 /** Any export named like a version marker, to report "built for ABI vN" precisely. */
 export const ABI_MARKER_PATTERN = /^wasmgate_abi_v(\d+)$/;
@@ -27,6 +27,8 @@ export const OPTIONAL_EXPORTS = {
   wg_tick: 'function', wg_units: 'function', wg_stats: 'function', wg_framing: 'function',
   // ABI 1.3: the swap lifecycle (docs/plugin-abi.md, "The swap lifecycle").
   wg_drain: 'function', wg_snapshot: 'function', wg_restore: 'function',
+  // ABI 1.6: the reply to an unsolicited frame (docs/plugin-abi.md, "wg_reply").
+  wg_reply: 'function',
 } as const;
 /** Decoders of polled protocols export all three or none. */
 export const POLLING_EXPORTS = ['wg_requests', 'wg_request', 'wg_frame_length'] as const;
@@ -34,6 +36,8 @@ export const POLLING_EXPORTS = ['wg_requests', 'wg_request', 'wg_frame_length'] 
 export const STATE_EXPORTS = ['wg_snapshot', 'wg_restore'] as const;
 /** ABI 1.2: decoders that can write to their devices export both or none. */
 export const WRITE_EXPORTS = ['wg_write', 'wg_write_check'] as const;
+/** ABI 1.6: decoders whose devices push on subscription (BACnet SubscribeCOV) export all three or none. */
+export const SUBSCRIBE_EXPORTS = ['wg_subscriptions', 'wg_subscribe', 'wg_subscribe_check'] as const;
 
 export const Status = {
   OK: 0,

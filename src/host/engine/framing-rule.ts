@@ -6,7 +6,8 @@
  * checked here; the worker also checks that the plugin's own frames agree with it before it is used.
  *
  * Text form (UTF-8 JSON), every number a byte count or offset (docs/plugin-abi.md, wg_framing):
- *   RULE  = { "seq": FIELD | null, "response_seq": FIELD, "length": FIELD + { "add": n } | CASES, "min": n, "max": n }
+ *   RULE  = { "seq": FIELD | null, "response_seq": FIELD, "answers": TEST, "replies": TEST, "length": FIELD + { "add": n } | CASES, "min": n, "max": n }
+ *   TEST  = { "at": n, "mask": n, "equals": n | [n...] }
  *   CASES = { "at": n, "cases": [ { "mask": n, "equals": n | [n...], "length": n | FIELD + { "add": n } } ] }
  *   TEXT  = RULE | { "by_framing": { "<framing>": RULE, ... } }
  * A length field: the response is complete when the field has arrived and then the unsigned field plus
@@ -14,7 +15,11 @@
  * AND `mask` (default 255) gives the length: a fixed total, or a length field. No case: not a frame.
  * A total below `min` or above `max` cannot start a valid frame. `by_framing` gives a rule per device
  * framing (the settings document's `devices[i].framing`, "tcp" when absent); the single form applies
- * to every device.
+ * to every device. `answers` (ABI 1.6): a response frame is an answer to a request only when its byte
+ * at `at` AND `mask` is one of `equals`; any other frame (a BACnet COV notification, whose octet 7 is
+ * no invoke id) is never matched to a request by its sequence number, however its bytes fall.
+ * `replies` (ABI 1.6): only an unsolicited frame that passes it may want a reply (wg_reply), so the
+ * host asks the worker for none of the others (a flood of unconfirmed notifications stays off it).
  */
 import { WgError, type ErrorContext } from '../errors.js';
 
@@ -46,9 +51,20 @@ export interface FramingRule {
    * follows its max-APDU octet, an answer's its PDU type); null: at `seq`.
    */
   responseSeq: FieldRule | null;
+  /** ABI 1.6: which frames can be answers at all (the rest are unsolicited); null: every frame. */
+  answers: AnswerTest | null;
+  /** ABI 1.6: which unsolicited frames may want a reply (wg_reply); null: any. */
+  replies: AnswerTest | null;
   length: LengthField | LengthCases;
   min: number;
   max: number;
+}
+
+/** A frame answers a request only when its byte `at` AND `mask` is one of `equals`. */
+export interface AnswerTest {
+  at: number;
+  mask: number;
+  equals: number[];
 }
 
 /** A rule for every device (`all`), or one per device framing name. */
@@ -117,7 +133,19 @@ export function withSeq(rule: FramingRule, template: Uint8Array, seq: number): U
 export function readSeq(rule: FramingRule, frame: Uint8Array): number | undefined {
   const at = rule.responseSeq ?? rule.seq;
   if (!at || frame.byteLength < at.offset + at.bytes) return undefined;
+  if (rule.answers && !isAnswer(rule.answers, frame)) return undefined;
   return readField(frame, at);
+}
+
+/** Whether unsolicited `frame` may want a reply by the rule's `replies` test (ABI 1.6); without one, any may. */
+export function wantsReply(rule: FramingRule, frame: Uint8Array): boolean {
+  return rule.replies === null || isAnswer(rule.replies, frame);
+}
+
+/** Whether `frame` can be an answer by the rule's `answers` test (ABI 1.6). */
+function isAnswer(test: AnswerTest, frame: Uint8Array): boolean {
+  const byte = frame[test.at];
+  return byte !== undefined && test.equals.includes(byte & test.mask);
 }
 
 /** The sequence numbers a frame can carry, as a mask of the request's field (0xff for one byte); undefined when none. */
@@ -137,10 +165,13 @@ function parseJson(text: string, fail: Fail): Record<string, unknown> {
 }
 
 function ruleOf(doc: Record<string, unknown>, at: string, fail: Fail): FramingRule {
-  onlyKeys(doc, ['seq', 'response_seq', 'length', 'min', 'max'], at, fail);
+  onlyKeys(doc, ['seq', 'response_seq', 'answers', 'replies', 'length', 'min', 'max'], at, fail);
   const seq = doc.seq === null || doc.seq === undefined ? null : field(doc.seq, `${at}seq`, ['offset', 'bytes', 'order'], fail);
   const responseSeq = doc.response_seq === null || doc.response_seq === undefined ? null : field(doc.response_seq, `${at}response_seq`, ['offset', 'bytes', 'order'], fail);
   if (responseSeq && !seq) throw fail(`${at}response_seq needs seq: an answer can only carry the sequence number its request did`);
+  const answers = doc.answers === null || doc.answers === undefined ? null : answerTest(doc.answers, `${at}answers`, fail);
+  if (answers && !seq) throw fail(`${at}answers needs seq: it says which frames are matched to requests by it`);
+  const replies = doc.replies === null || doc.replies === undefined ? null : answerTest(doc.replies, `${at}replies`, fail);
   const lengthDoc = doc.length;
   let length: LengthField | LengthCases;
   let header: number;
@@ -155,7 +186,20 @@ function ruleOf(doc: Record<string, unknown>, at: string, fail: Fail): FramingRu
   const max = doc.max;
   if (!Number.isInteger(max) || (max as number) < header || (max as number) > MAX_FRAME) throw fail(`${at}max must be from ${header} to ${MAX_FRAME} bytes`);
   if (!Number.isInteger(min) || (min as number) < header || (min as number) > (max as number)) throw fail(`${at}min must be from ${header} to max`);
-  return { seq, responseSeq, length, min: min as number, max: max as number };
+  return { seq, responseSeq, answers, replies, length, min: min as number, max: max as number };
+}
+
+function answerTest(v: unknown, name: string, fail: Fail): AnswerTest {
+  if (!isObject(v)) throw fail(`${name} must be an object`);
+  onlyKeys(v, ['at', 'mask', 'equals'], `${name}.`, fail);
+  if (!isOffset(v.at)) throw fail(`${name}.at must be a byte offset`);
+  const mask = v.mask ?? 0xff;
+  if (!isByte(mask)) throw fail(`${name}.mask must be a byte (0 to 255)`);
+  const equals = Array.isArray(v.equals) ? v.equals : [v.equals];
+  if (equals.length === 0 || !equals.every(isByte)) throw fail(`${name}.equals must be a byte or a non-empty list of bytes`);
+  const unreachable = (equals as number[]).find((e) => (e & mask) !== e);
+  if (unreachable !== undefined) throw fail(`${name}.equals ${unreachable} has bits outside mask ${mask as number}: it can never match`);
+  return { at: v.at, mask: mask as number, equals: equals as number[] };
 }
 
 function cases(doc: Record<string, unknown>, name: string, fail: Fail): LengthCases {

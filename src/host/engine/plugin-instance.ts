@@ -14,6 +14,12 @@ import { v8Engine, type CompiledPlugin, type Engine } from './engine.js';
  */
 export type WriteVerdict = { ok: true } | { ok: false; code: 'WG_ERR_DEVICE_EXCEPTION' | 'WG_ERR_WRITE_UNCONFIRMED'; detail: string; exception?: number };
 
+/**
+ * What a device's answer to a subscription request means (ABI 1.6 wg_subscribe_check): accepted, or
+ * refused with the plugin's account of the device's reason (an Error, a Reject, an Abort).
+ */
+export type SubscribeVerdict = { ok: true } | { ok: false; reason: string };
+
 export interface PluginLogLine {
   level: number;
   message: string;
@@ -62,6 +68,10 @@ export class PluginInstance {
   #framing?: Fn0;
   #writeFn?: Fn4;
   #writeCheck?: Fn3;
+  #subscriptions?: Fn0;
+  #subscribe?: Fn3;
+  #subscribeCheck?: Fn3;
+  #reply?: Fn1;
   #drain?: Fn0;
   #snapshot?: Fn0;
   #restore?: Fn1;
@@ -114,6 +124,12 @@ export class PluginInstance {
       this.#writeFn = exports.wg_write as Fn4;
       this.#writeCheck = exports.wg_write_check as Fn3;
     }
+    if (plugin.facts.subscribes) {
+      this.#subscriptions = exports.wg_subscriptions as Fn0;
+      this.#subscribe = exports.wg_subscribe as Fn3;
+      this.#subscribeCheck = exports.wg_subscribe_check as Fn3;
+    }
+    this.#reply = exports.wg_reply as Fn1 | undefined;
   }
 
   get ticks(): boolean {
@@ -295,6 +311,42 @@ export class PluginInstance {
     if (status > 0 && status <= 255) return { ok: false, code: 'WG_ERR_DEVICE_EXCEPTION', exception: status, detail };
     if (status === Status.BAD_FRAME) return { ok: false, code: 'WG_ERR_WRITE_UNCONFIRMED', detail };
     throw new WgError('WG_ERR_PLUGIN_STATUS', { ...this.#context, call: 'wg_write_check', detail: `${STATUS_NAMES[status] ?? status} from wg_write_check${this.#lastError ? `: ${this.#lastError}` : ''}`, status });
+  }
+
+  /** The subscription plan (ABI 1.6 wg_subscriptions): one device index per subscription; empty without the group. */
+  subscriptions(): Uint32Array {
+    const subscriptions = this.#subscriptions;
+    if (!subscriptions) return new Uint32Array(0);
+    const count = this.#guard('wg_subscriptions', () => subscriptions());
+    const out = this.#result('wg_subscriptions', count < 0 ? count : count * 4);
+    return new Uint32Array(out.slice().buffer);
+  }
+
+  /** The frame of subscription `index` (or its cancellation), sent with `seq` (ABI 1.6 wg_subscribe). A copy the caller owns. */
+  subscribeFrame(index: number, seq: number, cancel: boolean): Uint8Array {
+    const subscribe = this.#polling('wg_subscribe', this.#subscribe, 'subscription');
+    const len = this.#guard('wg_subscribe', () => subscribe(index, seq, cancel ? 1 : 0));
+    return this.#result('wg_subscribe', len).slice();
+  }
+
+  /** Whether `response` accepts subscription request `request` of subscription `index` (ABI 1.6 wg_subscribe_check). */
+  checkSubscribe(index: number, request: Uint8Array, response: Uint8Array): SubscribeVerdict | 'not-an-answer' {
+    const check = this.#polling('wg_subscribe_check', this.#subscribeCheck, 'subscription');
+    const both = new Uint8Array(request.byteLength + response.byteLength);
+    both.set(request);
+    both.set(response, request.byteLength);
+    const status = this.#guard('wg_subscribe_check', () => check(index, request.byteLength, this.#write(both)));
+    if (status === Status.OK) return { ok: true };
+    if (status === Status.BAD_FRAME) return 'not-an-answer';
+    return { ok: false, reason: utf8.decode(this.#result('wg_subscribe_check', status)) };
+  }
+
+  /** The frame to send back for unsolicited frame `frame` (ABI 1.6 wg_reply), or undefined for none (or without the export). */
+  reply(frame: Uint8Array): Uint8Array | undefined {
+    const reply = this.#reply;
+    if (!reply) return undefined;
+    const len = this.#guard('wg_reply', () => reply(this.#write(frame)));
+    return len === 0 ? undefined : this.#result('wg_reply', len).slice();
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * Every metric the gateway exposes, in one table (docs/metrics.md lists them): what each is, its
  * labels, and where in the status it comes from. Labels are bounded by the configuration: pipeline,
- * device, link, uplink, step and plugin; never a point (a thousand points would be a thousand series
+ * device, link, uplink, step, plugin and rule; never a point (a thousand points would be a thousand series
  * per metric). Names follow Prometheus conventions: `wasmgate_` prefix, base units, `_total` on
  * counters.
  */
@@ -14,6 +14,14 @@ import { histogramSamples, type MetricDefinition, type Sample } from './snapshot
 
 type Uplink = GatewayStatus['uplinks'][number];
 type Step = AssembledPipelineStatus['steps'][number];
+
+type RuleStatus = AssembledPipelineStatus['rules'][number];
+
+/** One series per rule of each pipeline: rules are declared in the configuration, so bounded by it. */
+const perRule = (status: GatewayStatus, value: (r: RuleStatus) => number): Sample[] =>
+  status.pipelines.flatMap((p) => p.rules.map((r) => ({ labels: { pipeline: p.name, rule: r.name }, value: value(r) })));
+
+const WRITE_OUTCOMES = ['written', 'failed', 'interlocked', 'rate-limited', 'dry-run'] as const;
 
 const STAGE_KEYS = { ingress_wait: 'ingressWait', chain: 'chain', egress_wait: 'egressWait' } as const;
 
@@ -122,6 +130,15 @@ export const GATEWAY_METRICS: readonly MetricDefinition[] = [
       histogramSamples('wasmgate_pipeline_stage_seconds', { pipeline: p.name, stage }, p.stages[STAGE_KEYS[stage]]))),
   },
 
+  // Local rules (docs/rules.md), per pipeline and rule.
+  gauge('wasmgate_rules_loaded', 'rules the pipeline runs', (s) => perPipeline(s, (p) => p.rules.length)),
+  gauge('wasmgate_rule_active', '1 while the rule\'s alarm is active (fired, not cleared)', (s) => perRule(s, (r) => (r.active ? 1 : 0))),
+  counter('wasmgate_rule_fires_total', 'times the rule fired', (s) => perRule(s, (r) => r.fired)),
+  counter('wasmgate_rule_clears_total', 'times the rule cleared', (s) => perRule(s, (r) => r.cleared)),
+  counter('wasmgate_rule_writes_total', 'write attempts of the rule by outcome: written, failed, interlocked, rate-limited, dry-run', (s) => s.pipelines.flatMap((p) => p.rules.flatMap((r) =>
+    WRITE_OUTCOMES.map((outcome) => ({ labels: { pipeline: p.name, rule: r.name, outcome }, value: r.writes[outcome] }))))),
+  counter('wasmgate_rule_eval_errors_total', 'batches or ticks on which the compiled rules trapped (their events lost, the rules started again as nothing seen)', (s) => perPipeline(s, (p) => p.rulesEvalErrors)),
+
   // Plugins, per step of each pipeline.
   ...STEP_COUNTERS.map(([key, name, help]) => counter(`wasmgate_plugin_${name}_total`, help, (s) => perStep(s, (step) => step[key]))),
   counter('wasmgate_plugin_busy_seconds_total', 'time spent inside the plugin', (s) => perStep(s, (step) => step.busyNs / 1e9)),
@@ -130,6 +147,8 @@ export const GATEWAY_METRICS: readonly MetricDefinition[] = [
   ...DEVICE_COUNTERS.map(([key, name, help]) => counter(`wasmgate_device_${name}_total`, help, (s) => perDevice(s, (d) => d[key]))),
   gauge('wasmgate_device_connected', '1 while the link to the device is open', (s) => perDevice(s, (d) => (d.connected ? 1 : 0))),
   gauge('wasmgate_device_quarantined', '1 while the device is quarantined (polled only by probes)', (s) => perDevice(s, (d) => (d.quarantined ? 1 : 0))),
+  // Only devices with `cov:`: 1 while they hold their subscriptions, 0 while polled instead.
+  gauge('wasmgate_device_cov_subscribed', '1 while a BACnet device holds its COV subscriptions, 0 while it is polled instead', (s) => s.pipelines.flatMap((p) => p.devices.flatMap((d) => (d.cov ? [{ labels: { pipeline: p.name, device: d.device }, value: d.cov.state === 'subscribed' ? 1 : 0 }] : [])))),
   {
     name: 'wasmgate_device_rtt_seconds', help: 'round trip of each answered request', type: 'histogram',
     samples: (s) => s.pipelines.flatMap((p) => p.devices.flatMap((d) => histogramSamples('wasmgate_device_rtt_seconds', { pipeline: p.name, device: d.device }, d.rtt))),

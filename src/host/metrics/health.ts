@@ -3,7 +3,8 @@
  * - healthy (`/healthz`): no pipeline has failed for good. A failed pipeline does not come back by
  *   itself; a supervisor that restarts the daemon on an unhealthy answer may bring it back.
  * - ready (`/readyz`): healthy, every pipeline running (not starting or restarting its worker), and in
- *   every pipeline at least one device answering (its link open, not quarantined, answered before).
+ *   every pipeline at least one device answering (its link open, not quarantined, answered before,
+ *   or holding its COV subscriptions: a subscribed BACnet device answers nothing until it is asked).
  *   An uplink that is away does not make the gateway unready: the outbox holds the readings.
  * Each problem is one sentence naming what it concerns, for the answer's body and the log.
  */
@@ -30,7 +31,7 @@ export function readiness(status: GatewayStatus, stuck: readonly string[] = []):
   const problems = [...health(status).problems, ...stuck];
   for (const p of status.pipelines) {
     if (p.state !== 'running' && p.state !== 'failed') problems.push(`pipeline ${p.name} is ${p.state}${p.reason ? `: ${p.reason}` : ''}`);
-    if (p.devices.length > 0 && !p.devices.some((d) => d.connected && !d.quarantined && d.responses > 0)) {
+    if (p.devices.length > 0 && !p.devices.some((d) => d.connected && !d.quarantined && (d.responses > 0 || d.cov?.state === 'subscribed'))) {
       problems.push(`pipeline ${p.name}: none of its ${p.devices.length} device(s) answers`);
     }
   }

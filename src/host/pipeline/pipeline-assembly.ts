@@ -14,6 +14,8 @@ import type { Transport } from '../../hal/transport.js';
 import type { ResolvedDevice, ResolvedLink } from '../config/resolved.js';
 import { pollPhaseMs } from '../poll/poll-phase.js';
 import { DevicePoller, type DeviceStatus } from '../poll/device-poller.js';
+import { CovSubscription } from '../poll/cov-subscription.js';
+import { UnsolicitedIntake } from '../poll/unsolicited-intake.js';
 import { LinkArbiter, type LinkStatus } from '../poll/link-arbiter.js';
 import { TransactionDemux } from '../poll/transaction-demux.js';
 import { SharedLinks, type LinkJoin, type LinkLease } from '../poll/shared-links.js';
@@ -34,7 +36,9 @@ import type { GatewayOutbox } from '../outbox/gateway-outbox.js';
 import { compileRuleSet } from '../rules/compiled-rules.js';
 import { RuleActions, type RuleStatus } from '../rules/rule-actions.js';
 import type { RuleAudit } from '../rules/rule-audit.js';
-import { RuleStateFile, rulesFingerprint } from '../rules/rule-state-file.js';
+import { RuleStateFile } from '../rules/rule-state-file.js';
+import { RuleStateKeeper } from '../rules/rule-state-keeper.js';
+import { processClock } from '../rules/rule-timeline.js';
 
 /**
  * Messages the uplink may hold (queued or unacknowledged) before pipelines stop handing it more: about
@@ -95,6 +99,8 @@ export interface AssembledPipelineStatus extends PipelineStatus {
   links: LinkStatus[];
   framesWritten: number;
   backPressureWaits: number;
+  /** Unsolicited frames (ABI 1.4) dropped under a flood, and replies (ABI 1.6) not built or sent. */
+  unsolicited: { dropped: number; repliesSkipped: number; replies: number };
   published: number;
   /** Each rule: active or not, fired and cleared counts, writes by outcome (docs/rules.md). */
   rules: RuleStatus[];
@@ -115,6 +121,8 @@ export class AssembledPipeline {
   readonly name: string;
   #runner: PipelineRunner;
   #pollers: DevicePoller[] = [];
+  #covs: CovSubscription[] = [];
+  #intakes: UnsolicitedIntake[] = [];
   /** By link index; a push source's link has a listener instead (`#listeners`). */
   #links: LinkArbiter[] = [];
   #listeners: PushListener[] = [];
@@ -127,7 +135,7 @@ export class AssembledPipeline {
   /** The resolved steps each swapped step ran before, for a rollback's status and the reload's fingerprint. */
   #previousSteps = new Map<number, ResolvedPipeline['steps'][number]>();
   #rules?: RuleActions;
-  #stateFile?: RuleStateFile;
+  #stateKeeper?: RuleStateKeeper;
   /** Told when a crash loop rolled a step back (the gateway takes the pipeline's fingerprint again). */
   onStepsChanged?: (pipeline: ResolvedPipeline) => void;
   /** Told which step a crash loop rolled back, from which version to which (the registry records it). */
@@ -160,23 +168,18 @@ export class AssembledPipeline {
         },
       })
       : undefined;
-    const stateFile = hasRules && deps.dataDir !== undefined ? new RuleStateFile(deps.dataDir, pipeline.name, rulesFingerprint(pipeline.rules)) : undefined;
-    const saved = await stateFile?.read();
-    if (saved && !saved.ok) log.info({ event: 'rule.state_fresh', reason: saved.reason }, `the rules start as nothing seen: ${saved.reason}`);
-    let saveFailing = false;
-    const onRuleState = (state: Uint8Array | undefined, restored?: boolean) => {
-      if (restored === true) log.info({ event: 'rule.state_restored', file: stateFile?.file }, 'the rules go on from their saved state (active alarms, for: timers, windows)');
-      else if (restored === false) log.warn({ event: 'rule.state_fresh', reason: 'the compiled rules refused the saved state' }, 'the rules start as nothing seen: the compiled rules refused the saved state');
-      if (!state || !stateFile) return;
-      stateFile.save(state).then(() => { saveFailing = false; }, (err: Error) => {
-        if (saveFailing) return;
-        saveFailing = true;
-        log.error({ event: 'rule.state_save_failed', file: stateFile.file, err }, `cannot save the rules' state to ${stateFile.file}: ${err.message}; the rules run on, a restart would start them fresh`);
-      });
-    };
+    // Taken back rule by rule (a changed rule set keeps what it still has), saved after the writes
+    // the state's events asked for: a kill -9 between the two must not lose a write.
+    const stateKeeper = ruleActions
+      ? await RuleStateKeeper.load({
+        set: pipeline.rules, pointKeys: pipeline.points.map((p) => `${pipeline.source.devices[p.device]?.name ?? p.device}:${p.name}`),
+        file: deps.dataDir !== undefined ? new RuleStateFile(deps.dataDir, pipeline.name) : undefined,
+        actions: ruleActions, logger: log, clock: processClock,
+      })
+      : undefined;
     const runner = new PipelineRunner({
-      ...(rulesModule ? { rules: rulesModule, onRuleEvents: (events) => ruleActions!.handle(events), onRuleState } : {}),
-      ...(saved?.ok ? { rulesState: saved.state } : {}),
+      ...(rulesModule && stateKeeper ? { rules: rulesModule, onRuleEvents: (events) => ruleActions!.handle(events), onRuleState: (state, restored) => stateKeeper.onState(state, restored), rulesTimeline: stateKeeper.anchor } : {}),
+      ...(stateKeeper?.patches ? { rulesPatches: stateKeeper.patches } : {}),
       name: pipeline.name,
       steps: pipeline.steps.map((s, i) => ({ plugin: compiled[i]!, kind: s.kind, with: s.with, version: s.manifest.version })),
       canaryDeadlineMs: pipeline.swap.canaryDeadlineMs,
@@ -217,7 +220,7 @@ export class AssembledPipeline {
     assembled = new AssembledPipeline(pipeline.name, runner, pipeline.steps[0]?.manifest.abi);
     assembled.#pipeline = pipeline;
     if (ruleActions) assembled.#rules = ruleActions;
-    if (stateFile) assembled.#stateFile = stateFile;
+    if (stateKeeper) assembled.#stateKeeper = stateKeeper;
     try {
       await runner.start();
     } catch (err) {
@@ -257,12 +260,20 @@ export class AssembledPipeline {
         // sends unasked goes into the ring as an unsolicited frame (ABI 1.4), never taken for an answer.
         if (link.inFlight > 1 || link.transport === 'udp') {
           const seqOf = protocol.seqOf?.bind(protocol);
-          if (seqOf && seqOf(new Uint8Array(link.maxFrameBytes)) !== undefined) {
-            const ingress = assembled!.#ingress;
-            const sender = link.transport === 'udp' ? `${link.host}:${link.port}` : '';
-            const onUnmatched = link.transport === 'udp'
-              ? (frame: Uint8Array) => void ingress.writeUnsolicited(link.devices[0]!, sender, frame, deps.clock.wallMs())
+          // Frames carry a sequence number when the rule writes one (seqMask): a probe of zero bytes
+          // could fail the rule's `answers` test (ABI 1.6) and hide that.
+          if (seqOf && protocol.seqMask !== undefined) {
+            // What a device sends unasked goes into the ring, and the decoder's reply back (ABI 1.6).
+            const intake = link.transport === 'udp'
+              ? new UnsolicitedIntake({
+                ingress: assembled!.#ingress, device: link.devices[0]!, sender: `${link.host}:${link.port}`, wallMs: () => deps.clock.wallMs(),
+                ...(decoder.facts.replies ? { reply: (frame: Uint8Array) => runner.subscriptions.reply(frame) } : {}),
+                ...(protocol.wantsReply ? { wantsReply: (frame: Uint8Array) => protocol.wantsReply!(frame) } : {}),
+                send: (frame) => (transport.isOpen ? transport.write(frame) : Promise.resolve()),
+              })
               : undefined;
+            if (intake) assembled!.#intakes.push(intake);
+            const onUnmatched = intake ? (frame: Uint8Array) => intake.take(frame) : undefined;
             arbiter.demux = new TransactionDemux(transport, {
               frameLength: (b) => protocol.frameLength(b), seqOf: (f) => seqOf(f) ?? -1, maxFrameBytes: link.maxFrameBytes,
               ...(protocol.seqMask !== undefined ? { seqMask: protocol.seqMask } : {}),
@@ -277,11 +288,17 @@ export class AssembledPipeline {
       assembled.#leases.push(lease);
       assembled.#links[link.index] = lease.arbiter;
     }
+    // ABI 1.6: the decoder's subscriptions (BACnet SubscribeCOV), one device index each.
+    const subscriptionPlan = decoder.facts.subscribes ? await runner.subscriptions.subscriptions() : new Uint32Array(0);
     for (const [position, device] of devices.entries()) {
       const link = links[device.link]!;
       if (link.transport === 'push') continue;
       const requests = [...plan.keys()].filter((r) => plan[r] === device.index);
       const where = link.transport === 'serial' ? { path: link.path } : { host: link.host, port: link.port };
+      const cov = device.bacnet?.cov ? covSubscriptionOf(device, subscriptionPlan, assembled.#links[device.link]!) : undefined;
+      if (device.bacnet?.cov && !cov) {
+        log.warn({ event: 'device.cov_fallback', device: device.name, reason: `decoder ${decoder.name} has no subscriptions for it` }, `device ${device.name} is polled: decoder ${decoder.name} has no COV subscriptions for it (ABI 1.5 subscription group)`);
+      }
       const poller = new DevicePoller({
         device: { ...device, ...where },
         requests,
@@ -293,9 +310,15 @@ export class AssembledPipeline {
         ...(deps.guest ? { guest: true } : {}),
         phaseMs: pollPhaseMs(position, devices.length, device.intervalMs),
         log: (level, message, ctx) => logAt(log, level, message, ctx),
+        ...(cov ? { pacing: cov } : {}),
       });
       assembled.#pollers.push(poller);
       if (deps.poll === false) continue;
+      if (cov) {
+        cov.onChange = () => poller.repace();
+        assembled.#covs.push(cov);
+        cov.start();
+      }
       log.info({ event: 'device.polling', device: device.name, link: link.name, ...where, unitId: device.unitId, requests: requests.length, points: device.points.length }, 'polling device');
       poller.start();
     }
@@ -308,6 +331,15 @@ export class AssembledPipeline {
       }
     }
     return assembled;
+
+    function covSubscriptionOf(device: ResolvedDevice, plan: Uint32Array, link: LinkArbiter): CovSubscription | undefined {
+      const subscriptions = [...plan.keys()].filter((s) => plan[s] === device.index);
+      if (subscriptions.length === 0 || !device.bacnet?.cov) return undefined;
+      return new CovSubscription({
+        device, cov: device.bacnet.cov, link, protocol: runner.subscriptions, subscriptions, clock: deps.clock,
+        log: (level, message, ctx) => logAt(log, level, message, ctx),
+      });
+    }
   }
 
   /**
@@ -370,6 +402,9 @@ export class AssembledPipeline {
     // Push sources refuse from now on; a body already accepted is written (or given up at the ring below).
     const listeners = Promise.all(this.#listeners.map((l) => l.stop()));
     await within(Promise.all([...this.#pollers.map((p) => p.stop()), listeners]), STOP_GRACE_MS);
+    // COV subscriptions are cancelled while the links and the decoder are still there (one attempt
+    // each); what a device misses ends with its lifetime.
+    await within(Promise.all(this.#covs.map((c) => c.stop())), STOP_GRACE_MS);
     // Then whatever still waits is cut off. While the uplink is down, back-pressure holds the worker
     // and the poller waits on it: in a poll call the worker cannot answer, or for room in the ingress
     // ring. Neither may hold the stop.
@@ -384,7 +419,7 @@ export class AssembledPipeline {
     // The writes the last batches asked for: done (or refused) before the links are gone is too
     // late for most, but each is audited with its outcome.
     await this.#rules?.settled();
-    await this.#stateFile?.settled();
+    await this.#stateKeeper?.settled();
   }
 
   status(): AssembledPipelineStatus {
@@ -400,6 +435,7 @@ export class AssembledPipeline {
       links: this.#links.flatMap((l) => (l ? [l.status()] : [])),
       framesWritten: this.#ingress.framesWritten,
       backPressureWaits: this.#ingress.backPressureWaits,
+      unsolicited: this.#intakes.reduce((sum, i) => ({ dropped: sum.dropped + i.counters.dropped, repliesSkipped: sum.repliesSkipped + i.counters.repliesSkipped, replies: sum.replies + i.counters.replies }), { dropped: 0, repliesSkipped: 0, replies: 0 }),
       published: this.#published,
       rules: this.#rules?.status() ?? [],
       pushSources: this.#listeners.map((l) => l.status()),

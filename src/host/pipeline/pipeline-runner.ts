@@ -28,6 +28,8 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 import type { WorkerMemory } from '../memory/thread-memory.js';
 import type { CompiledPlugin } from '../engine/engine.js';
 import type { RuleEvent } from '../rules/rule-set.js';
+import type { TimelineAnchor } from '../rules/rule-timeline.js';
+import type { StatePatch } from '../rules/rule-state-map.js';
 import { noWorkerStages, type PipelineStages, type WorkerStages } from './pipeline-stages.js';
 import { LatencyHistogram, STAGE_BOUNDS_MS } from '../metrics/latency-histogram.js';
 
@@ -68,6 +70,10 @@ export interface PipelineOptions {
   onRuleEvents?(events: RuleEvent[]): void;
   /** The rules' state to go on from (saved by a run before); each worker starts from the latest. */
   rulesState?: Uint8Array;
+  /** What the saved state of an earlier run has of these rules, for the first worker (rule-state-map.ts). */
+  rulesPatches?: StatePatch[];
+  /** Where the rules' timeline starts (rule-timeline.ts); without it, each worker anchors its own at its start. */
+  rulesTimeline?: TimelineAnchor;
   /** Receives the rules' state to save; and at each worker's start whether it took the one it was given. */
   onRuleState?(state: Uint8Array | undefined, restored?: boolean): void;
 }
@@ -117,6 +123,8 @@ export interface PipelineStatus {
   watchdogKills: number;
   batchesDropped: number;
   batchesDone: number;
+  /** Batches or ticks on which the compiled rules trapped (their events lost, the rules started afresh). */
+  rulesEvalErrors: number;
   steps: StepCounters[];
   /** The decoder's polling instance (in the worker), when the source polls. */
   polling?: PollingCounters;
@@ -169,6 +177,9 @@ export class PipelineRunner {
   #framing?: PlannedFraming;
   #workerDropped = 0;
   #droppedBefore = 0;
+  /** Rule evaluation traps: this worker's, and those of the workers before it. */
+  #workerRuleErrors = 0;
+  #ruleErrorsBefore = 0;
   #restarts = 0;
   #kills = 0;
   #skipped = 0;
@@ -210,6 +221,11 @@ export class PipelineRunner {
 
   /** The decoder's write group (ABI 1.2 writeFrame, checkWrite), called in the worker under the watchdog. */
   get writes(): Pick<PollChannel, 'writeFrame' | 'checkWrite'> {
+    return this.#poll;
+  }
+
+  /** The decoder's subscription group and wg_reply (ABI 1.6), called in the worker under the watchdog. */
+  get subscriptions(): Pick<PollChannel, 'subscriptions' | 'subscribeFrame' | 'checkSubscribe' | 'reply'> {
     return this.#poll;
   }
 
@@ -269,6 +285,7 @@ export class PipelineRunner {
       watchdogKills: this.#kills,
       batchesDropped: this.#droppedBefore + this.#workerDropped + this.#skipped,
       batchesDone: Atomics.load(this.#views.ints, BATCHES_DONE),
+      rulesEvalErrors: this.#ruleErrorsBefore + this.#workerRuleErrors,
       steps: this.#counters,
       ...(this.#polling ? { polling: sumPolling(this.#pollingBefore, this.#polling) } : {}),
       ingress: this.ingress.stats(),
@@ -439,7 +456,8 @@ export class PipelineRunner {
       tickMs: o.tickMs ?? 1000,
       pollPort: this.#poll.open(),
       ...(o.rules ? { rules: o.rules } : {}),
-      ...(o.rules && o.rulesState ? { rulesState: o.rulesState } : {}),
+      ...(o.rules && o.rulesState ? { rulesState: o.rulesState } : o.rules && o.rulesPatches ? { rulesPatches: o.rulesPatches } : {}),
+      ...(o.rules && o.rulesTimeline ? { rulesTimeline: o.rulesTimeline } : {}),
     };
     const control = new MessageChannel();
     data.controlPort = control.port2;
@@ -452,6 +470,8 @@ export class PipelineRunner {
     worker.once('exit', () => this.#live.delete(worker));
     this.#droppedBefore += this.#workerDropped;
     this.#workerDropped = 0;
+    this.#ruleErrorsBefore += this.#workerRuleErrors;
+    this.#workerRuleErrors = 0;
     if (this.#polling) this.#pollingBefore = sumPolling(this.#pollingBefore, this.#polling);
     this.#polling = undefined;
     return new Promise<void>((resolve, reject) => {
@@ -477,6 +497,7 @@ export class PipelineRunner {
             this.#memory = m.memory;
             this.#workerStages = m.stages;
             this.#workerDropped = m.batchesDropped;
+            this.#workerRuleErrors = m.rulesEvalErrors ?? 0;
             if (m.polling) this.#polling = m.polling;
             if (m.steps.some((s) => s.batches > 0)) this.#restartDelay = 100;
             break;

@@ -7,7 +7,7 @@
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { WgError, type ErrorCode } from '../errors.js';
-import type { PollCall, PollReply, WriteVerdict } from './poll-protocol.js';
+import type { PollCall, PollReply, PollValue, SubscribeVerdict, WriteVerdict } from './poll-protocol.js';
 
 /** What a poller needs of its protocol: request frames and frame boundaries. */
 export interface DeviceProtocol {
@@ -22,11 +22,13 @@ export interface DeviceProtocol {
    * absent when responses cannot be told apart without a call into the plugin.
    */
   seqOf?(frame: Uint8Array): number | undefined;
+  /** Whether an unsolicited frame may want a reply (wg_reply, ABI 1.6); absent: any may. */
+  wantsReply?(frame: Uint8Array): boolean;
   /** The part of a sequence number frames carry (0xff for a one-byte field); absent: all of it. */
   readonly seqMask?: number | undefined;
 }
 
-type Answer = number | Uint8Array | WriteVerdict;
+type Answer = PollValue;
 
 interface Pending {
   resolve(value: Answer): void;
@@ -115,6 +117,29 @@ export class PollChannel implements DeviceProtocol {
    */
   async checkWrite(point: number, request: Uint8Array, response: Uint8Array): Promise<WriteVerdict> {
     return (await this.#call({ op: 'checkWrite', point, request, response })) as WriteVerdict;
+  }
+
+  /** The decoder's subscription plan (ABI 1.6 wg_subscriptions): one device index per subscription; empty without the group. */
+  async subscriptions(): Promise<Uint32Array> {
+    return (await this.#call({ op: 'subscriptions' })) as Uint32Array;
+  }
+
+  /** The frame of subscription `index`, or of its cancellation, built with sequence number `seq` (ABI 1.6 wg_subscribe). */
+  async subscribeFrame(index: number, seq: number, cancel: boolean): Promise<Uint8Array> {
+    return (await this.#call({ op: 'subscribeFrame', index, seq, cancel })) as Uint8Array;
+  }
+
+  /**
+   * Whether `response` accepts the subscription request `request` (ABI 1.6 wg_subscribe_check):
+   * `{ ok: true }`, `{ ok: false, reason }` when the device refused it, or 'not-an-answer'.
+   */
+  async checkSubscribe(index: number, request: Uint8Array, response: Uint8Array): Promise<SubscribeVerdict | 'not-an-answer'> {
+    return (await this.#call({ op: 'checkSubscribe', index, request, response })) as SubscribeVerdict | 'not-an-answer';
+  }
+
+  /** The frame to send back for an unsolicited frame (ABI 1.6 wg_reply), or null for none. */
+  async reply(frame: Uint8Array): Promise<Uint8Array | null> {
+    return (await this.#call({ op: 'reply', frame })) as Uint8Array | null;
   }
 
   #call(body: CallBody): Promise<Answer> {

@@ -4,18 +4,26 @@
  * thread only moves bytes; every call into plugin code happens on the worker's side of this channel.
  */
 import type { FramingRule } from '../engine/framing-rule.js';
-import type { WriteVerdict } from '../engine/plugin-instance.js';
+import type { SubscribeVerdict, WriteVerdict } from '../engine/plugin-instance.js';
 
 export type PollCall =
   | { id: number; op: 'request'; index: number; seq: number }
   | { id: number; op: 'frame'; bytes: Uint8Array }
   | { id: number; op: 'writeFrame'; device: number; point: number; value: number; seq: number }
-  | { id: number; op: 'checkWrite'; point: number; request: Uint8Array; response: Uint8Array };
+  | { id: number; op: 'checkWrite'; point: number; request: Uint8Array; response: Uint8Array }
+  // ABI 1.6: the subscription group and wg_reply.
+  | { id: number; op: 'subscriptions' }
+  | { id: number; op: 'subscribeFrame'; index: number; seq: number; cancel: boolean }
+  | { id: number; op: 'checkSubscribe'; index: number; request: Uint8Array; response: Uint8Array }
+  | { id: number; op: 'reply'; frame: Uint8Array };
 
-export type { WriteVerdict };
+export type { SubscribeVerdict, WriteVerdict };
+
+/** What a poll call answers. */
+export type PollValue = number | Uint8Array | Uint32Array | WriteVerdict | SubscribeVerdict | 'not-an-answer' | null;
 
 export type PollReply =
-  | { id: number; ok: true; value: number | Uint8Array | WriteVerdict }
+  | { id: number; ok: true; value: PollValue }
   | { id: number; ok: false; code: string; message: string; context: Record<string, unknown> };
 
 /**

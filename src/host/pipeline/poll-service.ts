@@ -7,7 +7,7 @@ import type { CompiledPlugin } from '../engine/engine.js';
 import { PluginInstance, type PluginLogLine } from '../engine/plugin-instance.js';
 import { WgError, isWgError } from '../errors.js';
 import { DEFAULT_FRAMING, parseFramingRules, ruleFor, withSeq, type FramingRule } from '../engine/framing-rule.js';
-import type { PlannedFraming, PollCall, PollReply, PollingCounters, WriteVerdict } from './poll-protocol.js';
+import type { PlannedFraming, PollCall, PollReply, PollingCounters, PollValue } from './poll-protocol.js';
 import type { RepeatLog } from './repeat-log.js';
 
 export class PollService {
@@ -102,6 +102,15 @@ export class PollService {
     for (let r = 0; r < plan.length; r++) {
       if (!sameBytes(this.#instance.request(r, PROBE_SEQ), next.#instance.request(r, PROBE_SEQ))) return `request ${r} is built differently`;
     }
+    // ABI 1.6: the main thread's subscriptions (cov-subscription.ts) keep their indexes across a swap.
+    const subscriptions = this.#instance.subscriptions();
+    const nextSubscriptions = next.#instance.subscriptions();
+    if (subscriptions.length !== nextSubscriptions.length || subscriptions.some((d, s) => nextSubscriptions[s] !== d)) return `its subscription plan differs (${nextSubscriptions.length} subscriptions for ${subscriptions.length})`;
+    for (let s = 0; s < subscriptions.length; s++) {
+      for (const cancel of [false, true]) {
+        if (!sameBytes(this.#instance.subscribeFrame(s, PROBE_SEQ, cancel), next.#instance.subscribeFrame(s, PROBE_SEQ, cancel))) return `subscription ${s} is built differently`;
+      }
+    }
     return null;
   }
 
@@ -125,7 +134,7 @@ export class PollService {
     }
   }
 
-  #answer(call: PollCall): number | Uint8Array | WriteVerdict {
+  #answer(call: PollCall): PollValue {
     switch (call.op) {
       case 'request':
         return this.#checked(this.#instance.request(call.index, call.seq));
@@ -141,6 +150,14 @@ export class PollService {
         }
       case 'checkWrite':
         return this.#instance.checkWrite(call.point, call.request, call.response);
+      case 'subscriptions':
+        return this.#instance.subscriptions();
+      case 'subscribeFrame':
+        return this.#checked(this.#instance.subscribeFrame(call.index, call.seq, call.cancel), 'wg_subscribe');
+      case 'checkSubscribe':
+        return this.#instance.checkSubscribe(call.index, call.request, call.response);
+      case 'reply':
+        return this.#instance.reply(call.frame) ?? null;
     }
   }
 
@@ -184,6 +201,10 @@ const CALLS: Record<PollCall['op'], { what: string; name: string }> = {
   frame: { what: 'framing a response', name: 'wg_frame_length' },
   writeFrame: { what: 'building a write frame', name: 'wg_write' },
   checkWrite: { what: 'checking a write response', name: 'wg_write_check' },
+  subscriptions: { what: 'listing the subscriptions', name: 'wg_subscriptions' },
+  subscribeFrame: { what: 'building a subscription frame', name: 'wg_subscribe' },
+  checkSubscribe: { what: 'checking a subscription answer', name: 'wg_subscribe_check' },
+  reply: { what: 'building the reply to an unsolicited frame', name: 'wg_reply' },
 };
 
 /** Each device's framing as the settings document says it ("tcp" when absent). */

@@ -33,11 +33,16 @@ export function pipelineContext(pipeline: ResolvedPipeline): ChainContext {
 function deviceDocument(d: ResolvedDevice, link: ResolvedLink): Record<string, unknown> {
   const where = link.transport === 'serial' ? { path: link.path } : link.transport === 'push' ? { endpoint: link.endpoint } : { host: link.host, port: link.port };
   // A BACnet device is known by its device instance, and says whether it serves ReadPropertyMultiple.
-  const bacnet = d.bacnet === null ? {} : { device_instance: d.bacnet.deviceInstance, read_multiple: d.bacnet.readMultiple };
+  const bacnet = d.bacnet === null ? {} : { device_instance: d.bacnet.deviceInstance, read_multiple: d.bacnet.readMultiple, ...covDocument(d.bacnet.cov) };
   return {
     index: d.index, name: d.name, kind: d.kind, link: link.name, framing: d.framing, ...where, unit_id: d.unitId,
     interval_ms: d.intervalMs, timeout_ms: d.timeoutMs, ...bacnet,
   };
+}
+
+/** A subscribed BACnet device's SubscribeCOV settings, flat (the decoder builds the requests from them). */
+function covDocument(cov: NonNullable<ResolvedDevice['bacnet']>['cov']): Record<string, unknown> {
+  return cov === null ? {} : { cov_lifetime_s: cov.lifetimeS, cov_confirmed: cov.confirmed, cov_process_id: cov.processId };
 }
 
 function pointDocument(p: ResolvedPoint): Record<string, unknown> & { unit: string } {

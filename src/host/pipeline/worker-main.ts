@@ -26,6 +26,7 @@ import type { LevelLog } from '../log-events.js';
 import type { ControlEvent, ControlReply, ControlRequest } from './swap-protocol.js';
 import { isolateMemory } from '../memory/thread-memory.js';
 import { WorkerRules } from '../rules/worker-rules.js';
+import { anchorTimeline, processClock } from '../rules/rule-timeline.js';
 import { WorkerStageClock } from './pipeline-stages.js';
 
 const data = workerData as WorkerData;
@@ -140,7 +141,7 @@ function reportCounters(): boolean {
   if (!watched(WatchedCall.STATS, () => chain.collectStats())) return false;
   repeats.flush();
   const memory = { ...isolateMemory(), wasmSteps: chain.memoryBytes, wasmPolling: polling?.memoryBytes ?? 0 };
-  post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped, ...(polling ? { polling: polling.counters } : {}), memory, stages: stages.snapshot() });
+  post({ type: 'counters', steps: chain.counters, batchesDropped: chain.batchesDropped, ...(polling ? { polling: polling.counters } : {}), ...(rules ? { rulesEvalErrors: rules.traps } : {}), memory, stages: stages.snapshot() });
   return true;
 }
 
@@ -296,8 +297,9 @@ function configure(): { plan: Uint32Array; framing: PlannedFraming | null } | nu
   try {
     chain.configure();
     if (data.rules) {
-      rules = new WorkerRules(data.rules, data.context.pipeline, repeats);
+      rules = new WorkerRules(data.rules, data.context.pipeline, repeats, { anchor: data.rulesTimeline ?? anchorTimeline(processClock), clock: processClock });
       if (data.rulesState) post({ type: 'rules-state', restored: rules.restore(data.rulesState) });
+      else if (data.rulesPatches) post({ type: 'rules-state', restored: rules.restorePatches(data.rulesPatches) });
     }
     const decoder = data.steps[0]!.plugin;
     if (!decoder.facts.polling) return null;

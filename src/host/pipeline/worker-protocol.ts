@@ -10,6 +10,8 @@ import type { PlannedFraming, PollingCounters } from './poll-protocol.js';
 import type { LogContext } from '../log-events.js';
 import type { WorkerMemory } from '../memory/thread-memory.js';
 import type { RuleEvent } from '../rules/rule-set.js';
+import type { TimelineAnchor } from '../rules/rule-timeline.js';
+import type { StatePatch } from '../rules/rule-state-map.js';
 import type { WorkerStages } from './pipeline-stages.js';
 
 /** A step as the worker receives it: a CompiledPlugin is structured-clonable (WebAssembly.Module is). */
@@ -41,13 +43,18 @@ export interface WorkerData {
   rules?: CompiledPlugin;
   /** Their state as last saved (rule-state-file.ts), to go on from. */
   rulesState?: Uint8Array;
+  /** Without rulesState: what a saved state of another run has of these rules (rule-state-map.ts). */
+  rulesPatches?: StatePatch[];
+  /** Where the rules' timeline starts (rule-timeline.ts): the same for every worker of a run. */
+  rulesTimeline?: TimelineAnchor;
 }
 
 export type WorkerMessage =
   /** `plan`: the decoder's request plan (one device index per request), when it polls. */
   | { type: 'ready'; plan?: Uint32Array; framing?: PlannedFraming }
   | { type: 'log'; level: number; message: string; context: LogContext }
-  | { type: 'counters'; steps: StepCounters[]; batchesDropped: number; polling?: PollingCounters; memory: WorkerMemory; stages: WorkerStages }
+  /** `rulesEvalErrors`: batches or ticks on which the compiled rules trapped, in this worker. */
+  | { type: 'counters'; steps: StepCounters[]; batchesDropped: number; polling?: PollingCounters; memory: WorkerMemory; stages: WorkerStages; rulesEvalErrors?: number }
   | { type: 'configure-failed'; code: string; message: string; context: Record<string, unknown> }
   | { type: 'stopped' }
   /** What the rules made on a batch or tick whose output was committed, in order. */

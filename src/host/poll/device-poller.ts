@@ -30,6 +30,7 @@ import type { FrameIngress } from './frame-ingress.js';
 import { DeviceEpisodes } from './device-episodes.js';
 import { readFrame } from './frame-reader.js';
 import type { LevelLog } from '../log-events.js';
+import type { CovStatus } from './cov-subscription.js';
 
 export interface PolledDevice {
   index: number;
@@ -46,6 +47,19 @@ export interface PolledDevice {
   port?: number;
   path?: string;
   unitId?: number;
+}
+
+/**
+ * What paces a device's polls when something else brings its values (BACnet COV subscriptions,
+ * cov-subscription.ts): the poller waits for `settled` before its first poll, then polls every
+ * `intervalMs()` (none while it says undefined), and starts over when told through `repace()`.
+ */
+export interface PollPacing {
+  readonly settled: Promise<void>;
+  intervalMs(): number | undefined;
+  /** How long after `settled` or a `repace()` the first poll goes out. */
+  firstPollDelayMs(): number;
+  status(): CovStatus;
 }
 
 export interface DevicePollerOptions {
@@ -68,7 +82,12 @@ export interface DevicePollerOptions {
   guest?: boolean;
   /** How long after `start` the first poll goes out (poll-phase.ts); default 0. */
   phaseMs?: number;
+  /** Polls paced by something else (COV subscriptions); default: every `device.intervalMs`. */
+  pacing?: PollPacing;
 }
+
+/** How long a paced poller with no polls to make sleeps before it looks again (a repace() wakes it sooner). */
+const IDLE_WAIT_MS = 3_600_000;
 
 /** A frame record's response length is 16 bits: no response can be longer than this. */
 const MAX_FRAME_BYTES = 65535;
@@ -105,6 +124,8 @@ export interface DeviceStatus extends DeviceCounters, TransportCounters {
   lastRttMs?: number;
   /** Round trips of every answered request (metrics). */
   rtt: LatencySnapshot;
+  /** A BACnet device's COV subscriptions (cov-subscription.ts), when it has them. */
+  cov?: CovStatus;
 }
 
 export class DevicePoller {
@@ -121,6 +142,8 @@ export class DevicePoller {
   #frames = new Map<number, Uint8Array>();
   readonly #episodes: DeviceEpisodes;
   readonly #quarantine: DeviceQuarantine;
+  /** Set by repace(): the pace changed, the schedule starts over. */
+  #repaced = false;
 
   constructor(options: DevicePollerOptions) {
     this.#o = options;
@@ -167,6 +190,13 @@ export class DevicePoller {
     this.#wake?.();
   }
 
+  /** The pacing changed (a device subscribed to, or fallen back to polling): the schedule starts over now. */
+  repace(): void {
+    this.#repaced = true;
+    this.#timer?.cancel();
+    this.#wake?.();
+  }
+
   status(): DeviceStatus {
     return {
       device: this.#o.device.name,
@@ -180,10 +210,12 @@ export class DevicePoller {
       ...(this.#lastError ? { lastError: this.#lastError } : {}),
       ...(this.#lastRttMs !== undefined ? { lastRttMs: this.#lastRttMs } : {}),
       rtt: this.#rtt.snapshot(),
+      ...(this.#o.pacing ? { cov: this.#o.pacing.status() } : {}),
     };
   }
 
   async #run(): Promise<void> {
+    if (this.#o.pacing) return this.#runPaced(this.#o.pacing);
     const { clock, device } = this.#o;
     if (this.#o.phaseMs && this.counters.polls === 0) await this.#sleep(this.#o.phaseMs);
     let next = clock.monotonicMs();
@@ -202,6 +234,42 @@ export class DevicePoller {
       }
       if (this.#running) this.#episodes.reviewTiming(missed, now - startedAt, this.counters.overruns);
       await this.#sleep(next - now);
+    }
+  }
+
+  /**
+   * The poll loop of a paced device: the same cycles, at the pace's interval, none while it has none,
+   * and the schedule started over when the pace changes (repace()).
+   */
+  async #runPaced(pacing: PollPacing): Promise<void> {
+    const { clock } = this.#o;
+    // The first round of subscriptions decides whether the device is polled at all.
+    await Promise.race([pacing.settled, new Promise<void>((resolve) => (this.#wake = resolve))]);
+    this.#repaced = false;
+    let next = clock.monotonicMs() + pacing.firstPollDelayMs();
+    while (this.#running) {
+      if (this.#repaced) {
+        this.#repaced = false;
+        next = clock.monotonicMs() + pacing.firstPollDelayMs();
+      }
+      const interval = pacing.intervalMs();
+      const now = clock.monotonicMs();
+      if (interval === undefined || now < next) {
+        await this.#sleep(interval === undefined ? IDLE_WAIT_MS : next - now);
+        continue;
+      }
+      const startedAt = now;
+      await this.#cycle();
+      this.#reviewCycle();
+      next += interval;
+      const after = clock.monotonicMs();
+      let missed = 0;
+      if (after > next) {
+        missed = Math.ceil((after - next) / interval);
+        this.counters.overruns += missed;
+        next += missed * interval;
+      }
+      if (this.#running) this.#episodes.reviewTiming(missed, after - startedAt, this.counters.overruns);
     }
   }
 

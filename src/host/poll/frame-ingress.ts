@@ -61,14 +61,14 @@ export class FrameIngress {
   async writePushed(frame: PushedFrame): Promise<boolean> {
     const request = new TextEncoder().encode(`${frame.sender}\n${frame.resource}\n${frame.mediaType}`);
     if (request.byteLength > 0xffff || frame.body.byteLength > this.maxPushedBody(request.byteLength)) return false;
-    const before = this.framesWritten;
-    await this.write({ device: frame.device, request: NO_REQUEST, status: FrameStatus.pushed, seq: 0, ts: frame.ts, point: frame.point ?? NO_POINT_PUSHED }, request, frame.body);
-    if (this.framesWritten === before) return false;
+    // Its own outcome, not a change of framesWritten: another writer may commit while this one waits.
+    if (!(await this.write({ device: frame.device, request: NO_REQUEST, status: FrameStatus.pushed, seq: 0, ts: frame.ts, point: frame.point ?? NO_POINT_PUSHED }, request, frame.body))) return false;
     this.pushedWritten++;
     return true;
   }
 
-  async write(ctx: FrameContext, request: Uint8Array, response?: Uint8Array): Promise<void> {
+  /** Resolves true once the record is committed, false when it was given up because the pipeline stopped. */
+  async write(ctx: FrameContext, request: Uint8Array, response?: Uint8Array): Promise<boolean> {
     const len = frameRecordPayloadLength(request.byteLength, response?.byteLength ?? 0);
     let at = this.#ring.reserve(len);
     while (at < 0) {
@@ -76,7 +76,7 @@ export class FrameIngress {
       // the stop for as long as the uplink stays down, past any TimeoutStopSec.
       if (this.#closed) {
         this.framesDroppedAtStop++;
-        return;
+        return false;
       }
       this.backPressureWaits++;
       await this.#ring.waitForSpace(len, 1000);
@@ -85,6 +85,7 @@ export class FrameIngress {
     writeFramePayload(this.#ring.bytes, this.#ring.view, at, ctx, request, response);
     this.#ring.commit();
     this.framesWritten++;
+    return true;
   }
 
   /** The pipeline is stopping: a write that has to wait for room gives up (within a second) instead. */

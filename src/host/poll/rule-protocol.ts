@@ -5,7 +5,7 @@
  * pipeline frame differently). No plugin code runs here, and no call crosses to the worker per
  * exchange, so a busy pipeline worker never holds a poll back (engine/framing-rule.ts says why).
  */
-import { ruleFrameLength, withSeq, readSeq, seqMask } from '../engine/framing-rule.js';
+import { ruleFrameLength, withSeq, readSeq, seqMask, wantsReply } from '../engine/framing-rule.js';
 import { WgError } from '../errors.js';
 import type { DeviceProtocol } from '../pipeline/poll-channel.js';
 import type { PlannedFraming } from '../pipeline/poll-protocol.js';
@@ -38,6 +38,10 @@ export class RuleProtocol {
       /** The sequence number a response carries, where the rule puts it; undefined when frames carry none. */
       seqOf(frame: Uint8Array): number | undefined {
         return rule ? readSeq(rule, frame) : undefined;
+      },
+      /** Whether an unsolicited frame may want a reply (ABI 1.6 `replies`); without a rule, any may. */
+      wantsReply(frame: Uint8Array): boolean {
+        return rule ? wantsReply(rule, frame) : true;
       },
       /** The part of a sequence number frames carry (a one-byte invoke id: its low 8 bits). */
       seqMask: rule ? seqMask(rule) : undefined,

@@ -7,6 +7,7 @@
 import type { Checked, Expr, Span } from './expression.js';
 import { QUALITY_TESTS, type QualityTest } from './expression.js';
 import type { EventCounter, RateWindow } from './rule-set.js';
+import type { WriteRange } from './write-range.js';
 import type { BacnetWriteKind } from '../sources/bacnet-writable.js';
 
 /** A point as the rules see it. */
@@ -20,8 +21,12 @@ export interface RulePoint {
   /** Its device's poll interval, ms: how many samples a window holds. */
   readonly intervalMs: number;
   readonly writable: boolean;
+  /** A number point that can be written: what a write's value must fit (write-range.ts); null otherwise. */
+  readonly range: WriteRange | null;
   /** A BACnet point's present-value datatype when it is written (bacnet-writable.ts); null for every other point. */
   readonly bacnetWrite?: BacnetWriteKind | null;
+  /** A BACnet point's `write_priority`, null when it has none (the device then takes 16). */
+  readonly writePriority?: number | null;
 }
 
 export interface PointLookup {

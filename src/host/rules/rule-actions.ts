@@ -12,6 +12,7 @@ import { logAt } from '../logger.js';
 import type { WriteResult } from '../poll/point-write.js';
 import type { RuleAudit } from './rule-audit.js';
 import type { Rule, RuleEvent, RuleWrite } from './rule-set.js';
+import type { AlarmOfRule } from './rule-state-map.js';
 
 /** Where the write audit is published; `{rule}` is the rule's name. */
 export const WRITE_AUDIT_TOPIC = 'wasmgate/{gateway}/{pipeline}/writes/{rule}';
@@ -44,6 +45,12 @@ interface RuleRuntime {
   recent: number[];
   /** The rule's writes, one after the other. */
   queue: Promise<void>;
+  /**
+   * Its writes (by index) that the last fire sent (or tried to, or dry): the clear's write-back of
+   * each undoes it and is never held by the rate limit (docs/rules.md, Actions): a stop whose
+   * write-back the limit refused would leave the machine stopped after the cause is gone.
+   */
+  owed: Set<number>;
 }
 
 export class RuleActions {
@@ -56,6 +63,7 @@ export class RuleActions {
       status: { name: r.name, active: false, fired: 0, cleared: 0, writes: { written: 0, failed: 0, interlocked: 0, 'rate-limited': 0, 'dry-run': 0 } },
       recent: [],
       queue: Promise.resolve(),
+      owed: new Set(),
     }));
   }
 
@@ -71,19 +79,51 @@ export class RuleActions {
       else runtime.status.cleared++;
       this.#log(rule, event);
       if (rule.actions.alarmTopic !== null) this.#alarm(rule, event);
-      for (const write of rule.actions.writes) {
+      rule.actions.writes.forEach((write, index) => {
         const back = firing ? write.value : write.onClear;
-        if (back === null) continue;
+        if (back === null) return;
         // A relinquish is NaN on the write path (ABI 1.2 wg_write: the protocol's null).
         const value = back === 'relinquish' ? NaN : back;
-        runtime.queue = runtime.queue.then(() => this.#write(rule, runtime, write, value, event));
-      }
+        runtime.queue = runtime.queue.then(() => this.#write(rule, runtime, index, value, event));
+      });
     }
   }
 
   /** Resolves once every write asked so far has been done or refused. */
   async settled(): Promise<void> {
     await Promise.all(this.#rules.map((r) => r.queue));
+  }
+
+  /**
+   * Rules whose alarm was active in the state the rules went on from (rule-state-map.ts). Their
+   * fire's writes are taken as sent (the state was saved only once they were settled, and what
+   * they did is not known here): the clear's write-back undoes them past the rate limit.
+   */
+  restoredActive(rules: readonly number[]): void {
+    for (const r of rules) {
+      const runtime = this.#rules[r];
+      if (!runtime) continue;
+      runtime.status.active = true;
+      this.#deps.pipeline.rules.rules[r]?.actions.writes.forEach((_, index) => runtime.owed.add(index));
+    }
+  }
+
+  /** What each rule's alarm needs to be withdrawn by a later rule set, saved with the state. */
+  alarms(): AlarmOfRule[] {
+    return this.#deps.pipeline.rules.rules.map((r) => ({ rule: r.name, topic: r.actions.alarmTopic === null ? null : this.#topic(r.actions.alarmTopic, r), severity: r.severity, condition: r.text }));
+  }
+
+  /**
+   * An alarm active in the saved state whose rule the rule set no longer has as it was (removed, or
+   * its conditions or timing changed): cleared, marked withdrawn, now. No write-back: the rule that
+   * would write it is not the one that wrote, and a configuration change must not move the plant.
+   */
+  withdraw(alarm: AlarmOfRule): void {
+    const ts = new Date().toISOString();
+    this.#deps.logger.warn({ event: 'rule.alarm_withdrawn', pipeline: this.#deps.pipeline.name, rule: alarm.rule, severity: alarm.severity, ts }, `rule ${alarm.rule} was active and is no longer in the rule set as it was (removed or changed): its alarm is withdrawn`);
+    if (alarm.topic === null) return;
+    const message = { rule: alarm.rule, state: 'cleared', withdrawn: true, severity: alarm.severity, ts, gateway: this.#deps.gatewayId, pipeline: this.#deps.pipeline.name, condition: alarm.condition };
+    this.#deps.publish(alarm.topic, Buffer.from(JSON.stringify(message)));
   }
 
   status(): RuleStatus[] {
@@ -119,15 +159,21 @@ export class RuleActions {
     this.#deps.publish(this.#topic(rule.actions.alarmTopic!, rule), Buffer.from(JSON.stringify(alarm)));
   }
 
-  async #write(rule: Rule, runtime: RuleRuntime, write: RuleWrite, value: number, event: RuleEvent): Promise<void> {
+  async #write(rule: Rule, runtime: RuleRuntime, index: number, value: number, event: RuleEvent): Promise<void> {
     const { actions } = rule;
+    const write: RuleWrite = actions.writes[index]!;
+    const undoing = event.kind === 'clear' && runtime.owed.delete(index);
+    // A clear writes back only what its fire sent. Its fire's write did not go out (interlocked, rate
+    // limited): a relinquish would empty a BACnet priority slot somebody else holds, an on_clear value
+    // would change what the gateway never changed. Not an attempt, so not audited nor counted.
+    if (event.kind === 'clear' && !undoing) return;
     let outcome: WriteOutcome;
     let extra: Record<string, unknown> = {};
     const now = this.#deps.monotonicMs();
     runtime.recent = runtime.recent.filter((t) => now - t < actions.rateLimit.perMs);
     if (write.interlock !== null && (event.interlocks & (1 << write.interlock)) === 0) {
       outcome = 'interlocked';
-    } else if (runtime.recent.length >= actions.rateLimit.writes) {
+    } else if (!undoing && runtime.recent.length >= actions.rateLimit.writes) {
       outcome = 'rate-limited';
       extra = { limit: `${actions.rateLimit.writes} per ${actions.rateLimit.perMs} ms` };
     } else {
@@ -146,6 +192,7 @@ export class RuleActions {
       }
     }
     runtime.status.writes[outcome]++;
+    if (event.kind === 'fire' && (outcome === 'written' || outcome === 'failed' || outcome === 'dry-run')) runtime.owed.add(index);
     // NaN is a relinquish (a BACnet point's Null at its priority): JSON says it as relinquish, value null.
     const relinquish = Number.isNaN(value);
     const record = {

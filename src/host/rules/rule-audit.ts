@@ -3,25 +3,37 @@
  * `data_dir/rules-audit.jsonl`, each line on disk (fdatasync) before the next is written, so that
  * after a power cut the file says what the gateway did to the plant up to its last write. The same
  * record is published on the uplink (rule-actions.ts); a file that cannot be written is said once
- * per episode and does not hold a write back.
+ * per episode and does not hold a write back. A line that would take the file past AUDIT_MAX_BYTES
+ * first moves it to `rules-audit.1.jsonl` (the one before is dropped), so a rule that writes all
+ * day cannot fill the SD card: the two files hold at most twice that.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
 
 export const AUDIT_FILE = 'rules-audit.jsonl';
+export const AUDIT_ROTATED_FILE = 'rules-audit.1.jsonl';
+/** 8 MiB: some 30 000 write records, weeks of a busy rule set; two files stay small beside the outbox. */
+export const AUDIT_MAX_BYTES = 8 * 1024 * 1024;
 
 export class RuleAudit {
   readonly file: string;
+  readonly rotatedFile: string;
   readonly #logger: Logger;
+  readonly #maxBytes: number;
   #handle?: Promise<FileHandle>;
+  /** Bytes in the file, known once it is open. */
+  #size = 0;
   /** Appends go one after the other, in the order asked. */
   #queue: Promise<void> = Promise.resolve();
   #failing = false;
 
-  constructor(dataDir: string, logger: Logger) {
+  /** `maxBytes`: where the file is rotated (AUDIT_MAX_BYTES; smaller in tests). */
+  constructor(dataDir: string, logger: Logger, maxBytes = AUDIT_MAX_BYTES) {
     this.file = join(dataDir, AUDIT_FILE);
+    this.rotatedFile = join(dataDir, AUDIT_ROTATED_FILE);
     this.#logger = logger;
+    this.#maxBytes = maxBytes;
   }
 
   append(record: object): Promise<void> {
@@ -32,9 +44,14 @@ export class RuleAudit {
 
   async #write(line: string): Promise<void> {
     try {
-      this.#handle ??= open(this.file, 'a', 0o640);
-      const handle = await this.#handle;
+      let handle = await this.#open();
+      const bytes = Buffer.byteLength(line);
+      if (this.#size > 0 && this.#size + bytes > this.#maxBytes) {
+        await this.#rotate(handle);
+        handle = await this.#open();
+      }
       await handle.write(line);
+      this.#size += bytes;
       await handle.datasync();
       if (this.#failing) {
         this.#failing = false;
@@ -47,6 +64,23 @@ export class RuleAudit {
       this.#failing = true;
       this.#logger.error({ event: 'rule.audit_failed', file: this.file, err }, `cannot write the rules audit file ${this.file}: ${(err as Error).message}; writes are still published on the uplink`);
     }
+  }
+
+  async #open(): Promise<FileHandle> {
+    if (!this.#handle) {
+      this.#handle = open(this.file, 'a', 0o640);
+      this.#size = (await (await this.#handle).stat()).size;
+    }
+    return this.#handle;
+  }
+
+  async #rotate(handle: FileHandle): Promise<void> {
+    const size = this.#size;
+    this.#handle = undefined;
+    await handle.close();
+    // rename(2) replaces the older generation in one step: a crash leaves one or the other.
+    await rename(this.file, this.rotatedFile);
+    this.#logger.info({ event: 'rule.audit_rotated', file: this.file, rotated: this.rotatedFile, bytes: size }, `the rules audit file reached ${size} bytes: moved to ${this.rotatedFile} (the one before is dropped), a new one begun`);
   }
 
   async close(): Promise<void> {

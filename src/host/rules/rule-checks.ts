@@ -17,6 +17,7 @@ import type { Checked } from './expression.js';
 import { relax } from './hysteresis.js';
 import { ruleIncludeSchema, ruleSchema, rulesFileSchema, RULE_DEFAULTS, type RuleDocument } from './rule-schema.js';
 import type { Rule, RuleSet, RuleWrite } from './rule-set.js';
+import { writeRangeProblem } from './write-range.js';
 import { compileRuleSet } from './compiled-rules.js';
 import { isWgError } from '../errors.js';
 import { bacnetValueProblem } from '../sources/bacnet-writable.js';
@@ -216,6 +217,12 @@ function writeTarget(text: string, place: Place, path: SettingPath, rule: string
     return undefined;
   }
   const point = named[0]!;
+  if (point.writable && point.bacnetWrite && point.writePriority == null) {
+    // Without one the device commands at 16, most often the schedule's slot, and the clear's relinquish
+    // would empty that: a rule's command must say where in the priority array it goes.
+    place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `BACnet point ${point.name} of device ${point.device} has no write_priority: a rule's command needs one (8 manual operator, 5 critical equipment; not 6), or its relinquish would empty priority 16, often the schedule's` });
+    return undefined;
+  }
   if (!point.writable) {
     place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `point ${point.name} of device ${point.device} is read-only (access: read, or a function that cannot be written): declare access: write or read_write on a coil or holding register, or on a BACnet output or value object's present-value` });
     return undefined;
@@ -255,6 +262,8 @@ function writeValue(value: number | boolean, point: RulePoint, place: Place, pat
     return void place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `${point.name} is a bool point: write true or false (got ${String(value)})` });
   }
   if (typeof value === 'boolean') return void place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `${point.name} is a number point: write a number (got ${String(value)})` });
+  const problem = point.range ? writeRangeProblem(value, point.range) : null;
+  if (problem !== null) return void place.checks.report(path, 'WG_ERR_CONFIG_RULE', { rule, detail: `${point.name} of device ${point.device} cannot take it: ${problem}` });
   return value;
 }
 

@@ -32,6 +32,8 @@ export function rulePoints(doc: PipelineDocument): RulePoint[] {
       // BACnet point: the present-value of an output or value object (the source's checks refuse the rest).
       writable: p.access !== 'read' && (p.protocol === 'modbus' ? p.function === 1 || p.function === 3 : write !== undefined),
       bacnetWrite: write ?? null,
+      writePriority: p.protocol === 'bacnet' ? p.writePriority : null,
+      range: p.protocol === 'modbus' && p.type !== 'bool' && p.type !== 'string' ? { type: p.type, scale: p.scale, offset: p.offset } : null,
     };
   });
 }

@@ -15,7 +15,8 @@ import { DEFAULTS } from '../config/defaults.js';
 import { known } from '../config/resolve-pipeline.js';
 import { duration, name } from '../config/schema-fragments.js';
 import type { SchemaDocument } from '../config/schema-document.js';
-import type { ResolvedBacnetPoint, ResolvedLink } from '../config/resolved.js';
+import type { ResolvedBacnetPoint, ResolvedCov, ResolvedLink } from '../config/resolved.js';
+import type { SettingChecks } from '../config/setting-checks.js';
 import type { SettingPath } from '../config/setting-path.js';
 import { parseDuration } from '../config/units.js';
 import { udpTransport } from '../../hal/udp.js';
@@ -74,6 +75,18 @@ const device = {
     retries: { type: 'integer', minimum: 0, maximum: 10, description: 'APDU retries: extra attempts per request before its points go no-comm', default: D.retries },
     read_multiple: { type: 'boolean', description: 'read by ReadPropertyMultiple (false: one ReadProperty per point, for a device without it)', default: true },
     local_port: { type: 'integer', minimum: 0, maximum: 65535, description: 'UDP port the gateway binds for this device; 0: one the OS picks', default: D.localPort },
+    cov: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['lifetime'],
+      description: 'subscribe to changes of value (SubscribeCOV) of the points\' objects instead of polling them; a device that refuses is polled',
+      properties: {
+        lifetime: duration('lifetime of each subscription, whole seconds; renewed at half of it'),
+        confirmed: { type: 'boolean', description: 'ask for confirmed notifications (the gateway acknowledges each)', default: D.covConfirmed },
+        refresh: duration('while subscribed, poll this often anyway (a slow check of every value); none: no polls while subscribed'),
+        process_id: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'subscriber process identifier sent with each subscription', default: D.covProcessId },
+      },
+    },
     points: { type: 'array', minItems: 1, items: point },
   },
 } as const;
@@ -86,6 +99,36 @@ const schema = {
 } as const;
 
 export type BacnetIpDocument = SchemaDocument<typeof schema>;
+
+type WrittenBacnetDevice = BacnetIpDocument['devices'][number];
+
+/**
+ * `cov:` is sent in whole seconds, and renewed at half its lifetime: that half must leave room for
+ * the renewal's own timeout and retries, or a device that answers slowly drops the subscription
+ * before the renewal reaches it.
+ */
+function checkCov(d: WrittenBacnetDevice, where: SettingPath, timeoutMs: number | undefined, checks: SettingChecks): void {
+  const cov = d.cov!;
+  const at: SettingPath = [...where, 'cov'];
+  const lifetimeMs = checks.duration([...at, 'lifetime'], cov.lifetime, true, true);
+  if (cov.refresh !== undefined) checks.duration([...at, 'refresh'], cov.refresh, true, true);
+  if (lifetimeMs === undefined) return;
+  if (lifetimeMs % 1000 !== 0) return checks.invalid([...at, 'lifetime'], `must be whole seconds (SubscribeCOV's lifetime is in seconds); got ${String(cov.lifetime)}`);
+  const exchangeMs = timeoutMs === undefined ? undefined : timeoutMs * (d.retries + 1);
+  if (exchangeMs !== undefined && lifetimeMs / 2 <= exchangeMs) {
+    checks.conflict([...at, 'lifetime'], [...where, 'timeout'], `half the lifetime (${lifetimeMs / 2} ms, when the renewal goes) must be longer than timeout x (retries + 1) = ${exchangeMs} ms, the longest a renewal can take`);
+  }
+}
+
+function resolveCov(cov: WrittenBacnetDevice['cov']): ResolvedCov | null {
+  if (!cov) return null;
+  return {
+    lifetimeS: known(parseDuration(cov.lifetime)) / 1000,
+    confirmed: cov.confirmed,
+    refreshMs: cov.refresh === undefined ? null : known(parseDuration(cov.refresh)),
+    processId: cov.process_id,
+  };
+}
 
 export const bacnetIp = {
   name: 'bacnet_ip' as const,
@@ -110,7 +153,8 @@ export const bacnetIp = {
       const where: SettingPath = [...at, 'devices', i];
       if (!checks.intact(where)) return;
       checks.duration([...where, 'interval'], d.interval, true);
-      checks.duration([...where, 'timeout'], d.timeout, true, true);
+      const timeoutMs = checks.duration([...where, 'timeout'], d.timeout, true, true);
+      if (d.cov && checks.intact([...where, 'cov'])) checkCov(d, where, timeoutMs, checks);
       const sameInstance = instances.get(d.device_instance);
       if (sameInstance) checks.conflict([...where, 'device_instance'], [...sameInstance, 'device_instance'], `device instance ${d.device_instance} is already ${checks.describe(sameInstance)}'s: a device instance is unique on a BACnet internetwork`);
       else instances.set(d.device_instance, where);
@@ -164,7 +208,7 @@ export const bacnetIp = {
         retries: d.retries,
         turnaroundMs: 0,
         quarantineAfter: 3,
-        bacnet: { deviceInstance: d.device_instance, readMultiple: d.read_multiple },
+        bacnet: { deviceInstance: d.device_instance, readMultiple: d.read_multiple, cov: resolveCov(d.cov) },
       }, link, where, (index, firstId) => d.points.map((p, k): ResolvedBacnetPoint => ({
         protocol: 'bacnet',
         id: firstId + k,

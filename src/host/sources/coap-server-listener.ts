@@ -27,6 +27,7 @@ import type { PushListenContext, PushListener, PushRefusal, PushSourceStatus } f
 import { CoapExchanges } from './coap-exchanges.js';
 import { Block1Transfers, block1Value, parseBlock1, type Block1 } from './coap-block1.js';
 import { mediaTypeOf } from './coap-media-types.js';
+import { checkCoapFormat } from './coap-message-format.js';
 
 const INFO = 30;
 const WARN = 40;
@@ -38,8 +39,10 @@ const OPTION_BLOCK1 = 'Block1';
 const OPTION_CONTENT_FORMAT = 'Content-Format';
 const OPTION_URI_PATH = 'Uri-Path';
 
-/** Critical options (odd numbers) this server reads or may ignore: Uri-Host, Uri-Port, Uri-Path, Uri-Query, Block1, Block2, If-None-Match, If-Match, Accept. */
-const UNDERSTOOD = new Set(['If-Match', 'Uri-Host', 'If-None-Match', 'Uri-Port', 'Uri-Path', 'Uri-Query', 'Accept', 'Block1', 'Block2']);
+/** Critical options (odd numbers) this server reads or may ignore: If-Match 1, Uri-Host 3, If-None-Match 5, Uri-Port 7, Uri-Path 11, Uri-Query 15, Accept 17, Block2 23, Block1 27. */
+const UNDERSTOOD = new Set([1, 3, 5, 7, 11, 15, 17, 23, 27]);
+/** Proxy-Uri and Proxy-Scheme: this server is no proxy (RFC 7252 5.7.2: 5.05 Proxying Not Supported). */
+const PROXY_OPTIONS = new Set([35, 39]);
 
 /** What a refusal answers (RFC 7252 5.9, RFC 7959 2.9). */
 const ANSWER: Record<PushRefusal, string> = {
@@ -166,7 +169,9 @@ export class CoapServerListener implements PushListener {
     const sender = senderOf(d);
     const bytes = Buffer.from(d.bytes.buffer, d.bytes.byteOffset, d.bytes.byteLength);
     let packet: ParsedPacket;
+    const wire = checkCoapFormat(bytes);
     try {
+      if (!wire.ok) throw new Error(wire.error);
       packet = parse(bytes);
     } catch (err) {
       // A Confirmable message whose header can be read gets a Reset (RFC 7252 4.2), so its sender stops retransmitting.
@@ -208,8 +213,12 @@ export class CoapServerListener implements PushListener {
       this.#gate.refuse(reason, sender, resource, detail);
       answer(code, options);
     };
-    const unknownCritical = packet.options.find((o) => typeof o.name === 'number' ? o.name % 2 === 1 : false);
-    if (unknownCritical) return refuse('malformed', `unknown critical option ${unknownCritical.name}`, '4.02');
+    // By number: coap-packet names critical options this server does not act on (Proxy-Uri, OSCORE), which must not be ignored either (5.4.1).
+    const numbers = wire.ok ? wire.options : [];
+    const proxy = numbers.find((n) => PROXY_OPTIONS.has(n));
+    if (proxy !== undefined) return refuse('malformed', `option ${proxy}: this server is no proxy`, '5.05');
+    const unknownCritical = numbers.find((n) => n % 2 === 1 && !UNDERSTOOD.has(n));
+    if (unknownCritical !== undefined) return refuse('malformed', `unknown critical option ${unknownCritical}`, '4.02');
     const route = this.#routes.get(path);
     if (route === undefined) return refuse('unknown_resource');
     if (packet.code !== '0.02' && packet.code !== '0.03') return refuse('method', METHODS[packet.code] ?? packet.code);
@@ -218,13 +227,24 @@ export class CoapServerListener implements PushListener {
     if (format && !this.#coap.mediaTypes.includes(mediaType)) return refuse('media_type', mediaType);
     let body: Uint8Array = packet.payload;
     let block1: Block1 | undefined;
+    let admitted = false;
     const block1Option = packet.options.find((o) => o.name === OPTION_BLOCK1);
     if (block1Option) {
       block1 = parseBlock1(block1Option.value);
       if (block1 === undefined) return refuse('malformed', 'Block1 option with SZX 7 or longer than 3 bytes', '4.00');
       if (this.#coap.maxBlockTransfers === 0 && (block1.more || block1.num > 0)) return refuse('too_large', 'Block1 transfers are off (block_transfers: 0)', '4.13', [{ name: 'Size1', value: uintBytes(this.#maxBody) }]);
       if (block1.more && !this.#gate.allow(sender, resource)) return answer('5.03', [{ name: 'Max-Age', value: uintBytes(1) }]);
+      // The last block is admitted before it is taken: refused (over the rate, the queue full), the
+      // transfer stays, and the sender may send that block again after Max-Age instead of all of them.
+      if (!block1.more) {
+        if (this.#gate.admit(sender, resource) !== undefined) return answer('5.03', [{ name: 'Max-Age', value: uintBytes(1) }]);
+        admitted = true;
+      }
       const outcome = this.#blocks.take(`${sender} ${path}`, block1, packet.payload, now);
+      if (admitted && outcome.kind !== 'complete') {
+        this.#gate.release();
+        admitted = false;
+      }
       if (outcome.kind === 'continue') {
         this.#own.block_continues++;
         return answer('2.31', [{ name: OPTION_BLOCK1, value: Buffer.from(block1Value(block1)) }]);
@@ -234,9 +254,11 @@ export class CoapServerListener implements PushListener {
       if (outcome.kind === 'busy') return refuse('queue', `${this.#coap.maxBlockTransfers} Block1 transfers in progress already`);
       body = outcome.body;
     }
-    if (body.byteLength > this.#maxBody) return refuse('too_large', `${body.byteLength} bytes`, '4.13', [{ name: 'Size1', value: uintBytes(this.#maxBody) }]);
-    const refusal = this.#gate.admit(sender, resource);
-    if (refusal !== undefined) return answer('5.03', [{ name: 'Max-Age', value: uintBytes(1) }]);
+    if (body.byteLength > this.#maxBody) {
+      if (admitted) this.#gate.release();
+      return refuse('too_large', `${body.byteLength} bytes`, '4.13', [{ name: 'Size1', value: uintBytes(this.#maxBody) }]);
+    }
+    if (!admitted && this.#gate.admit(sender, resource) !== undefined) return answer('5.03', [{ name: 'Max-Age', value: uintBytes(1) }]);
     this.#exchanges.pend(key);
     const echo = block1 ? [{ name: OPTION_BLOCK1, value: Buffer.from(block1Value({ num: block1.num, more: false, szx: block1.szx })) }] : [];
     void this.#gate.commit({

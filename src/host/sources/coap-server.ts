@@ -24,9 +24,35 @@ function resource(description: string) {
   return { type: 'string', pattern: '^/?[^/?#\\s]+(/[^/?#\\s]+)*$', maxLength: 255, description } as const;
 }
 
-/** The path as the listener compares it: without its leading `/`. */
+/**
+ * The path as the listener compares it: without its leading `/`, each segment percent-decoded, as a
+ * client puts a URI's path into its Uri-Path options (RFC 7252 6.4: coap://gw/a%20b is the option
+ * "a b"), so that a resource written as in a URI matches. `resourceProblem` has refused what cannot
+ * be decoded first.
+ */
 export function resourceKey(path: string): string {
-  return path.startsWith('/') ? path.slice(1) : path;
+  const bare = path.startsWith('/') ? path.slice(1) : path;
+  return bare.split('/').map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+  }).join('/');
+}
+
+/** Why a resource path as written cannot be one a request names, or undefined. */
+function resourceProblem(path: string): string | undefined {
+  for (const segment of (path.startsWith('/') ? path.slice(1) : path).split('/')) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return `resource ${path}: segment "${segment}" has a % that starts no percent-encoding (%XX of UTF-8): write %25 for a % itself`;
+    }
+    if (decoded.includes('/')) return `resource ${path}: segment "${segment}" decodes to a /, which no Uri-Path option of a configured path can carry here; write the path's segments apart`;
+  }
+  return undefined;
 }
 
 const point = {
@@ -106,6 +132,8 @@ export const coapServer = {
     const paths = new Map<string, SettingPath>();
     const claim = (path: string | undefined, where: SettingPath): void => {
       if (path === undefined) return;
+      const problem = resourceProblem(path);
+      if (problem !== undefined) return void checks.invalid(where, problem);
       const key = resourceKey(path);
       const other = paths.get(key);
       if (other) checks.conflict(where, other, `resource ${key} is already ${checks.describe(other)}'s: one path maps to one device or point`);
