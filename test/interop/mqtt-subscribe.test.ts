@@ -255,3 +255,25 @@ test('hostile8b: a topic two patterns fit (plant/{device}/{point} and plant/boil
   }
   assert.equal(subscriber.messages.filter((m) => m.topic === 'out/gw-test/boiler1/temp').length, 1);
 });
+
+test('hostile8b: QoS 1 messages held back by the rate for longer than the keep-alive: the connection stays up and every message arrives once', tools, async () => {
+  const subscriber = await subscribe(broker.url, 'out/#');
+  // keepalive 1 s, two messages a second: twelve messages take ~6 s, six keep-alives, held back one by
+  // one. Before, MQTT.js read no PINGRESP while a message was in hand and closed the connection
+  // ("Keepalive timeout"); on this clean session the broker then dropped the 8 it still held.
+  const yaml = pipelineYaml(broker.url, { broker: '      keepalive: 1s\n', extra: '    rate: 2\n    burst: 1\n' });
+  const running = await startGateway(yaml);
+  try {
+    for (let i = 0; i < 12; i++) await publish(broker.port, 'plant/boiler1/temp', String(i), { qos: 1 });
+    await waitFor(() => running.source().accepted >= 12, 30_000, () => JSON.stringify(running.source()));
+    await subscriber.waitUntil((m) => m.filter((x) => x.topic === 'out/gw-test/boiler1/temp').length >= 12, 'twelve readings', 10_000);
+    const values = subscriber.messages.filter((m) => m.topic === 'out/gw-test/boiler1/temp').map((m) => (JSON.parse(m.payload.toString()) as { value: number }).value);
+    assert.deepEqual(values, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert.equal(running.source().own.reconnects, 0, JSON.stringify(running.source()));
+    assert.equal(running.source().own.connected, 1);
+  } finally {
+    await running.stop();
+    await subscriber.close();
+    await running.fixture?.dispose();
+  }
+});

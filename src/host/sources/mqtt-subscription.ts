@@ -73,6 +73,10 @@ export class MqttSubscription implements PushListener {
   #sinceYield = 0;
   /** The last message was refused for the rate: the next pause is a timer's (OVER_RATE_PAUSE_MS). */
   #overRate = false;
+  /** A message was in hand at some time since the last keep-alive tick (see #keepAlive). */
+  #busySinceTick = false;
+  #inHandNow = false;
+  #keepAliveTimer: NodeJS.Timeout | undefined;
 
   /** The broker's URL without credentials: what logs and records show. */
   readonly #shown: string;
@@ -107,7 +111,10 @@ export class MqttSubscription implements PushListener {
     const client = connect(this.#options.url, this.#clientOptions());
     this.#client = client;
     client.handleMessage = (packet, done) => {
+      this.#inHandNow = true;
+      this.#busySinceTick = true;
       const taking = this.#take(packet);
+      void taking.finally(() => (this.#inHandNow = false)).catch(() => undefined);
       this.#inHand = taking.catch(() => undefined);
       // MQTT.js takes the next packet of a read in a process.nextTick, which runs before any timer or
       // I/O: a flood parsed from one read would hold the main thread, and every poller on it, until the
@@ -126,6 +133,28 @@ export class MqttSubscription implements PushListener {
     client.on('error', (error) => this.#onError(client, error as Error & { code?: unknown }));
     this.#flushTimer = setInterval(() => this.#gate.flush(), 1_000);
     this.#flushTimer.unref();
+    if (this.#options.keepaliveMs > 0) {
+      this.#keepAliveTimer = setInterval(() => this.#keepAlive(client), Math.max(250, this.#options.keepaliveMs / 2));
+      this.#keepAliveTimer.unref();
+    }
+  }
+
+  /**
+   * MQTT.js reads no packet while a message is in hand (that is how the broker is held back), so a
+   * PINGRESP waits behind the messages before it, and MQTT.js counts only a PINGRESP (or an ack of
+   * its own publishes, which a subscriber has none of) as the connection alive: a backlog taken
+   * slower than the keep-alive (rate 1/s with 20 messages in flight, a full ring) closed the
+   * connection with "Keepalive timeout", and on a clean session the broker then dropped what it held.
+   * While messages are being taken the connection is alive (they are read from it): each half
+   * keep-alive the listener sends the PINGREQ the broker wants from it and tells MQTT.js not to wait
+   * for its answer. A connection with no message in hand is watched by MQTT.js as before.
+   */
+  #keepAlive(client: MqttClient): void {
+    const busy = this.#busySinceTick || this.#inHandNow;
+    this.#busySinceTick = false;
+    if (!busy || !this.#connected || this.#stopping) return;
+    client.sendPing();
+    client.reschedulePing(true);
   }
 
   #clientOptions(): IClientOptions {
@@ -259,6 +288,7 @@ export class MqttSubscription implements PushListener {
     this.#stopping = true;
     this.#gate.stop();
     clearInterval(this.#flushTimer);
+    clearInterval(this.#keepAliveTimer);
     this.#gate.flush();
     const client = this.#client;
     if (!client) return;
