@@ -75,7 +75,11 @@ function covNotification(rec: usize, p: usize, end: usize): void {
   p = readTag(p, end);
   if (p == 0 || !isContext(1)) return ignored();
   let device = deviceOfInstance(contentUnsigned() & 0x3fffff);
-  if (device < 0 && frameDevice(rec) != FRAME_NO_DEVICE) device = frameDevice(rec);
+  // The host's socket for a device is connected to its address: the frame's device is who sent it. An
+  // initiator that is another configured device is a sender speaking for a device it is not.
+  const from = frameDevice(rec);
+  if (from != FRAME_NO_DEVICE && device >= 0 && device != <i32>from) return ignored();
+  if (device < 0 && from != FRAME_NO_DEVICE) device = from;
   p = readTag(p, end);
   if (p == 0 || !isContext(2)) return ignored();
   const object = contentUnsigned();

@@ -221,3 +221,59 @@ test("over mutual TLS (mqtts://, the broker requiring a client certificate): the
     files.dispose();
   }
 });
+
+test('hostile8b: a shared subscription ($share/<group>/plant/{device}/{point}): mosquitto delivers under the plain topic, and the reading reaches the uplink', tools, async () => {
+  const subscriber = await subscribe(broker.url, 'out/#');
+  const running = await startGateway(pipelineYaml(broker.url).replace('pattern: plant/{device}/{point}', 'pattern: "$share/wg/plant/{device}/{point}"'));
+  try {
+    await publish(broker.port, 'plant/boiler1/temp', '19.25', { qos: 1 });
+    await subscriber.waitUntil((m) => m.some((x) => x.topic === 'out/gw-test/boiler1/temp'), 'the shared subscription\'s reading', 10_000);
+    assert.equal(byPoint(subscriber.messages).get('out/gw-test/boiler1/temp')!.value, 19.25);
+    assert.equal(running.source().accepted, 1);
+  } finally {
+    await running.stop();
+    await subscriber.close();
+    await running.fixture?.dispose();
+  }
+});
+
+test('hostile8b: a topic two patterns fit (plant/{device}/{point} and plant/boiler1/{point}) is one reading, though mosquitto sends a copy per filter over MQTT 5', tools, async () => {
+  const subscriber = await subscribe(broker.url, 'out/#');
+  const overlapping = pipelineYaml(broker.url).replace('      - pattern: meters/{device}/state\n', '      - pattern: meters/{device}/state\n      - pattern: plant/boiler1/{point}\n        device: boiler1\n');
+  const running = await startGateway(overlapping);
+  try {
+    await publish(broker.port, 'plant/boiler1/temp', '20.5', { qos: 1 });
+    // Both copies handled: one taken, its twin (for the third pattern) left.
+    await waitFor(() => running.source().own.received === 2, 10_000, () => JSON.stringify(running.source()));
+    await subscriber.waitUntil((m) => m.some((x) => x.topic === 'out/gw-test/boiler1/temp'), 'the reading', 10_000);
+    assert.equal(running.source().accepted, 1, JSON.stringify(running.source()));
+    assert.equal(running.source().own.overlap_copies, 1);
+  } finally {
+    await running.stop();
+    await subscriber.close();
+    await running.fixture?.dispose();
+  }
+  assert.equal(subscriber.messages.filter((m) => m.topic === 'out/gw-test/boiler1/temp').length, 1);
+});
+
+test('hostile8b: QoS 1 messages held back by the rate for longer than the keep-alive: the connection stays up and every message arrives once', tools, async () => {
+  const subscriber = await subscribe(broker.url, 'out/#');
+  // keepalive 1 s, two messages a second: twelve messages take ~6 s, six keep-alives, held back one by
+  // one. Before, MQTT.js read no PINGRESP while a message was in hand and closed the connection
+  // ("Keepalive timeout"); on this clean session the broker then dropped the 8 it still held.
+  const yaml = pipelineYaml(broker.url, { broker: '      keepalive: 1s\n', extra: '    rate: 2\n    burst: 1\n' });
+  const running = await startGateway(yaml);
+  try {
+    for (let i = 0; i < 12; i++) await publish(broker.port, 'plant/boiler1/temp', String(i), { qos: 1 });
+    await waitFor(() => running.source().accepted >= 12, 30_000, () => JSON.stringify(running.source()));
+    await subscriber.waitUntil((m) => m.filter((x) => x.topic === 'out/gw-test/boiler1/temp').length >= 12, 'twelve readings', 10_000);
+    const values = subscriber.messages.filter((m) => m.topic === 'out/gw-test/boiler1/temp').map((m) => (JSON.parse(m.payload.toString()) as { value: number }).value);
+    assert.deepEqual(values, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert.equal(running.source().own.reconnects, 0, JSON.stringify(running.source()));
+    assert.equal(running.source().own.connected, 1);
+  } finally {
+    await running.stop();
+    await subscriber.close();
+    await running.fixture?.dispose();
+  }
+});

@@ -85,9 +85,9 @@ test('an mqtt_subscribe source resolves to one push link with its broker, its fi
 
   // The routes the listener takes each topic by: the first pattern that fits decides.
   const routes = new TopicRoutes(topics, pipeline.source.devices);
-  assert.deepEqual(routes.route('plant/boiler1/pressure'), { ok: true, route: { device: 0, point: 1 } });
-  assert.deepEqual(routes.route('meters/meter7/state'), { ok: true, route: { device: 1 } });
-  assert.deepEqual(routes.route('legacy/hall-sensor'), { ok: true, route: { device: 2, point: 4 } });
+  assert.deepEqual(routes.route('plant/boiler1/pressure'), { ok: true, route: { device: 0, point: 1 }, pattern: 0 });
+  assert.deepEqual(routes.route('meters/meter7/state'), { ok: true, route: { device: 1 }, pattern: 1 });
+  assert.deepEqual(routes.route('legacy/hall-sensor'), { ok: true, route: { device: 2, point: 4 }, pattern: 2 });
   const refused = (topic: string) => {
     const r = routes.route(topic);
     assert.ok(!r.ok, `${topic} should name nothing`);
@@ -156,4 +156,60 @@ test('a pattern that catches what the gateway publishes to the same broker is a 
   assert.equal(same.length, 1);
   assert.equal(same[0]!.path, 'source.mqtt_subscribe.topics[1].pattern');
   assert.equal(same[0]!.line, 7);
+});
+
+test('hostile8b: a source whose client id the uplink already uses on the same broker is refused at its client_id (WG_ERR_CONFIG_CONFLICT): the broker would close one for the other, for ever', async () => {
+  const lines = (clientId: string, url = 'mqtt://localhost:1883') => [
+    'pipeline: { name: devices }', // 1
+    'source:', // 2
+    '  mqtt_subscribe:', // 3
+    '    broker:', // 4
+    `      url: "${url}"`, // 5
+    `      client_id: ${clientId}`, // 6
+    '    topics:', // 7
+    '      - pattern: plant/{device}/{point}', // 8
+    '    devices:', // 9
+    '      - name: boiler1', // 10
+    '        points: [{ name: temp }]', // 11
+    ...tail(),
+  ];
+  // The uplink cloud (mqtt://127.0.0.1:1883) writes no client_id: it connects as wasmgate-gw1 (defaultClientId).
+  const found = await problems(lines('wasmgate-gw1'));
+  assert.equal(found.length, 1, JSON.stringify(found));
+  assert.deepEqual([found[0]!.line, found[0]!.path, found[0]!.code], [6, 'source.mqtt_subscribe.broker.client_id', 'WG_ERR_CONFIG_CONFLICT']);
+  assert.match(found[0]!.message, /client id wasmgate-gw1 is the one uplink cloud connects to/);
+  // Another broker, or another client id on the same one, is fine.
+  assert.equal((await load(lines('wasmgate-gw1', 'mqtt://127.0.0.1:1884'))).ok, true);
+  assert.equal((await load(lines('wasmgate-gw1-devices'))).ok, true);
+});
+
+test('hostile8b: two pipelines subscribing with one client id on one broker: the second is refused at its client_id', async () => {
+  const pipeline = (name: string) => [
+    `pipeline: { name: ${name} }`, // 1
+    'source:', // 2
+    '  mqtt_subscribe:', // 3
+    '    broker:', // 4
+    '      url: mqtt://127.0.0.1:1883', // 5
+    '      client_id: gw1-devices', // 6
+    '    topics:', // 7
+    `      - pattern: ${name}/{device}/{point}`, // 8
+    '    devices:', // 9
+    '      - name: boiler1', // 10
+    '        points: [{ name: temp }]', // 11
+    ...tail(`out/${name}/{device}/{point}`),
+  ];
+  const ws = await ConfigWorkspace.create();
+  try {
+    await ws.write('a.yaml', pipeline('a'));
+    await ws.write('b.yaml', pipeline('b'));
+    const result = await loadGatewayConfig(await ws.write('gw.yaml', gatewayLines(['a.yaml', 'b.yaml'])));
+    assert.equal(result.ok, false);
+    const found = result.ok ? [] : result.problems;
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.match(found[0]!.file, /b\.yaml$/);
+    assert.deepEqual([found[0]!.line, found[0]!.code], [6, 'WG_ERR_CONFIG_CONFLICT']);
+    assert.match(found[0]!.message, /the mqtt_subscribe source of pipeline a connects/);
+  } finally {
+    await ws.remove();
+  }
 });

@@ -77,3 +77,21 @@ test('a filter that starts with a wildcard does not match a $ topic (MQTT 3.1.1 
   assert.ok(filterMatches('$SYS/#', '$SYS/monitor/Clients'));
   assert.ok(filterMatches('$SYS/monitor/+', '$SYS/monitor/Clients'));
 });
+
+// hostile8b: a shared subscription ($share/<group>/<filter>, MQTT 5 §4.8.2) is delivered under the
+// message's own topic, without the prefix (§4.8.2: "the Topic Name in the PUBLISH is the one
+// published"). Before, the pattern's levels began at "$share": every message was refused as naming
+// nothing (and, at QoS 1, acknowledged and gone), and the loop check never saw the filter catch anything.
+test('hostile8b: a $share/<group>/ pattern is asked for as written and matched on the levels after the prefix', () => {
+  const shared = pattern('$share/gateways/plant/{device}/{point}');
+  assert.equal(shared.filter, '$share/gateways/plant/+/+');
+  assert.deepEqual(matchTopic(shared, 'plant/boiler1/temp'), { device: 'boiler1', point: 'temp' });
+  assert.equal(matchTopic(shared, '$share/gateways/plant/boiler1/temp'), undefined);
+  // The loop check's question: does the shared filter catch out/gw1/boiler1/temp? It does, as out/# does.
+  assert.equal(filterMatches('$share/g/out/#', 'out/gw1/boiler1/temp'), true);
+  assert.equal(filterMatches('$share/g/plant/+', 'out/gw1'), false);
+  for (const bad of ['$share', '$share/', '$share//plant/{device}', '$share/g+/plant/{device}', '$share/g/']) {
+    const parsed = parseTopicPattern(bad);
+    assert.equal(parsed.ok, false, bad);
+  }
+});

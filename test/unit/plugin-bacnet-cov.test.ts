@@ -131,3 +131,27 @@ test('framing rule (ABI 1.6 answers): a notification is never taken for an answe
   // Answers: Simple-ACK, Complex-ACK, Error, Reject, Abort (from a server: X'71') carry the invoke id at octet 7.
   for (const type of [0x20, 0x30, 0x50, 0x60, 0x71]) assert.equal(readSeq(rule, datagram([type, 0x0f, 0x05])), 0x0f);
 });
+
+// hostile8b: the gateway's socket for a device is connected to that device's address, so a frame's
+// device is who sent it. A notification whose initiating device (its context tag 1) is another
+// configured device's instance is that device's sender lying, or a misconfigured device reporting as
+// another: before, its values became the other device's samples.
+test('hostile8b: a notification from one device claiming another configured device as its initiator gives no samples (ignored, counted)', () => {
+  const d = bacnetDecoder({
+    devices: [
+      { device_instance: 4, cov_lifetime_s: 0, cov_confirmed: true, cov_process_id: 18 },
+      { device_instance: 5, cov_lifetime_s: 0, cov_confirmed: true, cov_process_id: 18 },
+    ],
+    points: [
+      { device: 0, object_type: AI, instance: 10, property: PRESENT_VALUE },
+      { device: 1, object_type: AI, instance: 10, property: PRESENT_VALUE },
+    ],
+  });
+  // The annex notification names device 4 as its initiator; it arrives on device 5's link (index 1).
+  const spoofed = decodeRecords(d.instance, [unsolicited(datagram([0x10, 0x02, ...ANNEX_NOTIFICATION]), { device: 1 })]);
+  assert.deepEqual(spoofed, []);
+  assert.equal(d.instance.stats()?.unsolicited_ignored, 1);
+  // From device 4's own link: its present value, 65.0 (X'42820000'), as a sample of point 0.
+  const own = decodeRecords(d.instance, [unsolicited(datagram([0x10, 0x02, ...ANNEX_NOTIFICATION]), { device: 0 })]);
+  assert.deepEqual(summary(own), [[0, 65, GOOD, NUMBER]]);
+});

@@ -79,7 +79,7 @@ export async function runScanBacnet(o: ScanBacnetOptions, out: (line: string) =>
   const request = scanRequest(o);
   const { scanInWorker } = await import('../commission/bacnet-scan-run.js');
   const result = await scanInWorker(request);
-  if (o.json) out(JSON.stringify(jsonReport(request, result)));
+  if (o.json) out(terminalSafe(JSON.stringify(jsonReport(request, result))));
   else if (o.pipelineYaml) {
     const yaml = pipelineYaml(request, result);
     out(yaml.text);
@@ -144,7 +144,7 @@ function textReport(request: BacnetScanRequest, result: BacnetScanResult): strin
   const range = request.range ? `, device instances ${request.range.low}..${request.range.high}` : '';
   const lines = [`Who-Is to ${request.host}:${request.port}${request.broadcast ? ' (broadcast)' : ''}${range}: ${result.devices.length} device${result.devices.length === 1 ? '' : 's'} answered${result.devicesTruncated ? ` (more did; --max-devices ${request.maxDevices} read)` : ''}`];
   for (const d of result.devices) {
-    const name = d.name !== undefined ? ` ${JSON.stringify(d.name)}` : '';
+    const name = d.name !== undefined ? ` ${quoted(d.name)}` : '';
     const via = d.route ? ` via network ${d.route.network} MAC ${macText(d.route.mac)}` : '';
     const head = `device ${d.instance}${name} at ${d.address}:${d.port}${via}, vendor ${d.vendor}, max APDU ${d.maxApdu}, ${SEGMENTATION[d.segmentation] ?? `segmentation ${d.segmentation}`}`;
     if (d.unreadable !== undefined && d.objects.length === 0) {
@@ -167,9 +167,9 @@ function textReport(request: BacnetScanRequest, result: BacnetScanResult): strin
 function objectTable(d: ScannedDevice): string[] {
   const rows = d.objects.map((x) => [
     `${typeName(x.objectType)} ${x.instance}`,
-    x.name ?? '-',
+    x.name !== undefined ? shownName(x.name) : '-',
     valueText(x),
-    x.description ? JSON.stringify(x.description) : '',
+    x.description ? quoted(x.description) : '',
     (x.problems ?? []).join('; '),
   ]);
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -182,10 +182,34 @@ function valueText(x: ScannedObject): string {
   if (v === undefined) text = '-';
   else if (v === null) text = '(a value the scan does not show)';
   else if (typeof v === 'boolean') text = v ? 'active' : 'inactive';
-  else text = typeof v === 'number' ? String(shortest(v)) : JSON.stringify(v);
+  else text = typeof v === 'number' ? String(shortest(v)) : quoted(v);
   if (x.units === undefined) return text;
   const u = unitsOf(x.units);
   if (u.bacnet === undefined) return `${text} (units ${u.number})`;
   return u.si ? `${text} ${u.si} (${u.bacnet})` : `${text} (${u.bacnet})`;
 }
 
+
+/**
+ * What JSON.stringify leaves raw that a terminal acts on: DEL, the 8-bit controls (U+009B is CSI,
+ * an escape sequence's start without ESC) and the bidirectional marks, overrides and isolates that
+ * make a terminal show text reversed. A device names its objects as it likes (a CharacterString), and
+ * the scan's output is read on a terminal; escaped, the JSON means the same.
+ */
+const TERMINAL_UNSAFE = /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/** C0 controls too: what a name must not hold to be shown unquoted. */
+const UNSAFE_IN_NAME = /[\u0000-\u001f"\\\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udfff]/;
+
+function terminalSafe(json: string): string {
+  return json.replace(TERMINAL_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A device's text in quotes, every character a terminal acts on escaped as JSON escapes it. */
+function quoted(text: string): string {
+  return terminalSafe(JSON.stringify(text));
+}
+
+/** An object's name as it is where nothing in it needs escaping, else quoted. */
+function shownName(name: string): string {
+  return UNSAFE_IN_NAME.test(name) ? quoted(name) : name;
+}

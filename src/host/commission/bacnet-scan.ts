@@ -157,7 +157,8 @@ export class BacnetScan {
           // The same device again (an answer to the next Who-Is), or another one with its instance.
           const where = `${d.address}:${d.port}/${answer.route ? `${answer.route.network}:${answer.route.mac.join('.')}` : ''}`;
           const first = `${known.address}:${known.port}/${known.route ? `${known.route.network}:${known.route.mac.join('.')}` : ''}`;
-          if (where !== first && !duplicates.has(where)) duplicates.set(where, { instance: answer.device, address: d.address, port: d.port, ...(answer.route ? { route: answer.route } : {}) });
+          // At most maxDevices of them, as devices: a flood of I-Ams claiming one instance through ever other routes is not a report.
+          if (where !== first && !duplicates.has(where) && duplicates.size < maxDevices) duplicates.set(where, { instance: answer.device, address: d.address, port: d.port, ...(answer.route ? { route: answer.route } : {}) });
           continue;
         }
         // A device that ignores the Who-Is limits is not one the operator asked for.

@@ -24,6 +24,7 @@ import { SettingChecks } from './setting-checks.js';
 import { checkSteps } from './step-checks.js';
 import { checkSharedBuses } from './shared-bus-checks.js';
 import { checkSubscriptionLoops, mqttSubscriptions } from './subscription-loop-checks.js';
+import { checkSubscriptionClientIds } from './subscription-client-id-checks.js';
 import { checkPushPorts } from './push-port-checks.js';
 import { YamlSource } from './yaml-source.js';
 import { checkRules, checkRulesCompile } from '../rules/rule-checks.js';
@@ -100,6 +101,7 @@ export async function loadGatewayConfig(file: string): Promise<LoadResult> {
     ...checkSharedBuses(config, (file) => sources.get(file)!),
     ...checkSubscriptionLoops(config, mqttSubscriptions, (file) => sources.get(file)!),
     ...checkPushPorts(config, (file) => sources.get(file)!),
+    ...checkSubscriptionClientIds(config, (file) => sources.get(file)!),
   ];
   if (across.length > 0) return { ok: false, problems: sortProblems(across, [gatewayFile, ...files]), hints: sortedHints };
   return { ok: true, config, hints: sortedHints };

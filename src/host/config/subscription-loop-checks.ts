@@ -38,12 +38,33 @@ interface Published {
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'mqtt:': 1883, 'mqtts:': 8883, 'ws:': 80, 'wss:': 443 };
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[?::1\]?)$/i;
+/** This host by another spelling: any address (0.0.0.0, ::) connects to it, as do IPv4-mapped loopback addresses. */
+const THIS_HOST = /^\[(::|::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}|::ffff:0:0)\]$/i;
+
+/**
+ * An IPv4 address as inet_aton (and so getaddrinfo, which MQTT.js's connect goes through) reads
+ * it: one to four parts, decimal, 0x hex or 0 octal (127.1, 0x7f000001, 2130706433 are 127.0.0.1).
+ * A URL of a scheme other than http's leaves such a host as written; undefined when it is a name.
+ */
+function ipv4Of(host: string): string | undefined {
+  const parts = host.split('.');
+  if (parts.length > 4 || !parts.every((p) => /^(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.test(p))) return undefined;
+  const values = parts.map((p) => (/^0x/i.test(p) ? parseInt(p.slice(2), 16) : /^0[0-7]+$/.test(p) ? parseInt(p, 8) : Number(p)));
+  const last = values.pop()!;
+  if (values.some((v) => v > 255) || last >= 2 ** (8 * (4 - values.length))) return undefined;
+  const n = values.reduce((acc, v, i) => acc + v * 2 ** (8 * (3 - i)), 0) + last;
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
 
 /** host:port of a broker URL, loopback names and addresses as one; undefined for a URL that does not parse. */
 export function brokerKey(url: string): string | undefined {
   try {
     const u = new URL(url);
-    const host = LOOPBACK.test(u.hostname) ? 'loopback' : u.hostname.toLowerCase();
+    // A final dot names the same host (an absolute DNS name).
+    const name = u.hostname.toLowerCase().replace(/\.$/, '');
+    const ipv4 = ipv4Of(name);
+    const spelled = ipv4 ?? name;
+    const host = LOOPBACK.test(spelled) || THIS_HOST.test(spelled) || spelled === '0.0.0.0' ? 'loopback' : spelled;
     const port = u.port === '' ? DEFAULT_PORTS[u.protocol] : Number(u.port);
     return `${host}:${port}`;
   } catch {

@@ -313,6 +313,6 @@ class SubscriptionOnStart implements PushListener {
   }
 
   status(): PushSourceStatus {
-    return this.#running ? this.#running.status() : this.#options.gate.status({ received: 0, held_back: 0, reconnects: 0, connected: 0 });
+    return this.#running ? this.#running.status() : this.#options.gate.status({ received: 0, held_back: 0, reconnects: 0, connected: 0, overlap_copies: 0 });
   }
 }

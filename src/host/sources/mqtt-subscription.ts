@@ -68,11 +68,15 @@ export class MqttSubscription implements PushListener {
   #flushTimer: NodeJS.Timeout | undefined;
   /** The message in hand (waiting for its token or for the ring), settled before a stop closes the connection. */
   #inHand: Promise<void> = Promise.resolve();
-  readonly #own = { received: 0, held_back: 0, reconnects: 0, connected: 0 };
+  readonly #own = { received: 0, held_back: 0, reconnects: 0, connected: 0, overlap_copies: 0 };
   /** Messages handled since the listener last let the event loop run (see YIELD_EVERY). */
   #sinceYield = 0;
   /** The last message was refused for the rate: the next pause is a timer's (OVER_RATE_PAUSE_MS). */
   #overRate = false;
+  /** A message was in hand at some time since the last keep-alive tick (see #keepAlive). */
+  #busySinceTick = false;
+  #inHandNow = false;
+  #keepAliveTimer: NodeJS.Timeout | undefined;
 
   /** The broker's URL without credentials: what logs and records show. */
   readonly #shown: string;
@@ -107,7 +111,10 @@ export class MqttSubscription implements PushListener {
     const client = connect(this.#options.url, this.#clientOptions());
     this.#client = client;
     client.handleMessage = (packet, done) => {
+      this.#inHandNow = true;
+      this.#busySinceTick = true;
       const taking = this.#take(packet);
+      void taking.finally(() => (this.#inHandNow = false)).catch(() => undefined);
       this.#inHand = taking.catch(() => undefined);
       // MQTT.js takes the next packet of a read in a process.nextTick, which runs before any timer or
       // I/O: a flood parsed from one read would hold the main thread, and every poller on it, until the
@@ -126,6 +133,28 @@ export class MqttSubscription implements PushListener {
     client.on('error', (error) => this.#onError(client, error as Error & { code?: unknown }));
     this.#flushTimer = setInterval(() => this.#gate.flush(), 1_000);
     this.#flushTimer.unref();
+    if (this.#options.keepaliveMs > 0) {
+      this.#keepAliveTimer = setInterval(() => this.#keepAlive(client), Math.max(250, this.#options.keepaliveMs / 2));
+      this.#keepAliveTimer.unref();
+    }
+  }
+
+  /**
+   * MQTT.js reads no packet while a message is in hand (that is how the broker is held back), so a
+   * PINGRESP waits behind the messages before it, and MQTT.js counts only a PINGRESP (or an ack of
+   * its own publishes, which a subscriber has none of) as the connection alive: a backlog taken
+   * slower than the keep-alive (rate 1/s with 20 messages in flight, a full ring) closed the
+   * connection with "Keepalive timeout", and on a clean session the broker then dropped what it held.
+   * While messages are being taken the connection is alive (they are read from it): each half
+   * keep-alive the listener sends the PINGREQ the broker wants from it and tells MQTT.js not to wait
+   * for its answer. A connection with no message in hand is watched by MQTT.js as before.
+   */
+  #keepAlive(client: MqttClient): void {
+    const busy = this.#busySinceTick || this.#inHandNow;
+    this.#busySinceTick = false;
+    if (!busy || !this.#connected || this.#stopping) return;
+    client.sendPing();
+    client.reschedulePing(true);
   }
 
   #clientOptions(): IClientOptions {
@@ -154,6 +183,15 @@ export class MqttSubscription implements PushListener {
     const gate = this.#gate;
     const routed = this.#o.routes.route(topic);
     if (!routed.ok) return gate.refuse('unknown_resource', this.#sender, topic, routed.detail);
+    // A copy for a later pattern the topic also fits: its twin, for the deciding pattern, is taken. A
+    // copy whose identifier names no pattern the topic fits (kept in a persistent session from an
+    // earlier configuration, numbered otherwise) is no twin, and is taken.
+    const ids = packet.properties?.subscriptionIdentifier;
+    const named = ids === undefined ? [] : Array.isArray(ids) ? ids : [ids];
+    if (named.length > 0 && !named.includes(routed.pattern + 1) && named.every((id) => this.#o.routes.fits(id - 1, topic))) {
+      this.#own.overlap_copies++;
+      return;
+    }
     if (body.byteLength > gate.maxBodyBytes) return gate.refuse('too_large', this.#sender, topic, `${body.byteLength} bytes, at most ${gate.maxBodyBytes}`);
     if (packet.qos > 0 && gate.msUntilToken() > 0) {
       // Unacknowledged, the broker keeps it and what comes behind it; no read of the socket meanwhile.
@@ -184,11 +222,20 @@ export class MqttSubscription implements PushListener {
     this.#lastError = undefined;
     this.#reconnectDelayMs = this.#options!.reconnect.minMs;
     client.options.reconnectPeriod = this.#reconnectDelayMs;
-    const filters = Object.fromEntries(this.#o.filters.map((f) => [f.filter, { qos: f.qos }]));
-    client.subscribe(filters, (error, granted) => {
+    // MQTT 5: one SUBSCRIBE per filter, its subscription identifier the pattern's index + 1. A topic
+    // two filters match (plant/+/+ and plant/boiler1/+) may come once per filter (mosquitto 2 sends
+    // each its copy over MQTT 5, §3.3.4 allows it); each copy names the filter it came for, and only
+    // the copy of the pattern that decides the route (the first the topic fits) is taken.
+    const subscriptions = this.#version === 5
+      ? this.#o.filters.map((f, i) => ({ filters: { [f.filter]: { qos: f.qos } }, properties: { subscriptionIdentifier: i + 1 } }))
+      : [{ filters: Object.fromEntries(this.#o.filters.map((f) => [f.filter, { qos: f.qos }])), properties: undefined }];
+    void Promise.all(subscriptions.map((s) => new Promise<{ error?: Error; granted: Array<{ topic: string; qos: number }> }>((resolve) => {
+      client.subscribe(s.filters, s.properties ? { properties: s.properties } : {}, (error, granted) => resolve({ ...(error ? { error } : {}), granted: granted ?? [] }));
+    }))).then((answers) => {
+      const error = answers.find((a) => a.error)?.error;
       if (error) return this.#subscribeFailed(`SUBSCRIBE failed: ${error.message}`);
       // SUBACK 0x80 (3.1.1) or a reason code of 0x80 and up (5): the broker refused that filter (an ACL).
-      const refused = (granted ?? []).filter((g) => g.qos >= 0x80).map((g) => g.topic);
+      const refused = answers.flatMap((a) => a.granted).filter((g) => g.qos >= 0x80).map((g) => g.topic);
       if (refused.length > 0) this.#subscribeFailed(`the broker refused the subscription to ${refused.join(', ')} (SUBACK failure: an ACL that does not allow it?)`);
       // Listening: connected, and the broker acknowledged the subscriptions (status, and tests, wait for it).
       else if (this.#connected) this.#gate.listening = true;
@@ -241,6 +288,7 @@ export class MqttSubscription implements PushListener {
     this.#stopping = true;
     this.#gate.stop();
     clearInterval(this.#flushTimer);
+    clearInterval(this.#keepAliveTimer);
     this.#gate.flush();
     const client = this.#client;
     if (!client) return;

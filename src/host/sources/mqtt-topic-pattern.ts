@@ -7,6 +7,10 @@
  *
  * A placeholder is a whole level (MQTT's `+` is one: `{device}-data` cannot be asked of a broker).
  * `+` and a final `#` are allowed as in any filter, matching levels whose names are not used.
+ *
+ * A shared subscription (`$share/<group>/<filter>`, MQTT 5 §4.8.2; mosquitto takes it over 3.1.1 too)
+ * is asked of the broker as written, but its messages arrive under their own topics, without the
+ * prefix: the levels matched, and the loop check's filter, are those after `$share/<group>/`.
  */
 
 export type PatternLevel =
@@ -21,8 +25,10 @@ export interface TopicPattern {
   /** As written. */
   readonly pattern: string;
   readonly levels: readonly PatternLevel[];
-  /** What the broker is asked for: placeholders as `+`. */
+  /** What the broker is asked for: placeholders as `+` (with its `$share/<group>/` prefix). */
   readonly filter: string;
+  /** The `$share/<group>/` a shared subscription is asked with, else ''. */
+  readonly share: string;
   readonly hasDevice: boolean;
   readonly hasPoint: boolean;
 }
@@ -35,7 +41,12 @@ export function parseTopicPattern(pattern: string): { ok: true; pattern: TopicPa
   if (pattern === '') return { ok: false, reason: 'must not be empty' };
   if (Buffer.byteLength(pattern) > MQTT_MAX_TOPIC_BYTES) return { ok: false, reason: `is longer than the ${MQTT_MAX_TOPIC_BYTES} bytes an MQTT topic filter can be` };
   if (pattern.includes('\u0000')) return { ok: false, reason: 'must not contain a NUL character (MQTT forbids it in a topic filter)' };
-  const written = pattern.split('/');
+  const shared = /^\$share\/([^/]*)\/(.*)$/s.exec(pattern) ?? (pattern.startsWith('$share/') || pattern === '$share' ? [] : null);
+  if (shared && (shared[1] === undefined || shared[1] === '' || /[+#]/.test(shared[1]) || shared[2] === '')) {
+    return { ok: false, reason: 'has "$share" without a group name and a filter: a shared subscription is $share/<group>/<filter>, the group without + or #' };
+  }
+  const share = shared ? `$share/${shared[1]}/` : '';
+  const written = (shared ? shared[2]! : pattern).split('/');
   const levels: PatternLevel[] = [];
   const seen = { device: 0, point: 0 };
   for (const [i, text] of written.entries()) {
@@ -58,8 +69,8 @@ export function parseTopicPattern(pattern: string): { ok: true; pattern: TopicPa
       levels.push({ kind: 'literal', text });
     }
   }
-  const filter = levels.map((l) => (l.kind === 'literal' ? l.text : l.kind === 'rest' ? '#' : '+')).join('/');
-  return { ok: true, pattern: { pattern, levels, filter, hasDevice: seen.device > 0, hasPoint: seen.point > 0 } };
+  const filter = share + levels.map((l) => (l.kind === 'literal' ? l.text : l.kind === 'rest' ? '#' : '+')).join('/');
+  return { ok: true, pattern: { pattern, levels, filter, share, hasDevice: seen.device > 0, hasPoint: seen.point > 0 } };
 }
 
 /** The names a topic gives its placeholders; undefined when the topic does not fit the pattern. */
@@ -99,7 +110,9 @@ function names(device: string | undefined, point: string | undefined): TopicName
  * (MQTT 3.1.1 §4.7): `#` matches the parent level too (`a/#` matches `a`), and a filter starting
  * with a wildcard does not match a topic starting with `$`.
  */
-export function filterMatches(filter: string, topic: string): boolean {
+export function filterMatches(written: string, topic: string): boolean {
+  // A shared subscription's messages are those of the filter after $share/<group>/.
+  const filter = /^\$share\/[^/]*\//.test(written) ? written.replace(/^\$share\/[^/]*\//, '') : written;
   if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
   const f = filter.split('/');
   const t = topic.split('/');

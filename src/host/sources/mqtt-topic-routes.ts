@@ -14,7 +14,8 @@ export interface TopicRoute {
   readonly point?: number;
 }
 
-export type Routed = { ok: true; route: TopicRoute } | { ok: false; detail: string };
+/** `pattern`: the index of the pattern that decided (the first the topic fits), for a copy's subscription identifier. */
+export type Routed = { ok: true; route: TopicRoute; pattern: number } | { ok: false; detail: string };
 
 interface Named {
   readonly index: number;
@@ -49,18 +50,24 @@ export class TopicRoutes {
     }
   }
 
+  /** Whether the topic fits the pattern at this index (false for an index this source has not). */
+  fits(index: number, topic: string): boolean {
+    const entry = this.#entries[index];
+    return entry !== undefined && matchTopic(entry.pattern, topic) !== undefined;
+  }
+
   route(topic: string): Routed {
-    for (const { pattern, resolved } of this.#entries) {
+    for (const [at, { pattern, resolved }] of this.#entries.entries()) {
       const names = matchTopic(pattern, topic);
       if (!names) continue;
       const device = resolved.device !== null ? this.#devicesByIndex.get(resolved.device) : names.device !== undefined ? this.#devices.get(names.device) : undefined;
       if (!device) return { ok: false, detail: `${resolved.pattern} names device ${JSON.stringify(shown(names.device ?? ''))}, which this source does not have` };
       const index = device.index;
-      if (resolved.point !== null) return { ok: true, route: { device: index, point: resolved.point } };
-      if (names.point === undefined) return { ok: true, route: { device: index } };
+      if (resolved.point !== null) return { ok: true, route: { device: index, point: resolved.point }, pattern: at };
+      if (names.point === undefined) return { ok: true, route: { device: index }, pattern: at };
       const point = device.points.get(names.point);
       if (point === undefined) return { ok: false, detail: `${resolved.pattern} names point ${JSON.stringify(shown(names.point))} of device ${device.name}, which it does not have` };
-      return { ok: true, route: { device: index, point } };
+      return { ok: true, route: { device: index, point }, pattern: at };
     }
     return { ok: false, detail: `no topic pattern of this source fits it (${this.#entries.map((e) => e.resolved.pattern).join(', ')})` };
   }
