@@ -21,6 +21,7 @@ export const LOG_EVENTS = {
   'gateway.crashed': { concerns: 'gateway', means: 'a fault on the main thread nothing caught: the daemon exits 1 (systemd restarts it)' },
   'gateway.status': { concerns: 'gateway', means: 'the periodic status summary (`status_interval`)' },
   'gateway.signal_ignored': { concerns: 'gateway', means: 'a signal with no meaning now (a second stop, SIGHUP while starting, SIGUSR1 …)' },
+  'config.cache': { concerns: 'gateway', means: 'at start: whether the configuration came from the start cache (`used`) or was read in full, and why (`reason`); after a full read, whether the cache was `written`' },
   'reload.requested': { concerns: 'gateway', means: 'a reload began: the files are read again' },
   'reload.applied': { concerns: 'gateway', means: 'a reload took effect; which pipelines restarted, started, stopped' },
   'reload.refused': { concerns: 'gateway', means: 'a reload changed nothing (`code`, `problems`)' },

@@ -1,16 +1,20 @@
 /**
  * When each phase of a daemon's start ended, in ms since its process started (performance.now() counts
  * from there), so that `gateway.started` can say where a slow start went: node's own boot and the
- * command line (`cli`), reading and checking the files apart (`config`), this thread's modules
- * (`modules`), the uplinks, outbox and pipelines (`gateway`). A start through `wasmgate run` without
- * the daemon's flags runs node twice (daemon-runtime.js): the first boot is before this process's zero.
+ * command line (`cli`), asking the start cache (`configCache`), the config thread booted, had its
+ * modules, had loaded and checked the files and had configured the plugins (`configBooted`,
+ * `configImported`, `configLoaded`, `configConfigured`: absent when the cache was used), the
+ * configuration in hand (`config`), this thread's modules (`modules`), the uplinks, outbox and
+ * pipelines (`gateway`). A start through `wasmgate run` without the daemon's flags runs node twice
+ * (daemon-runtime.js): the first boot is before this process's zero.
  */
-export type StartPhase = 'cli' | 'config' | 'modules' | 'gateway';
+export type StartPhase = 'cli' | 'configCache' | 'configBooted' | 'configImported' | 'configLoaded' | 'configConfigured' | 'config' | 'modules' | 'gateway';
 
 const marks: Partial<Record<StartPhase, number>> = {};
 
-export function markStart(phase: StartPhase): void {
-  marks[phase] ??= Math.round(performance.now());
+/** `at`: when it ended, if not now (a phase of another thread, converted to this process's clock). */
+export function markStart(phase: StartPhase, at: number = performance.now()): void {
+  marks[phase] ??= Math.round(at);
 }
 
 export function startMarks(): Partial<Record<StartPhase, number>> {

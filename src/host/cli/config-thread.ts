@@ -14,6 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import type { LoadResult } from '../config/load.js';
+import type { ConfigInput } from '../config/config-inputs.js';
 import { deepFreeze } from '../config/deep-freeze.js';
 import { WgError } from '../errors.js';
 
@@ -21,20 +22,35 @@ const ENTRY = new URL('./config-thread-main.js', import.meta.url);
 /** The worker's old generation, MB: what `validate` had under the unit before it ran apart (96). */
 const CONFIG_HEAP_MB = 96;
 
+/** What the config thread answered: the result, when its phases ended, and with `record` what it read. */
+export interface ApartLoad {
+  result: LoadResult;
+  /** Wall-clock ms (performance.timeOrigin + now) at which the thread booted, imported, loaded, configured. */
+  marks: Record<string, number>;
+  /** `record`: every input of the load (config-inputs.ts), or why they cannot key a cache. */
+  inputs?: ConfigInput[] | { taint: string };
+}
+
 /** loadAndConfigure(file) in a short-lived worker; rejects only when the worker itself fails. */
 export async function loadAndConfigureApart(file: string): Promise<LoadResult> {
-  const worker = new Worker(ENTRY, { workerData: { file }, resourceLimits: { maxOldGenerationSizeMb: CONFIG_HEAP_MB } });
+  return (await loadApart(file)).result;
+}
+
+/** As loadAndConfigureApart, with the thread's marks and, with `record`, the inputs it read. */
+export async function loadApart(file: string, options: { record?: boolean } = {}): Promise<ApartLoad> {
+  const worker = new Worker(ENTRY, { workerData: { file, record: options.record === true }, resourceLimits: { maxOldGenerationSizeMb: CONFIG_HEAP_MB } });
+  type Answer = { result?: LoadResult; error?: string; marks: Record<string, number>; inputs?: ApartLoad['inputs'] };
   const outcome = Promise.race([
-    once(worker, 'message').then(([m]) => ({ ok: true as const, result: m as { result?: LoadResult; error?: string } })),
+    once(worker, 'message').then(([m]) => ({ ok: true as const, answer: m as Answer })),
     once(worker, 'error').then(([err]) => ({ ok: false as const, err: err as Error })),
     once(worker, 'exit').then(([code]) => ({ ok: false as const, err: new Error(`exited with code ${code} before answering`) })),
   ]);
   const settled = await outcome;
   await worker.terminate();
-  if (!settled.ok || settled.result.error !== undefined) {
-    const detail = settled.ok ? settled.result.error! : settled.err.message;
+  if (!settled.ok || settled.answer.error !== undefined) {
+    const detail = settled.ok ? settled.answer.error! : settled.err.message;
     throw new WgError('WG_ERR_CONFIG_THREAD', { file, detail });
   }
-  const result = settled.result.result!;
-  return result.ok ? { ...result, config: deepFreeze(result.config) } : result;
+  const { result, marks, inputs } = settled.answer;
+  return { result: result!.ok ? { ...result!, config: deepFreeze(result!.config) } : result!, marks, ...(inputs === undefined ? {} : { inputs }) };
 }

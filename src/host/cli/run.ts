@@ -46,6 +46,8 @@ export const STOP_DEADLINE_MS = 25_000;
 export interface RunOptions {
   /** See STOP_DEADLINE_MS. */
   stopDeadlineMs?: number;
+  /** Called once the gateway runs (after `gateway.started`): work of the start that can wait. */
+  onStarted?: () => void;
 }
 
 /** Loads the config and dry-configures its plugins; prints every problem and returns undefined when there are any. */
@@ -141,6 +143,7 @@ export async function runGateway(config: ResolvedGateway, deps: Partial<GatewayD
       logger.fatal({ event: 'gateway.start_failed', err, code: (err as { code?: string }).code }, 'gateway failed to start');
       return 1;
     }
+    options.onStarted?.();
     const server = control;
     server?.serve(gatewayControl({ gateway, logger, clock, version: packageVersion(), startedAt, control: () => ({ socket: server.socketPath, ...server.counters() }), dropIn: () => dropIn?.status() }));
     metrics?.serve(() => gateway.status());
@@ -207,7 +210,22 @@ export async function runCommand(file: string, out: (line: string) => void, opti
   markStart('modules');
   const logger = createLogger(config.log.level, config.log.format, { gateway: config.id });
   logCrashes(logger);
-  return runGateway(config, { logger }, options);
+  const cache = await start?.cache;
+  if (cache === undefined) return runGateway(config, { logger }, options);
+  logger.info(
+    { event: 'config.cache', used: cache.used, ...(cache.reason !== undefined ? { reason: cache.reason } : {}), ...(cache.file !== undefined ? { file: cache.file } : {}) },
+    cache.used ? 'configuration from the start cache: every input as at the last start' : `configuration read and checked in full (start cache: ${cache.reason})`,
+  );
+  const save = cache.save;
+  const onStarted = save
+    ? () => {
+        void save().then((outcome) => {
+          if (outcome.written) logger.info({ event: 'config.cache', written: true, file: outcome.file }, 'start cache written');
+          else logger.warn({ event: 'config.cache', written: false, reason: outcome.reason, file: cache.file }, `start cache not written (${outcome.reason}); the next start reads the files in full`);
+        });
+      }
+    : undefined;
+  return runGateway(config, { logger }, { ...options, ...(onStarted ? { onStarted } : {}) });
 }
 
 /**

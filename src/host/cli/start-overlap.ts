@@ -5,24 +5,44 @@
  * uplink's client (MQTT.js is about 150 modules) one after the other. Here the main thread loads them
  * meanwhile, on the other core (bench/gateway.bench.ts, "process start → first MQTT message").
  *
+ * Before the thread starts, the start cache (config-cache.ts) is asked: when every input of the last
+ * start is unchanged, its configuration is used and no config thread runs at all. On a miss the thread
+ * records its inputs, and a valid result is written to the cache once the gateway runs (`cache.save`),
+ * off the path to the first message.
+ *
  * Which sink modules to load is guessed from the gateway file's text: a hint, never a decision. The
  * config thread decides what runs; a wrong guess costs only an idle module or the load it would have
  * cost anyway, and a module that fails to load here is loaded again, and reported, where it is used.
  */
 import { readFile } from 'node:fs/promises';
-import { loadAndConfigureApart } from './config-thread.js';
+import { loadApart } from './config-thread.js';
+import { readConfigCache, writeConfigCache, type CacheLocation } from './config-cache.js';
 import type { LoadResult } from '../config/load.js';
+import { markStart } from '../start-marks.js';
+
+/** What the start cache did for this start: used, or missed and why; `save` writes it after a miss. */
+export interface StartCache {
+  used: boolean;
+  reason?: string;
+  file?: string;
+  /** After a miss with a valid configuration: writes the cache (never rejects). */
+  save?: () => Promise<{ written: true; file: string } | { written: false; reason: string }>;
+}
 
 export interface StartOverlap {
-  /** The configuration, from the config thread. */
+  /** The configuration, from the start cache or the config thread. */
   loaded: Promise<LoadResult>;
+  /** Settles with `loaded`: what the start cache did. */
+  cache: Promise<StartCache>;
   /** Settles once the modules it guessed are loaded (or failed to); never rejects. */
   warmed: Promise<void>;
 }
 
-/** Starts reading the configuration apart, then loads what the daemon will need while it runs. */
+/** Starts reading the configuration (cached, else apart), then loads what the daemon will need while it runs. */
 export function startOverlapped(file: string): StartOverlap {
-  const loaded = loadAndConfigureApart(file);
+  const both = loadOrCached(file);
+  const loaded = both.then((b) => b.result);
+  const cache = both.then((b) => b.cache, () => ({ used: false, reason: 'the config thread failed' }));
   const warmed = (async () => {
     const modules: Promise<unknown>[] = [import('./run.js')];
     const text = await readFile(file, 'utf8').catch(() => '');
@@ -30,5 +50,27 @@ export function startOverlapped(file: string): StartOverlap {
     if (/^\s*coap\s*:/m.test(text) || /\bcoap:\s*\{/.test(text)) modules.push(import('../sinks/coap.js'));
     await Promise.allSettled(modules);
   })().catch(() => undefined);
-  return { loaded, warmed };
+  return { loaded, cache, warmed };
+}
+
+/** The config thread's phases, as start marks of this process. */
+const THREAD_MARKS = { booted: 'configBooted', imported: 'configImported', loaded: 'configLoaded', configured: 'configConfigured' } as const;
+
+async function loadOrCached(file: string): Promise<{ result: LoadResult; cache: StartCache }> {
+  const lookup = await readConfigCache(file);
+  markStart('configCache');
+  if (lookup.used) return { result: lookup.result, cache: { used: true, file: lookup.location.file } };
+  const location: CacheLocation | undefined = lookup.location;
+  const apart = await loadApart(file, { record: location !== undefined });
+  for (const [phase, wall] of Object.entries(apart.marks)) {
+    const mark = THREAD_MARKS[phase as keyof typeof THREAD_MARKS];
+    if (mark) markStart(mark, wall - performance.timeOrigin);
+  }
+  const cache: StartCache = { used: false, reason: lookup.reason, ...(location ? { file: location.file } : {}) };
+  const { result, inputs } = apart;
+  if (location && result.ok && inputs !== undefined) {
+    if (Array.isArray(inputs)) cache.save = () => writeConfigCache(location, file, result, inputs);
+    else cache.reason = `${lookup.reason}; not written: ${inputs.taint}`;
+  }
+  return { result, cache };
 }

@@ -11,11 +11,16 @@ import { dryConfigure } from '../pipeline/dry-configure.js';
 import { compileStep } from '../pipeline/step-modules.js';
 import { takesPushed } from '../engine/abi.js';
 
-/** Loads the configuration, then dry-configures each pipeline's plugins; problems of both kinds. */
-export async function loadAndConfigure(file: string, plugins = true): Promise<LoadResult> {
+/**
+ * Loads the configuration, then dry-configures each pipeline's plugins; problems of both kinds.
+ * `mark` is told when the files are loaded and checked (`loaded`) and the plugins configured (`configured`).
+ */
+export async function loadAndConfigure(file: string, plugins = true, mark?: (phase: 'loaded' | 'configured') => void): Promise<LoadResult> {
   const result = await loadGatewayConfig(file);
+  mark?.('loaded');
   if (!result.ok || !plugins) return result;
   const checked = await Promise.all(result.config.pipelines.map(async (p) => [...(await dryConfigure(p)), ...(await checkPollingDecoder(p))]));
+  mark?.('configured');
   const problems = checked.flat();
   return problems.length > 0 ? { ok: false, problems, hints: result.hints } : result;
 }
