@@ -98,6 +98,15 @@ function startPhases(child: ChildProcess): Promise<Record<string, number>> {
   });
 }
 
+/** Resolves once the daemon says it wrote its start cache (a `config.cache` line with `written`). */
+function cacheWritten(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes('"config.cache"') && line.includes('"written"')) resolve();
+    });
+  });
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   child.kill('SIGTERM');
@@ -131,113 +140,133 @@ subscriber.on('message', (_t, payload) => onMessage(payload));
 await subscriber.subscribeAsync('bench/#', { qos: 0 });
 
 try {
-  // 1. Start: process start → first message, median of 5.
-  const starts: number[] = [];
-  const phases: Record<string, number[]> = {};
-  for (let i = 0; i < 5; i++) {
-    const dir = await gatewayDir(broker.url, { boiler: pipelineYaml('boiler', [{ name: 'plc', port: ports[0]!, points: 7, intervalMs: 1000 }], SCALE) }, 'info');
-    const first = new Promise<number>((resolve) => { onMessage = () => resolve(performance.now()); });
-    const t0 = performance.now();
-    const child = runGateway(dir, SHIPPED, 'pipe');
-    const started = startPhases(child);
-    starts.push((await first) - t0);
-    for (const [phase, ms] of Object.entries(await started)) (phases[phase] ??= []).push(ms);
-    onMessage = () => {};
-    await stop(child);
-    await rm(dir, { recursive: true });
-  }
-  starts.sort((a, b) => a - b);
-  emitResult('process start → first MQTT message (median of 5)', starts[2]!, 'ms', '<= 200 ms');
-  // Where it went, as the daemon says (gateway.started's startMs, ms since its process started).
-  for (const [phase, ms] of Object.entries(phases)) emitResult(`start: phase "${phase}" ended, ms after the process started (median of 5)`, ms.sort((a, b) => a - b)[2]!, 'ms');
-
-  // 2. Footprint: 2 pipelines × 5 plugins, 1,000 points polled every second; each lever alone against
-  //    the baseline, then as shipped, each in a fresh daemon.
-  const levers: Runtime[] = [
-    BASELINE,
-    { label: '--max-semi-space-size=1', flags: ['--max-semi-space-size=1'], env: {}, ring: '1MiB' },
-    { label: '--max-old-space-size=64', flags: ['--max-old-space-size=64'], env: {}, ring: '1MiB' },
-    { label: '--max-semi-space-size=1 --max-old-space-size=64', flags: ['--max-semi-space-size=1', '--max-old-space-size=64'], env: {}, ring: '1MiB' },
-    { label: '--max-semi-space-size=1 --max-old-space-size=32', flags: ['--max-semi-space-size=1', '--max-old-space-size=32'], env: {}, ring: '1MiB' },
-    { label: 'MALLOC_MMAP_THRESHOLD_=32768', flags: [], env: { MALLOC_MMAP_THRESHOLD_: '32768' }, ring: '1MiB' },
-    { label: 'rings 256 KiB', flags: [], env: {}, ring: '256KiB' },
-    SHIPPED,
-  ];
-  let baseline: Breakdown | undefined;
-  for (const runtime of levers) {
-    const dir = await gatewayDir(broker.url, {
-      line1: pipelineYaml('line1', [{ name: 'plcA', port: ports[0]!, points: 500, intervalMs: 1000 }], ETL, runtime.ring),
-      line2: pipelineYaml('line2', [{ name: 'plcB', port: ports[1]!, points: 500, intervalMs: 1000 }], ETL, runtime.ring),
-    });
-    let messages = 0;
-    onMessage = () => { messages++; };
-    const child = runGateway(dir, runtime);
-    await new Promise((r) => setTimeout(r, 10_000));
-    const b = await readBreakdown(child.pid!, join(dir, 'data', 'control.sock'));
-    await stop(child);
-    await rm(dir, { recursive: true });
-    const MB = 1024 * 1024;
-    baseline ??= b;
-    const what = `${runtime.label}: 2 pipelines, 10 plugins, 1000 points, 1 s polls (${messages} bucket messages in 10 s)`;
-    if (runtime === BASELINE || runtime === SHIPPED) printBreakdown(runtime.label, b);
-    const shipped = runtime === SHIPPED;
-    emitResult(`RSS, ${what}`, b.rss / MB, 'MB', shipped ? '<= 72 MB' : undefined);
-    emitResult(`RssAnon (private), ${runtime.label}`, b.rssAnon / MB, 'MB', shipped ? '<= 32 MB' : undefined);
-    if (runtime !== BASELINE) {
-      emitResult(`RSS saved against the baseline, ${runtime.label}`, (baseline.rss - b.rss) / MB, 'MB');
-      emitResult(`RssAnon saved against the baseline, ${runtime.label}`, (baseline.rssAnon - b.rssAnon) / MB, 'MB');
-    }
-    if (shipped) emitResult('peak RSS (VmHWM), as shipped', b.peak / MB, 'MB');
-  }
-
-  // Levers in code: what each costs a process that loads it (a fresh process each, as shipped).
-  for (const cost of await measureModuleCosts(SHIPPED.flags, SHIPPED.env)) emitResult(cost.name, cost.mb, 'MB');
-
-  // 3. Throughput and latency, one MQTT message per point (QoS 0), 2 pipelines: first at a light load
-  //    (1 device × 500 points every 100 ms = 5,000 points/s), where latency is the pipeline's own;
-  //    then 4 devices × 500 points every 40 ms = 50,000 points/s offered. With Node's defaults and as
-  //    shipped, alternating, so the flags' cost in throughput is read within one run.
-  const loads = [
-    { label: '5 k/s offered', devices: [[0], []], intervalMs: 100 },
-    { label: '50 k/s offered', devices: [[0, 1], [2, 3]], intervalMs: 40 },
-  ];
-  for (const load of loads) {
-    const delivered: number[] = [];
-    for (const runtime of [BASELINE, SHIPPED]) {
-      const [a, b] = load.devices.map((ids) => ids.map((i) => ({ name: `plc${i}`, port: ports[i]!, points: 500, intervalMs: load.intervalMs })));
-      const dir = await gatewayDir(broker.url, {
-        a: pipelineYaml('a', a!, SCALE, runtime.ring),
-        ...(b!.length > 0 ? { b: pipelineYaml('b', b!, SCALE, runtime.ring) } : {}),
-      });
-      const latencies: number[] = [];
-      let measuring = false;
-      onMessage = (payload) => {
-        if (!measuring) return;
-        const ts = Number(/"ts":(\d+)/.exec(payload.toString())?.[1]);
-        latencies.push(Date.now() - ts);
-      };
-      const child = runGateway(dir, runtime);
-      await new Promise((r) => setTimeout(r, 3000));
-      measuring = true;
+  // 1. Start: process start → first message, median of 5, cold (a fresh directory: no start cache)
+  //    and warm (the same directory again: the start cache of the run before, every input unchanged),
+  //    alternating, so the two are compared within one run.
+  const warmDir = await gatewayDir(broker.url, { boiler: pipelineYaml('boiler', [{ name: 'plc', port: ports[0]!, points: 7, intervalMs: 1000 }], SCALE) }, 'info');
+  const kinds = ['cold', 'warm'] as const;
+  const starts: Record<string, number[]> = { cold: [], warm: [] };
+  const phases: Record<string, Record<string, number[]>> = { cold: {}, warm: {} };
+  for (let i = 0; i < 6; i++) {
+    for (const kind of kinds) {
+      const dir = kind === 'warm' ? warmDir : await gatewayDir(broker.url, { boiler: pipelineYaml('boiler', [{ name: 'plc', port: ports[0]!, points: 7, intervalMs: 1000 }], SCALE) }, 'info');
+      const first = new Promise<number>((resolve) => { onMessage = () => resolve(performance.now()); });
       const t0 = performance.now();
+      const child = runGateway(dir, SHIPPED, 'pipe');
+      const started = startPhases(child);
+      const written = kind === 'warm' && i === 0 ? cacheWritten(child) : undefined;
+      const ms = (await first) - t0;
+      const marks = await started;
+      // The first warm start only writes the cache (its own start is a cold one): not counted.
+      if (kind === 'cold' || i > 0) {
+        starts[kind]!.push(ms);
+        for (const [phase, at] of Object.entries(marks)) (phases[kind]![phase] ??= []).push(at);
+      }
+      await written;
+      onMessage = () => {};
+      await stop(child);
+      if (kind === 'cold') await rm(dir, { recursive: true });
+    }
+  }
+  await rm(warmDir, { recursive: true });
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  for (const kind of kinds) {
+    const n = starts[kind]!.length;
+    emitResult(`process start → first MQTT message, ${kind} (median of ${n})`, median(starts[kind]!), 'ms', kind === 'warm' ? '<= 200 ms' : undefined);
+    // Where it went, as the daemon says (gateway.started's startMs, ms since its process started).
+    for (const [phase, ms] of Object.entries(phases[kind]!)) emitResult(`start, ${kind}: phase "${phase}" ended, ms after the process started (median of ${ms.length})`, median(ms), 'ms');
+  }
+  emitResult('process start → first MQTT message, warm / cold', median(starts.warm!) / median(starts.cold!), 'x');
+  // `--start-only`: the start figures alone.
+  if (!process.argv.includes('--start-only')) {
+    // 2. Footprint: 2 pipelines × 5 plugins, 1,000 points polled every second; each lever alone against
+    //    the baseline, then as shipped, each in a fresh daemon.
+    const levers: Runtime[] = [
+      BASELINE,
+      { label: '--max-semi-space-size=1', flags: ['--max-semi-space-size=1'], env: {}, ring: '1MiB' },
+      { label: '--max-old-space-size=64', flags: ['--max-old-space-size=64'], env: {}, ring: '1MiB' },
+      { label: '--max-semi-space-size=1 --max-old-space-size=64', flags: ['--max-semi-space-size=1', '--max-old-space-size=64'], env: {}, ring: '1MiB' },
+      { label: '--max-semi-space-size=1 --max-old-space-size=32', flags: ['--max-semi-space-size=1', '--max-old-space-size=32'], env: {}, ring: '1MiB' },
+      { label: 'MALLOC_MMAP_THRESHOLD_=32768', flags: [], env: { MALLOC_MMAP_THRESHOLD_: '32768' }, ring: '1MiB' },
+      { label: 'rings 256 KiB', flags: [], env: {}, ring: '256KiB' },
+      SHIPPED,
+    ];
+    let baseline: Breakdown | undefined;
+    for (const runtime of levers) {
+      const dir = await gatewayDir(broker.url, {
+        line1: pipelineYaml('line1', [{ name: 'plcA', port: ports[0]!, points: 500, intervalMs: 1000 }], ETL, runtime.ring),
+        line2: pipelineYaml('line2', [{ name: 'plcB', port: ports[1]!, points: 500, intervalMs: 1000 }], ETL, runtime.ring),
+      });
+      let messages = 0;
+      onMessage = () => { messages++; };
+      const child = runGateway(dir, runtime);
       await new Promise((r) => setTimeout(r, 10_000));
-      measuring = false;
-      const seconds = (performance.now() - t0) / 1000;
-      const { rss } = await rssMb(child.pid!);
+      const b = await readBreakdown(child.pid!, join(dir, 'data', 'control.sock'));
       await stop(child);
       await rm(dir, { recursive: true });
-      latencies.sort((x, y) => x - y);
-      const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-      const heavy = load.intervalMs === 40;
+      const MB = 1024 * 1024;
+      baseline ??= b;
+      const what = `${runtime.label}: 2 pipelines, 10 plugins, 1000 points, 1 s polls (${messages} bucket messages in 10 s)`;
+      if (runtime === BASELINE || runtime === SHIPPED) printBreakdown(runtime.label, b);
       const shipped = runtime === SHIPPED;
-      const tag = shipped ? load.label : `${load.label}, ${runtime.label}`;
-      delivered.push(latencies.length / seconds);
-      emitResult(`Modbus TCP → MQTT, points/s delivered (${tag}, 1 message per point, QoS 0)`, latencies.length / seconds, 'points/s', heavy && shipped ? '>= 50000 points/s' : undefined);
-      emitResult(`poll → subscriber latency p50 (${tag})`, at(0.5), 'ms');
-      emitResult(`poll → subscriber latency p99 (${tag})`, at(0.99), 'ms', shipped ? '<= 5 ms' : undefined);
-      emitResult(`gateway RSS (${tag})`, rss, 'MB');
+      emitResult(`RSS, ${what}`, b.rss / MB, 'MB', shipped ? '<= 72 MB' : undefined);
+      emitResult(`RssAnon (private), ${runtime.label}`, b.rssAnon / MB, 'MB', shipped ? '<= 32 MB' : undefined);
+      if (runtime !== BASELINE) {
+        emitResult(`RSS saved against the baseline, ${runtime.label}`, (baseline.rss - b.rss) / MB, 'MB');
+        emitResult(`RssAnon saved against the baseline, ${runtime.label}`, (baseline.rssAnon - b.rssAnon) / MB, 'MB');
+      }
+      if (shipped) emitResult('peak RSS (VmHWM), as shipped', b.peak / MB, 'MB');
     }
-    emitResult(`points/s delivered as shipped / with Node's defaults (${load.label})`, delivered[1]! / delivered[0]!, 'x', '>= 0.95 x');
+
+    // Levers in code: what each costs a process that loads it (a fresh process each, as shipped).
+    for (const cost of await measureModuleCosts(SHIPPED.flags, SHIPPED.env)) emitResult(cost.name, cost.mb, 'MB');
+
+    // 3. Throughput and latency, one MQTT message per point (QoS 0), 2 pipelines: first at a light load
+    //    (1 device × 500 points every 100 ms = 5,000 points/s), where latency is the pipeline's own;
+    //    then 4 devices × 500 points every 40 ms = 50,000 points/s offered. With Node's defaults and as
+    //    shipped, alternating, so the flags' cost in throughput is read within one run.
+    const loads = [
+      { label: '5 k/s offered', devices: [[0], []], intervalMs: 100 },
+      { label: '50 k/s offered', devices: [[0, 1], [2, 3]], intervalMs: 40 },
+    ];
+    for (const load of loads) {
+      const delivered: number[] = [];
+      for (const runtime of [BASELINE, SHIPPED]) {
+        const [a, b] = load.devices.map((ids) => ids.map((i) => ({ name: `plc${i}`, port: ports[i]!, points: 500, intervalMs: load.intervalMs })));
+        const dir = await gatewayDir(broker.url, {
+          a: pipelineYaml('a', a!, SCALE, runtime.ring),
+          ...(b!.length > 0 ? { b: pipelineYaml('b', b!, SCALE, runtime.ring) } : {}),
+        });
+        const latencies: number[] = [];
+        let measuring = false;
+        onMessage = (payload) => {
+          if (!measuring) return;
+          const ts = Number(/"ts":(\d+)/.exec(payload.toString())?.[1]);
+          latencies.push(Date.now() - ts);
+        };
+        const child = runGateway(dir, runtime);
+        await new Promise((r) => setTimeout(r, 3000));
+        measuring = true;
+        const t0 = performance.now();
+        await new Promise((r) => setTimeout(r, 10_000));
+        measuring = false;
+        const seconds = (performance.now() - t0) / 1000;
+        const { rss } = await rssMb(child.pid!);
+        await stop(child);
+        await rm(dir, { recursive: true });
+        latencies.sort((x, y) => x - y);
+        const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+        const heavy = load.intervalMs === 40;
+        const shipped = runtime === SHIPPED;
+        const tag = shipped ? load.label : `${load.label}, ${runtime.label}`;
+        delivered.push(latencies.length / seconds);
+        emitResult(`Modbus TCP → MQTT, points/s delivered (${tag}, 1 message per point, QoS 0)`, latencies.length / seconds, 'points/s', heavy && shipped ? '>= 50000 points/s' : undefined);
+        emitResult(`poll → subscriber latency p50 (${tag})`, at(0.5), 'ms');
+        emitResult(`poll → subscriber latency p99 (${tag})`, at(0.99), 'ms', shipped ? '<= 5 ms' : undefined);
+        emitResult(`gateway RSS (${tag})`, rss, 'MB');
+      }
+      emitResult(`points/s delivered as shipped / with Node's defaults (${load.label})`, delivered[1]! / delivered[0]!, 'x', '>= 0.95 x');
+    }
   }
 } finally {
   await subscriber.endAsync(true);

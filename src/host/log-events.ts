@@ -13,7 +13,7 @@ interface EventEntry {
 }
 
 export const LOG_EVENTS = {
-  'gateway.started': { concerns: 'gateway', means: 'every pipeline and uplink started; `startMs`: when each phase of the start ended, in ms since the process started (`cli`, `config`, `modules`, `gateway`)' },
+  'gateway.started': { concerns: 'gateway', means: 'every pipeline and uplink started; `startMs`: when each phase of the start ended, in ms since the process started (`cli`, `configBooted`, `configCache`, `configImported`, `configLoaded`, `configConfigured`, `config`, `modules`, `gateway`; start-marks.ts)' },
   'gateway.start_failed': { concerns: 'gateway', means: 'the gateway could not start; nothing runs (`code` says why)' },
   'gateway.stopping': { concerns: 'gateway', means: 'a stop signal arrived; the pipelines drain' },
   'gateway.stop_late': { concerns: 'gateway', means: 'the stop deadline passed before the drain finished' },

@@ -1,9 +1,10 @@
 /**
  * The start cache: the resolved, checked configuration of the last start, with every input its load
  * looked at (config-inputs.ts). A start whose inputs are all as recorded, by the same build of
- * wasmgate on the same Node, takes the configuration from here and skips the config thread (its worker
- * boot, the YAML parser and schema validator, the checks and the plugins' dry configure: about 300 ms
- * of a 570 ms start, bench/gateway.bench.ts). Anything else (a changed or unreadable input, another
+ * wasmgate on the same Node, takes the configuration from here: the config thread asks this first
+ * (config-thread-main.ts) and answers with it, without loading the YAML parser and the schema
+ * validator, reading and checking the files or dry-configuring the plugins (about 300 ms of a 570 ms
+ * start, bench/gateway.bench.ts). Anything else (a changed or unreadable input, another
  * version, a cache that is missing, truncated, corrupt or for another gateway file) is a miss, and
  * the start takes the full path as if there were no cache. Only a valid configuration is kept:
  * problems are always found and reported by the checks themselves. `wasmgate validate` and reloads
@@ -25,7 +26,6 @@ import { deserialize, serialize } from 'node:v8';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultDataDir } from '../config/defaults.js';
-import { deepFreeze } from '../config/deep-freeze.js';
 import { digest, firstChanged, type ConfigInput } from '../config/config-inputs.js';
 import type { LoadResult } from '../config/load.js';
 import type { ResolvedGateway } from '../config/resolved.js';
@@ -97,7 +97,7 @@ function isBody(value: unknown): value is CacheBody {
   return v !== null && typeof v === 'object' && typeof v.code === 'string' && typeof v.gateway === 'string' && Array.isArray(v.inputs) && typeof v.result === 'object' && v.result !== null && v.result.ok === true;
 }
 
-/** The cached configuration of `gatewayFile` when every input is as it was recorded; else why not. */
+/** The cached configuration of `gatewayFile` (not frozen) when every input is as it was recorded; else why not. */
 export async function readConfigCache(gatewayFile: string, env: NodeJS.ProcessEnv = process.env): Promise<CacheLookup> {
   const location = cacheLocation(gatewayFile, env);
   if (location === undefined) return { used: false, reason: `turned off (${CACHE_ENV})` };
@@ -121,8 +121,8 @@ export async function readConfigCache(gatewayFile: string, env: NodeJS.ProcessEn
   if (cached.code !== codeIdentity()) return { used: false, location, reason: 'written by another build of wasmgate or Node' };
   const changed = firstChanged(cached.inputs, env);
   if (changed) return { used: false, location, reason: `${changed.op === 'env' ? `environment variable ${changed.target}` : changed.op === 'env*' ? 'the environment' : changed.target} changed` };
-  const result = cached.result as LoadResult & { ok: true };
-  return { used: true, location, result: { ...result, config: deepFreeze(result.config) } };
+  // Not frozen here: it is asked in the config thread, and what crosses to the daemon is frozen there (config-thread.ts).
+  return { used: true, location, result: cached.result as LoadResult & { ok: true } };
 }
 
 /**

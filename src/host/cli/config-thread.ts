@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import type { LoadResult } from '../config/load.js';
 import type { ConfigInput } from '../config/config-inputs.js';
+import type { CacheLocation } from './config-cache.js';
 import { deepFreeze } from '../config/deep-freeze.js';
 import { WgError } from '../errors.js';
 
@@ -27,7 +28,9 @@ export interface ApartLoad {
   result: LoadResult;
   /** Wall-clock ms (performance.timeOrigin + now) at which the thread booted, imported, loaded, configured. */
   marks: Record<string, number>;
-  /** `record`: every input of the load (config-inputs.ts), or why they cannot key a cache. */
+  /** `cache`: what the start cache did; on a miss with a cache location, `inputs` are the load's. */
+  cache?: { used: boolean; reason?: string; location?: CacheLocation };
+  /** Every input of a load that missed the cache (config-inputs.ts), or why they cannot key one. */
   inputs?: ConfigInput[] | { taint: string };
 }
 
@@ -36,10 +39,10 @@ export async function loadAndConfigureApart(file: string): Promise<LoadResult> {
   return (await loadApart(file)).result;
 }
 
-/** As loadAndConfigureApart, with the thread's marks and, with `record`, the inputs it read. */
-export async function loadApart(file: string, options: { record?: boolean } = {}): Promise<ApartLoad> {
-  const worker = new Worker(ENTRY, { workerData: { file, record: options.record === true }, resourceLimits: { maxOldGenerationSizeMb: CONFIG_HEAP_MB } });
-  type Answer = { result?: LoadResult; error?: string; marks: Record<string, number>; inputs?: ApartLoad['inputs'] };
+/** As loadAndConfigureApart, with the thread's marks; with `cache`, from the start cache when it holds (config-cache.ts). */
+export async function loadApart(file: string, options: { cache?: boolean } = {}): Promise<ApartLoad> {
+  const worker = new Worker(ENTRY, { workerData: { file, cache: options.cache === true }, resourceLimits: { maxOldGenerationSizeMb: CONFIG_HEAP_MB } });
+  type Answer = { result?: LoadResult; error?: string; marks: Record<string, number>; cache?: ApartLoad['cache']; inputs?: ApartLoad['inputs'] };
   const outcome = Promise.race([
     once(worker, 'message').then(([m]) => ({ ok: true as const, answer: m as Answer })),
     once(worker, 'error').then(([err]) => ({ ok: false as const, err: err as Error })),
@@ -51,6 +54,6 @@ export async function loadApart(file: string, options: { record?: boolean } = {}
     const detail = settled.ok ? settled.answer.error! : settled.err.message;
     throw new WgError('WG_ERR_CONFIG_THREAD', { file, detail });
   }
-  const { result, marks, inputs } = settled.answer;
-  return { result: result!.ok ? { ...result!, config: deepFreeze(result!.config) } : result!, marks, ...(inputs === undefined ? {} : { inputs }) };
+  const { result, marks, cache, inputs } = settled.answer;
+  return { result: result!.ok ? { ...result!, config: deepFreeze(result!.config) } : result!, marks, ...(cache === undefined ? {} : { cache }), ...(inputs === undefined ? {} : { inputs }) };
 }

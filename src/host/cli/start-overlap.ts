@@ -5,10 +5,10 @@
  * uplink's client (MQTT.js is about 150 modules) one after the other. Here the main thread loads them
  * meanwhile, on the other core (bench/gateway.bench.ts, "process start → first MQTT message").
  *
- * Before the thread starts, the start cache (config-cache.ts) is asked: when every input of the last
- * start is unchanged, its configuration is used and no config thread runs at all. On a miss the thread
- * records its inputs, and a valid result is written to the cache once the gateway runs (`cache.save`),
- * off the path to the first message.
+ * The thread asks the start cache (config-cache.ts) first: when every input of the last start is
+ * unchanged, its configuration is the answer, and nothing is parsed, checked or configured. On a miss
+ * the thread records its inputs, and a valid result is written to the cache once the gateway runs
+ * (`cache.save`), off the path to the first message.
  *
  * Which sink modules to load is guessed from the gateway file's text: a hint, never a decision. The
  * config thread decides what runs; a wrong guess costs only an idle module or the load it would have
@@ -16,7 +16,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { loadApart } from './config-thread.js';
-import { readConfigCache, writeConfigCache, type CacheLocation } from './config-cache.js';
 import type { LoadResult } from '../config/load.js';
 import { markStart } from '../start-marks.js';
 
@@ -54,23 +53,22 @@ export function startOverlapped(file: string): StartOverlap {
 }
 
 /** The config thread's phases, as start marks of this process. */
-const THREAD_MARKS = { booted: 'configBooted', imported: 'configImported', loaded: 'configLoaded', configured: 'configConfigured' } as const;
+const THREAD_MARKS = { booted: 'configBooted', cached: 'configCache', imported: 'configImported', loaded: 'configLoaded', configured: 'configConfigured' } as const;
 
 async function loadOrCached(file: string): Promise<{ result: LoadResult; cache: StartCache }> {
-  const lookup = await readConfigCache(file);
-  markStart('configCache');
-  if (lookup.used) return { result: lookup.result, cache: { used: true, file: lookup.location.file } };
-  const location: CacheLocation | undefined = lookup.location;
-  const apart = await loadApart(file, { record: location !== undefined });
+  const apart = await loadApart(file, { cache: true });
   for (const [phase, wall] of Object.entries(apart.marks)) {
     const mark = THREAD_MARKS[phase as keyof typeof THREAD_MARKS];
     if (mark) markStart(mark, wall - performance.timeOrigin);
   }
-  const cache: StartCache = { used: false, reason: lookup.reason, ...(location ? { file: location.file } : {}) };
   const { result, inputs } = apart;
-  if (location && result.ok && inputs !== undefined) {
-    if (Array.isArray(inputs)) cache.save = () => writeConfigCache(location, file, result, inputs);
-    else cache.reason = `${lookup.reason}; not written: ${inputs.taint}`;
+  const location = apart.cache?.location;
+  const cache: StartCache = { used: apart.cache?.used === true, ...(apart.cache?.reason !== undefined ? { reason: apart.cache.reason } : {}), ...(location ? { file: location.file } : {}) };
+  if (!cache.used && location && result.ok && inputs !== undefined) {
+    if (Array.isArray(inputs)) {
+      // Loaded only to write: a start from the cache never needs it on this thread.
+      cache.save = async () => (await import('./config-cache.js')).writeConfigCache(location, file, result, inputs);
+    } else cache.reason = `${cache.reason}; not written: ${inputs.taint}`;
   }
   return { result, cache };
 }
