@@ -4,6 +4,7 @@
  * already read reach the worker, messages already encoded reach the uplink, and the uplink gets a
  * chance to deliver them before it closes.
  */
+import type { SpareWorkers } from './pipeline/spare-workers.js';
 import type { ResolvedGateway } from './config/resolved.js';
 import type { Logger } from './logger.js';
 import { AssembledPipeline, type AssembledPipelineStatus, type StepRollback } from './pipeline/pipeline-assembly.js';
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   logMessages?: boolean;
   /** How often a status summary is logged, ms; 0 for never. */
   statusIntervalMs?: number;
+  /** Pipeline workers started early, while the daemon loaded its modules (spare-workers.ts). */
+  spares?: SpareWorkers;
 }
 
 export interface GatewayStatus {
@@ -134,6 +137,7 @@ export class Gateway {
     const assembled = await AssembledPipeline.start(pipeline, {
       gatewayId: this.#config.id, sink: this.#sinks.get(pipeline.publish.uplink)!, logger: this.#logger, clock: deps.clock ?? systemClock,
       ...(deps.transport ? { transport: deps.transport } : {}), logMessages: deps.logMessages ?? false, links: this.links, outbox: this.#outbox!, audit: this.#audit!, dataDir: this.#config.dataDir,
+      ...(deps.spares ? { spares: deps.spares } : {}),
     });
     this.#fingerprints.set(pipeline.name, fingerprint);
     assembled.onStepsChanged = (now) => void this.#runsNow(now);

@@ -9,6 +9,7 @@ import { v8Engine, type CompiledPlugin } from '../../src/host/engine/engine.js';
 import { frameRecordPayloadLength, writeFramePayload } from '../../src/host/engine/frame-record.js';
 import { buildPlugin } from '../../src/host/plugin-build/build.js';
 import { PipelineRunner, type PipelineOptions } from '../../src/host/pipeline/pipeline-runner.js';
+import { SpareWorkers } from '../../src/host/pipeline/spare-workers.js';
 import type { RingWriter } from '../../src/host/ring/writer.js';
 import { REPO_ROOT, watBytes, watFixturePath } from '../support/plugins.js';
 import { waitFor } from '../support/wait.js';
@@ -251,3 +252,31 @@ function crcBytes(bytes: number[]): number[] {
   const crc = crc16(Buffer.from(bytes));
   return [crc & 0xff, crc >> 8];
 }
+
+test('a spare worker started before its pipeline is taken at the start; frames pass, and a restart after a hang starts a fresh one', async (t) => {
+  const spares = new SpareWorkers(1);
+  t.after(() => spares.dispose());
+  const { pipeline, messages } = runner({ spares });
+  t.after(() => pipeline.stop());
+  await pipeline.start();
+  assert.equal(spares.size, 0, 'the runner took the spare');
+  for (const id of range(0, 40)) writeFrame(pipeline.ingress, id, id === 20 ? HANG_COMMAND : OK_COMMAND);
+  pipeline.ingress.commit();
+  await waitFor(() => messages.length >= 39, 10_000, () => `${messages.length} messages, state ${pipeline.status().state}`);
+  assert.deepEqual(messages, expected(range(0, 40).filter((id) => id !== 20)));
+  assert.equal(pipeline.status().workerRestarts, 1);
+  assert.equal(pipeline.status().state, 'running');
+});
+
+test('a spare that failed to boot is never handed out: the runner starts its own worker', async (t) => {
+  const spares = new SpareWorkers(1, new URL('data:text/javascript,throw new Error("a spare that cannot boot")'));
+  t.after(() => spares.dispose());
+  await waitFor(() => spares.size === 0, 5000, () => `${spares.size} spares`);
+  const { pipeline, messages } = runner({ spares });
+  t.after(() => pipeline.stop());
+  await pipeline.start();
+  for (const id of range(0, 10)) writeFrame(pipeline.ingress, id, OK_COMMAND);
+  pipeline.ingress.commit();
+  await waitFor(() => messages.length >= 10, 5000, () => `${messages.length} messages`);
+  assert.deepEqual(messages, expected(range(0, 10)));
+});

@@ -32,6 +32,7 @@ import { reloadFromFile } from '../reload/reload-from-file.js';
 import { followCrashLoopRollbacks, pluginOps } from '../control/plugin-ops.js';
 import type { DropInWatcher } from '../packages/drop-in.js';
 import { markStart } from '../start-marks.js';
+import type { SpareWorkers } from '../pipeline/spare-workers.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 const IGNORED_SIGNALS = ['SIGUSR1', 'SIGUSR2'] as const;
@@ -210,8 +211,10 @@ export async function runCommand(file: string, out: (line: string) => void, opti
   markStart('modules');
   const logger = createLogger(config.log.level, config.log.format, { gateway: config.id });
   logCrashes(logger);
+  const spares = await start?.spares;
+  const deps: Partial<GatewayDeps> = { logger, ...(spares ? { spares } : {}) };
   const cache = await start?.cache;
-  if (cache === undefined) return runGateway(config, { logger }, options);
+  if (cache === undefined) return runGateway(config, deps, withSparesEnded(options, spares));
   logger.info(
     { event: 'config.cache', used: cache.used, ...(cache.reason !== undefined ? { reason: cache.reason } : {}), ...(cache.file !== undefined ? { file: cache.file } : {}) },
     cache.used ? 'configuration from the start cache: every input as at the last start' : `configuration read and checked in full (start cache: ${cache.reason})`,
@@ -225,7 +228,20 @@ export async function runCommand(file: string, out: (line: string) => void, opti
         });
       }
     : undefined;
-  return runGateway(config, { logger }, { ...options, ...(onStarted ? { onStarted } : {}) });
+  return runGateway(config, deps, withSparesEnded({ ...options, ...(onStarted ? { onStarted } : {}) }, spares));
+}
+
+/** The spare pipeline workers nobody took are ended once the gateway runs (or when it failed to). */
+function withSparesEnded(options: RunOptions, spares: SpareWorkers | undefined): RunOptions {
+  if (!spares) return options;
+  const onStarted = options.onStarted;
+  return {
+    ...options,
+    onStarted: () => {
+      void spares.dispose();
+      onStarted?.();
+    },
+  };
 }
 
 /**

@@ -4,6 +4,7 @@
  * on the request plan the worker reported, and routes the encoder's messages to the uplink with their
  * rendered topics.
  */
+import type { SpareWorkers } from './spare-workers.js';
 import type { ResolvedPipeline } from '../config/resolved.js';
 import { pointTopics } from './point-topics.js';
 import { WgError } from '../errors.js';
@@ -85,6 +86,8 @@ export interface AssemblyDeps {
   audit?: RuleAudit;
   /** The gateway's data_dir: the rules' state is kept there (rule-state-file.ts); none: not kept. */
   dataDir?: string;
+  /** Workers started early, for the runner to take (spare-workers.ts). */
+  spares?: SpareWorkers;
 }
 
 /** A step's counters, with the version of its plugin (its manifest's). */
@@ -178,6 +181,7 @@ export class AssembledPipeline {
       })
       : undefined;
     const runner = new PipelineRunner({
+      ...(deps.spares ? { spares: deps.spares } : {}),
       ...(rulesModule && stateKeeper ? { rules: rulesModule, onRuleEvents: (events) => ruleActions!.handle(events), onRuleState: (state, restored) => stateKeeper.onState(state, restored), rulesTimeline: stateKeeper.anchor } : {}),
       ...(stateKeeper?.patches ? { rulesPatches: stateKeeper.patches } : {}),
       name: pipeline.name,

@@ -8,6 +8,7 @@
  * the pipeline's state says why.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { SpareWorkers } from './spare-workers.js';
 import { WgError } from '../errors.js';
 import { RingReader } from '../ring/reader.js';
 import { RingWriter } from '../ring/writer.js';
@@ -38,6 +39,8 @@ export interface PipelineLogger {
 }
 
 export interface PipelineOptions {
+  /** Workers started early (spare-workers.ts): the first start takes one when there is one. */
+  spares?: SpareWorkers;
   name: string;
   steps: ChainStep[];
   context: ChainContext;
@@ -464,7 +467,9 @@ export class PipelineRunner {
     this.#controlPort?.close();
     this.#controlPort = control.port1;
     control.port1.on('message', (m: ControlReply | ControlEvent) => this.#onControl(m));
-    const worker = new Worker(WORKER_URL, { workerData: data, transferList: [data.pollPort, control.port2] });
+    const spare = o.spares?.take();
+    const worker = spare ?? new Worker(WORKER_URL, { workerData: data, transferList: [data.pollPort, control.port2] });
+    spare?.postMessage({ type: 'boot', data }, [data.pollPort, control.port2]);
     this.#worker = worker;
     this.#live.add(worker);
     worker.once('exit', () => this.#live.delete(worker));

@@ -29,7 +29,9 @@ import { WorkerRules } from '../rules/worker-rules.js';
 import { anchorTimeline, processClock } from '../rules/rule-timeline.js';
 import { WorkerStageClock } from './pipeline-stages.js';
 
-const data = workerData as WorkerData;
+// A spare worker (spare-workers.ts) is started without data and handed its pipeline's in a `boot`
+// message: its modules are loaded by then, which is what starting it early was for.
+const data = (workerData ?? (await bootData())) as WorkerData;
 const port = parentPort!;
 const { ints, floats } = openControl(data.control);
 const ingress = new RingReader(data.ingress);
@@ -338,4 +340,10 @@ if (polled === false) {
   await run();
   data.pollPort.close();
   data.controlPort?.close();
+}
+
+function bootData(): Promise<WorkerData> {
+  return new Promise((resolve) => {
+    parentPort!.once('message', (m: { type: 'boot'; data: WorkerData }) => resolve(m.data));
+  });
 }
