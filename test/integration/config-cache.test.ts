@@ -63,7 +63,8 @@ interface Peers {
 }
 
 async function peers(t: TestContext): Promise<Peers> {
-  const broker = await startMosquitto();
+  // Only these may connect: a start that sent a stale password would publish nothing.
+  const broker = await startMosquitto({ users: { gw: 'first password', sub: 'subscriber' } });
   t.after(() => broker.dispose());
   const plc = await startPlcSimulator({ mode: 'fixed', registers: { holding: { 0: [7] } } });
   t.after(() => plc.close());
@@ -97,9 +98,12 @@ interface Start {
   topic: string;
 }
 
-/** Starts the daemon, waits for its first message at the broker (and the cache write, if it writes), stops it. */
-async function runOnce(f: GatewayFixture, p: Peers, env: Record<string, string> = {}): Promise<Start> {
-  const subscriber = await connectAsync(p.brokerUrl, { reconnectPeriod: 0 });
+/**
+ * Starts the daemon, waits for its first message at the broker (and the cache write, if it writes),
+ * stops it. `refused`: the broker must refuse the gateway's password instead (no message then).
+ */
+async function runOnce(f: GatewayFixture, p: Peers, env: Record<string, string> = {}, refused = false): Promise<Start> {
+  const subscriber = await connectAsync(p.brokerUrl, { reconnectPeriod: 0, username: 'sub', password: 'subscriber' });
   try {
     const first = new Promise<string>((resolve) => subscriber.on('message', (topic) => resolve(topic)));
     await subscriber.subscribeAsync('+/level', { qos: 0 }); // the data, not the gateway's status topic
@@ -109,7 +113,7 @@ async function runOnce(f: GatewayFixture, p: Peers, env: Record<string, string> 
       const lookup = JSON.parse(await daemon.waitForLine((l) => l.includes('"config.cache"') && l.includes('"used"'), 'config.cache', 5_000)) as CacheLine;
       const saves = !lookup.used && lookup.file !== undefined;
       const save = saves ? (JSON.parse(await daemon.waitForLine((l) => l.includes('"config.cache"') && l.includes('"written"'), 'the cache write', 10_000)) as CacheLine) : undefined;
-      const topic = await first;
+      const topic = refused ? (await daemon.waitForLine((l) => /not authorized/.test(l), 'the broker refusing the password', 10_000), '') : await first;
       return { lookup, ...(save ? { save } : {}), startMs: started.startMs, topic };
     } finally {
       await daemon.stop();
@@ -150,6 +154,9 @@ const skip = needs('mosquitto', !!mosquittoPath());
 
 test('a warm start with every input unchanged uses the cache: nothing parsed, checked or configured', skip, async (t) => {
   const { f, p } = await warmed(t);
+  // The password is not in the cache file: it is read again from its file at a hit (the broker
+  // accepting the warm start's connection shows it was).
+  assert.ok(!readFileSync(cacheFile(f)).includes('first password'), 'no password in the cache file');
   const warm = await runOnce(f, p);
   assert.equal(warm.lookup.used, true, JSON.stringify(warm.lookup));
   assert.equal(warm.save, undefined, 'nothing written on a hit');
@@ -186,17 +193,19 @@ test('a changed environment variable the files use: full path, the new value in 
   assert.equal(changed.topic, 'elsewhere/level');
 });
 
-test('a changed password file: full path; a removed one is the same problem at file:line:col', skip, async (t) => {
+test('a changed password file: full path, the new password sent; a removed one is the same problem at file:line:col', skip, async (t) => {
   const { f, p } = await warmed(t);
   const secret = join(f.dir, 'secret');
+  // A password the broker does not know: from the cache, the old one would have connected.
   writeFileSync(secret, 'second password\n');
-  const changed = await runOnce(f, p);
+  const changed = await runOnce(f, p, {}, true);
   assert.equal(changed.lookup.used, false);
   assert.equal(changed.lookup.reason, `${secret} changed`);
 
-  writeFileSync(secret, ''); // still there, still readable: the load accepts it, the cache must not have
-  const emptied = await runOnce(f, p);
-  assert.equal(emptied.lookup.used, false);
+  writeFileSync(secret, 'first password\n');
+  const back = await runOnce(f, p);
+  assert.equal(back.lookup.used, false, 'changed again: the cache the refused start wrote holds the second password\'s file');
+  assert.equal(back.topic, 'plant/level');
 
   await import('node:fs/promises').then((fs) => fs.rm(secret));
   const { cached, off } = failedStart(f, p);
@@ -275,4 +284,15 @@ test('WASMGATE_CONFIG_CACHE=off: no cache read or written', skip, async (t) => {
   assert.equal(off.lookup.reason, 'turned off (WASMGATE_CONFIG_CACHE)');
   assert.equal(off.save, undefined);
   assert.ok(!readdirSync(join(f.dir, 'data')).some((n) => n.startsWith('config-cache-')));
+});
+
+test('a password written in the gateway file is not cached: it would be copied to disk', skip, async (t) => {
+  const p = await peers(t);
+  const f = await fixture(t, p);
+  writeFileSync(f.gatewayFile, gatewayFile(p.brokerUrl).replace('password_file: ./secret', 'password: first password'));
+  const first = await runOnce(f, p);
+  assert.equal(first.save?.written, false);
+  assert.equal(first.save?.reason, 'uplinks.0.password is written in a file: a start cache would copy the password to disk (use password_file or password_env)');
+  const second = await runOnce(f, p);
+  assert.equal(second.lookup.reason, 'no cache yet');
 });

@@ -18,9 +18,11 @@
  *
  * The file: 4 bytes "WGC1", the SHA-256 of the body (32 bytes), the body (v8.serialize, the format a
  * worker's answer comes in, so the configuration comes back as the config thread would give it).
+ * Passwords are not in it: each is read again from its password file or variable at a hit
+ * (SecretRef); a configuration with a password written in the gateway file is not cached.
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -51,7 +53,61 @@ interface CacheBody {
   code: string;
   gateway: string;
   inputs: ConfigInput[];
+  /** The result with every password taken out (`secrets` says where each goes back from). */
   result: LoadResult;
+  secrets: SecretRef[];
+}
+
+/**
+ * A password of the configuration, kept out of the cache file: where it sits in the configuration, and
+ * the input it came from (a password file, an environment variable), read again at a hit. The inputs
+ * are checked unchanged first, so what is read again is what the load read.
+ */
+interface SecretRef {
+  at: Array<string | number>;
+  from: { file: string } | { env: string };
+  digest: string;
+}
+
+/** A copy of `config` without its passwords and where each came from; or why it cannot be cached. */
+function withoutSecrets(config: ResolvedGateway, inputs: readonly ConfigInput[]): { config: ResolvedGateway; secrets: SecretRef[] } | { refused: string } {
+  const copy = structuredClone(config) as unknown as Record<string, unknown>;
+  const secrets: SecretRef[] = [];
+  let refused: string | undefined;
+  const visit = (node: unknown, at: Array<string | number>): void => {
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      const here = [...at, Array.isArray(node) ? Number(key) : key];
+      if (key === 'password' && typeof value === 'string') {
+        // password_file's content, one trailing newline removed (mqtt-uplink.ts), or password_env's value.
+        const file = inputs.find((i) => i.op === 'read' && [value, `${value}\n`, `${value}\r\n`].some((v) => i.outcome === digest(v)));
+        const env = inputs.find((i) => i.op === 'env' && i.outcome === `set:${digest(value)}`);
+        if (file) secrets.push({ at: here, from: { file: file.target }, digest: digest(value) });
+        else if (env) secrets.push({ at: here, from: { env: env.target }, digest: digest(value) });
+        else refused ??= `${here.join('.')} is written in a file: a start cache would copy the password to disk (use password_file or password_env)`;
+        (node as Record<string, unknown>)[key] = '';
+      } else visit(value, here);
+    }
+  };
+  visit(copy, []);
+  return refused !== undefined ? { refused } : { config: copy as unknown as ResolvedGateway, secrets };
+}
+
+/** Puts the passwords back into `config` (a fresh, unfrozen copy); false when one is not what was read at the load. */
+function restoreSecrets(config: unknown, secrets: readonly SecretRef[], env: NodeJS.ProcessEnv): boolean {
+  for (const secret of secrets) {
+    let value: string | undefined;
+    try {
+      value = 'file' in secret.from ? readFileSync(secret.from.file, 'utf8').replace(/\r?\n$/, '') : env[secret.from.env];
+    } catch {
+      return false;
+    }
+    if (value === undefined || digest(value) !== secret.digest) return false;
+    let holder = config as Record<string | number, unknown>;
+    for (const key of secret.at.slice(0, -1)) holder = holder[key] as Record<string | number, unknown>;
+    holder[secret.at[secret.at.length - 1]!] = value;
+  }
+  return true;
 }
 
 /** Where the cache of `gatewayFile` is, or undefined when it is turned off. */
@@ -94,7 +150,7 @@ export function codeIdentity(): string {
 
 function isBody(value: unknown): value is CacheBody {
   const v = value as Partial<CacheBody> | null;
-  return v !== null && typeof v === 'object' && typeof v.code === 'string' && typeof v.gateway === 'string' && Array.isArray(v.inputs) && typeof v.result === 'object' && v.result !== null && v.result.ok === true;
+  return v !== null && typeof v === 'object' && typeof v.code === 'string' && typeof v.gateway === 'string' && Array.isArray(v.inputs) && Array.isArray(v.secrets) && typeof v.result === 'object' && v.result !== null && v.result.ok === true;
 }
 
 /** The cached configuration of `gatewayFile` (not frozen) when every input is as it was recorded; else why not. */
@@ -121,8 +177,10 @@ export async function readConfigCache(gatewayFile: string, env: NodeJS.ProcessEn
   if (cached.code !== codeIdentity()) return { used: false, location, reason: 'written by another build of wasmgate or Node' };
   const changed = firstChanged(cached.inputs, env);
   if (changed) return { used: false, location, reason: `${changed.op === 'env' ? `environment variable ${changed.target}` : changed.op === 'env*' ? 'the environment' : changed.target} changed` };
+  const result = cached.result as LoadResult & { ok: true };
+  if (!restoreSecrets(result.config, cached.secrets, env)) return { used: false, location, reason: 'a password file or variable changed' };
   // Not frozen here: it is asked in the config thread, and what crosses to the daemon is frozen there (config-thread.ts).
-  return { used: true, location, result: cached.result as LoadResult & { ok: true } };
+  return { used: true, location, result };
 }
 
 /**
@@ -139,7 +197,9 @@ export async function writeConfigCache(
   if (location.dataDir !== undefined && resolve(config.dataDir) !== location.dataDir) {
     return { written: false, reason: `data_dir is ${config.dataDir}, not the default ${location.dataDir} a start looks in before reading the files (set ${CACHE_ENV} to a directory)` };
   }
-  const body = serialize({ code: codeIdentity(), gateway: resolve(gatewayFile), inputs, result } satisfies CacheBody);
+  const stripped = withoutSecrets(config, inputs);
+  if ('refused' in stripped) return { written: false, reason: stripped.refused };
+  const body = serialize({ code: codeIdentity(), gateway: resolve(gatewayFile), inputs, result: { ...result, config: stripped.config }, secrets: stripped.secrets } satisfies CacheBody);
   const bytes = Buffer.concat([MAGIC, createHash('sha256').update(body).digest(), body]);
   const temporary = `${location.file}.${process.pid}.tmp`;
   try {
