@@ -197,12 +197,12 @@ export async function writeConfigCache(
   if (location.dataDir !== undefined && resolve(config.dataDir) !== location.dataDir) {
     return { written: false, reason: `data_dir is ${config.dataDir}, not the default ${location.dataDir} a start looks in before reading the files (set ${CACHE_ENV} to a directory)` };
   }
-  const stripped = withoutSecrets(config, inputs);
-  if ('refused' in stripped) return { written: false, reason: stripped.refused };
-  const body = serialize({ code: codeIdentity(), gateway: resolve(gatewayFile), inputs, result: { ...result, config: stripped.config }, secrets: stripped.secrets } satisfies CacheBody);
-  const bytes = Buffer.concat([MAGIC, createHash('sha256').update(body).digest(), body]);
   const temporary = `${location.file}.${process.pid}.tmp`;
   try {
+    const stripped = withoutSecrets(config, inputs);
+    if ('refused' in stripped) return { written: false, reason: stripped.refused };
+    const body = serialize({ code: codeIdentity(), gateway: resolve(gatewayFile), inputs, result: { ...result, config: stripped.config }, secrets: stripped.secrets } satisfies CacheBody);
+    const bytes = Buffer.concat([MAGIC, createHash('sha256').update(body).digest(), body]);
     await mkdir(dirname(location.file), { recursive: true, mode: 0o700 });
     await writeFile(temporary, bytes, { mode: 0o600, flag: 'w' });
     // Whole or not at all: a start that reads it while it is written sees the old file or the new one.

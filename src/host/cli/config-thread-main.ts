@@ -24,7 +24,8 @@ try {
   let lookup: CacheLookup | undefined;
   if (cache) {
     const { readConfigCache } = await import('./config-cache.js');
-    lookup = await readConfigCache(file);
+    // Whatever goes wrong with the cache, the start goes on the full path (and writes none).
+    lookup = await readConfigCache(file).catch((err: unknown) => ({ used: false as const, reason: `the cache could not be checked: ${(err as Error).message}` }));
     marks.cached = wall();
   }
   if (lookup?.used) {
