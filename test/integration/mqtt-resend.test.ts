@@ -71,3 +71,37 @@ test('unacknowledged QoS 1 messages go again first on the next connection, same 
   assert.deepEqual(subscriber.messages.slice(3).map((m) => m.topic), ['resend/r1', 'resend/r2', 'resend/r3', 'resend/r4']);
   assert.equal(sink.counters().acked, 4);
 });
+
+test('the broker\'s Receive Maximum: never more QoS 1 messages unacknowledged than it says, the rest in order as PUBACKs come, QoS 0 behind them', needs('mosquitto', !!mosquittoPath()), async (t) => {
+  // mosquitto tells an MQTT 5 client its max_inflight_messages as the CONNACK's Receive Maximum.
+  const broker = await startMosquitto({ maxInflightMessages: 5 });
+  t.after(() => broker.stop());
+  const relay = await relayTo(broker.port);
+  t.after(() => relay.close());
+  const subscriber = await subscribe(broker.url, 'rmax/#', { protocolVersion: 5 });
+  t.after(() => subscriber.close());
+  const sink = new MqttSink({ name: 'up', url: relay.url, clientId: 'rmax-gw', qos: 1, keepaliveMs: 30_000, reconnect: { minMs: 20, maxMs: 200 }, connectTimeoutMs: 5_000, protocol: '5' }, pino({ level: 'silent' }));
+  t.after(() => sink.close(1_000));
+  sink.start();
+  await sink.waitConnected(10_000);
+
+  // No PUBACK gets back: the sink may write 5 and must hold the other 15 (and the QoS 0 one behind them).
+  relay.stall = true;
+  const topics = [...Array.from({ length: 20 }, (_, i) => `rmax/q1-${i}`), 'rmax/q0-last'];
+  const sends = topics.map((topic, i) => sink.publish(topic, String(i), { qos: topic.includes('q0') ? 0 : 1 }));
+  await subscriber.waitFor(5, 10_000);
+  await new Promise((r) => setTimeout(r, 300));
+  const first = publishes(relay.sent[0]!).filter((p) => p.topic.startsWith('rmax/'));
+  assert.deepEqual(first.map((p) => p.topic), topics.slice(0, 5), 'exactly the Receive Maximum written, in order');
+  assert.equal(sink.backlog(), 21);
+
+  // The link comes back: the 5 again (DUP), then the rest, 5 at a time as PUBACKs come, QoS 0 last.
+  relay.stall = false;
+  relay.cut();
+  await Promise.all(sends);
+  const second = publishes(relay.sent[1]!).filter((p) => p.topic.startsWith('rmax/'));
+  assert.deepEqual(second.map((p) => p.topic), topics);
+  assert.deepEqual(second.map((p) => p.dup), topics.map((_, i) => i < 5));
+  await subscriber.waitFor(26, 10_000);
+  assert.deepEqual(subscriber.messages.slice(5).map((m) => m.topic), topics);
+});

@@ -76,8 +76,19 @@ export class MqttSink implements Sink {
   #closing: Promise<void> | undefined;
   #lastError: WgError | undefined;
   #reconnectDelayMs: number;
-  /** Waiting for a connection, in publish order. */
+  /**
+   * Waiting to be written, in publish order: for a connection, for a free slot of the broker's
+   * Receive Maximum, or behind one that does; first in it after a lost connection, the QoS 1 ones
+   * written and unacknowledged (they keep their packet ids).
+   */
   #queue: Message[] = [];
+  /** QoS 1 messages written on this connection and not acknowledged. */
+  #unacked = 0;
+  /**
+   * The broker's CONNACK Receive Maximum (MQTT 5 §3.2.2.3.3): how many QoS 1 messages may be
+   * unacknowledged at once; 65,535 when it names none, and over 3.1.1.
+   */
+  #receiveMaximum = 65_535;
   /** Written (or being written), not yet settled, in publish order. */
   readonly #inFlight = new Set<Message>();
   /** The QoS 1 ones among them, by packet id. */
@@ -163,7 +174,7 @@ export class MqttSink implements Sink {
     this.#setLink('connecting');
     const client = connect(this.#options.url, { ...clientOptions(this.#options, this.#version, this.#reconnectDelayMs), messageIdProvider: this.#packetIds });
     this.#client = client;
-    client.on('connect', (connack) => this.#onConnect(client, connack.sessionPresent, connack.properties?.maximumPacketSize));
+    client.on('connect', (connack) => this.#onConnect(client, connack.sessionPresent, connack.properties?.maximumPacketSize, connack.properties?.receiveMaximum));
     // MQTT.js tells 'connect' only once it has sent its unacknowledged messages again; a broker that
     // closes the connection at one of them is seen by its CONNACK and the close (poison-watch.ts).
     client.on('packetreceive', (packet) => {
@@ -217,12 +228,14 @@ export class MqttSink implements Sink {
         resolve,
         reject,
       };
-      if (this.#link === 'connected' && this.#queue.length === 0) {
+      const connected = this.#link === 'connected';
+      if (connected && this.#queue.length === 0 && this.#hasRoom(message)) {
         this.#send(message);
       } else if (this.#queue.length >= this.#options.offlineQueueLimit) {
-        reject(this.#failed(topic, `offline queue full (${this.#options.offlineQueueLimit} messages)`));
+        reject(this.#failed(topic, `${connected ? 'queue' : 'offline queue'} full (${this.#options.offlineQueueLimit} messages)`));
       } else {
-        message.waited = true;
+        // Waiting for a connection makes it a replay; waiting for the broker's Receive Maximum does not.
+        if (!connected) message.waited = true;
         this.#queue.push(message);
       }
     });
@@ -264,11 +277,13 @@ export class MqttSink implements Sink {
       waiter.reject(this.#connectError('the sink is closed'));
     }
     this.#waiters.clear();
-    for (const message of this.#queue.splice(0)) message.reject(this.#failed(message.topic, 'the sink closed before the message was sent'));
+    // What waits for a connection is refused now; while connected, what waits for the broker's
+    // Receive Maximum goes out as PUBACKs free it, and is waited for with the rest.
+    if (this.#link !== 'connected') this.#refuseQueued();
     const client = this.#client;
     if (client) {
       // Acknowledgements can only come over a live connection: wait for them only while there is one.
-      while (this.#inFlight.size > 0 && this.#link === 'connected' && performance.now() < deadline) {
+      while ((this.#inFlight.size > 0 || this.#queue.length > 0) && this.#link === 'connected' && performance.now() < deadline) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, deadline - performance.now());
           this.#wake = () => {
@@ -291,6 +306,7 @@ export class MqttSink implements Sink {
         });
       });
     }
+    this.#refuseQueued();
     for (const message of this.#inFlight) {
       this.#forgetPacketId(message);
       message.reject(this.#failed(message.topic, 'the sink closed before the broker acknowledged the message'));
@@ -301,6 +317,13 @@ export class MqttSink implements Sink {
     this.#setLink('offline');
     this.#checkRoom();
     this.#log.info({ event: 'uplink.closed', ...this.counters() }, 'mqtt uplink closed');
+  }
+
+  #refuseQueued(): void {
+    for (const message of this.#queue.splice(0)) {
+      this.#forgetPacketId(message);
+      message.reject(this.#failed(message.topic, 'the sink closed before the message was sent'));
+    }
   }
 
   /**
@@ -342,7 +365,6 @@ export class MqttSink implements Sink {
     const bytes = publishBytes(fields);
     const limit = this.#maxPacketBytes ?? MAX_PACKET_BYTES;
     if (bytes > limit) {
-      this.#inFlight.delete(message);
       this.#forgetPacketId(message);
       this.#counts.failed++;
       const whose = this.#maxPacketBytes === undefined ? 'MQTT allows' : 'the broker accepts (CONNACK Maximum Packet Size)';
@@ -359,6 +381,7 @@ export class MqttSink implements Sink {
       message.packetId = fields.packetId = id;
       this.#byPacketId.set(id, message);
     }
+    if (message.qos === 1) this.#unacked++;
     this.#inFlight.add(message);
     this.#slab.append(fields);
     if (message.qos === 0) this.#slabQos0.push(message);
@@ -366,6 +389,18 @@ export class MqttSink implements Sink {
       this.#flushArmed = true;
       process.nextTick(() => this.#flush());
     }
+  }
+
+  /** Whether the broker's Receive Maximum lets `message` be written now. */
+  #hasRoom(message: Message): boolean {
+    return message.qos === 0 || this.#unacked < this.#receiveMaximum;
+  }
+
+  /** Writes what waits, in order, as far as the Receive Maximum lets it (#onConnect, and each PUBACK). */
+  #sendQueued(): void {
+    let sent = 0;
+    while (sent < this.#queue.length && this.#link === 'connected' && this.#hasRoom(this.#queue[sent]!)) this.#send(this.#queue[sent++]!);
+    if (sent > 0) this.#queue.splice(0, sent);
   }
 
   /** Hands the slab's packets to the socket: one write per batch, not per message. */
@@ -408,6 +443,8 @@ export class MqttSink implements Sink {
     if (!message) return;
     this.#forgetPacketId(message);
     if (!this.#inFlight.delete(message)) return;
+    this.#unacked--;
+    if (this.#queue.length > 0) this.#sendQueued();
     this.#wake?.();
     this.#checkRoom();
     // 0x10 "No matching subscribers" is a success (MQTT 5 §3.4.2.1), as MQTT.js takes it.
@@ -434,7 +471,9 @@ export class MqttSink implements Sink {
    */
   #refusePoison(message: Message): void {
     const detail = `the broker closed the connection ${POISON_STREAK} times in a row, each within ${POISON_SOON_MS / 1000} s of accepting it, while this message waited for its acknowledgement, and acknowledged nothing: it refuses the message (over its size limit, or a topic it does not allow)`;
-    this.#inFlight.delete(message);
+    // Back in the queue since the close (#onClose), first, to be written again: not any more.
+    const at = this.#queue.indexOf(message);
+    if (at >= 0) this.#queue.splice(at, 1);
     this.#counts.failed++;
     this.#forgetPacketId(message);
     const error = this.#refused(message.topic, detail);
@@ -487,13 +526,15 @@ export class MqttSink implements Sink {
     for (let n = stream?.writableCorked ?? 0; n > 0; n--) stream!.uncork!();
   }
 
-  #onConnect(client: MqttClient, sessionPresent: boolean, maxPacketBytes: number | undefined): void {
+  #onConnect(client: MqttClient, sessionPresent: boolean, maxPacketBytes: number | undefined, receiveMaximum: number | undefined): void {
     if (this.#closing) return;
     // A reading goes out as soon as it is handed over: Nagle's algorithm would hold each small
     // PUBLISH until the one before is acknowledged (MQTT.js leaves the socket's default on).
     (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     this.#setLink('connected');
     this.#maxPacketBytes = maxPacketBytes;
+    this.#receiveMaximum = receiveMaximum ?? 65_535;
+    this.#unacked = 0;
     // Before the backlog, so that whoever reads the status sees "online" before the data of this connection.
     const status = this.#options.status;
     if (status) {
@@ -513,10 +554,9 @@ export class MqttSink implements Sink {
       waiter.resolve();
     }
     this.#waiters.clear();
-    // Synchronous on purpose: no 'close' can interleave, so the backlog goes out whole and in order:
-    // first what the last connection left unacknowledged, with its packet ids, then the queue.
-    for (const message of [...this.#inFlight]) this.#send(message);
-    for (const message of this.#queue.splice(0)) this.#send(message);
+    // Synchronous on purpose: no 'close' can interleave, so the backlog goes out in order: first what
+    // the last connection left unacknowledged, with its packet ids (#onClose), then the rest.
+    this.#sendQueued();
     this.#flush();
   }
 
@@ -553,14 +593,16 @@ export class MqttSink implements Sink {
     // flight and are written again, as waited-for (a replay), once the next connection is up.
     this.#slab.discard();
     this.#slabQos0 = [];
+    const unacked: Message[] = [];
     for (const message of this.#inFlight) {
       if (message.qos === 1) {
         message.waited = true;
-        continue;
-      }
-      this.#inFlight.delete(message);
-      message.reject(this.#failed(message.topic, 'the connection dropped before the message was written'));
+        unacked.push(message);
+      } else message.reject(this.#failed(message.topic, 'the connection dropped before the message was written'));
     }
+    this.#inFlight.clear();
+    this.#unacked = 0;
+    this.#queue.unshift(...unacked);
     if (poison.refuse) this.#refusePoison(poison.refuse);
     this.#checkRoom();
   }
