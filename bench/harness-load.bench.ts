@@ -33,6 +33,7 @@ import { startMosquitto } from '../test/support/mosquitto.js';
 import { daemonCommand } from '../test/support/gateway-process.js';
 import { emitResult, printMachine } from './machine.js';
 import { registerValue } from './clock-plcs.js';
+import { printBreakdown, readBreakdown } from './memory-breakdown.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SHAPE = process.env.WG_BENCH_SHAPE === 'batch' ? 'batch' : 'sample';
@@ -175,6 +176,7 @@ pipelines: [ ./harness.yaml ]
     const seconds = (performance.now() - started) / 1000;
     const [cpu1, polls1, rss] = [await cpuSeconds(child.pid!), await answered(), await rssMb(child.pid!)];
     const stages = await stageFigures(join(dir, 'gateway.yaml'));
+    const memory = await readBreakdown(child.pid!, join(dir, 'data', 'control.sock')).catch(() => undefined);
     child.kill('SIGTERM');
     await once(child, 'exit');
     await rm(dir, { recursive: true, force: true });
@@ -204,6 +206,7 @@ pipelines: [ ./harness.yaml ]
       emitResult(`stage: outbox hand-over → broker PUBACK, mean (${offered / 1000} k/s${commit})`, stages.deliveryMs, 'ms');
       emitResult(`outbox: share of delivered messages never written to disk (${offered / 1000} k/s${commit})`, stages.unwrittenShare, 'x');
     }
+    if (memory) printBreakdown(`${offered / 1000} k/s${commit}`, memory);
     if (wrong > 0) emitResult(`values that do not decode (${offered / 1000} k/s${commit})`, wrong, 'messages', '0');
   }
 } finally {
