@@ -95,8 +95,10 @@ export class DeferredOutbox implements OutboxStore {
     }
     const first = this.#store.assign(messages.length);
     const stored = messages.map((m, i): StoredMessage => ({
-      // A copy: the payload may be a view of a ring the pipeline reuses once this returns.
-      seq: first + i, uplink: m.uplink, topic: m.topic, payload: m.payload.slice(), qos: m.qos, retain: m.retain, createdAtMs: m.createdAtMs,
+      // A copy: the payload may be a view of a ring the pipeline reuses once this returns. Buffer.from
+      // copies a small payload into Node's shared 8 KiB pool, where slice() made an ArrayBuffer each:
+      // fine for a message held milliseconds, until its PUBACK.
+      seq: first + i, uplink: m.uplink, topic: m.topic, payload: Buffer.from(m.payload), qos: m.qos, retain: m.retain, createdAtMs: m.createdAtMs,
     }));
     for (const m of stored) this.#tail.set(m.seq, m);
     this.#due.push({ upTo: first + messages.length - 1, atMs: this.#clock.monotonicMs() + this.#o.delayMs });

@@ -360,7 +360,7 @@ export class MqttSink implements Sink {
       dup: message.packetId !== undefined,
       packetId: message.packetId ?? 0,
       v5: this.#version === 5,
-      ...(properties && { properties }),
+      properties,
     };
     const bytes = publishBytes(fields);
     const limit = this.#maxPacketBytes ?? MAX_PACKET_BYTES;
@@ -516,7 +516,8 @@ export class MqttSink implements Sink {
       }
     }
     if (messageExpiryInterval === undefined && userProperties === undefined) return { payload };
-    return { payload, properties: { ...(messageExpiryInterval !== undefined && { messageExpiryInterval }), ...(userProperties && { userProperties }) } };
+    if (messageExpiryInterval === undefined) return { payload, properties: { userProperties } };
+    return { payload, properties: userProperties ? { messageExpiryInterval, userProperties } : { messageExpiryInterval } };
   }
 
   flushWrites(): void {
