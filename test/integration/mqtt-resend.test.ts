@@ -6,12 +6,12 @@
  * what the broker sends while `stall` is set; every byte the sink sent is parsed with mqtt-packet
  * (another implementation).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import mqttPacket from 'mqtt-packet';
 import { pino } from 'pino';
 import { MqttSink } from '../../src/host/sinks/mqtt.js';
-import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
+import { mosquittoPath, startMosquitto, type MosquittoOptions } from '../support/mosquitto.js';
 import { relayTo } from '../support/tcp-relay.js';
 import { subscribe } from '../support/mqtt-subscriber.js';
 import { needs } from '../support/tools.js';
@@ -27,17 +27,23 @@ function publishes(chunks: readonly Buffer[]): mqttPacket.IPublishPacket[] {
   return out;
 }
 
-test('unacknowledged QoS 1 messages go again first on the next connection, same packet ids, DUP set, marked replays', needs('mosquitto', !!mosquittoPath()), async (t) => {
-  const broker = await startMosquitto();
+/** mosquitto, the relay in front of it, an MQTT 5 subscriber to `root/#` on the broker itself, and a connected MQTT 5 sink through the relay. */
+async function sinkBehindRelay(t: TestContext, options: MosquittoOptions, root: string) {
+  const broker = await startMosquitto(options);
   t.after(() => broker.stop());
   const relay = await relayTo(broker.port);
   t.after(() => relay.close());
-  const subscriber = await subscribe(broker.url, 'resend/#', { protocolVersion: 5 });
+  const subscriber = await subscribe(broker.url, `${root}/#`, { protocolVersion: 5 });
   t.after(() => subscriber.close());
-  const sink = new MqttSink({ name: 'up', url: relay.url, clientId: 'resend-gw', qos: 1, keepaliveMs: 30_000, reconnect: { minMs: 20, maxMs: 200 }, connectTimeoutMs: 5_000, protocol: '5' }, pino({ level: 'silent' }));
+  const sink = new MqttSink({ name: 'up', url: relay.url, clientId: `${root}-gw`, qos: 1, keepaliveMs: 30_000, reconnect: { minMs: 20, maxMs: 200 }, connectTimeoutMs: 5_000, protocol: '5' }, pino({ level: 'silent' }));
   t.after(() => sink.close(1_000));
   sink.start();
   await sink.waitConnected(10_000);
+  return { relay, subscriber, sink };
+}
+
+test('unacknowledged QoS 1 messages go again first on the next connection, same packet ids, DUP set, marked replays', needs('mosquitto', !!mosquittoPath()), async (t) => {
+  const { relay, subscriber, sink } = await sinkBehindRelay(t, {}, 'resend');
 
   relay.stall = true;
   const settled: string[] = [];
@@ -74,16 +80,7 @@ test('unacknowledged QoS 1 messages go again first on the next connection, same 
 
 test('the broker\'s Receive Maximum: never more QoS 1 messages unacknowledged than it says, the rest in order as PUBACKs come, QoS 0 behind them', needs('mosquitto', !!mosquittoPath()), async (t) => {
   // mosquitto tells an MQTT 5 client its max_inflight_messages as the CONNACK's Receive Maximum.
-  const broker = await startMosquitto({ maxInflightMessages: 5 });
-  t.after(() => broker.stop());
-  const relay = await relayTo(broker.port);
-  t.after(() => relay.close());
-  const subscriber = await subscribe(broker.url, 'rmax/#', { protocolVersion: 5 });
-  t.after(() => subscriber.close());
-  const sink = new MqttSink({ name: 'up', url: relay.url, clientId: 'rmax-gw', qos: 1, keepaliveMs: 30_000, reconnect: { minMs: 20, maxMs: 200 }, connectTimeoutMs: 5_000, protocol: '5' }, pino({ level: 'silent' }));
-  t.after(() => sink.close(1_000));
-  sink.start();
-  await sink.waitConnected(10_000);
+  const { relay, subscriber, sink } = await sinkBehindRelay(t, { maxInflightMessages: 5 }, 'rmax');
 
   // No PUBACK gets back: the sink may write 5 and must hold the other 15 (and the QoS 0 one behind them).
   relay.stall = true;
