@@ -177,96 +177,101 @@ try {
     for (const [phase, ms] of Object.entries(phases[kind]!)) emitResult(`start, ${kind}: phase "${phase}" ended, ms after the process started (median of ${ms.length})`, median(ms), 'ms');
   }
   emitResult('process start → first MQTT message, warm / cold', median(starts.warm!) / median(starts.cold!), 'x');
-  // `--start-only`: the start figures alone.
-  if (!process.argv.includes('--start-only')) {
-    // 2. Footprint: 2 pipelines × 5 plugins, 1,000 points polled every second; each lever alone against
-    //    the baseline, then as shipped, each in a fresh daemon.
-    const levers: Runtime[] = [
-      BASELINE,
-      { label: '--max-semi-space-size=1', flags: ['--max-semi-space-size=1'], env: {}, ring: '1MiB' },
-      { label: '--max-old-space-size=64', flags: ['--max-old-space-size=64'], env: {}, ring: '1MiB' },
-      { label: '--max-semi-space-size=1 --max-old-space-size=64', flags: ['--max-semi-space-size=1', '--max-old-space-size=64'], env: {}, ring: '1MiB' },
-      { label: '--max-semi-space-size=1 --max-old-space-size=32', flags: ['--max-semi-space-size=1', '--max-old-space-size=32'], env: {}, ring: '1MiB' },
-      { label: 'MALLOC_MMAP_THRESHOLD_=32768', flags: [], env: { MALLOC_MMAP_THRESHOLD_: '32768' }, ring: '1MiB' },
-      { label: 'rings 256 KiB', flags: [], env: {}, ring: '256KiB' },
-      SHIPPED,
-    ];
-    let baseline: Breakdown | undefined;
-    for (const runtime of levers) {
+  // `--start-only`: the start figures alone (the finally's cleanup, then out).
+  if (process.argv.includes('--start-only')) {
+    await subscriber.endAsync(true);
+    await broker.dispose();
+    fleet.kill('SIGTERM');
+    process.exit(0);
+  }
+
+  // 2. Footprint: 2 pipelines × 5 plugins, 1,000 points polled every second; each lever alone against
+  //    the baseline, then as shipped, each in a fresh daemon.
+  const levers: Runtime[] = [
+    BASELINE,
+    { label: '--max-semi-space-size=1', flags: ['--max-semi-space-size=1'], env: {}, ring: '1MiB' },
+    { label: '--max-old-space-size=64', flags: ['--max-old-space-size=64'], env: {}, ring: '1MiB' },
+    { label: '--max-semi-space-size=1 --max-old-space-size=64', flags: ['--max-semi-space-size=1', '--max-old-space-size=64'], env: {}, ring: '1MiB' },
+    { label: '--max-semi-space-size=1 --max-old-space-size=32', flags: ['--max-semi-space-size=1', '--max-old-space-size=32'], env: {}, ring: '1MiB' },
+    { label: 'MALLOC_MMAP_THRESHOLD_=32768', flags: [], env: { MALLOC_MMAP_THRESHOLD_: '32768' }, ring: '1MiB' },
+    { label: 'rings 256 KiB', flags: [], env: {}, ring: '256KiB' },
+    SHIPPED,
+  ];
+  let baseline: Breakdown | undefined;
+  for (const runtime of levers) {
+    const dir = await gatewayDir(broker.url, {
+      line1: pipelineYaml('line1', [{ name: 'plcA', port: ports[0]!, points: 500, intervalMs: 1000 }], ETL, runtime.ring),
+      line2: pipelineYaml('line2', [{ name: 'plcB', port: ports[1]!, points: 500, intervalMs: 1000 }], ETL, runtime.ring),
+    });
+    let messages = 0;
+    onMessage = () => { messages++; };
+    const child = runGateway(dir, runtime);
+    await new Promise((r) => setTimeout(r, 10_000));
+    const b = await readBreakdown(child.pid!, join(dir, 'data', 'control.sock'));
+    await stop(child);
+    await rm(dir, { recursive: true });
+    const MB = 1024 * 1024;
+    baseline ??= b;
+    const what = `${runtime.label}: 2 pipelines, 10 plugins, 1000 points, 1 s polls (${messages} bucket messages in 10 s)`;
+    if (runtime === BASELINE || runtime === SHIPPED) printBreakdown(runtime.label, b);
+    const shipped = runtime === SHIPPED;
+    emitResult(`RSS, ${what}`, b.rss / MB, 'MB', shipped ? '<= 72 MB' : undefined);
+    emitResult(`RssAnon (private), ${runtime.label}`, b.rssAnon / MB, 'MB', shipped ? '<= 32 MB' : undefined);
+    if (runtime !== BASELINE) {
+      emitResult(`RSS saved against the baseline, ${runtime.label}`, (baseline.rss - b.rss) / MB, 'MB');
+      emitResult(`RssAnon saved against the baseline, ${runtime.label}`, (baseline.rssAnon - b.rssAnon) / MB, 'MB');
+    }
+    if (shipped) emitResult('peak RSS (VmHWM), as shipped', b.peak / MB, 'MB');
+  }
+
+  // Levers in code: what each costs a process that loads it (a fresh process each, as shipped).
+  for (const cost of await measureModuleCosts(SHIPPED.flags, SHIPPED.env)) emitResult(cost.name, cost.mb, 'MB');
+
+  // 3. Throughput and latency, one MQTT message per point (QoS 0), 2 pipelines: first at a light load
+  //    (1 device × 500 points every 100 ms = 5,000 points/s), where latency is the pipeline's own;
+  //    then 4 devices × 500 points every 40 ms = 50,000 points/s offered. With Node's defaults and as
+  //    shipped, alternating, so the flags' cost in throughput is read within one run.
+  const loads = [
+    { label: '5 k/s offered', devices: [[0], []], intervalMs: 100 },
+    { label: '50 k/s offered', devices: [[0, 1], [2, 3]], intervalMs: 40 },
+  ];
+  for (const load of loads) {
+    const delivered: number[] = [];
+    for (const runtime of [BASELINE, SHIPPED]) {
+      const [a, b] = load.devices.map((ids) => ids.map((i) => ({ name: `plc${i}`, port: ports[i]!, points: 500, intervalMs: load.intervalMs })));
       const dir = await gatewayDir(broker.url, {
-        line1: pipelineYaml('line1', [{ name: 'plcA', port: ports[0]!, points: 500, intervalMs: 1000 }], ETL, runtime.ring),
-        line2: pipelineYaml('line2', [{ name: 'plcB', port: ports[1]!, points: 500, intervalMs: 1000 }], ETL, runtime.ring),
+        a: pipelineYaml('a', a!, SCALE, runtime.ring),
+        ...(b!.length > 0 ? { b: pipelineYaml('b', b!, SCALE, runtime.ring) } : {}),
       });
-      let messages = 0;
-      onMessage = () => { messages++; };
+      const latencies: number[] = [];
+      let measuring = false;
+      onMessage = (payload) => {
+        if (!measuring) return;
+        const ts = Number(/"ts":(\d+)/.exec(payload.toString())?.[1]);
+        latencies.push(Date.now() - ts);
+      };
       const child = runGateway(dir, runtime);
+      await new Promise((r) => setTimeout(r, 3000));
+      measuring = true;
+      const t0 = performance.now();
       await new Promise((r) => setTimeout(r, 10_000));
-      const b = await readBreakdown(child.pid!, join(dir, 'data', 'control.sock'));
+      measuring = false;
+      const seconds = (performance.now() - t0) / 1000;
+      const { rss } = await rssMb(child.pid!);
       await stop(child);
       await rm(dir, { recursive: true });
-      const MB = 1024 * 1024;
-      baseline ??= b;
-      const what = `${runtime.label}: 2 pipelines, 10 plugins, 1000 points, 1 s polls (${messages} bucket messages in 10 s)`;
-      if (runtime === BASELINE || runtime === SHIPPED) printBreakdown(runtime.label, b);
+      latencies.sort((x, y) => x - y);
+      const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+      const heavy = load.intervalMs === 40;
       const shipped = runtime === SHIPPED;
-      emitResult(`RSS, ${what}`, b.rss / MB, 'MB', shipped ? '<= 72 MB' : undefined);
-      emitResult(`RssAnon (private), ${runtime.label}`, b.rssAnon / MB, 'MB', shipped ? '<= 32 MB' : undefined);
-      if (runtime !== BASELINE) {
-        emitResult(`RSS saved against the baseline, ${runtime.label}`, (baseline.rss - b.rss) / MB, 'MB');
-        emitResult(`RssAnon saved against the baseline, ${runtime.label}`, (baseline.rssAnon - b.rssAnon) / MB, 'MB');
-      }
-      if (shipped) emitResult('peak RSS (VmHWM), as shipped', b.peak / MB, 'MB');
+      const tag = shipped ? load.label : `${load.label}, ${runtime.label}`;
+      delivered.push(latencies.length / seconds);
+      emitResult(`Modbus TCP → MQTT, points/s delivered (${tag}, 1 message per point, QoS 0)`, latencies.length / seconds, 'points/s', heavy && shipped ? '>= 50000 points/s' : undefined);
+      emitResult(`poll → subscriber latency p50 (${tag})`, at(0.5), 'ms');
+      emitResult(`poll → subscriber latency p99 (${tag})`, at(0.99), 'ms', shipped ? '<= 5 ms' : undefined);
+      emitResult(`gateway RSS (${tag})`, rss, 'MB');
     }
-
-    // Levers in code: what each costs a process that loads it (a fresh process each, as shipped).
-    for (const cost of await measureModuleCosts(SHIPPED.flags, SHIPPED.env)) emitResult(cost.name, cost.mb, 'MB');
-
-    // 3. Throughput and latency, one MQTT message per point (QoS 0), 2 pipelines: first at a light load
-    //    (1 device × 500 points every 100 ms = 5,000 points/s), where latency is the pipeline's own;
-    //    then 4 devices × 500 points every 40 ms = 50,000 points/s offered. With Node's defaults and as
-    //    shipped, alternating, so the flags' cost in throughput is read within one run.
-    const loads = [
-      { label: '5 k/s offered', devices: [[0], []], intervalMs: 100 },
-      { label: '50 k/s offered', devices: [[0, 1], [2, 3]], intervalMs: 40 },
-    ];
-    for (const load of loads) {
-      const delivered: number[] = [];
-      for (const runtime of [BASELINE, SHIPPED]) {
-        const [a, b] = load.devices.map((ids) => ids.map((i) => ({ name: `plc${i}`, port: ports[i]!, points: 500, intervalMs: load.intervalMs })));
-        const dir = await gatewayDir(broker.url, {
-          a: pipelineYaml('a', a!, SCALE, runtime.ring),
-          ...(b!.length > 0 ? { b: pipelineYaml('b', b!, SCALE, runtime.ring) } : {}),
-        });
-        const latencies: number[] = [];
-        let measuring = false;
-        onMessage = (payload) => {
-          if (!measuring) return;
-          const ts = Number(/"ts":(\d+)/.exec(payload.toString())?.[1]);
-          latencies.push(Date.now() - ts);
-        };
-        const child = runGateway(dir, runtime);
-        await new Promise((r) => setTimeout(r, 3000));
-        measuring = true;
-        const t0 = performance.now();
-        await new Promise((r) => setTimeout(r, 10_000));
-        measuring = false;
-        const seconds = (performance.now() - t0) / 1000;
-        const { rss } = await rssMb(child.pid!);
-        await stop(child);
-        await rm(dir, { recursive: true });
-        latencies.sort((x, y) => x - y);
-        const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-        const heavy = load.intervalMs === 40;
-        const shipped = runtime === SHIPPED;
-        const tag = shipped ? load.label : `${load.label}, ${runtime.label}`;
-        delivered.push(latencies.length / seconds);
-        emitResult(`Modbus TCP → MQTT, points/s delivered (${tag}, 1 message per point, QoS 0)`, latencies.length / seconds, 'points/s', heavy && shipped ? '>= 50000 points/s' : undefined);
-        emitResult(`poll → subscriber latency p50 (${tag})`, at(0.5), 'ms');
-        emitResult(`poll → subscriber latency p99 (${tag})`, at(0.99), 'ms', shipped ? '<= 5 ms' : undefined);
-        emitResult(`gateway RSS (${tag})`, rss, 'MB');
-      }
-      emitResult(`points/s delivered as shipped / with Node's defaults (${load.label})`, delivered[1]! / delivered[0]!, 'x', '>= 0.95 x');
-    }
+    emitResult(`points/s delivered as shipped / with Node's defaults (${load.label})`, delivered[1]! / delivered[0]!, 'x', '>= 0.95 x');
   }
 } finally {
   await subscriber.endAsync(true);

@@ -125,19 +125,23 @@ let identity: string | undefined;
 
 /**
  * This build of wasmgate on this Node: its version, Node's version and architecture, and the size and
- * time of every module file of dist/src and of the installed dependencies' lock, so that a rebuild or
- * an upgrade is a miss even when the version number stayed.
+ * time of every module file of the running host (dist/src, or the bundle's directory) and of the
+ * installed dependencies' lock, so that a rebuild or an upgrade is a miss even when the version
+ * number stayed.
  */
 export function codeIdentity(): string {
   if (identity !== undefined) return identity;
-  const root = fileURLToPath(new URL('../../', import.meta.url));
+  // tsc's output runs this from dist/src/host/cli/ (the code is dist/src); a bundle runs it from a
+  // chunk in its own directory (the code is that directory). Both are two levels below the package.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = /[\\/]host[\\/]cli$/.test(here) ? resolve(here, '..', '..') : here;
   const parts: string[] = [packageVersion(), process.version, process.arch];
   const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => /\.(c?js|json)$/.test(f)).sort();
   for (const f of files) {
     const s = statSync(join(root, f));
     parts.push(`${f}:${s.size}:${s.mtimeMs}`);
   }
-  const lock = join(root, '..', '..', 'node_modules', '.package-lock.json');
+  const lock = resolve(root, '..', '..', 'node_modules', '.package-lock.json');
   try {
     const s = statSync(lock);
     parts.push(`${relative(root, lock)}:${s.size}:${s.mtimeMs}`);
