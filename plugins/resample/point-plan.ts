@@ -1,66 +1,56 @@
 // What resample does for each point, read once from the settings document in wg_configure: bucket
-// length, grace, and the aggregates to emit.
-import { Settings, Json, fail, J_NUMBER, J_STRING, J_ARRAY, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_FIRST, AGG_LAST, AGG_COUNT, AGG_SUM } from "../sdk";
+// length, grace, and the aggregates to emit. Read in place (PointSettings), not into a JSON tree: the
+// stub runtime never frees, and a tree of a 500-point document kept about 4 MiB of linear memory for
+// ever; in place, configure allocates only the table (bucket-table.ts) and 8 bytes a point.
+import { PointSettings } from "../sdk/point-settings";
 import { createTable, plan } from "./bucket-table";
+
+// The step's keys, in the order of the K_ indexes.
+const KEYS = "bucket grace aggregates timestamp";
+const K_BUCKET = 0;
+const K_GRACE = 1;
+const K_AGGREGATES = 2;
+const K_TIMESTAMP = 3;
+/** In the order of the ABI aggregate codes (docs/plugin-abi.md, sample `aggregate` byte): index + 1 is the code. */
+const AGGREGATES = "mean min max first last count sum";
+// What a reader returns for a key that is absent: no valid value is negative.
+const ABSENT = -2;
 
 /**
  * Creates the bucket table and plans every point from `with:`. The host has checked `with:` against
  * plugin.yaml and filled in its defaults before this runs (ranges, whole milliseconds, aggregate names,
- * no repeats), so only what a schema cannot say is checked here: that each name under `points` is a
- * point, and that the step's settings are all there (a document the host did not make may lack them).
+ * no repeats); the readers check the values again, and that each name under `points` is a point, and
+ * that the step's settings are all there (a document the host did not make may lack them).
  * Logs the problem and returns false.
  */
-export function readPlan(settings: Settings): bool {
-  const step = settings.step;
-  if (!given(step, "bucket", J_NUMBER) || !given(step, "grace", J_NUMBER) || !given(step, "aggregates", J_ARRAY) || !given(step, "timestamp", J_STRING)) return false;
-  const n = settings.pointCount;
-  createTable(n, step.string("timestamp", "") == "end");
-  for (let p = 0; p < n; p++) planPoint(p, step, step);
-  const points = step.child("points");
-  for (let i = 0; i < points.length; i++) {
-    const name = points.key(i);
-    const id = settings.pointId(name);
-    if (id < 0) {
-      fail("with.points." + name + ": no point of that name");
-      return false;
-    }
-    planPoint(id, points.at(i), step);
+export function readPlan(size: i32): bool {
+  const own = new PointSettings(size, KEYS);
+  if (!own.read()) return false;
+  // Before any point is selected the readers answer for `with:` itself.
+  const stamp = own.choice(K_TIMESTAMP, "start end", ABSENT);
+  const bucket = own.number(K_BUCKET, ABSENT, true, ": must be above 0");
+  const grace = own.number(K_GRACE, ABSENT, false, ": must be 0 or more");
+  const aggregates = own.choices(K_AGGREGATES, AGGREGATES, ABSENT);
+  if (stamp == -1 || aggregates == -1 || isNaN(bucket + grace)) return false;
+  if (bucket == ABSENT) return missing(own, K_BUCKET);
+  if (grace == ABSENT) return missing(own, K_GRACE);
+  if (aggregates == ABSENT) return missing(own, K_AGGREGATES);
+  if (stamp == ABSENT) return missing(own, K_TIMESTAMP);
+  const n = own.count;
+  createTable(n, stamp == 1);
+  for (let p = 0; p < n; p++) {
+    own.select(p);
+    const bucket = own.number(K_BUCKET, ABSENT, true, ": must be above 0");
+    const grace = own.number(K_GRACE, ABSENT, false, ": must be 0 or more");
+    const aggregates = own.choices(K_AGGREGATES, AGGREGATES, ABSENT);
+    // NaN and -1: the reader logged why.
+    if (isNaN(bucket + grace) || aggregates == -1) return false;
+    plan(p, bucket, grace, <u32>aggregates);
   }
   return true;
 }
 
-/** Whether `with.<key>` is there as a `kind`; logs the problem when not. */
-function given(step: Json, key: string, kind: u8): bool {
-  const v = step.get(key);
-  if (v !== null && v.kind == kind) return true;
-  fail("with." + key + ": missing (the host fills in plugin.yaml's default)");
+function missing(own: PointSettings, k: i32): bool {
+  own.refuse(k, ": missing (the host fills in plugin.yaml's default)", -1);
   return false;
-}
-
-/** Plans point `p` from its own settings `own`, where it has them, else from the step's. */
-function planPoint(p: i32, own: Json, step: Json): void {
-  plan(
-    p,
-    own.number("bucket", step.number("bucket", 0)),
-    own.number("grace", step.number("grace", 0)),
-    aggregateCodes(own.has("aggregates") ? own.child("aggregates") : step.child("aggregates")),
-  );
-}
-
-/** The aggregate codes of `list` packed four bits each, the first to emit in the low bits. */
-function aggregateCodes(list: Json): u32 {
-  let packed: u32 = 0;
-  for (let i = list.length - 1; i >= 0; i--) packed = (packed << 4) | aggregateCode(list.at(i).str);
-  return packed;
-}
-
-/** ABI aggregate code (docs/plugin-abi.md, sample `aggregate` byte) of a name the schema let through. */
-function aggregateCode(name: string): u32 {
-  if (name == "mean") return AGG_MEAN;
-  if (name == "min") return AGG_MIN;
-  if (name == "max") return AGG_MAX;
-  if (name == "first") return AGG_FIRST;
-  if (name == "last") return AGG_LAST;
-  if (name == "count") return AGG_COUNT;
-  return AGG_SUM;
 }

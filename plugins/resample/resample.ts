@@ -2,7 +2,7 @@
 // The rules (what enters a bucket, when it closes, late data, output order) are in plugin.yaml and
 // bucket-table.ts; this file sorts each input sample into "aggregate" or "pass through".
 import {
-  readSettings, input, sampleCount, sampleAt, heapAt, heapBytes, ts, value, point, quality,
+  input, sampleCount, sampleAt, heapAt, heapBytes, ts, value, point, quality,
   OK, BAD_SETTINGS, SUSPECT,
 } from "../sdk";
 import { begin, copy, finish } from "./batch-out";
@@ -13,9 +13,7 @@ import { snapshotTable, restoreTable } from "./table-state";
 export { wasmgate_abi_v1, wg_input, wg_output } from "../sdk";
 
 export function wg_configure(size: i32): i32 {
-  const settings = readSettings(size);
-  if (settings === null) return BAD_SETTINGS;
-  if (!readPlan(settings)) return BAD_SETTINGS;
+  if (!readPlan(size)) return BAD_SETTINGS;
   openTable();
   return OK;
 }

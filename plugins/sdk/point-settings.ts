@@ -82,6 +82,8 @@ export class PointSettings {
       }
       store<u32>(this.overrides + (<usize>p << 2), <u32>entry);
     }
+    // No point selected yet: the readers answer for `with:` itself (a step-wide setting).
+    memory.fill(own, 0, MAX_KEYS * 4);
     return true;
   }
 
@@ -98,11 +100,44 @@ export class PointSettings {
     return -1;
   }
 
-  /** Makes point `p` the one the readers below answer for. */
+  /** Whether the selected point has an entry of its own in `with.points`. */
+  get overridden(): bool {
+    return this.point < this.count && load<u32>(this.overrides + (<usize>this.point << 2)) != 0;
+  }
+
+  /** Makes point `p` the one the readers below answer for (before any, they answer for `with:`). */
   select(p: i32): void {
     this.point = p;
     const entry = <usize>load<u32>(this.overrides + (<usize>p << 2));
     this.json.members(entry, this.keys, own); // all absent when entry is 0
+  }
+
+  /** The document, to read a value at a position `at` gives (JsonCursor: `number`, `textLength`...). */
+  get cursor(): JsonCursor {
+    return this.json;
+  }
+
+  /**
+   * Position of key `k`'s value for the selected point (its own entry's, else `with:`'s; 0: absent),
+   * for values the readers below do not read (a negative number, a text): read it with `cursor`.
+   */
+  at(k: i32): usize {
+    return this.value(k);
+  }
+
+  /**
+   * Logs "with.points.<name>.<key k><what>" for the selected point, whether or not its entry has the
+   * key (a key missing from its entry); returns false.
+   */
+  refuseOwn(k: i32, what: string): bool {
+    lineStart();
+    const name = <usize>load<u32>(this.names + (<usize>this.point << 2));
+    lineUtf8(utf8("with.points."));
+    lineBytes(name + 1, this.json.textLength(name));
+    lineUtf8(utf8("."));
+    lineWord(this.keys, k);
+    lineText(what);
+    return this.send();
   }
 
   /** Position of key `k`'s value for the selected point: its own entry's, else `with:`'s; 0: absent. */
@@ -164,6 +199,37 @@ export class PointSettings {
     const x = this.json.number(at);
     if (x >= <f64>lo && x <= <f64>hi && Math.floor(x) == x) return <i32>x;
     this.refuse(k, rule, -1);
+    return -1;
+  }
+
+  /**
+   * Key `k` as a list of distinct entries of the space-separated `words` (at most 15 words), packed
+   * four bits each as index + 1, the first entry in the low bits, so at most 7 entries; 0 for `[]`;
+   * `fallback` when absent; -1 after logging "<path>: must be a list of distinct words of <words>,
+   * at most 7" otherwise.
+   */
+  choices(k: i32, words: string, fallback: i32): i32 {
+    const at = this.value(k);
+    if (at == 0) return fallback;
+    const json = this.json;
+    let packed: u32 = 0;
+    let seen: u32 = 0;
+    let n = 0;
+    let ok = load<u8>(at) == 0x5b;
+    for (let e = json.first(at); ok && e != 0; e = json.next(e)) {
+      const index = json.oneOf(e, words);
+      ok = index >= 0 && (seen & (1 << index)) == 0 && n < 7;
+      seen |= 1 << index;
+      packed |= <u32>(index + 1) << (<u32>n << 2);
+      n++;
+    }
+    if (ok) return <i32>packed;
+    lineStart();
+    this.putPath(k);
+    lineUtf8(utf8(": must be a list of distinct words of "));
+    lineText(words);
+    lineUtf8(utf8(", at most 7"));
+    this.send();
     return -1;
   }
 

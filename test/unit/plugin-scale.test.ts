@@ -81,3 +81,12 @@ test('a settings document without the defaults the host fills in is refused, nam
   assert.throws(() => scale({ points: { 'boiler.temp': { factor: 2, unit: 'x' } } }, true), (err: unknown) =>
     isWgError(err, 'WG_ERR_PLUGIN_CONFIGURE') && /with\.points\.boiler\.temp\.offset: missing/.test(err.message));
 });
+
+test('a unit label comes back as written, whatever JSON.stringify escaped in it', () => {
+  // The settings document is JSON.stringify's: it escapes `"`, `\`, control characters and lone
+  // surrogates (as \uXXXX); the plugin must hand back the label's own characters. A lone surrogate has
+  // no UTF-8: it comes back as U+FFFD, as TextDecoder reads one.
+  const label = 'a"b\\c\n\t\u0001 °C 😀 µ/s';
+  const { instance } = scale({ points: { 'boiler.temp': { unit: label }, 'line.pressure': { unit: 'x\ud800y' }, serial: { unit: '' } } });
+  assert.deepEqual(instance.units(points.length), [label, 'x\ufffdy', '']);
+});
