@@ -37,6 +37,9 @@ const result = await build({
   // files; an ES module has no require, so each output file gets one of its own.
   banner: { js: "import { createRequire as __wgCreateRequire } from 'node:module'; const require = __wgCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
+  // The maps name src/*.ts and node_modules' files by path; their text is in the checkout, and in a
+  // map it would only make each one bigger to read for --enable-source-maps.
+  sourcesContent: false,
   metafile: true,
   logLevel: 'warning',
 });
