@@ -6,14 +6,16 @@
  * - the files loaded by a path relative to a module are copied beside the chunks, as they are;
  * - the daemon's run path (what daemon-config-modules.test.ts checks in dist/src) imports no chunk
  *   that holds yaml or ajv, read from esbuild's metafile; and the check sees them in the config thread;
- * - the source maps name the TypeScript files, not tsc's output.
+ * - the source maps name the TypeScript files, not tsc's output;
+ * - a class keeps its name: esbuild emits one that names itself in its body as `var X = class _X`,
+ *   whose name is `_X`, and pino logs an error's `constructor.name` as its `type`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { REPO_ROOT } from '../support/plugins.js';
-import { BUNDLE_COPIED, BUNDLE_DIR, BUNDLE_ENTRIES } from '../../src/host/host-bundle/entries.js';
+import { BUNDLE_COPIED, BUNDLE_DIR, BUNDLE_ENTRIES, BUNDLE_META } from '../../src/host/host-bundle/entries.js';
 
 const bundle = join(REPO_ROOT, BUNDLE_DIR);
 
@@ -59,7 +61,7 @@ interface Metafile {
 
 /** The inputs of every chunk that loading the chunks holding `modules` (dist/src/host/…) loads with them. */
 function inputsLoadedWith(modules: string[]): string[] {
-  const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as Metafile;
+  const meta = JSON.parse(readFileSync(join(REPO_ROOT, BUNDLE_META), 'utf8')) as Metafile;
   const todo = modules.map((m) => {
     const input = `dist/src/host/${m}`;
     const output = Object.keys(meta.outputs).find((o) => Object.hasOwn(meta.outputs[o]!.inputs, input));
@@ -92,4 +94,18 @@ test("the bundle's source maps name the TypeScript sources", () => {
   const map = JSON.parse(readFileSync(join(bundle, 'main.js.map'), 'utf8')) as { sources: string[] };
   assert.ok(map.sources.includes('../../src/host/cli/main.ts'), map.sources.filter((s) => !s.includes('node_modules')).join(', '));
   assert.ok(!map.sources.some((s) => s.startsWith('../src/')), 'no source is tsc\'s output');
+});
+
+test('every class esbuild renames for its own body gets its name back', () => {
+  let renamed = 0;
+  for (const file of readdirSync(bundle).filter((f) => f.endsWith('.js'))) {
+    const text = readFileSync(join(bundle, file), 'utf8');
+    for (const m of text.matchAll(/var (\w+) = class _\1\b[^{]*\{/g)) {
+      renamed++;
+      const body = text.slice(m.index! + m[0].length, m.index! + m[0].length + 200);
+      assert.match(body, new RegExp(`^\\s*static \\{\\s*__name\\(this, "${m[1]}"\\);`), `${file}: class ${m[1]}`);
+    }
+  }
+  // MQTT.js's ErrorWithReasonCode and the gateway's own Gateway class are among them.
+  assert.ok(renamed >= 10, `${renamed} classes`);
 });

@@ -6,14 +6,14 @@
  * The input is tsc's output, not the TypeScript: what is bundled is what the tests run from dist/src,
  * and tsc's source maps are chained, so the bundle's maps name the src/ files.
  *
- * Also written: meta.json, esbuild's account of which input went into which output (the tests read
- * the daemon's static import graph from it).
+ * Also written: dist/bundle-meta.json, esbuild's account of which input went into which output (the
+ * tests read the daemon's static import graph from it).
  */
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { BUNDLE_COPIED, BUNDLE_DIR, BUNDLE_ENTRIES, BUNDLE_EXTERNAL } from './entries.js';
+import { BUNDLE_COPIED, BUNDLE_DIR, BUNDLE_ENTRIES, BUNDLE_EXTERNAL, BUNDLE_META } from './entries.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const outdir = join(root, BUNDLE_DIR);
@@ -33,6 +33,10 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   external: [...BUNDLE_EXTERNAL],
+  // A class that names itself in its body is emitted as `var Gateway = class _Gateway`, whose name is
+  // then `_Gateway`; pino's error serializer logs `err.constructor.name` as the error's `type`, and
+  // MQTT.js's ErrorWithReasonCode is such a class. keepNames sets every name back.
+  keepNames: true,
   // CommonJS packages (pino, MQTT.js, commander, ...) call require() for Node's modules and their own
   // files; an ES module has no require, so each output file gets one of its own.
   banner: { js: "import { createRequire as __wgCreateRequire } from 'node:module'; const require = __wgCreateRequire(import.meta.url);" },
@@ -44,7 +48,7 @@ const result = await build({
   logLevel: 'warning',
 });
 mkdirSync(outdir, { recursive: true });
-writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+writeFileSync(join(root, BUNDLE_META), JSON.stringify(result.metafile));
 for (const file of BUNDLE_COPIED) copyFileSync(join(root, file), join(outdir, basename(file)));
 const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
 console.log(`build-bundle: ${Object.keys(BUNDLE_ENTRIES).length} entries, ${outputs.length} files -> ${outdir}`);

@@ -10,6 +10,8 @@
 
 /** Output folder, relative to the package root. */
 export const BUNDLE_DIR = 'dist/bundle';
+/** esbuild's metafile (which input went into which output), beside the folder: not shipped. */
+export const BUNDLE_META = 'dist/bundle-meta.json';
 
 /** Entry name (the output file is `<name>.js`) -> compiled module, relative to the package root. */
 export const BUNDLE_ENTRIES: Readonly<Record<string, string>> = {
