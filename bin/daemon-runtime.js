@@ -16,8 +16,13 @@ import { createRequire } from 'node:module';
  * - --max-old-space-size=64: V8 grows the old generation in smaller steps the lower this is. 64 MB,
  *   not 32: the memory outbox a full disk falls back to holds up to 16 MiB per uplink on this heap,
  *   and a burst must not end in a V8 out-of-memory abort on a 512 MB box that has the room.
+ * - --single-threaded-gc: V8's collector works on the thread whose heap it is, without helper threads.
+ *   A young generation of 1 MB gains nothing from parallel scavenging, and a helper thread that cannot
+ *   get a core (a gateway pinned to one, a busy box) holds the main thread's pause: scavenges of up to
+ *   47-57 ms against at most 1.6-6.7 ms single-threaded, and the read -> subscriber p99 with them
+ *   (bench/harness-load at 10 k points/s, both in one run, load 5).
  */
-export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64'];
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64', '--single-threaded-gc'];
 
 /** Allocations of 32 KiB and more get their own mapping, returned to the kernel when freed, instead of fragmenting the malloc arenas of each thread. */
 export const DAEMON_ENV = { MALLOC_MMAP_THRESHOLD_: '32768' };

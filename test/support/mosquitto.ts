@@ -39,6 +39,8 @@ export interface MosquittoOptions extends TestBrokerOptions {
    * latency runs (docs/delivery.md, "Broker settings"); the peer harness's broker does not set it.
    */
   readonly unthrottled?: boolean;
+  /** mosquitto.conf(5) max_inflight_messages, which an MQTT 5 client is told as the CONNACK's Receive Maximum. */
+  readonly maxInflightMessages?: number;
 }
 
 export interface MosquittoBroker extends TestBroker {
@@ -122,6 +124,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       // set_tcp_nodelay: mosquitto's default leaves Nagle on, and a PUBACK written behind another waits
       // for the peer's delayed ACK: hand-over → PUBACK was 11 ms at 1 k/s with it, 1.1 ms without.
       ...(options.unthrottled ? ['max_inflight_messages 0', 'max_queued_messages 0', 'set_tcp_nodelay true'] : []),
+      ...(options.maxInflightMessages !== undefined ? [`max_inflight_messages ${options.maxInflightMessages}`] : []),
       'persistence true',
       `persistence_location ${dir}/`,
       // mosquitto drops root privileges to this user; keep ours so it can read its temp dir

@@ -2,8 +2,10 @@
  * A TCP relay in front of a real broker that misbehaves on demand, as a dead 4G link or a middlebox
  * does: `refuse` closes new connections at once; `stall` keeps the connection and drops what the
  * broker sends (no CONNACK, no PUBACK); `cutOnPublish` closes the connection, unforwarded, when the
- * client sends an MQTT PUBLISH after its CONNECT (a packet whose first byte's high nibble is 3; the
- * client writes one packet per write over loopback, which is what the relay relies on).
+ * client sends an MQTT PUBLISH after its CONNECT (a chunk whose first byte's high nibble is 3: over
+ * loopback a write arrives as one chunk, and the sink's writes begin at a packet's start, which is what
+ * the relay relies on). `sent` keeps every byte the client sent, per connection; `cut` closes the
+ * connections there are now.
  */
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
@@ -15,12 +17,15 @@ export interface TcpRelay {
   cutOnPublish: boolean;
   /** Connections closed by `cutOnPublish` so far. */
   readonly cuts: number;
+  /** What the client sent on each connection, in order. */
+  readonly sent: Buffer[][];
+  cut(): void;
   close(): Promise<void>;
 }
 
 export async function relayTo(port: number): Promise<TcpRelay> {
   const sockets = new Set<Socket>();
-  const state = { refuse: false, stall: false, cutOnPublish: false, cuts: 0 };
+  const state = { refuse: false, stall: false, cutOnPublish: false, cuts: 0, sent: [] as Buffer[][] };
   const server = createServer((client) => {
     sockets.add(client);
     if (state.refuse) {
@@ -30,7 +35,10 @@ export async function relayTo(port: number): Promise<TcpRelay> {
     const upstream = connect(port, '127.0.0.1');
     sockets.add(upstream);
     let first = true;
+    const sent: Buffer[] = [];
+    state.sent.push(sent);
     client.on('data', (chunk) => {
+      sent.push(chunk);
       if (!first && state.cutOnPublish && chunk[0]! >> 4 === 3) {
         state.cuts++;
         client.destroy();
@@ -57,6 +65,9 @@ export async function relayTo(port: number): Promise<TcpRelay> {
   assert.ok(address !== null && typeof address === 'object');
   return Object.assign(state, {
     url: `mqtt://127.0.0.1:${address.port}`,
+    cut: () => {
+      for (const s of sockets) s.destroy();
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -132,10 +132,41 @@ test('the timer commits what is undelivered after the delay, and tells the liste
   const front = new DeferredOutbox({ store, delayMs: 20, clock });
   const committed = new Promise<boolean>((resolve) => front.onCommit((c) => resolve(c.wasDurable)));
   front.append([message('a', 1, clock.nowMs)]);
+  clock.nowMs += 20; // the delay passes, by the monotonic clock the outbox reads
   // The commit timer is unref'd (it keeps no process alive): this one keeps the test's loop running.
   const alive = setTimeout(() => undefined, 10_000);
   assert.equal(await committed, true);
   clearTimeout(alive);
   assert.deepEqual(store.pending('a', 10).map((m) => m.seq), [1]);
+  front.close();
+});
+
+test('the timer writes only what waited its whole delay: a message that came later waits for its own, and is not written if delivered by then', async () => {
+  const file = freshFile();
+  const clock = new SteppedClock();
+  const store = new SqliteOutbox({ file, caps, clock });
+  const front = new DeferredOutbox({ store, delayMs: 20, clock });
+  const commits: number[][] = [];
+  front.onCommit(() => commits.push(store.pending('a', 10).map((m) => m.seq)));
+  const alive = setTimeout(() => undefined, 10_000);
+  front.append([message('a', 1, clock.nowMs)]); // due at +20
+  clock.nowMs += 15;
+  front.append([message('a', 2, clock.nowMs), message('a', 3, clock.nowMs)]); // due at +35
+  clock.nowMs += 5; // +20: seq 1 is due, 2 and 3 are not
+  while (commits.length === 0) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(commits, [[1]], 'only the message that waited 20 ms');
+  front.ack('a', [2]); // delivered in time: never written
+  clock.nowMs += 15; // +35: seq 3 is due
+  while (commits.length === 1) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(commits, [[1], [1, 3]]);
+  assert.equal(front.unwritten('a'), 1);
+  // Everything delivered: no timer is left waiting (nothing more is written).
+  front.ack('a', [1, 3]);
+  front.append([message('a', 4, clock.nowMs)]);
+  front.ack('a', [4]);
+  clock.nowMs += 100;
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(commits.length, 2);
+  clearTimeout(alive);
   front.close();
 });

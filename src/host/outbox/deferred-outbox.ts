@@ -1,7 +1,7 @@
 /**
  * Write-behind in front of the durable outbox: a message is numbered and handed to its uplink as it
- * comes, and written to disk only if it is still undelivered `delayMs` later (or when the tail grows
- * to `maxMessages`, or at close). With the broker up, a QoS 1 acknowledgement takes a few
+ * comes, and written to disk only if it is still undelivered `delayMs` after it came (or when the
+ * tail grows to `maxMessages`, or at close, or before a dead letter). With the broker up, a QoS 1 acknowledgement takes a few
  * milliseconds, so nearly every message is delivered before its commit and never written: no SQLite
  * row, no sync, no wear on the SD card for the normal case, and the disk takes only what an outage or
  * a slow link leaves waiting. Committing every turn instead cost one synced transaction per poll, and
@@ -54,6 +54,12 @@ export class DeferredOutbox implements OutboxStore {
   /** Per uplink: messages delivered before their commit, never written (this run). */
   readonly #unwritten = new Map<string, number>();
   readonly #commitListeners = new Set<CommitListener>();
+  /**
+   * Per appended batch, in seq order: its last seq and when it is due for its commit (monotonic ms).
+   * The timer writes only what is due: a message appended a moment before it fires would otherwise be
+   * written (and synced, blocking the main thread for the disk) a few milliseconds before its PUBACK.
+   */
+  #due: Array<{ readonly upTo: number; readonly atMs: number }> = [];
   #timer?: NodeJS.Timeout;
 
   constructor(options: DeferredOutboxOptions) {
@@ -93,10 +99,10 @@ export class DeferredOutbox implements OutboxStore {
       seq: first + i, uplink: m.uplink, topic: m.topic, payload: m.payload.slice(), qos: m.qos, retain: m.retain, createdAtMs: m.createdAtMs,
     }));
     for (const m of stored) this.#tail.set(m.seq, m);
+    this.#due.push({ upTo: first + messages.length - 1, atMs: this.#clock.monotonicMs() + this.#o.delayMs });
     beforeSync?.(stored);
     if (this.#tail.size >= (this.#o.maxMessages ?? DEFAULT_MAX_MESSAGES)) this.commit();
-    // Unref'd: the commit is owed to a running gateway, which close() settles; it keeps no process alive.
-    else this.#timer ??= setTimeout(() => this.commit(), this.#o.delayMs).unref();
+    else this.#arm(this.#o.delayMs);
     return stored;
   }
 
@@ -104,9 +110,44 @@ export class DeferredOutbox implements OutboxStore {
   commit(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#due = [];
     if (this.#tail.size === 0) return;
     const batch = [...this.#tail.values()];
     this.#tail.clear();
+    this.#write(batch);
+  }
+
+  // Unref'd: the commit is owed to a running gateway, which close() settles; it keeps no process alive.
+  #arm(inMs: number): void {
+    this.#timer ??= setTimeout(() => this.#commitDue(), Math.max(0, inMs)).unref();
+  }
+
+  /** The timer: writes what waited its whole delay undelivered, and waits for the rest. */
+  #commitDue(): void {
+    this.#timer = undefined;
+    // While the disk is away the store behind is memory: a commit costs no sync there, and each one
+    // is the store's chance to try the disk again (fallback-outbox.ts), so the whole tail goes.
+    if (!this.durable) {
+      this.commit();
+      return;
+    }
+    const now = this.#clock.monotonicMs();
+    let dueUpTo = 0;
+    let kept = 0;
+    while (kept < this.#due.length && this.#due[kept]!.atMs <= now) dueUpTo = this.#due[kept++]!.upTo;
+    this.#due = this.#due.slice(kept);
+    const batch: StoredMessage[] = [];
+    for (const [seq, m] of this.#tail) {
+      if (seq > dueUpTo) break; // the tail is in seq order
+      batch.push(m);
+    }
+    for (const m of batch) this.#tail.delete(m.seq);
+    if (this.#tail.size === 0) this.#due = [];
+    if (this.#due.length > 0) this.#arm(this.#due[0]!.atMs - now);
+    if (batch.length > 0) this.#write(batch);
+  }
+
+  #write(batch: StoredMessage[]): void {
     const wasDurable = this.durable;
     let refused: { error: unknown; messages: number } | undefined;
     try {
@@ -140,6 +181,12 @@ export class DeferredOutbox implements OutboxStore {
       }
     }
     if (removed > 0) this.#unwritten.set(uplink, this.unwritten(uplink) + removed);
+    if (this.#tail.size === 0 && this.#timer) {
+      // Everything delivered: nothing is owed to the disk until the next append.
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#due = [];
+    }
     return removed + (written.length > 0 ? this.#store.ack(uplink, written) : 0);
   }
 

@@ -106,6 +106,8 @@ export interface OutboxStats {
  * uplinks send them while the sync runs, so a message's way out does not wait for the disk. It must
  * not call the store. Should the append fail after it, no seq it saw is handed out again (those
  * messages may have gone out; the append's failure or a fallback store decides what becomes of them).
+ * The messages it is shown own their payloads (copies of the caller's, which may be views of a ring
+ * the pipeline reuses), so a sender may keep them until they are delivered.
  */
 export type BeforeSync = (stored: readonly StoredMessage[]) => void;
 

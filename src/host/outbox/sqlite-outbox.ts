@@ -219,7 +219,8 @@ export class SqliteOutbox implements OutboxStore {
         const seq = m.seq ?? this.#lastSeq + 1;
         if (seq > this.#lastSeq) this.#lastSeq = seq;
         row.last_seq = Math.max(row.last_seq, seq);
-        stored.push({ seq, uplink: m.uplink, topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, createdAtMs: m.createdAtMs });
+        // A copy (BeforeSync): the caller's payload may be a view of a ring the pipeline reuses.
+        stored.push({ seq, uplink: m.uplink, topic: m.topic, payload: m.payload.slice(), qos: m.qos, retain: m.retain, createdAtMs: m.createdAtMs });
         let share = shares.get(row);
         if (share === undefined) shares.set(row, (share = []));
         const bytes = messageBytes(m.topic, m.payload);

@@ -177,8 +177,8 @@ export class UplinkSender {
         this.#caughtUp = false;
         return false;
       }
-      // A copy: the payload may be a view of a ring the pipeline reuses, and a sink may hold it queued.
-      this.#send({ ...message, payload: message.payload.slice() });
+      // Its payload is the store's copy (BeforeSync), which a sink may hold queued.
+      this.#send(message);
     }
     return true;
   }

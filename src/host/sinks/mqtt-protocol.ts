@@ -51,6 +51,10 @@ export function clientOptions(o: ResolvedMqttSinkOptions, version: MqttVersion, 
     // MQTT.js logs through `debug` about fifteen times per publish, and each call builds its arguments
     // array even when nothing is enabled; a no-op logger saves that. DEBUG=mqttjs* still gets its output.
     ...(!/mqttjs/.test(process.env.DEBUG ?? '') && { log: ignoreLog }),
+    // MQTT.js re-arms its keepalive timer at every PUBACK by default: a timer object per message. The
+    // sink's data traffic already tells the broker the client is alive; a PINGREQ every keepalive
+    // interval, answered, is all MQTT.js needs to tell a dead link (MQTT 5 §3.1.2.10).
+    reschedulePings: false,
     ...(o.tls && { ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, rejectUnauthorized: o.tls.rejectUnauthorized }),
   };
 }

@@ -1,11 +1,14 @@
 /**
  * The MQTT uplink (MQTT.js, MQTT 5 or 3.1.1, mqtt-protocol.ts), implementing the Sink contract in sink.ts.
  *
- * Two things MQTT.js does not do the way a gateway needs, and how this file covers them:
- * - Order across QoS levels while offline. MQTT.js parks offline QoS 1 in its outgoing store and QoS 0
- *   in a separate queue, and replays the store first. So the sink keeps its own offline queue and
- *   hands messages to MQTT.js only once connected; MQTT.js still owns QoS 1 messages in flight when
- *   a connection drops and resends them first on reconnect, which keeps publish order.
+ * MQTT.js keeps the connection (CONNECT, keepalive, reconnection, the status messages) and parses what
+ * the broker sends; the data messages the sink writes itself (mqtt-publish-frames.ts: a copy of each
+ * message's bytes in a shared slab, one socket write per batch, where MQTT.js made about 13 KB of
+ * garbage per message), with packet ids shared with MQTT.js (packet-ids.ts), and it settles them from
+ * the PUBACKs MQTT.js parses. What else MQTT.js does not do the way a gateway needs:
+ * - Order across QoS levels while offline. The sink keeps its own offline queue and writes messages
+ *   only while connected. QoS 1 messages unacknowledged when a connection drops are written again,
+ *   first and with their packet ids, once the next connection is up, which keeps publish order.
  * - Back-off. MQTT.js retries at a fixed `reconnectPeriod`; it re-reads that option each time it arms
  *   its retry timer, so the sink doubles it on every attempt and resets it on connect.
  * - Session takeover. Two gateways sharing a client id knock each other off the broker; MQTT.js only
@@ -17,7 +20,7 @@
  * DISCONNECT (which makes the broker discard the will). All three retained, QoS 1, not counted as
  * publishes.
  */
-import { connect, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import { connect, type MqttClient } from 'mqtt';
 import { WgError } from '../errors.js';
 import { withBindings, type Logger } from '../logger.js';
 import { formatDuration } from '../../hal/duration.js';
@@ -26,7 +29,8 @@ import { resolveMqttSinkOptions, type MqttSinkOptions, type ResolvedMqttSinkOpti
 import type { MessageStamp, Sink, SinkCounters, SinkPublishOptions, SinkQos, SinkState, SinkStateListener } from './sink.js';
 import { SinkStateListeners } from './state-listeners.js';
 import { PoisonWatch } from './poison-watch.js';
-import { publishPacketBytes } from './mqtt-packet-size.js';
+import { publishBytes, PublishSlab, type PublishFields } from './mqtt-publish-frames.js';
+import { PacketIds } from './packet-ids.js';
 import { isReplay, markFields, markProperties } from './message-mark.js';
 import { clientOptions, fallBackTo311, firstVersion, versionName, type MqttVersion } from './mqtt-protocol.js';
 import { describeConnectError, describeReason, isTlsRefusal, refusedForGood, refusesProtocolVersion } from './mqtt-reasons.js';
@@ -41,10 +45,8 @@ interface Message {
   readonly stamp: MessageStamp | undefined;
   /** It waited in the sink's queue for a connection (message-mark.ts: a replay). */
   waited?: boolean;
-  /** The payload as written (marked), by which a sent PUBLISH packet is matched to its message. */
-  wire?: Buffer | string;
-  /** MQTT.js's packet id for it, once written: what removes it from MQTT.js's outgoing store. */
-  messageId?: number;
+  /** Its packet id while written and unacknowledged (QoS 1). */
+  packetId?: number;
   resolve(): void;
   reject(error: WgError): void;
 }
@@ -58,6 +60,8 @@ interface Waiter {
 type Link = 'offline' | 'connecting' | 'connected';
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+/** The largest packet MQTT can carry: a 4-byte remaining length of at most 268,435,455 (MQTT 5 §1.5.5). */
+const MAX_PACKET_BYTES = 1 + 4 + 268_435_455;
 /** A connection closed this soon after it came up, with nothing acknowledged, may be a refusal (poison-watch.ts). */
 const POISON_SOON_MS = 5_000;
 /** Closes in a row, around the same unacknowledged message, that make it one the broker refuses. */
@@ -72,10 +76,28 @@ export class MqttSink implements Sink {
   #closing: Promise<void> | undefined;
   #lastError: WgError | undefined;
   #reconnectDelayMs: number;
-  /** Waiting for a connection, in publish order. */
+  /**
+   * Waiting to be written, in publish order: for a connection, for a free slot of the broker's
+   * Receive Maximum, or behind one that does; first in it after a lost connection, the QoS 1 ones
+   * written and unacknowledged (they keep their packet ids).
+   */
   #queue: Message[] = [];
-  /** Handed to MQTT.js, not yet settled. */
+  /** QoS 1 messages written on this connection and not acknowledged. */
+  #unacked = 0;
+  /**
+   * The broker's CONNACK Receive Maximum (MQTT 5 §3.2.2.3.3): how many QoS 1 messages may be
+   * unacknowledged at once; 65,535 when it names none, and over 3.1.1.
+   */
+  #receiveMaximum = 65_535;
+  /** Written (or being written), not yet settled, in publish order. */
   readonly #inFlight = new Set<Message>();
+  /** The QoS 1 ones among them, by packet id. */
+  readonly #byPacketId = new Map<number, Message>();
+  readonly #packetIds = new PacketIds();
+  readonly #slab = new PublishSlab();
+  /** QoS 0 messages in the slab, settled once the socket took their bytes. */
+  #slabQos0: Message[] = [];
+  #flushArmed = false;
   /** Producers waiting for the backlog to fall below their limit. */
   #roomWaiters: Array<{ limit: number; resolve: () => void }> = [];
   readonly #waiters = new Set<Waiter>();
@@ -150,17 +172,18 @@ export class MqttSink implements Sink {
   start(): void {
     if (this.#client || this.#closing) return;
     this.#setLink('connecting');
-    const client = connect(this.#options.url, clientOptions(this.#options, this.#version, this.#reconnectDelayMs));
+    const client = connect(this.#options.url, { ...clientOptions(this.#options, this.#version, this.#reconnectDelayMs), messageIdProvider: this.#packetIds });
     this.#client = client;
-    client.on('connect', (connack) => this.#onConnect(client, connack.sessionPresent, connack.properties?.maximumPacketSize));
+    client.on('connect', (connack) => this.#onConnect(client, connack.sessionPresent, connack.properties?.maximumPacketSize, connack.properties?.receiveMaximum));
     // MQTT.js tells 'connect' only once it has sent its unacknowledged messages again; a broker that
     // closes the connection at one of them is seen by its CONNACK and the close (poison-watch.ts).
     client.on('packetreceive', (packet) => {
-      if (packet.cmd !== 'connack') return;
-      this.#accepted = true;
-      this.#poison.connected();
+      if (packet.cmd === 'puback') this.#onPuback(packet.messageId, packet.reasonCode);
+      else if (packet.cmd === 'connack') {
+        this.#accepted = true;
+        this.#poison.connected();
+      }
     });
-    client.on('packetsend', (packet) => this.#onPacketSent(packet as { cmd: string; messageId?: number; payload?: unknown }));
     client.on('reconnect', () => this.#onReconnect(client));
     client.on('close', () => this.#onClose());
     client.on('error', (error) => this.#onError(client, error));
@@ -205,12 +228,14 @@ export class MqttSink implements Sink {
         resolve,
         reject,
       };
-      if (this.#link === 'connected' && this.#queue.length === 0) {
+      const connected = this.#link === 'connected';
+      if (connected && this.#queue.length === 0 && this.#hasRoom(message)) {
         this.#send(message);
       } else if (this.#queue.length >= this.#options.offlineQueueLimit) {
-        reject(this.#failed(topic, `offline queue full (${this.#options.offlineQueueLimit} messages)`));
+        reject(this.#failed(topic, `${connected ? 'queue' : 'offline queue'} full (${this.#options.offlineQueueLimit} messages)`));
       } else {
-        message.waited = true;
+        // Waiting for a connection makes it a replay; waiting for the broker's Receive Maximum does not.
+        if (!connected) message.waited = true;
         this.#queue.push(message);
       }
     });
@@ -252,11 +277,13 @@ export class MqttSink implements Sink {
       waiter.reject(this.#connectError('the sink is closed'));
     }
     this.#waiters.clear();
-    for (const message of this.#queue.splice(0)) message.reject(this.#failed(message.topic, 'the sink closed before the message was sent'));
+    // What waits for a connection is refused now; while connected, what waits for the broker's
+    // Receive Maximum goes out as PUBACKs free it, and is waited for with the rest.
+    if (this.#link !== 'connected') this.#refuseQueued();
     const client = this.#client;
     if (client) {
       // Acknowledgements can only come over a live connection: wait for them only while there is one.
-      while (this.#inFlight.size > 0 && this.#link === 'connected' && performance.now() < deadline) {
+      while ((this.#inFlight.size > 0 || this.#queue.length > 0) && this.#link === 'connected' && performance.now() < deadline) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, deadline - performance.now());
           this.#wake = () => {
@@ -279,11 +306,24 @@ export class MqttSink implements Sink {
         });
       });
     }
-    for (const message of this.#inFlight) message.reject(this.#failed(message.topic, 'the sink closed before the broker acknowledged the message'));
+    this.#refuseQueued();
+    for (const message of this.#inFlight) {
+      this.#forgetPacketId(message);
+      message.reject(this.#failed(message.topic, 'the sink closed before the broker acknowledged the message'));
+    }
     this.#inFlight.clear();
+    this.#slab.discard();
+    this.#slabQos0 = [];
     this.#setLink('offline');
     this.#checkRoom();
     this.#log.info({ event: 'uplink.closed', ...this.counters() }, 'mqtt uplink closed');
+  }
+
+  #refuseQueued(): void {
+    for (const message of this.#queue.splice(0)) {
+      this.#forgetPacketId(message);
+      message.reject(this.#failed(message.topic, 'the sink closed before the message was sent'));
+    }
   }
 
   /**
@@ -311,57 +351,131 @@ export class MqttSink implements Sink {
   }
 
   #send(message: Message): void {
-    const client = this.#client as MqttClient;
     const { payload, properties } = this.#marked(message);
-    if (this.#maxPacketBytes !== undefined) {
-      const bytes = publishPacketBytes({ topic: message.topic, payloadBytes: Buffer.byteLength(payload), qos: message.qos, v5: this.#version === 5, ...(properties && { properties }) });
-      if (bytes > this.#maxPacketBytes) {
-        this.#counts.failed++;
-        message.reject(this.#refused(message.topic, `its PUBLISH packet is ${bytes} bytes, over the ${this.#maxPacketBytes} bytes the broker accepts (CONNACK Maximum Packet Size)`));
-        return;
-      }
-    }
-    this.#inFlight.add(message);
-    const options: IClientPublishOptions = { qos: message.qos, retain: message.retain, ...(properties && { properties }) };
-    message.wire = payload;
-    client.publish(message.topic, payload, options, (error) => {
-      if (!this.#inFlight.delete(message)) return; // already settled by close() or a lost connection
-      this.#wake?.();
+    const fields: PublishFields = {
+      topic: message.topic,
+      payload,
+      qos: message.qos,
+      retain: message.retain,
+      dup: message.packetId !== undefined,
+      packetId: message.packetId ?? 0,
+      v5: this.#version === 5,
+      ...(properties && { properties }),
+    };
+    const bytes = publishBytes(fields);
+    const limit = this.#maxPacketBytes ?? MAX_PACKET_BYTES;
+    if (bytes > limit) {
+      this.#forgetPacketId(message);
+      this.#counts.failed++;
+      const whose = this.#maxPacketBytes === undefined ? 'MQTT allows' : 'the broker accepts (CONNACK Maximum Packet Size)';
+      message.reject(this.#refused(message.topic, `its PUBLISH packet is ${bytes} bytes, over the ${limit} bytes ${whose}`));
       this.#checkRoom();
-      if (error) message.reject(this.#publishError(message.topic, error));
-      else {
-        this.#counts.acked++;
-        this.#poison.acked();
-        message.resolve();
-      }
-    });
-  }
-
-  /**
-   * Every packet written: a PUBLISH gets its message's packet id recorded (MQTT.js gives it none
-   * before, and a resend after a reconnect keeps it).
-   */
-  #onPacketSent(packet: { cmd: string; messageId?: number; payload?: unknown }): void {
-    if (packet.cmd !== 'publish' || !packet.messageId) return;
-    for (const message of this.#inFlight) {
-      if (message.wire === packet.payload) {
-        message.messageId = packet.messageId;
+      return;
+    }
+    if (message.qos === 1 && message.packetId === undefined) {
+      const id = this.#packetIds.take();
+      if (id === undefined) {
+        message.reject(this.#failed(message.topic, 'all 65,535 packet ids are waiting for their acknowledgement'));
         return;
       }
+      message.packetId = fields.packetId = id;
+      this.#byPacketId.set(id, message);
+    }
+    if (message.qos === 1) this.#unacked++;
+    this.#inFlight.add(message);
+    this.#slab.append(fields);
+    if (message.qos === 0) this.#slabQos0.push(message);
+    if (!this.#flushArmed) {
+      this.#flushArmed = true;
+      process.nextTick(() => this.#flush());
     }
   }
 
+  /** Whether the broker's Receive Maximum lets `message` be written now. */
+  #hasRoom(message: Message): boolean {
+    return message.qos === 0 || this.#unacked < this.#receiveMaximum;
+  }
+
+  /** Writes what waits, in order, as far as the Receive Maximum lets it (#onConnect, and each PUBACK). */
+  #sendQueued(): void {
+    let sent = 0;
+    while (sent < this.#queue.length && this.#link === 'connected' && this.#hasRoom(this.#queue[sent]!)) this.#send(this.#queue[sent++]!);
+    if (sent > 0) this.#queue.splice(0, sent);
+  }
+
+  /** Hands the slab's packets to the socket: one write per batch, not per message. */
+  #flush(): void {
+    this.#flushArmed = false;
+    if (!this.#slab.pending) return;
+    const stream = this.#client?.stream;
+    const qos0 = this.#slabQos0;
+    this.#slabQos0 = [];
+    if (this.#link !== 'connected' || !stream?.writable) {
+      // QoS 1 ones stay in flight and are written again on the next connection (#onConnect).
+      this.#slab.discard();
+      for (const message of qos0) this.#settleWritten(message, 'the connection dropped before the message was written');
+      return;
+    }
+    const chunks = this.#slab.take();
+    for (let i = 0; i < chunks.length; i++) {
+      const last = i === chunks.length - 1;
+      stream.write(chunks[i], last && qos0.length > 0 ? (error?: Error | null) => {
+        for (const message of qos0) this.#settleWritten(message, error ? `the connection failed while the message was written: ${error.message}` : undefined);
+      } : undefined);
+    }
+  }
+
+  /** A QoS 0 message's bytes went to the socket (or could not). */
+  #settleWritten(message: Message, failure: string | undefined): void {
+    if (!this.#inFlight.delete(message)) return; // already settled by close() or a lost connection
+    this.#wake?.();
+    this.#checkRoom();
+    if (failure !== undefined) message.reject(this.#failed(message.topic, failure));
+    else {
+      this.#counts.acked++;
+      message.resolve();
+    }
+  }
+
+  /** A PUBACK (parsed by MQTT.js): settles the sink's message of that packet id; MQTT.js's own are its. */
+  #onPuback(packetId: number | undefined, reasonCode: number | undefined): void {
+    const message = packetId === undefined ? undefined : this.#byPacketId.get(packetId);
+    if (!message) return;
+    this.#forgetPacketId(message);
+    if (!this.#inFlight.delete(message)) return;
+    this.#unacked--;
+    if (this.#queue.length > 0) this.#sendQueued();
+    this.#wake?.();
+    this.#checkRoom();
+    // 0x10 "No matching subscribers" is a success (MQTT 5 §3.4.2.1), as MQTT.js takes it.
+    if (reasonCode !== undefined && reasonCode >= 0x80) {
+      const error = Object.assign(new Error(`Publish error: ${describeReason(reasonCode, 'PUBACK')}`), { code: reasonCode });
+      message.reject(this.#publishError(message.topic, error));
+    } else {
+      this.#counts.acked++;
+      this.#poison.acked();
+      message.resolve();
+    }
+  }
+
+  #forgetPacketId(message: Message): void {
+    if (message.packetId === undefined) return;
+    this.#byPacketId.delete(message.packetId);
+    this.#packetIds.release(message.packetId);
+    message.packetId = undefined;
+  }
+
   /**
-   * The broker keeps closing the connection around this message (poison-watch.ts): take it out of
-   * MQTT.js's outgoing store, so it is not sent again, and refuse it for good (the outbox
-   * dead-letters it).
+   * The broker keeps closing the connection around this message (poison-watch.ts): forget it, so it
+   * is not sent again, and refuse it for good (the outbox dead-letters it).
    */
   #refusePoison(message: Message): void {
-    const client = this.#client;
     const detail = `the broker closed the connection ${POISON_STREAK} times in a row, each within ${POISON_SOON_MS / 1000} s of accepting it, while this message waited for its acknowledgement, and acknowledged nothing: it refuses the message (over its size limit, or a topic it does not allow)`;
-    this.#inFlight.delete(message);
+    // Back in the queue since the close (#onClose), first, to be written again: not any more.
+    const at = this.#queue.indexOf(message);
+    if (at >= 0) this.#queue.splice(at, 1);
     this.#counts.failed++;
-    if (client && message.messageId !== undefined) client.removeOutgoingMessage(message.messageId);
+    this.#forgetPacketId(message);
     const error = this.#refused(message.topic, detail);
     this.#log.error({ event: 'uplink.message_refused', code: error.code, topic: message.topic }, error.message);
     message.reject(error);
@@ -376,23 +490,24 @@ export class MqttSink implements Sink {
    * The message as it goes on the wire: with the stamp's seq and replay flag where `mark` says
    * (message-mark.ts), and over MQTT 5 its remaining message expiry.
    */
-  #marked(message: Message): { payload: Buffer | string; properties?: IClientPublishOptions['properties'] } {
+  #marked(message: Message): { payload: Buffer | string; properties?: PublishFields['properties'] } {
     const { stamp } = message;
     const v5 = this.#version === 5;
-    const properties: NonNullable<IClientPublishOptions['properties']> = {};
     let payload = message.payload;
+    let messageExpiryInterval: number | undefined;
+    let userProperties: Record<string, string> | undefined;
     const expiryMs = this.#options.messageExpiryMs;
     if (v5 && expiryMs !== undefined) {
       // Counted from the message's creation: a reading that waited in the outbox has less time left.
       // At least 1 s: dropping old messages is the outbox's max_age, not the broker's.
       const waitedMs = stamp ? Math.max(0, Date.now() - stamp.createdAtMs) : 0;
-      properties.messageExpiryInterval = Math.max(1, Math.ceil((expiryMs - waitedMs) / 1000));
+      messageExpiryInterval = Math.max(1, Math.ceil((expiryMs - waitedMs) / 1000));
     }
     if (stamp !== undefined) {
       const replay = isReplay(stamp, message.waited === true);
       if (replay) this.#counts.replayed++;
       const mode = this.#options.mark === 'auto' ? (v5 ? 'properties' : 'fields') : this.#options.mark;
-      if (mode === 'properties' && v5) properties.userProperties = markProperties(stamp, replay);
+      if (mode === 'properties' && v5) userProperties = markProperties(stamp, replay);
       else if (mode === 'properties') this.#counts.unmarked++; // a 3.1.1 connection has no properties to carry them
       else if (mode === 'fields') {
         const marked = markFields(typeof payload === 'string' ? Buffer.from(payload) : payload, stamp, replay);
@@ -400,22 +515,26 @@ export class MqttSink implements Sink {
         else this.#counts.unmarked++;
       }
     }
-    return Object.keys(properties).length > 0 ? { payload, properties } : { payload };
+    if (messageExpiryInterval === undefined && userProperties === undefined) return { payload };
+    return { payload, properties: { ...(messageExpiryInterval !== undefined && { messageExpiryInterval }), ...(userProperties && { userProperties }) } };
   }
 
   flushWrites(): void {
+    this.#flush();
     const stream = this.#client?.stream as { writableCorked?: number; uncork?: () => void } | undefined;
     // mqtt-packet corks the stream per packet and uncorks it on the next tick; uncorking past zero is a no-op.
     for (let n = stream?.writableCorked ?? 0; n > 0; n--) stream!.uncork!();
   }
 
-  #onConnect(client: MqttClient, sessionPresent: boolean, maxPacketBytes: number | undefined): void {
+  #onConnect(client: MqttClient, sessionPresent: boolean, maxPacketBytes: number | undefined, receiveMaximum: number | undefined): void {
     if (this.#closing) return;
     // A reading goes out as soon as it is handed over: Nagle's algorithm would hold each small
     // PUBLISH until the one before is acknowledged (MQTT.js leaves the socket's default on).
     (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     this.#setLink('connected');
     this.#maxPacketBytes = maxPacketBytes;
+    this.#receiveMaximum = receiveMaximum ?? 65_535;
+    this.#unacked = 0;
     // Before the backlog, so that whoever reads the status sees "online" before the data of this connection.
     const status = this.#options.status;
     if (status) {
@@ -435,8 +554,10 @@ export class MqttSink implements Sink {
       waiter.resolve();
     }
     this.#waiters.clear();
-    // Synchronous on purpose: no 'close' can interleave, so the backlog goes out whole and in order.
-    for (const message of this.#queue.splice(0)) this.#send(message);
+    // Synchronous on purpose: no 'close' can interleave, so the backlog goes out in order: first what
+    // the last connection left unacknowledged, with its packet ids (#onClose), then the rest.
+    this.#sendQueued();
+    this.#flush();
   }
 
   #onReconnect(client: MqttClient): void {
@@ -468,13 +589,20 @@ export class MqttSink implements Sink {
     if (wasConnected) this.#takeover.closed();
     // In a takeover episode the one error line says it all; a warning per knock-off would bury it.
     if (wasConnected && !this.#takeover.inEpisode) this.#log.warn({ event: 'uplink.lost' }, 'mqtt uplink connection lost');
-    // A QoS 0 message still in flight here waits for a 'drain' the dead socket will never emit; QoS 1
-    // messages stay with MQTT.js, which resends them on reconnect.
+    // A QoS 0 message still in flight here may never hear from the dead socket; QoS 1 messages stay in
+    // flight and are written again, as waited-for (a replay), once the next connection is up.
+    this.#slab.discard();
+    this.#slabQos0 = [];
+    const unacked: Message[] = [];
     for (const message of this.#inFlight) {
-      if (message.qos !== 0) continue;
-      this.#inFlight.delete(message);
-      message.reject(this.#failed(message.topic, 'the connection dropped before the message was written'));
+      if (message.qos === 1) {
+        message.waited = true;
+        unacked.push(message);
+      } else message.reject(this.#failed(message.topic, 'the connection dropped before the message was written'));
     }
+    this.#inFlight.clear();
+    this.#unacked = 0;
+    this.#queue.unshift(...unacked);
     if (poison.refuse) this.#refusePoison(poison.refuse);
     this.#checkRoom();
   }
