@@ -1,6 +1,6 @@
 // Which build of the host the CLI runs: the bundle (dist/bundle/, `npm run build`), else tsc's output
-// (dist/src/). The bundle loads a few dozen chunks instead of hundreds of modules: a faster start and
-// a somewhat smaller daemon (bench/gateway.bench.ts with WG_BENCH_HOSTS="dist bundle").
+// (dist/src/). The bundle loads a few dozen chunks instead of hundreds of modules: about a third off
+// the start (bench/gateway.bench.ts with WG_BENCH_HOSTS="dist bundle"; memory about equal).
 //
 // In a checkout (src/ beside dist/), the bundle is built from dist/src, and one older than dist/src
 // (tsc ran after it: a host-only rebuild) would run yesterday's code: then dist/src runs. An installed
