@@ -36,6 +36,16 @@ interface Device { name: string; port: number; points: number; intervalMs: numbe
 /** How a daemon is started: Node flags, environment, and the rings' size (undefined: the default). */
 interface Runtime { label: string; flags: string[]; env: Record<string, string>; ring?: string }
 
+/**
+ * WG_BENCH_HOSTS="dist bundle": the start and the footprint as shipped, once per build of the host
+ * (WASMGATE_HOST, bin/host-entry.js: tsc's output or the esbuild bundle), alternating in this one
+ * run, with the ratio of each later host to the first. Unset: the host bin/wasmgate.js picks.
+ */
+const HOSTS: Array<string | undefined> = process.env.WG_BENCH_HOSTS?.split(' ').filter(Boolean) ?? [undefined];
+const hostTag = (host: string | undefined): string => (HOSTS.length > 1 ? `, host ${host}` : '');
+const withHost = (runtime: Runtime, host: string | undefined): Runtime =>
+  host === undefined ? runtime : { ...runtime, label: `${runtime.label}${hostTag(host)}`, env: { ...runtime.env, WASMGATE_HOST: host } };
+
 const { DAEMON_NODE_FLAGS, DAEMON_ENV } = (await import(join(here, '..', '..', 'bin', 'daemon-runtime.js'))) as { DAEMON_NODE_FLAGS: string[]; DAEMON_ENV: Record<string, string> };
 /** Node's defaults and the rings as they were (1 MiB), nothing of the memory work. */
 const BASELINE: Runtime = { label: 'Node defaults, 1 MiB rings', flags: [], env: {}, ring: '1MiB' };
@@ -140,43 +150,45 @@ subscriber.on('message', (_t, payload) => onMessage(payload));
 await subscriber.subscribeAsync('bench/#', { qos: 0 });
 
 try {
-  // 1. Start: process start → first message, median of 5, cold (a fresh directory: no start cache)
-  //    and warm (the same directory again: the start cache of the run before, every input unchanged),
-  //    alternating, so the two are compared within one run.
-  const warmDir = await gatewayDir(broker.url, { boiler: pipelineYaml('boiler', [{ name: 'plc', port: ports[0]!, points: 7, intervalMs: 1000 }], SCALE) }, 'info');
+  // 1. Start: process start → first message, median of 5, per host (WG_BENCH_HOSTS), cold (a fresh
+  //    directory: no start cache) and warm (the same directory again: the start cache of the run
+  //    before, every input unchanged), all alternating, so they are compared within one run.
   const kinds = ['cold', 'warm'] as const;
-  const starts: Record<string, number[]> = { cold: [], warm: [] };
-  const phases: Record<string, Record<string, number[]>> = { cold: {}, warm: {} };
-  for (let i = 0; i < 6; i++) {
-    for (const kind of kinds) {
-      const dir = kind === 'warm' ? warmDir : await gatewayDir(broker.url, { boiler: pipelineYaml('boiler', [{ name: 'plc', port: ports[0]!, points: 7, intervalMs: 1000 }], SCALE) }, 'info');
-      const first = new Promise<number>((resolve) => { onMessage = () => resolve(performance.now()); });
-      const t0 = performance.now();
-      const child = runGateway(dir, SHIPPED, 'pipe');
-      const started = startPhases(child);
-      const written = kind === 'warm' && i === 0 ? cacheWritten(child) : undefined;
-      const ms = (await first) - t0;
-      const marks = await started;
-      // The first warm start only writes the cache (its own start is a cold one): not counted.
-      if (kind === 'cold' || i > 0) {
-        starts[kind]!.push(ms);
-        for (const [phase, at] of Object.entries(marks)) (phases[kind]![phase] ??= []).push(at);
-      }
-      await written;
-      onMessage = () => {};
-      await stop(child);
-      if (kind === 'cold') await rm(dir, { recursive: true });
+  const boiler = () => gatewayDir(broker.url, { boiler: pipelineYaml('boiler', [{ name: 'plc', port: ports[0]!, points: 7, intervalMs: 1000 }], SCALE) }, 'info');
+  const warmDirs = await Promise.all(HOSTS.map(() => boiler()));
+  const starts = HOSTS.map(() => ({ cold: [] as number[], warm: [] as number[] }));
+  const phases = HOSTS.map(() => ({ cold: {} as Record<string, number[]>, warm: {} as Record<string, number[]> }));
+  for (let i = 0; i < 6; i++) for (const [h, host] of HOSTS.entries()) for (const kind of kinds) {
+    const dir = kind === 'warm' ? warmDirs[h]! : await boiler();
+    const first = new Promise<number>((resolve) => { onMessage = () => resolve(performance.now()); });
+    const t0 = performance.now();
+    const child = runGateway(dir, withHost(SHIPPED, host), 'pipe');
+    const started = startPhases(child);
+    const written = kind === 'warm' && i === 0 ? cacheWritten(child) : undefined;
+    const ms = (await first) - t0;
+    const marks = await started;
+    // The first warm start only writes the cache (its own start is a cold one): not counted.
+    if (kind === 'cold' || i > 0) {
+      starts[h]![kind].push(ms);
+      for (const [phase, at] of Object.entries(marks)) (phases[h]![kind][phase] ??= []).push(at);
     }
+    await written;
+    onMessage = () => {};
+    await stop(child);
+    if (kind === 'cold') await rm(dir, { recursive: true });
   }
-  await rm(warmDir, { recursive: true });
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  for (const kind of kinds) {
-    const n = starts[kind]!.length;
-    emitResult(`process start → first MQTT message, ${kind} (median of ${n})`, median(starts[kind]!), 'ms', kind === 'warm' ? '<= 200 ms' : undefined);
-    // Where it went, as the daemon says (gateway.started's startMs, ms since its process started).
-    for (const [phase, ms] of Object.entries(phases[kind]!)) emitResult(`start, ${kind}: phase "${phase}" ended, ms after the process started (median of ${ms.length})`, median(ms), 'ms');
+  for (const dir of warmDirs) await rm(dir, { recursive: true });
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  for (const [h, host] of HOSTS.entries()) {
+    for (const kind of kinds) {
+      const n = starts[h]![kind].length;
+      emitResult(`process start → first MQTT message, ${kind} (median of ${n}${hostTag(host)})`, median(starts[h]![kind]), 'ms', kind === 'warm' ? '<= 200 ms' : undefined);
+      // Where it went, as the daemon says (gateway.started's startMs, ms since its process started).
+      for (const [phase, ms] of Object.entries(phases[h]![kind])) emitResult(`start, ${kind}: phase "${phase}" ended, ms after the process started (median of ${ms.length}${hostTag(host)})`, median(ms), 'ms');
+    }
+    emitResult(`process start → first MQTT message, warm / cold${hostTag(host)}`, median(starts[h]!.warm) / median(starts[h]!.cold), 'x');
+    if (h > 0) for (const kind of kinds) emitResult(`process start → first MQTT message, ${kind}, host ${host} / host ${HOSTS[0]}`, median(starts[h]![kind]) / median(starts[0]![kind]), 'x');
   }
-  emitResult('process start → first MQTT message, warm / cold', median(starts.warm!) / median(starts.cold!), 'x');
   // `--start-only`: the start figures alone (the finally's cleanup, then out).
   if (process.argv.includes('--start-only')) {
     await subscriber.endAsync(true);
@@ -195,9 +207,10 @@ try {
     { label: '--max-semi-space-size=1 --max-old-space-size=32', flags: ['--max-semi-space-size=1', '--max-old-space-size=32'], env: {}, ring: '1MiB' },
     { label: 'MALLOC_MMAP_THRESHOLD_=32768', flags: [], env: { MALLOC_MMAP_THRESHOLD_: '32768' }, ring: '1MiB' },
     { label: 'rings 256 KiB', flags: [], env: {}, ring: '256KiB' },
-    SHIPPED,
+    ...HOSTS.map((host) => withHost(SHIPPED, host)),
   ];
   let baseline: Breakdown | undefined;
+  const shippedByHost: Breakdown[] = [];
   for (const runtime of levers) {
     const dir = await gatewayDir(broker.url, {
       line1: pipelineYaml('line1', [{ name: 'plcA', port: ports[0]!, points: 500, intervalMs: 1000 }], ETL, runtime.ring),
@@ -213,15 +226,23 @@ try {
     const MB = 1024 * 1024;
     baseline ??= b;
     const what = `${runtime.label}: 2 pipelines, 10 plugins, 1000 points, 1 s polls (${messages} bucket messages in 10 s)`;
-    if (runtime === BASELINE || runtime === SHIPPED) printBreakdown(runtime.label, b);
-    const shipped = runtime === SHIPPED;
+    const shipped = runtime.flags === SHIPPED.flags;
+    if (runtime === BASELINE || shipped) printBreakdown(runtime.label, b);
     emitResult(`RSS, ${what}`, b.rss / MB, 'MB', shipped ? '<= 72 MB' : undefined);
     emitResult(`RssAnon (private), ${runtime.label}`, b.rssAnon / MB, 'MB', shipped ? '<= 32 MB' : undefined);
     if (runtime !== BASELINE) {
       emitResult(`RSS saved against the baseline, ${runtime.label}`, (baseline.rss - b.rss) / MB, 'MB');
       emitResult(`RssAnon saved against the baseline, ${runtime.label}`, (baseline.rssAnon - b.rssAnon) / MB, 'MB');
     }
-    if (shipped) emitResult('peak RSS (VmHWM), as shipped', b.peak / MB, 'MB');
+    if (shipped) emitResult(`peak RSS (VmHWM), ${runtime.label}`, b.peak / MB, 'MB');
+    if (shipped) shippedByHost.push(b);
+  }
+  for (const [h, host] of HOSTS.entries()) {
+    if (h === 0) continue;
+    const [first, b] = [shippedByHost[0]!, shippedByHost[h]!];
+    emitResult(`RSS as shipped, host ${host} / host ${HOSTS[0]}`, b.rss / first.rss, 'x');
+    emitResult(`RssAnon as shipped, host ${host} / host ${HOSTS[0]}`, b.rssAnon / first.rssAnon, 'x');
+    emitResult(`peak RSS as shipped, host ${host} / host ${HOSTS[0]}`, b.peak / first.peak, 'x');
   }
 
   // Levers in code: what each costs a process that loads it (a fresh process each, as shipped).

@@ -143,7 +143,10 @@ try {
   // WG_BENCH_COMMIT_DELAYS="50ms 0s": each load point with each outbox_commit_delay, to compare write-behind
   // (the default) with a commit every turn in one run.
   const commitDelays = (process.env.WG_BENCH_COMMIT_DELAYS ?? '50ms').split(' ');
-  for (const intervalMs of (process.env.WG_BENCH_INTERVALS_MS ?? '100 20 10').split(" ").map(Number)) for (const commitDelay of commitDelays) {
+  // WG_BENCH_HOSTS="dist bundle": each load point with each build of the host (WASMGATE_HOST,
+  // bin/host-entry.js), alternating, to compare the bundle with tsc's output in one run.
+  const hosts = process.env.WG_BENCH_HOSTS?.split(' ').filter(Boolean) ?? [undefined];
+  for (const intervalMs of (process.env.WG_BENCH_INTERVALS_MS ?? '100 20 10').split(" ").map(Number)) for (const commitDelay of commitDelays) for (const host of hosts) {
     const offered = (DEVICES * REGISTERS * 1000) / intervalMs;
     const dir = await mkdtemp(join(tmpdir(), 'wasmgate-harness-'));
     await writeFile(join(dir, 'gateway.yaml'), `gateway: { id: bench-harness, data_dir: ./data, outbox_commit_delay: ${commitDelay}, log: { level: warn, format: json } }
@@ -163,7 +166,8 @@ pipelines: [ ./harness.yaml ]
     // After the daemon's own flags, so that a flag given again (--max-semi-space-size=4) wins.
     const script = daemon.argv.findIndex((a) => a.endsWith('wasmgate.js'));
     const argv = [...daemon.argv.slice(1, script), ...extra, ...daemon.argv.slice(script)];
-    const child: ChildProcess = spawn(daemon.argv[0]!, argv, { stdio: ['ignore', 'ignore', 'inherit'], env: daemon.env });
+    const env = host === undefined ? daemon.env : { ...daemon.env, WASMGATE_HOST: host };
+    const child: ChildProcess = spawn(daemon.argv[0]!, argv, { stdio: ['ignore', 'ignore', 'inherit'], env });
     await new Promise((r) => setTimeout(r, WARMUP_MS));
     latencies = [];
     wrong = 0;
@@ -183,7 +187,7 @@ pipelines: [ ./harness.yaml ]
     latencies.sort((a, b) => a - b);
     const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
     const delivered = latencies.length / seconds;
-    const commit = commitDelays.length > 1 ? `, outbox_commit_delay ${commitDelay}` : '';
+    const commit = (commitDelays.length > 1 ? `, outbox_commit_delay ${commitDelay}` : '') + (hosts.length > 1 ? `, host ${host}` : '');
     const shape = SHAPE === 'batch' ? `1 message per poll (${(latencies.length / Math.max(1, messages)).toFixed(0)} points)` : '1 message per point';
     const label = `${offered / 1000} k points/s offered, ${DEVICES} devices × ${REGISTERS} registers, QoS 1, ${shape}${commit}`;
     emitResult(`points/s delivered (${label})`, delivered, 'points/s');

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The compiled CLI lives in dist/; this shim keeps the package `bin` stable.
+// The compiled CLI lives in dist/ (bundled or not: host-entry.js); this shim keeps the package `bin` stable.
 //
 // Node opens its inspector (a debugger port on 127.0.0.1:9229) when it receives SIGUSR1 and nothing
 // listens for it. A production daemon must not do that, so a listener is installed before anything
@@ -16,7 +16,13 @@ if (argv[0] === 'run') {
   runtime.watchParent();
 }
 
-const { main } = await import('../dist/src/host/cli/main.js');
+const { hostEntry } = await import('./host-entry.js');
+const entry = hostEntry();
+if (entry.error) {
+  console.error(`wasmgate: ${entry.error}`);
+  process.exit(1);
+}
+const { main } = await import(entry.url);
 main(argv).then(
   // Exit as soon as the command is done: a timer some component forgot to clear must not keep a
   // stopped gateway alive past systemd's stop timeout. Output is written synchronously on Linux.

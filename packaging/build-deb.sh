@@ -14,6 +14,10 @@ cd "$(dirname "$0")/.."
 out=${1:-dist/deb}
 
 [ -f dist/src/host/cli/main.js ] || { echo "build-deb: dist/ is missing: run npm ci (or npm run build) first" >&2; exit 1; }
+# The bundled host (dist/bundle/, what the installed bin/host-entry.js runs) must be built from this
+# dist/src: one older than it is yesterday's code.
+[ -f dist/bundle/main.js ] || { echo "build-deb: dist/bundle/ is missing: run npm run build first" >&2; exit 1; }
+[ ! dist/src/host/cli/main.js -nt dist/bundle/main.js ] || { echo "build-deb: dist/bundle/ is older than dist/src/: run npm run build:bundle first" >&2; exit 1; }
 [ -f build/Release/wasmgate_execve.node ] || { echo "build-deb: build/Release/wasmgate_execve.node is missing: run npm ci first" >&2; exit 1; }
 [ -f node_modules/better-sqlite3/build/Release/better_sqlite3.node ] || { echo "build-deb: node_modules has no compiled better-sqlite3: run npm ci first" >&2; exit 1; }
 
@@ -34,10 +38,14 @@ lib=$root/usr/lib/wasmgate
 install -d "$lib/dist" "$root/usr/bin" "$root/usr/lib/systemd/system" "$root/etc/wasmgate/pipelines" \
     "$root/usr/share/doc/wasmgate" "$root/DEBIAN"
 
-# The program: compiled host, the CLI shim, the built plugins with their manifests.
+# The program: compiled host, bundled (what runs: bin/host-entry.js) and as tsc wrote it (the plugin
+# harness imports it), the CLI shim, the built plugins with their manifests.
 cp -R bin "$lib/bin"
 cp -R dist/src "$lib/dist/src"
-find "$lib/dist" -name '*.map' -delete
+cp -R dist/bundle "$lib/dist/bundle"
+# The bundle's source maps stay (2 MB): with NODE_OPTIONS=--enable-source-maps in a drop-in, the stack
+# traces in the journal name src/*.ts files and lines (docs/service.md, "Stack traces").
+find "$lib/dist/src" -name '*.map' -delete
 cp package.json package-lock.json "$lib/"
 # execve for `wasmgate run` started by hand (bin/daemon-runtime.js); the unit does not need it.
 install -d "$lib/build/Release"

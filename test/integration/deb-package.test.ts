@@ -3,7 +3,7 @@
  * this checkout (already built by `npm test`), dpkg-deb unpacks its files and its control archive into
  * a scratch root, and then: what it holds; its maintainer scripts (shellcheck, and run against the
  * scratch root with stand-ins for the commands that would change this machine's users); the installed
- * unit through `systemd-analyze verify`; and the installed daemon, from the unpacked tree with its
+ * unit through `systemd-analyze verify`; that the installed CLI runs the bundled host; and the installed daemon, from the unpacked tree with its
  * shipped gateway file (ports changed to the test's), polling a real PLC and publishing to a real broker.
  */
 import test, { after, before } from 'node:test';
@@ -21,6 +21,8 @@ import { subscribe } from '../support/mqtt-subscriber.js';
 import { notifyPython, startNotifyListener } from '../support/notify-listener.js';
 import { REPO_ROOT } from '../support/plugins.js';
 import { findTool, needs } from '../support/tools.js';
+import { loadRecorderArgs, loadsUnder } from '../support/load-recorder.js';
+import { BUNDLE_COPIED, BUNDLE_DIR, BUNDLE_ENTRIES } from '../../src/host/host-bundle/entries.js';
 
 const dpkgDeb = findTool('dpkg-deb');
 const tools = needs('dpkg-deb', dpkgDeb !== undefined);
@@ -78,6 +80,10 @@ test('files: the program, every built plugin, production modules only (native on
   for (const file of ['bin/wasmgate.js', 'dist/src/host/cli/main.js', 'dist/src/host/pipeline/worker-main.js', 'package.json']) {
     assert.ok(existsSync(join(lib(), file)), file);
   }
+  // The bundled host: every entry (src/host/host-bundle/entries.ts) and what it loads beside it.
+  for (const file of [...Object.keys(BUNDLE_ENTRIES).map((name) => `${name}.js`), ...BUNDLE_COPIED.map((f) => f.split('/').pop()!)]) {
+    assert.deepEqual(readFileSync(join(lib(), BUNDLE_DIR, file)), readFileSync(join(REPO_ROOT, BUNDLE_DIR, file)), `${BUNDLE_DIR}/${file}`);
+  }
   // The editor schemas the installed configuration's modelines name.
   for (const file of ['gateway.schema.json', 'pipeline.schema.json']) {
     assert.deepEqual(readFileSync(join(lib(), 'schemas', file)), readFileSync(join(REPO_ROOT, 'schemas', file)), file);
@@ -107,6 +113,16 @@ test('files: the program, every built plugin, production modules only (native on
   assert.equal(readlinkSync(cli), '../lib/wasmgate/bin/wasmgate.js');
   assert.ok(statSync(join(lib(), 'bin/wasmgate.js')).mode & 0o111, 'the CLI is executable');
   assert.ok(existsSync(join(root, 'usr/share/doc/wasmgate/service.md')), 'the unit\'s Documentation= target');
+});
+
+test('the installed CLI runs the bundled host, and checks the shipped configuration with it', tools, async () => {
+  const recorder = await loadRecorderArgs(tmp);
+  const env = { ...process.env, NODE_PATH: '', WASMGATE_HOST: undefined };
+  const r = spawnSync(process.execPath, [...recorder, join(lib(), 'bin/wasmgate.js'), 'validate', '--config', join(root, 'etc/wasmgate/gateway.yaml')], { encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const files = loadsUnder(lib(), r.stderr).map((l) => l.file);
+  assert.ok(files.includes(`${BUNDLE_DIR}/main.js`), files.join('\n'));
+  assert.deepEqual(files.filter((f) => f.startsWith('dist/src/')), [], 'nothing of tsc\'s output runs');
 });
 
 const shellcheck = findTool('shellcheck');

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { subscribeWhenUp } from '../support/mqtt-subscriber.js';
 import { REPO_ROOT } from '../support/plugins.js';
+import { loadRecorderArgs, loadsUnder } from '../support/load-recorder.js';
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
@@ -83,6 +84,11 @@ test('the packed tarball installs and runs --help, validate and demo without the
   const help = spawnSync(bin, ['--help'], { cwd: scratch, encoding: 'utf8' });
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /^Usage: wasmgate /);
+  // What runs is the bundled host (an installed package has no src/: its bundle is not checked for being stale).
+  const recorded = spawnSync(process.execPath, [...(await loadRecorderArgs(tmp)), join(installed, 'bin', 'wasmgate.js'), '--version'], { cwd: scratch, encoding: 'utf8', env: { ...process.env, WASMGATE_HOST: undefined } });
+  assert.equal(recorded.status, 0, recorded.stderr);
+  const loaded = loadsUnder(installed, recorded.stderr).map((l) => l.file);
+  assert.ok(loaded.includes('dist/bundle/main.js') && !loaded.some((f) => f.startsWith('dist/src/')), loaded.join('\n'));
 
   const validate = spawnSync(bin, ['validate', '--config', join(installed, 'config', 'demo.yaml')], { cwd: scratch, encoding: 'utf8' });
   assert.equal(validate.status, 0, validate.stdout + validate.stderr);

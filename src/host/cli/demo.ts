@@ -3,15 +3,15 @@
  * to started in-process: a Modbus TCP PLC simulator whose values behave like a process, and an MQTT
  * broker on the uplink's address unless one already answers there (then the demo publishes to it).
  */
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { startPlcSimulator, type PlcSimulator } from '../demo/plc-simulator.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../sinks/embedded-broker.js';
 import { createLogger } from '../logger.js';
 import { loadOrReport, runGateway } from './run.js';
+import { packageRoot } from '../package-root.js';
 
-export const DEMO_CONFIG = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../config/demo.yaml');
+export const DEMO_CONFIG = join(packageRoot(), 'config', 'demo.yaml');
 
 async function brokerAnswers(url: string): Promise<boolean> {
   try {

@@ -9,12 +9,12 @@
  */
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, parse, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WgError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 import { utf8LiteralsTransform } from './utf8-literals.js';
 
-/** The repository's plugins/ folder (next to dist/ at run time). */
-export const BUILTIN_PLUGIN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../plugins');
+/** The package's plugins/ folder (next to dist/ at run time). */
+export const BUILTIN_PLUGIN_DIR = join(packageRoot(), 'plugins');
 export const SDK_DIR = join(BUILTIN_PLUGIN_DIR, 'sdk');
 /** The SDK by package name, for plugins outside this package: `import { ... } from "wasmgate/plugins/sdk"`. */
 export const SDK_PACKAGE_PATH = 'wasmgate/plugins/sdk';

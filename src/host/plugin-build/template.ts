@@ -5,15 +5,16 @@
 import { createRequire } from 'node:module';
 import { mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { WgError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 import type { PluginKind } from '../engine/abi.js';
 import { SDK_DIR, SDK_PACKAGE_PATH } from './build.js';
 import { decoderManifest, decoderSource, decoderTest } from './templates/decoder.js';
 import { encoderManifest, encoderSource, encoderTest } from './templates/encoder.js';
 import { transformManifest, transformSource, transformTest } from './templates/transform.js';
 
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const PACKAGE_ROOT = packageRoot();
 const HARNESS_FILE = join(PACKAGE_ROOT, 'dist', 'src', 'host', 'engine', 'harness.js');
 export const PLUGIN_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
