@@ -183,8 +183,9 @@ export class DeferredOutbox implements OutboxStore {
       }
     }
     if (removed > 0) this.#unwritten.set(uplink, this.unwritten(uplink) + removed);
-    if (this.#tail.size === 0 && this.#timer) {
-      // Everything delivered: nothing is owed to the disk until the next append.
+    if (this.#tail.size === 0 && this.#timer && this.durable) {
+      // Everything delivered: nothing is owed to the disk until the next append. (Not while the disk
+      // is away: the timer's commits are the fallback store's chances to try it again.)
       clearTimeout(this.#timer);
       this.#timer = undefined;
       this.#due = [];
