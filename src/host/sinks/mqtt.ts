@@ -62,6 +62,8 @@ type Link = 'offline' | 'connecting' | 'connected';
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 /** The largest packet MQTT can carry: a 4-byte remaining length of at most 268,435,455 (MQTT 5 §1.5.5). */
 const MAX_PACKET_BYTES = 1 + 4 + 268_435_455;
+/** An MQTT string (a topic) is at most 65,535 bytes of UTF-8, its length a 2-byte integer (MQTT 5 §1.5.4); the slab writer cannot write a longer one. */
+const MAX_STRING_BYTES = 65_535;
 /** A connection closed this soon after it came up, with nothing acknowledged, may be a refusal (poison-watch.ts). */
 const POISON_SOON_MS = 5_000;
 /** Closes in a row, around the same unacknowledged message, that make it one the broker refuses. */
@@ -364,11 +366,14 @@ export class MqttSink implements Sink {
     };
     const bytes = publishBytes(fields);
     const limit = this.#maxPacketBytes ?? MAX_PACKET_BYTES;
-    if (bytes > limit) {
+    const topicBytes = Buffer.byteLength(message.topic);
+    if (bytes > limit || topicBytes > MAX_STRING_BYTES) {
       this.#forgetPacketId(message);
       this.#counts.failed++;
       const whose = this.#maxPacketBytes === undefined ? 'MQTT allows' : 'the broker accepts (CONNACK Maximum Packet Size)';
-      message.reject(this.#refused(message.topic, `its PUBLISH packet is ${bytes} bytes, over the ${limit} bytes ${whose}`));
+      message.reject(this.#refused(message.topic, topicBytes > MAX_STRING_BYTES
+        ? `its topic is ${topicBytes} bytes, over the ${MAX_STRING_BYTES} an MQTT string can hold`
+        : `its PUBLISH packet is ${bytes} bytes, over the ${limit} bytes ${whose}`));
       this.#checkRoom();
       return;
     }

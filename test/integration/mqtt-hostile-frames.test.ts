@@ -1,0 +1,43 @@
+/**
+ * What the sink's own PUBLISH writer (mqtt-publish-frames.ts) must refuse or count that MQTT.js's
+ * publish used to: a topic longer than an MQTT string holds, and the status messages MQTT.js still
+ * sends, which take a slot of the broker's Receive Maximum like any QoS 1 PUBLISH (MQTT 5 §3.3.4).
+ * A real mosquitto, behind the TCP relay where the test needs to hold PUBACKs back; every byte the
+ * sink sent is parsed with mqtt-packet (another implementation).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import mqttPacket from 'mqtt-packet';
+import { pino } from 'pino';
+import { MqttSink } from '../../src/host/sinks/mqtt.js';
+import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
+import { subscribe } from '../support/mqtt-subscriber.js';
+import { needs } from '../support/tools.js';
+
+const gate = needs('mosquitto', !!mosquittoPath());
+const silent = pino({ level: 'silent' });
+
+/** 65,536 bytes of UTF-8, one over: 'l/' 2 bytes, 21,844 '€' of 3 bytes each (65,532), 'ab' 2. */
+const LONG_TOPIC = `l/${'€'.repeat(21_844)}ab`;
+
+test('a topic over 65,535 bytes of UTF-8 is refused for good (WG_ERR_UPLINK_REFUSED), live or queued, and holds nothing up', gate, async (t) => {
+  assert.equal(Buffer.byteLength(LONG_TOPIC), 65_536);
+  const broker = await startMosquitto({});
+  t.after(() => broker.stop());
+  const subscriber = await subscribe(broker.url, 'l/#', { protocolVersion: 5 });
+  t.after(() => subscriber.close());
+  const sink = new MqttSink({ name: 'up', url: broker.url, clientId: 'long-topic-gw', qos: 1, keepaliveMs: 30_000, reconnect: { minMs: 20, maxMs: 200 }, connectTimeoutMs: 5_000, protocol: '5' }, silent);
+  t.after(() => sink.close(1_000));
+  const code = (p: Promise<void>) => p.then(() => 'delivered', (e: { code?: string }) => e.code);
+
+  // Queued before the connection: written from the connect handler.
+  const queued = [code(sink.publish(LONG_TOPIC, 'x')), code(sink.publish('l/after-queued', 'y'))];
+  sink.start();
+  await sink.waitConnected(10_000);
+  assert.deepEqual(await Promise.all(queued), ['WG_ERR_UPLINK_REFUSED', 'delivered']);
+  // Live.
+  assert.deepEqual(await Promise.all([code(sink.publish(LONG_TOPIC, 'x', { qos: 0 })), code(sink.publish('l/after-live', 'y'))]), ['WG_ERR_UPLINK_REFUSED', 'delivered']);
+  assert.equal(sink.backlog(), 0);
+  await subscriber.waitFor(2, 10_000);
+  assert.deepEqual(subscriber.messages.map((m) => m.topic), ['l/after-queued', 'l/after-live']);
+});
