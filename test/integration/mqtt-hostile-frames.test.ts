@@ -11,6 +11,7 @@ import mqttPacket from 'mqtt-packet';
 import { pino } from 'pino';
 import { MqttSink } from '../../src/host/sinks/mqtt.js';
 import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
+import { relayTo } from '../support/tcp-relay.js';
 import { subscribe } from '../support/mqtt-subscriber.js';
 import { needs } from '../support/tools.js';
 
@@ -40,4 +41,43 @@ test('a topic over 65,535 bytes of UTF-8 is refused for good (WG_ERR_UPLINK_REFU
   assert.equal(sink.backlog(), 0);
   await subscriber.waitFor(2, 10_000);
   assert.deepEqual(subscriber.messages.map((m) => m.topic), ['l/after-queued', 'l/after-live']);
+});
+
+function publishes(chunks: readonly Buffer[]): mqttPacket.IPublishPacket[] {
+  const parser = mqttPacket.parser({ protocolVersion: 5 });
+  const out: mqttPacket.IPublishPacket[] = [];
+  parser.on('packet', (p) => {
+    if (p.cmd === 'publish') out.push(p as mqttPacket.IPublishPacket);
+  });
+  for (const chunk of chunks) parser.parse(chunk);
+  return out;
+}
+
+test('the online status takes one of the broker\'s Receive Maximum slots: with 2, one data message goes beside it until a PUBACK comes', gate, async (t) => {
+  const broker = await startMosquitto({ maxInflightMessages: 2 });
+  t.after(() => broker.stop());
+  const relay = await relayTo(broker.port);
+  t.after(() => relay.close());
+  const subscriber = await subscribe(broker.url, 'rm/#', { protocolVersion: 5 });
+  t.after(() => subscriber.close());
+  const status = { topic: 'rm/status', online: 'online', offline: 'offline', stopped: 'stopped' };
+  const sink = new MqttSink({ name: 'up', url: relay.url, clientId: 'rm-status-gw', qos: 1, keepaliveMs: 30_000, reconnect: { minMs: 20, maxMs: 200 }, connectTimeoutMs: 5_000, protocol: '5', status }, silent);
+  t.after(() => sink.close(1_000));
+  const topics = ['rm/d0', 'rm/d1', 'rm/d2', 'rm/d3'];
+  const sends = topics.map((topic, i) => sink.publish(topic, String(i)));
+  for (const send of sends) send.catch(() => {}); // awaited below; a failed assertion before must not leave them unhandled
+  // The CONNACK gets through, no PUBACK does: what is written is what the sink holds unacknowledged.
+  relay.holdAcks = true;
+  sink.start();
+  await sink.waitConnected(10_000);
+  await subscriber.waitFor(2, 10_000);
+  await new Promise((r) => setTimeout(r, 300));
+  const first = publishes(relay.sent[0]!).filter((p) => p.qos === 1);
+  assert.deepEqual(first.map((p) => p.topic), ['rm/status', 'rm/d0'], 'the status and one data message: 2, the Receive Maximum');
+
+  relay.holdAcks = false;
+  relay.cut();
+  await Promise.all(sends);
+  await subscriber.waitFor(2 + 1 + 4, 10_000);
+  assert.deepEqual(subscriber.messages.filter((m) => m.topic !== 'rm/status').map((m) => m.topic), ['rm/d0', ...topics]);
 });

@@ -84,8 +84,10 @@ export class MqttSink implements Sink {
    * written and unacknowledged (they keep their packet ids).
    */
   #queue: Message[] = [];
-  /** QoS 1 messages written on this connection and not acknowledged. */
+  /** QoS 1 messages written on this connection and not acknowledged, the `online` status among them. */
   #unacked = 0;
+  /** Counts connections, so that a status PUBACK settles a slot of the connection that sent it only. */
+  #connection = 0;
   /**
    * The broker's CONNACK Receive Maximum (MQTT 5 §3.2.2.3.3): how many QoS 1 messages may be
    * unacknowledged at once; 65,535 when it names none, and over 3.1.1.
@@ -541,11 +543,17 @@ export class MqttSink implements Sink {
     this.#maxPacketBytes = maxPacketBytes;
     this.#receiveMaximum = receiveMaximum ?? 65_535;
     this.#unacked = 0;
+    const connection = ++this.#connection;
     // Before the backlog, so that whoever reads the status sees "online" before the data of this connection.
     const status = this.#options.status;
     if (status) {
+      // A QoS 1 PUBLISH like the data: it takes one of the broker's Receive Maximum slots until its PUBACK.
+      this.#unacked++;
       client.publish(status.topic, status.online, { qos: 1, retain: true }, (error) => {
         if (error) this.#log.warn({ event: 'uplink.status_failed', err: error, topic: status.topic }, 'mqtt uplink could not publish its online status');
+        if (connection !== this.#connection || this.#link !== 'connected') return;
+        this.#unacked--;
+        this.#sendQueued();
       });
     }
     const takeover = this.#takeover.connected();
