@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import mqttPacket from 'mqtt-packet';
 import { pino } from 'pino';
 import { MqttSink } from '../../src/host/sinks/mqtt.js';
@@ -80,4 +81,62 @@ test('the online status takes one of the broker\'s Receive Maximum slots: with 2
   await Promise.all(sends);
   await subscriber.waitFor(2 + 1 + 4, 10_000);
   assert.deepEqual(subscriber.messages.filter((m) => m.topic !== 'rm/status').map((m) => m.topic), ['rm/d0', ...topics]);
+});
+
+/**
+ * A slow uplink (a 4G link at 2 Mbit/s) in front of `port`: what the client sends reaches the broker at
+ * `bytesPerSecond`, in slices of a tenth of that every 100 ms; what the broker sends goes back at once.
+ */
+async function slowLinkTo(port: number, bytesPerSecond: number): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    let waiting = Buffer.alloc(0);
+    const tick = setInterval(() => {
+      const slice = waiting.subarray(0, bytesPerSecond / 10);
+      waiting = waiting.subarray(slice.length);
+      if (slice.length > 0) upstream.write(slice);
+    }, 100);
+    client.on('data', (chunk) => {
+      waiting = Buffer.concat([waiting, chunk]);
+    });
+    upstream.on('data', (chunk) => client.write(chunk));
+    const end = (): void => {
+      clearInterval(tick);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port: own } = server.address() as AddressInfo;
+  return {
+    url: `mqtt://127.0.0.1:${own}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test('a link saturated by a backlog is not taken for dead: its PUBACKs keep it alive while the PINGREQ waits behind the data', gate, async (t) => {
+  const broker = await startMosquitto({});
+  t.after(() => broker.stop());
+  // 250 KB/s; 100 messages of 16 KiB are 1.6 MB, 6.5 s of sending: the PINGREQ written at 2 s (the
+  // keepalive) reaches the broker some 4 s later, past MQTT.js's deadline for its PINGRESP (1 s after).
+  const link = await slowLinkTo(broker.port, 250_000);
+  t.after(() => link.close());
+  const subscriber = await subscribe(broker.url, 'slow/#', { protocolVersion: 5 });
+  t.after(() => subscriber.close());
+  const sink = new MqttSink({ name: 'up', url: link.url, clientId: 'slow-gw', qos: 1, keepaliveMs: 2_000, reconnect: { minMs: 20, maxMs: 200 }, connectTimeoutMs: 5_000, protocol: '5' }, silent);
+  t.after(() => sink.close(1_000));
+  sink.start();
+  await sink.waitConnected(10_000);
+  const payload = Buffer.alloc(16 * 1024, 0x61);
+  await Promise.all(Array.from({ length: 100 }, (_, i) => sink.publish(`slow/${i}`, payload)));
+  assert.equal(sink.counters().reconnects, 0, 'one connection carried it all');
+  await subscriber.waitFor(100, 10_000);
+  assert.equal(subscriber.messages.length, 100, 'each message once: nothing written again on a new connection');
 });

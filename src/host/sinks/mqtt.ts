@@ -86,6 +86,8 @@ export class MqttSink implements Sink {
   #queue: Message[] = [];
   /** QoS 1 messages written on this connection and not acknowledged, the `online` status among them. */
   #unacked = 0;
+  /** When a PUBACK last re-armed MQTT.js's keepalive (#heardFromBroker). */
+  #keepaliveArmedAt = 0;
   /** Counts connections, so that a status PUBACK settles a slot of the connection that sent it only. */
   #connection = 0;
   /**
@@ -451,6 +453,7 @@ export class MqttSink implements Sink {
     this.#forgetPacketId(message);
     if (!this.#inFlight.delete(message)) return;
     this.#unacked--;
+    this.#heardFromBroker();
     if (this.#queue.length > 0) this.#sendQueued();
     this.#wake?.();
     this.#checkRoom();
@@ -463,6 +466,18 @@ export class MqttSink implements Sink {
       this.#poison.acked();
       message.resolve();
     }
+  }
+
+  /**
+   * A PUBACK shows the link alive: MQTT.js's keepalive is re-armed, at most every quarter keepalive
+   * (`reschedulePings` is off: a timer per PUBACK). Else a backlog filling a slow link holds the
+   * PINGREQ behind it past MQTT.js's deadline for the PINGRESP, and it drops a busy, healthy connection.
+   */
+  #heardFromBroker(): void {
+    const now = performance.now();
+    if (now - this.#keepaliveArmedAt < this.#options.keepaliveMs / 4) return;
+    this.#keepaliveArmedAt = now;
+    this.#client?.reschedulePing(true);
   }
 
   #forgetPacketId(message: Message): void {
