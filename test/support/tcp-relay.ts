@@ -1,7 +1,9 @@
 /**
  * A TCP relay in front of a real broker that misbehaves on demand, as a dead 4G link or a middlebox
  * does: `refuse` closes new connections at once; `stall` keeps the connection and drops what the
- * broker sends (no CONNACK, no PUBACK); `cutOnPublish` closes the connection, unforwarded, when the
+ * broker sends (no CONNACK, no PUBACK); `holdAcks` does the same but lets a chunk that begins with a
+ * CONNACK through (over loopback mosquitto writes it alone), so a connection comes up and hears no
+ * PUBACK; `cutOnPublish` closes the connection, unforwarded, when the
  * client sends an MQTT PUBLISH after its CONNECT (a chunk whose first byte's high nibble is 3: over
  * loopback a write arrives as one chunk, and the sink's writes begin at a packet's start, which is what
  * the relay relies on). `sent` keeps every byte the client sent, per connection; `cut` closes the
@@ -14,6 +16,7 @@ export interface TcpRelay {
   readonly url: string;
   refuse: boolean;
   stall: boolean;
+  holdAcks: boolean;
   cutOnPublish: boolean;
   /** Connections closed by `cutOnPublish` so far. */
   readonly cuts: number;
@@ -25,7 +28,7 @@ export interface TcpRelay {
 
 export async function relayTo(port: number): Promise<TcpRelay> {
   const sockets = new Set<Socket>();
-  const state = { refuse: false, stall: false, cutOnPublish: false, cuts: 0, sent: [] as Buffer[][] };
+  const state = { refuse: false, stall: false, holdAcks: false, cutOnPublish: false, cuts: 0, sent: [] as Buffer[][] };
   const server = createServer((client) => {
     sockets.add(client);
     if (state.refuse) {
@@ -49,7 +52,7 @@ export async function relayTo(port: number): Promise<TcpRelay> {
       upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
-      if (!state.stall) client.write(chunk);
+      if (!state.stall && (!state.holdAcks || chunk[0] === 0x20)) client.write(chunk);
     });
     const end = (): void => {
       client.destroy();

@@ -62,6 +62,8 @@ type Link = 'offline' | 'connecting' | 'connected';
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 /** The largest packet MQTT can carry: a 4-byte remaining length of at most 268,435,455 (MQTT 5 §1.5.5). */
 const MAX_PACKET_BYTES = 1 + 4 + 268_435_455;
+/** An MQTT string (a topic) is at most 65,535 bytes of UTF-8, its length a 2-byte integer (MQTT 5 §1.5.4); the slab writer cannot write a longer one. */
+const MAX_STRING_BYTES = 65_535;
 /** A connection closed this soon after it came up, with nothing acknowledged, may be a refusal (poison-watch.ts). */
 const POISON_SOON_MS = 5_000;
 /** Closes in a row, around the same unacknowledged message, that make it one the broker refuses. */
@@ -82,8 +84,12 @@ export class MqttSink implements Sink {
    * written and unacknowledged (they keep their packet ids).
    */
   #queue: Message[] = [];
-  /** QoS 1 messages written on this connection and not acknowledged. */
+  /** QoS 1 messages written on this connection and not acknowledged, the `online` status among them. */
   #unacked = 0;
+  /** When a PUBACK last re-armed MQTT.js's keepalive (#heardFromBroker). */
+  #keepaliveArmedAt = 0;
+  /** Counts connections, so that a status PUBACK settles a slot of the connection that sent it only. */
+  #connection = 0;
   /**
    * The broker's CONNACK Receive Maximum (MQTT 5 §3.2.2.3.3): how many QoS 1 messages may be
    * unacknowledged at once; 65,535 when it names none, and over 3.1.1.
@@ -364,11 +370,14 @@ export class MqttSink implements Sink {
     };
     const bytes = publishBytes(fields);
     const limit = this.#maxPacketBytes ?? MAX_PACKET_BYTES;
-    if (bytes > limit) {
+    const topicBytes = Buffer.byteLength(message.topic);
+    if (bytes > limit || topicBytes > MAX_STRING_BYTES) {
       this.#forgetPacketId(message);
       this.#counts.failed++;
       const whose = this.#maxPacketBytes === undefined ? 'MQTT allows' : 'the broker accepts (CONNACK Maximum Packet Size)';
-      message.reject(this.#refused(message.topic, `its PUBLISH packet is ${bytes} bytes, over the ${limit} bytes ${whose}`));
+      message.reject(this.#refused(message.topic, topicBytes > MAX_STRING_BYTES
+        ? `its topic is ${topicBytes} bytes, over the ${MAX_STRING_BYTES} an MQTT string can hold`
+        : `its PUBLISH packet is ${bytes} bytes, over the ${limit} bytes ${whose}`));
       this.#checkRoom();
       return;
     }
@@ -444,6 +453,7 @@ export class MqttSink implements Sink {
     this.#forgetPacketId(message);
     if (!this.#inFlight.delete(message)) return;
     this.#unacked--;
+    this.#heardFromBroker();
     if (this.#queue.length > 0) this.#sendQueued();
     this.#wake?.();
     this.#checkRoom();
@@ -456,6 +466,18 @@ export class MqttSink implements Sink {
       this.#poison.acked();
       message.resolve();
     }
+  }
+
+  /**
+   * A PUBACK shows the link alive: MQTT.js's keepalive is re-armed, at most every quarter keepalive
+   * (`reschedulePings` is off: a timer per PUBACK). Else a backlog filling a slow link holds the
+   * PINGREQ behind it past MQTT.js's deadline for the PINGRESP, and it drops a busy, healthy connection.
+   */
+  #heardFromBroker(): void {
+    const now = performance.now();
+    if (now - this.#keepaliveArmedAt < this.#options.keepaliveMs / 4) return;
+    this.#keepaliveArmedAt = now;
+    this.#client?.reschedulePing(true);
   }
 
   #forgetPacketId(message: Message): void {
@@ -536,11 +558,17 @@ export class MqttSink implements Sink {
     this.#maxPacketBytes = maxPacketBytes;
     this.#receiveMaximum = receiveMaximum ?? 65_535;
     this.#unacked = 0;
+    const connection = ++this.#connection;
     // Before the backlog, so that whoever reads the status sees "online" before the data of this connection.
     const status = this.#options.status;
     if (status) {
+      // A QoS 1 PUBLISH like the data: it takes one of the broker's Receive Maximum slots until its PUBACK.
+      this.#unacked++;
       client.publish(status.topic, status.online, { qos: 1, retain: true }, (error) => {
         if (error) this.#log.warn({ event: 'uplink.status_failed', err: error, topic: status.topic }, 'mqtt uplink could not publish its online status');
+        if (connection !== this.#connection || this.#link !== 'connected') return;
+        this.#unacked--;
+        this.#sendQueued();
       });
     }
     const takeover = this.#takeover.connected();
