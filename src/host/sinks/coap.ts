@@ -6,13 +6,13 @@
  * Block1), each block confirmed on its own, so a lost block is the only one sent again.
  *
  * UDP has no connection: the sink is `connected` while exchanges succeed and `offline` after one timed
- * out, until the next succeeds. Messages wait in order in memory; at most `inFlight` requests are
- * outstanding (RFC 7252 4.7 NSTART, default 1). A 4.xx response refuses the message for good (too
- * large, not authorised): it is rejected and counted, never retried; a timeout, a 5.xx response, or
- * one of the 4.xx that say "later" (4.29, 4.08) puts it back at the head of the queue, after the
- * reconnect back-off.
+ * out (no acknowledgement within RFC 7252 MAX_TRANSMIT_WAIT), until the next succeeds. Messages wait
+ * in order in memory; at most `inFlight` requests are outstanding (RFC 7252 4.7 NSTART, default 1).
+ * A 4.xx response refuses the message for good (too large, not authorised): it is rejected and
+ * counted, never retried; a timeout, a 5.xx response, or one of the 4.xx that say "later" (4.29,
+ * 4.08) puts it back at the head of the queue, after the reconnect back-off.
  */
-import { Agent, request } from 'coap';
+import { Agent, parameters, request } from 'coap';
 import { WgError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MessageStamp, Sink, SinkCounters, SinkPublishOptions, SinkQos, SinkState, SinkStateListener } from './sink.js';
@@ -58,6 +58,17 @@ const DEFAULT_QUEUE_LIMIT = 100_000;
  * server lacks the earlier blocks, as after its restart mid-transfer; sent again, the message goes whole).
  */
 const LATER = new Set(['4.29', '4.08']);
+
+/**
+ * How long a confirmable exchange may wait for its acknowledgement before it counts as lost: RFC 7252
+ * 4.8.2 MAX_TRANSMIT_WAIT for this uplink's retransmissions, ACK_TIMEOUT × (2^(MAX_RETRANSMIT+1) − 1)
+ * × ACK_RANDOM_FACTOR (93 s at the defaults), once per block of a block-wise transfer. node-coap's own
+ * timeout is EXCHANGE_LIFETIME (247 s): after its last retransmission a message whose answers were all
+ * lost sat 2.5 minutes longer than the protocol allows before it was sent again.
+ */
+export function transmitWaitMs(maxRetransmit: number, blocks: number): number {
+  return parameters.ackTimeout * (2 ** (maxRetransmit + 1) - 1) * parameters.ackRandomFactor * 1000 * blocks;
+}
 
 export class CoapSink implements Sink {
   readonly name: string;
@@ -213,9 +224,12 @@ export class CoapSink implements Sink {
       ...(body.byteLength > this.#o.blockSize ? { options: { Block1: Buffer.of(Math.log2(this.#o.blockSize) - 4) } } : {}),
     });
     let settled = false;
+    const lost = (): void => settle('retry', `no acknowledgement from ${this.#o.host}:${this.#o.port} after ${this.#o.maxRetransmit} retransmissions`);
+    const giveUp = message.confirmable ? setTimeout(lost, transmitWaitMs(this.#o.maxRetransmit, Math.max(1, Math.ceil(body.byteLength / this.#o.blockSize)))) : undefined;
     const settle = (outcome: 'acked' | 'refused' | 'retry', detail?: string): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(giveUp);
       this.#inFlight--;
       this.#agents.delete(agent);
       // After node-coap's own handling of this answer (an ACK it may still send for it).
@@ -247,7 +261,7 @@ export class CoapSink implements Sink {
       else if (cls === 4 && !LATER.has(res.code)) settle('refused', `the server refused it for good with ${res.code}`);
       else settle('retry', `the server answered ${res.code}`);
     });
-    req.on('timeout', () => settle('retry', `no acknowledgement from ${this.#o.host}:${this.#o.port} after ${this.#o.maxRetransmit} retransmissions`));
+    req.on('timeout', lost);
     req.on('error', (err: Error) => settle('retry', err.message));
     req.end(body);
     if (!message.confirmable) setImmediate(() => settle('acked'));
