@@ -8,11 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import mqttPacket from 'mqtt-packet';
 import { pino } from 'pino';
 import { MqttSink } from '../../src/host/sinks/mqtt.js';
 import { mosquittoPath, startMosquitto } from '../support/mosquitto.js';
 import { relayTo } from '../support/tcp-relay.js';
+import { publishes } from '../support/mqtt-publish-parser.js';
 import { subscribe } from '../support/mqtt-subscriber.js';
 import { needs } from '../support/tools.js';
 
@@ -37,22 +37,16 @@ test('a topic over 65,535 bytes of UTF-8 is refused for good (WG_ERR_UPLINK_REFU
   sink.start();
   await sink.waitConnected(10_000);
   assert.deepEqual(await Promise.all(queued), ['WG_ERR_UPLINK_REFUSED', 'delivered']);
+  // The error (and so the log line) names the topic by its first 120 characters, not all 64 KiB.
+  const refusal = await sink.publish(LONG_TOPIC, 'x').then(() => undefined, (e: Error) => e.message);
+  assert.ok(refusal !== undefined && refusal.includes(`${LONG_TOPIC.slice(0, 120)}…: its topic is 65536 bytes`), refusal?.slice(0, 300));
+  assert.ok(refusal.length < 400, `the message is ${refusal.length} characters`);
   // Live.
   assert.deepEqual(await Promise.all([code(sink.publish(LONG_TOPIC, 'x', { qos: 0 })), code(sink.publish('l/after-live', 'y'))]), ['WG_ERR_UPLINK_REFUSED', 'delivered']);
   assert.equal(sink.backlog(), 0);
   await subscriber.waitFor(2, 10_000);
   assert.deepEqual(subscriber.messages.map((m) => m.topic), ['l/after-queued', 'l/after-live']);
 });
-
-function publishes(chunks: readonly Buffer[]): mqttPacket.IPublishPacket[] {
-  const parser = mqttPacket.parser({ protocolVersion: 5 });
-  const out: mqttPacket.IPublishPacket[] = [];
-  parser.on('packet', (p) => {
-    if (p.cmd === 'publish') out.push(p as mqttPacket.IPublishPacket);
-  });
-  for (const chunk of chunks) parser.parse(chunk);
-  return out;
-}
 
 test('the online status takes one of the broker\'s Receive Maximum slots: with 2, one data message goes beside it until a PUBACK comes', gate, async (t) => {
   const broker = await startMosquitto({ maxInflightMessages: 2 });

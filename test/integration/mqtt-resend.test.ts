@@ -8,24 +8,15 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import mqttPacket from 'mqtt-packet';
+import type mqttPacket from 'mqtt-packet';
 import { pino } from 'pino';
 import { MqttSink } from '../../src/host/sinks/mqtt.js';
 import { mosquittoPath, startMosquitto, type MosquittoOptions } from '../support/mosquitto.js';
 import { relayTo } from '../support/tcp-relay.js';
+import { publishes } from '../support/mqtt-publish-parser.js';
 import { subscribe } from '../support/mqtt-subscriber.js';
 import { needs } from '../support/tools.js';
 import { waitFor } from '../support/wait.js';
-
-function publishes(chunks: readonly Buffer[]): mqttPacket.IPublishPacket[] {
-  const parser = mqttPacket.parser({ protocolVersion: 5 });
-  const out: mqttPacket.IPublishPacket[] = [];
-  parser.on('packet', (p) => {
-    if (p.cmd === 'publish') out.push(p as mqttPacket.IPublishPacket);
-  });
-  for (const chunk of chunks) parser.parse(chunk);
-  return out;
-}
 
 /** mosquitto, the relay in front of it, an MQTT 5 subscriber to `root/#` on the broker itself, and a connected MQTT 5 sink through the relay. */
 async function sinkBehindRelay(t: TestContext, options: MosquittoOptions, root: string) {

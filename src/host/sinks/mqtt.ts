@@ -62,6 +62,12 @@ type Link = 'offline' | 'connecting' | 'connected';
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 /** The largest packet MQTT can carry: a 4-byte remaining length of at most 268,435,455 (MQTT 5 §1.5.5). */
 const MAX_PACKET_BYTES = 1 + 4 + 268_435_455;
+const SHOWN_TOPIC_CHARS = 120;
+/** A topic as an error names it: the head of one too long for MQTT, not 64 KiB in every log line. */
+function topicShown(topic: string): string {
+  return topic.length <= SHOWN_TOPIC_CHARS ? topic : `${topic.slice(0, SHOWN_TOPIC_CHARS)}…`;
+}
+
 /** An MQTT string (a topic) is at most 65,535 bytes of UTF-8, its length a 2-byte integer (MQTT 5 §1.5.4); the slab writer cannot write a longer one. */
 const MAX_STRING_BYTES = 65_535;
 /** A connection closed this soon after it came up, with nothing acknowledged, may be a refusal (poison-watch.ts). */
@@ -505,7 +511,7 @@ export class MqttSink implements Sink {
   }
 
   #refused(topic: string, detail: string): WgError {
-    return new WgError('WG_ERR_UPLINK_REFUSED', { uplink: this.name, detail: `${topic}: ${detail}` });
+    return new WgError('WG_ERR_UPLINK_REFUSED', { uplink: this.name, detail: `${topicShown(topic)}: ${detail}` });
   }
 
   /**
