@@ -22,6 +22,9 @@ export interface Breakdown {
   parts: Array<[string, number]>;
   /** Of `parts`, what is resident private memory (heaps committed, linear memory, rings). */
   accounted: number;
+  /** The main thread's V8 heap, committed, and the pipeline workers' heaps together. */
+  mainHeap: number;
+  workerHeaps: number;
 }
 
 async function procStatus(pid: number): Promise<Record<string, number>> {
@@ -38,18 +41,23 @@ async function procStatus(pid: number): Promise<Record<string, number>> {
 export async function readBreakdown(pid: number, socket: string): Promise<Breakdown> {
   const [proc, { result: status }] = await Promise.all([procStatus(pid), controlRequest<ControlStatus>(socket, 'status')]);
   const parts: Array<[string, number]> = [];
+  let workerHeaps = 0;
   const main = status.memory?.main;
   if (main) parts.push([`main thread V8 heap (young ${(main.youngCommitted / MB).toFixed(1)} MB, used ${(main.heapUsed / MB).toFixed(1)} MB)`, main.heapCommitted]);
   for (const p of status.pipelines) {
     const m = p.memory;
     if (!m) continue;
     parts.push([`worker ${p.name} V8 heap (young ${(m.youngCommitted / MB).toFixed(1)} MB, used ${(m.heapUsed / MB).toFixed(1)} MB)`, m.heapCommitted]);
+    workerHeaps += m.heapCommitted;
     const plugins = p.steps.map((s, i) => `${s.plugin} ${((m.wasmSteps[i] ?? 0) / MB).toFixed(2)}`).join(', ');
     parts.push([`worker ${p.name} plugin linear memory (${plugins}, polling ${(m.wasmPolling / MB).toFixed(2)} MB)`, m.wasmSteps.reduce((a, b) => a + b, 0) + m.wasmPolling]);
     parts.push([`pipeline ${p.name} rings (ingress + egress capacity)`, p.ingress.capacity + p.egress.capacity]);
   }
   const accounted = parts.reduce((sum, [, bytes]) => sum + bytes, 0);
-  return { rss: proc.VmRSS!, rssAnon: proc.RssAnon!, rssFile: proc.RssFile!, peak: proc.VmHWM!, threads: proc.Threads!, parts, accounted };
+  return {
+    rss: proc.VmRSS!, rssAnon: proc.RssAnon!, rssFile: proc.RssFile!, peak: proc.VmHWM!, threads: proc.Threads!,
+    parts, accounted, mainHeap: main?.heapCommitted ?? 0, workerHeaps,
+  };
 }
 
 export function printBreakdown(label: string, b: Breakdown): void {

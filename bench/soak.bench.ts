@@ -5,6 +5,8 @@
  * durable outbox to mosquitto (aedes when it is not installed). Prints RSS and RssAnon at the start
  * (after a 20 s warm-up), the middle and the end, the slope of each over the run (least squares over a
  * sample every 5 s), the breakdown per thread at the end, and what was delivered of what was offered.
+ * Each minute it also reads the breakdown, so a rise is attributed: the main thread's V8 heap, the
+ * workers' heaps, or native memory (malloc, SQLite's page cache), each with its own slope.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,13 +18,14 @@ import { connectAsync } from 'mqtt';
 import { startMosquitto, mosquittoPath } from '../test/support/mosquitto.js';
 import { startAedes } from '../test/support/aedes.js';
 import { emitResult, printMachine } from './machine.js';
-import { printBreakdown, readBreakdown } from './memory-breakdown.js';
+import { printBreakdown, readBreakdown, type Breakdown } from './memory-breakdown.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', '..', 'bin', 'wasmgate.js');
 const MINUTES = Number(process.env.WASMGATE_SOAK_MINUTES ?? 3);
 const WARMUP_MS = 20_000;
 const SAMPLE_MS = 5_000;
+const BREAKDOWN_EVERY = 12; // samples: once a minute
 const POINTS = 250;
 const INTERVAL_MS = 100;
 const MB = 1024 * 1024;
@@ -74,6 +77,20 @@ function slope(xs: number[], ys: number[]): number {
   return num / den;
 }
 
+/** Each part's share of RssAnon, minute by minute, and its slope: which one a rise is in. */
+function printMinutes(minutes: Array<{ at: number; b: Breakdown }>): void {
+  const mb = (bytes: number) => (bytes / MB).toFixed(1).padStart(7);
+  const native = (b: Breakdown) => b.rssAnon - b.accounted;
+  console.log('minute      RSS  RssAnon  main heap  worker heaps  native');
+  for (const { at, b } of minutes) {
+    console.log(`${at.toFixed(0).padStart(6)} ${mb(b.rss)} ${mb(b.rssAnon)} ${mb(b.mainHeap).padStart(10)} ${mb(b.workerHeaps).padStart(13)} ${mb(native(b))}`);
+  }
+  if (minutes.length < 3) return;
+  const xs = minutes.map((m) => m.at);
+  const per = (f: (b: Breakdown) => number) => slope(xs, minutes.map((m) => f(m.b) / MB)).toFixed(3);
+  console.log(`slopes, MB/min: main heap ${per((b) => b.mainHeap)}, worker heaps ${per((b) => b.workerHeaps)}, native ${per(native)}`);
+}
+
 printMachine();
 const fleet = spawn(process.execPath, [join(here, 'plc-fleet.js'), '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const [line] = (await once(fleet.stdout!, 'data')) as [Buffer];
@@ -110,17 +127,22 @@ pipelines:
   const times: number[] = [];
   const rss: number[] = [];
   const anon: number[] = [];
+  const minutes: Array<{ at: number; b: Breakdown }> = [];
+  const socket = join(dir, 'data', 'control.sock');
   while (performance.now() - t0 < MINUTES * 60_000) {
     const k = await kernel(child.pid!);
-    times.push((performance.now() - t0) / 60_000);
+    const at = (performance.now() - t0) / 60_000;
+    times.push(at);
     rss.push(k.rss / MB);
     anon.push(k.anon / MB);
+    if ((times.length - 1) % BREAKDOWN_EVERY === 0) minutes.push({ at, b: await readBreakdown(child.pid!, socket) });
     await new Promise((r) => setTimeout(r, SAMPLE_MS));
   }
   const seconds = (performance.now() - t0) / 1000;
   const delivered = (received - received0) / seconds;
   const mid = Math.floor(times.length / 2);
-  printBreakdown('at the end of the soak', await readBreakdown(child.pid!, join(dir, 'data', 'control.sock')));
+  printBreakdown('at the end of the soak', await readBreakdown(child.pid!, socket));
+  printMinutes(minutes);
   emitResult(`soak ${MINUTES} min at 5 k points/s (QoS 1): RSS at the start`, rss[0]!, 'MB');
   emitResult('soak: RSS in the middle', rss[mid]!, 'MB');
   emitResult('soak: RSS at the end', rss.at(-1)!, 'MB');
